@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite drives for real: Debian's chromium
+# (browser tests through Playwright). Runs apt-get only when something is missing.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if ((${#need[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "missing system packages: ${need[*]} (run as root or install them)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
