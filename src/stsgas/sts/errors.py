@@ -1,0 +1,96 @@
+"""Errors raised by :mod:`stsgas.sts`.
+
+Every error carries a stable ``code`` (shown by the meter on its LCD and
+returned by the vending API as problem+json ``code``) and, where one exists,
+the IEC 62055-41 token status number (``status``)::
+
+    Exception
+     +-- StsError                          "sts"
+         +-- TokenFormatError (ValueError)  "format"   status 6  (Format)
+         +-- CrcError                       "crc"      status 13 (CRC / wrong key)
+         +-- UnsupportedTokenType           "type"     status 8  (Function)
+         +-- RangeError (ValueError)        "range"    status 7  (Range)
+         +-- TidError (RangeError)          "tid"      status 7
+         +-- DecoderKeyError (ValueError)   "key"      status 5  (KeyType)
+         +-- IdentityError (ValueError)     "meter"    (bad PAN, DRN or check digit)
+         +-- AlgorithmError (ValueError)    "algorithm"
+
+Messages never contain key material or decrypted blocks.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AlgorithmError",
+    "CrcError",
+    "DecoderKeyError",
+    "IdentityError",
+    "RangeError",
+    "StsError",
+    "TidError",
+    "TokenFormatError",
+    "UnsupportedTokenType",
+]
+
+
+class StsError(Exception):
+    """Root of every error this package raises on bad input."""
+
+    code: ClassVar[str] = "sts"
+    #: IEC 62055-41 token status number (A2 list), or None where none applies.
+    status: ClassVar[int | None] = None
+
+
+class TokenFormatError(StsError, ValueError):
+    """The token text is not 20 digits, or its value is 2**66 or more."""
+
+    code = "format"
+    status = 6
+
+
+class CrcError(StsError):
+    """The CRC does not match: a mistyped token, or one made for another key."""
+
+    code = "crc"
+    status = 13
+
+
+class UnsupportedTokenType(StsError):
+    """A class or subclass that this operation (or meter) does not take."""
+
+    code = "type"
+    status = 8
+
+
+class RangeError(StsError, ValueError):
+    """A value (amount, register, field) does not fit its token field."""
+
+    code = "range"
+    status = 7
+
+
+class TidError(RangeError):
+    """An issue time outside the base date's 24-bit minute range."""
+
+    code = "tid"
+
+
+class DecoderKeyError(StsError, ValueError):
+    """A key of the wrong length or form for its algorithm."""
+
+    code = "key"
+    status = 5
+
+
+class IdentityError(StsError, ValueError):
+    """A meter number (IIN, DRN, PAN) that is malformed or fails its check digit."""
+
+    code = "meter"
+
+
+class AlgorithmError(StsError, ValueError):
+    """An encryption or key generation algorithm we do not know."""
+
+    code = "algorithm"

@@ -1,0 +1,417 @@
+"""Token values and their 44-bit data layouts (§6.2, §6.3).
+
+Each token is a frozen value with ``token_class`` and ``subclass``.
+:func:`token_fields` turns one into ``(class, subclass, data44)`` and
+:func:`parse_fields` turns those back into a value. Field widths are named
+after the standard's data elements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from stsgas.sts.amount import (
+    AMOUNT16_MAX,
+    CURRENCY_MAX,
+    decode_amount16,
+    decode_currency,
+    encode_amount16,
+    encode_currency,
+)
+from stsgas.sts.errors import RangeError, UnsupportedTokenType
+from stsgas.sts.tid import TID_MAX
+
+__all__ = [
+    "ClearCredit",
+    "ClearTamper",
+    "CreditToken",
+    "CurrencyCreditToken",
+    "ExtendedToken",
+    "KeyChange1",
+    "KeyChange2",
+    "KeyChange3",
+    "KeyChange3Sgc",
+    "KeyChange4",
+    "MaxPhasePowerUnbalance",
+    "MaxPowerLimit",
+    "ReservedToken",
+    "TariffRate",
+    "TestToken",
+    "Token",
+    "WaterMeterFactor",
+    "parse_fields",
+    "token_fields",
+]
+
+_M44: Final = (1 << 44) - 1
+_M32: Final = 0xFFFFFFFF
+#: Register code that clears every credit register (ClearCredit).
+ALL_REGISTERS: Final = 0xFFFF
+
+
+def _check(value: int, low: int, high: int, what: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be an int")
+    if not low <= value <= high:
+        raise RangeError(f"{what} {value} is outside {low}..{high}")
+
+
+def _register_data(rnd: int, tid: int, value16: int) -> int:
+    return (rnd << 40) | (tid << 16) | value16
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Register:
+    """Shared shape of TID-bearing tokens: ``RND(4) | TID(24) | value(16)``."""
+
+    tid: int
+    rnd: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.tid, 0, TID_MAX, "TID")
+        _check(self.rnd, 0, 15, "RND")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditToken(_Register):
+    """Class 0, subclasses 0–3: credit in 0.1 units (subclass 2 = gas, 0.1 m³)."""
+
+    token_class: ClassVar[int] = 0
+    subclass: int = 2
+    units: int
+
+    def __post_init__(self) -> None:
+        super(CreditToken, self).__post_init__()
+        _check(self.subclass, 0, 3, "credit subclass")
+        _check(self.units, 0, AMOUNT16_MAX, "amount")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurrencyCreditToken:
+    """Class 0, subclasses 4–7: signed currency in 10^-5 units (subclass 6 = gas)."""
+
+    token_class: ClassVar[int] = 0
+    subclass: int = 6
+    tid: int
+    amount: int
+
+    def __post_init__(self) -> None:
+        _check(self.subclass, 4, 7, "currency subclass")
+        _check(self.tid, 0, TID_MAX, "TID")
+        _check(self.amount, -CURRENCY_MAX, CURRENCY_MAX, "currency amount")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestToken:
+    """Class 1: initiate meter test / display (not encrypted).
+
+    Subclass 0: ``control(36) | mfr(8)``; subclass 1: ``control(28) | mfr(16)``;
+    subclass 2 (extended read): ``control(44)``.
+    """
+
+    token_class: ClassVar[int] = 1
+    subclass: int = 0
+    control: int
+    mfr_code: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.subclass, 0, 2, "test token subclass")
+        width = {0: 36, 1: 28, 2: 44}[self.subclass]
+        _check(self.control, 0, (1 << width) - 1, "control")
+        _check(self.mfr_code, 0, (1 << (44 - width)) - 1 if width < 44 else 0, "manufacturer code")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaxPowerLimit(_Register):
+    """Class 2/0: maximum power limit in W (amount encoding, rounded up)."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 0
+    watts: int
+
+    def __post_init__(self) -> None:
+        super(MaxPowerLimit, self).__post_init__()
+        _check(self.watts, 0, AMOUNT16_MAX, "power limit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearCredit(_Register):
+    """Class 2/1: clear a credit register (``0xFFFF`` = all; gas units = 2, gas currency = 6)."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 1
+    register: int = ALL_REGISTERS
+
+    def __post_init__(self) -> None:
+        super(ClearCredit, self).__post_init__()
+        _check(self.register, 0, 0xFFFF, "register")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TariffRate(_Register):
+    """Class 2/2: a 16-bit tariff rate; its meaning is meter-defined (docs/sts.md)."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 2
+    rate: int
+
+    def __post_init__(self) -> None:
+        super(TariffRate, self).__post_init__()
+        _check(self.rate, 0, 0xFFFF, "tariff rate")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearTamper(_Register):
+    """Class 2/5: clear the tamper condition."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaxPhasePowerUnbalance(_Register):
+    """Class 2/6: maximum phase power unbalance limit in W."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 6
+    watts: int
+
+    def __post_init__(self) -> None:
+        super(MaxPhasePowerUnbalance, self).__post_init__()
+        _check(self.watts, 0, AMOUNT16_MAX, "power unbalance limit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaterMeterFactor(_Register):
+    """Class 2/7: water meter factor, a raw 16-bit value."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 7
+    factor: int
+
+    def __post_init__(self) -> None:
+        super(WaterMeterFactor, self).__post_init__()
+        _check(self.factor, 0, 0xFFFF, "meter factor")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtendedToken(_Register):
+    """Class 2/10 (STS202-5 extended set): ``index(6) | value(10)``."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 10
+    index: int
+    value: int
+
+    def __post_init__(self) -> None:
+        super(ExtendedToken, self).__post_init__()
+        _check(self.index, 0, 63, "extended index")
+        _check(self.value, 0, 1023, "extended value")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyChange1:
+    """Class 2/3, 1st section: ``KENHO | KRN | RO | 3KCT | KT | NKHO(32)``."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 3
+    ken_high: int
+    krn: int
+    rollover: bool
+    three_token: bool = False
+    key_type: int
+    nk_high: int
+
+    def __post_init__(self) -> None:
+        _check(self.ken_high, 0, 15, "KEN high nibble")
+        _check(self.krn, 0, 15, "KRN")
+        _check(self.key_type, 0, 3, "key type")
+        _check(self.nk_high, 0, _M32, "new key part")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyChange2:
+    """Class 2/4, 2nd section: ``KENLO | TI(8) | NKLO(32)``."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 4
+    ken_low: int
+    ti: int
+    nk_low: int
+
+    def __post_init__(self) -> None:
+        _check(self.ken_low, 0, 15, "KEN low nibble")
+        _check(self.ti, 0, 255, "tariff index")
+        _check(self.nk_low, 0, _M32, "new key part")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyChange3Sgc:
+    """Class 2/8 of a 64-bit three-token set: ``SGC(24) | 0(20)``."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 8
+    sgc: int
+
+    def __post_init__(self) -> None:
+        _check(self.sgc, 0, (1 << 24) - 1, "supply group code")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyChange3:
+    """Class 2/8 of a 128-bit four-token set: ``SGC low 12 bits | key bytes 4..7``."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 8
+    sgc_low: int
+    nk_part: int
+
+    def __post_init__(self) -> None:
+        _check(self.sgc_low, 0, 0xFFF, "SGC low bits")
+        _check(self.nk_part, 0, _M32, "new key part")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyChange4:
+    """Class 2/9 of a 128-bit four-token set: ``SGC high 12 bits | key bytes 8..11``."""
+
+    token_class: ClassVar[int] = 2
+    subclass: ClassVar[int] = 9
+    sgc_high: int
+    nk_part: int
+
+    def __post_init__(self) -> None:
+        _check(self.sgc_high, 0, 0xFFF, "SGC high bits")
+        _check(self.nk_part, 0, _M32, "new key part")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservedToken:
+    """A class or subclass the standard reserves (class 3, unassigned subclasses)."""
+
+    token_class: int
+    subclass: int
+    data: int
+
+
+Token = (
+    CreditToken
+    | CurrencyCreditToken
+    | TestToken
+    | MaxPowerLimit
+    | ClearCredit
+    | TariffRate
+    | ClearTamper
+    | MaxPhasePowerUnbalance
+    | WaterMeterFactor
+    | ExtendedToken
+    | KeyChange1
+    | KeyChange2
+    | KeyChange3Sgc
+    | KeyChange3
+    | KeyChange4
+    | ReservedToken
+)
+
+_TEST_WIDTH: Final = {0: 36, 1: 28, 2: 44}
+
+
+def token_fields(token: Token) -> tuple[int, int, int]:
+    """``(class, subclass, data44)`` of a token value."""
+    if isinstance(token, CreditToken):
+        data = _register_data(token.rnd, token.tid, encode_amount16(token.units))
+    elif isinstance(token, CurrencyCreditToken):
+        field16, se = encode_currency(token.amount)
+        data = _register_data(se, token.tid, field16)
+    elif isinstance(token, TestToken):
+        width = _TEST_WIDTH[token.subclass]
+        data = (token.control << (44 - width)) | token.mfr_code
+    elif isinstance(token, MaxPowerLimit | MaxPhasePowerUnbalance):
+        data = _register_data(token.rnd, token.tid, encode_amount16(token.watts))
+    elif isinstance(token, ClearCredit):
+        data = _register_data(token.rnd, token.tid, token.register)
+    elif isinstance(token, TariffRate):
+        data = _register_data(token.rnd, token.tid, token.rate)
+    elif isinstance(token, ClearTamper):
+        data = _register_data(token.rnd, token.tid, 0)
+    elif isinstance(token, WaterMeterFactor):
+        data = _register_data(token.rnd, token.tid, token.factor)
+    elif isinstance(token, ExtendedToken):
+        data = _register_data(token.rnd, token.tid, (token.index << 10) | token.value)
+    elif isinstance(token, KeyChange1):
+        flags = (int(token.rollover) << 3) | (int(token.three_token) << 2) | token.key_type
+        data = (token.ken_high << 40) | (token.krn << 36) | (flags << 32) | token.nk_high
+    elif isinstance(token, KeyChange2):
+        data = (token.ken_low << 40) | (token.ti << 32) | token.nk_low
+    elif isinstance(token, KeyChange3Sgc):
+        data = token.sgc << 20
+    elif isinstance(token, KeyChange3):
+        data = (token.sgc_low << 32) | token.nk_part
+    elif isinstance(token, KeyChange4):
+        data = (token.sgc_high << 32) | token.nk_part
+    elif isinstance(token, ReservedToken):
+        return token.token_class, token.subclass, token.data & _M44
+    else:
+        raise TypeError(f"not a token: {type(token).__name__}")
+    return token.token_class, token.subclass, data
+
+
+def parse_fields(token_class: int, subclass: int, data: int, *, wide_key: bool = False) -> Token:
+    """The token value for decoded fields.
+
+    Args:
+        wide_key: the token was decrypted with a 128-bit key (MISTY1), which
+            decides the layout of key change section 3.
+    """
+    rnd = data >> 40
+    tid = (data >> 16) & TID_MAX
+    v16 = data & 0xFFFF
+    if token_class == 0:
+        if subclass <= 3:
+            return CreditToken(subclass=subclass, tid=tid, units=decode_amount16(v16), rnd=rnd)
+        if subclass <= 7:
+            return CurrencyCreditToken(subclass=subclass, tid=tid, amount=decode_currency(v16, rnd))
+    elif token_class == 1:
+        width = _TEST_WIDTH.get(subclass)
+        if width is not None:
+            mfr_bits = 44 - width
+            return TestToken(
+                subclass=subclass, control=data >> mfr_bits, mfr_code=data & ((1 << mfr_bits) - 1)
+            )
+    elif token_class == 2:
+        if subclass == 0:
+            return MaxPowerLimit(tid=tid, rnd=rnd, watts=decode_amount16(v16))
+        if subclass == 1:
+            return ClearCredit(tid=tid, rnd=rnd, register=v16)
+        if subclass == 2:
+            return TariffRate(tid=tid, rnd=rnd, rate=v16)
+        if subclass == 3:
+            flags = (data >> 32) & 15
+            return KeyChange1(
+                ken_high=data >> 40,
+                krn=(data >> 36) & 15,
+                rollover=bool(flags & 8),
+                three_token=bool(flags & 4),
+                key_type=flags & 3,
+                nk_high=data & _M32,
+            )
+        if subclass == 4:
+            return KeyChange2(ken_low=data >> 40, ti=(data >> 32) & 0xFF, nk_low=data & _M32)
+        if subclass == 5:
+            return ClearTamper(tid=tid, rnd=rnd)
+        if subclass == 6:
+            return MaxPhasePowerUnbalance(tid=tid, rnd=rnd, watts=decode_amount16(v16))
+        if subclass == 7:
+            return WaterMeterFactor(tid=tid, rnd=rnd, factor=v16)
+        if subclass == 8:
+            if wide_key:
+                return KeyChange3(sgc_low=data >> 32, nk_part=data & _M32)
+            return KeyChange3Sgc(sgc=data >> 20)
+        if subclass == 9:
+            return KeyChange4(sgc_high=data >> 32, nk_part=data & _M32)
+        if subclass == 10:
+            return ExtendedToken(tid=tid, rnd=rnd, index=v16 >> 10, value=v16 & 0x3FF)
+    if not 0 <= token_class <= 3 or not 0 <= subclass <= 15:
+        raise UnsupportedTokenType(f"class {token_class} subclass {subclass} does not exist")
+    return ReservedToken(token_class=token_class, subclass=subclass, data=data & _M44)
