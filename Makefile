@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/stsgas serve --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
