@@ -1,0 +1,78 @@
+"""The package boundaries of ARCHITECTURE.md hold: who may import whom, and no clock in the core."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "stsgas"
+
+#: package -> stsgas packages it must never import
+FORBIDDEN = {
+    "sts": {"meter", "sim", "vending", "cli", "irlink"},
+    "meter": {"vending", "sim", "cli"},
+    "sim": {"vending", "cli"},
+    "vending": {"meter", "sim", "irlink"},
+}
+#: packages that must not read the wall clock (time is an argument there)
+CLOCK_FREE = {"sts"}
+CORE_FILES_CLOCK_FREE = {"meter"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _files(package: str) -> list[Path]:
+    return sorted((SRC / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_respect_the_layers(package: str) -> None:
+    """No module of a package imports a package its layer may not depend on."""
+    bad = []
+    for path in _files(package):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "stsgas" and len(parts) > 1 and parts[1] in FORBIDDEN[package]:
+                bad.append(f"{path.relative_to(SRC)} imports {name}")
+    assert bad == []
+
+
+def _reads_clock(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    hits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in {"now", "utcnow", "today", "time"}:
+            base = node.value
+            name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+            if name in {"datetime", "date", "time"}:
+                hits.append(f"{path.relative_to(SRC)}:{node.lineno} {name}.{node.attr}")
+    return hits
+
+
+def test_sts_never_reads_the_clock() -> None:
+    """The token library takes time as an argument; it never reads the wall clock."""
+    hits = [h for p in _files("sts") for h in _reads_clock(p)]
+    assert hits == []
+
+
+def test_meter_core_never_reads_the_clock() -> None:
+    """The meter core is sans-IO: no wall clock outside its terminal and link adapters."""
+    adapters = {"tui.py"}
+    hits = [
+        h
+        for p in _files("meter")
+        if p.name not in adapters and not p.name.startswith("tui_")
+        for h in _reads_clock(p)
+    ]
+    assert hits == []
