@@ -1,0 +1,248 @@
+"""One JSON object in, one JSON object out: the line logic of ``stsgas token encode|decode``.
+
+Kept apart from argument parsing so the same functions serve the CLI, the
+bulk path and the tests. Every failure becomes ``{"error": {"code", "message"}}``
+with the library's stable code; nothing here stops at a bad line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+from stsgas import sts
+from stsgas.sts import (
+    BaseDate,
+    DecoderKey,
+    MeterConfig,
+    StsError,
+    Token,
+    datetime_for_tid,
+    decode,
+    decode_amount16,
+    decode_currency,
+    encode,
+    encode_amount16,
+    encode_currency,
+    key_change_tokens,
+    tid_for,
+)
+from stsgas.sts.tokens import ALL_REGISTERS
+
+Json = dict[str, Any]
+
+
+class InputError(ValueError):
+    """A line whose shape is wrong (missing or mistyped field)."""
+
+    code = "input"
+
+
+_METERS: dict[Hashable, MeterConfig] = {}
+_TIMES: dict[tuple[str, int], int] = {}
+
+
+def _meter(doc: Any) -> MeterConfig:
+    if not isinstance(doc, dict):
+        raise InputError("'meter' must be an object")
+    try:
+        key: Hashable = frozenset(doc.items())
+    except TypeError:
+        return MeterConfig.from_json(doc)
+    meter = _METERS.get(key)
+    if meter is None:
+        if len(_METERS) > 100_000:
+            _METERS.clear()
+        meter = _METERS[key] = MeterConfig.from_json(doc)
+    return meter
+
+
+def _tid(tok: Json, base_date: BaseDate) -> int:
+    if "tid" in tok:
+        tid = tok["tid"]
+        if not isinstance(tid, int) or isinstance(tid, bool) or not 0 <= tid <= sts.TID_MAX:
+            raise sts.TidError(f"'tid' must be an integer 0..{sts.TID_MAX}")
+        return tid
+    issued = tok.get("issued")
+    if not isinstance(issued, str):
+        raise InputError("token needs 'issued' (ISO 8601 UTC time) or 'tid'")
+    cache_key = (issued, int(base_date))
+    tid = _TIMES.get(cache_key)
+    if tid is None:
+        try:
+            at = datetime.fromisoformat(issued)
+        except ValueError:
+            raise InputError(f"'issued' is not an ISO 8601 time: {issued!r}") from None
+        tid = tid_for(at, base_date)
+        if len(_TIMES) > 200_000:
+            _TIMES.clear()
+        _TIMES[cache_key] = tid
+    return tid
+
+
+def _int(tok: Json, name: str, default: int | None = None) -> int:
+    value = tok.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InputError(f"token field {name!r} must be an integer")
+    return value
+
+
+def _amount(tok: Json) -> Decimal:
+    raw = tok.get("amount")
+    if isinstance(raw, float):
+        raise InputError("'amount' must be a decimal string, not a JSON float")
+    if raw is None:
+        raise InputError("token needs 'amount'")
+    return sts.vend.to_decimal(raw)
+
+
+def _units_text(units: int) -> str:
+    return str(Decimal(units).scaleb(-1))
+
+
+def _currency_text(value: int) -> str:
+    return str(Decimal(value).scaleb(-5))
+
+
+def _class0(
+    tok: Json, meter: MeterConfig, subclass: int
+) -> tuple[sts.CreditToken | sts.CurrencyCreditToken, str]:
+    tid = _tid(tok, meter.base_date)
+    amount = _amount(tok)
+    if subclass <= 3:
+        if amount < 0:
+            raise sts.RangeError("a credit amount cannot be negative")
+        units = int((amount * 10).to_integral_value(ROUND_CEILING))
+        units = decode_amount16(encode_amount16(units))
+        rnd = _int(tok, "rnd", 0)
+        return sts.CreditToken(subclass=subclass, tid=tid, units=units, rnd=rnd), _units_text(units)
+    raw = int((amount * 100_000).to_integral_value(ROUND_CEILING if amount >= 0 else ROUND_FLOOR))
+    value = decode_currency(*encode_currency(raw))
+    return sts.CurrencyCreditToken(subclass=subclass, tid=tid, amount=value), _currency_text(value)
+
+
+def _class2(tok: Json, tid: int, subclass: int) -> Token:
+    rnd = _int(tok, "rnd", 0)
+    if subclass == 1:
+        register = tok.get("register", "all")
+        reg = ALL_REGISTERS if register == "all" else register
+        if not isinstance(reg, int) or isinstance(reg, bool):
+            raise InputError("'register' must be a number or \"all\"")
+        return sts.ClearCredit(tid=tid, rnd=rnd, register=reg)
+    if subclass == 5:
+        return sts.ClearTamper(tid=tid, rnd=rnd)
+    if subclass == 10:
+        return sts.ExtendedToken(
+            tid=tid, rnd=rnd, index=_int(tok, "index"), value=_int(tok, "value")
+        )
+    value = _int(tok, "value")
+    builders: dict[int, Callable[[], Token]] = {
+        0: lambda: sts.MaxPowerLimit(tid=tid, rnd=rnd, watts=value),
+        2: lambda: sts.TariffRate(tid=tid, rnd=rnd, rate=value),
+        6: lambda: sts.MaxPhasePowerUnbalance(tid=tid, rnd=rnd, watts=value),
+        7: lambda: sts.WaterMeterFactor(tid=tid, rnd=rnd, factor=value),
+    }
+    if subclass not in builders:
+        raise sts.UnsupportedTokenType(f"class 2 subclass {subclass} is not a register token")
+    return builders[subclass]()
+
+
+def encode_line(doc: Any) -> Json:
+    """Encode one request object; raises on bad input (see :func:`safe`)."""
+    if not isinstance(doc, dict):
+        raise InputError("each line must be a JSON object")
+    meter = _meter(doc.get("meter"))
+    tok = doc.get("token")
+    if not isinstance(tok, dict):
+        raise InputError("'token' must be an object")
+    cls = _int(tok, "class", 0)
+    subclass = _int(tok, "subclass", 2 if cls == 0 else 0)
+    key = meter.key()
+    if cls == 0:
+        if not 0 <= subclass <= 7:
+            raise sts.UnsupportedTokenType(f"class 0 has no subclass {subclass}")
+        credit, amount = _class0(tok, meter, subclass)
+        return {"token": encode(credit, key), "decoder_key": key.hex(), "tid": credit.tid,
+                "amount": amount}
+    if cls == 1:
+        test = sts.TestToken(
+            subclass=subclass, control=_int(tok, "control"), mfr_code=_int(tok, "mfr_code", 0)
+        )
+        return {"token": encode(test, key), "decoder_key": key.hex()}
+    if (cls == 2 and subclass in (3, 4, 8, 9)) or "new_meter" in tok:
+        new = _meter(tok.get("new_meter"))
+        rollover = tok.get("rollover")
+        if rollover is not None and not isinstance(rollover, bool):
+            raise InputError("'rollover' must be true or false")
+        issued = key_change_tokens(meter, new, rollover=rollover)
+        return {"tokens": [t.digits for t in issued], "decoder_key": key.hex(),
+                "new_decoder_key": new.key().hex()}
+    if cls == 2:
+        tid = _tid(tok, meter.base_date)
+        token = _class2(tok, tid, subclass)
+        return {"token": encode(token, key), "decoder_key": key.hex(), "tid": tid}
+    raise sts.UnsupportedTokenType(f"token class {cls} cannot be issued")
+
+
+def _decode_key(doc: Json) -> tuple[DecoderKey | None, BaseDate | None]:
+    if "meter" in doc:
+        meter = _meter(doc["meter"])
+        return meter.key(), meter.base_date
+    base = doc.get("base_date")
+    bd = None if base is None else BaseDate.parse(base)
+    hexkey = doc.get("decoder_key")
+    if hexkey is None:
+        return None, bd
+    if not isinstance(hexkey, str):
+        raise InputError("'decoder_key' must be a hex string")
+    try:
+        raw = bytes.fromhex(hexkey)
+    except ValueError:
+        raise sts.DecoderKeyError("decoder_key is not valid hex") from None
+    ea = sts.EA.parse(doc.get("ea", "11" if len(raw) == 16 else "07"))
+    return DecoderKey(raw, ea), bd
+
+
+def describe(token: Token, base_date: BaseDate | None) -> Json:
+    """The JSON fields of a decoded token."""
+    out: Json = {"class": token.token_class, "subclass": token.subclass}
+    tid = getattr(token, "tid", None)
+    if tid is not None:
+        out["tid"] = tid
+        if base_date is not None:
+            out["issued"] = datetime_for_tid(tid, base_date).strftime("%Y-%m-%dT%H:%MZ")
+    if isinstance(token, sts.CreditToken):
+        out |= {"rnd": token.rnd, "amount": _units_text(token.units)}
+    elif isinstance(token, sts.CurrencyCreditToken):
+        out["amount"] = _currency_text(token.amount)
+    else:
+        for f in dataclasses.fields(token):
+            if f.name not in {"tid", "token_class", "subclass"}:
+                out[f.name] = getattr(token, f.name)
+        if isinstance(token, sts.ClearCredit):
+            out["register"] = "all" if token.register == ALL_REGISTERS else token.register
+    return out
+
+
+def decode_line(doc: Any) -> Json:
+    """Decode one ``{"token", "meter"|"decoder_key"}`` object."""
+    if not isinstance(doc, dict):
+        raise InputError("each line must be a JSON object")
+    digits = doc.get("token")
+    if not isinstance(digits, str):
+        raise sts.TokenFormatError("'token' must be a string of 20 digits")
+    key, base_date = _decode_key(doc)
+    return describe(decode(digits, key), base_date)
+
+
+def safe(fn: Callable[[Any], Json], doc: Any) -> tuple[Json, bool]:
+    """Run a line function; turn a bad line into an error object. Returns (output, ok)."""
+    try:
+        return fn(doc), True
+    except (StsError, InputError) as exc:
+        return {"error": {"code": exc.code, "message": str(exc)}}, False
+    except (TypeError, ValueError, KeyError) as exc:
+        return {"error": {"code": "input", "message": str(exc) or type(exc).__name__}}, False

@@ -1,0 +1,156 @@
+"""``stsgas token``: generate and decode STS tokens.
+
+* ``encode`` / ``decode``: JSON Lines in (stdin or ``--input``), one JSON line
+  out per input line, in order; a bad line gives an ``{"error": …}`` line and
+  a non-zero exit at the end, never a stop.
+* ``credit``: one credit token from options, printed grouped 4-4-4-4-4.
+* ``decode-one``: one token from options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from stsgas.cli import _token_lines as lines
+from stsgas.sts import StsError, credit_token, group_digits
+from stsgas.sts.ciphers import StaTables
+from stsgas.sts.codec import set_sta_tables
+
+BATCH = 8192
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stsgas token", description=__doc__.split("\n")[0])
+    parser.add_argument("--sta-tables", metavar="FILE", help="load STA tables from a JSON file")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in (("encode", "encode JSON Lines requests"), ("decode", "decode JSON Lines")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--input", "-i", metavar="FILE", help="read lines from FILE (default stdin)")
+    credit = sub.add_parser("credit", help="one credit token, grouped 4-4-4-4-4")
+    _meter_options(credit)
+    credit.add_argument("--amount", required=True, help="m³ (subclass 2) or money (subclass 6)")
+    credit.add_argument("--subclass", type=int, default=2, help="2 gas (default), 6 gas currency")
+    credit.add_argument("--at", help="issue time, ISO 8601 with zone (default: now, UTC)")
+    credit.add_argument("--rnd", type=int, default=0, help="random number 0..15")
+    one = sub.add_parser("decode-one", help="decode one token")
+    one.add_argument("token")
+    one.add_argument("--decoder-key", required=True, help="hex, IEC order")
+    one.add_argument("--ea", default="07", help="07 STA, 09 DEA, 11 MISTY1")
+    one.add_argument("--base-date", help="1993, 2014 or 2035 (to show the issue time)")
+    return parser
+
+
+def _meter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pan", help="18-digit meter PAN (or --iin and --drn)")
+    p.add_argument("--iin")
+    p.add_argument("--drn")
+    p.add_argument("--key-type", type=int, default=2)
+    p.add_argument("--sgc", required=True)
+    p.add_argument("--ti", required=True)
+    p.add_argument("--krn", type=int, required=True)
+    p.add_argument("--ken", type=int, default=255)
+    p.add_argument("--base-date", required=True)
+    p.add_argument("--ea", required=True, help="07 STA, 09 DEA, 11 MISTY1")
+    p.add_argument("--dkga", help="02 or 04 (with --vending-key)")
+    p.add_argument("--vending-key", help="hex")
+    p.add_argument("--decoder-key", help="hex, instead of --dkga and --vending-key")
+
+
+def _meter_doc(ns: argparse.Namespace) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "key_type": ns.key_type, "sgc": ns.sgc, "ti": ns.ti, "krn": ns.krn, "ken": ns.ken,
+        "base_date": ns.base_date, "ea": ns.ea,
+    }
+    for name in ("pan", "iin", "drn", "dkga", "vending_key", "decoder_key"):
+        if getattr(ns, name) is not None:
+            doc[name] = getattr(ns, name)
+    return doc
+
+
+def _batches(stream: IO[bytes]) -> Iterable[list[bytes]]:
+    batch: list[bytes] = []
+    for raw in stream:
+        if raw.strip():
+            batch.append(raw)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def run_lines(
+    fn: Callable[[Any], dict[str, Any]], stream: IO[bytes], out: IO[bytes]
+) -> int:
+    """Process JSON Lines from ``stream`` to ``out``; return the number of failed lines."""
+    failed = 0
+    loads, dumps, safe = orjson.loads, orjson.dumps, lines.safe
+    for batch in _batches(stream):
+        chunk: list[bytes] = []
+        for raw in batch:
+            try:
+                doc = loads(raw)
+            except orjson.JSONDecodeError as exc:
+                result: dict[str, Any] = {"error": {"code": "json", "message": str(exc)}}
+                ok = False
+            else:
+                result, ok = safe(fn, doc)
+            failed += not ok
+            chunk.append(dumps(result))
+        out.write(b"\n".join(chunk) + b"\n")
+    out.flush()
+    return failed
+
+
+def _open_input(path: str | None) -> IO[bytes]:
+    return sys.stdin.buffer if path in (None, "-") else Path(path).open("rb")
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``stsgas token``."""
+    parser = _parser()
+    ns = parser.parse_args(argv)
+    try:
+        if ns.sta_tables:
+            set_sta_tables(StaTables.from_file(ns.sta_tables))
+        if ns.command in ("encode", "decode"):
+            fn = lines.encode_line if ns.command == "encode" else lines.decode_line
+            try:
+                stream = _open_input(ns.input)
+            except OSError as exc:
+                print(f"stsgas token: cannot read {ns.input}: {exc.strerror}", file=sys.stderr)
+                return 2
+            with stream:
+                failed = run_lines(fn, stream, sys.stdout.buffer)
+            if failed:
+                print(f"stsgas token: {failed} line(s) failed", file=sys.stderr)
+            return 1 if failed else 0
+        if ns.command == "credit":
+            at = datetime.fromisoformat(ns.at) if ns.at else datetime.now(UTC)
+            meter = lines._meter(_meter_doc(ns))
+            issued = credit_token(meter, ns.amount, at=at, rnd=ns.rnd, subclass=ns.subclass)
+            unit = "m³" if ns.subclass <= 3 else ""
+            print(issued.grouped)
+            print(f"TID {issued.tid}  credit {issued.amount} {unit}".rstrip(), file=sys.stderr)
+            return 0
+        doc = {"token": ns.token, "decoder_key": ns.decoder_key, "ea": ns.ea}
+        if ns.base_date:
+            doc["base_date"] = ns.base_date
+        out = lines.decode_line(doc)
+        print(orjson.dumps(out).decode())
+        if "token" in out:
+            print(group_digits(out["token"]))
+        return 0
+    except (StsError, lines.InputError) as exc:
+        print(f"stsgas token: {exc} [{exc.code}]", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"stsgas token: {exc}", file=sys.stderr)
+        return 2
