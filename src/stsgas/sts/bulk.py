@@ -139,7 +139,8 @@ def _fi(x: _Arr, k: _Arr) -> _Arr:
     d9 = _S9A[x >> 7] ^ (x & 0x7F)
     d7 = ((_S7A[x & 0x7F] ^ d9) & 0x7F) ^ (k >> 9)
     d9 = _S9A[d9 ^ (k & 0x1FF)] ^ d7
-    return (d7 << 9) | d9
+    out: _Arr = (d7 << 9) | d9
+    return out
 
 
 def _misty1(keys: Sequence[DecoderKey], blocks: U64) -> U64:
@@ -159,7 +160,8 @@ def _misty1(keys: Sequence[DecoderKey], blocks: U64) -> U64:
         t1 = _fi(t1 ^ ek_a[(r + 2) % 8], ek_a[(r + 1) % 8 + 8]) ^ t0
         t0 = _fi(t0 ^ ek_a[(r + 7) % 8], ek_a[(r + 3) % 8 + 8]) ^ t1
         t1 ^= ek_a[(r + 4) % 8]
-        return (t1 << 16) | t0
+        out: _Arr = (t1 << 16) | t0
+        return out
 
     def fl(x: _Arr, r: int) -> _Arr:
         d0, d1 = x >> 16, x & 0xFFFF
@@ -170,10 +172,11 @@ def _misty1(keys: Sequence[DecoderKey], blocks: U64) -> U64:
         else:
             d1 = d1 ^ (d0 & ek_a[(h + 2) % 8 + 8])
             d0 = d0 ^ (d1 | ek_a[(h + 4) % 8])
-        return (d0 << 16) | d1
+        out: _Arr = (d0 << 16) | d1
+        return out
 
-    d0 = (blocks >> np.uint64(32)).astype(np.uint32)
-    d1 = (blocks & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    d0: _Arr = (blocks >> np.uint64(32)).astype(np.uint32)
+    d1: _Arr = (blocks & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     for r in (0, 2, 4, 6):
         d0 = fl(d0, r)
         d1 = fl(d1, r + 1) ^ fo(d0, r)
