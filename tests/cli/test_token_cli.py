@@ -113,3 +113,18 @@ def test_missing_input_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
     """A missing --input file is a message and exit 2."""
     assert main(["token", "encode", "--input", "/nonexistent/x.jsonl"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_bulk_fast_path_equals_line_by_line() -> None:
+    """The batched encoder gives, line for line, what encode_line gives one at a time."""
+    import orjson
+
+    from stsgas.cli import _token_lines as lines
+
+    docs = [orjson.loads(x) for x in (DATA / "encode-varied.jsonl").read_bytes().splitlines()]
+    batched = lines.encode_batch(docs)
+    single = [lines.safe(lines.encode_line, d) for d in docs]
+    assert [(orjson.loads(b), ok) for b, ok in batched] == single
+    oks = [ok for _, ok in single]
+    assert oks == [True, True, False, False, False, True, True, True, True, False, False,
+                   False, False, True, False]

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stsgas.sts.ciphers.misty1 import _S7, _S9, _expand
-from stsgas.sts.ciphers.sta import StaCipher, key_selectors
+from stsgas.sts.ciphers.sta import StaCipher
 from stsgas.sts.codec import cipher_for
 from stsgas.sts.crc import _TABLE as _CRC_TABLE
 from stsgas.sts.errors import DecoderKeyError, RangeError
@@ -75,21 +75,31 @@ class _StaBulk:
         )
         self.cipher = cipher
 
-    def offsets(self, keys: U64) -> npt.NDArray[np.int32]:
-        """(16, 8, N) table offsets, computed once per distinct key."""
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        per_key = np.empty((16, 8, uniq.size), dtype=np.int32)
-        base = np.arange(8, dtype=np.int32)[:, None] * 1024
-        for i, key in enumerate(uniq.tolist()):
-            per_key[:, :, i] = (base.T + np.array(key_selectors(int(key)), dtype=np.int32) * 256)
-        return np.take(per_key, inverse.ravel(), axis=2)
+    @staticmethod
+    def key_offsets(keys: U64) -> npt.NDArray[np.int32]:
+        """(16, 8, U) table offsets for distinct keys: ``(b*4 + selector) * 256``."""
+        mask = np.uint64((1 << 64) - 1)
+        k = ~keys & mask
+        k = (k >> np.uint64(12)) | (k << np.uint64(52))
+        out = np.empty((16, 8, keys.size), dtype=np.int32)
+        for r in range(16):
+            kr = k if r == 0 else (k << np.uint64(r)) | (k >> np.uint64(64 - r))
+            for b in range(8):
+                sel = ((kr >> np.uint64(8 * b + 3)) & np.uint64(1)) | (
+                    (kr >> np.uint64(8 * b + 6)) & np.uint64(2)
+                )
+                out[r, b] = sel.astype(np.int32) * 256 + b * 1024
+        return out
 
     def encrypt(self, keys: U64, blocks: U64) -> U64:
         out = np.empty_like(blocks)
         table = self.table
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        per_key = self.key_offsets(uniq)
+        inverse = inverse.ravel()
         for start in range(0, blocks.size, _CHUNK):
             sl = slice(start, start + _CHUNK)
-            offs = self.offsets(keys[sl])
+            offs = np.take(per_key, inverse[sl], axis=2)
             x = blocks[sl].copy()
             n = x.size
             idx = np.empty(n, dtype=np.int32)

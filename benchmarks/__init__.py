@@ -1,0 +1,1 @@
+"""stsgas benchmarks: ``python -m benchmarks [name ...]`` runs ``bench_<name>.py`` modules."""
