@@ -18,6 +18,7 @@ primitives in the submodules (``crc``, ``digits``, ``amount``, ``tid``,
 from stsgas.sts.amount import decode_amount16, decode_currency, encode_amount16, encode_currency
 from stsgas.sts.codec import decode, decode_fields, encode, encode_fields, set_sta_tables
 from stsgas.sts.crc import crc_field
+from stsgas.sts.decoder import TidVerdict, check_tid, remember_tid
 from stsgas.sts.digits import format_digits, group_digits, parse_digits
 from stsgas.sts.errors import (
     AlgorithmError,
@@ -92,10 +93,12 @@ __all__ = [
     "TariffRate",
     "TestToken",
     "TidError",
+    "TidVerdict",
     "Token",
     "TokenFormatError",
     "UnsupportedTokenType",
     "WaterMeterFactor",
+    "check_tid",
     "clear_credit_token",
     "clear_tamper_token",
     "crc_field",
@@ -119,6 +122,7 @@ __all__ = [
     "management_token",
     "pan_from_iin_drn",
     "parse_digits",
+    "remember_tid",
     "set_sta_tables",
     "split_pan",
     "tid_for",
