@@ -1,0 +1,104 @@
+"""SMS self-service commands: the text a customer types, parsed into a value.
+
+Pure: no database, no clock. A phone keyboard produces odd spacing, lower
+case and separators inside long numbers, so the parser is forgiving about
+those and strict about everything that decides money (the meter number's
+digits and the amount's decimals). Anything it cannot read becomes
+:class:`Unknown`, which the service answers with the help text.
+
+Commands::
+
+    BAL <meter>            last purchase for the meter
+    BUY <meter> <amount>   buy gas for <amount> (base currency, ≤ 2 decimals)
+    HELP                   the command list
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+__all__ = ["Balance", "Buy", "Command", "Help", "Unknown", "parse_command"]
+
+#: A meter number: the 11-digit DRN, or IIN + DRN (13 or 18 digits with check).
+_METER_RE: Final = re.compile(r"^\d{11,18}$")
+#: An amount: digits with at most two decimals, "." or "," as the separator.
+_AMOUNT_RE: Final = re.compile(r"^\d{1,9}(?:[.,]\d{1,2})?$")
+_SEPARATORS: Final = str.maketrans("", "", "-")
+_MAX_TEXT: Final = 160
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Balance:
+    """``BAL <meter>``: the meter's last purchase."""
+
+    meter: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Buy:
+    """``BUY <meter> <amount>``: a sale paid from the customer's wallet."""
+
+    meter: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Help:
+    """``HELP`` (or an empty message)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unknown:
+    """Anything else; ``reason`` says what was wrong, for the reply."""
+
+    reason: str
+
+
+Command = Balance | Buy | Help | Unknown
+
+_VERBS: Final = {"BAL": "BAL", "BALANCE": "BAL", "BUY": "BUY", "HELP": "HELP", "?": "HELP"}
+
+
+def _meter(word: str) -> str | None:
+    digits = word.translate(_SEPARATORS)
+    return digits if _METER_RE.fullmatch(digits) else None
+
+
+def _amount(word: str) -> Decimal | None:
+    if not _AMOUNT_RE.fullmatch(word):
+        return None
+    try:
+        value = Decimal(word.replace(",", "."))
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        return None
+    return value if value > 0 else None
+
+
+def parse_command(text: str) -> Command:
+    """Parse one SMS body into a command; never raises."""
+    words = text[:_MAX_TEXT].split()
+    if not words:
+        return Help()
+    verb = _VERBS.get(words[0].upper())
+    args = words[1:]
+    if verb == "HELP":
+        return Help()
+    if verb == "BAL":
+        if len(args) != 1:
+            return Unknown(reason="BAL needs one meter number")
+        meter = _meter(args[0])
+        return Balance(meter=meter) if meter else Unknown(reason="bad meter number")
+    if verb == "BUY":
+        if len(args) != 2:
+            return Unknown(reason="BUY needs a meter number and an amount")
+        meter = _meter(args[0])
+        if meter is None:
+            return Unknown(reason="bad meter number")
+        amount = _amount(args[1])
+        if amount is None:
+            return Unknown(reason="bad amount")
+        return Buy(meter=meter, amount=amount)
+    return Unknown(reason="unknown command")
