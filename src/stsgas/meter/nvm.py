@@ -1,0 +1,272 @@
+"""The meter's non-volatile memory port: a page device that a power cut can tear.
+
+The meter core never opens a file; it is handed an :class:`Nvm`. Three devices:
+
+* :class:`MemoryNvm` — a bytearray, for tests and the simulator.
+* :class:`FileNvm` — a real file standing for the EEPROM image; every page write
+  is one ``pwrite`` followed by ``fsync``, so a page that returned is on disk.
+* :class:`CrashingNvm` — wraps another device and cuts the power at the n-th
+  write, optionally leaving that page torn (what littlefs' emulated block device
+  and SQLite's crash VFS do; RELIABILITY.md A14).
+
+Erased pages read as ``0xFF``, as on an EEPROM or NOR flash.
+
+Errors::
+
+    Exception
+     +-- NvmError                  anything wrong with the stored image or device
+         +-- NvmTamperError        stored data failed authentication / rollback check
+         +-- NvmCapacityError      a record set does not fit the device
+    BaseException
+     +-- PowerCut                  simulated power loss (not an Exception: no
+                                   ``except Exception`` in the core may swallow it)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "ERASED",
+    "CrashingNvm",
+    "FileNvm",
+    "MemoryNvm",
+    "Nvm",
+    "NvmCapacityError",
+    "NvmError",
+    "NvmTamperError",
+    "PowerCut",
+]
+
+#: the value of an erased byte
+ERASED = 0xFF
+
+#: a 1 Mbit serial EEPROM (256-byte pages, 512 pages) is the default device
+DEFAULT_PAGE_SIZE = 256
+DEFAULT_PAGE_COUNT = 512
+
+
+class NvmError(Exception):
+    """The stored image or the device cannot be used as it is."""
+
+
+class NvmTamperError(NvmError):
+    """Stored data failed authentication or a consistency check: it is not trusted."""
+
+
+class NvmCapacityError(NvmError):
+    """A record set is larger than one slot of the device."""
+
+
+class PowerCut(BaseException):
+    """Simulated power loss during a page write; the device is dead until restarted."""
+
+
+class Nvm(ABC):
+    """A page-addressed non-volatile memory; a write may be torn by a power cut."""
+
+    page_size: int
+    page_count: int
+
+    @abstractmethod
+    def read_page(self, index: int) -> bytes:
+        """Return the ``page_size`` bytes of page ``index``."""
+
+    @abstractmethod
+    def write_page(self, index: int, data: bytes) -> None:
+        """Replace page ``index`` with ``data`` (exactly ``page_size`` bytes)."""
+
+    def _check(self, index: int, data: bytes | None = None) -> None:
+        if not 0 <= index < self.page_count:
+            raise IndexError(f"page {index} outside 0..{self.page_count - 1}")
+        if data is not None and len(data) != self.page_size:
+            raise ValueError(f"a page is {self.page_size} bytes, got {len(data)}")
+
+    def image(self) -> bytes:
+        """The whole device as one bytes object (for tests, dumps and copies)."""
+        return b"".join(self.read_page(i) for i in range(self.page_count))
+
+
+def _check_geometry(page_size: int, page_count: int) -> None:
+    if page_size < 64 or page_count < 4:
+        raise ValueError("an Nvm needs pages of at least 64 bytes and at least 4 pages")
+
+
+class MemoryNvm(Nvm):
+    """An in-memory device, erased at creation unless an image is given."""
+
+    def __init__(
+        self,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        page_count: int = DEFAULT_PAGE_COUNT,
+        *,
+        image: bytes | None = None,
+    ) -> None:
+        _check_geometry(page_size, page_count)
+        self.page_size = page_size
+        self.page_count = page_count
+        size = page_size * page_count
+        if image is None:
+            self._mem = bytearray([ERASED]) * size
+        elif len(image) != size:
+            raise ValueError(f"image is {len(image)} bytes, the device {size}")
+        else:
+            self._mem = bytearray(image)
+        #: writes done so far (tests use it to count the write points of a commit)
+        self.writes = 0
+
+    def read_page(self, index: int) -> bytes:
+        """Return a copy of the page."""
+        self._check(index)
+        start = index * self.page_size
+        return bytes(self._mem[start : start + self.page_size])
+
+    def write_page(self, index: int, data: bytes) -> None:
+        """Replace the page in memory."""
+        self._check(index, data)
+        start = index * self.page_size
+        self._mem[start : start + self.page_size] = data
+        self.writes += 1
+
+    def image(self) -> bytes:
+        """The whole device."""
+        return bytes(self._mem)
+
+
+class FileNvm(Nvm):
+    """An EEPROM image in one file; each page write is ``pwrite`` + ``fsync``.
+
+    The file is created erased with the right size. It is opened with
+    ``O_NOFOLLOW`` so a symlink planted at ``path`` cannot redirect the writes;
+    nothing but ``path`` is ever opened. An existing file of the wrong size is
+    refused rather than silently resized.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        page_size: int = DEFAULT_PAGE_SIZE,
+        page_count: int = DEFAULT_PAGE_COUNT,
+    ) -> None:
+        _check_geometry(page_size, page_count)
+        self.page_size = page_size
+        self.page_count = page_count
+        self.path = Path(path)
+        size = page_size * page_count
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self._fd: int | None = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            raise NvmError(f"cannot open NVM file {self.path}: {exc.strerror}") from exc
+        actual = os.fstat(self._fd).st_size
+        if actual == 0:
+            os.pwrite(self._fd, bytes([ERASED]) * size, 0)
+            os.fsync(self._fd)
+        elif actual != size:
+            self.close()
+            raise NvmError(
+                f"NVM file {self.path} is {actual} bytes, expected {size} "
+                f"({page_count} pages of {page_size})"
+            )
+        self.writes = 0
+
+    def _fileno(self) -> int:
+        if self._fd is None:
+            raise NvmError(f"NVM file {self.path} is closed")
+        return self._fd
+
+    def read_page(self, index: int) -> bytes:
+        """Read one page from the file."""
+        self._check(index)
+        data = os.pread(self._fileno(), self.page_size, index * self.page_size)
+        if len(data) != self.page_size:
+            raise NvmError(f"NVM file {self.path} was truncated")
+        return data
+
+    def write_page(self, index: int, data: bytes) -> None:
+        """Write one page and wait until the OS says it is durable."""
+        self._check(index, data)
+        fd = self._fileno()
+        os.pwrite(fd, data, index * self.page_size)
+        os.fsync(fd)
+        self.writes += 1
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> FileNvm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+TornMode = Literal["prefix", "garbage"]
+
+
+class CrashingNvm(Nvm):
+    """Cuts the power at the ``after_writes``-th write (1-based) by raising :class:`PowerCut`.
+
+    With ``torn=True`` that page is left torn: either a random prefix of the new
+    bytes over the old ones, or random garbage over a random span (chosen by
+    ``rng``). With ``torn=False`` the page keeps its old content. Once cut, every
+    later write raises :class:`PowerCut` too; reads still work so a test can look.
+    """
+
+    def __init__(
+        self,
+        inner: Nvm,
+        after_writes: int,
+        *,
+        torn: bool = True,
+        rng: random.Random | None = None,
+    ) -> None:
+        if after_writes < 1:
+            raise ValueError("after_writes counts from 1")
+        self.inner = inner
+        self.page_size = inner.page_size
+        self.page_count = inner.page_count
+        self.after_writes = after_writes
+        self.torn = torn
+        self.rng = rng if rng is not None else random.Random(after_writes)
+        self.writes = 0
+        self.cut = False
+        #: how the cut page was left: None (untouched), "prefix" or "garbage"
+        self.torn_mode: TornMode | None = None
+
+    def read_page(self, index: int) -> bytes:
+        """Read through to the wrapped device."""
+        return self.inner.read_page(index)
+
+    def write_page(self, index: int, data: bytes) -> None:
+        """Write through, or cut the power at the chosen write."""
+        self._check(index, data)
+        if self.cut:
+            raise PowerCut("the power is already off")
+        self.writes += 1
+        if self.writes < self.after_writes:
+            self.inner.write_page(index, data)
+            return
+        self.cut = True
+        if self.torn:
+            self.inner.write_page(index, self._tear(self.inner.read_page(index), data))
+        raise PowerCut(f"power cut at write {self.writes} (page {index})")
+
+    def _tear(self, old: bytes, new: bytes) -> bytes:
+        rng = self.rng
+        if rng.random() < 0.5:
+            self.torn_mode = "prefix"
+            keep = rng.randrange(0, len(new))  # never the whole page: that is a clean write
+            return new[:keep] + old[keep:]
+        self.torn_mode = "garbage"
+        start = rng.randrange(0, len(new))
+        end = rng.randrange(start + 1, len(new) + 1)
+        junk = rng.randbytes(end - start)
+        return new[:start] + junk + old[end:]

@@ -1,0 +1,350 @@
+"""EncryptedRecordStore: the meter's record sets on an :class:`Nvm`, power-fail safe and sealed.
+
+Layout (docs/nvm.md has the full picture)::
+
+    page 0, 1        counter pages: the last committed sequence number, HMAC'd;
+                     value v lives in page v % 2
+    pages 2 ..       slot 0 then slot 1, each (page_count - 2) // 2 pages;
+                     sequence number s lives in slot s % 2
+
+A commit seals the whole record set into the slot *not* holding the newest copy:
+body pages first, the header page (the commit marker) last, then the counter
+page. Any torn write lands in a copy that is not the newest valid one, so load()
+sees either the old set or the new one. The AEAD tag (AES-128-GCM) or the
+encrypt-then-MAC tag (3DES-CBC + HMAC-SHA256) covers the header and the body.
+
+Why whole-set A/B slots and not a journal: the meter's sets are small (a few
+hundred bytes to a few KB), so one sealed blob per commit is both the simplest
+thing to prove and cheap (tens of µs in memory, two fsyncs on a file).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import struct
+from collections.abc import Callable, Mapping
+from typing import Final, Literal
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from stsgas.meter.nvm import ERASED, Nvm, NvmCapacityError, NvmError, NvmTamperError
+
+__all__ = ["CipherName", "EncryptedRecordStore"]
+
+CipherName = Literal["aes128", "3des"]
+
+_CIPHER_IDS: Final[dict[str, int]] = {"aes128": 1, "3des": 2}
+_MAGIC: Final = b"SGNV"
+_CMAGIC: Final = b"SGNC"
+_VERSION: Final = 1
+#: magic, version, cipher id, slot, flags, seq, body length, nonce/IV (zero padded)
+_HEADER: Final = struct.Struct(">4sBBBBQI16s")
+#: magic, version, cipher id, page, flags, seq — then a 16-byte HMAC-SHA256 prefix
+_COUNTER: Final = struct.Struct(">4sBBBBQ")
+_CTAG: Final = 16
+_COUNTER_PAGES: Final = 2
+_MAX_SEQ: Final = 2**64 - 1
+
+
+def _encode_records(records: Mapping[str, bytes]) -> bytes:
+    """Serialise a record set: u16 count, then per name (sorted) u8 len, name, u32 len, value."""
+    out = [struct.pack(">H", len(records))]
+    for name in sorted(records):
+        value = records[name]
+        raw = name.encode("utf-8")
+        out.append(struct.pack(">B", len(raw)))
+        out.append(raw)
+        out.append(struct.pack(">I", len(value)))
+        out.append(value)
+    return b"".join(out)
+
+
+def _decode_records(data: bytes) -> dict[str, bytes]:
+    """Parse an authenticated record set; any inconsistency means the store is not trusted."""
+    try:
+        (count,) = struct.unpack_from(">H", data, 0)
+        pos = 2
+        out: dict[str, bytes] = {}
+        last = ""
+        for _ in range(count):
+            nlen = data[pos]
+            name = data[pos + 1 : pos + 1 + nlen].decode("utf-8")
+            pos += 1 + nlen
+            (vlen,) = struct.unpack_from(">I", data, pos)
+            pos += 4
+            value = data[pos : pos + vlen]
+            if len(value) != vlen or (out and name <= last) or len(name.encode()) != nlen:
+                raise ValueError("bad record")
+            pos += vlen
+            out[name] = value
+            last = name
+    except (struct.error, IndexError, UnicodeDecodeError, ValueError) as exc:
+        raise NvmTamperError("an authenticated record set is inconsistent") from exc
+    if pos != len(data):
+        raise NvmTamperError("an authenticated record set has trailing bytes")
+    return out
+
+
+def _check_records(records: Mapping[str, bytes]) -> None:
+    for name, value in records.items():
+        if not isinstance(name, str) or not 0 < len(name.encode("utf-8")) < 256:
+            raise ValueError(f"record name {name!r} must be 1..255 UTF-8 bytes")
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise TypeError(f"record {name!r} must be bytes, got {type(value).__name__}")
+
+
+def _derive(key: bytes, label: str, length: int) -> bytes:
+    return HKDF(algorithm=SHA256(), length=length, salt=None, info=label.encode()).derive(key)
+
+
+class _Sealer:
+    """The two ciphers behind one interface: seal(header, plaintext) -> body and back."""
+
+    def __init__(self, key: bytes, cipher: CipherName, nonce: Callable[[int], bytes]) -> None:
+        self.cipher = cipher
+        self._nonce = nonce
+        if cipher == "aes128":
+            self._aead = AESGCM(_derive(key, "stsgas nvm aes128-gcm", 16))
+            self.nonce_len = 12
+        else:
+            # 24 bytes: three distinct DES keys (keying option 1), no decrepit-size warning
+            self._des_key = _derive(key, "stsgas nvm 3des-cbc", 24)
+            self._mac_key = _derive(key, "stsgas nvm 3des-hmac", 32)
+            self.nonce_len = 8
+        self.counter_key = _derive(key, f"stsgas nvm counter {cipher}", 32)
+
+    def new_nonce(self) -> bytes:
+        nonce = self._nonce(self.nonce_len)
+        if len(nonce) != self.nonce_len:
+            raise ValueError(f"nonce source gave {len(nonce)} bytes, need {self.nonce_len}")
+        return nonce
+
+    def seal(self, header: bytes, nonce: bytes, plain: bytes) -> bytes:
+        if self.cipher == "aes128":
+            return self._aead.encrypt(nonce, plain, header)
+        pad = 8 - len(plain) % 8
+        enc = Cipher(TripleDES(self._des_key), modes.CBC(nonce)).encryptor()
+        ct = enc.update(plain + bytes([pad]) * pad) + enc.finalize()
+        return ct + hmac.digest(self._mac_key, header + ct, "sha256")
+
+    def body_len(self, plain_len: int) -> int:
+        if self.cipher == "aes128":
+            return plain_len + 16
+        return (plain_len // 8 + 1) * 8 + 32
+
+    def open(self, header: bytes, nonce: bytes, body: bytes) -> bytes | None:
+        """The plaintext, or None when the tag does not verify (torn or forged)."""
+        if self.cipher == "aes128":
+            try:
+                return self._aead.decrypt(nonce, body, header)
+            except InvalidTag:
+                return None
+        ct, tag = body[:-32], body[-32:]
+        if len(ct) < 8 or len(ct) % 8:
+            return None
+        if not hmac.compare_digest(tag, hmac.digest(self._mac_key, header + ct, "sha256")):
+            return None
+        dec = Cipher(TripleDES(self._des_key), modes.CBC(nonce)).decryptor()
+        padded = dec.update(ct) + dec.finalize()
+        pad = padded[-1]
+        if not 1 <= pad <= 8 or padded[-pad:] != bytes([pad]) * pad:
+            raise NvmTamperError("an authenticated record set has bad padding")
+        return padded[:-pad]
+
+
+class EncryptedRecordStore:
+    """A :class:`StateStore` (load / commit) over an :class:`Nvm`.
+
+    ``commit(records)`` merges the named records into the current set and
+    writes the whole set atomically. ``load()`` returns the newest valid set,
+    ``None`` for a blank device, and raises :class:`NvmTamperError` when the
+    image holds no trustworthy newest copy.
+
+    ``key`` is a 16-, 24- or 32-byte master key; the cipher keys and the
+    counter MAC key are derived from it with HKDF-SHA256. ``nonce`` supplies
+    fresh random nonces/IVs (``os.urandom``; tests may inject a seeded source).
+    """
+
+    def __init__(
+        self,
+        nvm: Nvm,
+        key: bytes,
+        cipher: CipherName = "aes128",
+        *,
+        nonce: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        if cipher not in _CIPHER_IDS:
+            raise ValueError(f"cipher must be 'aes128' or '3des', not {cipher!r}")
+        if len(key) not in (16, 24, 32):
+            raise ValueError("the NVM key must be 16, 24 or 32 bytes")
+        self.nvm = nvm
+        self.cipher: CipherName = cipher
+        self._cid = _CIPHER_IDS[cipher]
+        self._sealer = _Sealer(bytes(key), cipher, nonce)
+        self.slot_pages = (nvm.page_count - _COUNTER_PAGES) // 2
+        if self.slot_pages < 1 or nvm.page_size < _HEADER.size + _COUNTER.size + _CTAG:
+            raise NvmError("the device is too small for two slots")
+        #: the committed set, its sequence number and the counter value on the device;
+        #: None until loaded, and again after a failed commit (the device must be re-read)
+        self._records: dict[str, bytes] | None = None
+        self._seq = 0
+        self._counter = 0
+
+    # ----------------------------------------------------------------- layout
+    @property
+    def capacity(self) -> int:
+        """The largest serialised record set one slot holds, in bytes."""
+        room = self.slot_pages * self.nvm.page_size - _HEADER.size
+        overhead = self._sealer.body_len(0)
+        return room - overhead
+
+    def _slot_start(self, slot: int) -> int:
+        return _COUNTER_PAGES + slot * self.slot_pages
+
+    # ---------------------------------------------------------------- counter
+    def _counter_page(self, seq: int) -> bytes:
+        page = seq % 2
+        head = _COUNTER.pack(_CMAGIC, _VERSION, self._cid, page, 0, seq)
+        tag = hmac.digest(self._sealer.counter_key, head, "sha256")[:_CTAG]
+        return (head + tag).ljust(self.nvm.page_size, bytes([ERASED]))
+
+    def _read_counter(self, page: int) -> int | Literal["bad"] | None:
+        """The counter value in ``page``; None if erased; "bad" if it does not verify."""
+        raw = self.nvm.read_page(page)
+        if raw.count(ERASED) == len(raw):
+            return None
+        head, tag = raw[: _COUNTER.size], raw[_COUNTER.size : _COUNTER.size + _CTAG]
+        want = hmac.digest(self._sealer.counter_key, head, "sha256")[:_CTAG]
+        if not hmac.compare_digest(tag, want):
+            return "bad"
+        magic, version, cid, idx, _flags, seq = _COUNTER.unpack(head)
+        if magic != _CMAGIC or version != _VERSION or cid != self._cid or idx != page:
+            raise NvmTamperError("an authenticated counter page is inconsistent")
+        if seq % 2 != page:
+            raise NvmTamperError("an authenticated counter page is in the wrong place")
+        return int(seq)
+
+    # ------------------------------------------------------------------ slots
+    def _read_slot(self, slot: int) -> tuple[int, bytes] | Literal["bad"] | None:
+        """(seq, plaintext) of a valid slot; None if its header page is erased; "bad" else."""
+        start = self._slot_start(slot)
+        first = self.nvm.read_page(start)
+        if first.count(ERASED) == len(first):
+            return None
+        magic, version, cid, idx, flags, seq, blen, nonce_field = _HEADER.unpack_from(first)
+        total = _HEADER.size + blen
+        if (
+            magic != _MAGIC
+            or version != _VERSION
+            or cid != self._cid
+            or idx != slot
+            or flags != 0
+            or blen < self._sealer.body_len(0)
+            or total > self.slot_pages * self.nvm.page_size
+        ):
+            return "bad"
+        npages = -(-total // self.nvm.page_size)
+        blob = first + b"".join(self.nvm.read_page(start + i) for i in range(1, npages))
+        header = blob[: _HEADER.size]
+        nonce = nonce_field[: self._sealer.nonce_len]
+        plain = self._sealer.open(header, nonce, blob[_HEADER.size : total])
+        if plain is None:
+            return "bad"
+        if seq % 2 != slot or seq == 0:
+            raise NvmTamperError("an authenticated slot holds a sequence number it cannot hold")
+        if nonce_field[self._sealer.nonce_len :].count(0) != 16 - self._sealer.nonce_len:
+            raise NvmTamperError("an authenticated slot header is inconsistent")
+        return int(seq), plain
+
+    # ------------------------------------------------------------------- load
+    def load(self) -> dict[str, bytes] | None:
+        """The newest committed record set; None if never committed; NvmTamperError if untrusted."""
+        counters = [self._read_counter(p) for p in range(_COUNTER_PAGES)]
+        slots = [self._read_slot(s) for s in range(2)]
+        valid = [s for s in slots if isinstance(s, tuple)]
+        good_counters = [c for c in counters if isinstance(c, int)]
+        bad_counters = [p for p, c in enumerate(counters) if c == "bad"]
+        cmax = max(good_counters, default=0)
+        if not valid:
+            if counters == [None, None]:
+                # a blank device, or a first commit cut before its commit marker landed
+                self._records, self._seq, self._counter = {}, 0, 0
+                return None
+            raise NvmTamperError("no valid copy of the meter's records is left on the device")
+        seq, plain = max(valid)
+        if len(valid) == 2 and valid[0][0] == valid[1][0]:
+            raise NvmTamperError("two copies claim the same sequence number")
+        if bad_counters and (
+            len(bad_counters) > 1 or seq != cmax + 1 or bad_counters[0] != seq % 2
+        ):
+            raise NvmTamperError("a counter page was altered")
+        if seq < cmax:
+            raise NvmTamperError(
+                f"rolled back: the newest valid copy is #{seq} but #{cmax} was committed"
+            )
+        if seq > cmax + 1:
+            raise NvmTamperError(f"copy #{seq} is ahead of the counter #{cmax}")
+        records = _decode_records(plain)
+        self._records, self._seq, self._counter = dict(records), seq, cmax
+        return records
+
+    # ----------------------------------------------------------------- commit
+    def commit(self, records: Mapping[str, bytes]) -> None:
+        """Merge ``records`` into the set and write it atomically (old or new after any cut)."""
+        _check_records(records)
+        if self._records is None:
+            self.load()
+        assert self._records is not None
+        merged = dict(self._records)
+        merged.update({k: bytes(v) for k, v in records.items()})
+        plain = _encode_records(merged)
+        if len(plain) > self.capacity:
+            raise NvmCapacityError(
+                f"the record set is {len(plain)} bytes; one slot holds {self.capacity}"
+            )
+        seq = self._seq + 1
+        if seq > _MAX_SEQ:
+            raise NvmError("sequence number exhausted")
+        slot = seq % 2
+        sealer = self._sealer
+        nonce = sealer.new_nonce()
+        header = _HEADER.pack(
+            _MAGIC,
+            _VERSION,
+            self._cid,
+            slot,
+            0,
+            seq,
+            sealer.body_len(len(plain)),
+            nonce.ljust(16, b"\0"),
+        )
+        blob = header + sealer.seal(header, nonce, plain)
+        size = self.nvm.page_size
+        pages = [blob[i : i + size] for i in range(0, len(blob), size)]
+        pages[-1] = pages[-1].ljust(size, bytes([ERASED]))
+        start = self._slot_start(slot)
+        try:
+            if self._counter < self._seq:
+                # the last commit was cut before its counter page: catch up first, so the
+                # counter is never more than one behind the newest copy
+                self.nvm.write_page(self._seq % 2, self._counter_page(self._seq))
+                self._counter = self._seq
+            for i in range(len(pages) - 1, 0, -1):
+                self.nvm.write_page(start + i, pages[i])
+            self.nvm.write_page(start, pages[0])  # the commit marker: header + tag-covered body
+            self.nvm.write_page(seq % 2, self._counter_page(seq))
+        except BaseException:
+            self._records = None  # the device state is unknown until re-read
+            raise
+        self._records, self._seq, self._counter = merged, seq, seq
+
+    @property
+    def sequence(self) -> int:
+        """The sequence number of the newest committed set (0 when blank)."""
+        return self._seq
