@@ -1,0 +1,219 @@
+"""Console pages for supervisors, admins and auditors: customers, meters,
+management tokens, daily reports (with CSV) and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from stsgas.vending.web import paths
+from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.session import Me, check_csrf
+from stsgas.vending.web.views import money, receipt_view, sale_row
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+MANAGEMENT_KINDS = (
+    ("clear_credit", "Clear credit"),
+    ("clear_tamper", "Clear tamper"),
+    ("set_tariff", "Set tariff rate"),
+)
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    return list(body["items"] if isinstance(body, dict) and "items" in body else body)
+
+
+def _stale(request: Request, me: Me, active: str) -> Response:
+    return page(request, "error.html", me, active, status_code=403, title="Form expired",
+                detail="The form was stale; open the page again.")
+
+
+@router.get("/customers", response_class=HTMLResponse)
+async def customers(request: Request, q: str = "") -> Response:
+    """Customers, searchable by name or phone."""
+    me = await guard(request, "customers")
+    found = _items(await VendingApi(request.app, me.token).get(paths.CUSTOMERS, q=q))
+    return page(request, "customers.html", me, "customers", title="Customers", q=q,
+                customers=found, can_edit=me.role in {"admin", "supervisor"})
+
+
+@router.post("/customers")
+async def create_customer(
+    request: Request,
+    name: Annotated[str, Form()],
+    phone: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Create a customer, then show it."""
+    me = await guard(request, "customers")
+    if not check_csrf(me.token, csrf):
+        return _stale(request, me, "customers")
+    try:
+        body = await VendingApi(request.app, me.token).post(
+            paths.CUSTOMERS, {"name": name, "phone": phone, "address": address}
+        )
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "customers", status_code=exc.status,
+                    title="Customer not created", detail=exc.detail)
+    return RedirectResponse(f"/console/customers/{body['id']}", status_code=303)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+async def customer(request: Request, customer_id: int) -> Response:
+    """One customer with meters and sales history."""
+    me = await guard(request, "customers")
+    api = VendingApi(request.app, me.token)
+    try:
+        body = await api.get(paths.CUSTOMER.format(id=customer_id))
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "customers", status_code=exc.status,
+                    title="Customer not shown", detail=exc.detail)
+    meters = [
+        {"id": m["id"], "number": m.get("pan", ""), "mode": m.get("mode", ""),
+         "status": m.get("status", "")}
+        for m in body.get("meters", [])
+    ]
+    sales = _items(await api.get(paths.SALES, customer_id=customer_id, limit=100))
+    extra = [("Debt", money(body["debt_balance"]))] if "debt_balance" in body else []
+    view = {"name": body.get("name", ""), "phone": body.get("phone", ""),
+            "address": body.get("address", ""), "extra": extra}
+    return page(request, "customer.html", me, "customers", title=view["name"], customer=view,
+                meters=meters, sales=[sale_row(s) for s in sales])
+
+
+def _meter_row(m: dict[str, Any]) -> dict[str, Any]:
+    customer = m.get("customer")
+    name = customer.get("name") if isinstance(customer, dict) else m.get("customer_name")
+    return {"id": m["id"], "number": m.get("pan", ""), "mode": m.get("mode", ""),
+            "status": m.get("status", ""), "customer": name}
+
+
+@router.get("/meters", response_class=HTMLResponse)
+async def meters(request: Request, q: str = "") -> Response:
+    """Meters, searchable by number."""
+    me = await guard(request, "meters")
+    found = _items(await VendingApi(request.app, me.token).get(paths.METERS, q=q))
+    return page(request, "meters.html", me, "meters", title="Meters", q=q,
+                meters=[_meter_row(m) for m in found], can_edit=False, meter_fields=[])
+
+
+@router.get("/meters/{meter_id}", response_class=HTMLResponse)
+async def meter(request: Request, meter_id: int) -> Response:
+    """One meter's facts and its sales history."""
+    me = await guard(request, "meters")
+    api = VendingApi(request.app, me.token)
+    try:
+        m = await api.get(paths.METER.format(id=meter_id))
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "meters", status_code=exc.status,
+                    title="Meter not shown", detail=exc.detail)
+    facts = [
+        (label, m[key]) for key, label in (
+            ("pan", "Meter number"), ("mode", "Mode"), ("status", "Status"), ("ti", "Tariff index"),
+            ("base_date", "Base date"), ("last_tid", "Last TID"), ("ken", "Key expiry number"),
+        ) if key in m
+    ]
+    sales = _items(await api.get(paths.SALES, meter_id=meter_id, limit=100))
+    view = {"number": m.get("pan", ""), "facts": facts}
+    return page(request, "meter.html", me, "meters", title=f"Meter {view['number']}",
+                meter=view, sales=[sale_row(s) for s in sales])
+
+
+@router.get("/management", response_class=HTMLResponse)
+async def management_form(request: Request, meter: str = "") -> Response:
+    """Issue a management token (supervisors and admins)."""
+    me = await guard(request, "management")
+    return page(request, "management.html", me, "management", title="Management tokens",
+                meter=meter, kinds=MANAGEMENT_KINDS, issued=None, error=None)
+
+
+@router.post("/management", response_class=HTMLResponse)
+async def management(
+    request: Request,
+    meter: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    rate: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Ask the API for the token; show it grouped, or the refusal."""
+    me = await guard(request, "management")
+    if not check_csrf(me.token, csrf):
+        return _stale(request, me, "management")
+    body: dict[str, Any] = {"meter": meter, "kind": kind}
+    if kind == "set_tariff" and rate.strip():
+        body["params"] = {"rate": int(rate)} if rate.strip().isdigit() else {"rate": rate}
+    issued, error = None, None
+    try:
+        answer = await VendingApi(request.app, me.token).post(paths.MANAGEMENT, body)
+        issued = receipt_view({"id": answer.get("id", 0), **answer}).tokens
+        if not issued:
+            error = f"Request #{answer.get('id')} is {answer.get('status', 'pending')}: " \
+                    "a second supervisor must approve it."
+    except ApiProblem as exc:
+        error = exc.detail
+    return page(request, "management.html", me, "management", title="Management tokens",
+                meter=meter, kinds=MANAGEMENT_KINDS, issued=issued, error=error,
+                status_code=200 if error is None else 422)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+async def reports(request: Request, day: str = "") -> Response:
+    """The daily report by channel and by vendor."""
+    me = await guard(request, "reports")
+    day = day or datetime.now(UTC).date().isoformat()
+    try:
+        body = await VendingApi(request.app, me.token).get(paths.REPORT_DAILY, day=day)
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "reports", status_code=exc.status,
+                    title="Report not shown", detail=exc.detail)
+    sections = []
+    for key, title in (("by_channel", "By channel"), ("by_vendor", "By vendor")):
+        rows = body.get(key) or []
+        headers = list(rows[0].keys()) if rows else ["—"]
+        sections.append({"title": title, "headers": headers,
+                         "rows": [[_cell(k, r[k]) for k in headers] for r in rows]})
+    return page(request, "reports.html", me, "reports", title="Daily report", day=day,
+                sections=sections)
+
+
+def _cell(key: str, value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and (
+        key.startswith("amount") or key in {"total", "tax", "fixed_charge", "debt_recovered"}
+    ):
+        return money(value)
+    return str(value)
+
+
+@router.get("/reports.csv")
+async def reports_csv(request: Request, day: str = "") -> Response:
+    """The daily report as the API's CSV, downloaded."""
+    me = await guard(request, "reports")
+    day = day or datetime.now(UTC).date().isoformat()
+    answer = await VendingApi(request.app, me.token).request(
+        "GET", paths.REPORT_DAILY_CSV, params={"day": day}
+    )
+    return Response(answer.content, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="stsgas-daily-{day}.csv"'})
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit(request: Request) -> Response:
+    """The append-only audit log, newest first."""
+    me = await guard(request, "audit")
+    entries = [
+        {"id": e.get("seq", e.get("id")), "at": str(e.get("at", ""))[:19].replace("T", " "),
+         "who": e.get("actor", ""), "action": e.get("action", ""),
+         "object": f"{e.get('object_type', '')} {e.get('object_id', '')}".strip(),
+         "details": e.get("data", {})}
+        for e in _items(await VendingApi(request.app, me.token).get(paths.AUDIT, limit=200))
+    ]
+    return page(request, "audit.html", me, "audit", title="Audit log", entries=entries)
+
+
+__all__ = ["receipt_view", "router"]

@@ -1,0 +1,204 @@
+"""Console pages for selling: sign-in, today, sell gas, receipt, reprint, sales."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from stsgas.vending.web import paths
+from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.session import check_csrf, clear_session, me_from, set_session
+from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/console"
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/console") -> Response:
+    """The sign-in form."""
+    return page(request, "login.html", None, "", title="Sign in", next_url=_safe_next(next),
+                username="", error=None)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/console",
+) -> Response:
+    """Sign in through the API's password login (its lockout applies)."""
+    try:
+        body = await VendingApi(request.app, None).post(
+            paths.LOGIN, {"username": username, "password": password}
+        )
+    except ApiProblem as exc:
+        error = "Wrong username or password."
+        if exc.code == "account_locked":
+            error = "This account is locked after too many failed sign-ins. Try again later."
+        return page(request, "login.html", None, "", status_code=exc.status, title="Sign in",
+                    next_url=_safe_next(next), username=username, error=error)
+    me = me_from(body["access_token"], body["operator"])
+    default = "/console/sell" if me.role == "cashier" else "/console"
+    target = _safe_next(next) if next != "/console" else default
+    response = RedirectResponse(target, status_code=303)
+    expires = body.get("expires_at")
+    set_session(request, response, me.token, datetime.fromisoformat(expires) if expires else None)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    """Sign out: revoke the token where the API allows it, drop the cookie."""
+    response = RedirectResponse("/console/login", status_code=303)
+    token = request.cookies.get("stsgas_console")
+    if token and check_csrf(token, csrf):
+        # an expired token is already as good as revoked
+        with contextlib.suppress(ApiProblem):
+            await VendingApi(request.app, token).request("POST", paths.LOGOUT)
+    clear_session(response)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request) -> Response:
+    """Today: sales and takings, the vendor float, key expiry warnings."""
+    me = await guard(request, "dashboard")
+    api = VendingApi(request.app, me.token)
+    today = datetime.now(UTC).date().isoformat()
+    stats: dict[str, Any] = {"count": 0, "total": money(0), "float": None, "by_channel": []}
+    try:
+        sales = await api.get(paths.SALES, day=today, limit=500)
+        items = sales["items"] if isinstance(sales, dict) else sales
+        done = [s for s in items if s.get("status") == "completed"]
+        stats["count"] = len(done)
+        stats["total"] = money(sum(int(s["amount_paid"]) for s in done))
+        by: dict[str, list[int]] = {}
+        for s in done:
+            by.setdefault(str(s["channel"]), []).append(int(s["amount_paid"]))
+        stats["by_channel"] = [
+            {"label": k, "count": len(v), "total": money(sum(v))} for k, v in sorted(by.items())
+        ]
+    except ApiProblem:
+        pass  # a role without sales access still gets the page
+    if me.vendor_id is not None:
+        try:
+            vendor = await api.get(paths.VENDOR.format(id=me.vendor_id))
+            stats["float"] = money(vendor.get("float_balance"))
+        except ApiProblem:
+            pass
+    warnings: list[str] = []
+    try:
+        for w in await api.get(paths.KEY_WARNINGS):
+            warnings.append(str(w.get("message") or w))
+    except ApiProblem:
+        pass
+    return page(request, "dashboard.html", me, "dashboard", title="Today", today=today,
+                stats=stats, warnings=warnings)
+
+
+@router.get("/sell", response_class=HTMLResponse)
+async def sell_form(request: Request, meter: str = "") -> Response:
+    """Meter number first; the lookup is shown before any money is taken."""
+    me = await guard(request, "sell")
+    lookup, error = None, None
+    meter = meter.replace(" ", "").replace("-", "")
+    if meter:
+        try:
+            body = await VendingApi(request.app, me.token).get(paths.LOOKUP.format(meter=meter))
+            lookup = lookup_view(body)
+        except ApiProblem as exc:
+            error = f"{exc.detail} Check the number on the meter label; no money has been taken."
+    return page(request, "sell.html", me, "sell", title="Sell gas", meter=meter, lookup=lookup,
+                error=error, idempotency_key=str(uuid.uuid4()), currency=paths.CURRENCY,
+                status_code=422 if error else 200)
+
+
+@router.post("/sell")
+async def sell(
+    request: Request,
+    meter: Annotated[str, Form()],
+    amount: Annotated[str, Form()],
+    idempotency_key: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Sell: one Idempotency-Key per form, so a resubmitted form sells once."""
+    me = await guard(request, "sell")
+    if not check_csrf(me.token, csrf):
+        return page(request, "error.html", me, "sell", status_code=403, title="Form expired",
+                    detail="The form was stale; open Sell gas again.")
+    api = VendingApi(request.app, me.token)
+    value = parse_amount(amount)
+    error = None
+    if value is None:
+        error = "Enter the amount paid, e.g. 20 or 12.50."
+    else:
+        try:
+            sale = await api.post(
+                paths.SALES,
+                {"meter": meter, "amount": str(value), "channel": "web"},
+                headers={"Idempotency-Key": f"web-{idempotency_key}"},
+            )
+            return RedirectResponse(f"/console/sales/{sale['id']}", status_code=303)
+        except ApiProblem as exc:
+            error = exc.detail
+    lookup = None
+    with contextlib.suppress(ApiProblem):
+        lookup = lookup_view(await api.get(paths.LOOKUP.format(meter=meter)))
+    return page(request, "sell.html", me, "sell", title="Sell gas", meter=meter, lookup=lookup,
+                error=error, idempotency_key=idempotency_key, currency=paths.CURRENCY,
+                status_code=422)
+
+
+@router.get("/sales", response_class=HTMLResponse)
+async def sales(request: Request) -> Response:
+    """Sales the operator may see (a cashier: its own vendor's)."""
+    me = await guard(request, "sales")
+    body = await VendingApi(request.app, me.token).get(paths.SALES, limit=200)
+    items = body["items"] if isinstance(body, dict) else body
+    title = "My sales" if me.role == "cashier" else "Sales"
+    return page(request, "sales.html", me, "sales", title=title,
+                sales=[sale_row(s) for s in items])
+
+
+@router.get("/sales/{sale_id}", response_class=HTMLResponse)
+async def receipt(request: Request, sale_id: int, copy: bool = False) -> Response:
+    """The itemised receipt with the token(s), key change tokens first."""
+    me = await guard(request, "sales")
+    try:
+        sale = await VendingApi(request.app, me.token).get(paths.SALE.format(id=sale_id))
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "sales", status_code=exc.status,
+                    title="Sale not shown", detail=exc.detail)
+    return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id}",
+                receipt=receipt_view(sale, copy=copy), can_reprint=me.role != "auditor")
+
+
+@router.post("/sales/{sale_id}/reprint", response_class=HTMLResponse)
+async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+    """The same token again, marked COPY (the API counts reprints)."""
+    me = await guard(request, "sell")
+    if not check_csrf(me.token, csrf):
+        return page(request, "error.html", me, "sales", status_code=403, title="Form expired",
+                    detail="The form was stale; open the receipt again.")
+    try:
+        sale = await VendingApi(request.app, me.token).post(paths.REPRINT.format(id=sale_id), {})
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "sales", status_code=exc.status,
+                    title="Reprint refused", detail=exc.detail)
+    sale = sale.get("sale", sale)
+    return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id} (copy)",
+                receipt=receipt_view(sale, copy=True), can_reprint=True)

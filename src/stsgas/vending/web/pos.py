@@ -1,0 +1,105 @@
+"""The mobile POS page and its two JSON calls (lookup, sell).
+
+The page's script sends an ``Idempotency-Key`` it generated for the sale
+attempt and reuses on retry; it is passed to the sales API unchanged (with a
+``pos-`` prefix), so a double tap or a retried call returns the same sale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from stsgas.vending.web import paths
+from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.web.nav import allowed
+from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.session import Me, check_csrf, load_me
+from stsgas.vending.web.views import lookup_view, parse_amount, receipt_view
+
+router = APIRouter(include_in_schema=False)
+
+
+class SellIn(BaseModel):
+    """What the POS page posts."""
+
+    meter: str = Field(pattern=r"^\d{11,18}$")
+    amount: str = Field(max_length=16)
+
+
+def _problem(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"code": code, "detail": detail}, status_code=status,
+                        media_type="application/problem+json")
+
+
+async def _pos_operator(request: Request, csrf: str | None) -> Me | JSONResponse:
+    me = await load_me(request)
+    if me is None:
+        return _problem(401, "not_authenticated", "Signed out: sign in again.")
+    if not allowed("pos", me.role):
+        return _problem(403, "forbidden", f"A {me.role} cannot sell.")
+    if not check_csrf(me.token, csrf):
+        return _problem(403, "csrf", "The page is stale: reload it.")
+    return me
+
+
+@router.get("/pos", response_class=HTMLResponse)
+async def pos_page(request: Request) -> Response:
+    """The one-page POS for a phone."""
+    me = await guard(request, "pos")
+    return page(request, "pos.html", me, "pos", title="POS", currency=paths.CURRENCY)
+
+
+@router.get("/pos/api/lookup")
+async def pos_lookup(
+    request: Request, meter: str, x_csrf_token: str | None = Header(default=None)
+) -> Response:
+    """The meter facts to confirm before taking money."""
+    me = await _pos_operator(request, x_csrf_token)
+    if isinstance(me, JSONResponse):
+        return me
+    try:
+        body = await VendingApi(request.app, me.token).get(paths.LOOKUP.format(meter=meter))
+    except ApiProblem as exc:
+        return _problem(exc.status, exc.code, f"{exc.detail} No money has been taken.")
+    view = lookup_view(body)
+    return JSONResponse({
+        "meter": view.meter, "customer": view.customer, "mode": view.mode,
+        "mode_label": view.mode_label, "status": view.status, "last_sale": view.last_sale,
+        "key_change": view.key_change,
+    })
+
+
+@router.post("/pos/api/sell")
+async def pos_sell(
+    request: Request,
+    body: SellIn,
+    idempotency_key: str = Header(alias="Idempotency-Key", min_length=8, max_length=64),
+    x_csrf_token: str | None = Header(default=None),
+) -> Response:
+    """Sell once per Idempotency-Key; answer the receipt with grouped tokens."""
+    me = await _pos_operator(request, x_csrf_token)
+    if isinstance(me, JSONResponse):
+        return me
+    amount = parse_amount(body.amount)
+    if amount is None:
+        return _problem(422, "bad_amount", "Enter the amount paid, e.g. 20 or 12.50.")
+    try:
+        sale = await VendingApi(request.app, me.token).post(
+            paths.SALES,
+            {"meter": body.meter, "amount": str(amount), "channel": "pos"},
+            headers={"Idempotency-Key": f"pos-{idempotency_key}"},
+        )
+    except ApiProblem as exc:
+        return _problem(exc.status, exc.code, exc.detail)
+    view = receipt_view(sale)
+    out: dict[str, Any] = {
+        "sale_id": view.sale_id, "meter": view.meter, "paid": view.paid,
+        "credited": view.credited, "key_change": view.key_change,
+        "tokens": [{"label": t.label, "digits": t.digits, "grouped": t.grouped}
+                   for t in view.tokens],
+    }
+    return JSONResponse(out)

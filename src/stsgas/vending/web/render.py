@@ -1,0 +1,77 @@
+"""Templates and the small helpers every page shares (sign-in guard, rendering)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from stsgas.vending.web.nav import allowed, nav_for
+from stsgas.vending.web.session import Me, csrf_for, load_me
+
+__all__ = ["STATIC_DIR", "Denied", "guard", "page", "templates"]
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["static"] = lambda name: f"/static/web/{name}"
+
+
+class Denied(Exception):
+    """The page cannot be shown; ``response`` says why (login redirect or 403 page)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("denied")
+        self.response = response
+
+
+async def guard(request: Request, page_key: str) -> Me:
+    """The signed-in operator allowed to open ``page_key``; else raise :class:`Denied`."""
+    me = await load_me(request)
+    if me is None:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        raise Denied(RedirectResponse(f"/console/login?next={target}", status_code=303))
+    if not allowed(page_key, me.role):
+        raise Denied(
+            page(
+                request,
+                "error.html",
+                me,
+                page_key,
+                status_code=403,
+                title="Not allowed",
+                detail=f"A {me.role} cannot open this page.",
+            )
+        )
+    return me
+
+
+def page(
+    request: Request,
+    template: str,
+    me: Me | None,
+    active: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` with the layout's context (menu, CSRF value, operator)."""
+    context.setdefault("title", "stsgas")
+    context.setdefault("flash", None)
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "me": me,
+            "nav": nav_for(me.role) if me else [],
+            "active": active,
+            "csrf": csrf_for(me.token) if me else "",
+            **context,
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )

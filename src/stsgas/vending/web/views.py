@@ -1,0 +1,209 @@
+"""View models: the API's JSON turned into what a page shows, pure and testable.
+
+Money arrives from the API in integer minor units and is shown with two
+decimals; it is never a float on the way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+from stsgas.sts import group_digits
+
+__all__ = [
+    "LookupView",
+    "ReceiptLine",
+    "ReceiptView",
+    "SaleRow",
+    "TokenView",
+    "credit_text",
+    "lookup_view",
+    "money",
+    "parse_amount",
+    "receipt_view",
+    "sale_row",
+]
+
+_AMOUNT_RE: Final = re.compile(r"^\d{1,9}(?:[.,]\d{1,2})?$")
+_KIND_LABEL: Final = {
+    "kct": "Key change token",
+    "credit": "Credit token",
+    "mgmt": "Management token",
+}
+
+
+def money(minor: int | None) -> str:
+    """Minor units as a two-decimal amount (``1250`` -> ``"12.50"``)."""
+    if minor is None:
+        return "—"
+    return f"{Decimal(minor).scaleb(-2):.2f}"
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount typed by a cashier: positive, at most two decimals; else None."""
+    text = text.strip()
+    if not _AMOUNT_RE.fullmatch(text):
+        return None
+    value = Decimal(text.replace(",", "."))
+    return value if value > 0 else None
+
+
+def credit_text(sale: Mapping[str, Any]) -> str:
+    """What the token credits: m³ for a volume meter, money for an amount meter."""
+    units = sale.get("credit_units")
+    if units is not None:
+        return f"{Decimal(int(units)).scaleb(-1):.1f} m³"
+    return money(sale.get("credit_money"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupView:
+    """The meter facts a vendor confirms before taking money."""
+
+    meter: str
+    customer: str | None
+    mode: str
+    mode_label: str
+    status: str
+    supply_group: str | None
+    last_sale: str | None
+    key_change: bool
+
+
+def lookup_view(body: Mapping[str, Any]) -> LookupView:
+    """Build the lookup card from the API's meter lookup answer."""
+    mode = str(body.get("mode", ""))
+    last = body.get("last_sale")
+    last_text = None
+    if isinstance(last, Mapping):
+        when = str(last.get("created_at") or last.get("at") or "")[:16].replace("T", " ")
+        paid = money(last.get("amount_paid"))
+        last_text = f"{when} UTC · paid {paid} · {credit_text(last)}"
+    group = body.get("supply_group")
+    if isinstance(group, Mapping):
+        group = f"SGC {group.get('sgc', '?')} · KRN {group.get('krn', '?')}"
+    return LookupView(
+        meter=str(body.get("pan") or body.get("meter") or body.get("number") or ""),
+        customer=body.get("customer_name") or body.get("customer"),
+        mode=mode,
+        mode_label={"volume": "by volume (m³)", "amount": "by amount (money)"}.get(mode, mode),
+        status=str(body.get("status", "")),
+        supply_group=str(group) if group else None,
+        last_sale=last_text,
+        key_change=bool(body.get("key_change_needed") or body.get("needs_key_change")),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenView:
+    """One token, grouped 4-4-4-4-4, with what it is for."""
+
+    label: str
+    digits: str
+    grouped: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptLine:
+    """One itemised line of the payment."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptView:
+    """The receipt page and the POS result."""
+
+    sale_id: int
+    at: str
+    meter: str
+    customer: str | None
+    channel: str
+    operator: str
+    status: str
+    paid: str
+    credited: str
+    key_change: bool
+    copy: bool
+    lines: Sequence[ReceiptLine] = field(default_factory=tuple)
+    tokens: Sequence[TokenView] = field(default_factory=tuple)
+
+
+def _tokens(raw: Sequence[Mapping[str, Any]]) -> list[TokenView]:
+    ordered = sorted(raw, key=lambda t: int(t.get("sequence", 0)))
+    # key change tokens are entered first, whatever order the API listed them in
+    ordered.sort(key=lambda t: 0 if t.get("kind") == "kct" else 1)
+    views = []
+    kct = 0
+    for t in ordered:
+        digits = str(t["digits"])
+        label = _KIND_LABEL.get(str(t.get("kind")), "Token")
+        if t.get("kind") == "kct":
+            kct += 1
+            label = f"{label} {kct}"
+        views.append(TokenView(label=label, digits=digits, grouped=group_digits(digits)))
+    return views
+
+
+def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
+    """Build the receipt from a sale as the sales API returns it."""
+    lines = [ReceiptLine(label="Amount paid", value=money(sale.get("amount_paid")))]
+    for key, label in (
+        ("fixed_charge", "Fixed charge"),
+        ("debt_recovered", "Debt recovered"),
+        ("tax", "Tax"),
+        ("energy_amount", "Gas"),
+    ):
+        if sale.get(key):
+            lines.append(ReceiptLine(label=label, value=money(sale.get(key))))
+    for step in sale.get("tariff_steps") or ():
+        if isinstance(step, Mapping):
+            text = ", ".join(f"{k} {v}" for k, v in step.items())
+            lines.append(ReceiptLine(label="Tariff step", value=text))
+    lines.append(ReceiptLine(label="Credit", value=credit_text(sale)))
+    return ReceiptView(
+        sale_id=int(sale["id"]),
+        at=str(sale.get("created_at", ""))[:19].replace("T", " ") + " UTC",
+        meter=str(sale.get("meter_pan") or sale.get("pan") or sale.get("meter") or ""),
+        customer=sale.get("customer_name"),
+        channel=str(sale.get("channel", "")),
+        operator=str(sale.get("operator") or sale.get("operator_username") or ""),
+        status=str(sale.get("status", "completed")),
+        paid=money(sale.get("amount_paid")),
+        credited=credit_text(sale),
+        key_change=bool(sale.get("key_change")),
+        copy=copy,
+        lines=lines,
+        tokens=_tokens(sale.get("tokens") or ()),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleRow:
+    """One line of a sales table."""
+
+    id: int
+    at: str
+    meter: str
+    channel: str
+    paid: str
+    credited: str
+    status: str
+
+
+def sale_row(sale: Mapping[str, Any]) -> SaleRow:
+    """A sales-table row from a sale."""
+    return SaleRow(
+        id=int(sale["id"]),
+        at=str(sale.get("created_at", ""))[:16].replace("T", " "),
+        meter=str(sale.get("meter_pan") or sale.get("pan") or sale.get("meter") or ""),
+        channel=str(sale.get("channel", "")),
+        paid=money(sale.get("amount_paid")),
+        credited=credit_text(sale),
+        status=str(sale.get("status", "")),
+    )

@@ -1,0 +1,81 @@
+"""The console's view models: money shown exactly, tokens grouped, key change first."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from stsgas.vending.web.nav import nav_for
+from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view
+
+SALE = {
+    "id": 7,
+    "created_at": "2026-11-25T08:30:12+00:00",
+    "channel": "web",
+    "amount_paid": 5000,
+    "fixed_charge": 500,
+    "debt_recovered": 0,
+    "tax": 450,
+    "energy_amount": 4050,
+    "credit_units": 27,
+    "credit_money": None,
+    "key_change": True,
+    "status": "completed",
+    "tokens": [
+        {"kind": "credit", "sequence": 3, "digits": "12345678901234567890"},
+        {"kind": "kct", "sequence": 1, "digits": "11112222333344445555"},
+        {"kind": "kct", "sequence": 2, "digits": "66667777888899990000"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("minor", "shown"), [(0, "0.00"), (5, "0.05"), (1250, "12.50"), (123456789, "1234567.89")]
+)
+def test_money_two_decimals(minor: int, shown: str) -> None:
+    """Minor units are shown with exactly two decimals."""
+    assert money(minor) == shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("20", Decimal(20)), ("12.5", Decimal("12.5")), ("12,75", Decimal("12.75")),
+     ("0", None), ("-1", None), ("1.234", None), ("1e3", None), ("", None), ("abc", None)],
+)
+def test_parse_amount(typed: str, value: Decimal | None) -> None:
+    """Typed amounts are positive with at most two decimals; anything else is refused."""
+    assert parse_amount(typed) == value
+
+
+def test_receipt_itemises_and_orders_tokens() -> None:
+    """The receipt lists the itemised payment and key change tokens before the credit token."""
+    view = receipt_view(SALE)
+    labels = [line.label for line in view.lines]
+    assert labels[:4] == ["Amount paid", "Fixed charge", "Tax", "Gas"]
+    assert view.credited == "2.7 m³"
+    assert [t.label for t in view.tokens] == [
+        "Key change token 1", "Key change token 2", "Credit token"]
+    assert view.tokens[2].grouped == "1234 5678 9012 3456 7890"
+
+
+def test_lookup_view() -> None:
+    """The lookup card shows the masked name, mode, status, last sale and key change flag."""
+    view = lookup_view({
+        "pan": "600727010000000013", "customer_name": "J*** D**", "mode": "volume",
+        "status": "active", "key_change_needed": True,
+        "last_sale": {"created_at": "2026-11-24T10:00:00Z", "amount_paid": 2000,
+                      "credit_units": 100},
+    })
+    assert view.mode_label == "by volume (m³)"
+    assert view.key_change
+    assert view.last_sale == "2026-11-24 10:00 UTC · paid 20.00 · 10.0 m³"
+
+
+def test_cashier_menu_is_selling_only() -> None:
+    """A cashier's menu has selling and its own sales, no management, reports or audit."""
+    keys = [i.key for i in nav_for("cashier")]
+    assert keys == ["dashboard", "sell", "pos", "sales"]
+    assert nav_for("cashier")[3].label == "My sales"
+    assert "audit" in [i.key for i in nav_for("auditor")]
+    assert "sell" not in [i.key for i in nav_for("auditor")]
