@@ -188,7 +188,7 @@ class EncryptedRecordStore:
         self._cid = _CIPHER_IDS[cipher]
         self._sealer = _Sealer(bytes(key), cipher, nonce)
         self.slot_pages = (nvm.page_count - _COUNTER_PAGES) // 2
-        if self.slot_pages < 1 or nvm.page_size < _HEADER.size + _COUNTER.size + _CTAG:
+        if self.slot_pages < 1 or nvm.page_size < max(_HEADER.size, _COUNTER.size + _CTAG):
             raise NvmError("the device is too small for two slots")
         #: the committed set, its sequence number and the counter value on the device;
         #: None until loaded, and again after a failed commit (the device must be re-read)
