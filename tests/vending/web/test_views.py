@@ -9,17 +9,19 @@ import pytest
 from stsgas.vending.web.nav import nav_for
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view
 
-SALE = {
-    "id": 7,
-    "created_at": "2026-11-25T08:30:12+00:00",
+SALE = {  # the shape of the sales API's receipt
+    "sale_id": 7,
+    "time": "2026-11-25T08:30:12+00:00",
+    "meter_number": "600727010000000013",
     "channel": "web",
-    "amount_paid": 5000,
-    "fixed_charge": 500,
-    "debt_recovered": 0,
-    "tax": 450,
-    "energy_amount": 4050,
-    "credit_units": 27,
-    "credit_money": None,
+    "amount_paid": "50.00",
+    "fixed_charge": "5.00",
+    "debt_recovered": "0.00",
+    "tax": "4.50",
+    "energy_amount": "40.50",
+    "units_credited": "2.7",
+    "money_credited": None,
+    "tariff_steps": [{"position": 1, "litres": 2700, "price_per_m3": 1500, "amount": 4050}],
     "key_change": True,
     "status": "completed",
     "tokens": [
@@ -52,7 +54,9 @@ def test_receipt_itemises_and_orders_tokens() -> None:
     """The receipt lists the itemised payment and key change tokens before the credit token."""
     view = receipt_view(SALE)
     labels = [line.label for line in view.lines]
-    assert labels[:4] == ["Amount paid", "Fixed charge", "Tax", "Gas"]
+    assert labels == ["Amount paid", "Fixed charge", "Debt recovered", "Tax", "Gas",
+                      "Tariff step", "Credit"]
+    assert view.lines[5].value == "2.700 m³ at 15.00/m³"
     assert view.credited == "2.7 m³"
     assert [t.label for t in view.tokens] == [
         "Key change token 1", "Key change token 2", "Credit token"]

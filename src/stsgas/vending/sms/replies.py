@@ -44,7 +44,8 @@ class Purchase:
     credited: str
     tokens: Sequence[str]
     key_change: bool
-    wallet_left: Decimal
+    #: left in the customer's wallet, when the payment model has one
+    wallet_left: Decimal | None = None
 
 
 def _tail(meter: str) -> str:
@@ -82,5 +83,6 @@ def buy_reply(meter: str, purchase: Purchase) -> str:
         tokens = f"Token {groups[0]}"
     return (
         f"Meter ..{_tail(meter)}: paid {purchase.paid:.2f}, credit {purchase.credited}. "
-        f"{tokens}. Wallet left {purchase.wallet_left:.2f}"
+        f"{tokens}."
+        + (f" Wallet left {purchase.wallet_left:.2f}" if purchase.wallet_left is not None else "")
     )

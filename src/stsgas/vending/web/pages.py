@@ -149,10 +149,10 @@ async def sell(
         try:
             sale = await api.post(
                 paths.SALES,
-                {"meter": meter, "amount": str(value), "channel": "web"},
+                {"meter_number": meter, "amount": str(value), "channel": "web"},
                 headers={"Idempotency-Key": f"web-{idempotency_key}"},
             )
-            return RedirectResponse(f"/console/sales/{sale['id']}", status_code=303)
+            return RedirectResponse(f"/console/sales/{sale['sale_id']}", status_code=303)
         except ApiProblem as exc:
             error = exc.detail
     lookup = None

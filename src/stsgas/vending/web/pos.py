@@ -90,7 +90,7 @@ async def pos_sell(
     try:
         sale = await VendingApi(request.app, me.token).post(
             paths.SALES,
-            {"meter": body.meter, "amount": str(amount), "channel": "pos"},
+            {"meter_number": body.meter, "amount": str(amount), "channel": "pos"},
             headers={"Idempotency-Key": f"pos-{idempotency_key}"},
         )
     except ApiProblem as exc:

@@ -36,10 +36,15 @@ _KIND_LABEL: Final = {
 }
 
 
-def money(minor: int | None) -> str:
-    """Minor units as a two-decimal amount (``1250`` -> ``"12.50"``)."""
+def money(minor: int | str | None) -> str:
+    """Minor units as a two-decimal amount (``1250`` -> ``"12.50"``).
+
+    The receipts of the sales API already carry decimal strings; those pass through.
+    """
     if minor is None:
         return "—"
+    if isinstance(minor, str):
+        return minor
     return f"{Decimal(minor).scaleb(-2):.2f}"
 
 
@@ -54,6 +59,10 @@ def parse_amount(text: str) -> Decimal | None:
 
 def credit_text(sale: Mapping[str, Any]) -> str:
     """What the token credits: m³ for a volume meter, money for an amount meter."""
+    if sale.get("units_credited") is not None:
+        return f"{sale['units_credited']} m³"
+    if sale.get("money_credited") is not None:
+        return f"{sale['money_credited']} (money credit)"
     units = sale.get("credit_units")
     if units is not None:
         return f"{Decimal(int(units)).scaleb(-1):.1f} m³"
@@ -80,7 +89,7 @@ def lookup_view(body: Mapping[str, Any]) -> LookupView:
     last = body.get("last_sale")
     last_text = None
     if isinstance(last, Mapping):
-        when = str(last.get("created_at") or last.get("at") or "")[:16].replace("T", " ")
+        when = str(last.get("time") or last.get("created_at") or "")[:16].replace("T", " ")
         paid = money(last.get("amount_paid"))
         last_text = f"{when} UTC · paid {paid} · {credit_text(last)}"
     group = body.get("supply_group")
@@ -150,6 +159,14 @@ def _tokens(raw: Sequence[Mapping[str, Any]]) -> list[TokenView]:
     return views
 
 
+def _step_text(step: Mapping[str, Any]) -> str:
+    """One tariff step used, e.g. ``5.0 m³ at 1.50``; unknown shapes shown as key=value."""
+    litres, price = step.get("litres"), step.get("price_per_m3")
+    if isinstance(litres, int) and isinstance(price, int):
+        return f"{Decimal(litres).scaleb(-3):.3f} m³ at {money(price)}/m³"
+    return ", ".join(f"{k}={v}" for k, v in step.items())
+
+
 def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
     """Build the receipt from a sale as the sales API returns it."""
     lines = [ReceiptLine(label="Amount paid", value=money(sale.get("amount_paid")))]
@@ -159,17 +176,16 @@ def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
         ("tax", "Tax"),
         ("energy_amount", "Gas"),
     ):
-        if sale.get(key):
+        if sale.get(key) is not None:
             lines.append(ReceiptLine(label=label, value=money(sale.get(key))))
     for step in sale.get("tariff_steps") or ():
         if isinstance(step, Mapping):
-            text = ", ".join(f"{k} {v}" for k, v in step.items())
-            lines.append(ReceiptLine(label="Tariff step", value=text))
+            lines.append(ReceiptLine(label="Tariff step", value=_step_text(step)))
     lines.append(ReceiptLine(label="Credit", value=credit_text(sale)))
     return ReceiptView(
-        sale_id=int(sale["id"]),
-        at=str(sale.get("created_at", ""))[:19].replace("T", " ") + " UTC",
-        meter=str(sale.get("meter_pan") or sale.get("pan") or sale.get("meter") or ""),
+        sale_id=int(sale.get("sale_id") or sale["id"]),
+        at=str(sale.get("time") or sale.get("created_at") or "")[:19].replace("T", " ") + " UTC",
+        meter=str(sale.get("meter_number") or sale.get("pan") or ""),
         customer=sale.get("customer_name"),
         channel=str(sale.get("channel", "")),
         operator=str(sale.get("operator") or sale.get("operator_username") or ""),
@@ -177,7 +193,7 @@ def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
         paid=money(sale.get("amount_paid")),
         credited=credit_text(sale),
         key_change=bool(sale.get("key_change")),
-        copy=copy,
+        copy=copy or bool(sale.get("copy")),
         lines=lines,
         tokens=_tokens(sale.get("tokens") or ()),
     )
@@ -199,9 +215,9 @@ class SaleRow:
 def sale_row(sale: Mapping[str, Any]) -> SaleRow:
     """A sales-table row from a sale."""
     return SaleRow(
-        id=int(sale["id"]),
-        at=str(sale.get("created_at", ""))[:16].replace("T", " "),
-        meter=str(sale.get("meter_pan") or sale.get("pan") or sale.get("meter") or ""),
+        id=int(sale.get("sale_id") or sale["id"]),
+        at=str(sale.get("time") or sale.get("created_at") or "")[:16].replace("T", " "),
+        meter=str(sale.get("meter_number") or sale.get("pan") or ""),
         channel=str(sale.get("channel", "")),
         paid=money(sale.get("amount_paid")),
         credited=credit_text(sale),
