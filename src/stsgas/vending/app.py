@@ -1,0 +1,66 @@
+"""The app factory: ``create_app(settings)`` builds a FastAPI app on its own engine.
+
+Nothing is created at import time, so tests and ``stsgas serve`` choose the
+database (STYLE §3.8). The engine lives on ``app.state``; the lifespan
+migrates (when asked) and disposes of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from stsgas.vending import migrations
+from stsgas.vending.api import api_router
+from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.keys.master import load_master_key
+from stsgas.vending.keys.security import SecurityModule, SoftwareSecurityModule
+from stsgas.vending.kit import problems
+from stsgas.vending.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    security_module: SecurityModule | None = None,
+) -> FastAPI:
+    """Build the vending API for ``settings``; pass ``engine`` to share one (tests).
+
+    The security module defaults to a software one under the configured master
+    key (none configured: key operations answer 503 ``no_master_key``).
+    """
+    settings = settings or Settings()
+    if security_module is None:
+        master = load_master_key(settings)
+        security_module = None if master is None else SoftwareSecurityModule(master)
+    own_engine = engine is None
+    engine = engine or make_engine(settings.database_url, pool_size=settings.pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            migrations.upgrade(settings.database_url, engine=engine)
+        yield
+        if own_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="stsgas vending",
+        version="0.1.0",
+        summary="Sell gas to STS prepaid meters",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.security_module = security_module
+    problems.install(app)
+    app.include_router(api_router)
+    return app

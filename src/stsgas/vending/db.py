@@ -1,0 +1,106 @@
+"""Engines and sessions for SQLite and PostgreSQL, with durable commits (A11, A12).
+
+SQLite: WAL, ``synchronous=FULL`` (a committed sale survives power loss),
+``busy_timeout``, foreign keys on, and every transaction opened with
+``BEGIN IMMEDIATE`` so a read-then-write never fails with SQLITE_BUSY
+half-way (pass ``execution_options(sqlite_begin="DEFERRED")`` for a pure
+read). PostgreSQL: psycopg 3, READ COMMITTED plus row locks and unique
+constraints; :func:`run_with_retry` retries serialization failures (40001)
+and deadlocks (40P01).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to the "begin" hook below (pysqlite's own
+    # implicit BEGIN is deferred and would be too late to take the write lock).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """Create the engine for ``url`` (``sqlite:///file`` or ``postgresql+psycopg://``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(
+            parsed,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+            pool_pre_ping=True,
+        )
+    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (responses are built after it)."""
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for PostgreSQL serialization failures/deadlocks and SQLite lock timeouts."""
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in RETRY_SQLSTATES:
+            return True
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+            return True
+    return False
+
+
+def run_with_retry(
+    fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.005
+) -> T:
+    """Call ``fn`` (one whole transaction) again while it fails retryably.
+
+    ``fn`` must open and close its own transaction, so a retry starts afresh.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            time.sleep(base_delay * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,135 @@
+"""Domain errors of stsgas.vending; one handler turns them into problem+json.
+
+    Exception
+     +-- VendingError             status 400, code "vending"
+         +-- InvalidInput         422 "invalid_input"
+         |   +-- BadMeterNumber   422 "bad_meter_number"
+         |   +-- BadAmount        422 "bad_amount"
+         +-- NotFound             404 "not_found"
+         |   +-- MeterNotFound    404 "meter_not_found"
+         +-- Conflict             409 "conflict"
+         |   +-- AlreadyExists    409 "already_exists"
+         |   +-- RequestInProgress 409 "in_progress"
+         +-- IdempotencyMismatch  422 "idempotency_mismatch"
+         +-- MeterNotActive       409 "meter_not_active"
+         +-- InsufficientFloat    409 "insufficient_float"
+         +-- KeyExpired           409 "key_expired"
+         +-- NotAuthenticated     401 "not_authenticated"
+         +-- AccountLocked        423 "account_locked"
+         +-- Forbidden            403 "forbidden"
+         +-- RetryLater           503 "retry_later"
+         +-- NoMasterKey          503 "no_master_key"
+
+``stsgas.sts.StsError`` is mapped by its own ``code`` (status 422).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class VendingError(Exception):
+    """Base of all domain errors: a stable ``code`` and an HTTP status."""
+
+    code: ClassVar[str] = "vending"
+    status_code: ClassVar[int] = 400
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(VendingError):
+    code = "invalid_input"
+    status_code = 422
+    title = "Invalid input"
+
+
+class BadMeterNumber(InvalidInput):
+    code = "bad_meter_number"
+    title = "Bad meter number"
+
+
+class BadAmount(InvalidInput):
+    code = "bad_amount"
+    title = "Bad amount"
+
+
+class NotFound(VendingError):
+    code = "not_found"
+    status_code = 404
+    title = "Not found"
+
+
+class MeterNotFound(NotFound):
+    code = "meter_not_found"
+    title = "Unknown meter"
+
+
+class Conflict(VendingError):
+    code = "conflict"
+    status_code = 409
+    title = "Conflict"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+    title = "Already exists"
+
+
+class RequestInProgress(Conflict):
+    code = "in_progress"
+    title = "The same request is still in progress"
+
+
+class IdempotencyMismatch(VendingError):
+    code = "idempotency_mismatch"
+    status_code = 422
+    title = "Idempotency key reused with different data"
+
+
+class MeterNotActive(Conflict):
+    code = "meter_not_active"
+    title = "Meter is not active"
+
+
+class InsufficientFloat(Conflict):
+    code = "insufficient_float"
+    title = "Vendor float too low"
+
+
+class KeyExpired(Conflict):
+    code = "key_expired"
+    title = "Vending key expired"
+
+
+class NotAuthenticated(VendingError):
+    code = "not_authenticated"
+    status_code = 401
+    title = "Not authenticated"
+
+
+class AccountLocked(VendingError):
+    code = "account_locked"
+    status_code = 423
+    title = "Account locked"
+
+
+class Forbidden(VendingError):
+    code = "forbidden"
+    status_code = 403
+    title = "Forbidden"
+
+
+class RetryLater(VendingError):
+    code = "retry_later"
+    status_code = 503
+    title = "Busy, retry"
+
+
+class NoMasterKey(VendingError):
+    code = "no_master_key"
+    status_code = 503
+    title = "Key custody unavailable"

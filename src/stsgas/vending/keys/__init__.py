@@ -1,0 +1,1 @@
+"""Key custody (V3): vending keys live only inside a :class:`SecurityModule`."""

@@ -1,0 +1,126 @@
+"""The security-module interface and its software implementation.
+
+A vending key is stored only as an AES-256-GCM blob made under the master
+key, with the supply group's identity (SGC, KRN) as associated data, so a
+blob copied to another supply group does not decrypt. The plain key stays
+inside the module: callers get a :class:`stsgas.sts.MeterConfig` holding the
+*decoder* key of one meter (what ``stsgas.sts`` needs to make its tokens),
+never the vending key. Nothing here logs or returns key material.
+
+    blob = 0x01 ‖ nonce (12 bytes) ‖ AES-GCM(master, nonce, vending_key, aad)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from stsgas.sts import DKGA, EA, BaseDate, MeterConfig
+
+_VERSION = b"\x01"
+MASTER_KEY_BYTES = 32
+
+
+class KeyCustodyError(Exception):
+    """A blob that does not decrypt, or a master key of the wrong shape."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRef:
+    """Which supply-group key a blob holds; bound into the blob as associated data."""
+
+    sgc: str
+    krn: int
+
+    def aad(self) -> bytes:
+        """The associated data for AES-GCM."""
+        return f"stsgas-vk:v1:sgc={self.sgc}:krn={self.krn}".encode()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterKeyData:
+    """Everything but the key itself needed to make one meter's decoder key."""
+
+    pan: str
+    key_type: int
+    sgc: str
+    ti: str
+    krn: int
+    ken: int
+    base_date: int
+    ea: int
+    dkga: int
+
+
+class SecurityModule(Protocol):
+    """What the vending system may ask of key custody (an HSM could implement it)."""
+
+    def wrap(self, ref: KeyRef, vending_key: bytes) -> bytes:
+        """Encrypt a new vending key for storage."""
+        ...
+
+    def check(self, ref: KeyRef, blob: bytes) -> None:
+        """Raise :class:`KeyCustodyError` unless ``blob`` opens for ``ref``."""
+        ...
+
+    def meter_config(self, data: MeterKeyData, blob: bytes) -> MeterConfig:
+        """The meter's config with its derived decoder key (no vending key)."""
+        ...
+
+
+class SoftwareSecurityModule:
+    """AES-GCM key custody in process memory, under one master key."""
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != MASTER_KEY_BYTES:
+            raise KeyCustodyError(f"the master key is {MASTER_KEY_BYTES} bytes")
+        self._aead = AESGCM(master_key)
+        self._opened: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "SoftwareSecurityModule(<master key hidden>)"
+
+    def wrap(self, ref: KeyRef, vending_key: bytes) -> bytes:
+        """Encrypt ``vending_key`` for ``ref``."""
+        nonce = os.urandom(12)
+        return _VERSION + nonce + self._aead.encrypt(nonce, vending_key, ref.aad())
+
+    def _open(self, ref: KeyRef, blob: bytes) -> bytes:
+        cache_key = ref.aad() + blob
+        with self._lock:
+            hit = self._opened.get(cache_key)
+        if hit is not None:
+            return hit
+        if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
+            raise KeyCustodyError("not a stsgas key blob")
+        try:
+            key = self._aead.decrypt(blob[1:13], blob[13:], ref.aad())
+        except InvalidTag:
+            raise KeyCustodyError("key blob does not open under this master key") from None
+        with self._lock:
+            self._opened[cache_key] = key
+        return key
+
+    def check(self, ref: KeyRef, blob: bytes) -> None:
+        """Raise unless ``blob`` opens for ``ref``."""
+        self._open(ref, blob)
+
+    def meter_config(self, data: MeterKeyData, blob: bytes) -> MeterConfig:
+        """Derive the meter's decoder key inside the module; return it without the vending key."""
+        vk = self._open(KeyRef(sgc=data.sgc, krn=data.krn), blob)
+        with_vk = MeterConfig(
+            pan=data.pan, key_type=data.key_type, sgc=data.sgc, ti=data.ti, krn=data.krn,
+            ken=data.ken, base_date=BaseDate(data.base_date), ea=EA(data.ea),
+            dkga=DKGA(data.dkga), vending_key=vk,
+        )
+        return MeterConfig(
+            pan=data.pan, key_type=data.key_type, sgc=data.sgc, ti=data.ti, krn=data.krn,
+            ken=data.ken, base_date=BaseDate(data.base_date), ea=EA(data.ea),
+            decoder_key=with_vk.key().value,
+        )

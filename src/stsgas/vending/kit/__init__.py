@@ -1,0 +1,1 @@
+"""Shared helpers of the vending domains: problem+json, repository base, hashing."""

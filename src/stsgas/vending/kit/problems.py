@@ -1,0 +1,87 @@
+"""problem+json (RFC 9457) rendering of every error, with a stable ``code``.
+
+One place maps exceptions to HTTP: :class:`~stsgas.vending.errors.VendingError`
+by its class, ``stsgas.sts.StsError`` by its own ``code`` (422), request
+validation to ``invalid_input`` and database constraint violations to
+``conflict`` (the transaction was rolled back, nothing was written).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stsgas.sts import StsError
+from stsgas.vending.errors import VendingError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://stsgas.invalid/problems/"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    """A problem+json response; ``extra`` members are added beside the standard ones."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def vending_problem(exc: VendingError) -> JSONResponse:
+    """Render a domain error (also usable by endpoints that must not raise)."""
+    return problem(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
+
+
+async def _vending(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VendingError)
+    response = vending_problem(exc)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+async def _sts(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StsError)
+    return problem(422, exc.code, "STS rule violated", str(exc))
+
+
+async def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    return problem(422, "invalid_input", "Invalid input", "the request is malformed", errors=errors)
+
+
+async def _integrity(_request: Request, exc: Exception) -> JSONResponse:
+    return problem(409, "conflict", "Conflict", "the change conflicts with existing data")
+
+
+async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    response = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(VendingError, _vending)
+    app.add_exception_handler(StsError, _sts)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(StarletteHTTPException, _http)

@@ -1,0 +1,58 @@
+"""All ORM models of stsgas.vending in one place (imports here avoid cycles).
+
+Import models from this package: ``from stsgas.vending.models import Meter``.
+"""
+
+from stsgas.vending.models.audit import AuditEntry, IdempotencyRecord
+from stsgas.vending.models.base import Base, UTCDateTime, utcnow
+from stsgas.vending.models.customers import Customer, CustomerMeter, Meter
+from stsgas.vending.models.enums import (
+    AccountKind,
+    Channel,
+    IdempotencyState,
+    ManagementKind,
+    MeterMode,
+    MeterStatus,
+    RequestStatus,
+    Role,
+    SaleStatus,
+    TokenKind,
+)
+from stsgas.vending.models.ledger import Account, LedgerEntry
+from stsgas.vending.models.operators import ApiToken, Operator, Vendor
+from stsgas.vending.models.sales import ManagementRequest, Sale, Token
+from stsgas.vending.models.supply import SupplyGroup
+from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Channel",
+    "Customer",
+    "CustomerMeter",
+    "IdempotencyRecord",
+    "IdempotencyState",
+    "LedgerEntry",
+    "ManagementKind",
+    "ManagementRequest",
+    "Meter",
+    "MeterMode",
+    "MeterStatus",
+    "Operator",
+    "RequestStatus",
+    "Role",
+    "Sale",
+    "SaleStatus",
+    "SupplyGroup",
+    "Tariff",
+    "TariffStep",
+    "TariffVersion",
+    "Token",
+    "TokenKind",
+    "UTCDateTime",
+    "Vendor",
+    "utcnow",
+]

@@ -1,0 +1,97 @@
+"""The closed vocabularies stored in the database, as ``StrEnum`` values.
+
+They are kept as plain strings with a CHECK constraint (not native enums) so
+the same migration runs on SQLite and PostgreSQL and adding a value is a
+one-line migration.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What an operator may do (see ``operators.auth``)."""
+
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    CASHIER = "cashier"
+    AUDITOR = "auditor"
+
+
+class MeterMode(StrEnum):
+    """How a meter measures credit: m³ (volume) or money (amount)."""
+
+    VOLUME = "volume"
+    AMOUNT = "amount"
+
+
+class MeterStatus(StrEnum):
+    """Only active meters may be sold to."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    RETIRED = "retired"
+
+
+class Channel(StrEnum):
+    """Where a sale came from."""
+
+    WEB = "web"
+    POS = "pos"
+    SMS = "sms"
+    API = "api"
+
+
+class SaleStatus(StrEnum):
+    """A completed sale may later be cancelled by a supervisor."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TokenKind(StrEnum):
+    """What a stored token is for."""
+
+    CREDIT = "credit"
+    KCT = "kct"
+    MGMT = "mgmt"
+
+
+class ManagementKind(StrEnum):
+    """Management token requests."""
+
+    CLEAR_CREDIT = "clear_credit"
+    CLEAR_TAMPER = "clear_tamper"
+    SET_TARIFF = "set_tariff"
+    KEY_CHANGE = "key_change"
+
+
+class RequestStatus(StrEnum):
+    """Four-eyes state of a management request."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ISSUED = "issued"
+
+
+class AccountKind(StrEnum):
+    """Ledger account types; assets and expenses are debit-normal."""
+
+    ASSET = "asset"
+    LIABILITY = "liability"
+    REVENUE = "revenue"
+
+
+class IdempotencyState(StrEnum):
+    """An idempotency record is in progress until its response is stored."""
+
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+def check_in(column: str, values: type[StrEnum]) -> str:
+    """SQL text of a CHECK that ``column`` holds one of the enum's values."""
+    quoted = ", ".join(f"'{v.value}'" for v in values)
+    return f"{column} IN ({quoted})"

@@ -1,0 +1,1 @@
+"""Operators, roles, password login, API tokens and lockout (V4)."""

@@ -1,0 +1,79 @@
+"""/api/v1/auth and /api/v1/operators, /api/v1/vendors: thin endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.responses import JSONResponse
+
+from stsgas.vending.deps import SessionDep, SettingsDep
+from stsgas.vending.errors import VendingError
+from stsgas.vending.kit.problems import vending_problem
+from stsgas.vending.models import Operator
+from stsgas.vending.operators import service
+from stsgas.vending.operators.auth import CurrentOperator, require
+from stsgas.vending.operators.permissions import Permission
+from stsgas.vending.operators.repository import OperatorRepository, VendorRepository
+from stsgas.vending.operators.schemas import (
+    LoginIn,
+    OperatorIn,
+    OperatorOut,
+    TokenOut,
+    VendorIn,
+    VendorOut,
+)
+
+router = APIRouter(tags=["operators"])
+
+Manager = Annotated[Operator, Depends(require(Permission.OPERATORS_MANAGE))]
+VendorManager = Annotated[Operator, Depends(require(Permission.VENDORS_MANAGE))]
+
+
+@router.post("/auth/login", response_model=TokenOut)
+def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenOut | JSONResponse:
+    """Exchange a username and password for a bearer token."""
+    result = service.login(session, settings, username=body.username, password=body.password)
+    if isinstance(result, VendingError):
+        return vending_problem(result)  # returned, so the failure count is committed
+    return TokenOut(
+        access_token=result.secret,
+        expires_at=result.row.expires_at,
+        operator=OperatorOut.model_validate(result.operator),
+    )
+
+
+@router.get("/auth/me", response_model=OperatorOut)
+def me(operator: CurrentOperator) -> OperatorOut:
+    """The operator behind the token."""
+    return OperatorOut.model_validate(operator)
+
+
+@router.post("/operators", response_model=OperatorOut, status_code=status.HTTP_201_CREATED)
+def create_operator(body: OperatorIn, session: SessionDep, actor: Manager) -> OperatorOut:
+    """Add an operator (admin)."""
+    op = service.create_operator(
+        session, actor=actor, username=body.username, role=body.role, password=body.password,
+        display_name=body.display_name, vendor_id=body.vendor_id,
+    )
+    return OperatorOut.model_validate(op)
+
+
+@router.get("/operators", response_model=list[OperatorOut])
+def list_operators(session: SessionDep, _actor: Manager) -> list[OperatorOut]:
+    """All operators (admin)."""
+    repo = OperatorRepository(session)
+    return [OperatorOut.model_validate(o) for o in repo.list(repo.select().order_by("id"))]
+
+
+@router.post("/vendors", response_model=VendorOut, status_code=status.HTTP_201_CREATED)
+def create_vendor(body: VendorIn, session: SessionDep, actor: VendorManager) -> VendorOut:
+    """Add a vendor (admin)."""
+    return VendorOut.model_validate(service.create_vendor(session, actor=actor, name=body.name))
+
+
+@router.get("/vendors", response_model=list[VendorOut])
+def list_vendors(session: SessionDep, _actor: VendorManager) -> list[VendorOut]:
+    """All vendors with their floats (admin)."""
+    repo = VendorRepository(session)
+    return [VendorOut.model_validate(v) for v in repo.list(repo.select().order_by("id"))]

@@ -1,0 +1,69 @@
+"""Request and response bodies of the operator endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stsgas.vending.models import Role
+
+
+class LoginIn(BaseModel):
+    """Username and password."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    """A bearer token, shown once."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime | None
+    operator: OperatorOut
+
+
+class OperatorIn(BaseModel):
+    """A new operator."""
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    display_name: str = Field(default="", max_length=100)
+    role: Role
+    password: str = Field(min_length=8, max_length=256)
+    vendor_id: int | None = None
+
+
+class OperatorOut(BaseModel):
+    """An operator as the API shows it (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    vendor_id: int | None
+    is_active: bool
+    locked_until: datetime | None
+
+
+class VendorIn(BaseModel):
+    """A new vendor."""
+
+    name: str = Field(min_length=1, max_length=100)
+
+
+class VendorOut(BaseModel):
+    """A vendor and its float (minor units)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    float_balance: int
+    is_active: bool
+
+
+TokenOut.model_rebuild()

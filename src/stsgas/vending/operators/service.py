@@ -1,0 +1,153 @@
+"""Operator rules: creation, password login with lockout, API tokens.
+
+Lockout (A10, PCI DSS 8.3.4): after ``max_failed_logins`` wrong passwords
+in a row the account is locked for ``lockout_minutes``; a correct password
+resets the count. A failed login is *returned* (not raised) so the session
+dependency still commits the new failure count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from stsgas.vending.audit import service as audit
+from stsgas.vending.errors import (
+    AccountLocked,
+    AlreadyExists,
+    NotAuthenticated,
+    NotFound,
+    VendingError,
+)
+from stsgas.vending.models import ApiToken, Operator, Role, Vendor, utcnow
+from stsgas.vending.operators.passwords import (
+    hash_password,
+    new_api_token,
+    token_hash,
+    verify_password,
+)
+from stsgas.vending.operators.repository import (
+    ApiTokenRepository,
+    OperatorRepository,
+    VendorRepository,
+)
+from stsgas.vending.settings import Settings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedApiToken:
+    """A new bearer token: the secret (shown once) and its stored row."""
+
+    secret: str
+    row: ApiToken
+    operator: Operator
+
+
+def create_operator(
+    session: Session,
+    *,
+    actor: Operator | None,
+    username: str,
+    role: Role,
+    password: str,
+    display_name: str = "",
+    vendor_id: int | None = None,
+) -> Operator:
+    """Add an operator (audited). A cashier must belong to a vendor."""
+    repo = OperatorRepository(session)
+    if repo.by_username(username) is not None:
+        raise AlreadyExists(f"operator {username!r} exists")
+    if role is Role.CASHIER and vendor_id is None:
+        raise VendingError("a cashier must belong to a vendor")
+    if vendor_id is not None and VendorRepository(session).get(vendor_id) is None:
+        raise NotFound(f"vendor {vendor_id} not found")
+    op = repo.create(
+        Operator(
+            username=username,
+            display_name=display_name,
+            role=role.value,
+            password_hash=hash_password(password),
+            vendor_id=vendor_id,
+        ),
+        flush=True,
+    )
+    audit.record(
+        session, actor=actor, action="operator.create", object_type="operator",
+        object_id=op.id, data={"username": username, "role": role.value, "vendor_id": vendor_id},
+    )
+    return op
+
+
+def create_vendor(session: Session, *, actor: Operator | None, name: str) -> Vendor:
+    """Add a vendor with an empty float (audited)."""
+    repo = VendorRepository(session)
+    if repo.by_name(name) is not None:
+        raise AlreadyExists(f"vendor {name!r} exists")
+    vendor = repo.create(Vendor(name=name, float_balance=0), flush=True)
+    audit.record(session, actor=actor, action="vendor.create", object_type="vendor",
+                 object_id=vendor.id, data={"name": name})
+    return vendor
+
+
+def issue_token(
+    session: Session, operator: Operator, *, ttl: timedelta | None, name: str = "login",
+    now: datetime | None = None,
+) -> IssuedApiToken:
+    """Make a bearer token for ``operator``; only its hash is stored."""
+    secret = new_api_token()
+    now = now or utcnow()
+    row = ApiTokenRepository(session).create(
+        ApiToken(
+            operator_id=operator.id,
+            token_hash=token_hash(secret),
+            name=name,
+            created_at=now,
+            expires_at=None if ttl is None else now + ttl,
+        ),
+        flush=True,
+    )
+    return IssuedApiToken(secret=secret, row=row, operator=operator)
+
+
+def login(
+    session: Session, settings: Settings, *, username: str, password: str,
+    now: datetime | None = None,
+) -> IssuedApiToken | VendingError:
+    """Check a password; return a token, or the error to show (counted, not raised)."""
+    now = now or utcnow()
+    op = OperatorRepository(session).by_username(username, for_update=True)
+    if op is None or not op.is_active:
+        verify_password(None, password)
+        return NotAuthenticated("wrong username or password")
+    if op.locked_until is not None and op.locked_until > now:
+        return AccountLocked("account locked after repeated failures",
+                             locked_until=op.locked_until.isoformat())
+    if not verify_password(op.password_hash, password):
+        op.failed_logins += 1
+        if op.failed_logins >= settings.max_failed_logins:
+            op.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            op.failed_logins = 0
+            audit.record(session, actor=None, action="operator.locked", object_type="operator",
+                         object_id=op.id, data={"until": op.locked_until.isoformat()}, at=now)
+        return NotAuthenticated("wrong username or password")
+    op.failed_logins = 0
+    op.locked_until = None
+    return issue_token(session, op, ttl=timedelta(hours=settings.token_ttl_hours), now=now)
+
+
+def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Operator:
+    """The operator a bearer token belongs to, or :class:`NotAuthenticated`."""
+    now = now or utcnow()
+    row = ApiTokenRepository(session).by_hash(token_hash(secret))
+    if row is None or row.revoked_at is not None:
+        raise NotAuthenticated("unknown or revoked token")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise NotAuthenticated("token expired")
+    op = row.operator
+    if not op.is_active:
+        raise NotAuthenticated("operator disabled")
+    if op.locked_until is not None and op.locked_until > now:
+        raise AccountLocked("account locked", locked_until=op.locked_until.isoformat())
+    return op

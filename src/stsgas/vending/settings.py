@@ -1,0 +1,42 @@
+"""All configuration in one pydantic-settings class (env prefix ``STSGAS_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/stsgas.db"
+
+
+class Settings(BaseSettings):
+    """Settings of the vending service.
+
+    ``master_key`` (hex, 32 bytes) or ``master_key_file`` (a file holding the
+    hex) protects the vending keys at rest; see ``keys``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STSGAS_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    master_key: SecretStr | None = None
+    master_key_file: Path | None = None
+    demo: bool = False
+    #: login tokens expire after this many hours
+    token_ttl_hours: int = 12
+    #: failed logins before the account locks (PCI DSS 8.3.4: at most 10)
+    max_failed_logins: int = 10
+    #: minutes an account stays locked (PCI DSS 8.3.4: at least 30)
+    lockout_minutes: int = 30
+    #: warn this many days before a vending key or a base date runs out
+    key_warning_days: int = 90
+    #: connection pool size per worker (PostgreSQL)
+    pool_size: int = 10
+    #: run Alembic migrations when the app starts
+    migrate_on_start: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,127 @@
+"""Login, bearer tokens, lockout and the operator/vendor endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.models import ApiToken, AuditEntry, Operator, Role, utcnow
+from tests.vending.conftest import PASSWORD, auth
+
+
+def test_login_returns_a_token_that_authenticates(
+    client: TestClient, make_operator: Callable[..., tuple[Operator, str]]
+) -> None:
+    """A correct password gives a bearer token; /auth/me names its operator."""
+    make_operator(Role.SUPERVISOR, username="sam")
+    r = client.post("/api/v1/auth/login", json={"username": "sam", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    me = client.get("/api/v1/auth/me", headers=auth(token))
+    assert me.json()["username"] == "sam"
+    assert "password_hash" not in me.json()
+
+
+def test_api_tokens_are_stored_hashed(
+    client: TestClient, engine: Engine, make_operator: Callable[..., tuple[Operator, str]]
+) -> None:
+    """The database holds only a hash of the token, never the secret."""
+    make_operator(Role.ADMIN, username="root")
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "root", "password": PASSWORD}
+    ).json()["access_token"]
+    with make_sessionmaker(engine)() as s:
+        hashes = s.execute(select(ApiToken.token_hash)).scalars().all()
+    assert token not in hashes
+    assert all(len(h) == 64 for h in hashes)
+
+
+def test_wrong_password_is_problem_json(
+    client: TestClient, make_operator: Callable[..., tuple[Operator, str]]
+) -> None:
+    """A wrong password answers 401 problem+json with code not_authenticated."""
+    make_operator(Role.ADMIN, username="root")
+    r = client.post("/api/v1/auth/login", json={"username": "root", "password": "nope"})
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "not_authenticated"
+
+
+def test_ten_failures_lock_the_account_for_thirty_minutes(
+    client: TestClient, engine: Engine, make_operator: Callable[..., tuple[Operator, str]]
+) -> None:
+    """After 10 wrong passwords even the right one is refused (423), and it is audited."""
+    make_operator(Role.CASHIER, username="cas")
+    for _ in range(10):
+        r = client.post("/api/v1/auth/login", json={"username": "cas", "password": "bad"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/login", json={"username": "cas", "password": PASSWORD})
+    assert r.status_code == 423
+    assert r.json()["code"] == "account_locked"
+    with make_sessionmaker(engine)() as s:
+        op = s.execute(select(Operator).where(Operator.username == "cas")).scalar_one()
+        assert op.locked_until is not None
+        assert op.locked_until - utcnow() > timedelta(minutes=29)
+        actions = s.execute(select(AuditEntry.action)).scalars().all()
+    assert "operator.locked" in actions
+
+
+def test_a_locked_operator_s_existing_token_stops_working(
+    client: TestClient, engine: Engine, make_operator: Callable[..., tuple[Operator, str]]
+) -> None:
+    """Locking an account also refuses its bearer tokens."""
+    op, token = make_operator(Role.CASHIER, username="cas")
+    with make_sessionmaker(engine).begin() as s:
+        s.get(Operator, op.id).locked_until = utcnow() + timedelta(minutes=30)  # type: ignore[union-attr]
+    assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 423
+
+
+def test_missing_or_bad_token_is_401(client: TestClient) -> None:
+    """No token or an unknown token answers 401 with WWW-Authenticate."""
+    r = client.get("/api/v1/auth/me")
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert client.get("/api/v1/auth/me", headers=auth("sts_nope")).status_code == 401
+
+
+def test_admin_creates_cashier_for_a_vendor(client: TestClient, admin_token: str) -> None:
+    """An admin adds a vendor and a cashier selling for it; the cashier can log in."""
+    v = client.post("/api/v1/vendors", json={"name": "Kiosk 9"}, headers=auth(admin_token))
+    assert v.status_code == 201
+    r = client.post(
+        "/api/v1/operators",
+        json={"username": "kim", "role": "cashier", "password": "long enough",
+              "vendor_id": v.json()["id"]},
+        headers=auth(admin_token),
+    )
+    assert r.status_code == 201, r.text
+    login = client.post("/api/v1/auth/login", json={"username": "kim", "password": "long enough"})
+    assert login.status_code == 200
+
+
+def test_duplicate_operator_is_409_and_writes_nothing(
+    client: TestClient, admin_token: str, engine: Engine
+) -> None:
+    """A second operator with a taken name is refused with already_exists."""
+    body = {"username": "dup", "role": "auditor", "password": "long enough"}
+    assert client.post("/api/v1/operators", json=body, headers=auth(admin_token)).status_code == 201
+    r = client.post("/api/v1/operators", json=body, headers=auth(admin_token))
+    assert r.status_code == 409
+    assert r.json()["code"] == "already_exists"
+    with make_sessionmaker(engine)() as s:
+        assert len(s.execute(select(Operator).where(Operator.username == "dup")).all()) == 1
+
+
+def test_cashier_without_vendor_is_refused(client: TestClient, admin_token: str) -> None:
+    """A cashier must belong to a vendor."""
+    r = client.post(
+        "/api/v1/operators",
+        json={"username": "lone", "role": "cashier", "password": "long enough"},
+        headers=auth(admin_token),
+    )
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"

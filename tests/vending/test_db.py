@@ -1,0 +1,76 @@
+"""Engine settings: durable SQLite commits, write locks taken at BEGIN, retry rules."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from stsgas.vending.db import is_retryable, make_engine, run_with_retry
+
+
+def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
+    """A SQLite engine runs in WAL mode with synchronous=FULL and a busy timeout."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> None:
+    """While one transaction is open, a second writer cannot begin (BEGIN IMMEDIATE)."""
+    path = tmp_path / "b.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with engine.connect() as first:
+        first.execute(text("SELECT count(*) FROM t"))  # a read, inside BEGIN IMMEDIATE
+        second = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            second.execute("BEGIN IMMEDIATE")
+        second.close()
+        first.rollback()
+    engine.dispose()
+
+
+def test_run_with_retry_retries_lock_timeouts_then_succeeds() -> None:
+    """A retryable failure is retried; the result of the first success is returned."""
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
+        return "done"
+
+    assert run_with_retry(flaky, base_delay=0) == "done"
+    assert len(calls) == 3
+
+
+def test_run_with_retry_gives_up_on_other_errors() -> None:
+    """A non-retryable database error is raised at once."""
+    calls = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise OperationalError("SELECT", {}, Exception("no such table: x"))
+
+    with pytest.raises(OperationalError):
+        run_with_retry(broken, base_delay=0)
+    assert len(calls) == 1
+    assert not is_retryable(ValueError("x"))
+
+
+def test_engine_commits_on_both_backends(engine: Engine) -> None:
+    """A committed row is visible from a new connection."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO vendors (name, float_balance, is_active, created_at) "
+                          "VALUES ('v', 0, true, CURRENT_TIMESTAMP)"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM vendors")).scalar() == 1
