@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from stsgas.vending.audit.endpoints import router as audit_router
+from stsgas.vending.management.endpoints import router as management_router
 from stsgas.vending.operators.endpoints import router as operators_router
+from stsgas.vending.reports.endpoints import router as reports_router
+from stsgas.vending.sales.endpoints import router as sales_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(operators_router)
 api_router.include_router(audit_router)
+api_router.include_router(sales_router)
+api_router.include_router(management_router)
+api_router.include_router(reports_router)

@@ -1,0 +1,96 @@
+"""Post balanced journals. Every movement of money is debits = credits (V5).
+
+Account codes used by sales:
+
+- ``vendor:<id>:float`` (liability: money a vendor prepaid, drawn down by sales),
+- ``clearing:<channel>`` (asset: money taken by a channel without a vendor float),
+- ``revenue:gas``, ``revenue:fixed``, ``liability:tax``, ``asset:customer_debt``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from stsgas.vending.ledger.repository import AccountRepository, LedgerRepository
+from stsgas.vending.models import AccountKind, LedgerEntry
+
+REVENUE_GAS = "revenue:gas"
+REVENUE_FIXED = "revenue:fixed"
+TAX = "liability:tax"
+CUSTOMER_DEBT = "asset:customer_debt"
+
+_KINDS = {
+    REVENUE_GAS: (AccountKind.REVENUE, "Gas sales"),
+    REVENUE_FIXED: (AccountKind.REVENUE, "Fixed charges"),
+    TAX: (AccountKind.LIABILITY, "Tax collected"),
+    CUSTOMER_DEBT: (AccountKind.ASSET, "Customer debt"),
+}
+
+
+class UnbalancedJournal(ValueError):
+    """A journal whose debits and credits differ: a programming error, never stored."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Line:
+    """One side of a journal; exactly one of debit/credit is positive."""
+
+    account: str
+    debit: int = 0
+    credit: int = 0
+
+
+def vendor_float_account(vendor_id: int) -> str:
+    """The ledger code of a vendor's float."""
+    return f"vendor:{vendor_id}:float"
+
+
+def clearing_account(channel: str) -> str:
+    """The ledger code of money taken by a channel with no vendor float."""
+    return f"clearing:{channel}"
+
+
+def _kind_of(code: str) -> tuple[AccountKind, str, int | None]:
+    if code in _KINDS:
+        kind, name = _KINDS[code]
+        return kind, name, None
+    if code.startswith("vendor:"):
+        return AccountKind.LIABILITY, "Vendor float", int(code.split(":")[1])
+    return AccountKind.ASSET, "Clearing", None
+
+
+def post(session: Session, lines: list[Line], *, sale_id: int | None, memo: str) -> str:
+    """Insert one balanced journal (zero lines dropped); returns its journal id."""
+    lines = [ln for ln in lines if ln.debit or ln.credit]
+    if sum(ln.debit for ln in lines) != sum(ln.credit for ln in lines):
+        raise UnbalancedJournal(f"journal {memo!r} does not balance: {lines}")
+    accounts = AccountRepository(session)
+    known = accounts.by_codes({ln.account for ln in lines})
+    journal = str(uuid.uuid4())
+    rows = []
+    for ln in lines:
+        acc = known.get(ln.account)
+        if acc is None:
+            kind, name, vendor_id = _kind_of(ln.account)
+            acc = accounts.get_or_create(ln.account, kind=kind, name=name, vendor_id=vendor_id)
+            known[ln.account] = acc
+        rows.append(
+            LedgerEntry(
+                journal=journal,
+                account_id=acc.id,
+                sale_id=sale_id,
+                debit=ln.debit,
+                credit=ln.credit,
+                memo=memo[:200],
+            )
+        )
+    LedgerRepository(session).add_all(rows)
+    return journal
+
+
+def reverse(lines: list[Line]) -> list[Line]:
+    """The reversal of a journal: debits become credits and back."""
+    return [Line(account=ln.account, debit=ln.credit, credit=ln.debit) for ln in lines]

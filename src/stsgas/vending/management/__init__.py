@@ -1,0 +1,1 @@
+"""Management tokens (clear credit, clear tamper, set tariff, key change), four-eyes."""

@@ -1,0 +1,1 @@
+"""Reports: daily sales by channel and vendor, meter history, reconciliation (V5)."""

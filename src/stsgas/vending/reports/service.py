@@ -1,0 +1,90 @@
+"""Report rules: what each report contains, and the reconciliation verdict (V5)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from stsgas.vending.errors import MeterNotFound
+from stsgas.vending.ledger.repository import LedgerRepository
+from stsgas.vending.reports import repository as repo
+from stsgas.vending.sales import service as sales_service
+from stsgas.vending.sales.receipts import money
+from stsgas.vending.sales.repository import MeterRepository
+
+
+def daily(session: Session, day: date) -> list[dict[str, Any]]:
+    """Sales of one UTC day by channel, vendor and status."""
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    rows = repo.daily_totals(session, start, start + timedelta(days=1))
+    return [
+        {
+            "date": day.isoformat(), "channel": ch, "vendor_id": vendor, "status": status,
+            "sales": int(n), "amount_paid": money(int(paid)), "fixed_charge": money(int(fixed)),
+            "debt_recovered": money(int(debt)), "tax": money(int(tax)),
+            "energy_amount": money(int(energy)), "units_credited": str(int(units) / 10),
+        }
+        for ch, vendor, status, n, paid, fixed, debt, tax, energy, units in rows
+    ]
+
+
+def meter_history(session: Session, meter_number: str) -> list[dict[str, Any]]:
+    """Every token a meter was given, oldest first, with what it came from."""
+    number = sales_service.parse_meter_number(meter_number)
+    meter = MeterRepository(session).find_by_number(number)
+    if meter is None:
+        raise MeterNotFound(f"no meter {meter_number}")
+    out = []
+    for tok, sale, req in repo.meter_tokens(session, meter.id):
+        out.append({
+            "time": tok.created_at.isoformat(timespec="seconds"), "kind": tok.kind,
+            "tid": tok.tid, "digits": tok.digits, "amount": tok.amount,
+            "sale_id": sale.id if sale is not None else None,
+            "sale_status": sale.status if sale is not None else None,
+            "amount_paid": money(sale.amount_paid) if sale is not None else None,
+            "management_request_id": req.id if req is not None else None,
+            "management_kind": req.kind if req is not None else None,
+        })
+    return out
+
+
+def reconciliation(session: Session) -> dict[str, Any]:
+    """Money against tokens and the ledger; ``ok`` only when every check holds."""
+    ledger = LedgerRepository(session)
+    debit, credit = ledger.totals()
+    unbalanced = ledger.unbalanced_journals()
+    taken = repo.sale_money(session)
+    no_token = repo.sales_without_one_credit_token(session)
+    wrong_journal = repo.sales_with_wrong_journal(session)
+    balances = [
+        {"account": code, "kind": kind, "debit": money(d), "credit": money(c)}
+        for code, kind, d, c in ledger.balances()
+    ]
+    return {
+        "ok": debit == credit and not unbalanced and not no_token and not wrong_journal,
+        "ledger_debits": money(debit),
+        "ledger_credits": money(credit),
+        "unbalanced_journals": unbalanced,
+        "sales_completed": money(taken.get("completed", 0)),
+        "sales_cancelled": money(taken.get("cancelled", 0)),
+        "credit_tokens": repo.credit_token_count(session),
+        "sales_without_one_credit_token": no_token,
+        "sales_with_wrong_journal": wrong_journal,
+        "accounts": balances,
+    }
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as CSV with a header (empty string when there are no rows)."""
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

@@ -1,0 +1,104 @@
+"""HTTP layer of sales: parse, authorise, run the service in one transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from stsgas.vending.deps import SecurityModuleDep, SessionDep
+from stsgas.vending.errors import Forbidden, InvalidInput
+from stsgas.vending.models import Operator
+from stsgas.vending.operators.auth import CurrentOperator, require
+from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.sales import aftercare, schemas, service, transaction
+
+router = APIRouter(prefix="/sales", tags=["sales"])
+
+Seller = Annotated[Operator, Depends(require(Permission.SALES_CREATE))]
+Canceller = Annotated[Operator, Depends(require(Permission.SALES_CANCEL))]
+
+
+def _reader(operator: CurrentOperator) -> Operator:
+    if not (
+        allowed(operator.role, Permission.SALES_READ_ALL)
+        or allowed(operator.role, Permission.SALES_READ_OWN)
+    ):
+        raise Forbidden(f"role {operator.role!r} may not read sales")
+    return operator
+
+
+Reader = Annotated[Operator, Depends(_reader)]
+
+
+@router.post("", status_code=201, response_model=None)
+def create_sale(
+    body: schemas.SaleIn,
+    session: SessionDep,
+    security: SecurityModuleDep,
+    operator: Seller,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Sell gas: returns the itemised receipt with the token(s) to enter, in order."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise InvalidInput("the Idempotency-Key header is empty")
+    req = service.SaleRequest(
+        meter_number=service.parse_meter_number(body.meter_number),
+        paid=service.parse_amount(str(body.amount)),
+        channel=body.channel.value,
+        idempotency_key=idempotency_key,
+    )
+    result = transaction.run(
+        session,
+        lambda: service.sell(session, req, operator=operator, security=security),
+        idempotent=idempotency_key is not None,
+    )
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.receipt
+
+
+@router.get("", response_model=None)
+def list_sales(
+    session: SessionDep,
+    operator: Reader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Newest sales first (cashiers: only their vendor's)."""
+    return aftercare.list_visible(session, operator, limit=limit, offset=offset)
+
+
+@router.get("/{sale_id}", response_model=None)
+def get_sale(sale_id: int, session: SessionDep, operator: Reader) -> dict[str, Any]:
+    """A sale's receipt (cashiers: only their vendor's sales)."""
+    sale = aftercare.get_visible(session, sale_id, operator)
+    body = dict(sale.response or {})
+    body["status"] = sale.status
+    body["reprint_count"] = sale.reprint_count
+    return body
+
+
+@router.post("/{sale_id}/reprint", response_model=None)
+def reprint(sale_id: int, session: SessionDep, operator: Seller) -> dict[str, Any]:
+    """The same token again, marked COPY; every reprint is counted and audited."""
+    return transaction.run(session, lambda: aftercare.reprint(session, sale_id, operator))
+
+
+@router.post("/{sale_id}/cancel", response_model=None)
+def cancel(
+    sale_id: int,
+    body: schemas.CancelIn,
+    session: SessionDep,
+    security: SecurityModuleDep,
+    operator: Canceller,
+) -> dict[str, Any]:
+    """Supervisor cancellation: ledger reversal and float refund (clear-credit if used)."""
+    return transaction.run(
+        session,
+        lambda: aftercare.cancel(
+            session, sale_id, operator, reason=body.reason, token_used=body.token_used,
+            security=security,
+        ),
+    )

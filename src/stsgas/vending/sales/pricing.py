@@ -1,0 +1,126 @@
+"""Split a payment into its receipt items: a pure function, no database.
+
+Order of deductions (each on the receipt): the fixed charge, then debt
+recovery (a share of what is left, capped at the debt), then tax (the
+remainder is tax-inclusive), then the energy amount. By-volume meters turn
+the energy amount into gas by the step tariff on the month's purchases so
+far; by-amount meters are credited the money and apply their own tariff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stsgas.vending.errors import BadAmount
+
+#: litres in one token unit (gas credit tokens count 0.1 m³)
+LITRES_PER_UNIT = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """A price block: up to ``up_to_litres`` of the month's volume (None = no limit)."""
+
+    up_to_litres: int | None
+    price_per_m3: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepUse:
+    """How much of one step a sale used."""
+
+    position: int
+    litres: int
+    price_per_m3: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Priced:
+    """The itemised payment, all money in minor units."""
+
+    paid: int
+    fixed_charge: int
+    debt_recovered: int
+    tax: int
+    energy_amount: int
+    #: credit in 0.1 m³ (volume meters) — None for amount meters
+    credit_units: int | None
+    #: credit in minor units (amount meters) — None for volume meters
+    credit_money: int | None
+    steps: list[StepUse] = field(default_factory=list)
+
+
+def price(
+    *,
+    paid: int,
+    volume_mode: bool,
+    fixed_charge: int,
+    tax_rate_bp: int,
+    debt_recovery_bp: int,
+    debt: int,
+    steps: list[Step],
+    month_litres: int,
+) -> Priced:
+    """Itemise ``paid`` (minor units); raise BadAmount when nothing is left to credit."""
+    if paid <= 0:
+        raise BadAmount("the amount must be positive")
+    if paid <= fixed_charge:
+        raise BadAmount(f"the amount does not cover the fixed charge of {fixed_charge} minor units")
+    rest = paid - fixed_charge
+    recovered = min(debt, rest * debt_recovery_bp // 10_000)
+    rest -= recovered
+    energy = rest * 10_000 // (10_000 + tax_rate_bp)
+    tax = rest - energy
+    if not volume_mode:
+        return Priced(
+            paid=paid,
+            fixed_charge=fixed_charge,
+            debt_recovered=recovered,
+            tax=tax,
+            energy_amount=energy,
+            credit_units=None,
+            credit_money=energy,
+        )
+    uses = _walk_steps(energy, steps, month_litres)
+    litres = sum(u.litres for u in uses)
+    units = litres // LITRES_PER_UNIT
+    if units <= 0:
+        raise BadAmount("the amount buys less than 0.1 m³ of gas")
+    return Priced(
+        paid=paid,
+        fixed_charge=fixed_charge,
+        debt_recovered=recovered,
+        tax=tax,
+        energy_amount=energy,
+        credit_units=units,
+        credit_money=None,
+        steps=uses,
+    )
+
+
+def _walk_steps(money: int, steps: list[Step], month_litres: int) -> list[StepUse]:
+    """Buy litres step by step, starting where the month's purchases left off."""
+    if not steps:
+        raise BadAmount("the meter's tariff has no price steps")
+    uses: list[StepUse] = []
+    used = month_litres
+    lower = 0
+    for pos, step in enumerate(steps, start=1):
+        upper = step.up_to_litres
+        if upper is not None and used >= upper:
+            lower = upper
+            continue
+        room = None if upper is None else upper - max(used, lower)
+        affordable = money * 1000 // step.price_per_m3
+        litres = affordable if room is None else min(room, affordable)
+        if litres > 0:
+            cost = min(money, -(-litres * step.price_per_m3 // 1000))
+            uses.append(StepUse(position=pos, litres=litres, price_per_m3=step.price_per_m3,
+                                amount=cost))
+            money -= cost
+            used += litres
+        if money <= 0 or litres == affordable:
+            break
+        lower = upper if upper is not None else lower
+    return uses

@@ -1,0 +1,177 @@
+"""All SQL of sales: the meter lock, idempotency look-up, float draw-down, history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from stsgas.vending.kit.repository import RepositoryBase
+from stsgas.vending.models import (
+    Customer,
+    CustomerMeter,
+    Meter,
+    Sale,
+    SaleStatus,
+    SupplyGroup,
+    TariffVersion,
+    Token,
+    Vendor,
+)
+
+
+class SaleRepository(RepositoryBase[Sale]):
+    """Sales with their tokens loaded (relationships are ``lazy="raise"``)."""
+
+    model = Sale
+
+    def by_id(self, sale_id: int) -> Sale | None:
+        """A sale and its tokens."""
+        stmt = self.select().where(Sale.id == sale_id).options(selectinload(Sale.tokens))
+        return self.get_one_or_none(stmt)
+
+    def by_idempotency_key(self, channel: str, key: str) -> Sale | None:
+        """The sale stored under ``(channel, key)``, with its tokens."""
+        stmt = (
+            self.select()
+            .where(Sale.channel == channel, Sale.idempotency_key == key)
+            .options(selectinload(Sale.tokens))
+        )
+        return self.get_one_or_none(stmt)
+
+    def month_units(self, meter_id: int, since: datetime) -> int:
+        """Gas units (0.1 m³) sold to a meter since ``since`` (completed sales only)."""
+        stmt = select(func.coalesce(func.sum(Sale.credit_units), 0)).where(
+            Sale.meter_id == meter_id,
+            Sale.created_at >= since,
+            Sale.status == SaleStatus.COMPLETED.value,
+        )
+        return int(self.session.execute(stmt).scalar_one() or 0)
+
+    def last_for_meter(self, meter_id: int) -> Sale | None:
+        """The newest sale of a meter."""
+        stmt = (
+            self.select()
+            .where(Sale.meter_id == meter_id)
+            .order_by(Sale.id.desc())
+            .limit(1)
+            .options(selectinload(Sale.tokens))
+        )
+        return self.get_one_or_none(stmt)
+
+    def for_meter(self, meter_id: int, *, limit: int = 200) -> Sequence[Sale]:
+        """A meter's sales, newest first."""
+        stmt = (
+            self.select()
+            .where(Sale.meter_id == meter_id)
+            .order_by(Sale.id.desc())
+            .limit(limit)
+            .options(selectinload(Sale.tokens))
+        )
+        return self.list(stmt)
+
+    def page(self, *, vendor_id: int | None, limit: int, offset: int) -> Sequence[Sale]:
+        """Newest sales first, of one vendor when ``vendor_id`` is given."""
+        stmt = self.select().order_by(Sale.id.desc()).limit(limit).offset(offset)
+        if vendor_id is not None:
+            stmt = stmt.where(Sale.vendor_id == vendor_id)
+        return self.list(stmt)
+
+    def bump_reprint(self, sale_id: int) -> int:
+        """Count one more reprint; returns the new count."""
+        stmt = (
+            update(Sale)
+            .where(Sale.id == sale_id)
+            .values(reprint_count=Sale.reprint_count + 1)
+            .returning(Sale.reprint_count)
+        )
+        return int(self.session.execute(stmt).scalar_one())
+
+
+class MeterRepository(RepositoryBase[Meter]):
+    """Meter look-up and the per-meter lock that serialises its sales (V2)."""
+
+    model = Meter
+
+    def find_by_number(self, number: str) -> Meter | None:
+        """A meter by its 18-digit PAN, or by its DRN when that is unique."""
+        if len(number) == 18:
+            return self.get_one_or_none(self.select().where(Meter.pan == number))
+        rows = self.list(self.select().where(Meter.drn == number).limit(2))
+        return rows[0] if len(rows) == 1 else None
+
+    def lock(self, meter_id: int) -> Meter:
+        """Re-read a meter with a row lock (PostgreSQL ``FOR UPDATE``; SQLite is
+        already serialised by ``BEGIN IMMEDIATE``)."""
+        stmt = (
+            self.select()
+            .where(Meter.id == meter_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        meter = self.get_one_or_none(stmt)
+        assert meter is not None
+        return meter
+
+    def supply_group(self, group_id: int) -> SupplyGroup:
+        """A supply group by id."""
+        group = self.session.get(SupplyGroup, group_id)
+        assert group is not None
+        return group
+
+    def customer(self, meter_id: int, *, for_update: bool = False) -> Customer | None:
+        """The customer linked to a meter now, if any."""
+        stmt = (
+            select(Customer)
+            .join(CustomerMeter, CustomerMeter.customer_id == Customer.id)
+            .where(CustomerMeter.meter_id == meter_id, CustomerMeter.active == 1)
+        )
+        if for_update:
+            stmt = stmt.with_for_update(of=Customer)
+        return self.session.execute(stmt).scalars().one_or_none()
+
+    def tariff_version(self, tariff_id: int, at: datetime) -> TariffVersion | None:
+        """The version of a tariff in force at ``at``, with its steps."""
+        stmt = (
+            select(TariffVersion)
+            .where(TariffVersion.tariff_id == tariff_id, TariffVersion.effective_from <= at)
+            .order_by(TariffVersion.effective_from.desc())
+            .limit(1)
+            .options(selectinload(TariffVersion.steps))
+        )
+        return self.session.execute(stmt).scalars().one_or_none()
+
+
+class TokenRepository(RepositoryBase[Token]):
+    """Issued tokens."""
+
+    model = Token
+
+    def for_meter(self, meter_id: int) -> Sequence[Token]:
+        """All tokens of a meter in issue order."""
+        return self.list(self.select().where(Token.meter_id == meter_id).order_by(Token.id))
+
+
+class VendorRepository(RepositoryBase[Vendor]):
+    """Vendor floats."""
+
+    model = Vendor
+
+    def draw(self, vendor_id: int, amount: int) -> bool:
+        """Take ``amount`` from the float if it covers it (one atomic UPDATE)."""
+        stmt = (
+            update(Vendor)
+            .where(Vendor.id == vendor_id, Vendor.float_balance >= amount)
+            .values(float_balance=Vendor.float_balance - amount)
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def refund(self, vendor_id: int, amount: int) -> None:
+        """Give ``amount`` back to the float (a cancelled sale)."""
+        self.session.execute(
+            update(Vendor)
+            .where(Vendor.id == vendor_id)
+            .values(float_balance=Vendor.float_balance + amount)
+        )

@@ -1,0 +1,310 @@
+"""Sale rules (V1, V2): one transaction locks the meter, allocates the TID,
+makes the token(s), draws the vendor float and writes sale + tokens + ledger.
+The sale row is its own audit record (the audit chain's global lock stays
+off this hot path); reprints, cancellations and management tokens are
+audited. The caller owns the transaction (``sales.transaction``); nothing
+here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from stsgas.sts import (
+    BaseDate,
+    IssuedToken,
+    MeterConfig,
+    RangeError,
+    credit_token,
+    datetime_for_tid,
+    key_change_tokens,
+    key_expired,
+    tid_for,
+)
+from stsgas.vending.errors import (
+    BadAmount,
+    BadMeterNumber,
+    IdempotencyMismatch,
+    InsufficientFloat,
+    KeyExpired,
+    MeterNotActive,
+    MeterNotFound,
+)
+from stsgas.vending.keys.security import MeterKeyData, SecurityModule
+from stsgas.vending.ledger import service as ledger
+from stsgas.vending.models import (
+    Meter,
+    MeterMode,
+    MeterStatus,
+    Operator,
+    Sale,
+    SupplyGroup,
+    Token,
+    TokenKind,
+)
+from stsgas.vending.sales import pricing, receipts
+from stsgas.vending.sales.repository import (
+    MeterRepository,
+    SaleRepository,
+    VendorRepository,
+)
+
+#: the largest payment accepted, in minor units (10 million in base currency)
+MAX_PAID = 1_000_000_000
+_MINUTES_PER_DAY = 1440
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleRequest:
+    """A validated sale request."""
+
+    meter_number: str
+    paid: int
+    channel: str
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleResult:
+    """The receipt and whether it answers a replayed idempotency key."""
+
+    receipt: dict[str, Any]
+    replayed: bool
+
+
+def parse_amount(text: str) -> int:
+    """A money string (at most 2 decimals, positive, bounded) in minor units."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise BadAmount(f"amount {text!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise BadAmount("the amount must be a positive number")
+    if value != value.quantize(Decimal("0.01")):
+        raise BadAmount("the amount has more than 2 decimals")
+    minor = int(value * 100)
+    if minor > MAX_PAID:
+        raise BadAmount(f"the amount is above the largest sale ({MAX_PAID // 100})")
+    return minor
+
+
+def parse_meter_number(text: str) -> str:
+    """A meter number: 11 to 18 digits (a PAN or a DRN), spaces and dashes ignored."""
+    digits = "".join(ch for ch in text if ch not in " -")
+    if not digits.isdigit() or not 11 <= len(digits) <= 18:
+        raise BadMeterNumber(f"meter number {text!r} is not 11 to 18 digits")
+    return digits
+
+
+def fingerprint(req: SaleRequest, operator: Operator) -> str:
+    """What makes two requests 'the same' for an idempotency key."""
+    doc = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _replay(sale: Sale, fp: str) -> SaleResult:
+    if sale.request_fingerprint != fp or sale.response is None:
+        raise IdempotencyMismatch("this idempotency key was used for a different request")
+    return SaleResult(receipt=sale.response, replayed=True)
+
+
+def _key_data(
+    meter: Meter, group: SupplyGroup, *, ti: str, base_date: int, ken: int
+) -> MeterKeyData:
+    return MeterKeyData(
+        pan=meter.pan, key_type=group.key_type, sgc=group.sgc, ti=ti, krn=group.krn,
+        ken=ken, base_date=base_date, ea=group.ea, dkga=group.dkga,
+    )
+
+
+def _check_key(group: SupplyGroup, now: datetime) -> None:
+    if not group.is_active or (group.key_expires_at is not None and group.key_expires_at <= now):
+        raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
+
+
+def next_tid(meter: Meter, now: datetime) -> int:
+    """The issue minute, or the meter's last TID + 1 when that is not larger
+    (skipping the reserved 00:01 minute)."""
+    tid = tid_for(now, BaseDate(meter.base_date))
+    if tid <= meter.last_tid:
+        tid = meter.last_tid + 1
+        if tid % _MINUTES_PER_DAY == 1:
+            tid += 1
+    return tid
+
+
+def apply_key_change(
+    session: Session, meter: Meter, security: SecurityModule, now: datetime
+) -> tuple[MeterConfig, list[IssuedToken]]:
+    """Move the meter's key data to its pending target; returns the new config and
+    the key change tokens (made under the old key). No-op when nothing is pending."""
+    repo = MeterRepository(session)
+    old_group = repo.supply_group(meter.supply_group_id)
+    old = security.meter_config(
+        _key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
+        old_group.vending_key_enc,
+    )
+    if not meter.needs_key_change:
+        _check_key(old_group, now)
+        return old, []
+    new_group = (
+        repo.supply_group(meter.pending_supply_group_id)
+        if meter.pending_supply_group_id is not None
+        else old_group
+    )
+    _check_key(new_group, now)
+    ti = meter.pending_ti or meter.ti
+    base_date = meter.pending_base_date or meter.base_date
+    ken = new_group.ken if new_group.id != old_group.id else meter.ken
+    new = security.meter_config(
+        _key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
+        new_group.vending_key_enc,
+    )
+    kcts = key_change_tokens(old, new)
+    if base_date != meter.base_date:
+        meter.last_tid = 0  # the rollover bit clears the meter's TID memory
+    meter.supply_group_id = new_group.id
+    meter.ti, meter.base_date, meter.ken = ti, base_date, ken
+    meter.pending_supply_group_id = None
+    meter.pending_ti = None
+    meter.pending_base_date = None
+    return new, kcts
+
+
+def store_tokens(
+    session: Session, issued: list[tuple[str, IssuedToken]], *, meter_id: int,
+    sale_id: int | None = None, request_id: int | None = None, now: datetime,
+) -> list[Token]:
+    """Insert issued tokens in entry order."""
+    rows = []
+    for seq, (kind, it) in enumerate(issued, start=1):
+        tok = it.token
+        amount = getattr(tok, "units", None)
+        if amount is None:
+            amount = getattr(tok, "amount", None)
+        rows.append(
+            Token(
+                sale_id=sale_id, management_request_id=request_id, meter_id=meter_id, kind=kind,
+                sequence=seq, token_class=tok.token_class, subclass=tok.subclass, tid=it.tid,
+                amount=amount, digits=it.digits, created_at=now,
+            )
+        )
+    session.add_all(rows)
+    return rows
+
+
+def sell(
+    session: Session,
+    req: SaleRequest,
+    *,
+    operator: Operator,
+    security: SecurityModule,
+    now: datetime | None = None,
+) -> SaleResult:
+    """Sell ``req.paid`` of gas to a meter, or replay the sale of the same key."""
+    now = now or datetime.now(UTC)
+    sales = SaleRepository(session)
+    meters = MeterRepository(session)
+    fp = fingerprint(req, operator)
+    if req.idempotency_key is not None:
+        done = sales.by_idempotency_key(req.channel, req.idempotency_key)
+        if done is not None:
+            return _replay(done, fp)
+    found = meters.find_by_number(req.meter_number)
+    if found is None:
+        raise MeterNotFound(f"no meter {req.meter_number}")
+    meter = meters.lock(found.id)
+    if req.idempotency_key is not None:  # a twin may have committed while we waited
+        done = sales.by_idempotency_key(req.channel, req.idempotency_key)
+        if done is not None:
+            return _replay(done, fp)
+    if meter.status != MeterStatus.ACTIVE.value:
+        raise MeterNotActive(f"meter {meter.pan} is {meter.status}", meter_status=meter.status)
+    customer = meters.customer(meter.id, for_update=True)
+    version = meters.tariff_version(meter.tariff_id, now) if meter.tariff_id is not None else None
+    if version is None:
+        raise MeterNotActive(f"meter {meter.pan} has no tariff in force")
+    volume = meter.mode == MeterMode.VOLUME.value
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    priced = pricing.price(
+        paid=req.paid,
+        volume_mode=volume,
+        fixed_charge=version.fixed_charge,
+        tax_rate_bp=version.tax_rate_bp,
+        debt_recovery_bp=version.debt_recovery_bp,
+        debt=customer.debt_balance if customer is not None else 0,
+        steps=[pricing.Step(up_to_litres=s.up_to_litres, price_per_m3=s.price_per_m3)
+               for s in version.steps],
+        month_litres=sales.month_units(meter.id, month_start) * pricing.LITRES_PER_UNIT
+        if volume else 0,
+    )
+    config, kcts = apply_key_change(session, meter, security, now)
+    tid = next_tid(meter, now)
+    if key_expired(tid, config.ken):
+        raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
+    at = datetime_for_tid(tid, config.base_date)
+    try:
+        if volume:
+            assert priced.credit_units is not None
+            credit = credit_token(config, Decimal(priced.credit_units) / 10, at=at,
+                                  rnd=secrets.randbelow(16), subclass=2)
+        else:
+            assert priced.credit_money is not None
+            credit = credit_token(config, Decimal(priced.credit_money) / 100, at=at, subclass=6)
+    except RangeError as exc:
+        raise BadAmount(f"the credit is above the token's range: {exc}") from None
+    assert credit.tid == tid
+    if operator.vendor_id is not None and not VendorRepository(session).draw(
+        operator.vendor_id, req.paid
+    ):
+        raise InsufficientFloat("the vendor's float does not cover this sale")
+    meter.last_tid = tid
+    if customer is not None and priced.debt_recovered:
+        customer.debt_balance -= priced.debt_recovered
+    sale = Sale(
+        channel=req.channel, operator_id=operator.id, vendor_id=operator.vendor_id,
+        meter_id=meter.id, customer_id=customer.id if customer is not None else None,
+        tariff_version_id=version.id, amount_paid=priced.paid, fixed_charge=priced.fixed_charge,
+        debt_recovered=priced.debt_recovered, tax=priced.tax, energy_amount=priced.energy_amount,
+        credit_units=priced.credit_units, credit_money=priced.credit_money,
+        tariff_steps=[
+            {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
+             "amount": receipts.money(u.amount)}
+            for u in priced.steps
+        ],
+        key_change=bool(kcts), idempotency_key=req.idempotency_key, request_fingerprint=fp,
+        created_at=now,
+    )
+    sales.create(sale, flush=True)
+    tokens = store_tokens(
+        session, [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)],
+        meter_id=meter.id, sale_id=sale.id, now=now,
+    )
+    ledger.post(session, sale_lines(sale), sale_id=sale.id, memo=f"sale {sale.id}")
+    sale.response = receipts.build(sale, tokens, meter=meter, operator=operator)
+    session.flush()
+    return SaleResult(receipt=sale.response, replayed=False)
+
+
+def sale_lines(sale: Sale) -> list[ledger.Line]:
+    """The journal of a sale: the payer's account pays for each receipt item."""
+    payer = (
+        ledger.vendor_float_account(sale.vendor_id)
+        if sale.vendor_id is not None
+        else ledger.clearing_account(sale.channel)
+    )
+    return [
+        ledger.Line(account=payer, debit=sale.amount_paid),
+        ledger.Line(account=ledger.REVENUE_GAS, credit=sale.energy_amount),
+        ledger.Line(account=ledger.REVENUE_FIXED, credit=sale.fixed_charge),
+        ledger.Line(account=ledger.TAX, credit=sale.tax),
+        ledger.Line(account=ledger.CUSTOMER_DEBT, credit=sale.debt_recovered),
+    ]

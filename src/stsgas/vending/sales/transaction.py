@@ -1,0 +1,62 @@
+"""The transaction boundary of sales: run, commit, and retry the whole unit.
+
+A sale commits here, before its response exists, so no client ever holds a
+token whose sale is not durable. PostgreSQL serialization failures (40001),
+deadlocks (40P01) and SQLite lock timeouts retry the whole transaction; a
+unique-key race (two requests with one idempotency key on different meters)
+retries once more, after which the winner's row is visible and replayed.
+A lock still held after ``LOCK_TIMEOUT`` by a twin request answers 409.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from stsgas.vending.db import is_retryable
+from stsgas.vending.errors import RequestInProgress, RetryLater
+
+T = TypeVar("T")
+
+ATTEMPTS = 8
+LOCK_TIMEOUT = "10s"
+
+
+def _lock_timed_out(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "55P03"
+
+
+def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T:
+    """Call ``fn`` in a fresh transaction and commit it, retrying retryable failures."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if pg:
+                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            result = fn()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if _lock_timed_out(exc):
+                if idempotent:
+                    raise RequestInProgress(
+                        "a request with this idempotency key is still in progress"
+                    ) from None
+                raise RetryLater("the meter is busy; retry the request") from None
+            retry = is_retryable(exc) or (isinstance(exc, IntegrityError) and attempt <= 2)
+            if not retry:
+                raise
+            if attempt == ATTEMPTS:
+                raise RetryLater("the database is busy; retry the request") from None
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,145 @@
+"""Sales through the API: receipts, tokens that decode to the sale, idempotency, bad input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from stsgas.sts import CreditToken, CurrencyCreditToken, decode
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.ledger.repository import LedgerRepository
+from stsgas.vending.models import Sale, Token
+from tests.vending.conftest import auth
+from tests.vending.sales.conftest import Shop, counts, meter_config
+
+
+def sell(client: TestClient, token: str, pan: str, amount: Any, key: str | None = None) -> Any:
+    """POST a sale."""
+    headers = auth(token)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return client.post("/api/v1/sales", json={"meter_number": pan, "amount": amount,
+                                              "channel": "pos"}, headers=headers)
+
+
+def test_volume_sale_is_itemised_and_decodes(
+    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule
+) -> None:
+    """A volume sale itemises fixed charge, debt, tax and steps; its token decodes to the units."""
+    r = sell(client, shop.cashier_token, shop.volume_pan, "25.00")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    paid = Decimal(body["amount_paid"])
+    parts = sum(Decimal(body[k]) for k in ("fixed_charge", "debt_recovered", "tax",
+                                          "energy_amount"))
+    assert paid == parts == Decimal("25.00")
+    assert body["fixed_charge"] == "1.00"
+    assert body["debt_recovered"] == "2.40"  # 10 % of 24.00, debt 50.00
+    assert body["tariff_steps"]
+    assert body["tariff_steps"][0]["price_per_m3"] == 150
+    assert len(body["token"]) == 24
+    assert body["token"].count(" ") == 4
+    with make_sessionmaker(engine)() as s:
+        cfg = meter_config(s, security_module, shop.volume_pan)
+    tok = decode(body["tokens"][-1]["digits"], cfg.key())
+    assert isinstance(tok, CreditToken)
+    assert tok.tid == body["tid"]
+    assert Decimal(tok.units) / 10 == Decimal(body["units_credited"])
+
+
+def test_amount_sale_credits_money(
+    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule
+) -> None:
+    """A by-amount sale credits the money after tax as a currency token."""
+    r = sell(client, shop.cashier_token, shop.amount_pan, "11.50")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["energy_amount"] == "10.00"
+    assert body["tax"] == "1.50"
+    with make_sessionmaker(engine)() as s:
+        cfg = meter_config(s, security_module, shop.amount_pan)
+    tok = decode(body["tokens"][-1]["digits"], cfg.key())
+    assert isinstance(tok, CurrencyCreditToken)
+    assert Decimal(tok.amount) / 100_000 == Decimal(body["money_credited"])
+    assert 10 * 100_000 <= tok.amount <= 10 * 100_000 * 1.0001  # rounded up, never short
+
+
+def test_tids_increase_within_one_minute(client: TestClient, shop: Shop) -> None:
+    """Several sales to one meter in one minute take the next free minutes."""
+    tids = [sell(client, shop.cashier_token, shop.volume_pan, "5").json()["tid"]
+            for _ in range(4)]
+    assert tids == sorted(set(tids))
+    assert tids[-1] - tids[0] == 3
+
+
+def test_idempotent_replay_charges_once(client: TestClient, shop: Shop, engine: Engine) -> None:
+    """The same key and request return the same sale and token; the float is drawn once."""
+    first = sell(client, shop.cashier_token, shop.volume_pan, "10", key="k-1")
+    before = counts(engine)
+    again = sell(client, shop.cashier_token, shop.volume_pan, "10", key="k-1")
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert counts(engine) == before
+
+
+def test_reused_key_with_other_data_is_refused(
+    client: TestClient, shop: Shop, engine: Engine
+) -> None:
+    """The same key with another amount is a 422 and writes nothing."""
+    sell(client, shop.cashier_token, shop.volume_pan, "10", key="k-2")
+    before = counts(engine)
+    r = sell(client, shop.cashier_token, shop.volume_pan, "11", key="k-2")
+    assert r.status_code == 422
+    assert r.json()["code"] == "idempotency_mismatch"
+    assert counts(engine) == before
+
+
+BAD = [
+    ("volume", "-5", 422, "bad_amount"),
+    ("volume", "0", 422, "bad_amount"),
+    ("volume", "1.234", 422, "bad_amount"),
+    ("volume", "abc", 422, "bad_amount"),
+    ("volume", "20000000", 422, "bad_amount"),
+    ("volume", "0.50", 422, "bad_amount"),  # does not cover the fixed charge
+    ("volume", "9999999", 422, "bad_amount"),  # about 3.3 million m³: above the token range
+    ("blocked", "10", 409, "meter_not_active"),
+    ("unknown", "10", 404, "meter_not_found"),
+    ("garbage", "10", 422, "bad_meter_number"),
+    ("volume", "10000.01", 409, "insufficient_float"),
+]
+
+
+@pytest.mark.parametrize(("which", "amount", "status", "code"), BAD)
+def test_bad_input_writes_nothing(
+    client: TestClient, shop: Shop, engine: Engine, which: str, amount: str, status: int,
+    code: str,
+) -> None:
+    """Each bad request is a problem+json with a stable code and leaves every table as it was."""
+    pan = {"volume": shop.volume_pan, "amount": shop.amount_pan, "blocked": shop.blocked_pan,
+           "unknown": "600727" + "0" * 12, "garbage": "12ab"}[which]
+    before = counts(engine)
+    r = sell(client, shop.cashier_token, pan, amount)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == code
+    assert counts(engine) == before
+
+
+def test_ledger_balances_and_every_sale_has_its_tokens(
+    client: TestClient, shop: Shop, engine: Engine
+) -> None:
+    """After sales, debits equal credits and each sale has one credit token."""
+    for amount in ("3", "7.25", "12"):
+        assert sell(client, shop.cashier_token, shop.volume_pan, amount).status_code == 201
+    with make_sessionmaker(engine)() as s:
+        debit, credit = LedgerRepository(s).totals()
+        assert debit == credit == 2225
+        n_sales = s.execute(select(func.count()).select_from(Sale)).scalar_one()
+        n_tokens = s.execute(select(func.count()).select_from(Token)).scalar_one()
+        assert n_sales == n_tokens == 3
