@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from stsgas.vending import migrations
+from stsgas.vending import migrations, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import load_master_key
@@ -63,4 +63,5 @@ def create_app(
     app.state.security_module = security_module
     problems.install(app)
     app.include_router(api_router)
+    web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
     return app

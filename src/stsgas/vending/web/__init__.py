@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.web import admin_pages, pages, pos
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
@@ -25,10 +26,11 @@ async def _denied(_request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Add the console, the POS page and their static files to ``app`` (once)."""
+    """Add the console, the POS page, their static files and the SMS webhook (once)."""
     if getattr(app.state, "web_installed", False):
         return
     app.state.web_installed = True
+    sms.install(app)
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
     app.include_router(pos.router)

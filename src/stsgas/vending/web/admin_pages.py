@@ -127,10 +127,10 @@ async def meter(request: Request, meter_id: int) -> Response:
 
 @router.get("/management", response_class=HTMLResponse)
 async def management_form(request: Request, meter: str = "") -> Response:
-    """Issue a management token (supervisors and admins)."""
+    """Ask for a management token, or approve someone else's request (four eyes)."""
     me = await guard(request, "management")
     return page(request, "management.html", me, "management", title="Management tokens",
-                meter=meter, kinds=MANAGEMENT_KINDS, issued=None, error=None)
+                meter=meter, kinds=MANAGEMENT_KINDS, issued=None, error=None, asked=None)
 
 
 @router.post("/management", response_class=HTMLResponse)
@@ -138,27 +138,50 @@ async def management(
     request: Request,
     meter: Annotated[str, Form()],
     kind: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
     rate: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """Ask the API for the token; show it grouped, or the refusal."""
+    """Ask the API for a management token; it waits for a second person's approval."""
     me = await guard(request, "management")
     if not check_csrf(me.token, csrf):
         return _stale(request, me, "management")
-    body: dict[str, Any] = {"meter": meter, "kind": kind}
-    if kind == "set_tariff" and rate.strip():
-        body["params"] = {"rate": int(rate)} if rate.strip().isdigit() else {"rate": rate}
-    issued, error = None, None
+    params: dict[str, Any] = {}
+    if kind == "set_tariff":
+        params["rate"] = int(rate) if rate.strip().isdigit() else rate
+    asked, error = None, None
     try:
-        answer = await VendingApi(request.app, me.token).post(paths.MANAGEMENT, body)
-        issued = receipt_view({"id": answer.get("id", 0), **answer}).tokens
-        if not issued:
-            error = f"Request #{answer.get('id')} is {answer.get('status', 'pending')}: " \
-                    "a second supervisor must approve it."
+        asked = await VendingApi(request.app, me.token).post(
+            paths.MANAGEMENT,
+            {"meter_number": meter, "kind": kind, "params": params, "reason": reason},
+        )
     except ApiProblem as exc:
         error = exc.detail
     return page(request, "management.html", me, "management", title="Management tokens",
-                meter=meter, kinds=MANAGEMENT_KINDS, issued=issued, error=error,
+                meter=meter, kinds=MANAGEMENT_KINDS, issued=None, error=error, asked=asked,
+                status_code=201 if error is None else 422)
+
+
+@router.post("/management/approve", response_class=HTMLResponse)
+async def management_approve(
+    request: Request,
+    request_id: Annotated[int, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve a pending request (not one's own): the tokens are issued and shown."""
+    me = await guard(request, "management")
+    if not check_csrf(me.token, csrf):
+        return _stale(request, me, "management")
+    issued, error = None, None
+    try:
+        answer = await VendingApi(request.app, me.token).post(
+            paths.MANAGEMENT_APPROVE.format(id=request_id), {}
+        )
+        issued = receipt_view({"sale_id": answer.get("id", 0), **answer}).tokens
+    except ApiProblem as exc:
+        error = exc.detail
+    return page(request, "management.html", me, "management", title="Management tokens",
+                meter="", kinds=MANAGEMENT_KINDS, issued=issued, error=error, asked=None,
                 status_code=200 if error is None else 422)
 
 

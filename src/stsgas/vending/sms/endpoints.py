@@ -1,0 +1,186 @@
+"""``POST /api/v1/sms/inbound``: the gateway's webhook, and the channel's wiring.
+
+The gateway posts form fields or JSON: ``from`` (or ``msisdn``), ``text``
+(or ``message``) and ``message_id`` (or ``id``), with the shared secret in
+``X-Gateway-Token``. The answer is JSON ``{"status", "reply"}``; the reply
+itself goes out through the :class:`SmsGateway`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from anyio import to_thread
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from stsgas.vending.models import Operator
+from stsgas.vending.operators import service as operators
+from stsgas.vending.sms import service
+from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown
+from stsgas.vending.sms.gateway import (
+    HttpSmsGateway,
+    MemorySmsGateway,
+    OutboundSms,
+    SmsGateway,
+    SmsGatewayError,
+)
+from stsgas.vending.sms.ratelimit import RateLimit
+from stsgas.vending.sms.replies import HELP_TEXT, Purchase, buy_reply, refused_reply, unknown_reply
+from stsgas.vending.sms.settings import SmsSettings
+from stsgas.vending.web.api import ApiProblem, VendingApi
+
+__all__ = ["install", "router"]
+
+router = APIRouter(prefix="/api/v1/sms", tags=["sms"])
+_FIELDS = {"phone": ("from", "msisdn", "sender"), "text": ("text", "message", "body"),
+           "message_id": ("message_id", "id", "messageId")}
+
+
+def _problem(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "status": status, "code": code,
+                         "title": detail, "detail": detail}, status_code=status,
+                        media_type="application/problem+json")
+
+
+async def _fields(request: Request) -> dict[str, str] | None:
+    data: Any
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError:
+            return None
+    else:
+        data = dict(await request.form())
+    if not isinstance(data, dict):
+        return None
+    out = {}
+    for name, keys in _FIELDS.items():
+        value = next((data[k] for k in keys if data.get(k) not in (None, "")), None)
+        if value is None and name != "text":
+            return None
+        out[name] = str(value or "")[:320]
+    return out
+
+
+def _token_for(app: FastAPI, sm: sessionmaker[Session], username: str) -> str | None:
+    """A bearer token of the SMS operator, minted once per process and reused."""
+    cached: tuple[str, datetime] | None = getattr(app.state, "sms_api_token", None)
+    now = datetime.now(UTC)
+    if cached and cached[1] > now:
+        return cached[0]
+    with sm.begin() as s:
+        op = s.execute(select(Operator).where(Operator.username == username)).scalar_one_or_none()
+        if op is None or not op.is_active:
+            return None
+        issued = operators.issue_token(s, op, ttl=timedelta(hours=12), name="sms-channel")
+    app.state.sms_api_token = (issued.secret, now + timedelta(hours=11))
+    return issued.secret
+
+
+async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSettings) -> str:
+    sm: sessionmaker[Session] = request.app.state.sessionmaker
+    if isinstance(command, Help):
+        return HELP_TEXT
+    if isinstance(command, Unknown):
+        return unknown_reply(command.reason)
+    ok, why = await to_thread.run_sync(service.may_use_meter, sm, msg.phone, command.meter)
+    if not ok:
+        return refused_reply(why)
+    if isinstance(command, Balance):
+        return await to_thread.run_sync(service.balance_text, sm, command.meter)
+    assert isinstance(command, Buy)
+    token = await to_thread.run_sync(_token_for, request.app, sm, cfg.operator)
+    if token is None:
+        return refused_reply("SMS sales are not set up")
+    try:
+        receipt = await VendingApi(request.app, token).post(
+            "/api/v1/sales",
+            {"meter_number": command.meter, "amount": str(command.amount), "channel": "sms"},
+            headers={"Idempotency-Key": f"sms-{msg.message_id}"},
+        )
+    except ApiProblem as exc:
+        if exc.code == "insufficient_float":
+            return refused_reply("the SMS wallet is empty, please buy at a vendor")
+        return refused_reply(exc.detail.rstrip("."))
+    tokens = [t["digits"] for t in receipt["tokens"]]
+    credit = receipt.get("units_credited")
+    credited = f"{credit} m3" if credit is not None else str(receipt.get("money_credited"))
+    return buy_reply(command.meter, Purchase(
+        paid=Decimal(receipt["amount_paid"]), credited=credited, tokens=tokens,
+        key_change=bool(receipt.get("key_change")), wallet_left=None,
+    ))
+
+
+@router.post("/inbound")
+async def inbound(request: Request) -> Response:
+    """One SMS from a customer: dedupe, limit, run the command, reply."""
+    cfg: SmsSettings = request.app.state.sms_settings
+    secret = cfg.inbound_token.get_secret_value() if cfg.inbound_token else None
+    sent = request.headers.get("x-gateway-token", "")
+    if not secret or not hmac.compare_digest(secret.encode(), sent.encode()):
+        return _problem(401, "not_authenticated", "unknown SMS gateway")
+    fields = await _fields(request)
+    if fields is None:
+        return _problem(422, "invalid_input", "from, text and message_id are required")
+    msg = service.Inbound(phone=fields["phone"], text=fields["text"],
+                          message_id=fields["message_id"])
+    sm: sessionmaker[Session] = request.app.state.sessionmaker
+    limits = service.Limits(
+        per_phone=RateLimit(limit=cfg.per_phone_limit, window=service.window(cfg.window_minutes)),
+        per_meter=RateLimit(limit=cfg.per_meter_limit, window=service.window(cfg.window_minutes)),
+    )
+    now = datetime.now(UTC)
+    step = await to_thread.run_sync(service.admit, sm, msg, limits, now)
+    if isinstance(step, service.Settled):
+        if step.status == "mismatch":
+            return _problem(422, "idempotency_mismatch", "message id reused with other content")
+        if step.status == "in_progress":
+            return _problem(409, "in_progress", "this message is still being handled")
+        if step.status == "duplicate" and step.reply and not step.sent:
+            await _send(request, msg, step.reply)
+        return JSONResponse({"status": step.status, "reply": step.reply})
+    try:
+        reply = await _run(request, msg, step.command, cfg)
+    except BaseException:
+        await to_thread.run_sync(service.forget, sm, msg, step.scopes)
+        raise
+    await to_thread.run_sync(service.finish, sm, msg, step.scopes, reply, now)
+    await _send(request, msg, reply)
+    return JSONResponse({"status": "replied", "reply": reply})
+
+
+async def _send(request: Request, msg: service.Inbound, reply: str) -> None:
+    gateway: SmsGateway = request.app.state.sms_gateway
+    out = OutboundSms(to=msg.phone, text=reply, reference=msg.message_id)
+    try:
+        await to_thread.run_sync(gateway.send, out)
+    except SmsGatewayError:
+        return  # stored unsent: the gateway's retry of this message sends it again
+    await to_thread.run_sync(service.mark_sent, request.app.state.sessionmaker, msg)
+
+
+def install(app: FastAPI, *, settings: SmsSettings | None = None,
+            gateway: SmsGateway | None = None) -> None:
+    """Add the webhook to ``app`` (once) and set its settings and outbound gateway.
+
+    Called again (tests, embedding), it replaces the settings and the gateway.
+    """
+    settings = settings or SmsSettings()
+    if gateway is None:
+        if settings.gateway_url:
+            token = settings.gateway_token.get_secret_value() if settings.gateway_token else None
+            gateway = HttpSmsGateway(httpx.Client(timeout=10.0), settings.gateway_url, token=token)
+        else:
+            gateway = MemorySmsGateway()
+    app.state.sms_settings = settings
+    app.state.sms_gateway = gateway
+    if not getattr(app.state, "sms_installed", False):
+        app.state.sms_installed = True
+        app.include_router(router)
