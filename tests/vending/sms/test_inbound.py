@@ -1,0 +1,169 @@
+"""The SMS webhook end to end: registered phones buy once per message id, within limits."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import Engine, func, select
+
+from stsgas.sts import decode
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.models import Operator, Role, Sale
+from stsgas.vending.sms import endpoints as sms
+from stsgas.vending.sms.gateway import HttpSmsGateway
+from stsgas.vending.sms.settings import SmsSettings
+from tests.vending.sales.conftest import Shop, meter_config, shop  # noqa: F401
+from tests.vending.sms.gateway_double import GatewayDouble, running_gateway
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+SECRET = "gateway-secret"
+OWNER = "+255700000001"  # the phone of the shop's volume-meter customer
+HEADERS = {"X-Gateway-Token": SECRET}
+
+
+@pytest.fixture
+def gateway() -> Iterator[GatewayDouble]:
+    """A real HTTP gateway double on 127.0.0.1."""
+    with running_gateway() as gw:
+        yield gw
+
+
+@pytest.fixture
+def sms_client(
+    app: FastAPI,
+    shop: Shop,  # noqa: F811
+    make_operator: Callable[..., tuple[Operator, str]],
+    gateway: GatewayDouble,
+) -> Iterator[TestClient]:
+    """The app with the SMS channel selling as a cashier of the shop's vendor."""
+    make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
+    settings = SmsSettings(inbound_token=SecretStr(SECRET), per_phone_limit=4,
+                           per_meter_limit=3, window_minutes=60)
+    with httpx.Client(timeout=5) as http:
+        sms.install(app, settings=settings, gateway=HttpSmsGateway(http, gateway.url))
+        with TestClient(app) as client:
+            yield client
+
+
+def _sms(client: TestClient, text: str, mid: str, phone: str = OWNER) -> httpx.Response:
+    return client.post("/api/v1/sms/inbound", headers=HEADERS,
+                       json={"from": phone, "text": text, "message_id": mid})
+
+
+def _sales(engine: Engine) -> int:
+    with make_sessionmaker(engine)() as s:
+        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
+
+
+def test_buy_from_registered_phone(
+    sms_client: TestClient, shop: Shop, engine: Engine,  # noqa: F811
+    security_module: SoftwareSecurityModule, gateway: GatewayDouble,
+) -> None:
+    """BUY sells once on channel sms; the replied token decodes to the credited m³."""
+    r = _sms(sms_client, f"BUY {shop.volume_pan} 20", "m-1")
+    assert r.status_code == 200, r.text
+    reply = r.json()["reply"]
+    assert "paid 20.00" in reply
+    with make_sessionmaker(engine)() as s:
+        sale = s.execute(select(Sale)).scalar_one()
+        assert sale.channel == "sms"
+        cfg = meter_config(s, security_module, shop.volume_pan)
+        receipt: dict[str, Any] = sale.response or {}
+    digits = next(t["digits"] for t in receipt["tokens"] if t["kind"] == "credit")
+    assert " ".join(digits[i:i + 4] for i in range(0, 20, 4)) in reply
+    token = decode(digits, cfg.key())
+    assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])  # type: ignore[attr-defined]
+    assert gateway.received == [{"to": OWNER, "text": reply, "reference": "m-1"}]
+
+
+def test_duplicate_message_id_same_reply_one_sale(
+    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,  # noqa: F811
+) -> None:
+    """A gateway retry of one message id gets the same reply, no second sale, no second SMS."""
+    first = _sms(sms_client, f"BUY {shop.volume_pan} 10", "m-dup").json()
+    again = _sms(sms_client, f"BUY {shop.volume_pan} 10", "m-dup").json()
+    assert again == {"status": "duplicate", "reply": first["reply"]}
+    assert _sales(engine) == 1
+    assert len(gateway.received) == 1
+    other = _sms(sms_client, f"BUY {shop.volume_pan} 99", "m-dup")
+    assert other.status_code == 422
+    assert _sales(engine) == 1
+
+
+def test_unregistered_phone_cannot_buy_or_see_balance(
+    sms_client: TestClient, shop: Shop, engine: Engine,  # noqa: F811
+) -> None:
+    """Only the customer's registered phone may buy or read the last token."""
+    buy = _sms(sms_client, f"BUY {shop.volume_pan} 10", "x-1", phone="+255799999999").json()
+    bal = _sms(sms_client, f"BAL {shop.volume_pan}", "x-2", phone="+255799999999").json()
+    assert "not registered" in buy["reply"]
+    assert "not registered" in bal["reply"]
+    assert _sales(engine) == 0
+
+
+def test_balance_shows_last_purchase(sms_client: TestClient, shop: Shop) -> None:  # noqa: F811
+    """BAL answers 'no purchase yet', then the last purchase's token after a BUY."""
+    assert "no purchase yet" in _sms(sms_client, f"BAL {shop.volume_pan}", "b-1").json()["reply"]
+    bought = _sms(sms_client, f"BUY {shop.volume_pan} 15", "b-2").json()["reply"]
+    bal = _sms(sms_client, f"bal {shop.volume_pan}", "b-3").json()["reply"]
+    assert "paid 15.00" in bal
+    assert bought.split("Token ")[1][:24] in bal
+
+
+def test_help_unknown_and_form_encoding(sms_client: TestClient) -> None:
+    """HELP and unknown commands get the help text; form-encoded webhooks work too."""
+    r = sms_client.post("/api/v1/sms/inbound", headers=HEADERS,
+                        data={"msisdn": OWNER, "message": "PAY 1 2", "id": "h-1"})
+    assert r.status_code == 200
+    assert r.json()["reply"].startswith("Sorry, unknown command. Gas SMS:")
+    assert "BUY <meter> <amount>" in _sms(sms_client, "help", "h-2").json()["reply"]
+
+
+def test_rate_limits_per_phone_and_per_meter(
+    sms_client: TestClient, shop: Shop, gateway: GatewayDouble,  # noqa: F811
+) -> None:
+    """Over the meter's budget (3) and the phone's (4), messages get no reply and cost no SMS."""
+    statuses = [_sms(sms_client, f"BAL {shop.volume_pan}", f"r-{i}").json()["status"]
+                for i in range(4)]
+    assert statuses == ["replied", "replied", "replied", "rate_limited"]
+    # the phone has used 4 of 4: even HELP is now limited
+    assert _sms(sms_client, "HELP", "r-9").json() == {"status": "rate_limited", "reply": None}
+    assert len(gateway.received) == 3
+
+
+def test_webhook_needs_the_gateway_secret(sms_client: TestClient, engine: Engine) -> None:
+    """Without the shared secret a message is refused: a forged SMS never buys gas."""
+    r = sms_client.post("/api/v1/sms/inbound", json={"from": OWNER, "text": "HELP",
+                                                      "message_id": "f-1"})
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    bad = sms_client.post("/api/v1/sms/inbound", headers={"X-Gateway-Token": "nope"},
+                          json={"from": OWNER, "text": "HELP", "message_id": "f-2"})
+    assert bad.status_code == 401
+    missing = sms_client.post("/api/v1/sms/inbound", headers=HEADERS, json={"text": "HELP"})
+    assert missing.status_code == 422
+
+
+def test_gateway_down_reply_is_resent_on_retry(
+    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,  # noqa: F811
+) -> None:
+    """If the gateway refuses the reply, the retried message re-sends it without a second sale."""
+    gateway.status = 503
+    first = _sms(sms_client, f"BUY {shop.volume_pan} 10", "g-1").json()
+    assert first["status"] == "replied"
+    gateway.status = 202
+    again = _sms(sms_client, f"BUY {shop.volume_pan} 10", "g-1").json()
+    assert again["reply"] == first["reply"]
+    assert _sales(engine) == 1
+    assert [m["reference"] for m in gateway.received] == ["g-1", "g-1"]

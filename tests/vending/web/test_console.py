@@ -1,0 +1,139 @@
+"""The console over HTTP: sign-in with lockout, roles, CSRF, selling once per form."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, select
+
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.models import Sale
+from tests.vending.sales.conftest import Shop
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def _sales(engine: Engine) -> int:
+    with make_sessionmaker(engine)() as s:
+        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
+
+
+def test_pages_need_sign_in(console: TestClient) -> None:
+    """Without a session every console page redirects to the sign-in form."""
+    for path in ("/console", "/console/sell", "/pos", "/console/audit"):
+        r = console.get(path, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/console/login?next=")
+
+
+def test_wrong_password_then_lockout(console: TestClient) -> None:
+    """Wrong passwords are refused; after the API's limit the form says the account is locked."""
+    for _ in range(10):
+        r = console.post("/console/login", data={"username": "shopcashier", "password": "bad"})
+        assert r.status_code in (401, 423)
+    r = console.post("/console/login",
+                     data={"username": "shopcashier", "password": "correct horse battery"})
+    assert r.status_code == 423
+    assert "locked" in r.text
+    assert "stsgas_console" not in r.cookies
+
+
+def test_cookie_is_httponly_and_strict(console: TestClient) -> None:
+    """The session cookie cannot be read by scripts nor sent by other sites."""
+    r = console.post("/console/login", follow_redirects=False,
+                     data={"username": "shopcashier", "password": "correct horse battery"})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert r.headers["location"] == "/console/sell"
+
+
+def test_cashier_cannot_open_management_pages(
+    console: TestClient, signed_in: Callable[[str], str]
+) -> None:
+    """A cashier's menu has no management links and the pages answer 403."""
+    signed_in("shopcashier")
+    home = console.get("/console").text
+    assert 'href="/console/management"' not in home
+    assert "My sales" in home
+    for path in ("/console/management", "/console/reports", "/console/audit",
+                 "/console/customers", "/console/meters"):
+        r = console.get(path)
+        assert r.status_code == 403, path
+        assert "Not allowed" in r.text
+
+
+def test_sell_form_sells_once_per_form(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine
+) -> None:
+    """Posting one sell form twice (double submit) makes one sale and shows its receipt."""
+    csrf = signed_in("shopcashier")
+    form = {"meter": shop.volume_pan, "amount": "25", "idempotency_key": "form-1", "csrf": csrf}
+    first = console.post("/console/sell", data=form)
+    again = console.post("/console/sell", data=form)
+    assert first.status_code == again.status_code == 200
+    assert first.url == again.url
+    assert _sales(engine) == 1
+    assert "Receipt" in first.text
+    assert re.search(r'class="token" data-digits="\d{20}">\d{4}( \d{4}){4}<', first.text)
+    assert "Amount paid" in first.text
+
+
+def test_sell_refuses_without_csrf(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine
+) -> None:
+    """A sell form without this session's CSRF value sells nothing."""
+    signed_in("shopcashier")
+    r = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "25",
+                                            "idempotency_key": "k", "csrf": "0" * 32})
+    assert r.status_code == 403
+    assert _sales(engine) == 0
+
+
+def test_bad_amount_and_blocked_meter_sell_nothing(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine
+) -> None:
+    """A bad amount or a blocked meter shows the reason and writes no sale."""
+    csrf = signed_in("shopcashier")
+    bad = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "1.234",
+                                              "idempotency_key": "a", "csrf": csrf})
+    assert bad.status_code == 422
+    assert "Enter the amount paid" in bad.text
+    blocked = console.post("/console/sell", data={"meter": shop.blocked_pan, "amount": "10",
+                                                  "idempotency_key": "b", "csrf": csrf})
+    assert blocked.status_code == 422
+    assert 'role="alert"' in blocked.text
+    assert _sales(engine) == 0
+
+
+def test_reprint_marks_copy(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop
+) -> None:
+    """Reprint shows the same token marked COPY."""
+    csrf = signed_in("shopcashier")
+    first = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "12.50",
+                                                "idempotency_key": "r", "csrf": csrf})
+    sale_id = first.url.path.rsplit("/", 1)[1]
+    token = re.search(r'data-digits="(\d{20})"', first.text)
+    assert token
+    copy = console.post(f"/console/sales/{sale_id}/reprint", data={"csrf": csrf})
+    assert copy.status_code == 200
+    assert "COPY" in copy.text
+    assert token.group(1) in copy.text
+
+
+def test_auditor_sees_audit_log(console: TestClient, signed_in: Callable[[str], str],
+                                make_operator: Callable[..., object]) -> None:
+    """An auditor opens the audit log (the sign-in itself is in it) but not selling."""
+    from stsgas.vending.models import Role
+
+    make_operator(Role.AUDITOR, username="aud")
+    signed_in("aud")
+    page = console.get("/console/audit")
+    assert page.status_code == 200
+    assert "Audit log" in page.text
+    assert console.get("/console/sell").status_code == 403
