@@ -3,7 +3,7 @@
 * ``backend`` — "sqlite" or "postgresql" (the latter marked ``postgres``).
 * ``engine`` — an empty database built by Alembic for this test: SQLite is a
   copy of a per-worker migrated file in ``tmp_path``; PostgreSQL is a
-  per-worker database (``<db>_<worker>``), migrated once, with every table
+  per-worker database (``<db>_<worker>_<pid>``), migrated once, with every table
   truncated before each test.
 * ``session`` — a Session on ``engine`` (commit yourself; rolled back at the end).
 * ``settings``, ``security_module``, ``app``, ``client`` (a TestClient).
@@ -71,7 +71,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_engine(worker_id: str) -> Iterator[Engine]:
     """A per-worker PostgreSQL database migrated to head once (dropped at the end)."""
     base = make_url(PG_URL)
-    name = f"{base.database or 'test'}_{worker_id}".replace("-", "_")
+    # the pid keeps concurrent pytest runs on one server apart
+    name = f"{base.database or 'test'}_{worker_id}_{os.getpid()}".replace("-", "_")
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

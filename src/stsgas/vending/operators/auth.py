@@ -19,12 +19,12 @@ from stsgas.vending.models import Operator
 from stsgas.vending.operators import service
 from stsgas.vending.operators.permissions import Permission, allowed
 
-_bearer = HTTPBearer(auto_error=False)
+bearer = HTTPBearer(auto_error=False)
 
 
 def current_operator(
     session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Operator:
     """The authenticated operator, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.deps import SessionDep, SettingsDep
 from stsgas.vending.errors import VendingError
 from stsgas.vending.kit.problems import vending_problem
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service
-from stsgas.vending.operators.auth import CurrentOperator, require
+from stsgas.vending.operators.auth import CurrentOperator, bearer, require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.operators.repository import OperatorRepository, VendorRepository
 from stsgas.vending.operators.schemas import (
@@ -43,6 +44,17 @@ def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenOut
     )
 
 
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(
+    session: SessionDep,
+    _operator: CurrentOperator,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Revoke the bearer token of this request."""
+    assert credentials is not None  # CurrentOperator already required it
+    service.revoke_token(session, credentials.credentials)
+
+
 @router.get("/auth/me", response_model=OperatorOut)
 def me(operator: CurrentOperator) -> OperatorOut:
     """The operator behind the token."""
@@ -53,8 +65,13 @@ def me(operator: CurrentOperator) -> OperatorOut:
 def create_operator(body: OperatorIn, session: SessionDep, actor: Manager) -> OperatorOut:
     """Add an operator (admin)."""
     op = service.create_operator(
-        session, actor=actor, username=body.username, role=body.role, password=body.password,
-        display_name=body.display_name, vendor_id=body.vendor_id,
+        session,
+        actor=actor,
+        username=body.username,
+        role=body.role,
+        password=body.password,
+        display_name=body.display_name,
+        vendor_id=body.vendor_id,
     )
     return OperatorOut.model_validate(op)
 
@@ -70,6 +87,12 @@ def list_operators(session: SessionDep, _actor: Manager) -> list[OperatorOut]:
 def create_vendor(body: VendorIn, session: SessionDep, actor: VendorManager) -> VendorOut:
     """Add a vendor (admin)."""
     return VendorOut.model_validate(service.create_vendor(session, actor=actor, name=body.name))
+
+
+@router.get("/vendors/{vendor_id}", response_model=VendorOut)
+def get_vendor(vendor_id: int, session: SessionDep, operator: CurrentOperator) -> VendorOut:
+    """One vendor: admins, supervisors and auditors see any, a cashier only its own."""
+    return VendorOut.model_validate(service.get_vendor(session, operator, vendor_id))
 
 
 @router.get("/vendors", response_model=list[VendorOut])

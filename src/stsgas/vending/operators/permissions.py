@@ -41,30 +41,60 @@ _P = Permission
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.ADMIN: frozenset(
         {
-            _P.OPERATORS_MANAGE, _P.VENDORS_MANAGE, _P.SUPPLY_GROUPS_MANAGE,
-            _P.SUPPLY_GROUPS_READ, _P.CUSTOMERS_WRITE, _P.CUSTOMERS_READ, _P.METERS_WRITE,
-            _P.METERS_READ, _P.METERS_LOOKUP, _P.TARIFFS_WRITE, _P.TARIFFS_READ,
-            _P.SALES_READ_ALL, _P.MGMT_REQUEST, _P.MGMT_APPROVE, _P.REPORTS_READ, _P.AUDIT_READ,
+            _P.OPERATORS_MANAGE,
+            _P.VENDORS_MANAGE,
+            _P.SUPPLY_GROUPS_MANAGE,
+            _P.SUPPLY_GROUPS_READ,
+            _P.CUSTOMERS_WRITE,
+            _P.CUSTOMERS_READ,
+            _P.METERS_WRITE,
+            _P.METERS_READ,
+            _P.METERS_LOOKUP,
+            _P.TARIFFS_WRITE,
+            _P.TARIFFS_READ,
+            _P.SALES_READ_ALL,
+            _P.MGMT_REQUEST,
+            _P.MGMT_APPROVE,
+            _P.REPORTS_READ,
+            _P.AUDIT_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
         {
-            _P.SUPPLY_GROUPS_READ, _P.CUSTOMERS_WRITE, _P.CUSTOMERS_READ, _P.METERS_WRITE,
-            _P.METERS_READ, _P.METERS_LOOKUP, _P.TARIFFS_READ, _P.SALES_CREATE,
-            _P.SALES_READ_ALL, _P.SALES_CANCEL, _P.MGMT_REQUEST, _P.MGMT_APPROVE,
+            _P.SUPPLY_GROUPS_READ,
+            _P.CUSTOMERS_WRITE,
+            _P.CUSTOMERS_READ,
+            _P.METERS_WRITE,
+            _P.METERS_READ,
+            _P.METERS_LOOKUP,
+            _P.TARIFFS_READ,
+            _P.SALES_CREATE,
+            _P.SALES_READ_ALL,
+            _P.SALES_CANCEL,
+            _P.MGMT_REQUEST,
+            _P.MGMT_APPROVE,
             _P.REPORTS_READ,
         }
     ),
     Role.CASHIER: frozenset(
         {
-            _P.CUSTOMERS_READ, _P.METERS_READ, _P.METERS_LOOKUP, _P.TARIFFS_READ,
-            _P.SALES_CREATE, _P.SALES_READ_OWN,
+            _P.CUSTOMERS_READ,
+            _P.METERS_READ,
+            _P.METERS_LOOKUP,
+            _P.TARIFFS_READ,
+            _P.SALES_CREATE,
+            _P.SALES_READ_OWN,
         }
     ),
     Role.AUDITOR: frozenset(
         {
-            _P.SUPPLY_GROUPS_READ, _P.CUSTOMERS_READ, _P.METERS_READ, _P.TARIFFS_READ,
-            _P.SALES_READ_ALL, _P.REPORTS_READ, _P.AUDIT_READ,
+            _P.SUPPLY_GROUPS_READ,
+            _P.CUSTOMERS_READ,
+            _P.METERS_READ,
+            _P.TARIFFS_READ,
+            _P.SALES_READ_ALL,
+            _P.REPORTS_READ,
+            _P.AUDIT_READ,
         }
     ),
 }

@@ -17,6 +17,7 @@ from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import (
     AccountLocked,
     AlreadyExists,
+    Forbidden,
     NotAuthenticated,
     NotFound,
     VendingError,
@@ -74,8 +75,12 @@ def create_operator(
         flush=True,
     )
     audit.record(
-        session, actor=actor, action="operator.create", object_type="operator",
-        object_id=op.id, data={"username": username, "role": role.value, "vendor_id": vendor_id},
+        session,
+        actor=actor,
+        action="operator.create",
+        object_type="operator",
+        object_id=op.id,
+        data={"username": username, "role": role.value, "vendor_id": vendor_id},
     )
     return op
 
@@ -86,13 +91,23 @@ def create_vendor(session: Session, *, actor: Operator | None, name: str) -> Ven
     if repo.by_name(name) is not None:
         raise AlreadyExists(f"vendor {name!r} exists")
     vendor = repo.create(Vendor(name=name, float_balance=0), flush=True)
-    audit.record(session, actor=actor, action="vendor.create", object_type="vendor",
-                 object_id=vendor.id, data={"name": name})
+    audit.record(
+        session,
+        actor=actor,
+        action="vendor.create",
+        object_type="vendor",
+        object_id=vendor.id,
+        data={"name": name},
+    )
     return vendor
 
 
 def issue_token(
-    session: Session, operator: Operator, *, ttl: timedelta | None, name: str = "login",
+    session: Session,
+    operator: Operator,
+    *,
+    ttl: timedelta | None,
+    name: str = "login",
     now: datetime | None = None,
 ) -> IssuedApiToken:
     """Make a bearer token for ``operator``; only its hash is stored."""
@@ -112,7 +127,11 @@ def issue_token(
 
 
 def login(
-    session: Session, settings: Settings, *, username: str, password: str,
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
     now: datetime | None = None,
 ) -> IssuedApiToken | VendingError:
     """Check a password; return a token, or the error to show (counted, not raised)."""
@@ -122,15 +141,23 @@ def login(
         verify_password(None, password)
         return NotAuthenticated("wrong username or password")
     if op.locked_until is not None and op.locked_until > now:
-        return AccountLocked("account locked after repeated failures",
-                             locked_until=op.locked_until.isoformat())
+        return AccountLocked(
+            "account locked after repeated failures", locked_until=op.locked_until.isoformat()
+        )
     if not verify_password(op.password_hash, password):
         op.failed_logins += 1
         if op.failed_logins >= settings.max_failed_logins:
             op.locked_until = now + timedelta(minutes=settings.lockout_minutes)
             op.failed_logins = 0
-            audit.record(session, actor=None, action="operator.locked", object_type="operator",
-                         object_id=op.id, data={"until": op.locked_until.isoformat()}, at=now)
+            audit.record(
+                session,
+                actor=None,
+                action="operator.locked",
+                object_type="operator",
+                object_id=op.id,
+                data={"until": op.locked_until.isoformat()},
+                at=now,
+            )
         return NotAuthenticated("wrong username or password")
     op.failed_logins = 0
     op.locked_until = None
@@ -151,3 +178,20 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     if op.locked_until is not None and op.locked_until > now:
         raise AccountLocked("account locked", locked_until=op.locked_until.isoformat())
     return op
+
+
+def revoke_token(session: Session, secret: str, *, now: datetime | None = None) -> None:
+    """Revoke a bearer token (logout)."""
+    row = ApiTokenRepository(session).by_hash(token_hash(secret))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+
+
+def get_vendor(session: Session, operator: Operator, vendor_id: int) -> Vendor:
+    """A vendor, with the object check: a cashier sees only its own vendor."""
+    if operator.role == Role.CASHIER.value and operator.vendor_id != vendor_id:
+        raise Forbidden("a cashier sees only its own vendor")
+    vendor = VendorRepository(session).get(vendor_id)
+    if vendor is None:
+        raise NotFound(f"vendor {vendor_id} not found")
+    return vendor

@@ -1,0 +1,1 @@
+"""Customers: name, address, phone, debt."""

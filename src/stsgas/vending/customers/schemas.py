@@ -1,0 +1,38 @@
+"""Customer bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CustomerIn(BaseModel):
+    """A new customer."""
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=400)
+    phone: str = Field(default="", max_length=32, pattern=r"^\+?[0-9 ()-]*$")
+    debt_balance: int = Field(default=0, ge=0)
+
+
+class CustomerPatch(BaseModel):
+    """Changes to a customer (only the fields given)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=400)
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()-]*$")
+    debt_balance: int | None = Field(default=None, ge=0)
+
+
+class CustomerOut(BaseModel):
+    """A customer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    address: str
+    phone: str
+    debt_balance: int
+    created_at: datetime

@@ -1,0 +1,69 @@
+"""Customer rules: create, change, find; every change audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from stsgas.vending.audit import service as audit
+from stsgas.vending.customers.repository import CustomerRepository
+from stsgas.vending.errors import NotFound
+from stsgas.vending.models import Customer, Operator
+
+
+def create(
+    session: Session,
+    *,
+    actor: Operator | None,
+    name: str,
+    address: str = "",
+    phone: str = "",
+    debt_balance: int = 0,
+) -> Customer:
+    """Add a customer."""
+    c = CustomerRepository(session).create(
+        Customer(name=name, address=address, phone=phone, debt_balance=debt_balance), flush=True
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="customer.create",
+        object_type="customer",
+        object_id=c.id,
+        data={"name": name, "phone": phone, "debt": debt_balance},
+    )
+    return c
+
+
+def get(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
+    """The customer or :class:`NotFound`."""
+    c = CustomerRepository(session).get(customer_id, for_update=for_update)
+    if c is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return c
+
+
+def update(
+    session: Session, *, actor: Operator | None, customer_id: int, changes: dict[str, Any]
+) -> Customer:
+    """Apply ``changes`` (name, address, phone, debt_balance)."""
+    c = get(session, customer_id, for_update=True)
+    before = {k: getattr(c, k) for k in changes}
+    for key, value in changes.items():
+        setattr(c, key, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="customer.update",
+        object_type="customer",
+        object_id=c.id,
+        data={"before": before, "after": changes},
+    )
+    return c
+
+
+def mask_name(name: str) -> str:
+    """Show only each word's first letter ("Ada Lovelace" -> "A** L*******")."""
+    return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())

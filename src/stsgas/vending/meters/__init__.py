@@ -1,0 +1,1 @@
+"""Meters: identity (IIN + DRN), mode, key data, status, customer link, lookup."""

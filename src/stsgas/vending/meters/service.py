@@ -1,0 +1,262 @@
+"""Meter rules: registration with checked numbers, status, tariff, customer link,
+key-change scheduling and the lookup before payment. Every change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from stsgas.vending.audit import service as audit
+from stsgas.vending.customers import service as customers
+from stsgas.vending.errors import AlreadyExists, InvalidInput, MeterNotFound, NotFound
+from stsgas.vending.keys.warnings import key_warnings
+from stsgas.vending.meters.numbers import parse_meter_number
+from stsgas.vending.meters.repository import MeterRepository
+from stsgas.vending.models import (
+    Customer,
+    Meter,
+    MeterMode,
+    MeterStatus,
+    Operator,
+    Sale,
+    Tariff,
+    utcnow,
+)
+from stsgas.vending.supply_groups import service as supply_groups
+
+
+def _tariff_for(session: Session, tariff_id: int, mode: str) -> Tariff:
+    tariff = session.get(Tariff, tariff_id)
+    if tariff is None:
+        raise NotFound(f"tariff {tariff_id} not found")
+    if tariff.mode != mode:
+        raise InvalidInput(f"tariff {tariff.name!r} is for {tariff.mode} meters, not {mode}")
+    return tariff
+
+
+def create(
+    session: Session,
+    *,
+    actor: Operator | None,
+    number: str,
+    mode: MeterMode,
+    supply_group_id: int,
+    iin: str | None = None,
+    ti: str = "01",
+    ken: int | None = None,
+    base_date: int | None = None,
+    tariff_id: int | None = None,
+    customer_id: int | None = None,
+) -> Meter:
+    """Register a meter; its number's check digits must hold."""
+    num = parse_meter_number(number, iin=iin)
+    repo = MeterRepository(session)
+    if repo.by_pan(num.pan) is not None:
+        raise AlreadyExists(f"meter {num.pan} is registered")
+    sg = supply_groups.get(session, supply_group_id)
+    if tariff_id is not None:
+        _tariff_for(session, tariff_id, mode.value)
+    if customer_id is not None:
+        customers.get(session, customer_id)
+    meter = repo.create(
+        Meter(
+            pan=num.pan,
+            iin=num.iin,
+            drn=num.drn,
+            mode=mode.value,
+            status=MeterStatus.ACTIVE.value,
+            supply_group_id=sg.id,
+            ti=ti,
+            ken=sg.ken if ken is None else ken,
+            base_date=sg.base_date if base_date is None else base_date,
+            tariff_id=tariff_id,
+            last_tid=0,
+        ),
+        flush=True,
+    )
+    if customer_id is not None:
+        repo.link(meter.id, customer_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.create",
+        object_type="meter",
+        object_id=meter.id,
+        data={
+            "pan": num.pan,
+            "mode": mode.value,
+            "supply_group_id": sg.id,
+            "ti": ti,
+            "customer_id": customer_id,
+            "tariff_id": tariff_id,
+        },
+    )
+    return meter
+
+
+def get(session: Session, meter_id: int, *, for_update: bool = False) -> Meter:
+    """The meter or :class:`MeterNotFound`."""
+    meter = MeterRepository(session).get(meter_id, for_update=for_update)
+    if meter is None:
+        raise MeterNotFound(f"meter {meter_id} not found")
+    return meter
+
+
+def get_by_number(session: Session, number: str, *, full: bool = False) -> Meter:
+    """The meter with this DRN or PAN: :class:`BadMeterNumber` if the check digits fail,
+    :class:`MeterNotFound` if no such meter is registered."""
+    num = parse_meter_number(number)
+    meter = MeterRepository(session).by_pan(num.pan, full=full)
+    if meter is None:
+        raise MeterNotFound(f"no meter {num.pan} is registered", pan=num.pan)
+    return meter
+
+
+def set_status(
+    session: Session, *, actor: Operator, meter_id: int, status: MeterStatus, reason: str = ""
+) -> Meter:
+    """Block, unblock or retire a meter; a retired meter stays retired."""
+    meter = get(session, meter_id, for_update=True)
+    if meter.status == MeterStatus.RETIRED.value and status is not MeterStatus.RETIRED:
+        raise InvalidInput("a retired meter cannot come back")
+    before = meter.status
+    meter.status = status.value
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.status",
+        object_type="meter",
+        object_id=meter.id,
+        data={"from": before, "to": status.value, "reason": reason},
+    )
+    return meter
+
+
+def assign_tariff(session: Session, *, actor: Operator, meter_id: int, tariff_id: int) -> Meter:
+    """Put a meter on a tariff of its mode."""
+    meter = get(session, meter_id, for_update=True)
+    _tariff_for(session, tariff_id, meter.mode)
+    before = meter.tariff_id
+    meter.tariff_id = tariff_id
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.tariff",
+        object_type="meter",
+        object_id=meter.id,
+        data={"from": before, "to": tariff_id},
+    )
+    return meter
+
+
+def link_customer(session: Session, *, actor: Operator, meter_id: int, customer_id: int) -> Meter:
+    """Make ``customer_id`` the meter's customer (the old link is kept as history)."""
+    meter = get(session, meter_id, for_update=True)
+    customers.get(session, customer_id)
+    MeterRepository(session).link(meter.id, customer_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.link",
+        object_type="meter",
+        object_id=meter.id,
+        data={"customer_id": customer_id},
+    )
+    return meter
+
+
+def schedule_key_change(
+    session: Session,
+    *,
+    actor: Operator,
+    meter_id: int,
+    supply_group_id: int | None = None,
+    ti: str | None = None,
+    base_date: int | None = None,
+) -> Meter:
+    """Set the key data the meter should move to; the next sale issues the key change."""
+    meter = get(session, meter_id, for_update=True)
+    if supply_group_id is None and ti is None and base_date is None:
+        raise InvalidInput("name a new supply group, tariff index or base date")
+    if supply_group_id is not None:
+        supply_groups.get(session, supply_group_id)
+    same = (
+        (supply_group_id in (None, meter.supply_group_id))
+        and ti in (None, meter.ti)
+        and base_date in (None, meter.base_date)
+    )
+    if same:
+        raise InvalidInput("the meter already has that key data")
+    meter.pending_supply_group_id = supply_group_id
+    meter.pending_ti = ti
+    meter.pending_base_date = base_date
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.key_change_scheduled",
+        object_type="meter",
+        object_id=meter.id,
+        data={"supply_group_id": supply_group_id, "ti": ti, "base_date": base_date},
+    )
+    return meter
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lookup:
+    """The facts a vendor checks before taking money for a meter."""
+
+    meter: Meter
+    customer: Customer | None
+    last_sale: Sale | None
+    key_change_reasons: list[str]
+    warnings: list[str]
+    can_sell: bool
+
+
+def lookup(
+    session: Session, number: str, *, window: timedelta, now: datetime | None = None
+) -> Lookup:
+    """Answer "is this the right meter, and can it be sold to?" for ``number``."""
+    now = now or utcnow()
+    meter = get_by_number(session, number, full=True)
+    repo = MeterRepository(session)
+    sg = meter.supply_group
+    reasons: list[str] = []
+    if meter.pending_supply_group_id is not None:
+        reasons.append("new supply group or key revision")
+    if meter.pending_ti is not None:
+        reasons.append("new tariff index")
+    if meter.pending_base_date is not None:
+        reasons.append("new base date (TID rollover)")
+    found = key_warnings(
+        now=now,
+        window=window,
+        base_date=meter.base_date,
+        ken=meter.ken,
+        key_expires_at=sg.key_expires_at,
+    )
+    warnings = [w.message for w in found]
+    blocked_by_key = any(
+        w.expired and w.code.startswith(("vending_key", "base_date")) for w in found
+    )
+    scheduled = bool(reasons)
+    if blocked_by_key and not scheduled:
+        reasons.append("the meter's key data has run out: schedule a key change")
+    can_sell = (
+        meter.status == MeterStatus.ACTIVE.value
+        and meter.tariff_id is not None
+        and (scheduled or not blocked_by_key)
+    )
+    return Lookup(
+        meter=meter,
+        customer=repo.customer_of(meter.id),
+        last_sale=repo.last_sale(meter.id),
+        key_change_reasons=reasons,
+        warnings=warnings,
+        can_sell=can_sell,
+    )

@@ -1,0 +1,1 @@
+"""Supply groups: SGC, key revision, algorithms and the (wrapped) vending key."""

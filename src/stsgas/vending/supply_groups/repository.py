@@ -1,0 +1,25 @@
+"""SQL of supply groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from stsgas.vending.kit.repository import RepositoryBase
+from stsgas.vending.models import SupplyGroup
+
+
+class SupplyGroupRepository(RepositoryBase[SupplyGroup]):
+    """Supply groups by id or (SGC, KRN)."""
+
+    model = SupplyGroup
+
+    def by_code(self, sgc: str, krn: int) -> SupplyGroup | None:
+        """The group with this SGC and key revision."""
+        stmt = select(SupplyGroup).where(SupplyGroup.sgc == sgc, SupplyGroup.krn == krn)
+        return self.get_one_or_none(stmt)
+
+    def all(self) -> Sequence[SupplyGroup]:
+        """Every group, by SGC then KRN."""
+        return self.list(select(SupplyGroup).order_by(SupplyGroup.sgc, SupplyGroup.krn))

@@ -1,0 +1,91 @@
+"""Supply groups over HTTP: keys go in wrapped and never come out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.models import AuditEntry, SupplyGroup
+from tests.vending.conftest import TEST_KEYS, auth
+
+VK4 = TEST_KEYS["vending_key_dkga04"]
+
+
+def _body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"sgc": "600001", "krn": 1, "ea": 7, "dkga": 4, "base_date": 2014,
+                            "vending_key": VK4}
+    body.update(over)
+    return body
+
+
+def test_admin_creates_group_and_key_is_never_returned(
+    client: TestClient, admin_token: str, engine: Engine
+) -> None:
+    """The response, the list, the stored row and the audit log hold no key."""
+    r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
+    assert r.status_code == 201, r.text
+    assert VK4 not in r.text
+    listed = client.get("/api/v1/supply-groups", headers=auth(admin_token))
+    assert VK4 not in listed.text
+    with make_sessionmaker(engine)() as s:
+        sg = s.execute(select(SupplyGroup)).scalar_one()
+        assert bytes.fromhex(VK4) not in sg.vending_key_enc
+        audit_text = str(s.execute(select(AuditEntry.data)).scalars().all())
+    assert VK4 not in audit_text
+
+
+def test_bad_algorithm_set_is_refused_with_the_sts_code(
+    client: TestClient, admin_token: str, engine: Engine
+) -> None:
+    """A DKGA02 group with a 20-byte key is refused (422, code "key") and nothing is stored."""
+    r = client.post("/api/v1/supply-groups", json=_body(dkga=2), headers=auth(admin_token))
+    assert r.status_code == 422
+    assert r.json()["code"] == "key"
+    assert VK4 not in r.text
+    with make_sessionmaker(engine)() as s:
+        assert s.execute(select(func.count()).select_from(SupplyGroup)).scalar() == 0
+
+
+def test_misty1_needs_dkga04(client: TestClient, admin_token: str) -> None:
+    """EA11 with DKGA02 is refused by the sts library's rules."""
+    body = _body(ea=11, dkga=2, vending_key=TEST_KEYS["vending_key_dkga02"])
+    r = client.post("/api/v1/supply-groups", json=body, headers=auth(admin_token))
+    assert r.status_code == 422
+
+
+def test_non_hex_key_is_invalid_input(client: TestClient, admin_token: str) -> None:
+    """A key that is not hex is refused without echoing it."""
+    r = client.post("/api/v1/supply-groups", json=_body(vending_key="zz-secret"),
+                    headers=auth(admin_token))
+    assert r.status_code == 422
+    assert "zz-secret" not in r.text
+
+
+def test_duplicate_sgc_krn_is_409(client: TestClient, admin_token: str) -> None:
+    """The same SGC and KRN twice is already_exists."""
+    assert client.post("/api/v1/supply-groups", json=_body(),
+                       headers=auth(admin_token)).status_code == 201
+    r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
+    assert r.status_code == 409
+    assert r.json()["code"] == "already_exists"
+
+
+def test_expiring_key_is_warned_to_cashier(
+    client: TestClient, admin_token: str, cashier_token: str
+) -> None:
+    """A key expiring within the warning window shows up in /supply-groups/warnings."""
+    body = _body(key_expires_at="2000-01-01T00:00:00Z")
+    assert client.post("/api/v1/supply-groups", json=body,
+                       headers=auth(admin_token)).status_code == 201
+    r = client.get("/api/v1/supply-groups/warnings", headers=auth(cashier_token))
+    assert r.status_code == 200
+    assert [w["code"] for w in r.json()] == ["vending_key_expired"]
+
+
+def test_cashier_cannot_create_groups(client: TestClient, cashier_token: str) -> None:
+    """Creating supply groups is for admins only."""
+    r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(cashier_token))
+    assert r.status_code == 403
