@@ -3,6 +3,7 @@ management tokens, daily reports (with CSV) and the audit log."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.web import paths
 from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.web.pages import read_sales
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, receipt_view, sale_row
@@ -77,12 +79,12 @@ async def customer(request: Request, customer_id: int) -> Response:
     meters = [
         {"id": m["id"], "number": m.get("pan", ""), "mode": m.get("mode", ""),
          "status": m.get("status", "")}
-        for m in body.get("meters", [])
+        for m in _items(await api.get(paths.METERS, customer_id=customer_id))
     ]
-    sales = _items(await api.get(paths.SALES, customer_id=customer_id, limit=100))
-    extra = [("Debt", money(body["debt_balance"]))] if "debt_balance" in body else []
+    sales = await read_sales(request, me, customer_id=customer_id, limit=100)
     view = {"name": body.get("name", ""), "phone": body.get("phone", ""),
-            "address": body.get("address", ""), "extra": extra}
+            "address": body.get("address", ""),
+            "extra": [("Debt", money(body.get("debt_balance", 0)))]}
     return page(request, "customer.html", me, "customers", title=view["name"], customer=view,
                 meters=meters, sales=[sale_row(s) for s in sales])
 
@@ -96,11 +98,50 @@ def _meter_row(m: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/meters", response_class=HTMLResponse)
 async def meters(request: Request, q: str = "") -> Response:
-    """Meters, searchable by number."""
+    """Meters; a number typed in the search opens that meter."""
     me = await guard(request, "meters")
-    found = _items(await VendingApi(request.app, me.token).get(paths.METERS, q=q))
-    return page(request, "meters.html", me, "meters", title="Meters", q=q,
-                meters=[_meter_row(m) for m in found], can_edit=False, meter_fields=[])
+    api = VendingApi(request.app, me.token)
+    error = None
+    q = q.replace(" ", "").replace("-", "")
+    if q:
+        try:
+            found = await api.get(paths.LOOKUP.format(meter=q))
+            return RedirectResponse(f"/console/meters/{found['meter_id']}", status_code=303)
+        except ApiProblem as exc:
+            error = exc.detail
+    rows = [_meter_row(m) for m in _items(await api.get(paths.METERS, limit=200))]
+    groups: list[dict[str, Any]] = []
+    with contextlib.suppress(ApiProblem):
+        groups = _items(await api.get(paths.SUPPLY_GROUPS))
+    return page(request, "meters.html", me, "meters", title="Meters", q=q, meters=rows,
+                error=error, groups=groups, can_edit=me.role in {"admin", "supervisor"},
+                status_code=404 if error else 200)
+
+
+@router.post("/meters")
+async def create_meter(
+    request: Request,
+    number: Annotated[str, Form()],
+    mode: Annotated[str, Form()],
+    supply_group_id: Annotated[int, Form()],
+    tariff_id: Annotated[str, Form()] = "",
+    customer_id: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Register a meter (the API checks the number's check digit), then show it."""
+    me = await guard(request, "meters")
+    if not check_csrf(me.token, csrf):
+        return _stale(request, me, "meters")
+    body: dict[str, Any] = {"number": number, "mode": mode, "supply_group_id": supply_group_id}
+    for key, value in (("tariff_id", tariff_id), ("customer_id", customer_id)):
+        if value.strip().isdigit():
+            body[key] = int(value)
+    try:
+        made = await VendingApi(request.app, me.token).post(paths.METERS, body)
+    except ApiProblem as exc:
+        return page(request, "error.html", me, "meters", status_code=exc.status,
+                    title="Meter not created", detail=exc.detail)
+    return RedirectResponse(f"/console/meters/{made['id']}", status_code=303)
 
 
 @router.get("/meters/{meter_id}", response_class=HTMLResponse)
@@ -115,11 +156,12 @@ async def meter(request: Request, meter_id: int) -> Response:
                     title="Meter not shown", detail=exc.detail)
     facts = [
         (label, m[key]) for key, label in (
-            ("pan", "Meter number"), ("mode", "Mode"), ("status", "Status"), ("ti", "Tariff index"),
-            ("base_date", "Base date"), ("last_tid", "Last TID"), ("ken", "Key expiry number"),
+            ("pan", "Meter number"), ("drn", "DRN"), ("mode", "Mode"), ("status", "Status"),
+            ("ti", "Tariff index"), ("base_date", "Base date"), ("last_tid", "Last TID"),
+            ("ken", "Key expiry number"), ("needs_key_change", "Key change due"),
         ) if key in m
     ]
-    sales = _items(await api.get(paths.SALES, meter_id=meter_id, limit=100))
+    sales = await read_sales(request, me, meter_id=meter_id, limit=100)
     view = {"number": m.get("pan", ""), "facts": facts}
     return page(request, "meter.html", me, "meters", title=f"Meter {view['number']}",
                 meter=view, sales=[sale_row(s) for s in sales])
@@ -185,32 +227,31 @@ async def management_approve(
                 status_code=200 if error is None else 422)
 
 
+_REPORT_COLUMNS = (
+    ("channel", "Channel"), ("vendor_id", "Vendor"), ("status", "Status"), ("sales", "Sales"),
+    ("amount_paid", "Paid"), ("fixed_charge", "Fixed"), ("debt_recovered", "Debt"),
+    ("tax", "Tax"), ("energy_amount", "Gas"), ("units_credited", "m³"),
+)
+
+
 @router.get("/reports", response_class=HTMLResponse)
 async def reports(request: Request, day: str = "") -> Response:
-    """The daily report by channel and by vendor."""
+    """The daily report by channel and vendor, and its CSV."""
     me = await guard(request, "reports")
     day = day or datetime.now(UTC).date().isoformat()
     try:
-        body = await VendingApi(request.app, me.token).get(paths.REPORT_DAILY, day=day)
+        rows = await VendingApi(request.app, me.token).get(paths.REPORT_DAILY, day=day)
     except ApiProblem as exc:
         return page(request, "error.html", me, "reports", status_code=exc.status,
                     title="Report not shown", detail=exc.detail)
-    sections = []
-    for key, title in (("by_channel", "By channel"), ("by_vendor", "By vendor")):
-        rows = body.get(key) or []
-        headers = list(rows[0].keys()) if rows else ["—"]
-        sections.append({"title": title, "headers": headers,
-                         "rows": [[_cell(k, r[k]) for k in headers] for r in rows]})
+    section = {
+        "title": "Sales by channel and vendor",
+        "headers": [label for _, label in _REPORT_COLUMNS],
+        "rows": [["—" if r.get(k) is None else str(r.get(k)) for k, _ in _REPORT_COLUMNS]
+                 for r in rows],
+    }
     return page(request, "reports.html", me, "reports", title="Daily report", day=day,
-                sections=sections)
-
-
-def _cell(key: str, value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and (
-        key.startswith("amount") or key in {"total", "tax", "fixed_charge", "debt_recovered"}
-    ):
-        return money(value)
-    return str(value)
+                sections=[section])
 
 
 @router.get("/reports.csv")
@@ -219,7 +260,7 @@ async def reports_csv(request: Request, day: str = "") -> Response:
     me = await guard(request, "reports")
     day = day or datetime.now(UTC).date().isoformat()
     answer = await VendingApi(request.app, me.token).request(
-        "GET", paths.REPORT_DAILY_CSV, params={"day": day}
+        "GET", paths.REPORT_DAILY, params={"day": day, "format": "csv"}
     )
     return Response(answer.content, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="stsgas-daily-{day}.csv"'})

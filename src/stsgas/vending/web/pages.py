@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from stsgas.vending.web import paths
+from stsgas.vending.web import paths, repository
 from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
-from stsgas.vending.web.session import check_csrf, clear_session, me_from, set_session
+from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -73,41 +74,51 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
     return response
 
 
+async def read_sales(request: Request, me: Me, **filters: Any) -> list[dict[str, Any]]:
+    """The sales ``me`` may read (see ``web.repository``), newest first."""
+    sm = request.app.state.sessionmaker
+
+    def run() -> list[dict[str, Any]]:
+        with sm() as s:
+            return repository.visible_sales(s, me.id, **filters)
+
+    return await run_in_threadpool(run)
+
+
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request) -> Response:
-    """Today: sales and takings, the vendor float, key expiry warnings."""
+    """Today: sales and takings (own vendor's for a cashier), float, key expiry warnings."""
     me = await guard(request, "dashboard")
-    api = VendingApi(request.app, me.token)
-    today = datetime.now(UTC).date().isoformat()
-    stats: dict[str, Any] = {"count": 0, "total": money(0), "float": None, "by_channel": []}
-    try:
-        sales = await api.get(paths.SALES, day=today, limit=500)
-        items = sales["items"] if isinstance(sales, dict) else sales
-        done = [s for s in items if s.get("status") == "completed"]
-        stats["count"] = len(done)
-        stats["total"] = money(sum(int(s["amount_paid"]) for s in done))
-        by: dict[str, list[int]] = {}
-        for s in done:
-            by.setdefault(str(s["channel"]), []).append(int(s["amount_paid"]))
-        stats["by_channel"] = [
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    done = [s for s in await read_sales(request, me, since=midnight, limit=5000)
+            if s.get("status") == "completed"]
+    by: dict[str, list[int]] = {}
+    for s in done:
+        by.setdefault(str(s.get("channel")), []).append(int(s["amount_minor"]))
+    stats: dict[str, Any] = {
+        "count": len(done),
+        "total": money(sum(int(s["amount_minor"]) for s in done)),
+        "float": None,
+        "by_channel": [
             {"label": k, "count": len(v), "total": money(sum(v))} for k, v in sorted(by.items())
-        ]
-    except ApiProblem:
-        pass  # a role without sales access still gets the page
+        ],
+    }
     if me.vendor_id is not None:
-        try:
-            vendor = await api.get(paths.VENDOR.format(id=me.vendor_id))
-            stats["float"] = money(vendor.get("float_balance"))
-        except ApiProblem:
-            pass
+        sm = request.app.state.sessionmaker
+        vendor_id = me.vendor_id
+
+        def float_of() -> int | None:
+            with sm() as s:
+                return repository.vendor_float(s, vendor_id)
+
+        stats["float"] = money(await run_in_threadpool(float_of))
     warnings: list[str] = []
-    try:
-        for w in await api.get(paths.KEY_WARNINGS):
-            warnings.append(str(w.get("message") or w))
-    except ApiProblem:
-        pass
-    return page(request, "dashboard.html", me, "dashboard", title="Today", today=today,
-                stats=stats, warnings=warnings)
+    with contextlib.suppress(ApiProblem):
+        for w in await VendingApi(request.app, me.token).get(paths.KEY_WARNINGS):
+            warnings.append(f"SGC {w.get('sgc')} KRN {w.get('krn')}: {w.get('message')}")
+    return page(request, "dashboard.html", me, "dashboard", title="Today",
+                today=now.date().isoformat(), stats=stats, warnings=warnings)
 
 
 @router.get("/sell", response_class=HTMLResponse)
@@ -167,8 +178,7 @@ async def sell(
 async def sales(request: Request) -> Response:
     """Sales the operator may see (a cashier: its own vendor's)."""
     me = await guard(request, "sales")
-    body = await VendingApi(request.app, me.token).get(paths.SALES, limit=200)
-    items = body["items"] if isinstance(body, dict) else body
+    items = await read_sales(request, me, limit=200)
     title = "My sales" if me.role == "cashier" else "Sales"
     return page(request, "sales.html", me, "sales", title=title,
                 sales=[sale_row(s) for s in items])

@@ -21,7 +21,7 @@ MANAGEMENT: Final = "/api/v1/management/requests"
 MANAGEMENT_ONE: Final = "/api/v1/management/requests/{id}"
 MANAGEMENT_APPROVE: Final = "/api/v1/management/requests/{id}/approve"
 REPORT_DAILY: Final = "/api/v1/reports/daily"
-REPORT_DAILY_CSV: Final = "/api/v1/reports/daily.csv"
 AUDIT: Final = "/api/v1/audit"
 #: shown beside amount fields; the API itself works in minor units
 CURRENCY: Final = ""
+SUPPLY_GROUPS: Final = "/api/v1/supply-groups"

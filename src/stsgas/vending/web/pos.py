@@ -69,7 +69,8 @@ async def pos_lookup(
     return JSONResponse({
         "meter": view.meter, "customer": view.customer, "mode": view.mode,
         "mode_label": view.mode_label, "status": view.status, "last_sale": view.last_sale,
-        "key_change": view.key_change,
+        "key_change": view.key_change, "can_sell": view.can_sell,
+        "warnings": list(view.warnings),
     })
 
 

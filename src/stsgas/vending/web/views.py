@@ -81,6 +81,8 @@ class LookupView:
     supply_group: str | None
     last_sale: str | None
     key_change: bool
+    can_sell: bool
+    warnings: Sequence[str] = field(default_factory=tuple)
 
 
 def lookup_view(body: Mapping[str, Any]) -> LookupView:
@@ -104,6 +106,8 @@ def lookup_view(body: Mapping[str, Any]) -> LookupView:
         supply_group=str(group) if group else None,
         last_sale=last_text,
         key_change=bool(body.get("key_change_needed") or body.get("needs_key_change")),
+        can_sell=bool(body.get("can_sell", body.get("status") == "active")),
+        warnings=tuple(str(w) for w in body.get("warnings") or ()),
     )
 
 

@@ -56,9 +56,9 @@
       $("pos-c-status").textContent = looked.status;
       $("pos-c-last").textContent = looked.last_sale || "none yet";
       $("pos-c-kct").hidden = !looked.key_change;
-      $("pos-sell-btn").disabled = looked.status !== "active";
+      $("pos-sell-btn").disabled = !looked.can_sell;
       $("pos-confirm").hidden = false;
-      status(looked.status === "active" ? "Check the customer's name, then take the money." : `Meter is ${looked.status}: cannot sell.`, looked.status === "active" ? "ok" : "error");
+      status(looked.can_sell ? "Check the customer's name, then take the money." : `Meter is ${looked.status}: cannot sell.` + (looked.warnings.length ? " " + looked.warnings.join(" ") : ""), looked.can_sell ? "ok" : "error");
       $("pos-amount").focus();
     } catch (e) { status("No connection. Try again.", "error"); }
   });
