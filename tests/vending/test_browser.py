@@ -1,0 +1,195 @@
+"""The console and the POS page in Debian's chromium (Playwright) against a real uvicorn server.
+
+Each test starts uvicorn on 127.0.0.1 (a free port) in a thread, on this test's fresh
+database, and drives the pages as a cashier would. The main selling flow also runs on
+PostgreSQL; the rest on SQLite. Screenshots go to /tmp for a human look (not committed).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from sqlalchemy import Engine, func, select
+
+from stsgas.sts import CreditToken, decode
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.models import Sale
+from tests.vending.conftest import PASSWORD
+from tests.vending.sales.conftest import Shop, meter_config, shop  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One chromium for the module (launching is the slow part)."""
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:  # noqa: F811
+    """A real uvicorn server on 127.0.0.1 serving this test's app and database."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh browser context (no cookies) with a phone-sized viewport."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 412, "height": 915})
+    p = context.new_page()
+    p.set_default_timeout(10_000)
+    yield p
+    context.close()
+
+
+def _sign_in(page: Page, username: str) -> None:
+    page.goto("/console/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def _sales(engine: Engine) -> list[Sale]:
+    with make_sessionmaker(engine)() as s:
+        return list(s.execute(select(Sale).order_by(Sale.id)).scalars())
+
+
+def _count(engine: Engine) -> int:
+    with make_sessionmaker(engine)() as s:
+        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
+
+
+def test_console_sell_token_decodes_to_sold_amount(
+    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,  # noqa: F811
+    backend: str,
+) -> None:
+    """Sign in → look up → sell → the receipt's token decodes to the credit sold."""
+    _sign_in(page, "shopcashier")
+    assert page.url.endswith("/console/sell")
+    page.get_by_label("Meter number").fill(shop.volume_pan)
+    page.get_by_role("button", name="Look up meter").click()
+    expect(page.locator("#lookup-name")).to_contain_text("*")
+    page.screenshot(path=f"/tmp/stsgas-console-sell-{backend}.png", full_page=True)
+    page.get_by_label("Amount paid").fill("20")
+    page.get_by_role("button", name="Sell and print token").click()
+    expect(page.get_by_role("heading", name="Receipt")).to_be_visible()
+    page.screenshot(path=f"/tmp/stsgas-console-receipt-{backend}.png", full_page=True)
+    shown = page.locator("#tokens .token").last
+    digits = shown.get_attribute("data-digits")
+    assert digits is not None
+    assert shown.inner_text() == " ".join(digits[i:i + 4] for i in range(0, 20, 4))
+    [sale] = _sales(engine)
+    receipt: dict[str, Any] = sale.response or {}
+    assert receipt["amount_paid"] == "20.00"
+    with make_sessionmaker(engine)() as s:
+        cfg = meter_config(s, security_module, shop.volume_pan)
+    token = decode(digits, cfg.key())
+    assert isinstance(token, CreditToken)
+    assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])
+    expect(page.get_by_text(f"{receipt['units_credited']} m³")).to_be_visible()
+
+
+@SQLITE_ONLY
+def test_pos_double_tap_and_lost_response_sell_once(
+    page: Page, shop: Shop, engine: Engine,  # noqa: F811
+) -> None:
+    """A double tap sells once; a retry after a lost response returns that same sale."""
+    _sign_in(page, "shopcashier")
+    page.goto("/pos")
+    page.get_by_label("Meter number").fill(shop.volume_pan)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#pos-confirm")).to_be_visible()
+    page.get_by_label("Amount paid").fill("15")
+    page.locator("#pos-sell-btn").dblclick()
+    expect(page.locator("#pos-result")).to_be_visible()
+    expect(page.locator("#pos-tokens .token")).to_have_count(1)
+    page.screenshot(path="/tmp/stsgas-pos-token.png", full_page=True)
+    assert _count(engine) == 1
+
+    # next sale: the server sells, but the answer is lost on the way back
+    page.get_by_role("button", name="Next sale").click()
+    page.get_by_label("Meter number").fill(shop.volume_pan)
+    page.get_by_role("button", name="Look up").click()
+    page.get_by_label("Amount paid").fill("10")
+    lost: list[str] = []
+
+    def drop_answer(route: Route) -> None:
+        route.fetch()  # the request reaches the server and is sold...
+        lost.append(route.request.headers["idempotency-key"])
+        route.abort()  # ...but the page never hears back
+
+    page.route("**/pos/api/sell", drop_answer)
+    page.locator("#pos-sell-btn").click()
+    expect(page.locator("#pos-status")).to_contain_text("Tap Sell again")
+    assert _count(engine) == 2
+    page.unroute("**/pos/api/sell")
+    with page.expect_request("**/pos/api/sell") as retried:
+        page.locator("#pos-sell-btn").click()
+    assert retried.value.headers["idempotency-key"] == lost[0]
+    expect(page.locator("#pos-result")).to_be_visible()
+    sales = _sales(engine)
+    assert len(sales) == 2
+    assert page.locator("#pos-result").get_attribute("data-sale-id") == str(sales[1].id)
+
+
+@SQLITE_ONLY
+def test_cashier_cannot_open_management_pages(page: Page) -> None:
+    """A cashier sees no management link and gets 'Not allowed' on the page itself."""
+    _sign_in(page, "shopcashier")
+    expect(page.get_by_role("link", name="Management tokens")).to_have_count(0)
+    answer = page.goto("/console/management")
+    assert answer is not None
+    assert answer.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+@SQLITE_ONLY
+def test_wrong_meter_number_shows_lookup_error_before_money(
+    page: Page, engine: Engine, shop: Shop,  # noqa: F811
+) -> None:
+    """An unknown meter number stops at the lookup: an error, no amount field, no sale."""
+    _sign_in(page, "shopsuper")
+    page.screenshot(path="/tmp/stsgas-console-dashboard.png", full_page=True)
+    page.goto("/console/sell")
+    wrong = shop.volume_pan[:-1] + str((int(shop.volume_pan[-1]) + 1) % 10)
+    page.get_by_label("Meter number").fill(wrong)
+    page.get_by_role("button", name="Look up meter").click()
+    expect(page.locator("#lookup-error")).to_contain_text("no money has been taken")
+    expect(page.get_by_label("Amount paid")).to_have_count(0)
+    page.goto("/pos")
+    page.get_by_label("Meter number").fill(wrong)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#pos-status")).to_contain_text("No money has been taken")
+    expect(page.locator("#pos-confirm")).to_be_hidden()
+    assert _count(engine) == 0
