@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from stsgas.sts import drn_with_check, pan_from_iin_drn
+from stsgas.sts import pan_from_iin_drn
+from stsgas.sts.identity import drn_with_check
 from stsgas.vending.keys.security import KeyRef, SecurityModule
 from stsgas.vending.models import (
     Customer,
