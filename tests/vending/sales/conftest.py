@@ -60,6 +60,15 @@ def shop(
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> Shop:
     """A committed shop with a cashier (with float) and a supervisor."""
+    return make_shop(engine, security_module, make_operator)
+
+
+def make_shop(
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> Shop:
+    """Build and commit the shop (for test modules outside this folder)."""
     with make_sessionmaker(engine).begin() as s:
         sg = factories.supply_group(s, security_module)
         vol_t = factories.tariff(s, mode=MeterMode.VOLUME, fixed_charge=100, tax_rate_bp=1500,

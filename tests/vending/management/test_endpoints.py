@@ -1,0 +1,96 @@
+"""Management tokens: four-eyes approval, decoding, key change sets, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from stsgas.sts import ClearTamper, KeyChange1, TariffRate, decode
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.models import Meter, Operator
+from tests.vending.conftest import auth
+from tests.vending.sales.conftest import Shop, make_shop, meter_config
+
+URL = "/api/v1/management/requests"
+
+
+@pytest.fixture
+def shop(
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> Shop:
+    """The committed test shop."""
+    return make_shop(engine, security_module, make_operator)
+
+
+def _ask(client: TestClient, token: str, pan: str, kind: str, params: dict[str, object]) -> dict:
+    r = client.post(URL, json={"meter_number": pan, "kind": kind, "params": params,
+                               "reason": "field visit"}, headers=auth(token))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_four_eyes_then_tokens_decode(
+    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """The asker cannot approve; a second person can, and each token decodes to its kind."""
+    with make_sessionmaker(engine)() as s:
+        cfg = meter_config(s, security_module, shop.volume_pan)
+    cases = [("clear_tamper", {}, ClearTamper), ("set_tariff", {"rate": 1234}, TariffRate)]
+    tids = []
+    for kind, params, cls in cases:
+        req = _ask(client, shop.supervisor_token, shop.volume_pan, kind, params)
+        assert req["status"] == "pending"
+        assert req["tokens"] == []
+        own = client.post(f"{URL}/{req['id']}/approve", headers=auth(shop.supervisor_token))
+        assert own.status_code == 403
+        ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["status"] == "issued"
+        tok = decode(body["tokens"][0]["digits"], cfg.key())
+        assert isinstance(tok, cls)
+        tids.append(body["tokens"][0]["tid"])
+        if isinstance(tok, TariffRate):
+            assert tok.rate == 1234
+    assert tids[0] < tids[1]
+
+
+def test_key_change_set_moves_the_meter(
+    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """A TI change issues the set under the old key and updates the meter's key data."""
+    with make_sessionmaker(engine)() as s:
+        old = meter_config(s, security_module, shop.volume_pan)
+    req = _ask(client, admin_token, shop.volume_pan, "key_change", {"ti": "07"})
+    body = client.post(f"{URL}/{req['id']}/approve", headers=auth(shop.supervisor_token)).json()
+    assert [t["kind"] for t in body["tokens"]] == ["kct", "kct"]
+    assert isinstance(decode(body["tokens"][0]["digits"], old.key()), KeyChange1)
+    with make_sessionmaker(engine)() as s:
+        m = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
+        assert m.ti == "07"
+
+
+def test_reject_and_bad_params_and_roles(
+    client: TestClient, shop: Shop, admin_token: str
+) -> None:
+    """Rejected requests stay unissued; bad params are 422; cashiers may not ask."""
+    req = _ask(client, shop.supervisor_token, shop.volume_pan, "clear_credit", {})
+    r = client.post(f"{URL}/{req['id']}/reject", json={"reason": "no"}, headers=auth(admin_token))
+    assert r.json()["status"] == "rejected"
+    again = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    assert again.status_code == 409
+    bad = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "set_tariff",
+                                 "params": {"rate": 70000}, "reason": "x"},
+                      headers=auth(admin_token))
+    assert bad.status_code == 422
+    denied = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "clear_tamper",
+                                    "reason": "x"}, headers=auth(shop.cashier_token))
+    assert denied.status_code == 403

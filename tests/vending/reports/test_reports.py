@@ -1,0 +1,68 @@
+"""Reports: daily totals by channel and vendor, meter history, reconciliation, CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.models import LedgerEntry, Operator
+from tests.vending.conftest import auth
+from tests.vending.sales.conftest import Shop, make_shop
+from tests.vending.sales.test_service import sell
+
+
+@pytest.fixture
+def shop(
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> Shop:
+    """The committed test shop."""
+    return make_shop(engine, security_module, make_operator)
+
+
+def test_daily_history_and_reconciliation(
+    client: TestClient, shop: Shop, auditor_token: str
+) -> None:
+    """Totals add up per channel/vendor, history lists each token, reconciliation is ok."""
+    for amount in ("10", "5.50"):
+        assert sell(client, shop.cashier_token, shop.volume_pan, amount).status_code == 201
+    daily = client.get("/api/v1/reports/daily", headers=auth(auditor_token)).json()
+    assert daily[0]["channel"] == "pos"
+    assert daily[0]["vendor_id"] == shop.vendor_id
+    assert daily[0]["sales"] == 2
+    assert daily[0]["amount_paid"] == "15.50"
+    hist = client.get(f"/api/v1/reports/meters/{shop.volume_pan}/history",
+                      headers=auth(auditor_token)).json()
+    assert [h["kind"] for h in hist] == ["credit", "credit"]
+    rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
+    assert rec["ok"] is True
+    assert rec["ledger_debits"] == rec["ledger_credits"] == "15.50"
+    assert rec["credit_tokens"] == 2
+    csv = client.get("/api/v1/reports/daily?format=csv", headers=auth(auditor_token))
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("date,channel,vendor_id")
+    assert len(csv.text.splitlines()) == 2
+
+
+def test_reconciliation_finds_a_tampered_ledger(
+    client: TestClient, shop: Shop, auditor_token: str, engine: Engine
+) -> None:
+    """A ledger line changed behind the service's back makes reconciliation fail."""
+    sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
+    with make_sessionmaker(engine).begin() as s:
+        s.execute(update(LedgerEntry).where(LedgerEntry.debit > 0).values(debit=999))
+    rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
+    assert rec["ok"] is False
+    assert rec["sales_with_wrong_journal"] == [sale["sale_id"]]
+
+
+def test_cashier_cannot_read_reports(client: TestClient, shop: Shop) -> None:
+    """Reports are for supervisors, admins and auditors."""
+    r = client.get("/api/v1/reports/reconciliation", headers=auth(shop.cashier_token))
+    assert r.status_code == 403

@@ -1,0 +1,117 @@
+"""Key change bundles, reprints, cancellations and who may see a sale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from stsgas.sts import ClearCredit, CreditToken, KeyChange1, decode
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.ledger.repository import LedgerRepository
+from stsgas.vending.models import Meter, Operator, Role, Vendor
+from tests.vending import factories
+from tests.vending.conftest import auth
+from tests.vending.sales.conftest import FLOAT, Shop, meter_config
+from tests.vending.sales.test_service import sell
+
+
+def test_sale_due_a_key_change_returns_the_set_then_the_credit(
+    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule
+) -> None:
+    """A pending KRN change: KCTs under the old key first, the credit under the new key."""
+    with make_sessionmaker(engine).begin() as s:
+        old_cfg = meter_config(s, security_module, shop.volume_pan)
+        new_sg = factories.supply_group(s, security_module, krn=2)
+        m = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
+        m.pending_supply_group_id = new_sg.id
+    r = sell(client, shop.cashier_token, shop.volume_pan, "10")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["key_change"] is True
+    assert "KEY CHANGE" in body["notes"][0]
+    kinds = [t["kind"] for t in body["tokens"]]
+    assert kinds == ["kct", "kct", "credit"]
+    assert isinstance(decode(body["tokens"][0]["digits"], old_cfg.key()), KeyChange1)
+    with make_sessionmaker(engine)() as s:
+        new_cfg = meter_config(s, security_module, shop.volume_pan)
+        m = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
+        assert new_cfg.krn == 2
+        assert not m.needs_key_change
+    credit = decode(body["tokens"][2]["digits"], new_cfg.key())
+    assert isinstance(credit, CreditToken)
+    assert credit.tid == body["tid"]
+
+
+def test_reprint_is_the_same_token_marked_copy(client: TestClient, shop: Shop) -> None:
+    """A reprint repeats the token, says COPY and counts."""
+    sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
+    for n in (1, 2):
+        r = client.post(f"/api/v1/sales/{sale['sale_id']}/reprint",
+                        headers=auth(shop.cashier_token))
+        assert r.status_code == 200, r.text
+        assert r.json()["token"] == sale["token"]
+        assert r.json()["copy"] is True
+        assert r.json()["reprint_count"] == n
+
+
+def test_other_vendors_cashier_cannot_see_the_sale(
+    client: TestClient, shop: Shop, make_operator: Callable[..., tuple[Operator, str]]
+) -> None:
+    """A cashier of another vendor gets 404 for the sale, its reprint and the list."""
+    sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
+    _op, other = make_operator(Role.CASHIER, username="othercashier")
+    got = client.get(f"/api/v1/sales/{sale['sale_id']}", headers=auth(other))
+    assert got.status_code == 404, got.text
+    r = client.post(f"/api/v1/sales/{sale['sale_id']}/reprint", headers=auth(other))
+    assert r.status_code == 404
+    assert client.get("/api/v1/sales", headers=auth(other)).json() == []
+    own = client.get("/api/v1/sales", headers=auth(shop.cashier_token)).json()
+    assert [s["sale_id"] for s in own] == [sale["sale_id"]]
+
+
+def test_cashier_cannot_cancel(client: TestClient, shop: Shop) -> None:
+    """Cancellation is a supervisor's act."""
+    sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
+    r = client.post(f"/api/v1/sales/{sale['sale_id']}/cancel", json={"reason": "x"},
+                    headers=auth(shop.cashier_token))
+    assert r.status_code == 403
+
+
+def test_cancel_unused_sale_reverses_ledger_and_refunds(
+    client: TestClient, shop: Shop, engine: Engine
+) -> None:
+    """Cancelling refunds the float and restores the debt; the ledger still balances."""
+    sale = sell(client, shop.cashier_token, shop.volume_pan, "25").json()
+    r = client.post(f"/api/v1/sales/{sale['sale_id']}/cancel", json={"reason": "wrong meter"},
+                    headers=auth(shop.supervisor_token))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled"
+    assert r.json()["clear_credit"] is None
+    again = client.post(f"/api/v1/sales/{sale['sale_id']}/cancel", json={"reason": "twice"},
+                        headers=auth(shop.supervisor_token))
+    assert again.status_code == 409
+    with make_sessionmaker(engine)() as s:
+        assert s.get(Vendor, shop.vendor_id).float_balance == FLOAT  # type: ignore[union-attr]
+        debit, credit = LedgerRepository(s).totals()
+        assert debit == credit == 2 * 2500
+
+
+def test_cancel_used_sale_issues_clear_credit(
+    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule
+) -> None:
+    """A used token is cancelled with a clear-credit token at a later TID."""
+    sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
+    r = client.post(f"/api/v1/sales/{sale['sale_id']}/cancel",
+                    json={"reason": "customer unhappy", "token_used": True},
+                    headers=auth(shop.supervisor_token))
+    assert r.status_code == 200, r.text
+    follow = r.json()["clear_credit"]
+    assert follow["tid"] > sale["tid"]
+    with make_sessionmaker(engine)() as s:
+        cfg = meter_config(s, security_module, shop.volume_pan)
+    tok = decode(follow["digits"], cfg.key())
+    assert isinstance(tok, ClearCredit)
+    assert tok.register == 2
