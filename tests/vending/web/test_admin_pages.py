@@ -1,0 +1,87 @@
+"""Supervisor, admin and auditor pages: customers, meters, four-eyes tokens, reports, audit."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+
+from stsgas.vending.models import Operator, Role
+from tests.vending.sales.conftest import Shop
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def test_customer_create_search_and_detail(
+    console: TestClient, signed_in: Callable[[str], str]
+) -> None:
+    """A supervisor creates a customer, finds it by phone and opens its page."""
+    csrf = signed_in("shopsuper")
+    made = console.post("/console/customers", data={
+        "name": "Grace Hopper", "phone": "+255711000222", "address": "1 Compiler Rd",
+        "csrf": csrf})
+    assert made.status_code == 200
+    assert "<h1>Grace Hopper</h1>" in made.text
+    found = console.get("/console/customers", params={"q": "711000222"})
+    assert "Grace Hopper" in found.text
+    assert "Ada Lovelace" not in found.text
+
+
+def test_meter_search_opens_detail_with_history(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop
+) -> None:
+    """Searching a meter number opens the meter with its sales history."""
+    csrf = signed_in("shopsuper")
+    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "30",
+                                               "idempotency_key": "m", "csrf": csrf})
+    assert sold.status_code == 200
+    page = console.get("/console/meters", params={"q": shop.volume_pan})
+    assert page.status_code == 200
+    assert f"Meter {shop.volume_pan}" in page.text
+    assert "30.00" in page.text
+    missing = console.get("/console/meters", params={"q": "01234567890"})
+    assert missing.status_code == 404
+    assert 'role="alert"' in missing.text
+
+
+def test_management_token_needs_a_second_supervisor(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """One supervisor asks for a clear-tamper token; another approves and sees it grouped."""
+    make_operator(Role.SUPERVISOR, username="second")
+    csrf = signed_in("shopsuper")
+    asked = console.post("/console/management", data={
+        "meter": shop.volume_pan, "kind": "clear_tamper", "reason": "magnet removed",
+        "csrf": csrf})
+    assert asked.status_code == 201, asked.text
+    match = re.search(r"Request #(\d+)", asked.text)
+    assert match
+    own = console.post("/console/management/approve",
+                       data={"request_id": match.group(1), "csrf": csrf})
+    assert own.status_code == 422  # four eyes: not one's own request
+    console.cookies.clear()
+    csrf2 = signed_in("second")
+    ok = console.post("/console/management/approve",
+                      data={"request_id": match.group(1), "csrf": csrf2})
+    assert ok.status_code == 200, ok.text
+    assert re.search(r'data-digits="\d{20}">\d{4}( \d{4}){4}<', ok.text)
+
+
+def test_daily_report_and_csv(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop
+) -> None:
+    """The daily report lists today's sales by channel; the CSV downloads as a file."""
+    csrf = signed_in("shopsuper")
+    console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "40",
+                                        "idempotency_key": "rep", "csrf": csrf})
+    report = console.get("/console/reports")
+    assert report.status_code == 200
+    assert "40.00" in report.text
+    csv = console.get("/console/reports.csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    assert "40.00" in csv.text
