@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stsgas.meter.nvm import CrashingNvm, MemoryNvm, NvmTamperError, PowerCut
+from stsgas.meter.nvm import CrashingNvm, FileNvm, MemoryNvm, NvmTamperError, PowerCut
 from stsgas.meter.nvm_store import CipherName
 
 from .test_nvm_support import CIPHERS, record_sets, store
@@ -132,3 +133,23 @@ def test_no_valid_copy_on_a_used_device_is_tamper(cipher: CipherName) -> None:
     image[2 * PAGE :] = b"\xff" * (len(image) - 2 * PAGE)
     with pytest.raises(NvmTamperError, match="no valid copy"):
         store(MemoryNvm(PAGE, PAGES, image=bytes(image)), cipher).load()
+
+
+@pytest.mark.parametrize("cipher", CIPHERS)
+def test_cut_on_a_file_device_survives_reopen(cipher: CipherName, tmp_path: Path) -> None:
+    """On a real NVM file, a cut at each write of a commit reopens as the old or the new set."""
+    old = {"credit": b"\x00" * 16, "tids": b"\x01" * 150}
+    new = {"credit": b"\x07" * 16, "events": b"\x02" * 400}
+    for k in range(1, 10):
+        path = tmp_path / f"cut{k}.nvm"
+        with FileNvm(path, PAGE, PAGES) as nvm:
+            store(nvm, cipher).commit(old)
+            crash = CrashingNvm(nvm, after_writes=k, torn=True, rng=random.Random(k))
+            try:
+                store(crash, cipher).commit(new)
+            except PowerCut:
+                pass
+            else:
+                assert crash.writes < k  # the commit had fewer writes than k
+        with FileNvm(path, PAGE, PAGES) as nvm:
+            assert store(nvm, cipher).load() in (old, {**old, **new}), f"cut at write {k}"
