@@ -137,3 +137,18 @@ def test_auditor_sees_audit_log(console: TestClient, signed_in: Callable[[str], 
     assert page.status_code == 200
     assert "Audit log" in page.text
     assert console.get("/console/sell").status_code == 403
+
+
+def test_sign_out_revokes_the_session(
+    console: TestClient, signed_in: Callable[[str], str]
+) -> None:
+    """After signing out, the old session token no longer opens any page."""
+    csrf = signed_in("shopcashier")
+    token = console.cookies.get("stsgas_console")
+    assert token
+    out = console.post("/console/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    console.cookies.set("stsgas_console", token)
+    again = console.get("/console/sell", follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/console/login")
