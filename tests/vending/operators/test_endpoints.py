@@ -125,3 +125,33 @@ def test_cashier_without_vendor_is_refused(client: TestClient, admin_token: str)
     )
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_float_top_up_is_posted_to_the_ledger(
+    client: TestClient, admin_token: str, engine: Engine
+) -> None:
+    """A top-up raises the vendor's float and posts one balanced journal."""
+    from sqlalchemy import func
+
+    from stsgas.vending.models import LedgerEntry
+
+    vid = client.post("/api/v1/vendors", json={"name": "K"}, headers=auth(admin_token)).json()["id"]
+    r = client.post(f"/api/v1/vendors/{vid}/float", json={"amount": 12_345},
+                    headers=auth(admin_token))
+    assert r.json()["float_balance"] == 12_345
+    with make_sessionmaker(engine)() as s:
+        debit, credit = s.execute(
+            select(func.sum(LedgerEntry.debit), func.sum(LedgerEntry.credit))
+        ).one()
+    assert debit == credit == 12_345
+
+
+def test_bad_top_up_amounts_write_nothing(client: TestClient, admin_token: str) -> None:
+    """Zero, negative or fractional top-ups are invalid_input and the float stays 0."""
+    vid = client.post("/api/v1/vendors", json={"name": "K"}, headers=auth(admin_token)).json()["id"]
+    for amount in (0, -5, 1.5, "ten"):
+        r = client.post(f"/api/v1/vendors/{vid}/float", json={"amount": amount},
+                        headers=auth(admin_token))
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_input")
+    assert client.get(f"/api/v1/vendors/{vid}", headers=auth(admin_token)).json()[
+        "float_balance"] == 0

@@ -21,6 +21,7 @@ from stsgas.vending.operators.schemas import (
     OperatorIn,
     OperatorOut,
     TokenOut,
+    TopUpIn,
     VendorIn,
     VendorOut,
 )
@@ -93,6 +94,13 @@ def create_vendor(body: VendorIn, session: SessionDep, actor: VendorManager) -> 
 def get_vendor(vendor_id: int, session: SessionDep, operator: CurrentOperator) -> VendorOut:
     """One vendor: admins, supervisors and auditors see any, a cashier only its own."""
     return VendorOut.model_validate(service.get_vendor(session, operator, vendor_id))
+
+
+@router.post("/vendors/{vendor_id}/float", response_model=VendorOut)
+def top_up(vendor_id: int, body: TopUpIn, session: SessionDep, actor: VendorManager) -> VendorOut:
+    """Add money to a vendor's float (admin); posted to the ledger and audited."""
+    vendor = service.top_up_float(session, actor=actor, vendor_id=vendor_id, amount=body.amount)
+    return VendorOut.model_validate(vendor)
 
 
 @router.get("/vendors", response_model=list[VendorOut])

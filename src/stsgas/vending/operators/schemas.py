@@ -55,6 +55,12 @@ class VendorIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class TopUpIn(BaseModel):
+    """Money (minor units) a vendor paid in to its float."""
+
+    amount: int = Field(gt=0, le=10**12)
+
+
 class VendorOut(BaseModel):
     """A vendor and its float (minor units)."""
 

@@ -17,11 +17,13 @@ from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import (
     AccountLocked,
     AlreadyExists,
+    BadAmount,
     Forbidden,
     NotAuthenticated,
     NotFound,
     VendingError,
 )
+from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import ApiToken, Operator, Role, Vendor, utcnow
 from stsgas.vending.operators.passwords import (
     hash_password,
@@ -194,4 +196,35 @@ def get_vendor(session: Session, operator: Operator, vendor_id: int) -> Vendor:
     vendor = VendorRepository(session).get(vendor_id)
     if vendor is None:
         raise NotFound(f"vendor {vendor_id} not found")
+    return vendor
+
+
+def top_up_float(
+    session: Session, *, actor: Operator | None, vendor_id: int, amount: int
+) -> Vendor:
+    """Add ``amount`` (minor units) to a vendor's float: cash in, float liability up."""
+    if amount <= 0:
+        raise BadAmount("a float top-up must be positive")
+    vendor = VendorRepository(session).get(vendor_id, for_update=True)
+    if vendor is None:
+        raise NotFound(f"vendor {vendor_id} not found")
+    vendor.float_balance += amount
+    ledger.post(
+        session,
+        [
+            ledger.Line(account=ledger.clearing_account("float_topup"), debit=amount),
+            ledger.Line(account=ledger.vendor_float_account(vendor_id), credit=amount),
+        ],
+        sale_id=None,
+        memo=f"float top-up vendor {vendor_id}",
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="vendor.float_topup",
+        object_type="vendor",
+        object_id=vendor_id,
+        data={"amount": amount, "balance": vendor.float_balance},
+    )
     return vendor

@@ -1,0 +1,64 @@
+"""``stsgas serve``: start the vending server (API, console, POS) on STSGAS_DATABASE_URL.
+
+Creates and migrates an empty database on first start; ``--demo`` loads demo
+data and prints the demo logins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stsgas serve", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="TCP port")
+    p.add_argument("--demo", action="store_true", help="load demo data into an empty database")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (stateless)")
+    p.add_argument("--migrate-only", action="store_true", help="migrate, then exit")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Parse arguments, prepare the database and run uvicorn."""
+    args = _parser().parse_args(argv)
+    try:
+        import uvicorn
+
+        from stsgas.vending import demo
+        from stsgas.vending.server import prepare
+        from stsgas.vending.settings import Settings
+    except ImportError as exc:  # pragma: no cover - the web stack is a core dependency
+        print(f"stsgas serve needs the web stack ({exc.name}); reinstall stsgas", file=sys.stderr)
+        return 1
+    settings = Settings()
+    if args.demo:
+        settings = settings.model_copy(update={"demo": True})
+    done = prepare(settings)
+    s = done.settings
+    if done.key_file_created is not None:
+        print(f"created a master key in {done.key_file_created} (keep it safe and backed up)")
+    # workers read their settings from the environment
+    os.environ["STSGAS_DATABASE_URL"] = s.database_url
+    if s.master_key_file is not None and s.master_key is None:
+        os.environ["STSGAS_MASTER_KEY_FILE"] = str(s.master_key_file)
+    print(f"database: {s.database_url}")
+    if args.migrate_only:
+        return 0
+    url = f"http://{args.host}:{args.port}"
+    print(f"stsgas vending at {url}/  (API {url}/api/v1/docs)")
+    if s.demo:
+        if done.demo_loaded:
+            print("demo data loaded")
+        print("demo logins:")
+        for login in demo.logins():
+            print(f"  {login.username:<11} {login.password:<16} ({login.role})")
+        print("demo meters: " + ", ".join(demo.meter_numbers()))
+    sys.stdout.flush()
+    uvicorn.run(
+        "stsgas.vending.server:app_from_env", factory=True, host=args.host, port=args.port,
+        workers=args.workers, log_level="info",
+    )
+    return 0
