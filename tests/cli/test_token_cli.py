@@ -128,3 +128,61 @@ def test_bulk_fast_path_equals_line_by_line() -> None:
     oks = [ok for _, ok in single]
     assert oks == [True, True, False, False, False, True, True, True, True, False, False,
                    False, False, True, False]
+
+
+_OLD_METER_ARGS = ["--pan", METER["pan"], "--sgc", "123456", "--ti", "01", "--krn", "1",
+                   "--base-date", "1993", "--ea", "07", "--dkga", "02",
+                   "--vending-key", "abababababababab"]
+
+
+def test_keychange_one_shot_equals_json_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stsgas token keychange`` prints the same set as a JSON key change line, grouped."""
+    import io
+
+    assert main(["token", "keychange", *_OLD_METER_ARGS, "--new-krn", "2",
+                 "--new-base-date", "2014"]) == 0
+    grouped = capsys.readouterr().out.split("\n")[:-1]
+    new = METER | {"krn": 2, "base_date": 2014}
+    line = json.dumps({"meter": METER, "token": {"class": 2, "subclass": 3, "new_meter": new}})
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(line.encode())))
+    assert main(["token", "encode"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["tokens"]) == 2
+    assert [g.replace(" ", "") for g in grouped] == out["tokens"]
+    assert all(len(g.split(" ")) == 5 for g in grouped)
+
+
+def test_keychange_bad_option_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed --new-* value is one line on stderr and exit 2."""
+    assert main(["token", "keychange", *_OLD_METER_ARGS, "--new-krn", "two"]) == 2
+    err = capsys.readouterr().err
+    assert "--new-krn" in err
+    assert "Traceback" not in err
+
+
+def test_decode_class2_fields(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Encoding then decoding class-2 lines gives their own fields (register "all", watts)."""
+    import io
+
+    reqs = [
+        {"class": 2, "subclass": 1, "register": "all", "issued": "2004-03-01T13:55Z", "rnd": 3},
+        {"class": 2, "subclass": 1, "register": 6, "tid": 100},
+        {"class": 2, "subclass": 0, "value": 1000, "tid": 101},
+    ]
+    text = "\n".join(json.dumps({"meter": METER, "token": t}) for t in reqs)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    assert main(["token", "encode"]) == 0
+    tokens = [json.loads(x)["token"] for x in capsys.readouterr().out.splitlines()]
+    text = "\n".join(json.dumps({"token": t, "meter": METER}) for t in tokens)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    assert main(["token", "decode"]) == 0
+    out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    want = {"class": 2, "subclass": 1, "tid": 5871715, "register": "all", "rnd": 3,
+            "issued": "2004-03-01T13:55Z"}
+    assert {k: out[0].get(k) for k in want} == want
+    assert (out[1]["register"], out[1]["tid"]) == (6, 100)
+    assert (out[2]["subclass"], out[2]["watts"], out[2]["tid"]) == (0, 1000, 101)

@@ -5,6 +5,8 @@
   a non-zero exit at the end, never a stop.
 * ``credit``: one credit token from options, printed grouped 4-4-4-4-4.
 * ``decode-one``: one token from options.
+* ``keychange``: the key change set from the current meter's options to new
+  values (``--new-krn`` …), printed one grouped token per line, in entry order.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import IO, Any
 import orjson
 
 from stsgas.cli import _token_lines as lines
-from stsgas.sts import StsError, credit_token, group_digits
+from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens
 from stsgas.sts.ciphers import StaTables
 from stsgas.sts.codec import set_sta_tables
 
@@ -39,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     credit.add_argument("--subclass", type=int, default=2, help="2 gas (default), 6 gas currency")
     credit.add_argument("--at", help="issue time, ISO 8601 with zone (default: now, UTC)")
     credit.add_argument("--rnd", type=int, default=0, help="random number 0..15")
+    change = sub.add_parser("keychange", help="key change set, one grouped token per line")
+    _meter_options(change)
+    for name in _NEW_FIELDS:
+        flag = name.replace("_", "-")
+        change.add_argument(f"--new-{flag}", help=f"new {flag} (default: unchanged)")
+    change.add_argument("--rollover", action=argparse.BooleanOptionalAction, default=None,
+                        help="set the rollover bit (default: when the base date moves on)")
     one = sub.add_parser("decode-one", help="decode one token")
     one.add_argument("token")
     one.add_argument("--decoder-key", required=True, help="hex, IEC order")
@@ -72,6 +81,34 @@ def _meter_doc(ns: argparse.Namespace) -> dict[str, Any]:
         if getattr(ns, name) is not None:
             doc[name] = getattr(ns, name)
     return doc
+
+
+_NEW_FIELDS = ("pan", "iin", "drn", "key_type", "sgc", "ti", "krn", "ken", "base_date", "ea",
+               "dkga", "vending_key", "decoder_key")
+_INT_FIELDS = frozenset({"key_type", "krn", "ken"})
+
+
+def _new_meter_doc(ns: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
+    """The new meter: the old one's fields with every ``--new-*`` option applied."""
+    new = dict(old)
+    given = {n: getattr(ns, f"new_{n}") for n in _NEW_FIELDS if getattr(ns, f"new_{n}") is not None}
+    if "decoder_key" in given:
+        new.pop("dkga", None)
+        new.pop("vending_key", None)
+    if "vending_key" in given or "dkga" in given:
+        new.pop("decoder_key", None)
+    if "pan" in given:
+        new.pop("iin", None)
+        new.pop("drn", None)
+    if "iin" in given or "drn" in given:
+        new.pop("pan", None)
+    for name, value in given.items():
+        if name in _INT_FIELDS:
+            if not value.isdigit():
+                raise ValueError(f"--new-{name.replace('_', '-')} must be a whole number")
+            value = int(value)
+        new[name] = value
+    return new
 
 
 def _batches(stream: IO[bytes]) -> Iterable[list[bytes]]:
@@ -157,6 +194,15 @@ def main(argv: list[str]) -> int:
             unit = "m³" if ns.subclass <= 3 else ""
             print(issued.grouped)
             print(f"TID {issued.tid}  credit {issued.amount} {unit}".rstrip(), file=sys.stderr)
+            return 0
+        if ns.command == "keychange":
+            old_doc = _meter_doc(ns)
+            old, new = lines._meter(old_doc), lines._meter(_new_meter_doc(ns, old_doc))
+            kct = key_change_tokens(old, new, rollover=ns.rollover)
+            for tok in kct:
+                print(tok.grouped)
+            print(f"{len(kct)} tokens under the old key; enter them in this order",
+                  file=sys.stderr)
             return 0
         doc = {"token": ns.token, "decoder_key": ns.decoder_key, "ea": ns.ea}
         if ns.base_date:
