@@ -85,3 +85,25 @@ def test_daily_report_and_csv(
     assert csv.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv.headers["content-disposition"]
     assert "40.00" in csv.text
+
+
+def test_meter_create_checks_the_number(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop
+) -> None:
+    """A new meter with a valid DRN opens its page; a wrong check digit is refused."""
+    from stsgas.sts import drn_with_check
+
+    csrf = signed_in("shopsuper")
+    form = console.get("/console/meters")
+    assert 'id="new-m"' in form.text
+    good = drn_with_check("0199999999")
+    made = console.post("/console/meters", data={
+        "number": good, "mode": "volume", "supply_group_id": str(shop.group_id),
+        "tariff_id": "", "customer_id": "", "csrf": csrf})
+    assert made.status_code == 200
+    assert "<h1>Meter 600727" in made.text
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    refused = console.post("/console/meters", data={
+        "number": bad, "mode": "volume", "supply_group_id": str(shop.group_id), "csrf": csrf})
+    assert refused.status_code == 422
+    assert "Meter not created" in refused.text

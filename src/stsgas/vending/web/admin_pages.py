@@ -82,7 +82,7 @@ async def customer(request: Request, customer_id: int) -> Response:
         for m in _items(await api.get(paths.METERS, customer_id=customer_id))
     ]
     sales = await read_sales(request, me, customer_id=customer_id, limit=100)
-    view = {"name": body.get("name", ""), "phone": body.get("phone", ""),
+    view = {"id": customer_id, "name": body.get("name", ""), "phone": body.get("phone", ""),
             "address": body.get("address", ""),
             "extra": [("Debt", money(body.get("debt_balance", 0)))]}
     return page(request, "customer.html", me, "customers", title=view["name"], customer=view,
@@ -92,12 +92,12 @@ async def customer(request: Request, customer_id: int) -> Response:
 def _meter_row(m: dict[str, Any]) -> dict[str, Any]:
     customer = m.get("customer")
     name = customer.get("name") if isinstance(customer, dict) else m.get("customer_name")
-    return {"id": m["id"], "number": m.get("pan", ""), "mode": m.get("mode", ""),
-            "status": m.get("status", ""), "customer": name}
+    return {"id": m["id"], "number": m.get("pan", ""), "drn": m.get("drn", ""),
+            "mode": m.get("mode", ""), "status": m.get("status", ""), "customer": name}
 
 
 @router.get("/meters", response_class=HTMLResponse)
-async def meters(request: Request, q: str = "") -> Response:
+async def meters(request: Request, q: str = "", customer_id: str = "") -> Response:
     """Meters; a number typed in the search opens that meter."""
     me = await guard(request, "meters")
     api = VendingApi(request.app, me.token)
@@ -111,10 +111,14 @@ async def meters(request: Request, q: str = "") -> Response:
             error = exc.detail
     rows = [_meter_row(m) for m in _items(await api.get(paths.METERS, limit=200))]
     groups: list[dict[str, Any]] = []
+    tariffs: list[dict[str, Any]] = []
     with contextlib.suppress(ApiProblem):
         groups = _items(await api.get(paths.SUPPLY_GROUPS))
+        tariffs = _items(await api.get(paths.TARIFFS))
     return page(request, "meters.html", me, "meters", title="Meters", q=q, meters=rows,
-                error=error, groups=groups, can_edit=me.role in {"admin", "supervisor"},
+                error=error, groups=groups, tariffs=tariffs,
+                customer_id=customer_id if customer_id.isdigit() else "",
+                can_edit=me.role in {"admin", "supervisor"},
                 status_code=404 if error else 200)
 
 

@@ -25,3 +25,4 @@ AUDIT: Final = "/api/v1/audit"
 #: shown beside amount fields; the API itself works in minor units
 CURRENCY: Final = ""
 SUPPLY_GROUPS: Final = "/api/v1/supply-groups"
+TARIFFS: Final = "/api/v1/tariffs"
