@@ -1,0 +1,10 @@
+"""stsgas.meter — the prepaid gas meter's firmware as a sans-IO model.
+
+Inputs are method calls carrying ``now``; outputs are returned events; the
+meter says when it next needs waking (``next_deadline``/``handle_timer``).
+Persistence goes through the :class:`StateStore` port.
+"""
+
+from stsgas.meter.storage import MemoryStateStore, StateStore
+
+__all__ = ["MemoryStateStore", "StateStore"]
