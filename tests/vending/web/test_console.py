@@ -152,3 +152,25 @@ def test_sign_out_revokes_the_session(
     again = console.get("/console/sell", follow_redirects=False)
     assert again.status_code == 303
     assert again.headers["location"].startswith("/console/login")
+
+
+def test_key_change_receipt_lists_key_change_tokens_first(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop
+) -> None:
+    """When a key change is due, the lookup warns and the receipt numbers KCTs before credit."""
+    api = {"Authorization": f"Bearer {shop.supervisor_token}"}
+    meter_id = console.get(f"/api/v1/meters/{shop.volume_pan}/lookup", headers=api).json()[
+        "meter_id"]
+    moved = console.post(f"/api/v1/meters/{meter_id}/key-change", json={"ti": "02"},
+                         headers=api)
+    assert moved.status_code == 200, moved.text
+    csrf = signed_in("shopcashier")
+    lookup = console.get("/console/sell", params={"meter": shop.volume_pan})
+    assert "Key change due" in lookup.text
+    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "20",
+                                               "idempotency_key": "kc", "csrf": csrf})
+    assert sold.status_code == 200
+    steps = re.findall(r'<span class="step">(\d)\. ([^<]+)</span>', sold.text)
+    assert [label for _, label in steps] == [
+        "Key change token 1", "Key change token 2", "Credit token"]
+    assert "Key change: enter the tokens below" in sold.text
