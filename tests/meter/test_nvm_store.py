@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from stsgas.meter import nvm_store
 from stsgas.meter.nvm import FileNvm, MemoryNvm, NvmCapacityError, NvmTamperError
 from stsgas.meter.nvm_store import CipherName, EncryptedRecordStore
+from stsgas.meter.storage import MemoryStateStore, StateStore
 
 from .test_nvm_support import CIPHERS, KEY, record_sets, store
 
@@ -126,3 +127,20 @@ def test_bad_arguments_are_refused() -> None:
         s.commit({"credit": 5})  # type: ignore[dict-item]
     with pytest.raises(ValueError):
         s.commit({"": b""})
+
+
+@pytest.mark.parametrize("cipher", CIPHERS)
+@settings(max_examples=40, deadline=None)
+@given(sets=st.lists(record_sets, max_size=5))
+def test_behaves_like_the_memory_state_store(
+    cipher: CipherName, sets: list[dict[str, bytes]]
+) -> None:
+    """The NVM store is a drop-in StateStore: same loads as MemoryStateStore after each commit."""
+    reference = MemoryStateStore()
+    nvm_backed: StateStore = store(MemoryNvm(64, 64), cipher)
+    assert isinstance(nvm_backed, StateStore)
+    assert nvm_backed.load() == reference.load()
+    for records in sets:
+        reference.commit(records)
+        nvm_backed.commit(records)
+        assert nvm_backed.load() == reference.load()
