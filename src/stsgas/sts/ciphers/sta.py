@@ -108,24 +108,30 @@ class StaCipher:
         for j, target in enumerate(p):
             pinv[target] = j
 
-        def permute(value: int, table: Sequence[int]) -> int:
-            out = 0
-            for bit in range(64):
-                if value >> bit & 1:
-                    out |= 1 << table[bit]
-            return out
+        def byte_images(table: Sequence[int]) -> list[list[int]]:
+            # Permutation is bitwise, so the image of a byte is the OR of its
+            # bits' images; build each 256-entry row from the smaller entries.
+            rows = []
+            for b in range(8):
+                row = [0] * 256
+                for v in range(1, 256):
+                    low = (v & -v).bit_length() - 1
+                    row[v] = row[v & (v - 1)] | 1 << table[8 * b + low]
+                rows.append(row)
+            return rows
 
         def sub_byte(v: int, sel: int, boxes: Sequence[Sequence[int]]) -> int:
             return boxes[sel & 1][v & 15] | boxes[sel >> 1][v >> 4] << 4
 
+        fwd, back = byte_images(p), byte_images(pinv)
         self._enc = [
-            [[permute(sub_byte(v, sel, s) << (8 * b), p) for v in range(256)] for sel in range(4)]
+            [[fwd[b][sub_byte(v, sel, s)] for v in range(256)] for sel in range(4)]
             for b in range(8)
         ]
-        self._pinv = [[permute(v << (8 * b), pinv) for v in range(256)] for b in range(8)]
+        self._pinv = back
         self._sinv = [[sub_byte(v, sel, inv) for v in range(256)] for sel in range(4)]
         self._dec = [
-            [[permute(self._sinv[sel][v] << (8 * b), pinv) for v in range(256)] for sel in range(4)]
+            [[back[b][self._sinv[sel][v]] for v in range(256)] for sel in range(4)]
             for b in range(8)
         ]
 
