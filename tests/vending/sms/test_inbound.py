@@ -142,6 +142,19 @@ def test_rate_limits_per_phone_and_per_meter(
     assert len(gateway.received) == 3
 
 
+def test_rate_limit_per_customer(
+    app: FastAPI, sms_client: TestClient, shop: Shop, gateway: GatewayDouble,  # noqa: F811
+) -> None:
+    """A customer's meter commands share one budget, whatever the meter's own budget."""
+    with httpx.Client(timeout=5) as http:
+        sms.install(app, gateway=HttpSmsGateway(http, gateway.url), settings=SmsSettings(
+            inbound_token=SecretStr(SECRET), per_phone_limit=100, per_meter_limit=100,
+            per_customer_limit=2, window_minutes=60))
+        statuses = [_sms(sms_client, f"BAL {shop.volume_pan}", f"c-{i}").json()["status"]
+                    for i in range(3)]
+    assert statuses == ["replied", "replied", "rate_limited"]
+
+
 def test_webhook_needs_the_gateway_secret(sms_client: TestClient, engine: Engine) -> None:
     """Without the shared secret a message is refused: a forged SMS never buys gas."""
     r = sms_client.post("/api/v1/sms/inbound", json={"from": OWNER, "text": "HELP",

@@ -135,6 +135,8 @@ async def inbound(request: Request) -> Response:
     limits = service.Limits(
         per_phone=RateLimit(limit=cfg.per_phone_limit, window=service.window(cfg.window_minutes)),
         per_meter=RateLimit(limit=cfg.per_meter_limit, window=service.window(cfg.window_minutes)),
+        per_customer=RateLimit(limit=cfg.per_customer_limit,
+                               window=service.window(cfg.window_minutes)),
     )
     now = datetime.now(UTC)
     step = await to_thread.run_sync(service.admit, sm, msg, limits, now)

@@ -2,8 +2,9 @@
 
 Inbound messages are kept as idempotency records (scope ``sms:<phone>``,
 key = the gateway's message id), which gives duplicate detection by a
-unique constraint and, counted over a window, the per-phone rate limit; a
-second record per message under ``sms-m:<meter>`` counts per meter.
+unique constraint and, counted over a window, the per-phone rate limit;
+meter commands add records under ``sms-m:<meter>`` and ``sms-c:<customer
+id>``, which count per meter and per customer.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "find_meter",
     "get_record",
     "last_sale_receipt",
+    "owner_id",
     "owner_phone",
 ]
 
@@ -98,6 +100,16 @@ def owner_phone(session: Session, meter_id: int) -> str | None:
         .where(CustomerMeter.meter_id == meter_id, CustomerMeter.active == 1)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+def owner_id(session: Session, number: str) -> int | None:
+    """The id of the customer the meter numbered ``number`` is linked to now."""
+    stmt = (
+        select(CustomerMeter.customer_id)
+        .join(Meter, Meter.id == CustomerMeter.meter_id)
+        .where(or_(Meter.pan == number, Meter.drn == number), CustomerMeter.active == 1)
+    )
+    return session.execute(stmt).scalars().first()
 
 
 def last_sale_receipt(session: Session, meter_id: int) -> dict[str, Any] | None:

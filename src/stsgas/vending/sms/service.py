@@ -80,6 +80,7 @@ class Limits:
 
     per_phone: RateLimit
     per_meter: RateLimit
+    per_customer: RateLimit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,17 +116,21 @@ def admit(
         seen = repo.get_record(s, msg.scope, msg.message_id)
         if seen is not None:
             return _replay(seen.fingerprint == msg.fingerprint, seen.state, seen.response_body)
-        over = not limits.per_phone.allows(
-            repo.count_since(s, msg.scope, limits.per_phone.window_start(now))
+        budgets = [(msg.scope, limits.per_phone)]
+        if meter_scope:
+            budgets.append((meter_scope, limits.per_meter))
+            assert isinstance(command, Balance | Buy)
+            customer_id = repo.owner_id(s, command.meter)
+            if customer_id is not None:
+                budgets.append((f"sms-c:{customer_id}", limits.per_customer))
+        over = any(
+            not limit.allows(repo.count_since(s, scope, limit.window_start(now)))
+            for scope, limit in budgets
         )
-        if meter_scope and not over:
-            over = not limits.per_meter.allows(
-                repo.count_since(s, meter_scope, limits.per_meter.window_start(now))
-            )
         body: dict[str, Any] | None = (
             {"reply": None, "sent": False, "status": "rate_limited"} if over else None
         )
-        scopes = [msg.scope] + ([meter_scope] if meter_scope else [])
+        scopes = [scope for scope, _ in budgets]
         try:
             for scope in scopes:
                 repo.add_record(s, scope=scope, key=msg.message_id, fingerprint=msg.fingerprint,

@@ -26,4 +26,6 @@ class SmsSettings(BaseSettings):
     per_phone_limit: int = 10
     #: meter commands (BAL/BUY) per meter per window
     per_meter_limit: int = 5
+    #: meter commands (BAL/BUY) per customer (all their meters) per window
+    per_customer_limit: int = 8
     window_minutes: int = 60
