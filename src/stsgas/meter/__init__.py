@@ -5,6 +5,12 @@ meter says when it next needs waking (``next_deadline``/``handle_timer``).
 Persistence goes through the :class:`StateStore` port.
 """
 
+from stsgas.meter.events import Events, MeterEvent
+from stsgas.meter.meter import Meter, MeterUsageError, Registers
+from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore, StateStore
 
-__all__ = ["MemoryStateStore", "StateStore"]
+__all__ = [
+    "Events", "MemoryStateStore", "Meter", "MeterEvent", "MeterSettings", "MeterUsageError",
+    "Registers", "SettingsError", "StateStore",
+]  # fmt: skip

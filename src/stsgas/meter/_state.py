@@ -1,0 +1,103 @@
+"""The meter's state machines as tables. Every valve and entry rule lives here.
+
+Rules (METER.md, RELIABILITY.md M4/M6):
+
+* Valve. Closed by: credit at/below the close line (zero, or minus the
+  overdraft limit when overdraft is enabled) -> ``credit``; battery level 1
+  (once) and level 2 (locked until replacement) -> ``battery``; magnetic
+  interference (locked until clear tamper) -> ``tamper``; power off (and
+  every boot) -> ``power``; auto-clean failure -> ``clean``. It opens only on
+  the customer's open key, and only when no lock holds (power on, battery
+  not at level 2, no tamper) and credit is above the close line -- and
+  positive after a credit close. Nothing opens it by itself.
+* Entry lockout (CLOU style): the first ``FREE_TRIES`` bad entries are free;
+  each further one locks token entry for 10 s doubling to a 1,280 s cap. A
+  good token resets the count. The lockout is persisted. Class 1 tokens and
+  query codes still work while locked.
+* Keypad: up to 20 digits; ``*`` backspace, ``C`` cancel, ``#`` enter. Enter
+  with 2 digits is a query, with 20 a token, else ``format``. A digit
+  timeout of ``DIGIT_TIMEOUT`` clears a half-typed entry.
+
+Theory of operation: inputs go to ``Meter``; it updates registers, then runs
+``valve_step`` through ``VALVE_TABLE`` for each valve input it derived, and
+the state-triggered rules (credit line, locks) to a fixed point.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+
+__all__ = [
+    "DIGIT_TIMEOUT", "FREE_TRIES", "KCT_TIMEOUT", "REJECTIONS", "VALVE_TABLE", "ValveInput",
+    "ValveState", "lockout_seconds", "valve_step",
+]  # fmt: skip
+
+FREE_TRIES = 3
+LOCK_FIRST_S = 10
+LOCK_CAP_S = 1280
+DIGIT_TIMEOUT = timedelta(seconds=60)
+KCT_TIMEOUT = timedelta(minutes=10)
+
+#: our rejection code -> (IEC 62055-41 token status number, name, LCD text); anchor A2.
+REJECTIONS: dict[str, tuple[int, str, str]] = {
+    "crc": (13, "CRC", "Error"),
+    "used": (10, "Used", "Used"),
+    "old": (9, "Old", "Old"),
+    "expired": (11, "KeyExpired", "Expired"),
+    "type": (8, "Function", "Type"),
+    "format": (6, "Format", "Format"),
+    "range": (7, "Range", "Range"),
+    "limit": (4, "Overflow", "Limit"),
+    "lockout": (15, "TokenLockout", "Lockout"),
+    "ddtk": (12, "DDTK", "DDTK"),
+}
+
+
+def lockout_seconds(failures: int) -> int:
+    """Seconds of lockout after ``failures`` consecutive bad entries (0 while free)."""
+    if failures <= FREE_TRIES - 1:
+        return 0
+    return min(LOCK_FIRST_S << (failures - FREE_TRIES), LOCK_CAP_S)
+
+
+class ValveState(Enum):
+    """Where the valve is."""
+
+    #: gas flows.
+    OPEN = "open"
+    #: closed; the open key may open it when the rules pass.
+    CLOSED = "closed"
+
+
+class ValveInput(Enum):
+    """What can move the valve."""
+
+    #: credit reached the close line.
+    CREDIT_EXHAUSTED = "credit"
+    #: battery level 1 or 2.
+    BATTERY_LOW = "battery"
+    #: magnetic interference.
+    MAGNET = "tamper"
+    #: power off or boot.
+    POWER_OFF = "power"
+    #: the customer's open key, its rules passed.
+    OPEN_KEY = "open_key"
+    #: a close command (IR or test).
+    CLOSE_COMMAND = "manual"
+
+
+# (state, input) -> (next state, reason recorded for a closed valve)
+VALVE_TABLE: dict[tuple[ValveState, ValveInput], tuple[ValveState, str | None]] = {}
+for _inp in ValveInput:
+    if _inp is ValveInput.OPEN_KEY:
+        VALVE_TABLE[(ValveState.CLOSED, _inp)] = (ValveState.OPEN, None)
+        VALVE_TABLE[(ValveState.OPEN, _inp)] = (ValveState.OPEN, None)
+    else:
+        VALVE_TABLE[(ValveState.OPEN, _inp)] = (ValveState.CLOSED, _inp.value)
+        VALVE_TABLE[(ValveState.CLOSED, _inp)] = (ValveState.CLOSED, _inp.value)
+
+
+def valve_step(state: ValveState, inp: ValveInput) -> tuple[ValveState, str | None]:
+    """The table's answer; an unknown pair closes the valve (a defined, safe state)."""
+    return VALVE_TABLE.get((state, inp), (ValveState.CLOSED, "manual"))

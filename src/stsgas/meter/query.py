@@ -1,0 +1,96 @@
+"""Query codes: 2 digits + Enter (or IR ``query NN``) show one value on the LCD."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stsgas.meter.meter import Meter
+
+__all__ = ["CODES", "answer"]
+
+FIRMWARE = "stsgas-meter 1.0"
+
+
+def _m3(litres: int) -> str:
+    return f"{Decimal(litres) / 1000} m3"
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def _step(m: Meter) -> str:
+    i = m.tariff.step_at(m.r["month"])
+    return f"step {i + 1} {m.fmt(m.tariff.steps[i].price)}/m3"
+
+
+def _tariff(m: Meter) -> str:
+    return " ".join(f"{s['up_to_m3'] or '-'}:{s['price']}" for s in m.cfg["tariff"])
+
+
+#: code -> (what it shows, how)
+CODES: dict[str, tuple[str, Callable[[Meter], str]]] = {
+    "01": ("remaining credit", lambda m: str(m.credit)),
+    "02": ("total consumption", lambda m: _m3(m.r["total"])),
+    "03": ("this month's consumption", lambda m: _m3(m.r["month"])),
+    "04": ("last month's consumption", lambda m: _m3(m.monthly[-1][1]) if m.monthly else "-"),
+    "05": ("current tariff step and price", _step),
+    "06": ("meter number (PAN)", lambda m: str(m.key["pan"])),
+    "07": ("date and time (RTC, UTC)", lambda m: m.rtc(m._now).strftime("%Y-%m-%d %H:%M:%S")),
+    "08": ("battery voltage and level", lambda m: f"{m.r['bat_v']:.2f}V L{m.r['bat']}"),
+    "09": ("valve state and why", lambda m: "open" if m.valve_open else f"closed {m.valve_reason}"),
+    "10": (
+        "last recharge (amount, time)",
+        lambda m: f"{m.fmt(m.r['last_amt'])} {_when(m.r['last_at'])}",
+    ),
+    "11": (
+        "overdraft limit and used",
+        lambda m: f"{m.fmt(m.settings.overdraft)} {m.fmt(max(0, -m.r['credit']))}",
+    ),
+    "12": (
+        "recharge limit",
+        lambda m: (
+            str(m.fmt(m.settings.recharge_limit))
+            if m.settings.recharge_limit is not None
+            else "none"
+        ),
+    ),
+    "13": ("low-credit alarm value", lambda m: str(m.fmt(m.settings.low_credit_alarm))),
+    "14": ("tariff steps (up to m3 : price)", _tariff),
+    "15": (
+        "last event",
+        lambda m: f"{m.events_log[-1][0]} {_when(m.events_log[-1][1])}" if m.events_log else "-",
+    ),
+    "16": (
+        "monthly history (last 3 months)",
+        lambda m: " ".join(f"{mo}:{Decimal(v) / 1000}" for mo, v in m.monthly[-3:]) or "-",
+    ),
+    "17": (
+        "key data (SGC TI KRN KT base date)",
+        lambda m: f"{m.key['sgc']} {m.key['ti']} {m.key['krn']} {m.key['kt']} {m.key['bd']}",
+    ),
+    "18": ("last 3 TIDs", lambda m: " ".join(str(t) for t in m.tids[-3:]) or "-"),
+    "19": ("tamper state", lambda m: "tamper" if m.r["tamper"] else "ok"),
+    "20": ("firmware version", lambda m: FIRMWARE),
+    "21": (
+        "token entry lockout (failures, until)",
+        lambda m: f"{m.r['fail']} {_when(m.r['lock_until'])}",
+    ),
+    "22": (
+        "last hourly record",
+        lambda m: f"{_when(m.hourly[-2] * 3600)} {_m3(m.hourly[-1])}" if m.hourly else "-",
+    ),
+    "23": ("next valve auto-clean", lambda m: _when(m.r["clean_next"])),
+    "24": ("total recharged", lambda m: str(m.fmt(m.r["recharged"]))),
+    "25": ("measure mode", lambda m: m.settings.mode),
+}
+
+
+def answer(m: Meter, code: str) -> str | None:
+    """The LCD text for a query code, or None for an unknown code."""
+    entry = CODES.get(code)
+    return None if entry is None else entry[1](m)

@@ -1,0 +1,104 @@
+"""A meter's commissioning settings, parsed from the scenario ``meter`` object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from stsgas.meter.tariff import Tariff, money_to_units
+from stsgas.sts import MeterConfig, StsError
+
+__all__ = ["MeterSettings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """The meter object is malformed (the message names the field)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterSettings:
+    """Commissioning values. Credit figures are in register units (litres or 1e-5 money)."""
+
+    sts: MeterConfig
+    mode: str = "volume"
+    tariff: Tariff
+    overdraft: int = 0
+    recharge_limit: int | None = None
+    low_credit_alarm: int = 0
+    battery_levels_v: tuple[float, float] = (3.4, 3.2)
+    battery_v: float = 3.6
+    valve_clean_days: int = 30
+    valve_clean_hour: int = 3
+    hourly_record_days: int = 0
+    initial_credit: int = 0
+    tid_memory: int = 50
+    rtc_drift_ppm: float = 0.0
+    persist_every_l: int = 100
+
+    def register_units(self, value: object, what: str) -> int:
+        """A decimal string of m3 (volume mode) or money (amount mode) in register units."""
+        try:
+            dec = Decimal(str(value))
+        except InvalidOperation:
+            raise SettingsError(f"meter.{what} is not a decimal: {value!r}") from None
+        if self.mode == "volume":
+            litres = dec * 1000
+            if litres != litres.to_integral_value():
+                raise SettingsError(f"meter.{what} is finer than a litre")
+            return int(litres)
+        try:
+            return money_to_units(dec)
+        except ValueError as exc:
+            raise SettingsError(f"meter.{what}: {exc}") from None
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> MeterSettings:
+        """Parse and check; raises SettingsError with the field named."""
+        if not isinstance(doc, dict):
+            raise SettingsError("meter must be an object")
+        try:
+            sts = MeterConfig.from_json(doc)
+        except StsError as exc:
+            raise SettingsError(f"meter: {exc}") from None
+        mode = doc.get("mode", "volume")
+        if mode not in ("volume", "amount"):
+            raise SettingsError("meter.mode is 'volume' or 'amount'")
+        try:
+            tariff = Tariff.from_json(doc.get("tariff", [{"up_to_m3": None, "price": "0"}]))
+        except (ValueError, ArithmeticError) as exc:
+            raise SettingsError(f"meter.tariff: {exc}") from None
+        base = cls(sts=sts, mode=mode, tariff=tariff)  # for unit parsing
+        levels = doc.get("battery_levels_v", [3.4, 3.2])
+        try:
+            l1, l2 = (float(v) for v in levels)
+            limit = doc.get("recharge_limit")
+            out = cls(
+                sts=sts, mode=mode, tariff=tariff,
+                overdraft=base.register_units(doc.get("overdraft", "0"), "overdraft"),
+                recharge_limit=None if limit is None
+                else base.register_units(limit, "recharge_limit"),
+                low_credit_alarm=base.register_units(doc.get("low_credit_alarm", "0"),
+                                                     "low_credit_alarm"),
+                battery_levels_v=(l1, l2),
+                battery_v=float(doc.get("battery_v", 3.6)),
+                valve_clean_days=int(doc.get("valve_clean_days", 30)),
+                valve_clean_hour=int(doc.get("valve_clean_hour", 3)),
+                hourly_record_days=int(doc.get("hourly_record_days", 0)),
+                initial_credit=base.register_units(doc.get("initial_credit", "0"),
+                                                   "initial_credit"),
+                tid_memory=int(doc.get("tid_memory", 50)),
+                rtc_drift_ppm=float(doc.get("rtc_drift_ppm", 0.0)),
+                persist_every_l=int(doc.get("persist_every_l", 100)),
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, SettingsError):
+                raise
+            raise SettingsError(f"meter: malformed field: {exc}") from None
+        if not l2 < l1:
+            raise SettingsError("meter.battery_levels_v is [level 1, level 2], level 2 lower")
+        if out.tid_memory < 1 or out.valve_clean_days < 0 or out.hourly_record_days < 0:
+            raise SettingsError("meter: tid_memory >= 1, valve_clean_days and hourly days >= 0")
+        if out.overdraft < 0 or out.persist_every_l < 1:
+            raise SettingsError("meter: overdraft >= 0 and persist_every_l >= 1")
+        return out
