@@ -119,10 +119,12 @@ def test_bulk_fast_path_equals_line_by_line() -> None:
     """The batched encoder gives, line for line, what encode_line gives one at a time."""
     import orjson
 
+    from stsgas.cli import _token_fast as fast
     from stsgas.cli import _token_lines as lines
 
-    docs = [orjson.loads(x) for x in (DATA / "encode-varied.jsonl").read_bytes().splitlines()]
-    batched = lines.encode_batch(docs)
+    raws = (DATA / "encode-varied.jsonl").read_bytes().splitlines()
+    docs = [orjson.loads(x) for x in raws]
+    batched = fast.encode_batch(docs, raws)
     single = [lines.safe(lines.encode_line, d) for d in docs]
     assert [(orjson.loads(b), ok) for b, ok in batched] == single
     oks = [ok for _, ok in single]
@@ -186,3 +188,28 @@ def test_decode_class2_fields(
     assert {k: out[0].get(k) for k in want} == want
     assert (out[1]["register"], out[1]["tid"]) == (6, 100)
     assert (out[2]["subclass"], out[2]["watts"], out[2]["tid"]) == (0, 1000, 101)
+
+
+def test_fast_path_edge_lines_match_line_by_line() -> None:
+    """Duplicate or escaped meter keys, braces in strings, floats, bad types: same as one by one."""
+    import orjson
+
+    from stsgas.cli import _token_fast as fast
+    from stsgas.cli import _token_lines as lines
+
+    raws = (DATA / "encode-edge.jsonl").read_bytes().splitlines()
+    docs = [orjson.loads(x) for x in raws]
+    single = [lines.safe(lines.encode_line, d) for d in docs]
+    for _ in range(2):  # the second pass is served from the meter, time and amount caches
+        assert [(orjson.loads(b), ok) for b, ok in fast.encode_batch(docs, raws)] == single
+    assert [ok for _, ok in single].count(True) == 7
+
+
+def test_blank_lines_crlf_and_unterminated_last_line() -> None:
+    """Blank lines are skipped, CRLF is accepted, a last line without newline is read."""
+    good = json.dumps({"meter": METER, "token": {"issued": "2004-03-01T13:55Z", "amount": "1"}})
+    proc = _run(["token", "encode"], f"\n{good}\r\n   \n{{bad\n{good}")
+    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [("token" in o, o.get("error", {}).get("code")) for o in out] == [
+        (True, None), (False, "json"), (True, None)]
+    assert proc.returncode == 1

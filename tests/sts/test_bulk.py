@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stsgas.sts import EA, DecoderKey, RangeError, Token, encode
-from stsgas.sts.bulk import digits_of, encode_bulk, encode_credit_bulk
+from stsgas.sts.bulk import KeyIndex, digits_of, encode_bulk, encode_credit_bulk
 from stsgas.sts.digits import format_digits, parse_digits
 from stsgas.sts.tokens import CreditToken, token_fields
 
@@ -37,6 +37,19 @@ def test_bulk_equals_scalar(batch: tuple[list[DecoderKey], list[Token]]) -> None
     fields = [token_fields(t) for t in tokens]
     out = encode_bulk(keys, [f[0] for f in fields], [f[1] for f in fields], [f[2] for f in fields])
     assert out.astype(str).tolist() == [encode(t, k) for t, k in zip(tokens, keys, strict=True)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches())
+def test_key_index_form_equals_per_token_keys(batch: tuple[list[DecoderKey], list[Token]]) -> None:
+    """Distinct keys plus a per-token index give the same tokens as one key per token."""
+    keys, tokens = batch
+    fields = [token_fields(t) for t in tokens]
+    distinct = list(dict.fromkeys(keys))
+    index = np.array([distinct.index(k) for k in keys], dtype=np.intp)
+    cols = [[f[j] for f in fields] for j in range(3)]
+    by_index = encode_bulk(KeyIndex(keys=distinct, index=index), *cols)
+    assert by_index.tolist() == encode_bulk(keys, *cols).tolist()
 
 
 def test_bulk_reproduces_the_shared_vectors() -> None:

@@ -41,6 +41,15 @@ class InputError(ValueError):
     code = "input"
 
 
+class BadJson:
+    """Stands for a line that is not JSON; :func:`safe` turns it into a ``json`` error."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
 _METERS: dict[Hashable, MeterConfig] = {}
 _TIMES: dict[tuple[str, int], int] = {}
 
@@ -240,6 +249,8 @@ def decode_line(doc: Any) -> Json:
 
 def safe(fn: Callable[[Any], Json], doc: Any) -> tuple[Json, bool]:
     """Run a line function; turn a bad line into an error object. Returns (output, ok)."""
+    if isinstance(doc, BadJson):
+        return {"error": {"code": "json", "message": doc.message}}, False
     try:
         return fn(doc), True
     except (StsError, InputError) as exc:
@@ -247,117 +258,3 @@ def safe(fn: Callable[[Any], Json], doc: Any) -> tuple[Json, bool]:
     except (TypeError, ValueError, KeyError) as exc:
         return {"error": {"code": "input", "message": str(exc) or type(exc).__name__}}, False
 
-
-_FAST_KEYS = frozenset({"class", "subclass", "rnd", "issued", "tid", "amount"})
-_UNITS: dict[str, int] = {}
-_KEY_HEX: dict[int, str] = {}
-
-
-def _fast_units(raw: Any) -> int:
-    if not isinstance(raw, str):
-        return decode_amount16(encode_amount16(_units_of(_amount({"amount": raw}))))
-    units = _UNITS.get(raw)
-    if units is None:
-        units = decode_amount16(encode_amount16(_units_of(sts.vend.to_decimal(raw))))
-        if len(_UNITS) > 100_000:
-            _UNITS.clear()
-        _UNITS[raw] = units
-    return units
-
-
-def _units_of(amount: Decimal) -> int:
-    if amount < 0:
-        raise sts.RangeError("a credit amount cannot be negative")
-    return int((amount * 10).to_integral_value(ROUND_CEILING))
-
-
-_FAST_METERS: dict[Hashable, tuple[MeterConfig, DecoderKey, bytes]] = {}
-_UNITS_TEXT: dict[int, bytes] = {}
-
-
-def _fast_meter(doc: Any) -> tuple[MeterConfig, DecoderKey, bytes] | None:
-    if type(doc) is not dict:
-        return None
-    try:
-        cache_key: Hashable = tuple(doc.items())
-    except TypeError:
-        return None
-    entry = _FAST_METERS.get(cache_key)
-    if entry is None:
-        try:
-            meter = MeterConfig.from_json(doc)
-            key = meter.key()
-        except StsError:
-            return None
-        if len(_FAST_METERS) > 100_000:
-            _FAST_METERS.clear()
-        entry = _FAST_METERS[cache_key] = (meter, key, key.hex().encode())
-    return entry
-
-
-def encode_batch(docs: list[Any]) -> list[tuple[bytes, bool]]:
-    """Encode many request objects to serialised output lines, in order.
-
-    Plain class 0 unit credit lines (the bulk of a vending run) go through the
-    bulk encoder; anything else, and any line with a problem, goes through
-    :func:`encode_line` under :func:`safe`, so the results are the same line
-    for line.
-    """
-    from stsgas.sts.bulk import encode_credit_bulk
-
-    results: list[tuple[bytes, bool] | None] = [None] * len(docs)
-    groups: dict[tuple[sts.EA, int], tuple[list[Any], ...]] = {}
-    times = _TIMES
-    units_cache = _UNITS
-    for i, doc in enumerate(docs):
-        tok: Any = doc.get("token") if type(doc) is dict else None
-        entry = None
-        if type(tok) is dict and _FAST_KEYS.issuperset(tok) and "tid" not in tok:
-            sub = tok.get("subclass", 2)
-            if tok.get("class", 0) == 0 and sub in (0, 1, 2, 3):
-                entry = _fast_meter(doc.get("meter"))
-        if entry is None:
-            results[i] = _dumped(safe(encode_line, doc))
-            continue
-        meter, key, hexkey = entry
-        tid = times.get((tok.get("issued"), meter.base_date))
-        amount = tok.get("amount")
-        units = units_cache.get(amount) if type(amount) is str else None
-        rnd = tok.get("rnd", 0)
-        if tid is None or units is None:
-            try:
-                tid = _tid(tok, meter.base_date)
-                units = _fast_units(amount)
-            except (StsError, InputError, TypeError, ValueError):
-                results[i] = _dumped(safe(encode_line, doc))
-                continue
-        if type(rnd) is not int or not 0 <= rnd <= 15:
-            results[i] = _dumped(safe(encode_line, doc))
-            continue
-        group = groups.get((key.ea, sub))
-        if group is None:
-            group = groups[(key.ea, sub)] = ([], [], [], [], [], [])
-        group[0].append(i)
-        group[1].append(key)
-        group[2].append(tid)
-        group[3].append(units)
-        group[4].append(rnd)
-        group[5].append(hexkey)
-    for (_, subclass), (idx, keys, tids, units_l, rnds, hexes) in groups.items():
-        digits = encode_credit_bulk(keys, tids, units_l, rnds, subclass=subclass).tolist()
-        for i, d, hexkey, tid, units in zip(idx, digits, hexes, tids, units_l, strict=True):
-            text = _UNITS_TEXT.get(units)
-            if text is None:
-                text = _UNITS_TEXT[units] = _units_text(units).encode()
-            results[i] = (
-                b'{"token":"%s","decoder_key":"%s","tid":%d,"amount":"%s"}'
-                % (d, hexkey, tid, text),
-                True,
-            )
-    return [r for r in results if r is not None]
-
-
-def _dumped(result: tuple[Json, bool]) -> tuple[bytes, bool]:
-    import orjson
-
-    return orjson.dumps(result[0]), result[1]

@@ -15,6 +15,7 @@ whole arrays.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -27,7 +28,7 @@ from stsgas.sts.crc import _TABLE as _CRC_TABLE
 from stsgas.sts.errors import DecoderKeyError, RangeError
 from stsgas.sts.keys import EA, DecoderKey
 
-__all__ = ["digits_of", "encode_amount16_bulk", "encode_bulk", "encode_credit_bulk"]
+__all__ = ["KeyIndex", "digits_of", "encode_amount16_bulk", "encode_bulk", "encode_credit_bulk"]
 
 U64 = npt.NDArray[np.uint64]
 _Arr = npt.NDArray[Any]
@@ -37,6 +38,28 @@ _S7A: Final = np.array(_S7, dtype=np.uint32)
 _S9A: Final = np.array(_S9, dtype=np.uint32)
 _OFF: Final = [(1 << 14) * (10**e - 1) // 9 for e in range(4)]
 _MAX: Final = [16383 * 10**e + _OFF[e] for e in range(4)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyIndex:
+    """Distinct decoder keys and, per token, the position of its key.
+
+    The cheap form for many tokens over few meters: key schedules are built
+    once per distinct key, and no per-token Python work is needed to find them.
+    """
+
+    keys: Sequence[DecoderKey]
+    index: npt.NDArray[np.intp]
+
+
+def _key_index(keys: Sequence[DecoderKey] | KeyIndex) -> KeyIndex:
+    if isinstance(keys, KeyIndex):
+        return keys
+    seen: dict[DecoderKey, int] = {}
+    index = np.fromiter(
+        (seen.setdefault(k, len(seen)) for k in keys), dtype=np.intp, count=len(keys)
+    )
+    return KeyIndex(keys=list(seen), index=index)
 
 
 def encode_amount16_bulk(units: npt.ArrayLike) -> npt.NDArray[np.uint64]:
@@ -91,12 +114,10 @@ class _StaBulk:
                 out[r, b] = sel.astype(np.int32) * 256 + b * 1024
         return out
 
-    def encrypt(self, keys: U64, blocks: U64) -> U64:
+    def encrypt(self, uniq: U64, inverse: npt.NDArray[np.intp], blocks: U64) -> U64:
         out = np.empty_like(blocks)
         table = self.table
-        uniq, inverse = np.unique(keys, return_inverse=True)
         per_key = self.key_offsets(uniq)
-        inverse = inverse.ravel()
         for start in range(0, blocks.size, _CHUNK):
             sl = slice(start, start + _CHUNK)
             offs = np.take(per_key, inverse[sl], axis=2)
@@ -121,27 +142,27 @@ class _StaBulk:
 _STA_CACHE: dict[int, _StaBulk] = {}
 
 
-def _sta(keys: Sequence[DecoderKey], blocks: U64) -> U64:
+def _sta(keys: KeyIndex, blocks: U64) -> U64:
     cipher = cipher_for(EA.STA)
     assert isinstance(cipher, StaCipher)
     bulk = _STA_CACHE.get(id(cipher))
     if bulk is None or bulk.cipher is not cipher:
         bulk = _STA_CACHE[id(cipher)] = _StaBulk(cipher)
-    karr = np.fromiter((k.as_int for k in keys), dtype=np.uint64, count=len(keys))
-    return bulk.encrypt(karr, blocks)
+    uniq = np.array([k.as_int for k in keys.keys], dtype=np.uint64)
+    return bulk.encrypt(uniq, keys.index, blocks)
 
 
-def _dea(keys: Sequence[DecoderKey], blocks: U64) -> U64:
+def _dea(keys: KeyIndex, blocks: U64) -> U64:
     cipher = cipher_for(EA.DEA)
     out = np.empty_like(blocks)
-    groups: dict[int, list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key.as_int, []).append(i)
+    order = np.argsort(keys.index, kind="stable")
+    bounds = np.searchsorted(keys.index[order], np.arange(len(keys.keys) + 1))
     be = blocks.astype(">u8")
-    for key_int, idx in groups.items():
-        sel = np.array(idx)
-        raw = cipher.encrypt_many(key_int, be[sel].tobytes())  # type: ignore[attr-defined]
-        out[sel] = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
+    for k, key in enumerate(keys.keys):
+        sel = order[bounds[k] : bounds[k + 1]]
+        if sel.size:
+            raw = cipher.encrypt_many(key.as_int, be[sel].tobytes())  # type: ignore[attr-defined]
+            out[sel] = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
     return out
 
 
@@ -153,16 +174,9 @@ def _fi(x: _Arr, k: _Arr) -> _Arr:
     return out
 
 
-def _misty1(keys: Sequence[DecoderKey], blocks: U64) -> U64:
-    schedules: dict[int, tuple[int, ...]] = {}
-    rows = []
-    for key in keys:
-        v = key.as_int
-        ek = schedules.get(v)
-        if ek is None:
-            ek = schedules[v] = _expand(v)
-        rows.append(ek)
-    ek_a = np.array(rows, dtype=np.uint32).T  # (32, N)
+def _misty1(keys: KeyIndex, blocks: U64) -> U64:
+    schedules = np.array([_expand(k.as_int) for k in keys.keys], dtype=np.uint32)
+    ek_a = np.ascontiguousarray(schedules.T[:, keys.index])  # (32, N)
 
     def fo(x: _Arr, r: int) -> _Arr:
         t0, t1 = x >> 16, x & 0xFFFF
@@ -195,9 +209,13 @@ def _misty1(keys: Sequence[DecoderKey], blocks: U64) -> U64:
     return (d1.astype(np.uint64) << np.uint64(32)) | d0.astype(np.uint64)
 
 
-_LUT5: Final = np.array(
-    [list(f"{i:05d}".encode()) for i in range(100_000)], dtype=np.uint8
-)
+def _lut5() -> npt.NDArray[np.uint8]:
+    """ASCII digits of 0..99,999, five per row."""
+    v = np.arange(100_000)
+    return (v[:, None] // 10 ** np.arange(4, -1, -1) % 10 + ord("0")).astype(np.uint8)
+
+
+_LUT5: Final = _lut5()
 
 
 def digits_of(hi: npt.NDArray[np.uint64], lo: U64) -> npt.NDArray[np.bytes_]:
@@ -218,21 +236,24 @@ _ENCRYPT = {EA.STA: _sta, EA.DEA: _dea, EA.MISTY1: _misty1}
 
 
 def encode_bulk(
-    keys: Sequence[DecoderKey],
+    keys: Sequence[DecoderKey] | KeyIndex,
     classes: npt.ArrayLike,
     subclasses: npt.ArrayLike,
     data44: npt.ArrayLike,
 ) -> npt.NDArray[np.bytes_]:
     """Tokens for arrays of raw fields; all keys must share one algorithm.
 
+    ``keys`` is one key per token, or a :class:`KeyIndex`.
+
     Returns:
         An ``S20`` array; ``.astype(str)`` gives Python strings.
     """
-    n = len(keys)
+    kidx = _key_index(keys)
+    n = kidx.index.size
     if n == 0:
         return np.empty(0, dtype="S20")
-    ea = keys[0].ea
-    if any(k.ea is not ea for k in keys):
+    ea = kidx.keys[0].ea
+    if any(k.ea is not ea for k in kidx.keys):
         raise DecoderKeyError("one bulk call takes keys of one algorithm")
     cls = np.broadcast_to(np.asarray(classes, dtype=np.uint64), (n,))
     sub = np.broadcast_to(np.asarray(subclasses, dtype=np.uint64), (n,))
@@ -240,7 +261,7 @@ def encode_bulk(
     clear = (cls << np.uint64(48)) | (sub << np.uint64(44)) | data
     currency = (cls == 0) & (sub >= 4) & (sub <= 7)
     block = (sub << np.uint64(60)) | (data << np.uint64(16)) | _crc_fields(clear, currency)
-    encrypted = np.where(cls == 1, block, _ENCRYPT[ea](keys, block))
+    encrypted = np.where(cls == 1, block, _ENCRYPT[ea](kidx, block))
     mid = np.uint64(3 << 27)
     hi = (encrypted >> np.uint64(27)) & np.uint64(3)
     lo = (encrypted & ~mid) | (cls << np.uint64(27))
@@ -248,14 +269,14 @@ def encode_bulk(
 
 
 def encode_credit_bulk(
-    keys: Sequence[DecoderKey],
+    keys: Sequence[DecoderKey] | KeyIndex,
     tids: npt.ArrayLike,
     units: npt.ArrayLike,
     rnds: npt.ArrayLike = 0,
     subclass: int = 2,
 ) -> npt.NDArray[np.bytes_]:
     """Class 0 credit tokens (subclasses 0–3, amounts in 0.1 units, rounded up) in bulk."""
-    n = len(keys)
+    n = keys.index.size if isinstance(keys, KeyIndex) else len(keys)
     tid = np.asarray(tids, dtype=np.uint64)
     if tid.size and int(tid.max()) >= 1 << 24:
         raise RangeError("a TID is 24 bits")
