@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from stsgas.vending.kit.repository import RepositoryBase
 from stsgas.vending.models import (
@@ -102,6 +102,24 @@ class MeterRepository(RepositoryBase[Meter]):
         rows = self.list(self.select().where(Meter.drn == number).limit(2))
         return rows[0] if len(rows) == 1 else None
 
+    def lock_by_number(self, number: str) -> Meter | None:
+        """Find and lock a meter in one statement, with its supply group loaded."""
+        if len(number) == 18:
+            cond = Meter.pan == number
+        else:
+            found = self.find_by_number(number)
+            if found is None:
+                return None
+            cond = Meter.id == found.id
+        stmt = (
+            self.select()
+            .where(cond)
+            .options(joinedload(Meter.supply_group))
+            .with_for_update(of=Meter)
+            .execution_options(populate_existing=True)
+        )
+        return self.get_one_or_none(stmt)
+
     def lock(self, meter_id: int) -> Meter:
         """Re-read a meter with a row lock (PostgreSQL ``FOR UPDATE``; SQLite is
         already serialised by ``BEGIN IMMEDIATE``)."""
@@ -139,9 +157,9 @@ class MeterRepository(RepositoryBase[Meter]):
             .where(TariffVersion.tariff_id == tariff_id, TariffVersion.effective_from <= at)
             .order_by(TariffVersion.effective_from.desc())
             .limit(1)
-            .options(selectinload(TariffVersion.steps))
+            .options(joinedload(TariffVersion.steps))
         )
-        return self.session.execute(stmt).scalars().one_or_none()
+        return self.session.execute(stmt).unique().scalars().one_or_none()
 
 
 class TokenRepository(RepositoryBase[Token]):

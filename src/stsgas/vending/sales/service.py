@@ -214,18 +214,14 @@ def sell(
     sales = SaleRepository(session)
     meters = MeterRepository(session)
     fp = fingerprint(req, operator)
+    meter = meters.lock_by_number(req.meter_number)
+    # Checked after the lock: a twin request on this meter has committed by now.
     if req.idempotency_key is not None:
         done = sales.by_idempotency_key(req.channel, req.idempotency_key)
         if done is not None:
             return _replay(done, fp)
-    found = meters.find_by_number(req.meter_number)
-    if found is None:
+    if meter is None:
         raise MeterNotFound(f"no meter {req.meter_number}")
-    meter = meters.lock(found.id)
-    if req.idempotency_key is not None:  # a twin may have committed while we waited
-        done = sales.by_idempotency_key(req.channel, req.idempotency_key)
-        if done is not None:
-            return _replay(done, fp)
     if meter.status != MeterStatus.ACTIVE.value:
         raise MeterNotActive(f"meter {meter.pan} is {meter.status}", meter_status=meter.status)
     customer = meters.customer(meter.id, for_update=True)

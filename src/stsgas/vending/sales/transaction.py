@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,13 +31,21 @@ def _lock_timed_out(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "55P03"
 
 
+def _set_lock_timeout(session: Session) -> None:
+    """Once per pooled connection: lock waits give up after ``LOCK_TIMEOUT``."""
+    conn = session.connection()
+    if not conn.info.get("stsgas_lock_timeout"):
+        conn.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        conn.info["stsgas_lock_timeout"] = True
+
+
 def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T:
     """Call ``fn`` in a fresh transaction and commit it, retrying retryable failures."""
     pg = session.get_bind().dialect.name == "postgresql"
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if pg:
-                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                _set_lock_timeout(session)
             result = fn()
             session.commit()
             return result

@@ -1,0 +1,307 @@
+"""Sales per second through the HTTP API with durable commits, SQLite and PostgreSQL.
+
+Run: ``.venv/bin/python -m benchmarks vending`` (options: ``--seconds``, ``--backends``,
+``--clients``, ``--workers``). A scratch database is built and seeded (a supply
+group, 2,000 meters of both modes, one cashier and vendor per client), a real
+``uvicorn`` server runs the app factory on it, and an asyncio load generator in
+this process posts sales (each with an Idempotency-Key) with 1, 8 and 32
+concurrent clients, then at a paced 200 sales/s. ``pgbench`` gives the
+database's own TPS on the same machine as the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from stsgas.sts import pan_from_iin_drn
+from stsgas.sts.identity import drn_with_check
+from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.keys.security import KeyRef, SoftwareSecurityModule
+from stsgas.vending.migrations import upgrade
+from stsgas.vending.models import (
+    Meter,
+    MeterMode,
+    Role,
+    SupplyGroup,
+    Tariff,
+    TariffStep,
+    TariffVersion,
+    Vendor,
+)
+from stsgas.vending.operators import service as operators
+
+MASTER = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+PG_ADMIN_URL = os.environ.get(
+    "STSGAS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+METERS = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """One measured run."""
+
+    label: str
+    sales: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    def line(self) -> str:
+        """A table row."""
+        rate = self.sales / self.seconds if self.seconds else 0.0
+        return (f"| {self.label:<28} | {rate:>9,.0f} | {self.p50_ms:>8.1f} | "
+                f"{self.p99_ms:>8.1f} | {self.errors:>6} |")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(url: str, clients: int) -> tuple[list[str], list[str]]:
+    """Migrate and seed; returns meter numbers and one bearer token per client."""
+    engine = make_engine(url, pool_size=2)
+    upgrade(url, engine=engine)
+    sm = SoftwareSecurityModule(bytes.fromhex(MASTER))
+    pans: list[str] = []
+    tokens: list[str] = []
+    with make_sessionmaker(engine).begin() as s:
+        blob = sm.wrap(KeyRef(sgc="123456", krn=1), bytes.fromhex("abababababababab"))
+        sg = SupplyGroup(name="bench", sgc="123456", krn=1, key_type=2, base_date=2014, ea=7,
+                         dkga=2, ken=255, vending_key_enc=blob)
+        s.add(sg)
+        tariffs = {}
+        for mode in MeterMode:
+            t = Tariff(name=f"bench-{mode.value}", mode=mode.value)
+            s.add(t)
+            s.flush()
+            v = TariffVersion(tariff_id=t.id, version=1,
+                              effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+                              fixed_charge=0, tax_rate_bp=1500, debt_recovery_bp=0)
+            v.steps = [TariffStep(position=1, up_to_litres=None, price_per_m3=150)]
+            s.add(v)
+            tariffs[mode] = t.id
+        s.flush()
+        for i in range(METERS):
+            drn = drn_with_check(f"02{i:08d}")
+            mode = MeterMode.VOLUME if i % 2 else MeterMode.AMOUNT
+            m = Meter(pan=pan_from_iin_drn("600727", drn), iin="600727", drn=drn,
+                      mode=mode.value, supply_group_id=sg.id, ti="01", ken=255,
+                      base_date=2014, tariff_id=tariffs[mode])
+            s.add(m)
+            pans.append(m.pan)
+        for c in range(clients):
+            vendor = Vendor(name=f"bench-vendor-{c}", float_balance=10**15)
+            s.add(vendor)
+            s.flush()
+            op = operators.create_operator(s, actor=None, username=f"bench{c}",
+                                           role=Role.CASHIER, password="bench password 1",
+                                           vendor_id=vendor.id)
+            tokens.append(operators.issue_token(s, op, ttl=None, name="bench").secret)
+    engine.dispose()
+    return pans, tokens
+
+
+class Server:
+    """uvicorn on the app factory, on loopback."""
+
+    def __init__(self, url: str, workers: int) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "STSGAS_DATABASE_URL": url, "STSGAS_MASTER_KEY": MASTER,
+               "STSGAS_POOL_SIZE": "20"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "stsgas.vending.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+             "--log-level", "warning", "--no-access-log"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                httpx.get(f"{self.base}/api/v1/openapi.json", timeout=1.0)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+async def _load(
+    base: str, pans: list[str], tokens: list[str], *, clients: int, seconds: float,
+    rate: float | None, tag: str,
+) -> tuple[int, int, float, list[float]]:
+    lat: list[float] = []
+    errors = 0
+    done = 0
+    limits = httpx.Limits(max_connections=max(clients, 64))
+    async with httpx.AsyncClient(base_url=base, timeout=30.0, limits=limits) as http:
+        counter = iter(range(10**9))
+
+        async def one(c: int) -> None:
+            nonlocal errors, done
+            n = next(counter)
+            body = {"meter_number": random.choice(pans), "amount": "5.00", "channel": "pos"}
+            headers = {"Authorization": f"Bearer {tokens[c % len(tokens)]}",
+                       "Idempotency-Key": f"{tag}-{n}"}
+            t0 = time.perf_counter()
+            r = await http.post("/api/v1/sales", json=body, headers=headers)
+            lat.append(time.perf_counter() - t0)
+            if r.status_code == 201:
+                done += 1
+            else:
+                errors += 1
+
+        start = time.perf_counter()
+        end = start + seconds
+        if rate is None:
+            async def worker(c: int) -> None:
+                while time.perf_counter() < end:
+                    await one(c)
+            await asyncio.gather(*(worker(c) for c in range(clients)))
+        else:
+            tasks = []
+            k = 0
+            while True:
+                due = start + k / rate
+                if due >= end:
+                    break
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                tasks.append(asyncio.create_task(one(k)))
+                k += 1
+            await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return done, errors, elapsed, lat
+
+
+def measure(base: str, pans: list[str], tokens: list[str], label: str, *, clients: int,
+            seconds: float, rate: float | None = None) -> Run:
+    """Warm up briefly, then one measured run."""
+    tag = f"{label}-{random.getrandbits(32)}"
+    asyncio.run(_load(base, pans, tokens, clients=clients, seconds=0.5, rate=None, tag=tag + "w"))
+    done, errors, elapsed, lat = asyncio.run(
+        _load(base, pans, tokens, clients=clients, seconds=seconds, rate=rate, tag=tag)
+    )
+    return Run(label=label, sales=done, errors=errors, seconds=elapsed,
+               p50_ms=_pct(lat, 0.50), p99_ms=_pct(lat, 0.99))
+
+
+def pgbench_tps(admin_url: str, seconds: int) -> str:
+    """pgbench's TPS (TPC-B-like, 8 clients) on a scratch database, or why not."""
+    if shutil.which("pgbench") is None:
+        return "pgbench not installed"
+    u = make_url(admin_url)
+    env = {**os.environ, "PGPASSWORD": u.password or ""}
+    conn = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    _recreate(admin_url, "stsgas_pgbench")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "8", *conn, "stsgas_pgbench"], env=env,
+                   check=True, capture_output=True)
+    out = {}
+    for mode, extra in (("tpcb", []), ("select-free insert", ["-N"])):
+        r = subprocess.run(["pgbench", "-c", "8", "-j", "2", "-T", str(seconds), *extra, *conn,
+                            "stsgas_pgbench"], env=env, check=True, capture_output=True, text=True)
+        m = re.search(r"tps = ([\d.]+)", r.stdout)
+        out[mode] = m.group(1) if m else "?"
+    _drop(admin_url, "stsgas_pgbench")
+    tpcb, simple = float(out["tpcb"]), float(out["select-free insert"])
+    return f"TPC-B {tpcb:,.0f} tps; simple-update (-N) {simple:,.0f} tps (8 clients)"
+
+
+def _recreate(admin_url: str, name: str) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(admin_url: str, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
+    """All runs on one backend."""
+    tmp = Path(tempfile.mkdtemp(prefix="stsgas-bench-"))
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        workers = args.sqlite_workers
+    else:
+        url = _recreate(PG_ADMIN_URL, "stsgas_bench")
+        workers = args.workers
+    pans, tokens = seed(url, max(args.clients))
+    server = Server(url, workers)
+    runs = []
+    try:
+        for c in args.clients:
+            runs.append(measure(server.base, pans, tokens, f"{backend} {c} clients",
+                                clients=c, seconds=args.seconds))
+        runs.append(measure(server.base, pans, tokens, f"{backend} paced 200/s",
+                            clients=32, seconds=args.seconds, rate=200.0))
+    finally:
+        server.stop()
+        if backend == "postgresql":
+            _drop(PG_ADMIN_URL, "stsgas_bench")
+        shutil.rmtree(tmp, ignore_errors=True)
+    return runs
+
+
+def main(argv: list[str]) -> int:
+    """Run and print the table."""
+    p = argparse.ArgumentParser(prog="benchmarks vending")
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--backends", default="sqlite,postgresql")
+    p.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32])
+    p.add_argument("--workers", type=int, default=2, help="uvicorn workers on PostgreSQL")
+    p.add_argument("--sqlite-workers", type=int, default=1)
+    args = p.parse_args(argv)
+    print("sales through POST /api/v1/sales (durable commits), load generator in-process")
+    print("| run                          |  sales/s |  p50 ms |  p99 ms | errors |")
+    print("| ---------------------------- | --------:| -------:| -------:| ------:|")
+    for backend in args.backends.split(","):
+        for run in bench_backend(backend, args):
+            print(run.line(), flush=True)
+    if "postgresql" in args.backends:
+        print(f"pgbench ceiling: {pgbench_tps(PG_ADMIN_URL, int(args.seconds))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
