@@ -195,8 +195,11 @@ def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
     )
     if p1.rollover:
         m.tids.clear()
-        later = [b for b in BaseDate if b > m.key["bd"]]
-        if later:
+        # the TID rollover programme: move to the next base date once the current one
+        # has under two years of TIDs left (else the RO bit only clears the memory)
+        current = BaseDate(m.key["bd"])
+        later = [b for b in BaseDate if b > current]
+        if later and current.last_minute - now < timedelta(days=730):
             m.key["bd"] = int(later[0])
     m.kct.clear()
     m.kct_at = None

@@ -413,6 +413,7 @@ class Meter:
         if not was_low and self.low_credit():
             out.append(AlarmChanged(name="low_credit", on=True))
             out.append(Buzzer(pattern="alarm"))
+            self.show(self.idle_text(), out)
         if r["credit"] <= self.close_line():
             self.check_credit(now, out)
         return out

@@ -103,10 +103,12 @@ class _Vendor:
 
     def _kct(self, spec: dict[str, Any], where: str) -> str:
         new_doc = {**self.doc, **spec["key_change"]}
-        name = repr(sorted(new_doc.items()))
+        name = repr((sorted(new_doc.items()), spec.get("rollover")))
         if name not in self.sets:
             new = MeterConfig.from_json(new_doc)
-            self.sets[name] = ([t.digits for t in key_change_tokens(self.cfg, new)], new, new_doc)
+            ro = spec.get("rollover")
+            kcts = key_change_tokens(self.cfg, new, rollover=None if ro is None else bool(ro))
+            self.sets[name] = ([t.digits for t in kcts], new, new_doc)
             self.used_parts[name] = set()
         tokens, new, doc = self.sets[name]
         part = int(spec.get("part", 0))

@@ -1,0 +1,163 @@
+"""Named tests per sheet function, against the Meter API directly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
+from stsgas.meter.events import TokenRejected
+from stsgas.sts import MeterConfig, clear_credit_token, credit_token
+
+from .meter_support import METER, T0, make
+
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+def vend() -> MeterConfig:
+    """The vending side's view of the test meter."""
+    return MeterConfig.from_json(METER)
+
+
+def test_recharge_by_volume_adds_litres(vend: MeterConfig) -> None:
+    """A gas credit token adds its volume to the credit register."""
+    m = make()
+    res = m.enter_token(credit_token(vend, "12.5", at=T0 + H).digits, T0 + H)
+    assert res.accepted
+    assert m.credit == Decimal("12.5")
+
+
+def test_wrong_key_is_crc_with_status_13(vend: MeterConfig) -> None:
+    """A token for another meter key is rejected as crc, IEC status 13, credit unchanged."""
+    other = MeterConfig.from_json({**METER, "vending_key": "cdcdcdcdcdcdcdcd"})
+    m = make()
+    res = m.enter_token(credit_token(other, "5", at=T0 + H).digits, T0 + H)
+    rej = [e for e in res if isinstance(e, TokenRejected)]
+    assert rej[0].code == "crc"
+    assert rej[0].status == 13
+    assert m.credit == 0
+
+
+def test_amount_token_rejected_as_type_in_volume_mode(vend: MeterConfig) -> None:
+    """A currency token in a by-volume meter is 'type'."""
+    m = make()
+    res = m.enter_token(credit_token(vend, "5", at=T0 + H, subclass=6).digits, T0 + H)
+    assert res.code == "type"
+
+
+def test_old_when_memory_full(vend: MeterConfig) -> None:
+    """With a full TID memory, a TID older than all remembered is 'old'."""
+    m = make(tid_memory=2)
+    early = credit_token(vend, "1", at=T0 + H)
+    for i in (2, 3):
+        assert m.enter_token(credit_token(vend, "1", at=T0 + i * H).digits, T0 + 4 * H).accepted
+    assert m.enter_token(early.digits, T0 + 5 * H).code == "old"
+
+
+def test_clear_credit_zeroes_and_is_accounted(vend: MeterConfig) -> None:
+    """Clear credit sets credit to zero and books it as cleared (conservation holds)."""
+    m = make()
+    m.enter_token(credit_token(vend, "7", at=T0 + H).digits, T0 + H)
+    m.enter_token(clear_credit_token(vend, at=T0 + 2 * H).digits, T0 + 2 * H)
+    r = m.registers
+    assert r.credit == 0
+    assert r.recharged == r.credit + r.billed + r.cleared
+
+
+def test_flow_only_registers_while_open(vend: MeterConfig) -> None:
+    """Gas offered with the valve closed is not consumed."""
+    m = make()
+    m.enter_token(credit_token(vend, "5", at=T0 + H).digits, T0 + H)
+    m.flow(1000, T0 + 2 * H)
+    assert m.registers.total_l == 0
+    m.open_key(T0 + 3 * H)
+    m.flow(1000, T0 + 4 * H)
+    assert m.registers.total_l == 1000
+
+
+def test_overdraft_stops_at_limit_and_valve_closes(vend: MeterConfig) -> None:
+    """Flow stops exactly at minus the overdraft limit and the valve closes for credit."""
+    m = make()
+    m.enter_token(credit_token(vend, "1", at=T0 + H).digits, T0 + H)
+    m.open_key(T0 + H)
+    m.flow(10_000, T0 + 2 * H)
+    assert m.credit == Decimal(-2)
+    assert not m.valve_open
+    assert m.valve_reason == "credit"
+    m.open_key(T0 + 3 * H)
+    assert not m.valve_open
+
+
+def test_keypad_backspace_cancel_and_grouping(vend: MeterConfig) -> None:
+    """Digits group 4-4-4-4-4 on the LCD; * deletes one, C clears all."""
+    m = make()
+    for k in "123456":
+        m.press(k, T0 + H)
+    assert m.lcd == "1234 56"
+    m.press("*", T0 + H)
+    assert m.lcd == "1234 5"
+    m.press("C", T0 + H)
+    assert m.lcd.startswith("CR ")
+
+
+def test_keypad_token_entry_and_digit_timeout(vend: MeterConfig) -> None:
+    """A typed token + # is accepted; a half-typed one is cleared by the digit timeout."""
+    m = make()
+    digits = credit_token(vend, "3", at=T0 + H).digits
+    for k in digits[:5]:
+        m.press(k, T0 + H)
+    deadline = m.next_deadline()
+    assert deadline is not None
+    assert deadline <= T0 + H + timedelta(seconds=60)
+    m.handle_timer(deadline)
+    assert m.keybuf == ""
+    for k in digits + "#":
+        m.press(k, T0 + 2 * H)
+    assert m.credit == 3
+
+
+def test_time_backwards_is_usage_error() -> None:
+    """A now earlier than the last one is caller misuse."""
+    m = make()
+    m.flow(0, T0 + H)
+    with pytest.raises(MeterUsageError):
+        m.flow(0, T0)
+
+
+def test_registers_survive_restore(vend: MeterConfig) -> None:
+    """A meter rebuilt from its store has the same registers, and its valve starts closed."""
+    store = MemoryStateStore()
+    m = make(store)
+    m.enter_token(credit_token(vend, "9", at=T0 + H).digits, T0 + H)
+    m.open_key(T0 + H)
+    m.flow(1234, T0 + 2 * H)
+    m.flush()
+    again = Meter.from_json(METER, store=store, now=T0 + 3 * H)
+    assert again.registers == m.registers
+    assert not again.valve_open
+
+
+def test_lockout_persists_across_restart() -> None:
+    """The lockout after bad entries lives in the store: a rebuilt meter is still locked."""
+    store = MemoryStateStore()
+    m = make(store)
+    for i in range(3):
+        m.enter_token(f"1234567890123456789{i}", T0 + H)
+    again = Meter.from_json(METER, store=store, now=T0 + H)
+    vend = MeterConfig.from_json(METER)
+    assert again.enter_token(credit_token(vend, "1", at=T0 + H).digits, T0 + H).code == "lockout"
+
+
+def test_consumption_persisted_within_bound(vend: MeterConfig) -> None:
+    """Without a flush, at most persist_every_l litres are lost on a power cut."""
+    store = MemoryStateStore()
+    m = make(store)
+    m.enter_token(credit_token(vend, "50", at=T0 + H).digits, T0 + H)
+    m.open_key(T0 + H)
+    for i in range(1, 100):
+        m.flow(7, T0 + H + i * timedelta(minutes=1))
+    again = Meter.from_json(METER, store=store, now=T0 + 5 * H)
+    assert 0 <= m.registers.total_l - again.registers.total_l < 100
