@@ -74,3 +74,66 @@ def test_engine_commits_on_both_backends(engine: Engine) -> None:
                           "VALUES ('v', 0, true, CURRENT_TIMESTAMP)"))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM vendors")).scalar() == 1
+
+
+def test_deferred_option_leaves_the_write_lock_free(tmp_path: Path) -> None:
+    """A connection opened with sqlite_begin=DEFERRED does not block another writer."""
+    path = tmp_path / "c.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as reader:
+        reader.execute(text("SELECT count(*) FROM t"))
+        writer = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO t VALUES (1)")
+        writer.execute("COMMIT")
+        writer.close()
+        reader.rollback()
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_deadlock_is_retried(pg_engine: Engine) -> None:
+    """A real PostgreSQL deadlock (40P01) is retried by run_with_retry; both updates land once."""
+    import threading
+
+    engine = pg_engine
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE vendors RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO vendors (id, name, float_balance, is_active, created_at) "
+                          "VALUES (1, 'a', 0, true, now()), (2, 'b', 0, true, now())"))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    tries: list[int] = []
+
+    def worker(first: int, second: int) -> None:
+        attempts: list[int] = []
+
+        def txn() -> None:
+            attempts.append(1)
+            tries.append(first)
+            with engine.begin() as c:
+                c.execute(text("UPDATE vendors SET float_balance = float_balance + 1 "
+                               "WHERE id = :i"), {"i": first})
+                if len(attempts) == 1:  # both hold one row lock, then cross: a deadlock
+                    barrier.wait(timeout=10)
+                c.execute(text("UPDATE vendors SET float_balance = float_balance + 1 "
+                               "WHERE id = :i"), {"i": second})
+
+        try:
+            run_with_retry(txn, base_delay=0.01)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=a) for a in ((1, 2), (2, 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(tries) == 3  # one side was chosen as the deadlock victim and retried
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT sum(float_balance) FROM vendors")).scalar()
+    assert total == 4  # both transactions applied exactly once

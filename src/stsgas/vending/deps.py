@@ -3,7 +3,8 @@
 ``get_session`` commits when the endpoint returns and rolls back when it
 raises. It runs with ``scope="function"``, so the commit happens *before*
 the response is sent: a client never sees a token whose sale is not
-committed. Services and repositories never commit.
+committed. Services and repositories never commit. On SQLite, GET requests
+open a DEFERRED transaction (no write lock); everything else is IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from stsgas.vending.errors import NoMasterKey
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.settings import Settings
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """Yield a session in a transaction; commit on success, roll back on error."""
     session: Session = request.app.state.sessionmaker()
     try:
+        if request.method in _READ_METHODS and session.get_bind().dialect.name == "sqlite":
+            # a read need not hold SQLite's write lock; writers go on meanwhile
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         yield session
         session.commit()
     except BaseException:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from stsgas.vending.audit import service as audit
+from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import AuditEntry
 from tests.vending.conftest import auth
 
@@ -62,3 +65,19 @@ def test_cashier_cannot_read_the_audit_log(client: TestClient, cashier_token: st
     r = client.get("/api/v1/audit", headers=auth(cashier_token))
     assert r.status_code == 403
     assert r.json()["code"] == "forbidden"
+
+
+def test_concurrent_writers_keep_one_valid_chain(engine: Engine) -> None:
+    """Eight threads appending at once leave a gap-free chain that verifies."""
+    factory = make_sessionmaker(engine)
+
+    def write(n: int) -> None:
+        for i in range(5):
+            with factory.begin() as s:
+                audit.record(s, actor=None, action="race", object_type="t", object_id=f"{n}-{i}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(8)))
+    with factory() as s:
+        report = audit.verify_chain(s)
+    assert (report.ok, report.entries) == (True, 40)

@@ -83,3 +83,18 @@ def test_openapi_document_is_served(client: TestClient) -> None:
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     assert "/api/v1/auth/login" in r.json()["paths"]
+
+
+def test_sqlite_reads_do_not_take_the_write_lock(app: FastAPI, backend: str) -> None:
+    """On SQLite a GET runs in a DEFERRED transaction, a POST in an IMMEDIATE one."""
+    router = APIRouter()
+
+    @router.api_route("/mode", methods=["GET", "POST"])
+    def mode(session: SessionDep) -> dict[str, str]:
+        opts = session.connection().get_execution_options()
+        return {"mode": str(opts.get("sqlite_begin", "IMMEDIATE"))}
+
+    app.include_router(router)
+    with TestClient(app) as client:
+        got = (client.get("/mode").json()["mode"], client.post("/mode").json()["mode"])
+    assert got == (("DEFERRED", "IMMEDIATE") if backend == "sqlite" else ("IMMEDIATE", "IMMEDIATE"))
