@@ -8,7 +8,6 @@ is named in one place.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from stsgas.meter.meter import Meter
 from stsgas.meter.nvm import FileNvm, MemoryNvm, NvmError
 from stsgas.meter.nvm_store import EncryptedRecordStore
 from stsgas.meter.settings import SettingsError
+from stsgas.meter.tui_view import DEMO_METER, demo_meter_json, nvm_key
 
 __all__ = [
     "SetupError",
@@ -34,34 +34,9 @@ __all__ = [
     "memory_state_store",
 ]
 
-DEMO_METER: dict[str, Any] = {
-    "pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
-    "ken": 255, "base_date": 2014, "ea": "07", "dkga": "02",
-    "vending_key": "abababababababab",
-    "tariff": [{"up_to_m3": "10", "price": "2.50"}, {"up_to_m3": "50", "price": "3.10"},
-               {"up_to_m3": None, "price": "3.60"}],
-    "overdraft": "2", "recharge_limit": "500", "low_credit_alarm": "5",
-    "battery_levels_v": [3.4, 3.2], "valve_clean_days": 30, "hourly_record_days": 90,
-    "initial_credit": "0", "battery_v": 3.6,
-}  # fmt: skip
-
 
 class SetupError(Exception):
     """The meter could not be built: bad configuration or untrusted storage."""
-
-
-def demo_meter_json(mode: str = "volume") -> dict[str, Any]:
-    """The demo meter's scenario object; amount mode gets money-sized limits."""
-    doc = {**DEMO_METER, "mode": mode}
-    if mode == "amount":
-        doc.update(overdraft="6", recharge_limit="1500", low_credit_alarm="15")
-    return doc
-
-
-def nvm_key(meter_json: dict[str, Any]) -> bytes:
-    """The demo NVM key for a meter: a hash of its number (a real meter has it in its MCU)."""
-    ident = str(meter_json.get("pan") or f"{meter_json.get('iin')}{meter_json.get('drn')}")
-    return hashlib.sha256(b"stsgas demo nvm key " + ident.encode()).digest()[:16]
 
 
 def memory_state_store(index: int = 0) -> StateStore:

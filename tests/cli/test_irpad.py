@@ -1,0 +1,59 @@
+"""``stsgas irpad`` against a virtual meter on a real pty: replies and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from stsgas.cli.irpad import main
+from stsgas.irlink import open_pty_pair
+from stsgas.sts import credit_token
+from tests.irlink.served_meter import T0, Served, serve_demo_meter
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """The demo meter served on a pty."""
+    with serve_demo_meter() as s:
+        yield s
+
+
+def test_token_then_query(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    """A grouped token is accepted (exit 0), its replay refused (exit 1); a query answers."""
+    issued = credit_token(served.config, "7", at=T0 + timedelta(minutes=2), rnd=1)
+    assert main(["--port", served.path, "token", issued.grouped.replace(" ", "-")]) == 0
+    assert capsys.readouterr().out.strip() == "ok accept"
+    assert main(["--port", served.path, "token", issued.digits]) == 1
+    assert capsys.readouterr().out.strip() == "err used"
+    assert main(["--port", served.path, "query", "01"]) == 0
+    assert capsys.readouterr().out.startswith("ok ")
+
+
+def test_set_clock_with_the_key(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    """set-clock with the meter's key is accepted; without a key it is a usage error."""
+    key = served.config.key().value.hex()
+    assert main(["--port", served.path, "--key", key, "set-clock", "2026-03-01T10:00:00Z"]) == 0
+    assert capsys.readouterr().out.strip() == "ok clock"
+    assert main(["--port", served.path, "set-clock"]) == 2
+    assert "--key" in capsys.readouterr().err
+
+
+def test_unknown_command_errs(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    """A payload the meter does not know gets ``err command`` and exit 1."""
+    assert main(["--port", served.path, "raw", "reboot now"]) == 1
+    assert capsys.readouterr().out.strip() == "err command"
+
+
+def test_silent_port_times_out(capsys: pytest.CaptureFixture[str]) -> None:
+    """No meter on the line: exit 3 after the timeout, with a message."""
+    with open_pty_pair() as pty:
+        assert main(["--port", pty.path, "--timeout", "0.2", "query", "01"]) == 3
+    assert "no reply" in capsys.readouterr().err
+
+
+def test_missing_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A device path that does not exist exits 2 with a message."""
+    assert main(["--port", "/dev/does-not-exist", "query", "01"]) == 2
+    assert "cannot open" in capsys.readouterr().err
