@@ -64,12 +64,17 @@ def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:  # noqa: F811
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    """A fresh browser context (no cookies) with a phone-sized viewport."""
+    """A fresh browser context (no cookies), phone-sized; no script errors or CSP breaks."""
     context = browser.new_context(base_url=base_url, viewport={"width": 412, "height": 915})
     p = context.new_page()
     p.set_default_timeout(10_000)
+    problems: list[str] = []
+    p.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    p.on("console", lambda m: problems.append(m.text)
+         if m.type == "error" and "Content Security Policy" in m.text else None)
     yield p
     context.close()
+    assert problems == []
 
 
 def _sign_in(page: Page, username: str) -> None:

@@ -50,6 +50,10 @@ def test_cookie_is_httponly_and_strict(console: TestClient) -> None:
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
     assert r.headers["location"] == "/console/sell"
+    sell = console.get("/console/sell")
+    assert "script-src 'self'" in sell.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in sell.headers["content-security-policy"]
+    assert sell.headers["cache-control"] == "no-store"
 
 
 def test_cashier_cannot_open_management_pages(

@@ -21,6 +21,18 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["static"] = lambda name: f"/static/web/{name}"
 
 
+#: every page: no caching of tokens, no framing, scripts and styles only from here
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
 class Denied(Exception):
     """The page cannot be shown; ``response`` says why (login redirect or 403 page)."""
 
@@ -73,5 +85,5 @@ def page(
             **context,
         },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
+        headers=SECURITY_HEADERS,
     )

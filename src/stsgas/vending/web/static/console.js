@@ -1,5 +1,6 @@
-// Console sell form: stop a double submit from sending the form twice. The
-// server also dedupes by the form's idempotency key, so this is a courtesy.
+// Console helpers (no inline scripts: the pages run under a strict CSP).
+// The sell form is sent once per click; the server also dedupes by the
+// form's idempotency key, so this is a courtesy. [data-print] prints.
 "use strict";
 document.addEventListener("submit", (ev) => {
   const form = ev.target;
@@ -8,4 +9,7 @@ document.addEventListener("submit", (ev) => {
   form.dataset.sent = "1";
   const b = form.querySelector("button[type=submit]");
   if (b) { b.disabled = true; b.textContent = "Selling…"; }
+});
+document.addEventListener("click", (ev) => {
+  if (ev.target instanceof Element && ev.target.closest("[data-print]")) window.print();
 });
