@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import AuditEntry, SupplyGroup
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.models import AuditEntry, Meter, MeterStatus, SupplyGroup
+from tests.vending import factories
 from tests.vending.conftest import TEST_KEYS, auth
 
 VK4 = TEST_KEYS["vending_key_dkga04"]
@@ -89,3 +94,31 @@ def test_cashier_cannot_create_groups(client: TestClient, cashier_token: str) ->
     """Creating supply groups is for admins only."""
     r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(cashier_token))
     assert r.status_code == 403
+
+
+def test_new_key_revision_is_rolled_out_to_active_meters(
+    client: TestClient, admin_token: str, session: Session,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """migrate-meters schedules a key change for active meters only, and audits it."""
+    old = factories.supply_group(session, security_module, krn=1)
+    new = factories.supply_group(session, security_module, krn=2)
+    active = factories.meter(session, old)
+    retired = factories.meter(session, old, status=MeterStatus.RETIRED)
+    session.commit()
+    r = client.post(f"/api/v1/supply-groups/{old.id}/migrate-meters",
+                    json={"to_supply_group_id": new.id}, headers=auth(admin_token))
+    assert r.json() == {"meters": 1}
+    session.expire_all()
+    assert session.get(Meter, active.id).pending_supply_group_id == new.id  # type: ignore[union-attr]
+    assert session.get(Meter, retired.id).pending_supply_group_id is None  # type: ignore[union-attr]
+
+
+def test_key_never_reaches_the_logs(
+    client: TestClient, admin_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Creating a supply group logs nothing that contains the vending key."""
+    with caplog.at_level(logging.DEBUG):
+        client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
+        client.post("/api/v1/supply-groups", json=_body(dkga=2), headers=auth(admin_token))
+    assert VK4 not in caplog.text

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
 from stsgas.vending.models import Operator, SupplyGroup
@@ -110,3 +111,24 @@ def all_warnings(
 def get_group(sg_id: int, session: SessionDep, settings: SettingsDep, _r: Reader) -> SupplyGroupOut:
     """One supply group with its warnings."""
     return _out(service.get(session, sg_id), settings)
+
+
+class MigrateIn(BaseModel):
+    """The supply group (new KRN or SGC) to move this group's meters to."""
+
+    to_supply_group_id: int
+
+
+class MigrateOut(BaseModel):
+    """How many meters will get key change tokens with their next sale."""
+
+    meters: int
+
+
+@router.post("/{sg_id}/migrate-meters", response_model=MigrateOut)
+def migrate_meters(sg_id: int, body: MigrateIn, session: SessionDep, actor: Manager) -> MigrateOut:
+    """Roll a new key revision out: schedule a key change for every active meter (admin)."""
+    count = service.migrate_meters(
+        session, actor=actor, from_id=sg_id, to_id=body.to_supply_group_id
+    )
+    return MigrateOut(meters=count)

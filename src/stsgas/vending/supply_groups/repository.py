@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from stsgas.vending.kit.repository import RepositoryBase
-from stsgas.vending.models import SupplyGroup
+from stsgas.vending.models import Meter, MeterStatus, SupplyGroup
 
 
 class SupplyGroupRepository(RepositoryBase[SupplyGroup]):
@@ -23,3 +23,12 @@ class SupplyGroupRepository(RepositoryBase[SupplyGroup]):
     def all(self) -> Sequence[SupplyGroup]:
         """Every group, by SGC then KRN."""
         return self.list(select(SupplyGroup).order_by(SupplyGroup.sgc, SupplyGroup.krn))
+
+    def schedule_move(self, from_id: int, to_id: int) -> int:
+        """Set the pending supply group of every active meter on ``from_id``."""
+        result = self.session.execute(
+            update(Meter)
+            .where(Meter.supply_group_id == from_id, Meter.status == MeterStatus.ACTIVE.value)
+            .values(pending_supply_group_id=to_id)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -121,3 +121,26 @@ def warnings_for(
         ken=sg.ken,
         key_expires_at=sg.key_expires_at,
     )
+
+
+def migrate_meters(session: Session, *, actor: Operator, from_id: int, to_id: int) -> int:
+    """Schedule a key change to group ``to_id`` for every active meter of ``from_id``.
+
+    This is how a new key revision (or SGC) is rolled out: each meter gets
+    its key change tokens with its next sale. Returns the number of meters.
+    """
+    source, target = get(session, from_id), get(session, to_id)
+    if source.id == target.id:
+        raise InvalidInput("the meters are already on that supply group")
+    if (source.ea == 11) != (target.ea == 11):
+        raise InvalidInput("a key change cannot move between 64-bit and 128-bit keys")
+    count = SupplyGroupRepository(session).schedule_move(source.id, target.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="supply_group.migrate_meters",
+        object_type="supply_group",
+        object_id=source.id,
+        data={"to": target.id, "meters": count},
+    )
+    return count
