@@ -1,0 +1,149 @@
+"""The terminal meter, driven by Textual's pilot: typed and clicked keys, LCD, LEDs, NVM."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from stsgas.meter.tui import MeterApp
+from stsgas.meter.tui_view import PanelView, ViewError, demo_meter_json
+from stsgas.sts import MeterConfig, credit_token
+
+T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+
+
+class StepClock:
+    """A virtual clock: each reading is one second after the last."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def _token(amount: str, minutes: int) -> str:
+    cfg = MeterConfig.from_json(demo_meter_json())
+    return credit_token(cfg, amount, at=T0 + timedelta(minutes=minutes), rnd=2).digits
+
+
+def _lcd(app: MeterApp) -> str:
+    return str(app.view.state().lcd)
+
+
+def test_typed_token_changes_the_lcd_credit(tmp_path: Path) -> None:
+    """Typing a real token and Enter puts its credit on the LCD; o opens the valve."""
+
+    async def scenario() -> None:
+        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
+        async with app.run_test() as pilot:
+            assert "CR 0" in _lcd(app)
+            await pilot.press(*_token("15", 5))
+            assert _lcd(app).replace(" ", "").isdigit()  # the typed digits, grouped
+            await pilot.press("enter")
+            assert "15" in _lcd(app)
+            assert view.meter.credit == 15
+            assert not view.state().valve_open
+            await pilot.press("o")
+            assert view.state().valve_open
+            await pilot.press("f")  # 0.1 m³ of gas
+            assert view.meter.credit == Decimal("14.9")
+        view.close()
+
+    asyncio.run(scenario())
+
+
+def test_clicked_query_code_is_answered(tmp_path: Path) -> None:
+    """Clicking 0, 1, # on the keypad asks query 01 and the LCD shows the answer."""
+
+    async def scenario() -> None:
+        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
+        async with app.run_test() as pilot:
+            before = _lcd(app)
+            for button in ("#key-0", "#key-1", "#key-enter"):
+                await pilot.click(button)
+            assert _lcd(app) != before
+            assert any("query 01" in line for line in app.lines)
+        view.close()
+
+    asyncio.run(scenario())
+
+
+def test_backspace_cancel_and_a_bad_token(tmp_path: Path) -> None:
+    """Backspace removes a digit, Escape cancels; a wrong token is refused with its code."""
+
+    async def scenario() -> None:
+        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
+        async with app.run_test() as pilot:
+            await pilot.press("1", "2", "3", "backspace")
+            assert _lcd(app).replace(" ", "") == "12"
+            await pilot.press("escape")
+            assert "CR" in _lcd(app)
+            await pilot.press(*"12345678901234567890", "enter")
+            assert any("token rejected" in line for line in app.lines)
+            assert view.meter.credit == 0
+        view.close()
+
+    asyncio.run(scenario())
+
+
+def test_world_keys_magnet_power_battery(tmp_path: Path) -> None:
+    """m locks the valve for tamper, p cuts power, b lowers the battery; the panel shows it."""
+
+    async def scenario() -> None:
+        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
+        async with app.run_test() as pilot:
+            await pilot.press(*_token("20", 6), "enter", "o")
+            assert view.state().valve_open
+            await pilot.press("m")
+            state = view.state()
+            assert not state.valve_open
+            assert state.valve_reason == "tamper"
+            assert state.alarm
+            await pilot.press("p")
+            assert not view.state().power
+            await pilot.press("p", "b", "b", "b")
+            assert view.state().battery_v == pytest.approx(3.3)
+            assert "battery_low_1" in view.state().alarms
+        view.close()
+
+    asyncio.run(scenario())
+
+
+def test_state_persists_in_the_nvm_file(tmp_path: Path) -> None:
+    """Credit loaded in one session is there when the meter is started again."""
+
+    async def scenario() -> None:
+        path = tmp_path / "m.nvm"
+        view = PanelView.open(demo_meter_json(), nvm_path=path, now=T0)
+        clock = StepClock(T0)
+        async with MeterApp(view, clock=clock, tick_s=60).run_test() as pilot:
+            await pilot.press(*_token("9", 7), "enter")
+        view.close()
+        again = PanelView.open(demo_meter_json(), nvm_path=path, now=clock.now + timedelta(hours=1))
+        assert again.meter.credit == 9
+        again.close()
+
+    asyncio.run(scenario())
+
+
+def test_tampered_nvm_file_is_refused(tmp_path: Path) -> None:
+    """A flipped byte in the NVM file stops the meter from opening, with a message."""
+    path = tmp_path / "m.nvm"
+    PanelView.open(demo_meter_json(), nvm_path=path, now=T0).close()
+    data = bytearray(path.read_bytes())
+    for i in range(len(data)):
+        if data[i] != 0xFF:
+            data[i] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ViewError):
+        PanelView.open(demo_meter_json(), nvm_path=path, now=T0)
