@@ -196,12 +196,18 @@ def test_fast_path_edge_lines_match_line_by_line() -> None:
 
     from stsgas.cli import _token_fast as fast
     from stsgas.cli import _token_lines as lines
+    from stsgas.cli.token import _parse
 
     raws = (DATA / "encode-edge.jsonl").read_bytes().splitlines()
-    docs = [orjson.loads(x) for x in raws]
+    docs = [_parse(x) for x in raws]
     single = [lines.safe(lines.encode_line, d) for d in docs]
     for _ in range(2):  # the second pass is served from the meter, time and amount caches
         assert [(orjson.loads(b), ok) for b, ok in fast.encode_batch(docs, raws)] == single
+        parsed, known = fast.parse_lines(raws)  # lines with a known meter text, parsed short
+        got = fast.encode_batch(parsed, raws, known)
+        assert [(orjson.loads(b), ok) for b, ok in got] == single
+    assert any(known)
+    assert single[-1][0]["error"]["code"] == "json"
     assert [ok for _, ok in single].count(True) == 7
 
 

@@ -19,7 +19,15 @@ import numpy as np
 import orjson
 
 from stsgas import sts
-from stsgas.cli._token_lines import _TIMES, _amount, _tid, _units_text, encode_line, safe
+from stsgas.cli._token_lines import (
+    _TIMES,
+    BadJson,
+    _amount,
+    _tid,
+    _units_text,
+    encode_line,
+    safe,
+)
 from stsgas.sts import BaseDate, DecoderKey, MeterConfig, StsError, decode_amount16, encode_amount16
 from stsgas.sts.bulk import KeyIndex, encode_credit_bulk
 
@@ -127,18 +135,55 @@ class _Group:
         self.hexes: list[bytes] = []
 
 
+def parse_lines(raws: Sequence[bytes]) -> tuple[list[Any], list[_Entry | None]]:
+    """Parse lines; a line whose meter text is already known is parsed without its meter.
+
+    Returns the parsed lines (:class:`BadJson` for a line that is not JSON) and,
+    per line, the known meter's entry or None. Where an entry is given, the
+    parsed line has ``"meter": 0`` in place of the meter: the line is valid
+    JSON exactly when that shortened form is, since the known text is a
+    complete JSON object.
+    """
+    loads, decode_error, by_text = orjson.loads, orjson.JSONDecodeError, _BY_TEXT
+    docs: list[Any] = []
+    known: list[_Entry | None] = []
+    for raw in raws:
+        if raw.startswith(b'{"meter": {'):
+            end = raw.find(b"}", 10)
+            entry = by_text.get(raw[10 : end + 1])
+            if entry is not None and raw.count(b'"meter"') == 1 and raw.find(b"\\", end) < 0:
+                try:
+                    docs.append(loads(b'{"meter":0' + raw[end + 1 :]))
+                    known.append(entry)
+                    continue
+                except decode_error:
+                    pass  # parse it whole below, for the exact error message
+        try:
+            docs.append(loads(raw))
+        except decode_error as exc:
+            docs.append(BadJson(str(exc)))
+        known.append(None)
+    return docs, known
+
+
 def encode_batch(
-    docs: Sequence[Any], raws: Sequence[bytes] | None = None
+    docs: Sequence[Any],
+    raws: Sequence[bytes] | None = None,
+    known: Sequence[_Entry | None] | None = None,
 ) -> list[tuple[bytes, bool]]:
     """Serialised output lines and ok flags for parsed request lines, in order.
 
-    ``raws`` (the lines' bytes, same order) lets meters be found by their text.
+    ``raws`` (the lines' bytes, same order) lets meters be found by their
+    text; ``known`` are the entries :func:`parse_lines` found (those lines
+    were parsed without their meter, and are parsed whole again if they need
+    the line-by-line path).
     """
     results: list[tuple[bytes, bool] | None] = [None] * len(docs)
     groups: dict[tuple[sts.EA, int], _Group] = {}
     times, units_cache, fast_keys = _TIMES, _UNITS, _FAST_KEYS
     for i, doc in enumerate(docs):
-        entry = None
+        entry = known[i] if known is not None else None
+        plain = False
         tok: Any = doc.get("token") if type(doc) is dict else None
         issued: Any = None
         amount: Any = None
@@ -148,14 +193,15 @@ def encode_batch(
             issued = tok.get("issued")
             amount = tok.get("amount")
             rnd = tok.get("rnd", 0)
-            if (
+            plain = (
                 type(cls) is int and cls == 0 and type(sub) is int and 0 <= sub <= 3
                 and type(issued) is str and type(amount) is str
                 and type(rnd) is int and 0 <= rnd <= 15
-            ):
+            )
+            if plain and entry is None:
                 entry = _entry(doc, raws[i] if raws is not None else None)
-        if entry is None:
-            results[i] = _dumped(safe(encode_line, doc))
+        if not plain or entry is None:
+            results[i] = _slow(doc, raws, known, i)
             continue
         key, hexkey, base_date = entry
         tid = times.get((issued, base_date))
@@ -165,7 +211,7 @@ def encode_batch(
                 tid = _tid(tok, base_date)
                 units = _fast_units(amount)
             except Exception:  # any problem: the line-by-line path words the error
-                results[i] = _dumped(safe(encode_line, doc))
+                results[i] = _slow(doc, raws, known, i)
                 continue
         group = groups.get((key.ea, sub))
         if group is None:
@@ -194,6 +240,15 @@ def encode_batch(
                 True,
             )
     return [r for r in results if r is not None]
+
+
+def _slow(
+    doc: Any, raws: Sequence[bytes] | None, known: Sequence[_Entry | None] | None, i: int
+) -> tuple[bytes, bool]:
+    """One line through :func:`encode_line`, parsed whole if it was parsed without its meter."""
+    if known is not None and known[i] is not None and raws is not None:
+        doc = orjson.loads(raws[i])
+    return _dumped(safe(encode_line, doc))
 
 
 def _dumped(result: tuple[dict[str, Any], bool]) -> tuple[bytes, bool]:

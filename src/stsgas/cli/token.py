@@ -142,24 +142,18 @@ def run_lines(
     small acyclic objects, and collections would cost about a tenth of the run.
     """
     failed = 0
-    loads, dumps = orjson.loads, orjson.dumps
+    dumps = orjson.dumps
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         for batch in _batches(stream):
-            try:
-                docs: list[Any] = [loads(raw) for raw in batch]
-            except orjson.JSONDecodeError:
-                docs = []
-                for raw in batch:
-                    try:
-                        docs.append(loads(raw))
-                    except orjson.JSONDecodeError as exc:
-                        docs.append(lines.BadJson(str(exc)))
             if fn is lines.encode_line:
-                results = fast.encode_batch(docs, batch)
+                docs, known = fast.parse_lines(batch)
+                results = fast.encode_batch(docs, batch, known)
             else:
-                results = [(dumps(r), ok) for r, ok in (lines.safe(fn, d) for d in docs)]
+                results = [
+                    (dumps(r), ok) for r, ok in (lines.safe(fn, _parse(raw)) for raw in batch)
+                ]
             chunk = [line for line, _ in results]
             failed += sum(not ok for _, ok in results)
             chunk.append(b"")
@@ -169,6 +163,13 @@ def run_lines(
             gc.enable()
     out.flush()
     return failed
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return lines.BadJson(str(exc))
 
 
 def _open_input(path: str | None) -> IO[bytes]:
