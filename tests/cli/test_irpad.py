@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from stsgas.cli.irpad import main
 from stsgas.irlink import open_pty_pair
-from stsgas.sts import credit_token
+from stsgas.meter.tui_view import PanelView, demo_meter_json
+from stsgas.sts import MeterConfig, credit_token
 from tests.irlink.served_meter import T0, Served, serve_demo_meter
 
 
@@ -57,3 +62,31 @@ def test_missing_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
     """A device path that does not exist exits 2 with a message."""
     assert main(["--port", "/dev/does-not-exist", "query", "01"]) == 2
     assert "cannot open" in capsys.readouterr().err
+
+
+def test_headless_meter_start_serves_ir_and_keeps_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`stsgas meter start --ir-pty --headless` prints its pty; a token sent there persists."""
+    nvm = tmp_path / "meter.nvm"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stsgas", "meter", "start", "--ir-pty", "--headless",
+         "--nvm", str(nvm)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("IR port: ")
+        port = line.split(": ", 1)[1].strip()
+        cfg = MeterConfig.from_json(demo_meter_json())
+        issued = credit_token(cfg, "4", at=datetime.now(UTC) + timedelta(minutes=2), rnd=9)
+        assert main(["--port", port, "token", issued.digits]) == 0
+        assert capsys.readouterr().out.strip() == "ok accept"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    view = PanelView.open(demo_meter_json(), nvm_path=nvm, now=datetime.now(UTC))
+    assert view.meter.credit == 4
+    view.close()
