@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from stsgas.meter.meter import Meter
-from stsgas.meter.nvm import CrashingNvm, MemoryNvm, Nvm, PowerCut
+from stsgas.meter.nvm import CrashingNvm, MemoryNvm, Nvm, NvmTamperError, PowerCut
 from stsgas.meter.nvm_store import CipherName, EncryptedRecordStore
 from stsgas.sts import MeterConfig, credit_token, key_change_tokens
 
@@ -270,3 +270,36 @@ def test_cut_during_a_key_change(cipher: CipherName, rollover: bool) -> None:
         assert m.registers.credit == 11_000
         _conserved(m)
     assert seen == {False, True}
+
+
+@pytest.mark.parametrize("cipher", CIPHERS)
+def test_cut_during_commissioning_restarts_blank_or_commissioned(cipher: CipherName) -> None:
+    """A cut in the first commit leaves a blank device (commissioned again) or the full set."""
+    clean = MemoryNvm(PAGE, PAGES)
+    Meter.from_json(DOC, store=_store(clean, cipher), now=T0)
+    first = _store(clean, cipher).load()
+    for k in range(1, clean.writes + 1):
+        for torn in (False, True):
+            inner = MemoryNvm(PAGE, PAGES)
+            crash = CrashingNvm(inner, after_writes=k, torn=torn, rng=random.Random(k))
+            with pytest.raises(PowerCut):
+                Meter.from_json(DOC, store=_store(crash, cipher), now=T0)
+            assert _store(inner, cipher).load() in (None, first), f"write {k}, torn={torn}"
+            m = _restart(inner, cipher, T0 + H)
+            assert m.registers.credit == 0
+            assert _store(inner, cipher).load() is not None
+
+
+@pytest.mark.parametrize("cipher", CIPHERS)
+def test_a_tampered_meter_image_is_reported_at_boot(cipher: CipherName) -> None:
+    """Changing a byte of the meter's newest record set stops the boot with NvmTamperError."""
+    nvm = MemoryNvm(PAGE, PAGES)
+    m = Meter.from_json(DOC, store=_store(nvm, cipher), now=T0)
+    _recharge(m, "10", T0 + H)
+    store = _store(nvm, cipher)
+    store.load()
+    newest_slot_page = 2 + (store.sequence % 2) * store.slot_pages
+    image = bytearray(nvm.image())
+    image[newest_slot_page * PAGE + 60] ^= 0x10  # inside the sealed body
+    with pytest.raises(NvmTamperError):
+        _restart(MemoryNvm(PAGE, PAGES, image=bytes(image)), cipher, T0 + 2 * H)
