@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterator
@@ -67,6 +68,23 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _stale_databases(conn: Any, prefix: str) -> list[str]:
+    """Test databases left by runs whose process is gone (killed runs leave them)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}_(?:gw\d+|master)_(\d+)$")
+    stale = []
+    for (name,) in conn.execute(text("SELECT datname FROM pg_database")):
+        match = pattern.match(name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            stale.append(name)
+        except PermissionError:
+            pass  # alive, owned by someone else
+    return stale
+
+
 @pytest.fixture(scope="session")
 def pg_engine(worker_id: str) -> Iterator[Engine]:
     """A per-worker PostgreSQL database migrated to head once (dropped at the end)."""
@@ -76,6 +94,8 @@ def pg_engine(worker_id: str) -> Iterator[Engine]:
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
+            for stale in _stale_databases(conn, base.database or "test"):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:

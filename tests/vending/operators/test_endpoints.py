@@ -155,3 +155,14 @@ def test_bad_top_up_amounts_write_nothing(client: TestClient, admin_token: str) 
         assert (r.status_code, r.json()["code"]) == (422, "invalid_input")
     assert client.get(f"/api/v1/vendors/{vid}", headers=auth(admin_token)).json()[
         "float_balance"] == 0
+
+
+def test_named_api_token_for_a_device(client: TestClient, cashier_token: str) -> None:
+    """An operator mints a named token for a POS device; it authenticates as that operator."""
+    r = client.post("/api/v1/auth/tokens", json={"name": "POS terminal 7", "ttl_hours": 24},
+                    headers=auth(cashier_token))
+    assert r.status_code == 201, r.text
+    device = r.json()["access_token"]
+    assert device != cashier_token
+    assert r.json()["expires_at"] is not None
+    assert client.get("/api/v1/auth/me", headers=auth(device)).json()["username"] == "cashier"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from stsgas.vending.audit import service as audit
 from stsgas.vending.deps import SessionDep, SettingsDep
 from stsgas.vending.errors import VendingError
 from stsgas.vending.kit.problems import vending_problem
@@ -17,6 +19,7 @@ from stsgas.vending.operators.auth import CurrentOperator, bearer, require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.operators.repository import OperatorRepository, VendorRepository
 from stsgas.vending.operators.schemas import (
+    ApiTokenIn,
     LoginIn,
     OperatorIn,
     OperatorOut,
@@ -54,6 +57,26 @@ def logout(
     """Revoke the bearer token of this request."""
     assert credentials is not None  # CurrentOperator already required it
     service.revoke_token(session, credentials.credentials)
+
+
+@router.post("/auth/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+def create_api_token(body: ApiTokenIn, session: SessionDep, operator: CurrentOperator) -> TokenOut:
+    """Mint a named API token for the calling operator (shown once; stored hashed)."""
+    ttl = None if body.ttl_hours is None else timedelta(hours=body.ttl_hours)
+    issued = service.issue_token(session, operator, ttl=ttl, name=body.name)
+    audit.record(
+        session,
+        actor=operator,
+        action="api_token.create",
+        object_type="api_token",
+        object_id=issued.row.id,
+        data={"name": body.name, "ttl_hours": body.ttl_hours},
+    )
+    return TokenOut(
+        access_token=issued.secret,
+        expires_at=issued.row.expires_at,
+        operator=OperatorOut.model_validate(operator),
+    )
 
 
 @router.get("/auth/me", response_model=OperatorOut)

@@ -25,6 +25,14 @@ class TokenOut(BaseModel):
     operator: OperatorOut
 
 
+class ApiTokenIn(BaseModel):
+    """A named API token for a device or system (POS terminal, SMS gateway)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    #: hours until it expires; omit for a token that lasts until revoked
+    ttl_hours: int | None = Field(default=None, ge=1, le=24 * 366)
+
+
 class OperatorIn(BaseModel):
     """A new operator."""
 
