@@ -219,3 +219,22 @@ def test_blank_lines_crlf_and_unterminated_last_line() -> None:
     assert [("token" in o, o.get("error", {}).get("code")) for o in out] == [
         (True, None), (False, "json"), (True, None)]
     assert proc.returncode == 1
+
+
+def test_sta_tables_option_loads_another_table_set(tmp_path: Path) -> None:
+    """--sta-tables FILE encodes with that table set: the IEC worked example with sample tables."""
+    meter = {k: v for k, v in METER.items() if k not in {"dkga", "vending_key"}}
+    meter["decoder_key"] = "0abc12def3456789"
+    line = json.dumps({"meter": meter, "token": {"class": 0, "subclass": 0, "rnd": 11,
+                                                 "tid": 0x19EB23, "amount": "25.6"}})
+    tables = str(DATA / "sta-sample-tables.json")
+    sample = _run(["token", "--sta-tables", tables, "encode"], line + "\n")
+    production = _run(["token", "encode"], line + "\n")
+    assert sample.returncode == 0, sample.stderr
+    assert json.loads(sample.stdout)["token"] == "51043465443420856213"
+    assert json.loads(production.stdout)["token"] == "29054347139309851356"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"s1": [0, 1]}', encoding="utf-8")
+    proc = _run(["token", "--sta-tables", str(bad), "encode"], line + "\n")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr

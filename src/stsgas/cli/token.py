@@ -165,6 +165,18 @@ def run_lines(
     return failed
 
 
+def _load_tables(path: str) -> StaTables:
+    """An STA table set from a file, or a ValueError that says what is wrong with it."""
+    try:
+        return StaTables.from_file(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read STA tables {path}: {exc.strerror}") from None
+    except StsError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path} is not an STA table file ({type(exc).__name__}: {exc})") from None
+
+
 def _parse(raw: bytes) -> Any:
     try:
         return orjson.loads(raw)
@@ -182,7 +194,7 @@ def main(argv: list[str]) -> int:
     ns = parser.parse_args(argv)
     try:
         if ns.sta_tables:
-            set_sta_tables(StaTables.from_file(ns.sta_tables))
+            set_sta_tables(_load_tables(ns.sta_tables))
         if ns.command in ("encode", "decode"):
             fn = lines.encode_line if ns.command == "encode" else lines.decode_line
             try:
