@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stsgas.sts import pan_from_iin_drn
 from stsgas.sts.identity import drn_with_check
@@ -42,3 +44,15 @@ def test_bad_numbers_are_refused(text: str) -> None:
     with pytest.raises(BadMeterNumber):
         parse_meter_number(text)
 
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.text(alphabet="0123456789", min_size=10, max_size=10),
+       pos=st.integers(0, 10), delta=st.integers(1, 9))
+def test_any_single_digit_typo_is_caught(body: str, pos: int, delta: int) -> None:
+    """Every valid DRN parses, and changing any one digit of it is refused."""
+    drn = drn_with_check(body)
+    assert parse_meter_number(drn).drn == drn
+    typo = drn[:pos] + str((int(drn[pos]) + delta) % 10) + drn[pos + 1:]
+    with pytest.raises(BadMeterNumber):
+        parse_meter_number(typo)
