@@ -98,3 +98,21 @@ def test_sqlite_reads_do_not_take_the_write_lock(app: FastAPI, backend: str) -> 
     with TestClient(app) as client:
         got = (client.get("/mode").json()["mode"], client.post("/mode").json()["mode"])
     assert got == (("DEFERRED", "IMMEDIATE") if backend == "sqlite" else ("IMMEDIATE", "IMMEDIATE"))
+
+
+def test_constraint_violation_at_commit_is_409_conflict(app: FastAPI, engine: Engine) -> None:
+    """A unique violation found only at commit gives 409 conflict, not a 500 or a 200."""
+    router = APIRouter()
+
+    @router.post("/dup")
+    def dup(session: SessionDep) -> dict[str, str]:
+        session.add(Vendor(name="same", float_balance=0))
+        return {"result": "should not be seen"}
+
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert client.post("/dup").status_code == 200
+        r = client.post("/dup")
+    assert (r.status_code, r.json()["code"]) == (409, "conflict")
+    with make_sessionmaker(engine)() as s:
+        assert s.execute(select(func.count()).select_from(Vendor)).scalar() == 1
