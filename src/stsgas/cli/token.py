@@ -138,15 +138,18 @@ def run_lines(
 
     Encoding goes batch by batch through :func:`fast.encode_batch` (bulk
     encoder for plain credit lines); the output order is the input order.
-    The cyclic garbage collector is paused meanwhile: a batch makes many
-    small acyclic objects, and collections would cost about a tenth of the run.
+    The automatic cyclic garbage collector is paused meanwhile (a batch makes
+    many small acyclic objects, and its collections cost about a tenth of the
+    run); one explicit collection every 16 batches keeps memory bounded.
     """
     failed = 0
     dumps = orjson.dumps
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for batch in _batches(stream):
+        for count, batch in enumerate(_batches(stream), start=1):
+            if count % 16 == 0:
+                gc.collect()
             if fn is lines.encode_line:
                 docs, known = fast.parse_lines(batch)
                 results = fast.encode_batch(docs, batch, known)
@@ -155,7 +158,7 @@ def run_lines(
                     (dumps(r), ok) for r, ok in (lines.safe(fn, _parse(raw)) for raw in batch)
                 ]
             chunk = [line for line, _ in results]
-            failed += sum(not ok for _, ok in results)
+            failed += [ok for _, ok in results].count(False)
             chunk.append(b"")
             out.write(b"\n".join(chunk))
     finally:
