@@ -50,6 +50,7 @@ def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:  # noqa: F811
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2,
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
