@@ -153,3 +153,37 @@ def test_cashier_cannot_register_meters(
 ) -> None:
     """Meter registration is refused to cashiers."""
     assert _register(client, cashier_token, world).status_code == 403
+
+
+def test_relinking_keeps_history_and_changes_lookup(
+    client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
+    session: Session,
+) -> None:
+    """Linking a meter to a new customer ends the old link (kept) and the lookup follows."""
+    from stsgas.vending.models import CustomerMeter
+
+    m = _register(client, supervisor_token, world).json()
+    other = factories.customer(session, name="Bob Stone")
+    session.commit()
+    r = client.post(f"/api/v1/meters/{m['id']}/customer", json={"customer_id": other.id},
+                    headers=auth(supervisor_token))
+    assert r.status_code == 200
+    look = client.get(f"/api/v1/meters/{m['drn']}/lookup", headers=auth(cashier_token)).json()
+    assert look["customer_name"] == "B** S****"
+    links = session.execute(
+        select(CustomerMeter.customer_id, CustomerMeter.active)
+        .where(CustomerMeter.meter_id == m["id"]).order_by(CustomerMeter.id)
+    ).all()
+    assert [tuple(x) for x in links] == [(world["customer"], None), (other.id, 1)]
+
+
+def test_assigning_a_tariff_of_the_other_mode_is_refused(
+    client: TestClient, supervisor_token: str, world: dict[str, Any]
+) -> None:
+    """A volume meter moves to another volume tariff but not to an amount tariff."""
+    m = _register(client, supervisor_token, world).json()
+    url = f"/api/v1/meters/{m['id']}/tariff"
+    r = client.post(url, json={"tariff_id": world["at"]}, headers=auth(supervisor_token))
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_input")
+    r = client.post(url, json={"tariff_id": world["vt"]}, headers=auth(supervisor_token))
+    assert r.json()["tariff_id"] == world["vt"]
