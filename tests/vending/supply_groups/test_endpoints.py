@@ -122,3 +122,18 @@ def test_key_never_reaches_the_logs(
         client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
         client.post("/api/v1/supply-groups", json=_body(dkga=2), headers=auth(admin_token))
     assert VK4 not in caplog.text
+
+
+def test_without_master_key_key_operations_answer_503(
+    engine: Engine, db_url: str, admin_token: str
+) -> None:
+    """An app started with no master key refuses to store keys (503 no_master_key)."""
+    from stsgas.vending.app import create_app
+    from stsgas.vending.settings import Settings
+    from tests.vending.conftest import TestClient as Client
+
+    app = create_app(Settings(database_url=db_url, master_key=None, master_key_file=None),
+                     engine=engine)
+    with Client(app) as client:
+        r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
+    assert (r.status_code, r.json()["code"]) == (503, "no_master_key")
