@@ -85,11 +85,35 @@ def _fl_inv(x: int, ek: tuple[int, ...], r: int) -> int:
     return (d0 << 16) | d1
 
 
+def _round_keys(ek: tuple[int, ...]) -> tuple[int, ...]:
+    """The subkeys in the order :meth:`Misty1Cipher.encrypt` uses them."""
+    out: list[int] = []
+    for r in (0, 2, 4, 6):
+        for fl_r in (r, r + 1):
+            h = fl_r // 2
+            if fl_r % 2 == 0:
+                out += [ek[h], ek[(h + 6) % 8 + 8]]
+            else:
+                out += [ek[(h + 2) % 8 + 8], ek[(h + 4) % 8]]
+        for fo_r in (r, r + 1):
+            out += [ek[fo_r], ek[(fo_r + 5) % 8 + 8], ek[(fo_r + 2) % 8],
+                    ek[(fo_r + 1) % 8 + 8], ek[(fo_r + 7) % 8], ek[(fo_r + 3) % 8 + 8],
+                    ek[(fo_r + 4) % 8]]
+    for fl_r in (8, 9):
+        h = fl_r // 2
+        if fl_r % 2 == 0:
+            out += [ek[h], ek[(h + 6) % 8 + 8]]
+        else:
+            out += [ek[(h + 2) % 8 + 8], ek[(h + 4) % 8]]
+    return tuple(out)
+
+
 @dataclass(slots=True)
 class Misty1Cipher:
     """MISTY1 over 64-bit ints; keys are 128-bit ints in IEC order."""
 
     _schedules: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _rounds: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def _ek(self, key: int) -> tuple[int, ...]:
         ek = self._schedules.get(key)
@@ -102,17 +126,70 @@ class Misty1Cipher:
         return ek
 
     def encrypt(self, key: int, block: int) -> int:
-        """Encrypt one 64-bit block."""
-        ek = self._ek(key)
+        """Encrypt one 64-bit block (FL/FO inlined over precomputed round keys)."""
+        rk = self._rounds.get(key)
+        if rk is None:
+            rk = _round_keys(self._ek(key))
+            if len(self._rounds) >= _CACHE_LIMIT:
+                self._rounds.clear()
+            self._rounds[key] = rk
+        s7, s9 = _S7, _S9
         d0 = block >> 32
         d1 = block & _M32
-        for r in (0, 2, 4, 6):
-            d0 = _fl(d0, ek, r)
-            d1 = _fl(d1, ek, r + 1)
-            d1 ^= _fo(d0, ek, r)
-            d0 ^= _fo(d1, ek, r + 1)
-        d0 = _fl(d0, ek, 8)
-        d1 = _fl(d1, ek, 9)
+        for i in (0, 18, 36, 54):
+            # FL on both halves
+            a, b = d0 >> 16, d0 & 0xFFFF
+            b ^= a & rk[i]
+            a ^= b | rk[i + 1]
+            d0 = (a << 16) | b
+            a, b = d1 >> 16, d1 & 0xFFFF
+            b ^= a & rk[i + 2]
+            a ^= b | rk[i + 3]
+            d1 = (a << 16) | b
+            # d1 ^= FO(d0): three FI rounds, FI written out (x: FI input, y: after the subkey)
+            t0, t1 = d0 >> 16, d0 & 0xFFFF
+            x = t0 ^ rk[i + 4]
+            d9 = s9[x >> 7] ^ (x & 0x7F)
+            y = ((((s7[x & 0x7F] ^ d9) & 0x7F) << 9) | d9) ^ rk[i + 5]
+            d7 = y >> 9
+            t0 = ((d7 << 9) | (s9[y & 0x1FF] ^ d7)) ^ t1
+            x = t1 ^ rk[i + 6]
+            d9 = s9[x >> 7] ^ (x & 0x7F)
+            y = ((((s7[x & 0x7F] ^ d9) & 0x7F) << 9) | d9) ^ rk[i + 7]
+            d7 = y >> 9
+            t1 = ((d7 << 9) | (s9[y & 0x1FF] ^ d7)) ^ t0
+            x = t0 ^ rk[i + 8]
+            d9 = s9[x >> 7] ^ (x & 0x7F)
+            y = ((((s7[x & 0x7F] ^ d9) & 0x7F) << 9) | d9) ^ rk[i + 9]
+            d7 = y >> 9
+            t0 = ((d7 << 9) | (s9[y & 0x1FF] ^ d7)) ^ t1
+            d1 ^= ((t1 ^ rk[i + 10]) << 16) | t0
+            # d0 ^= FO(d1)
+            t0, t1 = d1 >> 16, d1 & 0xFFFF
+            x = t0 ^ rk[i + 11]
+            d9 = s9[x >> 7] ^ (x & 0x7F)
+            y = ((((s7[x & 0x7F] ^ d9) & 0x7F) << 9) | d9) ^ rk[i + 12]
+            d7 = y >> 9
+            t0 = ((d7 << 9) | (s9[y & 0x1FF] ^ d7)) ^ t1
+            x = t1 ^ rk[i + 13]
+            d9 = s9[x >> 7] ^ (x & 0x7F)
+            y = ((((s7[x & 0x7F] ^ d9) & 0x7F) << 9) | d9) ^ rk[i + 14]
+            d7 = y >> 9
+            t1 = ((d7 << 9) | (s9[y & 0x1FF] ^ d7)) ^ t0
+            x = t0 ^ rk[i + 15]
+            d9 = s9[x >> 7] ^ (x & 0x7F)
+            y = ((((s7[x & 0x7F] ^ d9) & 0x7F) << 9) | d9) ^ rk[i + 16]
+            d7 = y >> 9
+            t0 = ((d7 << 9) | (s9[y & 0x1FF] ^ d7)) ^ t1
+            d0 ^= ((t1 ^ rk[i + 17]) << 16) | t0
+        a, b = d0 >> 16, d0 & 0xFFFF
+        b ^= a & rk[72]
+        a ^= b | rk[73]
+        d0 = (a << 16) | b
+        a, b = d1 >> 16, d1 & 0xFFFF
+        b ^= a & rk[74]
+        a ^= b | rk[75]
+        d1 = (a << 16) | b
         return (d1 << 32) | d0
 
     def decrypt(self, key: int, block: int) -> int:
