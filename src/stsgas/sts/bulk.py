@@ -174,8 +174,21 @@ def _fi(x: _Arr, k: _Arr) -> _Arr:
     return out
 
 
+_MISTY1_SCHEDULES: dict[int, tuple[int, ...]] = {}
+
+
+def _misty1_schedule(key: int) -> tuple[int, ...]:
+    """A key's MISTY1 schedule, cached: batch after batch sees the same meters."""
+    ek = _MISTY1_SCHEDULES.get(key)
+    if ek is None:
+        if len(_MISTY1_SCHEDULES) >= 65536:
+            _MISTY1_SCHEDULES.clear()
+        ek = _MISTY1_SCHEDULES[key] = _expand(key)
+    return ek
+
+
 def _misty1(keys: KeyIndex, blocks: U64) -> U64:
-    schedules = np.array([_expand(k.as_int) for k in keys.keys], dtype=np.uint32)
+    schedules = np.array([_misty1_schedule(k.as_int) for k in keys.keys], dtype=np.uint32)
     ek_a = np.ascontiguousarray(schedules.T[:, keys.index])  # (32, N)
 
     def fo(x: _Arr, r: int) -> _Arr:
