@@ -53,6 +53,8 @@ PG_ADMIN_URL = os.environ.get(
     "STSGAS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 METERS = 2000
+#: error kinds seen by the load generator (printed at the end)
+FAILURES: dict[str, int] = {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,7 +171,7 @@ async def _load(
     errors = 0
     done = 0
     limits = httpx.Limits(max_connections=max(clients, 64))
-    async with httpx.AsyncClient(base_url=base, timeout=30.0, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10.0, limits=limits) as http:
         counter = iter(range(10**9))
 
         async def one(c: int) -> None:
@@ -179,12 +181,19 @@ async def _load(
             headers = {"Authorization": f"Bearer {tokens[c % len(tokens)]}",
                        "Idempotency-Key": f"{tag}-{n}"}
             t0 = time.perf_counter()
-            r = await http.post("/api/v1/sales", json=body, headers=headers)
+            try:
+                r = await http.post("/api/v1/sales", json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                errors += 1
+                FAILURES[type(exc).__name__] = FAILURES.get(type(exc).__name__, 0) + 1
+                return
             lat.append(time.perf_counter() - t0)
             if r.status_code == 201:
                 done += 1
             else:
                 errors += 1
+                why = f"{r.status_code} {r.headers.get('content-type', '')[:20]}"
+                FAILURES[why] = FAILURES.get(why, 0) + 1
 
         start = time.perf_counter()
         end = start + seconds
@@ -257,6 +266,33 @@ def _drop(admin_url: str, name: str) -> None:
     admin.dispose()
 
 
+def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> Run:
+    """One thread calling the sale service directly (no HTTP): the per-sale DB + token cost."""
+    from stsgas.vending.operators import service as ops
+    from stsgas.vending.sales import service, transaction
+
+    engine = make_engine(url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    sec = SoftwareSecurityModule(bytes.fromhex(MASTER))
+    lat = []
+    start = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        with sm() as s:
+            op = ops.authenticate(s, tokens[0])
+            req = service.SaleRequest(meter_number=pans[i % len(pans)], paid=500,
+                                      channel="api", idempotency_key=f"svc-{i}")
+            transaction.run(
+                s, lambda s=s, req=req, op=op: service.sell(s, req, operator=op, security=sec)
+            )
+        lat.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    backend = make_url(url).get_backend_name()
+    return Run(label=f"{backend} service, no HTTP", sales=n, errors=0, seconds=elapsed,
+               p50_ms=_pct(lat, 0.5), p99_ms=_pct(lat, 0.99))
+
+
 def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
     """All runs on one backend."""
     tmp = Path(tempfile.mkdtemp(prefix="stsgas-bench-"))
@@ -267,8 +303,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         url = _recreate(PG_ADMIN_URL, "stsgas_bench")
         workers = args.workers
     pans, tokens = seed(url, max(args.clients))
+    runs = [service_only(url, pans, tokens)]
     server = Server(url, workers)
-    runs = []
     try:
         for c in args.clients:
             runs.append(measure(server.base, pans, tokens, f"{backend} {c} clients",
@@ -293,6 +329,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--sqlite-workers", type=int, default=1)
     args = p.parse_args(argv)
     print("sales through POST /api/v1/sales (durable commits), load generator in-process")
+    print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores: figures above ~2 are shared)")
     print("| run                          |  sales/s |  p50 ms |  p99 ms | errors |")
     print("| ---------------------------- | --------:| -------:| -------:| ------:|")
     for backend in args.backends.split(","):
@@ -300,6 +337,9 @@ def main(argv: list[str]) -> int:
             print(run.line(), flush=True)
     if "postgresql" in args.backends:
         print(f"pgbench ceiling: {pgbench_tps(PG_ADMIN_URL, int(args.seconds))}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    if FAILURES:
+        print(f"failures: {FAILURES}")
     return 0
 
 
