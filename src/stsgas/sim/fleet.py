@@ -66,8 +66,11 @@ def run_fleet(
     total = SimResult(years=0)
     for r in results:
         total.merge(r)
+    open_n = sum(r.final_valve == "open" for r in results)
     if meters == 1:
         total.final_valve = results[0].final_valve
+    else:  # a fleet's valves, counted
+        total.final_valve = f"{open_n} open, {meters - open_n} closed"
     return FleetSummary(meters=meters, result=total, wall_s=wall)
 
 
