@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Run the terminal meter; 2 on a bad config or an untrusted NVM file."""
     args = _parser().parse_args(argv)
+    if args.headless and not args.ir_pty:
+        print("stsgas meter start: --headless needs --ir-pty", file=sys.stderr)
+        return 2
     try:
         from stsgas.meter.tui import MeterApp, wall_clock
         from stsgas.meter.tui_view import PanelView, ViewError, demo_meter_json
@@ -54,10 +57,6 @@ def main(argv: list[str]) -> int:
         view = PanelView.open(meter_json, nvm_path=args.nvm, now=wall_clock())
     except ViewError as exc:
         print(f"stsgas meter start: {exc}", file=sys.stderr)
-        return 2
-    if args.headless and not args.ir_pty:
-        print("stsgas meter start: --headless needs --ir-pty", file=sys.stderr)
-        view.close()
         return 2
     lock = threading.Lock()
     subtitle = f"NVM {args.nvm}"
