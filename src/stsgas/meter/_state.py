@@ -8,8 +8,9 @@ Rules (METER.md, RELIABILITY.md M4/M6):
   interference (locked until clear tamper) -> ``tamper``; power off (and
   every boot) -> ``power``; auto-clean failure -> ``clean``. It opens only on
   the customer's open key, and only when no lock holds (power on, battery
-  not at level 2, no tamper) and credit is above the close line -- and
-  positive after a credit close. Nothing opens it by itself.
+  not at level 2, no tamper) and credit is positive. Overdraft lets an
+  open valve run on past zero down to minus the limit; it never reopens a
+  valve at or below zero. Nothing opens the valve by itself.
 * Entry lockout (CLOU style): the first ``FREE_TRIES`` bad entries are free;
   each further one locks token entry for 10 s doubling to a 1,280 s cap. A
   good token resets the count. The lockout is persisted. Class 1 tokens and

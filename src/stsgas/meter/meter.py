@@ -250,8 +250,15 @@ class Meter:
         return _dt(true) + timedelta(microseconds=1 if k != 1 else 0)
 
     def _next_clean_after(self, rtc: datetime) -> int:
+        """The next auto-clean time (RTC), strictly after ``rtc``; 0 when cleaning is off."""
+        days = self.settings.valve_clean_days
+        if not days:
+            return 0
         day = datetime(rtc.year, rtc.month, rtc.day, self.settings.valve_clean_hour, tzinfo=UTC)
-        return _ts(day + timedelta(days=self.settings.valve_clean_days))
+        nxt = day + timedelta(days=days)
+        while nxt <= rtc:
+            nxt += timedelta(days=days)
+        return _ts(nxt)
 
     def _recompute_deadline(self) -> None:
         r = self.r
@@ -373,13 +380,15 @@ class Meter:
             self._save()
 
     def can_open(self) -> bool:
-        """The open key's rules: no lock holds and credit allows it."""
+        """The open key's rules: no lock holds and credit is positive.
+
+        Overdraft (emergency gas) lets an open valve keep running past zero down to
+        minus the limit; it never reopens a valve while credit is at or below zero.
+        """
         r = self.r
         if not r["power"] or r["bat"] >= 2 or r["tamper"]:
             return False
-        if r["reason"] == "credit" or (not r["valve"] and r["credit"] <= self.close_line()):
-            return bool(r["credit"] > 0)
-        return bool(r["credit"] > self.close_line())
+        return bool(r["credit"] > 0)
 
     # ---- consumption ----------------------------------------------------------------------
     def flow(self, litres: int, now: datetime) -> Events:
