@@ -9,7 +9,8 @@ import pytest
 
 from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
 from stsgas.meter.events import TokenRejected
-from stsgas.sts import MeterConfig, clear_credit_token, credit_token
+from stsgas.meter.ir import encode_frame, mac_for
+from stsgas.sts import MeterConfig, clear_credit_token, credit_token, key_change_tokens
 
 from .meter_support import METER, T0, make
 
@@ -161,3 +162,28 @@ def test_consumption_persisted_within_bound(vend: MeterConfig) -> None:
         m.flow(7, T0 + H + i * timedelta(minutes=1))
     again = Meter.from_json(METER, store=store, now=T0 + 5 * H)
     assert 0 <= m.registers.total_l - again.registers.total_l < 100
+
+
+def test_half_key_change_set_forgotten_after_10_minutes(vend: MeterConfig) -> None:
+    """A KCT part whose partner comes more than 10 minutes later does not change the key."""
+    new = MeterConfig.from_json({**METER, "krn": 2, "vending_key": "cdcdcdcdcdcdcdcd"})
+    first, second = (t.digits for t in key_change_tokens(vend, new))
+    m = make()
+    m.enter_token(second, T0 + H)
+    m.enter_token(first, T0 + H + timedelta(minutes=11))
+    assert m.key["krn"] == 1
+    m.enter_token(second, T0 + H + timedelta(minutes=12))
+    assert m.key["krn"] == 2
+
+
+def test_ir_clear_tamper_needs_valid_mac() -> None:
+    """An IR clear-tamper with a wrong MAC is refused; with the key's MAC it clears."""
+    m = make()
+    m.magnet(True, T0 + H)
+    bad = m.receive_ir(encode_frame("clear_tamper 0000000000000000"), T0 + H)
+    assert bad.reply == encode_frame("err auth")
+    assert "tamper" in m.alarms()
+    mac = mac_for(bytes.fromhex(m.key["key"]), "clear_tamper")
+    ok = m.receive_ir(encode_frame(f"clear_tamper {mac}"), T0 + H)
+    assert ok.reply == encode_frame("ok tamper")
+    assert "tamper" not in m.alarms()
