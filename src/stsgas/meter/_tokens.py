@@ -74,7 +74,7 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
         _bad_entry(m, "format", now, out)
         return
     except StsError as exc:
-        _bad_entry(m, "crc" if exc.code == "crc" else "format", now, out)
+        _bad_entry(m, exc.code if exc.code in ("crc", "type", "range") else "format", now, out)
         return
     if isinstance(token, TestToken):
         m._accepted("test", None, None, now, out, "Test 8888 8888")
