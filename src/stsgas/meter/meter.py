@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
@@ -26,9 +24,10 @@ from stsgas.meter.events import (
     TokenRejected,
     ValveChanged,
 )  # fmt: skip
+from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
 from stsgas.meter.storage import StateStore
-from stsgas.meter.tariff import Tariff, units_to_money
+from stsgas.meter.tariff import Tariff
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]
 
@@ -38,20 +37,6 @@ MONTHS = 120
 
 class MeterUsageError(Exception):
     """The caller misused the meter (time going backwards, unknown key)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Registers:
-    """Read-only view of the money/volume registers (register units)."""
-
-    credit: int
-    total_l: int
-    month_l: int
-    recharged: int
-    billed: int
-    cleared: int
-    carry_milli: int
-    tids: tuple[int, ...]
 
 
 def _pack(name: str, value: Any) -> bytes:
@@ -82,7 +67,7 @@ def _month_start_after(ts: float) -> datetime:
     return datetime(d.year + d.month // 12, d.month % 12 + 1, 1, tzinfo=UTC)
 
 
-class Meter:
+class Meter(MeterReadout):
     """One meter. Build with ``Meter(settings, store=..., now=...)`` or ``Meter.from_json``."""
 
     # ---- inputs (the rules live in _tokens / _inputs; these are the public calls) ---------
@@ -459,82 +444,6 @@ class Meter:
                 del h[:drop]
             h.append(hour)
             h.append(litres)
-
-    # ---- read access ------------------------------------------------------------------------
-    def low_credit(self) -> bool:
-        """The low-credit sign is on."""
-        return bool(self.r["credit"] <= self.settings.low_credit_alarm)
-
-    @property
-    def registers(self) -> Registers:
-        """The money/volume registers and TID memory."""
-        r = self.r
-        return Registers(
-            credit=r["credit"],
-            total_l=r["total"],
-            month_l=r["month"],
-            recharged=r["recharged"],
-            billed=r["billed"],
-            cleared=r["cleared"],
-            carry_milli=r["carry"],
-            tids=tuple(self.tids),
-        )
-
-    def fmt(self, units: int) -> Decimal:
-        """Register units as a Decimal in m3 (volume) or money (amount)."""
-        if self.settings.mode == "volume":
-            return Decimal(units) / 1000
-        return units_to_money(units)
-
-    @property
-    def credit(self) -> Decimal:
-        """Remaining credit (m3 or money; negative while in overdraft)."""
-        return self.fmt(self.r["credit"])
-
-    @property
-    def valve_open(self) -> bool:
-        """The valve is open."""
-        return bool(self.r["valve"])
-
-    @property
-    def valve_reason(self) -> str | None:
-        """Why the valve is closed (None while open)."""
-        return None if self.r["valve"] else self.r["reason"]
-
-    def alarms(self) -> list[str]:
-        """Active alarms, in a fixed order."""
-        r = self.r
-        out = []
-        if self.low_credit():
-            out.append("low_credit")
-        if r["bat"] >= 1:
-            out.append("battery_low_1")
-        if r["bat"] >= 2:
-            out.append("battery_low_2")
-        if r["tamper"]:
-            out.append("tamper")
-        if r["faults"]:
-            out.append("valve_failure")
-        return out
-
-    def events(self) -> list[tuple[str, datetime]]:
-        """The event log, oldest first."""
-        return [(kind, _dt(ts)) for kind, ts in self.events_log]
-
-    def monthly_records(self) -> list[tuple[str, int]]:
-        """Finished months (YYYY-MM, litres), up to 120."""
-        return [(m, litres) for m, litres in self.monthly]
-
-    def hourly_records(self) -> list[tuple[datetime, int]]:
-        """Hours with consumption (hour start by RTC, litres), within the configured depth."""
-        h = self.hourly
-        return [(_dt(h[i] * 3600), h[i + 1]) for i in range(0, len(h), 2)]
-
-    def idle_text(self) -> str:
-        """The LCD's resting text: credit and the low-credit sign."""
-        unit = " m3" if self.settings.mode == "volume" else ""
-        sign = " LOW" if self.low_credit() else ""
-        return f"CR {self.credit}{unit}{sign}"
 
     def flush(self) -> None:
         """Commit anything not yet persisted (the power-fail capacitor's last write)."""
