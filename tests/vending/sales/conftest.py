@@ -13,9 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-import stsgas.sts as _sts  # until stsgas.sts exports it
 from stsgas.sts import MeterConfig
-from stsgas.sts.identity import drn_with_check as _dwc  # until stsgas.sts exports it
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import MeterKeyData, SoftwareSecurityModule
 from stsgas.vending.models import (
@@ -30,9 +28,6 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
-
-if not hasattr(_sts, "drn_with_check"):  # until stsgas.sts exports it
-    _sts.drn_with_check = _dwc  # type: ignore[attr-defined]  # until stsgas.sts exports it
 from tests.vending import factories
 
 #: a cashier's float in minor units (10,000.00)
