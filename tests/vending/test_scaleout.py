@@ -1,6 +1,6 @@
 """Scale-out: two API server processes on one PostgreSQL selling to the same meters.
 
-The servers are real processes (uvicorn on the app factory, 127.0.0.1 only);
+The servers are real ``stsgas serve`` processes (127.0.0.1 only);
 every idempotency key is sent to both at once.
 """
 
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 class Server:
-    """One ``stsgas`` API process on 127.0.0.1 that can be killed and restarted."""
+    """One ``stsgas serve`` process on 127.0.0.1 that can be killed and restarted."""
 
     def __init__(self, db_url: str, port: int) -> None:
         self.port = port
@@ -52,8 +52,8 @@ class Server:
     def start(self, timeout: float = 20.0) -> None:
         """Start the process and wait until it accepts connections."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "stsgas.vending.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "stsgas", "serve", "--host", "127.0.0.1",
+             "--port", str(self.port)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
