@@ -31,7 +31,13 @@ from stsgas.sts.errors import (
     TokenFormatError,
     UnsupportedTokenType,
 )
-from stsgas.sts.identity import luhn_check_digit, pan_from_iin_drn, split_pan, validate_pan
+from stsgas.sts.identity import (
+    drn_with_check,
+    luhn_check_digit,
+    pan_from_iin_drn,
+    split_pan,
+    validate_pan,
+)
 from stsgas.sts.kdf import dkga02, dkga04
 from stsgas.sts.keys import DKGA, EA, DecoderKey, MeterConfig
 from stsgas.sts.tid import TID_MAX, BaseDate, datetime_for_tid, key_expired, tid_for
@@ -110,6 +116,7 @@ __all__ = [
     "decode_fields",
     "dkga02",
     "dkga04",
+    "drn_with_check",
     "encode",
     "encode_amount16",
     "encode_currency",
