@@ -187,3 +187,22 @@ def test_ir_clear_tamper_needs_valid_mac() -> None:
     ok = m.receive_ir(encode_frame(f"clear_tamper {mac}"), T0 + H)
     assert ok.reply == encode_frame("ok tamper")
     assert "tamper" not in m.alarms()
+
+
+def test_ddtk_meter_refuses_credit_but_takes_a_key_change(vend: MeterConfig) -> None:
+    """On its default key (key type 1) a meter refuses credit (DDTK, status 12); after a
+    key change to a unique key the same customer's credit is accepted."""
+    from stsgas.sts import key_change_tokens
+
+    ddtk_cfg = MeterConfig.from_json({**METER, "key_type": 1})
+    m = make(key_type=1)
+    res = m.enter_token(credit_token(ddtk_cfg, "5", at=T0 + H).digits, T0 + H)
+    rej = [e for e in res if isinstance(e, TokenRejected)]
+    assert rej[0].code == "ddtk"
+    assert rej[0].status == 12
+    assert m.credit == 0
+    new = MeterConfig.from_json({**METER, "key_type": 2, "krn": 2})
+    for n, t in enumerate(key_change_tokens(ddtk_cfg, new)):  # a set within 10 minutes
+        assert m.enter_token(t.digits, T0 + 2 * H + n * timedelta(minutes=1)).accepted
+    assert m.enter_token(credit_token(new, "5", at=T0 + 9 * H).digits, T0 + 9 * H).accepted
+    assert m.credit == Decimal("5")

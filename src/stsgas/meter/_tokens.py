@@ -97,6 +97,12 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
         m._save()
         m._reject("type", now, out)
         return
+    if m.key["kt"] == 1 and isinstance(token, CreditToken | CurrencyCreditToken):
+        # A meter still on its default key (DDTK, key type 1) takes no credit (M3, status 12).
+        m.log("token_rejected", now, out)
+        m._save()
+        m._reject("ddtk", now, out)
+        return
     tid = int(token.tid)
     verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key["ken"])
     if verdict is not TidVerdict.OK:
