@@ -206,3 +206,23 @@ def test_ddtk_meter_refuses_credit_but_takes_a_key_change(vend: MeterConfig) -> 
         assert m.enter_token(t.digits, T0 + 2 * H + n * timedelta(minutes=1)).accepted
     assert m.enter_token(credit_token(new, "5", at=T0 + 9 * H).digits, T0 + 9 * H).accepted
     assert m.credit == Decimal("5")
+
+
+def test_flow_right_after_opening_closes_the_valve_again(vend: MeterConfig) -> None:
+    """M6: gas flowing within a minute of the open key (an appliance left on) re-closes the
+    valve with reason 'flow'; the gas that passed is billed; opening with appliances off
+    and using gas later keeps it open."""
+    m = make()
+    m.enter_token(credit_token(vend, "10", at=T0 + H).digits, T0 + H)
+    opened = T0 + H + timedelta(minutes=1)
+    m.open_key(opened)
+    assert m.valve_open
+    m.flow(2, opened + timedelta(seconds=20))
+    assert not m.valve_open
+    assert m.valve_reason == "flow"
+    assert m.credit == Decimal("9.998")
+    again = opened + timedelta(minutes=5)
+    m.open_key(again)
+    m.flow(40, again + timedelta(minutes=30))
+    assert m.valve_open
+    assert m.credit == Decimal("9.958")

@@ -82,6 +82,8 @@ def open_key(m: Meter, now: datetime, out: Events) -> None:
     """The open key: opens the valve when the rules in _state pass."""
     if m.can_open():
         m.move_valve(V.OPEN_KEY, now, out)
+        if m.valve_open:
+            m.opened_at = now
     m.show(m.idle_text() if m.valve_open else f"{m.idle_text()} OFF", out)
 
 

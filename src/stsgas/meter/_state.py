@@ -6,7 +6,9 @@ Rules (METER.md, RELIABILITY.md M4/M6):
   overdraft limit when overdraft is enabled) -> ``credit``; battery level 1
   (once) and level 2 (locked until replacement) -> ``battery``; magnetic
   interference (locked until clear tamper) -> ``tamper``; power off (and
-  every boot) -> ``power``; auto-clean failure -> ``clean``. It opens only on
+  every boot) -> ``power``; auto-clean failure -> ``clean``; more than
+  ``UNCONTROLLED_LPH`` litres an hour within ``OPEN_CHECK`` of the open key
+  (an appliance left open, a broken pipe) -> ``flow`` (M6, anchor A15). It opens only on
   the customer's open key, and only when no lock holds (power on, battery
   not at level 2, no tamper) and credit is positive. Overdraft lets an
   open valve run on past zero down to minus the limit; it never reopens a
@@ -39,6 +41,9 @@ LOCK_FIRST_S = 10
 LOCK_CAP_S = 1280
 DIGIT_TIMEOUT = timedelta(seconds=60)
 KCT_TIMEOUT = timedelta(minutes=10)
+#: right after the open key, flow above this rate closes the valve again (A15: 30 L/h)
+UNCONTROLLED_LPH = 30
+OPEN_CHECK = timedelta(seconds=60)
 
 #: our rejection code -> (IEC 62055-41 token status number, name, LCD text); anchor A2.
 REJECTIONS: dict[str, tuple[int, str, str]] = {
@@ -86,6 +91,8 @@ class ValveInput(Enum):
     OPEN_KEY = "open_key"
     #: a close command (IR or test).
     CLOSE_COMMAND = "manual"
+    #: gas flowing faster than an appliance would right after the open key (M6).
+    HIGH_FLOW = "flow"
 
 
 # (state, input) -> (next state, reason recorded for a closed valve)

@@ -126,6 +126,8 @@ class Meter(MeterReadout):
         self._now: datetime = now
         self.store = store
         self.valve_fault: set[str] = set()
+        #: when the open key last opened the valve (RAM only: boot closes the valve anyway)
+        self.opened_at: datetime | None = None
         self.keybuf = ""
         self.key_at: datetime | None = None
         self.kct: dict[int, Any] = {}
@@ -410,7 +412,22 @@ class Meter(MeterReadout):
             self.show(self.idle_text(), out)
         if r["credit"] <= self.close_line():
             self.check_credit(now, out)
+        self._check_open_flow(litres, now, out)
         return out
+
+    def _check_open_flow(self, litres: int, now: datetime, out: Events) -> None:
+        """M6: flow right after the open key faster than an appliance closes the valve again."""
+        opened = self.opened_at
+        if opened is None:
+            return
+        elapsed = (now - opened).total_seconds()
+        if elapsed > S.OPEN_CHECK.total_seconds():
+            self.opened_at = None
+            return
+        if litres * 3600 > S.UNCONTROLLED_LPH * max(elapsed, 1.0) and self.r["valve"]:
+            self.opened_at = None
+            self.move_valve(S.ValveInput.HIGH_FLOW, now, out)
+            self._save()
 
     def _affordable(self, litres: int) -> int:
         r = self.r
