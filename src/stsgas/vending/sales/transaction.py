@@ -10,6 +10,7 @@ A lock still held after ``LOCK_TIMEOUT`` by a twin request answers 409.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -34,9 +35,16 @@ def _lock_timed_out(exc: DBAPIError) -> bool:
 def _set_lock_timeout(session: Session) -> None:
     """Once per pooled connection: lock waits give up after ``LOCK_TIMEOUT``."""
     conn = session.connection()
-    if not conn.info.get("stsgas_lock_timeout"):
+    if conn.info.get("stsgas_lock_timeout") != LOCK_TIMEOUT:
         conn.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-        conn.info["stsgas_lock_timeout"] = True
+        conn.info["stsgas_lock_timeout"] = LOCK_TIMEOUT
+
+
+def _rollback(session: Session) -> None:
+    """Roll back; a ``SET`` made in the rolled-back transaction is undone, so forget it."""
+    with contextlib.suppress(Exception):  # a dead connection has nothing to forget
+        session.connection().info.pop("stsgas_lock_timeout", None)
+    session.rollback()
 
 
 def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T:
@@ -50,7 +58,7 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
             session.commit()
             return result
         except DBAPIError as exc:
-            session.rollback()
+            _rollback(session)
             if _lock_timed_out(exc):
                 if idempotent:
                     raise RequestInProgress(
@@ -64,6 +72,6 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
                 raise RetryLater("the database is busy; retry the request") from None
             time.sleep(random.uniform(0, 0.002 * 2**attempt))
         except BaseException:
-            session.rollback()
+            _rollback(session)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
