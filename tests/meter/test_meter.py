@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -226,3 +226,25 @@ def test_flow_right_after_opening_closes_the_valve_again(vend: MeterConfig) -> N
     m.flow(40, again + timedelta(minutes=30))
     assert m.valve_open
     assert m.credit == Decimal("9.958")
+
+
+def test_valve_actuation_counter_survives_restart(vend: MeterConfig) -> None:
+    """M6: every valve move is counted, the count is persisted and query code 26 shows it."""
+    store = MemoryStateStore()
+    m = make(store)
+    m.enter_token(credit_token(vend, "10", at=T0 + H).digits, T0 + H)
+    m.open_key(T0 + 2 * H)
+    m.set_battery(3.3, T0 + 3 * H)  # level 1 closes the valve once
+    assert _ask(m, "26", T0 + 4 * H) == "2"
+    again = Meter.from_json({**METER}, store=store, now=T0 + 5 * H)  # restart from NVM
+    assert _ask(again, "26", T0 + 5 * H) == "2"
+
+
+def _ask(m: Meter, code: str, now: datetime) -> str:
+    """Type a 2-digit query code and Enter on the keypad; return the answer text."""
+    from stsgas.meter.events import QueryAnswered
+
+    for k in code:
+        m.press(k, now)
+    answers = [e for e in m.press("#", now) if isinstance(e, QueryAnswered)]
+    return answers[0].text

@@ -144,6 +144,8 @@ def clean_valve(m: Meter, now: datetime, out: Events) -> None:
         return  # no valve moves below the battery threshold (M6)
     first, second = ("close", "open") if r["valve"] else ("open", "close")
     for direction in (first, second):
+        r["moves"] = r.get("moves", 0) + 1  # every attempt wears the actuator (M6)
+        m._dirty.add("reg")
         if direction in m.valve_fault:
             r["faults"] += 1
             m.log(f"valve_{direction}_failure", now, out)

@@ -160,7 +160,7 @@ class Meter(MeterReadout):
             "reason": None if st.initial_credit > 0 else "credit", "bat": 0, "bat_v": st.battery_v,
             "tamper": False, "power": True, "fail": 0, "lock_until": 0, "last_amt": 0,
             "last_at": 0, "clean_next": 0, "month_start": 0, "rtc_off": 0.0, "rtc_anchor": _ts(now),
-            "faults": 0,
+            "faults": 0, "moves": 0,
         }  # fmt: skip
         self.key: dict[str, Any] = {
             "key": c.key().value.hex(), "ea": int(c.ea), "krn": c.krn, "kt": c.key_type,
@@ -356,6 +356,7 @@ class Meter(MeterReadout):
             return
         r["valve"] = want_open
         r["reason"] = reason
+        r["moves"] = r.get("moves", 0) + 1  # actuation counter (M6); older images lack it
         self._dirty.add("reg")
         out.append(ValveChanged(at=now, open=want_open, reason=reason))
 

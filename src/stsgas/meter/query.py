@@ -87,6 +87,7 @@ CODES: dict[str, tuple[str, Callable[[Meter], str]]] = {
     "23": ("next valve auto-clean", lambda m: _when(m.r["clean_next"])),
     "24": ("total recharged", lambda m: str(m.fmt(m.r["recharged"]))),
     "25": ("measure mode", lambda m: m.settings.mode),
+    "26": ("valve actuations", lambda m: str(m.r.get("moves", 0))),
 }
 
 
