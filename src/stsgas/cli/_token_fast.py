@@ -12,7 +12,6 @@ the same line for line (``tests/cli`` compares the two paths).
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import numpy as np
@@ -28,8 +27,9 @@ from stsgas.cli._token_lines import (
     encode_line,
     safe,
 )
-from stsgas.sts import BaseDate, DecoderKey, MeterConfig, StsError, decode_amount16, encode_amount16
+from stsgas.sts import BaseDate, DecoderKey, MeterConfig, StsError
 from stsgas.sts.bulk import KeyIndex, encode_credit_bulk
+from stsgas.sts.vend import credit_units
 
 #: Token fields a plain credit line may carry (a ``tid`` line takes the slow path).
 _FAST_KEYS = frozenset({"class", "subclass", "rnd", "issued", "amount"})
@@ -42,14 +42,8 @@ _UNITS: dict[str, int] = {}
 _UNITS_TEXT: dict[int, bytes] = {}
 
 
-def _units_of(amount: Decimal) -> int:
-    if amount < 0:
-        raise sts.RangeError("a credit amount cannot be negative")
-    return int((amount * 10).to_integral_value(ROUND_CEILING))
-
-
 def _fast_units(raw: str) -> int:
-    units = decode_amount16(encode_amount16(_units_of(_amount({"amount": raw}))))
+    units = credit_units(_amount({"amount": raw}))
     if len(_UNITS) > _CACHE_LIMIT:
         _UNITS.clear()
     _UNITS[raw] = units

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from stsgas import sts
@@ -22,15 +22,12 @@ from stsgas.sts import (
     Token,
     datetime_for_tid,
     decode,
-    decode_amount16,
-    decode_currency,
     encode,
-    encode_amount16,
-    encode_currency,
     key_change_tokens,
     tid_for,
 )
 from stsgas.sts.tokens import ALL_REGISTERS
+from stsgas.sts.vend import credit_currency, credit_units
 
 Json = dict[str, Any]
 
@@ -122,14 +119,10 @@ def _class0(
     tid = _tid(tok, meter.base_date)
     amount = _amount(tok)
     if subclass <= 3:
-        if amount < 0:
-            raise sts.RangeError("a credit amount cannot be negative")
-        units = int((amount * 10).to_integral_value(ROUND_CEILING))
-        units = decode_amount16(encode_amount16(units))
+        units = credit_units(amount)
         rnd = _int(tok, "rnd", 0)
         return sts.CreditToken(subclass=subclass, tid=tid, units=units, rnd=rnd), _units_text(units)
-    raw = int((amount * 100_000).to_integral_value(ROUND_CEILING if amount >= 0 else ROUND_FLOOR))
-    value = decode_currency(*encode_currency(raw))
+    value = credit_currency(amount)
     return sts.CurrencyCreditToken(subclass=subclass, tid=tid, amount=value), _currency_text(value)
 
 

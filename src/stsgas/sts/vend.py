@@ -34,7 +34,9 @@ __all__ = [
     "IssuedToken",
     "clear_credit_token",
     "clear_tamper_token",
+    "credit_currency",
     "credit_token",
+    "credit_units",
     "key_change_tokens",
     "management_token",
     "to_decimal",
@@ -72,6 +74,29 @@ def to_decimal(amount: Decimal | str | int) -> Decimal:
     return value
 
 
+def credit_units(amount: Decimal) -> int:
+    """The 0.1-unit credit a unit token carries for ``amount``.
+
+    Rounded up to 0.1 and then to the next value the 16-bit field can hold,
+    so the customer is never credited less than asked.
+    """
+    if amount < 0:
+        raise RangeError("a credit amount cannot be negative")
+    units = int((amount * _TENTH).to_integral_value(ROUND_CEILING))
+    return decode_amount16(encode_amount16(units))
+
+
+def credit_currency(amount: Decimal) -> int:
+    """The 10^-5 currency credit a currency token carries for ``amount``.
+
+    Positive amounts round up and negative ones round their magnitude down
+    (both toward the customer), then snap to what the 20-bit field can hold.
+    """
+    rounding = ROUND_CEILING if amount >= 0 else ROUND_FLOOR
+    raw = int((amount * _CURRENCY_SCALE).to_integral_value(rounding))
+    return decode_currency(*encode_currency(raw))
+
+
 def credit_token(
     meter: MeterConfig,
     amount: Decimal | str | int,
@@ -92,16 +117,11 @@ def credit_token(
     value = to_decimal(amount)
     tid = tid_for(at, meter.base_date)
     if 0 <= subclass <= 3:
-        if value < 0:
-            raise RangeError("a credit amount cannot be negative")
-        units = int((value * _TENTH).to_integral_value(ROUND_CEILING))
-        credited_units = decode_amount16(encode_amount16(units))
+        credited_units = credit_units(value)
         tok: Token = CreditToken(subclass=subclass, tid=tid, units=credited_units, rnd=rnd)
         credited = Decimal(credited_units) / _TENTH
     elif 4 <= subclass <= 7:
-        scaled = value * _CURRENCY_SCALE
-        raw = int(scaled.to_integral_value(ROUND_CEILING if value >= 0 else ROUND_FLOOR))
-        exact = decode_currency(*encode_currency(raw))
+        exact = credit_currency(value)
         tok = CurrencyCreditToken(subclass=subclass, tid=tid, amount=exact)
         credited = Decimal(exact) / _CURRENCY_SCALE
     else:
