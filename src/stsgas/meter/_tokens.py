@@ -64,6 +64,13 @@ def _bad_entry(m: Meter, code: str, now: datetime, out: Events) -> None:
     m._reject(code, now, out)
 
 
+def _refuse(m: Meter, code: str, now: datetime, out: Events) -> None:
+    """A well-formed token this meter will not apply: logged and shown, no lockout count."""
+    m.log("token_rejected", now, out)
+    m._save()
+    m._reject(code, now, out)
+
+
 def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
     """Validate and apply one token (M1); rejections are events, never exceptions."""
     if not m.r["power"]:
@@ -93,28 +100,17 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
     if not ok or not isinstance(
         token, CreditToken | CurrencyCreditToken | ClearCredit | ClearTamper | TariffRate
     ):
-        m.log("token_rejected", now, out)
-        m._save()
-        m._reject("type", now, out)
+        _refuse(m, "type", now, out)
         return
     if m.key["kt"] == 1 and isinstance(token, CreditToken | CurrencyCreditToken):
         # A meter still on its default key (DDTK, key type 1) takes no credit (M3, status 12).
-        m.log("token_rejected", now, out)
-        m._save()
-        m._reject("ddtk", now, out)
+        _refuse(m, "ddtk", now, out)
         return
     tid = int(token.tid)
     verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key["ken"])
     if verdict is not TidVerdict.OK:
-        m.log("token_rejected", now, out)
-        m._save()
-        m._reject(
-            {TidVerdict.OLD: "old", TidVerdict.USED: "used", TidVerdict.EXPIRED: "expired"}[
-                verdict
-            ],
-            now,
-            out,
-        )
+        codes = {TidVerdict.OLD: "old", TidVerdict.USED: "used", TidVerdict.EXPIRED: "expired"}
+        _refuse(m, codes[verdict], now, out)
         return
     r = m.r
     amount: int | None
