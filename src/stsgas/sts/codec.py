@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final, Protocol
 
 from stsgas.sts.ciphers import DeaCipher, Misty1Cipher, StaCipher, StaTables
-from stsgas.sts.crc import crc_field
+from stsgas.sts.crc import crc_field, is_currency
 from stsgas.sts.digits import format_digits, parse_digits, transpose, untranspose
 from stsgas.sts.errors import CrcError
 from stsgas.sts.keys import EA, DecoderKey
@@ -56,7 +56,7 @@ def cipher_for(ea: EA) -> BlockCipher:
 def encode_fields(token_class: int, subclass: int, data44: int, key: DecoderKey) -> int:
     """The 66-bit token for raw fields (class 1 is not encrypted)."""
     clear = (token_class << 48) | (subclass << 44) | data44
-    crc = crc_field(clear, currency=token_class == 0 and 4 <= subclass <= 7)
+    crc = crc_field(clear, currency=is_currency(token_class, subclass))
     block = (subclass << 60) | (data44 << 16) | crc
     if token_class != 1:
         block = _CIPHERS[key.ea].encrypt(key.as_int, block)
@@ -85,7 +85,7 @@ def decode_fields(t66: int, key: DecoderKey | None) -> tuple[int, int, int]:
     sub = block >> 60
     data = (block >> 16) & _M44
     clear = (cls << 48) | (sub << 44) | data
-    if crc_field(clear, currency=cls == 0 and 4 <= sub <= 7) != block & 0xFFFF:
+    if crc_field(clear, currency=is_currency(cls, sub)) != block & 0xFFFF:
         raise CrcError("token CRC does not match: mistyped, or made for another meter or key")
     return cls, sub, data
 
