@@ -24,6 +24,9 @@ class Customer(Base):
     phone: Mapped[str] = mapped_column(String(32), default="", index=True)
     debt_balance: Mapped[Money]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the hour (since the epoch) whose sales are counted, and the count (V4)
+    rate_window: Mapped[int] = mapped_column(BigInteger, default=0)
+    rate_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (CheckConstraint("debt_balance >= 0", name="debt_not_negative"),)
 

@@ -22,6 +22,11 @@ class Vendor(Base):
     float_balance: Mapped[Money]
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: sales allowed per minute (None: the service default); counted on this row (V4)
+    sales_per_minute: Mapped[int | None] = mapped_column(Integer)
+    #: the minute (since the epoch) being counted, and the sales in it so far
+    rate_window: Mapped[int] = mapped_column(BigInteger, default=0)
+    rate_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (CheckConstraint("float_balance >= 0", name="float_not_negative"),)
 

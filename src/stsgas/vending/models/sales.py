@@ -103,10 +103,14 @@ class ManagementRequest(Base):
     sale_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("sales.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+    #: the asker's Idempotency-Key: a retried request returns this request (V1)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint(check_in("kind", ManagementKind), name="kind"),
         CheckConstraint(check_in("status", RequestStatus), name="status"),
+        UniqueConstraint("requested_by_id", "idempotency_key"),
     )
 
 
