@@ -132,7 +132,8 @@ class Server:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "STSGAS_DATABASE_URL": url, "STSGAS_MASTER_KEY": MASTER,
-               "STSGAS_POOL_SIZE": "20"}
+               "STSGAS_POOL_SIZE": "20", "STSGAS_CUSTOMER_SALES_PER_HOUR": "1000000",
+               "STSGAS_VENDOR_SALES_PER_MINUTE": "1000000"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "stsgas.vending.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),

@@ -46,7 +46,10 @@ class Server:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, "STSGAS_DATABASE_URL": db_url,
-                    "STSGAS_MASTER_KEY": TEST_KEYS["master_key"], "STSGAS_POOL_SIZE": "8"}
+                    "STSGAS_MASTER_KEY": TEST_KEYS["master_key"], "STSGAS_POOL_SIZE": "8",
+                    # these runs hammer one shop's meters: lift the per-customer limit
+                    "STSGAS_CUSTOMER_SALES_PER_HOUR": "1000000",
+                    "STSGAS_VENDOR_SALES_PER_MINUTE": "1000000"}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> None:

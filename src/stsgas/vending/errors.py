@@ -17,6 +17,7 @@
          +-- NotAuthenticated     401 "not_authenticated"
          +-- AccountLocked        423 "account_locked"
          +-- Forbidden            403 "forbidden"
+         +-- RateLimited          429 "rate_limited" (Retry-After)
          +-- RetryLater           503 "retry_later"
          +-- NoMasterKey          503 "no_master_key"
 
@@ -121,6 +122,14 @@ class Forbidden(VendingError):
     code = "forbidden"
     status_code = 403
     title = "Forbidden"
+
+
+class RateLimited(VendingError):
+    """Too many sales for one vendor or customer in the current window (V4)."""
+
+    code = "rate_limited"
+    status_code = 429
+    title = "Too many requests"
 
 
 class RetryLater(VendingError):

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     key_warning_days: int = 90
     #: connection pool size per worker (PostgreSQL)
     pool_size: int = 10
+    #: sales a vendor may make per minute (a vendor's own ``sales_per_minute`` overrides)
+    vendor_sales_per_minute: int = 600
+    #: sales one customer may receive per hour, over all channels but SMS (V4)
+    customer_sales_per_hour: int = 20
     #: run Alembic migrations when the app starts
     migrate_on_start: bool = False
 

@@ -48,6 +48,9 @@ async def _vending(_request: Request, exc: Exception) -> JSONResponse:
     response = vending_problem(exc)
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    retry_after = exc.extra.get("retry_after")
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -62,11 +62,24 @@ def _kind_of(code: str) -> tuple[AccountKind, str, int | None]:
     return AccountKind.ASSET, "Clearing", None
 
 
+def check_balanced(lines: list[Line], memo: str) -> None:
+    """Raise :class:`UnbalancedJournal` unless debits equal credits."""
+    if sum(ln.debit for ln in lines) != sum(ln.credit for ln in lines):
+        raise UnbalancedJournal(f"journal {memo!r} does not balance: {lines}")
+
+
+def ensure_account(session: Session, code: str) -> int:
+    """The id of account ``code``, created on first use (a racing creator's row wins)."""
+    kind, name, vendor_id = _kind_of(code)
+    acc = AccountRepository(session).get_or_create(code, kind=kind, name=name, vendor_id=vendor_id)
+    session.flush()
+    return acc.id
+
+
 def post(session: Session, lines: list[Line], *, sale_id: int | None, memo: str) -> str:
     """Insert one balanced journal (zero lines dropped); returns its journal id."""
     lines = [ln for ln in lines if ln.debit or ln.credit]
-    if sum(ln.debit for ln in lines) != sum(ln.credit for ln in lines):
-        raise UnbalancedJournal(f"journal {memo!r} does not balance: {lines}")
+    check_balanced(lines, memo)
     accounts = AccountRepository(session)
     known = accounts.by_codes({ln.account for ln in lines})
     journal = str(uuid.uuid4())

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from stsgas.vending.deps import SecurityModuleDep, SessionDep
+from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
 from stsgas.vending.errors import Forbidden, InvalidInput
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import CurrentOperator, require
@@ -36,6 +36,7 @@ def create_sale(
     body: schemas.SaleIn,
     session: SessionDep,
     security: SecurityModuleDep,
+    settings: SettingsDep,
     operator: Seller,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
@@ -49,9 +50,13 @@ def create_sale(
         channel=body.channel.value,
         idempotency_key=idempotency_key,
     )
+    limits = service.SaleLimits(
+        vendor_per_minute=settings.vendor_sales_per_minute,
+        customer_per_hour=settings.customer_sales_per_hour,
+    )
     result = transaction.run(
         session,
-        lambda: service.sell(session, req, operator=operator, security=security),
+        lambda: service.sell(session, req, operator=operator, security=security, limits=limits),
         idempotent=idempotency_key is not None,
     )
     if result.replayed:

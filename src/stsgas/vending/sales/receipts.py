@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from stsgas.sts import group_digits
-from stsgas.vending.models import Meter, Operator, Sale, Token, TokenKind
+from stsgas.vending.models import SaleStatus, TokenKind
+from stsgas.vending.sales.pricing import Priced
 
 
 def money(minor: int | None) -> str | None:
@@ -16,7 +19,26 @@ def money(minor: int | None) -> str | None:
     return str((Decimal(minor) / 100).quantize(Decimal("0.01")))
 
 
-def token_view(tok: Token) -> dict[str, Any]:
+class TokenLike(Protocol):
+    """What a receipt shows of a token (an ORM ``Token`` or a freshly issued row)."""
+
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def token_class(self) -> int: ...
+    @property
+    def subclass(self) -> int: ...
+    @property
+    def tid(self) -> int | None: ...
+    @property
+    def amount(self) -> int | None: ...
+    @property
+    def digits(self) -> str: ...
+
+
+def token_view(tok: TokenLike) -> dict[str, Any]:
     """One token as the receipt shows it."""
     return {
         "sequence": tok.sequence,
@@ -29,36 +51,40 @@ def token_view(tok: Token) -> dict[str, Any]:
     }
 
 
-def build(sale: Sale, tokens: list[Token], *, meter: Meter, operator: Operator) -> dict[str, Any]:
+def build(
+    *, sale_id: int, meter_pan: str, mode: str, channel: str, operator: str,
+    vendor_id: int | None, created_at: datetime, priced: Priced,
+    tariff_steps: list[dict[str, Any]], tokens: Sequence[TokenLike],
+) -> dict[str, Any]:
     """The receipt of a sale; the same body answers an idempotent replay."""
     credit = next(t for t in tokens if t.kind == TokenKind.CREDIT.value)
     kcts = [t for t in tokens if t.kind == TokenKind.KCT.value]
     body: dict[str, Any] = {
-        "sale_id": sale.id,
-        "status": sale.status,
-        "meter_number": meter.pan,
-        "mode": meter.mode,
-        "channel": sale.channel,
-        "operator": operator.username,
-        "vendor_id": sale.vendor_id,
-        "time": sale.created_at.isoformat(timespec="seconds"),
+        "sale_id": sale_id,
+        "status": SaleStatus.COMPLETED.value,
+        "meter_number": meter_pan,
+        "mode": mode,
+        "channel": channel,
+        "operator": operator,
+        "vendor_id": vendor_id,
+        "time": created_at.isoformat(timespec="seconds"),
         "tid": credit.tid,
-        "amount_paid": money(sale.amount_paid),
-        "fixed_charge": money(sale.fixed_charge),
-        "debt_recovered": money(sale.debt_recovered),
-        "tax": money(sale.tax),
-        "energy_amount": money(sale.energy_amount),
+        "amount_paid": money(priced.paid),
+        "fixed_charge": money(priced.fixed_charge),
+        "debt_recovered": money(priced.debt_recovered),
+        "tax": money(priced.tax),
+        "energy_amount": money(priced.energy_amount),
         "units_credited": None,
         "money_credited": None,
-        "tariff_steps": sale.tariff_steps,
-        "key_change": sale.key_change,
+        "tariff_steps": tariff_steps,
+        "key_change": bool(kcts),
         "tokens": [token_view(t) for t in tokens],
         "token": group_digits(credit.digits),
         "copy": False,
         "notes": [],
     }
     credited = Decimal(credit.amount or 0)
-    if sale.credit_units is not None:
+    if priced.credit_units is not None:
         body["units_credited"] = str(credited / 10)
     else:
         # the currency field rounds up (never less than paid for), to 10^-5

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ from stsgas.vending.errors import (
     KeyExpired,
     MeterNotActive,
     MeterNotFound,
+    RateLimited,
 )
 from stsgas.vending.keys.security import MeterKeyData, SecurityModule
 from stsgas.vending.ledger import service as ledger
@@ -46,16 +48,14 @@ from stsgas.vending.models import (
     MeterStatus,
     Operator,
     Sale,
+    SaleStatus,
     SupplyGroup,
     Token,
     TokenKind,
 )
 from stsgas.vending.sales import pricing, receipts
-from stsgas.vending.sales.repository import (
-    MeterRepository,
-    SaleRepository,
-    VendorRepository,
-)
+from stsgas.vending.sales.repository import MeterRepository, SaleRepository
+from stsgas.vending.sales.store import LockedMeter, SaleStore
 
 #: the largest payment accepted, in minor units (10 million in base currency)
 MAX_PAID = 1_000_000_000
@@ -130,7 +130,14 @@ def _check_key(group: SupplyGroup, now: datetime) -> None:
         raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
 
 
-def next_tid(meter: Meter, now: datetime) -> int:
+class _TidState(Protocol):
+    @property
+    def base_date(self) -> int: ...
+    @property
+    def last_tid(self) -> int: ...
+
+
+def next_tid(meter: _TidState, now: datetime) -> int:
     """The issue minute, or the meter's last TID + 1 when that is not larger
     (skipping the reserved 00:01 minute)."""
     tid = tid_for(now, BaseDate(meter.base_date))
@@ -201,6 +208,63 @@ def store_tokens(
     return rows
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleLimits:
+    """Rate limits a sale is counted against (V4); None switches one off.
+
+    The API passes the configured limits; a direct caller of the service
+    (scripts, tests) sells unlimited unless it asks otherwise.
+    """
+
+    vendor_per_minute: int | None = None
+    customer_per_hour: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedRow:
+    """A token as stored and shown on the receipt."""
+
+    sequence: int
+    kind: str
+    token_class: int
+    subclass: int
+    tid: int | None
+    amount: int | None
+    digits: str
+
+
+def _issued_rows(issued: list[tuple[str, IssuedToken]]) -> list[IssuedRow]:
+    rows = []
+    for seq, (kind, it) in enumerate(issued, start=1):
+        tok = it.token
+        amount = getattr(tok, "units", None)
+        if amount is None:
+            amount = getattr(tok, "amount", None)
+        rows.append(IssuedRow(sequence=seq, kind=kind, token_class=tok.token_class,
+                              subclass=tok.subclass, tid=it.tid, amount=amount,
+                              digits=it.digits))
+    return rows
+
+
+def _group_config(
+    meter: LockedMeter, security: SecurityModule, now: datetime
+) -> MeterConfig:
+    g = meter.group
+    if not g.is_active or (g.key_expires_at is not None and g.key_expires_at <= now):
+        raise KeyExpired(f"the vending key of supply group {g.sgc}/{g.krn} has expired")
+    data = MeterKeyData(
+        pan=meter.pan, key_type=g.key_type, sgc=g.sgc, ti=meter.ti, krn=g.krn, ken=meter.ken,
+        base_date=meter.base_date, ea=g.ea, dkga=g.dkga,
+    )
+    return security.meter_config(data, g.vending_key_enc)
+
+
+def _replay_by_id(session: Session, sale_id: int, fp: str) -> SaleResult:
+    sale = session.get(Sale, sale_id)
+    assert sale is not None
+    return _replay(sale, fp)
+
+
 def sell(
     session: Session,
     req: SaleRequest,
@@ -208,42 +272,54 @@ def sell(
     operator: Operator,
     security: SecurityModule,
     now: datetime | None = None,
+    limits: SaleLimits | None = None,
 ) -> SaleResult:
     """Sell ``req.paid`` of gas to a meter, or replay the sale of the same key."""
     now = now or datetime.now(UTC)
-    sales = SaleRepository(session)
-    meters = MeterRepository(session)
+    limits = limits or SaleLimits()
+    store = SaleStore(session)
     fp = fingerprint(req, operator)
-    meter = meters.lock_by_number(req.meter_number)
-    # Checked after the lock: a twin request on this meter has committed by now.
-    if req.idempotency_key is not None:
-        done = sales.by_idempotency_key(req.channel, req.idempotency_key)
-        if done is not None:
-            return _replay(done, fp)
+    meter = store.lock_meter(
+        req.meter_number, channel=req.channel, key=req.idempotency_key, now=now
+    )
+    if meter is not None and meter.replay_id is not None:
+        return _replay_by_id(session, meter.replay_id, fp)
     if meter is None:
+        # no such meter, but a committed sale under this key still answers a replay
+        if req.idempotency_key is not None:
+            done = SaleRepository(session).by_idempotency_key(req.channel, req.idempotency_key)
+            if done is not None:
+                return _replay(done, fp)
         raise MeterNotFound(f"no meter {req.meter_number}")
     if meter.status != MeterStatus.ACTIVE.value:
         raise MeterNotActive(f"meter {meter.pan} is {meter.status}", meter_status=meter.status)
-    customer = meters.customer(meter.id, for_update=True)
-    version = meters.tariff_version(meter.tariff_id, now) if meter.tariff_id is not None else None
-    if version is None:
+    if meter.version_id is None:
         raise MeterNotActive(f"meter {meter.pan} has no tariff in force")
+    version = store.tariff(meter.version_id)
+    debt = 0
+    if meter.customer_id is not None:
+        counted = store.count_customer(meter.customer_id, window=_hour(now))
+        _check_limit(counted.count, limits.customer_per_hour, "customer", "hour", now, 3600)
+        debt = counted.balance
     volume = meter.mode == MeterMode.VOLUME.value
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     priced = pricing.price(
-        paid=req.paid,
-        volume_mode=volume,
-        fixed_charge=version.fixed_charge,
-        tax_rate_bp=version.tax_rate_bp,
-        debt_recovery_bp=version.debt_recovery_bp,
-        debt=customer.debt_balance if customer is not None else 0,
-        steps=[pricing.Step(up_to_litres=s.up_to_litres, price_per_m3=s.price_per_m3)
-               for s in version.steps],
-        month_litres=sales.month_units(meter.id, month_start) * pricing.LITRES_PER_UNIT
+        paid=req.paid, volume_mode=volume, fixed_charge=version.fixed_charge,
+        tax_rate_bp=version.tax_rate_bp, debt_recovery_bp=version.debt_recovery_bp, debt=debt,
+        steps=list(version.steps),
+        month_litres=store.month_units(meter.id, month_start) * pricing.LITRES_PER_UNIT
         if volume else 0,
     )
-    config, kcts = apply_key_change(session, meter, security, now)
-    tid = next_tid(meter, now)
+    kcts: list[IssuedToken] = []
+    orm_meter: Meter | None = None
+    if meter.needs_key_change:
+        orm_meter = session.get(Meter, meter.id)  # locked above; the ORM writes the move
+        assert orm_meter is not None
+        config, kcts = apply_key_change(session, orm_meter, security, now)
+        tid = next_tid(orm_meter, now)
+    else:
+        config = _group_config(meter, security, now)
+        tid = next_tid(meter, now)
     if key_expired(tid, config.ken):
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
     at = datetime_for_tid(tid, config.base_date)
@@ -258,49 +334,119 @@ def sell(
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
     assert credit.tid == tid
-    if operator.vendor_id is not None and not VendorRepository(session).draw(
-        operator.vendor_id, req.paid
-    ):
-        raise InsufficientFloat("the vendor's float does not cover this sale")
-    meter.last_tid = tid
-    if customer is not None and priced.debt_recovered:
-        customer.debt_balance -= priced.debt_recovered
-    sale = Sale(
-        channel=req.channel, operator_id=operator.id, vendor_id=operator.vendor_id,
-        meter_id=meter.id, customer_id=customer.id if customer is not None else None,
-        tariff_version_id=version.id, amount_paid=priced.paid, fixed_charge=priced.fixed_charge,
-        debt_recovered=priced.debt_recovered, tax=priced.tax, energy_amount=priced.energy_amount,
-        credit_units=priced.credit_units, credit_money=priced.credit_money,
-        tariff_steps=[
-            {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
-             "amount": receipts.money(u.amount)}
-            for u in priced.steps
-        ],
-        key_change=bool(kcts), idempotency_key=req.idempotency_key, request_fingerprint=fp,
-        created_at=now,
+    if operator.vendor_id is not None:
+        drawn = store.draw_float(operator.vendor_id, paid=req.paid, window=_minute(now))
+        if drawn is None:
+            raise InsufficientFloat("the vendor's float does not cover this sale")
+        _check_limit(drawn.count, drawn.limit or limits.vendor_per_minute, "vendor", "minute",
+                     now, 60)
+    if priced.debt_recovered:
+        assert meter.customer_id is not None
+        store.recover_debt(meter.customer_id, priced.debt_recovered)
+    if orm_meter is not None:
+        orm_meter.last_tid = tid
+    else:
+        store.set_last_tid(meter.id, tid)
+    steps = [
+        {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
+         "amount": receipts.money(u.amount)}
+        for u in priced.steps
+    ]
+    sale_id = store.insert_sale({
+        "channel": req.channel, "operator_id": operator.id, "vendor_id": operator.vendor_id,
+        "meter_id": meter.id, "customer_id": meter.customer_id,
+        "tariff_version_id": meter.version_id, "amount_paid": priced.paid,
+        "fixed_charge": priced.fixed_charge, "debt_recovered": priced.debt_recovered,
+        "tax": priced.tax, "energy_amount": priced.energy_amount,
+        "credit_units": priced.credit_units, "credit_money": priced.credit_money,
+        "tariff_steps": steps, "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
+        "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
+        "reprint_count": 0, "created_at": now,
+    })
+    issued = _issued_rows(
+        [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
     )
-    sales.create(sale, flush=True)
-    tokens = store_tokens(
-        session, [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)],
-        meter_id=meter.id, sale_id=sale.id, now=now,
+    store.insert_tokens([
+        {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
+         "kind": t.kind, "sequence": t.sequence, "token_class": t.token_class,
+         "subclass": t.subclass, "tid": t.tid, "amount": t.amount, "digits": t.digits,
+         "created_at": now}
+        for t in issued
+    ])
+    _post_journal(store, session, journal_lines(
+        vendor_id=operator.vendor_id, channel=req.channel, paid=priced.paid,
+        energy=priced.energy_amount, fixed=priced.fixed_charge, tax=priced.tax,
+        debt=priced.debt_recovered,
+    ), sale_id=sale_id, now=now)
+    receipt = receipts.build(
+        sale_id=sale_id, meter_pan=meter.pan, mode=meter.mode, channel=req.channel,
+        operator=operator.username, vendor_id=operator.vendor_id, created_at=now,
+        priced=priced, tariff_steps=steps, tokens=issued,
     )
-    ledger.post(session, sale_lines(sale), sale_id=sale.id, memo=f"sale {sale.id}")
-    sale.response = receipts.build(sale, tokens, meter=meter, operator=operator)
-    session.flush()
-    return SaleResult(receipt=sale.response, replayed=False)
+    store.set_response(sale_id, receipt)
+    return SaleResult(receipt=receipt, replayed=False)
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp()) // 60
+
+
+def _hour(now: datetime) -> int:
+    return int(now.timestamp()) // 3600
+
+
+def _check_limit(
+    count: int, limit: int | None, who: str, window: str, now: datetime, seconds: int
+) -> None:
+    if limit is not None and count > limit:
+        retry = seconds - int(now.timestamp()) % seconds
+        raise RateLimited(
+            f"more than {limit} sales per {window} for this {who}; retry in {retry} s",
+            retry_after=retry, limit=limit, scope=who,
+        )
+
+
+def _post_journal(
+    store: SaleStore, session: Session, lines: list[ledger.Line], *, sale_id: int,
+    now: datetime,
+) -> None:
+    lines = [ln for ln in lines if ln.debit or ln.credit]
+    ledger.check_balanced(lines, f"sale {sale_id}")
+    codes = {ln.account for ln in lines}
+    ids = store.account_ids(codes)
+    for code in codes - ids.keys():
+        ids[code] = ledger.ensure_account(session, code)
+    journal = str(uuid.uuid4())
+    store.insert_journal([
+        {"journal": journal, "account_id": ids[ln.account], "sale_id": sale_id,
+         "debit": ln.debit, "credit": ln.credit, "memo": f"sale {sale_id}", "created_at": now}
+        for ln in lines
+    ])
+
+
+def journal_lines(
+    *, vendor_id: int | None, channel: str, paid: int, energy: int, fixed: int, tax: int,
+    debt: int,
+) -> list[ledger.Line]:
+    """The journal of a sale: the payer's account pays for each receipt item."""
+    payer = (
+        ledger.vendor_float_account(vendor_id)
+        if vendor_id is not None
+        else ledger.clearing_account(channel)
+    )
+    return [
+        ledger.Line(account=payer, debit=paid),
+        ledger.Line(account=ledger.REVENUE_GAS, credit=energy),
+        ledger.Line(account=ledger.REVENUE_FIXED, credit=fixed),
+        ledger.Line(account=ledger.TAX, credit=tax),
+        ledger.Line(account=ledger.CUSTOMER_DEBT, credit=debt),
+    ]
 
 
 def sale_lines(sale: Sale) -> list[ledger.Line]:
-    """The journal of a sale: the payer's account pays for each receipt item."""
-    payer = (
-        ledger.vendor_float_account(sale.vendor_id)
-        if sale.vendor_id is not None
-        else ledger.clearing_account(sale.channel)
+    """The journal of a stored sale (a cancellation posts its reversal)."""
+    return journal_lines(
+        vendor_id=sale.vendor_id, channel=sale.channel, paid=sale.amount_paid,
+        energy=sale.energy_amount, fixed=sale.fixed_charge, tax=sale.tax,
+        debt=sale.debt_recovered,
     )
-    return [
-        ledger.Line(account=payer, debit=sale.amount_paid),
-        ledger.Line(account=ledger.REVENUE_GAS, credit=sale.energy_amount),
-        ledger.Line(account=ledger.REVENUE_FIXED, credit=sale.fixed_charge),
-        ledger.Line(account=ledger.TAX, credit=sale.tax),
-        ledger.Line(account=ledger.CUSTOMER_DEBT, credit=sale.debt_recovered),
-    ]
