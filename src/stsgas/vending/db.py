@@ -11,7 +11,9 @@ and deadlocks (40P01).
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,6 +73,35 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             pool_pre_ping=True,
         )
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
+
+
+class _WriterLock:
+    """One process's queue for SQLite's single writer: a waiting thread wakes as
+    soon as the writer before it commits, instead of sleeping and polling in
+    SQLite's busy handler (whose back-off grows to 100 ms a try)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError("writer queue", None, Exception("database is locked"))
+
+    def __exit__(self, *_exc: object) -> None:
+        self._lock.release()
+
+
+_WRITERS: weakref.WeakKeyDictionary[Any, _WriterLock] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def sqlite_writer(engine: Any) -> _WriterLock:
+    """The writer lock of a SQLite engine (one per engine, so per database file here)."""
+    with _WRITERS_LOCK:
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            lock = _WRITERS[engine] = _WriterLock()
+        return lock
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from stsgas.vending.deps import SessionDep
 from stsgas.vending.errors import Forbidden, NotAuthenticated
@@ -22,14 +23,20 @@ from stsgas.vending.operators.permissions import Permission, allowed
 bearer = HTTPBearer(auto_error=False)
 
 
-def current_operator(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Operator:
-    """The authenticated operator, or 401."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def authenticate(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Operator:
+    """The operator behind the bearer credentials, or 401 (for endpoints that
+    authenticate inside their own worker thread, such as a sale)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("a bearer token is required")
     return service.authenticate(session, credentials.credentials)
+
+
+def current_operator(session: SessionDep, credentials: Credentials) -> Operator:
+    """The authenticated operator, or 401."""
+    return authenticate(session, credentials)
 
 
 CurrentOperator = Annotated[Operator, Depends(current_operator)]

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 
-from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
+from stsgas.vending.deps import SecurityModuleDep, SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
 from stsgas.vending.models import Operator
-from stsgas.vending.operators.auth import CurrentOperator, require
+from stsgas.vending.operators.auth import (
+    Credentials,
+    CurrentOperator,
+    authenticate,
+    ensure,
+    require,
+)
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.sales import aftercare, schemas, service, transaction
+from stsgas.vending.settings import Settings
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
@@ -32,16 +41,18 @@ Reader = Annotated[Operator, Depends(_reader)]
 
 
 @router.post("", status_code=201, response_model=None)
-def create_sale(
+async def create_sale(
     body: schemas.SaleIn,
-    session: SessionDep,
-    security: SecurityModuleDep,
-    settings: SettingsDep,
-    operator: Seller,
+    request: Request,
     response: Response,
+    credentials: Credentials,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> dict[str, Any]:
-    """Sell gas: returns the itemised receipt with the token(s) to enter, in order."""
+    """Sell gas: returns the itemised receipt with the token(s) to enter, in order.
+
+    The hot path: parsing happens on the event loop, and authentication, the
+    sale and its commit run in one worker thread (one hop, one session).
+    """
     if idempotency_key is not None and not idempotency_key.strip():
         raise InvalidInput("the Idempotency-Key header is empty")
     req = service.SaleRequest(
@@ -50,18 +61,33 @@ def create_sale(
         channel=body.channel.value,
         idempotency_key=idempotency_key,
     )
+    result = await run_in_threadpool(_sell, request, credentials, req)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.receipt
+
+
+def _sell(
+    request: Request, credentials: HTTPAuthorizationCredentials | None,
+    req: service.SaleRequest,
+) -> service.SaleResult:
+    state = request.app.state
+    settings: Settings = state.settings
+    security = get_security_module(request)
     limits = service.SaleLimits(
         vendor_per_minute=settings.vendor_sales_per_minute,
         customer_per_hour=settings.customer_sales_per_hour,
     )
-    result = transaction.run(
-        session,
-        lambda: service.sell(session, req, operator=operator, security=security, limits=limits),
-        idempotent=idempotency_key is not None,
-    )
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result.receipt
+    with state.sessionmaker() as session:
+        transaction.read_only(session)
+        operator = authenticate(session, credentials)
+        ensure(operator, Permission.SALES_CREATE)
+        return transaction.run(
+            session,
+            lambda: service.sell(session, req, operator=operator, security=security,
+                                 limits=limits),
+            idempotent=req.idempotency_key is not None,
+        )
 
 
 @router.get("", response_model=None)

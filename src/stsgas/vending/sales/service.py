@@ -55,7 +55,8 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.sales import pricing, receipts
 from stsgas.vending.sales.repository import MeterRepository, SaleRepository
-from stsgas.vending.sales.store import LockedMeter, SaleStore
+from stsgas.vending.sales.store import LockedMeter, SaleWrite, store_for
+from stsgas.vending.sales.transaction import ReadChanged
 
 #: the largest payment accepted, in minor units (10 million in base currency)
 MAX_PAID = 1_000_000_000
@@ -277,10 +278,12 @@ def sell(
     """Sell ``req.paid`` of gas to a meter, or replay the sale of the same key."""
     now = now or datetime.now(UTC)
     limits = limits or SaleLimits()
-    store = SaleStore(session)
+    store = store_for(session)
     fp = fingerprint(req, operator)
+    accounts = _accounts(operator.vendor_id, req.channel)
     meter = store.lock_meter(
-        req.meter_number, channel=req.channel, key=req.idempotency_key, now=now
+        req.meter_number, channel=req.channel, key=req.idempotency_key, now=now,
+        accounts=accounts,
     )
     if meter is not None and meter.replay_id is not None:
         return _replay_by_id(session, meter.replay_id, fp)
@@ -293,20 +296,15 @@ def sell(
         raise MeterNotFound(f"no meter {req.meter_number}")
     if meter.status != MeterStatus.ACTIVE.value:
         raise MeterNotActive(f"meter {meter.pan} is {meter.status}", meter_status=meter.status)
-    if meter.version_id is None:
+    version = meter.version
+    if version is None:
         raise MeterNotActive(f"meter {meter.pan} has no tariff in force")
-    version = store.tariff(meter.version_id)
-    debt = 0
-    if meter.customer_id is not None:
-        counted = store.count_customer(meter.customer_id, window=_hour(now))
-        _check_limit(counted.count, limits.customer_per_hour, "customer", "hour", now, 3600)
-        debt = counted.balance
     volume = meter.mode == MeterMode.VOLUME.value
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     priced = pricing.price(
         paid=req.paid, volume_mode=volume, fixed_charge=version.fixed_charge,
-        tax_rate_bp=version.tax_rate_bp, debt_recovery_bp=version.debt_recovery_bp, debt=debt,
-        steps=list(version.steps),
+        tax_rate_bp=version.tax_rate_bp, debt_recovery_bp=version.debt_recovery_bp,
+        debt=meter.customer_debt, steps=list(version.steps),
         month_litres=store.month_units(meter.id, month_start) * pricing.LITRES_PER_UNIT
         if volume else 0,
     )
@@ -317,6 +315,7 @@ def sell(
         assert orm_meter is not None
         config, kcts = apply_key_change(session, orm_meter, security, now)
         tid = next_tid(orm_meter, now)
+        orm_meter.last_tid = tid
     else:
         config = _group_config(meter, security, now)
         tid = next_tid(meter, now)
@@ -334,57 +333,75 @@ def sell(
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
     assert credit.tid == tid
-    if operator.vendor_id is not None:
-        drawn = store.draw_float(operator.vendor_id, paid=req.paid, window=_minute(now))
-        if drawn is None:
-            raise InsufficientFloat("the vendor's float does not cover this sale")
-        _check_limit(drawn.count, drawn.limit or limits.vendor_per_minute, "vendor", "minute",
-                     now, 60)
-    if priced.debt_recovered:
-        assert meter.customer_id is not None
-        store.recover_debt(meter.customer_id, priced.debt_recovered)
-    if orm_meter is not None:
-        orm_meter.last_tid = tid
-    else:
-        store.set_last_tid(meter.id, tid)
+    for code in meter.missing_accounts:
+        ledger.ensure_account(session, code)
+    sale_id = meter.sale_id
     steps = [
         {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
          "amount": receipts.money(u.amount)}
         for u in priced.steps
     ]
-    sale_id = store.insert_sale({
-        "channel": req.channel, "operator_id": operator.id, "vendor_id": operator.vendor_id,
-        "meter_id": meter.id, "customer_id": meter.customer_id,
-        "tariff_version_id": meter.version_id, "amount_paid": priced.paid,
-        "fixed_charge": priced.fixed_charge, "debt_recovered": priced.debt_recovered,
-        "tax": priced.tax, "energy_amount": priced.energy_amount,
-        "credit_units": priced.credit_units, "credit_money": priced.credit_money,
-        "tariff_steps": steps, "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
-        "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
-        "reprint_count": 0, "created_at": now,
-    })
     issued = _issued_rows(
         [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
     )
-    store.insert_tokens([
-        {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
-         "kind": t.kind, "sequence": t.sequence, "token_class": t.token_class,
-         "subclass": t.subclass, "tid": t.tid, "amount": t.amount, "digits": t.digits,
-         "created_at": now}
-        for t in issued
-    ])
-    _post_journal(store, session, journal_lines(
-        vendor_id=operator.vendor_id, channel=req.channel, paid=priced.paid,
-        energy=priced.energy_amount, fixed=priced.fixed_charge, tax=priced.tax,
-        debt=priced.debt_recovered,
-    ), sale_id=sale_id, now=now)
     receipt = receipts.build(
         sale_id=sale_id, meter_pan=meter.pan, mode=meter.mode, channel=req.channel,
         operator=operator.username, vendor_id=operator.vendor_id, created_at=now,
         priced=priced, tariff_steps=steps, tokens=issued,
     )
-    store.set_response(sale_id, receipt)
+    lines = [ln for ln in journal_lines(
+        vendor_id=operator.vendor_id, channel=req.channel, paid=priced.paid,
+        energy=priced.energy_amount, fixed=priced.fixed_charge, tax=priced.tax,
+        debt=priced.debt_recovered,
+    ) if ln.debit or ln.credit]
+    memo = f"sale {sale_id}"
+    ledger.check_balanced(lines, memo)
+    journal = str(uuid.uuid4())
+    written = store.write_sale(SaleWrite(
+        sale={
+            "id": sale_id, "channel": req.channel, "operator_id": operator.id,
+            "vendor_id": operator.vendor_id, "meter_id": meter.id,
+            "customer_id": meter.customer_id, "tariff_version_id": version.id,
+            "amount_paid": priced.paid, "fixed_charge": priced.fixed_charge,
+            "debt_recovered": priced.debt_recovered, "tax": priced.tax,
+            "energy_amount": priced.energy_amount, "credit_units": priced.credit_units,
+            "credit_money": priced.credit_money, "tariff_steps": steps,
+            "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
+            "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
+            "response": receipt, "reprint_count": 0, "created_at": now,
+        },
+        tokens=[
+            {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
+             "kind": t.kind, "sequence": t.sequence, "token_class": t.token_class,
+             "subclass": t.subclass, "tid": t.tid, "amount": t.amount, "digits": t.digits,
+             "created_at": now}
+            for t in issued
+        ],
+        journal=[
+            {"journal": journal, "code": ln.account, "sale_id": sale_id, "debit": ln.debit,
+             "credit": ln.credit, "memo": memo, "created_at": now}
+            for ln in lines
+        ],
+        meter_id=meter.id, last_tid=None if orm_meter is not None else tid,
+        customer_id=meter.customer_id, debt_recovered=priced.debt_recovered,
+        vendor_id=operator.vendor_id, paid=req.paid, hour=_hour(now), minute=_minute(now),
+    ))
+    if not written.customer_ok:
+        raise ReadChanged("the customer's debt changed during the sale")
+    if not written.vendor_ok:
+        raise InsufficientFloat("the vendor's float does not cover this sale")
+    _check_limit(written.customer_count if meter.customer_id is not None else 0,
+                 limits.customer_per_hour, "customer", "hour", now, 3600)
+    _check_limit(written.vendor_count if operator.vendor_id is not None else 0,
+                 written.vendor_limit or limits.vendor_per_minute, "vendor", "minute", now, 60)
     return SaleResult(receipt=receipt, replayed=False)
+
+
+def _accounts(vendor_id: int | None, channel: str) -> set[str]:
+    """The ledger accounts a sale may post to."""
+    payer = (ledger.vendor_float_account(vendor_id) if vendor_id is not None
+             else ledger.clearing_account(channel))
+    return {payer, ledger.REVENUE_GAS, ledger.REVENUE_FIXED, ledger.TAX, ledger.CUSTOMER_DEBT}
 
 
 def _minute(now: datetime) -> int:
@@ -404,24 +421,6 @@ def _check_limit(
             f"more than {limit} sales per {window} for this {who}; retry in {retry} s",
             retry_after=retry, limit=limit, scope=who,
         )
-
-
-def _post_journal(
-    store: SaleStore, session: Session, lines: list[ledger.Line], *, sale_id: int,
-    now: datetime,
-) -> None:
-    lines = [ln for ln in lines if ln.debit or ln.credit]
-    ledger.check_balanced(lines, f"sale {sale_id}")
-    codes = {ln.account for ln in lines}
-    ids = store.account_ids(codes)
-    for code in codes - ids.keys():
-        ids[code] = ledger.ensure_account(session, code)
-    journal = str(uuid.uuid4())
-    store.insert_journal([
-        {"journal": journal, "account_id": ids[ln.account], "sale_id": sale_id,
-         "debit": ln.debit, "credit": ln.credit, "memo": f"sale {sale_id}", "created_at": now}
-        for ln in lines
-    ])
 
 
 def journal_lines(

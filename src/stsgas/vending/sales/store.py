@@ -1,12 +1,23 @@
-"""The SQL of one sale: Core statements on the session's connection, few round trips.
+"""The SQL of one sale, in as few round trips as each database allows (V2).
 
-A sale is the service's hot path, so it skips the ORM's unit of work: one
-statement finds and locks the meter (with its supply group, linked customer,
-tariff version in force and any committed sale under the idempotency key),
-one ``UPDATE … RETURNING`` each counts and charges the customer and the
-vendor (debt, float and the rate-limit windows live on those rows), and the
-sale, its tokens and its journal go in as plain inserts. Statements are
-built once; SQLAlchemy caches their compiled form. Nothing here commits.
+A sale is the service's hot path, so it skips the ORM's unit of work. It
+reads once and writes once:
+
+* :meth:`SaleStore.lock_meter` locks the meter and reads, beside it, its
+  supply group, linked customer (debt and rate window), the tariff version in
+  force with its steps, any committed sale under the idempotency key, which
+  ledger accounts are still missing, and the id the sale will take;
+* :meth:`SaleStore.write_sale` charges the customer's debt and the vendor's
+  float (both ``WHERE`` balance ≥ amount, both counting the rate-limit
+  window), moves the meter's last TID and inserts the sale with its receipt,
+  its tokens and its journal, then reports what the counters say; the
+  service raises, and so rolls everything back, when a limit or the float
+  says no.
+
+This module holds the portable version (SQLAlchemy Core, one statement per
+step: SQLite runs in-process, so round trips cost little);
+:mod:`.store_pg` does each half in one PostgreSQL statement.
+Nothing here commits.
 """
 
 from __future__ import annotations
@@ -40,28 +51,6 @@ _LEDGER = cast(Table, LedgerEntry.__table__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LockedMeter:
-    """A meter row locked for this transaction, with what a sale needs beside it."""
-
-    id: int
-    pan: str
-    mode: str
-    status: str
-    supply_group_id: int
-    ti: str
-    ken: int
-    base_date: int
-    tariff_id: int | None
-    last_tid: int
-    needs_key_change: bool
-    customer_id: int | None
-    version_id: int | None
-    #: a committed sale under the request's idempotency key, if any
-    replay_id: int | None
-    group: GroupRow
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class GroupRow:
     """The supply-group columns a sale reads."""
 
@@ -80,6 +69,7 @@ class GroupRow:
 class VersionRow:
     """The tariff version in force: charges in minor units and basis points, steps."""
 
+    id: int
     fixed_charge: int
     tax_rate_bp: int
     debt_recovery_bp: int
@@ -87,12 +77,60 @@ class VersionRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Charged:
-    """What an ``UPDATE … RETURNING`` on a vendor or customer row gave back."""
+class LockedMeter:
+    """A meter row locked for this transaction, with what a sale reads beside it."""
 
-    balance: int
-    count: int
-    limit: int | None = None
+    id: int
+    pan: str
+    mode: str
+    status: str
+    ti: str
+    ken: int
+    base_date: int
+    last_tid: int
+    needs_key_change: bool
+    group: GroupRow
+    customer_id: int | None
+    #: the customer's debt as read (``write_sale`` re-checks it under the row lock)
+    customer_debt: int
+    version: VersionRow | None
+    #: a committed sale under the request's idempotency key, if any
+    replay_id: int | None
+    #: ledger account codes (of those asked about) that do not exist yet
+    missing_accounts: frozenset[str]
+    #: the id the new sale row will take
+    sale_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleWrite:
+    """Everything ``write_sale`` stores, already computed."""
+
+    sale: dict[str, Any]
+    tokens: list[dict[str, Any]]
+    journal: list[dict[str, Any]]
+    meter_id: int
+    #: None: the ORM moves the meter (a key change); otherwise the new last TID
+    last_tid: int | None
+    customer_id: int | None
+    debt_recovered: int
+    vendor_id: int | None
+    paid: int
+    hour: int
+    minute: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Written:
+    """What the counters said after ``write_sale``."""
+
+    #: False when the customer's debt changed under us (retry the sale)
+    customer_ok: bool
+    customer_count: int
+    #: False when the vendor's float does not cover the sale
+    vendor_ok: bool
+    vendor_count: int
+    vendor_limit: int | None
 
 
 def _lock_statement(by_pan: bool) -> Any:
@@ -120,7 +158,7 @@ def _lock_statement(by_pan: bool) -> Any:
     return (
         select(
             Meter.id, Meter.pan, Meter.mode, Meter.status, Meter.supply_group_id, Meter.ti,
-            Meter.ken, Meter.base_date, Meter.tariff_id, Meter.last_tid,
+            Meter.ken, Meter.base_date, Meter.last_tid,
             Meter.pending_supply_group_id, Meter.pending_ti, Meter.pending_base_date,
             customer.label("customer_id"), version.label("version_id"),
             replay.label("replay_id"),
@@ -137,50 +175,6 @@ def _lock_statement(by_pan: bool) -> Any:
 
 _LOCK_BY_PAN = _lock_statement(by_pan=True)
 _LOCK_BY_DRN = _lock_statement(by_pan=False)
-
-_MONTH_UNITS = select(func.coalesce(func.sum(Sale.credit_units), 0)).where(
-    Sale.meter_id == bindparam("meter_id"),
-    Sale.created_at >= bindparam("since"),
-    Sale.status == SaleStatus.COMPLETED.value,
-)
-
-
-def _window_count(table: Any) -> Any:
-    """``rate_count`` + 1 in the same window, 1 in a new one."""
-    return case(
-        (table.rate_window == bindparam("window"), table.rate_count + 1), else_=1
-    )
-
-
-_COUNT_CUSTOMER = (
-    update(Customer)
-    .where(Customer.id == bindparam("customer_id"))
-    .values(rate_count=_window_count(Customer), rate_window=bindparam("window"))
-    .returning(Customer.debt_balance, Customer.rate_count)
-)
-_RECOVER_DEBT = (
-    update(Customer)
-    .where(Customer.id == bindparam("customer_id"))
-    .values(debt_balance=Customer.debt_balance - bindparam("debt"))
-)
-
-_DRAW_FLOAT = (
-    update(Vendor)
-    .where(Vendor.id == bindparam("vendor_id"), Vendor.float_balance >= bindparam("paid"))
-    .values(
-        float_balance=Vendor.float_balance - bindparam("paid"),
-        rate_count=_window_count(Vendor),
-        rate_window=bindparam("window"),
-    )
-    .returning(Vendor.float_balance, Vendor.rate_count, Vendor.sales_per_minute)
-)
-
-_SET_LAST_TID = (
-    update(Meter).where(Meter.id == bindparam("meter_id")).values(last_tid=bindparam("tid"))
-)
-_SET_RESPONSE = (
-    update(Sale).where(Sale.id == bindparam("sale_id")).values(response=bindparam("response"))
-)
 _VERSION = (
     select(
         TariffVersion.fixed_charge, TariffVersion.tax_rate_bp, TariffVersion.debt_recovery_bp,
@@ -190,21 +184,70 @@ _VERSION = (
     .where(TariffVersion.id == bindparam("version_id"))
     .order_by(TariffStep.position)
 )
-_ACCOUNTS = select(Account.code, Account.id).where(
+_DEBT = select(Customer.debt_balance).where(Customer.id == bindparam("customer_id"))
+_ACCOUNTS = select(Account.code).where(Account.code.in_(bindparam("codes", expanding=True)))
+_NEXT_SALE_ID = select(func.coalesce(func.max(Sale.id), 0) + 1)
+_ACCOUNT_IDS = select(Account.code, Account.id).where(
     Account.code.in_(bindparam("codes", expanding=True))
 )
-_INSERT_SALE = _SALES.insert().returning(_SALES.c.id)
+_MONTH_UNITS = select(func.coalesce(func.sum(Sale.credit_units), 0)).where(
+    Sale.meter_id == bindparam("meter_id"),
+    Sale.created_at >= bindparam("since"),
+    Sale.status == SaleStatus.COMPLETED.value,
+)
+
+
+def _window_count(table: Any, window: str) -> Any:
+    """``rate_count`` + 1 in the same window, 1 in a new one."""
+    return case((table.rate_window == bindparam(window), table.rate_count + 1), else_=1)
+
+
+_CHARGE_CUSTOMER = (
+    update(Customer)
+    .where(Customer.id == bindparam("customer_id"), Customer.debt_balance >= bindparam("debt"))
+    .values(
+        debt_balance=Customer.debt_balance - bindparam("debt"),
+        rate_count=_window_count(Customer, "hour"),
+        rate_window=bindparam("hour"),
+    )
+    .returning(Customer.rate_count)
+)
+_DRAW_FLOAT = (
+    update(Vendor)
+    .where(Vendor.id == bindparam("vendor_id"), Vendor.float_balance >= bindparam("paid"))
+    .values(
+        float_balance=Vendor.float_balance - bindparam("paid"),
+        rate_count=_window_count(Vendor, "minute"),
+        rate_window=bindparam("minute"),
+    )
+    .returning(Vendor.rate_count, Vendor.sales_per_minute)
+)
+_SET_LAST_TID = (
+    update(Meter)
+    .where(Meter.id == bindparam("meter_id"))
+    .values(last_tid=bindparam("tid"), updated_at=bindparam("now"))
+)
+
+
+def steps_of(rows: Any) -> tuple[pricing.Step, ...]:
+    """Price steps from ``(up_to_litres, price_per_m3)`` pairs (None prices skipped)."""
+    return tuple(
+        pricing.Step(up_to_litres=up_to, price_per_m3=price)
+        for up_to, price in rows
+        if price is not None
+    )
 
 
 class SaleStore:
-    """The statements of one sale on a session's connection."""
+    """The statements of one sale on a session's connection (any database)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.conn: Connection = session.connection()
 
     def lock_meter(
-        self, number: str, *, channel: str, key: str | None, now: datetime
+        self, number: str, *, channel: str, key: str | None, now: datetime,
+        accounts: set[str],
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` (PAN, or a unique DRN), or None."""
         stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
@@ -214,29 +257,32 @@ class SaleStore:
         if len(rows) != 1:
             return None
         r = rows[0]
+        version = None
+        if r.version_id is not None:
+            vrows = self.conn.execute(_VERSION, {"version_id": r.version_id}).all()
+            v = vrows[0]
+            version = VersionRow(
+                id=r.version_id, fixed_charge=v.fixed_charge, tax_rate_bp=v.tax_rate_bp,
+                debt_recovery_bp=v.debt_recovery_bp,
+                steps=steps_of((x.up_to_litres, x.price_per_m3) for x in vrows),
+            )
+        debt = 0
+        if r.customer_id is not None:
+            debt = int(self.conn.execute(_DEBT, {"customer_id": r.customer_id}).scalar_one())
+        present = set(self.conn.execute(_ACCOUNTS, {"codes": list(accounts)}).scalars())
         return LockedMeter(
-            id=r.id, pan=r.pan, mode=r.mode, status=r.status, supply_group_id=r.supply_group_id,
-            ti=r.ti, ken=r.ken, base_date=r.base_date, tariff_id=r.tariff_id,
-            last_tid=r.last_tid,
+            id=r.id, pan=r.pan, mode=r.mode, status=r.status, ti=r.ti, ken=r.ken,
+            base_date=r.base_date, last_tid=r.last_tid,
             needs_key_change=(r.pending_supply_group_id is not None or r.pending_ti is not None
                               or r.pending_base_date is not None),
-            customer_id=r.customer_id, version_id=r.version_id, replay_id=r.replay_id,
             group=GroupRow(
                 id=r.supply_group_id, sgc=r.sgc, krn=r.krn, key_type=r.key_type, ea=r.ea,
                 dkga=r.dkga, vending_key_enc=r.vending_key_enc,
                 key_expires_at=r.key_expires_at, is_active=bool(r.is_active),
             ),
-        )
-
-    def tariff(self, version_id: int) -> VersionRow:
-        """A tariff version's charges and price steps (versions never change once made)."""
-        rows = self.conn.execute(_VERSION, {"version_id": version_id}).all()
-        first = rows[0]
-        return VersionRow(
-            fixed_charge=first.fixed_charge, tax_rate_bp=first.tax_rate_bp,
-            debt_recovery_bp=first.debt_recovery_bp,
-            steps=tuple(pricing.Step(up_to_litres=r.up_to_litres, price_per_m3=r.price_per_m3)
-                        for r in rows if r.price_per_m3 is not None),
+            customer_id=r.customer_id, customer_debt=debt, version=version,
+            replay_id=r.replay_id, missing_accounts=frozenset(accounts - present),
+            sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
         )
 
     def month_units(self, meter_id: int, since: datetime) -> int:
@@ -244,47 +290,44 @@ class SaleStore:
         value = self.conn.execute(_MONTH_UNITS, {"meter_id": meter_id, "since": since})
         return int(value.scalar_one() or 0)
 
-    def count_customer(self, customer_id: int, *, window: int) -> Charged:
-        """Lock the customer and count one sale in ``window``; returns its debt and count."""
-        row = self.conn.execute(
-            _COUNT_CUSTOMER, {"customer_id": customer_id, "window": window}
-        ).one()
-        return Charged(balance=int(row[0]), count=int(row[1]))
+    def write_sale(self, w: SaleWrite) -> Written:
+        """Charge, count, move the TID and insert sale, tokens and journal."""
+        customer_ok, customer_count = True, 0
+        if w.customer_id is not None:
+            row = self.conn.execute(_CHARGE_CUSTOMER, {
+                "customer_id": w.customer_id, "debt": w.debt_recovered, "hour": w.hour,
+            }).one_or_none()
+            customer_ok, customer_count = row is not None, 0 if row is None else int(row[0])
+        vendor_ok, vendor_count, vendor_limit = True, 0, None
+        if w.vendor_id is not None:
+            drawn = self.conn.execute(_DRAW_FLOAT, {
+                "vendor_id": w.vendor_id, "paid": w.paid, "minute": w.minute,
+            }).one_or_none()
+            vendor_ok = drawn is not None
+            if drawn is not None:
+                vendor_count, vendor_limit = int(drawn[0]), drawn[1]
+        if w.last_tid is not None:
+            self.conn.execute(_SET_LAST_TID, {
+                "meter_id": w.meter_id, "tid": w.last_tid, "now": w.sale["created_at"],
+            })
+        self.conn.execute(_SALES.insert(), w.sale)
+        self.conn.execute(_TOKENS.insert(), w.tokens)
+        found = self.conn.execute(
+            _ACCOUNT_IDS, {"codes": [line["code"] for line in w.journal]}
+        ).all()
+        ids: dict[str, int] = {row[0]: row[1] for row in found}
+        self.conn.execute(_LEDGER.insert(), [
+            {**{k: v for k, v in line.items() if k != "code"}, "account_id": ids[line["code"]]}
+            for line in w.journal
+        ])
+        return Written(customer_ok=customer_ok, customer_count=customer_count,
+                       vendor_ok=vendor_ok, vendor_count=vendor_count, vendor_limit=vendor_limit)
 
-    def recover_debt(self, customer_id: int, amount: int) -> None:
-        """Take ``amount`` off the (locked) customer's debt."""
-        self.conn.execute(_RECOVER_DEBT, {"customer_id": customer_id, "debt": amount})
 
-    def draw_float(self, vendor_id: int, *, paid: int, window: int) -> Charged | None:
-        """Take ``paid`` off the vendor's float and count one sale; None if it does not cover it."""
-        row = self.conn.execute(
-            _DRAW_FLOAT, {"vendor_id": vendor_id, "paid": paid, "window": window}
-        ).one_or_none()
-        if row is None:
-            return None
-        return Charged(balance=int(row[0]), count=int(row[1]), limit=row[2])
+def store_for(session: Session) -> SaleStore:
+    """The sale store for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from stsgas.vending.sales.store_pg import PgSaleStore
 
-    def insert_sale(self, values: dict[str, Any]) -> int:
-        """Insert the sale row; returns its id."""
-        return int(self.conn.execute(_INSERT_SALE, values).scalar_one())
-
-    def insert_tokens(self, rows: list[dict[str, Any]]) -> None:
-        """Insert the sale's tokens."""
-        self.conn.execute(_TOKENS.insert(), rows)
-
-    def insert_journal(self, rows: list[dict[str, Any]]) -> None:
-        """Insert the sale's ledger lines."""
-        self.conn.execute(_LEDGER.insert(), rows)
-
-    def account_ids(self, codes: set[str]) -> dict[str, int]:
-        """The ids of the existing ledger accounts among ``codes``."""
-        rows = self.conn.execute(_ACCOUNTS, {"codes": list(codes)})
-        return {code: int(id_) for code, id_ in rows}
-
-    def set_last_tid(self, meter_id: int, tid: int) -> None:
-        """Record the TID just issued to the meter."""
-        self.conn.execute(_SET_LAST_TID, {"meter_id": meter_id, "tid": tid})
-
-    def set_response(self, sale_id: int, response: dict[str, Any]) -> None:
-        """Store the receipt with the sale (an idempotent replay answers it)."""
-        self.conn.execute(_SET_RESPONSE, {"sale_id": sale_id, "response": response})
+        return PgSaleStore(session)
+    return SaleStore(session)

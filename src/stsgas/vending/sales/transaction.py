@@ -19,13 +19,17 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from stsgas.vending.db import is_retryable
+from stsgas.vending.db import is_retryable, sqlite_writer
 from stsgas.vending.errors import RequestInProgress, RetryLater
 
 T = TypeVar("T")
 
 ATTEMPTS = 8
 LOCK_TIMEOUT = "10s"
+
+
+class ReadChanged(Exception):
+    """A value read without a lock changed before the write: run the sale again."""
 
 
 def _lock_timed_out(exc: DBAPIError) -> bool:
@@ -47,16 +51,37 @@ def _rollback(session: Session) -> None:
     session.rollback()
 
 
+def read_only(session: Session) -> None:
+    """Start the session's transaction as a reader (SQLite: ``BEGIN DEFERRED``, so
+    reading the caller's credentials does not take the database's write lock)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
 def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T:
-    """Call ``fn`` in a fresh transaction and commit it, retrying retryable failures."""
-    pg = session.get_bind().dialect.name == "postgresql"
+    """Call ``fn`` in a fresh transaction and commit it, retrying retryable failures.
+
+    On SQLite the reads before it are committed and the transaction runs under
+    this process's writer lock (:func:`stsgas.vending.db.sqlite_writer`), so
+    writers queue in order instead of sleeping in SQLite's busy handler.
+    """
+    engine = session.get_bind()
+    pg = engine.dialect.name == "postgresql"
+    writer = sqlite_writer(engine) if engine.dialect.name == "sqlite" else None
+    if writer is not None:
+        session.commit()  # end the read transaction (auth); nothing written yet
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if pg:
                 _set_lock_timeout(session)
-            result = fn()
-            session.commit()
-            return result
+            if writer is None:
+                result = fn()
+                session.commit()
+                return result
+            with writer:
+                result = fn()
+                session.commit()
+                return result
         except DBAPIError as exc:
             _rollback(session)
             if _lock_timed_out(exc):
@@ -71,6 +96,10 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
             if attempt == ATTEMPTS:
                 raise RetryLater("the database is busy; retry the request") from None
             time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        except ReadChanged:
+            _rollback(session)
+            if attempt == ATTEMPTS:
+                raise RetryLater("the database is busy; retry the request") from None
         except BaseException:
             _rollback(session)
             raise

@@ -1,0 +1,203 @@
+"""The sale's SQL on PostgreSQL: one statement to read, one to write.
+
+Same contract as :class:`stsgas.vending.sales.store.SaleStore`, spoken to
+psycopg directly (server-side prepared statements, no result metadata to
+build) so a sale is BEGIN, lock-and-read, write, COMMIT: four round trips.
+
+The write is a chain of data-modifying CTEs; PostgreSQL runs them as one
+statement and checks the foreign keys at its end, so tokens and journal
+lines may name the sale inserted beside them. The sale id comes from the
+table's sequence in the read, so the stored receipt can carry it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from sqlalchemy.exc import DBAPIError
+
+from stsgas.vending.sales.store import (
+    GroupRow,
+    LockedMeter,
+    SaleStore,
+    SaleWrite,
+    VersionRow,
+    Written,
+    steps_of,
+)
+
+_LOCK = """
+SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_date, m.last_tid,
+       (m.pending_supply_group_id IS NOT NULL OR m.pending_ti IS NOT NULL
+        OR m.pending_base_date IS NOT NULL),
+       g.sgc, g.krn, g.key_type, g.ea, g.dkga, g.vending_key_enc, g.key_expires_at, g.is_active,
+       c.id, c.debt_balance,
+       v.id, v.fixed_charge, v.tax_rate_bp, v.debt_recovery_bp,
+       (SELECT json_agg(json_build_array(s.up_to_litres, s.price_per_m3) ORDER BY s.position)
+          FROM tariff_steps s WHERE s.tariff_version_id = v.id),
+       (SELECT s.id FROM sales s WHERE s.channel = %(channel)s AND s.idempotency_key = %(key)s),
+       (SELECT array_agg(want.code) FROM unnest(%(codes)s::text[]) AS want(code)
+          WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = want.code)),
+       nextval(pg_get_serial_sequence('sales', 'id'))
+FROM meters m
+JOIN supply_groups g ON g.id = m.supply_group_id
+LEFT JOIN customer_meters cm ON cm.meter_id = m.id AND cm.active = 1
+LEFT JOIN customers c ON c.id = cm.customer_id
+LEFT JOIN LATERAL (
+    SELECT tv.id, tv.fixed_charge, tv.tax_rate_bp, tv.debt_recovery_bp FROM tariff_versions tv
+    WHERE tv.tariff_id = m.tariff_id AND tv.effective_from <= %(now)s
+    ORDER BY tv.effective_from DESC LIMIT 1
+) v ON true
+WHERE m.{column} = %(number)s
+LIMIT 2
+FOR UPDATE OF m
+"""
+_LOCK_BY_PAN = _LOCK.format(column="pan")
+_LOCK_BY_DRN = _LOCK.format(column="drn")
+
+_MONTH_UNITS = """
+SELECT coalesce(sum(credit_units), 0) FROM sales
+WHERE meter_id = %(meter_id)s AND created_at >= %(since)s AND status = 'completed'
+"""
+
+_WRITE = """
+WITH
+cust AS (
+    UPDATE customers SET debt_balance = debt_balance - %(debt)s,
+        rate_count = CASE WHEN rate_window = %(hour)s THEN rate_count + 1 ELSE 1 END,
+        rate_window = %(hour)s
+    WHERE id = %(customer_id)s AND debt_balance >= %(debt)s
+    RETURNING rate_count),
+vend AS (
+    UPDATE vendors SET float_balance = float_balance - %(paid)s,
+        rate_count = CASE WHEN rate_window = %(minute)s THEN rate_count + 1 ELSE 1 END,
+        rate_window = %(minute)s
+    WHERE id = %(vendor_id)s AND float_balance >= %(paid)s
+    RETURNING rate_count, sales_per_minute),
+mtr AS (
+    UPDATE meters SET last_tid = %(tid)s, updated_at = %(created_at)s
+    WHERE id = %(meter_id)s AND %(tid)s::bigint IS NOT NULL),
+sale AS (
+    INSERT INTO sales (id, channel, operator_id, vendor_id, meter_id, customer_id,
+        tariff_version_id, amount_paid, fixed_charge, debt_recovered, tax, energy_amount,
+        credit_units, credit_money, tariff_steps, key_change, status, idempotency_key,
+        request_fingerprint, response, reprint_count, created_at)
+    VALUES (%(id)s, %(channel)s, %(operator_id)s, %(vendor_id)s, %(meter_id)s,
+        %(customer_id)s, %(tariff_version_id)s, %(amount_paid)s, %(fixed_charge)s,
+        %(debt_recovered)s, %(tax)s, %(energy_amount)s, %(credit_units)s, %(credit_money)s,
+        %(tariff_steps)s::json, %(key_change)s, %(status)s, %(idempotency_key)s,
+        %(request_fingerprint)s, %(response)s::json, 0, %(created_at)s)),
+tok AS (
+    INSERT INTO tokens (sale_id, meter_id, kind, sequence, token_class, subclass, tid, amount,
+        digits, created_at)
+    SELECT %(id)s, %(meter_id)s, t.kind, t.seq, t.cls, t.sub, t.tid, t.amount, t.digits,
+        %(created_at)s
+    FROM unnest(%(t_kind)s::text[], %(t_seq)s::int[], %(t_cls)s::int[], %(t_sub)s::int[],
+        %(t_tid)s::bigint[], %(t_amount)s::bigint[], %(t_digits)s::text[])
+        AS t(kind, seq, cls, sub, tid, amount, digits)),
+led AS (
+    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
+    SELECT %(journal)s, a.id, %(id)s, l.debit, l.credit, %(memo)s, %(created_at)s
+    FROM unnest(%(l_code)s::text[], %(l_debit)s::bigint[], %(l_credit)s::bigint[])
+        AS l(code, debit, credit)
+    JOIN accounts a ON a.code = l.code
+    RETURNING 1)
+SELECT (SELECT count(*) FROM cust), (SELECT max(rate_count) FROM cust),
+       (SELECT count(*) FROM vend), (SELECT max(rate_count) FROM vend),
+       (SELECT max(sales_per_minute) FROM vend), (SELECT count(*) FROM led)
+"""
+
+
+class PgSaleStore(SaleStore):
+    """:class:`SaleStore` in two PostgreSQL statements."""
+
+    def _fetch(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a prepared statement on the session's psycopg connection.
+
+        Driver errors become SQLAlchemy's (so the sale's retry and 409 rules see
+        them), and a lost connection is invalidated in the pool as SQLAlchemy would.
+        """
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        try:
+            with driver.cursor() as cur:
+                cur.execute(sql, params, prepare=True)
+                return cur.fetchall()
+        except psycopg.Error as exc:
+            gone = self.conn.dialect.is_disconnect(exc, driver, None)  # type: ignore[arg-type]
+            if gone:
+                self.conn.invalidate(exc)
+            raise DBAPIError.instance(
+                sql, params, exc, psycopg.Error, hide_parameters=True,
+                connection_invalidated=gone, dialect=self.conn.dialect,
+            ) from None
+
+    def lock_meter(
+        self, number: str, *, channel: str, key: str | None, now: datetime,
+        accounts: set[str],
+    ) -> LockedMeter | None:
+        """Find and lock the meter ``number`` and read the rest, in one statement."""
+        rows = self._fetch(
+            _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN,
+            {"number": number, "now": now, "channel": channel, "key": key,
+             "codes": sorted(accounts)},
+        )
+        if len(rows) != 1:
+            return None
+        (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, needs_kc,
+         sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
+         customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, steps,
+         replay_id, missing, sale_id) = rows[0]
+        version = None
+        if version_id is not None:
+            version = VersionRow(
+                id=version_id, fixed_charge=fixed_charge, tax_rate_bp=tax_bp,
+                debt_recovery_bp=debt_bp, steps=steps_of(steps or []),
+            )
+        return LockedMeter(
+            id=mid, pan=pan, mode=mode, status=status, ti=ti, ken=ken, base_date=base_date,
+            last_tid=last_tid, needs_key_change=needs_kc,
+            group=GroupRow(
+                id=group_id, sgc=sgc, krn=krn, key_type=key_type, ea=ea, dkga=dkga,
+                vending_key_enc=bytes(key_enc), key_expires_at=key_expires_at,
+                is_active=bool(group_active),
+            ),
+            customer_id=customer_id, customer_debt=int(debt or 0), version=version,
+            replay_id=replay_id, missing_accounts=frozenset(missing or ()), sale_id=sale_id,
+        )
+
+    def month_units(self, meter_id: int, since: datetime) -> int:
+        """Gas units (0.1 m³) sold to a meter since ``since`` (completed sales)."""
+        rows = self._fetch(_MONTH_UNITS, {"meter_id": meter_id, "since": since})
+        return int(rows[0][0] or 0)
+
+    def write_sale(self, w: SaleWrite) -> Written:
+        """All the sale's writes in one statement."""
+        s = w.sale
+        params = {
+            **s,
+            "tariff_steps": orjson.dumps(s["tariff_steps"]).decode(),
+            "response": orjson.dumps(s["response"]).decode(),
+            "debt": w.debt_recovered, "hour": w.hour, "minute": w.minute, "paid": w.paid,
+            "tid": w.last_tid,
+            "t_kind": [t["kind"] for t in w.tokens], "t_seq": [t["sequence"] for t in w.tokens],
+            "t_cls": [t["token_class"] for t in w.tokens],
+            "t_sub": [t["subclass"] for t in w.tokens], "t_tid": [t["tid"] for t in w.tokens],
+            "t_amount": [t["amount"] for t in w.tokens],
+            "t_digits": [t["digits"] for t in w.tokens],
+            "journal": w.journal[0]["journal"], "memo": w.journal[0]["memo"],
+            "l_code": [line["code"] for line in w.journal],
+            "l_debit": [line["debit"] for line in w.journal],
+            "l_credit": [line["credit"] for line in w.journal],
+        }
+        ((c_n, c_count, v_n, v_count, v_limit, lines),) = self._fetch(_WRITE, params)
+        if lines != len(w.journal):  # pragma: no cover - accounts are made before the write
+            raise AssertionError("a ledger account of this sale is missing")
+        return Written(
+            customer_ok=w.customer_id is None or c_n == 1, customer_count=int(c_count or 0),
+            vendor_ok=w.vendor_id is None or v_n == 1, vendor_count=int(v_count or 0),
+            vendor_limit=v_limit,
+        )
