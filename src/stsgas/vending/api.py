@@ -15,12 +15,12 @@ from stsgas.vending.supply_groups.endpoints import router as supply_groups_route
 from stsgas.vending.tariffs.endpoints import router as tariffs_router
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(sales_router)  # first: the hot path is matched before the rest
 api_router.include_router(operators_router)
 api_router.include_router(audit_router)
 api_router.include_router(supply_groups_router)
 api_router.include_router(customers_router)
 api_router.include_router(meters_router)
 api_router.include_router(tariffs_router)
-api_router.include_router(sales_router)
 api_router.include_router(management_router)
 api_router.include_router(reports_router)

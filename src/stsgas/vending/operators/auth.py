@@ -19,6 +19,7 @@ from stsgas.vending.errors import Forbidden, NotAuthenticated
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.operators.service import Principal
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -32,6 +33,13 @@ def authenticate(session: Session, credentials: HTTPAuthorizationCredentials | N
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("a bearer token is required")
     return service.authenticate(session, credentials.credentials)
+
+
+def principal_of(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The bearer's operator as plain columns, or 401 (the sale's hot path)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("a bearer token is required")
+    return service.principal(session, credentials.credentials)
 
 
 def current_operator(session: SessionDep, credentials: Credentials) -> Operator:
@@ -53,7 +61,7 @@ def require(permission: Permission) -> Callable[[Operator], Operator]:
     return check
 
 
-def ensure(operator: Operator, permission: Permission) -> None:
+def ensure(operator: Operator | Principal, permission: Permission) -> None:
     """Raise :class:`Forbidden` unless ``operator`` holds ``permission`` (for services)."""
     if not allowed(operator.role, permission):
         raise Forbidden(f"role {operator.role!r} may not {permission.value}")

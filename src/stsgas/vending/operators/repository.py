@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from stsgas.vending.kit.repository import RepositoryBase
 from stsgas.vending.models import ApiToken, Operator, Vendor
@@ -35,6 +37,22 @@ class ApiTokenRepository(RepositoryBase[ApiToken]):
             .options(joinedload(ApiToken.operator))
         )
         return self.get_one_or_none(stmt)
+
+
+_PRINCIPAL = (
+    select(
+        ApiToken.revoked_at, ApiToken.expires_at, Operator.id, Operator.username, Operator.role,
+        Operator.vendor_id, Operator.is_active, Operator.locked_until,
+    )
+    .join(Operator, Operator.id == ApiToken.operator_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
+def principal_row(session: Session, token_hash: str) -> Any:
+    """The token's validity and its operator's columns, in one Core query (no ORM
+    objects: this runs on every sale)."""
+    return session.connection().execute(_PRINCIPAL, {"token_hash": token_hash}).one_or_none()
 
 
 class VendorRepository(RepositoryBase[Vendor]):

@@ -35,6 +35,7 @@ from stsgas.vending.operators.repository import (
     ApiTokenRepository,
     OperatorRepository,
     VendorRepository,
+    principal_row,
 )
 from stsgas.vending.settings import Settings
 
@@ -180,6 +181,31 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     if op.locked_until is not None and op.locked_until > now:
         raise AccountLocked("account locked", locked_until=op.locked_until.isoformat())
     return op
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal:
+    """Who a bearer token speaks for: the operator columns a sale needs."""
+
+    id: int
+    username: str
+    role: str
+    vendor_id: int | None
+
+
+def principal(session: Session, secret: str, *, now: datetime | None = None) -> Principal:
+    """Like :func:`authenticate`, with the same checks, but without loading ORM objects."""
+    now = now or utcnow()
+    row = principal_row(session, token_hash(secret))
+    if row is None or row.revoked_at is not None:
+        raise NotAuthenticated("unknown or revoked token")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise NotAuthenticated("token expired")
+    if not row.is_active:
+        raise NotAuthenticated("operator disabled")
+    if row.locked_until is not None and row.locked_until > now:
+        raise AccountLocked("account locked", locked_until=row.locked_until.isoformat())
+    return Principal(id=row.id, username=row.username, role=row.role, vendor_id=row.vendor_id)
 
 
 def revoke_token(session: Session, secret: str, *, now: datetime | None = None) -> None:

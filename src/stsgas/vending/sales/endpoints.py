@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
@@ -14,8 +15,8 @@ from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import (
     Credentials,
     CurrentOperator,
-    authenticate,
     ensure,
+    principal_of,
     require,
 )
 from stsgas.vending.operators.permissions import Permission, allowed
@@ -44,10 +45,9 @@ Reader = Annotated[Operator, Depends(_reader)]
 async def create_sale(
     body: schemas.SaleIn,
     request: Request,
-    response: Response,
     credentials: Credentials,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Sell gas: returns the itemised receipt with the token(s) to enter, in order.
 
     The hot path: parsing happens on the event loop, and authentication, the
@@ -62,9 +62,10 @@ async def create_sale(
         idempotency_key=idempotency_key,
     )
     result = await run_in_threadpool(_sell, request, credentials, req)
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result.receipt
+    return Response(
+        orjson.dumps(result.receipt), status_code=201, media_type="application/json",
+        headers={"Idempotent-Replayed": "true"} if result.replayed else None,
+    )
 
 
 def _sell(
@@ -80,7 +81,7 @@ def _sell(
     )
     with state.sessionmaker() as session:
         transaction.read_only(session)
-        operator = authenticate(session, credentials)
+        operator = principal_of(session, credentials)
         ensure(operator, Permission.SALES_CREATE)
         return transaction.run(
             session,

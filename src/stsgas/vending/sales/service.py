@@ -46,7 +46,6 @@ from stsgas.vending.models import (
     Meter,
     MeterMode,
     MeterStatus,
-    Operator,
     Sale,
     SaleStatus,
     SupplyGroup,
@@ -105,7 +104,7 @@ def parse_meter_number(text: str) -> str:
     return digits
 
 
-def fingerprint(req: SaleRequest, operator: Operator) -> str:
+def fingerprint(req: SaleRequest, operator: Seller) -> str:
     """What makes two requests 'the same' for an idempotency key."""
     doc = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -129,6 +128,17 @@ def _key_data(
 def _check_key(group: SupplyGroup, now: datetime) -> None:
     if not group.is_active or (group.key_expires_at is not None and group.key_expires_at <= now):
         raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
+
+
+class Seller(Protocol):
+    """Who sells: an ORM ``Operator`` or an authenticated ``Principal``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def vendor_id(self) -> int | None: ...
 
 
 class _TidState(Protocol):
@@ -270,7 +280,7 @@ def sell(
     session: Session,
     req: SaleRequest,
     *,
-    operator: Operator,
+    operator: Seller,
     security: SecurityModule,
     now: datetime | None = None,
     limits: SaleLimits | None = None,
