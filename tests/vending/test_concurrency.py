@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,8 +14,19 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.models import Operator, Sale, Token, Vendor
+from stsgas.vending.models import (
+    Customer,
+    CustomerMeter,
+    Meter,
+    MeterMode,
+    Operator,
+    Role,
+    Sale,
+    Token,
+    Vendor,
+)
 from stsgas.vending.sales import service, transaction
+from tests.vending import factories
 from tests.vending.sales.conftest import FLOAT, Shop, make_shop
 
 THREADS = 8
@@ -82,3 +94,43 @@ def test_one_key_retried_concurrently_charges_once(
         assert s.execute(select(func.count()).select_from(Sale)).scalar_one() == 1
         assert s.execute(select(func.count()).select_from(Token)).scalar_one() == 1
         assert s.get(Vendor, shop.vendor_id).float_balance == FLOAT - 500  # type: ignore[union-attr]
+
+
+def test_debt_recovered_concurrently_on_many_meters_is_never_over_recovered(
+    engine: Engine, security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """One customer in debt, four meters, sales on all at once: the debt recovered adds
+    up exactly, never past the debt, and every sale's receipt says what it took."""
+    debt = 700  # less than the 8 sales x 10% of 10.00 would recover
+    with make_sessionmaker(engine).begin() as s:
+        sg = factories.supply_group(s, security_module)
+        tariff = factories.tariff(s, mode=MeterMode.AMOUNT, debt_recovery_bp=1000)
+        cust = factories.customer(s, debt_balance=debt)
+        pans = [factories.meter(s, sg, customer=None, tariff=tariff, mode=MeterMode.AMOUNT).pan
+                for _ in range(4)]
+        # link all four meters to the one customer
+        for pan in pans:
+            m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
+            s.add(CustomerMeter(customer_id=cust.id, meter_id=m.id))
+        cust_id = cust.id
+    op, _token = make_operator(Role.SUPERVISOR, username="debtseller")
+    sm = make_sessionmaker(engine)
+
+    def sell(i: int) -> dict[str, Any]:
+        with sm() as s:
+            req = service.SaleRequest(meter_number=pans[i % 4], paid=1000, channel="api",
+                                      idempotency_key=None)
+            return transaction.run(
+                s, lambda: service.sell(s, req, operator=op, security=security_module)
+            ).receipt
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        receipts = list(pool.map(sell, range(16)))
+    recovered = sum(int(Decimal(r["debt_recovered"]) * 100) for r in receipts)
+    assert recovered == debt
+    with sm() as s:
+        assert s.get(Customer, cust_id).debt_balance == 0  # type: ignore[union-attr]
+        assert s.execute(select(func.sum(Sale.debt_recovered))).scalar_one() == debt
+        debit, credit = LedgerRepository(s).totals()
+        assert debit == credit == 16 * 1000
