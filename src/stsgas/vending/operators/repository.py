@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from stsgas.vending.kit import pgraw
 from stsgas.vending.kit.repository import RepositoryBase
 from stsgas.vending.models import ApiToken, Operator, Vendor
 
@@ -49,10 +51,36 @@ _PRINCIPAL = (
 )
 
 
-def principal_row(session: Session, token_hash: str) -> Any:
-    """The token's validity and its operator's columns, in one Core query (no ORM
-    objects: this runs on every sale)."""
-    return session.connection().execute(_PRINCIPAL, {"token_hash": token_hash}).one_or_none()
+_PRINCIPAL_PG = """
+SELECT t.revoked_at, t.expires_at, o.id, o.username, o.role, o.vendor_id, o.is_active,
+       o.locked_until
+FROM api_tokens t JOIN operators o ON o.id = t.operator_id
+WHERE t.token_hash = %(token_hash)s
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalRow:
+    """A bearer token's validity and its operator's columns."""
+
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    id: int
+    username: str
+    role: str
+    vendor_id: int | None
+    is_active: bool
+    locked_until: datetime | None
+
+
+def principal_row(session: Session, token_hash: str) -> PrincipalRow | None:
+    """The token and its operator in one query and no ORM objects (runs on every sale)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = pgraw.fetch(conn, _PRINCIPAL_PG, {"token_hash": token_hash})
+        return PrincipalRow(*rows[0]) if rows else None
+    row = conn.execute(_PRINCIPAL, {"token_hash": token_hash}).one_or_none()
+    return None if row is None else PrincipalRow(*row)
 
 
 class VendorRepository(RepositoryBase[Vendor]):
