@@ -347,9 +347,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         count = args.servers
     pans, tokens = seed(url, max(args.clients))
     runs = [service_only(url, pans, tokens)]
-    # Separate single-worker processes, clients spread over them: uvicorn's
-    # --workers added ~45 ms per request on this machine (measured), so not used.
-    servers = [Server(url, 1) for _ in range(count)]
+    # PostgreSQL: one uvicorn with --workers N, as `stsgas serve --workers N` runs.
+    servers = [Server(url, count)]
     bases = [sv.base for sv in servers]
     try:
         for c in args.clients:
@@ -372,8 +371,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32])
-    p.add_argument("--servers", type=int, default=2, help="server processes on PostgreSQL")
-    p.add_argument("--sqlite-servers", type=int, default=1)
+    p.add_argument("--servers", type=int, default=2, help="uvicorn workers on PostgreSQL")
+    p.add_argument("--sqlite-servers", type=int, default=1, help="uvicorn workers on SQLite")
     args = p.parse_args(argv)
     print("sales through POST /api/v1/sales (durable commits), load generator in-process")
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores: figures above ~2 are shared)")

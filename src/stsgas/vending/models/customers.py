@@ -44,7 +44,7 @@ class Meter(Base):
     id: Mapped[IntPK]
     pan: Mapped[str] = mapped_column(String(18), unique=True)
     iin: Mapped[str] = mapped_column(String(6))
-    drn: Mapped[str] = mapped_column(String(13))
+    drn: Mapped[str] = mapped_column(String(13), index=True)
     mode: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(8), default=MeterStatus.ACTIVE.value)
     supply_group_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("supply_groups.id"))
