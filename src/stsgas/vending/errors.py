@@ -7,6 +7,7 @@
          |   +-- BadAmount        422 "bad_amount"
          +-- NotFound             404 "not_found"
          |   +-- MeterNotFound    404 "meter_not_found"
+         |   +-- SaleNotFound     404 "sale_not_found"
          +-- Conflict             409 "conflict"
          |   +-- AlreadyExists    409 "already_exists"
          |   +-- RequestInProgress 409 "in_progress"
@@ -67,6 +68,11 @@ class NotFound(VendingError):
 class MeterNotFound(NotFound):
     code = "meter_not_found"
     title = "Unknown meter"
+
+
+class SaleNotFound(NotFound):
+    code = "sale_not_found"
+    title = "No such sale"
 
 
 class Conflict(VendingError):

@@ -13,7 +13,7 @@ from stsgas.sts import CreditToken, CurrencyCreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.models import Sale, Token
+from stsgas.vending.models import Role, Sale, Token, Vendor
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, counts, meter_config
 
@@ -143,3 +143,44 @@ def test_ledger_balances_and_every_sale_has_its_tokens(
         n_sales = s.execute(select(func.count()).select_from(Sale)).scalar_one()
         n_tokens = s.execute(select(func.count()).select_from(Token)).scalar_one()
         assert n_sales == n_tokens == 3
+
+
+def test_outcome_of_a_lost_answer(client: TestClient, shop: Shop, engine: Engine) -> None:
+    """A POS that timed out asks what became of its key: the receipt if the sale
+    committed, else 404 sale_not_found (resending the same key is then safe)."""
+    headers = auth(shop.cashier_token)
+    r = client.get("/api/v1/sales/outcome", params={"key": "lost-1", "channel": "pos"},
+                   headers=headers)
+    assert r.status_code == 404
+    assert r.json()["code"] == "sale_not_found"
+    sold = sell(client, shop.cashier_token, shop.amount_pan, "12.50", key="lost-1")
+    assert sold.status_code == 201
+    r = client.get("/api/v1/sales/outcome", params={"key": "lost-1", "channel": "pos"},
+                   headers=headers)
+    assert r.status_code == 200
+    assert r.json()["token"] == sold.json()["token"]
+    assert r.json()["status"] == "completed"
+    # the key belongs to its channel: the same key on another channel is another request
+    r = client.get("/api/v1/sales/outcome", params={"key": "lost-1", "channel": "sms"},
+                   headers=headers)
+    assert r.status_code == 404
+    before = counts(engine)
+    assert client.get("/api/v1/sales/outcome", params={"key": "lost-1"},
+                      headers=headers).status_code == 404  # default channel: api
+    assert counts(engine) == before
+
+
+def test_outcome_respects_the_vendor_boundary(
+    client: TestClient, shop: Shop, make_operator: Any, engine: Engine
+) -> None:
+    """Another vendor's cashier cannot learn of a sale by guessing its key."""
+    assert sell(client, shop.cashier_token, shop.amount_pan, "5", key="mine").status_code == 201
+    with make_sessionmaker(engine).begin() as s:
+        other = Vendor(name="Other Kiosk", float_balance=100)
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    _op, token = make_operator(Role.CASHIER, username="othercashier", vendor_id=other_id)
+    r = client.get("/api/v1/sales/outcome", params={"key": "mine", "channel": "pos"},
+                   headers=auth(token))
+    assert r.status_code == 404

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from stsgas.sts import ClearCredit, management_token
 from stsgas.vending.audit import service as audit
-from stsgas.vending.errors import Conflict, NotFound
+from stsgas.vending.errors import Conflict, NotFound, SaleNotFound
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
@@ -45,6 +45,18 @@ def get_visible(session: Session, sale_id: int, operator: Operator) -> Sale:
     if sale is None or not can_see(operator, sale):
         raise NotFound(f"no sale {sale_id}")
     return sale
+
+
+def outcome(session: Session, operator: Operator, channel: str, key: str) -> dict[str, Any]:
+    """What became of a request whose answer was lost: the sale committed under
+    ``(channel, key)``, or :class:`SaleNotFound` (none: retrying that key is safe)."""
+    sale = SaleRepository(session).by_idempotency_key(channel, key)
+    if sale is None or not can_see(operator, sale):
+        raise SaleNotFound(
+            "no sale was committed under this idempotency key; "
+            "send the same request again with the same key"
+        )
+    return {**(sale.response or {}), "status": sale.status, "reprint_count": sale.reprint_count}
 
 
 def list_visible(

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
-from stsgas.vending.models import Operator
+from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import (
     Credentials,
     CurrentOperator,
@@ -100,6 +100,22 @@ def list_sales(
 ) -> list[dict[str, Any]]:
     """Newest sales first (cashiers: only their vendor's)."""
     return aftercare.list_visible(session, operator, limit=limit, offset=offset)
+
+
+@router.get("/outcome", response_model=None)
+def sale_outcome(
+    session: SessionDep,
+    operator: Reader,
+    key: Annotated[str, Query(min_length=1, max_length=255)],
+    channel: Channel = Channel.API,
+) -> dict[str, Any]:
+    """The outcome of a sale request whose answer never arrived (a timeout).
+
+    200 with the receipt when a sale was committed under ``(channel, key)``;
+    404 ``sale_not_found`` when none was, so resending the same request with
+    the same Idempotency-Key is safe (it cannot charge twice either way).
+    """
+    return aftercare.outcome(session, operator, channel.value, key)
 
 
 @router.get("/{sale_id}", response_model=None)
