@@ -67,12 +67,53 @@ class Run:
     seconds: float
     p50_ms: float
     p99_ms: float
+    #: CPU milliseconds per sale: API server processes, PostgreSQL, load generator
+    cpu_ms: tuple[float, float, float] | None = None
 
     def line(self) -> str:
         """A table row."""
         rate = self.sales / self.seconds if self.seconds else 0.0
+        cpu = " / ".join(f"{x:.2f}" for x in self.cpu_ms) if self.cpu_ms else "—"
         return (f"| {self.label:<28} | {rate:>9,.0f} | {self.p50_ms:>8.1f} | "
-                f"{self.p99_ms:>8.1f} | {self.errors:>6} |")
+                f"{self.p99_ms:>8.1f} | {self.errors:>6} | {cpu:>18} |")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """user + system CPU of processes (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (uvicorn --workers forks its workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            kids = []
+        todo.extend(int(k) for k in kids)
+    return out
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def _free_port() -> int:
@@ -260,16 +301,25 @@ async def _load(
 
 
 def measure(bases: list[str], pans: list[str], tokens: list[str], label: str, *, clients: int,
-            seconds: float, rate: float | None = None) -> Run:
-    """Warm up briefly, then one measured run."""
+            seconds: float, rate: float | None = None, server_pids: list[int] | None = None,
+            ) -> Run:
+    """Warm up briefly, then one measured run (with CPU per sale when pids are given)."""
     tag = f"{label}-{random.getrandbits(32)}"
     asyncio.run(_load(bases, pans, tokens, clients=clients, seconds=0.5, rate=None,
                       tag=tag + "w"))
+    servers = [p for pid in server_pids or [] for p in _tree(pid)]
+    pg = _postgres_pids() if "postgresql" in label else []
+    before = (_cpu_seconds(servers), _cpu_seconds(pg), time.process_time())
     done, errors, elapsed, lat = asyncio.run(
         _load(bases, pans, tokens, clients=clients, seconds=seconds, rate=rate, tag=tag)
     )
+    after = (_cpu_seconds(servers), _cpu_seconds(pg), time.process_time())
+    cpu = None
+    if servers and done:
+        a, b, c = (1000 * (y - x) / done for x, y in zip(before, after, strict=True))
+        cpu = (a, b, c)
     return Run(label=label, sales=done, errors=errors, seconds=elapsed,
-               p50_ms=_pct(lat, 0.50), p99_ms=_pct(lat, 0.99))
+               p50_ms=_pct(lat, 0.50), p99_ms=_pct(lat, 0.99), cpu_ms=cpu)
 
 
 def pgbench_tps(admin_url: str, seconds: int) -> str:
@@ -347,15 +397,16 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         count = args.servers
     pans, tokens = seed(url, max(args.clients))
     runs = [service_only(url, pans, tokens)]
-    # PostgreSQL: one uvicorn with --workers N, as `stsgas serve --workers N` runs.
+    # one uvicorn with --workers N, as `stsgas serve --workers N` runs
     servers = [Server(url, count)]
     bases = [sv.base for sv in servers]
+    pids = [sv.proc.pid for sv in servers]
     try:
         for c in args.clients:
             runs.append(measure(bases, pans, tokens, f"{backend} {c} clients",
-                                clients=c, seconds=args.seconds))
+                                clients=c, seconds=args.seconds, server_pids=pids))
         runs.append(measure(bases, pans, tokens, f"{backend} paced 200/s",
-                            clients=32, seconds=args.seconds, rate=200.0))
+                            clients=32, seconds=args.seconds, rate=200.0, server_pids=pids))
     finally:
         for sv in servers:
             sv.stop()
@@ -376,8 +427,10 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     print("sales through POST /api/v1/sales (durable commits), load generator in-process")
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores: figures above ~2 are shared)")
-    print("| run                          |  sales/s |  p50 ms |  p99 ms | errors |")
-    print("| ---------------------------- | --------:| -------:| -------:| ------:|")
+    print("| run                          |  sales/s |  p50 ms |  p99 ms | errors | "
+          "CPU ms/sale srv/pg/gen |")
+    print("| ---------------------------- | --------:| -------:| -------:| ------:| "
+          "-----------------:|")
     for backend in args.backends.split(","):
         for run in bench_backend(backend, args):
             print(run.line(), flush=True)
