@@ -176,17 +176,56 @@ def test_half_key_change_set_forgotten_after_10_minutes(vend: MeterConfig) -> No
     assert m.key["krn"] == 2
 
 
+def _signed(m: Meter, payload: str) -> bytes:
+    return encode_frame(f"{payload} {mac_for(bytes.fromhex(m.key['key']), payload)}")
+
+
 def test_ir_clear_tamper_needs_valid_mac() -> None:
     """An IR clear-tamper with a wrong MAC is refused; with the key's MAC it clears."""
     m = make()
     m.magnet(True, T0 + H)
-    bad = m.receive_ir(encode_frame("clear_tamper 0000000000000000"), T0 + H)
+    bad = m.receive_ir(encode_frame("clear_tamper 1 0000000000000000"), T0 + H)
     assert bad.reply == encode_frame("err auth")
     assert "tamper" in m.alarms()
-    mac = mac_for(bytes.fromhex(m.key["key"]), "clear_tamper")
-    ok = m.receive_ir(encode_frame(f"clear_tamper {mac}"), T0 + H)
+    ok = m.receive_ir(_signed(m, "clear_tamper 1"), T0 + H)
     assert ok.reply == encode_frame("ok tamper")
     assert "tamper" not in m.alarms()
+
+
+def test_recorded_ir_commands_cannot_be_replayed() -> None:
+    """A sniffed clear-tamper or clock frame is refused the second time (its counter is
+    not above the last accepted one), and the refusal is logged; a fresh counter works."""
+    m = make()
+    assert m.receive_ir(encode_frame("seq"), T0 + H).reply == encode_frame("ok seq 0")
+    m.magnet(True, T0 + H)
+    frame = _signed(m, "clear_tamper 1")
+    assert m.receive_ir(frame, T0 + H).reply == encode_frame("ok tamper")
+    m.magnet(True, T0 + 2 * H)
+    replay = m.receive_ir(frame, T0 + 2 * H)
+    assert replay.reply == encode_frame("err replay 1")
+    assert "tamper" in m.alarms()
+    assert m.events_log[-1][0] == "ir_replay"
+    # a clock frame replayed cannot wind the RTC back either
+    old = _signed(m, "clock 2 2026-01-01T00:00:00Z")
+    assert m.receive_ir(old, T0 + 2 * H).reply == encode_frame("ok clock")
+    m.receive_ir(_signed(m, "clock 3 2026-06-01T00:00:00Z"), T0 + 2 * H)
+    assert m.receive_ir(old, T0 + 2 * H).reply == encode_frame("err replay 3")
+    assert m.receive_ir(encode_frame("seq"), T0 + 2 * H).reply == encode_frame("ok seq 3")
+    assert m.receive_ir(_signed(m, "clear_tamper 4"), T0 + 2 * H).reply == encode_frame(
+        "ok tamper"
+    )
+
+
+def test_ir_counter_survives_a_restore() -> None:
+    """The last accepted counter is part of the saved registers, so a power cycle or
+    a restore from storage does not reopen old frames."""
+    store = MemoryStateStore()
+    m = make(store)
+    frame = _signed(m, "clear_tamper 7")
+    assert m.receive_ir(frame, T0 + H).reply == encode_frame("ok tamper")
+    m.flush()
+    back = Meter.from_json(METER, store=store, now=T0 + 2 * H)
+    assert back.receive_ir(frame, T0 + 2 * H).reply == encode_frame("err replay 7")
 
 
 def test_ddtk_meter_refuses_credit_but_takes_a_key_change(vend: MeterConfig) -> None:

@@ -82,12 +82,27 @@ class IrPad:
         """Ask a 2-digit query code."""
         return self.request(f"query {code}")
 
+    def next_seq(self) -> int:
+        """The counter the next authenticated command must carry (last accepted + 1)."""
+        reply = self.request("seq")
+        words = reply.split(" ")
+        if len(words) != 3 or words[:2] != ["ok", "seq"] or not words[2].isdigit():
+            raise IrPadError(f"unexpected reply to seq: {reply!r}")
+        return int(words[2]) + 1
+
+    def signed(self, command: str, key: bytes) -> str:
+        """Send ``command`` with the next counter and its MAC (the meter's decoder ``key``)."""
+        payload = f"{command.split(' ')[0]} {self.next_seq()}"
+        rest = command.split(" ", 1)[1:]
+        if rest:
+            payload += " " + rest[0]
+        return self.request(f"{payload} {mac_for(key, payload)}")
+
     def set_clock(self, at: datetime, key: bytes) -> str:
         """Set the meter's RTC; authenticated with the meter's decoder ``key``."""
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        payload = f"clock {stamp}"
-        return self.request(f"{payload} {mac_for(key, payload)}")
+        return self.signed(f"clock {stamp}", key)
 
     def clear_tamper(self, key: bytes) -> str:
         """Clear a tamper lock; authenticated with the meter's decoder ``key``."""
-        return self.request(f"clear_tamper {mac_for(key, 'clear_tamper')}")
+        return self.signed("clear_tamper", key)

@@ -158,7 +158,8 @@ def clean_valve(m: Meter, now: datetime, out: Events) -> None:
 
 
 def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
-    """One IR frame: token, query, authenticated clock set or clear tamper."""
+    """One IR frame: token, query, the command counter, or an authenticated
+    clock set or clear tamper."""
     try:
         payload = decode_frame(data)
     except FrameError as exc:
@@ -176,31 +177,48 @@ def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
     elif cmd == "query" and len(args) == 1:
         text = query(m, args[0], out)
         reply = f"ok {text}" if text is not None else "err query"
-    elif cmd == "clock" and len(args) == 2:
-        signed = payload.rsplit(" ", 1)[0]
-        if not check_mac(key, signed, args[1]):
-            reply = "err auth"
-        else:
-            try:
-                new = datetime.fromisoformat(args[0].replace("Z", "+00:00"))
-            except ValueError:
-                new = None
-            if new is None or new.tzinfo is None:
-                reply = "err format"
-            else:
-                set_clock(m, new, now, out)
-                reply = "ok clock"
-    elif cmd == "clear_tamper" and len(args) == 1:
-        if not check_mac(key, "clear_tamper", args[0]):
-            reply = "err auth"
-        else:
-            m.r["tamper"] = False
-            m._dirty.add("reg")
-            m.log("tamper_cleared", now, out)
-            reply = "ok tamper"
+    elif cmd == "seq" and not args:
+        reply = f"ok seq {m.r.get('ir_seq', 0)}"
+    elif cmd in _SIGNED and len(args) == _SIGNED[cmd]:
+        reply = _signed_command(m, key, payload, cmd, args, now, out)
     else:
         reply = "err command"
     out.append(IrReply(data=encode_frame(reply)))
+
+
+#: authenticated commands and their word counts: ``<seq> [args…] <mac>``
+_SIGNED = {"clock": 3, "clear_tamper": 2}
+_MAX_SEQ = 2**31 - 1
+
+
+def _signed_command(
+    m: Meter, key: bytes, payload: str, cmd: str, args: list[str], now: datetime, out: Events
+) -> str:
+    """An authenticated command: MAC over everything before it, then a counter that
+    must exceed the last one accepted, so a recorded frame cannot be played again."""
+    if not check_mac(key, payload.rsplit(" ", 1)[0], args[-1]):
+        return "err auth"
+    if not args[0].isdigit() or not 0 < int(args[0]) <= _MAX_SEQ:
+        return "err format"
+    seq, last = int(args[0]), int(m.r.get("ir_seq", 0))
+    if seq <= last:
+        m.log("ir_replay", now, out)
+        return f"err replay {last}"
+    if cmd == "clock":
+        try:
+            new = datetime.fromisoformat(args[1].replace("Z", "+00:00"))
+        except ValueError:
+            return "err format"
+        if new.tzinfo is None:
+            return "err format"
+        m.r["ir_seq"] = seq
+        set_clock(m, new, now, out)
+        return "ok clock"
+    m.r["ir_seq"] = seq
+    m.r["tamper"] = False
+    m._dirty.add("reg")
+    m.log("tamper_cleared", now, out)
+    return "ok tamper"
 
 
 def set_clock(m: Meter, new: datetime, now: datetime, out: Events) -> None:

@@ -188,7 +188,9 @@ def _run_step(
             frame = bytes.fromhex(str(step["ir_raw"]))
         else:
             payload = str(step["ir"])
-            if payload.split(" ")[0] in ("clock", "clear_tamper"):
+            cmd, *rest = payload.split(" ", 1)
+            if cmd in ("clock", "clear_tamper"):  # sign it with the next counter
+                payload = " ".join([cmd, str(int(m.r.get("ir_seq", 0)) + 1), *rest])
                 payload += " " + mac_for(bytes.fromhex(m.key["key"]), payload)
             frame = encode_frame(payload)
         reply = m.receive_ir(frame, at).reply or b""
