@@ -13,6 +13,7 @@ import pytest
 
 from stsgas.cli.irpad import main
 from stsgas.irlink import open_pty_pair
+from stsgas.meter.ir import mac_for
 from stsgas.meter.tui_view import PanelView, demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
 from tests.irlink.served_meter import T0, Served, serve_demo_meter
@@ -90,3 +91,23 @@ def test_headless_meter_start_serves_ir_and_keeps_state(
     view = PanelView.open(demo_meter_json(), nvm_path=nvm, now=datetime.now(UTC))
     assert view.meter.credit == 4
     view.close()
+
+
+def test_load_tariff_then_replay_refused(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """load-tariff with the key is accepted and pending; the same frame sent raw again
+    (a recorded one) is refused as a replay; a malformed step list is a format error."""
+    key = served.config.key().value.hex()
+    args = ["--port", served.path, "--key", key]
+    assert main([*args, "load-tariff", "10:2.50,-:3.10", "--at", "2030-01-01T00:00:00Z"]) == 0
+    assert capsys.readouterr().out.strip() == "ok tariff 2 steps"
+    pending = served.meter.cfg["pending"]
+    assert pending[0] == [{"up_to_m3": "10", "price": "2.50"}, {"up_to_m3": None, "price": "3.10"}]
+    assert main([*args, "load-tariff", "10:2.50,5:3.10"]) == 1  # tops must ascend
+    assert capsys.readouterr().out.strip() == "err format"
+    # a recorded frame (counter 1 was used above) cannot be replayed
+    payload = "tariff 1 2030-01-01T00:00:00Z 10:9.99,-:9.99"
+    signed = f"{payload} {mac_for(bytes.fromhex(key), payload)}"
+    assert main(["--port", served.path, "raw", signed]) == 1
+    assert capsys.readouterr().out.strip().startswith("err replay")

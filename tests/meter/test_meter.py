@@ -287,3 +287,36 @@ def _ask(m: Meter, code: str, now: datetime) -> str:
         m.press(k, now)
     answers = [e for e in m.press("#", now) if isinstance(e, QueryAnswered)]
     return answers[0].text
+
+
+def test_ir_step_tariff_waits_for_its_activation_time() -> None:
+    """A step tariff loaded by IR is pending until its activation time, then replaces
+    the old one (event tariff_changed); before that the old prices apply."""
+    m = make()
+    old = m.cfg["tariff"]
+    at = T0 + 5 * H
+    reply = m.receive_ir(_signed(m, "tariff 1 2026-01-01T05:00:00Z 10:2.50,20:3.00,-:3.50"),
+                         T0 + H)
+    assert reply.reply == encode_frame("ok tariff 3 steps")
+    assert m.cfg["tariff"] == old
+    assert m.events_log[-1][0] == "tariff_loaded"
+    m.handle_timer(at - timedelta(minutes=1))
+    assert m.cfg["tariff"] == old
+    m.handle_timer(at)
+    assert m.cfg["tariff"] == [
+        {"up_to_m3": "10", "price": "2.50"}, {"up_to_m3": "20", "price": "3.00"},
+        {"up_to_m3": None, "price": "3.50"},
+    ]
+    assert "tariff_changed" in [k for k, _ in m.events_log]
+
+
+@pytest.mark.parametrize("steps", ["", "10", "10:x", "-:1,10:2", "10:1,10:2",
+                                   ",".join(f"{i}:1" for i in range(1, 12)) + ",-:1"])
+def test_ir_step_tariff_refuses_bad_steps(steps: str) -> None:
+    """Malformed, non-ascending, open-not-last or more than 10 steps: err format,
+    nothing pending, the counter not used up."""
+    m = make()
+    reply = m.receive_ir(_signed(m, f"tariff 1 2026-01-02T00:00:00Z {steps}"), T0 + H)
+    assert reply.reply in (encode_frame("err format"), encode_frame("err command"))
+    assert m.cfg["pending"] is None
+    assert m.receive_ir(encode_frame("seq"), T0 + H).reply == encode_frame("ok seq 0")

@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int, default=9600)
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the reply")
     auth = p.add_mutually_exclusive_group()
-    auth.add_argument("--key", help="the meter's decoder key in hex (for set-clock, clear-tamper)")
+    auth.add_argument("--key", help="the meter's decoder key in hex (authenticated commands)")
     auth.add_argument("--config", type=Path, help="JSON with the meter object (key derived)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("token", help="enter a 20-digit token").add_argument("digits")
@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     clock = sub.add_parser("set-clock", help="set the meter's clock (authenticated)")
     clock.add_argument("time", nargs="?", default="now", help="ISO UTC time, or 'now'")
     sub.add_parser("clear-tamper", help="clear the tamper lock (authenticated)")
+    tariff = sub.add_parser("load-tariff", help="load a step tariff (authenticated)")
+    tariff.add_argument("steps", help="up-to-m3:price pairs, last top '-': 10:2.50,-:3.10")
+    tariff.add_argument("--at", default="now", help="ISO UTC activation time, or 'now'")
     sub.add_parser("raw", help="send a payload as given, framed").add_argument("payload")
     return p
 
@@ -58,11 +61,16 @@ def _run(pad: IrPad, args: argparse.Namespace) -> str:
     key = _key(args)
     if cmd == "clear-tamper":
         return pad.clear_tamper(key)
-    at = (datetime.now(UTC) if args.time == "now"
-          else datetime.fromisoformat(args.time.replace("Z", "+00:00")))
+    if cmd == "load-tariff":
+        return pad.load_tariff(args.steps, _time(args.at), key)
+    return pad.set_clock(_time(args.time), key)
+
+
+def _time(text: str) -> datetime:
+    at = datetime.now(UTC) if text == "now" else datetime.fromisoformat(text.replace("Z", "+00:00"))
     if at.tzinfo is None:
         raise ValueError("the time needs a zone (end it with Z for UTC)")
-    return pad.set_clock(at, key)
+    return at
 
 
 def main(argv: list[str]) -> int:

@@ -103,6 +103,11 @@ class IrPad:
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self.signed(f"clock {stamp}", key)
 
+    def load_tariff(self, steps: str, at: datetime, key: bytes) -> str:
+        """Load a step tariff (``10:2.50,20:3.00,-:3.50``) that takes effect at ``at``."""
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self.signed(f"tariff {stamp} {steps}", key)
+
     def clear_tamper(self, key: bytes) -> str:
         """Clear a tamper lock; authenticated with the meter's decoder ``key``."""
         return self.signed("clear_tamper", key)

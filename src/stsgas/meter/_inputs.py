@@ -10,6 +10,7 @@ from stsgas.meter import _tokens
 from stsgas.meter.events import AlarmChanged, Buzzer, Events, IrReply, QueryAnswered
 from stsgas.meter.ir import FrameError, check_mac, decode_frame, encode_frame
 from stsgas.meter.query import answer
+from stsgas.meter.tariff import Tariff
 
 if TYPE_CHECKING:
     from stsgas.meter.meter import Meter
@@ -159,7 +160,7 @@ def clean_valve(m: Meter, now: datetime, out: Events) -> None:
 
 def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
     """One IR frame: token, query, the command counter, or an authenticated
-    clock set or clear tamper."""
+    clock set, clear tamper or step-tariff load."""
     try:
         payload = decode_frame(data)
     except FrameError as exc:
@@ -187,7 +188,7 @@ def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
 
 
 #: authenticated commands and their word counts: ``<seq> [args…] <mac>``
-_SIGNED = {"clock": 3, "clear_tamper": 2}
+_SIGNED = {"clock": 3, "clear_tamper": 2, "tariff": 4}
 _MAX_SEQ = 2**31 - 1
 
 
@@ -204,21 +205,43 @@ def _signed_command(
     if seq <= last:
         m.log("ir_replay", now, out)
         return f"err replay {last}"
-    if cmd == "clock":
+    if cmd in ("clock", "tariff"):
         try:
-            new = datetime.fromisoformat(args[1].replace("Z", "+00:00"))
+            when = datetime.fromisoformat(args[1].replace("Z", "+00:00"))
         except ValueError:
             return "err format"
-        if new.tzinfo is None:
+        if when.tzinfo is None:
+            return "err format"
+        if cmd == "clock":
+            m.r["ir_seq"] = seq
+            set_clock(m, when, now, out)
+            return "ok clock"
+        try:
+            tariff = parse_steps(args[2])
+        except (ValueError, ArithmeticError):
             return "err format"
         m.r["ir_seq"] = seq
-        set_clock(m, new, now, out)
-        return "ok clock"
+        m._dirty.add("reg")
+        m.cfg["pending"] = [tariff.to_json(), int(when.timestamp())]
+        m._dirty.add("cfg")
+        m.log("tariff_loaded", now, out)
+        return f"ok tariff {len(tariff.steps)} steps"
     m.r["ir_seq"] = seq
     m.r["tamper"] = False
     m._dirty.add("reg")
     m.log("tamper_cleared", now, out)
     return "ok tamper"
+
+
+def parse_steps(text: str) -> Tariff:
+    """``10:2.50,20:3.00,-:3.50`` (up to m³ : price per m³, ``-`` = no top) as a Tariff."""
+    steps = []
+    for part in text.split(","):
+        top, sep, price = part.partition(":")
+        if not sep:
+            raise ValueError(f"tariff step {part!r} is not top:price")
+        steps.append({"up_to_m3": None if top == "-" else top, "price": price})
+    return Tariff.from_json(steps)
 
 
 def set_clock(m: Meter, new: datetime, now: datetime, out: Events) -> None:

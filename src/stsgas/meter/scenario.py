@@ -189,7 +189,7 @@ def _run_step(
         else:
             payload = str(step["ir"])
             cmd, *rest = payload.split(" ", 1)
-            if cmd in ("clock", "clear_tamper"):  # sign it with the next counter
+            if cmd in ("clock", "clear_tamper", "tariff"):  # sign it with the next counter
                 payload = " ".join([cmd, str(int(m.r.get("ir_seq", 0)) + 1), *rest])
                 payload += " " + mac_for(bytes.fromhex(m.key["key"]), payload)
             frame = encode_frame(payload)
