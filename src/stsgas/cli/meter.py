@@ -10,10 +10,11 @@ from typing import Any, cast
 
 __all__ = ["main"]
 
-USAGE = """usage: stsgas meter {run FILE|-, codes, start ..., simulate ...}
+USAGE = """usage: stsgas meter {run FILE|-, codes, diagram, start ..., simulate ...}
 
   run FILE|-   run a JSON scenario (METER.md "Scenario format"), print the JSON report
   codes        print the 2-digit query code table
+  diagram      print the valve state machine (Mermaid) and the lockout steps
   start        the terminal meter (Textual)
   simulate     a household meter's years of life, summarised
 """
@@ -69,6 +70,13 @@ def main(argv: list[str]) -> int:
     if cmd == "codes":
         print("code  shows")
         print(codes_table())
+        return 0
+    if cmd == "diagram":
+        from stsgas.meter.diagram import lockout_table, valve_mermaid
+
+        print(valve_mermaid())
+        print()
+        print(lockout_table())
         return 0
     if cmd in _LAZY:
         try:
