@@ -38,7 +38,7 @@ from stsgas.vending.models import (
     TokenKind,
 )
 from stsgas.vending.models import Token as TokenRow
-from stsgas.vending.sales import receipts
+from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.repository import MeterRepository
 
@@ -147,13 +147,13 @@ def approve(
         meter.pending_ti = req.params.get("ti")
         meter.pending_base_date = req.params.get("base_date")
         if not req.params.get("with_next_sale"):
-            _config, kcts = sales_service.apply_key_change(session, meter, security, now)
+            _config, kcts = issue.apply_key_change(session, meter, security, now)
             issued = [(TokenKind.KCT.value, k) for k in kcts]
     else:
-        config, kcts = sales_service.apply_key_change(session, meter, security, now)
+        config, kcts = issue.apply_key_change(session, meter, security, now)
         if kcts:
             raise Conflict("the meter has a key change pending; issue that first")
-        tid = sales_service.next_tid(meter, now)
+        tid = issue.next_tid(meter, now)
         rnd = secrets.randbelow(16)
         tok: Token
         if kind is ManagementKind.CLEAR_CREDIT:
@@ -164,7 +164,7 @@ def approve(
             tok = TariffRate(tid=tid, rnd=rnd, rate=req.params["rate"])
         issued = [(TokenKind.MGMT.value, management_token(config, tok))]
         meter.last_tid = tid
-    sales_service.store_tokens(session, issued, meter_id=meter.id, request_id=req.id, now=now)
+    issue.store_tokens(session, issued, meter_id=meter.id, request_id=req.id, now=now)
     req.status = RequestStatus.ISSUED.value if issued else RequestStatus.APPROVED.value
     req.decided_by_id, req.decided_at = operator.id, now
     audit.record(session, actor=operator, action="mgmt.approve", object_type="management",

@@ -30,7 +30,7 @@ from stsgas.vending.models import (
     TokenKind,
 )
 from stsgas.vending.operators.permissions import Permission, allowed
-from stsgas.vending.sales import receipts
+from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.repository import MeterRepository, SaleRepository, VendorRepository
 
@@ -138,10 +138,10 @@ def _clear_credit(
     now: datetime, reason: str,
 ) -> dict[str, Any]:
     meter = MeterRepository(session).lock(sale.meter_id)
-    config, kcts = sales_service.apply_key_change(session, meter, security, now)
+    config, kcts = issue.apply_key_change(session, meter, security, now)
     if kcts:
         raise Conflict("the meter has a key change pending; sell or change its key first")
-    tid = sales_service.next_tid(meter, now)
+    tid = issue.next_tid(meter, now)
     register = REGISTER_UNITS if meter.mode == MeterMode.VOLUME.value else REGISTER_CURRENCY
     issued = management_token(
         config, ClearCredit(tid=tid, rnd=secrets.randbelow(16), register=register)
@@ -155,7 +155,7 @@ def _clear_credit(
     )
     session.add(req)
     session.flush()
-    tokens = sales_service.store_tokens(
+    tokens = issue.store_tokens(
         session, [(TokenKind.MGMT.value, issued)], meter_id=meter.id, request_id=req.id, now=now
     )
     meter.last_tid = tid

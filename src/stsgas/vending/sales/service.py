@@ -20,15 +20,11 @@ import orjson
 from sqlalchemy.orm import Session
 
 from stsgas.sts import (
-    BaseDate,
     IssuedToken,
-    MeterConfig,
     RangeError,
     credit_token,
     datetime_for_tid,
-    key_change_tokens,
     key_expired,
-    tid_for,
 )
 from stsgas.vending.errors import (
     BadAmount,
@@ -40,7 +36,7 @@ from stsgas.vending.errors import (
     MeterNotFound,
     RateLimited,
 )
-from stsgas.vending.keys.security import MeterKeyData, SecurityModule
+from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
     Meter,
@@ -48,18 +44,21 @@ from stsgas.vending.models import (
     MeterStatus,
     Sale,
     SaleStatus,
-    SupplyGroup,
-    Token,
     TokenKind,
 )
 from stsgas.vending.sales import pricing, receipts
-from stsgas.vending.sales.repository import MeterRepository, SaleRepository
-from stsgas.vending.sales.store import LockedMeter, SaleWrite, store_for
+from stsgas.vending.sales.issue import (
+    apply_key_change,
+    group_config,
+    issued_rows,
+    next_tid,
+)
+from stsgas.vending.sales.repository import SaleRepository
+from stsgas.vending.sales.store import SaleWrite, store_for
 from stsgas.vending.sales.transaction import ReadChanged
 
 #: the largest payment accepted, in minor units (10 million in base currency)
 MAX_PAID = 1_000_000_000
-_MINUTES_PER_DAY = 1440
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,20 +115,6 @@ def _replay(sale: Sale, fp: str) -> SaleResult:
     return SaleResult(receipt=sale.response, replayed=True)
 
 
-def _key_data(
-    meter: Meter, group: SupplyGroup, *, ti: str, base_date: int, ken: int
-) -> MeterKeyData:
-    return MeterKeyData(
-        pan=meter.pan, key_type=group.key_type, sgc=group.sgc, ti=ti, krn=group.krn,
-        ken=ken, base_date=base_date, ea=group.ea, dkga=group.dkga,
-    )
-
-
-def _check_key(group: SupplyGroup, now: datetime) -> None:
-    if not group.is_active or (group.key_expires_at is not None and group.key_expires_at <= now):
-        raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
-
-
 class Seller(Protocol):
     """Who sells: an ORM ``Operator`` or an authenticated ``Principal``."""
 
@@ -139,84 +124,6 @@ class Seller(Protocol):
     def username(self) -> str: ...
     @property
     def vendor_id(self) -> int | None: ...
-
-
-class _TidState(Protocol):
-    @property
-    def base_date(self) -> int: ...
-    @property
-    def last_tid(self) -> int: ...
-
-
-def next_tid(meter: _TidState, now: datetime) -> int:
-    """The issue minute, or the meter's last TID + 1 when that is not larger
-    (skipping the reserved 00:01 minute)."""
-    tid = tid_for(now, BaseDate(meter.base_date))
-    if tid <= meter.last_tid:
-        tid = meter.last_tid + 1
-        if tid % _MINUTES_PER_DAY == 1:
-            tid += 1
-    return tid
-
-
-def apply_key_change(
-    session: Session, meter: Meter, security: SecurityModule, now: datetime
-) -> tuple[MeterConfig, list[IssuedToken]]:
-    """Move the meter's key data to its pending target; returns the new config and
-    the key change tokens (made under the old key). No-op when nothing is pending."""
-    repo = MeterRepository(session)
-    old_group = repo.supply_group(meter.supply_group_id)
-    old = security.meter_config(
-        _key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
-        old_group.vending_key_enc,
-    )
-    if not meter.needs_key_change:
-        _check_key(old_group, now)
-        return old, []
-    new_group = (
-        repo.supply_group(meter.pending_supply_group_id)
-        if meter.pending_supply_group_id is not None
-        else old_group
-    )
-    _check_key(new_group, now)
-    ti = meter.pending_ti or meter.ti
-    base_date = meter.pending_base_date or meter.base_date
-    ken = new_group.ken if new_group.id != old_group.id else meter.ken
-    new = security.meter_config(
-        _key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
-        new_group.vending_key_enc,
-    )
-    kcts = key_change_tokens(old, new)
-    if base_date != meter.base_date:
-        meter.last_tid = 0  # the rollover bit clears the meter's TID memory
-    meter.supply_group_id = new_group.id
-    meter.ti, meter.base_date, meter.ken = ti, base_date, ken
-    meter.pending_supply_group_id = None
-    meter.pending_ti = None
-    meter.pending_base_date = None
-    return new, kcts
-
-
-def store_tokens(
-    session: Session, issued: list[tuple[str, IssuedToken]], *, meter_id: int,
-    sale_id: int | None = None, request_id: int | None = None, now: datetime,
-) -> list[Token]:
-    """Insert issued tokens in entry order."""
-    rows = []
-    for seq, (kind, it) in enumerate(issued, start=1):
-        tok = it.token
-        amount = getattr(tok, "units", None)
-        if amount is None:
-            amount = getattr(tok, "amount", None)
-        rows.append(
-            Token(
-                sale_id=sale_id, management_request_id=request_id, meter_id=meter_id, kind=kind,
-                sequence=seq, token_class=tok.token_class, subclass=tok.subclass, tid=it.tid,
-                amount=amount, digits=it.digits, created_at=now,
-            )
-        )
-    session.add_all(rows)
-    return rows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,45 +136,6 @@ class SaleLimits:
 
     vendor_per_minute: int | None = None
     customer_per_hour: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IssuedRow:
-    """A token as stored and shown on the receipt."""
-
-    sequence: int
-    kind: str
-    token_class: int
-    subclass: int
-    tid: int | None
-    amount: int | None
-    digits: str
-
-
-def _issued_rows(issued: list[tuple[str, IssuedToken]]) -> list[IssuedRow]:
-    rows = []
-    for seq, (kind, it) in enumerate(issued, start=1):
-        tok = it.token
-        amount = getattr(tok, "units", None)
-        if amount is None:
-            amount = getattr(tok, "amount", None)
-        rows.append(IssuedRow(sequence=seq, kind=kind, token_class=tok.token_class,
-                              subclass=tok.subclass, tid=it.tid, amount=amount,
-                              digits=it.digits))
-    return rows
-
-
-def _group_config(
-    meter: LockedMeter, security: SecurityModule, now: datetime
-) -> MeterConfig:
-    g = meter.group
-    if not g.is_active or (g.key_expires_at is not None and g.key_expires_at <= now):
-        raise KeyExpired(f"the vending key of supply group {g.sgc}/{g.krn} has expired")
-    data = MeterKeyData(
-        pan=meter.pan, key_type=g.key_type, sgc=g.sgc, ti=meter.ti, krn=g.krn, ken=meter.ken,
-        base_date=meter.base_date, ea=g.ea, dkga=g.dkga,
-    )
-    return security.meter_config(data, g.vending_key_enc)
 
 
 def _replay_by_id(session: Session, sale_id: int, fp: str) -> SaleResult:
@@ -327,7 +195,7 @@ def sell(
         tid = next_tid(orm_meter, now)
         orm_meter.last_tid = tid
     else:
-        config = _group_config(meter, security, now)
+        config = group_config(meter, security, now)
         tid = next_tid(meter, now)
     if key_expired(tid, config.ken):
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
@@ -351,7 +219,7 @@ def sell(
          "amount": receipts.money(u.amount)}
         for u in priced.steps
     ]
-    issued = _issued_rows(
+    issued = issued_rows(
         [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
     )
     receipt = receipts.build(

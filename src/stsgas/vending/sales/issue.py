@@ -1,0 +1,155 @@
+"""Making tokens for a meter: its key data, the next TID, key changes, token rows.
+
+Shared by sales, cancellations (clear credit) and management tokens; nothing
+here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from stsgas.sts import (
+    BaseDate,
+    IssuedToken,
+    MeterConfig,
+    key_change_tokens,
+    tid_for,
+)
+from stsgas.vending.errors import KeyExpired
+from stsgas.vending.keys.security import MeterKeyData, SecurityModule
+from stsgas.vending.models import Meter, SupplyGroup, Token
+from stsgas.vending.sales.repository import MeterRepository
+from stsgas.vending.sales.store import GroupRow, LockedMeter
+
+_MINUTES_PER_DAY = 1440
+
+
+def _key_data(
+    meter: Meter, group: SupplyGroup, *, ti: str, base_date: int, ken: int
+) -> MeterKeyData:
+    return MeterKeyData(
+        pan=meter.pan, key_type=group.key_type, sgc=group.sgc, ti=ti, krn=group.krn,
+        ken=ken, base_date=base_date, ea=group.ea, dkga=group.dkga,
+    )
+
+
+def _check_key(group: SupplyGroup | GroupRow, now: datetime) -> None:
+    if not group.is_active or (group.key_expires_at is not None and group.key_expires_at <= now):
+        raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
+
+
+class _TidState(Protocol):
+    @property
+    def base_date(self) -> int: ...
+    @property
+    def last_tid(self) -> int: ...
+
+
+def next_tid(meter: _TidState, now: datetime) -> int:
+    """The issue minute, or the meter's last TID + 1 when that is not larger
+    (skipping the reserved 00:01 minute)."""
+    tid = tid_for(now, BaseDate(meter.base_date))
+    if tid <= meter.last_tid:
+        tid = meter.last_tid + 1
+        if tid % _MINUTES_PER_DAY == 1:
+            tid += 1
+    return tid
+
+
+def apply_key_change(
+    session: Session, meter: Meter, security: SecurityModule, now: datetime
+) -> tuple[MeterConfig, list[IssuedToken]]:
+    """Move the meter's key data to its pending target; returns the new config and
+    the key change tokens (made under the old key). No-op when nothing is pending."""
+    repo = MeterRepository(session)
+    old_group = repo.supply_group(meter.supply_group_id)
+    old = security.meter_config(
+        _key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
+        old_group.vending_key_enc,
+    )
+    if not meter.needs_key_change:
+        _check_key(old_group, now)
+        return old, []
+    new_group = (
+        repo.supply_group(meter.pending_supply_group_id)
+        if meter.pending_supply_group_id is not None
+        else old_group
+    )
+    _check_key(new_group, now)
+    ti = meter.pending_ti or meter.ti
+    base_date = meter.pending_base_date or meter.base_date
+    ken = new_group.ken if new_group.id != old_group.id else meter.ken
+    new = security.meter_config(
+        _key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
+        new_group.vending_key_enc,
+    )
+    kcts = key_change_tokens(old, new)
+    if base_date != meter.base_date:
+        meter.last_tid = 0  # the rollover bit clears the meter's TID memory
+    meter.supply_group_id = new_group.id
+    meter.ti, meter.base_date, meter.ken = ti, base_date, ken
+    meter.pending_supply_group_id = None
+    meter.pending_ti = None
+    meter.pending_base_date = None
+    return new, kcts
+
+
+def store_tokens(
+    session: Session, issued: list[tuple[str, IssuedToken]], *, meter_id: int,
+    sale_id: int | None = None, request_id: int | None = None, now: datetime,
+) -> list[Token]:
+    """Insert issued tokens in entry order (the ORM way: management tokens, cancels)."""
+    rows = [
+        Token(
+            sale_id=sale_id, management_request_id=request_id, meter_id=meter_id, kind=t.kind,
+            sequence=t.sequence, token_class=t.token_class, subclass=t.subclass, tid=t.tid,
+            amount=t.amount, digits=t.digits, created_at=now,
+        )
+        for t in issued_rows(issued)
+    ]
+    session.add_all(rows)
+    return rows
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedRow:
+    """A token as stored and shown on the receipt."""
+
+    sequence: int
+    kind: str
+    token_class: int
+    subclass: int
+    tid: int | None
+    amount: int | None
+    digits: str
+
+
+def issued_rows(issued: list[tuple[str, IssuedToken]]) -> list[IssuedRow]:
+    rows = []
+    for seq, (kind, it) in enumerate(issued, start=1):
+        tok = it.token
+        amount = getattr(tok, "units", None)
+        if amount is None:
+            amount = getattr(tok, "amount", None)
+        rows.append(IssuedRow(sequence=seq, kind=kind, token_class=tok.token_class,
+                              subclass=tok.subclass, tid=it.tid, amount=amount,
+                              digits=it.digits))
+    return rows
+
+
+def group_config(
+    meter: LockedMeter, security: SecurityModule, now: datetime
+) -> MeterConfig:
+    g = meter.group
+    _check_key(g, now)
+    data = MeterKeyData(
+        pan=meter.pan, key_type=g.key_type, sgc=g.sgc, ti=meter.ti, krn=g.krn, ken=meter.ken,
+        base_date=meter.base_date, ea=g.ea, dkga=g.dkga,
+    )
+    return security.meter_config(data, g.vending_key_enc)
+
+
