@@ -1,12 +1,12 @@
-"""All SQL of sales: the meter lock, idempotency look-up, float draw-down, history."""
+"""The ORM queries of sales: look-ups, history, reprints, refunds (the sale
+itself runs on ``store``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from stsgas.vending.kit.repository import RepositoryBase
 from stsgas.vending.models import (
@@ -14,9 +14,7 @@ from stsgas.vending.models import (
     CustomerMeter,
     Meter,
     Sale,
-    SaleStatus,
     SupplyGroup,
-    TariffVersion,
     Token,
     Vendor,
 )
@@ -40,15 +38,6 @@ class SaleRepository(RepositoryBase[Sale]):
             .options(selectinload(Sale.tokens))
         )
         return self.get_one_or_none(stmt)
-
-    def month_units(self, meter_id: int, since: datetime) -> int:
-        """Gas units (0.1 m³) sold to a meter since ``since`` (completed sales only)."""
-        stmt = select(func.coalesce(func.sum(Sale.credit_units), 0)).where(
-            Sale.meter_id == meter_id,
-            Sale.created_at >= since,
-            Sale.status == SaleStatus.COMPLETED.value,
-        )
-        return int(self.session.execute(stmt).scalar_one() or 0)
 
     def last_for_meter(self, meter_id: int) -> Sale | None:
         """The newest sale of a meter."""
@@ -102,24 +91,6 @@ class MeterRepository(RepositoryBase[Meter]):
         rows = self.list(self.select().where(Meter.drn == number).limit(2))
         return rows[0] if len(rows) == 1 else None
 
-    def lock_by_number(self, number: str) -> Meter | None:
-        """Find and lock a meter in one statement, with its supply group loaded."""
-        if len(number) == 18:
-            cond = Meter.pan == number
-        else:
-            found = self.find_by_number(number)
-            if found is None:
-                return None
-            cond = Meter.id == found.id
-        stmt = (
-            self.select()
-            .where(cond)
-            .options(joinedload(Meter.supply_group))
-            .with_for_update(of=Meter)
-            .execution_options(populate_existing=True)
-        )
-        return self.get_one_or_none(stmt)
-
     def lock(self, meter_id: int) -> Meter:
         """Re-read a meter with a row lock (PostgreSQL ``FOR UPDATE``; SQLite is
         already serialised by ``BEGIN IMMEDIATE``)."""
@@ -150,18 +121,6 @@ class MeterRepository(RepositoryBase[Meter]):
             stmt = stmt.with_for_update(of=Customer)
         return self.session.execute(stmt).scalars().one_or_none()
 
-    def tariff_version(self, tariff_id: int, at: datetime) -> TariffVersion | None:
-        """The version of a tariff in force at ``at``, with its steps."""
-        stmt = (
-            select(TariffVersion)
-            .where(TariffVersion.tariff_id == tariff_id, TariffVersion.effective_from <= at)
-            .order_by(TariffVersion.effective_from.desc())
-            .limit(1)
-            .options(joinedload(TariffVersion.steps))
-        )
-        return self.session.execute(stmt).unique().scalars().one_or_none()
-
-
 class TokenRepository(RepositoryBase[Token]):
     """Issued tokens."""
 
@@ -176,15 +135,6 @@ class VendorRepository(RepositoryBase[Vendor]):
     """Vendor floats."""
 
     model = Vendor
-
-    def draw(self, vendor_id: int, amount: int) -> bool:
-        """Take ``amount`` from the float if it covers it (one atomic UPDATE)."""
-        stmt = (
-            update(Vendor)
-            .where(Vendor.id == vendor_id, Vendor.float_balance >= amount)
-            .values(float_balance=Vendor.float_balance - amount)
-        )
-        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
     def refund(self, vendor_id: int, amount: int) -> None:
         """Give ``amount`` back to the float (a cancelled sale)."""
