@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header, Response
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep
+from stsgas.vending.errors import InvalidInput
 from stsgas.vending.management import schemas, service
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
@@ -19,13 +20,37 @@ Asker = Annotated[Operator, Depends(require(Permission.MGMT_REQUEST))]
 Approver = Annotated[Operator, Depends(require(Permission.MGMT_APPROVE))]
 
 
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
 @router.post("/requests", status_code=201, response_model=None)
-def ask(body: schemas.ManagementIn, session: SessionDep, operator: Asker) -> dict[str, Any]:
-    """Ask for a management token (pending until another operator approves)."""
-    return transaction.run(session, lambda: service.view(session, service.ask(
-        session, operator=operator, meter_number=body.meter_number, kind=body.kind,
-        params=dict(body.params), reason=body.reason,
-    )))
+def ask(
+    body: schemas.ManagementIn,
+    session: SessionDep,
+    operator: Asker,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Ask for a management token (pending until another operator approves).
+
+    With an ``Idempotency-Key`` (per operator), a retry returns the same request
+    with ``Idempotent-Replayed: true``; the key with other data is 422
+    ``idempotency_mismatch``.
+    """
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise InvalidInput("the Idempotency-Key header is empty")
+
+    def unit() -> tuple[bool, dict[str, Any]]:
+        asked = service.ask(
+            session, operator=operator, meter_number=body.meter_number, kind=body.kind,
+            params=dict(body.params), reason=body.reason, idempotency_key=idempotency_key,
+        )
+        return asked.replayed, service.view(session, asked.request)
+
+    replayed, view = transaction.run(session, unit, idempotent=idempotency_key is not None)
+    if replayed:
+        response.headers.update(REPLAYED)
+    return view
 
 
 @router.get("/requests/{request_id}", response_model=None)
@@ -36,19 +61,30 @@ def get(request_id: int, session: SessionDep, _operator: Asker) -> dict[str, Any
 
 @router.post("/requests/{request_id}/approve", response_model=None)
 def approve(
-    request_id: int, session: SessionDep, security: SecurityModuleDep, operator: Approver
+    request_id: int, session: SessionDep, security: SecurityModuleDep, operator: Approver,
+    response: Response,
 ) -> dict[str, Any]:
-    """Approve (a second person) and issue the token(s)."""
-    return transaction.run(
+    """Approve (a second person) and issue the token(s). The same approver
+    approving again gets the same tokens (``Idempotent-Replayed: true``)."""
+    decided = transaction.run(
         session, lambda: service.approve(session, request_id, operator, security=security)
     )
+    return _answer(decided, response)
 
 
 @router.post("/requests/{request_id}/reject", response_model=None)
 def reject(
-    request_id: int, body: schemas.DecisionIn, session: SessionDep, operator: Approver
+    request_id: int, body: schemas.DecisionIn, session: SessionDep, operator: Approver,
+    response: Response,
 ) -> dict[str, Any]:
-    """Refuse a pending request."""
-    return transaction.run(
+    """Refuse a pending request (the same operator rejecting again gets it back)."""
+    decided = transaction.run(
         session, lambda: service.reject(session, request_id, operator, body.reason)
     )
+    return _answer(decided, response)
+
+
+def _answer(decided: service.Decided, response: Response) -> dict[str, Any]:
+    if decided.replayed:
+        response.headers.update(REPLAYED)
+    return decided.view

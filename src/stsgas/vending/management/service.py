@@ -5,11 +5,19 @@ approval, inside the approving transaction, with the next free TID of the
 meter (the meter row is locked as for a sale). A key change either issues
 its token set now (moving the meter's key data in the same transaction) or,
 with ``with_next_sale``, marks the meter so its next sale carries the set.
+
+Retries are safe (V1). An asker's ``Idempotency-Key`` is stored with a
+fingerprint of the request: the same key again returns the same request,
+with other data it is refused. A decision repeated by the operator who made
+it answers that decision again (the same tokens, nothing issued twice).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +34,14 @@ from stsgas.sts import (
     management_token,
 )
 from stsgas.vending.audit import service as audit
-from stsgas.vending.errors import Conflict, Forbidden, InvalidInput, MeterNotFound, NotFound
+from stsgas.vending.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyMismatch,
+    InvalidInput,
+    MeterNotFound,
+    NotFound,
+)
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.models import (
     ManagementKind,
@@ -93,52 +108,131 @@ def _meter(session: Session, number: str) -> Meter:
     return found
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Asked:
+    """The request an ``ask`` answers with; ``replayed`` when an earlier call with
+    the same idempotency key made it."""
+
+    request: ManagementRequest
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decided:
+    """A request as an approval or rejection answers it; ``replayed`` when the
+    same operator had already made that decision (a retry)."""
+
+    view: dict[str, Any]
+    replayed: bool
+
+
+def fingerprint(
+    meter_number: str, kind: ManagementKind, params: dict[str, Any], reason: str
+) -> str:
+    """SHA-256 of what makes two asks 'the same' for one idempotency key.
+
+    The meter number is normalised (spaces and dashes dropped); ``params`` are
+    taken as sent, so a retry of the same body always matches. Standard JSON
+    (not orjson) so an out-of-range integer is hashed, then refused by
+    :func:`validate`, instead of failing here.
+    """
+    doc = {"meter": sales_service.parse_meter_number(meter_number), "kind": kind.value,
+           "params": params, "reason": reason}
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def by_key(session: Session, operator_id: int, key: str) -> ManagementRequest | None:
+    """The request ``operator_id`` asked for under idempotency key ``key``, if any."""
+    return session.execute(
+        select(ManagementRequest).where(
+            ManagementRequest.requested_by_id == operator_id,
+            ManagementRequest.idempotency_key == key,
+        )
+    ).scalar_one_or_none()
+
+
 def ask(
     session: Session, *, operator: Operator, meter_number: str, kind: ManagementKind,
-    params: dict[str, Any], reason: str,
-) -> ManagementRequest:
-    """Record a pending request (audited); nothing is issued yet."""
+    params: dict[str, Any], reason: str, idempotency_key: str | None = None,
+) -> Asked:
+    """Record a pending request (audited); nothing is issued yet.
+
+    With ``idempotency_key``: a request this operator already made under the
+    key is returned as it is now (``replayed``; nothing written or audited),
+    or :class:`IdempotencyMismatch` when it was made with other data. A twin
+    still in flight is caught by the unique ``(requested_by_id, key)`` index:
+    the loser's insert fails, and the transaction re-run finds the winner.
+    """
+    fp = None
+    if idempotency_key is not None:
+        fp = fingerprint(meter_number, kind, params, reason)
+        done = by_key(session, operator.id, idempotency_key)
+        if done is not None:
+            if done.request_fingerprint != fp:
+                raise IdempotencyMismatch(
+                    "this idempotency key was used for a different management request"
+                )
+            return Asked(request=done, replayed=True)
     meter = _meter(session, meter_number)
     req = ManagementRequest(
         meter_id=meter.id, kind=kind.value, params=validate(session, kind, params),
         reason=reason, status=RequestStatus.PENDING.value, requested_by_id=operator.id,
+        idempotency_key=idempotency_key, request_fingerprint=fp,
     )
     session.add(req)
     session.flush()
     audit.record(session, actor=operator, action="mgmt.request", object_type="management",
                  object_id=req.id, data={"meter": meter.pan, "kind": kind.value,
                                          "params": req.params, "reason": reason})
-    return req
+    return Asked(request=req, replayed=False)
 
 
-def _pending(session: Session, request_id: int, operator: Operator) -> ManagementRequest:
+def _to_decide(
+    session: Session, request_id: int, operator: Operator, done: tuple[RequestStatus, ...]
+) -> tuple[ManagementRequest, bool]:
+    """The request, locked, and whether ``operator`` already decided it as one of
+    ``done`` (a retried call: answer it again). Otherwise it must be pending and
+    not the operator's own."""
     req = session.get(ManagementRequest, request_id, with_for_update=True)
     if req is None:
         raise NotFound(f"no management request {request_id}")
+    if req.decided_by_id == operator.id and req.status in {s.value for s in done}:
+        return req, True
     if req.status != RequestStatus.PENDING.value:
         raise Conflict(f"request {request_id} is already {req.status}")
     if req.requested_by_id == operator.id:
         raise Forbidden("four-eyes: the operator who asked may not approve")
-    return req
+    return req, False
 
 
-def reject(session: Session, request_id: int, operator: Operator, reason: str) -> dict[str, Any]:
-    """Refuse a pending request."""
-    req = _pending(session, request_id, operator)
+def reject(session: Session, request_id: int, operator: Operator, reason: str) -> Decided:
+    """Refuse a pending request; the same operator rejecting it again gets it back."""
+    req, again = _to_decide(session, request_id, operator, (RequestStatus.REJECTED,))
+    if again:
+        return Decided(view=view(session, req), replayed=True)
     req.status = RequestStatus.REJECTED.value
     req.decided_by_id, req.decided_at = operator.id, datetime.now(UTC)
     audit.record(session, actor=operator, action="mgmt.reject", object_type="management",
                  object_id=req.id, data={"reason": reason})
-    return view(session, req)
+    return Decided(view=view(session, req), replayed=False)
 
 
 def approve(
     session: Session, request_id: int, operator: Operator, *, security: SecurityModule,
     now: datetime | None = None,
-) -> dict[str, Any]:
-    """Approve and issue: make the token(s) with the meter locked; audited."""
+) -> Decided:
+    """Approve and issue: make the token(s) with the meter locked; audited.
+
+    The approver asking again for a request it already approved gets the
+    tokens issued then (``replayed``): no second token set, no second entry.
+    """
     now = now or datetime.now(UTC)
-    req = _pending(session, request_id, operator)
+    req, again = _to_decide(
+        session, request_id, operator, (RequestStatus.ISSUED, RequestStatus.APPROVED)
+    )
+    if again:
+        return Decided(view=view(session, req), replayed=True)
     meter = MeterRepository(session).lock(req.meter_id)
     kind = ManagementKind(req.kind)
     issued: list[tuple[str, IssuedToken]] = []
@@ -171,7 +265,7 @@ def approve(
                  object_id=req.id, data={"meter": meter.pan, "kind": kind.value,
                                          "tokens": len(issued)}, at=now)
     session.flush()
-    return view(session, req)
+    return Decided(view=view(session, req), replayed=False)
 
 
 def get(session: Session, request_id: int) -> dict[str, Any]:
