@@ -25,7 +25,7 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
-from stsgas.vending.sales import service, transaction
+from stsgas.vending.sales import chain, service, transaction
 from tests.vending import factories
 from tests.vending.sales.conftest import FLOAT, Shop, make_shop
 
@@ -78,6 +78,7 @@ def test_concurrent_sales_to_one_meter_get_increasing_tids(
         assert all(a < b for a, b in itertools.pairwise(tids))
         debit, credit = LedgerRepository(s).totals()
         assert debit == credit == SALES * 500
+        assert chain.broken_meters(s) == []  # concurrent sales still form one chain
         assert s.get(Vendor, shop.vendor_id).float_balance == FLOAT - SALES * 500  # type: ignore[union-attr]
 
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, select, update
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import LedgerEntry, Operator
+from stsgas.vending.models import LedgerEntry, Meter, Operator, Sale, Token
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, make_shop
 from tests.vending.sales.test_service import sell
@@ -60,6 +60,34 @@ def test_reconciliation_finds_a_tampered_ledger(
     rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
     assert rec["ok"] is False
     assert rec["sales_with_wrong_journal"] == [sale["sale_id"]]
+
+
+@pytest.mark.parametrize("tamper", ["amount", "token", "delete_last", "delete_middle"])
+def test_reconciliation_finds_a_tampered_sale(
+    client: TestClient, shop: Shop, auditor_token: str, engine: Engine, tamper: str
+) -> None:
+    """Each meter's sales form a hash chain: an amount or token digits changed, or a
+    sale deleted (the latest one too), names the meter; untouched meters are fine."""
+    sales = [sell(client, shop.cashier_token, shop.volume_pan, a).json() for a in ("3", "4", "5")]
+    sell(client, shop.cashier_token, shop.amount_pan, "6")
+    rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
+    assert rec["meters_with_broken_sales_chain"] == []
+    with make_sessionmaker(engine).begin() as s:
+        meter_id = s.execute(select(Meter.id).where(Meter.pan == shop.volume_pan)).scalar_one()
+        if tamper == "amount":
+            s.execute(update(Sale).where(Sale.id == sales[1]["sale_id"]).values(
+                credit_units=Sale.credit_units + 10))
+        elif tamper == "token":
+            s.execute(update(Token).where(Token.sale_id == sales[0]["sale_id"]).values(
+                digits="0" * 20))
+        else:
+            victim = sales[2 if tamper == "delete_last" else 1]["sale_id"]
+            s.execute(delete(LedgerEntry).where(LedgerEntry.sale_id == victim))
+            s.execute(delete(Token).where(Token.sale_id == victim))
+            s.execute(delete(Sale).where(Sale.id == victim))
+    rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
+    assert rec["ok"] is False
+    assert rec["meters_with_broken_sales_chain"] == [meter_id]
 
 
 def test_cashier_cannot_read_reports(client: TestClient, shop: Shop) -> None:

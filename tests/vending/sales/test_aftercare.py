@@ -11,7 +11,8 @@ from stsgas.sts import ClearCredit, CreditToken, KeyChange1, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.models import Meter, Operator, Role, Vendor
+from stsgas.vending.models import Meter, Operator, Role, Sale, Vendor
+from stsgas.vending.sales import chain
 from tests.vending import factories
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import FLOAT, Shop, meter_config
@@ -40,6 +41,8 @@ def test_sale_due_a_key_change_returns_the_set_then_the_credit(
         m = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
         assert new_cfg.krn == 2
         assert not m.needs_key_change
+        assert m.sales_head == s.get(Sale, body["sale_id"]).chain_hash  # type: ignore[union-attr]
+        assert chain.broken_meters(s) == []  # the key-change sale links like any other
     credit = decode(body["tokens"][2]["digits"], new_cfg.key())
     assert isinstance(credit, CreditToken)
     assert credit.tid == body["tid"]

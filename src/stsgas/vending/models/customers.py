@@ -53,6 +53,8 @@ class Meter(Base):
     base_date: Mapped[int] = mapped_column(Integer)
     tariff_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("tariffs.id"))
     last_tid: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: the chain hash of the meter's latest sale (``sales.chain``)
+    sales_head: Mapped[str | None] = mapped_column(String(64))
     pending_supply_group_id: Mapped[int | None] = mapped_column(
         BigIntId, ForeignKey("supply_groups.id")
     )

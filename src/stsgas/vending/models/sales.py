@@ -66,6 +66,8 @@ class Sale(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: SHA-256 linking this sale to the meter's previous one (``sales.chain``)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
     reprint_count: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_by_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("operators.id"))
     cancelled_at: Mapped[datetime | None]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from stsgas.vending.errors import MeterNotFound
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.reports import repository as repo
+from stsgas.vending.sales import chain
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.receipts import money
 from stsgas.vending.sales.repository import MeterRepository
@@ -61,12 +62,14 @@ def reconciliation(session: Session) -> dict[str, Any]:
     taken = repo.sale_money(session)
     no_token = repo.sales_without_one_credit_token(session)
     wrong_journal = repo.sales_with_wrong_journal(session)
+    broken_chains = chain.broken_meters(session)
     balances = [
         {"account": code, "kind": kind, "debit": money(d), "credit": money(c)}
         for code, kind, d, c in ledger.balances()
     ]
     return {
-        "ok": debit == credit and not unbalanced and not no_token and not wrong_journal,
+        "ok": debit == credit and not unbalanced and not no_token and not wrong_journal
+        and not broken_chains,
         "ledger_debits": money(debit),
         "ledger_credits": money(credit),
         "unbalanced_journals": unbalanced,
@@ -75,6 +78,7 @@ def reconciliation(session: Session) -> dict[str, Any]:
         "credit_tokens": repo.credit_token_count(session),
         "sales_without_one_credit_token": no_token,
         "sales_with_wrong_journal": wrong_journal,
+        "meters_with_broken_sales_chain": broken_chains,
         "accounts": balances,
     }
 

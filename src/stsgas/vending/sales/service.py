@@ -46,7 +46,7 @@ from stsgas.vending.models import (
     SaleStatus,
     TokenKind,
 )
-from stsgas.vending.sales import pricing, receipts
+from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import (
     apply_key_change,
     group_config,
@@ -234,6 +234,16 @@ def sell(
     ) if ln.debit or ln.credit]
     memo = f"sale {sale_id}"
     ledger.check_balanced(lines, memo)
+    head = chain.link(meter.sales_head, chain.Facts(
+        sale_id=sale_id, meter_id=meter.id, operator_id=operator.id,
+        vendor_id=operator.vendor_id, channel=req.channel, amount_paid=priced.paid,
+        fixed_charge=priced.fixed_charge, debt_recovered=priced.debt_recovered,
+        tax=priced.tax, energy_amount=priced.energy_amount,
+        credit_units=priced.credit_units, credit_money=priced.credit_money, created_at=now,
+        digits=[t.digits for t in issued],
+    ))
+    if orm_meter is not None:
+        orm_meter.sales_head = head
     journal = str(uuid.uuid4())
     written = store.write_sale(SaleWrite(
         sale={
@@ -246,7 +256,7 @@ def sell(
             "credit_money": priced.credit_money, "tariff_steps": steps,
             "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
             "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
-            "response": receipt, "reprint_count": 0, "created_at": now,
+            "response": receipt, "chain_hash": head, "reprint_count": 0, "created_at": now,
         },
         tokens=[
             {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
@@ -260,7 +270,7 @@ def sell(
              "credit": ln.credit, "memo": memo, "created_at": now}
             for ln in lines
         ],
-        meter_id=meter.id, last_tid=None if orm_meter is not None else tid,
+        meter_id=meter.id, last_tid=None if orm_meter is not None else tid, sales_head=head,
         customer_id=meter.customer_id, debt_recovered=priced.debt_recovered,
         vendor_id=operator.vendor_id, paid=req.paid, hour=_hour(now), minute=_minute(now),
     ))

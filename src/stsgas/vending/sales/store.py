@@ -88,6 +88,8 @@ class LockedMeter:
     ken: int
     base_date: int
     last_tid: int
+    #: the chain hash of the meter's latest sale (``sales.chain``)
+    sales_head: str | None
     needs_key_change: bool
     group: GroupRow
     customer_id: int | None
@@ -112,6 +114,8 @@ class SaleWrite:
     meter_id: int
     #: None: the ORM moves the meter (a key change); otherwise the new last TID
     last_tid: int | None
+    #: the meter's new sales chain head (this sale's chain hash)
+    sales_head: str
     customer_id: int | None
     debt_recovered: int
     vendor_id: int | None
@@ -158,7 +162,7 @@ def _lock_statement(by_pan: bool) -> Any:
     return (
         select(
             Meter.id, Meter.pan, Meter.mode, Meter.status, Meter.supply_group_id, Meter.ti,
-            Meter.ken, Meter.base_date, Meter.last_tid,
+            Meter.ken, Meter.base_date, Meter.last_tid, Meter.sales_head,
             Meter.pending_supply_group_id, Meter.pending_ti, Meter.pending_base_date,
             customer.label("customer_id"), version.label("version_id"),
             replay.label("replay_id"),
@@ -225,7 +229,7 @@ _DRAW_FLOAT = (
 _SET_LAST_TID = (
     update(Meter)
     .where(Meter.id == bindparam("meter_id"))
-    .values(last_tid=bindparam("tid"), updated_at=bindparam("now"))
+    .values(last_tid=bindparam("tid"), sales_head=bindparam("head"), updated_at=bindparam("now"))
 )
 
 
@@ -272,7 +276,7 @@ class SaleStore:
         present = set(self.conn.execute(_ACCOUNTS, {"codes": list(accounts)}).scalars())
         return LockedMeter(
             id=r.id, pan=r.pan, mode=r.mode, status=r.status, ti=r.ti, ken=r.ken,
-            base_date=r.base_date, last_tid=r.last_tid,
+            base_date=r.base_date, last_tid=r.last_tid, sales_head=r.sales_head,
             needs_key_change=(r.pending_supply_group_id is not None or r.pending_ti is not None
                               or r.pending_base_date is not None),
             group=GroupRow(
@@ -308,7 +312,8 @@ class SaleStore:
                 vendor_count, vendor_limit = int(drawn[0]), drawn[1]
         if w.last_tid is not None:
             self.conn.execute(_SET_LAST_TID, {
-                "meter_id": w.meter_id, "tid": w.last_tid, "now": w.sale["created_at"],
+                "meter_id": w.meter_id, "tid": w.last_tid, "head": w.sales_head,
+                "now": w.sale["created_at"],
             })
         self.conn.execute(_SALES.insert(), w.sale)
         self.conn.execute(_TOKENS.insert(), w.tokens)

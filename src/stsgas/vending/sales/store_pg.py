@@ -30,7 +30,7 @@ from stsgas.vending.sales.store import (
 
 _LOCK = """
 SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_date, m.last_tid,
-       (m.pending_supply_group_id IS NOT NULL OR m.pending_ti IS NOT NULL
+       m.sales_head, (m.pending_supply_group_id IS NOT NULL OR m.pending_ti IS NOT NULL
         OR m.pending_base_date IS NOT NULL),
        g.sgc, g.krn, g.key_type, g.ea, g.dkga, g.vending_key_enc, g.key_expires_at, g.is_active,
        c.id, c.debt_balance,
@@ -77,18 +77,18 @@ vend AS (
     WHERE id = %(vendor_id)s AND float_balance >= %(paid)s
     RETURNING rate_count, sales_per_minute),
 mtr AS (
-    UPDATE meters SET last_tid = %(tid)s, updated_at = %(created_at)s
+    UPDATE meters SET last_tid = %(tid)s, sales_head = %(head)s, updated_at = %(created_at)s
     WHERE id = %(meter_id)s AND %(tid)s::bigint IS NOT NULL),
 sale AS (
     INSERT INTO sales (id, channel, operator_id, vendor_id, meter_id, customer_id,
         tariff_version_id, amount_paid, fixed_charge, debt_recovered, tax, energy_amount,
         credit_units, credit_money, tariff_steps, key_change, status, idempotency_key,
-        request_fingerprint, response, reprint_count, created_at)
+        request_fingerprint, response, chain_hash, reprint_count, created_at)
     VALUES (%(id)s, %(channel)s, %(operator_id)s, %(vendor_id)s, %(meter_id)s,
         %(customer_id)s, %(tariff_version_id)s, %(amount_paid)s, %(fixed_charge)s,
         %(debt_recovered)s, %(tax)s, %(energy_amount)s, %(credit_units)s, %(credit_money)s,
         %(tariff_steps)s::json, %(key_change)s, %(status)s, %(idempotency_key)s,
-        %(request_fingerprint)s, %(response)s::json, 0, %(created_at)s)),
+        %(request_fingerprint)s, %(response)s::json, %(chain_hash)s, 0, %(created_at)s)),
 tok AS (
     INSERT INTO tokens (sale_id, meter_id, kind, sequence, token_class, subclass, tid, amount,
         digits, created_at)
@@ -129,7 +129,7 @@ class PgSaleStore(SaleStore):
         )
         if len(rows) != 1:
             return None
-        (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, needs_kc,
+        (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, head, needs_kc,
          sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
          customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, steps,
          replay_id, missing, sale_id) = rows[0]
@@ -141,7 +141,7 @@ class PgSaleStore(SaleStore):
             )
         return LockedMeter(
             id=mid, pan=pan, mode=mode, status=status, ti=ti, ken=ken, base_date=base_date,
-            last_tid=last_tid, needs_key_change=needs_kc,
+            last_tid=last_tid, sales_head=head, needs_key_change=needs_kc,
             group=GroupRow(
                 id=group_id, sgc=sgc, krn=krn, key_type=key_type, ea=ea, dkga=dkga,
                 vending_key_enc=bytes(key_enc), key_expires_at=key_expires_at,
@@ -164,7 +164,7 @@ class PgSaleStore(SaleStore):
             "tariff_steps": orjson.dumps(s["tariff_steps"]).decode(),
             "response": orjson.dumps(s["response"]).decode(),
             "debt": w.debt_recovered, "hour": w.hour, "minute": w.minute, "paid": w.paid,
-            "tid": w.last_tid,
+            "tid": w.last_tid, "head": w.sales_head,
             # row sets travel as one JSON text each: cheaper to send than seven arrays
             "tokens": orjson.dumps([
                 {k: t[k] for k in _TOKEN_FIELDS} for t in w.tokens
