@@ -13,7 +13,7 @@ last one too: the head moves on the meter) or inserting one shows up in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -58,14 +58,11 @@ def link(prev: str | None, f: Facts) -> str:
     return hashlib.sha256(orjson.dumps(doc)).hexdigest()
 
 
-def _facts(sale: Sale, digits: Iterable[str]) -> Facts:
-    return Facts(
-        sale_id=sale.id, meter_id=sale.meter_id, operator_id=sale.operator_id,
-        vendor_id=sale.vendor_id, channel=sale.channel, amount_paid=sale.amount_paid,
-        fixed_charge=sale.fixed_charge, debt_recovered=sale.debt_recovered, tax=sale.tax,
-        energy_amount=sale.energy_amount, credit_units=sale.credit_units,
-        credit_money=sale.credit_money, created_at=sale.created_at, digits=list(digits),
-    )
+_COLUMNS = (
+    Sale.id, Sale.meter_id, Sale.operator_id, Sale.vendor_id, Sale.channel, Sale.amount_paid,
+    Sale.fixed_charge, Sale.debt_recovered, Sale.tax, Sale.energy_amount, Sale.credit_units,
+    Sale.credit_money, Sale.created_at, Sale.chain_hash,
+)
 
 
 def broken_meters(session: Session) -> list[int]:
@@ -86,15 +83,25 @@ def broken_meters(session: Session) -> list[int]:
     }
     state: dict[int, str | None] = {}
     broken: set[int] = set()
-    for sale in session.execute(select(Sale).order_by(Sale.meter_id, Sale.id)).scalars():
-        if sale.chain_hash is None:
-            if sale.meter_id in state:  # an unlinked sale after linked ones
-                broken.add(sale.meter_id)
+    rows = session.execute(
+        select(*_COLUMNS).order_by(Sale.meter_id, Sale.id).execution_options(yield_per=5000)
+    )
+    for r in rows:
+        if r.chain_hash is None:
+            if r.meter_id in state:  # an unlinked sale after linked ones
+                broken.add(r.meter_id)
             continue
-        prev = state.get(sale.meter_id)
-        if link(prev, _facts(sale, digits.get(sale.id, []))) != sale.chain_hash:
-            broken.add(sale.meter_id)
-        state[sale.meter_id] = sale.chain_hash
+        facts = Facts(
+            sale_id=r.id, meter_id=r.meter_id, operator_id=r.operator_id,
+            vendor_id=r.vendor_id, channel=r.channel, amount_paid=r.amount_paid,
+            fixed_charge=r.fixed_charge, debt_recovered=r.debt_recovered, tax=r.tax,
+            energy_amount=r.energy_amount, credit_units=r.credit_units,
+            credit_money=r.credit_money, created_at=r.created_at,
+            digits=digits.get(r.id, []),
+        )
+        if link(state.get(r.meter_id), facts) != r.chain_hash:
+            broken.add(r.meter_id)
+        state[r.meter_id] = r.chain_hash
     for meter_id, head in heads.items():
         if state.get(meter_id) != head:
             broken.add(meter_id)
