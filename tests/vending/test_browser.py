@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,10 +20,11 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from sqlalchemy import Engine, func, select
 
-from stsgas.sts import CreditToken, decode
+from stsgas.sts import CreditToken, KeyChange1, KeyChange2, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Sale
+from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale, Token
+from tests.vending import factories
 from tests.vending.conftest import PASSWORD
 from tests.vending.sales.conftest import Shop, meter_config, shop  # noqa: F401
 
@@ -199,3 +200,86 @@ def test_wrong_meter_number_shows_lookup_error_before_money(
     expect(page.locator("#pos-status")).to_contain_text("No money has been taken")
     expect(page.locator("#pos-confirm")).to_be_hidden()
     assert _count(engine) == 0
+
+
+def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
+    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,  # noqa: F811
+    make_operator: Callable[..., tuple[Operator, str]], backend: str,
+) -> None:
+    """A supervisor asks for a key change (new KRN, new TI); the form reaches the server
+    twice (its first answer lost): one request. A second supervisor approves it and sees
+    the two key change tokens in entry order, grouped 4-4-4-4-4; they decode under the
+    meter's old key."""
+    with make_sessionmaker(engine).begin() as s:
+        new_group = factories.supply_group(s, security_module, krn=2).id
+    with make_sessionmaker(engine)() as s:
+        old = meter_config(s, security_module, shop.volume_pan)
+    make_operator(Role.SUPERVISOR, username="second")
+
+    _sign_in(page, "shopsuper")
+    page.goto("/console/management")
+    expect(page.get_by_label("Tariff rate (set tariff only)")).to_be_hidden()
+    expect(page.get_by_label("New tariff index (TI, 2 digits)")).to_be_hidden()
+    page.get_by_label("Meter number").fill(shop.volume_pan)
+    page.get_by_label("Token", exact=True).select_option("key_change")
+    expect(page.get_by_label("New tariff index (TI, 2 digits)")).to_be_visible()
+    expect(page.get_by_label("Tariff rate (set tariff only)")).to_be_hidden()
+    groups = page.get_by_label("New supply group (SGC · KRN)")
+    expect(groups.locator(f"option[value='{new_group}']")).to_contain_text("SGC 123456 · KRN 2")
+    groups.select_option(str(new_group))
+    page.get_by_label("New tariff index (TI, 2 digits)").fill("07")
+    page.get_by_label("Reason").fill("new key revision")
+    page.screenshot(path=f"/tmp/stsgas-console-key-change-form-{backend}.png", full_page=True)
+    sent: list[str] = []
+
+    def send_twice(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        sent.append(route.request.post_data or "")
+        route.fetch()  # reaches the server, but this answer is lost...
+        route.fulfill(response=route.fetch())  # ...so the same form is sent again
+
+    page.route("**/console/management", send_twice)
+    page.get_by_role("button", name="Ask").dblclick()
+    asked = page.locator("#asked")
+    expect(asked).to_contain_text("is pending")
+    expect(asked).to_contain_text("no second request was made")
+    page.unroute("**/console/management")
+    assert sent  # the double click may or may not send twice; the route did
+    assert all("idempotency_key=" in body for body in sent)
+    expect(asked).to_contain_text("new TI 07")
+    expect(asked).to_contain_text("SGC 123456 · KRN 2")
+    page.screenshot(path=f"/tmp/stsgas-console-key-change-asked-{backend}.png", full_page=True)
+    with make_sessionmaker(engine)() as s:
+        [req] = s.execute(select(ManagementRequest)).scalars().all()
+        assert req.status == "pending"
+        assert req.params == {"supply_group_id": new_group, "ti": "07", "with_next_sale": False}
+        assert req.idempotency_key is not None
+        assert req.idempotency_key.startswith("web-")
+    assert f"Request #{req.id} " in asked.inner_text()
+
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, "second")
+    page.goto("/console/management")
+    page.get_by_label("Request number").fill(str(req.id))
+    page.get_by_role("button", name="Approve and issue").click()
+    tokens = page.locator("#tokens li")
+    expect(tokens).to_have_count(2)
+    page.screenshot(path=f"/tmp/stsgas-console-key-change-issued-{backend}.png", full_page=True)
+    expect(tokens.nth(0).locator(".step")).to_have_text("1. Key change token 1")
+    expect(tokens.nth(1).locator(".step")).to_have_text("2. Key change token 2")
+    shown = []
+    for i in range(2):
+        token = tokens.nth(i).locator(".token")
+        digits = token.get_attribute("data-digits")
+        assert digits is not None
+        assert token.inner_text() == " ".join(digits[j:j + 4] for j in range(0, 20, 4))
+        shown.append(digits)
+    assert isinstance(decode(shown[0], old.key()), KeyChange1)
+    assert isinstance(decode(shown[1], old.key()), KeyChange2)
+    with make_sessionmaker(engine)() as s:
+        rows = s.execute(select(Token).order_by(Token.sequence)).scalars().all()
+        assert [t.digits for t in rows] == shown
+        meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
+        assert (meter.supply_group_id, meter.ti) == (new_group, "07")

@@ -13,3 +13,15 @@ document.addEventListener("submit", (ev) => {
 document.addEventListener("click", (ev) => {
   if (ev.target instanceof Element && ev.target.closest("[data-print]")) window.print();
 });
+// Management form: show only the fields of the chosen token kind ([data-kind]).
+// Without this script every field shows; the server reads only the kind's own.
+const kindSelect = document.getElementById("mg-kind");
+if (kindSelect) {
+  const showKind = () => {
+    for (const el of kindSelect.form.querySelectorAll("[data-kind]")) {
+      el.hidden = el.dataset.kind !== kindSelect.value;
+    }
+  };
+  kindSelect.addEventListener("change", showKind);
+  showKind();
+}

@@ -1,0 +1,196 @@
+"""The console's management form: key changes, one request per form, tokens in entry order."""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, select
+
+from stsgas.sts import KeyChange1, KeyChange2, decode, group_digits
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Token
+from stsgas.vending.web.admin_pages import management_params
+from tests.vending import factories
+from tests.vending.sales.conftest import Shop, meter_config
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
+TOKEN_RE = re.compile(
+    r'<span class="step">(\d+)\. ([^<]+)</span><span class="token" data-digits="(\d{20})">([^<]+)<'
+)
+
+
+def _key(text: str) -> str:
+    match = KEY_RE.search(text)
+    assert match, "the ask form has no idempotency key"
+    return match.group(1)
+
+
+def _requests(engine: Engine) -> int:
+    with make_sessionmaker(engine)() as s:
+        return int(s.execute(select(func.count()).select_from(ManagementRequest)).scalar_one())
+
+
+def _new_group(engine: Engine, security_module: SoftwareSecurityModule) -> int:
+    """A second key revision of the shop's supply group (KRN 2) to move a meter to."""
+    with make_sessionmaker(engine).begin() as s:
+        return factories.supply_group(s, security_module, krn=2).id
+
+
+def test_management_params_per_kind() -> None:
+    """Only the chosen kind's fields become params; a key change sends what changes."""
+    fields = {"rate": "12", "supply_group_id": "3", "ti": " 07 ", "base_date": "2035",
+              "with_next_sale": "1"}
+    assert management_params("clear_tamper", **fields) == {}
+    assert management_params("clear_credit", **fields) == {}
+    assert management_params("set_tariff", **fields) == {"rate": 12}
+    assert management_params("key_change", **fields) == {
+        "supply_group_id": 3, "ti": "07", "base_date": 2035, "with_next_sale": True}
+    assert management_params("key_change", ti="07") == {"ti": "07"}
+    assert management_params("key_change", supply_group_id="x") == {"supply_group_id": "x"}
+
+
+def test_form_offers_key_change_and_a_fresh_key_per_render(
+    console: TestClient, signed_in: Callable[[str], str], engine: Engine,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """The form lists the key change kind and the supply groups by SGC and KRN; each
+    render carries its own idempotency key."""
+    _new_group(engine, security_module)
+    signed_in("shopsuper")
+    first = console.get("/console/management")
+    assert first.status_code == 200
+    assert '<option value="key_change">' in first.text
+    assert "SGC 123456 · KRN 1" in first.text
+    assert "SGC 123456 · KRN 2" in first.text
+    assert 'name="ti"' in first.text
+    assert 'name="base_date"' in first.text
+    assert _key(first.text) != _key(console.get("/console/management").text)
+
+
+def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    security_module: SoftwareSecurityModule, make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """A supervisor asks for a key change (new KRN and TI); the same form sent again is
+    the same request; a second supervisor approves and sees the KCTs in entry order,
+    grouped 4-4-4-4-4; approving again shows the same tokens, none made."""
+    new_group = _new_group(engine, security_module)
+    with make_sessionmaker(engine)() as s:
+        old = meter_config(s, security_module, shop.volume_pan)
+    make_operator(Role.SUPERVISOR, username="second")
+    csrf = signed_in("shopsuper")
+    form = {"meter": shop.volume_pan, "kind": "key_change", "supply_group_id": str(new_group),
+            "ti": "07", "base_date": "", "reason": "new key revision", "rate": "",
+            "idempotency_key": _key(console.get("/console/management").text), "csrf": csrf}
+    asked = console.post("/console/management", data=form)
+    assert asked.status_code == 201, asked.text
+    match = re.search(r"Request #(\d+) \(Key change[^)]*, meter (\d+): ([^)]*)\) is pending",
+                      html.unescape(asked.text))
+    assert match, asked.text
+    assert match.group(2) == shop.volume_pan
+    assert "SGC 123456 · KRN 2" in match.group(3)
+    assert "new TI 07" in match.group(3)
+    assert _key(asked.text) != form["idempotency_key"]  # the next ask is a new request
+    again = console.post("/console/management", data=form)  # double submit / reload
+    assert again.status_code == 201
+    assert f"Request #{match.group(1)} " in again.text
+    assert "no second request was made" in again.text
+    assert _requests(engine) == 1
+
+    console.cookies.clear()
+    csrf2 = signed_in("second")
+    ok = console.post("/console/management/approve",
+                      data={"request_id": match.group(1), "csrf": csrf2})
+    assert ok.status_code == 200, ok.text
+    shown = TOKEN_RE.findall(html.unescape(ok.text))
+    assert [(n, label) for n, label, _, _ in shown] == [
+        ("1", "Key change token 1"), ("2", "Key change token 2")]
+    assert all(grouped == group_digits(d) for _, _, d, grouped in shown)
+    assert all(re.fullmatch(r"\d{4}( \d{4}){4}", grouped) for _, _, _, grouped in shown)
+    with make_sessionmaker(engine)() as s:
+        rows = s.execute(select(Token).order_by(Token.sequence)).scalars().all()
+        assert [t.digits for t in rows] == [d for _, _, d, _ in shown]
+        meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
+        assert (meter.supply_group_id, meter.ti) == (new_group, "07")
+    assert isinstance(decode(shown[0][2], old.key()), KeyChange1)
+    assert isinstance(decode(shown[1][2], old.key()), KeyChange2)
+
+    repeat = console.post("/console/management/approve",
+                          data={"request_id": match.group(1), "csrf": csrf2})
+    assert repeat.status_code == 200
+    assert "already approved" in repeat.text
+    assert TOKEN_RE.findall(html.unescape(repeat.text)) == shown
+    with make_sessionmaker(engine)() as s:
+        assert s.execute(select(func.count()).select_from(Token)).scalar_one() == 2
+
+
+def test_refused_ask_keeps_the_form_and_its_key(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+) -> None:
+    """A key change with nothing to change is refused; the page keeps what was typed and
+    the form's key, and the corrected form then makes its one request."""
+    csrf = signed_in("shopsuper")
+    form = {"meter": shop.volume_pan, "kind": "key_change", "supply_group_id": "", "ti": "",
+            "base_date": "", "reason": "forgot the TI", "idempotency_key": "form-a",
+            "csrf": csrf}
+    refused = console.post("/console/management", data=form)
+    assert refused.status_code == 422
+    assert "a key change needs" in refused.text
+    assert _key(refused.text) == "form-a"
+    assert '<option value="key_change" selected>' in refused.text
+    assert 'value="forgot the TI"' in refused.text
+    assert _requests(engine) == 0
+    fixed = console.post("/console/management", data={**form, "base_date": "2035"})
+    assert fixed.status_code == 201, fixed.text
+    assert "new base date 2035" in fixed.text
+    assert _requests(engine) == 1
+
+
+def test_form_key_reused_with_other_details_asks_to_check(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+) -> None:
+    """An old form sent again after its fields changed: no second request, a new key."""
+    csrf = signed_in("shopsuper")
+    form = {"meter": shop.volume_pan, "kind": "key_change", "ti": "07", "reason": "move",
+            "idempotency_key": "form-b", "csrf": csrf}
+    assert console.post("/console/management", data=form).status_code == 201
+    changed = console.post("/console/management", data={**form, "ti": "08"})
+    assert changed.status_code == 422
+    assert "already sent with other details" in changed.text
+    assert _key(changed.text) != "form-b"
+    assert _requests(engine) == 1
+
+
+def test_key_change_with_next_sale_says_no_token_now(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """Approved for the next sale: no tokens now, and the page says where they will be."""
+    make_operator(Role.SUPERVISOR, username="second")
+    csrf = signed_in("shopsuper")
+    asked = console.post("/console/management", data={
+        "meter": shop.volume_pan, "kind": "key_change", "ti": "09",
+        "with_next_sale": "1", "reason": "at next sale", "idempotency_key": "n",
+        "csrf": csrf})
+    assert asked.status_code == 201, asked.text
+    assert "tokens with the next sale" in asked.text
+    rid = re.search(r"Request #(\d+)", asked.text)
+    assert rid
+    console.cookies.clear()
+    ok = console.post("/console/management/approve",
+                      data={"request_id": rid.group(1), "csrf": signed_in("second")})
+    assert ok.status_code == 200, ok.text
+    assert "approved" in ok.text
+    assert "issued with the meter's next sale" in html.unescape(ok.text)
+    assert 'id="tokens"' not in ok.text
+    with make_sessionmaker(engine)() as s:
+        meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
+        assert meter.pending_ti == "09"
