@@ -94,3 +94,25 @@ def test_reject_and_bad_params_and_roles(
     denied = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "clear_tamper",
                                     "reason": "x"}, headers=auth(shop.cashier_token))
     assert denied.status_code == 403
+
+
+def test_pending_list_shows_what_waits_for_a_second_person(
+    client: TestClient, shop: Shop, admin_token: str, cashier_token: str
+) -> None:
+    """?status=pending lists open requests newest first with who asked; an issued one
+    leaves the list; a cashier may not read it."""
+    first = _ask(client, shop.supervisor_token, shop.volume_pan, "clear_tamper", {})
+    second = _ask(client, shop.supervisor_token, shop.amount_pan, "set_tariff", {"rate": 150})
+    rows = client.get(URL, params={"status": "pending"}, headers=auth(admin_token)).json()
+    assert [r["id"] for r in rows] == [second["id"], first["id"]]
+    assert rows[0]["requested_by"] == "shopsuper"
+    assert rows[0]["meter_number"] == shop.amount_pan
+    assert rows[0]["params"] == {"rate": 150}
+    approve = client.post(f"{URL}/{first['id']}/approve", headers=auth(admin_token))
+    assert approve.status_code == 200
+    rows = client.get(URL, params={"status": "pending"}, headers=auth(admin_token)).json()
+    assert [r["id"] for r in rows] == [second["id"]]
+    every = client.get(URL, headers=auth(admin_token)).json()
+    assert {r["status"] for r in every} == {"pending", "issued"}
+    assert client.get(URL, params={"status": "bogus"}, headers=auth(admin_token)).status_code == 422
+    assert client.get(URL, headers=auth(cashier_token)).status_code == 403

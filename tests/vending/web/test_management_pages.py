@@ -194,3 +194,35 @@ def test_key_change_with_next_sale_says_no_token_now(
     with make_sessionmaker(engine)() as s:
         meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
         assert meter.pending_ti == "09"
+
+
+def test_approver_sees_what_waits_and_approves_from_the_list(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """The page lists pending requests with what they ask and who asked; the asker's
+    own row has no approve button; another supervisor approves from the row."""
+    make_operator(Role.SUPERVISOR, username="second")
+    csrf = signed_in("shopsuper")
+    form = {"meter": shop.amount_pan, "kind": "set_tariff", "rate": "150", "ti": "",
+            "supply_group_id": "", "base_date": "", "reason": "new price list",
+            "idempotency_key": _key(console.get("/console/management").text), "csrf": csrf}
+    asked = console.post("/console/management", data=form)
+    assert asked.status_code == 201, asked.text
+    req_id = re.search(r"Request #(\d+)", asked.text).group(1)  # type: ignore[union-attr]
+    row = re.search(rf'<tr id="pending-{req_id}">(.*?)</tr>', asked.text, re.S)
+    assert row, asked.text
+    assert shop.amount_pan in row.group(1)
+    assert "new price list" in row.group(1)
+    assert "shopsuper" in row.group(1)
+    assert "yours: another supervisor approves it" in row.group(1)
+    assert f"Approve #{req_id}" not in row.group(1)
+
+    console.cookies.clear()
+    csrf2 = signed_in("second")
+    listed = console.get("/console/management").text
+    assert f"Approve #{req_id}" in listed
+    ok = console.post("/console/management/approve", data={"request_id": req_id, "csrf": csrf2})
+    assert ok.status_code == 200, ok.text
+    assert f'id="pending-{req_id}"' not in ok.text
+    assert "No request is waiting." in ok.text

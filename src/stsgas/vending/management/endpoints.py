@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep
 from stsgas.vending.errors import InvalidInput
 from stsgas.vending.management import schemas, service
-from stsgas.vending.models import Operator
+from stsgas.vending.models import Operator, RequestStatus
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.sales import transaction
@@ -51,6 +51,17 @@ def ask(
     if replayed:
         response.headers.update(REPLAYED)
     return view
+
+
+@router.get("/requests", response_model=None)
+def listing(
+    session: SessionDep,
+    _operator: Asker,
+    status: RequestStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
+    """Requests newest first, e.g. ``?status=pending``: what waits for a second person."""
+    return service.listing(session, status=None if status is None else status.value, limit=limit)
 
 
 @router.get("/requests/{request_id}", response_model=None)

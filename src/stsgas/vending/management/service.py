@@ -268,6 +268,26 @@ def approve(
     return Decided(view=view(session, req), replayed=False)
 
 
+def listing(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+    """Requests, newest first (of one status when given), with who asked: what an
+    approver reads before approving. Tokens are on the single-request view."""
+    stmt = (
+        select(ManagementRequest, Meter.pan, Operator.username)
+        .join(Meter, Meter.id == ManagementRequest.meter_id)
+        .join(Operator, Operator.id == ManagementRequest.requested_by_id)
+        .order_by(ManagementRequest.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        stmt = stmt.where(ManagementRequest.status == status)
+    return [
+        {"id": req.id, "meter_number": pan, "kind": req.kind, "params": req.params,
+         "reason": req.reason, "status": req.status, "requested_by_id": req.requested_by_id,
+         "requested_by": username, "created_at": req.created_at.isoformat(timespec="seconds")}
+        for req, pan, username in session.execute(stmt)
+    ]
+
+
 def get(session: Session, request_id: int) -> dict[str, Any]:
     """A request and its tokens."""
     req = session.get(ManagementRequest, request_id)

@@ -251,6 +251,17 @@ def _request_view(
             "details": _params_text(body.get("params") or {}, groups), "replayed": replayed}
 
 
+async def _pending(api: VendingApi, me: Me, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Requests waiting for a second person, so an approver sees what each asks for."""
+    with contextlib.suppress(ApiProblem):
+        return [
+            {**_request_view(r, groups, replayed=False), "reason": r.get("reason", ""),
+             "asked_by": r.get("requested_by", ""), "mine": r.get("requested_by_id") == me.id}
+            for r in _items(await api.get(paths.MANAGEMENT, status="pending"))
+        ]
+    return []
+
+
 async def _management_page(
     request: Request, me: Me, api: VendingApi, *, status_code: int = 200,
     form: Mapping[str, str] | None = None, idempotency_key: str | None = None,
@@ -259,9 +270,10 @@ async def _management_page(
 ) -> Response:
     """The management page. The ask form carries a fresh idempotency key unless one
     is given (the same form shown again after an error keeps its key)."""
+    groups = groups if groups is not None else await _groups(api)
     return page(request, "management.html", me, "management", title="Management tokens",
-                kinds=MANAGEMENT_KINDS, base_dates=BASE_DATES,
-                groups=groups if groups is not None else await _groups(api),
+                kinds=MANAGEMENT_KINDS, base_dates=BASE_DATES, groups=groups,
+                pending=await _pending(api, me, groups),
                 form=form or {}, idempotency_key=idempotency_key or str(uuid.uuid4()),
                 asked=asked, decided=decided, issued=issued, error=error,
                 status_code=status_code)
