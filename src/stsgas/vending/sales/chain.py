@@ -13,9 +13,10 @@ last one too: the head moves on the meter) or inserting one shows up in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import select
@@ -45,6 +46,17 @@ class Facts:
     credit_money: int | None
     created_at: datetime
     digits: Sequence[str]
+
+
+def facts_of(row: Mapping[str, Any], digits: Sequence[str]) -> Facts:
+    """Facts from a sale row (or the dict about to be inserted) keyed by column name."""
+    return Facts(
+        sale_id=row["id"], meter_id=row["meter_id"], operator_id=row["operator_id"],
+        vendor_id=row["vendor_id"], channel=row["channel"], amount_paid=row["amount_paid"],
+        fixed_charge=row["fixed_charge"], debt_recovered=row["debt_recovered"], tax=row["tax"],
+        energy_amount=row["energy_amount"], credit_units=row["credit_units"],
+        credit_money=row["credit_money"], created_at=row["created_at"], digits=digits,
+    )
 
 
 def link(prev: str | None, f: Facts) -> str:
@@ -91,14 +103,7 @@ def broken_meters(session: Session) -> list[int]:
             if r.meter_id in state:  # an unlinked sale after linked ones
                 broken.add(r.meter_id)
             continue
-        facts = Facts(
-            sale_id=r.id, meter_id=r.meter_id, operator_id=r.operator_id,
-            vendor_id=r.vendor_id, channel=r.channel, amount_paid=r.amount_paid,
-            fixed_charge=r.fixed_charge, debt_recovered=r.debt_recovered, tax=r.tax,
-            energy_amount=r.energy_amount, credit_units=r.credit_units,
-            credit_money=r.credit_money, created_at=r.created_at,
-            digits=digits.get(r.id, []),
-        )
+        facts = facts_of(r._mapping, digits.get(r.id, []))
         if link(state.get(r.meter_id), facts) != r.chain_hash:
             broken.add(r.meter_id)
         state[r.meter_id] = r.chain_hash

@@ -234,30 +234,26 @@ def sell(
     ) if ln.debit or ln.credit]
     memo = f"sale {sale_id}"
     ledger.check_balanced(lines, memo)
-    head = chain.link(meter.sales_head, chain.Facts(
-        sale_id=sale_id, meter_id=meter.id, operator_id=operator.id,
-        vendor_id=operator.vendor_id, channel=req.channel, amount_paid=priced.paid,
-        fixed_charge=priced.fixed_charge, debt_recovered=priced.debt_recovered,
-        tax=priced.tax, energy_amount=priced.energy_amount,
-        credit_units=priced.credit_units, credit_money=priced.credit_money, created_at=now,
-        digits=[t.digits for t in issued],
-    ))
+    sale = {
+        "id": sale_id, "channel": req.channel, "operator_id": operator.id,
+        "vendor_id": operator.vendor_id, "meter_id": meter.id,
+        "customer_id": meter.customer_id, "tariff_version_id": version.id,
+        "amount_paid": priced.paid, "fixed_charge": priced.fixed_charge,
+        "debt_recovered": priced.debt_recovered, "tax": priced.tax,
+        "energy_amount": priced.energy_amount, "credit_units": priced.credit_units,
+        "credit_money": priced.credit_money, "tariff_steps": steps,
+        "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
+        "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
+        "response": receipt, "reprint_count": 0, "created_at": now,
+    }
+    head = sale["chain_hash"] = chain.link(
+        meter.sales_head, chain.facts_of(sale, [t.digits for t in issued])
+    )
     if orm_meter is not None:
         orm_meter.sales_head = head
     journal = str(uuid.uuid4())
     written = store.write_sale(SaleWrite(
-        sale={
-            "id": sale_id, "channel": req.channel, "operator_id": operator.id,
-            "vendor_id": operator.vendor_id, "meter_id": meter.id,
-            "customer_id": meter.customer_id, "tariff_version_id": version.id,
-            "amount_paid": priced.paid, "fixed_charge": priced.fixed_charge,
-            "debt_recovered": priced.debt_recovered, "tax": priced.tax,
-            "energy_amount": priced.energy_amount, "credit_units": priced.credit_units,
-            "credit_money": priced.credit_money, "tariff_steps": steps,
-            "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
-            "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
-            "response": receipt, "chain_hash": head, "reprint_count": 0, "created_at": now,
-        },
+        sale=sale,
         tokens=[
             {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
              "kind": t.kind, "sequence": t.sequence, "token_class": t.token_class,
@@ -287,9 +283,9 @@ def sell(
 
 def _accounts(vendor_id: int | None, channel: str) -> set[str]:
     """The ledger accounts a sale may post to."""
-    payer = (ledger.vendor_float_account(vendor_id) if vendor_id is not None
-             else ledger.clearing_account(channel))
-    return {payer, ledger.REVENUE_GAS, ledger.REVENUE_FIXED, ledger.TAX, ledger.CUSTOMER_DEBT}
+    lines = journal_lines(vendor_id=vendor_id, channel=channel, paid=0, energy=0, fixed=0,
+                          tax=0, debt=0)
+    return {ln.account for ln in lines}
 
 
 def _minute(now: datetime) -> int:
