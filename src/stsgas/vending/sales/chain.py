@@ -48,7 +48,7 @@ class Facts:
     digits: Sequence[str]
 
 
-def facts_of(row: Mapping[str, Any], digits: Sequence[str]) -> Facts:
+def facts_of(row: Mapping[Any, Any], digits: Sequence[str]) -> Facts:
     """Facts from a sale row (or the dict about to be inserted) keyed by column name."""
     return Facts(
         sale_id=row["id"], meter_id=row["meter_id"], operator_id=row["operator_id"],
