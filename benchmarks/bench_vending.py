@@ -1,12 +1,14 @@
 """Sales per second through the HTTP API with durable commits, SQLite and PostgreSQL.
 
-Run: ``.venv/bin/python -m benchmarks vending`` (options: ``--seconds``, ``--backends``,
-``--clients``, ``--workers``). A scratch database is built and seeded (a supply
-group, 2,000 meters of both modes, one cashier and vendor per client), a real
-``uvicorn`` server runs the app factory on it, and an asyncio load generator in
-this process posts sales (each with an Idempotency-Key) with 1, 8 and 32
-concurrent clients, then at a paced 200 sales/s. ``pgbench`` gives the
-database's own TPS on the same machine as the ceiling.
+Run: ``.venv/bin/python -m benchmarks.bench_vending`` (options: ``--seconds``,
+``--backends``, ``--clients``, ``--servers`` = uvicorn workers on PostgreSQL). A
+scratch database is built and seeded (a supply group, 2,000 meters of both
+modes, one cashier and vendor per client), a real ``uvicorn`` runs the app
+factory on it, and a lean asyncio keep-alive HTTP client in this process posts
+sales (each with an Idempotency-Key) with 1, 8 and 32 concurrent clients, then
+at a paced 200 sales/s, printing latency and CPU per sale of the server,
+PostgreSQL and itself. ``pgbench`` gives the database's own TPS on the same
+machine as the ceiling.
 """
 
 from __future__ import annotations
