@@ -13,7 +13,7 @@ from stsgas.sts import KeyChange1, KeyChange2, decode, group_digits
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Token
-from stsgas.vending.web.admin_pages import management_params
+from stsgas.vending.web.management_pages import management_params
 from tests.vending import factories
 from tests.vending.sales.conftest import Shop, meter_config
 
