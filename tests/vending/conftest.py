@@ -23,7 +23,7 @@ import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -37,6 +37,9 @@ from stsgas.vending.migrations import upgrade
 from stsgas.vending.models import Base, Operator, Role, Vendor
 from stsgas.vending.operators import service as operators
 from stsgas.vending.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.vending.sales.conftest import Shop
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "vending"
 TEST_KEYS: dict[str, str] = json.loads((DATA / "test-keys.json").read_text())
@@ -240,3 +243,16 @@ def cashier_token(make_operator: Callable[..., tuple[Operator, str]], vendor: Ve
 def auditor_token(make_operator: Callable[..., tuple[Operator, str]]) -> str:
     """Bearer token of an auditor."""
     return make_operator(Role.AUDITOR, username="auditor")[1]
+
+
+@pytest.fixture
+def shop(
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> Shop:
+    """A committed shop: supply group, tariffs, customer, meters of both modes, a
+    cashier with a float and a supervisor (``tests/vending/sales/conftest.py``)."""
+    from tests.vending.sales.conftest import make_shop  # it imports factories, which import us
+
+    return make_shop(engine, security_module, make_operator)

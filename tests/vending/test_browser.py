@@ -26,7 +26,7 @@ from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale, Token
 from tests.vending import factories
 from tests.vending.conftest import PASSWORD
-from tests.vending.sales.conftest import Shop, meter_config, shop  # noqa: F401
+from tests.vending.sales.conftest import Shop, meter_config
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:  # noqa: F811
+def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:
     """A real uvicorn server on 127.0.0.1 serving this test's app and database."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,7 +98,7 @@ def _count(engine: Engine) -> int:
 
 
 def test_console_sell_token_decodes_to_sold_amount(
-    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,  # noqa: F811
+    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
     backend: str,
 ) -> None:
     """Sign in → look up → sell → the receipt's token decodes to the credit sold."""
@@ -129,7 +129,7 @@ def test_console_sell_token_decodes_to_sold_amount(
 
 @SQLITE_ONLY
 def test_pos_double_tap_and_lost_response_sell_once(
-    page: Page, shop: Shop, engine: Engine,  # noqa: F811
+    page: Page, shop: Shop, engine: Engine,
 ) -> None:
     """A double tap sells once; a retry after a lost response returns that same sale."""
     _sign_in(page, "shopcashier")
@@ -183,7 +183,7 @@ def test_cashier_cannot_open_management_pages(page: Page) -> None:
 
 @SQLITE_ONLY
 def test_wrong_meter_number_shows_lookup_error_before_money(
-    page: Page, engine: Engine, shop: Shop,  # noqa: F811
+    page: Page, engine: Engine, shop: Shop,
 ) -> None:
     """An unknown meter number stops at the lookup: an error, no amount field, no sale."""
     _sign_in(page, "shopsuper")
@@ -203,7 +203,7 @@ def test_wrong_meter_number_shows_lookup_error_before_money(
 
 
 def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
-    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,  # noqa: F811
+    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
     make_operator: Callable[..., tuple[Operator, str]], backend: str,
 ) -> None:
     """A supervisor asks for a key change (new KRN, new TI); the form reaches the server

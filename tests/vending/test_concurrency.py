@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
@@ -27,20 +26,10 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.sales import chain, service, transaction
 from tests.vending import factories
-from tests.vending.sales.conftest import FLOAT, Shop, make_shop
+from tests.vending.sales.conftest import FLOAT, Shop
 
 THREADS = 8
 SALES = 24
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def _seller(engine: Engine, shop: Shop, security: SoftwareSecurityModule) -> Callable[..., Any]:

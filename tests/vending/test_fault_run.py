@@ -6,34 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Operator, Sale
+from stsgas.vending.models import Sale
 from tests.vending.conftest import auth
-from tests.vending.sales.conftest import Shop, make_shop
+from tests.vending.sales.conftest import Shop
 from tests.vending.test_scaleout import Server, check_invariants, free_port
 
 CLIENTS = 4
 MAX_KEYS_PER_CLIENT = 300
 KILLS = 3
 DEADLINE_S = 45.0
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def test_kill_and_restart_under_load(engine: Engine, db_url: str, shop: Shop) -> None:

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -23,11 +23,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.models import Meter, Operator, Sale, Token, TokenKind
+from stsgas.vending.models import Meter, Sale, Token, TokenKind
 from tests.vending.conftest import TEST_KEYS, auth
-from tests.vending.sales.conftest import Shop, make_shop
+from tests.vending.sales.conftest import Shop
 
 pytestmark = pytest.mark.postgres
 
@@ -126,16 +125,6 @@ def check_invariants(engine: Engine, keys: set[str]) -> None:
 def backend() -> str:
     """Scale-out is a PostgreSQL deployment: this module runs on PostgreSQL only."""
     return "postgresql"
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def test_two_servers_one_database(engine: Engine, db_url: str, shop: Shop) -> None:

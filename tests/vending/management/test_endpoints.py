@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from stsgas.sts import ClearTamper, KeyChange1, TariffRate, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Meter, Operator
+from stsgas.vending.models import Meter
 from tests.vending.conftest import auth
-from tests.vending.sales.conftest import Shop, make_shop, meter_config
+from tests.vending.sales.conftest import Shop, meter_config
 
 URL = "/api/v1/management/requests"
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def _ask(client: TestClient, token: str, pan: str, kind: str, params: dict[str, object]) -> dict:

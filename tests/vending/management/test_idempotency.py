@@ -24,20 +24,10 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.sales import transaction
 from tests.vending.conftest import auth
-from tests.vending.sales.conftest import Shop, make_shop
+from tests.vending.sales.conftest import Shop
 
 URL = "/api/v1/management/requests"
 THREADS = 8
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop (its supervisor asks, the admin approves)."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def _body(pan: str, **over: Any) -> dict[str, Any]:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select, update
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import LedgerEntry, Meter, Operator, Sale, Token
+from stsgas.vending.models import LedgerEntry, Meter, Sale, Token
 from tests.vending.conftest import auth
-from tests.vending.sales.conftest import Shop, make_shop
+from tests.vending.sales.conftest import Shop
 from tests.vending.sales.test_service import sell
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def test_daily_history_and_reconciliation(

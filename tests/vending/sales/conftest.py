@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -46,16 +45,6 @@ class Shop:
     cashier_token: str
     cashier_id: int
     supervisor_token: str
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """A committed shop with a cashier (with float) and a supervisor."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def make_shop(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Meter, Operator
+from stsgas.vending.models import Meter
 from stsgas.vending.sales import transaction
-from tests.vending.sales.conftest import Shop, counts, make_shop
+from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
 
 pytestmark = pytest.mark.postgres
@@ -22,16 +19,6 @@ pytestmark = pytest.mark.postgres
 def backend() -> str:
     """Row-lock timeouts are PostgreSQL's (SQLite waits on its busy timeout)."""
     return "postgresql"
-
-
-@pytest.fixture
-def shop(
-    engine: Engine,
-    security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
-) -> Shop:
-    """The committed test shop."""
-    return make_shop(engine, security_module, make_operator)
 
 
 def test_locked_meter_answers_in_progress(

@@ -20,7 +20,7 @@ from stsgas.vending.models import Operator, Role, Sale
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms.gateway import HttpSmsGateway
 from stsgas.vending.sms.settings import SmsSettings
-from tests.vending.sales.conftest import Shop, meter_config, shop  # noqa: F401
+from tests.vending.sales.conftest import Shop, meter_config
 from tests.vending.sms.gateway_double import GatewayDouble, running_gateway
 
 with warnings.catch_warnings():
@@ -42,7 +42,7 @@ def gateway() -> Iterator[GatewayDouble]:
 @pytest.fixture
 def sms_client(
     app: FastAPI,
-    shop: Shop,  # noqa: F811
+    shop: Shop,
     make_operator: Callable[..., tuple[Operator, str]],
     gateway: GatewayDouble,
 ) -> Iterator[TestClient]:
@@ -67,7 +67,7 @@ def _sales(engine: Engine) -> int:
 
 
 def test_buy_from_registered_phone(
-    sms_client: TestClient, shop: Shop, engine: Engine,  # noqa: F811
+    sms_client: TestClient, shop: Shop, engine: Engine,
     security_module: SoftwareSecurityModule, gateway: GatewayDouble,
 ) -> None:
     """BUY sells once on channel sms; the replied token decodes to the credited m³."""
@@ -88,7 +88,7 @@ def test_buy_from_registered_phone(
 
 
 def test_duplicate_message_id_same_reply_one_sale(
-    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,  # noqa: F811
+    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,
 ) -> None:
     """A gateway retry of one message id gets the same reply, no second sale, no second SMS."""
     first = _sms(sms_client, f"BUY {shop.volume_pan} 10", "m-dup").json()
@@ -102,7 +102,7 @@ def test_duplicate_message_id_same_reply_one_sale(
 
 
 def test_unregistered_phone_cannot_buy_or_see_balance(
-    sms_client: TestClient, shop: Shop, engine: Engine,  # noqa: F811
+    sms_client: TestClient, shop: Shop, engine: Engine,
 ) -> None:
     """Only the customer's registered phone may buy or read the last token."""
     buy = _sms(sms_client, f"BUY {shop.volume_pan} 10", "x-1", phone="+255799999999").json()
@@ -112,7 +112,7 @@ def test_unregistered_phone_cannot_buy_or_see_balance(
     assert _sales(engine) == 0
 
 
-def test_balance_shows_last_purchase(sms_client: TestClient, shop: Shop) -> None:  # noqa: F811
+def test_balance_shows_last_purchase(sms_client: TestClient, shop: Shop) -> None:
     """BAL answers 'no purchase yet', then the last purchase's token after a BUY."""
     assert "no purchase yet" in _sms(sms_client, f"BAL {shop.volume_pan}", "b-1").json()["reply"]
     bought = _sms(sms_client, f"BUY {shop.volume_pan} 15", "b-2").json()["reply"]
@@ -131,7 +131,7 @@ def test_help_unknown_and_form_encoding(sms_client: TestClient) -> None:
 
 
 def test_rate_limits_per_phone_and_per_meter(
-    sms_client: TestClient, shop: Shop, gateway: GatewayDouble,  # noqa: F811
+    sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
 ) -> None:
     """Over the meter's budget (3) and the phone's (4), messages get no reply and cost no SMS."""
     statuses = [_sms(sms_client, f"BAL {shop.volume_pan}", f"r-{i}").json()["status"]
@@ -143,7 +143,7 @@ def test_rate_limits_per_phone_and_per_meter(
 
 
 def test_rate_limit_per_customer(
-    app: FastAPI, sms_client: TestClient, shop: Shop, gateway: GatewayDouble,  # noqa: F811
+    app: FastAPI, sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
 ) -> None:
     """A customer's meter commands share one budget, whatever the meter's own budget."""
     with httpx.Client(timeout=5) as http:
@@ -169,7 +169,7 @@ def test_webhook_needs_the_gateway_secret(sms_client: TestClient, engine: Engine
 
 
 def test_gateway_down_reply_is_resent_on_retry(
-    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,  # noqa: F811
+    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,
 ) -> None:
     """If the gateway refuses the reply, the retried message re-sends it without a second sale."""
     gateway.status = 503

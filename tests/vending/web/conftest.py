@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from stsgas.vending import web
 from tests.vending.conftest import PASSWORD
-from tests.vending.sales.conftest import Shop, shop  # noqa: F401
+from tests.vending.sales.conftest import Shop
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -21,7 +21,7 @@ CSRF_RE = re.compile(r'name="csrf-token" content="([0-9a-f]+)"')
 
 
 @pytest.fixture
-def console(app: FastAPI, shop: Shop) -> Iterator[TestClient]:  # noqa: F811
+def console(app: FastAPI, shop: Shop) -> Iterator[TestClient]:
     """A client on the app with the console installed (not signed in)."""
     web.install(app)
     with TestClient(app) as client:
