@@ -1,57 +1,22 @@
-"""The IR port's frames: ``STX payload ETX CRC`` with CRC-16/CCITT as 4 hex digits.
-
-Payloads are ASCII commands: ``token <20 digits>``, ``query <NN>``,
-``clock <ISO UTC time> <mac>``, ``clear_tamper <mac>``. Authenticated
-commands carry ``mac`` = the first 8 bytes (16 hex) of HMAC-SHA256 keyed
-with the meter's decoder key over the payload before `` <mac>``. Replies use
-the same frame: ``ok <text>`` or ``err <code>``.
-"""
+"""The IR port's frames and MACs: the protocol lives in :mod:`stsgas.irproto`
+(shared with the IR pad and the vending system); the meter re-exports it."""
 
 from __future__ import annotations
 
-import binascii
-import hashlib
-import hmac
+from stsgas.irproto import (
+    ETX,
+    MAX_PAYLOAD,
+    STX,
+    FrameError,
+    check_mac,
+    decode_frame,
+    encode_frame,
+    mac_for,
+    signed,
+    steps_text,
+)
 
-__all__ = ["FrameError", "decode_frame", "encode_frame", "mac_for"]
-
-STX = b"\x02"
-ETX = b"\x03"
-MAX_PAYLOAD = 200
-
-
-class FrameError(ValueError):
-    """A frame that is malformed or fails its checksum."""
-
-
-def encode_frame(payload: str) -> bytes:
-    """Frame an ASCII payload."""
-    body = payload.encode("ascii")
-    return STX + body + ETX + b"%04X" % binascii.crc_hqx(body, 0xFFFF)
-
-
-def decode_frame(data: bytes) -> str:
-    """The payload of a well-formed frame; FrameError otherwise."""
-    if len(data) < 6 or data[:1] != STX or data[-5:-4] != ETX:
-        raise FrameError("not a frame")
-    body = data[1:-5]
-    if len(body) > MAX_PAYLOAD:
-        raise FrameError("frame too long")
-    try:
-        crc = int(data[-4:].decode("ascii"), 16)
-        text = body.decode("ascii")
-    except (UnicodeDecodeError, ValueError):
-        raise FrameError("bad frame characters") from None
-    if crc != binascii.crc_hqx(body, 0xFFFF):
-        raise FrameError("checksum")
-    return text
-
-
-def mac_for(key: bytes, payload: str) -> str:
-    """The 16-hex MAC an authenticated command appends."""
-    return hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()[:8].hex()
-
-
-def check_mac(key: bytes, payload: str, mac: str) -> bool:
-    """Constant-time MAC check."""
-    return hmac.compare_digest(mac_for(key, payload), mac.lower())
+__all__ = [
+    "ETX", "MAX_PAYLOAD", "STX", "FrameError", "check_mac", "decode_frame", "encode_frame",
+    "mac_for", "signed", "steps_text",
+]
