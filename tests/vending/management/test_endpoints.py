@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from stsgas.irproto import decode_frame, encode_frame
+from stsgas.meter import MemoryStateStore
+from stsgas.meter import Meter as VirtualMeter
 from stsgas.sts import ClearTamper, KeyChange1, TariffRate, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Meter
-from tests.vending.conftest import auth
+from tests.vending.conftest import TEST_KEYS, auth
 from tests.vending.sales.conftest import Shop, meter_config
 
 URL = "/api/v1/management/requests"
@@ -103,3 +109,52 @@ def test_pending_list_shows_what_waits_for_a_second_person(
     assert {r["status"] for r in every} == {"pending", "issued"}
     assert client.get(URL, params={"status": "bogus"}, headers=auth(admin_token)).status_code == 422
     assert client.get(URL, headers=auth(cashier_token)).status_code == 403
+
+
+def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
+    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+) -> None:
+    """A by-amount meter's step tariff, asked for and approved by two people, comes back
+    as an IR command signed under the meter's key: the meter (stsgas.meter) accepts it,
+    keeps it pending until its time, and refuses the same frame replayed."""
+    req = _ask(client, shop.supervisor_token, shop.amount_pan, "load_tariff",
+               {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"})
+    assert req["status"] == "pending"
+    assert req["ir_command"] is None
+    ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["status"] == "issued"
+    assert body["tokens"] == []
+    command = body["ir_command"]
+    assert command.startswith("tariff 1 2030-01-01T00:00:00Z ")
+
+    with make_sessionmaker(engine)() as s:
+        m = s.execute(select(Meter).where(Meter.pan == shop.amount_pan)).scalar_one()
+        doc = {"pan": m.pan, "key_type": 2, "sgc": "123456", "ti": m.ti, "krn": 1, "ken": m.ken,
+               "base_date": m.base_date, "ea": "07", "dkga": "02", "mode": "amount",
+               "vending_key": TEST_KEYS["vending_key_dkga02"]}
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    meter = VirtualMeter.from_json(doc, store=MemoryStateStore(), now=now)
+    frame = encode_frame(command)
+    assert decode_frame(meter.receive_ir(frame, now).reply or b"").startswith("ok tariff")
+    assert meter.cfg["pending"] is not None
+    assert decode_frame(meter.receive_ir(frame, now).reply or b"") == "err replay 1"
+
+
+@pytest.mark.parametrize(("pan_kind", "params", "why"), [
+    ("volume", {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"}, "by-amount"),
+    ("amount", {"seq": 0, "activate_at": "2030-01-01T00:00:00Z"}, "seq"),
+    ("amount", {"seq": 1, "activate_at": "2030-01-01T00:00:00"}, "zone"),
+    ("amount", {"seq": 1, "activate_at": "2030-01-01T00:00:00Z", "tariff_version_id": 999},
+     "no version"),
+])
+def test_load_tariff_refuses_bad_requests(
+    client: TestClient, shop: Shop, pan_kind: str, params: dict[str, object], why: str
+) -> None:
+    """A volume meter, a zero counter, a time without zone, a foreign version: 422."""
+    pan = shop.volume_pan if pan_kind == "volume" else shop.amount_pan
+    r = client.post(URL, json={"meter_number": pan, "kind": "load_tariff", "params": params,
+                               "reason": "new prices"}, headers=auth(shop.supervisor_token))
+    assert r.status_code == 422, r.text
+    assert why in r.json()["detail"]

@@ -20,6 +20,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from stsgas.irproto import mac_for
 from stsgas.sts import DKGA, EA, BaseDate, MeterConfig
 
 _VERSION = b"\x01"
@@ -72,6 +73,10 @@ class SecurityModule(Protocol):
         """The meter's config with its derived decoder key (no vending key)."""
         ...
 
+    def ir_mac(self, data: MeterKeyData, blob: bytes, payload: str) -> str:
+        """The MAC of an authenticated IR command for this meter (``stsgas.irproto``)."""
+        ...
+
 
 class SoftwareSecurityModule:
     """AES-GCM key custody in process memory, under one master key."""
@@ -110,6 +115,10 @@ class SoftwareSecurityModule:
     def check(self, ref: KeyRef, blob: bytes) -> None:
         """Raise unless ``blob`` opens for ``ref``."""
         self._open(ref, blob)
+
+    def ir_mac(self, data: MeterKeyData, blob: bytes, payload: str) -> str:
+        """Sign an IR command under the meter's decoder key, derived here."""
+        return mac_for(self.meter_config(data, blob).key().value, payload)
 
     def meter_config(self, data: MeterKeyData, blob: bytes) -> MeterConfig:
         """Derive the meter's decoder key inside the module; return it without the vending key."""

@@ -12,7 +12,9 @@ class ManagementIn(BaseModel):
 
     ``params`` by kind: ``clear_credit`` {"register": 0..65535 (default all)};
     ``set_tariff`` {"rate": 0..65535}; ``key_change`` {"supply_group_id",
-    "ti", "base_date" (any subset), "with_next_sale": bool}; ``clear_tamper`` {}.
+    "ti", "base_date" (any subset), "with_next_sale": bool}; ``clear_tamper`` {};
+    ``load_tariff`` {"seq": the meter's counter + 1, "activate_at": ISO time with zone,
+    "tariff_version_id" (optional)} — approved, it answers a signed IR command.
     """
 
     model_config = ConfigDict(extra="forbid")

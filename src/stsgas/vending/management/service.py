@@ -43,6 +43,7 @@ from stsgas.vending.errors import (
     NotFound,
 )
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.management import ir_tariff
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
@@ -62,6 +63,7 @@ _ALLOWED = {
     ManagementKind.CLEAR_TAMPER: set(),
     ManagementKind.SET_TARIFF: {"rate"},
     ManagementKind.KEY_CHANGE: {"supply_group_id", "ti", "base_date", "with_next_sale"},
+    ManagementKind.LOAD_TARIFF: ir_tariff.PARAMS,
 }
 
 
@@ -72,11 +74,15 @@ def _int(params: dict[str, Any], name: str, lo: int, hi: int, default: int | Non
     return value
 
 
-def validate(session: Session, kind: ManagementKind, params: dict[str, Any]) -> dict[str, Any]:
-    """Check a request's parameters; returns them normalised."""
+def validate(
+    session: Session, kind: ManagementKind, params: dict[str, Any], meter: Meter
+) -> dict[str, Any]:
+    """Check a request's parameters (for ``meter``); returns them normalised."""
     extra = set(params) - _ALLOWED[kind]
     if extra:
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
+    if kind is ManagementKind.LOAD_TARIFF:
+        return ir_tariff.validate(session, meter, params)
     if kind is ManagementKind.CLEAR_CREDIT:
         return {"register": _int(params, "register", 0, 0xFFFF, 0xFFFF)}
     if kind is ManagementKind.SET_TARIFF:
@@ -176,7 +182,7 @@ def ask(
             return Asked(request=done, replayed=True)
     meter = _meter(session, meter_number)
     req = ManagementRequest(
-        meter_id=meter.id, kind=kind.value, params=validate(session, kind, params),
+        meter_id=meter.id, kind=kind.value, params=validate(session, kind, params, meter),
         reason=reason, status=RequestStatus.PENDING.value, requested_by_id=operator.id,
         idempotency_key=idempotency_key, request_fingerprint=fp,
     )
@@ -236,7 +242,9 @@ def approve(
     meter = MeterRepository(session).lock(req.meter_id)
     kind = ManagementKind(req.kind)
     issued: list[tuple[str, IssuedToken]] = []
-    if kind is ManagementKind.KEY_CHANGE:
+    if kind is ManagementKind.LOAD_TARIFF:
+        req.ir_command = ir_tariff.command(session, meter, req.params, security)
+    elif kind is ManagementKind.KEY_CHANGE:
         meter.pending_supply_group_id = req.params.get("supply_group_id")
         meter.pending_ti = req.params.get("ti")
         meter.pending_base_date = req.params.get("base_date")
@@ -259,7 +267,8 @@ def approve(
         issued = [(TokenKind.MGMT.value, management_token(config, tok))]
         meter.last_tid = tid
     issue.store_tokens(session, issued, meter_id=meter.id, request_id=req.id, now=now)
-    req.status = RequestStatus.ISSUED.value if issued else RequestStatus.APPROVED.value
+    done = issued or req.ir_command is not None
+    req.status = RequestStatus.ISSUED.value if done else RequestStatus.APPROVED.value
     req.decided_by_id, req.decided_at = operator.id, now
     audit.record(session, actor=operator, action="mgmt.approve", object_type="management",
                  object_id=req.id, data={"meter": meter.pan, "kind": kind.value,
@@ -307,4 +316,5 @@ def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
         "id": req.id, "meter_number": meter.pan, "kind": req.kind, "params": req.params,
         "reason": req.reason, "status": req.status, "requested_by_id": req.requested_by_id,
         "decided_by_id": req.decided_by_id, "tokens": [receipts.token_view(t) for t in rows],
+        "ir_command": req.ir_command,
     }

@@ -65,6 +65,8 @@ class ManagementKind(StrEnum):
     CLEAR_TAMPER = "clear_tamper"
     SET_TARIFF = "set_tariff"
     KEY_CHANGE = "key_change"
+    #: a step tariff for a by-amount meter, as a signed IR command (not a token)
+    LOAD_TARIFF = "load_tariff"
 
 
 class RequestStatus(StrEnum):

@@ -108,6 +108,8 @@ class ManagementRequest(Base):
     #: the asker's Idempotency-Key: a retried request returns this request (V1)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    #: a load_tariff request's signed IR command, once approved
+    ir_command: Mapped[str | None] = mapped_column(String(250))
 
     __table_args__ = (
         CheckConstraint(check_in("kind", ManagementKind), name="kind"),

@@ -28,7 +28,7 @@ from stsgas.vending.sales.store import GroupRow, LockedMeter
 _MINUTES_PER_DAY = 1440
 
 
-def _key_data(
+def key_data(
     meter: Meter, group: SupplyGroup, *, ti: str, base_date: int, ken: int
 ) -> MeterKeyData:
     return MeterKeyData(
@@ -68,7 +68,7 @@ def apply_key_change(
     repo = MeterRepository(session)
     old_group = repo.supply_group(meter.supply_group_id)
     old = security.meter_config(
-        _key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
+        key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
         old_group.vending_key_enc,
     )
     if not meter.needs_key_change:
@@ -84,7 +84,7 @@ def apply_key_change(
     base_date = meter.pending_base_date or meter.base_date
     ken = new_group.ken if new_group.id != old_group.id else meter.ken
     new = security.meter_config(
-        _key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
+        key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
         new_group.vending_key_enc,
     )
     kcts = key_change_tokens(old, new)
