@@ -1,6 +1,6 @@
 """The IR pad: send one command frame to a meter's IR port and read its reply.
 
-Frames are the meter's own (``stsgas.meter.ir``: ``STX payload ETX CRC``);
+Frames are the meter's own (``stsgas.irproto``: ``STX payload ETX CRC``);
 this module adds the stream splitter that finds a frame's end on a serial
 line, and a small client for the commands the meter answers.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from stsgas.irlink.links import IrLink
-from stsgas.meter.ir import ETX, STX, FrameError, decode_frame, encode_frame, mac_for
+from stsgas.irproto import ETX, STX, FrameError, decode_frame, encode_frame, signed
 
 __all__ = ["IrPad", "IrPadError", "IrTimeout", "split_frame"]
 
@@ -90,24 +90,19 @@ class IrPad:
             raise IrPadError(f"unexpected reply to seq: {reply!r}")
         return int(words[2]) + 1
 
-    def signed(self, command: str, key: bytes) -> str:
-        """Send ``command`` with the next counter and its MAC (the meter's decoder ``key``)."""
-        payload = f"{command.split(' ')[0]} {self.next_seq()}"
-        rest = command.split(" ", 1)[1:]
-        if rest:
-            payload += " " + rest[0]
-        return self.request(f"{payload} {mac_for(key, payload)}")
+    def signed(self, key: bytes, command: str, *args: str) -> str:
+        """Send ``command`` with the next counter, ``args`` and the MAC under ``key``."""
+        return self.request(signed(key, command, self.next_seq(), *args))
 
     def set_clock(self, at: datetime, key: bytes) -> str:
         """Set the meter's RTC; authenticated with the meter's decoder ``key``."""
-        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return self.signed(f"clock {stamp}", key)
+        return self.signed(key, "clock", at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def load_tariff(self, steps: str, at: datetime, key: bytes) -> str:
         """Load a step tariff (``10:2.50,20:3.00,-:3.50``) that takes effect at ``at``."""
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return self.signed(f"tariff {stamp} {steps}", key)
+        return self.signed(key, "tariff", stamp, steps)
 
     def clear_tamper(self, key: bytes) -> str:
         """Clear a tamper lock; authenticated with the meter's decoder ``key``."""
-        return self.signed("clear_tamper", key)
+        return self.signed(key, "clear_tamper")

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stsgas.meter.events import Events
-from stsgas.meter.ir import encode_frame, mac_for
+from stsgas.meter.ir import encode_frame, signed
 from stsgas.meter.meter import Meter
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore
@@ -188,10 +188,10 @@ def _run_step(
             frame = bytes.fromhex(str(step["ir_raw"]))
         else:
             payload = str(step["ir"])
-            cmd, *rest = payload.split(" ", 1)
+            cmd, *rest = payload.split(" ")
             if cmd in ("clock", "clear_tamper", "tariff"):  # sign it with the next counter
-                payload = " ".join([cmd, str(int(m.r.get("ir_seq", 0)) + 1), *rest])
-                payload += " " + mac_for(bytes.fromhex(m.key["key"]), payload)
+                seq = int(m.r.get("ir_seq", 0)) + 1
+                payload = signed(bytes.fromhex(m.key["key"]), cmd, seq, *rest)
             frame = encode_frame(payload)
         reply = m.receive_ir(frame, at).reply or b""
         text = reply[1:-5].decode("ascii", "replace")
