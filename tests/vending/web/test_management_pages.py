@@ -226,3 +226,30 @@ def test_approver_sees_what_waits_and_approves_from_the_list(
     assert ok.status_code == 200, ok.text
     assert f'id="pending-{req_id}"' not in ok.text
     assert "No request is waiting." in ok.text
+
+
+def test_load_tariff_from_the_console_shows_the_signed_ir_command(
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """A supervisor asks for an IR tariff load (counter, UTC time from the form's
+    datetime field); a second one approves and reads the signed command to send."""
+    make_operator(Role.SUPERVISOR, username="second")
+    csrf = signed_in("shopsuper")
+    form = {"meter": shop.amount_pan, "kind": "load_tariff", "seq": "3",
+            "activate_at": "2030-01-01T00:00", "rate": "", "ti": "", "supply_group_id": "",
+            "base_date": "", "reason": "new prices",
+            "idempotency_key": _key(console.get("/console/management").text), "csrf": csrf}
+    asked = console.post("/console/management", data=form)
+    assert asked.status_code == 201, asked.text
+    assert "IR counter 3 · from 2030-01-01T00:00:00Z" in html.unescape(asked.text)
+    req_id = re.search(r"Request #(\d+)", asked.text).group(1)  # type: ignore[union-attr]
+
+    console.cookies.clear()
+    csrf2 = signed_in("second")
+    ok = console.post("/console/management/approve", data={"request_id": req_id, "csrf": csrf2})
+    assert ok.status_code == 200, ok.text
+    command = re.search(r'<pre id="ir-command"><code>([^<]+)</code>', ok.text)
+    assert command, ok.text
+    assert re.fullmatch(r"tariff 3 2030-01-01T00:00:00Z [-0-9.:,]+ [0-9a-f]{16}",
+                        command.group(1))

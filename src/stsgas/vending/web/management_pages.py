@@ -25,6 +25,7 @@ MANAGEMENT_KINDS = (
     ("clear_tamper", "Clear tamper"),
     ("set_tariff", "Set tariff rate"),
     ("key_change", "Key change"),
+    ("load_tariff", "Load step tariff (IR)"),
 )
 #: the base dates a key change may move a meter to (STS: 1993, 2014, 2035)
 BASE_DATES = (1993, 2014, 2035)
@@ -39,7 +40,7 @@ def _int_or_text(text: str) -> int | str:
 
 def management_params(
     kind: str, *, rate: str = "", supply_group_id: str = "", ti: str = "", base_date: str = "",
-    with_next_sale: str = "",
+    with_next_sale: str = "", seq: str = "", activate_at: str = "",
 ) -> dict[str, Any]:
     """The API's ``params`` for a token kind, from the form's fields (others ignored).
 
@@ -49,6 +50,10 @@ def management_params(
     """
     if kind == "set_tariff":
         return {"rate": _int_or_text(rate)}
+    if kind == "load_tariff":
+        # the form's datetime-local field has no zone: it is read as UTC
+        at = activate_at.strip()
+        return {"seq": _int_or_text(seq), "activate_at": at + "Z" if len(at) in (16, 19) else at}
     if kind != "key_change":
         return {}
     params: dict[str, Any] = {}
@@ -93,6 +98,9 @@ def _params_text(params: Mapping[str, Any], groups: list[dict[str, Any]]) -> str
         parts.append(f"new base date {params['base_date']}")
     if "rate" in params:
         parts.append(f"rate {params['rate']}")
+    if "activate_at" in params:
+        parts.append(f"IR counter {params.get('seq')} · from {params['activate_at']} "
+                     f"· tariff version #{params.get('tariff_version_id')}")
     if params.get("with_next_sale"):
         parts.append("tokens with the next sale")
     return " · ".join(parts)
@@ -103,7 +111,8 @@ def _request_view(
 ) -> dict[str, Any]:
     return {"id": body.get("id"), "kind": _kind_label(str(body.get("kind", ""))),
             "meter": body.get("meter_number", ""), "status": body.get("status", ""),
-            "details": _params_text(body.get("params") or {}, groups), "replayed": replayed}
+            "details": _params_text(body.get("params") or {}, groups), "replayed": replayed,
+            "ir_command": body.get("ir_command")}
 
 
 async def _pending(api: VendingApi, me: Me, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -153,6 +162,8 @@ async def management(
     ti: Annotated[str, Form()] = "",
     base_date: Annotated[str, Form()] = "",
     with_next_sale: Annotated[str, Form()] = "",
+    seq: Annotated[str, Form()] = "",
+    activate_at: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
@@ -167,7 +178,8 @@ async def management(
     api = VendingApi(request.app, me.token)
     groups = await _groups(api)
     params = management_params(kind, rate=rate, supply_group_id=supply_group_id, ti=ti,
-                               base_date=base_date, with_next_sale=with_next_sale)
+                               base_date=base_date, with_next_sale=with_next_sale, seq=seq,
+                               activate_at=activate_at)
     key = idempotency_key.strip()
     try:
         answer = await api.request(
@@ -178,7 +190,7 @@ async def management(
     except ApiProblem as exc:
         form = {"meter": meter, "kind": kind, "reason": reason, "rate": rate,
                 "supply_group_id": supply_group_id, "ti": ti, "base_date": base_date,
-                "with_next_sale": with_next_sale}
+                "with_next_sale": with_next_sale, "seq": seq, "activate_at": activate_at}
         error = exc.detail
         if exc.code == "idempotency_mismatch":
             # this form was already sent with other details: a new form, a new key
