@@ -1,6 +1,6 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
-Each group module (``token``, ``meter``, ``serve``, ``irpad``) exposes
+Each group module (``token``, ``meter``, ``serve``, ``irpad``, ``check``) exposes
 ``main(argv: list[str]) -> int``. Only the chosen group is imported, so
 ``stsgas token`` starts without loading the web stack.
 """
@@ -15,6 +15,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "meter": ("stsgas.cli.meter", "run a virtual meter, a scenario or a simulation"),
     "serve": ("stsgas.cli.serve", "start the vending server"),
     "irpad": ("stsgas.cli.irpad", "talk to a meter's IR port"),
+    "check": ("stsgas.cli.check", "the vending database's daily integrity check"),
 }
 
 
