@@ -1,7 +1,8 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
-Each group module (``token``, ``meter``, ``serve``, ``irpad``, ``check``) exposes
-``main(argv: list[str]) -> int``. Only the chosen group is imported, so
+Each group module (``token``, ``meter``, ``serve``, ``irpad``, ``check``,
+``import``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
+imported, so
 ``stsgas token`` starts without loading the web stack.
 """
 
@@ -16,6 +17,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "serve": ("stsgas.cli.serve", "start the vending server"),
     "irpad": ("stsgas.cli.irpad", "talk to a meter's IR port"),
     "check": ("stsgas.cli.check", "the vending database's daily integrity check"),
+    "import": ("stsgas.cli.importer", "register a meter book from CSV, all or nothing"),
 }
 
 
