@@ -10,6 +10,7 @@ from stsgas.vending.customers import service
 from stsgas.vending.customers.repository import CustomerRepository
 from stsgas.vending.customers.schemas import CustomerIn, CustomerOut, CustomerPatch
 from stsgas.vending.deps import SessionDep
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -41,14 +42,14 @@ def search(
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
-def get(customer_id: int, session: SessionDep, _r: Reader) -> CustomerOut:
+def get(customer_id: RowId, session: SessionDep, _r: Reader) -> CustomerOut:
     """One customer."""
     return CustomerOut.model_validate(service.get(session, customer_id))
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
 def update(
-    customer_id: int, body: CustomerPatch, session: SessionDep, actor: Writer
+    customer_id: RowId, body: CustomerPatch, session: SessionDep, actor: Writer
 ) -> CustomerOut:
     """Change a customer's details."""
     c = service.update(

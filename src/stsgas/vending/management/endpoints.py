@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep
 from stsgas.vending.errors import InvalidInput
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.management import schemas, service
 from stsgas.vending.models import Operator, RequestStatus
 from stsgas.vending.operators.auth import require
@@ -65,14 +66,14 @@ def listing(
 
 
 @router.get("/requests/{request_id}", response_model=None)
-def get(request_id: int, session: SessionDep, _operator: Asker) -> dict[str, Any]:
+def get(request_id: RowId, session: SessionDep, _operator: Asker) -> dict[str, Any]:
     """A request and, once issued, its tokens."""
     return service.get(session, request_id)
 
 
 @router.post("/requests/{request_id}/approve", response_model=None)
 def approve(
-    request_id: int, session: SessionDep, security: SecurityModuleDep, operator: Approver,
+    request_id: RowId, session: SessionDep, security: SecurityModuleDep, operator: Approver,
     response: Response,
 ) -> dict[str, Any]:
     """Approve (a second person) and issue the token(s). The same approver
@@ -85,7 +86,7 @@ def approve(
 
 @router.post("/requests/{request_id}/reject", response_model=None)
 def reject(
-    request_id: int, body: schemas.DecisionIn, session: SessionDep, operator: Approver,
+    request_id: RowId, body: schemas.DecisionIn, session: SessionDep, operator: Approver,
     response: Response,
 ) -> dict[str, Any]:
     """Refuse a pending request (the same operator rejecting again gets it back)."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from stsgas.vending.customers.service import mask_name
 from stsgas.vending.deps import SessionDep, SettingsDep
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.meters import service
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.meters.schemas import (
@@ -45,7 +46,7 @@ def list_meters(
     _r: Reader,
     response: Response,
     status_: Annotated[MeterStatus | None, Query(alias="status")] = None,
-    customer_id: int | None = None,
+    customer_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MeterOut]:
@@ -93,13 +94,13 @@ def lookup(number: str, session: SessionDep, settings: SettingsDep, _o: LookupRo
 
 
 @router.get("/{meter_id}", response_model=MeterOut)
-def get(meter_id: int, session: SessionDep, _r: Reader) -> MeterOut:
+def get(meter_id: RowId, session: SessionDep, _r: Reader) -> MeterOut:
     """One meter."""
     return MeterOut.model_validate(service.get(session, meter_id))
 
 
 @router.post("/{meter_id}/status", response_model=MeterOut)
-def set_status(meter_id: int, body: StatusIn, session: SessionDep, actor: Writer) -> MeterOut:
+def set_status(meter_id: RowId, body: StatusIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Block, unblock or retire a meter."""
     meter = service.set_status(
         session, actor=actor, meter_id=meter_id, status=body.status, reason=body.reason
@@ -108,14 +109,14 @@ def set_status(meter_id: int, body: StatusIn, session: SessionDep, actor: Writer
 
 
 @router.post("/{meter_id}/tariff", response_model=MeterOut)
-def assign_tariff(meter_id: int, body: TariffIn, session: SessionDep, actor: Writer) -> MeterOut:
+def assign_tariff(meter_id: RowId, body: TariffIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Put the meter on a tariff of its mode."""
     meter = service.assign_tariff(session, actor=actor, meter_id=meter_id, tariff_id=body.tariff_id)
     return MeterOut.model_validate(meter)
 
 
 @router.post("/{meter_id}/customer", response_model=MeterOut)
-def link_customer(meter_id: int, body: LinkIn, session: SessionDep, actor: Writer) -> MeterOut:
+def link_customer(meter_id: RowId, body: LinkIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Link the meter to a customer."""
     meter = service.link_customer(
         session, actor=actor, meter_id=meter_id, customer_id=body.customer_id
@@ -125,7 +126,7 @@ def link_customer(meter_id: int, body: LinkIn, session: SessionDep, actor: Write
 
 @router.post("/{meter_id}/key-change", response_model=MeterOut)
 def schedule_key_change(
-    meter_id: int, body: KeyChangeIn, session: SessionDep, actor: Writer
+    meter_id: RowId, body: KeyChangeIn, session: SessionDep, actor: Writer
 ) -> MeterOut:
     """Schedule a key change; the next sale issues the key change tokens first."""
     meter = service.schedule_key_change(

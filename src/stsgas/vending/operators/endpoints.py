@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from stsgas.vending.audit import service as audit
 from stsgas.vending.deps import SessionDep, SettingsDep
 from stsgas.vending.errors import VendingError
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.kit.problems import vending_problem
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service
@@ -114,13 +115,13 @@ def create_vendor(body: VendorIn, session: SessionDep, actor: VendorManager) -> 
 
 
 @router.get("/vendors/{vendor_id}", response_model=VendorOut)
-def get_vendor(vendor_id: int, session: SessionDep, operator: CurrentOperator) -> VendorOut:
+def get_vendor(vendor_id: RowId, session: SessionDep, operator: CurrentOperator) -> VendorOut:
     """One vendor: admins, supervisors and auditors see any, a cashier only its own."""
     return VendorOut.model_validate(service.get_vendor(session, operator, vendor_id))
 
 
 @router.post("/vendors/{vendor_id}/float", response_model=VendorOut)
-def top_up(vendor_id: int, body: TopUpIn, session: SessionDep, actor: VendorManager) -> VendorOut:
+def top_up(vendor_id: RowId, body: TopUpIn, session: SessionDep, actor: VendorManager) -> VendorOut:
     """Add money to a vendor's float (admin); posted to the ledger and audited."""
     vendor = service.top_up_float(session, actor=actor, vendor_id=vendor_id, amount=body.amount)
     return VendorOut.model_validate(vendor)

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import (
     Credentials,
@@ -119,7 +120,7 @@ def sale_outcome(
 
 
 @router.get("/{sale_id}", response_model=None)
-def get_sale(sale_id: int, session: SessionDep, operator: Reader) -> dict[str, Any]:
+def get_sale(sale_id: RowId, session: SessionDep, operator: Reader) -> dict[str, Any]:
     """A sale's receipt (cashiers: only their vendor's sales)."""
     sale = aftercare.get_visible(session, sale_id, operator)
     body = dict(sale.response or {})
@@ -129,14 +130,14 @@ def get_sale(sale_id: int, session: SessionDep, operator: Reader) -> dict[str, A
 
 
 @router.post("/{sale_id}/reprint", response_model=None)
-def reprint(sale_id: int, session: SessionDep, operator: Seller) -> dict[str, Any]:
+def reprint(sale_id: RowId, session: SessionDep, operator: Seller) -> dict[str, Any]:
     """The same token again, marked COPY; every reprint is counted and audited."""
     return transaction.run(session, lambda: aftercare.reprint(session, sale_id, operator))
 
 
 @router.post("/{sale_id}/cancel", response_model=None)
 def cancel(
-    sale_id: int,
+    sale_id: RowId,
     body: schemas.CancelIn,
     session: SessionDep,
     security: SecurityModuleDep,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Operator, SupplyGroup
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -108,7 +109,9 @@ def all_warnings(
 
 
 @router.get("/{sg_id}", response_model=SupplyGroupOut)
-def get_group(sg_id: int, session: SessionDep, settings: SettingsDep, _r: Reader) -> SupplyGroupOut:
+def get_group(
+    sg_id: RowId, session: SessionDep, settings: SettingsDep, _r: Reader
+) -> SupplyGroupOut:
     """One supply group with its warnings."""
     return _out(service.get(session, sg_id), settings)
 
@@ -126,7 +129,9 @@ class MigrateOut(BaseModel):
 
 
 @router.post("/{sg_id}/migrate-meters", response_model=MigrateOut)
-def migrate_meters(sg_id: int, body: MigrateIn, session: SessionDep, actor: Manager) -> MigrateOut:
+def migrate_meters(
+    sg_id: RowId, body: MigrateIn, session: SessionDep, actor: Manager
+) -> MigrateOut:
     """Roll a new key revision out: schedule a key change for every active meter (admin)."""
     count = service.migrate_meters(
         session, actor=actor, from_id=sg_id, to_id=body.to_supply_group_id

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import AwareDatetime
 
 from stsgas.vending.deps import SessionDep
+from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -41,13 +42,13 @@ def list_tariffs(session: SessionDep, _r: Reader) -> list[TariffOut]:
 
 
 @router.get("/{tariff_id}", response_model=TariffOut)
-def get(tariff_id: int, session: SessionDep, _r: Reader) -> TariffOut:
+def get(tariff_id: RowId, session: SessionDep, _r: Reader) -> TariffOut:
     """One tariff with its versions."""
     return TariffOut.model_validate(service.get(session, tariff_id))
 
 
 @router.post("/{tariff_id}/versions", response_model=TariffOut, status_code=201)
-def add_version(tariff_id: int, body: VersionIn, session: SessionDep, actor: Writer) -> TariffOut:
+def add_version(tariff_id: RowId, body: VersionIn, session: SessionDep, actor: Writer) -> TariffOut:
     """Add a new version (new prices from its effective date)."""
     return TariffOut.model_validate(
         service.add_version(session, actor=actor, tariff_id=tariff_id, version=body)
@@ -56,7 +57,7 @@ def add_version(tariff_id: int, body: VersionIn, session: SessionDep, actor: Wri
 
 @router.get("/{tariff_id}/in-force", response_model=VersionOut)
 def in_force(
-    tariff_id: int, session: SessionDep, _r: Reader, at: AwareDatetime | None = None
+    tariff_id: RowId, session: SessionDep, _r: Reader, at: AwareDatetime | None = None
 ) -> VersionOut:
     """The version in force at ``at`` (default: now)."""
     return VersionOut.model_validate(service.in_force(session, tariff_id, at))
