@@ -9,11 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import Field
 
 MAX_ROW_ID = 2**63 - 1
 
 #: a row id in a path: 1 .. 2^63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-#: a row id in a request body
-BodyRowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
