@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from stsgas.vending.audit import service
 from stsgas.vending.audit.repository import AuditRepository
 from stsgas.vending.deps import SessionDep
+from stsgas.vending.kit.params import Offset
 from stsgas.vending.models import AuditEntry, Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -48,7 +49,7 @@ def list_entries(
     session: SessionDep,
     _reader: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AuditOut]:
     """The newest entries first."""
     repo = AuditRepository(session)

@@ -10,7 +10,7 @@ from stsgas.vending.customers import service
 from stsgas.vending.customers.repository import CustomerRepository
 from stsgas.vending.customers.schemas import CustomerIn, CustomerOut, CustomerPatch
 from stsgas.vending.deps import SessionDep
-from stsgas.vending.kit.params import RowId
+from stsgas.vending.kit.params import Offset, RowId
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -33,7 +33,7 @@ def search(
     response: Response,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[CustomerOut]:
     """Customers whose name or phone contains ``q``; the total is in X-Total-Count."""
     rows, total = CustomerRepository(session).search(q, limit=limit, offset=offset)

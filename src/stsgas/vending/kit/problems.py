@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stsgas.sts import StsError
@@ -72,6 +72,13 @@ async def _integrity(_request: Request, exc: Exception) -> JSONResponse:
     return problem(409, "conflict", "Conflict", "the change conflicts with existing data")
 
 
+async def _data(_request: Request, exc: Exception) -> JSONResponse:
+    # the database refused a value the schema let through (a NUL byte in text, a
+    # number past its column's range): the client's input, so 422; nothing was kept
+    return problem(422, "invalid_input", "Invalid input",
+                   "a value cannot be stored (a NUL character, or a number out of range)")
+
+
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -87,4 +94,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StsError, _sts)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(DataError, _data)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from stsgas.vending.customers.service import mask_name
 from stsgas.vending.deps import SessionDep, SettingsDep
-from stsgas.vending.kit.params import RowId
+from stsgas.vending.kit.params import Offset, RowId
 from stsgas.vending.meters import service
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.meters.schemas import (
@@ -48,7 +48,7 @@ def list_meters(
     status_: Annotated[MeterStatus | None, Query(alias="status")] = None,
     customer_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[MeterOut]:
     """A page of meters; the total is in X-Total-Count."""
     rows, total = MeterRepository(session).page(

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
-from stsgas.vending.kit.params import RowId
+from stsgas.vending.kit.params import Offset, RowId
 from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import (
     Credentials,
@@ -97,7 +97,7 @@ def list_sales(
     session: SessionDep,
     operator: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Newest sales first (cashiers: only their vendor's)."""
     return aftercare.list_visible(session, operator, limit=limit, offset=offset)
