@@ -388,6 +388,27 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
                p50_ms=_pct(lat, 0.5), p99_ms=_pct(lat, 0.99))
 
 
+#: per backend: what reconciliation said after all the load (RELIABILITY T4)
+AFTER: dict[str, str] = {}
+
+
+def _reconcile(url: str) -> str:
+    """Reconciliation and the sales chains over everything the load wrote."""
+    from stsgas.vending.reports.service import reconciliation
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as s:
+            report = reconciliation(s)
+    finally:
+        engine.dispose()
+    broken = report["meters_with_broken_sales_chain"]
+    return (f"{'ok' if report['ok'] else 'NOT OK'}: ledger {report['ledger_debits']} = "
+            f"{report['ledger_credits']}, {report['credit_tokens']:,} credit tokens, "
+            f"{len(report['sales_without_one_credit_token'])} sales without one, "
+            f"{len(broken)} broken sales chains")
+
+
 def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
     """All runs on one backend."""
     tmp = Path(tempfile.mkdtemp(prefix="stsgas-bench-"))
@@ -409,6 +430,9 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
                                 clients=c, seconds=args.seconds, server_pids=pids))
         runs.append(measure(bases, pans, tokens, f"{backend} paced 200/s",
                             clients=32, seconds=args.seconds, rate=200.0, server_pids=pids))
+        for sv in servers:
+            sv.stop()
+        AFTER[backend] = _reconcile(url)
     finally:
         for sv in servers:
             sv.stop()
@@ -438,6 +462,8 @@ def main(argv: list[str]) -> int:
             print(run.line(), flush=True)
     if "postgresql" in args.backends:
         print(f"pgbench ceiling: {pgbench_tps(PG_ADMIN_URL, int(args.seconds))}")
+    for backend, verdict in AFTER.items():
+        print(f"reconciliation after the {backend} runs: {verdict}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if FAILURES:
         print(f"failures: {FAILURES}")
