@@ -85,8 +85,9 @@ def command(
     session: Session, meter: Meter, params: dict[str, Any], security: SecurityModule
 ) -> str:
     """The signed ``tariff`` payload for ``meter`` (its current key data)."""
-    version = _version(session, meter, params["tariff_version_id"], _when(params["activate_at"]))
-    at = _when(params["activate_at"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = _when(params["activate_at"])
+    version = _version(session, meter, params["tariff_version_id"], when)
+    at = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     payload = f"tariff {params['seq']} {at} {steps_of(version)}"
     group = session.get(SupplyGroup, meter.supply_group_id)
     assert group is not None

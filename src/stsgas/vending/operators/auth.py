@@ -27,24 +27,21 @@ bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def authenticate(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Operator:
-    """The operator behind the bearer credentials, or 401 (for endpoints that
-    authenticate inside their own worker thread, such as a sale)."""
+def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("a bearer token is required")
-    return service.authenticate(session, credentials.credentials)
+    return credentials.credentials
 
 
 def principal_of(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """The bearer's operator as plain columns, or 401 (the sale's hot path)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("a bearer token is required")
-    return service.principal(session, credentials.credentials)
+    """The bearer's operator as plain columns, or 401 (the sale authenticates inside
+    its own worker thread, without ORM objects)."""
+    return service.principal(session, _secret(credentials))
 
 
 def current_operator(session: SessionDep, credentials: Credentials) -> Operator:
     """The authenticated operator, or 401."""
-    return authenticate(session, credentials)
+    return service.authenticate(session, _secret(credentials))
 
 
 CurrentOperator = Annotated[Operator, Depends(current_operator)]

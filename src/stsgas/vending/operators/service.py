@@ -167,19 +167,29 @@ def login(
     return issue_token(session, op, ttl=timedelta(hours=settings.token_ttl_hours), now=now)
 
 
+def _check_bearer(
+    *, revoked_at: datetime | None, expires_at: datetime | None, is_active: bool,
+    locked_until: datetime | None, now: datetime,
+) -> None:
+    """The rules a bearer token and its operator must pass (both lookups below)."""
+    if revoked_at is not None:
+        raise NotAuthenticated("unknown or revoked token")
+    if expires_at is not None and expires_at <= now:
+        raise NotAuthenticated("token expired")
+    if not is_active:
+        raise NotAuthenticated("operator disabled")
+    if locked_until is not None and locked_until > now:
+        raise AccountLocked("account locked", locked_until=locked_until.isoformat())
+
+
 def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Operator:
     """The operator a bearer token belongs to, or :class:`NotAuthenticated`."""
-    now = now or utcnow()
     row = ApiTokenRepository(session).by_hash(token_hash(secret))
-    if row is None or row.revoked_at is not None:
+    if row is None:
         raise NotAuthenticated("unknown or revoked token")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise NotAuthenticated("token expired")
     op = row.operator
-    if not op.is_active:
-        raise NotAuthenticated("operator disabled")
-    if op.locked_until is not None and op.locked_until > now:
-        raise AccountLocked("account locked", locked_until=op.locked_until.isoformat())
+    _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=op.is_active,
+                  locked_until=op.locked_until, now=now or utcnow())
     return op
 
 
@@ -195,16 +205,11 @@ class Principal:
 
 def principal(session: Session, secret: str, *, now: datetime | None = None) -> Principal:
     """Like :func:`authenticate`, with the same checks, but without loading ORM objects."""
-    now = now or utcnow()
     row = principal_row(session, token_hash(secret))
-    if row is None or row.revoked_at is not None:
+    if row is None:
         raise NotAuthenticated("unknown or revoked token")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise NotAuthenticated("token expired")
-    if not row.is_active:
-        raise NotAuthenticated("operator disabled")
-    if row.locked_until is not None and row.locked_until > now:
-        raise AccountLocked("account locked", locked_until=row.locked_until.isoformat())
+    _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=row.is_active,
+                  locked_until=row.locked_until, now=now or utcnow())
     return Principal(id=row.id, username=row.username, role=row.role, vendor_id=row.vendor_id)
 
 
