@@ -35,6 +35,7 @@ from stsgas.vending.models import (
     CustomerMeter,
     LedgerEntry,
     Meter,
+    MeterMode,
     Sale,
     SaleStatus,
     SupplyGroup,
@@ -102,6 +103,8 @@ class LockedMeter:
     missing_accounts: frozenset[str]
     #: the id the new sale row will take
     sale_id: int
+    #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
+    month_units: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,9 +254,10 @@ class SaleStore:
 
     def lock_meter(
         self, number: str, *, channel: str, key: str | None, now: datetime,
-        accounts: set[str],
+        accounts: set[str], month_start: datetime,
     ) -> LockedMeter | None:
-        """Find and lock the meter ``number`` (PAN, or a unique DRN), or None."""
+        """Find and lock the meter ``number`` (PAN, or a unique DRN), or None; with it,
+        what a sale reads (a volume meter's units sold since ``month_start`` too)."""
         stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
         rows = self.conn.execute(
             stmt, {"number": number, "now": now, "channel": channel, "key": key}
@@ -287,10 +291,11 @@ class SaleStore:
             customer_id=r.customer_id, customer_debt=debt, version=version,
             replay_id=r.replay_id, missing_accounts=frozenset(accounts - present),
             sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
+            month_units=self._month_units(r.id, month_start)
+            if r.mode == MeterMode.VOLUME.value else 0,
         )
 
-    def month_units(self, meter_id: int, since: datetime) -> int:
-        """Gas units (0.1 m³) sold to a meter since ``since`` (completed sales)."""
+    def _month_units(self, meter_id: int, since: datetime) -> int:
         value = self.conn.execute(_MONTH_UNITS, {"meter_id": meter_id, "since": since})
         return int(value.scalar_one() or 0)
 

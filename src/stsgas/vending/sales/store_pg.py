@@ -12,6 +12,7 @@ table's sequence in the read, so the stored receipt can carry it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from stsgas.vending.sales.store import (
     steps_of,
 )
 
-_LOCK = """
+_LOCK_SELECT = """
 SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_date, m.last_tid,
        m.sales_head, (m.pending_supply_group_id IS NOT NULL OR m.pending_ti IS NOT NULL
         OR m.pending_base_date IS NOT NULL),
@@ -40,7 +41,13 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
        (SELECT s.id FROM sales s WHERE s.channel = %(channel)s AND s.idempotency_key = %(key)s),
        (SELECT array_agg(want.code) FROM unnest(%(codes)s::text[]) AS want(code)
           WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = want.code)),
-       nextval(pg_get_serial_sequence('sales', 'id'))
+       nextval(pg_get_serial_sequence('sales', 'id')),
+       CASE WHEN m.mode = 'volume' THEN (
+           SELECT coalesce(sum(s.credit_units), 0) FROM sales s
+           WHERE s.meter_id = m.id AND s.created_at >= %(month_start)s
+             AND s.status = 'completed') ELSE 0 END
+"""
+_LOCK_FROM = """
 FROM meters m
 JOIN supply_groups g ON g.id = m.supply_group_id
 LEFT JOIN customer_meters cm ON cm.meter_id = m.id AND cm.active = 1
@@ -54,13 +61,9 @@ WHERE m.{column} = %(number)s
 LIMIT 2
 FOR UPDATE OF m
 """
+_LOCK = _LOCK_SELECT + _LOCK_FROM
 _LOCK_BY_PAN = _LOCK.format(column="pan")
 _LOCK_BY_DRN = _LOCK.format(column="drn")
-
-_MONTH_UNITS = """
-SELECT coalesce(sum(credit_units), 0) FROM sales
-WHERE meter_id = %(meter_id)s AND created_at >= %(since)s AND status = 'completed'
-"""
 
 _WRITE = """
 WITH
@@ -111,6 +114,79 @@ SELECT (SELECT count(*) FROM cust), (SELECT max(rate_count) FROM cust),
 _TOKEN_FIELDS = ("kind", "sequence", "token_class", "subclass", "tid", "amount", "digits")
 
 
+def lock_sql(number: str) -> str:
+    """The lock-and-read statement for a PAN (18 digits) or a DRN."""
+    return _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
+
+
+def lock_params(
+    number: str, *, channel: str, key: str | None, now: datetime, accounts: set[str],
+    month_start: datetime,
+) -> dict[str, Any]:
+    """The lock statement's parameters."""
+    return {"number": number, "now": now, "channel": channel, "key": key,
+            "codes": sorted(accounts), "month_start": month_start}
+
+
+def locked_from_row(row: Sequence[Any]) -> LockedMeter:
+    """A :class:`LockedMeter` from the lock statement's columns (either driver)."""
+    (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, head, needs_kc,
+     sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
+     customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, steps,
+     replay_id, missing, sale_id, month_units) = row
+    version = None
+    if version_id is not None:
+        if isinstance(steps, str):  # asyncpg hands json over as text
+            steps = orjson.loads(steps)
+        version = VersionRow(
+            id=version_id, fixed_charge=fixed_charge, tax_rate_bp=tax_bp,
+            debt_recovery_bp=debt_bp, steps=steps_of(steps or []),
+        )
+    return LockedMeter(
+        id=mid, pan=pan, mode=mode, status=status, ti=ti, ken=ken, base_date=base_date,
+        last_tid=last_tid, sales_head=head, needs_key_change=needs_kc,
+        group=GroupRow(
+            id=group_id, sgc=sgc, krn=krn, key_type=key_type, ea=ea, dkga=dkga,
+            vending_key_enc=bytes(key_enc), key_expires_at=key_expires_at,
+            is_active=bool(group_active),
+        ),
+        customer_id=customer_id, customer_debt=int(debt or 0), version=version,
+        replay_id=replay_id, missing_accounts=frozenset(missing or ()), sale_id=sale_id,
+        month_units=int(month_units or 0),
+    )
+
+
+def write_params(w: SaleWrite) -> dict[str, Any]:
+    """The write statement's parameters; row sets travel as one JSON text each
+    (cheaper to send than seven arrays)."""
+    s = w.sale
+    return {
+        **s,
+        "tariff_steps": orjson.dumps(s["tariff_steps"]).decode(),
+        "response": orjson.dumps(s["response"]).decode(),
+        "debt": w.debt_recovered, "hour": w.hour, "minute": w.minute, "paid": w.paid,
+        "tid": w.last_tid, "head": w.sales_head,
+        "tokens": orjson.dumps([{k: t[k] for k in _TOKEN_FIELDS} for t in w.tokens]).decode(),
+        "journal": w.journal[0]["journal"], "memo": w.journal[0]["memo"],
+        "lines": orjson.dumps([
+            {"code": ln["code"], "debit": ln["debit"], "credit": ln["credit"]}
+            for ln in w.journal
+        ]).decode(),
+    }
+
+
+def written_from_row(row: Sequence[Any], w: SaleWrite) -> Written:
+    """What the write statement's counters say."""
+    c_n, c_count, v_n, v_count, v_limit, lines = row
+    if lines != len(w.journal):  # pragma: no cover - accounts are made before the write
+        raise AssertionError("a ledger account of this sale is missing")
+    return Written(
+        customer_ok=w.customer_id is None or c_n == 1, customer_count=int(c_count or 0),
+        vendor_ok=w.vendor_id is None or v_n == 1, vendor_count=int(v_count or 0),
+        vendor_limit=v_limit,
+    )
+
+
 class PgSaleStore(SaleStore):
     """:class:`SaleStore` in two PostgreSQL statements."""
 
@@ -119,67 +195,15 @@ class PgSaleStore(SaleStore):
 
     def lock_meter(
         self, number: str, *, channel: str, key: str | None, now: datetime,
-        accounts: set[str],
+        accounts: set[str], month_start: datetime,
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` and read the rest, in one statement."""
-        rows = self._fetch(
-            _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN,
-            {"number": number, "now": now, "channel": channel, "key": key,
-             "codes": sorted(accounts)},
-        )
-        if len(rows) != 1:
-            return None
-        (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, head, needs_kc,
-         sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
-         customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, steps,
-         replay_id, missing, sale_id) = rows[0]
-        version = None
-        if version_id is not None:
-            version = VersionRow(
-                id=version_id, fixed_charge=fixed_charge, tax_rate_bp=tax_bp,
-                debt_recovery_bp=debt_bp, steps=steps_of(steps or []),
-            )
-        return LockedMeter(
-            id=mid, pan=pan, mode=mode, status=status, ti=ti, ken=ken, base_date=base_date,
-            last_tid=last_tid, sales_head=head, needs_key_change=needs_kc,
-            group=GroupRow(
-                id=group_id, sgc=sgc, krn=krn, key_type=key_type, ea=ea, dkga=dkga,
-                vending_key_enc=bytes(key_enc), key_expires_at=key_expires_at,
-                is_active=bool(group_active),
-            ),
-            customer_id=customer_id, customer_debt=int(debt or 0), version=version,
-            replay_id=replay_id, missing_accounts=frozenset(missing or ()), sale_id=sale_id,
-        )
-
-    def month_units(self, meter_id: int, since: datetime) -> int:
-        """Gas units (0.1 m³) sold to a meter since ``since`` (completed sales)."""
-        rows = self._fetch(_MONTH_UNITS, {"meter_id": meter_id, "since": since})
-        return int(rows[0][0] or 0)
+        rows = self._fetch(lock_sql(number), lock_params(
+            number, channel=channel, key=key, now=now, accounts=accounts,
+            month_start=month_start,
+        ))
+        return locked_from_row(rows[0]) if len(rows) == 1 else None
 
     def write_sale(self, w: SaleWrite) -> Written:
         """All the sale's writes in one statement."""
-        s = w.sale
-        params = {
-            **s,
-            "tariff_steps": orjson.dumps(s["tariff_steps"]).decode(),
-            "response": orjson.dumps(s["response"]).decode(),
-            "debt": w.debt_recovered, "hour": w.hour, "minute": w.minute, "paid": w.paid,
-            "tid": w.last_tid, "head": w.sales_head,
-            # row sets travel as one JSON text each: cheaper to send than seven arrays
-            "tokens": orjson.dumps([
-                {k: t[k] for k in _TOKEN_FIELDS} for t in w.tokens
-            ]).decode(),
-            "journal": w.journal[0]["journal"], "memo": w.journal[0]["memo"],
-            "lines": orjson.dumps([
-                {"code": ln["code"], "debit": ln["debit"], "credit": ln["credit"]}
-                for ln in w.journal
-            ]).decode(),
-        }
-        ((c_n, c_count, v_n, v_count, v_limit, lines),) = self._fetch(_WRITE, params)
-        if lines != len(w.journal):  # pragma: no cover - accounts are made before the write
-            raise AssertionError("a ledger account of this sale is missing")
-        return Written(
-            customer_ok=w.customer_id is None or c_n == 1, customer_count=int(c_count or 0),
-            vendor_ok=w.vendor_id is None or v_n == 1, vendor_count=int(v_count or 0),
-            vendor_limit=v_limit,
-        )
+        return written_from_row(self._fetch(_WRITE, write_params(w))[0], w)

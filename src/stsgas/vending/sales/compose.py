@@ -1,0 +1,251 @@
+"""The pure part of a sale: price it, make its token and rows, judge what the write said.
+
+Both ways of running a sale use it: the service on a SQLAlchemy session
+(:mod:`.service`, every database, every case) and the event-loop path on
+PostgreSQL (:mod:`.fast`, the common case). Neither the rules nor their order
+exist twice: a sale is :func:`check_meter` → :func:`price_sale` → (key data,
+TID) → :func:`compose` → the store's write → :func:`settle`. Nothing here
+touches a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import orjson
+
+from stsgas.sts import IssuedToken, MeterConfig, RangeError, credit_token, datetime_for_tid
+from stsgas.sts import key_expired as _key_expired
+from stsgas.vending.errors import (
+    BadAmount,
+    InsufficientFloat,
+    KeyExpired,
+    MeterNotActive,
+    RateLimited,
+)
+from stsgas.vending.ledger import service as ledger
+from stsgas.vending.models import MeterMode, MeterStatus, SaleStatus, TokenKind
+from stsgas.vending.sales import chain, pricing, receipts
+from stsgas.vending.sales.issue import issued_rows
+from stsgas.vending.sales.store import LockedMeter, SaleWrite, VersionRow, Written
+from stsgas.vending.sales.transaction import ReadChanged
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleRequest:
+    """A validated sale request."""
+
+    meter_number: str
+    paid: int
+    channel: str
+    idempotency_key: str | None
+
+
+class Seller(Protocol):
+    """Who sells: an ORM ``Operator`` or an authenticated ``Principal``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def vendor_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleLimits:
+    """Rate limits a sale is counted against (V4); None switches one off.
+
+    The API passes the configured limits; a direct caller of the service
+    (scripts, tests) sells unlimited unless it asks otherwise.
+    """
+
+    vendor_per_minute: int | None = None
+    customer_per_hour: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Composed:
+    """A sale ready to write, and the receipt it answers with once committed."""
+
+    write: SaleWrite
+    receipt: dict[str, Any]
+
+
+def fingerprint(req: SaleRequest, operator: Seller) -> str:
+    """What makes two requests 'the same' for an idempotency key."""
+    doc = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def month_start(now: datetime) -> datetime:
+    """The start of ``now``'s month: the vending-side step tariff counts from here."""
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def journal_lines(
+    *, vendor_id: int | None, channel: str, paid: int, energy: int, fixed: int, tax: int,
+    debt: int,
+) -> list[ledger.Line]:
+    """The journal of a sale: the payer's account pays for each receipt item."""
+    payer = (
+        ledger.vendor_float_account(vendor_id)
+        if vendor_id is not None
+        else ledger.clearing_account(channel)
+    )
+    return [
+        ledger.Line(account=payer, debit=paid),
+        ledger.Line(account=ledger.REVENUE_GAS, credit=energy),
+        ledger.Line(account=ledger.REVENUE_FIXED, credit=fixed),
+        ledger.Line(account=ledger.TAX, credit=tax),
+        ledger.Line(account=ledger.CUSTOMER_DEBT, credit=debt),
+    ]
+
+
+def accounts_for(vendor_id: int | None, channel: str) -> set[str]:
+    """The ledger accounts a sale may post to (the read says which are missing)."""
+    lines = journal_lines(vendor_id=vendor_id, channel=channel, paid=0, energy=0, fixed=0,
+                          tax=0, debt=0)
+    return {ln.account for ln in lines}
+
+
+def check_meter(meter: LockedMeter) -> VersionRow:
+    """The meter may be sold to: active, with a tariff in force (returned)."""
+    if meter.status != MeterStatus.ACTIVE.value:
+        raise MeterNotActive(f"meter {meter.pan} is {meter.status}", meter_status=meter.status)
+    if meter.version is None:
+        raise MeterNotActive(f"meter {meter.pan} has no tariff in force")
+    return meter.version
+
+
+def price_sale(meter: LockedMeter, version: VersionRow, paid: int) -> pricing.Priced:
+    """Itemise the payment under the tariff in force (this month's purchases count)."""
+    volume = meter.mode == MeterMode.VOLUME.value
+    return pricing.price(
+        paid=paid, volume_mode=volume, fixed_charge=version.fixed_charge,
+        tax_rate_bp=version.tax_rate_bp, debt_recovery_bp=version.debt_recovery_bp,
+        debt=meter.customer_debt, steps=list(version.steps),
+        month_litres=meter.month_units * pricing.LITRES_PER_UNIT if volume else 0,
+    )
+
+
+def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> IssuedToken:
+    try:
+        if priced.credit_units is not None:
+            return credit_token(config, Decimal(priced.credit_units) / 10, at=at,
+                                rnd=secrets.randbelow(16), subclass=2)
+        assert priced.credit_money is not None
+        return credit_token(config, Decimal(priced.credit_money) / 100, at=at, subclass=6)
+    except RangeError as exc:
+        raise BadAmount(f"the credit is above the token's range: {exc}") from None
+
+
+def compose(
+    meter: LockedMeter, version: VersionRow, priced: pricing.Priced, req: SaleRequest, *,
+    operator: Seller, fp: str, config: MeterConfig, kcts: list[IssuedToken], tid: int,
+    now: datetime, move_tid: bool = True,
+) -> Composed:
+    """The credit token (after any key change tokens), the receipt and every row to write.
+
+    ``move_tid=False`` when the caller moves the meter itself (a key change).
+    """
+    if _key_expired(tid, config.ken):
+        raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
+    credit = _credit(config, priced, datetime_for_tid(tid, config.base_date))
+    assert credit.tid == tid
+    sale_id = meter.sale_id
+    steps = [
+        {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
+         "amount": receipts.money(u.amount)}
+        for u in priced.steps
+    ]
+    issued = issued_rows(
+        [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
+    )
+    receipt = receipts.build(
+        sale_id=sale_id, meter_pan=meter.pan, mode=meter.mode, channel=req.channel,
+        operator=operator.username, vendor_id=operator.vendor_id, created_at=now,
+        priced=priced, tariff_steps=steps, tokens=issued,
+    )
+    lines = [ln for ln in journal_lines(
+        vendor_id=operator.vendor_id, channel=req.channel, paid=priced.paid,
+        energy=priced.energy_amount, fixed=priced.fixed_charge, tax=priced.tax,
+        debt=priced.debt_recovered,
+    ) if ln.debit or ln.credit]
+    memo = f"sale {sale_id}"
+    ledger.check_balanced(lines, memo)
+    sale = {
+        "id": sale_id, "channel": req.channel, "operator_id": operator.id,
+        "vendor_id": operator.vendor_id, "meter_id": meter.id,
+        "customer_id": meter.customer_id, "tariff_version_id": version.id,
+        "amount_paid": priced.paid, "fixed_charge": priced.fixed_charge,
+        "debt_recovered": priced.debt_recovered, "tax": priced.tax,
+        "energy_amount": priced.energy_amount, "credit_units": priced.credit_units,
+        "credit_money": priced.credit_money, "tariff_steps": steps,
+        "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
+        "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
+        "response": receipt, "reprint_count": 0, "created_at": now,
+    }
+    head = sale["chain_hash"] = chain.link(
+        meter.sales_head, chain.facts_of(sale, [t.digits for t in issued])
+    )
+    journal = str(uuid.uuid4())
+    write = SaleWrite(
+        sale=sale,
+        tokens=[
+            {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
+             "kind": t.kind, "sequence": t.sequence, "token_class": t.token_class,
+             "subclass": t.subclass, "tid": t.tid, "amount": t.amount, "digits": t.digits,
+             "created_at": now}
+            for t in issued
+        ],
+        journal=[
+            {"journal": journal, "code": ln.account, "sale_id": sale_id, "debit": ln.debit,
+             "credit": ln.credit, "memo": memo, "created_at": now}
+            for ln in lines
+        ],
+        meter_id=meter.id, last_tid=tid if move_tid else None, sales_head=head,
+        customer_id=meter.customer_id, debt_recovered=priced.debt_recovered,
+        vendor_id=operator.vendor_id, paid=req.paid, hour=_hour(now), minute=_minute(now),
+    )
+    return Composed(write=write, receipt=receipt)
+
+
+def settle(
+    written: Written, *, customer_id: int | None, vendor_id: int | None,
+    limits: SaleLimits, now: datetime,
+) -> None:
+    """Raise (so the caller rolls the write back) when the guards or a rate limit say no."""
+    if not written.customer_ok:
+        raise ReadChanged("the customer's debt changed during the sale")
+    if not written.vendor_ok:
+        raise InsufficientFloat("the vendor's float does not cover this sale")
+    _check_limit(written.customer_count if customer_id is not None else 0,
+                 limits.customer_per_hour, "customer", "hour", now, 3600)
+    _check_limit(written.vendor_count if vendor_id is not None else 0,
+                 written.vendor_limit or limits.vendor_per_minute, "vendor", "minute", now, 60)
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp()) // 60
+
+
+def _hour(now: datetime) -> int:
+    return int(now.timestamp()) // 3600
+
+
+def _check_limit(
+    count: int, limit: int | None, who: str, window: str, now: datetime, seconds: int
+) -> None:
+    if limit is not None and count > limit:
+        retry = seconds - int(now.timestamp()) % seconds
+        raise RateLimited(
+            f"more than {limit} sales per {window} for this {who}; retry in {retry} s",
+            retry_after=retry, limit=limit, scope=who,
+        )
