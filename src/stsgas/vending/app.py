@@ -19,6 +19,8 @@ from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import load_master_key
 from stsgas.vending.keys.security import SecurityModule, SoftwareSecurityModule
 from stsgas.vending.kit import problems
+from stsgas.vending.sales.fast import SalePool
+from stsgas.vending.sales.fast_http import FastSales
 from stsgas.vending.settings import Settings
 
 
@@ -44,9 +46,17 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             migrations.upgrade(settings.database_url, engine=engine)
-        yield
-        if own_engine:
-            engine.dispose()
+        if settings.fast_sales and engine.dialect.name == "postgresql":
+            dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            app.state.sale_pool = await SalePool.open(dsn, size=settings.pool_size)
+        try:
+            yield
+        finally:
+            pool, app.state.sale_pool = app.state.sale_pool, None
+            if pool is not None:
+                await pool.close()
+            if own_engine:
+                engine.dispose()
 
     app = FastAPI(
         title="stsgas vending",
@@ -61,7 +71,10 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.security_module = security_module
+    #: the event-loop sale path's pool (PostgreSQL, opened by the lifespan)
+    app.state.sale_pool = None
     problems.install(app)
+    app.add_middleware(FastSales)
     app.include_router(api_router)
     web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
     return app

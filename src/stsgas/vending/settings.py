@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     vendor_sales_per_minute: int = 600
     #: sales one customer may receive per hour, over all channels but SMS (V4)
     customer_sales_per_hour: int = 20
+    #: serve plain sales on the event loop (PostgreSQL; ``sales.fast``): off sends every
+    #: sale through the FastAPI route and a worker thread, as on SQLite
+    fast_sales: bool = True
     #: run Alembic migrations when the app starts
     migrate_on_start: bool = False
 

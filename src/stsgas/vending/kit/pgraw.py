@@ -9,6 +9,7 @@ invalidates a lost connection in the pool as SQLAlchemy would.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -32,3 +33,20 @@ def fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any,
             sql, params, exc, psycopg.Error, hide_parameters=True,
             connection_invalidated=gone, dialect=conn.dialect,
         ) from None
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``%(name)s`` SQL as ``$n`` SQL (asyncpg's style) and the names in ``$n`` order,
+    so one statement text serves both drivers."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _NAMED.sub(number, sql), tuple(names)

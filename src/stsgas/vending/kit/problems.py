@@ -43,8 +43,8 @@ def vending_problem(exc: VendingError) -> JSONResponse:
     return problem(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
 
 
-async def _vending(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, VendingError)
+def error_response(exc: VendingError) -> JSONResponse:
+    """A domain error as the API answers it: problem+json with its auth and retry headers."""
     response = vending_problem(exc)
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -54,9 +54,27 @@ async def _vending(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _vending(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VendingError)
+    return error_response(exc)
+
+
+def sts_problem(exc: StsError) -> JSONResponse:
+    """An STS rule broken by the request (status 422, the error's own code)."""
+    return problem(422, exc.code, "STS rule violated", str(exc))
+
+
+def invalid_value() -> JSONResponse:
+    """The database refused a value the schema let through."""
+    # a NUL byte in text, a number past its column's range: the client's input,
+    # so 422; nothing was kept
+    return problem(422, "invalid_input", "Invalid input",
+                   "a value cannot be stored (a NUL character, or a number out of range)")
+
+
 async def _sts(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StsError)
-    return problem(422, exc.code, "STS rule violated", str(exc))
+    return sts_problem(exc)
 
 
 async def _validation(_request: Request, exc: Exception) -> JSONResponse:
@@ -73,10 +91,7 @@ async def _integrity(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _data(_request: Request, exc: Exception) -> JSONResponse:
-    # the database refused a value the schema let through (a NUL byte in text, a
-    # number past its column's range): the client's input, so 422; nothing was kept
-    return problem(422, "invalid_input", "Invalid input",
-                   "a value cannot be stored (a NUL character, or a number out of range)")
+    return invalid_value()
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:

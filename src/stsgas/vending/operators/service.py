@@ -34,6 +34,7 @@ from stsgas.vending.operators.passwords import (
 from stsgas.vending.operators.repository import (
     ApiTokenRepository,
     OperatorRepository,
+    PrincipalRow,
     VendorRepository,
     principal_row,
 )
@@ -205,11 +206,15 @@ class Principal:
 
 def principal(session: Session, secret: str, *, now: datetime | None = None) -> Principal:
     """Like :func:`authenticate`, with the same checks, but without loading ORM objects."""
-    row = principal_row(session, token_hash(secret))
+    return principal_from_row(principal_row(session, token_hash(secret)), now=now or utcnow())
+
+
+def principal_from_row(row: PrincipalRow | None, *, now: datetime) -> Principal:
+    """The bearer's operator from its token row (None: no such token), or 401/423."""
     if row is None:
         raise NotAuthenticated("unknown or revoked token")
     _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=row.is_active,
-                  locked_until=row.locked_until, now=now or utcnow())
+                  locked_until=row.locked_until, now=now)
     return Principal(id=row.id, username=row.username, role=row.role, vendor_id=row.vendor_id)
 
 

@@ -138,6 +138,8 @@ class Written:
     vendor_ok: bool
     vendor_count: int
     vendor_limit: int | None
+    #: False when a journal line found no ledger account (nothing may be committed)
+    journal_complete: bool = True
 
 
 def _lock_statement(by_pan: bool) -> Any:

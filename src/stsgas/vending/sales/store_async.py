@@ -1,0 +1,94 @@
+"""The sale's SQL on asyncpg: the same statements as :mod:`.store_pg`, on the event loop.
+
+:mod:`.fast` runs the common sale on PostgreSQL without a worker thread, so
+its driver must be async; asyncpg costs about a quarter of psycopg's CPU per
+statement (``docs/benchmarks.md``). The statements are :mod:`.store_pg`'s
+texts turned to ``$n`` parameters, so there is one SQL per step. The read here
+also authenticates: the bearer's token and operator come in the same
+statement, and a token that does not exist locks nothing (the meter is read
+in a lateral join of the token row). Nothing here begins or commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from stsgas.vending.kit.pgraw import positional
+from stsgas.vending.operators.repository import PrincipalRow
+from stsgas.vending.sales import store_pg
+from stsgas.vending.sales.store import LockedMeter, SaleWrite, Written
+
+_PRINCIPAL_COLUMNS = 8
+
+_AUTH_LOCK = """
+WITH p AS (
+    SELECT t.revoked_at, t.expires_at, o.id, o.username, o.role, o.vendor_id, o.is_active,
+           o.locked_until
+    FROM api_tokens t JOIN operators o ON o.id = t.operator_id
+    WHERE t.token_hash = %(token_hash)s)
+SELECT p.*, x.* FROM p LEFT JOIN LATERAL ({lock}) x ON true
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sql: str) -> _Statement:
+        text, names = positional(sql)
+        return cls(text, names)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[n] for n in self.names]
+
+
+_LOCK_BY_PAN = _Statement.of(_AUTH_LOCK.format(lock=store_pg.lock_sql("0" * 18)))
+_LOCK_BY_DRN = _Statement.of(_AUTH_LOCK.format(lock=store_pg.lock_sql("0" * 11)))
+_WRITE = _Statement.of(store_pg.WRITE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthLocked:
+    """What the read found: the bearer's operator (None: no such token) and the
+    locked meter (None: no such meter, or a DRN that names several)."""
+
+    principal: PrincipalRow | None
+    meter: LockedMeter | None
+
+
+class AsyncPgSaleStore:
+    """The statements of one sale on an asyncpg connection in a transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def authenticate_and_lock(
+        self, token_hash: str, number: str, *, channel: str, key: str | None,
+        now: datetime, accounts: set[str], month_start: datetime,
+    ) -> AuthLocked:
+        """Authenticate, then find and lock the meter and read the rest: one statement."""
+        stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
+        params = store_pg.lock_params(number, channel=channel, key=key, now=now,
+                                      accounts=accounts, month_start=month_start)
+        params["token_hash"] = token_hash
+        rows: Sequence[Any] = await self.conn.fetch(stmt.sql, *stmt.args(params))
+        if not rows:
+            return AuthLocked(principal=None, meter=None)
+        principal = PrincipalRow(*tuple(rows[0])[:_PRINCIPAL_COLUMNS])
+        meter_cols = tuple(rows[0])[_PRINCIPAL_COLUMNS:]
+        if len(rows) != 1 or meter_cols[0] is None:
+            return AuthLocked(principal=principal, meter=None)
+        return AuthLocked(principal=principal, meter=store_pg.locked_from_row(meter_cols))
+
+    async def write_sale(self, w: SaleWrite) -> Written:
+        """All the sale's writes in one statement."""
+        row = await self.conn.fetchrow(_WRITE.sql, *_WRITE.args(store_pg.write_params(w)))
+        assert row is not None
+        return store_pg.written_from_row(tuple(row), w)
