@@ -29,14 +29,17 @@ def test_sound_then_tampered(
 ) -> None:
     """Sales and audited changes check out; a sale's amount changed behind the service
     fails the sales chain, an audit entry changed fails the audit chain."""
+    ids = []
     for amount in ("10", "12.50"):
-        assert sell(client, shop.cashier_token, shop.volume_pan, amount).status_code == 201
+        r = sell(client, shop.cashier_token, shop.volume_pan, amount)
+        assert r.status_code == 201
+        ids.append(r.json()["sale_id"])
     code, report = _check(db_url, capsys)
     assert (code, report["ok"]) == (0, True)
     assert report["audit_chain"]["ok"] is True  # type: ignore[index]
 
     with make_sessionmaker(engine).begin() as s:
-        s.execute(update(Sale).where(Sale.id == 1).values(energy_amount=Sale.energy_amount + 1,
+        s.execute(update(Sale).where(Sale.id == ids[0]).values(energy_amount=Sale.energy_amount + 1,
                                                           tax=Sale.tax - 1))
     code, report = _check(db_url, capsys)
     assert (code, report["ok"]) == (1, False)

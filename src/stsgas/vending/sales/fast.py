@@ -27,7 +27,7 @@ from typing import Any, Final
 import asyncpg
 
 from stsgas.vending.db import RETRY_SQLSTATES
-from stsgas.vending.errors import NotAuthenticated, RequestInProgress, RetryLater
+from stsgas.vending.errors import NotAuthenticated, RequestInProgress, RetryLater, VendingError
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
@@ -54,6 +54,15 @@ _UNIQUE_VIOLATION = "23505"
 _LOCK_NOT_AVAILABLE = "55P03"
 #: the connection went away: nothing was committed unless COMMIT had been sent
 _LOST = (OSError, asyncpg.ConnectionDoesNotExistError, asyncpg.PostgresConnectionError)
+#: the server ended the session (admin or crash shutdown, a terminated backend)
+_SHUTDOWN = "57P"
+
+
+def _lost(exc: BaseException) -> bool:
+    if isinstance(exc, _LOST):
+        return True
+    return isinstance(exc, asyncpg.PostgresError) and (
+        getattr(exc, "sqlstate", None) or "").startswith(_SHUTDOWN)
 
 
 class ValueRefused(Exception):
@@ -113,18 +122,23 @@ async def sell(
         except _Defer as d:
             pool.stats[f"deferred:{d.reason}"] += 1
             return DEFER
+        except VendingError as exc:
+            pool.stats[f"refused:{exc.code}"] += 1
+            raise
         except asyncpg.PostgresError as exc:
             state = getattr(exc, "sqlstate", None) or ""
-            if state == _LOCK_NOT_AVAILABLE:
+            if _lost(exc):
+                pass  # the server ended the session before COMMIT: go again
+            elif state == _LOCK_NOT_AVAILABLE:
                 if req.idempotency_key is not None:
                     raise RequestInProgress(
                         "a request with this idempotency key is still in progress"
                     ) from None
                 raise RetryLater("the meter is busy; retry the request") from None
-            if state.startswith("22"):
+            elif state.startswith("22"):
                 raise ValueRefused(str(exc)) from None
-            if state not in RETRY_SQLSTATES and not (state == _UNIQUE_VIOLATION
-                                                     and attempt <= 2):
+            elif state not in RETRY_SQLSTATES and not (state == _UNIQUE_VIOLATION
+                                                       and attempt <= 2):
                 raise
         except ReadChanged:
             pass
@@ -154,7 +168,7 @@ async def _attempt(
             await conn.execute("COMMIT")
             return receipt
         except BaseException as exc:
-            if committing and isinstance(exc, _LOST):
+            if committing and _lost(exc):
                 raise RetryLater(
                     "the connection was lost while committing: ask GET /sales/outcome "
                     "(or resend with the same Idempotency-Key) before selling again"
