@@ -82,14 +82,26 @@ class Run:
 
 def _cpu_seconds(pids: list[int]) -> float:
     """user + system CPU of processes (Linux /proc; 0 elsewhere)."""
-    total = 0
+    return sum(_cpu_by_pid(pids).values())
+
+
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """Each live process's user + system CPU seconds so far."""
+    out: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two snapshots; a process born in between counts whole (the
+    pool's connections open lazily), one that died in between is lost."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _tree(pid: int) -> list[int]:
@@ -310,16 +322,18 @@ def measure(bases: list[str], pans: list[str], tokens: list[str], label: str, *,
     asyncio.run(_load(bases, pans, tokens, clients=clients, seconds=0.5, rate=None,
                       tag=tag + "w"))
     servers = [p for pid in server_pids or [] for p in _tree(pid)]
-    pg = _postgres_pids() if "postgresql" in label else []
-    before = (_cpu_seconds(servers), _cpu_seconds(pg), time.process_time())
+    on_pg = "postgresql" in label
+    pg_before = _cpu_by_pid(_postgres_pids()) if on_pg else {}
+    before = (_cpu_seconds(servers), time.process_time())
     done, errors, elapsed, lat = asyncio.run(
         _load(bases, pans, tokens, clients=clients, seconds=seconds, rate=rate, tag=tag)
     )
-    after = (_cpu_seconds(servers), _cpu_seconds(pg), time.process_time())
+    after = (_cpu_seconds(servers), time.process_time())
+    pg_cpu = _cpu_delta(pg_before, _cpu_by_pid(_postgres_pids())) if on_pg else 0.0
     cpu = None
     if servers and done:
-        a, b, c = (1000 * (y - x) / done for x, y in zip(before, after, strict=True))
-        cpu = (a, b, c)
+        cpu = (1000 * (after[0] - before[0]) / done, 1000 * pg_cpu / done,
+               1000 * (after[1] - before[1]) / done)
     return Run(label=label, sales=done, errors=errors, seconds=elapsed,
                p50_ms=_pct(lat, 0.50), p99_ms=_pct(lat, 0.99), cpu_ms=cpu)
 

@@ -9,6 +9,7 @@ everything to the route fails here). Refusals write nothing either way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -44,6 +45,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@contextlib.contextmanager
 def _client(settings: Settings, engine: Engine, security: SoftwareSecurityModule,
             **changes: Any) -> Iterator[TestClient]:
     app = create_app(settings.model_copy(update=changes), engine=engine,
@@ -115,8 +117,8 @@ def test_both_paths_answer_alike(
     case: dict[str, Any], fast: bool, shop: Shop, engine: Engine, settings: Settings,
     security_module: SoftwareSecurityModule, make_operator: Any,
 ) -> None:
-    for client in _client(settings, engine, security_module, fast_sales=fast,
-                          **case.get("settings", {})):
+    with _client(settings, engine, security_module, fast_sales=fast,
+                 **case.get("settings", {})) as client:
         for step in case["before"]:
             _prepare(step, case, shop, engine, security_module, client)
         pan = _pan(shop, engine, case["meter"])
@@ -272,3 +274,52 @@ def test_concurrent_sales_to_one_meter_take_increasing_tids(
         assert all(a < b for a, b in itertools.pairwise(tids))
         keyed = s.execute(select(Sale).where(Sale.idempotency_key == "twin")).scalars().all()
         assert len(keyed) == 1
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
+def test_a_sale_queued_behind_another_prices_after_it(
+    fast: bool, shop: Shop, engine: Engine, settings: Settings,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """Sale A holds the meter; sale B waits for it. The month's purchases B is priced
+    on include A (step 1 is 10 m³; A uses it up), though B's statement began before A
+    committed: PostgreSQL hands B the latest meter row but an older snapshot."""
+    from stsgas.vending.operators import service as ops
+    from stsgas.vending.sales import service
+
+    with _client(settings, engine, security_module, fast_sales=fast) as client:
+        _prepare("warm", {"meter": "volume"}, shop, engine, security_module, client)
+        a_done, b_answer = threading.Event(), []
+        session = make_sessionmaker(engine)()
+        cashier = ops.authenticate(session, shop.cashier_token)
+        a = service.sell(session, service.SaleRequest(
+            meter_number=shop.volume_pan, paid=10_000, channel="pos", idempotency_key=None,
+        ), operator=cashier, security=security_module)
+        assert a.receipt["tariff_steps"][0]["position"] == 1
+
+        def sale_b() -> None:
+            b_answer.append(client.post(
+                "/api/v1/sales", json={"meter_number": shop.volume_pan, "amount": "10.00"},
+                headers=auth(shop.cashier_token)))
+            a_done.wait()
+
+        worker = threading.Thread(target=sale_b)
+        worker.start()
+        with engine.connect() as admin:
+            for _ in range(500):
+                waiting = admin.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar_one()
+                admin.commit()
+                if waiting:
+                    break
+                time.sleep(0.01)
+        assert waiting == 1
+        session.commit()
+        session.close()
+        a_done.set()
+        worker.join(20)
+        (r,) = b_answer
+        assert r.status_code == 201, r.text
+        used = [step["position"] for step in r.json()["tariff_steps"]]
+        assert 1 not in used, r.json()["tariff_steps"]

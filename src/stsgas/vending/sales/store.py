@@ -105,6 +105,9 @@ class LockedMeter:
     sale_id: int
     #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
     month_units: int = 0
+    #: True when the lock waited for a sale that committed after the read's snapshot
+    #: (PostgreSQL, READ COMMITTED): ``month_units`` misses that sale; read it again
+    month_units_stale: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

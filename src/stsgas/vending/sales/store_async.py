@@ -52,6 +52,7 @@ class _Statement:
 _LOCK_BY_PAN = _Statement.of(_AUTH_LOCK.format(lock=store_pg.lock_sql("0" * 18)))
 _LOCK_BY_DRN = _Statement.of(_AUTH_LOCK.format(lock=store_pg.lock_sql("0" * 11)))
 _WRITE = _Statement.of(store_pg.WRITE)
+_MONTH_UNITS = _Statement.of(store_pg.MONTH_UNITS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +86,12 @@ class AsyncPgSaleStore:
         meter_cols = tuple(rows[0])[_PRINCIPAL_COLUMNS:]
         if len(rows) != 1 or meter_cols[0] is None:
             return AuthLocked(principal=principal, meter=None)
-        return AuthLocked(principal=principal, meter=store_pg.locked_from_row(meter_cols))
+        meter = store_pg.locked_from_row(meter_cols)
+        if meter.month_units_stale:
+            units = await self.conn.fetchval(_MONTH_UNITS.sql, *_MONTH_UNITS.args(
+                {"meter_id": meter.id, "month_start": month_start}))
+            meter = store_pg.with_month_units(meter, units)
+        return AuthLocked(principal=principal, meter=meter)
 
     async def write_sale(self, w: SaleWrite) -> Written:
         """All the sale's writes in one statement."""

@@ -13,12 +13,14 @@ table's sequence in the read, so the stored receipt can carry it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from stsgas.vending.kit import pgraw
+from stsgas.vending.models import MeterMode
 from stsgas.vending.sales.store import (
     GroupRow,
     LockedMeter,
@@ -45,7 +47,8 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
        CASE WHEN m.mode = 'volume' THEN (
            SELECT coalesce(sum(s.credit_units), 0) FROM sales s
            WHERE s.meter_id = m.id AND s.created_at >= %(month_start)s
-             AND s.status = 'completed') ELSE 0 END
+             AND s.status = 'completed') ELSE 0 END,
+       (SELECT m0.last_tid FROM meters m0 WHERE m0.id = m.id) IS DISTINCT FROM m.last_tid
 """
 _LOCK_FROM = """
 FROM meters m
@@ -62,6 +65,11 @@ LIMIT 2
 FOR UPDATE OF m
 """
 _LOCK = _LOCK_SELECT + _LOCK_FROM
+#: the month's units again, in a statement of its own (so with a fresh snapshot)
+MONTH_UNITS = """
+SELECT coalesce(sum(credit_units), 0) FROM sales
+WHERE meter_id = %(meter_id)s AND created_at >= %(month_start)s AND status = 'completed'
+"""
 _LOCK_BY_PAN = _LOCK.format(column="pan")
 _LOCK_BY_DRN = _LOCK.format(column="drn")
 
@@ -133,7 +141,7 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
     (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, head, needs_kc,
      sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
      customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, steps,
-     replay_id, missing, sale_id, month_units) = row
+     replay_id, missing, sale_id, month_units, behind) = row
     version = None
     if version_id is not None:
         if isinstance(steps, str):  # asyncpg hands json over as text
@@ -153,7 +161,13 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
         customer_id=customer_id, customer_debt=int(debt or 0), version=version,
         replay_id=replay_id, missing_accounts=frozenset(missing or ()), sale_id=sale_id,
         month_units=int(month_units or 0),
+        month_units_stale=bool(behind) and mode == MeterMode.VOLUME.value,
     )
+
+
+def with_month_units(meter: LockedMeter, units: int | None) -> LockedMeter:
+    """The meter with its month's units read afresh."""
+    return replace(meter, month_units=int(units or 0), month_units_stale=False)
 
 
 def write_params(w: SaleWrite) -> dict[str, Any]:
@@ -200,7 +214,14 @@ class PgSaleStore(SaleStore):
             number, channel=channel, key=key, now=now, accounts=accounts,
             month_start=month_start,
         ))
-        return locked_from_row(rows[0]) if len(rows) == 1 else None
+        if len(rows) != 1:
+            return None
+        meter = locked_from_row(rows[0])
+        if meter.month_units_stale:
+            (units,), = self._fetch(MONTH_UNITS, {"meter_id": meter.id,
+                                                  "month_start": month_start})
+            meter = with_month_units(meter, units)
+        return meter
 
     def write_sale(self, w: SaleWrite) -> Written:
         """All the sale's writes in one statement."""
