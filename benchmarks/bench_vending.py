@@ -183,7 +183,8 @@ def seed(url: str, clients: int) -> tuple[list[str], list[str]]:
 class Server:
     """uvicorn on the app factory, on loopback."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, log: Path) -> None:
+        self.log = log
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "STSGAS_DATABASE_URL": url, "STSGAS_MASTER_KEY": MASTER,
@@ -193,7 +194,7 @@ class Server:
             [sys.executable, "-m", "uvicorn", "stsgas.vending.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
              "--log-level", "warning", "--no-access-log"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
         )
         for _ in range(300):
             try:
@@ -202,6 +203,12 @@ class Server:
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError("server did not start")
+
+    def errors(self) -> list[str]:
+        """What the server logged at warning or above (it should log nothing)."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return [ln for ln in text.splitlines()
+                if ln.startswith(("ERROR", "WARNING", "Traceback", "CRITICAL"))]
 
     def stop(self) -> None:
         """Stop the server."""
@@ -219,6 +226,11 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
+class _Stale(Exception):
+    """A reused keep-alive connection closed before any byte of the answer (the
+    server's idle timeout raced the request): resend on a new connection."""
+
+
 class _Conn:
     """One keep-alive HTTP/1.1 connection: a lean client, so the load generator
     (sharing the 2 cores with the server) costs tens of microseconds a request."""
@@ -228,6 +240,7 @@ class _Conn:
         self.host, self.port = host, int(port)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = False
 
     async def post(self, path: str, body: bytes, headers: str) -> int:
         """POST and read the whole response; returns the status code."""
@@ -238,7 +251,13 @@ class _Conn:
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
                 f"{headers}\r\n").encode()
         self.writer.write(head + body)
-        raw = await self.reader.readuntil(b"\r\n\r\n")
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+            if self.used and not getattr(exc, "partial", b""):
+                raise _Stale from exc
+            raise
+        self.used = True
         status = int(raw[9:12])
         length = 0
         for line in raw.split(b"\r\n"):
@@ -275,7 +294,15 @@ async def _load(
                    f"Idempotency-Key: {tag}-{n}\r\n")
         t0 = time.perf_counter()
         try:
-            status = await asyncio.wait_for(conn.post("/api/v1/sales", body, headers), 10.0)
+            try:
+                status = await asyncio.wait_for(conn.post("/api/v1/sales", body, headers), 10.0)
+            except _Stale:
+                # safe to resend: the request carries its Idempotency-Key
+                FAILURES["stale keep-alive, resent"] = FAILURES.get(
+                    "stale keep-alive, resent", 0) + 1
+                conn.close()
+                conn = _Conn(bases[which])
+                status = await asyncio.wait_for(conn.post("/api/v1/sales", body, headers), 10.0)
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
             conn.close()
             errors += 1
@@ -402,6 +429,8 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
                p50_ms=_pct(lat, 0.5), p99_ms=_pct(lat, 0.99))
 
 
+#: what the servers logged at warning or above, per backend (printed at the end)
+SERVER_ERRORS: list[str] = []
 #: per backend: what reconciliation said after all the load (RELIABILITY T4)
 AFTER: dict[str, str] = {}
 
@@ -435,7 +464,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
     pans, tokens = seed(url, max(args.clients))
     runs = [service_only(url, pans, tokens)]
     # one uvicorn with --workers N, as `stsgas serve --workers N` runs
-    servers = [Server(url, count)]
+    servers = [Server(url, count, tmp / "server.log")]
     bases = [sv.base for sv in servers]
     pids = [sv.proc.pid for sv in servers]
     try:
@@ -446,6 +475,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
                             clients=32, seconds=args.seconds, rate=200.0, server_pids=pids))
         for sv in servers:
             sv.stop()
+            for line in sv.errors():
+                SERVER_ERRORS.append(f"{backend}: {line}")
         AFTER[backend] = _reconcile(url)
     finally:
         for sv in servers:
@@ -480,7 +511,10 @@ def main(argv: list[str]) -> int:
         print(f"reconciliation after the {backend} runs: {verdict}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if FAILURES:
-        print(f"failures: {FAILURES}")
+        print(f"failures and resends: {FAILURES}")
+    print(f"server log lines at warning or above: {len(SERVER_ERRORS)}")
+    for line in SERVER_ERRORS[:20]:
+        print(f"  {line}")
     return 0
 
 
