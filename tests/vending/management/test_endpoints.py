@@ -158,3 +158,29 @@ def test_load_tariff_refuses_bad_requests(
                                "reason": "new prices"}, headers=auth(shop.supervisor_token))
     assert r.status_code == 422, r.text
     assert why in r.json()["detail"]
+
+
+def test_load_tariff_waits_for_a_pending_key_change(
+    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+) -> None:
+    """A meter due a key change with its next sale: the tariff command would be signed
+    under a key the meter is about to drop, so approval is refused (409, nothing
+    signed) until the key change is done; then the same request is approved."""
+    kc = _ask(client, admin_token, shop.amount_pan, "key_change",
+              {"ti": "07", "with_next_sale": True})
+    assert client.post(f"{URL}/{kc['id']}/approve",
+                       headers=auth(shop.supervisor_token)).status_code == 200
+    req = _ask(client, shop.supervisor_token, shop.amount_pan, "load_tariff",
+               {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"})
+    refused = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    assert refused.status_code == 409, refused.text
+    assert "key change pending" in refused.json()["detail"]
+    got = client.get(f"{URL}/{req['id']}", headers=auth(admin_token)).json()
+    assert (got["status"], got["ir_command"]) == ("pending", None)
+    sale = client.post("/api/v1/sales", json={"meter_number": shop.amount_pan,
+                                              "amount": "10.00"},
+                       headers=auth(shop.cashier_token))
+    assert [t["kind"] for t in sale.json()["tokens"]] == ["kct", "kct", "credit"]
+    ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["ir_command"].startswith("tariff 1 ")

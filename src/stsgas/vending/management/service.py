@@ -243,6 +243,10 @@ def approve(
     kind = ManagementKind(req.kind)
     issued: list[tuple[str, IssuedToken]] = []
     if kind is ManagementKind.LOAD_TARIFF:
+        if meter.needs_key_change:
+            # signed under today's key, the command would stop verifying the moment
+            # the customer enters the key change tokens of the next sale
+            raise Conflict("the meter has a key change pending; issue that first")
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
     elif kind is ManagementKind.KEY_CHANGE:
         meter.pending_supply_group_id = req.params.get("supply_group_id")
