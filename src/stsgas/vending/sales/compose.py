@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -35,6 +35,9 @@ from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import issued_rows
 from stsgas.vending.sales.store import LockedMeter, SaleWrite, VersionRow, Written
 from stsgas.vending.sales.transaction import ReadChanged
+
+if TYPE_CHECKING:
+    from stsgas.vending.settings import Settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +71,12 @@ class SaleLimits:
 
     vendor_per_minute: int | None = None
     customer_per_hour: int | None = None
+
+    @classmethod
+    def configured(cls, settings: Settings) -> SaleLimits:
+        """The limits the API applies (``STSGAS_*_SALES_PER_*``)."""
+        return cls(vendor_per_minute=settings.vendor_sales_per_minute,
+                   customer_per_hour=settings.customer_sales_per_hour)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -76,10 +76,7 @@ def _sell(
     state = request.app.state
     settings: Settings = state.settings
     security = get_security_module(request)
-    limits = service.SaleLimits(
-        vendor_per_minute=settings.vendor_sales_per_minute,
-        customer_per_hour=settings.customer_sales_per_hour,
-    )
+    limits = service.SaleLimits.configured(settings)
     with state.sessionmaker() as session:
         transaction.read_only(session)
         operator = principal_of(session, credentials)

@@ -24,7 +24,6 @@ from stsgas.vending.models import Channel
 from stsgas.vending.sales import fast
 from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.service import parse_amount, parse_meter_number
-from stsgas.vending.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -61,12 +60,9 @@ class FastSales:
             await self.app(scope, _replaying(body, complete, receive), send)
             return
         req, secret = parsed
-        settings: Settings = state.settings
-        limits = SaleLimits(vendor_per_minute=settings.vendor_sales_per_minute,
-                            customer_per_hour=settings.customer_sales_per_hour)
         try:
             receipt = await fast.sell(pool, req, secret, security=state.security_module,
-                                      limits=limits)
+                                      limits=SaleLimits.configured(state.settings))
         except VendingError as exc:
             await problems.error_response(exc)(scope, receive, send)
             return
