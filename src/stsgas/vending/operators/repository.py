@@ -51,7 +51,8 @@ _PRINCIPAL = (
 )
 
 
-_PRINCIPAL_PG = """
+#: the bearer's token and operator (also the first half of the event-loop sale's read)
+PRINCIPAL_SQL = """
 SELECT t.revoked_at, t.expires_at, o.id, o.username, o.role, o.vendor_id, o.is_active,
        o.locked_until
 FROM api_tokens t JOIN operators o ON o.id = t.operator_id
@@ -77,7 +78,7 @@ def principal_row(session: Session, token_hash: str) -> PrincipalRow | None:
     """The token and its operator in one query and no ORM objects (runs on every sale)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        rows = pgraw.fetch(conn, _PRINCIPAL_PG, {"token_hash": token_hash})
+        rows = pgraw.fetch(conn, PRINCIPAL_SQL, {"token_hash": token_hash})
         return PrincipalRow(*rows[0]) if rows else None
     row = conn.execute(_PRINCIPAL, {"token_hash": token_hash}).one_or_none()
     return None if row is None else PrincipalRow(*row)

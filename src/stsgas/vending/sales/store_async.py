@@ -12,27 +12,19 @@ in a lateral join of the token row). Nothing here begins or commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from stsgas.vending.kit.pgraw import positional
-from stsgas.vending.operators.repository import PrincipalRow
+from stsgas.vending.operators.repository import PRINCIPAL_SQL, PrincipalRow
 from stsgas.vending.sales import store_pg
 from stsgas.vending.sales.store import LockedMeter, SaleWrite, Written
 
-_PRINCIPAL_COLUMNS = 8
-
-_AUTH_LOCK = """
-WITH p AS (
-    SELECT t.revoked_at, t.expires_at, o.id, o.username, o.role, o.vendor_id, o.is_active,
-           o.locked_until
-    FROM api_tokens t JOIN operators o ON o.id = t.operator_id
-    WHERE t.token_hash = %(token_hash)s)
-SELECT p.*, x.* FROM p LEFT JOIN LATERAL ({lock}) x ON true
-"""
+_PRINCIPAL_COLUMNS = len(fields(PrincipalRow))
+_AUTH_LOCK = "WITH p AS ({principal}) SELECT p.*, x.* FROM p LEFT JOIN LATERAL ({lock}) x ON true"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +41,11 @@ class _Statement:
         return [params[n] for n in self.names]
 
 
-_LOCK_BY_PAN = _Statement.of(_AUTH_LOCK.format(lock=store_pg.lock_sql("0" * 18)))
-_LOCK_BY_DRN = _Statement.of(_AUTH_LOCK.format(lock=store_pg.lock_sql("0" * 11)))
+#: store_pg's lock statements, each behind the bearer's token row
+_AUTH_LOCKS = {
+    lock: _Statement.of(_AUTH_LOCK.format(principal=PRINCIPAL_SQL, lock=lock))
+    for lock in store_pg.LOCKS
+}
 _WRITE = _Statement.of(store_pg.WRITE)
 _MONTH_UNITS = _Statement.of(store_pg.MONTH_UNITS)
 
@@ -75,7 +70,7 @@ class AsyncPgSaleStore:
         now: datetime, accounts: set[str], month_start: datetime,
     ) -> AuthLocked:
         """Authenticate, then find and lock the meter and read the rest: one statement."""
-        stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
+        stmt = _AUTH_LOCKS[store_pg.lock_sql(number)]
         params = store_pg.lock_params(number, channel=channel, key=key, now=now,
                                       accounts=accounts, month_start=month_start)
         params["token_hash"] = token_hash

@@ -72,6 +72,8 @@ WHERE meter_id = %(meter_id)s AND created_at >= %(month_start)s AND status = 'co
 """
 _LOCK_BY_PAN = _LOCK.format(column="pan")
 _LOCK_BY_DRN = _LOCK.format(column="drn")
+#: every lock-and-read statement :func:`lock_sql` may answer
+LOCKS = (_LOCK_BY_PAN, _LOCK_BY_DRN)
 
 WRITE = """
 WITH
