@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from typing import Any, Final
 import asyncpg
 
 from stsgas.vending.db import RETRY_SQLSTATES
-from stsgas.vending.errors import NotAuthenticated, RequestInProgress, RetryLater, VendingError
+from stsgas.vending.errors import NotAuthenticated, RetryLater, VendingError
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
@@ -45,13 +44,20 @@ from stsgas.vending.sales.compose import (
 )
 from stsgas.vending.sales.issue import group_config, next_tid
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
-from stsgas.vending.sales.transaction import ATTEMPTS, LOCK_TIMEOUT, ReadChanged
+from stsgas.vending.sales.transaction import (
+    ATTEMPTS,
+    LOCK_NOT_AVAILABLE,
+    LOCK_TIMEOUT,
+    ReadChanged,
+    backoff,
+    busy,
+    lock_wait_refusal,
+)
 
 DEFER: Final = None
 #: seconds to wait for a pooled connection before answering 503
 ACQUIRE_TIMEOUT = 10.0
 _UNIQUE_VIOLATION = "23505"
-_LOCK_NOT_AVAILABLE = "55P03"
 #: the connection went away: nothing was committed unless COMMIT had been sent
 _LOST = (OSError, asyncpg.ConnectionDoesNotExistError, asyncpg.PostgresConnectionError)
 #: the server ended the session (admin or crash shutdown, a terminated backend)
@@ -125,30 +131,29 @@ async def sell(
         except VendingError as exc:
             pool.stats[f"refused:{exc.code}"] += 1
             raise
-        except asyncpg.PostgresError as exc:
-            state = getattr(exc, "sqlstate", None) or ""
-            if _lost(exc):
-                pass  # the server ended the session before COMMIT: go again
-            elif state == _LOCK_NOT_AVAILABLE:
-                if req.idempotency_key is not None:
-                    raise RequestInProgress(
-                        "a request with this idempotency key is still in progress"
-                    ) from None
-                raise RetryLater("the meter is busy; retry the request") from None
-            elif state.startswith("22"):
-                raise ValueRefused(str(exc)) from None
-            elif state not in RETRY_SQLSTATES and not (state == _UNIQUE_VIOLATION
-                                                       and attempt <= 2):
-                raise
         except ReadChanged:
             pass
-        except _LOST:
-            pass  # a connection lost before COMMIT: nothing was written, go again
+        except (asyncpg.PostgresError, *_LOST) as exc:
+            _judge(exc, attempt=attempt, idempotent=req.idempotency_key is not None)
         if attempt == ATTEMPTS:
             break
         pool.stats["retried"] += 1
-        await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
-    raise RetryLater("the database is busy; retry the request")
+        await asyncio.sleep(backoff(attempt))
+    raise busy()
+
+
+def _judge(exc: BaseException, *, attempt: int, idempotent: bool) -> None:
+    """Return to run the sale again, or raise what a failed attempt answers."""
+    if _lost(exc):
+        return  # before COMMIT (``_attempt`` answers a loss during it): nothing written
+    state = getattr(exc, "sqlstate", None) or ""
+    if state == LOCK_NOT_AVAILABLE:
+        raise lock_wait_refusal(idempotent) from None
+    if state.startswith("22"):
+        raise ValueRefused(str(exc)) from None
+    if state in RETRY_SQLSTATES or (state == _UNIQUE_VIOLATION and attempt <= 2):
+        return
+    raise exc
 
 
 async def _attempt(

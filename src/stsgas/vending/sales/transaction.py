@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 ATTEMPTS = 8
 LOCK_TIMEOUT = "10s"
+#: PostgreSQL: a lock wait ran past ``LOCK_TIMEOUT``
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class ReadChanged(Exception):
@@ -33,7 +35,25 @@ class ReadChanged(Exception):
 
 
 def _lock_timed_out(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == "55P03"
+    return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+def lock_wait_refusal(idempotent: bool) -> RequestInProgress | RetryLater:
+    """The answer when the meter stayed locked past ``LOCK_TIMEOUT``: with an
+    idempotency key, most likely its twin still holds it."""
+    if idempotent:
+        return RequestInProgress("a request with this idempotency key is still in progress")
+    return RetryLater("the meter is busy; retry the request")
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (jittered, doubling)."""
+    return random.uniform(0, 0.002 * 2**attempt)
+
+
+def busy() -> RetryLater:
+    """The answer when every attempt failed retryably."""
+    return RetryLater("the database is busy; retry the request")
 
 
 def _set_lock_timeout(session: Session) -> None:
@@ -85,21 +105,17 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
         except DBAPIError as exc:
             _rollback(session)
             if _lock_timed_out(exc):
-                if idempotent:
-                    raise RequestInProgress(
-                        "a request with this idempotency key is still in progress"
-                    ) from None
-                raise RetryLater("the meter is busy; retry the request") from None
+                raise lock_wait_refusal(idempotent) from None
             retry = is_retryable(exc) or (isinstance(exc, IntegrityError) and attempt <= 2)
             if not retry:
                 raise
             if attempt == ATTEMPTS:
-                raise RetryLater("the database is busy; retry the request") from None
-            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+                raise busy() from None
+            time.sleep(backoff(attempt))
         except ReadChanged:
             _rollback(session)
             if attempt == ATTEMPTS:
-                raise RetryLater("the database is busy; retry the request") from None
+                raise busy() from None
         except BaseException:
             _rollback(session)
             raise
