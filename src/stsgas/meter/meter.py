@@ -242,12 +242,15 @@ class Meter(MeterReadout):
     def _upgrade(self, name: str, version: int, value: Any) -> Any:
         """An older record in today's form: fields it predates take their old meaning.
 
-        reg v1 has no emergency-gas flag (off) and no base-date-end mark; cfg v1
+        reg v1 has no emergency-gas flag (on when the saved valve was open in the
+        overdraft, as the old meter was then giving emergency gas) and no
+        base-date-end mark; cfg v1
         has no clock settings: the meter was billing by UTC months, and takes the
         zone and billing day it is configured with now (UTC and the 1st by default).
         """
         if name == "reg" and version < 2:
-            value.setdefault("emerg", False)
+            credit, line = value["credit"], -self.settings.overdraft
+            value.setdefault("emerg", bool(value["valve"] and line < credit <= 0))
             value.setdefault("bd_end", 0)
             value.setdefault("moves", 0)
         if name == "cfg" and version < 2:
