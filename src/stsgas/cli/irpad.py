@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     auth.add_argument("--key", help="the meter's decoder key in hex (authenticated commands)")
     auth.add_argument("--config", type=Path, help="JSON with the meter object (key derived)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("token", help="enter a 20-digit token").add_argument("digits")
+    sub.add_parser("token", help="enter a 20-digit token").add_argument(
+        "digits", nargs="+", help="as printed: 20 digits, in groups with spaces or dashes"
+    )
     sub.add_parser("query", help="ask a 2-digit query code").add_argument("code")
     clock = sub.add_parser("set-clock", help="set the meter's clock (authenticated)")
     clock.add_argument("time", nargs="?", default="now", help="ISO UTC time, or 'now'")
@@ -50,10 +52,16 @@ def _key(args: argparse.Namespace) -> bytes:
     raise ValueError("this command is authenticated: give --key HEX or --config meter.json")
 
 
+def token_digits(words: list[str]) -> str:
+    """A token as ``stsgas token credit`` prints it (groups split by spaces or dashes),
+    one word or several, as the 20 digits the meter takes."""
+    return "".join("".join(words).replace("-", "").split())
+
+
 def _run(pad: IrPad, args: argparse.Namespace) -> str:
     cmd = args.command
     if cmd == "token":
-        return pad.token("".join(args.digits.split("-")))
+        return pad.token(token_digits(args.digits))
     if cmd == "query":
         return pad.query(args.code)
     if cmd == "raw":

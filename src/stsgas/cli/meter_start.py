@@ -49,8 +49,11 @@ def main(argv: list[str]) -> int:
     if args.config is not None:
         try:
             doc = json.loads(args.config.read_text(encoding="utf-8"))
-            meter_json = doc.get("meter", doc)
-        except (OSError, ValueError, AttributeError) as exc:
+            found = doc.get("meter", doc) if isinstance(doc, dict) else None
+            if not isinstance(found, dict):
+                raise ValueError("expected a JSON object with a 'meter' object")
+            meter_json = found
+        except (OSError, ValueError) as exc:
             print(f"stsgas meter start: {args.config}: {exc}", file=sys.stderr)
             return 2
     try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter import _tokens
+from stsgas.meter._clock import in_range
 from stsgas.meter.events import AlarmChanged, Buzzer, Events, IrReply, QueryAnswered
 from stsgas.meter.ir import FrameError, check_mac, decode_frame, encode_frame
 from stsgas.meter.query import answer
@@ -108,6 +109,29 @@ def set_battery(m: Meter, volts: float, now: datetime, out: Events) -> None:
         r["bat"] = 0
         m.log("battery_replacement", now, out)
         out.append(AlarmChanged(name="battery_low_1", on=False))
+
+
+def replace_battery(m: Meter, volts: float, now: datetime, out: Events) -> None:
+    """A battery swap: the supply drops out and comes back on a new battery at ``volts``.
+
+    Logged as ``battery_replacement`` whatever the old battery's level (the sheet
+    lists the event); it clears both battery levels, then the new battery's own
+    voltage is judged. The valve closes (reason ``power``: every boot starts
+    closed) and a half-typed entry is lost; emergency gas in use is kept, so the
+    open key opens the valve again while overdraft is left.
+    """
+    r = m.r
+    if r["power"]:
+        m.move_valve(V.POWER_OFF, now, out)
+        m.show(m.idle_text(), out)
+    m.keybuf, m.key_at = "", None
+    m.log("battery_replacement", now, out)
+    for level in (1, 2):
+        if r["bat"] >= level:
+            out.append(AlarmChanged(name=f"battery_low_{level}", on=False))
+    r["bat"] = 0
+    m._dirty.add("reg")
+    set_battery(m, volts, now, out)
 
 
 def magnet(m: Meter, present: bool, now: datetime, out: Events) -> None:
@@ -212,6 +236,8 @@ def _signed_command(
             return "err format"
         if when.tzinfo is None:
             return "err format"
+        if not in_range(when):
+            return "err range"  # a clock or activation time the meter's calendar cannot hold
         if cmd == "clock":
             m.r["ir_seq"] = seq
             set_clock(m, when, now, out)

@@ -106,6 +106,9 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
         # A meter still on its default key (DDTK, key type 1) takes no credit (M3, status 12).
         _refuse(m, "ddtk", now, out)
         return
+    if m.base_date_ended(now):  # past its base date's last minute no TID can be dated
+        _refuse(m, "expired", now, out)
+        return
     tid = int(token.tid)
     verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key["ken"])
     if verdict is not TidVerdict.OK:

@@ -12,7 +12,9 @@ import json
 from array import array
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from stsgas.meter import _clock
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter.events import (
     AlarmChanged,
@@ -28,11 +30,14 @@ from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
 from stsgas.meter.storage import StateStore
 from stsgas.meter.tariff import Tariff
+from stsgas.sts import BaseDate, TidError, tid_for
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]
 
 EVENT_LOG = 200
 MONTHS = 120
+#: record versions written now; older versions are upgraded on load (see ``_upgrade``)
+VERSIONS = {"reg": 2, "cfg": 2}
 
 
 class MeterUsageError(Exception):
@@ -43,7 +48,7 @@ def _pack(name: str, value: Any) -> bytes:
     """A record's bytes: versioned compact JSON; hourly records as packed int64 pairs."""
     if name == "hour":
         return b"H1" + bytes(value.tobytes())
-    return json.dumps([1, value], separators=(",", ":")).encode()
+    return json.dumps([VERSIONS.get(name, 1), value], separators=(",", ":")).encode()
 
 
 def _unpack_hours(data: bytes) -> array[int]:
@@ -54,17 +59,27 @@ def _unpack_hours(data: bytes) -> array[int]:
     return flat
 
 
+_MINUTE = timedelta(minutes=1)
+
+
+def _commission_tids(now: datetime, base_date: BaseDate) -> list[int]:
+    """The TID memory a new meter starts with: its commissioning minute, when that has a TID.
+
+    A meter commissioned after its base date's last minute cannot name the minute;
+    it starts with an empty memory (and refuses TID-bearing tokens until a key change).
+    """
+    try:
+        return [tid_for(now, base_date)]
+    except TidError:
+        return []
+
+
 def _ts(at: datetime) -> int:
     return int(at.timestamp())
 
 
 def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-def _month_start_after(ts: float) -> datetime:
-    d = _dt(ts)
-    return datetime(d.year + d.month // 12, d.month % 12 + 1, 1, tzinfo=UTC)
 
 
 class Meter(MeterReadout):
@@ -103,6 +118,10 @@ class Meter(MeterReadout):
         """The battery voltage now."""
         return self._call("set_battery", now, volts)
 
+    def replace_battery(self, volts: float, now: datetime) -> Events:
+        """The battery was taken out and a new one at ``volts`` fitted."""
+        return self._call("replace_battery", now, volts)
+
     def magnet(self, present: bool, now: datetime) -> Events:
         """A magnet at the sensor (or gone)."""
         return self._call("magnet", now, present)
@@ -135,6 +154,8 @@ class Meter(MeterReadout):
         self.lcd = ""
         self._dirty: set[str] = set()
         self._unsaved_l = 0
+        if now.tzinfo is None or now.utcoffset() is None or not _clock.in_range(now):
+            raise MeterUsageError(f"now must be an aware time in {_clock.EARLIEST:%Y}..2099")
         saved = store.load()
         if saved:
             self._restore(saved)
@@ -150,8 +171,6 @@ class Meter(MeterReadout):
 
     # ---- commissioning and persistence -------------------------------------------------
     def _commission(self, now: datetime) -> None:
-        from stsgas.sts import tid_for
-
         st = self.settings
         c = st.sts
         self.r: dict[str, Any] = {
@@ -160,21 +179,24 @@ class Meter(MeterReadout):
             "reason": None if st.initial_credit > 0 else "credit", "bat": 0, "bat_v": st.battery_v,
             "tamper": False, "power": True, "fail": 0, "lock_until": 0, "last_amt": 0,
             "last_at": 0, "clean_next": 0, "month_start": 0, "rtc_off": 0.0, "rtc_anchor": _ts(now),
-            "faults": 0, "moves": 0,
+            "faults": 0, "moves": 0, "emerg": False, "bd_end": 0,
         }  # fmt: skip
         self.key: dict[str, Any] = {
             "key": c.key().value.hex(), "ea": int(c.ea), "krn": c.krn, "kt": c.key_type,
             "ken": c.ken, "ti": c.ti, "sgc": c.sgc, "bd": int(c.base_date), "pan": c.pan,
         }  # fmt: skip
-        self.tids: list[int] = [tid_for(now, c.base_date)]
-        self.cfg: dict[str, Any] = {"tariff": st.tariff.to_json(), "pending": None}
+        self.tids: list[int] = _commission_tids(now, c.base_date)
+        self.cfg: dict[str, Any] = {
+            "tariff": st.tariff.to_json(), "pending": None,
+            "tz": st.timezone, "billing_day": st.billing_day,
+        }  # fmt: skip
         self.monthly: list[list[Any]] = []
         self.events_log: list[list[Any]] = []
         self.hourly: array[int] = array("q")  # flat (hour, litres) pairs
-        rtc = self.rtc(now)
-        self.r["month_start"] = _ts(datetime(rtc.year, rtc.month, 1, tzinfo=UTC))
-        self.r["clean_next"] = self._next_clean_after(rtc) if st.valve_clean_days else 0
         self._load_tariffs()
+        rtc = self.rtc(now)
+        self.r["month_start"] = _ts(_clock.period_start(rtc, self.tz, self.cfg["billing_day"]))
+        self.r["clean_next"] = self._next_clean_after(rtc)
         self._dirty.update(("reg", "key", "tid", "cfg", "mon", "evt", "hour"))
         self._save()
 
@@ -201,9 +223,9 @@ class Meter(MeterReadout):
     def _restore(self, saved: dict[str, bytes]) -> None:
         def rec(name: str) -> Any:
             version, value = json.loads(saved[name])
-            if version != 1:
+            if not 1 <= version <= VERSIONS.get(name, 1):
                 raise ValueError(f"record {name} has unknown version {version}")
-            return value
+            return self._upgrade(name, version, value)
 
         self.r = rec("reg")
         self.key = rec("key")
@@ -217,9 +239,31 @@ class Meter(MeterReadout):
             self.r["valve"] = False
             self.r["reason"] = "power"
 
+    def _upgrade(self, name: str, version: int, value: Any) -> Any:
+        """An older record in today's form: fields it predates take their old meaning.
+
+        reg v1 has no emergency-gas flag (on when the saved valve was open in the
+        overdraft, as the old meter was then giving emergency gas) and no
+        base-date-end mark; cfg v1
+        has no clock settings: the meter was billing by UTC months, and takes the
+        zone and billing day it is configured with now (UTC and the 1st by default).
+        """
+        if name == "reg" and version < 2:
+            credit, line = value["credit"], -self.settings.overdraft
+            value.setdefault("emerg", bool(value["valve"] and line < credit <= 0))
+            value.setdefault("bd_end", 0)
+            value.setdefault("moves", 0)
+        if name == "cfg" and version < 2:
+            value.setdefault("tz", self.settings.timezone)
+            value.setdefault("billing_day", self.settings.billing_day)
+        if name in VERSIONS and version < VERSIONS[name]:
+            self._dirty.add(name)  # written back in today's form at the next commit
+        return value
+
     def _load_tariffs(self) -> None:
         self.tariff = Tariff.from_json(self.cfg["tariff"])
         self.monthly_price_cache = None
+        self.tz: ZoneInfo = _clock.zone(self.cfg["tz"])
 
     # ---- time ---------------------------------------------------------------------------
     def rtc(self, now: datetime) -> datetime:
@@ -241,15 +285,32 @@ class Meter(MeterReadout):
         days = self.settings.valve_clean_days
         if not days:
             return 0
-        day = datetime(rtc.year, rtc.month, rtc.day, self.settings.valve_clean_hour, tzinfo=UTC)
-        nxt = day + timedelta(days=days)
-        while nxt <= rtc:
-            nxt += timedelta(days=days)
-        return _ts(nxt)
+        return _ts(_clock.clean_after(rtc, self.tz, days, self.settings.valve_clean_hour))
+
+    def _next_period(self) -> datetime:
+        """When (RTC) the current billing period ends."""
+        start = _dt(self.r["month_start"])
+        return _clock.next_period_start(start, self.tz, self.cfg["billing_day"])
+
+    @property
+    def now(self) -> datetime:
+        """The latest time the meter has been given (inputs must not go before it)."""
+        return self._now
+
+    def base_date_ended(self, now: datetime) -> bool:
+        """The RTC is past the last minute a TID of the meter's base date can name.
+
+        From then on no token can be dated under the meter's key: TID-bearing tokens
+        are refused (``expired``) until a key change moves the meter to a new base date.
+        """
+        return self.rtc(now) >= BaseDate(self.key["bd"]).last_minute + _MINUTE
 
     def _recompute_deadline(self) -> None:
         r = self.r
-        cands = [self._true_for_rtc(_ts(_month_start_after(r["month_start"])))]
+        cands = [self._true_for_rtc(_ts(self._next_period()))]
+        if r["bd_end"] != self.key["bd"]:
+            end = BaseDate(self.key["bd"]).last_minute + _MINUTE
+            cands.append(self._true_for_rtc(end.timestamp()))
         if r["clean_next"]:
             cands.append(self._true_for_rtc(r["clean_next"]))
         if self.key_at is not None and self.keybuf:
@@ -262,14 +323,21 @@ class Meter(MeterReadout):
         self._deadline = min(cands)
 
     def next_deadline(self) -> datetime | None:
-        """When the meter next needs ``handle_timer`` (rollover, clean, timeouts, tariff)."""
-        return self._deadline
+        """When the meter next needs ``handle_timer`` (rollover, clean, timeouts, tariff).
+
+        Never before the last ``now`` it was given: a timer already due (a restart
+        after a month boundary, a tariff activated in the past) is due *now*, so a
+        caller that calls ``handle_timer(next_deadline())`` never goes back in time.
+        """
+        return max(self._deadline, self._now)
 
     def _enter(self, now: datetime, out: Events) -> None:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise MeterUsageError("now must be timezone-aware (UTC)")
         if now < self._now:
             raise MeterUsageError(f"time went backwards: {now} < {self._now}")
-        if now.tzinfo is None:
-            raise MeterUsageError("now must be timezone-aware (UTC)")
+        if not _clock.in_range(now):
+            raise MeterUsageError(f"now {now} is outside {_clock.EARLIEST} .. {_clock.LATEST}")
         if now >= self._deadline:
             self._timers(now, out)
         self._now = now
@@ -285,13 +353,14 @@ class Meter(MeterReadout):
 
         while now >= self._deadline:
             r = self.r
-            rtc = self.rtc(self._deadline)
-            key_due = self.key_at is not None and self._deadline >= self.key_at + S.DIGIT_TIMEOUT
+            at = max(self._deadline, self._now)  # a timer already overdue fires now
+            rtc = self.rtc(at)
+            key_due = self.key_at is not None and at >= self.key_at + S.DIGIT_TIMEOUT
             if key_due and self.keybuf:
                 self.keybuf = ""
                 self.key_at = None
                 self.show(self.idle_text(), out)
-            if self.kct_at is not None and self._deadline >= self.kct_at + S.KCT_TIMEOUT:
+            if self.kct_at is not None and at >= self.kct_at + S.KCT_TIMEOUT:
                 self.kct.clear()
                 self.kct_at = None
             pending = self.cfg["pending"]
@@ -300,11 +369,11 @@ class Meter(MeterReadout):
                 self.cfg["pending"] = None
                 self._load_tariffs()
                 self._dirty.add("cfg")
-                self.log("tariff_changed", self._deadline, out)
-            nxt = _month_start_after(r["month_start"])
+                self.log("tariff_changed", at, out)
+            nxt = self._next_period()
             if _ts(rtc) >= _ts(nxt):
-                start = _dt(r["month_start"])
-                self.monthly.append([f"{start.year:04d}-{start.month:02d}", r["month"]])
+                label = _clock.period_label(_dt(r["month_start"]), self.tz)
+                self.monthly.append([label, r["month"]])
                 del self.monthly[:-MONTHS]
                 r["month"] = 0
                 r["month_start"] = _ts(nxt)
@@ -312,7 +381,11 @@ class Meter(MeterReadout):
             if r["clean_next"] and _ts(rtc) >= r["clean_next"]:
                 r["clean_next"] = self._next_clean_after(rtc)
                 self._dirty.add("reg")
-                clean_valve(self, self._deadline, out)
+                clean_valve(self, at, out)
+            if r["bd_end"] != self.key["bd"] and self.base_date_ended(at):
+                r["bd_end"] = self.key["bd"]
+                self._dirty.add("reg")
+                self.log("base_date_expired", at, out)
             self._save()
             self._recompute_deadline()
 
@@ -363,20 +436,37 @@ class Meter(MeterReadout):
     def check_credit(self, now: datetime, out: Events) -> None:
         """State-triggered rules: the credit line closes the valve; low credit alarms."""
         r = self.r
+        self._track_emergency()
         if r["valve"] and r["credit"] <= self.close_line():
             self.move_valve(S.ValveInput.CREDIT_EXHAUSTED, now, out)
             self._save()
 
     def can_open(self) -> bool:
-        """The open key's rules: no lock holds and credit is positive.
+        """The open key's rules: no lock holds, and credit is positive or emergency gas is on.
 
         Overdraft (emergency gas) lets an open valve keep running past zero down to
-        minus the limit; it never reopens a valve while credit is at or below zero.
+        minus the limit. It never starts from a closed valve at or below zero, but
+        once started it lasts until the overdraft is used up or repaid: a valve that
+        closed meanwhile for another reason (a power cut, a battery swap, battery
+        level 1) opens again on the open key.
         """
         r = self.r
         if not r["power"] or r["bat"] >= 2 or r["tamper"]:
             return False
-        return bool(r["credit"] > 0)
+        return bool(r["credit"] > 0 or (r["emerg"] and r["credit"] > self.close_line()))
+
+    def _track_emergency(self) -> None:
+        """Emergency gas starts when an open valve runs past zero; it ends when the
+        credit is positive again (repaid) or reaches the close line (used up)."""
+        r = self.r
+        on = r["emerg"]
+        if r["credit"] > 0 or r["credit"] <= self.close_line():
+            on = False
+        elif r["valve"]:
+            on = True
+        if on != r["emerg"]:
+            r["emerg"] = on
+            self._dirty.add("reg")
 
     # ---- consumption ----------------------------------------------------------------------
     def flow(self, litres: int, now: datetime) -> Events:
@@ -410,9 +500,9 @@ class Meter(MeterReadout):
         if not was_low and self.low_credit():
             out.append(AlarmChanged(name="low_credit", on=True))
             out.append(Buzzer(pattern="alarm"))
+        self.check_credit(now, out)
+        if not self.keybuf:  # the LCD follows the credit, unless a token is being typed
             self.show(self.idle_text(), out)
-        if r["credit"] <= self.close_line():
-            self.check_credit(now, out)
         self._check_open_flow(litres, now, out)
         return out
 
@@ -469,6 +559,9 @@ class Meter(MeterReadout):
         self._save()
 
     def _reject(self, code: str, now: datetime, out: Events) -> Events:
+        if code == "limit":  # a refused recharge is an event of its own (anti-storage rule)
+            self.log("recharge_limit", now, out)
+            self._save()
         status = S.REJECTIONS[code][0]
         out.append(TokenRejected(at=now, code=code, status=status))
         out.append(Buzzer(pattern="reject"))

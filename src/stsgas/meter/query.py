@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from stsgas.meter.tariff import units_to_money
+
 if TYPE_CHECKING:
     from stsgas.meter.meter import Meter
 
@@ -24,8 +26,9 @@ def _when(ts: int) -> str:
 
 
 def _step(m: Meter) -> str:
+    """A price is money in either mode (``m.fmt`` would read it as litres on a volume meter)."""
     i = m.tariff.step_at(m.r["month"])
-    return f"step {i + 1} {m.fmt(m.tariff.steps[i].price)}/m3"
+    return f"step {i + 1} {units_to_money(m.tariff.steps[i].price)}/m3"
 
 
 def _tariff(m: Meter) -> str:
@@ -88,6 +91,11 @@ CODES: dict[str, tuple[str, Callable[[Meter], str]]] = {
     "24": ("total recharged", lambda m: str(m.fmt(m.r["recharged"]))),
     "25": ("measure mode", lambda m: m.settings.mode),
     "26": ("valve actuations", lambda m: str(m.r.get("moves", 0))),
+    "27": (
+        "local time, time zone and billing day",
+        lambda m: f"{m.rtc(m.now).astimezone(m.tz):%Y-%m-%d %H:%M} {m.cfg['tz']} "
+        f"day {m.cfg['billing_day']}",
+    ),
 }
 
 

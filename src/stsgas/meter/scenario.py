@@ -6,6 +6,10 @@ readable and their tokens real): ``{"credit": "10"}`` (optional ``"tid_at"``,
 ``"label"``), ``{"again": "label"}`` (replay), ``{"clear_tamper": true}``,
 ``{"clear_credit": true}``, ``{"tariff_rate": 250, "tid_at": "..."}``,
 ``{"key_change": {...new meter fields...}, "part": 0}``, ``{"garbage": "..."}``.
+
+Top-level keys besides ``meter``, ``start`` and ``steps`` (``description``,
+``reviewed``: who checked the expected report against which rules) are notes
+for the reader; the runner ignores them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from stsgas.meter.events import Events
 from stsgas.meter.ir import encode_frame, signed
-from stsgas.meter.meter import Meter
+from stsgas.meter.meter import Meter, MeterUsageError
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore
 from stsgas.sts import (
@@ -148,6 +152,7 @@ def _advance(m: Meter, at: datetime) -> None:
 def _run_step(
     m: Meter, vendor: _Vendor, step: dict[str, Any], at: datetime, where: str
 ) -> tuple[bool, str]:
+    at = max(at, m.now)  # keys of the step before may have run microseconds past its ``at``
     if "token" in step:
         res = m.enter_token(vendor.digits(step["token"], at, where), at)
         return bool(res.accepted), res.code
@@ -174,6 +179,8 @@ def _run_step(
         return True, "ok"
     if "battery_v" in step:
         m.set_battery(float(step["battery_v"]), at)
+    elif "battery_swap" in step:
+        m.replace_battery(float(step["battery_swap"]), at)
     elif "magnet" in step:
         m.magnet(bool(step["magnet"]), at)
     elif "power" in step:
@@ -216,7 +223,10 @@ def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
     steps = doc.get("steps", [])
     if not isinstance(steps, list):
         raise ScenarioError("steps must be a list")
-    m = Meter(settings, store=MemoryStateStore(), now=start)
+    try:
+        m = Meter(settings, store=MemoryStateStore(), now=start)
+    except (MeterUsageError, StsError, ValueError) as exc:
+        raise ScenarioError(f"start: {exc}") from None
     out: list[dict[str, Any]] = []
     last = start
     for n, step in enumerate(steps):
@@ -225,15 +235,16 @@ def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
             raise ScenarioError(f"{where}: a step is an object")
         at = parse_time(step.get("at"), f"{where}.at")
         if at < last:
-            raise ScenarioError(f"{where}: steps must be in time order")
-        _advance(m, at)
+            raise ScenarioError(f"{where}: steps must be in time order (not before {iso(last)})")
         try:
+            _advance(m, at)
             accepted, code = _run_step(m, vendor, step, at, where)
-        except (StsError, KeyError, TypeError, ValueError) as exc:
+        except (StsError, KeyError, TypeError, ValueError, ArithmeticError,
+                MeterUsageError) as exc:  # fmt: skip
             if isinstance(exc, ScenarioError):
                 raise
             raise ScenarioError(f"{where}: {exc}") from None
-        last = at
+        last = max(at, m.now.replace(microsecond=0))
         out.append(_state(m, accepted, code))
     return {"steps": out, "final": final_report(m)}
 

@@ -6,10 +6,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from stsgas.meter._clock import zone
 from stsgas.meter.tariff import Tariff, money_to_units
 from stsgas.sts import MeterConfig, StsError
 
 __all__ = ["MeterSettings", "SettingsError"]
+
+
+#: a clock drifting more than this is broken, not slow (the sheet's bound is ~6 ppm)
+MAX_DRIFT_PPM = 1000.0
 
 
 class SettingsError(ValueError):
@@ -35,6 +40,10 @@ class MeterSettings:
     tid_memory: int = 50
     rtc_drift_ppm: float = 0.0
     persist_every_l: int = 100
+    #: the meter's IANA time zone: the billing day and the auto-clean hour are local times
+    timezone: str = "UTC"
+    #: the day of the month (1-28) whose local 00:00 starts a billing period
+    billing_day: int = 1
 
     def register_units(self, value: object, what: str) -> int:
         """A decimal string of m3 (volume mode) or money (amount mode) in register units."""
@@ -90,6 +99,8 @@ class MeterSettings:
                 tid_memory=int(doc.get("tid_memory", 50)),
                 rtc_drift_ppm=float(doc.get("rtc_drift_ppm", 0.0)),
                 persist_every_l=int(doc.get("persist_every_l", 100)),
+                timezone=str(doc.get("timezone", "UTC")),
+                billing_day=int(doc.get("billing_day", 1)),
             )  # fmt: skip
         except (TypeError, ValueError) as exc:
             if isinstance(exc, SettingsError):
@@ -101,4 +112,18 @@ class MeterSettings:
             raise SettingsError("meter: tid_memory >= 1, valve_clean_days and hourly days >= 0")
         if out.overdraft < 0 or out.persist_every_l < 1:
             raise SettingsError("meter: overdraft >= 0 and persist_every_l >= 1")
+        out.check_clock()
         return out
+
+    def check_clock(self) -> None:
+        """The clock settings: a known zone, a billing day every month has, a real hour."""
+        try:
+            zone(self.timezone)
+        except ValueError as exc:
+            raise SettingsError(f"meter.timezone: {exc}") from None
+        if not 1 <= self.billing_day <= 28:
+            raise SettingsError("meter.billing_day is 1 to 28 (a day every month has)")
+        if not 0 <= self.valve_clean_hour <= 23:
+            raise SettingsError("meter.valve_clean_hour is 0 to 23")
+        if not abs(self.rtc_drift_ppm) <= MAX_DRIFT_PPM:
+            raise SettingsError(f"meter.rtc_drift_ppm is within +-{MAX_DRIFT_PPM}")

@@ -69,6 +69,7 @@ class MeterApp(App[None]):
         Binding("F", "flow(1000)", "flow 1 m³", key_display="F"),
         Binding("b", "battery(-0.1)", "battery −0.1 V"),
         Binding("B", "battery(0.1)", "battery +0.1 V", key_display="B"),
+        Binding("r", "swap_battery", "new battery"),
         Binding("m", "magnet", "magnet"),
         Binding("p", "power", "power"),
         Binding("o", "open_key", "open key"),
@@ -137,6 +138,10 @@ class MeterApp(App[None]):
     def action_battery(self, delta: float) -> None:
         """Move the battery voltage by ``delta`` volts."""
         self._act("battery", lambda now: self.view.battery_step(delta, now))
+
+    def action_swap_battery(self) -> None:
+        """Take the battery out and fit a new one."""
+        self._act("new battery", self.view.swap_battery)
 
     def action_magnet(self) -> None:
         """Put a magnet on the meter, or take it away."""

@@ -123,8 +123,14 @@ class PanelView:
         self.buzzer = None if pattern == "key" else pattern
         return out
 
+    def _at(self, now: datetime) -> datetime:
+        """The wall clock, never behind the meter's: a clock stepped back (NTP, a
+        manual change) holds still until it catches up instead of stopping the panel."""
+        return max(now, self.meter.now)
+
     def fire_timers(self, now: datetime) -> bool:
         """Run the meter's timers due by ``now``; True if any fired."""
+        now = self._at(now)
         deadline = self.meter.next_deadline()
         if deadline is None or deadline > now:
             return False
@@ -133,29 +139,34 @@ class PanelView:
 
     def press(self, key: str, now: datetime) -> Events:
         """A panel key: ``0``–``9``, ``back``, ``enter`` or ``cancel``."""
-        return self._took(self.meter.press(_KEYS[key], now))
+        return self._took(self.meter.press(_KEYS[key], self._at(now)))
 
     def flow(self, litres: int, now: datetime) -> Events:
         """Gas offered through the meter."""
-        return self._took(self.meter.flow(litres, now))
+        return self._took(self.meter.flow(litres, self._at(now)))
 
     def battery_step(self, delta: float, now: datetime) -> Events:
         """Move the battery voltage by ``delta`` volts (kept between 2.5 and 3.7 V)."""
         self.volts = round(min(3.7, max(2.5, self.volts + delta)), 2)
-        return self._took(self.meter.set_battery(self.volts, now))
+        return self._took(self.meter.set_battery(self.volts, self._at(now)))
+
+    def swap_battery(self, now: datetime) -> Events:
+        """Take the battery out and fit a new one (3.6 V)."""
+        self.volts = 3.6
+        return self._took(self.meter.replace_battery(self.volts, self._at(now)))
 
     def toggle_magnet(self, now: datetime) -> Events:
         """Put a magnet at the sensor, or take it away."""
         self.magnet = not self.magnet
-        return self._took(self.meter.magnet(self.magnet, now))
+        return self._took(self.meter.magnet(self.magnet, self._at(now)))
 
     def toggle_power(self, now: datetime) -> Events:
         """Cut the power, or restore it."""
-        return self._took(self.meter.power(not self.power, now))
+        return self._took(self.meter.power(not self.power, self._at(now)))
 
     def open_key(self, now: datetime) -> Events:
         """The valve's open key."""
-        return self._took(self.meter.open_key(now))
+        return self._took(self.meter.open_key(self._at(now)))
 
     # ---- outputs --------------------------------------------------------------------
     @property

@@ -1,0 +1,131 @@
+"""Time never crashes the meter: overdue timers, the base-date end, the clock's range."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
+from stsgas.meter.events import Logged
+from stsgas.meter.ir import encode_frame, signed
+from stsgas.sts import MeterConfig, credit_token
+
+from .meter_support import METER, T0, make
+
+H = timedelta(hours=1)
+BD1993 = {**METER, "base_date": 1993}
+#: the first minute base date 1993 cannot name (its last one is 2024-11-24 20:15 UTC)
+BD1993_END = datetime(2024, 11, 24, 20, 16, tzinfo=UTC)
+
+
+def _ir(m: Meter, cmd: str, *args: str, at: datetime) -> str:
+    seq = int(m.r.get("ir_seq", 0)) + 1
+    frame = encode_frame(signed(bytes.fromhex(m.key["key"]), cmd, seq, *args))
+    reply = m.receive_ir(frame, at).reply or b""
+    return reply[1:-5].decode()
+
+
+def _wake(m: Meter, until: datetime) -> list[str]:
+    """Drive the meter as an adapter does: handle_timer(next_deadline()) up to ``until``."""
+    kinds = []
+    deadline = m.next_deadline()
+    while deadline is not None and deadline <= until:
+        kinds += [e.type for e in m.handle_timer(deadline) if isinstance(e, Logged)]
+        deadline = m.next_deadline()
+    return kinds
+
+
+def test_restart_after_month_boundaries_closes_each_missed_month() -> None:
+    """A meter restarted two months later is due at once, never in the past, and
+    records every month it slept through."""
+    store = MemoryStateStore()
+    m = make(store)
+    m.r["month"] = 700
+    m.flush()
+    later = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    again = Meter.from_json(METER, store=store, now=later)
+    assert again.next_deadline() == later
+    _wake(again, later)
+    assert again.monthly_records() == [("2026-01", 700), ("2026-02", 0)]
+    assert again.next_deadline() == datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def test_tariff_activated_in_the_past_takes_over_now() -> None:
+    """``irpad load-tariff --at now`` reaches the meter a moment late: the tariff is
+    loaded, and takes over at the next wake-up, not by raising."""
+    m = make(valve_clean_days=0)
+    at = T0 + H
+    assert _ir(m, "tariff", iso(at - timedelta(seconds=5)), "-:4.00", at=at) == "ok tariff 1 steps"
+    assert m.next_deadline() == at
+    assert _wake(m, at) == ["tariff_changed"]
+    assert m.cfg["tariff"] == [{"up_to_m3": None, "price": "4.00"}]
+
+
+def test_clock_and_activation_outside_the_meter_range_are_refused() -> None:
+    """An authenticated clock or tariff time the meter's calendar cannot hold is
+    ``err range``; the meter keeps its clock and runs on."""
+    m = make()
+    assert _ir(m, "clock", "9999-12-31T23:59:00Z", at=T0 + H) == "err range"
+    assert _ir(m, "tariff", "2100-01-01T00:00:00Z", "-:1", at=T0 + H) == "err range"
+    assert _ir(m, "clock", "1992-12-31T23:59:00Z", at=T0 + H) == "err range"
+    assert m.rtc(T0 + H) == T0 + H
+    assert m.press("0", T0 + 2 * H).code == ""
+
+
+@pytest.mark.parametrize(
+    "now",
+    [datetime(2026, 1, 1), datetime(2100, 1, 1, tzinfo=UTC), datetime(1992, 12, 31, tzinfo=UTC)],
+    ids=["naive", "after-2099", "before-1993"],
+)
+def test_a_time_the_meter_cannot_hold_is_a_usage_error(now: datetime) -> None:
+    """Caller misuse, told as MeterUsageError, at commissioning and on an input."""
+    with pytest.raises(MeterUsageError):
+        Meter.from_json(METER, store=MemoryStateStore(), now=now)
+    with pytest.raises(MeterUsageError):
+        make().flow(0, now)
+
+
+def test_bd1993_meter_commissioned_after_the_end_runs() -> None:
+    """Commissioned after 2024-11-24 20:15 on base date 1993: it starts (empty TID
+    memory), logs the end once, answers queries and takes no dated token."""
+    vend = MeterConfig.from_json(BD1993)
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    m = Meter.from_json({**BD1993, "initial_credit": "3"}, store=MemoryStateStore(), now=start)
+    assert m.tids == []
+    assert _wake(m, start) == ["base_date_expired"]
+    token = credit_token(vend, "5", at=datetime(2024, 11, 1, tzinfo=UTC))
+    res = m.enter_token(token.digits, start + H)
+    assert (res.code, m.lcd) == ("expired", "Expired")
+    assert m.events()[-1][0] == "token_rejected"
+    assert m.press("1", start + 2 * H).code == ""
+    assert m.press("7", start + 2 * H).code == ""
+    assert m.press("#", start + 2 * H).code == "ok"
+    assert m.lcd.endswith(" 1993")
+    m.open_key(start + 3 * H)
+    m.flow(500, start + 4 * H)
+    assert m.registers.total_l == 500
+
+
+def test_bd1993_end_boundary_last_minute_accepts_next_refuses() -> None:
+    """A token entered in the last minute base date 1993 can name is taken; from the
+    next minute every TID-bearing token is ``expired`` and the end is logged once."""
+    vend = MeterConfig.from_json(BD1993)
+    start = datetime(2024, 11, 20, tzinfo=UTC)
+    m = Meter.from_json(BD1993, store=MemoryStateStore(), now=start)
+    first = credit_token(vend, "1", at=start + H)
+    second = credit_token(vend, "1", at=start + 2 * H)
+    last = BD1993_END - timedelta(seconds=1)
+    assert m.enter_token(first.digits, last).accepted
+    res = m.enter_token(second.digits, BD1993_END)
+    assert res.code == "expired"
+    kinds = [k for k, _ in m.events()]
+    assert kinds.count("base_date_expired") == 1
+    assert ("base_date_expired", BD1993_END) in m.events()
+    _wake(m, BD1993_END + timedelta(days=60))
+    assert [k for k, _ in m.events()].count("base_date_expired") == 1
+
+
+def iso(at: datetime) -> str:
+    """Second-precision UTC ISO time, as the IR commands take it."""
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
