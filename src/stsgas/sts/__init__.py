@@ -25,6 +25,7 @@ from stsgas.sts.errors import (
     CrcError,
     DecoderKeyError,
     IdentityError,
+    KeyChangeRefused,
     RangeError,
     StsError,
     TidError,
@@ -39,6 +40,7 @@ from stsgas.sts.identity import (
     validate_pan,
 )
 from stsgas.sts.kdf import dkga02, dkga04
+from stsgas.sts.keychange import check_key_change, next_base_date, rollover_for
 from stsgas.sts.keys import DKGA, EA, DecoderKey, MeterConfig
 from stsgas.sts.tid import TID_MAX, BaseDate, datetime_for_tid, key_expired, tid_for
 from stsgas.sts.tokens import (
@@ -90,6 +92,7 @@ __all__ = [
     "KeyChange3",
     "KeyChange3Sgc",
     "KeyChange4",
+    "KeyChangeRefused",
     "MaxPhasePowerUnbalance",
     "MaxPowerLimit",
     "MeterConfig",
@@ -104,6 +107,7 @@ __all__ = [
     "TokenFormatError",
     "UnsupportedTokenType",
     "WaterMeterFactor",
+    "check_key_change",
     "check_tid",
     "clear_credit_token",
     "clear_tamper_token",
@@ -127,9 +131,11 @@ __all__ = [
     "key_expired",
     "luhn_check_digit",
     "management_token",
+    "next_base_date",
     "pan_from_iin_drn",
     "parse_digits",
     "remember_tid",
+    "rollover_for",
     "set_sta_tables",
     "split_pan",
     "tid_for",

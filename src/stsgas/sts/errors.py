@@ -14,19 +14,21 @@ the IEC 62055-41 token status number (``status``)::
          +-- DecoderKeyError (ValueError)   "key"      status 5  (KeyType)
          +-- IdentityError (ValueError)     "meter"    (bad PAN, DRN or check digit)
          +-- AlgorithmError (ValueError)    "algorithm"
+         +-- KeyChangeRefused               "key_change" status 5 (KeyType); .reason
 
 Messages never contain key material or decrypted blocks.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 __all__ = [
     "AlgorithmError",
     "CrcError",
     "DecoderKeyError",
     "IdentityError",
+    "KeyChangeRefused",
     "RangeError",
     "StsError",
     "TidError",
@@ -94,3 +96,18 @@ class AlgorithmError(StsError, ValueError):
     """An encryption or key generation algorithm we do not know."""
 
     code = "algorithm"
+
+
+#: Why a key change set is refused (see :mod:`stsgas.sts.keychange`).
+KeyChangeReason = Literal["same_key", "key_type", "base_date"]
+
+
+class KeyChangeRefused(StsError):
+    """A key change set the meter must refuse (and the vending side must never issue)."""
+
+    code = "key_change"
+    status = 5
+
+    def __init__(self, reason: KeyChangeReason, detail: str = "") -> None:
+        self.reason: KeyChangeReason = reason
+        super().__init__(f"key change refused ({reason}){': ' + detail if detail else ''}")
