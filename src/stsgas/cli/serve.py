@@ -1,7 +1,9 @@
 """``stsgas serve``: start the vending server (API, console, POS) on STSGAS_DATABASE_URL.
 
 Creates and migrates an empty database on first start; ``--demo`` loads demo
-data and prints the demo logins.
+data and prints the demo logins. It refuses to start (one line on stderr,
+exit 2) when the master key does not open the database's vending keys, and
+never prints the database password.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         import uvicorn
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import OperationalError
 
         from stsgas.vending import demo
-        from stsgas.vending.server import prepare
+        from stsgas.vending.server import StartRefused, prepare
         from stsgas.vending.settings import Settings
     except ImportError as exc:  # pragma: no cover - the web stack is a core dependency
         print(f"stsgas serve needs the web stack ({exc.name}); reinstall stsgas", file=sys.stderr)
@@ -36,7 +40,16 @@ def main(argv: list[str]) -> int:
     settings = Settings()
     if args.demo:
         settings = settings.model_copy(update={"demo": True})
-    done = prepare(settings)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        done = prepare(settings)
+    except StartRefused as exc:
+        print(f"stsgas serve: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"stsgas serve: cannot use the database {shown}: {reason}", file=sys.stderr)
+        return 2
     s = done.settings
     if done.key_file_created is not None:
         print(f"created a master key in {done.key_file_created} (keep it safe and backed up)")
@@ -44,7 +57,7 @@ def main(argv: list[str]) -> int:
     os.environ["STSGAS_DATABASE_URL"] = s.database_url
     if s.master_key_file is not None and s.master_key is None:
         os.environ["STSGAS_MASTER_KEY_FILE"] = str(s.master_key_file)
-    print(f"database: {s.database_url}")
+    print(f"database: {shown}")
     if args.migrate_only:
         return 0
     url = f"http://{args.host}:{args.port}"

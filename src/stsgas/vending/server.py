@@ -12,13 +12,19 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from stsgas.vending import demo, migrations
 from stsgas.vending.app import create_app
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import create_master_key_file, load_master_key
-from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.keys.security import KeyCustodyError, KeyRef, SoftwareSecurityModule
 from stsgas.vending.settings import Settings
+from stsgas.vending.supply_groups.repository import SupplyGroupRepository
+
+
+class StartRefused(Exception):
+    """The server must not start; the message is one line for whoever starts it."""
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -35,12 +41,16 @@ def app_from_env() -> FastAPI:
     return build_app(Settings())
 
 
-def default_key_file(settings: Settings) -> Path:
-    """Where a master key is kept when none is configured: beside the SQLite file."""
+def default_key_file(settings: Settings) -> Path | None:
+    """Where a master key is kept when none is configured: beside the SQLite file.
+
+    None for PostgreSQL (and an in-memory SQLite): there the key's location is
+    required configuration, never a guess relative to the working folder.
+    """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent / "master.key"
-    return Path("var/master.key").resolve()
+    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,20 +62,63 @@ class Prepared:
     demo_loaded: bool
 
 
+def _configured_key(settings: Settings) -> bytes | None:
+    try:
+        return load_master_key(settings)
+    except OSError as exc:
+        raise StartRefused(
+            f"cannot read the master key file {settings.master_key_file}: {exc.strerror}"
+        ) from None
+    except KeyCustodyError as exc:
+        raise StartRefused(str(exc)) from None
+
+
+def check_master_key(session: Session, master: bytes) -> None:
+    """Refuse a master key that does not open every vending key the database holds."""
+    module = SoftwareSecurityModule(master)
+    for group in SupplyGroupRepository(session).all():
+        try:
+            module.check(KeyRef(sgc=group.sgc, krn=group.krn), group.vending_key_enc)
+        except KeyCustodyError:
+            raise StartRefused(
+                f"the master key does not open the vending key of supply group "
+                f"{group.sgc}/KRN {group.krn}: start with the master key the database's "
+                "keys were made under (STSGAS_MASTER_KEY_FILE)"
+            ) from None
+
+
 def prepare(settings: Settings) -> Prepared:
-    """Make sure a master key exists, migrate the database, load demo data if asked."""
-    created = None
-    if load_master_key(settings) is None:
-        path = default_key_file(settings)
-        existed = path.exists()
-        create_master_key_file(path)
-        settings = settings.model_copy(update={"master_key_file": path})
-        created = None if existed else path
-    master = load_master_key(settings)
-    assert master is not None
+    """Migrate the database, make sure the master key opens its vending keys (a new
+    key only for a database that holds none), load demo data if asked.
+
+    Raises :class:`StartRefused` when the server must not start.
+    """
+    master = _configured_key(settings)
+    path = None if master is not None else default_key_file(settings)
+    if master is None and path is None:
+        raise StartRefused(
+            "set STSGAS_MASTER_KEY_FILE (or STSGAS_MASTER_KEY): on this database the "
+            "master key's location is required configuration"
+        )
     engine = make_engine(settings.database_url, pool_size=1)
+    created = None
     try:
         migrations.upgrade(settings.database_url, engine=engine)
+        with make_sessionmaker(engine)() as session:
+            if master is None:
+                assert path is not None
+                if not path.exists() and SupplyGroupRepository(session).all():
+                    raise StartRefused(
+                        f"no master key at {path}, but the database holds vending keys: "
+                        "set STSGAS_MASTER_KEY_FILE to the key they were made under"
+                    )
+                created = None if path.exists() else path
+                try:
+                    master = create_master_key_file(path)
+                except KeyCustodyError as exc:
+                    raise StartRefused(str(exc)) from None
+                settings = settings.model_copy(update={"master_key_file": path})
+            check_master_key(session, master)
         loaded = False
         if settings.demo:
             with make_sessionmaker(engine).begin() as session:

@@ -102,3 +102,36 @@ def test_vending_key_and_ken_expiry_are_warned() -> None:
                          key_expires_at=now + timedelta(days=5))
     codes = {w.code for w in found}
     assert codes == {"vending_key_expiring", "ken_expired"}
+
+
+def _holds(obj: object, secret: bytes, seen: set[int] | None = None) -> bool:
+    """True when ``secret`` is reachable from ``obj`` through plain containers/attributes."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return False
+    seen.add(id(obj))
+    if isinstance(obj, bytes | bytearray):
+        return secret in obj
+    if isinstance(obj, dict):
+        return any(_holds(k, secret, seen) or _holds(v, secret, seen) for k, v in obj.items())
+    if isinstance(obj, list | tuple | set | frozenset):
+        return any(_holds(v, secret, seen) for v in obj)
+    attrs = getattr(obj, "__dict__", None)
+    return attrs is not None and _holds(attrs, secret, seen)
+
+
+def test_no_cache_keeps_a_vending_key_after_use() -> None:
+    """After deriving a meter's key, neither the module nor sts's derivation cache holds
+    the vending key: only a config with the decoder key survives."""
+    import gc
+
+    vk = bytes(range(40, 48))  # a key no other test uses
+    sm = _module()
+    blob = sm.wrap(REF, vk)
+    cfg = sm.meter_config(DATA, blob)
+    cfg.key()  # the decoder-key config may be cached; that holds no vending key
+    sm.ir_mac(DATA, blob, "seq")
+    assert not _holds(sm, vk)
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, MeterConfig) and o.vending_key == vk]
+    assert alive == []

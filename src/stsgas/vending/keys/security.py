@@ -5,7 +5,10 @@ key, with the supply group's identity (SGC, KRN) as associated data, so a
 blob copied to another supply group does not decrypt. The plain key stays
 inside the module: callers get a :class:`stsgas.sts.MeterConfig` holding the
 *decoder* key of one meter (what ``stsgas.sts`` needs to make its tokens),
-never the vending key. Nothing here logs or returns key material.
+never the vending key. Nothing here logs or returns key material, and no
+cache holds a vending key: a blob is opened for each use (AES-GCM is cheap)
+and the decoder key is derived without ``stsgas.sts``'s derivation cache,
+whose entries would keep the vending key alive for the life of the process.
 
     blob = 0x01 ‖ nonce (12 bytes) ‖ AES-GCM(master, nonce, vending_key, aad)
 """
@@ -13,7 +16,6 @@ never the vending key. Nothing here logs or returns key material.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from stsgas.irproto import mac_for
 from stsgas.sts import DKGA, EA, BaseDate, MeterConfig
+from stsgas.sts.kdf import derive
 
 _VERSION = b"\x01"
 MASTER_KEY_BYTES = 32
@@ -85,8 +88,6 @@ class SoftwareSecurityModule:
         if len(master_key) != MASTER_KEY_BYTES:
             raise KeyCustodyError(f"the master key is {MASTER_KEY_BYTES} bytes")
         self._aead = AESGCM(master_key)
-        self._opened: dict[bytes, bytes] = {}
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return "SoftwareSecurityModule(<master key hidden>)"
@@ -97,20 +98,13 @@ class SoftwareSecurityModule:
         return _VERSION + nonce + self._aead.encrypt(nonce, vending_key, ref.aad())
 
     def _open(self, ref: KeyRef, blob: bytes) -> bytes:
-        cache_key = ref.aad() + blob
-        with self._lock:
-            hit = self._opened.get(cache_key)
-        if hit is not None:
-            return hit
+        """The plain vending key, for the caller's immediate use only (never kept)."""
         if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
             raise KeyCustodyError("not a stsgas key blob")
         try:
-            key = self._aead.decrypt(blob[1:13], blob[13:], ref.aad())
+            return self._aead.decrypt(blob[1:13], blob[13:], ref.aad())
         except InvalidTag:
             raise KeyCustodyError("key blob does not open under this master key") from None
-        with self._lock:
-            self._opened[cache_key] = key
-        return key
 
     def check(self, ref: KeyRef, blob: bytes) -> None:
         """Raise unless ``blob`` opens for ``ref``."""
@@ -131,5 +125,5 @@ class SoftwareSecurityModule:
         return MeterConfig(
             pan=data.pan, key_type=data.key_type, sgc=data.sgc, ti=data.ti, krn=data.krn,
             ken=data.ken, base_date=BaseDate(data.base_date), ea=EA(data.ea),
-            decoder_key=with_vk.key().value,
+            decoder_key=derive(with_vk).value,  # not .key(): its cache would keep ``vk``
         )

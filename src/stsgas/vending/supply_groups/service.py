@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from stsgas.sts import DKGA, EA, BaseDate, MeterConfig
+from stsgas.sts.kdf import derive
 from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import AlreadyExists, InvalidInput, NotFound
 from stsgas.vending.keys.security import KeyRef, SecurityModule
@@ -56,7 +57,7 @@ def create(
         dkga=DKGA(dkga),
         vending_key=vending_key,
     )
-    probe.key()  # derive once: proves the set works before it is stored
+    derive(probe)  # proves the set works; uncached, so no cache keeps the vending key
     sg = repo.create(
         SupplyGroup(
             name=name or f"SGC {sgc} KRN {krn}",
