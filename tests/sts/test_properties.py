@@ -32,6 +32,7 @@ from stsgas.sts import (
 )
 from stsgas.sts.amount import AMOUNT16_MAX, CURRENCY_MAX
 from stsgas.sts.digits import transpose, untranspose
+from stsgas.sts.vend import credit_currency
 
 from . import strategies as strat
 
@@ -126,6 +127,24 @@ def test_currency_rounding_direction_and_order(a: int, b: int) -> None:
         assert a <= ca <= 0
     if a <= b:
         assert ca <= cb
+
+
+@PROPS
+@given(st.decimals(min_value=Decimal("-1e6"), max_value=Decimal(0), places=8))
+def test_negative_currency_credit_never_takes_more_than_asked(amount: Decimal) -> None:
+    """A negative amount finer than 10^-5 is taken to at most its magnitude (a
+    cancellation's take-back token never takes more than the sale gave)."""
+    taken = credit_currency(amount)
+    assert Decimal(taken) / 100_000 >= amount
+    assert taken <= 0
+
+
+@PROPS
+@given(st.integers(0, CURRENCY_MAX))
+def test_a_credited_currency_amount_is_taken_back_exactly(a: int) -> None:
+    """The negative of any amount a currency token credited encodes exactly."""
+    credited = decode_currency(*encode_currency(a))
+    assert decode_currency(*encode_currency(-credited)) == -credited
 
 
 @settings(max_examples=300, deadline=None)

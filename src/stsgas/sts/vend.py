@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
 from typing import Final
 
 from stsgas.sts.amount import decode_amount16, decode_currency, encode_amount16, encode_currency
@@ -91,9 +91,10 @@ def credit_currency(amount: Decimal) -> int:
     """The 10^-5 currency credit a currency token carries for ``amount``.
 
     Positive amounts round up and negative ones round their magnitude down
-    (both toward the customer), then snap to what the 20-bit field can hold.
+    (both toward the customer), then snap to what the 20-bit field can hold:
+    a negative token never takes more than asked.
     """
-    rounding = ROUND_CEILING if amount >= 0 else ROUND_FLOOR
+    rounding = ROUND_CEILING if amount >= 0 else ROUND_DOWN
     raw = int((amount * _CURRENCY_SCALE).to_integral_value(rounding))
     return decode_currency(*encode_currency(raw))
 
