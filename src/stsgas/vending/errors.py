@@ -107,6 +107,21 @@ class InsufficientFloat(Conflict):
     title = "Vendor float too low"
 
 
+class NoFloat(Conflict):
+    code = "no_float"
+    title = "No float to sell from"
+
+
+class NoTariffInForce(Conflict):
+    code = "no_tariff_in_force"
+    title = "No tariff in force"
+
+
+class OverRechargeLimit(InvalidInput):
+    code = "over_recharge_limit"
+    title = "Credit over the meter's recharge limit"
+
+
 class KeyExpired(Conflict):
     code = "key_expired"
     title = "Vending key expired"

@@ -103,6 +103,11 @@ def _token(case: dict[str, Any], shop: Shop, make_operator: Any) -> dict[str, st
         return auth(shop.cashier_token)
     if who == "auditor":
         return auth(make_operator(Role.AUDITOR)[1])
+    if who == "supervisor":  # no vendor of its own
+        return auth(shop.supervisor_token)
+    if who == "supervisor-vendor":
+        return auth(make_operator(Role.SUPERVISOR, username="tillsup",
+                                  vendor_id=shop.vendor_id)[1])
     if who == "unknown":
         return auth("not-a-token-anyone-was-given")
     if who == "basic":
@@ -145,6 +150,7 @@ def test_both_paths_answer_alike(
             assert r.headers.get("Idempotent-Replayed") == ("true" if case.get("replayed")
                                                             else None)
             assert [t["kind"] for t in body["tokens"]] == case.get("kinds", ["credit"])
+            assert {k: body[k] for k in case.get("receipt", {})} == case.get("receipt", {})
             _assert_token_is_the_sale(engine, security_module, body)
         assert ("Retry-After" in r.headers) == case.get("retry_after", False)
         taken = _stats(client) - stats

@@ -13,7 +13,23 @@ STEPS = [Step(up_to_litres=10_000, price_per_m3=150), Step(up_to_litres=30_000, 
          Step(up_to_litres=None, price_per_m3=300)]
 
 
-@settings(max_examples=150, deadline=None)
+def _price_of(litres: int, month: int) -> int:
+    """Reference: the money ``litres`` cost after ``month`` litres this month, litre
+    block by litre block (each step's share rounded up), written apart from pricing."""
+    total, lower = 0, 0
+    for step in STEPS:
+        upper = step.up_to_litres if step.up_to_litres is not None else 10**12
+        share = max(0, min(month + litres, upper) - max(month, lower))
+        total += -(-share * step.price_per_m3 // 1000)
+        lower = upper
+    return total
+
+
+def _with_tax(money: int, tax_bp: int) -> int:
+    return money + -(-money * tax_bp // 10_000)
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     paid=st.integers(1, 10**8),
     fixed=st.integers(0, 500),
@@ -25,21 +41,47 @@ STEPS = [Step(up_to_litres=10_000, price_per_m3=150), Step(up_to_litres=30_000, 
 )
 def test_items_add_up(paid: int, fixed: int, tax: int, recovery: int, debt: int, month: int,
                       volume: bool) -> None:
-    """fixed + debt + tax + energy == paid, each item ≥ 0, debt never over-recovered."""
+    """fixed + debt + tax + energy + change == tendered, each item ≥ 0, debt never
+    over-recovered; a sale is refused exactly when the money left after the fixed
+    charge and the debt buys nothing (by volume: not the next 0.1 m³ with its tax)."""
+    left = paid - fixed
+    left -= min(debt, left * recovery // 10_000) if left > 0 else 0
+    if paid <= fixed:
+        refused = True
+    elif volume:
+        refused = _with_tax(_price_of(100, month), tax) > left
+    else:
+        refused = left * 10_000 // (10_000 + tax) == 0
     try:
         p = price(paid=paid, volume_mode=volume, fixed_charge=fixed, tax_rate_bp=tax,
                   debt_recovery_bp=recovery, debt=debt, steps=STEPS, month_litres=month)
     except BadAmount:
-        assert paid <= fixed or volume
+        assert refused
         return
-    assert p.fixed_charge + p.debt_recovered + p.tax + p.energy_amount == paid
-    assert min(p.fixed_charge, p.debt_recovered, p.tax, p.energy_amount) >= 0
+    assert not refused
+    assert p.fixed_charge + p.debt_recovered + p.tax + p.energy_amount == p.paid
+    assert p.paid + p.change == p.tendered == paid
+    assert min(p.fixed_charge, p.debt_recovered, p.tax, p.energy_amount, p.change) >= 0
     assert p.debt_recovered <= debt
     if volume:
         assert p.credit_units is not None
-        assert sum(u.amount for u in p.steps) <= p.energy_amount
+        # exactly the credited gas is charged, with its tax
+        assert p.energy_amount == sum(u.amount for u in p.steps)
+        assert p.energy_amount == _price_of(p.credit_units * 100, month)
+        assert sum(u.litres for u in p.steps) == p.credit_units * 100
+        assert p.tax == -(-p.energy_amount * tax // 10_000)
+        # the change cannot buy another 0.1 m³ with its tax
+        assert _with_tax(_price_of((p.credit_units + 1) * 100, month), tax) > left
     else:
+        assert p.change == 0
         assert p.credit_money == p.energy_amount
+
+
+def test_a_volume_sale_charges_only_the_credited_gas() -> None:
+    """10.99 at 1.50/m³ buys 7.3 m³ (10.95); the 0.04 left is change, not charged."""
+    p = price(paid=1099, volume_mode=True, fixed_charge=0, tax_rate_bp=0, debt_recovery_bp=0,
+              debt=0, steps=STEPS, month_litres=0)
+    assert (p.credit_units, p.energy_amount, p.paid, p.change) == (73, 1095, 1095, 4)
 
 
 @settings(max_examples=100, deadline=None)

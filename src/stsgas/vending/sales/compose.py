@@ -27,6 +27,8 @@ from stsgas.vending.errors import (
     InsufficientFloat,
     KeyExpired,
     MeterNotActive,
+    NoFloat,
+    NoTariffInForce,
     RateLimited,
 )
 from stsgas.vending.ledger import service as ledger
@@ -124,12 +126,25 @@ def accounts_for(vendor_id: int | None, channel: str) -> set[str]:
     return {ln.account for ln in lines}
 
 
+def check_seller(seller: Seller) -> None:
+    """Every sale draws a vendor's float (and counts against its rate limit): an
+    account that sells for no vendor may not sell, whatever its role."""
+    if seller.vendor_id is None:
+        raise NoFloat(
+            f"{seller.username} sells from no vendor float: an admin must assign the "
+            "account a vendor before it can sell"
+        )
+
+
 def check_meter(meter: LockedMeter) -> VersionRow:
     """The meter may be sold to: active, with a tariff in force (returned)."""
     if meter.status != MeterStatus.ACTIVE.value:
         raise MeterNotActive(f"meter {meter.pan} is {meter.status}", meter_status=meter.status)
     if meter.version is None:
-        raise MeterNotActive(f"meter {meter.pan} has no tariff in force")
+        raise NoTariffInForce(
+            f"meter {meter.pan} has no tariff in force: assign it a tariff with a version "
+            "in force before selling"
+        )
     return meter.version
 
 
@@ -221,7 +236,7 @@ def compose(
         ],
         meter_id=meter.id, last_tid=tid if move_tid else None, sales_head=head,
         customer_id=meter.customer_id, debt_recovered=priced.debt_recovered,
-        vendor_id=operator.vendor_id, paid=req.paid, hour=_hour(now), minute=_minute(now),
+        vendor_id=operator.vendor_id, paid=priced.paid, hour=_hour(now), minute=_minute(now),
     )
     return Composed(write=write, receipt=receipt)
 

@@ -36,6 +36,7 @@ from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
     check_meter,
+    check_seller,
     compose,
     fingerprint,
     month_start,
@@ -205,6 +206,7 @@ async def _sale(
         raise _Defer("replay")
     if meter.needs_key_change:
         raise _Defer("key_change")
+    check_seller(seller)
     version = check_meter(meter)
     priced = price_sale(meter, version, req.paid)
     composed = compose(

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
 from stsgas.sts import group_digits
 from stsgas.vending.models import SaleStatus, TokenKind
 from stsgas.vending.sales.pricing import Priced
 
+#: decimals of the currency's minor unit (a local stand-in until a currency setting exists)
+CURRENCY_DECIMALS = 2
+_QUANTUM = Decimal(1).scaleb(-CURRENCY_DECIMALS)
+
 
 def money(minor: int | None) -> str | None:
-    """Minor units as a 2-decimal string (never a float)."""
+    """Minor units as a string with the currency's decimals (never a float)."""
     if minor is None:
         return None
-    return str((Decimal(minor) / 100).quantize(Decimal("0.01")))
+    return str(Decimal(minor).scaleb(-CURRENCY_DECIMALS).quantize(_QUANTUM))
+
+
+def money_shown(major: Decimal) -> str:
+    """A credit in major units to the currency's decimals, rounded down: the token's
+    finer 10^-5 digits are not money the customer can count."""
+    return str(major.quantize(_QUANTUM, rounding=ROUND_DOWN))
 
 
 class TokenLike(Protocol):
@@ -69,7 +79,9 @@ def build(
         "vendor_id": vendor_id,
         "time": created_at.isoformat(timespec="seconds"),
         "tid": credit.tid,
+        "amount_tendered": money(priced.tendered),
         "amount_paid": money(priced.paid),
+        "change": money(priced.change),
         "fixed_charge": money(priced.fixed_charge),
         "debt_recovered": money(priced.debt_recovered),
         "tax": money(priced.tax),
@@ -87,9 +99,8 @@ def build(
     if priced.credit_units is not None:
         body["units_credited"] = str(credited / 10)
     else:
-        # the currency field rounds up (never less than paid for), to 10^-5
-        body["money_credited"] = str((credited / 100_000).normalize().quantize(Decimal("0.01"))
-                                     if credited % 1000 == 0 else (credited / 100_000))
+        # the token's currency field rounds up (never less than paid for), to 10^-5
+        body["money_credited"] = money_shown(credited / 100_000)
     if kcts:
         body["notes"].append(
             f"KEY CHANGE: enter the {len(kcts)} key change tokens first, "

@@ -31,6 +31,7 @@ from stsgas.vending.sales.compose import (
     Seller,
     accounts_for,
     check_meter,
+    check_seller,
     compose,
     fingerprint,
     journal_lines,
@@ -121,6 +122,7 @@ def sell(
             if done is not None:
                 return _replay(done, fp)
         raise MeterNotFound(f"no meter {req.meter_number}")
+    check_seller(operator)
     version = check_meter(meter)
     priced = price_sale(meter, version, req.paid)
     kcts: list[IssuedToken] = []
