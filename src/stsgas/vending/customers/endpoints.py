@@ -60,7 +60,7 @@ def search(
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
-) -> list[CustomerOut]:
+) -> list[CustomerView]:
     """Customers whose name or phone contains ``q``; the total is in X-Total-Count.
     A cashier gets the masked view of each."""
     rows, total = CustomerRepository(session).search(q, limit=limit, offset=offset)
