@@ -36,3 +36,16 @@ class CustomerOut(BaseModel):
     phone: str
     debt_balance: int
     created_at: datetime
+
+
+class CustomerMaskedOut(BaseModel):
+    """A customer as a cashier sees it: enough to confirm who pays, not to identify.
+
+    No address and no debt; the name keeps each word's initial, the phone its
+    last three digits.
+    """
+
+    id: int
+    name: str
+    phone: str
+    masked: bool = True

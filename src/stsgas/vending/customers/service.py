@@ -67,3 +67,11 @@ def update(
 def mask_name(name: str) -> str:
     """Show only each word's first letter ("Ada Lovelace" -> "A** L*******")."""
     return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
+
+
+def mask_phone(phone: str) -> str:
+    """Hide all but the last three digits ("+255711000111" -> "*********111")."""
+    digits = [c for c in phone if c.isdigit()]
+    if len(digits) <= 3:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 3) + "".join(digits[-3:])

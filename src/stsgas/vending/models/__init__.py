@@ -19,7 +19,7 @@ from stsgas.vending.models.enums import (
     TokenKind,
 )
 from stsgas.vending.models.ledger import Account, LedgerEntry
-from stsgas.vending.models.operators import ApiToken, Operator, Vendor
+from stsgas.vending.models.operators import ApiToken, LoginFailure, Operator, Vendor
 from stsgas.vending.models.sales import ManagementRequest, Sale, Token
 from stsgas.vending.models.supply import SupplyGroup
 from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
@@ -36,6 +36,7 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyState",
     "LedgerEntry",
+    "LoginFailure",
     "ManagementKind",
     "ManagementRequest",
     "Meter",

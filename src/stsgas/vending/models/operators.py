@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stsgas.vending.models.base import Base, BigIntId, IntPK, Money, utcnow
@@ -32,7 +40,11 @@ class Vendor(Base):
 
 
 class Operator(Base):
-    """A login: a role, a password hash, and the lockout counters (V4, A10)."""
+    """A login: a role, a password hash, and who vouched for the account (V4).
+
+    ``failed_logins`` and ``locked_until`` are no longer written: lockout is per
+    account and source (:class:`LoginFailure`) and never touches issued tokens.
+    """
 
     __tablename__ = "operators"
 
@@ -47,8 +59,15 @@ class Operator(Base):
     #: cashiers sell for one vendor and see only its sales
     vendor_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("vendors.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the admin who created or last re-enabled (or reset) the account; None: the CLI
+    enabled_by_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("operators.id"))
+    #: a second admin's activation; until then the account approves nothing
+    activated_by_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("operators.id"))
+    activated_at: Mapped[datetime | None]
+    #: set by an admin's password reset: no login until the owner changes it
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    vendor: Mapped[Vendor | None] = relationship(lazy="raise")
+    vendor: Mapped[Vendor | None] = relationship(lazy="raise", foreign_keys=[vendor_id])
 
     __table_args__ = (CheckConstraint(check_in("role", Role), name="role"),)
 
@@ -69,3 +88,23 @@ class ApiToken(Base):
     uses: Mapped[int] = mapped_column(BigInteger, default=0)
 
     operator: Mapped[Operator] = relationship(lazy="raise")
+
+
+class LoginFailure(Base):
+    """Failed passwords for one username from one source (client address).
+
+    Counted for unknown usernames too, so a lockout says nothing about which
+    accounts exist. A lock refuses password logins from that source only; the
+    account's issued tokens keep working.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[IntPK]
+    username: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("username", "source"),)

@@ -2,8 +2,9 @@
 
 Invariants the database enforces (STYLE §3.5, V1, V2):
 ``UNIQUE(meter_id, tid)`` on tokens (NULL TIDs — key change tokens — are
-exempt), ``UNIQUE(channel, idempotency_key)`` on sales, and every token
-belongs to a sale or a management request.
+exempt), ``UNIQUE(operator_id, channel, idempotency_key)`` on sales (a key
+is its operator's own), and every token belongs to a sale or a management
+request.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Sale(Base):
     )
 
     __table_args__ = (
-        UniqueConstraint("channel", "idempotency_key"),
+        UniqueConstraint("operator_id", "channel", "idempotency_key"),
         CheckConstraint(check_in("channel", Channel), name="channel"),
         CheckConstraint(check_in("status", SaleStatus), name="status"),
         CheckConstraint("amount_paid > 0", name="amount_positive"),

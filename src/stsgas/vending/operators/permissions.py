@@ -22,6 +22,8 @@ class Permission(StrEnum):
     SUPPLY_GROUPS_READ = "supply_groups.read"
     CUSTOMERS_WRITE = "customers.write"
     CUSTOMERS_READ = "customers.read"
+    #: the masked view of a customer (initials, the phone's last digits): what a sale needs
+    CUSTOMERS_LOOKUP = "customers.lookup"
     METERS_WRITE = "meters.write"
     METERS_READ = "meters.read"
     METERS_LOOKUP = "meters.lookup"
@@ -78,7 +80,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     ),
     Role.CASHIER: frozenset(
         {
-            _P.CUSTOMERS_READ,
+            _P.CUSTOMERS_LOOKUP,
             _P.METERS_READ,
             _P.METERS_LOOKUP,
             _P.TARIFFS_READ,

@@ -48,9 +48,10 @@ def get_visible(session: Session, sale_id: int, operator: Operator) -> Sale:
 
 
 def outcome(session: Session, operator: Operator, channel: str, key: str) -> dict[str, Any]:
-    """What became of a request whose answer was lost: the sale committed under
-    ``(channel, key)``, or :class:`SaleNotFound` (none: retrying that key is safe)."""
-    sale = SaleRepository(session).by_idempotency_key(channel, key)
+    """What became of a request whose answer was lost: the sale this operator
+    committed under ``(channel, key)``, or :class:`SaleNotFound` (none: retrying
+    that key is safe). Keys are per operator, so nobody reads another's."""
+    sale = SaleRepository(session).by_idempotency_key(operator.id, channel, key)
     if sale is None or not can_see(operator, sale):
         raise SaleNotFound(
             "no sale was committed under this idempotency key; "

@@ -30,11 +30,12 @@ class SaleRepository(RepositoryBase[Sale]):
         stmt = self.select().where(Sale.id == sale_id).options(selectinload(Sale.tokens))
         return self.get_one_or_none(stmt)
 
-    def by_idempotency_key(self, channel: str, key: str) -> Sale | None:
-        """The sale stored under ``(channel, key)``, with its tokens."""
+    def by_idempotency_key(self, operator_id: int, channel: str, key: str) -> Sale | None:
+        """The sale ``operator_id`` made under ``(channel, key)``, with its tokens."""
         stmt = (
             self.select()
-            .where(Sale.channel == channel, Sale.idempotency_key == key)
+            .where(Sale.operator_id == operator_id, Sale.channel == channel,
+                   Sale.idempotency_key == key)
             .options(selectinload(Sale.tokens))
         )
         return self.get_one_or_none(stmt)

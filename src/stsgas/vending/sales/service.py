@@ -110,7 +110,8 @@ def sell(
     store = store_for(session)
     fp = fingerprint(req, operator)
     meter = store.lock_meter(
-        req.meter_number, channel=req.channel, key=req.idempotency_key, now=now,
+        req.meter_number, operator_id=operator.id, channel=req.channel,
+        key=req.idempotency_key, now=now,
         accounts=accounts_for(operator.vendor_id, req.channel), month_start=month_start(now),
     )
     if meter is not None and meter.replay_id is not None:
@@ -118,7 +119,8 @@ def sell(
     if meter is None:
         # no such meter, but a committed sale under this key still answers a replay
         if req.idempotency_key is not None:
-            done = SaleRepository(session).by_idempotency_key(req.channel, req.idempotency_key)
+            done = SaleRepository(session).by_idempotency_key(
+                operator.id, req.channel, req.idempotency_key)
             if done is not None:
                 return _replay(done, fp)
         raise MeterNotFound(f"no meter {req.meter_number}")

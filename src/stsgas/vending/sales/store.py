@@ -163,7 +163,10 @@ def _lock_statement(by_pan: bool) -> Any:
     )
     replay = (
         select(Sale.id)
-        .where(Sale.channel == bindparam("channel"), Sale.idempotency_key == bindparam("key"))
+        .where(
+            Sale.operator_id == bindparam("operator_id"), Sale.channel == bindparam("channel"),
+            Sale.idempotency_key == bindparam("key"),
+        )
         .scalar_subquery()
     )
     key = Meter.pan if by_pan else Meter.drn
@@ -258,15 +261,15 @@ class SaleStore:
         self.conn: Connection = session.connection()
 
     def lock_meter(
-        self, number: str, *, channel: str, key: str | None, now: datetime,
+        self, number: str, *, operator_id: int, channel: str, key: str | None, now: datetime,
         accounts: set[str], month_start: datetime,
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` (PAN, or a unique DRN), or None; with it,
-        what a sale reads (a volume meter's units sold since ``month_start`` too)."""
+        what a sale reads (a volume meter's units sold since ``month_start`` too, and
+        the sale ``operator_id`` made under ``key``, if any)."""
         stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
-        rows = self.conn.execute(
-            stmt, {"number": number, "now": now, "channel": channel, "key": key}
-        ).all()
+        rows = self.conn.execute(stmt, {"number": number, "now": now, "channel": channel,
+                                        "key": key, "operator_id": operator_id}).all()
         if len(rows) != 1:
             return None
         r = rows[0]

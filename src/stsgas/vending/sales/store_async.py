@@ -41,9 +41,11 @@ class _Statement:
         return [params[n] for n in self.names]
 
 
-#: store_pg's lock statements, each behind the bearer's token row
+#: store_pg's lock statements, each behind the bearer's token row; the replay it
+#: looks for is among the bearer's own sales (``p.id``: idempotency keys are per operator)
 _AUTH_LOCKS = {
-    lock: _Statement.of(_AUTH_LOCK.format(principal=PRINCIPAL_SQL, lock=lock))
+    lock: _Statement.of(_AUTH_LOCK.format(
+        principal=PRINCIPAL_SQL, lock=lock.replace("%(operator_id)s", "p.id")))
     for lock in store_pg.LOCKS
 }
 _WRITE = _Statement.of(store_pg.WRITE)

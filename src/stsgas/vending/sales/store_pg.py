@@ -40,7 +40,8 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
        v.id, v.fixed_charge, v.tax_rate_bp, v.debt_recovery_bp,
        (SELECT json_agg(json_build_array(s.up_to_litres, s.price_per_m3) ORDER BY s.position)
           FROM tariff_steps s WHERE s.tariff_version_id = v.id),
-       (SELECT s.id FROM sales s WHERE s.channel = %(channel)s AND s.idempotency_key = %(key)s),
+       (SELECT s.id FROM sales s WHERE s.operator_id = %(operator_id)s AND s.channel = %(channel)s
+          AND s.idempotency_key = %(key)s),
        (SELECT array_agg(want.code) FROM unnest(%(codes)s::text[]) AS want(code)
           WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = want.code)),
        nextval(pg_get_serial_sequence('sales', 'id')),
@@ -131,10 +132,12 @@ def lock_sql(number: str) -> str:
 
 def lock_params(
     number: str, *, channel: str, key: str | None, now: datetime, accounts: set[str],
-    month_start: datetime,
+    month_start: datetime, operator_id: int | None = None,
 ) -> dict[str, Any]:
-    """The lock statement's parameters."""
+    """The lock statement's parameters (an idempotency key is the operator's own:
+    the replay it finds is among ``operator_id``'s sales)."""
     return {"number": number, "now": now, "channel": channel, "key": key,
+            "operator_id": operator_id,
             "codes": sorted(accounts), "month_start": month_start}
 
 
@@ -208,13 +211,13 @@ class PgSaleStore(SaleStore):
         return pgraw.fetch(self.conn, sql, params)
 
     def lock_meter(
-        self, number: str, *, channel: str, key: str | None, now: datetime,
+        self, number: str, *, operator_id: int, channel: str, key: str | None, now: datetime,
         accounts: set[str], month_start: datetime,
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` and read the rest, in one statement."""
         rows = self._fetch(lock_sql(number), lock_params(
             number, channel=channel, key=key, now=now, accounts=accounts,
-            month_start=month_start,
+            month_start=month_start, operator_id=operator_id,
         ))
         if len(rows) != 1:
             return None
