@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/stsgas.db"
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     #: serve plain sales on the event loop (PostgreSQL; ``sales.fast``): off sends every
     #: sale through the FastAPI route and a worker thread, as on SQLite
     fast_sales: bool = True
+    #: digits after the decimal point of the currency (2: cents); amounts in requests
+    #: may carry at most this many, and money is kept in units of 10**-decimals
+    currency_decimals: int = Field(default=2, ge=0, le=6)
     #: run Alembic migrations when the app starts
     migrate_on_start: bool = False
 
