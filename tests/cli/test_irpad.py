@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from stsgas.meter.ir import mac_for
 from stsgas.meter.tui_view import PanelView, demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
 from tests.irlink.served_meter import T0, Served, serve_demo_meter
+from tests.processes import spawn, stop
 
 
 @pytest.fixture
@@ -68,9 +68,10 @@ def test_missing_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
 def test_headless_meter_start_serves_ir_and_keeps_state(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`stsgas meter start --ir-pty --headless` prints its pty; a token sent there persists."""
+    """`stsgas meter start --ir-pty --headless` prints its pty; a token sent there persists;
+    SIGTERM (how systemd or `kill` stop it) ends it cleanly, exit 0."""
     nvm = tmp_path / "meter.nvm"
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "stsgas", "meter", "start", "--ir-pty", "--headless",
          "--nvm", str(nvm)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -85,8 +86,7 @@ def test_headless_meter_start_serves_ir_and_keeps_state(
         assert main(["--port", port, "token", issued.digits]) == 0
         assert capsys.readouterr().out.strip() == "ok accept"
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
+        _, err = stop(proc)
     assert proc.returncode == 0, err
     view = PanelView.open(demo_meter_json(), nvm_path=nvm, now=datetime.now(UTC))
     assert view.meter.credit == 4

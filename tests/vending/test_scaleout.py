@@ -25,6 +25,7 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Meter, Sale, Token, TokenKind
+from tests.processes import spawn, stop
 from tests.vending.conftest import TEST_KEYS, auth
 from tests.vending.sales.conftest import Shop
 
@@ -53,7 +54,7 @@ class Server:
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the process and wait until it accepts connections."""
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [sys.executable, "-m", "stsgas", "serve", "--host", "127.0.0.1",
              "--port", str(self.port)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -68,19 +69,15 @@ class Server:
         raise RuntimeError(f"server on port {self.port} did not start")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown, no flush, as a power cut would."""
+        """SIGKILL to the process group: no shutdown, no flush, as a power cut would."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
 
     def stop(self) -> None:
-        """Terminate (tests' cleanup)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        """SIGTERM, SIGKILL if that is not enough, always reaped (tests' cleanup)."""
+        if self.proc is not None:
+            stop(self.proc)
 
 
 @contextmanager

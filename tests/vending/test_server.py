@@ -21,6 +21,7 @@ from stsgas.vending.keys.security import MeterKeyData, SoftwareSecurityModule
 from stsgas.vending.models import Customer, Meter, Operator, SupplyGroup, Tariff
 from stsgas.vending.server import prepare
 from stsgas.vending.settings import Settings
+from tests.processes import spawn, stop
 
 
 def test_first_start_creates_key_migrates_and_loads_demo_once(tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ def test_serve_starts_and_answers_a_demo_login(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}"}
     env.pop("STSGAS_MASTER_KEY", None)
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "stsgas", "serve", "--demo", "--port", str(port)],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -98,7 +99,6 @@ def test_serve_starts_and_answers_a_demo_login(tmp_path: Path) -> None:
         assert r.status_code == 200
         assert r.json()["operator"]["role"] == "admin"
     finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=10)
+        out, _ = stop(proc)
     assert "demo-cashier" in out
     assert f"http://127.0.0.1:{port}/" in out

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import signal
 import sys
 import threading
 from pathlib import Path
+from types import FrameType
 
 DEFAULT_NVM = Path("var") / "meter.nvm"
 
@@ -29,8 +31,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ir-pty", action="store_true",
                    help="also serve the IR window on a pseudo-terminal and print its path")
     p.add_argument("--headless", action="store_true",
-                   help="no terminal panel: only serve the IR window (with --ir-pty) until ^C")
+                   help="no terminal panel: only serve the IR window (with --ir-pty) until ^C "
+                        "or SIGTERM")
     return p
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM (systemd, ``kill``) unwind like ^C, so the NVM file is closed cleanly.
+
+    Set explicitly, so it also holds when the meter was started with SIGTERM ignored.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def main(argv: list[str]) -> int:
@@ -72,6 +87,8 @@ def main(argv: list[str]) -> int:
         pty = open_pty_pair()
         server = MeterIrServer(view.meter, pty.master_link(split=split_frame), lock=lock,
                                tick=args.headless)
+        if args.headless:
+            _stop_on_sigterm()  # before the port is printed: whoever reads it can stop us
         print(f"IR port: {pty.path}", flush=True)
         subtitle += f" · IR {pty.path}"
     try:

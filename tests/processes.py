@@ -1,0 +1,66 @@
+"""Child processes the tests start: default signal handling, their own group, always reaped.
+
+A test run can inherit ignored signals: a background job of a non-interactive
+shell ignores SIGINT, and some CI runners start jobs with SIGINT or SIGTERM
+ignored. An ignored disposition survives ``exec``, so a child started plainly
+would ignore the signal the test sends to stop it and outlive the run. Every
+long-running child of the suite is therefore started through :func:`spawn`
+(SIGINT and SIGTERM back to their defaults, a new session so the whole group can
+be killed) and ended by :func:`stop` (SIGTERM, then SIGKILL to the group, then
+reaped).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+# Runs in the child before the real program: reset what the parent may have
+# ignored, then exec (a handler set to SIG_DFL stays SIG_DFL across exec).
+_RESET_THEN_EXEC = (
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+    "    signal.signal(s, signal.SIG_DFL)\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])\n"
+)
+
+
+def spawn(args: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
+    """Start ``args`` with default SIGINT/SIGTERM/SIGHUP in a session of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _RESET_THEN_EXEC, *args], start_new_session=True, **popen
+    )
+
+
+def stop(proc: subprocess.Popen[Any], timeout: float = 10.0) -> tuple[Any, Any]:
+    """SIGTERM the process; if it is still there after ``timeout`` s, SIGKILL its group.
+
+    Always reaps it and returns ``communicate()``'s output; raises AssertionError
+    when SIGTERM was not enough (a child that ignores SIGTERM is a defect).
+    """
+    if proc.poll() is None:
+        with suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the leader is alive: the group is ours
+        proc.communicate()
+        raise AssertionError(f"{proc.args!r} did not stop on SIGTERM within {timeout} s") from None
+
+
+@contextmanager
+def running(args: Sequence[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
+    """:func:`spawn` for the ``with`` block, :func:`stop` after it (even on failure)."""
+    proc = spawn(args, **popen)
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            stop(proc)
