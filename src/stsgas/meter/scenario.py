@@ -123,7 +123,7 @@ class _Vendor:
             new = MeterConfig.from_json(new_doc)
             ro = spec.get("rollover")
             if spec.get("unchecked"):
-                digits = _unchecked_kcts(self.cfg, new, bool(ro))
+                digits = unchecked_kcts(self.cfg, new, bool(ro))
             else:
                 kcts = key_change_tokens(self.cfg, new, rollover=None if ro is None else bool(ro))
                 digits = [t.digits for t in kcts]
@@ -139,7 +139,7 @@ class _Vendor:
         return tokens[part]
 
 
-def _unchecked_kcts(old: MeterConfig, new: MeterConfig, rollover: bool) -> list[str]:
+def unchecked_kcts(old: MeterConfig, new: MeterConfig, rollover: bool) -> list[str]:
     """A two-token 64-bit set built field by field, with no key-change rule applied."""
     nk = new.key().value
     first = KeyChange1(ken_high=new.ken >> 4, krn=new.krn, rollover=rollover, three_token=False,
