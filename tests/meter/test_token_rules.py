@@ -328,3 +328,19 @@ def test_tariff_rate_sets_a_flat_price_on_an_amount_meter() -> None:
     tok = management_token(cfg, TariffRate(tid=tid_for(T0 + H, cfg.base_date), rate=250))
     assert m.enter_token(tok.digits, T0 + H).accepted
     assert m.cfg["pending"][0] == [{"up_to_m3": None, "price": "2.50"}]
+
+
+# ---- the example scenarios of these rules ------------------------------------------------------
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
+RULE_SCENARIOS = ["lockout_no_oracle", "key_change_same_key", "key_change_rollover", "key_types",
+                  "clear_credit_register", "test_tokens", "commissioning_minute",
+                  "tariff_token_volume"]
+
+
+@pytest.mark.parametrize("name", RULE_SCENARIOS)
+def test_each_rule_has_a_reviewed_scenario(name: str) -> None:
+    """Each rule has an example scenario whose expected file was checked by hand (it says so);
+    test_scenarios.py runs them against their expected files."""
+    doc = json.loads((SCENARIO_DIR / f"{name}.json").read_text("utf-8"))
+    assert "reviewed by hand" in doc["description"]
+    assert (SCENARIO_DIR / f"{name}.expected.json").is_file()
