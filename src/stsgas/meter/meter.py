@@ -63,15 +63,18 @@ _MINUTE = timedelta(minutes=1)
 
 
 def _commission_tids(now: datetime, base_date: BaseDate) -> list[int]:
-    """The TID memory a new meter starts with: its commissioning minute, when that has a TID.
+    """The TID memory a new meter starts with: the minute before commissioning (M2).
 
-    A meter commissioned after its base date's last minute cannot name the minute;
-    it starts with an empty memory (and refuses TID-bearing tokens until a key change).
+    Seeding one minute early lets a token vended in the commissioning minute in,
+    while older ones stay below the memory's floor. A meter commissioned after its
+    base date's last minute cannot name the minute; it starts with an empty memory
+    (and refuses TID-bearing tokens until a key change).
     """
     try:
-        return [tid_for(now, base_date)]
+        seed = tid_for(now, base_date) - 1
     except TidError:
         return []
+    return [seed] if seed >= 0 else []
 
 
 def _ts(at: datetime) -> int:
@@ -558,14 +561,14 @@ class Meter(MeterReadout):
         self._dirty.update(("reg", "hour"))
         self._save()
 
-    def _reject(self, code: str, now: datetime, out: Events) -> Events:
+    def _reject(self, code: str, now: datetime, out: Events, text: str | None = None) -> Events:
         if code == "limit":  # a refused recharge is an event of its own (anti-storage rule)
             self.log("recharge_limit", now, out)
             self._save()
         status = S.REJECTIONS[code][0]
         out.append(TokenRejected(at=now, code=code, status=status))
         out.append(Buzzer(pattern="reject"))
-        self.show(S.REJECTIONS[code][2], out)
+        self.show(text or S.REJECTIONS[code][2], out)
         return out
 
     def _accepted(

@@ -1,8 +1,11 @@
 """EA09, the Data Encryption Algorithm (single DES) over one 64-bit block.
 
 DES is broken by exhaustive search; STS keeps it for EA09 meters. The decoder
-key is used in IEC order as the DES key. No public vectors exist for EA09
-tokens (see docs/sts.md); DES itself is checked against its FIPS vectors.
+key is used in IEC order (most significant byte first) as the DES key. No
+public vectors exist for EA09 tokens (see docs/sts.md); DES itself, and that
+byte order, are pinned by published known-answer vectors (NBS/NIST
+variable-plaintext, variable-key and S-box tests, the FIPS 81 example) in
+tests/sts/test_dea.py.
 
 We run single DES as three-key TDEA with K1 = K2 = K3, which is the same
 function and keeps to the library's non-deprecated key sizes.
