@@ -7,6 +7,11 @@ readable and their tokens real): ``{"credit": "10"}`` (optional ``"tid_at"``,
 ``{"clear_credit": true}``, ``{"tariff_rate": 250, "tid_at": "..."}``,
 ``{"key_change": {...new meter fields...}, "part": 0}``, ``{"garbage": "..."}``.
 
+A ``{"restart": true}`` step resets the meter's processor at ``at``: what was
+committed to its store is kept (the power-fail write included), RAM is lost,
+and the time since the last step passes with the meter down, so the timers it
+missed are due when it wakes.
+
 Top-level keys besides ``meter``, ``start`` and ``steps`` (``description``,
 ``reviewed``: who checked the expected report against which rules) are notes
 for the reader; the runner ignores them.
@@ -210,6 +215,15 @@ def _run_step(
     return True, "ok"
 
 
+def _restart(m: Meter, settings: MeterSettings, at: datetime) -> Meter:
+    """The meter rebuilt from its store at ``at``, as after a processor reset."""
+    m.flush()
+    try:
+        return Meter(settings, store=m.store, now=max(at, m.now))
+    except (MeterUsageError, ValueError) as exc:
+        raise ScenarioError(f"restart: {exc}") from None
+
+
 def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
     """Run one scenario; the report of METER.md "Scenario format". ScenarioError on bad input."""
     if not isinstance(doc, dict) or not isinstance(doc.get("meter"), dict):
@@ -236,6 +250,11 @@ def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
         at = parse_time(step.get("at"), f"{where}.at")
         if at < last:
             raise ScenarioError(f"{where}: steps must be in time order (not before {iso(last)})")
+        if step.get("restart"):
+            m = _restart(m, settings, at)
+            last = at
+            out.append(_state(m, True, "ok"))
+            continue
         try:
             _advance(m, at)
             accepted, code = _run_step(m, vendor, step, at, where)
