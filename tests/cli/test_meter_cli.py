@@ -63,7 +63,8 @@ DATA = ROOT / "tests" / "data" / "meter"
 
 @pytest.mark.parametrize(
     ("name", "says"),
-    [("scenario-start-2100.json", "start:"), ("scenario-step-inside-flow.json", "time order"),
+    [("scenario-start-2100.json", "start:"), ("scenario-start-year-1.json", "calendar"),
+     ("scenario-step-inside-flow.json", "time order"),
      ("scenario-flow-infinite.json", "steps[0]"), ("scenario-unknown-zone.json", "timezone"),
      ("meter-not-object.json", "an object")],
 )  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
 from stsgas.meter.events import Logged
 from stsgas.meter.ir import encode_frame, signed
-from stsgas.sts import MeterConfig, credit_token
+from stsgas.sts import MeterConfig, TariffRate, credit_token, management_token, tid_for
 
 from .meter_support import METER, T0, make
 
@@ -129,3 +129,17 @@ def test_bd1993_end_boundary_last_minute_accepts_next_refuses() -> None:
 def iso(at: datetime) -> str:
     """Second-precision UTC ISO time, as the IR commands take it."""
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_tariff_token_dated_now_takes_over_without_sending_time_back() -> None:
+    """A TariffRate token takes effect at its TID minute, which is the floor of its
+    issue time: entered seconds later that minute is already past. The meter asks
+    to be woken now, not at the past minute, and the tariff takes over."""
+    m = make(mode="amount", tariff=[{"up_to_m3": None, "price": "2.50"}])
+    vend = MeterConfig.from_json(METER)
+    entered = T0 + H + timedelta(seconds=30)
+    token = management_token(vend, TariffRate(tid=tid_for(entered, vend.base_date), rate=400))
+    assert m.enter_token(token.digits, entered).accepted
+    assert m.next_deadline() == entered
+    assert _wake(m, entered) == ["tariff_changed"]
+    assert m.tariff.steps[0].price == 400_000

@@ -57,7 +57,10 @@ def parse_time(value: object, where: str) -> datetime:
         raise ScenarioError(f"{where}: not an ISO time: {value!r}") from None
     if at.tzinfo is None:
         raise ScenarioError(f"{where}: time needs a zone (Z)")
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ScenarioError(f"{where}: {value!r} is outside the calendar") from None
 
 
 def iso(at: datetime) -> str:
