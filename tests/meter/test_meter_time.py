@@ -9,7 +9,14 @@ import pytest
 from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
 from stsgas.meter.events import Logged
 from stsgas.meter.ir import encode_frame, signed
-from stsgas.sts import MeterConfig, TariffRate, credit_token, management_token, tid_for
+from stsgas.sts import (
+    MeterConfig,
+    TariffRate,
+    credit_token,
+    key_change_tokens,
+    management_token,
+    tid_for,
+)
 
 from .meter_support import METER, T0, make
 
@@ -143,3 +150,18 @@ def test_tariff_token_dated_now_takes_over_without_sending_time_back() -> None:
     assert m.next_deadline() == entered
     assert _wake(m, entered) == ["tariff_changed"]
     assert m.tariff.steps[0].price == 400_000
+
+
+def test_bd1993_meter_past_the_end_can_still_be_moved_by_key_change() -> None:
+    """Key change tokens carry no TID, so a meter past its base date's end still takes
+    a rollover set to a new key on base date 2014, and then credit vended for it."""
+    old = MeterConfig.from_json(BD1993)
+    new_doc = {**BD1993, "base_date": 2014, "krn": 2, "vending_key": "cdcdcdcdcdcdcdcd"}
+    new = MeterConfig.from_json(new_doc)
+    at = datetime(2025, 2, 1, 10, tzinfo=UTC)
+    m = Meter.from_json(BD1993, store=MemoryStateStore(), now=datetime(2024, 11, 1, tzinfo=UTC))
+    for part in key_change_tokens(old, new, rollover=True):
+        assert m.enter_token(part.digits, at).accepted
+    assert m.key["bd"] == 2014
+    assert m.enter_token(credit_token(new, "4", at=at).digits, at + H).accepted
+    assert [k for k, _ in m.events()].count("base_date_expired") == 1
