@@ -12,8 +12,8 @@ from pathlib import Path
 
 from stsgas.meter.scenario import run_scenario
 
-STEP_KEYS = ("accepted", "code", "credit", "valve", "valve_reason")
-FINAL_KEYS = ("credit", "valve", "valve_reason", "total_m3", "month_m3", "overdraft_used",
+STEP_KEYS = ("accepted", "code", "lcd", "credit", "valve", "valve_reason")
+FINAL_KEYS = ("credit", "valve", "valve_reason", "lcd", "total_m3", "month_m3", "overdraft_used",
               "alarms", "monthly")  # fmt: skip
 
 

@@ -111,3 +111,32 @@ def test_load_tariff_then_replay_refused(
     signed = f"{payload} {mac_for(bytes.fromhex(key), payload)}"
     assert main(["--port", served.path, "raw", signed]) == 1
     assert capsys.readouterr().out.strip().startswith("err replay")
+
+
+@pytest.mark.parametrize("form", ["words", "one-arg", "dashes"])
+def test_token_as_printed_by_stsgas_token_credit(
+    served: Served, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    """The token as ``stsgas token credit`` prints it (4-4-4-4-4 with spaces), typed
+    unquoted (five words), quoted (one word) or with dashes, is the same token."""
+    issued = credit_token(served.config, "3", at=T0 + timedelta(minutes=3), rnd=4)
+    words = {"words": issued.grouped.split(), "one-arg": [issued.grouped],
+             "dashes": [issued.grouped.replace(" ", "-")]}[form]  # fmt: skip
+    assert " " in issued.grouped
+    assert main(["--port", served.path, "token", *words]) == 0
+    assert capsys.readouterr().out.strip() == "ok accept"
+
+
+def test_load_tariff_activated_in_the_past_keeps_the_meter_serving(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tariff whose activation time has passed (``--at now`` from a pad whose clock
+    is ahead of the meter's) takes over at once; the meter keeps answering."""
+    key = served.config.key().value.hex()
+    args = ["--port", served.path, "--key", key]
+    assert main([*args, "load-tariff", "--at", "2026-01-01T00:00:00Z", "--", "-:4.20"]) == 0
+    assert capsys.readouterr().out.strip() == "ok tariff 1 steps"
+    assert main(["--port", served.path, "query", "14"]) == 0
+    assert capsys.readouterr().out.strip() == "ok -:4.20"
+    assert main(["--port", served.path, "query", "05"]) == 0
+    assert capsys.readouterr().out.strip() == "ok step 1 4.20/m3"

@@ -56,3 +56,45 @@ def test_unknown_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown subcommand is exit 2 with usage."""
     assert main(["frobnicate"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+DATA = ROOT / "tests" / "data" / "meter"
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("scenario-start-2100.json", "start:"), ("scenario-start-year-1.json", "calendar"),
+     ("scenario-step-inside-flow.json", "time order"),
+     ("scenario-flow-infinite.json", "steps[0]"), ("scenario-unknown-zone.json", "timezone"),
+     ("meter-not-object.json", "an object")],
+)  # fmt: skip
+def test_run_what_cannot_run_is_one_line_exit_2(
+    name: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A time out of the meter's range, a step inside the previous one's span, an
+    infinite flow, an unknown zone: one line naming the problem, exit 2."""
+    assert main(["run", str(DATA / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert says in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["start", "simulate"])
+def test_start_and_simulate_refuse_a_meter_that_is_not_an_object(
+    command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``{"meter": [1]}`` as --config: one line, exit 2 (start used to raise)."""
+    extra = ["--nvm", str(tmp_path / "m.nvm")] if command == "start" else ["--years", "1"]
+    assert main([command, "--config", str(DATA / "meter-not-object.json"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"stsgas meter {command}: ")
+    assert err.count("\n") == 1
+
+
+def test_run_a_meter_past_its_base_date_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """A base-date-1993 meter running past 2024-11-24 20:15 is a report, not an error."""
+    path = ROOT / "examples" / "scenarios" / "base_date_1993_end.json"
+    assert main(["run", str(path)]) == 0
+    final = json.loads(capsys.readouterr().out)["final"]
+    assert "base_date_expired" in [e["type"] for e in final["events"]]

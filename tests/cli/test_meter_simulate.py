@@ -55,3 +55,12 @@ def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
         status = int(exc.code or 0)
     assert status == 2
     assert capsys.readouterr().err
+
+
+def test_a_run_past_the_base_date_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """30 years from 2026 pass base date 2014's last minute (2045-11-24 20:15): no token
+    could be vended, so the run is refused up front with one line, not a traceback."""
+    assert main(["--years", "30", "--no-nvm"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "base date 2014" in err

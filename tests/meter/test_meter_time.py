@@ -9,7 +9,14 @@ import pytest
 from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
 from stsgas.meter.events import Logged
 from stsgas.meter.ir import encode_frame, signed
-from stsgas.sts import MeterConfig, credit_token
+from stsgas.sts import (
+    MeterConfig,
+    TariffRate,
+    credit_token,
+    key_change_tokens,
+    management_token,
+    tid_for,
+)
 
 from .meter_support import METER, T0, make
 
@@ -129,3 +136,32 @@ def test_bd1993_end_boundary_last_minute_accepts_next_refuses() -> None:
 def iso(at: datetime) -> str:
     """Second-precision UTC ISO time, as the IR commands take it."""
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_tariff_token_dated_now_takes_over_without_sending_time_back() -> None:
+    """A TariffRate token takes effect at its TID minute, which is the floor of its
+    issue time: entered seconds later that minute is already past. The meter asks
+    to be woken now, not at the past minute, and the tariff takes over."""
+    m = make(mode="amount", tariff=[{"up_to_m3": None, "price": "2.50"}])
+    vend = MeterConfig.from_json(METER)
+    entered = T0 + H + timedelta(seconds=30)
+    token = management_token(vend, TariffRate(tid=tid_for(entered, vend.base_date), rate=400))
+    assert m.enter_token(token.digits, entered).accepted
+    assert m.next_deadline() == entered
+    assert _wake(m, entered) == ["tariff_changed"]
+    assert m.tariff.steps[0].price == 400_000
+
+
+def test_bd1993_meter_past_the_end_can_still_be_moved_by_key_change() -> None:
+    """Key change tokens carry no TID, so a meter past its base date's end still takes
+    a rollover set to a new key on base date 2014, and then credit vended for it."""
+    old = MeterConfig.from_json(BD1993)
+    new_doc = {**BD1993, "base_date": 2014, "krn": 2, "vending_key": "cdcdcdcdcdcdcdcd"}
+    new = MeterConfig.from_json(new_doc)
+    at = datetime(2025, 2, 1, 10, tzinfo=UTC)
+    m = Meter.from_json(BD1993, store=MemoryStateStore(), now=datetime(2024, 11, 1, tzinfo=UTC))
+    for part in key_change_tokens(old, new, rollover=True):
+        assert m.enter_token(part.digits, at).accepted
+    assert m.key["bd"] == 2014
+    assert m.enter_token(credit_token(new, "4", at=at).digits, at + H).accepted
+    assert [k for k, _ in m.events()].count("base_date_expired") == 1

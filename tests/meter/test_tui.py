@@ -147,3 +147,35 @@ def test_tampered_nvm_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ViewError):
         PanelView.open(demo_meter_json(), nvm_path=path, now=T0)
+
+
+def test_lcd_follows_the_credit_as_gas_is_used(tmp_path: Path) -> None:
+    """After f (0.1 m³) the LCD shows the credit that is left, not the credit the
+    token brought; a new battery (r) is logged as a replacement."""
+
+    async def scenario() -> None:
+        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
+        async with app.run_test() as pilot:
+            await pilot.press(*_token("15", 8), "enter", "o", "f")
+            assert _lcd(app) == "CR 14.9 m3"
+            await pilot.press("r")
+            assert view.meter.events()[-1][0] == "battery_replacement"
+            assert not view.state().valve_open
+            assert "new battery" in "\n".join(app.lines)
+        view.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_wall_clock_stepped_back_does_not_stop_the_panel(tmp_path: Path) -> None:
+    """The panel's clock going back an hour (NTP, a manual change) is held at the
+    meter's time: keys still work and nothing raises."""
+    view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+    view.press("0", T0 + timedelta(hours=2))
+    back = T0 + timedelta(hours=1)
+    view.fire_timers(back)
+    view.press("1", back)
+    assert view.meter.lcd == "01"
+    assert view.meter.now == T0 + timedelta(hours=2)
+    view.close()

@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     clock.add_argument("time", nargs="?", default="now", help="ISO UTC time, or 'now'")
     sub.add_parser("clear-tamper", help="clear the tamper lock (authenticated)")
     tariff = sub.add_parser("load-tariff", help="load a step tariff (authenticated)")
-    tariff.add_argument("steps", help="up-to-m3:price pairs, last top '-': 10:2.50,-:3.10")
+    tariff.add_argument(
+        "steps", help="up-to-m3:price pairs, last top '-': 10:2.50,-:3.10 (one step: -- -:3.10)"
+    )
     tariff.add_argument("--at", default="now", help="ISO UTC activation time, or 'now'")
     sub.add_parser("raw", help="send a payload as given, framed").add_argument("payload")
     return p

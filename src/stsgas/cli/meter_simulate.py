@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stsgas.meter import MeterUsageError
 from stsgas.sim import driver
 from stsgas.sim.fleet import FleetSummary, StoreFactory, run_fleet, summary_dict
 from stsgas.sim.household import SimConfig
+from stsgas.sts import BaseDate, MeterConfig, StsError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +64,23 @@ def _text(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _past_base_date(cfg: SimConfig) -> str | None:
+    """Why the run cannot be simulated: it outlives the meter's base date (no token
+    could be vended for it after the base date's last minute), else None."""
+    try:
+        sts = MeterConfig.from_json(cfg.meter or driver.demo_meter_json(cfg.mode))
+    except (StsError, TypeError, ValueError):
+        return None  # the run reports the bad meter object itself
+    last = BaseDate(sts.base_date).last_minute
+    if cfg.end <= last:
+        return None
+    return (
+        f"{cfg.years} years from {cfg.start:%Y-%m-%d} reach {cfg.end:%Y-%m-%d}, past the last "
+        f"minute of base date {int(sts.base_date)} ({last:%Y-%m-%d %H:%M} UTC): no token can be "
+        "vended for the meter after it; use fewer --years"
+    )
+
+
 def main(argv: list[str]) -> int:
     """Run the simulation and print its summary; 2 on bad arguments or config."""
     args = _parser().parse_args(argv)
@@ -84,6 +103,10 @@ def main(argv: list[str]) -> int:
     mode = meter_json.get("mode", args.mode) if meter_json else args.mode
     cfg = SimConfig(years=args.years, seed=args.seed, mode=mode, hourly=args.hourly,
                     meter=meter_json)
+    why = _past_base_date(cfg)
+    if why is not None:
+        print(f"stsgas meter simulate: {why}", file=sys.stderr)
+        return 2
     factory: StoreFactory | None
     if args.no_nvm:
         factory = None
@@ -94,7 +117,7 @@ def main(argv: list[str]) -> int:
     try:
         summary: FleetSummary = run_fleet(cfg, meters=args.meters, workers=args.workers,
                                           store_factory=factory)
-    except driver.SetupError as exc:
+    except (driver.SetupError, StsError, MeterUsageError) as exc:
         print(f"stsgas meter simulate: {exc}", file=sys.stderr)
         return 2
     doc = summary_dict(summary, mode=mode)

@@ -155,6 +155,7 @@ def power(m: Meter, on: bool, now: datetime, out: Events) -> None:
         m.log("power_down", now, out)
         r["power"] = False
         m.keybuf, m.key_at = "", None
+        m.show("", out)  # no supply, no display
     else:
         r["power"] = True
         m.log("power_up", now, out)

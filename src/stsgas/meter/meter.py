@@ -8,13 +8,12 @@ every valve change, month rollover and key change.
 
 from __future__ import annotations
 
-import json
 from array import array
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stsgas.meter import _clock
+from stsgas.meter import _clock, _records, _wake
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter.events import (
     AlarmChanged,
@@ -30,51 +29,14 @@ from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
 from stsgas.meter.storage import StateStore
 from stsgas.meter.tariff import Tariff
-from stsgas.sts import BaseDate, TidError, tid_for
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]
 
 EVENT_LOG = 200
-MONTHS = 120
-#: record versions written now; older versions are upgraded on load (see ``_upgrade``)
-VERSIONS = {"reg": 2, "cfg": 2}
 
 
 class MeterUsageError(Exception):
     """The caller misused the meter (time going backwards, unknown key)."""
-
-
-def _pack(name: str, value: Any) -> bytes:
-    """A record's bytes: versioned compact JSON; hourly records as packed int64 pairs."""
-    if name == "hour":
-        return b"H1" + bytes(value.tobytes())
-    return json.dumps([VERSIONS.get(name, 1), value], separators=(",", ":")).encode()
-
-
-def _unpack_hours(data: bytes) -> array[int]:
-    if data[:2] != b"H1":
-        raise ValueError("hourly record has an unknown version")
-    flat = array("q")
-    flat.frombytes(data[2:])
-    return flat
-
-
-_MINUTE = timedelta(minutes=1)
-
-
-def _commission_tids(now: datetime, base_date: BaseDate) -> list[int]:
-    """The TID memory a new meter starts with: the minute before commissioning (M2).
-
-    Seeding one minute early lets a token vended in the commissioning minute in,
-    while older ones stay below the memory's floor. A meter commissioned after its
-    base date's last minute cannot name the minute; it starts with an empty memory
-    (and refuses TID-bearing tokens until a key change).
-    """
-    try:
-        seed = tid_for(now, base_date) - 1
-    except TidError:
-        return []
-    return [seed] if seed >= 0 else []
 
 
 def _ts(at: datetime) -> int:
@@ -188,7 +150,7 @@ class Meter(MeterReadout):
             "key": c.key().value.hex(), "ea": int(c.ea), "krn": c.krn, "kt": c.key_type,
             "ken": c.ken, "ti": c.ti, "sgc": c.sgc, "bd": int(c.base_date), "pan": c.pan,
         }  # fmt: skip
-        self.tids: list[int] = _commission_tids(now, c.base_date)
+        self.tids: list[int] = _records.commission_tids(now, c.base_date)
         self.cfg: dict[str, Any] = {
             "tariff": st.tariff.to_json(), "pending": None,
             "tz": st.timezone, "billing_day": st.billing_day,
@@ -199,7 +161,7 @@ class Meter(MeterReadout):
         self._load_tariffs()
         rtc = self.rtc(now)
         self.r["month_start"] = _ts(_clock.period_start(rtc, self.tz, self.cfg["billing_day"]))
-        self.r["clean_next"] = self._next_clean_after(rtc)
+        self.r["clean_next"] = _wake.next_clean_after(self, rtc)
         self._dirty.update(("reg", "key", "tid", "cfg", "mon", "evt", "hour"))
         self._save()
 
@@ -218,17 +180,17 @@ class Meter(MeterReadout):
         if not self._dirty:
             return
         recs = self._records()
-        out = {name: _pack(name, recs[name]) for name in sorted(self._dirty)}
+        out = {name: _records.pack(name, recs[name]) for name in sorted(self._dirty)}
         self.store.commit(out)
         self._dirty.clear()
         self._unsaved_l = 0
 
     def _restore(self, saved: dict[str, bytes]) -> None:
         def rec(name: str) -> Any:
-            version, value = json.loads(saved[name])
-            if not 1 <= version <= VERSIONS.get(name, 1):
-                raise ValueError(f"record {name} has unknown version {version}")
-            return self._upgrade(name, version, value)
+            value, old = _records.unpack(name, saved[name], self.settings)
+            if old:
+                self._dirty.add(name)  # written back in today's form at the next commit
+            return value
 
         self.r = rec("reg")
         self.key = rec("key")
@@ -236,32 +198,11 @@ class Meter(MeterReadout):
         self.cfg = rec("cfg")
         self.monthly = rec("mon")
         self.events_log = rec("evt")
-        self.hourly = _unpack_hours(saved["hour"])
+        self.hourly = _records.unpack_hours(saved["hour"])
         self._load_tariffs()
         if self.r["power"] and self.r["valve"]:  # every boot starts closed (M5)
             self.r["valve"] = False
             self.r["reason"] = "power"
-
-    def _upgrade(self, name: str, version: int, value: Any) -> Any:
-        """An older record in today's form: fields it predates take their old meaning.
-
-        reg v1 has no emergency-gas flag (on when the saved valve was open in the
-        overdraft, as the old meter was then giving emergency gas) and no
-        base-date-end mark; cfg v1
-        has no clock settings: the meter was billing by UTC months, and takes the
-        zone and billing day it is configured with now (UTC and the 1st by default).
-        """
-        if name == "reg" and version < 2:
-            credit, line = value["credit"], -self.settings.overdraft
-            value.setdefault("emerg", bool(value["valve"] and line < credit <= 0))
-            value.setdefault("bd_end", 0)
-            value.setdefault("moves", 0)
-        if name == "cfg" and version < 2:
-            value.setdefault("tz", self.settings.timezone)
-            value.setdefault("billing_day", self.settings.billing_day)
-        if name in VERSIONS and version < VERSIONS[name]:
-            self._dirty.add(name)  # written back in today's form at the next commit
-        return value
 
     def _load_tariffs(self) -> None:
         self.tariff = Tariff.from_json(self.cfg["tariff"])
@@ -283,18 +224,6 @@ class Meter(MeterReadout):
         true = r["rtc_anchor"] + (rtc_ts - r["rtc_off"] - r["rtc_anchor"]) / k
         return _dt(true) + timedelta(microseconds=1 if k != 1 else 0)
 
-    def _next_clean_after(self, rtc: datetime) -> int:
-        """The next auto-clean time (RTC), strictly after ``rtc``; 0 when cleaning is off."""
-        days = self.settings.valve_clean_days
-        if not days:
-            return 0
-        return _ts(_clock.clean_after(rtc, self.tz, days, self.settings.valve_clean_hour))
-
-    def _next_period(self) -> datetime:
-        """When (RTC) the current billing period ends."""
-        start = _dt(self.r["month_start"])
-        return _clock.next_period_start(start, self.tz, self.cfg["billing_day"])
-
     @property
     def now(self) -> datetime:
         """The latest time the meter has been given (inputs must not go before it)."""
@@ -306,24 +235,10 @@ class Meter(MeterReadout):
         From then on no token can be dated under the meter's key: TID-bearing tokens
         are refused (``expired``) until a key change moves the meter to a new base date.
         """
-        return self.rtc(now) >= BaseDate(self.key["bd"]).last_minute + _MINUTE
+        return self.rtc(now) >= _wake.base_date_end(self.key["bd"])
 
     def _recompute_deadline(self) -> None:
-        r = self.r
-        cands = [self._true_for_rtc(_ts(self._next_period()))]
-        if r["bd_end"] != self.key["bd"]:
-            end = BaseDate(self.key["bd"]).last_minute + _MINUTE
-            cands.append(self._true_for_rtc(end.timestamp()))
-        if r["clean_next"]:
-            cands.append(self._true_for_rtc(r["clean_next"]))
-        if self.key_at is not None and self.keybuf:
-            cands.append(self.key_at + S.DIGIT_TIMEOUT)
-        if self.kct_at is not None:
-            cands.append(self.kct_at + S.KCT_TIMEOUT)
-        pending = self.cfg["pending"]
-        if pending is not None:
-            cands.append(self._true_for_rtc(pending[1]))
-        self._deadline = min(cands)
+        self._deadline = _wake.deadline(self)
 
     def next_deadline(self) -> datetime | None:
         """When the meter next needs ``handle_timer`` (rollover, clean, timeouts, tariff).
@@ -342,7 +257,7 @@ class Meter(MeterReadout):
         if not _clock.in_range(now):
             raise MeterUsageError(f"now {now} is outside {_clock.EARLIEST} .. {_clock.LATEST}")
         if now >= self._deadline:
-            self._timers(now, out)
+            _wake.run_due(self, now, out)
         self._now = now
 
     def handle_timer(self, now: datetime) -> Events:
@@ -350,47 +265,6 @@ class Meter(MeterReadout):
         out = Events()
         self._enter(now, out)
         return out
-
-    def _timers(self, now: datetime, out: Events) -> None:
-        from stsgas.meter._inputs import clean_valve
-
-        while now >= self._deadline:
-            r = self.r
-            at = max(self._deadline, self._now)  # a timer already overdue fires now
-            rtc = self.rtc(at)
-            key_due = self.key_at is not None and at >= self.key_at + S.DIGIT_TIMEOUT
-            if key_due and self.keybuf:
-                self.keybuf = ""
-                self.key_at = None
-                self.show(self.idle_text(), out)
-            if self.kct_at is not None and at >= self.kct_at + S.KCT_TIMEOUT:
-                self.kct.clear()
-                self.kct_at = None
-            pending = self.cfg["pending"]
-            if pending is not None and _ts(rtc) >= pending[1]:
-                self.cfg["tariff"] = pending[0]
-                self.cfg["pending"] = None
-                self._load_tariffs()
-                self._dirty.add("cfg")
-                self.log("tariff_changed", at, out)
-            nxt = self._next_period()
-            if _ts(rtc) >= _ts(nxt):
-                label = _clock.period_label(_dt(r["month_start"]), self.tz)
-                self.monthly.append([label, r["month"]])
-                del self.monthly[:-MONTHS]
-                r["month"] = 0
-                r["month_start"] = _ts(nxt)
-                self._dirty.update(("reg", "mon"))
-            if r["clean_next"] and _ts(rtc) >= r["clean_next"]:
-                r["clean_next"] = self._next_clean_after(rtc)
-                self._dirty.add("reg")
-                clean_valve(self, at, out)
-            if r["bd_end"] != self.key["bd"] and self.base_date_ended(at):
-                r["bd_end"] = self.key["bd"]
-                self._dirty.add("reg")
-                self.log("base_date_expired", at, out)
-            self._save()
-            self._recompute_deadline()
 
     # ---- shared helpers used by the input modules ---------------------------------------
     def show(self, text: str, out: Events) -> None:

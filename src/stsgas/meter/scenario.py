@@ -12,6 +12,11 @@ readable and their tokens real): ``{"credit": "10"}`` (optional ``"tid_at"``,
 (what a broken or hostile vending system could send), so a scenario can show
 the meter refusing it.
 
+A ``{"restart": true}`` step resets the meter's processor at ``at``: what was
+committed to its store is kept (the power-fail write included), RAM is lost,
+and the time since the last step passes with the meter down, so the timers it
+missed are due when it wakes.
+
 Top-level keys besides ``meter``, ``start`` and ``steps`` (``description``,
 ``reviewed``: who checked the expected report against which rules) are notes
 for the reader; the runner ignores them.
@@ -61,7 +66,10 @@ def parse_time(value: object, where: str) -> datetime:
         raise ScenarioError(f"{where}: not an ISO time: {value!r}") from None
     if at.tzinfo is None:
         raise ScenarioError(f"{where}: time needs a zone (Z)")
-    return at.astimezone(UTC)
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ScenarioError(f"{where}: {value!r} is outside the calendar") from None
 
 
 def iso(at: datetime) -> str:
@@ -239,6 +247,15 @@ def _run_step(
     return True, "ok"
 
 
+def _restart(m: Meter, settings: MeterSettings, at: datetime) -> Meter:
+    """The meter rebuilt from its store at ``at``, as after a processor reset."""
+    m.flush()
+    try:
+        return Meter(settings, store=m.store, now=max(at, m.now))
+    except (MeterUsageError, ValueError) as exc:
+        raise ScenarioError(f"restart: {exc}") from None
+
+
 def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
     """Run one scenario; the report of METER.md "Scenario format". ScenarioError on bad input."""
     if not isinstance(doc, dict) or not isinstance(doc.get("meter"), dict):
@@ -265,6 +282,11 @@ def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
         at = parse_time(step.get("at"), f"{where}.at")
         if at < last:
             raise ScenarioError(f"{where}: steps must be in time order (not before {iso(last)})")
+        if step.get("restart"):
+            m = _restart(m, settings, at)
+            last = at
+            out.append(_state(m, True, "ok"))
+            continue
         try:
             _advance(m, at)
             accepted, code = _run_step(m, vendor, step, at, where)
