@@ -42,6 +42,7 @@ from stsgas.vending.errors import (
     MeterNotFound,
     NotFound,
 )
+from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.management import ir_tariff
 from stsgas.vending.models import (
@@ -75,25 +76,44 @@ def _int(params: dict[str, Any], name: str, lo: int, hi: int, default: int | Non
 
 
 def validate(
-    session: Session, kind: ManagementKind, params: dict[str, Any], meter: Meter
+    session: Session, kind: ManagementKind, params: dict[str, Any], meter: Meter, *,
+    security: SecurityModule | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Check a request's parameters (for ``meter``); returns them normalised."""
+    """Check a request's parameters (for ``meter``); returns them normalised.
+
+    A key change is checked by the key-change rule at once (with ``security``,
+    the decoder keys too), so a set the meter would refuse is never even asked.
+    """
     extra = set(params) - _ALLOWED[kind]
     if extra:
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
     if kind is ManagementKind.LOAD_TARIFF:
         return ir_tariff.validate(session, meter, params)
     if kind is ManagementKind.CLEAR_CREDIT:
-        return {"register": _int(params, "register", 0, 0xFFFF, 0xFFFF)}
+        register = _int(params, "register", 0, 0xFFFF, key_rules.ALL_REGISTERS)
+        key_rules.check_register(meter.mode, register)
+        return {"register": register}
     if kind is ManagementKind.SET_TARIFF:
         return {"rate": _int(params, "rate", 0, 0xFFFF)}
     if kind is ManagementKind.CLEAR_TAMPER:
         return {}
+    return _key_change_params(session, params, meter, security, now or datetime.now(UTC))
+
+
+def _key_change_params(
+    session: Session, params: dict[str, Any], meter: Meter, security: SecurityModule | None,
+    now: datetime,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"with_next_sale": bool(params.get("with_next_sale", False))}
+    current = session.get(SupplyGroup, meter.supply_group_id)
+    assert current is not None
+    target = current
     if params.get("supply_group_id") is not None:
         gid = _int(params, "supply_group_id", 1, 2**62)
-        if session.get(SupplyGroup, gid) is None:
+        found = session.get(SupplyGroup, gid)
+        if found is None:
             raise InvalidInput(f"no supply group {gid}")
+        target = found
         out["supply_group_id"] = gid
     if params.get("ti") is not None:
         ti = str(params["ti"])
@@ -102,8 +122,20 @@ def validate(
         out["ti"] = ti
     if params.get("base_date") is not None:
         out["base_date"] = int(BaseDate.parse(params["base_date"]))
+    elif target.base_date != meter.base_date and target.id != current.id:
+        out["base_date"] = target.base_date  # a meter moves onto its new group's base date
     if len(out) == 1:
         raise InvalidInput("a key change needs a supply_group_id, ti or base_date")
+    if (out.get("supply_group_id", meter.supply_group_id) == meter.supply_group_id
+            and out.get("ti", meter.ti) == meter.ti
+            and out.get("base_date", meter.base_date) == meter.base_date):
+        raise InvalidInput("the meter already has that key data")
+    key_rules.check_target(old_kt=current.key_type, new_kt=target.key_type,
+                           old_bd=meter.base_date, new_bd=out.get("base_date", meter.base_date),
+                           now=now)
+    if security is not None:
+        issue.plan_key_change(session, meter, security, now, group_id=out.get("supply_group_id"),
+                              ti=out.get("ti"), base_date=out.get("base_date"))
     return out
 
 
@@ -161,6 +193,7 @@ def by_key(session: Session, operator_id: int, key: str) -> ManagementRequest | 
 def ask(
     session: Session, *, operator: Operator, meter_number: str, kind: ManagementKind,
     params: dict[str, Any], reason: str, idempotency_key: str | None = None,
+    security: SecurityModule | None = None,
 ) -> Asked:
     """Record a pending request (audited); nothing is issued yet.
 
@@ -182,8 +215,9 @@ def ask(
             return Asked(request=done, replayed=True)
     meter = _meter(session, meter_number)
     req = ManagementRequest(
-        meter_id=meter.id, kind=kind.value, params=validate(session, kind, params, meter),
-        reason=reason, status=RequestStatus.PENDING.value, requested_by_id=operator.id,
+        meter_id=meter.id, kind=kind.value,
+        params=validate(session, kind, params, meter, security=security), reason=reason,
+        status=RequestStatus.PENDING.value, requested_by_id=operator.id,
         idempotency_key=idempotency_key, request_fingerprint=fp,
     )
     session.add(req)
@@ -249,6 +283,10 @@ def approve(
             raise Conflict("the meter has a key change pending; issue that first")
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
     elif kind is ManagementKind.KEY_CHANGE:
+        # checked again now: the keys or the meter may have moved since it was asked
+        issue.plan_key_change(session, meter, security, now,
+                              group_id=req.params.get("supply_group_id"),
+                              ti=req.params.get("ti"), base_date=req.params.get("base_date"))
         meter.pending_supply_group_id = req.params.get("supply_group_id")
         meter.pending_ti = req.params.get("ti")
         meter.pending_base_date = req.params.get("base_date")

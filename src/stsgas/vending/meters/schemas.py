@@ -67,11 +67,15 @@ class LinkIn(BaseModel):
 
 
 class KeyChangeIn(BaseModel):
-    """Schedule a key change: any of a new supply group (SGC/KRN), TI or base date."""
+    """Ask for a key change: any of a new supply group (SGC/KRN), TI or base date
+    (a new group on another base date brings its base date), and why."""
+
+    model_config = ConfigDict(extra="forbid")
 
     supply_group_id: int | None = None
     ti: str | None = Field(default=None, pattern=r"^\d{2}$")
     base_date: Literal[1993, 2014, 2035] | None = None
+    reason: str = Field(default="key change with the next sale", min_length=1, max_length=400)
 
 
 class LastSaleOut(BaseModel):
