@@ -24,12 +24,13 @@ from .test_nvm_support import seeded_nonce
 
 ROOT = Path(__file__).resolve().parents[2]
 #: a volume-mode meter from the shipped examples (STA, DKGA02, KRN 1, base date 2014)
-DOC: dict[str, Any] = json.loads(
+DOC: dict[str, Any] = {**json.loads(
     (ROOT / "examples" / "scenarios" / "key_change_rollover.json").read_text(encoding="utf-8")
-)["meter"]
+)["meter"], "base_date": 2014}
 NEW_KEY: dict[str, Any] = {"krn": 2, "vending_key": "cdcdcdcdcdcdcdcd"}
 KEY = bytes(range(32, 48))
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+#: 2035: base date 2014 still dates tokens, and a rollover key change can move on to 2035
+T0 = datetime(2035, 1, 1, tzinfo=UTC)
 H = timedelta(hours=1)
 PAGE, PAGES = 128, 256  # small pages: a commit of the meter's records spans many writes
 
@@ -216,7 +217,7 @@ def test_cut_during_a_month_rollover(cipher: CipherName) -> None:
         m.flow(1_234, T0 + 5 * H)
         m.flush()
 
-    feb = datetime(2026, 2, 1, 0, 1, tzinfo=UTC)
+    feb = datetime(2035, 2, 1, 0, 1, tzinfo=UTC)
     plan = Plan(prepare=prepare, act=lambda m: m.handle_timer(feb), at=feb + H)
     _run, survivors = _cut_runs(plan, cipher)
     seen = set()
@@ -224,7 +225,7 @@ def test_cut_during_a_month_rollover(cipher: CipherName) -> None:
         m = _restart(nvm, cipher, plan.at)
         months, r = m.monthly_records(), m.registers
         state = (tuple(months), r.month_l)
-        assert state in (((), 1_234), ((("2026-01", 1_234),), 0)), f"write {k}, torn={torn}"
+        assert state in (((), 1_234), ((("2035-01", 1_234),), 0)), f"write {k}, torn={torn}"
         assert r.total_l == 1_234
         assert r.credit == 10_000 - 1_234
         _conserved(m)
@@ -237,7 +238,7 @@ def test_cut_during_a_month_rollover(cipher: CipherName) -> None:
 def test_cut_during_a_key_change(cipher: CipherName, rollover: bool) -> None:
     """A cut key change leaves the old key (set can be re-entered) or the new one, credit kept."""
     old_cfg = _vend()
-    new_cfg = MeterConfig.from_json({**DOC, **NEW_KEY})
+    new_cfg = MeterConfig.from_json({**DOC, **NEW_KEY, "base_date": 2035 if rollover else 2014})
     kcts = [t.digits for t in key_change_tokens(old_cfg, new_cfg, rollover=rollover)]
     old_tid = credit_token(old_cfg, Decimal("10"), at=T0 + H).tid
 

@@ -147,3 +147,38 @@ def test_rollover_waits_for_the_next_base_date(bd: BaseDate, minutes: int) -> No
     after = _outcome(old_key=b"\x01" * 8, new_key=b"\x02" * 8, old_kt=2, new_kt=2,
                      rollover=True, base_date=bd, now=target.start + timedelta(minutes=minutes))
     assert after == (target if minutes >= 0 else "base_date")
+
+
+_METER = {"pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
+          "ken": 255, "base_date": 1993, "ea": "07", "dkga": "02",
+          "vending_key": "abababababababab"}
+
+
+def _cfg(**over: Any) -> sts.MeterConfig:
+    return sts.MeterConfig.from_json({**_METER, **over})
+
+
+def test_vending_never_builds_a_set_the_meter_must_refuse() -> None:
+    """key_change_tokens applies the same rule: a DKGA02 move to a new base date with the same
+    key (same KRN, SGC, TI) is refused, a new KRN makes it valid and sets RO=1."""
+    with pytest.raises(KeyChangeRefused) as info:
+        sts.key_change_tokens(_cfg(), _cfg(base_date=2014))
+    assert info.value.reason == "same_key"
+    kcts = sts.key_change_tokens(_cfg(), _cfg(base_date=2014, krn=2))
+    first = kcts[0].token
+    assert isinstance(first, sts.KeyChange1)
+    assert first.rollover is True
+
+
+@pytest.mark.parametrize(("over", "rollover", "reason"), [
+    ({"base_date": 2035, "krn": 2}, None, "base_date"),        # skips 2014
+    ({"krn": 2}, True, "base_date"),                            # RO=1 but the base date stays
+    ({"base_date": 2014, "krn": 2}, False, "base_date"),       # moves without RO
+    ({"key_type": 0, "krn": 2}, None, "key_type"),              # back to the initialisation key
+])
+def test_key_change_tokens_refusals(over: dict[str, Any], rollover: bool | None,
+                                    reason: str) -> None:
+    """Each wrong set is refused with the reason the meter would give."""
+    with pytest.raises(KeyChangeRefused) as info:
+        sts.key_change_tokens(_cfg(), _cfg(**over), rollover=rollover)
+    assert info.value.reason == reason

@@ -15,8 +15,10 @@ Rules (METER.md, RELIABILITY.md M4/M6):
   valve at or below zero. Nothing opens the valve by itself.
 * Entry lockout (CLOU style): the first ``FREE_TRIES`` bad entries are free;
   each further one locks token entry for 10 s doubling to a 1,280 s cap. A
-  good token resets the count. The lockout is persisted. Class 1 tokens and
-  query codes still work while locked.
+  good token resets the count. The lockout is persisted. While locked no
+  entry is evaluated (no decode, no CRC): every one answers ``lockout`` and
+  is not counted, except a valid class 1 test token (its CRC needs no key)
+  and 2-digit query codes, which still work.
 * Keypad: up to 20 digits; ``*`` backspace, ``C`` cancel, ``#`` enter. Enter
   with 2 digits is a query, with 20 a token, else ``format``. A digit
   timeout of ``DIGIT_TIMEOUT`` clears a half-typed entry.
@@ -32,8 +34,8 @@ from datetime import timedelta
 from enum import Enum
 
 __all__ = [
-    "DIGIT_TIMEOUT", "FREE_TRIES", "KCT_TIMEOUT", "REJECTIONS", "VALVE_TABLE", "ValveInput",
-    "ValveState", "lockout_seconds", "valve_step",
+    "DIGIT_TIMEOUT", "FREE_TRIES", "KCT_TIMEOUT", "KEY_CHANGE_TEXT", "REJECTIONS", "VALVE_TABLE",
+    "ValveInput", "ValveState", "lockout_seconds", "valve_step",
 ]  # fmt: skip
 
 FREE_TRIES = 3
@@ -57,6 +59,16 @@ REJECTIONS: dict[str, tuple[int, str, str]] = {
     "limit": (4, "Overflow", "Limit"),
     "lockout": (15, "TokenLockout", "Lockout"),
     "ddtk": (12, "DDTK", "DDTK"),
+    "key_type": (5, "KeyType", "KeyType"),
+    "key_change": (5, "KeyType", "Key Err"),
+    "mfr": (14, "MfrCode", "MFr Err"),
+}
+
+#: LCD text of a refused key change set, by ``KeyChangeRefused.reason``.
+KEY_CHANGE_TEXT: dict[str, str] = {
+    "same_key": "Key SAME",
+    "key_type": "KeyType",
+    "base_date": "Key bd",
 }
 
 

@@ -1,8 +1,14 @@
-"""Token acceptance in RELIABILITY.md M1 order, with the IEC status beside each code.
+"""Token acceptance, with the IEC status beside each code (docs/meter.md "Token rules").
 
-format -> class 1 -> CRC (current key) -> lockout -> subclass supported -> KEN
--> Old -> Used -> limit -> apply (one atomic commit: credit, TIDs, event).
-Decoding is only ever done by ``stsgas.sts``.
+lockout (before anything is decoded) -> format -> CRC (current key) -> class 1
+test token -> key change set -> subclass and key type allowed -> register /
+meter mode -> KEN -> Old -> Used -> limit -> apply (one atomic commit: credit,
+TIDs, event). Decoding is only ever done by ``stsgas.sts``.
+
+While token entry is locked nothing about an entry is evaluated: no decode, no
+CRC. Every entry answers ``lockout``, except a class 1 test token (its class
+bits are in clear and its CRC needs no key, so letting it through tells an
+attacker nothing about the decoder key).
 """
 
 from __future__ import annotations
@@ -27,22 +33,27 @@ from stsgas.sts import (
     KeyChange3,
     KeyChange3Sgc,
     KeyChange4,
+    KeyChangeRefused,
     StsError,
     TariffRate,
     TestToken,
     TidVerdict,
     Token,
     TokenFormatError,
+    check_key_change,
     check_tid,
+    clears_register,
+    credit_register,
     datetime_for_tid,
     decode,
     remember_tid,
+    token_class_of,
 )  # fmt: skip
 
 if TYPE_CHECKING:
     from stsgas.meter.meter import Meter
 
-__all__ = ["decoder_key", "enter_token"]
+__all__ = ["decoder_key", "enter_token", "locked", "refuse"]
 
 _KCT = (KeyChange1, KeyChange2, KeyChange3, KeyChange3Sgc, KeyChange4)
 
@@ -52,7 +63,15 @@ def decoder_key(m: Meter) -> DecoderKey:
     return DecoderKey(value=bytes.fromhex(m.key["key"]), ea=EA(m.key["ea"]))
 
 
+def locked(m: Meter, now: datetime) -> bool:
+    """Token entry is locked (persisted; keypad and IR alike)."""
+    return bool(now.timestamp() < m.r["lock_until"])
+
+
 def _bad_entry(m: Meter, code: str, now: datetime, out: Events) -> None:
+    if locked(m, now):  # a bad keypad entry while locked: the same answer, not counted
+        m._reject("lockout", now, out)
+        return
     r = m.r
     r["fail"] += 1
     secs = S.lockout_seconds(r["fail"])
@@ -64,16 +83,62 @@ def _bad_entry(m: Meter, code: str, now: datetime, out: Events) -> None:
     m._reject(code, now, out)
 
 
-def _refuse(m: Meter, code: str, now: datetime, out: Events) -> None:
+def refuse(m: Meter, code: str, now: datetime, out: Events, text: str | None = None) -> None:
     """A well-formed token this meter will not apply: logged and shown, no lockout count."""
     m.log("token_rejected", now, out)
     m._save()
-    m._reject(code, now, out)
+    m._reject(code, now, out, text)
+
+
+def _while_locked(m: Meter, digits: str, now: datetime, out: Events) -> None:
+    """The one answer while locked, unless the entry is a valid class 1 test token."""
+    from stsgas.meter._testtoken import run_test_token
+
+    try:
+        token = decode(digits, None) if token_class_of(digits) == 1 else None
+    except StsError:
+        token = None
+    if isinstance(token, TestToken):
+        run_test_token(m, token, now, out)
+    else:
+        m._reject("lockout", now, out)
+
+
+def own_credit_subclass(m: Meter) -> int:
+    """The credit this meter takes: gas units (2) by volume, gas currency (6) by amount."""
+    return 2 if m.settings.mode == "volume" else 6
+
+
+def _not_allowed(m: Meter, token: Token) -> str | None:
+    """Why this meter will not take a decoded class 0/2 token now, or None (M3, registers)."""
+    own = own_credit_subclass(m)
+    kt = m.key["kt"]
+    if isinstance(token, CreditToken | CurrencyCreditToken):
+        if token.subclass != own:
+            return "type"
+        # credit only under a unique key (KT 2): KT 1 = default key (status 12),
+        # KT 0 = initialisation key, KT 3 = a key common to a group of meters
+        return None if kt == 2 else "ddtk" if kt == 1 else "key_type"
+    if not isinstance(token, ClearCredit | ClearTamper | TariffRate):
+        return "type"
+    if kt == 0:
+        return "key_type"  # the initialisation key carries key changes only
+    if isinstance(token, ClearCredit) and not clears_register(token.register,
+                                                              credit_register(own)):
+        return "range"  # a register this meter does not have
+    if isinstance(token, TariffRate) and m.settings.mode != "amount":
+        return "type"  # a volume meter counts m3, not money: a rate means nothing
+    return None
 
 
 def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
-    """Validate and apply one token (M1); rejections are events, never exceptions."""
+    """Validate and apply one token; rejections are events, never exceptions."""
+    from stsgas.meter._testtoken import run_test_token
+
     if not m.r["power"]:
+        return
+    if locked(m, now):
+        _while_locked(m, digits, now, out)
         return
     try:
         token = decode(digits, decoder_key(m))
@@ -84,33 +149,22 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
         _bad_entry(m, exc.code if exc.code in ("crc", "type", "range") else "format", now, out)
         return
     if isinstance(token, TestToken):
-        m._accepted("test", None, None, now, out, "Test 8888 8888")
-        return
-    if now.timestamp() < m.r["lock_until"]:
-        m._reject("lockout", now, out)
+        run_test_token(m, token, now, out)
         return
     if isinstance(token, _KCT):
         _key_change(m, token, now, out)
         return
-    ok = isinstance(token, ClearCredit | ClearTamper | TariffRate)
-    if isinstance(token, CreditToken):
-        ok = m.settings.mode == "volume" and token.subclass == 2
-    elif isinstance(token, CurrencyCreditToken):
-        ok = m.settings.mode == "amount" and token.subclass == 6
-    if not ok or not isinstance(
+    why = _not_allowed(m, token)
+    if why is not None or not isinstance(
         token, CreditToken | CurrencyCreditToken | ClearCredit | ClearTamper | TariffRate
     ):
-        _refuse(m, "type", now, out)
-        return
-    if m.key["kt"] == 1 and isinstance(token, CreditToken | CurrencyCreditToken):
-        # A meter still on its default key (DDTK, key type 1) takes no credit (M3, status 12).
-        _refuse(m, "ddtk", now, out)
+        refuse(m, why or "type", now, out)
         return
     tid = int(token.tid)
     verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key["ken"])
     if verdict is not TidVerdict.OK:
         codes = {TidVerdict.OLD: "old", TidVerdict.USED: "used", TidVerdict.EXPIRED: "expired"}
-        _refuse(m, codes[verdict], now, out)
+        refuse(m, codes[verdict], now, out)
         return
     r = m.r
     amount: int | None
@@ -155,7 +209,7 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
 
 
 def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
-    """Collect a KCT set in any order; apply it when complete (M2, M3)."""
+    """Collect a KCT set in any order; apply it when complete and allowed (M2, M3)."""
     if m.kct_at is None or now - m.kct_at >= S.KCT_TIMEOUT:
         m.kct.clear()
         m.kct_at = now
@@ -174,6 +228,7 @@ def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
     p1, p2 = m.kct[3], m.kct[4]
     assert isinstance(p1, KeyChange1)
     assert isinstance(p2, KeyChange2)
+    sgc = m.key["sgc"]
     if wide:
         p3, p4 = m.kct[8], m.kct[9]
         assert isinstance(p3, KeyChange3)
@@ -181,30 +236,37 @@ def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
         value = b"".join(
             x.to_bytes(4, "big") for x in (p1.nk_high, p3.nk_part, p4.nk_part, p2.nk_low)
         )
-        m.key["sgc"] = f"{(p4.sgc_high << 12) | p3.sgc_low:06d}"
+        sgc = f"{(p4.sgc_high << 12) | p3.sgc_low:06d}"
     else:
         value = p1.nk_high.to_bytes(4, "big") + p2.nk_low.to_bytes(4, "big")
         if 8 in m.kct:
             p3s = m.kct[8]
             assert isinstance(p3s, KeyChange3Sgc)
-            m.key["sgc"] = f"{p3s.sgc:06d}"
+            sgc = f"{p3s.sgc:06d}"
+    m.kct.clear()
+    m.kct_at = None
+    try:  # the one rule both ends apply (stsgas.sts.keychange)
+        base_date = check_key_change(
+            old_key=bytes.fromhex(m.key["key"]), new_key=value, old_kt=m.key["kt"],
+            new_kt=p1.key_type, rollover=p1.rollover, base_date=BaseDate(m.key["bd"]),
+            now=m.rtc(now),
+        )  # fmt: skip
+    except KeyChangeRefused as exc:
+        m.log("key_change_refused", now, out)
+        m._save()
+        m._reject("key_change", now, out, S.KEY_CHANGE_TEXT[exc.reason])
+        return
     m.key.update(
         key=value.hex(),
         krn=p1.krn,
         kt=p1.key_type,
         ken=(p1.ken_high << 4) | p2.ken_low,
         ti=f"{p2.ti:02d}",
+        sgc=sgc,
+        bd=int(base_date),
     )
     if p1.rollover:
-        m.tids.clear()
-        # the TID rollover programme: move to the next base date once the current one
-        # has under two years of TIDs left (else the RO bit only clears the memory)
-        current = BaseDate(m.key["bd"])
-        later = [b for b in BaseDate if b > current]
-        if later and current.last_minute - now < timedelta(days=730):
-            m.key["bd"] = int(later[0])
-    m.kct.clear()
-    m.kct_at = None
+        m.tids.clear()  # safe: the key changed, so no token made before can decode
     m.log("key_changed", now, out)
     m._dirty.update(("key", "tid"))
     m._save()

@@ -166,7 +166,10 @@ class Meter(MeterReadout):
             "key": c.key().value.hex(), "ea": int(c.ea), "krn": c.krn, "kt": c.key_type,
             "ken": c.ken, "ti": c.ti, "sgc": c.sgc, "bd": int(c.base_date), "pan": c.pan,
         }  # fmt: skip
-        self.tids: list[int] = [tid_for(now, c.base_date)]
+        # seeded one minute before commissioning: a token vended in the commissioning
+        # minute is accepted, older ones stay below the memory's floor (M2)
+        seed = tid_for(now, c.base_date) - 1
+        self.tids: list[int] = [seed] if seed >= 0 else []
         self.cfg: dict[str, Any] = {"tariff": st.tariff.to_json(), "pending": None}
         self.monthly: list[list[Any]] = []
         self.events_log: list[list[Any]] = []
@@ -468,11 +471,11 @@ class Meter(MeterReadout):
         self._dirty.update(("reg", "hour"))
         self._save()
 
-    def _reject(self, code: str, now: datetime, out: Events) -> Events:
+    def _reject(self, code: str, now: datetime, out: Events, text: str | None = None) -> Events:
         status = S.REJECTIONS[code][0]
         out.append(TokenRejected(at=now, code=code, status=status))
         out.append(Buzzer(pattern="reject"))
-        self.show(S.REJECTIONS[code][2], out)
+        self.show(text or S.REJECTIONS[code][2], out)
         return out
 
     def _accepted(

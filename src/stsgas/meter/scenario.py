@@ -5,7 +5,12 @@ vends with ``stsgas.sts`` for the scenario's meter key (so example files stay
 readable and their tokens real): ``{"credit": "10"}`` (optional ``"tid_at"``,
 ``"label"``), ``{"again": "label"}`` (replay), ``{"clear_tamper": true}``,
 ``{"clear_credit": true}``, ``{"tariff_rate": 250, "tid_at": "..."}``,
-``{"key_change": {...new meter fields...}, "part": 0}``, ``{"garbage": "..."}``.
+``{"key_change": {...new meter fields...}, "part": 0}``, ``{"garbage": "..."}``,
+``{"test": {"control": 16, "mfr": 0, "subclass": 0}}`` (class 1), and
+``{"clear_credit": true, "register": 0}``. A key change spec with
+``"unchecked": true`` builds the set without the ``stsgas.sts`` key-change rule
+(what a broken or hostile vending system could send), so a scenario can show
+the meter refusing it.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ from stsgas.meter.meter import Meter
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore
 from stsgas.sts import (
+    KeyChange1,
+    KeyChange2,
     MeterConfig,
     StsError,
     TariffRate,
+    TestToken,
     clear_credit_token,
     clear_tamper_token,
     credit_token,
+    encode,
     key_change_tokens,
     management_token,
     tid_for,
@@ -87,7 +96,13 @@ class _Vendor:
         elif spec.get("clear_tamper"):
             digits = clear_tamper_token(self.cfg, at=when).digits
         elif spec.get("clear_credit"):
-            digits = clear_credit_token(self.cfg, at=when).digits
+            reg = int(spec.get("register", 0xFFFF))
+            digits = clear_credit_token(self.cfg, register=reg, at=when).digits
+        elif "test" in spec:
+            t = spec["test"]
+            test = TestToken(subclass=int(t.get("subclass", 0)), control=int(t["control"]),
+                             mfr_code=int(t.get("mfr", 0)))
+            digits = encode(test, self.cfg.key())
         elif "tariff_rate" in spec:
             tid = tid_for(when, self.cfg.base_date)
             digits = management_token(
@@ -107,17 +122,31 @@ class _Vendor:
         if name not in self.sets:
             new = MeterConfig.from_json(new_doc)
             ro = spec.get("rollover")
-            kcts = key_change_tokens(self.cfg, new, rollover=None if ro is None else bool(ro))
-            self.sets[name] = ([t.digits for t in kcts], new, new_doc)
+            if spec.get("unchecked"):
+                digits = unchecked_kcts(self.cfg, new, bool(ro))
+            else:
+                kcts = key_change_tokens(self.cfg, new, rollover=None if ro is None else bool(ro))
+                digits = [t.digits for t in kcts]
+            self.sets[name] = (digits, new, new_doc)
             self.used_parts[name] = set()
         tokens, new, doc = self.sets[name]
         part = int(spec.get("part", 0))
         if not 0 <= part < len(tokens):
             raise ScenarioError(f"{where}: key change set has {len(tokens)} parts")
         self.used_parts[name].add(part)
-        if len(self.used_parts[name]) == len(tokens):  # later specs vend under the new key
+        done = len(self.used_parts[name]) == len(tokens)
+        if done and not spec.get("unchecked"):  # later specs vend under the new key
             self.cfg, self.doc = new, doc
         return tokens[part]
+
+
+def unchecked_kcts(old: MeterConfig, new: MeterConfig, rollover: bool) -> list[str]:
+    """A two-token 64-bit set built field by field, with no key-change rule applied."""
+    nk = new.key().value
+    first = KeyChange1(ken_high=new.ken >> 4, krn=new.krn, rollover=rollover, three_token=False,
+                       key_type=new.key_type, nk_high=int.from_bytes(nk[:4], "big"))
+    second = KeyChange2(ken_low=new.ken & 15, ti=int(new.ti), nk_low=int.from_bytes(nk[4:], "big"))
+    return [encode(first, old.key()), encode(second, old.key())]
 
 
 def _dec(value: object, where: str) -> Decimal:

@@ -35,6 +35,8 @@ class MeterSettings:
     tid_memory: int = 50
     rtc_drift_ppm: float = 0.0
     persist_every_l: int = 100
+    #: this meter's manufacturer code; a class 1 test token must carry it (or 0, all makers)
+    mfr_code: int = 0
 
     def register_units(self, value: object, what: str) -> int:
         """A decimal string of m3 (volume mode) or money (amount mode) in register units."""
@@ -90,6 +92,7 @@ class MeterSettings:
                 tid_memory=int(doc.get("tid_memory", 50)),
                 rtc_drift_ppm=float(doc.get("rtc_drift_ppm", 0.0)),
                 persist_every_l=int(doc.get("persist_every_l", 100)),
+                mfr_code=int(doc.get("mfr_code", 0)),
             )  # fmt: skip
         except (TypeError, ValueError) as exc:
             if isinstance(exc, SettingsError):
@@ -99,6 +102,8 @@ class MeterSettings:
             raise SettingsError("meter.battery_levels_v is [level 1, level 2], level 2 lower")
         if out.tid_memory < 1 or out.valve_clean_days < 0 or out.hourly_record_days < 0:
             raise SettingsError("meter: tid_memory >= 1, valve_clean_days and hourly days >= 0")
+        if not 0 <= out.mfr_code <= 0xFFFF:
+            raise SettingsError("meter.mfr_code is 0..65535 (2- or 4-digit manufacturer code)")
         if out.overdraft < 0 or out.persist_every_l < 1:
             raise SettingsError("meter: overdraft >= 0 and persist_every_l >= 1")
         return out

@@ -19,7 +19,7 @@ from stsgas.sts.amount import decode_amount16, decode_currency, encode_amount16,
 from stsgas.sts.codec import decode, decode_fields, encode, encode_fields, set_sta_tables
 from stsgas.sts.crc import crc_field
 from stsgas.sts.decoder import TidVerdict, check_tid, remember_tid
-from stsgas.sts.digits import format_digits, group_digits, parse_digits
+from stsgas.sts.digits import format_digits, group_digits, parse_digits, token_class_of
 from stsgas.sts.errors import (
     AlgorithmError,
     CrcError,
@@ -44,6 +44,7 @@ from stsgas.sts.keychange import check_key_change, next_base_date, rollover_for
 from stsgas.sts.keys import DKGA, EA, DecoderKey, MeterConfig
 from stsgas.sts.tid import TID_MAX, BaseDate, datetime_for_tid, key_expired, tid_for
 from stsgas.sts.tokens import (
+    ALL_REGISTERS,
     ClearCredit,
     ClearTamper,
     CreditToken,
@@ -61,6 +62,8 @@ from stsgas.sts.tokens import (
     TestToken,
     Token,
     WaterMeterFactor,
+    clears_register,
+    credit_register,
 )
 from stsgas.sts.vend import (
     IssuedToken,
@@ -72,6 +75,7 @@ from stsgas.sts.vend import (
 )
 
 __all__ = [
+    "ALL_REGISTERS",
     "DKGA",
     "EA",
     "TID_MAX",
@@ -111,7 +115,9 @@ __all__ = [
     "check_tid",
     "clear_credit_token",
     "clear_tamper_token",
+    "clears_register",
     "crc_field",
+    "credit_register",
     "credit_token",
     "datetime_for_tid",
     "decode",
@@ -139,5 +145,6 @@ __all__ = [
     "set_sta_tables",
     "split_pan",
     "tid_for",
+    "token_class_of",
     "validate_pan",
 ]

@@ -10,7 +10,10 @@ from typing import Final
 
 from stsgas.sts.errors import TokenFormatError
 
-__all__ = ["MAX_TOKEN", "format_digits", "group_digits", "parse_digits", "transpose", "untranspose"]
+__all__ = [
+    "MAX_TOKEN", "format_digits", "group_digits", "parse_digits", "token_class_of", "transpose",
+    "untranspose",
+]
 
 MAX_TOKEN: Final = (1 << 66) - 1
 _MASK64: Final = (1 << 64) - 1
@@ -54,3 +57,15 @@ def parse_digits(text: str) -> int:
     if value > MAX_TOKEN:
         raise TokenFormatError("token value exceeds 66 bits")
     return value
+
+
+def token_class_of(text: str) -> int:
+    """The token class (0-3) of typed digits, read without any key.
+
+    The class bits are never encrypted, so this tells nothing about the
+    decoder key; a locked meter uses it to let class 1 test tokens through.
+
+    Raises:
+        TokenFormatError: as :func:`parse_digits`.
+    """
+    return untranspose(parse_digits(text))[0]

@@ -30,6 +30,7 @@ __all__ = [
     "KeyChangeReason",
     "KeyChangeRefused",
     "check_key_change",
+    "check_keys",
     "next_base_date",
     "rollover_for",
 ]
@@ -68,20 +69,29 @@ def check_key_change(
     - ``"base_date"``: RO=1 but there is no later base date, or the next base
       date is still in the future at ``now`` (tokens could not be dated).
     """
-    if not (0 <= new_kt <= 3 and 0 <= old_kt <= 3):
-        raise KeyChangeRefused("key_type", f"key type {new_kt} is not 0..3")
-    if new_kt == 0 and old_kt != 0:
-        raise KeyChangeRefused("key_type", f"a meter on key type {old_kt} may not go back to 0")
+    check_keys(old_key=old_key, new_key=new_key, old_kt=old_kt, new_kt=new_kt, rollover=rollover)
     if not rollover:
         return BaseDate(base_date)
-    if bytes(old_key) == bytes(new_key):
-        raise KeyChangeRefused("same_key", "RO=1 clears the used-token memory; the key must change")
     target = next_base_date(base_date)
     if target is None:
         raise KeyChangeRefused("base_date", f"no base date after {int(base_date)}")
     if _utc(now) < target.start:
         raise KeyChangeRefused("base_date", f"base date {int(target)} has not begun yet")
     return target
+
+
+def check_keys(*, old_key: bytes, new_key: bytes, old_kt: int, new_kt: int, rollover: bool) -> None:
+    """The time-free half of :func:`check_key_change` (key type and same key).
+
+    The vending side runs it when it builds a set (``key_change_tokens``),
+    where the base-date step is checked by :func:`rollover_for` instead.
+    """
+    if not (0 <= new_kt <= 3 and 0 <= old_kt <= 3):
+        raise KeyChangeRefused("key_type", f"key type {new_kt} is not 0..3")
+    if new_kt == 0 and old_kt != 0:
+        raise KeyChangeRefused("key_type", f"a meter on key type {old_kt} may not go back to 0")
+    if rollover and bytes(old_key) == bytes(new_key):
+        raise KeyChangeRefused("same_key", "RO=1 clears the used-token memory; the key must change")
 
 
 def rollover_for(old_bd: BaseDate, new_bd: BaseDate) -> bool:

@@ -23,6 +23,7 @@ from stsgas.sts.errors import RangeError, UnsupportedTokenType
 from stsgas.sts.tid import TID_MAX
 
 __all__ = [
+    "ALL_REGISTERS",
     "ClearCredit",
     "ClearTamper",
     "CreditToken",
@@ -40,6 +41,8 @@ __all__ = [
     "TestToken",
     "Token",
     "WaterMeterFactor",
+    "clears_register",
+    "credit_register",
     "parse_fields",
     "token_fields",
 ]
@@ -48,6 +51,22 @@ _M44: Final = (1 << 44) - 1
 _M32: Final = 0xFFFFFFFF
 #: Register code that clears every credit register (ClearCredit).
 ALL_REGISTERS: Final = 0xFFFF
+
+
+def credit_register(subclass: int) -> int:
+    """The ClearCredit register code of the credit a class 0 subclass carries.
+
+    The register codes follow the credit subclasses: 0 electricity, 1 water,
+    2 gas units, 3 time, 4 electricity currency, 5 water currency, 6 gas
+    currency, 7 time currency. A meter holds the register of the credit it takes.
+    """
+    _check(subclass, 0, 7, "credit subclass")
+    return subclass
+
+
+def clears_register(register: int, own: int) -> bool:
+    """Whether a ClearCredit for ``register`` clears a meter's ``own`` register."""
+    return register in (ALL_REGISTERS, own)
 
 
 def _check(value: int, low: int, high: int, what: str) -> None:

@@ -15,6 +15,7 @@ from stsgas.sts.amount import decode_amount16, decode_currency, encode_amount16,
 from stsgas.sts.codec import encode
 from stsgas.sts.digits import group_digits
 from stsgas.sts.errors import RangeError, UnsupportedTokenType
+from stsgas.sts.keychange import KeyChangeRefused, check_keys, rollover_for
 from stsgas.sts.keys import EA, MeterConfig
 from stsgas.sts.tid import tid_for
 from stsgas.sts.tokens import (
@@ -162,14 +163,26 @@ def key_change_tokens(
     default when the SGC changes); MISTY1 keys give 4.
 
     Args:
-        rollover: set the RO bit (the meter clears its TID memory); by
-            default set when the base date changes.
+        rollover: the RO bit (the meter clears its TID memory and moves to
+            the next base date). By default set exactly when ``new`` is on
+            the next base date; a value that disagrees with that is refused.
+
+    Raises:
+        KeyChangeRefused: a set the meter must refuse (docs/sts.md "Key
+            changes"): RO=1 with an unchanged key, a move to key type 0, or
+            a base-date move other than one step forward.
     """
     if (old.ea is EA.MISTY1) != (new.ea is EA.MISTY1):
         raise UnsupportedTokenType("a key change cannot move between 64-bit and 128-bit keys")
-    ro = new.base_date != old.base_date if rollover is None else rollover
+    ro = rollover_for(old.base_date, new.base_date)
+    if rollover is not None and rollover != ro:
+        raise KeyChangeRefused(
+            "base_date", "RO=1 moves the meter to the next base date: set it exactly then"
+        )
     nk = new.key().value
     old_key = old.key()
+    check_keys(old_key=old_key.value, new_key=nk, old_kt=old.key_type, new_kt=new.key_type,
+               rollover=ro)
     sgc = int(new.sgc)
     tokens: list[Token]
     if new.ea is EA.MISTY1:
