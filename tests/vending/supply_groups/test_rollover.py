@@ -112,12 +112,14 @@ def test_migrated_in_2021_the_sale_is_dated_on_2014(
     """In 2021 (1993's TIDs not yet run out) the move is the same: RO=1, the record on
     2014, and the credit's TID counts minutes from 2014, so it names the sale's minute
     under the new base date; the TID count restarted (a 2014 TID of 2021 is smaller
-    than the 1993 TID of the sale before)."""
+    than the 1993 TID of the sale before). A real meter follows: it moves to 2014 on the
+    set, takes the new credit and refuses the token vended before the change."""
     from stsgas.vending.operators import service as ops
     from stsgas.vending.sales import service as sales
     from stsgas.vending.supply_groups import service as groups
 
     old_id, new_id, pan = _setup(engine, security_module, shop)
+    vm = _virtual_meter(pan)
     admin, _ = make_operator(Role.ADMIN)
     before = datetime(2021, 5, 3, 10, 0, tzinfo=UTC)
     moved = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
@@ -134,6 +136,7 @@ def test_migrated_in_2021_the_sale_is_dated_on_2014(
 
     first = sale(before)
     assert first["tid"] == int((before - BaseDate.BD1993.start).total_seconds() // 60)
+    assert [a.kind for a in _enter(vm, first["tokens"][-1]["digits"], before)] == ["CreditToken"]
     with sm.begin() as s:
         old_cfg = meter_config(s, security_module, pan)
         assert groups.migrate_meters(s, security_module, actor=admin, from_id=old_id,
@@ -150,3 +153,10 @@ def test_migrated_in_2021_the_sale_is_dated_on_2014(
     assert isinstance(credit, CreditToken)
     assert datetime_for_tid(credit.tid, BaseDate.BD2014) == sold
     assert credit.tid < first["tid"]
+    # the meter applies the same rule: RO=1 steps it to 2014, by the set and not by
+    # how much of 1993 is left; the credit is taken, the token from before is not
+    for t in body["tokens"][:-1]:
+        _enter(vm, t["digits"], sold)
+    assert vm.key["bd"] == 2014
+    assert [a.kind for a in _enter(vm, body["tokens"][-1]["digits"], sold)] == ["CreditToken"]
+    assert _enter(vm, first["tokens"][-1]["digits"], sold) == []
