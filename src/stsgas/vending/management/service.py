@@ -31,6 +31,7 @@ from stsgas.sts import (
     IssuedToken,
     TariffRate,
     Token,
+    datetime_for_tid,
     management_token,
 )
 from stsgas.vending.audit import service as audit
@@ -49,6 +50,7 @@ from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
     Meter,
+    MeterMode,
     Operator,
     RequestStatus,
     SupplyGroup,
@@ -66,6 +68,13 @@ _ALLOWED = {
     ManagementKind.KEY_CHANGE: {"supply_group_id", "ti", "base_date", "with_next_sale"},
     ManagementKind.LOAD_TARIFF: ir_tariff.PARAMS,
 }
+
+
+class TariffRateMode(InvalidInput):
+    """A TariffRate token for a meter that does not price its own gas."""
+
+    code = "tariff_rate_mode"
+    title = "No tariff rate for this meter"
 
 
 def _int(params: dict[str, Any], name: str, lo: int, hi: int, default: int | None = None) -> int:
@@ -94,6 +103,9 @@ def validate(
         key_rules.check_register(meter.mode, register)
         return {"register": register}
     if kind is ManagementKind.SET_TARIFF:
+        if meter.mode != MeterMode.AMOUNT.value:
+            raise TariffRateMode("a volume meter counts m³, not money: a flat rate means "
+                                 "nothing to it (the vending side prices its gas)")
         return {"rate": _int(params, "rate", 0, 0xFFFF)}
     if kind is ManagementKind.CLEAR_TAMPER:
         return {}
@@ -282,6 +294,11 @@ def approve(
             # the customer enters the key change tokens of the next sale
             raise Conflict("the meter has a key change pending; issue that first")
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
+        left = ir_tariff.record(session, meter, req.params)
+        if left is not None:
+            audit.record(session, actor=operator, action="meter.tariff", object_type="meter",
+                         object_id=meter.id, data={"from": left, "to": meter.tariff_id,
+                                                   "request": req.id}, at=now)
     elif kind is ManagementKind.KEY_CHANGE:
         # checked again now: the keys or the meter may have moved since it was asked
         issue.plan_key_change(session, meter, security, now,
@@ -306,6 +323,9 @@ def approve(
             tok = ClearTamper(tid=tid, rnd=rnd)
         else:
             tok = TariffRate(tid=tid, rnd=rnd, rate=req.params["rate"])
+            # the meter runs this flat rate from the token's minute: the record follows
+            meter.loaded_tariff_version_id, meter.loaded_tariff_rate = None, tok.rate
+            meter.loaded_tariff_from = datetime_for_tid(tid, BaseDate(meter.base_date))
         issued = [(TokenKind.MGMT.value, management_token(config, tok))]
         meter.last_tid = tid
     issue.store_tokens(session, issued, meter_id=meter.id, request_id=req.id, now=now)

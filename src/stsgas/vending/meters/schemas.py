@@ -45,6 +45,11 @@ class MeterOut(BaseModel):
     pending_ti: str | None
     pending_base_date: int | None
     needs_key_change: bool
+    #: what the meter itself runs, as last issued (load_tariff / set_tariff)
+    loaded_tariff_version_id: int | None = None
+    loaded_tariff_rate: int | None = None
+    loaded_tariff_from: datetime | None = None
+    loaded_tariff_seq: int | None = None
 
 
 class StatusIn(BaseModel):
