@@ -105,15 +105,16 @@ def test_migrate_to_a_key_type_0_group_schedules_nothing(
         assert m.needs_key_change is False
 
 
-def test_no_credit_under_a_default_key_until_its_key_changes(
+@pytest.mark.parametrize("key_type", [0, 1, 3])
+def test_no_credit_under_a_key_that_may_not_carry_it(
     client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
-    make_operator: Any,
+    make_operator: Any, key_type: int,
 ) -> None:
-    """A meter on a key type 1 (DDTK) group gets no credit token: 409 credit_key_type,
-    nothing written. Once a key change to a key type 2 group is approved, the next sale
-    carries the set and the credit under the new key."""
+    """A meter on a key type 0 (initialisation), 1 (DDTK) or 3 (common) group gets no
+    credit token: 409 credit_key_type, nothing written. Once a key change to a key type 2
+    group is approved, the next sale carries the set and the credit under the new key."""
     with make_sessionmaker(engine).begin() as s:
-        ddtk = factories.supply_group(s, security_module, sgc="600131", krn=1, key_type=1)
+        ddtk = factories.supply_group(s, security_module, sgc="600131", krn=1, key_type=key_type)
         dutk = factories.supply_group(s, security_module, sgc="600131", krn=2, key_type=2)
         tariff_id = s.execute(select(Meter.tariff_id).where(Meter.pan == shop.volume_pan)).scalar()
         m = factories.meter(s, ddtk)
@@ -166,3 +167,23 @@ def test_clear_credit_only_for_the_meters_own_register(
     token = decode(done.json()["tokens"][0]["digits"], cfg.key())
     assert isinstance(token, ClearCredit)
     assert token.register == case["register"]
+
+
+def test_no_management_token_under_the_initialisation_key(
+    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    make_operator: Any,
+) -> None:
+    """Key type 0 carries key changes only: approving a clear-tamper token for such a
+    meter is 409 management_key_type and issues nothing."""
+    with make_sessionmaker(engine).begin() as s:
+        idk = factories.supply_group(s, security_module, sgc="600141", krn=1, key_type=0)
+        pan = factories.meter(s, idk).pan
+    asked = client.post(URL, json={"meter_number": pan, "kind": "clear_tamper", "params": {},
+                                   "reason": "field visit"}, headers=auth(shop.supervisor_token))
+    assert asked.status_code == 201, asked.text
+    other = auth(make_operator(Role.SUPERVISOR)[1])
+    before = counts(engine)
+    r = client.post(f"{URL}/{asked.json()['id']}/approve", headers=other)
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "management_key_type"
+    assert counts(engine) == before

@@ -21,9 +21,10 @@ from stsgas.sts import (
 from stsgas.vending.errors import Conflict, InvalidInput
 from stsgas.vending.models import MeterMode
 
-#: key types that may carry credit: DUTK (2) and DCTK (3); never the initial key
-#: (0) or a meter's default key (DDTK, 1), which a meter refuses credit under
-CREDIT_KEY_TYPES = frozenset({2, 3})
+#: key types that may carry credit: only a meter's unique key (DUTK, 2). A meter
+#: refuses credit under its initialisation key (0), its default key (DDTK, 1) and a
+#: key common to a group of meters (DCTK, 3: one token would credit them all)
+CREDIT_KEY_TYPES = frozenset({2})
 
 #: ClearCredit register codes (STS): gas units, gas currency, every register
 REGISTER_GAS_UNITS = 2
@@ -55,6 +56,13 @@ class CreditKeyType(Conflict):
 
     code = "credit_key_type"
     title = "No credit under this key type"
+
+
+class ManagementKeyType(Conflict):
+    """A management token under the initialisation key, which carries key changes only."""
+
+    code = "management_key_type"
+    title = "No management token under this key type"
 
 
 class NoSuchRegister(InvalidInput):
@@ -112,8 +120,17 @@ def check_credit_key_type(key_type: int, pan: str) -> None:
     """Refuse credit for a meter whose key is of a type that may not carry it."""
     if key_type not in CREDIT_KEY_TYPES:
         raise CreditKeyType(
-            f"meter {pan} is on key type {key_type}: credit only under key type 2 or 3; "
-            "change its key first", key_type=key_type,
+            f"meter {pan} is on key type {key_type}: credit only under key type 2 "
+            "(a unique key); change its key first", key_type=key_type,
+        )
+
+
+def check_management_key_type(key_type: int, pan: str) -> None:
+    """Refuse a clear-credit, clear-tamper or tariff token under key type 0."""
+    if key_type == 0:
+        raise ManagementKeyType(
+            f"meter {pan} is on key type 0, which carries key changes only; change its "
+            "key first", key_type=key_type,
         )
 
 

@@ -314,6 +314,7 @@ def approve(
         config, kcts = issue.apply_key_change(session, meter, security, now)
         if kcts:
             raise Conflict("the meter has a key change pending; issue that first")
+        key_rules.check_management_key_type(config.key_type, meter.pan)
         tid = issue.next_tid(meter, now)
         rnd = secrets.randbelow(16)
         tok: Token
