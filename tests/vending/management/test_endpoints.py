@@ -32,13 +32,14 @@ def test_four_eyes_then_tokens_decode(
     client: TestClient, shop: Shop, admin_token: str, engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
-    """The asker cannot approve; a second person can, and each token decodes to its kind."""
+    """The asker cannot approve; a second person can, and each token decodes to its kind
+    (a tariff rate: to a by-amount meter, the only kind that prices its own gas)."""
     with make_sessionmaker(engine)() as s:
-        cfg = meter_config(s, security_module, shop.volume_pan)
+        cfg = meter_config(s, security_module, shop.amount_pan)
     cases = [("clear_tamper", {}, ClearTamper), ("set_tariff", {"rate": 1234}, TariffRate)]
     tids = []
     for kind, params, cls in cases:
-        req = _ask(client, shop.supervisor_token, shop.volume_pan, kind, params)
+        req = _ask(client, shop.supervisor_token, shop.amount_pan, kind, params)
         assert req["status"] == "pending"
         assert req["tokens"] == []
         own = client.post(f"{URL}/{req['id']}/approve", headers=auth(shop.supervisor_token))

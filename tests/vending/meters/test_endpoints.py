@@ -115,21 +115,46 @@ def test_blocked_meter_cannot_be_sold_and_retired_stays_retired(
     assert r.status_code == 422
 
 
-def test_scheduled_key_change_shows_at_lookup(
+def test_key_change_is_asked_by_one_and_approved_by_another(
     client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
-    session: Session, security_module: SoftwareSecurityModule,
+    session: Session, security_module: SoftwareSecurityModule, make_operator: Any,
 ) -> None:
-    """Scheduling a move to KRN 2 makes the lookup say a key change comes first."""
+    """`POST /meters/{id}/key-change` only asks (202, a pending four-eyes request):
+    the asker cannot approve it, nothing is due at the lookup until a second
+    supervisor approves; then the lookup says a key change comes first."""
     m = _register(client, supervisor_token, world).json()
     sg2 = factories.supply_group(session, security_module, krn=2)
     session.commit()
     r = client.post(f"/api/v1/meters/{m['id']}/key-change", json={"supply_group_id": sg2.id},
                     headers=auth(supervisor_token))
-    assert r.status_code == 200, r.text
-    assert r.json()["needs_key_change"] is True
+    assert r.status_code == 202, r.text
+    asked = r.json()
+    assert (asked["kind"], asked["status"], asked["tokens"]) == ("key_change", "pending", [])
+    assert asked["params"] == {"supply_group_id": sg2.id, "with_next_sale": True}
+    look = client.get(f"/api/v1/meters/{m['drn']}/lookup", headers=auth(cashier_token)).json()
+    assert look["key_change_needed"] is False
+    approve = f"/api/v1/management/requests/{asked['id']}/approve"
+    alone = client.post(approve, headers=auth(supervisor_token))
+    assert alone.status_code == 403
+    assert alone.json()["code"] == "forbidden"
+    other = make_operator(Role.SUPERVISOR)[1]
+    done = client.post(approve, headers=auth(other))
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "approved"
+    assert done.json()["tokens"] == []  # with the next sale: nothing handed out yet
     look = client.get(f"/api/v1/meters/{m['drn']}/lookup", headers=auth(cashier_token)).json()
     assert look["key_change_needed"] is True
     assert look["key_change_reasons"] == ["new supply group or key revision"]
+
+
+def test_cashier_cannot_ask_for_a_key_change(
+    client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
+) -> None:
+    """Asking for a key change is a management permission."""
+    m = _register(client, supervisor_token, world).json()
+    r = client.post(f"/api/v1/meters/{m['id']}/key-change", json={"ti": "02"},
+                    headers=auth(cashier_token))
+    assert r.status_code == 403
 
 
 def test_lookup_shows_the_last_sale(

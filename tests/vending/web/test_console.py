@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Sale
+from stsgas.vending.models import Role, Sale
 from tests.vending.sales.conftest import Shop
 
 with warnings.catch_warnings():
@@ -159,14 +160,18 @@ def test_sign_out_revokes_the_session(
 
 
 def test_key_change_receipt_lists_key_change_tokens_first(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop
+    console: TestClient, signed_in: Callable[[str], str], shop: Shop, make_operator: Any,
 ) -> None:
     """When a key change is due, the lookup warns and the receipt numbers KCTs before credit."""
     api = {"Authorization": f"Bearer {shop.supervisor_token}"}
     meter_id = console.get(f"/api/v1/meters/{shop.volume_pan}/lookup", headers=api).json()[
         "meter_id"]
-    moved = console.post(f"/api/v1/meters/{meter_id}/key-change", json={"ti": "02"},
+    asked = console.post(f"/api/v1/meters/{meter_id}/key-change", json={"ti": "02"},
                          headers=api)
+    assert asked.status_code == 202, asked.text
+    second = {"Authorization": f"Bearer {make_operator(Role.SUPERVISOR)[1]}"}
+    moved = console.post(f"/api/v1/management/requests/{asked.json()['id']}/approve",
+                         headers=second)
     assert moved.status_code == 200, moved.text
     csrf = signed_in("shopcashier")
     lookup = console.get("/console/sell", params={"meter": shop.volume_pan})

@@ -148,9 +148,13 @@ def test_refused_ask_keeps_the_form_and_its_key(
     assert '<option value="key_change" selected>' in refused.text
     assert 'value="forgot the TI"' in refused.text
     assert _requests(engine) == 0
-    fixed = console.post("/console/management", data={**form, "base_date": "2035"})
+    early = console.post("/console/management", data={**form, "base_date": "2035"})
+    assert early.status_code == 422  # base date 2035 has not begun: the rule refuses it
+    assert "has not begun" in early.text
+    assert _requests(engine) == 0
+    fixed = console.post("/console/management", data={**form, "ti": "07"})
     assert fixed.status_code == 201, fixed.text
-    assert "new base date 2035" in fixed.text
+    assert "new TI 07" in fixed.text
     assert _requests(engine) == 1
 
 

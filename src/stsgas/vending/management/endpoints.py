@@ -28,6 +28,7 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 def ask(
     body: schemas.ManagementIn,
     session: SessionDep,
+    security: SecurityModuleDep,
     operator: Asker,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
@@ -45,6 +46,7 @@ def ask(
         asked = service.ask(
             session, operator=operator, meter_number=body.meter_number, kind=body.kind,
             params=dict(body.params), reason=body.reason, idempotency_key=idempotency_key,
+            security=security,
         )
         return asked.replayed, service.view(session, asked.request)
 

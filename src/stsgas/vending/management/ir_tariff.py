@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from stsgas.irproto import MAX_PAYLOAD, steps_text
 from stsgas.vending.errors import InvalidInput
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.models import Meter, MeterMode, SupplyGroup, TariffVersion
+from stsgas.vending.models import Meter, MeterMode, SupplyGroup, Tariff, TariffVersion
 from stsgas.vending.sales import issue
 from stsgas.vending.sales.receipts import money
 
@@ -39,16 +39,27 @@ def _when(text: Any) -> datetime:
     return at
 
 
+class StaleSeq(InvalidInput):
+    """A counter the meter has already taken (it would answer ``err replay``)."""
+
+    code = "tariff_seq"
+    title = "Tariff counter already used"
+
+
 def _version(session: Session, meter: Meter, version_id: Any, at: datetime) -> TariffVersion:
-    if meter.tariff_id is None:
-        raise InvalidInput(f"meter {meter.pan} has no tariff")
-    stmt = select(TariffVersion).where(TariffVersion.tariff_id == meter.tariff_id)
+    """The version named (of any tariff of the meter's mode: loading it moves the
+    meter onto that tariff), or else the meter's own tariff's version in force at ``at``."""
+    stmt = select(TariffVersion)
     if version_id is None:
-        stmt = stmt.where(TariffVersion.effective_from <= at).order_by(
-            TariffVersion.effective_from.desc()
-        )
+        if meter.tariff_id is None:
+            raise InvalidInput(f"meter {meter.pan} has no tariff")
+        stmt = stmt.where(
+            TariffVersion.tariff_id == meter.tariff_id, TariffVersion.effective_from <= at
+        ).order_by(TariffVersion.effective_from.desc())
     else:
-        stmt = stmt.where(TariffVersion.id == version_id)
+        stmt = stmt.join(Tariff, Tariff.id == TariffVersion.tariff_id).where(
+            TariffVersion.id == version_id, Tariff.mode == meter.mode
+        )
     found = session.execute(stmt.limit(1).options(selectinload(TariffVersion.steps))).scalar()
     if found is None:
         raise InvalidInput("no version of the meter's tariff for that time (or that id)")
@@ -64,6 +75,9 @@ def validate(session: Session, meter: Meter, params: dict[str, Any]) -> dict[str
     seq = params.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= _MAX_SEQ:
         raise InvalidInput(f"seq must be an integer 1..{_MAX_SEQ} (the meter's seq + 1)")
+    if meter.loaded_tariff_seq is not None and seq <= meter.loaded_tariff_seq:
+        raise StaleSeq(f"the meter was sent tariff counter {meter.loaded_tariff_seq}; "
+                       f"use {meter.loaded_tariff_seq + 1} or more")
     at = _when(params.get("activate_at"))
     version = _version(session, meter, params.get("tariff_version_id"), at)
     return {"seq": seq, "activate_at": at.isoformat().replace("+00:00", "Z"),
@@ -79,6 +93,22 @@ def steps_of(version: TariffVersion) -> str:
         assert price is not None
         pairs.append((None if top is None else format(top.normalize(), "f"), price))
     return steps_text(pairs)
+
+
+def record(session: Session, meter: Meter, params: dict[str, Any]) -> int | None:
+    """Make the vending record follow the load just signed: the meter runs this version
+    from its activation time (and is on its tariff); returns the tariff it left, if any."""
+    version = session.get(TariffVersion, params["tariff_version_id"])
+    assert version is not None
+    meter.loaded_tariff_version_id = version.id
+    meter.loaded_tariff_rate = None
+    meter.loaded_tariff_from = _when(params["activate_at"]).astimezone(UTC)
+    meter.loaded_tariff_seq = params["seq"]
+    left = meter.tariff_id
+    if left == version.tariff_id:
+        return None
+    meter.tariff_id = version.tariff_id
+    return left
 
 
 def command(

@@ -31,6 +31,7 @@ from stsgas.sts import (
     IssuedToken,
     TariffRate,
     Token,
+    datetime_for_tid,
     management_token,
 )
 from stsgas.vending.audit import service as audit
@@ -42,12 +43,14 @@ from stsgas.vending.errors import (
     MeterNotFound,
     NotFound,
 )
+from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.management import ir_tariff
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
     Meter,
+    MeterMode,
     Operator,
     RequestStatus,
     SupplyGroup,
@@ -67,6 +70,13 @@ _ALLOWED = {
 }
 
 
+class TariffRateMode(InvalidInput):
+    """A TariffRate token for a meter that does not price its own gas."""
+
+    code = "tariff_rate_mode"
+    title = "No tariff rate for this meter"
+
+
 def _int(params: dict[str, Any], name: str, lo: int, hi: int, default: int | None = None) -> int:
     value = params.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -75,25 +85,47 @@ def _int(params: dict[str, Any], name: str, lo: int, hi: int, default: int | Non
 
 
 def validate(
-    session: Session, kind: ManagementKind, params: dict[str, Any], meter: Meter
+    session: Session, kind: ManagementKind, params: dict[str, Any], meter: Meter, *,
+    security: SecurityModule | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Check a request's parameters (for ``meter``); returns them normalised."""
+    """Check a request's parameters (for ``meter``); returns them normalised.
+
+    A key change is checked by the key-change rule at once (with ``security``,
+    the decoder keys too), so a set the meter would refuse is never even asked.
+    """
     extra = set(params) - _ALLOWED[kind]
     if extra:
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
     if kind is ManagementKind.LOAD_TARIFF:
         return ir_tariff.validate(session, meter, params)
     if kind is ManagementKind.CLEAR_CREDIT:
-        return {"register": _int(params, "register", 0, 0xFFFF, 0xFFFF)}
+        register = _int(params, "register", 0, 0xFFFF, key_rules.ALL_REGISTERS)
+        key_rules.check_register(meter.mode, register)
+        return {"register": register}
     if kind is ManagementKind.SET_TARIFF:
+        if meter.mode != MeterMode.AMOUNT.value:
+            raise TariffRateMode("a volume meter counts m³, not money: a flat rate means "
+                                 "nothing to it (the vending side prices its gas)")
         return {"rate": _int(params, "rate", 0, 0xFFFF)}
     if kind is ManagementKind.CLEAR_TAMPER:
         return {}
+    return _key_change_params(session, params, meter, security, now or datetime.now(UTC))
+
+
+def _key_change_params(
+    session: Session, params: dict[str, Any], meter: Meter, security: SecurityModule | None,
+    now: datetime,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"with_next_sale": bool(params.get("with_next_sale", False))}
+    current = session.get(SupplyGroup, meter.supply_group_id)
+    assert current is not None
+    target = current
     if params.get("supply_group_id") is not None:
         gid = _int(params, "supply_group_id", 1, 2**62)
-        if session.get(SupplyGroup, gid) is None:
+        found = session.get(SupplyGroup, gid)
+        if found is None:
             raise InvalidInput(f"no supply group {gid}")
+        target = found
         out["supply_group_id"] = gid
     if params.get("ti") is not None:
         ti = str(params["ti"])
@@ -102,8 +134,20 @@ def validate(
         out["ti"] = ti
     if params.get("base_date") is not None:
         out["base_date"] = int(BaseDate.parse(params["base_date"]))
+    elif target.base_date != meter.base_date and target.id != current.id:
+        out["base_date"] = target.base_date  # a meter moves onto its new group's base date
     if len(out) == 1:
         raise InvalidInput("a key change needs a supply_group_id, ti or base_date")
+    if (out.get("supply_group_id", meter.supply_group_id) == meter.supply_group_id
+            and out.get("ti", meter.ti) == meter.ti
+            and out.get("base_date", meter.base_date) == meter.base_date):
+        raise InvalidInput("the meter already has that key data")
+    key_rules.check_target(old_kt=current.key_type, new_kt=target.key_type,
+                           old_bd=meter.base_date, new_bd=out.get("base_date", meter.base_date),
+                           now=now)
+    if security is not None:
+        issue.plan_key_change(session, meter, security, now, group_id=out.get("supply_group_id"),
+                              ti=out.get("ti"), base_date=out.get("base_date"))
     return out
 
 
@@ -161,6 +205,7 @@ def by_key(session: Session, operator_id: int, key: str) -> ManagementRequest | 
 def ask(
     session: Session, *, operator: Operator, meter_number: str, kind: ManagementKind,
     params: dict[str, Any], reason: str, idempotency_key: str | None = None,
+    security: SecurityModule | None = None,
 ) -> Asked:
     """Record a pending request (audited); nothing is issued yet.
 
@@ -182,8 +227,9 @@ def ask(
             return Asked(request=done, replayed=True)
     meter = _meter(session, meter_number)
     req = ManagementRequest(
-        meter_id=meter.id, kind=kind.value, params=validate(session, kind, params, meter),
-        reason=reason, status=RequestStatus.PENDING.value, requested_by_id=operator.id,
+        meter_id=meter.id, kind=kind.value,
+        params=validate(session, kind, params, meter, security=security), reason=reason,
+        status=RequestStatus.PENDING.value, requested_by_id=operator.id,
         idempotency_key=idempotency_key, request_fingerprint=fp,
     )
     session.add(req)
@@ -248,7 +294,16 @@ def approve(
             # the customer enters the key change tokens of the next sale
             raise Conflict("the meter has a key change pending; issue that first")
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
+        left = ir_tariff.record(session, meter, req.params)
+        if left is not None:
+            audit.record(session, actor=operator, action="meter.tariff", object_type="meter",
+                         object_id=meter.id, data={"from": left, "to": meter.tariff_id,
+                                                   "request": req.id}, at=now)
     elif kind is ManagementKind.KEY_CHANGE:
+        # checked again now: the keys or the meter may have moved since it was asked
+        issue.plan_key_change(session, meter, security, now,
+                              group_id=req.params.get("supply_group_id"),
+                              ti=req.params.get("ti"), base_date=req.params.get("base_date"))
         meter.pending_supply_group_id = req.params.get("supply_group_id")
         meter.pending_ti = req.params.get("ti")
         meter.pending_base_date = req.params.get("base_date")
@@ -259,6 +314,7 @@ def approve(
         config, kcts = issue.apply_key_change(session, meter, security, now)
         if kcts:
             raise Conflict("the meter has a key change pending; issue that first")
+        key_rules.check_management_key_type(config.key_type, meter.pan)
         tid = issue.next_tid(meter, now)
         rnd = secrets.randbelow(16)
         tok: Token
@@ -268,6 +324,9 @@ def approve(
             tok = ClearTamper(tid=tid, rnd=rnd)
         else:
             tok = TariffRate(tid=tid, rnd=rnd, rate=req.params["rate"])
+            # the meter runs this flat rate from the token's minute: the record follows
+            meter.loaded_tariff_version_id, meter.loaded_tariff_rate = None, tok.rate
+            meter.loaded_tariff_from = datetime_for_tid(tid, BaseDate(meter.base_date))
         issued = [(TokenKind.MGMT.value, management_token(config, tok))]
         meter.last_tid = tid
     issue.store_tokens(session, issued, meter_id=meter.id, request_id=req.id, now=now)

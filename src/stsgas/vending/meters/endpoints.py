@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from stsgas.vending.customers.service import mask_name
-from stsgas.vending.deps import SessionDep, SettingsDep
+from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
 from stsgas.vending.kit.params import Offset, RowId
+from stsgas.vending.management import service as management
 from stsgas.vending.meters import service
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.meters.schemas import (
@@ -23,14 +24,16 @@ from stsgas.vending.meters.schemas import (
     SupplyGroupRef,
     TariffIn,
 )
-from stsgas.vending.models import MeterMode, MeterStatus, Operator
+from stsgas.vending.models import ManagementKind, MeterMode, MeterStatus, Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
+from stsgas.vending.sales import transaction
 
 router = APIRouter(prefix="/meters", tags=["meters"])
 Writer = Annotated[Operator, Depends(require(Permission.METERS_WRITE))]
 Reader = Annotated[Operator, Depends(require(Permission.METERS_READ))]
 LookupRole = Annotated[Operator, Depends(require(Permission.METERS_LOOKUP))]
+Asker = Annotated[Operator, Depends(require(Permission.MGMT_REQUEST))]
 
 
 @router.post("", response_model=MeterOut, status_code=status.HTTP_201_CREATED)
@@ -124,12 +127,21 @@ def link_customer(meter_id: RowId, body: LinkIn, session: SessionDep, actor: Wri
     return MeterOut.model_validate(meter)
 
 
-@router.post("/{meter_id}/key-change", response_model=MeterOut)
-def schedule_key_change(
-    meter_id: RowId, body: KeyChangeIn, session: SessionDep, actor: Writer
-) -> MeterOut:
-    """Schedule a key change; the next sale issues the key change tokens first."""
-    meter = service.schedule_key_change(
-        session, actor=actor, meter_id=meter_id, **body.model_dump()
-    )
-    return MeterOut.model_validate(meter)
+@router.post("/{meter_id}/key-change", status_code=status.HTTP_202_ACCEPTED, response_model=None)
+def ask_key_change(
+    meter_id: RowId, body: KeyChangeIn, session: SessionDep, security: SecurityModuleDep,
+    actor: Asker,
+) -> dict[str, Any]:
+    """Ask for a key change that the meter's next sale carries: a four-eyes management
+    request (``kind`` key_change, ``with_next_sale``) that another operator approves at
+    ``POST /management/requests/{id}/approve``; nothing is scheduled before that."""
+
+    def unit() -> dict[str, Any]:
+        meter = service.get(session, meter_id)
+        params: dict[str, Any] = {**body.model_dump(exclude={"reason"}), "with_next_sale": True}
+        asked = management.ask(session, operator=actor, meter_number=meter.pan,
+                               kind=ManagementKind.KEY_CHANGE, params=params,
+                               reason=body.reason, security=security)
+        return management.view(session, asked.request)
+
+    return transaction.run(session, unit)

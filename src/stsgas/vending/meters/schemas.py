@@ -45,6 +45,11 @@ class MeterOut(BaseModel):
     pending_ti: str | None
     pending_base_date: int | None
     needs_key_change: bool
+    #: what the meter itself runs, as last issued (load_tariff / set_tariff)
+    loaded_tariff_version_id: int | None = None
+    loaded_tariff_rate: int | None = None
+    loaded_tariff_from: datetime | None = None
+    loaded_tariff_seq: int | None = None
 
 
 class StatusIn(BaseModel):
@@ -67,11 +72,15 @@ class LinkIn(BaseModel):
 
 
 class KeyChangeIn(BaseModel):
-    """Schedule a key change: any of a new supply group (SGC/KRN), TI or base date."""
+    """Ask for a key change: any of a new supply group (SGC/KRN), TI or base date
+    (a new group on another base date brings its base date), and why."""
+
+    model_config = ConfigDict(extra="forbid")
 
     supply_group_id: int | None = None
     ti: str | None = Field(default=None, pattern=r"^\d{2}$")
     base_date: Literal[1993, 2014, 2035] | None = None
+    reason: str = Field(default="key change with the next sale", min_length=1, max_length=400)
 
 
 class LastSaleOut(BaseModel):

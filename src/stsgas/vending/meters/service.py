@@ -1,5 +1,6 @@
-"""Meter rules: registration with checked numbers, status, tariff, customer link,
-key-change scheduling and the lookup before payment. Every change is audited."""
+"""Meter rules: registration with checked numbers, status, tariff, customer link
+and the lookup before payment. Every change is audited. (A key change is a
+four-eyes management request: ``management.service``.)"""
 
 from __future__ import annotations
 
@@ -165,43 +166,6 @@ def link_customer(session: Session, *, actor: Operator, meter_id: int, customer_
         object_type="meter",
         object_id=meter.id,
         data={"customer_id": customer_id},
-    )
-    return meter
-
-
-def schedule_key_change(
-    session: Session,
-    *,
-    actor: Operator,
-    meter_id: int,
-    supply_group_id: int | None = None,
-    ti: str | None = None,
-    base_date: int | None = None,
-) -> Meter:
-    """Set the key data the meter should move to; the next sale issues the key change."""
-    meter = get(session, meter_id, for_update=True)
-    if supply_group_id is None and ti is None and base_date is None:
-        raise InvalidInput("name a new supply group, tariff index or base date")
-    if supply_group_id is not None:
-        supply_groups.get(session, supply_group_id)
-    same = (
-        (supply_group_id in (None, meter.supply_group_id))
-        and ti in (None, meter.ti)
-        and base_date in (None, meter.base_date)
-    )
-    if same:
-        raise InvalidInput("the meter already has that key data")
-    meter.pending_supply_group_id = supply_group_id
-    meter.pending_ti = ti
-    meter.pending_base_date = base_date
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="meter.key_change_scheduled",
-        object_type="meter",
-        object_id=meter.id,
-        data={"supply_group_id": supply_group_id, "ti": ti, "base_date": base_date},
     )
     return meter
 

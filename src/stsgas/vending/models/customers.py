@@ -60,6 +60,15 @@ class Meter(Base):
     )
     pending_ti: Mapped[str | None] = mapped_column(String(2))
     pending_base_date: Mapped[int | None] = mapped_column(Integer)
+    #: the tariff the meter itself runs, as last issued to it (``management``): a
+    #: version loaded over IR, or a flat TariffRate (0.01 money per m³), from when
+    loaded_tariff_version_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("tariff_versions.id")
+    )
+    loaded_tariff_rate: Mapped[int | None] = mapped_column(Integer)
+    loaded_tariff_from: Mapped[datetime | None]
+    #: the IR counter of the last tariff command issued (the next must be larger)
+    loaded_tariff_seq: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

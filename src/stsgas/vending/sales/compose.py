@@ -31,6 +31,7 @@ from stsgas.vending.errors import (
     NoTariffInForce,
     RateLimited,
 )
+from stsgas.vending.keys.rules import check_credit_key_type
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import MeterMode, MeterStatus, SaleStatus, TokenKind
 from stsgas.vending.sales import chain, pricing, receipts
@@ -179,6 +180,7 @@ def compose(
 
     ``move_tid=False`` when the caller moves the meter itself (a key change).
     """
+    check_credit_key_type(config.key_type, meter.pan)
     if _key_expired(tid, config.ken):
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
     credit = _credit(config, priced, datetime_for_tid(tid, config.base_date))

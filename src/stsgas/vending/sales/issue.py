@@ -20,6 +20,7 @@ from stsgas.sts import (
     tid_for,
 )
 from stsgas.vending.errors import KeyExpired
+from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import MeterKeyData, SecurityModule
 from stsgas.vending.models import Meter, SupplyGroup, Token
 from stsgas.vending.sales.repository import MeterRepository
@@ -60,42 +61,73 @@ def next_tid(meter: _TidState, now: datetime) -> int:
     return tid
 
 
-def apply_key_change(
-    session: Session, meter: Meter, security: SecurityModule, now: datetime
-) -> tuple[MeterConfig, list[IssuedToken]]:
-    """Move the meter's key data to its pending target; returns the new config and
-    the key change tokens (made under the old key). No-op when nothing is pending."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyPlan:
+    """A checked key change: the configs before and after, and what the meter records."""
+
+    old: MeterConfig
+    new: MeterConfig
+    group_id: int
+    ti: str
+    base_date: int
+    ken: int
+    rollover: bool
+
+
+def plan_key_change(
+    session: Session, meter: Meter, security: SecurityModule, now: datetime, *,
+    group_id: int | None, ti: str | None, base_date: int | None,
+) -> KeyPlan:
+    """Check the move of ``meter`` to the given key data (None: keep) by the one
+    key-change rule (``keys.rules``): a refused set (same key with RO=1, key type
+    0, a base date it cannot move to) raises a ``key_change_*`` problem. RO=1
+    exactly when the base date steps forward."""
     repo = MeterRepository(session)
     old_group = repo.supply_group(meter.supply_group_id)
     old = security.meter_config(
         key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
         old_group.vending_key_enc,
     )
-    if not meter.needs_key_change:
-        _check_key(old_group, now)
-        return old, []
-    new_group = (
-        repo.supply_group(meter.pending_supply_group_id)
-        if meter.pending_supply_group_id is not None
-        else old_group
-    )
+    new_group = repo.supply_group(group_id) if group_id is not None else old_group
     _check_key(new_group, now)
-    ti = meter.pending_ti or meter.ti
-    base_date = meter.pending_base_date or meter.base_date
+    ti = ti or meter.ti
+    base_date = base_date or meter.base_date
     ken = new_group.ken if new_group.id != old_group.id else meter.ken
     new = security.meter_config(
         key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
         new_group.vending_key_enc,
     )
-    kcts = key_change_tokens(old, new)
-    if base_date != meter.base_date:
+    return KeyPlan(old=old, new=new, group_id=new_group.id, ti=ti, base_date=base_date, ken=ken,
+                   rollover=key_rules.checked_rollover(old, new, now))
+
+
+def apply_key_change(
+    session: Session, meter: Meter, security: SecurityModule, now: datetime
+) -> tuple[MeterConfig, list[IssuedToken]]:
+    """Move the meter's key data to its pending target; returns the new config and
+    the key change tokens (made under the old key). No-op when nothing is pending.
+
+    The move is checked first (:func:`plan_key_change`); refused, nothing moves.
+    With RO=1 the meter forgets its used TIDs, so the TID count starts again
+    under the new base date, which the meter's record now carries."""
+    if not meter.needs_key_change:
+        old_group = MeterRepository(session).supply_group(meter.supply_group_id)
+        _check_key(old_group, now)
+        return security.meter_config(
+            key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
+            old_group.vending_key_enc,
+        ), []
+    plan = plan_key_change(session, meter, security, now, group_id=meter.pending_supply_group_id,
+                           ti=meter.pending_ti, base_date=meter.pending_base_date)
+    kcts = key_change_tokens(plan.old, plan.new, rollover=plan.rollover)
+    if plan.rollover:
         meter.last_tid = 0  # the rollover bit clears the meter's TID memory
-    meter.supply_group_id = new_group.id
-    meter.ti, meter.base_date, meter.ken = ti, base_date, ken
+    meter.supply_group_id = plan.group_id
+    meter.ti, meter.base_date, meter.ken = plan.ti, plan.base_date, plan.ken
     meter.pending_supply_group_id = None
     meter.pending_ti = None
     meter.pending_base_date = None
-    return new, kcts
+    return plan.new, kcts
 
 
 def store_tokens(

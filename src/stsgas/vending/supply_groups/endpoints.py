@@ -130,10 +130,13 @@ class MigrateOut(BaseModel):
 
 @router.post("/{sg_id}/migrate-meters", response_model=MigrateOut)
 def migrate_meters(
-    sg_id: RowId, body: MigrateIn, session: SessionDep, actor: Manager
+    sg_id: RowId, body: MigrateIn, session: SessionDep, security: SecurityModuleDep,
+    actor: Manager,
 ) -> MigrateOut:
-    """Roll a new key revision out: schedule a key change for every active meter (admin)."""
+    """Roll a new key revision out: schedule a key change for every active meter (admin).
+    Meters on another base date move onto the new group's (RO=1); a move the
+    key-change rule refuses is 422 ``key_change_*`` and schedules nothing."""
     count = service.migrate_meters(
-        session, actor=actor, from_id=sg_id, to_id=body.to_supply_group_id
+        session, security, actor=actor, from_id=sg_id, to_id=body.to_supply_group_id
     )
     return MigrateOut(meters=count)

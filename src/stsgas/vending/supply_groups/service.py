@@ -16,9 +16,11 @@ from stsgas.sts import DKGA, EA, BaseDate, MeterConfig
 from stsgas.sts.kdf import derive
 from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import AlreadyExists, InvalidInput, NotFound
+from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import KeyRef, SecurityModule
 from stsgas.vending.keys.warnings import KeyWarning, key_warnings
 from stsgas.vending.models import Operator, SupplyGroup, utcnow
+from stsgas.vending.sales import issue
 from stsgas.vending.supply_groups.repository import SupplyGroupRepository
 
 #: a valid PAN used only to let stsgas.sts validate a key/algorithm combination
@@ -124,24 +126,41 @@ def warnings_for(
     )
 
 
-def migrate_meters(session: Session, *, actor: Operator, from_id: int, to_id: int) -> int:
+def migrate_meters(
+    session: Session, security: SecurityModule, *, actor: Operator, from_id: int, to_id: int,
+    now: datetime | None = None,
+) -> int:
     """Schedule a key change to group ``to_id`` for every active meter of ``from_id``.
 
     This is how a new key revision (or SGC) is rolled out: each meter gets
-    its key change tokens with its next sale. Returns the number of meters.
+    its key change tokens with its next sale. A meter on another base date than
+    the new group moves onto the group's base date: its set carries RO=1 (one
+    step forward only, 1993 -> 2014 -> 2035) and its record takes the new base
+    date when the set is issued. Every kind of move is checked by the key-change
+    rule first, decoder keys included (one meter per base date and TI stands for
+    the rest: the rule's outcome depends on nothing else), so nothing is
+    scheduled that a meter would refuse. Returns the number of meters.
     """
+    now = now or utcnow()
     source, target = get(session, from_id), get(session, to_id)
     if source.id == target.id:
         raise InvalidInput("the meters are already on that supply group")
     if (source.ea == 11) != (target.ea == 11):
         raise InvalidInput("a key change cannot move between 64-bit and 128-bit keys")
-    count = SupplyGroupRepository(session).schedule_move(source.id, target.id)
+    repo = SupplyGroupRepository(session)
+    for meter in repo.one_meter_per_key_setting(source.id):
+        key_rules.check_target(old_kt=source.key_type, new_kt=target.key_type,
+                               old_bd=meter.base_date, new_bd=target.base_date,
+                               now=now)
+        issue.plan_key_change(session, meter, security, now, group_id=target.id, ti=None,
+                              base_date=target.base_date)
+    count = repo.schedule_move(source.id, target.id, base_date=target.base_date)
     audit.record(
         session,
         actor=actor,
         action="supply_group.migrate_meters",
         object_type="supply_group",
         object_id=source.id,
-        data={"to": target.id, "meters": count},
+        data={"to": target.id, "meters": count, "base_date": target.base_date},
     )
     return count
