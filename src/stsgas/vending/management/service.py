@@ -54,6 +54,7 @@ from stsgas.vending.models import (
     TokenKind,
 )
 from stsgas.vending.models import Token as TokenRow
+from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.repository import MeterRepository
@@ -64,6 +65,7 @@ _ALLOWED = {
     ManagementKind.SET_TARIFF: {"rate"},
     ManagementKind.KEY_CHANGE: {"supply_group_id", "ti", "base_date", "with_next_sale"},
     ManagementKind.LOAD_TARIFF: ir_tariff.PARAMS,
+    ManagementKind.CANCEL_SALE: set(),
 }
 
 
@@ -83,6 +85,8 @@ def validate(
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
     if kind is ManagementKind.LOAD_TARIFF:
         return ir_tariff.validate(session, meter, params)
+    if kind is ManagementKind.CANCEL_SALE:
+        raise InvalidInput("a sale is taken back with POST /api/v1/sales/{id}/cancel")
     if kind is ManagementKind.CLEAR_CREDIT:
         return {"register": _int(params, "register", 0, 0xFFFF, 0xFFFF)}
     if kind is ManagementKind.SET_TARIFF:
@@ -248,6 +252,8 @@ def approve(
             # the customer enters the key change tokens of the next sale
             raise Conflict("the meter has a key change pending; issue that first")
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
+    elif kind is ManagementKind.CANCEL_SALE:
+        issued = sale_cancel.take_back(session, req, meter, operator, security=security, now=now)
     elif kind is ManagementKind.KEY_CHANGE:
         meter.pending_supply_group_id = req.params.get("supply_group_id")
         meter.pending_ti = req.params.get("ti")
