@@ -94,7 +94,7 @@ def _params_text(params: Mapping[str, Any], groups: list[dict[str, Any]]) -> str
     """What a request asks for, in words (``new TI 07 · base date 2014``)."""
     names = {g["id"]: g["label"] for g in groups}
     if "preview" in params:  # a sale's take-back: what the customer will see
-        return f"sale #{params.get('sale_id')}: {params['preview']}"
+        return f"sale #{params.get('sale_id')}: {str(params['preview']).rstrip('.')}"
     parts = []
     if "supply_group_id" in params:
         gid = params["supply_group_id"]
