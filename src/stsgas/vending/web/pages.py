@@ -18,8 +18,8 @@ from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, s
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-#: roles whose receipts offer "Cancel sale" (the API decides in the end)
-CANCELLERS = frozenset({"admin", "supervisor"})
+#: roles whose receipts offer "Cancel sale" (those holding sales.cancel; the API decides)
+CANCELLERS = frozenset({"supervisor"})
 
 
 def _safe_next(target: str) -> str:
