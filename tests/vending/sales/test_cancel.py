@@ -244,6 +244,11 @@ def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
     floor = left.quantize(Decimal("0.1"), rounding="ROUND_DOWN")
     assert f"goes from {shows} m³ to {floor} m³" in asked.json()["preview"]
     assert "enter clear credit, then a credit of" in asked.json()["preview"]
+    lost = left - floor
+    assert lost > 0  # the burnt litres leave a rest finer than a token carries
+    assert f"cannot carry the last {lost} m³" in asked.json()["preview"]
+    with make_sessionmaker(engine)() as s:
+        debt_before = s.execute(select(Customer.debt_balance)).scalar_one()
 
     ok = client.post(f"{MGMT}/{asked.json()['request']['id']}/approve",
                      headers=auth(second_supervisor))
@@ -262,6 +267,10 @@ def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
     assert after == floor
     assert left - Decimal("0.1") < after <= left  # never more than was there
     assert _status(engine, wrong["sale_id"]) == "cancelled"
+    with make_sessionmaker(engine)() as s:  # the debt this sale recovered is owed again
+        recovered = int(Decimal(wrong["debt_recovered"]) * 100)
+        assert recovered > 0
+        assert s.execute(select(Customer.debt_balance)).scalar_one() == debt_before + recovered
 
 
 def test_volume_take_back_of_all_the_credit_is_one_clear_token(

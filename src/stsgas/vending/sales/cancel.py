@@ -188,11 +188,11 @@ def plan(sale: Sale, meter: Meter, *, token_used: bool, meter_credit: str | None
         change = (f"goes from {shown(reading, mode)} to {shown(after, mode)}"
                   if reading is not None and after is not None
                   else f"goes down by {shown(take, mode)}")
-        return replace(base, four_eyes=True, take=take, credit_after=after,
-                       tokens=("take_back",),
-                    preview=f"The meter's credit {change}: one token takes exactly this "
-                            f"sale's {shown(take, mode)} off the meter. {refund} is refunded "
-                            "when a second supervisor approves.")
+        return replace(
+            base, four_eyes=True, take=take, credit_after=after, tokens=("take_back",),
+            preview=f"The meter's credit {change}: one token takes exactly this sale's "
+                    f"{shown(take, mode)} off the meter. {refund} is refunded when a second "
+                    "supervisor approves.")
     if reading is None:
         raise BadMeterCredit("a volume meter cannot subtract: give the credit the meter "
                              "shows now (query code 01)", sale_id=sale.id)
@@ -206,13 +206,13 @@ def plan(sale: Sale, meter: Meter, *, token_used: bool, meter_credit: str | None
     tokens = ("clear_credit", "credit") if after else ("clear_credit",)
     then = f", then a credit of {shown(after, mode)}" if after else ""
     lost = reading - take - after
-    rounding = (f" Credit tokens count in steps of 0.1 m³: the last {shown(lost, mode)} "
-                "is not given back." if lost else "")
-    return replace(base, four_eyes=True, take=take, credit_after=after, tokens=tokens,
-                preview=f"The meter's credit goes from {shown(reading, mode)} to "
-                        f"{shown(after, mode)}: enter clear credit{then}, before any other "
-                        f"token.{rounding} {refund} is refunded when a second supervisor "
-                        "approves.")
+    rounding = (f" A credit token cannot carry the last {shown(lost, mode)}: it is not "
+                "given back." if lost else "")
+    return replace(
+        base, four_eyes=True, take=take, credit_after=after, tokens=tokens,
+        preview=f"The meter's credit goes from {shown(reading, mode)} to {shown(after, mode)}: "
+                f"enter clear credit{then}, before any other token.{rounding} {refund} is "
+                "refunded when a second supervisor approves.")
 
 
 def preview(
