@@ -15,6 +15,11 @@
          +-- MeterNotActive       409 "meter_not_active"
          +-- InsufficientFloat    409 "insufficient_float"
          +-- KeyExpired           409 "key_expired"
+         +-- SaleCancelled        409 "sale_cancelled"
+         +-- CancelPending        409 "cancel_pending"
+         +-- MeterChanged         409 "meter_changed"
+         +-- BadMeterCredit       422 "bad_meter_credit"
+         +-- CreditBelowSale      422 "credit_below_sale"
          +-- NotAuthenticated     401 "not_authenticated"
          +-- AccountLocked        423 "account_locked"
          +-- Forbidden            403 "forbidden"
@@ -125,6 +130,41 @@ class OverRechargeLimit(InvalidInput):
 class KeyExpired(Conflict):
     code = "key_expired"
     title = "Vending key expired"
+
+
+class SaleCancelled(Conflict):
+    """The sale is cancelled: a second cancel, or a replay of its idempotency key."""
+
+    code = "sale_cancelled"
+    title = "Sale cancelled"
+
+
+class CancelPending(Conflict):
+    """A request to take the sale back already waits for a second person."""
+
+    code = "cancel_pending"
+    title = "Cancellation already asked"
+
+
+class MeterChanged(Conflict):
+    """Tokens went to the meter after its credit was read: the reading is stale."""
+
+    code = "meter_changed"
+    title = "Meter changed since the reading"
+
+
+class BadMeterCredit(InvalidInput):
+    """The credit the meter shows is missing or not a number the meter displays."""
+
+    code = "bad_meter_credit"
+    title = "Bad meter credit"
+
+
+class CreditBelowSale(InvalidInput):
+    """The meter shows less credit than the sale gave: part of it is used."""
+
+    code = "credit_below_sale"
+    title = "Meter credit below the sale"
 
 
 class NotAuthenticated(VendingError):

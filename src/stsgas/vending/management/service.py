@@ -57,6 +57,7 @@ from stsgas.vending.models import (
     TokenKind,
 )
 from stsgas.vending.models import Token as TokenRow
+from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.repository import MeterRepository
@@ -67,6 +68,7 @@ _ALLOWED = {
     ManagementKind.SET_TARIFF: {"rate"},
     ManagementKind.KEY_CHANGE: {"supply_group_id", "ti", "base_date", "with_next_sale"},
     ManagementKind.LOAD_TARIFF: ir_tariff.PARAMS,
+    ManagementKind.CANCEL_SALE: set(),
 }
 
 
@@ -98,6 +100,8 @@ def validate(
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
     if kind is ManagementKind.LOAD_TARIFF:
         return ir_tariff.validate(session, meter, params)
+    if kind is ManagementKind.CANCEL_SALE:
+        raise InvalidInput("a sale is taken back with POST /api/v1/sales/{id}/cancel")
     if kind is ManagementKind.CLEAR_CREDIT:
         register = _int(params, "register", 0, 0xFFFF, key_rules.ALL_REGISTERS)
         key_rules.check_register(meter.mode, register)
@@ -299,6 +303,8 @@ def approve(
             audit.record(session, actor=operator, action="meter.tariff", object_type="meter",
                          object_id=meter.id, data={"from": left, "to": meter.tariff_id,
                                                    "request": req.id}, at=now)
+    elif kind is ManagementKind.CANCEL_SALE:
+        issued = sale_cancel.take_back(session, req, meter, operator, security=security, now=now)
     elif kind is ManagementKind.KEY_CHANGE:
         # checked again now: the keys or the meter may have moved since it was asked
         issue.plan_key_change(session, meter, security, now,

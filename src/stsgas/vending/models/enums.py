@@ -67,6 +67,8 @@ class ManagementKind(StrEnum):
     KEY_CHANGE = "key_change"
     #: a step tariff for a by-amount meter, as a signed IR command (not a token)
     LOAD_TARIFF = "load_tariff"
+    #: take a sale whose token was entered back off the meter (``sales.cancel``)
+    CANCEL_SALE = "cancel_sale"
 
 
 class RequestStatus(StrEnum):

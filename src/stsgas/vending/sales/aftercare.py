@@ -1,42 +1,22 @@
-"""After a sale: reading it (object-level checks), reprints and cancellation.
+"""After a sale: reading it (object-level checks) and reprints.
 
 A cashier sees only its own vendor's sales (V4, BOLA). A reprint returns the
-very same token marked COPY and counts it. A supervisor cancels an unused
-sale by reversing its journal and refunding the float; if the customer says
-the token was already entered, a clear-credit token goes with the refund.
+very same token marked COPY and counts it. A cancelled sale never shows its
+token again: not in a reprint, a read, or an idempotent replay
+(cancelling itself is ``sales.cancel``).
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from stsgas.sts import ClearCredit, management_token
 from stsgas.vending.audit import service as audit
-from stsgas.vending.errors import Conflict, NotFound, SaleNotFound
-from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import (
-    ManagementKind,
-    ManagementRequest,
-    MeterMode,
-    Operator,
-    RequestStatus,
-    Sale,
-    SaleStatus,
-    TokenKind,
-)
+from stsgas.vending.errors import NotFound, SaleCancelled, SaleNotFound
+from stsgas.vending.models import Operator, Sale, SaleStatus
 from stsgas.vending.operators.permissions import Permission, allowed
-from stsgas.vending.sales import issue, receipts
-from stsgas.vending.sales import service as sales_service
-from stsgas.vending.sales.repository import MeterRepository, SaleRepository, VendorRepository
-
-#: the meter's gas credit registers: units (subclass 2) and currency (subclass 6)
-REGISTER_UNITS = 2
-REGISTER_CURRENCY = 6
+from stsgas.vending.sales.repository import SaleRepository
 
 
 def get_visible(session: Session, sale_id: int, operator: Operator) -> Sale:
@@ -57,7 +37,27 @@ def outcome(session: Session, operator: Operator, channel: str, key: str) -> dic
             "no sale was committed under this idempotency key; "
             "send the same request again with the same key"
         )
-    return {**(sale.response or {}), "status": sale.status, "reprint_count": sale.reprint_count}
+    refuse_if_cancelled(sale)
+    return body_of(sale)
+
+
+def refuse_if_cancelled(sale: Sale) -> None:
+    """:class:`SaleCancelled` for a cancelled sale: its token must not be handed out."""
+    if sale.status == SaleStatus.CANCELLED.value:
+        when = sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None
+        raise SaleCancelled(f"sale {sale.id} was cancelled; its token is void",
+                            sale_id=sale.id, cancelled_at=when)
+
+
+def body_of(sale: Sale) -> dict[str, Any]:
+    """A sale as the API reads it: the receipt with its status; a cancelled sale's
+    receipt without its token(s)."""
+    body = {**(sale.response or {}), "status": sale.status, "reprint_count": sale.reprint_count}
+    if sale.status == SaleStatus.CANCELLED.value:
+        body.update(tokens=[], token=None, cancelled_at=(
+            sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None))
+        body["notes"] = [*body.get("notes", []), "CANCELLED - its token is void"]
+    return body
 
 
 def list_visible(
@@ -68,10 +68,7 @@ def list_visible(
     if vendor is None and not allowed(operator.role, Permission.SALES_READ_ALL):
         return []
     rows = SaleRepository(session).page(vendor_id=vendor, limit=limit, offset=offset)
-    return [
-        {**(s.response or {}), "status": s.status, "reprint_count": s.reprint_count}
-        for s in rows
-    ]
+    return [body_of(s) for s in rows]
 
 
 def can_see(operator: Operator, sale: Sale) -> bool:
@@ -84,80 +81,13 @@ def can_see(operator: Operator, sale: Sale) -> bool:
 def reprint(session: Session, sale_id: int, operator: Operator) -> dict[str, Any]:
     """The original receipt and token again, marked as a copy and counted."""
     sale = get_visible(session, sale_id, operator)
+    refuse_if_cancelled(sale)
     count = SaleRepository(session).bump_reprint(sale.id)
+    if count is None:
+        raise SaleCancelled(f"sale {sale.id} was cancelled; its token is void", sale_id=sale.id)
     audit.record(session, actor=operator, action="sale.reprint", object_type="sale",
                  object_id=sale.id, data={"reprint": count})
     body = dict(sale.response or {})
     body.update(copy=True, reprint_count=count, status=sale.status)
     body["notes"] = [*body.get("notes", []), f"COPY {count} - this token was issued before"]
     return body
-
-
-def cancel(
-    session: Session,
-    sale_id: int,
-    operator: Operator,
-    *,
-    reason: str,
-    token_used: bool,
-    security: SecurityModule,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """Void a sale: reverse its journal, refund float and debt; clear credit if used."""
-    now = now or datetime.now(UTC)
-    repo = SaleRepository(session)
-    found = get_visible(session, sale_id, operator)
-    meters = MeterRepository(session)
-    meter = meters.lock(found.meter_id)
-    sale = repo.by_id(found.id)
-    assert sale is not None
-    if sale.status != SaleStatus.COMPLETED.value:
-        raise Conflict(f"sale {sale.id} is already {sale.status}")
-    follow_up: dict[str, Any] | None = None
-    if token_used:
-        follow_up = _clear_credit(session, sale, operator, security, now, reason)
-    ledger.post(session, ledger.reverse(sales_service.sale_lines(sale)), sale_id=sale.id,
-                memo=f"cancel sale {sale.id}")
-    if sale.vendor_id is not None:
-        VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
-    if sale.debt_recovered and sale.customer_id is not None:
-        customer = meters.customer(meter.id, for_update=True)
-        if customer is not None and customer.id == sale.customer_id:
-            customer.debt_balance += sale.debt_recovered
-    sale.status = SaleStatus.CANCELLED.value
-    sale.cancelled_by_id = operator.id
-    sale.cancelled_at = now
-    audit.record(session, actor=operator, action="sale.cancel", object_type="sale",
-                 object_id=sale.id, data={"reason": reason, "token_used": token_used}, at=now)
-    session.flush()
-    return {"sale_id": sale.id, "status": sale.status, "refunded": receipts.money(sale.amount_paid),
-            "clear_credit": follow_up}
-
-
-def _clear_credit(
-    session: Session, sale: Sale, operator: Operator, security: SecurityModule,
-    now: datetime, reason: str,
-) -> dict[str, Any]:
-    meter = MeterRepository(session).lock(sale.meter_id)
-    config, kcts = issue.apply_key_change(session, meter, security, now)
-    if kcts:
-        raise Conflict("the meter has a key change pending; sell or change its key first")
-    tid = issue.next_tid(meter, now)
-    register = REGISTER_UNITS if meter.mode == MeterMode.VOLUME.value else REGISTER_CURRENCY
-    issued = management_token(
-        config, ClearCredit(tid=tid, rnd=secrets.randbelow(16), register=register)
-    )
-    assert issued.tid == tid
-    req = ManagementRequest(
-        meter_id=meter.id, kind=ManagementKind.CLEAR_CREDIT.value,
-        params={"register": register, "sale_id": sale.id}, reason=reason,
-        status=RequestStatus.ISSUED.value, requested_by_id=operator.id,
-        decided_by_id=operator.id, sale_id=sale.id, created_at=now, decided_at=now,
-    )
-    session.add(req)
-    session.flush()
-    tokens = issue.store_tokens(
-        session, [(TokenKind.MGMT.value, issued)], meter_id=meter.id, request_id=req.id, now=now
-    )
-    meter.last_tid = tid
-    return {"request_id": req.id, **receipts.token_view(tokens[0])}

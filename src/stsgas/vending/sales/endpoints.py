@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
-from stsgas.vending.deps import SecurityModuleDep, SessionDep, get_security_module
+from stsgas.vending.deps import SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
 from stsgas.vending.kit.params import Offset, RowId
+from stsgas.vending.management import service as management
 from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import (
     Credentials,
@@ -21,7 +22,7 @@ from stsgas.vending.operators.auth import (
     require,
 )
 from stsgas.vending.operators.permissions import Permission, allowed
-from stsgas.vending.sales import aftercare, schemas, service, transaction
+from stsgas.vending.sales import aftercare, cancel, schemas, service, transaction
 from stsgas.vending.settings import Settings
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -119,11 +120,7 @@ def sale_outcome(
 @router.get("/{sale_id}", response_model=None)
 def get_sale(sale_id: RowId, session: SessionDep, operator: Reader) -> dict[str, Any]:
     """A sale's receipt (cashiers: only their vendor's sales)."""
-    sale = aftercare.get_visible(session, sale_id, operator)
-    body = dict(sale.response or {})
-    body["status"] = sale.status
-    body["reprint_count"] = sale.reprint_count
-    return body
+    return aftercare.body_of(aftercare.get_visible(session, sale_id, operator))
 
 
 @router.post("/{sale_id}/reprint", response_model=None)
@@ -132,19 +129,51 @@ def reprint(sale_id: RowId, session: SessionDep, operator: Seller) -> dict[str, 
     return transaction.run(session, lambda: aftercare.reprint(session, sale_id, operator))
 
 
+@router.get("/{sale_id}/cancel-plan", response_model=None)
+def cancel_plan(
+    sale_id: RowId,
+    session: SessionDep,
+    operator: Canceller,
+    token_used: bool = False,
+    meter_credit: Annotated[str | None, Query(max_length=20)] = None,
+) -> dict[str, Any]:
+    """What cancelling would do, nothing written: the tokens, the refund, and in
+    ``preview`` what the customer will see on the meter."""
+    return cancel.preview(session, sale_id, operator, token_used=token_used,
+                          meter_credit=meter_credit)
+
+
 @router.post("/{sale_id}/cancel", response_model=None)
-def cancel(
+def cancel_sale(
     sale_id: RowId,
     body: schemas.CancelIn,
     session: SessionDep,
-    security: SecurityModuleDep,
     operator: Canceller,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> dict[str, Any]:
-    """Supervisor cancellation: ledger reversal and float refund (clear-credit if used)."""
-    return transaction.run(
-        session,
-        lambda: aftercare.cancel(
-            session, sale_id, operator, reason=body.reason, token_used=body.token_used,
-            security=security,
-        ),
-    )
+    """Cancel a sale, exactly once (a second cancel is 409 ``sale_cancelled``).
+
+    Token never entered: void now, 200. Token entered: 202 with a pending
+    management request to take the credit back; its tokens are made and the
+    money moves when a second person approves it. With an ``Idempotency-Key``
+    the same ask again answers the same request (``Idempotent-Replayed``).
+    """
+    if not body.token_used:
+        return transaction.run(
+            session, lambda: cancel.void(session, sale_id, operator, reason=body.reason))
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise InvalidInput("the Idempotency-Key header is empty")
+
+    def unit() -> tuple[bool, dict[str, Any]]:
+        req, replayed = cancel.ask(session, sale_id, operator, reason=body.reason,
+                                   meter_credit=body.meter_credit,
+                                   idempotency_key=idempotency_key)
+        return replayed, management.view(session, req)
+
+    replayed, view = transaction.run(session, unit, idempotent=idempotency_key is not None)
+    response.status_code = 202
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return {"sale_id": sale_id, "status": "pending", "request": view,
+            "preview": view["params"]["preview"]}

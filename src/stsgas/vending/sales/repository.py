@@ -4,6 +4,7 @@ itself runs on ``store``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
@@ -12,8 +13,12 @@ from stsgas.vending.kit.repository import RepositoryBase
 from stsgas.vending.models import (
     Customer,
     CustomerMeter,
+    ManagementKind,
+    ManagementRequest,
     Meter,
+    RequestStatus,
     Sale,
+    SaleStatus,
     SupplyGroup,
     Token,
     Vendor,
@@ -69,15 +74,47 @@ class SaleRepository(RepositoryBase[Sale]):
             stmt = stmt.where(Sale.vendor_id == vendor_id)
         return self.list(stmt)
 
-    def bump_reprint(self, sale_id: int) -> int:
-        """Count one more reprint; returns the new count."""
+    def bump_reprint(self, sale_id: int) -> int | None:
+        """Count one more reprint of a completed sale; returns the new count, or
+        None when the sale is cancelled (a cancel that committed first wins)."""
         stmt = (
             update(Sale)
-            .where(Sale.id == sale_id)
+            .where(Sale.id == sale_id, Sale.status == SaleStatus.COMPLETED.value)
             .values(reprint_count=Sale.reprint_count + 1)
             .returning(Sale.reprint_count)
         )
-        return int(self.session.execute(stmt).scalar_one())
+        count = self.session.execute(stmt).scalar_one_or_none()
+        return None if count is None else int(count)
+
+
+    def mark_cancelled(self, sale_id: int, operator_id: int, now: datetime) -> bool:
+        """Completed -> cancelled in one conditional UPDATE; False when the sale was
+        not completed (already cancelled: the caller must not move money again)."""
+        stmt = (
+            update(Sale)
+            .where(Sale.id == sale_id, Sale.status == SaleStatus.COMPLETED.value)
+            .values(status=SaleStatus.CANCELLED.value, cancelled_by_id=operator_id,
+                    cancelled_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+        return bool(self.session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+
+    def pending_cancel(self, sale_id: int) -> ManagementRequest | None:
+        """The request to take the sale back that waits for a second person, if any."""
+        stmt = select(ManagementRequest).where(
+            ManagementRequest.sale_id == sale_id,
+            ManagementRequest.kind == ManagementKind.CANCEL_SALE.value,
+            ManagementRequest.status == RequestStatus.PENDING.value,
+        ).limit(1)
+        return self.session.execute(stmt).scalars().first()
+
+    def restore_debt(self, customer_id: int, amount: int) -> None:
+        """Put debt a cancelled sale recovered back on its customer."""
+        self.session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(debt_balance=Customer.debt_balance + amount)
+        )
 
 
 class MeterRepository(RepositoryBase[Meter]):

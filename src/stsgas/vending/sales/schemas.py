@@ -20,12 +20,16 @@ class SaleIn(BaseModel):
 
 
 class CancelIn(BaseModel):
-    """Cancel a sale; ``token_used`` asks for a clear-credit token instead of a void."""
+    """Cancel a sale. Without ``token_used`` it is void at once; with it, a request
+    to take the credit back waits for a second person. ``meter_credit`` is the
+    credit the meter shows now (query code 01): required by volume, optional by
+    amount (it only makes the preview exact)."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=400)
     token_used: bool = False
+    meter_credit: str | None = Field(default=None, max_length=20)
 
 
 Receipt = dict[str, Any]

@@ -21,10 +21,11 @@ from stsgas.vending.errors import (
     BadMeterNumber,
     IdempotencyMismatch,
     MeterNotFound,
+    SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import Meter, Sale
+from stsgas.vending.models import Meter, Sale, SaleStatus
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
@@ -85,8 +86,14 @@ def parse_meter_number(text: str) -> str:
 
 
 def _replay(sale: Sale, fp: str) -> SaleResult:
+    """The stored receipt again; a cancelled sale answers that it is cancelled (409),
+    never its token."""
     if sale.request_fingerprint != fp or sale.response is None:
         raise IdempotencyMismatch("this idempotency key was used for a different request")
+    if sale.status == SaleStatus.CANCELLED.value:
+        raise SaleCancelled(
+            f"sale {sale.id} made under this idempotency key was cancelled; its token is void",
+            sale_id=sale.id)
     return SaleResult(receipt=sale.response, replayed=True)
 
 

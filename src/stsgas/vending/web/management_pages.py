@@ -81,13 +81,20 @@ async def _groups(api: VendingApi) -> list[dict[str, Any]]:
     return []
 
 
+#: kinds asked elsewhere (a sale's cancel), shown here for approval
+OTHER_KINDS = (("cancel_sale", "Cancel sale (take credit back)"),)
+
+
 def _kind_label(kind: str) -> str:
-    return next((label for value, label in MANAGEMENT_KINDS if value == kind), kind)
+    labels = MANAGEMENT_KINDS + OTHER_KINDS
+    return next((label for value, label in labels if value == kind), kind)
 
 
 def _params_text(params: Mapping[str, Any], groups: list[dict[str, Any]]) -> str:
     """What a request asks for, in words (``new TI 07 · base date 2014``)."""
     names = {g["id"]: g["label"] for g in groups}
+    if "preview" in params:  # a sale's take-back: what the customer will see
+        return f"sale #{params.get('sale_id')}: {str(params['preview']).rstrip('.')}"
     parts = []
     if "supply_group_id" in params:
         gid = params["supply_group_id"]

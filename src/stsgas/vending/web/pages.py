@@ -18,8 +18,8 @@ from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, s
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-#: roles whose receipts offer "Cancel sale" (the API decides in the end)
-CANCELLERS = frozenset({"admin", "supervisor"})
+#: roles whose receipts offer "Cancel sale" (those holding sales.cancel; the API decides)
+CANCELLERS = frozenset({"supervisor"})
 
 
 def _safe_next(target: str) -> str:
@@ -197,37 +197,7 @@ async def receipt(request: Request, sale_id: int, copy: bool = False) -> Respons
                     title="Sale not shown", detail=exc.detail)
     return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id}",
                 receipt=receipt_view(sale, copy=copy), can_reprint=me.role != "auditor",
-                can_cancel=me.role in CANCELLERS, clear_credit=None)
-
-
-@router.post("/sales/{sale_id}/cancel", response_class=HTMLResponse)
-async def cancel(
-    request: Request,
-    sale_id: int,
-    reason: Annotated[str, Form()],
-    token_used: Annotated[bool, Form()] = False,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Supervisor cancellation: refund; a clear-credit token when the token was used."""
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return page(request, "error.html", me, "sales", status_code=403, title="Form expired",
-                    detail="The form was stale; open the receipt again.")
-    api = VendingApi(request.app, me.token)
-    try:
-        done = await api.post(paths.CANCEL.format(id=sale_id),
-                              {"reason": reason, "token_used": token_used})
-    except ApiProblem as exc:
-        return page(request, "error.html", me, "sales", status_code=exc.status,
-                    title="Cancellation refused", detail=exc.detail)
-    sale = await api.get(paths.SALE.format(id=sale_id))
-    follow = done.get("clear_credit")
-    clear = receipt_view({"sale_id": sale_id, "tokens": [follow]}).tokens if follow else None
-    flash = {"kind": "ok", "text": f"Sale #{sale_id} cancelled; {done.get('refunded')} "
-                                   "refunded to the float."}
-    return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id}",
-                receipt=receipt_view(sale), can_reprint=False, can_cancel=False,
-                clear_credit=clear, flash=flash)
+                can_cancel=me.role in CANCELLERS)
 
 
 @router.post("/sales/{sale_id}/reprint", response_class=HTMLResponse)
@@ -245,4 +215,4 @@ async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] =
     sale = sale.get("sale", sale)
     return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id} (copy)",
                 receipt=receipt_view(sale, copy=True), can_reprint=True,
-                can_cancel=me.role in CANCELLERS, clear_credit=None)
+                can_cancel=me.role in CANCELLERS)
