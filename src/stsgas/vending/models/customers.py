@@ -60,6 +60,9 @@ class Meter(Base):
     )
     pending_ti: Mapped[str | None] = mapped_column(String(2))
     pending_base_date: Mapped[int | None] = mapped_column(Integer)
+    #: the most one token may credit (the meter's recharge limit, in its register units:
+    #: litres by volume, 10^-5 of the currency by amount); None: no limit
+    recharge_limit: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -76,6 +79,7 @@ class Meter(Base):
         CheckConstraint(check_in("status", MeterStatus), name="status"),
         CheckConstraint("base_date IN (1993, 2014, 2035)", name="base_date"),
         CheckConstraint("last_tid >= 0", name="last_tid_not_negative"),
+        CheckConstraint("recharge_limit > 0", name="recharge_limit_positive"),
     )
 
     @property
