@@ -110,10 +110,9 @@ def _token(case: dict[str, Any], shop: Shop, make_operator: Any) -> dict[str, st
     if who == "auditor":
         return auth(make_operator(Role.AUDITOR)[1])
     if who == "supervisor":  # no vendor of its own
+        return auth(make_operator(Role.SUPERVISOR, username="novendorsup")[1])
+    if who == "supervisor-vendor":  # sells from the shop's float
         return auth(shop.supervisor_token)
-    if who == "supervisor-vendor":
-        return auth(make_operator(Role.SUPERVISOR, username="tillsup",
-                                  vendor_id=shop.vendor_id)[1])
     if who == "unknown":
         return auth("not-a-token-anyone-was-given")
     if who == "basic":

@@ -34,12 +34,12 @@ def test_meter_search_opens_detail_with_history(
 ) -> None:
     """Searching a meter number opens the meter with its sales history."""
     csrf = signed_in("shopsuper")
-    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "30",
+    sold = console.post("/console/sell", data={"meter": shop.amount_pan, "amount": "30",
                                                "idempotency_key": "m", "csrf": csrf})
     assert sold.status_code == 200
-    page = console.get("/console/meters", params={"q": shop.volume_pan})
+    page = console.get("/console/meters", params={"q": shop.amount_pan})
     assert page.status_code == 200
-    assert f"Meter {shop.volume_pan}" in page.text
+    assert f"Meter {shop.amount_pan}" in page.text
     assert "30.00" in page.text
     missing = console.get("/console/meters", params={"q": "01234567890"})
     assert missing.status_code == 404
@@ -75,7 +75,7 @@ def test_daily_report_and_csv(
 ) -> None:
     """The daily report lists today's sales by channel; the CSV downloads as a file."""
     csrf = signed_in("shopsuper")
-    console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "40",
+    console.post("/console/sell", data={"meter": shop.amount_pan, "amount": "40",
                                         "idempotency_key": "rep", "csrf": csrf})
     report = console.get("/console/reports")
     assert report.status_code == 200
@@ -114,14 +114,17 @@ def test_supervisor_cancels_a_sale_with_clear_credit(
 ) -> None:
     """A supervisor cancels a used sale from its receipt and gets a clear-credit token."""
     csrf = signed_in("shopsuper")
-    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "18",
+    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "18.10",
                                                "idempotency_key": "cx", "csrf": csrf})
     assert "Cancel this sale" in sold.text
+    # 18.10 less 1.00 fixed and 1.71 debt buys 8.9 m³ (13.35 + 2.01 tax): 18.07, change 0.03
+    assert '<td>Change</td><td class="num">0.03</td>' in sold.text
+    assert '<td>Amount paid</td><td class="num">18.07</td>' in sold.text
     sale_id = sold.url.path.rsplit("/", 1)[1]
     done = console.post(f"/console/sales/{sale_id}/cancel",
                         data={"reason": "wrong meter", "token_used": "true", "csrf": csrf})
     assert done.status_code == 200, done.text
-    assert f"Sale #{sale_id} cancelled; 18.00 refunded" in done.text
+    assert f"Sale #{sale_id} cancelled; 18.07 refunded" in done.text
     assert "Clear-credit token" in done.text
     assert "Cancel this sale" not in done.text
     again = console.post(f"/console/sales/{sale_id}/cancel",

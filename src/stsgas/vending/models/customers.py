@@ -60,8 +60,8 @@ class Meter(Base):
     )
     pending_ti: Mapped[str | None] = mapped_column(String(2))
     pending_base_date: Mapped[int | None] = mapped_column(Integer)
-    #: the most one token may credit (the meter's recharge limit, in its register units:
-    #: litres by volume, 10^-5 of the currency by amount); None: no limit
+    #: the meter's recharge limit, the most one token may credit: litres (by volume) or
+    #: minor units of money (by amount); None: no limit, the meter model's default
     recharge_limit: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

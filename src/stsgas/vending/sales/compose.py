@@ -181,7 +181,7 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
     if meter.recharge_limit is None or credit.amount is None:
         return
     volume = meter.mode == MeterMode.VOLUME.value
-    limit = Decimal(meter.recharge_limit).scaleb(-3 if volume else -5)
+    limit = Decimal(meter.recharge_limit).scaleb(-3 if volume else -receipts.CURRENCY_DECIMALS)
     if credit.amount > limit:
         unit = " m³" if volume else ""
         raise OverRechargeLimit(

@@ -112,7 +112,7 @@ class LockedMeter:
     #: (PostgreSQL, READ COMMITTED): ``month_units`` and ``fixed_paid_at`` miss that
     #: sale; read them again
     month_units_stale: bool = False
-    #: the meter's recharge limit in its register units (None: no limit)
+    #: the meter's recharge limit: litres or minor units (None: no limit)
     recharge_limit: int | None = None
     #: when the latest completed sale that paid a monthly fixed charge was made (read
     #: only under a monthly fixed charge; None: no such sale)
