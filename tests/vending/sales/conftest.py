@@ -1,4 +1,5 @@
-"""A shop to sell from: supply group, tariffs, customer, meters of both modes, a cashier.
+"""A shop to sell from: supply group, tariffs, customer, meters of both modes, a cashier
+and a supervisor who both sell from the shop's vendor float.
 
 ``shop`` commits its rows so that HTTP requests and threads (own sessions) see them.
 """
@@ -67,7 +68,7 @@ def make_shop(
         s.flush()
         ids = (vol.pan, amt.pan, blocked.pan, sg.id, vendor.id)
     cashier, ctoken = make_operator(Role.CASHIER, username="shopcashier", vendor_id=ids[4])
-    _sup, stoken = make_operator(Role.SUPERVISOR, username="shopsuper")
+    _sup, stoken = make_operator(Role.SUPERVISOR, username="shopsuper", vendor_id=ids[4])
     return Shop(volume_pan=ids[0], amount_pan=ids[1], blocked_pan=ids[2], group_id=ids[3],
                 vendor_id=ids[4], cashier_token=ctoken, cashier_id=cashier.id,
                 supervisor_token=stoken)

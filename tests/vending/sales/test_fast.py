@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,13 +29,14 @@ from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import Channel, Meter, Role, Sale, Token, Vendor
-from stsgas.vending.sales.compose import accounts_for
+from stsgas.vending.models import Channel, FixedChargePeriod, Meter, Role, Sale, Token, Vendor
+from stsgas.vending.sales.compose import accounts_for, month_start
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.settings import Settings
 from tests.vending import factories
 from tests.vending.conftest import DATA, auth
 from tests.vending.sales.conftest import Shop, counts, meter_config
+from tests.vending.sales.test_fixed_charge import sell_at, set_period
 
 CASES: list[dict[str, Any]] = json.loads((DATA / "fast-sales.json").read_text())["cases"]
 
@@ -93,6 +95,10 @@ def _prepare(step: str, case: dict[str, Any], shop: Shop, engine: Engine,
             new_sg = factories.supply_group(s, security, krn=2)
             m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
             m.pending_supply_group_id = new_sg.id
+    elif step == "monthly":
+        set_period(engine, shop, FixedChargePeriod.MONTH)
+    elif step == "sale_two_months_ago":
+        sell_at(engine, shop, security, month_start(datetime.now(UTC)) - timedelta(days=40))
     else:  # pragma: no cover - a typo in the data file
         raise AssertionError(f"unknown step {step!r}")
 
@@ -104,10 +110,9 @@ def _token(case: dict[str, Any], shop: Shop, make_operator: Any) -> dict[str, st
     if who == "auditor":
         return auth(make_operator(Role.AUDITOR)[1])
     if who == "supervisor":  # no vendor of its own
+        return auth(make_operator(Role.SUPERVISOR, username="novendorsup")[1])
+    if who == "supervisor-vendor":  # sells from the shop's float
         return auth(shop.supervisor_token)
-    if who == "supervisor-vendor":
-        return auth(make_operator(Role.SUPERVISOR, username="tillsup",
-                                  vendor_id=shop.vendor_id)[1])
     if who == "unknown":
         return auth("not-a-token-anyone-was-given")
     if who == "basic":
@@ -282,17 +287,20 @@ def test_concurrent_sales_to_one_meter_take_increasing_tids(
         assert len(keyed) == 1
 
 
+@pytest.mark.parametrize("period", list(FixedChargePeriod))
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
 def test_a_sale_queued_behind_another_prices_after_it(
-    fast: bool, shop: Shop, engine: Engine, settings: Settings,
+    fast: bool, period: FixedChargePeriod, shop: Shop, engine: Engine, settings: Settings,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """Sale A holds the meter; sale B waits for it. The month's purchases B is priced
     on include A (step 1 is 10 m³; A uses it up), though B's statement began before A
-    committed: PostgreSQL hands B the latest meter row but an older snapshot."""
+    committed: PostgreSQL hands B the latest meter row but an older snapshot. Under a
+    monthly fixed charge, A paid the month: B pays none."""
     from stsgas.vending.operators import service as ops
     from stsgas.vending.sales import service
 
+    set_period(engine, shop, period)
     with _client(settings, engine, security_module, fast_sales=fast) as client:
         _prepare("warm", {"meter": "volume"}, shop, engine, security_module, client)
         a_done, b_answer = threading.Event(), []
@@ -329,3 +337,5 @@ def test_a_sale_queued_behind_another_prices_after_it(
         assert r.status_code == 201, r.text
         used = [step["position"] for step in r.json()["tariff_steps"]]
         assert 1 not in used, r.json()["tariff_steps"]
+        fixed = (r.json()["fixed_charge"], r.json()["fixed_charge_months"])
+        assert fixed == (("0.00", 0) if period is FixedChargePeriod.MONTH else ("1.00", None))

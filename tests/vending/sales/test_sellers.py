@@ -44,10 +44,8 @@ def test_an_account_without_a_vendor_cannot_sell(
 ) -> None:
     """A supervisor (or a cashier whose vendor was taken away) has no float to draw:
     409 no_float, nothing written."""
-    if role is Role.SUPERVISOR:
-        token = shop.supervisor_token
-    else:
-        op, token = make_operator(Role.CASHIER, username="unvendored")
+    op, token = make_operator(role, username="unvendored")
+    if role is Role.CASHIER:  # a cashier is made with a vendor: take it away
         with make_sessionmaker(engine).begin() as s:
             s.get(Operator, op.id).vendor_id = None  # type: ignore[union-attr]
     before = counts(engine)

@@ -34,12 +34,12 @@ def test_meter_search_opens_detail_with_history(
 ) -> None:
     """Searching a meter number opens the meter with its sales history."""
     csrf = signed_in("shopsuper")
-    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "30",
+    sold = console.post("/console/sell", data={"meter": shop.amount_pan, "amount": "30",
                                                "idempotency_key": "m", "csrf": csrf})
     assert sold.status_code == 200
-    page = console.get("/console/meters", params={"q": shop.volume_pan})
+    page = console.get("/console/meters", params={"q": shop.amount_pan})
     assert page.status_code == 200
-    assert f"Meter {shop.volume_pan}" in page.text
+    assert f"Meter {shop.amount_pan}" in page.text
     assert "30.00" in page.text
     missing = console.get("/console/meters", params={"q": "01234567890"})
     assert missing.status_code == 404
@@ -75,7 +75,7 @@ def test_daily_report_and_csv(
 ) -> None:
     """The daily report lists today's sales by channel; the CSV downloads as a file."""
     csrf = signed_in("shopsuper")
-    console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "40",
+    console.post("/console/sell", data={"meter": shop.amount_pan, "amount": "40",
                                         "idempotency_key": "rep", "csrf": csrf})
     report = console.get("/console/reports")
     assert report.status_code == 200

@@ -20,6 +20,8 @@ from stsgas.vending.meters.schemas import (
     LookupOut,
     MeterIn,
     MeterOut,
+    RechargeLimitIn,
+    Refusal,
     StatusIn,
     SupplyGroupRef,
     TariffIn,
@@ -65,9 +67,11 @@ def list_meters(
 
 
 @router.get("/{number}/lookup", response_model=LookupOut)
-def lookup(number: str, session: SessionDep, settings: SettingsDep, _o: LookupRole) -> LookupOut:
-    """Confirm a meter before payment: masked name, mode, status, last sale, key change."""
-    found = service.lookup(session, number, window=timedelta(days=settings.key_warning_days))
+def lookup(number: str, session: SessionDep, settings: SettingsDep, who: LookupRole) -> LookupOut:
+    """Confirm a meter before payment: masked name, mode, status, last sale, key change,
+    and why a sale by this operator would be refused."""
+    found = service.lookup(session, number, window=timedelta(days=settings.key_warning_days),
+                           seller_vendor_id=who.vendor_id)
     m, sale, sg = found.meter, found.last_sale, found.meter.supply_group
     last = None
     if sale is not None:
@@ -93,6 +97,8 @@ def lookup(number: str, session: SessionDep, settings: SettingsDep, _o: LookupRo
         key_change_reasons=found.key_change_reasons,
         warnings=found.warnings,
         can_sell=found.can_sell,
+        cannot_sell=[Refusal(code=c, detail=d) for c, d in found.cannot_sell],
+        recharge_limit=m.recharge_limit,
     )
 
 
@@ -115,6 +121,17 @@ def set_status(meter_id: RowId, body: StatusIn, session: SessionDep, actor: Writ
 def assign_tariff(meter_id: RowId, body: TariffIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Put the meter on a tariff of its mode."""
     meter = service.assign_tariff(session, actor=actor, meter_id=meter_id, tariff_id=body.tariff_id)
+    return MeterOut.model_validate(meter)
+
+
+@router.post("/{meter_id}/recharge-limit", response_model=MeterOut)
+def set_recharge_limit(
+    meter_id: RowId, body: RechargeLimitIn, session: SessionDep, actor: Writer
+) -> MeterOut:
+    """Record the meter's recharge limit; sales above it are refused at the counter."""
+    meter = service.set_recharge_limit(
+        session, actor=actor, meter_id=meter_id, recharge_limit=body.recharge_limit
+    )
     return MeterOut.model_validate(meter)
 
 

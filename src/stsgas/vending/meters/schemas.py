@@ -22,6 +22,15 @@ class MeterIn(BaseModel):
     base_date: Literal[1993, 2014, 2035] | None = None
     tariff_id: int | None = None
     customer_id: int | None = None
+    #: the meter's recharge limit: litres (by volume) or minor units (by amount)
+    recharge_limit: int | None = Field(default=None, gt=0, le=10**12)
+
+
+class RechargeLimitIn(BaseModel):
+    """The most one token may credit, as the meter is set: litres (by volume) or minor
+    units (by amount); null: no limit (the meter model's default)."""
+
+    recharge_limit: int | None = Field(gt=0, le=10**12)
 
 
 class MeterOut(BaseModel):
@@ -50,6 +59,7 @@ class MeterOut(BaseModel):
     loaded_tariff_rate: int | None = None
     loaded_tariff_from: datetime | None = None
     loaded_tariff_seq: int | None = None
+    recharge_limit: int | None
 
 
 class StatusIn(BaseModel):
@@ -94,6 +104,13 @@ class LastSaleOut(BaseModel):
     status: str
 
 
+class Refusal(BaseModel):
+    """One reason a sale would be refused."""
+
+    code: str
+    detail: str
+
+
 class SupplyGroupRef(BaseModel):
     """Which supply group key a meter uses."""
 
@@ -119,3 +136,7 @@ class LookupOut(BaseModel):
     key_change_reasons: list[str]
     warnings: list[str]
     can_sell: bool
+    #: why a sale would be refused (empty when ``can_sell``): the problem code the
+    #: sale would answer and a sentence for the person at the counter
+    cannot_sell: list[Refusal]
+    recharge_limit: int | None

@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from stsgas.vending.audit import service as audit
 from stsgas.vending.customers import service as customers
-from stsgas.vending.errors import AlreadyExists, InvalidInput, MeterNotFound, NotFound
+from stsgas.vending.errors import (
+    AlreadyExists,
+    InvalidInput,
+    KeyExpired,
+    MeterNotActive,
+    MeterNotFound,
+    NoFloat,
+    NoTariffInForce,
+    NotFound,
+)
 from stsgas.vending.keys.warnings import key_warnings
 from stsgas.vending.meters.numbers import parse_meter_number
 from stsgas.vending.meters.repository import MeterRepository
@@ -26,6 +35,7 @@ from stsgas.vending.models import (
     utcnow,
 )
 from stsgas.vending.supply_groups import service as supply_groups
+from stsgas.vending.tariffs.repository import TariffRepository
 
 
 def _tariff_for(session: Session, tariff_id: int, mode: str) -> Tariff:
@@ -50,6 +60,7 @@ def create(
     base_date: int | None = None,
     tariff_id: int | None = None,
     customer_id: int | None = None,
+    recharge_limit: int | None = None,
 ) -> Meter:
     """Register a meter; its number's check digits must hold."""
     num = parse_meter_number(number, iin=iin)
@@ -74,6 +85,7 @@ def create(
             base_date=sg.base_date if base_date is None else base_date,
             tariff_id=tariff_id,
             last_tid=0,
+            recharge_limit=recharge_limit,
         ),
         flush=True,
     )
@@ -92,7 +104,27 @@ def create(
             "ti": ti,
             "customer_id": customer_id,
             "tariff_id": tariff_id,
+            "recharge_limit": recharge_limit,
         },
+    )
+    return meter
+
+
+def set_recharge_limit(
+    session: Session, *, actor: Operator, meter_id: int, recharge_limit: int | None
+) -> Meter:
+    """Record the meter's recharge limit (as the meter is set), so sales above it are
+    refused at the counter instead of at the meter."""
+    meter = get(session, meter_id, for_update=True)
+    before = meter.recharge_limit
+    meter.recharge_limit = recharge_limit
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.recharge_limit",
+        object_type="meter",
+        object_id=meter.id,
+        data={"from": before, "to": recharge_limit},
     )
     return meter
 
@@ -179,13 +211,21 @@ class Lookup:
     last_sale: Sale | None
     key_change_reasons: list[str]
     warnings: list[str]
-    can_sell: bool
+    #: (problem code, sentence) for each reason a sale would be refused
+    cannot_sell: list[tuple[str, str]]
+
+    @property
+    def can_sell(self) -> bool:
+        """True when nothing known here refuses a sale."""
+        return not self.cannot_sell
 
 
 def lookup(
-    session: Session, number: str, *, window: timedelta, now: datetime | None = None
+    session: Session, number: str, *, window: timedelta, now: datetime | None = None,
+    seller_vendor_id: int | None = None,
 ) -> Lookup:
-    """Answer "is this the right meter, and can it be sold to?" for ``number``."""
+    """Answer "is this the right meter, and can it be sold to?" for ``number``; a sale
+    by an account with no vendor (``seller_vendor_id`` None) has no float to draw."""
     now = now or utcnow()
     meter = get_by_number(session, number, full=True)
     repo = MeterRepository(session)
@@ -211,16 +251,25 @@ def lookup(
     scheduled = bool(reasons)
     if blocked_by_key and not scheduled:
         reasons.append("the meter's key data has run out: schedule a key change")
-    can_sell = (
-        meter.status == MeterStatus.ACTIVE.value
-        and meter.tariff_id is not None
-        and (scheduled or not blocked_by_key)
-    )
+    refusals: list[tuple[str, str]] = []
+    if meter.status != MeterStatus.ACTIVE.value:
+        refusals.append((MeterNotActive.code, f"This meter is {meter.status}: it cannot be "
+                                              "sold to."))
+    if meter.tariff_id is None or TariffRepository(session).in_force(meter.tariff_id,
+                                                                     now) is None:
+        refusals.append((NoTariffInForce.code, "This meter has no tariff in force: a "
+                         "supervisor must put it on a tariff before it can be sold to."))
+    if blocked_by_key and not scheduled:
+        refusals.append((KeyExpired.code, "The meter's key data has run out: a key change "
+                         "must be scheduled before it can be sold to."))
+    if seller_vendor_id is None:
+        refusals.append((NoFloat.code, "Your account sells from no vendor float: an admin "
+                         "must assign it a vendor before you can sell."))
     return Lookup(
         meter=meter,
         customer=repo.customer_of(meter.id),
         last_sale=repo.last_sale(meter.id),
         key_change_reasons=reasons,
         warnings=warnings,
-        can_sell=can_sell,
+        cannot_sell=refusals,
     )

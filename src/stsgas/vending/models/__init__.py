@@ -9,6 +9,7 @@ from stsgas.vending.models.customers import Customer, CustomerMeter, Meter
 from stsgas.vending.models.enums import (
     AccountKind,
     Channel,
+    FixedChargePeriod,
     IdempotencyState,
     ManagementKind,
     MeterMode,
@@ -33,6 +34,7 @@ __all__ = [
     "Channel",
     "Customer",
     "CustomerMeter",
+    "FixedChargePeriod",
     "IdempotencyRecord",
     "IdempotencyState",
     "LedgerEntry",

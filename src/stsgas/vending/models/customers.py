@@ -69,6 +69,9 @@ class Meter(Base):
     loaded_tariff_from: Mapped[datetime | None]
     #: the IR counter of the last tariff command issued (the next must be larger)
     loaded_tariff_seq: Mapped[int | None] = mapped_column(BigInteger)
+    #: the meter's recharge limit, the most one token may credit: litres (by volume) or
+    #: minor units of money (by amount); None: no limit, the meter model's default
+    recharge_limit: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -85,6 +88,7 @@ class Meter(Base):
         CheckConstraint(check_in("status", MeterStatus), name="status"),
         CheckConstraint("base_date IN (1993, 2014, 2035)", name="base_date"),
         CheckConstraint("last_tid >= 0", name="last_tid_not_negative"),
+        CheckConstraint("recharge_limit > 0", name="recharge_limit_positive"),
     )
 
     @property

@@ -34,6 +34,13 @@ class MeterStatus(StrEnum):
     RETIRED = "retired"
 
 
+class FixedChargePeriod(StrEnum):
+    """How often a tariff's fixed charge is due: with every sale, or once a month."""
+
+    SALE = "sale"
+    MONTH = "month"
+
+
 class Channel(StrEnum):
     """Where a sale came from."""
 

@@ -56,6 +56,8 @@ class Sale(Base):
     )
     amount_paid: Mapped[Money]
     fixed_charge: Mapped[Money]
+    #: months of a monthly fixed charge this sale paid (0: already paid; None: per sale)
+    fixed_months: Mapped[int | None] = mapped_column(Integer)
     debt_recovered: Mapped[Money]
     tax: Mapped[Money]
     energy_amount: Mapped[Money]

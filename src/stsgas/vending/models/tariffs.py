@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stsgas.vending.models.base import Base, BigIntId, IntPK, Money, utcnow
-from stsgas.vending.models.enums import MeterMode, check_in
+from stsgas.vending.models.enums import FixedChargePeriod, MeterMode, check_in
 
 
 class Tariff(Base):
@@ -32,7 +32,9 @@ class Tariff(Base):
 class TariffVersion(Base):
     """Prices from ``effective_from`` on; the latest version in force applies.
 
-    ``fixed_charge`` (minor units) is taken once per sale; ``tax_rate_bp`` is
+    ``fixed_charge`` (minor units) is due per ``fixed_charge_period``: with every
+    sale, or once a month (paid by the month's first sale; months without a sale
+    are paid by the next one, ``sales.compose``); ``tax_rate_bp`` is
     in basis points of the energy amount; ``debt_recovery_bp`` is the share of
     a payment (basis points) taken against the customer's debt.
     """
@@ -44,6 +46,9 @@ class TariffVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[datetime]
     fixed_charge: Mapped[Money]
+    fixed_charge_period: Mapped[str] = mapped_column(
+        String(8), default=FixedChargePeriod.SALE.value, server_default=FixedChargePeriod.SALE.value
+    )
     tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
     debt_recovery_bp: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -58,6 +63,8 @@ class TariffVersion(Base):
         UniqueConstraint("tariff_id", "version"),
         UniqueConstraint("tariff_id", "effective_from"),
         CheckConstraint("fixed_charge >= 0", name="fixed_charge_not_negative"),
+        CheckConstraint(check_in("fixed_charge_period", FixedChargePeriod),
+                        name="fixed_charge_period"),
         CheckConstraint("tax_rate_bp BETWEEN 0 AND 10000", name="tax_rate_range"),
         CheckConstraint("debt_recovery_bp BETWEEN 0 AND 10000", name="debt_recovery_range"),
     )

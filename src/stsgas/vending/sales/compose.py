@@ -29,11 +29,12 @@ from stsgas.vending.errors import (
     MeterNotActive,
     NoFloat,
     NoTariffInForce,
+    OverRechargeLimit,
     RateLimited,
 )
 from stsgas.vending.keys.rules import check_credit_key_type
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import MeterMode, MeterStatus, SaleStatus, TokenKind
+from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import issued_rows
 from stsgas.vending.sales.store import LockedMeter, SaleWrite, VersionRow, Written
@@ -149,15 +150,45 @@ def check_meter(meter: LockedMeter) -> VersionRow:
     return meter.version
 
 
-def price_sale(meter: LockedMeter, version: VersionRow, paid: int) -> pricing.Priced:
-    """Itemise the payment under the tariff in force (this month's purchases count)."""
+def months_due(paid_at: datetime | None, now: datetime) -> int:
+    """Monthly fixed charges due at ``now``: every month after the last one paid, up to
+    and including ``now``'s (0 when this month is paid); 1 when none was ever paid."""
+    if paid_at is None:
+        return 1
+    return max(0, (now.year - paid_at.year) * 12 + now.month - paid_at.month)
+
+
+def price_sale(
+    meter: LockedMeter, version: VersionRow, paid: int, now: datetime
+) -> pricing.Priced:
+    """Itemise the payment under the tariff in force (this month's purchases count;
+    a monthly fixed charge is taken for every month not yet paid)."""
     volume = meter.mode == MeterMode.VOLUME.value
+    fixed, months = version.fixed_charge, None
+    if version.fixed_charge_period == FixedChargePeriod.MONTH.value:
+        months = months_due(meter.fixed_paid_at, now)
+        fixed = version.fixed_charge * months
     return pricing.price(
-        paid=paid, volume_mode=volume, fixed_charge=version.fixed_charge,
+        paid=paid, volume_mode=volume, fixed_charge=fixed,
         tax_rate_bp=version.tax_rate_bp, debt_recovery_bp=version.debt_recovery_bp,
         debt=meter.customer_debt, steps=list(version.steps),
         month_litres=meter.month_units * pricing.LITRES_PER_UNIT if volume else 0,
+        fixed_months=months,
     )
+
+
+def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
+    """Refuse a credit the meter must reject: one token above its recharge limit."""
+    if meter.recharge_limit is None or credit.amount is None:
+        return
+    volume = meter.mode == MeterMode.VOLUME.value
+    limit = Decimal(meter.recharge_limit).scaleb(-3 if volume else -receipts.CURRENCY_DECIMALS)
+    if credit.amount > limit:
+        unit = " m³" if volume else ""
+        raise OverRechargeLimit(
+            f"the credit of {credit.amount}{unit} is over meter {meter.pan}'s recharge limit "
+            f"of {limit.normalize():f}{unit}: the meter would reject the token; sell less"
+        )
 
 
 def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> IssuedToken:
@@ -185,6 +216,7 @@ def compose(
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
     credit = _credit(config, priced, datetime_for_tid(tid, config.base_date))
     assert credit.tid == tid
+    check_recharge_limit(meter, credit)
     sale_id = meter.sale_id
     steps = [
         {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
@@ -198,6 +230,7 @@ def compose(
         sale_id=sale_id, meter_pan=meter.pan, mode=meter.mode, channel=req.channel,
         operator=operator.username, vendor_id=operator.vendor_id, created_at=now,
         priced=priced, tariff_steps=steps, tokens=issued,
+        fixed_per_period=version.fixed_charge, fixed_period=version.fixed_charge_period,
     )
     lines = [ln for ln in journal_lines(
         vendor_id=operator.vendor_id, channel=req.channel, paid=priced.paid,
@@ -211,6 +244,7 @@ def compose(
         "vendor_id": operator.vendor_id, "meter_id": meter.id,
         "customer_id": meter.customer_id, "tariff_version_id": version.id,
         "amount_paid": priced.paid, "fixed_charge": priced.fixed_charge,
+        "fixed_months": priced.fixed_months,
         "debt_recovered": priced.debt_recovered, "tax": priced.tax,
         "energy_amount": priced.energy_amount, "credit_units": priced.credit_units,
         "credit_money": priced.credit_money, "tariff_steps": steps,

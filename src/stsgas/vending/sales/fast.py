@@ -208,7 +208,7 @@ async def _sale(
         raise _Defer("key_change")
     check_seller(seller)
     version = check_meter(meter)
-    priced = price_sale(meter, version, req.paid)
+    priced = price_sale(meter, version, req.paid, now)
     composed = compose(
         meter, version, priced, req, operator=seller, fp=fingerprint(req, seller),
         config=group_config(meter, security, now), kcts=[], tid=next_tid(meter, now), now=now,

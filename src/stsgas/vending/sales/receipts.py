@@ -65,6 +65,7 @@ def build(
     *, sale_id: int, meter_pan: str, mode: str, channel: str, operator: str,
     vendor_id: int | None, created_at: datetime, priced: Priced,
     tariff_steps: list[dict[str, Any]], tokens: Sequence[TokenLike],
+    fixed_per_period: int = 0, fixed_period: str = "sale",
 ) -> dict[str, Any]:
     """The receipt of a sale; the same body answers an idempotent replay."""
     credit = next(t for t in tokens if t.kind == TokenKind.CREDIT.value)
@@ -83,6 +84,11 @@ def build(
         "amount_paid": money(priced.paid),
         "change": money(priced.change),
         "fixed_charge": money(priced.fixed_charge),
+        # the fixed charge per period ("sale" or "month") and, monthly, how many months
+        # this sale paid (this month and any arrears; 0 when the month was paid already)
+        "fixed_charge_period": fixed_period,
+        "fixed_charge_rate": money(fixed_per_period),
+        "fixed_charge_months": priced.fixed_months,
         "debt_recovered": money(priced.debt_recovered),
         "tax": money(priced.tax),
         "energy_amount": money(priced.energy_amount),

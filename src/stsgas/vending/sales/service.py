@@ -133,7 +133,7 @@ def sell(
         raise MeterNotFound(f"no meter {req.meter_number}")
     check_seller(operator)
     version = check_meter(meter)
-    priced = price_sale(meter, version, req.paid)
+    priced = price_sale(meter, version, req.paid, now)
     kcts: list[IssuedToken] = []
     orm_meter: Meter | None = None
     if meter.needs_key_change:

@@ -33,6 +33,7 @@ from stsgas.vending.models import (
     Account,
     Customer,
     CustomerMeter,
+    FixedChargePeriod,
     LedgerEntry,
     Meter,
     MeterMode,
@@ -75,6 +76,8 @@ class VersionRow:
     tax_rate_bp: int
     debt_recovery_bp: int
     steps: tuple[pricing.Step, ...]
+    #: "sale" or "month" (``FixedChargePeriod``)
+    fixed_charge_period: str = FixedChargePeriod.SALE.value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,8 +109,14 @@ class LockedMeter:
     #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
     month_units: int = 0
     #: True when the lock waited for a sale that committed after the read's snapshot
-    #: (PostgreSQL, READ COMMITTED): ``month_units`` misses that sale; read it again
+    #: (PostgreSQL, READ COMMITTED): ``month_units`` and ``fixed_paid_at`` miss that
+    #: sale; read them again
     month_units_stale: bool = False
+    #: the meter's recharge limit: litres or minor units (None: no limit)
+    recharge_limit: int | None = None
+    #: when the latest completed sale that paid a monthly fixed charge was made (read
+    #: only under a monthly fixed charge; None: no such sale)
+    fixed_paid_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,7 +184,7 @@ def _lock_statement(by_pan: bool) -> Any:
             Meter.id, Meter.pan, Meter.mode, Meter.status, Meter.supply_group_id, Meter.ti,
             Meter.ken, Meter.base_date, Meter.last_tid, Meter.sales_head,
             Meter.pending_supply_group_id, Meter.pending_ti, Meter.pending_base_date,
-            customer.label("customer_id"), version.label("version_id"),
+            Meter.recharge_limit, customer.label("customer_id"), version.label("version_id"),
             replay.label("replay_id"),
             SupplyGroup.sgc, SupplyGroup.krn, SupplyGroup.key_type, SupplyGroup.ea,
             SupplyGroup.dkga, SupplyGroup.vending_key_enc, SupplyGroup.key_expires_at,
@@ -193,7 +202,7 @@ _LOCK_BY_DRN = _lock_statement(by_pan=False)
 _VERSION = (
     select(
         TariffVersion.fixed_charge, TariffVersion.tax_rate_bp, TariffVersion.debt_recovery_bp,
-        TariffStep.up_to_litres, TariffStep.price_per_m3,
+        TariffVersion.fixed_charge_period, TariffStep.up_to_litres, TariffStep.price_per_m3,
     )
     .outerjoin(TariffStep, TariffStep.tariff_version_id == TariffVersion.id)
     .where(TariffVersion.id == bindparam("version_id"))
@@ -209,6 +218,12 @@ _MONTH_UNITS = select(func.coalesce(func.sum(Sale.credit_units), 0)).where(
     Sale.meter_id == bindparam("meter_id"),
     Sale.created_at >= bindparam("since"),
     Sale.status == SaleStatus.COMPLETED.value,
+)
+
+_FIXED_PAID_AT = select(func.max(Sale.created_at)).where(
+    Sale.meter_id == bindparam("meter_id"),
+    Sale.status == SaleStatus.COMPLETED.value,
+    Sale.fixed_months > 0,
 )
 
 
@@ -279,7 +294,7 @@ class SaleStore:
             v = vrows[0]
             version = VersionRow(
                 id=r.version_id, fixed_charge=v.fixed_charge, tax_rate_bp=v.tax_rate_bp,
-                debt_recovery_bp=v.debt_recovery_bp,
+                debt_recovery_bp=v.debt_recovery_bp, fixed_charge_period=v.fixed_charge_period,
                 steps=steps_of((x.up_to_litres, x.price_per_m3) for x in vrows),
             )
         debt = 0
@@ -301,6 +316,10 @@ class SaleStore:
             sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
             month_units=self._month_units(r.id, month_start)
             if r.mode == MeterMode.VOLUME.value else 0,
+            recharge_limit=r.recharge_limit,
+            fixed_paid_at=self.conn.execute(_FIXED_PAID_AT, {"meter_id": r.id}).scalar_one()
+            if version is not None and version.fixed_charge_period == FixedChargePeriod.MONTH.value
+            else None,
         )
 
     def _month_units(self, meter_id: int, since: datetime) -> int:

@@ -85,9 +85,10 @@ class AsyncPgSaleStore:
             return AuthLocked(principal=principal, meter=None)
         meter = store_pg.locked_from_row(meter_cols)
         if meter.month_units_stale:
-            units = await self.conn.fetchval(_MONTH_UNITS.sql, *_MONTH_UNITS.args(
+            row = await self.conn.fetchrow(_MONTH_UNITS.sql, *_MONTH_UNITS.args(
                 {"meter_id": meter.id, "month_start": month_start}))
-            meter = store_pg.with_month_units(meter, units)
+            assert row is not None
+            meter = store_pg.with_month_units(meter, tuple(row))
         return AuthLocked(principal=principal, meter=meter)
 
     async def write_sale(self, w: SaleWrite) -> Written:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from stsgas.vending.kit import pgraw
-from stsgas.vending.models import MeterMode
+from stsgas.vending.models import FixedChargePeriod, MeterMode
 from stsgas.vending.sales.store import (
     GroupRow,
     LockedMeter,
@@ -36,8 +36,8 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
        m.sales_head, (m.pending_supply_group_id IS NOT NULL OR m.pending_ti IS NOT NULL
         OR m.pending_base_date IS NOT NULL),
        g.sgc, g.krn, g.key_type, g.ea, g.dkga, g.vending_key_enc, g.key_expires_at, g.is_active,
-       c.id, c.debt_balance,
-       v.id, v.fixed_charge, v.tax_rate_bp, v.debt_recovery_bp,
+       m.recharge_limit, c.id, c.debt_balance,
+       v.id, v.fixed_charge, v.tax_rate_bp, v.debt_recovery_bp, v.fixed_charge_period,
        (SELECT json_agg(json_build_array(s.up_to_litres, s.price_per_m3) ORDER BY s.position)
           FROM tariff_steps s WHERE s.tariff_version_id = v.id),
        (SELECT s.id FROM sales s WHERE s.operator_id = %(operator_id)s AND s.channel = %(channel)s
@@ -49,6 +49,9 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
            SELECT coalesce(sum(s.credit_units), 0) FROM sales s
            WHERE s.meter_id = m.id AND s.created_at >= %(month_start)s
              AND s.status = 'completed') ELSE 0 END,
+       CASE WHEN v.fixed_charge_period = 'month' THEN (
+           SELECT max(s.created_at) FROM sales s
+           WHERE s.meter_id = m.id AND s.status = 'completed' AND s.fixed_months > 0) END,
        (SELECT m0.last_tid FROM meters m0 WHERE m0.id = m.id) IS DISTINCT FROM m.last_tid
 """
 _LOCK_FROM = """
@@ -57,7 +60,8 @@ JOIN supply_groups g ON g.id = m.supply_group_id
 LEFT JOIN customer_meters cm ON cm.meter_id = m.id AND cm.active = 1
 LEFT JOIN customers c ON c.id = cm.customer_id
 LEFT JOIN LATERAL (
-    SELECT tv.id, tv.fixed_charge, tv.tax_rate_bp, tv.debt_recovery_bp FROM tariff_versions tv
+    SELECT tv.id, tv.fixed_charge, tv.tax_rate_bp, tv.debt_recovery_bp, tv.fixed_charge_period
+    FROM tariff_versions tv
     WHERE tv.tariff_id = m.tariff_id AND tv.effective_from <= %(now)s
     ORDER BY tv.effective_from DESC LIMIT 1
 ) v ON true
@@ -66,10 +70,12 @@ LIMIT 2
 FOR UPDATE OF m
 """
 _LOCK = _LOCK_SELECT + _LOCK_FROM
-#: the month's units again, in a statement of its own (so with a fresh snapshot)
+#: the month's units and the last monthly fixed charge paid again, in a statement of
+#: their own (so with a fresh snapshot)
 MONTH_UNITS = """
-SELECT coalesce(sum(credit_units), 0) FROM sales
-WHERE meter_id = %(meter_id)s AND created_at >= %(month_start)s AND status = 'completed'
+SELECT coalesce(sum(credit_units) FILTER (WHERE created_at >= %(month_start)s), 0),
+       max(created_at) FILTER (WHERE fixed_months > 0)
+FROM sales WHERE meter_id = %(meter_id)s AND status = 'completed'
 """
 _LOCK_BY_PAN = _LOCK.format(column="pan")
 _LOCK_BY_DRN = _LOCK.format(column="drn")
@@ -95,12 +101,14 @@ mtr AS (
     WHERE id = %(meter_id)s AND %(tid)s::bigint IS NOT NULL),
 sale AS (
     INSERT INTO sales (id, channel, operator_id, vendor_id, meter_id, customer_id,
-        tariff_version_id, amount_paid, fixed_charge, debt_recovered, tax, energy_amount,
+        tariff_version_id, amount_paid, fixed_charge, fixed_months, debt_recovered, tax,
+        energy_amount,
         credit_units, credit_money, tariff_steps, key_change, status, idempotency_key,
         request_fingerprint, response, chain_hash, reprint_count, created_at)
     VALUES (%(id)s, %(channel)s, %(operator_id)s, %(vendor_id)s, %(meter_id)s,
         %(customer_id)s, %(tariff_version_id)s, %(amount_paid)s, %(fixed_charge)s,
-        %(debt_recovered)s, %(tax)s, %(energy_amount)s, %(credit_units)s, %(credit_money)s,
+        %(fixed_months)s, %(debt_recovered)s, %(tax)s, %(energy_amount)s, %(credit_units)s,
+        %(credit_money)s,
         %(tariff_steps)s::json, %(key_change)s, %(status)s, %(idempotency_key)s,
         %(request_fingerprint)s, %(response)s::json, %(chain_hash)s, 0, %(created_at)s)),
 tok AS (
@@ -145,15 +153,15 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
     """A :class:`LockedMeter` from the lock statement's columns (either driver)."""
     (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, head, needs_kc,
      sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
-     customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, steps,
-     replay_id, missing, sale_id, month_units, behind) = row
+     recharge_limit, customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, period,
+     steps, replay_id, missing, sale_id, month_units, fixed_paid_at, behind) = row
     version = None
     if version_id is not None:
         if isinstance(steps, str):  # asyncpg hands json over as text
             steps = orjson.loads(steps)
         version = VersionRow(
             id=version_id, fixed_charge=fixed_charge, tax_rate_bp=tax_bp,
-            debt_recovery_bp=debt_bp, steps=steps_of(steps or []),
+            debt_recovery_bp=debt_bp, fixed_charge_period=period, steps=steps_of(steps or []),
         )
     return LockedMeter(
         id=mid, pan=pan, mode=mode, status=status, ti=ti, ken=ken, base_date=base_date,
@@ -166,13 +174,22 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
         customer_id=customer_id, customer_debt=int(debt or 0), version=version,
         replay_id=replay_id, missing_accounts=frozenset(missing or ()), sale_id=sale_id,
         month_units=int(month_units or 0),
-        month_units_stale=bool(behind) and mode == MeterMode.VOLUME.value,
+        month_units_stale=bool(behind) and (
+            mode == MeterMode.VOLUME.value or period == FixedChargePeriod.MONTH.value),
+        recharge_limit=recharge_limit, fixed_paid_at=fixed_paid_at,
     )
 
 
-def with_month_units(meter: LockedMeter, units: int | None) -> LockedMeter:
-    """The meter with its month's units read afresh."""
-    return replace(meter, month_units=int(units or 0), month_units_stale=False)
+def with_month_units(meter: LockedMeter, row: Sequence[Any]) -> LockedMeter:
+    """The meter with its month's units and last monthly fixed charge read afresh
+    (:data:`MONTH_UNITS`'s row)."""
+    units, paid_at = row
+    version = meter.version
+    monthly = version is not None and version.fixed_charge_period == FixedChargePeriod.MONTH.value
+    return replace(
+        meter, month_units=int(units or 0) if meter.mode == MeterMode.VOLUME.value else 0,
+        fixed_paid_at=paid_at if monthly else None, month_units_stale=False,
+    )
 
 
 def write_params(w: SaleWrite) -> dict[str, Any]:
@@ -223,9 +240,8 @@ class PgSaleStore(SaleStore):
             return None
         meter = locked_from_row(rows[0])
         if meter.month_units_stale:
-            (units,), = self._fetch(MONTH_UNITS, {"meter_id": meter.id,
-                                                  "month_start": month_start})
-            meter = with_month_units(meter, units)
+            row, = self._fetch(MONTH_UNITS, {"meter_id": meter.id, "month_start": month_start})
+            meter = with_month_units(meter, row)
         return meter
 
     def write_sale(self, w: SaleWrite) -> Written:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from stsgas.vending.models import MeterMode
+from stsgas.vending.models import FixedChargePeriod, MeterMode
 
 MAX_STEPS = 10
 
@@ -19,10 +19,12 @@ class StepIn(BaseModel):
 
 
 class VersionIn(BaseModel):
-    """Prices from ``effective_from`` on."""
+    """Prices from ``effective_from`` on; the fixed charge is due with every sale
+    (``"sale"``, the default) or once a month (``"month"``)."""
 
     effective_from: AwareDatetime
     fixed_charge: int = Field(default=0, ge=0, le=10**9)
+    fixed_charge_period: FixedChargePeriod = FixedChargePeriod.SALE
     tax_rate_bp: int = Field(default=0, ge=0, le=10_000)
     debt_recovery_bp: int = Field(default=0, ge=0, le=10_000)
     steps: list[StepIn] = Field(min_length=1, max_length=MAX_STEPS)
@@ -66,6 +68,7 @@ class VersionOut(BaseModel):
     version: int
     effective_from: datetime
     fixed_charge: int
+    fixed_charge_period: FixedChargePeriod
     tax_rate_bp: int
     debt_recovery_bp: int
     steps: list[StepOut]

@@ -24,6 +24,7 @@ def _version(tariff_id: int, number: int, body: VersionIn, actor: Operator | Non
         version=number,
         effective_from=body.effective_from,
         fixed_charge=body.fixed_charge,
+        fixed_charge_period=body.fixed_charge_period.value,
         tax_rate_bp=body.tax_rate_bp,
         debt_recovery_bp=body.debt_recovery_bp,
         created_by_id=None if actor is None else actor.id,

@@ -167,7 +167,7 @@ async def sell(
             )
             return RedirectResponse(f"/console/sales/{sale['sale_id']}", status_code=303)
         except ApiProblem as exc:
-            error = exc.detail
+            error = f"{exc.detail} ({exc.code})"
     lookup = None
     with contextlib.suppress(ApiProblem):
         lookup = lookup_view(await api.get(paths.LOOKUP.format(meter=meter)))

@@ -71,6 +71,7 @@ async def pos_lookup(
         "mode_label": view.mode_label, "status": view.status, "last_sale": view.last_sale,
         "key_change": view.key_change, "can_sell": view.can_sell,
         "warnings": list(view.warnings),
+        "cannot_sell": [{"code": c, "detail": d} for c, d in view.cannot_sell],
     })
 
 
@@ -99,7 +100,7 @@ async def pos_sell(
     view = receipt_view(sale)
     out: dict[str, Any] = {
         "sale_id": view.sale_id, "meter": view.meter, "paid": view.paid,
-        "credited": view.credited, "key_change": view.key_change,
+        "credited": view.credited, "split": view.split, "key_change": view.key_change,
         "tokens": [{"label": t.label, "digits": t.digits, "grouped": t.grouped}
                    for t in view.tokens],
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from stsgas.sts import group_digits
@@ -23,6 +23,7 @@ __all__ = [
     "credit_text",
     "lookup_view",
     "money",
+    "money_split",
     "parse_amount",
     "receipt_view",
     "sale_row",
@@ -62,7 +63,9 @@ def credit_text(sale: Mapping[str, Any]) -> str:
     if sale.get("units_credited") is not None:
         return f"{sale['units_credited']} m³"
     if sale.get("money_credited") is not None:
-        return f"{sale['money_credited']} (money credit)"
+        # to the currency's decimals, rounded down (older receipts carry the token's 10^-5)
+        shown = Decimal(str(sale["money_credited"])).quantize(Decimal("0.01"), ROUND_DOWN)
+        return f"{shown} (money credit)"
     units = sale.get("credit_units")
     if units is not None:
         return f"{Decimal(int(units)).scaleb(-1):.1f} m³"
@@ -83,6 +86,8 @@ class LookupView:
     key_change: bool
     can_sell: bool
     warnings: Sequence[str] = field(default_factory=tuple)
+    #: (problem code, sentence) for each reason a sale would be refused
+    cannot_sell: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
 def lookup_view(body: Mapping[str, Any]) -> LookupView:
@@ -108,6 +113,8 @@ def lookup_view(body: Mapping[str, Any]) -> LookupView:
         key_change=bool(body.get("key_change_needed") or body.get("needs_key_change")),
         can_sell=bool(body.get("can_sell", body.get("status") == "active")),
         warnings=tuple(str(w) for w in body.get("warnings") or ()),
+        cannot_sell=tuple((str(r.get("code", "")), str(r.get("detail", "")))
+                          for r in body.get("cannot_sell") or () if isinstance(r, Mapping)),
     )
 
 
@@ -144,6 +151,8 @@ class ReceiptView:
     key_change: bool
     copy: bool
     lines: Sequence[ReceiptLine] = field(default_factory=tuple)
+    #: where the money went, e.g. "fixed charge 1.00 · debt 0.90 · tax 1.04 · gas 6.90"
+    split: str = ""
     tokens: Sequence[TokenView] = field(default_factory=tuple)
 
 
@@ -173,9 +182,12 @@ def _step_text(step: Mapping[str, Any]) -> str:
 
 def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
     """Build the receipt from a sale as the sales API returns it."""
-    lines = [ReceiptLine(label="Amount paid", value=money(sale.get("amount_paid")))]
+    lines = []
+    if _nonzero(sale.get("change")):
+        lines.append(ReceiptLine(label="Amount tendered", value=money(sale["amount_tendered"])))
+    lines.append(ReceiptLine(label="Amount paid", value=money(sale.get("amount_paid"))))
     for key, label in (
-        ("fixed_charge", "Fixed charge"),
+        ("fixed_charge", _fixed_label(sale)),
         ("debt_recovered", "Debt recovered"),
         ("tax", "Tax"),
         ("energy_amount", "Gas"),
@@ -186,6 +198,8 @@ def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
         if isinstance(step, Mapping):
             lines.append(ReceiptLine(label="Tariff step", value=_step_text(step)))
     lines.append(ReceiptLine(label="Credit", value=credit_text(sale)))
+    if _nonzero(sale.get("change")):
+        lines.append(ReceiptLine(label="Change", value=money(sale["change"])))
     return ReceiptView(
         sale_id=int(sale.get("sale_id") or sale["id"]),
         at=str(sale.get("time") or sale.get("created_at") or "")[:19].replace("T", " ") + " UTC",
@@ -200,7 +214,36 @@ def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
         copy=copy or bool(sale.get("copy")),
         lines=lines,
         tokens=_tokens(sale.get("tokens") or ()),
+        split=money_split(sale),
     )
+
+
+def _nonzero(value: Any) -> bool:
+    return value is not None and Decimal(str(value)) != 0
+
+
+def _fixed_label(sale: Mapping[str, Any]) -> str:
+    months = sale.get("fixed_charge_months")
+    if sale.get("fixed_charge_period") != "month" or months is None:
+        return "Fixed charge"
+    rate = money(sale.get("fixed_charge_rate"))
+    return f"Fixed charge ({months} month{'' if months == 1 else 's'} at {rate})"
+
+
+def money_split(sale: Mapping[str, Any]) -> str:
+    """Where the money of a sale went, in words: the fixed charge and debt when there
+    are any, then tax and gas, then the change."""
+    parts = []
+    for key, word in (("fixed_charge", "fixed charge"), ("debt_recovered", "debt"),
+                      ("tax", "tax"), ("energy_amount", "gas"), ("change", "change")):
+        value = sale.get(key)
+        if value is None or (key not in ("tax", "energy_amount") and not _nonzero(value)):
+            continue
+        months = sale.get("fixed_charge_months")
+        if key == "fixed_charge" and sale.get("fixed_charge_period") == "month" and months:
+            word = f"fixed charge ({months} month{'' if months == 1 else 's'})"
+        parts.append(f"{word} {money(value)}")
+    return " · ".join(parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,7 @@
 """Management requests may take a cancelled sale back off the meter: the new kind.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-04 19:30:00
 
 A cancel whose token was already entered is a four-eyes request
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

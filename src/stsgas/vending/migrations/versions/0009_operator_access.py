@@ -2,7 +2,7 @@
 account and source, idempotency keys scoped to the operator.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-04 19:30:00
 
 Accounts that exist already count as activated (they were set up before the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -58,7 +58,8 @@
       $("pos-c-kct").hidden = !looked.key_change;
       $("pos-sell-btn").disabled = !looked.can_sell;
       $("pos-confirm").hidden = false;
-      status(looked.can_sell ? "Check the customer's name, then take the money." : `Meter is ${looked.status}: cannot sell.` + (looked.warnings.length ? " " + looked.warnings.join(" ") : ""), looked.can_sell ? "ok" : "error");
+      const why = (looked.cannot_sell || []).map((r) => `${r.detail} (${r.code})`).join(" ");
+      status(looked.can_sell ? "Check the customer's name, then take the money." : `Cannot sell: ${why}` + (looked.warnings.length ? " " + looked.warnings.join(" ") : ""), looked.can_sell ? "ok" : "error");
       $("pos-amount").focus();
     } catch (e) { status("No connection. Try again.", "error"); }
   });
@@ -79,7 +80,7 @@
         status("That sale is still being processed. Tap Sell again in a moment; it will not charge twice.", "warn");
       } else {
         if (r.status < 500) sessionStorage.removeItem(PENDING);  // refused: nothing was sold
-        status((r.data && r.data.detail) || "The sale failed.", "error");
+        status(r.data && r.data.detail ? `${r.data.detail} (${r.data.code})` : "The sale failed.", "error");
       }
     } catch (e) {
       status("No answer from the server. Tap Sell again: the same sale is retried, never sold twice.", "warn");
@@ -97,7 +98,7 @@
       const tok = document.createElement("span"); tok.className = "token"; tok.dataset.digits = t.digits; tok.textContent = t.grouped;
       li.append(step, tok); list.append(li);
     });
-    $("pos-r-summary").textContent = `Sale #${receipt.sale_id}: paid ${receipt.paid}, credit ${receipt.credited}.` + (receipt.key_change ? " Enter the tokens in order." : "");
+    $("pos-r-summary").textContent = `Sale #${receipt.sale_id}: paid ${receipt.paid} (${receipt.split}), credit ${receipt.credited}.` + (receipt.key_change ? " Enter the tokens in order." : "");
     $("pos-confirm").hidden = true; $("pos-result").hidden = false;
     status("Sold. Give the token to the customer.", "ok");
     $("pos-result").dataset.saleId = receipt.sale_id;
