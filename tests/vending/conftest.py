@@ -7,8 +7,9 @@
   truncated before each test.
 * ``session`` — a Session on ``engine`` (commit yourself; rolled back at the end).
 * ``settings``, ``security_module``, ``app``, ``client`` (a TestClient).
-* ``admin_token``, ``supervisor_token``, ``cashier_token``, ``auditor_token``
-  — bearer tokens of fresh operators; ``auth(token)`` makes the header.
+* ``admin_token``, ``supervisor_token``, ``approver_token`` (a second
+  supervisor), ``cashier_token``, ``auditor_token`` — bearer tokens of fresh
+  operators; ``auth(token)`` makes the header.
 * ``vendor`` — the vendor the cashier sells for.
 
 PostgreSQL unreachable: the PG tests skip, or FAIL when STSGAS_REQUIRE_PG=1.
@@ -231,6 +232,12 @@ def admin_token(make_operator: Callable[..., tuple[Operator, str]]) -> str:
 def supervisor_token(make_operator: Callable[..., tuple[Operator, str]]) -> str:
     """Bearer token of a supervisor."""
     return make_operator(Role.SUPERVISOR, username="supervisor")[1]
+
+
+@pytest.fixture
+def approver_token(make_operator: Callable[..., tuple[Operator, str]]) -> str:
+    """Bearer token of a second supervisor (activated): the other pair of eyes."""
+    return make_operator(Role.SUPERVISOR, username="approver")[1]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@
          +-- InvalidInput         422 "invalid_input"
          |   +-- BadMeterNumber   422 "bad_meter_number"
          |   +-- BadAmount        422 "bad_amount"
+         |   +-- TokenTooLong     422 "token_lifetime_too_long"
          +-- NotFound             404 "not_found"
          |   +-- MeterNotFound    404 "meter_not_found"
          |   +-- SaleNotFound     404 "sale_not_found"
@@ -23,6 +24,9 @@
          +-- NotAuthenticated     401 "not_authenticated"
          +-- AccountLocked        423 "account_locked"
          +-- Forbidden            403 "forbidden"
+         |   +-- PasswordChangeRequired 403 "password_change_required"
+         |   +-- NotActivated     403 "account_not_activated"
+         |   +-- SegregatedDuty   403 "segregated_duty"
          +-- RateLimited          429 "rate_limited" (Retry-After)
          +-- RetryLater           503 "retry_later"
          +-- NoMasterKey          503 "no_master_key"
@@ -183,6 +187,34 @@ class Forbidden(VendingError):
     code = "forbidden"
     status_code = 403
     title = "Forbidden"
+
+
+class PasswordChangeRequired(Forbidden):
+    """An admin reset the password: its owner must set a new one first."""
+
+    code = "password_change_required"
+    title = "Password change required"
+
+
+class NotActivated(Forbidden):
+    """A new, re-enabled or reset account not yet activated by a second admin."""
+
+    code = "account_not_activated"
+    title = "Account not activated"
+
+
+class SegregatedDuty(Forbidden):
+    """Two duties one person may not hold together (e.g. administer and approve)."""
+
+    code = "segregated_duty"
+    title = "Segregated duty"
+
+
+class TokenTooLong(InvalidInput):
+    """An API token asked for longer than the configured maximum lifetime."""
+
+    code = "token_lifetime_too_long"
+    title = "Token lifetime too long"
 
 
 class RateLimited(VendingError):

@@ -27,8 +27,10 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 12
     #: failed logins before the account locks (PCI DSS 8.3.4: at most 10)
     max_failed_logins: int = 10
-    #: minutes an account stays locked (PCI DSS 8.3.4: at least 30)
+    #: minutes an account stays locked from one source (PCI DSS 8.3.4: at least 30)
     lockout_minutes: int = 30
+    #: the longest an API token may live, in hours; every token expires (90 days)
+    api_token_max_hours: int = Field(default=24 * 90, ge=1)
     #: warn this many days before a vending key or a base date runs out
     key_warning_days: int = 90
     #: connection pool size per worker (PostgreSQL)

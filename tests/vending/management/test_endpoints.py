@@ -29,7 +29,7 @@ def _ask(client: TestClient, token: str, pan: str, kind: str, params: dict[str, 
 
 
 def test_four_eyes_then_tokens_decode(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """The asker cannot approve; a second person can, and each token decodes to its kind
@@ -44,7 +44,7 @@ def test_four_eyes_then_tokens_decode(
         assert req["tokens"] == []
         own = client.post(f"{URL}/{req['id']}/approve", headers=auth(shop.supervisor_token))
         assert own.status_code == 403
-        ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+        ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
         assert ok.status_code == 200, ok.text
         body = ok.json()
         assert body["status"] == "issued"
@@ -57,13 +57,13 @@ def test_four_eyes_then_tokens_decode(
 
 
 def test_key_change_set_moves_the_meter(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """A TI change issues the set under the old key and updates the meter's key data."""
     with make_sessionmaker(engine)() as s:
         old = meter_config(s, security_module, shop.volume_pan)
-    req = _ask(client, admin_token, shop.volume_pan, "key_change", {"ti": "07"})
+    req = _ask(client, approver_token, shop.volume_pan, "key_change", {"ti": "07"})
     body = client.post(f"{URL}/{req['id']}/approve", headers=auth(shop.supervisor_token)).json()
     assert [t["kind"] for t in body["tokens"]] == ["kct", "kct"]
     assert isinstance(decode(body["tokens"][0]["digits"], old.key()), KeyChange1)
@@ -73,17 +73,18 @@ def test_key_change_set_moves_the_meter(
 
 
 def test_reject_and_bad_params_and_roles(
-    client: TestClient, shop: Shop, admin_token: str
+    client: TestClient, shop: Shop, approver_token: str
 ) -> None:
     """Rejected requests stay unissued; bad params are 422; cashiers may not ask."""
     req = _ask(client, shop.supervisor_token, shop.volume_pan, "clear_credit", {})
-    r = client.post(f"{URL}/{req['id']}/reject", json={"reason": "no"}, headers=auth(admin_token))
+    r = client.post(f"{URL}/{req['id']}/reject", json={"reason": "no"},
+                    headers=auth(approver_token))
     assert r.json()["status"] == "rejected"
-    again = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    again = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert again.status_code == 409
     bad = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "set_tariff",
                                  "params": {"rate": 70000}, "reason": "x"},
-                      headers=auth(admin_token))
+                      headers=auth(approver_token))
     assert bad.status_code == 422
     denied = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "clear_tamper",
                                     "reason": "x"}, headers=auth(shop.cashier_token))
@@ -91,29 +92,30 @@ def test_reject_and_bad_params_and_roles(
 
 
 def test_pending_list_shows_what_waits_for_a_second_person(
-    client: TestClient, shop: Shop, admin_token: str, cashier_token: str
+    client: TestClient, shop: Shop, approver_token: str, cashier_token: str
 ) -> None:
     """?status=pending lists open requests newest first with who asked; an issued one
     leaves the list; a cashier may not read it."""
     first = _ask(client, shop.supervisor_token, shop.volume_pan, "clear_tamper", {})
     second = _ask(client, shop.supervisor_token, shop.amount_pan, "set_tariff", {"rate": 150})
-    rows = client.get(URL, params={"status": "pending"}, headers=auth(admin_token)).json()
+    rows = client.get(URL, params={"status": "pending"}, headers=auth(approver_token)).json()
     assert [r["id"] for r in rows] == [second["id"], first["id"]]
     assert rows[0]["requested_by"] == "shopsuper"
     assert rows[0]["meter_number"] == shop.amount_pan
     assert rows[0]["params"] == {"rate": 150}
-    approve = client.post(f"{URL}/{first['id']}/approve", headers=auth(admin_token))
+    approve = client.post(f"{URL}/{first['id']}/approve", headers=auth(approver_token))
     assert approve.status_code == 200
-    rows = client.get(URL, params={"status": "pending"}, headers=auth(admin_token)).json()
+    rows = client.get(URL, params={"status": "pending"}, headers=auth(approver_token)).json()
     assert [r["id"] for r in rows] == [second["id"]]
-    every = client.get(URL, headers=auth(admin_token)).json()
+    every = client.get(URL, headers=auth(approver_token)).json()
     assert {r["status"] for r in every} == {"pending", "issued"}
-    assert client.get(URL, params={"status": "bogus"}, headers=auth(admin_token)).status_code == 422
+    bogus = client.get(URL, params={"status": "bogus"}, headers=auth(approver_token))
+    assert bogus.status_code == 422
     assert client.get(URL, headers=auth(cashier_token)).status_code == 403
 
 
 def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
 ) -> None:
     """A by-amount meter's step tariff, asked for and approved by two people, comes back
     as an IR command signed under the meter's key: the meter (stsgas.meter) accepts it,
@@ -122,7 +124,7 @@ def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
                {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"})
     assert req["status"] == "pending"
     assert req["ir_command"] is None
-    ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["status"] == "issued"
@@ -162,26 +164,26 @@ def test_load_tariff_refuses_bad_requests(
 
 
 def test_load_tariff_waits_for_a_pending_key_change(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
 ) -> None:
     """A meter due a key change with its next sale: the tariff command would be signed
     under a key the meter is about to drop, so approval is refused (409, nothing
     signed) until the key change is done; then the same request is approved."""
-    kc = _ask(client, admin_token, shop.amount_pan, "key_change",
+    kc = _ask(client, approver_token, shop.amount_pan, "key_change",
               {"ti": "07", "with_next_sale": True})
     assert client.post(f"{URL}/{kc['id']}/approve",
                        headers=auth(shop.supervisor_token)).status_code == 200
     req = _ask(client, shop.supervisor_token, shop.amount_pan, "load_tariff",
                {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"})
-    refused = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    refused = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert refused.status_code == 409, refused.text
     assert "key change pending" in refused.json()["detail"]
-    got = client.get(f"{URL}/{req['id']}", headers=auth(admin_token)).json()
+    got = client.get(f"{URL}/{req['id']}", headers=auth(approver_token)).json()
     assert (got["status"], got["ir_command"]) == ("pending", None)
     sale = client.post("/api/v1/sales", json={"meter_number": shop.amount_pan,
                                               "amount": "10.00"},
                        headers=auth(shop.cashier_token))
     assert [t["kind"] for t in sale.json()["tokens"]] == ["kct", "kct", "credit"]
-    ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(admin_token))
+    ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert ok.status_code == 200, ok.text
     assert ok.json()["ir_command"].startswith("tariff 1 ")

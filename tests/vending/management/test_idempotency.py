@@ -77,11 +77,11 @@ def test_retry_with_the_same_key_returns_the_same_request(
 
 
 def test_replay_after_approval_shows_the_request_as_it_is_now(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine
 ) -> None:
     """A late retry returns the same request, now issued with its tokens; nothing new."""
     first = _ask(client, shop.supervisor_token, _body(shop.volume_pan), "late")
-    issued = client.post(f"{URL}/{first.json()['id']}/approve", headers=auth(admin_token))
+    issued = client.post(f"{URL}/{first.json()['id']}/approve", headers=auth(approver_token))
     assert issued.status_code == 200, issued.text
     again = _ask(client, shop.supervisor_token, _body(shop.volume_pan), "late")
     assert again.status_code == 201
@@ -114,11 +114,11 @@ def test_same_key_with_other_data_is_refused(
 
 
 def test_keys_belong_to_one_operator(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine
 ) -> None:
     """Two operators may use the same key text: two requests, neither replayed."""
     a = _ask(client, shop.supervisor_token, _body(shop.volume_pan), "shared")
-    b = _ask(client, admin_token, _body(shop.volume_pan), "shared")
+    b = _ask(client, approver_token, _body(shop.volume_pan), "shared")
     assert a.status_code == b.status_code == 201
     assert "Idempotent-Replayed" not in b.headers
     assert a.json()["id"] != b.json()["id"]
@@ -214,17 +214,17 @@ def test_twin_that_loses_the_insert_replays_the_winner(
 
 
 def test_approve_retried_returns_the_same_tokens(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine
 ) -> None:
     """The approver sending approve again gets the issued tokens again: one token set."""
     rid = _ask(client, shop.supervisor_token, _body(shop.volume_pan), "a").json()["id"]
-    first = client.post(f"{URL}/{rid}/approve", headers=auth(admin_token))
+    first = client.post(f"{URL}/{rid}/approve", headers=auth(approver_token))
     assert first.status_code == 200, first.text
     assert "Idempotent-Replayed" not in first.headers
     with make_sessionmaker(engine)() as s:
         meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
         after_first = (meter.ti, meter.last_tid, meter.supply_group_id)
-    again = client.post(f"{URL}/{rid}/approve", headers=auth(admin_token))
+    again = client.post(f"{URL}/{rid}/approve", headers=auth(approver_token))
     assert again.status_code == 200, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
@@ -238,7 +238,7 @@ def test_approve_retried_returns_the_same_tokens(
 
 
 def test_decided_otherwise_is_still_a_conflict(
-    client: TestClient, shop: Shop, admin_token: str,
+    client: TestClient, shop: Shop, approver_token: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Only the same decision by the same operator is a retry; anything else is 409."""
@@ -247,41 +247,41 @@ def test_decided_otherwise_is_still_a_conflict(
     _other, other_token = make_operator(Role.SUPERVISOR, username="third")
     rid = _ask(client, shop.supervisor_token,
                _body(shop.volume_pan, kind="clear_tamper", params={}), "c").json()["id"]
-    assert client.post(f"{URL}/{rid}/approve", headers=auth(admin_token)).status_code == 200
+    assert client.post(f"{URL}/{rid}/approve", headers=auth(approver_token)).status_code == 200
     by_other = client.post(f"{URL}/{rid}/approve", headers=auth(other_token))
     assert by_other.status_code == 409
     assert by_other.json()["code"] == "conflict"
     assert "already issued" in by_other.json()["detail"]
     rejected_after = client.post(f"{URL}/{rid}/reject", json={"reason": "late"},
-                                 headers=auth(admin_token))
+                                 headers=auth(approver_token))
     assert rejected_after.status_code == 409
 
     rid2 = _ask(client, shop.supervisor_token,
                 _body(shop.volume_pan, kind="clear_tamper", params={}), "d").json()["id"]
-    no = client.post(f"{URL}/{rid2}/reject", json={"reason": "no"}, headers=auth(admin_token))
+    no = client.post(f"{URL}/{rid2}/reject", json={"reason": "no"}, headers=auth(approver_token))
     assert no.status_code == 200
     no_again = client.post(f"{URL}/{rid2}/reject", json={"reason": "no"},
-                           headers=auth(admin_token))
+                           headers=auth(approver_token))
     assert no_again.status_code == 200
     assert no_again.headers["Idempotent-Replayed"] == "true"
     assert no_again.json() == no.json()
-    assert client.post(f"{URL}/{rid2}/approve", headers=auth(admin_token)).status_code == 409
+    assert client.post(f"{URL}/{rid2}/approve", headers=auth(approver_token)).status_code == 409
     assert client.post(f"{URL}/{rid2}/reject", json={"reason": "no"},
                        headers=auth(other_token)).status_code == 409
 
 
 def test_concurrent_approvals_issue_one_token_set(
-    client: TestClient, shop: Shop, admin_token: str, engine: Engine,
+    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """The approver's approval sent by N threads at once: one token set, all see it."""
     rid = _ask(client, shop.supervisor_token, _body(shop.volume_pan), "p").json()["id"]
-    admin_id = _operator_id(engine, "admin")
+    approver_id = _operator_id(engine, "approver")
     barrier = threading.Barrier(THREADS)
 
     def approve(_: int) -> list[str]:
         with make_sessionmaker(engine)() as s:
-            operator = s.get(Operator, admin_id)
+            operator = s.get(Operator, approver_id)
             assert operator is not None
             s.commit()  # give the connection back: the pool may be smaller than THREADS
             barrier.wait(timeout=30)

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from stsgas.vending.deps import SecurityModuleDep, SessionDep
-from stsgas.vending.errors import InvalidInput
+from stsgas.vending.errors import InvalidInput, SegregatedDuty
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.management import schemas, service
-from stsgas.vending.models import Operator, RequestStatus
-from stsgas.vending.operators.auth import require
+from stsgas.vending.models import Operator, RequestStatus, Role
+from stsgas.vending.operators.auth import CurrentOperator, ensure
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.sales import transaction
 
 router = APIRouter(prefix="/management", tags=["management"])
 
-Asker = Annotated[Operator, Depends(require(Permission.MGMT_REQUEST))]
-Approver = Annotated[Operator, Depends(require(Permission.MGMT_APPROVE))]
+
+
+def _duty(permission: Permission) -> Callable[[Operator], Operator]:
+    """Like ``require``, but an admin is told why: administering accounts and
+    asking for or approving tokens are separate duties (403 ``segregated_duty``)."""
+
+    def check(operator: CurrentOperator) -> Operator:
+        if operator.role == Role.ADMIN.value:
+            raise SegregatedDuty("people who administer accounts do not ask for or "
+                                 "approve tokens")
+        ensure(operator, permission)
+        return operator
+
+    return check
+
+
+Asker = Annotated[Operator, Depends(_duty(Permission.MGMT_REQUEST))]
+Approver = Annotated[Operator, Depends(_duty(Permission.MGMT_APPROVE))]
 
 
 REPLAYED = {"Idempotent-Replayed": "true"}

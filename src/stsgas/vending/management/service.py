@@ -1,6 +1,8 @@
 """Management token rules: validate, ask, approve by a second person, then issue.
 
-Four-eyes (V4): the operator who asks may not approve. Tokens are made at
+Four-eyes (V4): the operator who asks may not approve, and the approver is an
+activated, non-admin account (:func:`operators.admin.ensure_may_decide`), so
+the two eyes belong to two people. Tokens are made at
 approval, inside the approving transaction, with the next free TID of the
 meter (the meter row is locked as for a sale). A key change either issues
 its token set now (moving the meter's key data in the same transaction) or,
@@ -57,6 +59,7 @@ from stsgas.vending.models import (
     TokenKind,
 )
 from stsgas.vending.models import Token as TokenRow
+from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
@@ -259,6 +262,7 @@ def _to_decide(
         raise Conflict(f"request {request_id} is already {req.status}")
     if req.requested_by_id == operator.id:
         raise Forbidden("four-eyes: the operator who asked may not approve")
+    admin.ensure_may_decide(operator)
     return req, False
 
 

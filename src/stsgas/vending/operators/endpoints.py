@@ -5,25 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.audit import service as audit
 from stsgas.vending.deps import SessionDep, SettingsDep
-from stsgas.vending.errors import VendingError
+from stsgas.vending.errors import TokenTooLong, VendingError
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.kit.problems import vending_problem
 from stsgas.vending.models import Operator
-from stsgas.vending.operators import service
+from stsgas.vending.operators import access, admin, service
 from stsgas.vending.operators.auth import CurrentOperator, bearer, require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.operators.repository import OperatorRepository, VendorRepository
 from stsgas.vending.operators.schemas import (
     ApiTokenIn,
+    ApiTokenOut,
+    LockoutOut,
     LoginIn,
     OperatorIn,
     OperatorOut,
+    PasswordChangeIn,
+    PasswordResetIn,
     TokenOut,
     TopUpIn,
     VendorIn,
@@ -36,10 +40,18 @@ Manager = Annotated[Operator, Depends(require(Permission.OPERATORS_MANAGE))]
 VendorManager = Annotated[Operator, Depends(require(Permission.VENDORS_MANAGE))]
 
 
+def source_of(request: Request) -> str:
+    """The client address a failed password is counted against."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
 @router.post("/auth/login", response_model=TokenOut)
-def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenOut | JSONResponse:
-    """Exchange a username and password for a bearer token."""
-    result = service.login(session, settings, username=body.username, password=body.password)
+def login(
+    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenOut | JSONResponse:
+    """Exchange a username and password for a bearer token (locked per account and source)."""
+    result = access.login(session, settings, username=body.username, password=body.password,
+                          source=source_of(request))
     if isinstance(result, VendingError):
         return vending_problem(result)  # returned, so the failure count is committed
     return TokenOut(
@@ -47,6 +59,21 @@ def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenOut
         expires_at=result.row.expires_at,
         operator=OperatorOut.model_validate(result.operator),
     )
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, response_model=None)
+def change_password(
+    body: PasswordChangeIn, request: Request, session: SessionDep, settings: SettingsDep
+) -> JSONResponse | None:
+    """Everyone changes their own password with the old one (also after an admin's
+    reset); failures count towards the same lockout as logins."""
+    result = access.change_password(
+        session, settings, username=body.username, old_password=body.old_password,
+        new_password=body.new_password, source=source_of(request),
+    )
+    if isinstance(result, VendingError):
+        return vending_problem(result)
+    return None
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -61,17 +88,23 @@ def logout(
 
 
 @router.post("/auth/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
-def create_api_token(body: ApiTokenIn, session: SessionDep, operator: CurrentOperator) -> TokenOut:
-    """Mint a named API token for the calling operator (shown once; stored hashed)."""
-    ttl = None if body.ttl_hours is None else timedelta(hours=body.ttl_hours)
-    issued = service.issue_token(session, operator, ttl=ttl, name=body.name)
+def create_api_token(
+    body: ApiTokenIn, session: SessionDep, settings: SettingsDep, operator: CurrentOperator
+) -> TokenOut:
+    """Mint a named API token for the calling operator (shown once; stored hashed).
+    Every token expires: by default, and at most, after ``api_token_max_hours``."""
+    hours = settings.api_token_max_hours if body.ttl_hours is None else body.ttl_hours
+    if hours > settings.api_token_max_hours:
+        raise TokenTooLong(f"an API token lives at most {settings.api_token_max_hours} hours",
+                           max_hours=settings.api_token_max_hours)
+    issued = service.issue_token(session, operator, ttl=timedelta(hours=hours), name=body.name)
     audit.record(
         session,
         actor=operator,
         action="api_token.create",
         object_type="api_token",
         object_id=issued.row.id,
-        data={"name": body.name, "ttl_hours": body.ttl_hours},
+        data={"name": body.name, "ttl_hours": hours},
     )
     return TokenOut(
         access_token=issued.secret,
@@ -106,6 +139,67 @@ def list_operators(session: SessionDep, _actor: Manager) -> list[OperatorOut]:
     """All operators (admin)."""
     repo = OperatorRepository(session)
     return [OperatorOut.model_validate(o) for o in repo.list(repo.select().order_by("id"))]
+
+
+@router.post("/operators/{operator_id}/disable", response_model=OperatorOut)
+def disable_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> OperatorOut:
+    """Take an account's access away: no login, every token revoked (admin)."""
+    return OperatorOut.model_validate(admin.disable(session, actor=actor, operator_id=operator_id))
+
+
+@router.post("/operators/{operator_id}/enable", response_model=OperatorOut)
+def enable_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> OperatorOut:
+    """Give access back (admin); a second admin activates it before it approves."""
+    return OperatorOut.model_validate(admin.enable(session, actor=actor, operator_id=operator_id))
+
+
+@router.post("/operators/{operator_id}/activate", response_model=OperatorOut)
+def activate_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> OperatorOut:
+    """A second admin vouches for a new, re-enabled or reset account."""
+    op = admin.activate(session, actor=actor, operator_id=operator_id)
+    return OperatorOut.model_validate(op)
+
+
+@router.post("/operators/{operator_id}/password", response_model=OperatorOut)
+def reset_password(
+    operator_id: RowId, body: PasswordResetIn, session: SessionDep, actor: Manager
+) -> OperatorOut:
+    """Set a temporary password (admin): the owner changes it before signing in."""
+    op = admin.reset_password(session, actor=actor, operator_id=operator_id,
+                              password=body.password)
+    return OperatorOut.model_validate(op)
+
+
+@router.get("/operators/{operator_id}/lockouts", response_model=list[LockoutOut])
+def operator_lockouts(operator_id: RowId, session: SessionDep, _actor: Manager
+                      ) -> list[LockoutOut]:
+    """The sources an account is locked out from now (admin)."""
+    op = OperatorRepository(session).get(operator_id)
+    if op is None:
+        return []
+    return [LockoutOut.model_validate(r) for r in admin.lockouts(session, op)]
+
+
+@router.post("/operators/{operator_id}/unlock", status_code=status.HTTP_204_NO_CONTENT)
+def unlock_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> None:
+    """Lift the account's password lockouts (admin)."""
+    admin.unlock(session, actor=actor, operator_id=operator_id)
+
+
+@router.get("/operators/{operator_id}/tokens", response_model=list[ApiTokenOut])
+def operator_tokens(operator_id: RowId, session: SessionDep, _actor: Manager
+                    ) -> list[ApiTokenOut]:
+    """An account's tokens, newest first (admin; never the secrets)."""
+    return [ApiTokenOut.model_validate(t) for t in admin.tokens(session, operator_id)]
+
+
+@router.post("/operators/{operator_id}/tokens/{token_id}/revoke", response_model=ApiTokenOut)
+def revoke_operator_token(
+    operator_id: RowId, token_id: RowId, session: SessionDep, actor: Manager
+) -> ApiTokenOut:
+    """Revoke one token of an account (admin)."""
+    row = admin.revoke(session, actor=actor, operator_id=operator_id, token_id=token_id)
+    return ApiTokenOut.model_validate(row)
 
 
 @router.post("/vendors", response_model=VendorOut, status_code=status.HTTP_201_CREATED)

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "sts_"
+_DUMMY: list[str] = []
 
 
 def hash_password(password: str) -> str:
@@ -22,14 +23,24 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, made once: what unknown users are checked against."""
+    if not _DUMMY:
+        _DUMMY.append(_HASHER.hash(new_api_token()))
+    return _DUMMY[0]
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; a missing hash never matches."""
-    if not password_hash:
-        return False
+    """True when ``password`` matches; a missing hash never matches.
+
+    Without a hash (unknown or disabled user) the password is still checked,
+    against a dummy hash, so the answer takes as long as for a real account.
+    """
     try:
-        return _HASHER.verify(password_hash, password)
+        ok = _HASHER.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return ok and bool(password_hash)
 
 
 def new_api_token() -> str:

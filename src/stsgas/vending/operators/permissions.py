@@ -1,8 +1,9 @@
 """What each role may do: one table, checked by ``auth.require`` (V4).
 
 Object-level rules (a cashier sees only its own vendor's sales; a
-management token needs a second person) are checked in the services on top
-of this table.
+management token needs a second, activated person) are checked in the
+services on top of this table. Admins administer accounts and hold no
+management-token permission: duties are segregated.
 """
 
 from __future__ import annotations
@@ -55,8 +56,6 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             _P.TARIFFS_WRITE,
             _P.TARIFFS_READ,
             _P.SALES_READ_ALL,
-            _P.MGMT_REQUEST,
-            _P.MGMT_APPROVE,
             _P.REPORTS_READ,
             _P.AUDIT_READ,
         }

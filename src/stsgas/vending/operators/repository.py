@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from stsgas.vending.kit import pgraw
 from stsgas.vending.kit.repository import RepositoryBase
-from stsgas.vending.models import ApiToken, Operator, Vendor
+from stsgas.vending.models import ApiToken, LoginFailure, Operator, Vendor
 
 
 class OperatorRepository(RepositoryBase[Operator]):
@@ -39,6 +41,60 @@ class ApiTokenRepository(RepositoryBase[ApiToken]):
             .options(joinedload(ApiToken.operator))
         )
         return self.get_one_or_none(stmt)
+
+    def of_operator(self, operator_id: int) -> Sequence[ApiToken]:
+        """An operator's tokens, newest first."""
+        return self.list(self.select().where(ApiToken.operator_id == operator_id)
+                         .order_by(ApiToken.id.desc()))
+
+    def revoke_all(self, operator_id: int, *, now: datetime, name: str | None = None) -> int:
+        """Revoke an operator's live tokens (only those called ``name`` when given)."""
+        stmt = (update(ApiToken)
+                .where(ApiToken.operator_id == operator_id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=now))
+        if name is not None:
+            stmt = stmt.where(ApiToken.name == name)
+        result = self.session.execute(stmt, execution_options={"synchronize_session": False})
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class LoginFailureRepository(RepositoryBase[LoginFailure]):
+    """Failed-password counters per username and source."""
+
+    model = LoginFailure
+
+    def of(self, username: str, source: str, *, for_update: bool = False) -> LoginFailure | None:
+        """The counter of ``(username, source)``."""
+        stmt = self.select().where(LoginFailure.username == username,
+                                   LoginFailure.source == source)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.get_one_or_none(stmt)
+
+    def add(self, username: str, source: str) -> LoginFailure:
+        """A new zero counter; a twin inserted meanwhile is found instead (savepoint)."""
+        try:
+            with self.session.begin_nested():
+                row = self.create(LoginFailure(username=username, source=source, failures=0),
+                                  flush=True)
+            return row
+        except IntegrityError:
+            found = self.of(username, source, for_update=True)
+            assert found is not None
+            return found
+
+    def locked(self, username: str, now: datetime) -> Sequence[LoginFailure]:
+        """The sources ``username`` is locked out from now."""
+        return self.list(self.select().where(LoginFailure.username == username,
+                                             LoginFailure.locked_until > now))
+
+    def clear(self, username: str, source: str | None = None) -> int:
+        """Forget the failures of ``username`` (from ``source`` only, when given)."""
+        stmt = delete(LoginFailure).where(LoginFailure.username == username)
+        if source is not None:
+            stmt = stmt.where(LoginFailure.source == source)
+        result = self.session.execute(stmt, execution_options={"synchronize_session": False})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 _PRINCIPAL = (

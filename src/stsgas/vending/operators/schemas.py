@@ -29,7 +29,7 @@ class ApiTokenIn(BaseModel):
     """A named API token for a device or system (POS terminal, SMS gateway)."""
 
     name: str = Field(min_length=1, max_length=100)
-    #: hours until it expires; omit for a token that lasts until revoked
+    #: hours until it expires; omitted: the maximum (``api_token_max_hours``)
     ttl_hours: int | None = Field(default=None, ge=1, le=24 * 366)
 
 
@@ -54,6 +54,45 @@ class OperatorOut(BaseModel):
     role: Role
     vendor_id: int | None
     is_active: bool
+    #: None until a second admin activates the account (it approves nothing before)
+    activated_at: datetime | None
+    enabled_by_id: int | None
+    must_change_password: bool
+
+
+class PasswordChangeIn(BaseModel):
+    """The owner's new password, proven by the old one."""
+
+    username: str = Field(min_length=1, max_length=64)
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class PasswordResetIn(BaseModel):
+    """A temporary password an admin sets (its owner must change it to sign in)."""
+
+    password: str = Field(min_length=8, max_length=256)
+
+
+class ApiTokenOut(BaseModel):
+    """A token's record (never the secret or its hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class LockoutOut(BaseModel):
+    """A source an account is locked out from, and until when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    source: str
     locked_until: datetime | None
 
 

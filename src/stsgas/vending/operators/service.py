@@ -1,9 +1,7 @@
-"""Operator rules: creation, password login with lockout, API tokens.
+"""Operator rules: creation, API tokens and what a bearer token must pass.
 
-Lockout (A10, PCI DSS 8.3.4): after ``max_failed_logins`` wrong passwords
-in a row the account is locked for ``lockout_minutes``; a correct password
-resets the count. A failed login is *returned* (not raised) so the session
-dependency still commits the new failure count.
+Password login and lockout are in :mod:`.access`; what admins do to accounts
+(disable, reset, activate...) in :mod:`.admin`.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import (
-    AccountLocked,
     AlreadyExists,
     BadAmount,
     Forbidden,
@@ -25,12 +22,7 @@ from stsgas.vending.errors import (
 )
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import ApiToken, Operator, Role, Vendor, utcnow
-from stsgas.vending.operators.passwords import (
-    hash_password,
-    new_api_token,
-    token_hash,
-    verify_password,
-)
+from stsgas.vending.operators.passwords import hash_password, new_api_token, token_hash
 from stsgas.vending.operators.repository import (
     ApiTokenRepository,
     OperatorRepository,
@@ -38,7 +30,6 @@ from stsgas.vending.operators.repository import (
     VendorRepository,
     principal_row,
 )
-from stsgas.vending.settings import Settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +51,12 @@ def create_operator(
     display_name: str = "",
     vendor_id: int | None = None,
 ) -> Operator:
-    """Add an operator (audited). A cashier must belong to a vendor."""
+    """Add an operator (audited). A cashier must belong to a vendor.
+
+    An account an admin creates approves nothing until a second admin
+    activates it; one set up without an actor (the command line, the first
+    admin) is active at once.
+    """
     repo = OperatorRepository(session)
     if repo.by_username(username) is not None:
         raise AlreadyExists(f"operator {username!r} exists")
@@ -75,6 +71,8 @@ def create_operator(
             role=role.value,
             password_hash=hash_password(password),
             vendor_id=vendor_id,
+            enabled_by_id=None if actor is None else actor.id,
+            activated_at=utcnow() if actor is None else None,
         ),
         flush=True,
     )
@@ -130,57 +128,21 @@ def issue_token(
     return IssuedApiToken(secret=secret, row=row, operator=operator)
 
 
-def login(
-    session: Session,
-    settings: Settings,
-    *,
-    username: str,
-    password: str,
-    now: datetime | None = None,
-) -> IssuedApiToken | VendingError:
-    """Check a password; return a token, or the error to show (counted, not raised)."""
-    now = now or utcnow()
-    op = OperatorRepository(session).by_username(username, for_update=True)
-    if op is None or not op.is_active:
-        verify_password(None, password)
-        return NotAuthenticated("wrong username or password")
-    if op.locked_until is not None and op.locked_until > now:
-        return AccountLocked(
-            "account locked after repeated failures", locked_until=op.locked_until.isoformat()
-        )
-    if not verify_password(op.password_hash, password):
-        op.failed_logins += 1
-        if op.failed_logins >= settings.max_failed_logins:
-            op.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            op.failed_logins = 0
-            audit.record(
-                session,
-                actor=None,
-                action="operator.locked",
-                object_type="operator",
-                object_id=op.id,
-                data={"until": op.locked_until.isoformat()},
-                at=now,
-            )
-        return NotAuthenticated("wrong username or password")
-    op.failed_logins = 0
-    op.locked_until = None
-    return issue_token(session, op, ttl=timedelta(hours=settings.token_ttl_hours), now=now)
-
-
 def _check_bearer(
-    *, revoked_at: datetime | None, expires_at: datetime | None, is_active: bool,
-    locked_until: datetime | None, now: datetime,
+    *, revoked_at: datetime | None, expires_at: datetime | None, is_active: bool, now: datetime,
 ) -> None:
-    """The rules a bearer token and its operator must pass (both lookups below)."""
+    """The rules a bearer token and its operator must pass (both lookups below).
+
+    A password lockout is not among them: it stops password logins from one
+    source, never the tokens already issued (an admin disables the account or
+    revokes a token to take access away).
+    """
     if revoked_at is not None:
         raise NotAuthenticated("unknown or revoked token")
     if expires_at is not None and expires_at <= now:
         raise NotAuthenticated("token expired")
     if not is_active:
         raise NotAuthenticated("operator disabled")
-    if locked_until is not None and locked_until > now:
-        raise AccountLocked("account locked", locked_until=locked_until.isoformat())
 
 
 def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Operator:
@@ -190,7 +152,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         raise NotAuthenticated("unknown or revoked token")
     op = row.operator
     _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=op.is_active,
-                  locked_until=op.locked_until, now=now or utcnow())
+                  now=now or utcnow())
     return op
 
 
@@ -214,7 +176,7 @@ def principal_from_row(row: PrincipalRow | None, *, now: datetime) -> Principal:
     if row is None:
         raise NotAuthenticated("unknown or revoked token")
     _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=row.is_active,
-                  locked_until=row.locked_until, now=now)
+                  now=now)
     return Principal(id=row.id, username=row.username, role=row.role, vendor_id=row.vendor_id)
 
 

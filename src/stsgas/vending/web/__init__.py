@@ -14,7 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stsgas.vending.sms import endpoints as sms
-from stsgas.vending.web import admin_pages, cancel_pages, management_pages, pages, pos
+from stsgas.vending.web import (
+    admin_pages,
+    cancel_pages,
+    management_pages,
+    operator_pages,
+    pages,
+    pos,
+)
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
 __all__ = ["install"]
@@ -35,6 +42,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(management_pages.router)
     app.include_router(cancel_pages.router)
+    app.include_router(operator_pages.router)
     app.include_router(pos.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from starlette.requests import Request
 from starlette.types import ASGIApp
 
-__all__ = ["ApiProblem", "VendingApi"]
+__all__ = ["ApiProblem", "VendingApi", "client_of"]
 
 
 class ApiProblem(Exception):
@@ -32,9 +33,13 @@ class ApiProblem(Exception):
 class VendingApi:
     """Calls ``/api/v1`` on ``app`` with the operator's bearer token."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str | None, *, client: tuple[str, int] | None = None
+    ) -> None:
         self._app = app
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        #: the browser's address, passed on so password lockout counts its real source
+        self._client = client
 
     async def request(
         self,
@@ -46,7 +51,8 @@ class VendingApi:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One call; a non-2xx answer raises :class:`ApiProblem`."""
-        transport = httpx.ASGITransport(app=self._app)
+        transport = (httpx.ASGITransport(app=self._app) if self._client is None
+                     else httpx.ASGITransport(app=self._app, client=self._client))
         async with httpx.AsyncClient(transport=transport, base_url="http://console.local") as c:
             response = await c.request(
                 method,
@@ -66,6 +72,13 @@ class VendingApi:
     async def post(self, path: str, body: Any, *, headers: Mapping[str, str] | None = None) -> Any:
         """POST JSON and decode the JSON answer."""
         return (await self.request("POST", path, json=body, headers=headers)).json()
+
+
+def client_of(request: Request) -> tuple[str, int]:
+    """The browser's address and port, for calls whose source matters (sign-in)."""
+    if request.client is None:
+        return ("unknown", 0)
+    return (request.client.host, request.client.port)
 
 
 def _problem(response: httpx.Response) -> ApiProblem:

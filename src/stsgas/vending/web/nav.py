@@ -27,9 +27,10 @@ PAGE_ROLES: Final[dict[str, frozenset[str]]] = {
     "sales": frozenset({ADMIN, SUPERVISOR, CASHIER, AUDITOR}),
     "customers": frozenset({ADMIN, SUPERVISOR}),
     "meters": frozenset({ADMIN, SUPERVISOR}),
-    "management": frozenset({ADMIN, SUPERVISOR}),
+    "management": frozenset({SUPERVISOR}),
     "reports": frozenset({ADMIN, SUPERVISOR, AUDITOR}),
     "audit": frozenset({ADMIN, AUDITOR}),
+    "operators": frozenset({ADMIN}),
 }
 
 _ITEMS: Final = (
@@ -42,6 +43,7 @@ _ITEMS: Final = (
     NavItem(key="management", href="/console/management", label="Management tokens"),
     NavItem(key="reports", href="/console/reports", label="Reports"),
     NavItem(key="audit", href="/console/audit", label="Audit"),
+    NavItem(key="operators", href="/console/operators", label="Operators"),
 )
 
 

@@ -6,13 +6,14 @@ import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from stsgas.vending.web import paths, repository
-from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.web.api import ApiProblem, VendingApi, client_of
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
@@ -30,10 +31,12 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "/console") -> Response:
-    """The sign-in form."""
+async def login_form(request: Request, next: str = "/console", changed: str = "") -> Response:
+    """The sign-in form (after a password change, with a word that it worked)."""
+    flash = {"kind": "ok", "text": "Password changed; sign in with the new one."} \
+        if changed else None
     return page(request, "login.html", None, "", title="Sign in", next_url=_safe_next(next),
-                username="", error=None)
+                username="", error=None, flash=flash)
 
 
 @router.post("/login")
@@ -45,10 +48,13 @@ async def login(
 ) -> Response:
     """Sign in through the API's password login (its lockout applies)."""
     try:
-        body = await VendingApi(request.app, None).post(
+        body = await VendingApi(request.app, None, client=client_of(request)).post(
             paths.LOGIN, {"username": username, "password": password}
         )
     except ApiProblem as exc:
+        if exc.code == "password_change_required":
+            return RedirectResponse(f"/console/password?reset=1&username={quote(username)}",
+                                    status_code=303)
         error = "Wrong username or password."
         if exc.code == "account_locked":
             error = "This account is locked after too many failed sign-ins. Try again later."
