@@ -19,6 +19,7 @@ from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import load_master_key
 from stsgas.vending.keys.security import SecurityModule, SoftwareSecurityModule
 from stsgas.vending.kit import problems
+from stsgas.vending.kit.guard import RequestGuard
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sales.fast_http import FastSales
 from stsgas.vending.settings import Settings
@@ -75,6 +76,7 @@ def create_app(
     app.state.sale_pool = None
     problems.install(app)
     app.add_middleware(FastSales)
+    app.add_middleware(RequestGuard)  # outermost: around both sale paths and every route
     app.include_router(api_router)
     web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
     return app

@@ -31,7 +31,7 @@ def test_changes_are_audited(client: TestClient, supervisor_token: str, engine: 
     """Creating and changing a customer writes two audit entries with the actor."""
     h = auth(supervisor_token)
     cid = client.post("/api/v1/customers", json={"name": "Alan"}, headers=h).json()["id"]
-    client.patch(f"/api/v1/customers/{cid}", json={"debt_balance": 500}, headers=h)
+    client.patch(f"/api/v1/customers/{cid}", json={"debt_balance": "5.00"}, headers=h)
     with make_sessionmaker(engine)() as s:
         rows = s.execute(select(AuditEntry).where(AuditEntry.object_type == "customer")).scalars()
         got = [(e.action, e.actor) for e in rows]
@@ -45,8 +45,21 @@ def test_bad_phone_and_negative_debt_are_refused(
     h = auth(supervisor_token)
     r = client.post("/api/v1/customers", json={"name": "X", "phone": "call me"}, headers=h)
     assert (r.status_code, r.json()["code"]) == (422, "invalid_input")
-    r = client.post("/api/v1/customers", json={"name": "X", "debt_balance": -1}, headers=h)
-    assert r.status_code == 422
+    for debt in (-1, "-1", 1.5, "1e3", "\u0661", 2**64, "99999999999999999999"):
+        r = client.post("/api/v1/customers", json={"name": "X", "debt_balance": debt}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (422, "bad_amount"), debt
+        r = client.patch("/api/v1/customers/1", json={"debt_balance": debt}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (422, "bad_amount"), debt
+    assert client.get("/api/v1/customers", headers=h).json() == []
+
+
+def test_a_debt_is_in_major_units(client: TestClient, supervisor_token: str) -> None:
+    """``"12.50"`` owed is kept as 1250 minor units; a whole number is major units too."""
+    h = auth(supervisor_token)
+    r = client.post("/api/v1/customers", json={"name": "D", "debt_balance": "12.50"}, headers=h)
+    assert (r.status_code, r.json()["debt_balance"]) == (201, 1250)
+    r = client.patch(f"/api/v1/customers/{r.json()['id']}", json={"debt_balance": 3}, headers=h)
+    assert (r.status_code, r.json()["debt_balance"]) == (200, 300)
 
 
 def test_unknown_customer_is_404(client: TestClient, cashier_token: str) -> None:

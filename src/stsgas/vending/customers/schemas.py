@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stsgas.vending.kit.money import Balance
+
 
 class CustomerIn(BaseModel):
     """A new customer."""
@@ -13,7 +15,8 @@ class CustomerIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(default="", max_length=400)
     phone: str = Field(default="", max_length=32, pattern=r"^\+?[0-9 ()-]*$")
-    debt_balance: int = Field(default=0, ge=0)
+    #: money owed, in major units ("12.50"); kept in minor units
+    debt_balance: Balance = 0
 
 
 class CustomerPatch(BaseModel):
@@ -22,7 +25,7 @@ class CustomerPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=400)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()-]*$")
-    debt_balance: int | None = Field(default=None, ge=0)
+    debt_balance: Balance | None = None
 
 
 class CustomerOut(BaseModel):

@@ -18,11 +18,19 @@ per major unit); :func:`format_money` renders it back, and
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Annotated, Final
+
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from stsgas.vending.errors import BadAmount
 
-__all__ = ["MAX_DECIMALS", "MAX_MINOR", "format_money", "parse_money"]
+__all__ = [
+    "MAX_DECIMALS", "MAX_MINOR", "AmountIn", "Balance", "Charge", "PositiveAmount", "Price",
+    "currency_decimals", "format_money", "parse_money",
+]
 
 #: the largest magnitude kept in minor units: a signed 64-bit column
 MAX_MINOR: Final = 2**63 - 1
@@ -89,3 +97,55 @@ def format_money(minor: int, decimals: int) -> str:
     if decimals == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{fraction:0{decimals}d}"
+
+
+def _amount_shape(value: object) -> object:
+    """A request schema's first look: only a string or a (non-bool) integer may pass."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PydanticCustomError(
+            "bad_amount", "an amount is a decimal string or a whole number, never a fraction"
+        )
+    return value
+
+
+#: an amount field of a request body: the raw text or integer, read later with
+#: :func:`parse_money` and the currency's decimals; anything else is ``bad_amount``
+AmountIn = Annotated[str | int, BeforeValidator(_amount_shape)]
+
+
+#: the currency's decimals for the request being served (set from the settings by the
+#: request guard, ``kit.guard``); request schemas read amounts with it
+currency_decimals: ContextVar[int] = ContextVar("stsgas_currency_decimals", default=2)
+_AMOUNT_SCHEMA: Final = WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}, {"type": "integer"}],
+    "description": "money in major units: ASCII digits with at most the currency's decimals",
+})
+
+
+def _reader(*, largest: int, zero: bool) -> Callable[[object], int]:
+    """A schema validator: the amount in minor units, at most ``largest`` major units."""
+
+    def read(value: object) -> int:
+        decimals = currency_decimals.get()
+        try:
+            minor = parse_money(value, decimals)
+            if minor == 0 and not zero:
+                raise BadAmount("the amount must be positive")
+            if minor > largest * 10**decimals:
+                raise BadAmount(f"the amount is above {largest}")
+        except BadAmount as exc:
+            raise PydanticCustomError("bad_amount", "{detail}", {"detail": exc.detail}) from None
+        return minor
+
+    return read
+
+
+#: a payment into an account (a vendor's float): positive, at most 10 billion
+PositiveAmount = Annotated[int, BeforeValidator(_reader(largest=10**10, zero=False)),
+                           _AMOUNT_SCHEMA]
+#: a balance owed (a customer's debt): zero or more, at most 10 billion
+Balance = Annotated[int, BeforeValidator(_reader(largest=10**10, zero=True)), _AMOUNT_SCHEMA]
+#: a price per unit (per m³ of gas): positive, at most 10 million
+Price = Annotated[int, BeforeValidator(_reader(largest=10**7, zero=False)), _AMOUNT_SCHEMA]
+#: a charge that may be nothing (a tariff's fixed charge): at most 10 million
+Charge = Annotated[int, BeforeValidator(_reader(largest=10**7, zero=True)), _AMOUNT_SCHEMA]

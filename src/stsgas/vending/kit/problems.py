@@ -83,6 +83,11 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
         {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
         for e in exc.errors()
     ]
+    money = [e for e in exc.errors() if e.get("type") == "bad_amount"]
+    if money:
+        # an amount the one money parser refused (kit.money): the one money code
+        return problem(422, "bad_amount", "Bad amount", str(money[0].get("msg", "")),
+                       errors=errors)
     return problem(422, "invalid_input", "Invalid input", "the request is malformed", errors=errors)
 
 
@@ -96,7 +101,8 @@ async def _data(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+        exc.status_code, "http_error")
     response = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value

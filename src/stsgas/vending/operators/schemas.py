@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stsgas.vending.kit.money import PositiveAmount
 from stsgas.vending.models import Role
 
 
@@ -103,9 +104,9 @@ class VendorIn(BaseModel):
 
 
 class TopUpIn(BaseModel):
-    """Money (minor units) a vendor paid in to its float."""
+    """Money a vendor paid in to its float, in major units like a sale ("1000" is 1000.00)."""
 
-    amount: int = Field(gt=0, le=10**12)
+    amount: PositiveAmount
 
 
 class VendorOut(BaseModel):

@@ -59,7 +59,7 @@ async def create_sale(
         raise InvalidInput("the Idempotency-Key header is empty")
     req = service.SaleRequest(
         meter_number=service.parse_meter_number(body.meter_number),
-        paid=service.parse_amount(str(body.amount)),
+        paid=service.parse_amount(body.amount, request.app.state.settings.currency_decimals),
         channel=body.channel.value,
         idempotency_key=idempotency_key,
     )

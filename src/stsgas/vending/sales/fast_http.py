@@ -148,9 +148,10 @@ def _parse(scope: Scope, body: bytes) -> tuple[SaleRequest, str] | None:
         return None
     if not (isinstance(amount, str) or (type(amount) is int)):
         return None
+    decimals: int = scope["app"].state.settings.currency_decimals
     try:
         req = SaleRequest(meter_number=parse_meter_number(number),
-                          paid=parse_amount(str(amount)), channel=channel,
+                          paid=parse_amount(amount, decimals), channel=channel,
                           idempotency_key=key)
     except VendingError:
         return None

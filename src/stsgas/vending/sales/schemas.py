@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stsgas.vending.kit.money import AmountIn
 from stsgas.vending.models import Channel
 
 
@@ -15,7 +16,8 @@ class SaleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meter_number: str = Field(min_length=1, max_length=40)
-    amount: str | int = Field(description="money paid, at most 2 decimals; never a float")
+    amount: AmountIn = Field(description="money paid in major units: ASCII digits with at "
+                             "most the currency's decimals, or a whole number; never a float")
     channel: Channel = Channel.API
 
 

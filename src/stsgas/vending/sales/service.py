@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from stsgas.vending.errors import (
     SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.money import parse_money
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Meter, Sale, SaleStatus
 from stsgas.vending.sales.compose import (
@@ -49,8 +49,8 @@ __all__ = [
     "journal_lines", "parse_amount", "parse_meter_number", "sale_lines", "sell",
 ]
 
-#: the largest payment accepted, in minor units (10 million in base currency)
-MAX_PAID = 1_000_000_000
+#: the largest payment accepted, in major units (base currency)
+MAX_PAID = 10_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,19 +61,13 @@ class SaleResult:
     replayed: bool
 
 
-def parse_amount(text: str) -> int:
-    """A money string (at most 2 decimals, positive, bounded) in minor units."""
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise BadAmount(f"amount {text!r} is not a number") from None
-    if not value.is_finite() or value <= 0:
+def parse_amount(value: object, decimals: int) -> int:
+    """The money paid (``kit.money`` spelling, positive, at most MAX_PAID) in minor units."""
+    minor = parse_money(value, decimals)
+    if minor <= 0:
         raise BadAmount("the amount must be a positive number")
-    if value != value.quantize(Decimal("0.01")):
-        raise BadAmount("the amount has more than 2 decimals")
-    minor = int(value * 100)
-    if minor > MAX_PAID:
-        raise BadAmount(f"the amount is above the largest sale ({MAX_PAID // 100})")
+    if minor > MAX_PAID * 10**decimals:
+        raise BadAmount(f"the amount is above the largest sale ({MAX_PAID})")
     return minor
 
 

@@ -9,7 +9,7 @@ digits and the amount's decimals). Anything it cannot read becomes
 Commands::
 
     BAL <meter>            last purchase for the meter
-    BUY <meter> <amount>   buy gas for <amount> (base currency, ≤ 2 decimals)
+    BUY <meter> <amount>   buy gas for <amount> (base currency, ≤ the currency's decimals)
     HELP                   the command list
 """
 
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
+
+from stsgas.vending.errors import BadAmount
+from stsgas.vending.kit.money import format_money, parse_money
 
 __all__ = ["Balance", "Buy", "Command", "Help", "Unknown", "parse_command"]
 
-#: A meter number: the 11-digit DRN, or IIN + DRN (13 or 18 digits with check).
-_METER_RE: Final = re.compile(r"^\d{11,18}$")
-#: An amount: digits with at most two decimals, "." or "," as the separator.
-_AMOUNT_RE: Final = re.compile(r"^\d{1,9}(?:[.,]\d{1,2})?$")
+#: A meter number: the 11-digit DRN, or IIN + DRN (13 or 18 digits with check);
+#: ASCII digits only ([0-9], not \d, which also matches other scripts' digits)
+_METER_RE: Final = re.compile(r"^[0-9]{11,18}$")
 _SEPARATORS: Final = str.maketrans("", "", "-")
 _MAX_TEXT: Final = 160
 
@@ -67,18 +69,18 @@ def _meter(word: str) -> str | None:
     return digits if _METER_RE.fullmatch(digits) else None
 
 
-def _amount(word: str) -> Decimal | None:
-    if not _AMOUNT_RE.fullmatch(word):
-        return None
+def _amount(word: str, decimals: int) -> Decimal | None:
+    """The one money parser (``kit.money``), "," allowed for the point; positive only."""
     try:
-        value = Decimal(word.replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        minor = parse_money(word, decimals, decimal_comma=True)
+    except BadAmount:
         return None
-    return value if value > 0 else None
+    return Decimal(format_money(minor, decimals)) if minor > 0 else None
 
 
-def parse_command(text: str) -> Command:
-    """Parse one SMS body into a command; never raises."""
+def parse_command(text: str, *, decimals: int = 2) -> Command:
+    """Parse one SMS body into a command (amounts with the currency's ``decimals``); never
+    raises."""
     words = text[:_MAX_TEXT].split()
     if not words:
         return Help()
@@ -97,7 +99,7 @@ def parse_command(text: str) -> Command:
         meter = _meter(args[0])
         if meter is None:
             return Unknown(reason="bad meter number")
-        amount = _amount(args[1])
+        amount = _amount(args[1], decimals)
         if amount is None:
             return Unknown(reason="bad amount")
         return Buy(meter=meter, amount=amount)

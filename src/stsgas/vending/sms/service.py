@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stsgas.vending.kit.money import currency_decimals
 from stsgas.vending.models import IdempotencyState
 from stsgas.vending.sms import repository as repo
 from stsgas.vending.sms.commands import Balance, Buy, Command, parse_command
@@ -110,7 +111,7 @@ def admit(
     sm: sessionmaker[Session], msg: Inbound, limits: Limits, now: datetime
 ) -> Settled | Admitted:
     """Step 1: dedupe, rate-limit and record the message."""
-    command = parse_command(msg.text)
+    command = parse_command(msg.text, decimals=currency_decimals.get())
     meter_scope = _meter_scope(command)
     with sm.begin() as s:
         seen = repo.get_record(s, msg.scope, msg.message_id)

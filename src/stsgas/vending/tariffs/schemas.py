@@ -1,4 +1,4 @@
-"""Tariff bodies; money in minor units, volume in litres."""
+"""Tariff bodies: money in major units in requests (minor units in answers), volume in litres."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from stsgas.vending.kit.money import Charge, Price
 from stsgas.vending.models import FixedChargePeriod, MeterMode
 
 MAX_STEPS = 10
@@ -15,7 +16,7 @@ class StepIn(BaseModel):
     """A price block up to ``up_to_litres`` of the month (None: no upper limit)."""
 
     up_to_litres: int | None = Field(default=None, gt=0)
-    price_per_m3: int = Field(gt=0, le=10**9)
+    price_per_m3: Price
 
 
 class VersionIn(BaseModel):
@@ -23,7 +24,7 @@ class VersionIn(BaseModel):
     (``"sale"``, the default) or once a month (``"month"``)."""
 
     effective_from: AwareDatetime
-    fixed_charge: int = Field(default=0, ge=0, le=10**9)
+    fixed_charge: Charge = 0
     fixed_charge_period: FixedChargePeriod = FixedChargePeriod.SALE
     tax_rate_bp: int = Field(default=0, ge=0, le=10_000)
     debt_recovery_bp: int = Field(default=0, ge=0, le=10_000)

@@ -6,13 +6,14 @@ decimals; it is never a float on the way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from stsgas.sts import group_digits
+from stsgas.vending.errors import BadAmount
+from stsgas.vending.kit.money import currency_decimals, format_money, parse_money
 
 __all__ = [
     "LookupView",
@@ -29,7 +30,6 @@ __all__ = [
     "sale_row",
 ]
 
-_AMOUNT_RE: Final = re.compile(r"^\d{1,9}(?:[.,]\d{1,2})?$")
 _KIND_LABEL: Final = {
     "kct": "Key change token",
     "credit": "Credit token",
@@ -49,13 +49,19 @@ def money(minor: int | str | None) -> str:
     return f"{Decimal(minor).scaleb(-2):.2f}"
 
 
-def parse_amount(text: str) -> Decimal | None:
-    """An amount typed by a cashier: positive, at most two decimals; else None."""
-    text = text.strip()
-    if not _AMOUNT_RE.fullmatch(text):
+def parse_amount(text: str) -> str | None:
+    """An amount typed by a cashier, as the sales API takes it ("12,5" -> "12.50").
+
+    The one money parser (``kit.money``) with the currency's decimals; a comma
+    may stand for the point and spaces around the number are ignored. None
+    when it is refused or not positive.
+    """
+    decimals = currency_decimals.get()
+    try:
+        minor = parse_money(text.strip(" "), decimals, decimal_comma=True)
+    except BadAmount:
         return None
-    value = Decimal(text.replace(",", "."))
-    return value if value > 0 else None
+    return format_money(minor, decimals) if minor > 0 else None
 
 
 def credit_text(sale: Mapping[str, Any]) -> str:
