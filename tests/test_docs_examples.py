@@ -44,6 +44,12 @@ def _runnable(path: Path) -> list[Block]:
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_examples_run(path: Path, tmp_path: Path) -> None:
     """The file's python blocks run in order; its marked console blocks print what they show."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")  # as if run from the repo's root
+    run_examples(path, tmp_path)
+
+
+def run_examples(path: Path, tmp_path: Path) -> None:
+    """Run the examples of ``path`` in ``tmp_path``; pytest.fail names the first that fails."""
     runnable = _runnable(path)
     python = [(b.where, b.text) for b in runnable if b.lang == "python"]
     if python:
@@ -61,3 +67,48 @@ def test_examples_run(path: Path, tmp_path: Path) -> None:
             if run.returncode != 0 or not matches(cmd.expected, run.stdout.splitlines()):
                 pytest.fail(f"{block.where}: $ {cmd.command}\n(exit {run.returncode})\n"
                             f"the docs show:\n{shown}\nit prints:\n{run.stdout}", pytrace=False)
+
+
+BAD_DOC = """\
+<!-- docs-test: run -->
+```console
+$ echo hello
+goodbye
+```
+<!-- docs-test: skip: not runnable -->
+```python
+raise SystemExit(3)
+```
+```console
+$ false
+```
+"""
+
+
+def test_a_wrong_console_output_fails_naming_the_block(tmp_path: Path) -> None:
+    """The runner is not a rubber stamp: shown output that differs fails, with the block's line;
+    skipped and unmarked blocks do not run."""
+    doc = tmp_path / "bad.md"
+    doc.write_text(BAD_DOC)
+    with pytest.raises(pytest.fail.Exception, match=r"bad.md:2: \$ echo hello") as failed:
+        run_examples(doc, tmp_path)
+    assert "goodbye" in str(failed.value)
+    assert "hello" in str(failed.value)
+    doc.write_text(BAD_DOC.replace("goodbye", "hello"))
+    run_examples(doc, tmp_path)
+
+
+def test_a_failing_python_block_fails_naming_it(tmp_path: Path) -> None:
+    """A python block that raises fails the file's test and names the block."""
+    doc = tmp_path / "bad.md"
+    doc.write_text("text\n\n```python\nx = 1\n```\n\n```python\nassert x == 2\n```\n")
+    with pytest.raises(pytest.fail.Exception, match=r"docs example bad\.md:7 failed"):
+        run_examples(doc, tmp_path)
+
+
+def test_dots_stand_for_any_lines() -> None:
+    """``...`` in shown output matches any number of lines, nothing else is loose."""
+    assert matches(["a", "...", "d"], ["a", "b", "c", "d"])
+    assert matches(["a", "...", "d"], ["a", "d"])
+    assert not matches(["a", "...", "d"], ["a", "b"])
+    assert not matches(["a"], ["a", "b"])
