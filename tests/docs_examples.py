@@ -8,7 +8,8 @@ The rules (README, "Running the tests"):
 * a ```` ```console ```` block runs when the line before its fence is
   ``<!-- docs-test: run -->``: each ``$ command`` (with ``\\`` continuation lines)
   runs in bash, and the lines after it up to the next ``$`` must be exactly its
-  output (a line ``...`` stands for any number of lines);
+  output (a line ``...`` stands for any number of lines, and ``...`` inside a
+  line for any text, such as a timing);
 * ``<!-- docs-test: skip: why -->`` before any block leaves it out, saying why.
 """
 
@@ -106,4 +107,9 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     head, rest = expected[0], expected[1:]
     if head.strip() == "...":
         return any(matches(rest, actual[k:]) for k in range(len(actual) + 1))
-    return bool(actual) and actual[0].rstrip() == head.rstrip() and matches(rest, actual[1:])
+    return bool(actual) and _line_matches(head, actual[0]) and matches(rest, actual[1:])
+
+
+def _line_matches(expected: str, actual: str) -> bool:
+    pattern = ".*".join(re.escape(part) for part in expected.rstrip().split("..."))
+    return re.fullmatch(pattern, actual.rstrip()) is not None

@@ -107,8 +107,10 @@ def test_a_failing_python_block_fails_naming_it(tmp_path: Path) -> None:
 
 
 def test_dots_stand_for_any_lines() -> None:
-    """``...`` in shown output matches any number of lines, nothing else is loose."""
+    """``...`` as a line matches any lines, inside a line any text; nothing else is loose."""
     assert matches(["a", "...", "d"], ["a", "b", "c", "d"])
     assert matches(["a", "...", "d"], ["a", "d"])
     assert not matches(["a", "...", "d"], ["a", "b"])
     assert not matches(["a"], ["a", "b"])
+    assert matches(["wall time ... s"], ["wall time 0.3 s"])
+    assert not matches(["wall time ... s"], ["wall time 0.3 ms!"])
