@@ -52,7 +52,7 @@ def test_suite_with_sigint_and_sigterm_ignored_passes_and_leaves_no_process(
     env.pop("PYTEST_XDIST_WORKER", None)
     run = subprocess.run(
         ["bash", "-c", "trap '' INT TERM; exec \"$@\"", "bash",
-         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          f"--basetemp={tmp_path / 'inner'}", *SPAWNING],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )

@@ -1,5 +1,9 @@
 """The ``stsgas`` dispatcher: help, unknown commands and exit codes."""
 
+import importlib.metadata
+import subprocess
+import sys
+
 import pytest
 
 from stsgas.cli import main
@@ -23,3 +27,12 @@ def test_no_arguments_prints_usage_and_fails(capsys: pytest.CaptureFixture[str])
     """Bare ``stsgas`` prints usage and exits non-zero."""
     assert main([]) == 2
     assert "usage: stsgas" in capsys.readouterr().out
+
+
+def test_version_prints_the_installed_version() -> None:
+    """``stsgas --version`` (and -V) prints the installed package's version, exit 0."""
+    installed = importlib.metadata.version("stsgas")
+    for flag in ("--version", "-V"):
+        run = subprocess.run([sys.executable, "-m", "stsgas", flag], capture_output=True,
+                             text=True, timeout=60, check=False)
+        assert (run.returncode, run.stdout, run.stderr) == (0, f"stsgas {installed}\n", "")

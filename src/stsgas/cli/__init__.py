@@ -22,7 +22,7 @@ GROUPS: dict[str, tuple[str, str]] = {
 
 
 def _usage() -> str:
-    lines = ["usage: stsgas <command> [options]", "", "commands:"]
+    lines = ["usage: stsgas <command> [options]", "       stsgas --version", "", "commands:"]
     lines += [f"  {name:<8} {help_}" for name, (_, help_) in GROUPS.items()]
     return "\n".join(lines)
 
@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in {"-h", "--help"}:
         print(_usage())
         return 0 if args else 2
+    if args[0] in {"-V", "--version"}:
+        from stsgas import __version__
+
+        print(f"stsgas {__version__}")
+        return 0
     group = GROUPS.get(args[0])
     if group is None:
         print(f"stsgas: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)

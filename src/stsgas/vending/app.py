@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from stsgas.vending import migrations, web
+from stsgas.vending import apidocs, migrations, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import load_master_key
@@ -64,7 +64,7 @@ def create_app(
         version="0.1.0",
         summary="Sell gas to STS prepaid meters",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by apidocs.install, with local assets
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -78,5 +78,6 @@ def create_app(
     app.add_middleware(FastSales)
     app.add_middleware(RequestGuard)  # outermost: around both sale paths and every route
     app.include_router(api_router)
+    apidocs.install(app)  # Swagger UI and ReDoc, offline
     web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
     return app
