@@ -49,7 +49,7 @@ class LcdChanged:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Buzzer:
-    """A buzzer pattern: ``accept``, ``reject``, ``alarm``, ``key``."""
+    """A buzzer pattern: ``accept``, ``reject``, ``alarm``, ``key``, ``test`` (display test)."""
 
     pattern: str
 
