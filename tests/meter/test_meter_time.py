@@ -165,3 +165,15 @@ def test_bd1993_meter_past_the_end_can_still_be_moved_by_key_change() -> None:
     assert m.key["bd"] == 2014
     assert m.enter_token(credit_token(new, "4", at=at).digits, at + H).accepted
     assert [k for k, _ in m.events()].count("base_date_expired") == 1
+
+
+def test_a_timer_that_cannot_fire_does_not_hang_the_meter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If a due timer's condition never holds (here the base-date end, forced false),
+    the wake-up returns instead of spinning, and the meter keeps taking inputs."""
+    monkeypatch.setattr(Meter, "base_date_ended", lambda self, now: False)
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    m = Meter.from_json(BD1993, store=MemoryStateStore(), now=start)
+    assert m.handle_timer(start + H) == []
+    assert m.press("0", start + 2 * H).code == ""

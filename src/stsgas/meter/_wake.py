@@ -73,6 +73,7 @@ def run_due(m: Meter, now: datetime, out: Events) -> None:
     from stsgas.meter._inputs import clean_valve
 
     while now >= m._deadline:
+        before = m._deadline
         r = m.r
         at = max(m._deadline, m.now)  # a timer already overdue fires now
         rtc = m.rtc(at)
@@ -107,3 +108,5 @@ def run_due(m: Meter, now: datetime, out: Events) -> None:
             m.log("base_date_expired", at, out)
         m._save()
         m._recompute_deadline()
+        if m._deadline <= before:  # nothing moved on: a timer that cannot fire must not spin
+            break
