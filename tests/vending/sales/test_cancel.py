@@ -137,6 +137,7 @@ def test_replay_and_reprint_of_a_cancelled_sale_never_give_its_token(
     assert replay.headers["content-type"].startswith("application/problem+json")
     assert replay.json()["code"] == "sale_cancelled"
     assert replay.json()["sale_id"] == sale_id
+    assert replay.json()["cancelled_at"]
     assert digits not in replay.text
     outcome = client.get("/api/v1/sales/outcome", params={"key": "k-cancel", "channel": "pos"},
                          headers=auth(shop.cashier_token))

@@ -85,9 +85,10 @@ def _replay(sale: Sale, fp: str) -> SaleResult:
     if sale.request_fingerprint != fp or sale.response is None:
         raise IdempotencyMismatch("this idempotency key was used for a different request")
     if sale.status == SaleStatus.CANCELLED.value:
+        when = sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None
         raise SaleCancelled(
             f"sale {sale.id} made under this idempotency key was cancelled; its token is void",
-            sale_id=sale.id)
+            sale_id=sale.id, cancelled_at=when)
     return SaleResult(receipt=sale.response, replayed=True)
 
 
