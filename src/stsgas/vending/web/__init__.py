@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stsgas.vending.sms import endpoints as sms
-from stsgas.vending.web import admin_pages, management_pages, pages, pos
+from stsgas.vending.web import admin_pages, management_pages, pages, pos, tariff_pages
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
 __all__ = ["install"]
@@ -34,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
     app.include_router(management_pages.router)
+    app.include_router(tariff_pages.router)
     app.include_router(pos.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)
