@@ -27,6 +27,7 @@ from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale
 from tests.vending import factories
 from tests.vending.conftest import PASSWORD
 from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_force
 
 pytestmark = pytest.mark.browser
 
@@ -118,7 +119,8 @@ def test_console_sell_token_decodes_to_sold_amount(
     assert shown.inner_text() == " ".join(digits[i:i + 4] for i in range(0, 20, 4))
     [sale] = _sales(engine)
     receipt: dict[str, Any] = sale.response or {}
-    assert receipt["amount_paid"] == "20.00"
+    assert receipt["amount_tendered"] == "20.00"
+    expect(page.locator("tr", has_text="Change")).to_contain_text(receipt["change"])
     with make_sessionmaker(engine)() as s:
         cfg = meter_config(s, security_module, shop.volume_pan)
     token = decode(digits, cfg.key())
@@ -168,6 +170,33 @@ def test_pos_double_tap_and_lost_response_sell_once(
     sales = _sales(engine)
     assert len(sales) == 2
     assert page.locator("#pos-result").get_attribute("data-sale-id") == str(sales[1].id)
+
+
+@SQLITE_ONLY
+def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
+    page: Page, shop: Shop, engine: Engine,
+) -> None:
+    """The POS result line names the fixed charge, debt, tax, gas and change; a meter
+    with no tariff in force is not offered for sale, with the reason and its code."""
+    _sign_in(page, "shopcashier")
+    page.goto("/pos")
+    page.get_by_label("Meter number").fill(shop.volume_pan)
+    page.get_by_role("button", name="Look up").click()
+    page.get_by_label("Amount paid").fill("10")
+    page.locator("#pos-sell-btn").click()
+    expect(page.locator("#pos-r-summary")).to_have_text(
+        "Sale #1: paid 9.84 (fixed charge 1.00 · debt 0.90 · tax 1.04 · gas 6.90 · "
+        "change 0.16), credit 4.6 m³.")
+    page.screenshot(path="/tmp/stsgas-pos-split.png", full_page=True)
+    pan = meter_without_tariff_in_force(engine, shop, future=False)
+    page.get_by_role("button", name="Next sale").click()
+    page.get_by_label("Meter number").fill(pan)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#pos-status")).to_contain_text(
+        "Cannot sell: This meter has no tariff in force")
+    expect(page.locator("#pos-status")).to_contain_text("(no_tariff_in_force)")
+    expect(page.locator("#pos-sell-btn")).to_be_disabled()
+    assert _count(engine) == 1
 
 
 @SQLITE_ONLY

@@ -22,14 +22,23 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select, text, update
 
 from stsgas.sts import CreditToken, CurrencyCreditToken, decode
 from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import Channel, FixedChargePeriod, Meter, Role, Sale, Token, Vendor
+from stsgas.vending.models import (
+    Channel,
+    FixedChargePeriod,
+    Meter,
+    Role,
+    Sale,
+    TariffVersion,
+    Token,
+    Vendor,
+)
 from stsgas.vending.sales.compose import accounts_for, month_start
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.settings import Settings
@@ -95,6 +104,15 @@ def _prepare(step: str, case: dict[str, Any], shop: Shop, engine: Engine,
             new_sg = factories.supply_group(s, security, krn=2)
             m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
             m.pending_supply_group_id = new_sg.id
+    elif step == "recharge_limit_1m3":
+        with make_sessionmaker(engine).begin() as s:
+            m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
+            m.recharge_limit = 1_000
+    elif step == "tariff_not_yet_in_force":
+        with make_sessionmaker(engine).begin() as s:
+            m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
+            s.execute(update(TariffVersion).where(TariffVersion.tariff_id == m.tariff_id)
+                      .values(effective_from=datetime(2099, 1, 1, tzinfo=UTC)))
     elif step == "monthly":
         set_period(engine, shop, FixedChargePeriod.MONTH)
     elif step == "sale_two_months_ago":

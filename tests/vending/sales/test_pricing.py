@@ -7,6 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stsgas.vending.errors import BadAmount
+from stsgas.vending.ledger import service as ledger
+from stsgas.vending.ledger.service import UnbalancedJournal
+from stsgas.vending.sales.compose import journal_lines
 from stsgas.vending.sales.pricing import Step, price
 
 STEPS = [Step(up_to_litres=10_000, price_per_m3=150), Step(up_to_litres=30_000, price_per_m3=200),
@@ -110,3 +113,23 @@ def test_steps_follow_the_month() -> None:
     with pytest.raises(BadAmount):
         price(paid=10, volume_mode=True, fixed_charge=0, tax_rate_bp=0, debt_recovery_bp=0,
               debt=0, steps=STEPS, month_litres=0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(paid=st.integers(200, 10**7), month=st.integers(0, 50_000), tax=st.integers(0, 3000),
+       volume=st.booleans())
+def test_the_journal_of_a_priced_sale_balances_and_the_guard_catches_a_slip(
+    paid: int, month: int, tax: int, volume: bool
+) -> None:
+    """The payer pays what the sale charged (not what was tendered): the journal
+    balances; debiting one minor unit more is caught by ``check_balanced``."""
+    p = price(paid=paid, volume_mode=volume, fixed_charge=100, tax_rate_bp=tax,
+              debt_recovery_bp=1000, debt=5000, steps=STEPS, month_litres=month)
+
+    def lines(debit: int) -> list[ledger.Line]:
+        return journal_lines(vendor_id=1, channel="pos", paid=debit, energy=p.energy_amount,
+                             fixed=p.fixed_charge, tax=p.tax, debt=p.debt_recovered)
+
+    ledger.check_balanced(lines(p.paid), "sale")
+    with pytest.raises(UnbalancedJournal):
+        ledger.check_balanced(lines(p.tendered if p.change else p.paid + 1), "sale")

@@ -23,14 +23,14 @@ class MeterIn(BaseModel):
     tariff_id: int | None = None
     customer_id: int | None = None
     #: the meter's recharge limit: litres (by volume) or minor units (by amount)
-    recharge_limit: int | None = Field(default=None, gt=0, le=10**12)
+    recharge_limit: int | None = Field(default=None, gt=0, le=10**12, strict=True)
 
 
 class RechargeLimitIn(BaseModel):
     """The most one token may credit, as the meter is set: litres (by volume) or minor
     units (by amount); null: no limit (the meter model's default)."""
 
-    recharge_limit: int | None = Field(gt=0, le=10**12)
+    recharge_limit: int | None = Field(gt=0, le=10**12, strict=True)
 
 
 class MeterOut(BaseModel):

@@ -103,7 +103,7 @@ def build(
     }
     credited = Decimal(credit.amount or 0)
     if priced.credit_units is not None:
-        body["units_credited"] = str(credited / 10)
+        body["units_credited"] = str((credited / 10).quantize(Decimal("0.1")))
     else:
         # the token's currency field rounds up (never less than paid for), to 10^-5
         body["money_credited"] = money_shown(credited / 100_000)

@@ -21,6 +21,7 @@ from stsgas.vending.web import (
     operator_pages,
     pages,
     pos,
+    tariff_pages,
 )
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
     app.include_router(management_pages.router)
     app.include_router(cancel_pages.router)
     app.include_router(operator_pages.router)
+    app.include_router(tariff_pages.router)
     app.include_router(pos.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)
