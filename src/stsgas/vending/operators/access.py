@@ -62,9 +62,9 @@ def check_password(
         return AccountLocked("too many failed sign-ins from this address",
                              locked_until=row.locked_until.isoformat())
     op = OperatorRepository(session).by_username(username)
-    usable = op is not None and op.is_active
-    ok = verify_password(op.password_hash if usable and op is not None else None, password)
-    if op is None or not usable or not ok:
+    if op is not None and not op.is_active:
+        op = None  # a disabled account answers like an unknown one
+    if not verify_password(None if op is None else op.password_hash, password) or op is None:
         _count_failure(session, settings, username=username, source=source, op=op, now=now)
         return NotAuthenticated(WRONG)
     if row is not None:

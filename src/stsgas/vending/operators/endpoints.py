@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.audit import service as audit
 from stsgas.vending.deps import SessionDep, SettingsDep
-from stsgas.vending.errors import TokenTooLong, VendingError
+from stsgas.vending.errors import NotFound, TokenTooLong, VendingError
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.kit.problems import vending_problem
 from stsgas.vending.models import Operator
@@ -139,6 +139,15 @@ def list_operators(session: SessionDep, _actor: Manager) -> list[OperatorOut]:
     """All operators (admin)."""
     repo = OperatorRepository(session)
     return [OperatorOut.model_validate(o) for o in repo.list(repo.select().order_by("id"))]
+
+
+@router.get("/operators/{operator_id}", response_model=OperatorOut)
+def get_operator(operator_id: RowId, session: SessionDep, _actor: Manager) -> OperatorOut:
+    """One operator (admin)."""
+    op = OperatorRepository(session).get(operator_id)
+    if op is None:
+        raise NotFound(f"operator {operator_id} not found")
+    return OperatorOut.model_validate(op)
 
 
 @router.post("/operators/{operator_id}/disable", response_model=OperatorOut)

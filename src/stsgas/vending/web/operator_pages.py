@@ -85,11 +85,11 @@ async def operator(request: Request, operator_id: int, done: str = "") -> Respon
     """One account: state, actions, lockouts and tokens."""
     me = await guard(request, "operators")
     api = VendingApi(request.app, me.token)
-    found = [o for o in await api.get(paths.OPERATORS) if o["id"] == operator_id]
-    if not found:
-        return _error(request, me, "No such operator", f"There is no operator {operator_id}.",
-                      status_code=404)
-    op = {**found[0], "state": _state(found[0])}
+    try:
+        found = await api.get(paths.OPERATOR.format(id=operator_id))
+    except ApiProblem as exc:
+        return _error(request, me, "No such operator", exc.detail, status_code=exc.status)
+    op = {**found, "state": _state(found)}
     tokens = await api.get(paths.OPERATOR_TOKENS.format(id=operator_id))
     lockouts = await api.get(paths.OPERATOR_LOCKOUTS.format(id=operator_id))
     flash = None
