@@ -1,7 +1,7 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
 Each group module (``token``, ``meter``, ``serve``, ``irpad``, ``check``,
-``import``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
+``import``, ``db``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
 imported, so
 ``stsgas token`` starts without loading the web stack.
 """
@@ -18,6 +18,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "irpad": ("stsgas.cli.irpad", "talk to a meter's IR port"),
     "check": ("stsgas.cli.check", "the vending database's daily integrity check"),
     "import": ("stsgas.cli.importer", "register a meter book from CSV, all or nothing"),
+    "db": ("stsgas.cli.db", "back up the vending database, restore into an empty one"),
 }
 
 

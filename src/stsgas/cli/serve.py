@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +24,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="worker processes (stateless)")
     p.add_argument("--migrate-only", action="store_true", help="migrate, then exit")
     return p
+
+
+def _metrics_dir(workers: int) -> Path | None:
+    """Several workers share their metrics through files in PROMETHEUS_MULTIPROC_DIR: a
+    configured folder is emptied of a previous run's files, else a fresh one is made
+    (returned, to be removed at the end)."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return None
+    if workers <= 1:
+        return None
+    made = Path(tempfile.mkdtemp(prefix="stsgas-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
+    return made
 
 
 def main(argv: list[str]) -> int:
@@ -70,8 +91,13 @@ def main(argv: list[str]) -> int:
             print(f"  {login.username:<11} {login.password:<16} ({login.role})")
         print("demo meters: " + ", ".join(demo.meter_numbers()))
     sys.stdout.flush()
-    uvicorn.run(
-        "stsgas.vending.server:app_from_env", factory=True, host=args.host, port=args.port,
-        workers=args.workers, log_level="info",
-    )
+    made = _metrics_dir(args.workers)
+    try:
+        uvicorn.run(
+            "stsgas.vending.server:app_from_env", factory=True, host=args.host,
+            port=args.port, workers=args.workers, log_level="info",
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     return 0

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from stsgas.vending import apidocs, migrations, web
+from stsgas.vending import apidocs, migrations, ops, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import load_master_key
@@ -80,4 +80,5 @@ def create_app(
     app.include_router(api_router)
     apidocs.install(app)  # Swagger UI and ReDoc, offline
     web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
+    ops.install(app)  # /healthz, /readyz, /metrics; the metrics middleware goes outermost
     return app
