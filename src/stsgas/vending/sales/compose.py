@@ -3,9 +3,10 @@
 Both ways of running a sale use it: the service on a SQLAlchemy session
 (:mod:`.service`, every database, every case) and the event-loop path on
 PostgreSQL (:mod:`.fast`, the common case). Neither the rules nor their order
-exist twice: a sale is :func:`check_meter` → :func:`price_sale` → (key data,
-TID) → :func:`compose` → the store's write → :func:`settle`. Nothing here
-touches a database.
+exist twice: a sale is :func:`check_seller` → :func:`check_meter` →
+:func:`price_sale` → (key data, TID) → :func:`compose` (which refuses a token
+over the meter's recharge limit) → the store's write → :func:`settle`.
+Nothing here touches a database.
 """
 
 from __future__ import annotations
