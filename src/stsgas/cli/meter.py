@@ -12,7 +12,7 @@ __all__ = ["main"]
 
 USAGE = """usage: stsgas meter {run FILE|-, codes, diagram, start ..., simulate ...}
 
-  run FILE|-   run a JSON scenario (METER.md "Scenario format"), print the JSON report
+  run FILE|-   run a JSON scenario (docs/scenarios.md), print the JSON report
   codes        print the 2-digit query code table
   diagram      print the valve state machine (Mermaid) and the lockout steps
   start        the terminal meter (Textual)

@@ -1,6 +1,6 @@
 """The meter's state machines as tables. Every valve and entry rule lives here.
 
-Rules (METER.md, RELIABILITY.md M4/M6):
+Rules (docs/meter.md states them with their sources):
 
 * Valve. Closed by: credit at/below the close line (zero, or minus the
   overdraft limit when overdraft is enabled) -> ``credit``; battery level 1

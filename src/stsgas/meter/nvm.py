@@ -7,7 +7,7 @@ The meter core never opens a file; it is handed an :class:`Nvm`. Three devices:
   is one ``pwrite`` followed by ``fsync``, so a page that returned is on disk.
 * :class:`CrashingNvm` — wraps another device and cuts the power at the n-th
   write, optionally leaving that page torn (what littlefs' emulated block device
-  and SQLite's crash VFS do; RELIABILITY.md A14).
+  and SQLite's crash VFS do).
 
 Erased pages read as ``0xFF``, as on an EEPROM or NOR flash.
 

@@ -1,4 +1,4 @@
-"""The scenario runner: a JSON scenario in, the METER.md report out.
+"""The scenario runner: a JSON scenario in, the report of docs/scenarios.md out.
 
 Besides 20-digit strings, a step's ``token`` may be a *spec* that the runner
 vends with ``stsgas.sts`` for the scenario's meter key (so example files stay
@@ -257,7 +257,7 @@ def _restart(m: Meter, settings: MeterSettings, at: datetime) -> Meter:
 
 
 def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
-    """Run one scenario; the report of METER.md "Scenario format". ScenarioError on bad input."""
+    """Run one scenario; the report docs/scenarios.md defines. ScenarioError on bad input."""
     if not isinstance(doc, dict) or not isinstance(doc.get("meter"), dict):
         raise ScenarioError("a scenario is an object with 'meter', 'start' and 'steps'")
     try:

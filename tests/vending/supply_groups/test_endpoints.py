@@ -117,11 +117,23 @@ def test_new_key_revision_is_rolled_out_to_active_meters(
 def test_key_never_reaches_the_logs(
     client: TestClient, admin_token: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Creating a supply group logs nothing that contains the vending key."""
-    with caplog.at_level(logging.DEBUG):
-        client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
-        client.post("/api/v1/supply-groups", json=_body(dkga=2), headers=auth(admin_token))
-    assert VK4 not in caplog.text
+    """Two supply groups are made (DKGA04 and DKGA02) with every statement and its
+    parameters logged: the log holds the INSERTs, and neither vending key."""
+    vk2 = TEST_KEYS["vending_key_dkga02"]
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.INFO, "sqlalchemy.engine"):
+        first = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
+        second = client.post("/api/v1/supply-groups",
+                             json=_body(sgc="600002", dkga=2, vending_key=vk2),
+                             headers=auth(admin_token))
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    inserts = [r for r in caplog.records
+               if r.name.startswith("sqlalchemy.engine") and "INSERT INTO supply_groups" in
+               r.getMessage()]
+    assert len(inserts) == 2, "the statements were not captured: the test would prove nothing"
+    text = caplog.text.lower()
+    for key in (VK4, vk2):
+        assert key.lower() not in text
+        assert bytes.fromhex(key).hex(" ") not in text
 
 
 def test_without_master_key_key_operations_answer_503(
