@@ -97,7 +97,7 @@ def validate(
         out["supply_group_id"] = gid
     if params.get("ti") is not None:
         ti = str(params["ti"])
-        if len(ti) != 2 or not ti.isdigit():
+        if len(ti) != 2 or not (ti.isascii() and ti.isdigit()):
             raise InvalidInput("ti is 2 digits")
         out["ti"] = ti
     if params.get("base_date") is not None:

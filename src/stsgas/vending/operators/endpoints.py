@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.audit import service as audit
-from stsgas.vending.deps import SessionDep, SettingsDep
+from stsgas.vending.deps import SessionDep, SettingsDep, begin_read
 from stsgas.vending.errors import VendingError
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.kit.problems import vending_problem
@@ -38,8 +38,16 @@ VendorManager = Annotated[Operator, Depends(require(Permission.VENDORS_MANAGE))]
 
 @router.post("/auth/login", response_model=TokenOut)
 def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenOut | JSONResponse:
-    """Exchange a username and password for a bearer token."""
-    result = service.login(session, settings, username=body.username, password=body.password)
+    """Exchange a username and password for a bearer token.
+
+    The password is verified in a read transaction that ends before the login's
+    write (failure count, token) begins, so the slow hash holds no write lock.
+    """
+    begin_read(session)
+    checked = service.check_password(session, username=body.username, password=body.password)
+    session.rollback()  # only read: end it, so the write below starts afresh
+    result = service.login(session, settings, username=body.username, password=body.password,
+                           checked=checked)
     if isinstance(result, VendingError):
         return vending_problem(result)  # returned, so the failure count is committed
     return TokenOut(

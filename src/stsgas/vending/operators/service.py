@@ -130,25 +130,56 @@ def issue_token(
     return IssuedApiToken(secret=secret, row=row, operator=operator)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordCheck:
+    """A password verified against the hash read before the login's write."""
+
+    password_hash: str | None
+    matches: bool
+
+
+def check_password(session: Session, *, username: str, password: str) -> PasswordCheck:
+    """Read the operator's hash without locking anything and verify ``password``.
+
+    Verifying (argon2id) is the slow part of a login. Done here, before the
+    login's write transaction, it holds no lock: on SQLite a login no longer
+    keeps the one write lock, and sales, waiting.
+    """
+    op = OperatorRepository(session).by_username(username)
+    stored = None if op is None else op.password_hash
+    return PasswordCheck(password_hash=stored, matches=verify_password(stored, password))
+
+
 def login(
     session: Session,
     settings: Settings,
     *,
     username: str,
     password: str,
+    checked: PasswordCheck | None = None,
     now: datetime | None = None,
 ) -> IssuedApiToken | VendingError:
-    """Check a password; return a token, or the error to show (counted, not raised)."""
+    """Check a password; return a token, or the error to show (counted, not raised).
+
+    ``checked`` is :func:`check_password`'s verdict, made before this transaction;
+    it stands only if the hash is still the one it was checked against.
+    """
     now = now or utcnow()
     op = OperatorRepository(session).by_username(username, for_update=True)
     if op is None or not op.is_active:
-        verify_password(None, password)
+        if checked is None:
+            verify_password(None, password)
         return NotAuthenticated("wrong username or password")
     if op.locked_until is not None and op.locked_until > now:
         return AccountLocked(
             "account locked after repeated failures", locked_until=op.locked_until.isoformat()
         )
-    if not verify_password(op.password_hash, password):
+    if checked is not None and checked.password_hash != op.password_hash:
+        # the password changed between the check and now: not the user's failure
+        return NotAuthenticated("wrong username or password")
+    matches = checked.matches if checked is not None else verify_password(
+        op.password_hash, password)
+    if not matches:
         op.failed_logins += 1
         if op.failed_logins >= settings.max_failed_logins:
             op.locked_until = now + timedelta(minutes=settings.lockout_minutes)
