@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.vending.conftest import auth
+from tests.vending.conftest import TEST_KEYS, auth
 from tests.vending.sales.conftest import Shop
 
 ARABIC_INDIC_01 = "\u0660\u0661"  # "01" in Arabic-Indic digits: \d matches it, [0-9] does not
@@ -32,10 +32,14 @@ def test_a_ti_in_other_scripts_digits_is_refused(
 def test_a_supply_group_code_in_other_scripts_digits_is_refused(
     client: TestClient, admin_token: str,
 ) -> None:
-    """An SGC is six ASCII digits."""
-    r = client.post("/api/v1/supply-groups", json={"sgc": "\u0661" * 6, "krn": 1},
-                    headers=auth(admin_token))
+    """An SGC is six ASCII digits; the same group in ASCII digits is accepted."""
+    body = {"sgc": "\u0661" * 6, "krn": 1, "vending_key": TEST_KEYS["vending_key_dkga04"]}
+    r = client.post("/api/v1/supply-groups", json=body, headers=auth(admin_token))
     assert (r.status_code, r.json()["code"]) == (422, "invalid_input")
+    assert client.get("/api/v1/supply-groups", headers=auth(admin_token)).json() == []
+    r = client.post("/api/v1/supply-groups", json={**body, "sgc": "111111"},
+                    headers=auth(admin_token))
+    assert r.status_code == 201, r.text
 
 
 def test_a_wrong_check_digit_is_bad_meter_number_on_every_path(
