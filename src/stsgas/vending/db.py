@@ -1,7 +1,8 @@
 """Engines and sessions for SQLite and PostgreSQL, with durable commits (A11, A12).
 
 SQLite: WAL, ``synchronous=FULL`` (a committed sale survives power loss),
-``busy_timeout``, foreign keys on, and every transaction opened with
+``busy_timeout``, foreign keys on, text with NUL and integers past 64 bits
+refused as PostgreSQL refuses them (``DataError``), and every transaction opened with
 ``BEGIN IMMEDIATE`` so a read-then-write never fails with SQLITE_BUSY
 half-way (pass ``execution_options(sqlite_begin="DEFERRED")`` for a pure
 read). PostgreSQL: psycopg 3, READ COMMITTED plus row locks and unique
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -39,6 +40,34 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _refused(value: Any) -> str | None:
+    if isinstance(value, str) and "\x00" in value:
+        return "a NUL character in text"
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return "an integer past 64 bits"
+    return None
+
+
+def _sqlite_like_postgresql(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> None:
+    """Refuse what PostgreSQL refuses and SQLite would keep (a NUL in text) or crash on
+    (an integer past 64 bits): both databases then answer such input with 422."""
+    rows = parameters if executemany else [parameters]
+    for row in rows:
+        if isinstance(row, dict):
+            values = list(row.values())
+        else:
+            values = list(row) if isinstance(row, list | tuple) else [row]
+        for value in values:
+            why = _refused(value)
+            if why is not None:
+                raise DataError(statement, parameters, ValueError(f"{why} cannot be stored"))
 
 
 def _sqlite_on_begin(conn: Any) -> None:
@@ -61,6 +90,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_like_postgresql)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":

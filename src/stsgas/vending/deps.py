@@ -22,13 +22,19 @@ from stsgas.vending.settings import Settings
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def begin_read(session: Session) -> None:
+    """Open the session's transaction as a reader: on SQLite ``BEGIN DEFERRED``, so it
+    does not take the database's one write lock (writers go on meanwhile)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """Yield a session in a transaction; commit on success, roll back on error."""
     session: Session = request.app.state.sessionmaker()
     try:
-        if request.method in _READ_METHODS and session.get_bind().dialect.name == "sqlite":
-            # a read need not hold SQLite's write lock; writers go on meanwhile
-            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        if request.method in _READ_METHODS:
+            begin_read(session)
         yield session
         session.commit()
     except BaseException:

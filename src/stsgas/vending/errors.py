@@ -29,6 +29,7 @@
          |   +-- SegregatedDuty   403 "segregated_duty"
          +-- RateLimited          429 "rate_limited" (Retry-After)
          +-- RetryLater           503 "retry_later"
+         |   +-- DatabaseUnavailable 503 "database_unavailable"
          +-- NoMasterKey          503 "no_master_key"
 
 ``stsgas.sts.StsError`` is mapped by its own ``code`` (status 422).
@@ -229,6 +230,13 @@ class RetryLater(VendingError):
     code = "retry_later"
     status_code = 503
     title = "Busy, retry"
+
+
+class DatabaseUnavailable(RetryLater):
+    """The database could not be reached or dropped the connection (``kit.guard``)."""
+
+    code = "database_unavailable"
+    title = "Database unavailable"
 
 
 class NoMasterKey(VendingError):

@@ -114,6 +114,8 @@ BAD = [
     ("blocked", "10", 409, "meter_not_active"),
     ("unknown", "10", 404, "meter_not_found"),
     ("garbage", "10", 422, "bad_meter_number"),
+    ("typo", "10", 422, "bad_meter_number"),
+    ("foreign-digits", "10", 422, "bad_meter_number"),
     ("volume", "10001", 409, "insufficient_float"),
 ]
 
@@ -125,7 +127,10 @@ def test_bad_input_writes_nothing(
 ) -> None:
     """Each bad request is a problem+json with a stable code and leaves every table as it was."""
     pan = {"volume": shop.volume_pan, "amount": shop.amount_pan, "blocked": shop.blocked_pan,
-           "unknown": "600727" + "0" * 12, "garbage": "12ab"}[which]
+           "unknown": "600727000000000009", "garbage": "12ab",
+           "typo": "600727000000000008",  # the check digit of ...0000 is 9
+           "foreign-digits": "\u0666\u0660\u0660\u0667\u0662\u0667" + "\u0660" * 11
+           + "\u0669"}[which]
     before = counts(engine)
     r = sell(client, shop.cashier_token, pan, amount)
     assert r.status_code == status, r.text

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stsgas.sts.identity import drn_with_check
 from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown, parse_command
 
 CASES = json.loads(
@@ -41,10 +42,20 @@ def test_parser_never_raises(text: str) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.from_regex(r"[0-9]{11}", fullmatch=True),
+    st.from_regex(r"[0-9]{10}", fullmatch=True).map(drn_with_check),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999"), places=2),
 )
 def test_buy_amount_is_exact(meter: str, amount: Decimal) -> None:
     """A BUY amount comes back as the exact Decimal typed, never a float."""
     command = parse_command(f"BUY {meter} {amount}")
     assert command == Buy(meter=meter, amount=amount)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.from_regex(r"[0-9]{10}", fullmatch=True).map(drn_with_check),
+       st.integers(min_value=1, max_value=9))
+def test_a_wrong_check_digit_is_a_bad_meter_number(drn: str, shift: int) -> None:
+    """Any DRN with its check digit changed is refused as a bad meter number, not looked up."""
+    typo = drn[:-1] + str((int(drn[-1]) + shift) % 10)
+    for text in (f"BAL {typo}", f"BUY {typo} 10", f"BUY 600727{typo}0 10"):
+        assert parse_command(text) == Unknown(reason="bad meter number")

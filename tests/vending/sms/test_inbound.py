@@ -144,6 +144,19 @@ def test_rate_limits_per_phone_and_per_meter(
     assert len(gateway.received) == 3
 
 
+def test_a_meter_is_one_budget_whatever_form_its_number_takes(
+    sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
+) -> None:
+    """PAN, DRN and dashed forms of one meter draw on its one budget (3), not one each."""
+    pan = shop.volume_pan
+    drn = pan[6:17]
+    forms = [pan, drn, f"{drn[:4]}-{drn[4:8]}-{drn[8:]}", f"{pan[:6]}-{pan[6:]}"]
+    statuses = [_sms(sms_client, f"BAL {form}", f"f-{i}").json()["status"]
+                for i, form in enumerate(forms)]
+    assert statuses == ["replied", "replied", "replied", "rate_limited"]
+    assert len(gateway.received) == 3
+
+
 def test_rate_limit_per_customer(
     app: FastAPI, sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
 ) -> None:

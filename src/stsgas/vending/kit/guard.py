@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from stsgas.vending.errors import DatabaseUnavailable
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.money import currency_decimals
 
@@ -152,11 +153,10 @@ class RequestGuard:
             response.headers["Connection"] = "close"  # the rest of the body is not read
         elif database_unavailable(exc):
             log.warning("database unavailable [request %s]: %s", request_id, exc)
-            response = problems.problem(
-                503, "database_unavailable", "Database unavailable",
+            response = problems.error_response(DatabaseUnavailable(
                 "the database cannot be reached just now; retry the request (a sale: "
-                "with the same Idempotency-Key)", request_id=request_id)
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                "with the same Idempotency-Key)",
+                retry_after=RETRY_AFTER_SECONDS, request_id=request_id))
         else:
             log.error("unhandled error [request %s]", request_id, exc_info=exc)
             response = problems.problem(

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stsgas.sts import StsError
@@ -99,6 +99,21 @@ async def _data(_request: Request, exc: Exception) -> JSONResponse:
     return invalid_value()
 
 
+async def _statement(request: Request, exc: Exception) -> JSONResponse:
+    # a value that failed on its way to the database (a bind processor), not in it
+    assert isinstance(exc, StatementError)
+    if isinstance(exc.orig, OverflowError):
+        return await _overflow(request, exc.orig)
+    raise exc
+
+
+async def _overflow(_request: Request, exc: Exception) -> JSONResponse:
+    # a date at the edge of the calendar moved past it (year 9999 + a day, a -14:00
+    # offset turned to UTC): the client's value, 422 on either database
+    return problem(422, "invalid_input", "Invalid input",
+                   "a value is out of range (a date too near year 1 or 9999, or a number)")
+
+
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
@@ -116,4 +131,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(DataError, _data)
+    app.add_exception_handler(OverflowError, _overflow)
+    app.add_exception_handler(StatementError, _statement)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -136,7 +136,7 @@ def _key_change_params(
         out["supply_group_id"] = gid
     if params.get("ti") is not None:
         ti = str(params["ti"])
-        if len(ti) != 2 or not ti.isdigit():
+        if len(ti) != 2 or not (ti.isascii() and ti.isdigit()):
             raise InvalidInput("ti is 2 digits")
         out["ti"] = ti
     if params.get("base_date") is not None:

@@ -17,7 +17,7 @@ class MeterIn(BaseModel):
     iin: Literal["600727", "0000"] | None = None
     mode: MeterMode
     supply_group_id: int
-    ti: str = Field(default="01", pattern=r"^\d{2}$")
+    ti: str = Field(default="01", pattern=r"^[0-9]{2}$")
     ken: int | None = Field(default=None, ge=0, le=255)
     base_date: Literal[1993, 2014, 2035] | None = None
     tariff_id: int | None = None
@@ -88,7 +88,7 @@ class KeyChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     supply_group_id: int | None = None
-    ti: str | None = Field(default=None, pattern=r"^\d{2}$")
+    ti: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
     base_date: Literal[1993, 2014, 2035] | None = None
     reason: str = Field(default="key change with the next sale", min_length=1, max_length=400)
 

@@ -14,6 +14,7 @@ new count with the refusal.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -46,9 +47,30 @@ def _failure_row(session: Session, username: str, source: str) -> LoginFailure:
     return row if row is not None else repo.add(username, source)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordCheck:
+    """A password verified against the hash read before the login's write began."""
+
+    password_hash: str | None
+    matches: bool
+
+
+def verify_first(session: Session, *, username: str, password: str) -> PasswordCheck:
+    """Read the account's hash with nothing locked and verify ``password`` against it.
+
+    Verifying (argon2id) is the slow part of a login. Done before the login's
+    write transaction it holds no lock: on SQLite a login no longer keeps the
+    one write lock, and the sales behind it, waiting. Unknown and disabled
+    accounts are verified against the dummy hash, so they take as long.
+    """
+    op = OperatorRepository(session).by_username(username)
+    stored = None if op is None or not op.is_active else op.password_hash
+    return PasswordCheck(password_hash=stored, matches=verify_password(stored, password))
+
+
 def check_password(
     session: Session, settings: Settings, *, username: str, password: str, source: str,
-    now: datetime,
+    now: datetime, checked: PasswordCheck | None = None,
 ) -> Operator | VendingError:
     """The operator whose password this is, or the error to answer (counted).
 
@@ -64,7 +86,12 @@ def check_password(
     op = OperatorRepository(session).by_username(username)
     if op is not None and not op.is_active:
         op = None  # a disabled account answers like an unknown one
-    if not verify_password(None if op is None else op.password_hash, password) or op is None:
+    stored = None if op is None else op.password_hash
+    if checked is not None and checked.password_hash == stored:
+        matches = checked.matches  # verified before this transaction, hash unchanged since
+    else:
+        matches = verify_password(stored, password)
+    if not matches or op is None:
         _count_failure(session, settings, username=username, source=source, op=op, now=now)
         return NotAuthenticated(WRONG)
     if row is not None:
@@ -91,16 +118,19 @@ def _count_failure(
 
 def login(
     session: Session, settings: Settings, *, username: str, password: str, source: str,
-    now: datetime | None = None,
+    now: datetime | None = None, checked: PasswordCheck | None = None,
 ) -> IssuedApiToken | VendingError:
     """Check a password; return a login token, or the error to show (counted, not raised).
 
-    After an admin's reset the account gets no token until its owner changes
-    the password (403 ``password_change_required``).
+    ``checked`` is :func:`verify_first`'s verdict, made before this transaction;
+    it stands only while the account's hash is still the one it was checked
+    against (else the password is verified again here). After an admin's reset
+    the account gets no token until its owner changes the password (403
+    ``password_change_required``).
     """
     now = now or utcnow()
     found = check_password(session, settings, username=username, password=password,
-                           source=source, now=now)
+                           source=source, now=now, checked=checked)
     if isinstance(found, VendingError):
         return found
     if found.must_change_password:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from stsgas.vending.audit import service as audit
-from stsgas.vending.deps import SessionDep, SettingsDep
+from stsgas.vending.deps import SessionDep, SettingsDep, begin_read
 from stsgas.vending.errors import NotFound, TokenTooLong, VendingError
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.kit.problems import vending_problem
@@ -49,9 +49,16 @@ def source_of(request: Request) -> str:
 def login(
     body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenOut | JSONResponse:
-    """Exchange a username and password for a bearer token (locked per account and source)."""
+    """Exchange a username and password for a bearer token (locked per account and source).
+
+    The password is verified in a read transaction that ends before the login's
+    write (failure count, token) begins, so the slow hash holds no write lock.
+    """
+    begin_read(session)
+    checked = access.verify_first(session, username=body.username, password=body.password)
+    session.rollback()  # only read: end it, so the write below starts afresh
     result = access.login(session, settings, username=body.username, password=body.password,
-                          source=source_of(request))
+                          source=source_of(request), checked=checked)
     if isinstance(result, VendingError):
         return vending_problem(result)  # returned, so the failure count is committed
     return TokenOut(

@@ -26,7 +26,12 @@ from typing import Any, Final
 import asyncpg
 
 from stsgas.vending.db import RETRY_SQLSTATES
-from stsgas.vending.errors import NotAuthenticated, RetryLater, VendingError
+from stsgas.vending.errors import (
+    DatabaseUnavailable,
+    NotAuthenticated,
+    RetryLater,
+    VendingError,
+)
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
@@ -49,6 +54,7 @@ from stsgas.vending.sales.transaction import (
     ATTEMPTS,
     LOCK_NOT_AVAILABLE,
     LOCK_TIMEOUT,
+    LOST_AT_COMMIT,
     ReadChanged,
     backoff,
     busy,
@@ -121,6 +127,7 @@ async def sell(
     :class:`ValueRefused`, or a database error that is nobody's fault (500).
     """
     hashed = token_hash(secret)
+    lost = 0
     for attempt in range(1, ATTEMPTS + 1):
         try:
             receipt = await _attempt(pool, req, hashed, security, limits, datetime.now(UTC))
@@ -136,10 +143,14 @@ async def sell(
             pass
         except (asyncpg.PostgresError, *_LOST) as exc:
             _judge(exc, attempt=attempt, idempotent=req.idempotency_key is not None)
+            lost += _lost(exc)
         if attempt == ATTEMPTS:
             break
         pool.stats["retried"] += 1
         await asyncio.sleep(backoff(attempt))
+    if lost == ATTEMPTS:  # never reached the database: it is down, not busy
+        raise DatabaseUnavailable("the database cannot be reached; retry the request",
+                                  retry_after=1)
     raise busy()
 
 
@@ -175,10 +186,7 @@ async def _attempt(
             return receipt
         except BaseException as exc:
             if committing and _lost(exc):
-                raise RetryLater(
-                    "the connection was lost while committing: ask GET /sales/outcome "
-                    "(or resend with the same Idempotency-Key) before selling again"
-                ) from None
+                raise RetryLater(LOST_AT_COMMIT) from None
             if not committing:
                 with contextlib.suppress(Exception):
                     await conn.execute("ROLLBACK")

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from stsgas.sts import IssuedToken
 from stsgas.vending.errors import (
     BadAmount,
-    BadMeterNumber,
     IdempotencyMismatch,
     MeterNotFound,
     SaleCancelled,
@@ -25,6 +24,7 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.money import parse_money
 from stsgas.vending.ledger import service as ledger
+from stsgas.vending.meters import numbers
 from stsgas.vending.models import Meter, Sale, SaleStatus
 from stsgas.vending.sales.compose import (
     SaleLimits,
@@ -72,10 +72,11 @@ def parse_amount(value: object, decimals: int) -> int:
 
 
 def parse_meter_number(text: str) -> str:
-    """A meter number: 11 to 18 digits (a PAN or a DRN), spaces and dashes ignored."""
+    """A meter number as typed (an 11- or 13-digit DRN or an 18-digit PAN; spaces and
+    dashes ignored), its ASCII digits and check digit verified: a typo is 422
+    ``bad_meter_number`` before any money is taken, never an unknown meter."""
     digits = "".join(ch for ch in text if ch not in " -")
-    if not digits.isdigit() or not 11 <= len(digits) <= 18:
-        raise BadMeterNumber(f"meter number {text!r} is not 11 to 18 digits")
+    numbers.parse_meter_number(digits)
     return digits
 
 

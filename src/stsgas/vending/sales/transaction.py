@@ -2,7 +2,8 @@
 
 A sale commits here, before its response exists, so no client ever holds a
 token whose sale is not durable. PostgreSQL serialization failures (40001),
-deadlocks (40P01) and SQLite lock timeouts retry the whole transaction; a
+deadlocks (40P01), SQLite lock timeouts and a connection lost before COMMIT
+(a terminated backend, a restarted server) retry the whole transaction; a
 unique-key race (two requests with one idempotency key on different meters)
 retries once more, after which the winner's row is visible and replayed.
 A lock still held after ``LOCK_TIMEOUT`` by a twin request answers 409.
@@ -28,6 +29,9 @@ ATTEMPTS = 8
 LOCK_TIMEOUT = "10s"
 #: PostgreSQL: a lock wait ran past ``LOCK_TIMEOUT``
 LOCK_NOT_AVAILABLE = "55P03"
+#: the answer when the connection died during COMMIT: the sale may or may not be kept
+LOST_AT_COMMIT = ("the connection was lost while committing: ask GET /sales/outcome "
+                  "(or resend with the same Idempotency-Key) before selling again")
 
 
 class ReadChanged(Exception):
@@ -91,22 +95,29 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
     if writer is not None:
         session.commit()  # end the read transaction (auth); nothing written yet
     for attempt in range(1, ATTEMPTS + 1):
+        committing = False
         try:
             if pg:
                 _set_lock_timeout(session)
             if writer is None:
                 result = fn()
+                committing = True
                 session.commit()
                 return result
             with writer:
                 result = fn()
+                committing = True
                 session.commit()
                 return result
         except DBAPIError as exc:
             _rollback(session)
             if _lock_timed_out(exc):
                 raise lock_wait_refusal(idempotent) from None
-            retry = is_retryable(exc) or (isinstance(exc, IntegrityError) and attempt <= 2)
+            if exc.connection_invalidated and committing:
+                raise RetryLater(LOST_AT_COMMIT) from None
+            # a connection lost before COMMIT wrote nothing: run again on a new one
+            retry = (is_retryable(exc) or exc.connection_invalidated
+                     or (isinstance(exc, IntegrityError) and attempt <= 2))
             if not retry:
                 raise
             if attempt == ATTEMPTS:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from stsgas.vending.errors import BadAmount
+from stsgas.vending.errors import BadAmount, BadMeterNumber
 from stsgas.vending.kit.money import format_money, parse_money
+from stsgas.vending.meters.numbers import parse_meter_number
 
 __all__ = ["Balance", "Buy", "Command", "Help", "Unknown", "parse_command"]
 
@@ -65,8 +66,15 @@ _VERBS: Final = {"BAL": "BAL", "BALANCE": "BAL", "BUY": "BUY", "HELP": "HELP", "
 
 
 def _meter(word: str) -> str | None:
+    """The digits typed, when they are a DRN or PAN whose check digits hold."""
     digits = word.translate(_SEPARATORS)
-    return digits if _METER_RE.fullmatch(digits) else None
+    if not _METER_RE.fullmatch(digits):
+        return None
+    try:
+        parse_meter_number(digits)
+    except BadMeterNumber:
+        return None
+    return digits
 
 
 def _amount(word: str, decimals: int) -> Decimal | None:

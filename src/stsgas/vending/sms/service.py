@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.kit.money import currency_decimals
+from stsgas.vending.meters.numbers import parse_meter_number
 from stsgas.vending.models import IdempotencyState
 from stsgas.vending.sms import repository as repo
 from stsgas.vending.sms.commands import Balance, Buy, Command, parse_command
@@ -53,7 +54,7 @@ __all__ = [
 
 def digits_of(phone: str) -> str:
     """A phone number reduced to its digits, the form numbers are compared in."""
-    return "".join(ch for ch in phone if ch.isdigit())
+    return "".join(ch for ch in phone if "0" <= ch <= "9")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,8 +103,10 @@ class Admitted:
 
 
 def _meter_scope(command: Command) -> str | None:
+    """The meter's budget, keyed by its PAN: a DRN, a PAN, spaced or dashed, all count
+    for one meter."""
     if isinstance(command, Balance | Buy):
-        return f"sms-m:{command.meter}"
+        return f"sms-m:{parse_meter_number(command.meter).pan}"
     return None
 
 

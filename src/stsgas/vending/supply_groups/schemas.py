@@ -12,7 +12,7 @@ class SupplyGroupIn(BaseModel):
     """A new supply group key revision."""
 
     name: str = Field(default="", max_length=100)
-    sgc: str = Field(pattern=r"^\d{6}$")
+    sgc: str = Field(pattern=r"^[0-9]{6}$")
     krn: int = Field(ge=1, le=15)
     key_type: int = Field(default=2, ge=0, le=3)
     base_date: Literal[1993, 2014, 2035] = 2014

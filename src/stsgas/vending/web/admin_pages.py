@@ -110,7 +110,7 @@ async def meters(request: Request, q: str = "", customer_id: str = "") -> Respon
         tariffs = items_of(await api.get(paths.TARIFFS))
     return page(request, "meters.html", me, "meters", title="Meters", q=q, meters=rows,
                 error=error, groups=groups, tariffs=tariffs,
-                customer_id=customer_id if customer_id.isdigit() else "",
+                customer_id=customer_id if customer_id.isascii() and customer_id.isdigit() else "",
                 can_edit=me.role in {"admin", "supervisor"},
                 status_code=404 if error else 200)
 
@@ -131,7 +131,7 @@ async def create_meter(
         return stale(request, me, "meters")
     body: dict[str, Any] = {"number": number, "mode": mode, "supply_group_id": supply_group_id}
     for key, value in (("tariff_id", tariff_id), ("customer_id", customer_id)):
-        if value.strip().isdigit():
+        if value.strip().isascii() and value.strip().isdigit():
             body[key] = int(value)
     try:
         made = await VendingApi(request.app, me.token).post(paths.METERS, body)

@@ -35,7 +35,7 @@ BASE_DATES = (1993, 2014, 2035)
 def _int_or_text(text: str) -> int | str:
     """A typed number as an int; anything else as typed, for the API to refuse."""
     text = text.strip()
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 def management_params(

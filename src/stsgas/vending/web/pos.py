@@ -26,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 class SellIn(BaseModel):
     """What the POS page posts."""
 
-    meter: str = Field(pattern=r"^\d{11,18}$")
+    meter: str = Field(pattern=r"^[0-9]{11,18}$")
     amount: str = Field(max_length=16)
 
 
