@@ -11,15 +11,17 @@ from stsgas.vending.customers.service import mask_phone
 from stsgas.vending.models import Operator, Role
 from tests.vending.conftest import auth
 
+#: as answered: money in minor units (the debt was given in major units, "42.00")
 GRACE = {"name": "Grace Hopper", "address": "1 Cobol St", "phone": "+255711000111",
          "debt_balance": 4_200}
+GRACE_IN = {**GRACE, "debt_balance": "42.00"}
 MASKED = {"id": 0, "name": "G**** H*****", "phone": "*********111", "masked": True}
 
 
 @pytest.fixture
 def grace(client: TestClient, supervisor_token: str) -> int:
     """A customer with an address, a phone and a debt."""
-    r = client.post("/api/v1/customers", json=GRACE, headers=auth(supervisor_token))
+    r = client.post("/api/v1/customers", json=GRACE_IN, headers=auth(supervisor_token))
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
 

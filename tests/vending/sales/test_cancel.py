@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
@@ -105,7 +105,9 @@ def test_void_reverses_ledger_refunds_and_restores_debt_once(
     assert sale["debt_recovered"] == "2.40"
     r = cancel(client, shop.supervisor_token, sale["sale_id"])
     assert r.status_code == 200, r.text
-    assert r.json() == {"sale_id": sale["sale_id"], "status": "cancelled", "refunded": "25.00"}
+    # the refund is what the sale charged (25 tendered: the rest was change)
+    assert r.json() == {"sale_id": sale["sale_id"], "status": "cancelled",
+                        "refunded": sale["amount_paid"]}
     before = counts(engine)
     again = cancel(client, shop.supervisor_token, sale["sale_id"], reason="twice")
     assert again.status_code == 409
@@ -115,7 +117,7 @@ def test_void_reverses_ledger_refunds_and_restores_debt_once(
         assert s.get(Vendor, shop.vendor_id).float_balance == FLOAT  # type: ignore[union-attr]
         assert s.execute(select(Customer.debt_balance)).scalar_one() == debt_before
         debit, credit = LedgerRepository(s).totals()
-        assert debit == credit == 2 * 2500
+        assert debit == credit == 2 * int(Decimal(sale["amount_paid"]) * 100)
 
 
 def test_replay_and_reprint_of_a_cancelled_sale_never_give_its_token(
@@ -154,6 +156,14 @@ def test_replay_and_reprint_of_a_cancelled_sale_never_give_its_token(
     assert counts(engine) == before
 
 
+def _exact_credit(engine: Engine, sale_id: int) -> str:
+    """What a sale's currency token credits, as the meter shows it (10^-5 units)."""
+    with make_sessionmaker(engine)() as s:
+        amount = s.execute(select(Token.amount).where(
+            Token.sale_id == sale_id, Token.kind == "credit")).scalar_one()
+    return str(Decimal(amount).scaleb(-5))
+
+
 def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
     second_supervisor: str, admin_token: str,
@@ -173,16 +183,21 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
                       params={"token_used": True, "meter_credit": shows},
                       headers=auth(shop.supervisor_token))
     assert plan.status_code == 200, plan.text
-    assert plan.json()["take"] == wrong["money_credited"]
-    assert plan.json()["credit_after"] == keep["money_credited"]
-    assert f"goes from {shows} to {keep['money_credited']}" in plan.json()["preview"]
+    # the token takes exactly what the sale's token credited (receipts show it rounded
+    # down to the currency's decimals: 20.00 of 20.00624)
+    take = plan.json()["take"]
+    assert Decimal(take).quantize(Decimal("0.01"), ROUND_DOWN) == Decimal(wrong["money_credited"])
+    assert take == _exact_credit(engine, wrong["sale_id"])
+    kept = _exact_credit(engine, keep["sale_id"])
+    assert plan.json()["credit_after"] == kept
+    assert f"goes from {shows} to {kept}" in plan.json()["preview"]
 
     asked = cancel(client, shop.supervisor_token, wrong["sale_id"], token_used=True)
     assert asked.status_code == 202, asked.text
     request = asked.json()["request"]
     assert (request["kind"], request["status"], request["tokens"]) == ("cancel_sale", "pending",
                                                                       [])
-    assert f"goes down by {wrong['money_credited']}" in asked.json()["preview"]
+    assert f"goes down by {take}" in asked.json()["preview"]
     assert _float(engine, shop.vendor_id) == float_before  # nothing moved on asking
     assert _status(engine, wrong["sale_id"]) == "completed"
 
@@ -190,7 +205,7 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     own = client.post(url, headers=auth(shop.supervisor_token))
     assert (own.status_code, own.json()["code"]) == (403, "forbidden")
     admin = client.post(url, headers=auth(admin_token))
-    assert (admin.status_code, admin.json()["code"]) == (403, "forbidden")
+    assert (admin.status_code, admin.json()["code"]) == (403, "segregated_duty")
     assert _status(engine, wrong["sale_id"]) == "completed"
 
     ok = client.post(url, headers=auth(second_supervisor))
@@ -205,7 +220,7 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     assert took.amount == -credited
     assert took.tid > wrong["tid"]
     enter(meter, token["digits"])
-    assert answer(meter, "01") == keep["money_credited"]  # the other sale's credit stays
+    assert answer(meter, "01") == kept  # the other sale's credit stays
 
     again = client.post(url, headers=auth(second_supervisor))
     assert again.headers["Idempotent-Replayed"] == "true"

@@ -183,7 +183,8 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
     if meter.recharge_limit is None or credit.amount is None:
         return
     volume = meter.mode == MeterMode.VOLUME.value
-    limit = Decimal(meter.recharge_limit).scaleb(-3 if volume else -receipts.CURRENCY_DECIMALS)
+    limit = (Decimal(meter.recharge_limit).scaleb(-3) if volume
+             else receipts.major(meter.recharge_limit))
     if credit.amount > limit:
         unit = " m³" if volume else ""
         raise OverRechargeLimit(
@@ -198,7 +199,7 @@ def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> Issued
             return credit_token(config, Decimal(priced.credit_units) / 10, at=at,
                                 rnd=secrets.randbelow(16), subclass=2)
         assert priced.credit_money is not None
-        return credit_token(config, Decimal(priced.credit_money) / 100, at=at, subclass=6)
+        return credit_token(config, receipts.major(priced.credit_money), at=at, subclass=6)
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
 

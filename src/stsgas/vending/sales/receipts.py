@@ -8,25 +8,28 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
 from stsgas.sts import group_digits
+from stsgas.vending.kit.money import currency_decimals
 from stsgas.vending.models import SaleStatus, TokenKind
 from stsgas.vending.sales.pricing import Priced
 
-#: decimals of the currency's minor unit (a local stand-in until a currency setting exists)
-CURRENCY_DECIMALS = 2
-_QUANTUM = Decimal(1).scaleb(-CURRENCY_DECIMALS)
+
+def major(minor: int) -> Decimal:
+    """Minor units as major units, by the currency's decimals (``STSGAS_CURRENCY_DECIMALS``,
+    set per request by the guard; 2 outside a request)."""
+    decimals = currency_decimals.get()
+    return Decimal(minor).scaleb(-decimals).quantize(Decimal(1).scaleb(-decimals))
 
 
 def money(minor: int | None) -> str | None:
     """Minor units as a string with the currency's decimals (never a float)."""
-    if minor is None:
-        return None
-    return str(Decimal(minor).scaleb(-CURRENCY_DECIMALS).quantize(_QUANTUM))
+    return None if minor is None else str(major(minor))
 
 
-def money_shown(major: Decimal) -> str:
+def money_shown(amount: Decimal) -> str:
     """A credit in major units to the currency's decimals, rounded down: the token's
     finer 10^-5 digits are not money the customer can count."""
-    return str(major.quantize(_QUANTUM, rounding=ROUND_DOWN))
+    quantum = Decimal(1).scaleb(-currency_decimals.get())
+    return str(amount.quantize(quantum, rounding=ROUND_DOWN))
 
 
 class TokenLike(Protocol):

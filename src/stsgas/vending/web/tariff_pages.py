@@ -26,7 +26,7 @@ class StepsError(ValueError):
 
 def parse_steps(text: str) -> list[dict[str, Any]]:
     """Price steps typed one per line as ``10 1.50`` (up to 10 m³ of the month at 1.50
-    per m³) and ``- 3.10`` (no upper limit), into the API's litres and minor units."""
+    per m³) and ``- 3.10`` (no upper limit), into the API's litres and major units."""
     steps = []
     for n, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
         parts = line.split()
@@ -34,7 +34,7 @@ def parse_steps(text: str) -> list[dict[str, Any]]:
         if price is None or not (parts[0] == "-" or parts[0].isdigit()):
             raise StepsError(f"step {n}: write '<up to m³> <price>', or '- <price>' last")
         up_to = None if parts[0] == "-" else int(parts[0]) * 1000
-        steps.append({"up_to_litres": up_to, "price_per_m3": int(price * 100)})
+        steps.append({"up_to_litres": up_to, "price_per_m3": price})  # major units
     return steps
 
 
@@ -82,13 +82,13 @@ async def add_version(
     me = await guard(request, "tariffs")
     if not check_csrf(me.token, csrf):
         return await _show(request, "The form was stale; try again.", 403)
-    fixed = parse_amount(fixed_charge) if fixed_charge.strip() not in ("", "0") else Decimal(0)
+    fixed = parse_amount(fixed_charge) if fixed_charge.strip() not in ("", "0") else "0"
     if fixed is None:
         return await _show(request, "Enter the fixed charge as an amount, e.g. 5.00.", 422)
     try:
         body = {"effective_from": f"{effective_from}:00+00:00"
                 if len(effective_from) == 16 else effective_from,
-                "fixed_charge": int(fixed * 100), "fixed_charge_period": fixed_charge_period,
+                "fixed_charge": fixed, "fixed_charge_period": fixed_charge_period,
                 "tax_rate_bp": tax_rate_bp, "debt_recovery_bp": debt_recovery_bp,
                 "steps": parse_steps(steps)}
         await VendingApi(request.app, me.token).post(
