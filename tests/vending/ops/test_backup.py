@@ -196,3 +196,21 @@ def test_pg_password_is_never_printed(
         assert err.count("\n") == 1
         assert SECRET not in err
         assert "cannot use the database" in err
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_pg_tools_missing_is_one_line(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """STSGAS_PG_BIN_DIR naming a folder without pg_dump: exit 2, one line saying what to
+    install, and no backup file."""
+    monkeypatch.setenv("STSGAS_PG_BIN_DIR", str(tmp_path / "no-tools"))
+    out_file = tmp_path / "x.backup"
+    code, out, err = _db(capsys, "backup", "--database", db_url, "--out", str(out_file))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "pg_dump not found" in err
+    assert "postgresql-client" in err
+    assert not out_file.exists()
