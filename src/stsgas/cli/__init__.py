@@ -1,6 +1,6 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
-Each group module (``token``, ``meter``, ``serve``, ``irpad``, ``check``,
+Each group module (``token``, ``meter``, ``init``, ``serve``, ``irpad``, ``check``,
 ``import``, ``db``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
 imported, so
 ``stsgas token`` starts without loading the web stack.
@@ -14,6 +14,7 @@ import sys
 GROUPS: dict[str, tuple[str, str]] = {
     "token": ("stsgas.cli.token", "generate and decode STS tokens"),
     "meter": ("stsgas.cli.meter", "run a virtual meter, a scenario or a simulation"),
+    "init": ("stsgas.cli.init", "set up a live install: database, master key, first admin"),
     "serve": ("stsgas.cli.serve", "start the vending server"),
     "irpad": ("stsgas.cli.irpad", "talk to a meter's IR port"),
     "check": ("stsgas.cli.check", "the vending database's daily integrity check"),

@@ -2,8 +2,9 @@
 
 Creates and migrates an empty database on first start; ``--demo`` loads demo
 data and prints the demo logins. It refuses to start (one line on stderr,
-exit 2) when the master key does not open the database's vending keys, and
-never prints the database password.
+exit 2) when the master key does not open the database's vending keys or when
+the database has no admin account (without ``--demo``: run ``stsgas init``),
+and never prints the database password.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ def main(argv: list[str]) -> int:
         print(f"stsgas serve: cannot use the database {shown}: {reason}", file=sys.stderr)
         return 2
     s = done.settings
+    if not s.demo and not args.migrate_only and not done.has_admin:
+        print("stsgas serve: this database has no admin account: set it up with "
+              "`stsgas init --database URL --admin NAME` (or try `stsgas serve --demo`)",
+              file=sys.stderr)
+        return 2
     if done.key_file_created is not None:
         print(f"created a master key in {done.key_file_created} (keep it safe and backed up)")
     # workers read their settings from the environment

@@ -19,6 +19,7 @@ from stsgas.vending.app import create_app
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import create_master_key_file, load_master_key
 from stsgas.vending.keys.security import KeyCustodyError, KeyRef, SoftwareSecurityModule
+from stsgas.vending.operators.repository import OperatorRepository
 from stsgas.vending.settings import Settings
 from stsgas.vending.supply_groups.repository import SupplyGroupRepository
 
@@ -60,6 +61,8 @@ class Prepared:
     settings: Settings
     key_file_created: Path | None
     demo_loaded: bool
+    #: the database holds an admin account (else only ``--demo`` or ``stsgas init`` help)
+    has_admin: bool
 
 
 def _configured_key(settings: Settings) -> bytes | None:
@@ -123,6 +126,9 @@ def prepare(settings: Settings) -> Prepared:
         if settings.demo:
             with make_sessionmaker(engine).begin() as session:
                 loaded = demo.load(session, SoftwareSecurityModule(master))
+        with make_sessionmaker(engine)() as session:
+            admin = OperatorRepository(session).admin_count() > 0
     finally:
         engine.dispose()
-    return Prepared(settings=settings, key_file_created=created, demo_loaded=loaded)
+    return Prepared(settings=settings, key_file_created=created, demo_loaded=loaded,
+                    has_admin=admin)

@@ -6,19 +6,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from stsgas.vending.kit import pgraw
 from stsgas.vending.kit.repository import RepositoryBase
-from stsgas.vending.models import ApiToken, LoginFailure, Operator, Vendor
+from stsgas.vending.models import ApiToken, LoginFailure, Operator, Role, Vendor
 
 
 class OperatorRepository(RepositoryBase[Operator]):
     """Operators by name or id."""
 
     model = Operator
+
+    def admin_count(self) -> int:
+        """How many admin accounts there are (none: the install is not set up)."""
+        stmt = select(func.count()).select_from(Operator).where(
+            Operator.role == Role.ADMIN.value)
+        return int(self.session.execute(stmt).scalar() or 0)
 
     def by_username(self, username: str, *, for_update: bool = False) -> Operator | None:
         """The operator called ``username``."""

@@ -1,0 +1,117 @@
+"""First set-up of a live install (``stsgas init``): migrate, master key, first admin.
+
+Each refusal is an :class:`InstallRefused` with one line for the person at the
+keyboard; ``code`` is the exit status the command line gives it. Nothing here
+prints or logs a password or the master key.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from stsgas.vending import migrations
+from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.keys.master import create_master_key_file
+from stsgas.vending.keys.security import KeyCustodyError
+from stsgas.vending.models import Role
+from stsgas.vending.operators import service as operators
+from stsgas.vending.operators.repository import OperatorRepository
+from stsgas.vending.server import StartRefused, check_master_key, default_key_file
+
+#: the shortest password an admin may have (the API's rule for new accounts)
+MIN_PASSWORD = 8
+#: exit status when the database already has an admin (the install is done)
+ALREADY_INITIALISED = 3
+
+
+class InstallRefused(Exception):
+    """``stsgas init`` must stop; the message is one line, ``code`` the exit status."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Installed:
+    """What :func:`install` made, for the closing message."""
+
+    key_file: Path
+    key_created: bool
+
+
+def key_location(url: str, given: Path | None) -> Path:
+    """The master key file: the one given, else beside a SQLite file; PostgreSQL needs one."""
+    if given is not None:
+        return given.resolve()
+    beside = default_key_file_for(url)
+    if beside is None:
+        raise InstallRefused(
+            "--master-key-file is required on this database: the key never sits beside it"
+        )
+    return beside
+
+
+def default_key_file_for(url: str) -> Path | None:
+    """Where ``stsgas serve`` looks for the key of ``url`` when none is configured."""
+    from stsgas.vending.settings import Settings
+
+    return default_key_file(Settings(database_url=url))
+
+
+def check_password(password: str) -> None:
+    """Refuse a password shorter than :data:`MIN_PASSWORD`."""
+    if len(password) < MIN_PASSWORD:
+        raise InstallRefused(f"the password is too short: at least {MIN_PASSWORD} characters")
+
+
+def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed:
+    """Migrate ``url`` to head, create or check the master key, create the first admin.
+
+    Refuses a database that already has an admin, and a key file that does not open
+    the database's vending keys (a key file made here is removed again then).
+    """
+    check_password(password)
+    make_url(url)  # a malformed URL raises ArgumentError before anything is made
+    engine = make_engine(url, pool_size=1)
+    try:
+        migrations.upgrade(url, engine=engine)
+        with make_sessionmaker(engine).begin() as session:
+            if OperatorRepository(session).admin_count():
+                raise InstallRefused(
+                    "the database already has an admin: it is set up, start it with "
+                    "`stsgas serve`", ALREADY_INITIALISED,
+                )
+            created = not key_file.exists()
+            try:
+                master = create_master_key_file(key_file)
+                check_master_key(session, master)
+            except (KeyCustodyError, StartRefused) as exc:
+                if created and key_file.exists():
+                    key_file.unlink()
+                raise InstallRefused(str(exc)) from None
+            except OSError as exc:
+                raise InstallRefused(
+                    f"cannot write the master key file {key_file}: {exc.strerror}"
+                ) from None
+            operators.create_operator(session, actor=None, username=admin, role=Role.ADMIN,
+                                      password=password, display_name="first admin")
+    finally:
+        engine.dispose()
+    return Installed(key_file=key_file, key_created=created)
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> bool:
+    """Write ``KEY=value`` lines to a new file (mode 0600); False if one is there already."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.writelines(f"{k}={shlex.quote(v)}\n" for k, v in values.items())
+    return True
