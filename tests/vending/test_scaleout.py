@@ -124,6 +124,7 @@ def backend() -> str:
     return "postgresql"
 
 
+@pytest.mark.usefixtures("admin_token")  # serve needs an admin to start (stsgas init)
 def test_two_servers_one_database(engine: Engine, db_url: str, shop: Shop) -> None:
     """Each key sent to both servers at once: one sale per key, TIDs increase per meter."""
     keys = [f"so-{i}" for i in range(40)]

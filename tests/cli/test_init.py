@@ -1,0 +1,246 @@
+"""`stsgas init` (issue 13, set-up): a working install from nothing, refusals in one line
+with a documented exit code, and `stsgas serve` on a database without an admin."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from stsgas.cli import init as init_cli
+from tests.processes import running
+
+PG_URL = os.environ.get(
+    "STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_PG = os.environ.get("STSGAS_REQUIRE_PG") == "1"
+PASSWORD = "Gas-meters-go-live"
+DB_PASSWORD = "n0t-to-be-Printed"
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("STSGAS_")}
+
+
+def _stsgas(*args: str, cwd: Path, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "stsgas", *args], cwd=cwd,
+                          env=env or _env(), capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def _refusal(done: subprocess.CompletedProcess[str], code: int, command: str = "init") -> str:
+    """The one stderr line of a refusal with exit status ``code``."""
+    assert done.returncode == code, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"stsgas {command}: "), done.stderr
+    assert DB_PASSWORD not in done.stdout + done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+    return lines[0]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, unmigrated database (PostgreSQL: created here, dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
+        return
+    base = make_url(PG_URL)
+    name = f"stsgas_init_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        if REQUIRE_PG:
+            pytest.fail(f"STSGAS_REQUIRE_PG=1 but PostgreSQL is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    # trust auth ignores the password: it is there to prove it is never printed
+    yield base.set(database=name, password=DB_PASSWORD).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _key_args(url: str, tmp_path: Path) -> list[str]:
+    """SQLite keeps its key beside the file; PostgreSQL is told where (here: /etc-like)."""
+    if url.startswith("sqlite"):
+        return []
+    return ["--master-key-file", str(tmp_path / "etc" / "master.key")]
+
+
+def _password_file(tmp_path: Path, password: str = PASSWORD) -> Path:
+    path = tmp_path / "admin-password"
+    path.write_text(password + "\nsecond line is ignored\n")
+    return path
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line)
+    return {k: v.strip("'") for k, v in pairs}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _login(port: int, proc: subprocess.Popen[str], password: str) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
+                              json={"username": "chief", "password": password}, timeout=5)
+        except httpx.TransportError:
+            assert proc.poll() is None, "server exited"
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+
+
+def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    """init migrates, makes the key and env file (0600), says what to run; serve with
+    those settings starts and the admin logs in with the password from the file."""
+    work = tmp_path / "work"
+    work.mkdir()
+    done = _stsgas("init", "--database", fresh_db, *_key_args(fresh_db, tmp_path),
+                   "--currency-decimals", "3", "--admin", "chief",
+                   "--password-file", str(_password_file(tmp_path)), cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert DB_PASSWORD not in done.stdout + done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+    assert "stsgas serve" in done.stdout
+    key = (tmp_path / "etc" / "master.key" if not fresh_db.startswith("sqlite")
+           else tmp_path / "var" / "master.key")
+    env_file = key.parent / "stsgas.env"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    settings = _read_env_file(env_file)
+    assert settings == {"STSGAS_DATABASE_URL": fresh_db, "STSGAS_MASTER_KEY_FILE": str(key),
+                        "STSGAS_CURRENCY_DECIMALS": "3"}
+    assert key.read_text().strip() not in done.stdout + done.stderr
+    assert list(work.iterdir()) == []  # nothing left in the working folder
+    port = _free_port()
+    with running([sys.executable, "-m", "stsgas", "serve", "--port", str(port)],
+                 env={**_env(), **settings}, cwd=work, stdout=subprocess.PIPE,
+                 stderr=subprocess.STDOUT, text=True) as proc:
+        ok = _login(port, proc, PASSWORD)
+        wrong = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
+                           json={"username": "chief", "password": "second line is ignored"},
+                           timeout=5)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["operator"]["role"] == "admin"
+    assert wrong.status_code == 401
+
+
+def test_init_twice_is_refused_with_exit_3(fresh_db: str, tmp_path: Path) -> None:
+    """A database that already has an admin is set up: exit 3, the key file untouched."""
+    args = ["init", "--database", fresh_db, *_key_args(fresh_db, tmp_path), "--admin",
+            "chief", "--password-file", str(_password_file(tmp_path))]
+    assert _stsgas(*args, cwd=tmp_path).returncode == 0
+    key = next(tmp_path.glob("*/master.key"))
+    before = key.read_text()
+    line = _refusal(_stsgas(*args, cwd=tmp_path), 3)
+    assert "already has an admin" in line
+    assert key.read_text() == before
+
+
+def test_init_refuses_a_key_file_that_does_not_open_the_stored_keys(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    """An existing key file is never overwritten; one that does not open the database's
+    vending keys stops init before any admin is made."""
+    from stsgas.vending.db import make_engine, make_sessionmaker
+    from stsgas.vending.keys.security import SoftwareSecurityModule
+    from stsgas.vending.migrations import upgrade
+    from tests.vending import factories
+
+    if fresh_db.startswith("sqlite"):
+        (tmp_path / "var").mkdir()
+    engine = make_engine(fresh_db, pool_size=1)
+    upgrade(fresh_db, engine=engine)
+    with make_sessionmaker(engine).begin() as s:
+        factories.supply_group(s, SoftwareSecurityModule(secrets.token_bytes(32)))
+    engine.dispose()
+    key = tmp_path / "other" / "master.key"
+    key.parent.mkdir()
+    other = secrets.token_hex(32) + "\n"
+    key.write_text(other)
+    line = _refusal(_stsgas("init", "--database", fresh_db, "--master-key-file", str(key),
+                            "--admin", "chief", "--password-file",
+                            str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    assert "does not open the vending key" in line
+    assert key.read_text() == other
+    engine = make_engine(fresh_db, pool_size=1)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM operators")).scalar() == 0
+    engine.dispose()
+
+
+def test_init_refuses_a_short_password_before_touching_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
+    line = _refusal(_stsgas("init", "--database", url, "--admin", "chief", "--password-file",
+                            str(_password_file(tmp_path, "seven77")), cwd=tmp_path), 2)
+    assert "too short: at least 8 characters" in line
+    assert not (tmp_path / "var").exists()
+
+
+def test_init_refuses_a_malformed_url(tmp_path: Path) -> None:
+    line = _refusal(_stsgas("init", "--database", "not a url", "--admin", "chief",
+                            "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    assert "not a URL" in line
+
+
+def test_init_refuses_an_unreachable_database_without_printing_its_password(
+    tmp_path: Path
+) -> None:
+    url = f"postgresql+psycopg://stsgas:{DB_PASSWORD}@127.0.0.1:1/stsgas"
+    line = _refusal(_stsgas("init", "--database", url, "--master-key-file",
+                            str(tmp_path / "master.key"), "--admin", "chief",
+                            "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    assert "cannot use the database postgresql+psycopg://stsgas:***@127.0.0.1:1/stsgas" in line
+    assert not (tmp_path / "master.key").exists()
+
+
+def test_init_on_postgresql_needs_a_key_location(tmp_path: Path) -> None:
+    line = _refusal(_stsgas("init", "--database", "postgresql+psycopg://u@127.0.0.1/x",
+                            "--admin", "chief", "--password-file",
+                            str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    assert "--master-key-file is required" in line
+
+
+def test_typed_passwords_that_differ_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --password-file the password is typed twice; two different ones stop init."""
+    typed = iter([PASSWORD, PASSWORD + "!"])
+    monkeypatch.setattr(init_cli.getpass, "getpass", lambda prompt: next(typed))
+    url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
+    assert init_cli.main(["--database", url, "--admin", "chief"]) == 2
+    err = capsys.readouterr().err
+    assert err == "stsgas init: the two passwords differ\n"
+    assert not (tmp_path / "var").exists()
+
+
+def test_serve_without_an_admin_says_to_run_init(tmp_path: Path) -> None:
+    """A fresh database and no --demo: serve exits 2 naming `stsgas init`."""
+    env = {**_env(), "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}"}
+    line = _refusal(_stsgas("serve", "--port", str(_free_port()), cwd=tmp_path, env=env), 2,
+                    "serve")
+    assert "no admin account" in line
+    assert "stsgas init --database URL --admin NAME" in line
