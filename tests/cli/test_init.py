@@ -200,6 +200,14 @@ def test_init_refuses_a_short_password_before_touching_the_database(tmp_path: Pa
     assert not (tmp_path / "var").exists()
 
 
+def test_init_refuses_a_user_name_the_api_would_refuse(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
+    line = _refusal(_stsgas("init", "--database", url, "--admin", "chief admin",
+                            "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    assert "the user name may hold letters, digits" in line
+    assert not (tmp_path / "var").exists()
+
+
 def test_init_refuses_a_malformed_url(tmp_path: Path) -> None:
     line = _refusal(_stsgas("init", "--database", "not a url", "--admin", "chief",
                             "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)

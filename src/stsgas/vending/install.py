@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from stsgas.vending import migrations
@@ -21,10 +22,18 @@ from stsgas.vending.keys.security import KeyCustodyError
 from stsgas.vending.models import Role
 from stsgas.vending.operators import service as operators
 from stsgas.vending.operators.repository import OperatorRepository
+from stsgas.vending.operators.schemas import OperatorIn
 from stsgas.vending.server import StartRefused, check_master_key, default_key_file
 
+
+def _min_length(field: str) -> int:
+    """The API's minimum length of a new account's ``field`` (one rule, not a copy)."""
+    found = [getattr(m, "min_length", None) for m in OperatorIn.model_fields[field].metadata]
+    return next(n for n in found if isinstance(n, int))
+
+
 #: the shortest password an admin may have (the API's rule for new accounts)
-MIN_PASSWORD = 8
+MIN_PASSWORD = _min_length("password")
 #: exit status when the database already has an admin (the install is done)
 ALREADY_INITIALISED = 3
 
@@ -64,10 +73,21 @@ def default_key_file_for(url: str) -> Path | None:
     return default_key_file(Settings(database_url=url))
 
 
-def check_password(password: str) -> None:
-    """Refuse a password shorter than :data:`MIN_PASSWORD`."""
-    if len(password) < MIN_PASSWORD:
-        raise InstallRefused(f"the password is too short: at least {MIN_PASSWORD} characters")
+def check_account(username: str, password: str) -> None:
+    """Refuse what the API would refuse for a new account: the name's characters and
+    length, a password shorter than :data:`MIN_PASSWORD` (or over-long)."""
+    try:
+        OperatorIn(username=username, role=Role.ADMIN, password=password)
+    except ValidationError as exc:
+        field = exc.errors()[0]["loc"][0]
+        if field == "username":
+            raise InstallRefused(
+                "the user name may hold letters, digits and _ . @ - (1 to 64 of them)"
+            ) from None
+        if len(password) < MIN_PASSWORD:
+            raise InstallRefused(
+                f"the password is too short: at least {MIN_PASSWORD} characters") from None
+        raise InstallRefused("the password is too long: at most 256 characters") from None
 
 
 def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed:
@@ -76,7 +96,7 @@ def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed
     Refuses a database that already has an admin, and a key file that does not open
     the database's vending keys (a key file made here is removed again then).
     """
-    check_password(password)
+    check_account(admin, password)
     make_url(url)  # a malformed URL raises ArgumentError before anything is made
     engine = make_engine(url, pool_size=1)
     try:
