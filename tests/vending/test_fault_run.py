@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
@@ -23,6 +24,7 @@ KILLS = 3
 DEADLINE_S = 45.0
 
 
+@pytest.mark.usefixtures("admin_token")  # serve needs an admin to start (stsgas init)
 def test_kill_and_restart_under_load(engine: Engine, db_url: str, shop: Shop) -> None:
     """Retried sales across 3 SIGKILLs: exactly-once per key, TIDs increase, ledger balances."""
     server = Server(db_url, free_port())
