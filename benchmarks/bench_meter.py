@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import cProfile
 import dataclasses
+import functools
 import os
 import pstats
 import sys
@@ -74,7 +75,7 @@ def main(argv: list[str]) -> int:
     for name, cfg, factory in cases:
         if short:
             cfg = dataclasses.replace(cfg, years=1)
-        wall, _ = _time(cfg, lambda f=factory: f(0), 1 if cfg.years == 1 else 3)
+        wall, _ = _time(cfg, functools.partial(factory, 0), 1 if cfg.years == 1 else 3)
         print(f"{name:<40} {cfg.years:2d} y hourly, monthly tokens: {wall:7.3f} s"
               f"  = {cfg.years / wall:7.2f} meter-years/s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

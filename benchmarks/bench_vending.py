@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import random
 import re
@@ -418,9 +419,7 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
             op = ops.authenticate(s, tokens[0])
             req = service.SaleRequest(meter_number=pans[i % len(pans)], paid=500,
                                       channel="api", idempotency_key=f"svc-{i}")
-            transaction.run(
-                s, lambda s=s, req=req, op=op: service.sell(s, req, operator=op, security=sec)
-            )
+            transaction.run(s, functools.partial(service.sell, s, req, operator=op, security=sec))
         lat.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - start
     engine.dispose()

@@ -29,6 +29,7 @@ def test_lcd_shows_money_left_in_amount_mode() -> None:
     m = make(mode="amount", tariff=[{"up_to_m3": None, "price": "2.00"}], recharge_limit="100",
              low_credit_alarm="1")
     issued = credit_token(vend, "5", at=T0 + H, subclass=6)
+    assert issued.amount is not None
     m.enter_token(issued.digits, T0 + H)
     m.open_key(T0 + H)
     m.flow(1000, T0 + 2 * H)

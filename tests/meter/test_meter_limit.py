@@ -26,6 +26,7 @@ def test_credit_plus_token_equal_to_the_limit_is_accepted(
     """credit + token == limit: taken (the rule is ``>``, not ``>=``)."""
     vend = MeterConfig.from_json(METER)
     issued = credit_token(vend, "4", at=T0 + H, subclass=subclass)  # amount as encoded
+    assert issued.amount is not None
     m = make(mode=mode, recharge_limit="10", initial_credit=str(10 - issued.amount))
     assert m.enter_token(issued.digits, T0 + H).accepted
     assert m.credit == Decimal(10)
@@ -39,6 +40,7 @@ def test_one_register_unit_over_the_limit_is_refused(
     ``limit`` (IEC status 4), LCD ``Limit``, credit unchanged, a ``recharge_limit`` entry."""
     vend = MeterConfig.from_json(METER)
     issued = credit_token(vend, "4", at=T0 + H, subclass=subclass)
+    assert issued.amount is not None
     credit = 10 - issued.amount + unit
     m = make(mode=mode, recharge_limit="10", initial_credit=str(credit))
     res = m.enter_token(issued.digits, T0 + H)

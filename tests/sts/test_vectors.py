@@ -38,12 +38,15 @@ def _data44(inp: dict[str, Any]) -> int:
         return int(inp["data44_hex"], 16)
     if "control_bits_hex" in inp:
         mfr_bits = 8 if inp["subclass"] == 0 else 16
-        return int(inp["control_bits_hex"], 16) << mfr_bits | inp["manufacturer_code"]
+        manufacturer: int = inp["manufacturer_code"]
+        return int(inp["control_bits_hex"], 16) << mfr_bits | manufacturer
     rnd = inp.get("rnd", inp.get("rnd_or_sign_exp", inp.get("sign_exp_nibble")))
+    assert isinstance(rnd, int)
     field16 = inp.get("field16")
     if field16 is None:
         field16 = encode_amount16(inp["amount_units_0p1"])
-    return rnd << 40 | inp["tid"] << 16 | field16
+    tid: int = inp["tid"]
+    return rnd << 40 | tid << 16 | field16
 
 
 def _meter(inp: dict[str, Any], **over: Any) -> MeterConfig:

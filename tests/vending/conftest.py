@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -173,7 +174,7 @@ def security_module(master_key: bytes) -> SoftwareSecurityModule:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     """Settings pointing at the test database, with the test master key."""
-    return Settings(database_url=db_url, master_key=TEST_KEYS["master_key"])
+    return Settings(database_url=db_url, master_key=SecretStr(TEST_KEYS["master_key"]))
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def test_sound_then_tampered(
         s.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(action="tampered"))
     code, report = _check(db_url, capsys)
     assert code == 1
-    assert report["audit_chain"] == {"ok": False, "entries": 1, "first_bad_seq": 1,  # type: ignore[comparison-overlap]
+    assert report["audit_chain"] == {"ok": False, "entries": 1, "first_bad_seq": 1,
                                      "reason": "hash"}
 
 

@@ -64,7 +64,8 @@ def test_concurrent_sales_to_one_meter_get_increasing_tids(
         ).all()
         tids = [t for _, t in rows]
         assert len(tids) == SALES
-        assert all(a < b for a, b in itertools.pairwise(tids))
+        assert all(a is not None and b is not None and a < b
+                   for a, b in itertools.pairwise(tids))
         charged = sum(int(Decimal(r["amount_paid"]) * 100) for r in receipts)
         debit, credit = LedgerRepository(s).totals()
         assert debit == credit == charged

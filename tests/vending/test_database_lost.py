@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from stsgas.vending.app import create_app
@@ -138,7 +139,7 @@ def test_an_unreachable_database_is_503_on_every_path(
 ) -> None:
     """Nothing answers: every endpoint says 503 database_unavailable, never a bare 500."""
     settings = Settings(database_url=unreachable.url.render_as_string(hide_password=False),
-                        master_key=TEST_KEYS["master_key"], fast_sales=fast)
+                        master_key=SecretStr(TEST_KEYS["master_key"]), fast_sales=fast)
     app = create_app(settings, engine=unreachable, security_module=security_module)
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.request(method, path, json=body, headers=auth("some-token-secret"))

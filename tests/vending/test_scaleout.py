@@ -112,7 +112,8 @@ def check_invariants(engine: Engine, keys: set[str]) -> None:
                 select(Token.tid).join(Sale, Sale.id == Token.sale_id)
                 .where(Token.meter_id == meter_id).order_by(Sale.id)
             ).scalars())
-            assert all(a < b for a, b in itertools.pairwise(tids)), tids
+            assert all(a is not None and b is not None and a < b
+                       for a, b in itertools.pairwise(tids)), tids
         debit, credit_sum = LedgerRepository(s).totals()
         assert debit == credit_sum
         assert LedgerRepository(s).unbalanced_journals() == []

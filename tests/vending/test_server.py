@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, func, select
 
-from stsgas.sts import decode
+from stsgas.sts import CreditToken, decode
 from stsgas.sts.identity import drn_with_check
 from stsgas.vending import demo
 from stsgas.vending.db import make_engine, make_sessionmaker
@@ -66,7 +66,9 @@ def test_demo_on_both_backends_makes_a_working_key(
             sg.vending_key_enc,
         )
     issued = credit_token(cfg, "3.5", at=datetime(2026, 6, 1, tzinfo=UTC))
-    assert decode(issued.digits, cfg.key()).units == 35  # type: ignore[attr-defined]
+    token = decode(issued.digits, cfg.key())
+    assert isinstance(token, CreditToken)
+    assert token.units == 35
     assert demo.meter_numbers()[0] == drn_with_check("0100000001")
 
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from starlette.types import Message, Scope
 
 from stsgas.vending.app import create_app
 from stsgas.vending.keys.security import SoftwareSecurityModule
@@ -82,17 +83,17 @@ def test_a_streamed_body_is_cut_off_at_the_limit(
 ) -> None:
     """No Content-Length, a long body: the app reads just past the limit and answers 413."""
     pulled = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal pulled
         pulled += 1  # 32 KiB in all: an app that reads it whole still ends
         return {"type": "http.request", "body": b" " * 512, "more_body": pulled < 64}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),

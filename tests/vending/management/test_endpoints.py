@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +23,9 @@ from tests.vending.sales.conftest import Shop, meter_config
 URL = "/api/v1/management/requests"
 
 
-def _ask(client: TestClient, token: str, pan: str, kind: str, params: dict[str, object]) -> dict:
+def _ask(
+    client: TestClient, token: str, pan: str, kind: str, params: Mapping[str, object]
+) -> dict[str, Any]:
     r = client.post(URL, json={"meter_number": pan, "kind": kind, "params": params,
                                "reason": "field visit"}, headers=auth(token))
     assert r.status_code == 201, r.text

@@ -29,8 +29,9 @@ def _new_supervisor(client: TestClient, admin: str, username: str) -> tuple[int,
 
 
 def _ask(client: TestClient, token: str, pan: str) -> httpx.Response:
-    return client.post(URL, headers=auth(token), json={
+    r: httpx.Response = client.post(URL, headers=auth(token), json={
         "meter_number": pan, "kind": "clear_tamper", "params": {}, "reason": "seal broken"})
+    return r
 
 
 def _tokens(engine: Engine) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from stsgas.vending.models import Operator, Role
-from stsgas.vending.operators import access
+from stsgas.vending.operators import access, passwords
 from tests.vending.conftest import PASSWORD
 
 
@@ -51,7 +51,7 @@ def test_the_password_is_verified_outside_any_write_lock(
     """While argon2id runs, the database (SQLite) or the operator's row (PostgreSQL) is free."""
     op, _ = make_operator(Role.CASHIER, username="hasher")
     free: list[bool] = []
-    real = access.verify_password
+    real = passwords.verify_password  # the function access imported and calls
 
     def verify_and_probe(stored: str | None, given: str) -> bool:
         free.append(_can_write_now(engine, op.id))

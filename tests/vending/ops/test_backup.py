@@ -54,7 +54,7 @@ def _rows(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]
             sales = [tuple(r) for r in s.execute(select(
                 Sale.id, Sale.meter_id, Sale.amount_paid, Sale.energy_amount, Sale.tax,
                 Sale.status).order_by(Sale.id))]
-            tokens = [tuple(r) for r in s.execute(select(
+            tokens: list[tuple[object, ...]] = [tuple(r) for r in s.execute(select(
                 Token.id, Token.sale_id, Token.token_class, Token.tid, Token.digits
             ).order_by(Token.id))]
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from stsgas.vending.app import create_app
@@ -29,7 +30,8 @@ def _problem(r: object, status: int, code: str) -> dict[str, object]:
 def test_unreachable_database_is_alive_but_not_ready() -> None:
     """The database cannot be reached: /healthz 200 (it never asks), /readyz 503
     ``database_unavailable``, and the password appears nowhere in the answer."""
-    app = create_app(Settings(database_url=UNREACHABLE, master_key=TEST_KEYS["master_key"]))
+    settings = Settings(database_url=UNREACHABLE, master_key=SecretStr(TEST_KEYS["master_key"]))
+    app = create_app(settings)
     with TestClient(app) as client:
         alive = client.get("/healthz")
         assert (alive.status_code, alive.json()) == (200, {"status": "alive"})

@@ -21,6 +21,7 @@ from stsgas.vending.models import (
     LedgerEntry,
     Meter,
     MeterMode,
+    MeterStatus,
     Operator,
     Role,
     Sale,
@@ -62,7 +63,7 @@ def make_shop(
         cust = factories.customer(s, debt_balance=5_000)
         vol = factories.meter(s, sg, customer=cust, tariff=vol_t)
         amt = factories.meter(s, sg, tariff=amt_t, mode=MeterMode.AMOUNT)
-        blocked = factories.meter(s, sg, tariff=vol_t, status=factories.MeterStatus.BLOCKED)
+        blocked = factories.meter(s, sg, tariff=vol_t, status=MeterStatus.BLOCKED)
         vendor = Vendor(name="Float Kiosk", float_balance=FLOAT)
         s.add(vendor)
         s.flush()

@@ -161,6 +161,7 @@ def _exact_credit(engine: Engine, sale_id: int) -> str:
     with make_sessionmaker(engine)() as s:
         amount = s.execute(select(Token.amount).where(
             Token.sale_id == sale_id, Token.kind == "credit")).scalar_one()
+    assert amount is not None
     return str(Decimal(amount).scaleb(-5))
 
 
@@ -215,6 +216,7 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
         cfg = meter_config(s, security_module, shop.amount_pan)
         credited = s.execute(select(Token.amount).where(
             Token.sale_id == wrong["sale_id"], Token.kind == "credit")).scalar_one()
+    assert credited is not None
     took = decode(token["digits"], cfg.key())
     assert isinstance(took, CurrencyCreditToken)
     assert took.amount == -credited

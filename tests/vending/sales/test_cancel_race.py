@@ -141,7 +141,7 @@ def test_a_void_racing_a_take_back_approval_moves_money_once(
                  {"meter_number": shop.amount_pan, "amount": "25"}).json()
     asked = _post(live, f"/api/v1/sales/{sale['sale_id']}/cancel", shop.supervisor_token,
                   {"reason": "entered on the wrong meter", "token_used": True})
-    approve = (f"/api/v1/management/requests/{asked.json()['request']['id']}/approve",
+    approve: Call = (f"/api/v1/management/requests/{asked.json()['request']['id']}/approve",
                second, {})
     void = (f"/api/v1/sales/{sale['sale_id']}/cancel", shop.supervisor_token,
             {"reason": "double click"})

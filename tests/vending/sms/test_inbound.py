@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from stsgas.sts import decode
+from stsgas.sts import CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Operator, Role, Sale
@@ -57,8 +57,9 @@ def sms_client(
 
 
 def _sms(client: TestClient, text: str, mid: str, phone: str = OWNER) -> httpx.Response:
-    return client.post("/api/v1/sms/inbound", headers=HEADERS,
-                       json={"from": phone, "text": text, "message_id": mid})
+    r: httpx.Response = client.post("/api/v1/sms/inbound", headers=HEADERS,
+                                    json={"from": phone, "text": text, "message_id": mid})
+    return r
 
 
 def _sales(engine: Engine) -> int:
@@ -85,7 +86,8 @@ def test_buy_from_registered_phone(
     digits = next(t["digits"] for t in receipt["tokens"] if t["kind"] == "credit")
     assert " ".join(digits[i:i + 4] for i in range(0, 20, 4)) in reply
     token = decode(digits, cfg.key())
-    assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])  # type: ignore[attr-defined]
+    assert isinstance(token, CreditToken)
+    assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])
     assert gateway.received == [{"to": OWNER, "text": reply, "reference": "m-1"}]
 
 

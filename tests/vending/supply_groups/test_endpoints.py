@@ -140,9 +140,10 @@ def test_without_master_key_key_operations_answer_503(
     engine: Engine, db_url: str, admin_token: str
 ) -> None:
     """An app started with no master key refuses to store keys (503 no_master_key)."""
+    from fastapi.testclient import TestClient as Client
+
     from stsgas.vending.app import create_app
     from stsgas.vending.settings import Settings
-    from tests.vending.conftest import TestClient as Client
 
     app = create_app(Settings(database_url=db_url, master_key=None, master_key_file=None),
                      engine=engine)

@@ -26,7 +26,8 @@ def _sold(console: TestClient, csrf: str, pan: str, amount: str, key: str) -> st
     sold = console.post("/console/sell", data={"meter": pan, "amount": amount,
                                                "idempotency_key": key, "csrf": csrf})
     assert "Cancel this sale" in sold.text
-    return sold.url.path.rsplit("/", 1)[1]
+    path: str = sold.url.path
+    return path.rsplit("/", 1)[1]
 
 
 def _preview(text: str) -> str:
@@ -88,6 +89,7 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
     sale_id = _sold(console, csrf, shop.volume_pan, "30", "cy")
     with make_sessionmaker(engine)() as s:
         units = s.execute(select(Sale.credit_units).where(Sale.id == int(sale_id))).scalar_one()
+    assert units is not None
     shows = str(Decimal(units) / 10 + Decimal("2.3"))
     previewed = console.post(f"/console/sales/{sale_id}/cancel/preview", data={
         "reason": "paid for the neighbour", "token_used": "true", "meter_credit": shows,
