@@ -3,6 +3,7 @@ with a documented exit code, and `stsgas serve` on a database without an admin."
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
 import socket
@@ -237,7 +238,7 @@ def test_typed_passwords_that_differ_are_refused(
 ) -> None:
     """Without --password-file the password is typed twice; two different ones stop init."""
     typed = iter([PASSWORD, PASSWORD + "!"])
-    monkeypatch.setattr(init_cli.getpass, "getpass", lambda prompt: next(typed))
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: next(typed))
     url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
     assert init_cli.main(["--database", url, "--admin", "chief"]) == 2
     err = capsys.readouterr().err
