@@ -17,8 +17,9 @@ def _machine() -> str:
     try:
         model = next(
             line.split(":", 1)[1].strip()
-            for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False)
-            .stdout.splitlines()
+            for line in subprocess.run(
+                ["lscpu"], capture_output=True, text=True, check=False
+            ).stdout.splitlines()
             if line.startswith("Model name")
         )
     except (StopIteration, OSError):

@@ -46,9 +46,19 @@ def main(argv: list[str]) -> int:
         upgrade(url, engine=engine)
         sm = SoftwareSecurityModule(bytes.fromhex(MASTER))
         with make_sessionmaker(engine).begin() as s:
-            s.add(SupplyGroup(name="bench", sgc="123456", krn=1, key_type=2, base_date=2014,
-                              ea=7, dkga=2, ken=255, vending_key_enc=sm.wrap(
-                                  KeyRef(sgc="123456", krn=1), bytes.fromhex("ab" * 8))))
+            s.add(
+                SupplyGroup(
+                    name="bench",
+                    sgc="123456",
+                    krn=1,
+                    key_type=2,
+                    base_date=2014,
+                    ea=7,
+                    dkga=2,
+                    ken=255,
+                    vending_key_enc=sm.wrap(KeyRef(sgc="123456", krn=1), bytes.fromhex("ab" * 8)),
+                )
+            )
         text = _book(args.meters)
         with make_sessionmaker(engine)() as s:
             t0 = time.perf_counter()
@@ -58,8 +68,10 @@ def main(argv: list[str]) -> int:
         engine.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{done.meters:,} meters and {done.customers:,} customers imported in {dt:.2f} s "
-          f"({done.meters / dt:,.0f} meters/s, SQLite, one transaction, each audited)")
+    print(
+        f"{done.meters:,} meters and {done.customers:,} customers imported in {dt:.2f} s "
+        f"({done.meters / dt:,.0f} meters/s, SQLite, one transaction, each audited)"
+    )
     return 0
 
 

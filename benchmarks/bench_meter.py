@@ -76,19 +76,25 @@ def main(argv: list[str]) -> int:
         if short:
             cfg = dataclasses.replace(cfg, years=1)
         wall, _ = _time(cfg, functools.partial(factory, 0), 1 if cfg.years == 1 else 3)
-        print(f"{name:<40} {cfg.years:2d} y hourly, monthly tokens: {wall:7.3f} s"
-              f"  = {cfg.years / wall:7.2f} meter-years/s", flush=True)
+        print(
+            f"{name:<40} {cfg.years:2d} y hourly, monthly tokens: {wall:7.3f} s"
+            f"  = {cfg.years / wall:7.2f} meter-years/s",
+            flush=True,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         one_year = dataclasses.replace(NO_HOURLY, years=1)
         path = Path(tmp) / "meter.nvm"
         wall, _ = _time(one_year, lambda: driver.file_store(path, fresh=True), 1)
-        print(f"{'no hourly records, encrypted NVM (file)':<40}  1 y hourly, monthly tokens: "
-              f"{wall:7.3f} s"
-              f"  = {1 / wall:7.2f} meter-years/s")
+        print(
+            f"{'no hourly records, encrypted NVM (file)':<40}  1 y hourly, monthly tokens: "
+            f"{wall:7.3f} s"
+            f"  = {1 / wall:7.2f} meter-years/s"
+        )
     if "--profile" in argv:
         prof = cProfile.Profile()
-        prof.runcall(simulate, dataclasses.replace(MONTHLY, years=1),
-                     store=driver.memory_state_store(0))
+        prof.runcall(
+            simulate, dataclasses.replace(MONTHLY, years=1), store=driver.memory_state_store(0)
+        )
         pstats.Stats(prof).sort_stats("tottime").print_stats(12)
     return 0
 

@@ -43,8 +43,10 @@ def main(argv: list[str]) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{args.sales:,} sales on {len(pans):,} meters (SQLite)")
-    print(f"sales chain check: {t_chain:.2f} s ({args.sales / t_chain:,.0f} sales/s), "
-          f"broken meters: {len(broken)}")
+    print(
+        f"sales chain check: {t_chain:.2f} s ({args.sales / t_chain:,.0f} sales/s), "
+        f"broken meters: {len(broken)}"
+    )
     print(f"whole reconciliation: {t_all:.2f} s, ok={report['ok']}")
     return 0 if report["ok"] and not broken else 1
 

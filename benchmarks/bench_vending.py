@@ -77,8 +77,10 @@ class Run:
         """A table row."""
         rate = self.sales / self.seconds if self.seconds else 0.0
         cpu = " / ".join(f"{x:.2f}" for x in self.cpu_ms) if self.cpu_ms else "—"
-        return (f"| {self.label:<28} | {rate:>9,.0f} | {self.p50_ms:>8.1f} | "
-                f"{self.p99_ms:>8.1f} | {self.errors:>6} | {cpu:>18} |")
+        return (
+            f"| {self.label:<28} | {rate:>9,.0f} | {self.p50_ms:>8.1f} | "
+            f"{self.p99_ms:>8.1f} | {self.errors:>6} | {cpu:>18} |"
+        )
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -146,17 +148,31 @@ def seed(url: str, clients: int) -> tuple[list[str], list[str]]:
     tokens: list[str] = []
     with make_sessionmaker(engine).begin() as s:
         blob = sm.wrap(KeyRef(sgc="123456", krn=1), bytes.fromhex("abababababababab"))
-        sg = SupplyGroup(name="bench", sgc="123456", krn=1, key_type=2, base_date=2014, ea=7,
-                         dkga=2, ken=255, vending_key_enc=blob)
+        sg = SupplyGroup(
+            name="bench",
+            sgc="123456",
+            krn=1,
+            key_type=2,
+            base_date=2014,
+            ea=7,
+            dkga=2,
+            ken=255,
+            vending_key_enc=blob,
+        )
         s.add(sg)
         tariffs = {}
         for mode in MeterMode:
             t = Tariff(name=f"bench-{mode.value}", mode=mode.value)
             s.add(t)
             s.flush()
-            v = TariffVersion(tariff_id=t.id, version=1,
-                              effective_from=datetime(2020, 1, 1, tzinfo=UTC),
-                              fixed_charge=0, tax_rate_bp=1500, debt_recovery_bp=0)
+            v = TariffVersion(
+                tariff_id=t.id,
+                version=1,
+                effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+                fixed_charge=0,
+                tax_rate_bp=1500,
+                debt_recovery_bp=0,
+            )
             v.steps = [TariffStep(position=1, up_to_litres=None, price_per_m3=150)]
             s.add(v)
             tariffs[mode] = t.id
@@ -164,18 +180,31 @@ def seed(url: str, clients: int) -> tuple[list[str], list[str]]:
         for i in range(METERS):
             drn = drn_with_check(f"02{i:08d}")
             mode = MeterMode.VOLUME if i % 2 else MeterMode.AMOUNT
-            m = Meter(pan=pan_from_iin_drn("600727", drn), iin="600727", drn=drn,
-                      mode=mode.value, supply_group_id=sg.id, ti="01", ken=255,
-                      base_date=2014, tariff_id=tariffs[mode])
+            m = Meter(
+                pan=pan_from_iin_drn("600727", drn),
+                iin="600727",
+                drn=drn,
+                mode=mode.value,
+                supply_group_id=sg.id,
+                ti="01",
+                ken=255,
+                base_date=2014,
+                tariff_id=tariffs[mode],
+            )
             s.add(m)
             pans.append(m.pan)
         for c in range(clients):
             vendor = Vendor(name=f"bench-vendor-{c}", float_balance=10**15)
             s.add(vendor)
             s.flush()
-            op = operators.create_operator(s, actor=None, username=f"bench{c}",
-                                           role=Role.CASHIER, password="bench password 1",
-                                           vendor_id=vendor.id)
+            op = operators.create_operator(
+                s,
+                actor=None,
+                username=f"bench{c}",
+                role=Role.CASHIER,
+                password="bench password 1",
+                vendor_id=vendor.id,
+            )
             tokens.append(operators.issue_token(s, op, ttl=None, name="bench").secret)
     engine.dispose()
     return pans, tokens
@@ -188,14 +217,34 @@ class Server:
         self.log = log
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "STSGAS_DATABASE_URL": url, "STSGAS_MASTER_KEY": MASTER,
-               "STSGAS_POOL_SIZE": "20", "STSGAS_CUSTOMER_SALES_PER_HOUR": "1000000",
-               "STSGAS_VENDOR_SALES_PER_MINUTE": "1000000"}
+        env = {
+            **os.environ,
+            "STSGAS_DATABASE_URL": url,
+            "STSGAS_MASTER_KEY": MASTER,
+            "STSGAS_POOL_SIZE": "20",
+            "STSGAS_CUSTOMER_SALES_PER_HOUR": "1000000",
+            "STSGAS_VENDOR_SALES_PER_MINUTE": "1000000",
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "stsgas.vending.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-             "--log-level", "warning", "--no-access-log"],
-            env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "stsgas.vending.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("ab"),
         )
         for _ in range(300):
             try:
@@ -208,8 +257,11 @@ class Server:
     def errors(self) -> list[str]:
         """What the server logged at warning or above (it should log nothing)."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return [ln for ln in text.splitlines()
-                if ln.startswith(("ERROR", "WARNING", "Traceback", "CRITICAL"))]
+        return [
+            ln
+            for ln in text.splitlines()
+            if ln.startswith(("ERROR", "WARNING", "Traceback", "CRITICAL"))
+        ]
 
     def stop(self) -> None:
         """Stop the server."""
@@ -248,9 +300,11 @@ class _Conn:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                f"{headers}\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"{headers}\r\n"
+        ).encode()
         self.writer.write(head + body)
         try:
             raw = await self.reader.readuntil(b"\r\n\r\n")
@@ -275,8 +329,14 @@ class _Conn:
 
 
 async def _load(
-    bases: list[str], pans: list[str], tokens: list[str], *, clients: int, seconds: float,
-    rate: float | None, tag: str,
+    bases: list[str],
+    pans: list[str],
+    tokens: list[str],
+    *,
+    clients: int,
+    seconds: float,
+    rate: float | None,
+    tag: str,
 ) -> tuple[int, int, float, list[float]]:
     lat: list[float] = []
     errors = 0
@@ -289,18 +349,21 @@ async def _load(
         n = next(counter)
         which = c % len(bases)
         conn = idle[which].pop() if idle[which] else _Conn(bases[which])
-        body = (b'{"meter_number":"%s","amount":"5.00","channel":"pos"}'
-                % random.choice(pans).encode())
-        headers = (f"Authorization: Bearer {tokens[c % len(tokens)]}\r\n"
-                   f"Idempotency-Key: {tag}-{n}\r\n")
+        body = (
+            b'{"meter_number":"%s","amount":"5.00","channel":"pos"}' % random.choice(pans).encode()
+        )
+        headers = (
+            f"Authorization: Bearer {tokens[c % len(tokens)]}\r\nIdempotency-Key: {tag}-{n}\r\n"
+        )
         t0 = time.perf_counter()
         try:
             try:
                 status = await asyncio.wait_for(conn.post("/api/v1/sales", body, headers), 10.0)
             except _Stale:
                 # safe to resend: the request carries its Idempotency-Key
-                FAILURES["stale keep-alive, resent"] = FAILURES.get(
-                    "stale keep-alive, resent", 0) + 1
+                FAILURES["stale keep-alive, resent"] = (
+                    FAILURES.get("stale keep-alive, resent", 0) + 1
+                )
                 conn.close()
                 conn = _Conn(bases[which])
                 status = await asyncio.wait_for(conn.post("/api/v1/sales", body, headers), 10.0)
@@ -320,9 +383,11 @@ async def _load(
     start = time.perf_counter()
     end = start + seconds
     if rate is None:
+
         async def worker(c: int) -> None:
             while time.perf_counter() < end:
                 await one(c)
+
         await asyncio.gather(*(worker(c) for c in range(clients)))
     else:
         tasks = []
@@ -342,13 +407,20 @@ async def _load(
     return done, errors, elapsed, lat
 
 
-def measure(bases: list[str], pans: list[str], tokens: list[str], label: str, *, clients: int,
-            seconds: float, rate: float | None = None, server_pids: list[int] | None = None,
-            ) -> Run:
+def measure(
+    bases: list[str],
+    pans: list[str],
+    tokens: list[str],
+    label: str,
+    *,
+    clients: int,
+    seconds: float,
+    rate: float | None = None,
+    server_pids: list[int] | None = None,
+) -> Run:
     """Warm up briefly, then one measured run (with CPU per sale when pids are given)."""
     tag = f"{label}-{random.getrandbits(32)}"
-    asyncio.run(_load(bases, pans, tokens, clients=clients, seconds=0.5, rate=None,
-                      tag=tag + "w"))
+    asyncio.run(_load(bases, pans, tokens, clients=clients, seconds=0.5, rate=None, tag=tag + "w"))
     servers = [p for pid in server_pids or [] for p in _tree(pid)]
     on_pg = "postgresql" in label
     pg_before = _cpu_by_pid(_postgres_pids()) if on_pg else {}
@@ -360,10 +432,20 @@ def measure(bases: list[str], pans: list[str], tokens: list[str], label: str, *,
     pg_cpu = _cpu_delta(pg_before, _cpu_by_pid(_postgres_pids())) if on_pg else 0.0
     cpu = None
     if servers and done:
-        cpu = (1000 * (after[0] - before[0]) / done, 1000 * pg_cpu / done,
-               1000 * (after[1] - before[1]) / done)
-    return Run(label=label, sales=done, errors=errors, seconds=elapsed,
-               p50_ms=_pct(lat, 0.50), p99_ms=_pct(lat, 0.99), cpu_ms=cpu)
+        cpu = (
+            1000 * (after[0] - before[0]) / done,
+            1000 * pg_cpu / done,
+            1000 * (after[1] - before[1]) / done,
+        )
+    return Run(
+        label=label,
+        sales=done,
+        errors=errors,
+        seconds=elapsed,
+        p50_ms=_pct(lat, 0.50),
+        p99_ms=_pct(lat, 0.99),
+        cpu_ms=cpu,
+    )
 
 
 def pgbench_tps(admin_url: str, seconds: int) -> str:
@@ -374,12 +456,21 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
     env = {**os.environ, "PGPASSWORD": u.password or ""}
     conn = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
     _recreate(admin_url, "stsgas_pgbench")
-    subprocess.run(["pgbench", "-i", "-q", "-s", "8", *conn, "stsgas_pgbench"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pgbench", "-i", "-q", "-s", "8", *conn, "stsgas_pgbench"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     out = {}
     for mode, extra in (("tpcb", []), ("select-free insert", ["-N"])):
-        r = subprocess.run(["pgbench", "-c", "8", "-j", "2", "-T", str(seconds), *extra, *conn,
-                            "stsgas_pgbench"], env=env, check=True, capture_output=True, text=True)
+        r = subprocess.run(
+            ["pgbench", "-c", "8", "-j", "2", "-T", str(seconds), *extra, *conn, "stsgas_pgbench"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         m = re.search(r"tps = ([\d.]+)", r.stdout)
         out[mode] = m.group(1) if m else "?"
     _drop(admin_url, "stsgas_pgbench")
@@ -417,15 +508,25 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
         t0 = time.perf_counter()
         with sm() as s:
             op = ops.authenticate(s, tokens[0])
-            req = service.SaleRequest(meter_number=pans[i % len(pans)], paid=500,
-                                      channel="api", idempotency_key=f"svc-{i}")
+            req = service.SaleRequest(
+                meter_number=pans[i % len(pans)],
+                paid=500,
+                channel="api",
+                idempotency_key=f"svc-{i}",
+            )
             transaction.run(s, functools.partial(service.sell, s, req, operator=op, security=sec))
         lat.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - start
     engine.dispose()
     backend = make_url(url).get_backend_name()
-    return Run(label=f"{backend} service, no HTTP", sales=n, errors=0, seconds=elapsed,
-               p50_ms=_pct(lat, 0.5), p99_ms=_pct(lat, 0.99))
+    return Run(
+        label=f"{backend} service, no HTTP",
+        sales=n,
+        errors=0,
+        seconds=elapsed,
+        p50_ms=_pct(lat, 0.5),
+        p99_ms=_pct(lat, 0.99),
+    )
 
 
 #: what the servers logged at warning or above, per backend (printed at the end)
@@ -445,10 +546,12 @@ def _reconcile(url: str) -> str:
     finally:
         engine.dispose()
     broken = report["meters_with_broken_sales_chain"]
-    return (f"{'ok' if report['ok'] else 'NOT OK'}: ledger {report['ledger_debits']} = "
-            f"{report['ledger_credits']}, {report['credit_tokens']:,} credit tokens, "
-            f"{len(report['sales_without_one_credit_token'])} sales without one, "
-            f"{len(broken)} broken sales chains")
+    return (
+        f"{'ok' if report['ok'] else 'NOT OK'}: ledger {report['ledger_debits']} = "
+        f"{report['ledger_credits']}, {report['credit_tokens']:,} credit tokens, "
+        f"{len(report['sales_without_one_credit_token'])} sales without one, "
+        f"{len(broken)} broken sales chains"
+    )
 
 
 def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
@@ -468,10 +571,29 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
     pids = [sv.proc.pid for sv in servers]
     try:
         for c in args.clients:
-            runs.append(measure(bases, pans, tokens, f"{backend} {c} clients",
-                                clients=c, seconds=args.seconds, server_pids=pids))
-        runs.append(measure(bases, pans, tokens, f"{backend} paced 200/s",
-                            clients=32, seconds=args.seconds, rate=200.0, server_pids=pids))
+            runs.append(
+                measure(
+                    bases,
+                    pans,
+                    tokens,
+                    f"{backend} {c} clients",
+                    clients=c,
+                    seconds=args.seconds,
+                    server_pids=pids,
+                )
+            )
+        runs.append(
+            measure(
+                bases,
+                pans,
+                tokens,
+                f"{backend} paced 200/s",
+                clients=32,
+                seconds=args.seconds,
+                rate=200.0,
+                server_pids=pids,
+            )
+        )
         for sv in servers:
             sv.stop()
             for line in sv.errors():
@@ -497,10 +619,14 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     print("sales through POST /api/v1/sales (durable commits), load generator in-process")
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores: figures above ~2 are shared)")
-    print("| run                          |  sales/s |  p50 ms |  p99 ms | errors | "
-          "CPU ms/sale srv/pg/gen |")
-    print("| ---------------------------- | --------:| -------:| -------:| ------:| "
-          "-----------------:|")
+    print(
+        "| run                          |  sales/s |  p50 ms |  p99 ms | errors | "
+        "CPU ms/sale srv/pg/gen |"
+    )
+    print(
+        "| ---------------------------- | --------:| -------:| -------:| ------:| "
+        "-----------------:|"
+    )
     for backend in args.backends.split(","):
         for run in bench_backend(backend, args):
             print(run.line(), flush=True)

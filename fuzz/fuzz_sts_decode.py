@@ -15,11 +15,19 @@ import atheris
 with atheris.instrument_imports():
     from stsgas.sts import MeterConfig, StsError, decode, encode
 
-BASE = {"pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
-        "ken": 255, "base_date": 2014}
-KEYS = [MeterConfig.from_json({**BASE, "ea": ea, "dkga": dkga, "vending_key": vk}).key()
-        for ea, dkga, vk in (("07", "02", "ab" * 8), ("09", "02", "ab" * 8),
-                             ("11", "04", "ab" * 20))]
+BASE = {
+    "pan": "600727000000000009",
+    "key_type": 2,
+    "sgc": "123456",
+    "ti": "01",
+    "krn": 1,
+    "ken": 255,
+    "base_date": 2014,
+}
+KEYS = [
+    MeterConfig.from_json({**BASE, "ea": ea, "dkga": dkga, "vending_key": vk}).key()
+    for ea, dkga, vk in (("07", "02", "ab" * 8), ("09", "02", "ab" * 8), ("11", "04", "ab" * 20))
+]
 
 
 def one(data: bytes) -> None:

@@ -26,13 +26,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Count the skipped PostgreSQL tests and say so where nobody can miss it."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", [])
-               if "postgres" in getattr(r, "keywords", {})]
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if "postgres" in getattr(r, "keywords", {})
+    ]
     if not skipped:
         return
     terminalreporter.write_sep(
-        "!", f"{len(skipped)} PostgreSQL tests SKIPPED: the PostgreSQL half did not run",
-        red=True, bold=True,
+        "!",
+        f"{len(skipped)} PostgreSQL tests SKIPPED: the PostgreSQL half did not run",
+        red=True,
+        bold=True,
     )
     terminalreporter.write_line(
         "`make test` starts the local server itself (scripts/ensure-postgres.sh); "

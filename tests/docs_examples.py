@@ -61,8 +61,16 @@ def blocks(path: Path) -> list[Block]:
             j += 1
         prev = lines[start - 1] if start else ""
         mark = MARK.match(prev)
-        found.append(Block(path, start + 1, lang, "\n".join(lines[start + 1:j]) + "\n",
-                           mark.group(1) if mark else None, mark.group(2) if mark else ""))
+        found.append(
+            Block(
+                path,
+                start + 1,
+                lang,
+                "\n".join(lines[start + 1 : j]) + "\n",
+                mark.group(1) if mark else None,
+                mark.group(2) if mark else "",
+            )
+        )
         i = j + 1
     return found
 

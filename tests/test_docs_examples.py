@@ -40,8 +40,9 @@ def _runnable(path: Path) -> list[Block]:
     return [b for b in blocks(path) if b.runs]
 
 
-@pytest.mark.parametrize("path", [p for p in DOCS if _runnable(p)],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", [p for p in DOCS if _runnable(p)], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_examples_run(path: Path, tmp_path: Path) -> None:
     """The file's python blocks run in order; its marked console blocks print what they show."""
     (tmp_path / "examples").symlink_to(ROOT / "examples")  # as if run from the repo's root
@@ -53,20 +54,37 @@ def run_examples(path: Path, tmp_path: Path) -> None:
     runnable = _runnable(path)
     python = [(b.where, b.text) for b in runnable if b.lang == "python"]
     if python:
-        run = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(python),
-                             cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                             timeout=300, check=False)
+        run = subprocess.run(
+            [sys.executable, "-c", DRIVER],
+            input=json.dumps(python),
+            cwd=tmp_path,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if run.returncode != 0:
             pytest.fail(run.stderr[-3000:], pytrace=False)
     for block in (b for b in runnable if b.lang == "console"):
         for cmd in commands(block):
-            run = subprocess.run(["bash", "-c", cmd.command], cwd=tmp_path, env=_env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                 timeout=300, check=False)
+            run = subprocess.run(
+                ["bash", "-c", cmd.command],
+                cwd=tmp_path,
+                env=_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             shown = "\n".join(cmd.expected)
             if run.returncode != 0 or not matches(cmd.expected, run.stdout.splitlines()):
-                pytest.fail(f"{block.where}: $ {cmd.command}\n(exit {run.returncode})\n"
-                            f"the docs show:\n{shown}\nit prints:\n{run.stdout}", pytrace=False)
+                pytest.fail(
+                    f"{block.where}: $ {cmd.command}\n(exit {run.returncode})\n"
+                    f"the docs show:\n{shown}\nit prints:\n{run.stdout}",
+                    pytrace=False,
+                )
 
 
 BAD_DOC = """\

@@ -14,12 +14,22 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/test"
 
 
 def _pytest(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("STSGAS_", "PYTEST_XDIST"))}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("STSGAS_", "PYTEST_XDIST"))}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-         f"--basetemp={tmp_path / 'inner'}", BOTH],
-        cwd=ROOT, env={**environ, **env}, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={tmp_path / 'inner'}",
+            BOTH,
+        ],
+        cwd=ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
 

@@ -51,10 +51,26 @@ def test_suite_with_sigint_and_sigterm_ignored_passes_and_leaves_no_process(
     env = {**os.environ, "STSGAS_TEST_RUN_MARK": mark}
     env.pop("PYTEST_XDIST_WORKER", None)
     run = subprocess.run(
-        ["bash", "-c", "trap '' INT TERM; exec \"$@\"", "bash",
-         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         f"--basetemp={tmp_path / 'inner'}", *SPAWNING],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            "bash",
+            "-c",
+            "trap '' INT TERM; exec \"$@\"",
+            "bash",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={tmp_path / 'inner'}",
+            *SPAWNING,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"{len(SPAWNING)} passed" in run.stdout
@@ -64,10 +80,14 @@ def test_suite_with_sigint_and_sigterm_ignored_passes_and_leaves_no_process(
 def test_a_child_that_ignores_sigterm_is_killed_reaped_and_reported() -> None:
     """stop() does not hang on a child that ignores SIGTERM: it kills it and says so."""
     child = spawn(
-        [sys.executable, "-c",
-         "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', "
-         "flush=True); time.sleep(600)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', "
+            "flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     assert child.stdout.readline() == "ready\n"
@@ -91,6 +111,12 @@ def test_spawned_children_get_default_sigint_and_sigterm() -> None:
         f"p = spawn([sys.executable, '-c', {probe!r}], stdout=subprocess.PIPE, text=True)\n"
         "print(p.communicate(timeout=30)[0], end='')\n"
     )
-    out = subprocess.run([sys.executable, "-c", parent], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", parent],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert out == "True True\n"

@@ -33,6 +33,11 @@ def test_version_prints_the_installed_version() -> None:
     """``stsgas --version`` (and -V) prints the installed package's version, exit 0."""
     installed = importlib.metadata.version("stsgas")
     for flag in ("--version", "-V"):
-        run = subprocess.run([sys.executable, "-m", "stsgas", flag], capture_output=True,
-                             text=True, timeout=60, check=False)
+        run = subprocess.run(
+            [sys.executable, "-m", "stsgas", flag],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert (run.returncode, run.stdout, run.stderr) == (0, f"stsgas {installed}\n", "")

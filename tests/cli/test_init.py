@@ -22,9 +22,7 @@ from sqlalchemy.engine import make_url
 from stsgas.cli import init as init_cli
 from tests.processes import running
 
-PG_URL = os.environ.get(
-    "STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("STSGAS_REQUIRE_PG") == "1"
 PASSWORD = "Gas-meters-go-live"
 DB_PASSWORD = "n0t-to-be-Printed"
@@ -34,11 +32,18 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("STSGAS_")}
 
 
-def _stsgas(*args: str, cwd: Path, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "stsgas", *args], cwd=cwd,
-                          env=env or _env(), capture_output=True, text=True, timeout=120,
-                          check=False)
+def _stsgas(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stsgas", *args],
+        cwd=cwd,
+        env=env or _env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _refusal(done: subprocess.CompletedProcess[str], code: int, command: str = "init") -> str:
@@ -104,8 +109,11 @@ def _login(port: int, proc: subprocess.Popen[str], password: str) -> httpx.Respo
     deadline = time.monotonic() + 60
     while True:
         try:
-            return httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
-                              json={"username": "chief", "password": password}, timeout=5)
+            return httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/login",
+                json={"username": "chief", "password": password},
+                timeout=5,
+            )
         except httpx.TransportError:
             assert proc.poll() is None, "server exited"
             assert time.monotonic() < deadline, "server did not start"
@@ -119,31 +127,54 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
     those settings starts and the admin logs in with the password from the file."""
     work = tmp_path / "work"
     work.mkdir()
-    done = _stsgas("init", "--database", fresh_db, *_key_args(fresh_db, tmp_path),
-                   "--currency-decimals", "3", "--admin", "chief",
-                   "--password-file", str(_password_file(tmp_path)), cwd=work)
+    done = _stsgas(
+        "init",
+        "--database",
+        fresh_db,
+        *_key_args(fresh_db, tmp_path),
+        "--currency-decimals",
+        "3",
+        "--admin",
+        "chief",
+        "--password-file",
+        str(_password_file(tmp_path)),
+        cwd=work,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert DB_PASSWORD not in done.stdout + done.stderr
     assert PASSWORD not in done.stdout + done.stderr
     assert "stsgas serve" in done.stdout
-    key = (tmp_path / "etc" / "master.key" if not fresh_db.startswith("sqlite")
-           else tmp_path / "var" / "master.key")
+    key = (
+        tmp_path / "etc" / "master.key"
+        if not fresh_db.startswith("sqlite")
+        else tmp_path / "var" / "master.key"
+    )
     env_file = key.parent / "stsgas.env"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     settings = _read_env_file(env_file)
-    assert settings == {"STSGAS_DATABASE_URL": fresh_db, "STSGAS_MASTER_KEY_FILE": str(key),
-                        "STSGAS_CURRENCY_DECIMALS": "3"}
+    assert settings == {
+        "STSGAS_DATABASE_URL": fresh_db,
+        "STSGAS_MASTER_KEY_FILE": str(key),
+        "STSGAS_CURRENCY_DECIMALS": "3",
+    }
     assert key.read_text().strip() not in done.stdout + done.stderr
     assert list(work.iterdir()) == []  # nothing left in the working folder
     port = _free_port()
-    with running([sys.executable, "-m", "stsgas", "serve", "--port", str(port)],
-                 env={**_env(), **settings}, cwd=work, stdout=subprocess.PIPE,
-                 stderr=subprocess.STDOUT, text=True) as proc:
+    with running(
+        [sys.executable, "-m", "stsgas", "serve", "--port", str(port)],
+        env={**_env(), **settings},
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
         ok = _login(port, proc, PASSWORD)
-        wrong = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
-                           json={"username": "chief", "password": "second line is ignored"},
-                           timeout=5)
+        wrong = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"username": "chief", "password": "second line is ignored"},
+            timeout=5,
+        )
     assert ok.status_code == 200, ok.text
     assert ok.json()["operator"]["role"] == "admin"
     assert wrong.status_code == 401
@@ -151,8 +182,16 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
 
 def test_init_twice_is_refused_with_exit_3(fresh_db: str, tmp_path: Path) -> None:
     """A database that already has an admin is set up: exit 3, the key file untouched."""
-    args = ["init", "--database", fresh_db, *_key_args(fresh_db, tmp_path), "--admin",
-            "chief", "--password-file", str(_password_file(tmp_path))]
+    args = [
+        "init",
+        "--database",
+        fresh_db,
+        *_key_args(fresh_db, tmp_path),
+        "--admin",
+        "chief",
+        "--password-file",
+        str(_password_file(tmp_path)),
+    ]
     assert _stsgas(*args, cwd=tmp_path).returncode == 0
     key = next(tmp_path.glob("*/master.key"))
     before = key.read_text()
@@ -182,9 +221,21 @@ def test_init_refuses_a_key_file_that_does_not_open_the_stored_keys(
     key.parent.mkdir()
     other = secrets.token_hex(32) + "\n"
     key.write_text(other)
-    line = _refusal(_stsgas("init", "--database", fresh_db, "--master-key-file", str(key),
-                            "--admin", "chief", "--password-file",
-                            str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            fresh_db,
+            "--master-key-file",
+            str(key),
+            "--admin",
+            "chief",
+            "--password-file",
+            str(_password_file(tmp_path)),
+            cwd=tmp_path,
+        ),
+        2,
+    )
     assert "does not open the vending key" in line
     assert key.read_text() == other
     engine = make_engine(fresh_db, pool_size=1)
@@ -195,41 +246,94 @@ def test_init_refuses_a_key_file_that_does_not_open_the_stored_keys(
 
 def test_init_refuses_a_short_password_before_touching_the_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
-    line = _refusal(_stsgas("init", "--database", url, "--admin", "chief", "--password-file",
-                            str(_password_file(tmp_path, "seven77")), cwd=tmp_path), 2)
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            url,
+            "--admin",
+            "chief",
+            "--password-file",
+            str(_password_file(tmp_path, "seven77")),
+            cwd=tmp_path,
+        ),
+        2,
+    )
     assert "too short: at least 8 characters" in line
     assert not (tmp_path / "var").exists()
 
 
 def test_init_refuses_a_user_name_the_api_would_refuse(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
-    line = _refusal(_stsgas("init", "--database", url, "--admin", "chief admin",
-                            "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            url,
+            "--admin",
+            "chief admin",
+            "--password-file",
+            str(_password_file(tmp_path)),
+            cwd=tmp_path,
+        ),
+        2,
+    )
     assert "the user name may hold letters, digits" in line
     assert not (tmp_path / "var").exists()
 
 
 def test_init_refuses_a_malformed_url(tmp_path: Path) -> None:
-    line = _refusal(_stsgas("init", "--database", "not a url", "--admin", "chief",
-                            "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            "not a url",
+            "--admin",
+            "chief",
+            "--password-file",
+            str(_password_file(tmp_path)),
+            cwd=tmp_path,
+        ),
+        2,
+    )
     assert "not a URL" in line
 
 
-def test_init_refuses_an_unreachable_database_without_printing_its_password(
-    tmp_path: Path
-) -> None:
+def test_init_refuses_an_unreachable_database_without_printing_its_password(tmp_path: Path) -> None:
     url = f"postgresql+psycopg://stsgas:{DB_PASSWORD}@127.0.0.1:1/stsgas"
-    line = _refusal(_stsgas("init", "--database", url, "--master-key-file",
-                            str(tmp_path / "master.key"), "--admin", "chief",
-                            "--password-file", str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            url,
+            "--master-key-file",
+            str(tmp_path / "master.key"),
+            "--admin",
+            "chief",
+            "--password-file",
+            str(_password_file(tmp_path)),
+            cwd=tmp_path,
+        ),
+        2,
+    )
     assert "cannot use the database postgresql+psycopg://stsgas:***@127.0.0.1:1/stsgas" in line
     assert not (tmp_path / "master.key").exists()
 
 
 def test_init_on_postgresql_needs_a_key_location(tmp_path: Path) -> None:
-    line = _refusal(_stsgas("init", "--database", "postgresql+psycopg://u@127.0.0.1/x",
-                            "--admin", "chief", "--password-file",
-                            str(_password_file(tmp_path)), cwd=tmp_path), 2)
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            "postgresql+psycopg://u@127.0.0.1/x",
+            "--admin",
+            "chief",
+            "--password-file",
+            str(_password_file(tmp_path)),
+            cwd=tmp_path,
+        ),
+        2,
+    )
     assert "--master-key-file is required" in line
 
 
@@ -249,7 +353,8 @@ def test_typed_passwords_that_differ_are_refused(
 def test_serve_without_an_admin_says_to_run_init(tmp_path: Path) -> None:
     """A fresh database and no --demo: serve exits 2 naming `stsgas init`."""
     env = {**_env(), "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}"}
-    line = _refusal(_stsgas("serve", "--port", str(_free_port()), cwd=tmp_path, env=env), 2,
-                    "serve")
+    line = _refusal(
+        _stsgas("serve", "--port", str(_free_port()), cwd=tmp_path, env=env), 2, "serve"
+    )
     assert "no admin account" in line
     assert "stsgas init --database URL --admin NAME" in line

@@ -72,9 +72,20 @@ def test_headless_meter_start_serves_ir_and_keeps_state(
     SIGTERM (how systemd or `kill` stop it) ends it cleanly, exit 0."""
     nvm = tmp_path / "meter.nvm"
     proc = spawn(
-        [sys.executable, "-m", "stsgas", "meter", "start", "--ir-pty", "--headless",
-         "--nvm", str(nvm)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "stsgas",
+            "meter",
+            "start",
+            "--ir-pty",
+            "--headless",
+            "--nvm",
+            str(nvm),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

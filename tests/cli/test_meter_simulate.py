@@ -28,8 +28,15 @@ def test_text_summary_and_amount_mode_from_a_config(capsys: pytest.CaptureFixtur
     """A config file's amount-mode meter is simulated; the text summary names each figure."""
     assert main(["--years", "1", "--config", str(DATA / "amount-meter.json")]) == 0
     out = capsys.readouterr().out
-    for label in ("m3 consumed", "recharges", "tokens rejected", "valve closures",
-                  "final credit", "wall time", "meter-years/s"):
+    for label in (
+        "m3 consumed",
+        "recharges",
+        "tokens rejected",
+        "valve closures",
+        "final credit",
+        "wall time",
+        "meter-years/s",
+    ):
         assert label in out
     assert "money" in out
 

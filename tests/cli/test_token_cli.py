@@ -15,15 +15,27 @@ from stsgas.sts import MeterConfig, decode
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
 METER: dict[str, Any] = {
-    "pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
-    "ken": 255, "base_date": 1993, "ea": "07", "dkga": "02", "vending_key": "abababababababab",
+    "pan": "600727000000000009",
+    "key_type": 2,
+    "sgc": "123456",
+    "ti": "01",
+    "krn": 1,
+    "ken": 255,
+    "base_date": 1993,
+    "ea": "07",
+    "dkga": "02",
+    "vending_key": "abababababababab",
 }
 
 
 def _run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "stsgas", *args], input=stdin, capture_output=True, text=True,
-        check=False, timeout=60,
+        [sys.executable, "-m", "stsgas", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
 
 
@@ -65,42 +77,87 @@ def test_decode_lines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     """decode prints class, subclass, TID, issue time, RND and amount, or an error per line."""
     import io
 
-    text = "\n".join([
-        json.dumps({"token": "23716100501183194197", "meter": METER}),
-        json.dumps({"token": "23716100501183194198", "meter": METER}),
-        json.dumps({"token": "123", "decoder_key": "e653341f9d5bf36f"}),
-    ])
+    text = "\n".join(
+        [
+            json.dumps({"token": "23716100501183194197", "meter": METER}),
+            json.dumps({"token": "23716100501183194198", "meter": METER}),
+            json.dumps({"token": "123", "decoder_key": "e653341f9d5bf36f"}),
+        ]
+    )
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     assert main(["token", "decode"]) == 1
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert out[0] == {"class": 0, "subclass": 0, "tid": 5871715, "issued": "2004-03-01T13:55Z",
-                      "rnd": 5, "amount": "0.1"}
+    assert out[0] == {
+        "class": 0,
+        "subclass": 0,
+        "tid": 5871715,
+        "issued": "2004-03-01T13:55Z",
+        "rnd": 5,
+        "amount": "0.1",
+    }
     assert out[1]["error"]["code"] == "crc"
     assert out[2]["error"]["code"] == "format"
 
 
 def test_credit_one_shot_prints_grouped_token(capsys: pytest.CaptureFixture[str]) -> None:
     """``stsgas token credit`` prints the token grouped 4-4-4-4-4."""
-    args = ["token", "credit", "--pan", METER["pan"], "--sgc", "123456", "--ti", "01",
-            "--krn", "1", "--base-date", "1993", "--ea", "07", "--dkga", "02",
-            "--vending-key", "abababababababab", "--amount", "0.1", "--subclass", "0",
-            "--rnd", "5", "--at", "2004-03-01T13:55Z"]
+    args = [
+        "token",
+        "credit",
+        "--pan",
+        METER["pan"],
+        "--sgc",
+        "123456",
+        "--ti",
+        "01",
+        "--krn",
+        "1",
+        "--base-date",
+        "1993",
+        "--ea",
+        "07",
+        "--dkga",
+        "02",
+        "--vending-key",
+        "abababababababab",
+        "--amount",
+        "0.1",
+        "--subclass",
+        "0",
+        "--rnd",
+        "5",
+        "--at",
+        "2004-03-01T13:55Z",
+    ]
     assert main(args) == 0
     assert capsys.readouterr().out.strip() == "2371 6100 5011 8319 4197"
 
 
 @pytest.mark.parametrize(
     ("change", "code"),
-    [({"--vending-key": "abab"}, "[key]"), ({"--at": "2030-01-01T00:00Z"}, "[tid]"),
-     ({"--amount": "-3"}, "[range]"), ({"--ea": "99"}, "[algorithm]")],
+    [
+        ({"--vending-key": "abab"}, "[key]"),
+        ({"--at": "2030-01-01T00:00Z"}, "[tid]"),
+        ({"--amount": "-3"}, "[range]"),
+        ({"--ea": "99"}, "[algorithm]"),
+    ],
 )
 def test_credit_bad_input_is_a_message_and_exit_2(
     change: dict[str, str], code: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Bad options give one clear line on stderr with the error code, and exit 2."""
-    opts = {"--pan": METER["pan"], "--sgc": "123456", "--ti": "01", "--krn": "1",
-            "--base-date": "1993", "--ea": "07", "--dkga": "02",
-            "--vending-key": "abababababababab", "--amount": "1", "--at": "2004-03-01T13:55Z"}
+    opts = {
+        "--pan": METER["pan"],
+        "--sgc": "123456",
+        "--ti": "01",
+        "--krn": "1",
+        "--base-date": "1993",
+        "--ea": "07",
+        "--dkga": "02",
+        "--vending-key": "abababababababab",
+        "--amount": "1",
+        "--at": "2004-03-01T13:55Z",
+    }
     opts.update(change)
     args = ["token", "credit"] + [x for kv in opts.items() for x in kv]
     assert main(args) == 2
@@ -128,13 +185,43 @@ def test_bulk_fast_path_equals_line_by_line() -> None:
     single = [lines.safe(lines.encode_line, d) for d in docs]
     assert [(orjson.loads(b), ok) for b, ok in batched] == single
     oks = [ok for _, ok in single]
-    assert oks == [True, True, False, False, False, True, True, True, True, False, False,
-                   False, False, True, False]
+    assert oks == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
-_OLD_METER_ARGS = ["--pan", METER["pan"], "--sgc", "123456", "--ti", "01", "--krn", "1",
-                   "--base-date", "1993", "--ea", "07", "--dkga", "02",
-                   "--vending-key", "abababababababab"]
+_OLD_METER_ARGS = [
+    "--pan",
+    METER["pan"],
+    "--sgc",
+    "123456",
+    "--ti",
+    "01",
+    "--krn",
+    "1",
+    "--base-date",
+    "1993",
+    "--ea",
+    "07",
+    "--dkga",
+    "02",
+    "--vending-key",
+    "abababababababab",
+]
 
 
 def test_keychange_one_shot_equals_json_lines(
@@ -143,8 +230,10 @@ def test_keychange_one_shot_equals_json_lines(
     """``stsgas token keychange`` prints the same set as a JSON key change line, grouped."""
     import io
 
-    assert main(["token", "keychange", *_OLD_METER_ARGS, "--new-krn", "2",
-                 "--new-base-date", "2014"]) == 0
+    assert (
+        main(["token", "keychange", *_OLD_METER_ARGS, "--new-krn", "2", "--new-base-date", "2014"])
+        == 0
+    )
     grouped = capsys.readouterr().out.split("\n")[:-1]
     new = METER | {"krn": 2, "base_date": 2014}
     line = json.dumps({"meter": METER, "token": {"class": 2, "subclass": 3, "new_meter": new}})
@@ -183,8 +272,14 @@ def test_decode_class2_fields(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     assert main(["token", "decode"]) == 0
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    want = {"class": 2, "subclass": 1, "tid": 5871715, "register": "all", "rnd": 3,
-            "issued": "2004-03-01T13:55Z"}
+    want = {
+        "class": 2,
+        "subclass": 1,
+        "tid": 5871715,
+        "register": "all",
+        "rnd": 3,
+        "issued": "2004-03-01T13:55Z",
+    }
     assert {k: out[0].get(k) for k in want} == want
     assert (out[1]["register"], out[1]["tid"]) == (6, 100)
     assert (out[2]["subclass"], out[2]["watts"], out[2]["tid"]) == (0, 1000, 101)
@@ -217,7 +312,10 @@ def test_blank_lines_crlf_and_unterminated_last_line() -> None:
     proc = _run(["token", "encode"], f"\n{good}\r\n   \n{{bad\n{good}")
     out = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [("token" in o, o.get("error", {}).get("code")) for o in out] == [
-        (True, None), (False, "json"), (True, None)]
+        (True, None),
+        (False, "json"),
+        (True, None),
+    ]
     assert proc.returncode == 1
 
 
@@ -225,8 +323,12 @@ def test_sta_tables_option_loads_another_table_set(tmp_path: Path) -> None:
     """--sta-tables FILE encodes with that table set: the IEC worked example with sample tables."""
     meter = {k: v for k, v in METER.items() if k not in {"dkga", "vending_key"}}
     meter["decoder_key"] = "0abc12def3456789"
-    line = json.dumps({"meter": meter, "token": {"class": 0, "subclass": 0, "rnd": 11,
-                                                 "tid": 0x19EB23, "amount": "25.6"}})
+    line = json.dumps(
+        {
+            "meter": meter,
+            "token": {"class": 0, "subclass": 0, "rnd": 11, "tid": 0x19EB23, "amount": "25.6"},
+        }
+    )
     tables = str(DATA / "sta-sample-tables.json")
     sample = _run(["token", "--sta-tables", tables, "encode"], line + "\n")
     production = _run(["token", "encode"], line + "\n")

@@ -46,11 +46,13 @@ def serve_demo_meter() -> Iterator[Served]:
     doc = demo_meter_json()
     meter = Meter.from_json(doc, store=MemoryStateStore(), now=T0)
     pty = open_pty_pair()
-    server = MeterIrServer(meter, pty.master_link(split=split_frame), clock=StepClock(T0),
-                           poll=0.05).start()
+    server = MeterIrServer(
+        meter, pty.master_link(split=split_frame), clock=StepClock(T0), poll=0.05
+    ).start()
     try:
-        yield Served(meter=meter, config=MeterConfig.from_json(doc), path=pty.path, pty=pty,
-                     server=server)
+        yield Served(
+            meter=meter, config=MeterConfig.from_json(doc), path=pty.path, pty=pty, server=server
+        )
     finally:
         server.stop()
         pty.close()

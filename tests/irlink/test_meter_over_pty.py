@@ -60,7 +60,7 @@ def test_set_clock_needs_the_meter_key(served: Served, pad: IrPad) -> None:
     at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     assert pad.set_clock(at, bytes(len(key))) == "err auth"
     assert pad.set_clock(at, key) == "ok clock"
-    assert tuple(k for k, _ in served.meter.events() if k == "clock_set") == ("clock_set", )
+    assert tuple(k for k, _ in served.meter.events() if k == "clock_set") == ("clock_set",)
 
 
 def test_no_meter_on_the_line_times_out() -> None:

@@ -24,9 +24,12 @@ from .test_nvm_support import seeded_nonce
 
 ROOT = Path(__file__).resolve().parents[2]
 #: a volume-mode meter from the shipped examples (STA, DKGA02, KRN 1, base date 2014)
-DOC: dict[str, Any] = {**json.loads(
-    (ROOT / "examples" / "scenarios" / "key_change_rollover.json").read_text(encoding="utf-8")
-)["meter"], "base_date": 2014}
+DOC: dict[str, Any] = {
+    **json.loads(
+        (ROOT / "examples" / "scenarios" / "key_change_rollover.json").read_text(encoding="utf-8")
+    )["meter"],
+    "base_date": 2014,
+}
 NEW_KEY: dict[str, Any] = {"krn": 2, "vending_key": "cdcdcdcdcdcdcdcd"}
 KEY = bytes(range(32, 48))
 #: 2035: base date 2014 still dates tokens, and a rollover key change can move on to 2035

@@ -211,9 +211,7 @@ def test_recorded_ir_commands_cannot_be_replayed() -> None:
     m.receive_ir(_signed(m, "clock 3 2026-06-01T00:00:00Z"), T0 + 2 * H)
     assert m.receive_ir(old, T0 + 2 * H).reply == encode_frame("err replay 3")
     assert m.receive_ir(encode_frame("seq"), T0 + 2 * H).reply == encode_frame("ok seq 3")
-    assert m.receive_ir(_signed(m, "clear_tamper 4"), T0 + 2 * H).reply == encode_frame(
-        "ok tamper"
-    )
+    assert m.receive_ir(_signed(m, "clear_tamper 4"), T0 + 2 * H).reply == encode_frame("ok tamper")
 
 
 def test_ir_counter_survives_a_restore() -> None:
@@ -295,8 +293,7 @@ def test_ir_step_tariff_waits_for_its_activation_time() -> None:
     m = make()
     old = m.cfg["tariff"]
     at = T0 + 5 * H
-    reply = m.receive_ir(_signed(m, "tariff 1 2026-01-01T05:00:00Z 10:2.50,20:3.00,-:3.50"),
-                         T0 + H)
+    reply = m.receive_ir(_signed(m, "tariff 1 2026-01-01T05:00:00Z 10:2.50,20:3.00,-:3.50"), T0 + H)
     assert reply.reply == encode_frame("ok tariff 3 steps")
     assert m.cfg["tariff"] == old
     assert m.events_log[-1][0] == "tariff_loaded"
@@ -304,14 +301,17 @@ def test_ir_step_tariff_waits_for_its_activation_time() -> None:
     assert m.cfg["tariff"] == old
     m.handle_timer(at)
     assert m.cfg["tariff"] == [
-        {"up_to_m3": "10", "price": "2.50"}, {"up_to_m3": "20", "price": "3.00"},
+        {"up_to_m3": "10", "price": "2.50"},
+        {"up_to_m3": "20", "price": "3.00"},
         {"up_to_m3": None, "price": "3.50"},
     ]
     assert "tariff_changed" in [k for k, _ in m.events_log]
 
 
-@pytest.mark.parametrize("steps", ["", "10", "10:x", "-:1,10:2", "10:1,10:2",
-                                   ",".join(f"{i}:1" for i in range(1, 12)) + ",-:1"])
+@pytest.mark.parametrize(
+    "steps",
+    ["", "10", "10:x", "-:1,10:2", "10:1,10:2", ",".join(f"{i}:1" for i in range(1, 12)) + ",-:1"],
+)
 def test_ir_step_tariff_refuses_bad_steps(steps: str) -> None:
     """Malformed, non-ascending, open-not-last or more than 10 steps: err format,
     nothing pending, the counter not used up."""

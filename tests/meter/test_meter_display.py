@@ -26,8 +26,12 @@ def test_lcd_shows_the_credit_left_after_consumption() -> None:
 def test_lcd_shows_money_left_in_amount_mode() -> None:
     """By amount, the LCD shows the money left after each priced increment."""
     vend = MeterConfig.from_json(METER)
-    m = make(mode="amount", tariff=[{"up_to_m3": None, "price": "2.00"}], recharge_limit="100",
-             low_credit_alarm="1")
+    m = make(
+        mode="amount",
+        tariff=[{"up_to_m3": None, "price": "2.00"}],
+        recharge_limit="100",
+        low_credit_alarm="1",
+    )
     issued = credit_token(vend, "5", at=T0 + H, subclass=6)
     assert issued.amount is not None
     m.enter_token(issued.digits, T0 + H)

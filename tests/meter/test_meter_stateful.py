@@ -182,8 +182,7 @@ class MeterMachine(RuleBasedStateMachine):
             assert res.accepted
             assert self._snapshot()[:4] == before[:4]
 
-    @rule(kind=st.sampled_from(KEY_CHANGES), backwards=st.booleans(),
-          minutes=st.integers(1, 600))
+    @rule(kind=st.sampled_from(KEY_CHANGES), backwards=st.booleans(), minutes=st.integers(1, 600))
     def key_change(self, kind: str, backwards: bool, minutes: int) -> None:
         """A key change set: a good one is taken; one that keeps the key under RO=1, goes to
         key type 0, or rolls over before the next base date has begun is refused."""
@@ -322,8 +321,9 @@ class RolloverMeterMachine(MeterMachine):
 
 
 MACHINES: list[type[MeterMachine]] = [MeterMachine, AmountMeterMachine, RolloverMeterMachine]
-RUN = settings(max_examples=40, stateful_step_count=40, deadline=None, database=None,
-               derandomize=not EXPLORE)
+RUN = settings(
+    max_examples=40, stateful_step_count=40, deadline=None, database=None, derandomize=not EXPLORE
+)
 
 
 def _seeded(machine: type[MeterMachine], n: int) -> Callable[[], MeterMachine]:

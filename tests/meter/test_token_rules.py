@@ -193,8 +193,9 @@ def test_key_change_to_key_type_0_is_refused() -> None:
     assert m.key["kt"] == 2
 
 
-@pytest.mark.parametrize(("kt", "code", "status"), [(0, "key_type", 5), (1, "ddtk", 12),
-                                                    (3, "key_type", 5)])
+@pytest.mark.parametrize(
+    ("kt", "code", "status"), [(0, "key_type", 5), (1, "ddtk", 12), (3, "key_type", 5)]
+)
 def test_credit_only_under_a_unique_key(kt: int, code: str, status: int) -> None:
     """Credit is accepted only under key type 2; KT 0 (initialisation), 1 (default) and
     3 (common to a group) refuse it, and nothing is credited or remembered."""
@@ -219,12 +220,22 @@ def test_initialisation_key_takes_only_a_key_change() -> None:
 
 
 # ---- 5. registers ------------------------------------------------------------------------------
-@pytest.mark.parametrize(("mode", "register", "cleared"), [
-    ("volume", 0xFFFF, True), ("volume", 2, True), ("volume", 0, False), ("volume", 6, False),
-    ("amount", 6, True), ("amount", 2, False), ("amount", 4, False), ("amount", 0xFFFF, True),
-])
-def test_clear_credit_clears_only_the_register_it_names(mode: str, register: int,
-                                                       cleared: bool) -> None:
+@pytest.mark.parametrize(
+    ("mode", "register", "cleared"),
+    [
+        ("volume", 0xFFFF, True),
+        ("volume", 2, True),
+        ("volume", 0, False),
+        ("volume", 6, False),
+        ("amount", 6, True),
+        ("amount", 2, False),
+        ("amount", 4, False),
+        ("amount", 0xFFFF, True),
+    ],
+)
+def test_clear_credit_clears_only_the_register_it_names(
+    mode: str, register: int, cleared: bool
+) -> None:
     """A gas meter's register is gas units (2) by volume or gas currency (6) by amount;
     a code for a register it does not have is refused (Range) and the credit stays."""
     doc = {**METER, "mode": mode, "recharge_limit": None}
@@ -232,8 +243,9 @@ def test_clear_credit_clears_only_the_register_it_names(mode: str, register: int
     m = Meter.from_json(doc, store=MemoryStateStore(), now=T0)
     m.enter_token(credit_token(cfg, "5", at=T0 + H).digits, T0 + H)
     credit = m.r["credit"]
-    res = m.enter_token(clear_credit_token(cfg, register=register, at=T0 + 2 * H).digits,
-                        T0 + 2 * H)
+    res = m.enter_token(
+        clear_credit_token(cfg, register=register, at=T0 + 2 * H).digits, T0 + 2 * H
+    )
     assert bool(res.accepted) is cleared
     assert m.r["credit"] == (0 if cleared else credit)
     if not cleared:
@@ -276,10 +288,19 @@ def test_valve_test_cycles_an_open_valve_and_never_opens_a_closed_one() -> None:
     assert m.lcd == "VALvE good"
 
 
-@pytest.mark.parametrize(("own", "mfr", "subclass", "ok"), [
-    (0, 0, 0, True), (7, 0, 0, True), (7, 7, 0, True), (7, 8, 0, False), (0, 8, 0, False),
-    (1234, 1234, 1, True), (1234, 4321, 1, False), (1234, 0, 1, True),
-])
+@pytest.mark.parametrize(
+    ("own", "mfr", "subclass", "ok"),
+    [
+        (0, 0, 0, True),
+        (7, 0, 0, True),
+        (7, 7, 0, True),
+        (7, 8, 0, False),
+        (0, 8, 0, False),
+        (1234, 1234, 1, True),
+        (1234, 4321, 1, False),
+        (1234, 0, 1, True),
+    ],
+)
 def test_manufacturer_code(own: int, mfr: int, subclass: int, ok: bool) -> None:
     """A test token for another maker's meters is refused (status 14); code 0 is for all."""
     m = make(mfr_code=own)
@@ -332,9 +353,16 @@ def test_tariff_rate_sets_a_flat_price_on_an_amount_meter() -> None:
 
 # ---- the example scenarios of these rules ------------------------------------------------------
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
-RULE_SCENARIOS = ["lockout_no_oracle", "key_change_same_key", "key_change_rollover", "key_types",
-                  "clear_credit_register", "test_tokens", "commissioning_minute",
-                  "tariff_token_volume"]
+RULE_SCENARIOS = [
+    "lockout_no_oracle",
+    "key_change_same_key",
+    "key_change_rollover",
+    "key_types",
+    "clear_credit_register",
+    "test_tokens",
+    "commissioning_minute",
+    "tariff_token_volume",
+]
 
 
 @pytest.mark.parametrize("name", RULE_SCENARIOS)

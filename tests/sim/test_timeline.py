@@ -33,7 +33,11 @@ def test_steps_and_timers_interleave_in_time_order() -> None:
         tl.schedule(T0 + timedelta(minutes=minutes), lambda t: log.append(("step", t)))
     fired = run_until(meter, tl, T0 + timedelta(hours=3))
     assert [(k, (t - T0).total_seconds() / 60) for k, t in log] == [
-        ("step", 30), ("timer", 60), ("step", 60), ("timer", 120), ("step", 150),
+        ("step", 30),
+        ("timer", 60),
+        ("step", 60),
+        ("timer", 120),
+        ("step", 150),
     ]
     assert fired == 2
     assert [t for _, t in log] == sorted(t for _, t in log)

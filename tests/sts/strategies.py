@@ -43,8 +43,11 @@ u32 = st.integers(0, 0xFFFFFFFF)
 def keys(ea: EA | None = None) -> st.SearchStrategy[DecoderKey]:
     """A random decoder key for ``ea`` (or for a random algorithm)."""
     algos = st.just(ea) if ea is not None else eas
-    return algos.flatmap(lambda a: st.binary(min_size=a.key_bytes, max_size=a.key_bytes).map(
-        lambda raw: DecoderKey(raw, a)))
+    return algos.flatmap(
+        lambda a: st.binary(min_size=a.key_bytes, max_size=a.key_bytes).map(
+            lambda raw: DecoderKey(raw, a)
+        )
+    )
 
 
 # amounts drawn from their 16-bit fields, so every drawn value is exactly representable
@@ -66,32 +69,47 @@ register_tokens: st.SearchStrategy[Token] = st.one_of(
 )
 
 key_change_common: st.SearchStrategy[Token] = st.one_of(
-    st.builds(KeyChange1, ken_high=rnds, krn=rnds, rollover=st.booleans(),
-              three_token=st.booleans(), key_type=st.integers(0, 3), nk_high=u32),
+    st.builds(
+        KeyChange1,
+        ken_high=rnds,
+        krn=rnds,
+        rollover=st.booleans(),
+        three_token=st.booleans(),
+        key_type=st.integers(0, 3),
+        nk_high=u32,
+    ),
     st.builds(KeyChange2, ken_low=rnds, ti=st.integers(0, 255), nk_low=u32),
     st.builds(KeyChange4, sgc_high=st.integers(0, 0xFFF), nk_part=u32),
 )
 
 test_tokens: st.SearchStrategy[Token] = st.one_of(
-    st.builds(TestToken, subclass=st.just(0), control=st.integers(0, (1 << 36) - 1),
-              mfr_code=st.integers(0, 255)),
-    st.builds(TestToken, subclass=st.just(1), control=st.integers(0, (1 << 28) - 1),
-              mfr_code=u16),
+    st.builds(
+        TestToken,
+        subclass=st.just(0),
+        control=st.integers(0, (1 << 36) - 1),
+        mfr_code=st.integers(0, 255),
+    ),
+    st.builds(TestToken, subclass=st.just(1), control=st.integers(0, (1 << 28) - 1), mfr_code=u16),
     st.builds(TestToken, subclass=st.just(2), control=st.integers(0, (1 << 44) - 1)),
 )
 
-reserved = st.builds(ReservedToken, token_class=st.just(3), subclass=rnds,
-                     data=st.integers(0, (1 << 44) - 1))
+reserved = st.builds(
+    ReservedToken, token_class=st.just(3), subclass=rnds, data=st.integers(0, (1 << 44) - 1)
+)
 
 
 def tokens_for(ea: EA) -> st.SearchStrategy[Token]:
     """Every token class and subclass that can be encrypted under ``ea``."""
-    kct3 = (st.builds(KeyChange3, sgc_low=st.integers(0, 0xFFF), nk_part=u32)
-            if ea is EA.MISTY1 else st.builds(KeyChange3Sgc, sgc=st.integers(0, (1 << 24) - 1)))
+    kct3 = (
+        st.builds(KeyChange3, sgc_low=st.integers(0, 0xFFF), nk_part=u32)
+        if ea is EA.MISTY1
+        else st.builds(KeyChange3Sgc, sgc=st.integers(0, (1 << 24) - 1))
+    )
     return st.one_of(register_tokens, key_change_common, kct3, test_tokens, reserved)
 
 
 def issue_times(base_date: BaseDate) -> st.SearchStrategy[datetime]:
     """An aware UTC minute inside the base date's TID range."""
     return st.integers(0, TID_MAX).map(
-        lambda m: (base_date.start + timedelta(minutes=m)).astimezone(UTC))
+        lambda m: (base_date.start + timedelta(minutes=m)).astimezone(UTC)
+    )

@@ -64,8 +64,12 @@ def test_bulk_reproduces_the_shared_vectors() -> None:
     for items in by_ea.values():
         keys = [k for k, _ in items]
         inp = [v["inputs"] for _, v in items]
-        out = encode_bulk(keys, [i["token_class"] for i in inp], [i["subclass"] for i in inp],
-                          [_data44(i) for i in inp])
+        out = encode_bulk(
+            keys,
+            [i["token_class"] for i in inp],
+            [i["subclass"] for i in inp],
+            [_data44(i) for i in inp],
+        )
         assert out.astype(str).tolist() == [v["expected"]["token"] for _, v in items]
 
 

@@ -26,8 +26,16 @@ from stsgas.sts import (
 
 CASES = json.loads((Path(__file__).parent.parent / "data/sts/bad-inputs.json").read_text("utf-8"))
 GOOD_METER: dict[str, Any] = {
-    "pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
-    "ken": 255, "base_date": 1993, "ea": "07", "dkga": "02", "vending_key": "abababababababab",
+    "pan": "600727000000000009",
+    "key_type": 2,
+    "sgc": "123456",
+    "ti": "01",
+    "krn": 1,
+    "ken": 255,
+    "base_date": 1993,
+    "ea": "07",
+    "dkga": "02",
+    "vending_key": "abababababababab",
 }
 
 
@@ -59,8 +67,9 @@ def test_bad_credit_request(case: dict[str, Any]) -> None:
     """Out-of-range amounts and issue times raise, and no token is made."""
     meter = MeterConfig.from_json(GOOD_METER)
     with _expect(case) as info:
-        credit_token(meter, case["amount"], at=datetime.fromisoformat(case["at"]),
-                     subclass=case["subclass"])
+        credit_token(
+            meter, case["amount"], at=datetime.fromisoformat(case["at"]), subclass=case["subclass"]
+        )
     assert info.value.code == case["code"]
 
 

@@ -24,15 +24,20 @@ from stsgas.sts import (
 DATA = json.loads((Path(__file__).parent.parent / "data/sts/keychange.json").read_text("utf-8"))
 key_types = st.integers(0, 3)
 key_bytes = st.binary(min_size=8, max_size=8)
-times = st.datetimes(min_value=datetime(1993, 1, 1), max_value=datetime(2066, 1, 1),
-                     timezones=st.just(UTC))
+times = st.datetimes(
+    min_value=datetime(1993, 1, 1), max_value=datetime(2066, 1, 1), timezones=st.just(UTC)
+)
 
 
 def _check(case: dict[str, Any]) -> BaseDate:
     return check_key_change(
-        old_key=bytes.fromhex(case["old_key"]), new_key=bytes.fromhex(case["new_key"]),
-        old_kt=case["old_kt"], new_kt=case["new_kt"], rollover=case["rollover"],
-        base_date=BaseDate(case["base_date"]), now=datetime.fromisoformat(case["now"]),
+        old_key=bytes.fromhex(case["old_key"]),
+        new_key=bytes.fromhex(case["new_key"]),
+        old_kt=case["old_kt"],
+        new_kt=case["new_kt"],
+        rollover=case["rollover"],
+        base_date=BaseDate(case["base_date"]),
+        now=datetime.fromisoformat(case["now"]),
     )
 
 
@@ -74,19 +79,34 @@ def test_next_base_date_chain() -> None:
 def test_naive_now_is_refused() -> None:
     """Time is UTC and injected; a naive `now` is a programming error, not a silent guess."""
     with pytest.raises(ValueError):
-        check_key_change(old_key=b"1" * 8, new_key=b"2" * 8, old_kt=2, new_kt=2, rollover=True,
-                         base_date=BaseDate.BD1993, now=datetime(2021, 1, 1))
+        check_key_change(
+            old_key=b"1" * 8,
+            new_key=b"2" * 8,
+            old_kt=2,
+            new_kt=2,
+            rollover=True,
+            base_date=BaseDate.BD1993,
+            now=datetime(2021, 1, 1),
+        )
 
 
-@given(key=key_bytes, old_kt=key_types, new_kt=key_types, bd=st.sampled_from(list(BaseDate)),
-       now=times)
+@given(
+    key=key_bytes, old_kt=key_types, new_kt=key_types, bd=st.sampled_from(list(BaseDate)), now=times
+)
 def test_rollover_never_keeps_the_key(
     key: bytes, old_kt: int, new_kt: int, bd: BaseDate, now: datetime
 ) -> None:
     """No set with RO=1 and an unchanged key is ever accepted (it would reopen used tokens)."""
     with pytest.raises(KeyChangeRefused):
-        check_key_change(old_key=key, new_key=key, old_kt=old_kt, new_kt=new_kt, rollover=True,
-                         base_date=bd, now=now)
+        check_key_change(
+            old_key=key,
+            new_key=key,
+            old_kt=old_kt,
+            new_kt=new_kt,
+            rollover=True,
+            base_date=bd,
+            now=now,
+        )
 
 
 def _outcome(**kwargs: Any) -> BaseDate | str:
@@ -104,15 +124,23 @@ def _ro_outcome(old: BaseDate, new: BaseDate) -> bool | str:
         return refused.reason
 
 
-@given(old=key_bytes, new=key_bytes, old_kt=key_types, new_kt=key_types,
-       ro=st.booleans(), bd=st.sampled_from(list(BaseDate)), now=times)
+@given(
+    old=key_bytes,
+    new=key_bytes,
+    old_kt=key_types,
+    new_kt=key_types,
+    ro=st.booleans(),
+    bd=st.sampled_from(list(BaseDate)),
+    now=times,
+)
 def test_accepted_sets_obey_every_rule(
     old: bytes, new: bytes, old_kt: int, new_kt: int, ro: bool, bd: BaseDate, now: datetime
 ) -> None:
     """Whatever is accepted: KT 0 only from KT 0, RO=1 means a new key and exactly one
     base-date step that has begun; RO=0 keeps the base date. Refusals name one of three reasons."""
-    after = _outcome(old_key=old, new_key=new, old_kt=old_kt, new_kt=new_kt, rollover=ro,
-                     base_date=bd, now=now)
+    after = _outcome(
+        old_key=old, new_key=new, old_kt=old_kt, new_kt=new_kt, rollover=ro, base_date=bd, now=now
+    )
     if isinstance(after, str):
         assert after in ("same_key", "key_type", "base_date")
         return
@@ -138,20 +166,38 @@ def test_rollover_for_agrees_with_next_base_date(old: BaseDate, new: BaseDate) -
         assert (next_base_date(old) if ro else old) == new
 
 
-@given(bd=st.sampled_from([BaseDate.BD1993, BaseDate.BD2014]),
-       minutes=st.integers(-10_000_000, 10_000_000))
+@given(
+    bd=st.sampled_from([BaseDate.BD1993, BaseDate.BD2014]),
+    minutes=st.integers(-10_000_000, 10_000_000),
+)
 def test_rollover_waits_for_the_next_base_date(bd: BaseDate, minutes: int) -> None:
     """RO=1 is accepted exactly from the first minute of the next base date on."""
     target = next_base_date(bd)
     assert target is not None
-    after = _outcome(old_key=b"\x01" * 8, new_key=b"\x02" * 8, old_kt=2, new_kt=2,
-                     rollover=True, base_date=bd, now=target.start + timedelta(minutes=minutes))
+    after = _outcome(
+        old_key=b"\x01" * 8,
+        new_key=b"\x02" * 8,
+        old_kt=2,
+        new_kt=2,
+        rollover=True,
+        base_date=bd,
+        now=target.start + timedelta(minutes=minutes),
+    )
     assert after == (target if minutes >= 0 else "base_date")
 
 
-_METER = {"pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
-          "ken": 255, "base_date": 1993, "ea": "07", "dkga": "02",
-          "vending_key": "abababababababab"}
+_METER = {
+    "pan": "600727000000000009",
+    "key_type": 2,
+    "sgc": "123456",
+    "ti": "01",
+    "krn": 1,
+    "ken": 255,
+    "base_date": 1993,
+    "ea": "07",
+    "dkga": "02",
+    "vending_key": "abababababababab",
+}
 
 
 def _cfg(**over: Any) -> sts.MeterConfig:
@@ -170,14 +216,18 @@ def test_vending_never_builds_a_set_the_meter_must_refuse() -> None:
     assert first.rollover is True
 
 
-@pytest.mark.parametrize(("over", "rollover", "reason"), [
-    ({"base_date": 2035, "krn": 2}, None, "base_date"),        # skips 2014
-    ({"krn": 2}, True, "base_date"),                            # RO=1 but the base date stays
-    ({"base_date": 2014, "krn": 2}, False, "base_date"),       # moves without RO
-    ({"key_type": 0, "krn": 2}, None, "key_type"),              # back to the initialisation key
-])
-def test_key_change_tokens_refusals(over: dict[str, Any], rollover: bool | None,
-                                    reason: str) -> None:
+@pytest.mark.parametrize(
+    ("over", "rollover", "reason"),
+    [
+        ({"base_date": 2035, "krn": 2}, None, "base_date"),  # skips 2014
+        ({"krn": 2}, True, "base_date"),  # RO=1 but the base date stays
+        ({"base_date": 2014, "krn": 2}, False, "base_date"),  # moves without RO
+        ({"key_type": 0, "krn": 2}, None, "key_type"),  # back to the initialisation key
+    ],
+)
+def test_key_change_tokens_refusals(
+    over: dict[str, Any], rollover: bool | None, reason: str
+) -> None:
     """Each wrong set is refused with the reason the meter would give."""
     with pytest.raises(KeyChangeRefused) as info:
         sts.key_change_tokens(_cfg(), _cfg(**over), rollover=rollover)

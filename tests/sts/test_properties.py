@@ -171,13 +171,23 @@ def test_tid_round_trips_through_issue_time(pair: tuple[BaseDate, object]) -> No
 
 
 METERS = {
-    (ea, bd): MeterConfig.from_json({
-        "pan": "600727000000000009", "sgc": "123456", "ti": "01", "krn": 1,
-        "base_date": int(bd), "ea": f"{int(ea):02d}",
-        **({"dkga": "04", "vending_key": "ab" * 8 + "94" * 8 + "01234567"} if ea is EA.MISTY1
-           else {"dkga": "02", "vending_key": "ab" * 8}),
-    })
-    for ea in EA for bd in BaseDate
+    (ea, bd): MeterConfig.from_json(
+        {
+            "pan": "600727000000000009",
+            "sgc": "123456",
+            "ti": "01",
+            "krn": 1,
+            "base_date": int(bd),
+            "ea": f"{int(ea):02d}",
+            **(
+                {"dkga": "04", "vending_key": "ab" * 8 + "94" * 8 + "01234567"}
+                if ea is EA.MISTY1
+                else {"dkga": "02", "vending_key": "ab" * 8}
+            ),
+        }
+    )
+    for ea in EA
+    for bd in BaseDate
 }
 
 

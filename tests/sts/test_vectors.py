@@ -206,7 +206,11 @@ def test_every_vector_is_checked() -> None:
     unchecked = [
         v["id"]
         for v in all_vectors()
-        if not (_is_token_vector(v) or "tokens" in v["expected"] or v["source_kind"] == "crc_vector"
-                or v["inputs"].get("ea") == "07-SAMPLE-TABLES")
+        if not (
+            _is_token_vector(v)
+            or "tokens" in v["expected"]
+            or v["source_kind"] == "crc_vector"
+            or v["inputs"].get("ea") == "07-SAMPLE-TABLES"
+        )
     ]
     assert unchecked == []

@@ -24,6 +24,4 @@ def all_vectors() -> list[dict[str, Any]]:
 
 def params(select: Callable[[dict[str, Any]], bool]) -> list[Any]:
     """pytest params (id = vector id + position) for the vectors ``select`` keeps."""
-    return [
-        pytest.param(v, id=f"{v['id']}#{n}") for n, v in enumerate(all_vectors()) if select(v)
-    ]
+    return [pytest.param(v, id=f"{v['id']}#{n}") for n, v in enumerate(all_vectors()) if select(v)]

@@ -50,9 +50,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-PG_URL = os.environ.get(
-    "STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("STSGAS_REQUIRE_PG") == "1"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PASSWORD = "correct horse battery"
@@ -126,9 +124,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Engine]:
+def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty, migrated database for this test."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")

@@ -1,10 +1,10 @@
 """Factories for vending test data: add rows to a session and flush (the caller commits).
 
-    sg = supply_group(session, security_module)
-    t = tariff(session, mode=MeterMode.VOLUME)
-    c = customer(session)
-    m = meter(session, sg, customer=c, tariff=t)
-    session.commit()
+sg = supply_group(session, security_module)
+t = tariff(session, mode=MeterMode.VOLUME)
+c = customer(session)
+m = meter(session, sg, customer=c, tariff=t)
+session.commit()
 """
 
 from __future__ import annotations
@@ -68,8 +68,15 @@ def supply_group(
         vending_key_hex = TEST_KEYS["vending_key_dkga02" if dkga == 2 else "vending_key_dkga04"]
     blob = security_module.wrap(KeyRef(sgc=sgc, krn=krn), bytes.fromhex(vending_key_hex))
     sg = SupplyGroup(
-        name=name or f"SGC {sgc} KRN {krn}", sgc=sgc, krn=krn, key_type=key_type,
-        base_date=base_date, ea=ea, dkga=dkga, ken=ken, vending_key_enc=blob,
+        name=name or f"SGC {sgc} KRN {krn}",
+        sgc=sgc,
+        krn=krn,
+        key_type=key_type,
+        base_date=base_date,
+        ea=ea,
+        dkga=dkga,
+        ken=ken,
+        vending_key_enc=blob,
         key_expires_at=key_expires_at,
     )
     session.add(sg)
@@ -109,8 +116,14 @@ def tariff(
     session.add(t)
     session.flush()
     add_tariff_version(
-        session, t, version=1, steps=steps, fixed_charge=fixed_charge, tax_rate_bp=tax_rate_bp,
-        debt_recovery_bp=debt_recovery_bp, effective_from=effective_from,
+        session,
+        t,
+        version=1,
+        steps=steps,
+        fixed_charge=fixed_charge,
+        tax_rate_bp=tax_rate_bp,
+        debt_recovery_bp=debt_recovery_bp,
+        effective_from=effective_from,
     )
     return t
 
@@ -128,8 +141,12 @@ def add_tariff_version(
 ) -> TariffVersion:
     """Another version of ``t``."""
     v = TariffVersion(
-        tariff_id=t.id, version=version, effective_from=effective_from,
-        fixed_charge=fixed_charge, tax_rate_bp=tax_rate_bp, debt_recovery_bp=debt_recovery_bp,
+        tariff_id=t.id,
+        version=version,
+        effective_from=effective_from,
+        fixed_charge=fixed_charge,
+        tax_rate_bp=tax_rate_bp,
+        debt_recovery_bp=debt_recovery_bp,
     )
     v.steps = [
         TariffStep(position=i, up_to_litres=up_to, price_per_m3=price)
@@ -159,10 +176,17 @@ def meter(
     if iin is None or drn is None:
         iin, drn = new_drn()
     m = Meter(
-        pan=pan_from_iin_drn(iin, drn), iin=iin, drn=drn, mode=mode.value, status=status.value,
-        supply_group_id=sg.id, ti=ti, ken=sg.ken if ken is None else ken,
+        pan=pan_from_iin_drn(iin, drn),
+        iin=iin,
+        drn=drn,
+        mode=mode.value,
+        status=status.value,
+        supply_group_id=sg.id,
+        ti=ti,
+        ken=sg.ken if ken is None else ken,
         base_date=sg.base_date if base_date is None else base_date,
-        tariff_id=None if tariff is None else tariff.id, last_tid=last_tid,
+        tariff_id=None if tariff is None else tariff.id,
+        last_tid=last_tid,
     )
     session.add(m)
     session.flush()

@@ -26,8 +26,12 @@ def test_no_request_makes_a_server_error(app: Any, admin_token: str) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: Any) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.as_curl_command(), response.text[:400])
@@ -40,9 +44,11 @@ def test_an_id_beyond_64_bits_is_a_422_not_a_crash(
 ) -> None:
     """Found by the run above: an id past 2^63 - 1 reached the driver and overflowed.
     (Management requests are read by supervisors: admins have no such duty.)"""
-    for path, token in (("/api/v1/sales/9223372036854775808", admin_token),
-                        ("/api/v1/meters/9223372036854775808", admin_token),
-                        ("/api/v1/management/requests/99999999999999999999", supervisor_token)):
+    for path, token in (
+        ("/api/v1/sales/9223372036854775808", admin_token),
+        ("/api/v1/meters/9223372036854775808", admin_token),
+        ("/api/v1/management/requests/99999999999999999999", supervisor_token),
+    ):
         r = client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 422, (path, r.text)
         assert r.json()["code"] == "invalid_input"

@@ -23,8 +23,13 @@ from stsgas.vending import apidocs
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +47,16 @@ def base_url(app: FastAPI) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=2, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+            lifespan="on",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -74,9 +87,16 @@ def offline_page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[s
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.on("pageerror", lambda exc: outside.append(f"script error: {exc}"))
-    page.on("console", lambda m: outside.append(m.text)
-            if m.type == "error" and "Content Security Policy" in m.text
-            and "cdn.redoc.ly" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            outside.append(m.text)
+            if m.type == "error"
+            and "Content Security Policy" in m.text
+            and "cdn.redoc.ly" not in m.text
+            else None
+        ),
+    )
     yield page, outside
     context.close()
 
@@ -107,8 +127,9 @@ def test_redoc_shows_every_operation_offline(
     page, outside = offline_page
     ops = _operations(app)
     page.goto(apidocs.REDOC_URL)
-    expect(page.locator("li[data-item-id^='tag/'] li[data-item-id*='operation/']")
-           ).to_have_count(len(ops))
+    expect(page.locator("li[data-item-id^='tag/'] li[data-item-id*='operation/']")).to_have_count(
+        len(ops)
+    )
     first = app.openapi()["paths"][ops[0][1]][ops[0][0]]["summary"]
     expect(page.get_by_role("heading", name=first).first).to_be_visible()
     assert outside == []

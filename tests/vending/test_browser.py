@@ -31,8 +31,13 @@ from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_fo
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 
 
@@ -51,9 +56,16 @@ def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=2,
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+            lifespan="on",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -73,8 +85,14 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     p.set_default_timeout(10_000)
     problems: list[str] = []
     p.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    p.on("console", lambda m: problems.append(m.text)
-         if m.type == "error" and "Content Security Policy" in m.text else None)
+    p.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
     yield p
     context.close()
     assert problems == []
@@ -99,7 +117,10 @@ def _count(engine: Engine) -> int:
 
 
 def test_console_sell_token_decodes_to_sold_amount(
-    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    page: Page,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     backend: str,
 ) -> None:
     """Sign in → look up → sell → the receipt's token decodes to the credit sold."""
@@ -116,7 +137,7 @@ def test_console_sell_token_decodes_to_sold_amount(
     shown = page.locator("#tokens .token").last
     digits = shown.get_attribute("data-digits")
     assert digits is not None
-    assert shown.inner_text() == " ".join(digits[i:i + 4] for i in range(0, 20, 4))
+    assert shown.inner_text() == " ".join(digits[i : i + 4] for i in range(0, 20, 4))
     [sale] = _sales(engine)
     receipt: dict[str, Any] = sale.response or {}
     assert receipt["amount_tendered"] == "20.00"
@@ -131,7 +152,9 @@ def test_console_sell_token_decodes_to_sold_amount(
 
 @SQLITE_ONLY
 def test_pos_double_tap_and_lost_response_sell_once(
-    page: Page, shop: Shop, engine: Engine,
+    page: Page,
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """A double tap sells once; a retry after a lost response returns that same sale."""
     _sign_in(page, "shopcashier")
@@ -174,7 +197,9 @@ def test_pos_double_tap_and_lost_response_sell_once(
 
 @SQLITE_ONLY
 def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
-    page: Page, shop: Shop, engine: Engine,
+    page: Page,
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """The POS result line names the fixed charge, debt, tax, gas and change; a meter
     with no tariff in force is not offered for sale, with the reason and its code."""
@@ -186,14 +211,16 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
     page.locator("#pos-sell-btn").click()
     expect(page.locator("#pos-r-summary")).to_have_text(
         "Sale #1: paid 9.84 (fixed charge 1.00 · debt 0.90 · tax 1.04 · gas 6.90 · "
-        "change 0.16), credit 4.6 m³.")
+        "change 0.16), credit 4.6 m³."
+    )
     page.screenshot(path="/tmp/stsgas-pos-split.png", full_page=True)
     pan = meter_without_tariff_in_force(engine, shop, future=False)
     page.get_by_role("button", name="Next sale").click()
     page.get_by_label("Meter number").fill(pan)
     page.get_by_role("button", name="Look up").click()
     expect(page.locator("#pos-status")).to_contain_text(
-        "Cannot sell: This meter has no tariff in force")
+        "Cannot sell: This meter has no tariff in force"
+    )
     expect(page.locator("#pos-status")).to_contain_text("(no_tariff_in_force)")
     expect(page.locator("#pos-sell-btn")).to_be_disabled()
     assert _count(engine) == 1
@@ -212,7 +239,9 @@ def test_cashier_cannot_open_management_pages(page: Page) -> None:
 
 @SQLITE_ONLY
 def test_wrong_meter_number_shows_lookup_error_before_money(
-    page: Page, engine: Engine, shop: Shop,
+    page: Page,
+    engine: Engine,
+    shop: Shop,
 ) -> None:
     """An unknown meter number stops at the lookup: an error, no amount field, no sale."""
     _sign_in(page, "shopsuper")
@@ -232,8 +261,12 @@ def test_wrong_meter_number_shows_lookup_error_before_money(
 
 
 def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
-    page: Page, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]], backend: str,
+    page: Page,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
+    backend: str,
 ) -> None:
     """A supervisor asks for a key change (new KRN, new TI); the form reaches the server
     twice (its first answer lost): one request. A second supervisor approves it and sees
@@ -303,7 +336,7 @@ def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
         token = tokens.nth(i).locator(".token")
         digits = token.get_attribute("data-digits")
         assert digits is not None
-        assert token.inner_text() == " ".join(digits[j:j + 4] for j in range(0, 20, 4))
+        assert token.inner_text() == " ".join(digits[j : j + 4] for j in range(0, 20, 4))
         shown.append(digits)
     assert isinstance(decode(shown[0], old.key()), KeyChange1)
     assert isinstance(decode(shown[1], old.key()), KeyChange2)

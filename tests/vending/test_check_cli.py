@@ -24,7 +24,10 @@ def _check(db_url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[s
 
 
 def test_sound_then_tampered(
-    client: TestClient, shop: Shop, engine: Engine, db_url: str,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    db_url: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Sales and audited changes check out; a sale's amount changed behind the service
@@ -39,8 +42,11 @@ def test_sound_then_tampered(
     assert report["audit_chain"]["ok"] is True  # type: ignore[index]
 
     with make_sessionmaker(engine).begin() as s:
-        s.execute(update(Sale).where(Sale.id == ids[0]).values(energy_amount=Sale.energy_amount + 1,
-                                                          tax=Sale.tax - 1))
+        s.execute(
+            update(Sale)
+            .where(Sale.id == ids[0])
+            .values(energy_amount=Sale.energy_amount + 1, tax=Sale.tax - 1)
+        )
     code, report = _check(db_url, capsys)
     assert (code, report["ok"]) == (1, False)
     assert report["meters_with_broken_sales_chain"] != []
@@ -49,8 +55,12 @@ def test_sound_then_tampered(
         s.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(action="tampered"))
     code, report = _check(db_url, capsys)
     assert code == 1
-    assert report["audit_chain"] == {"ok": False, "entries": 1, "first_bad_seq": 1,
-                                     "reason": "hash"}
+    assert report["audit_chain"] == {
+        "ok": False,
+        "entries": 1,
+        "first_bad_seq": 1,
+        "reason": "hash",
+    }
 
 
 def test_no_database_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

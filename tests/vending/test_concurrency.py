@@ -39,10 +39,12 @@ def _seller(engine: Engine, shop: Shop, security: SoftwareSecurityModule) -> Cal
         with sm() as s:
             op = s.get(Operator, shop.cashier_id)
             assert op is not None
-            req = service.SaleRequest(meter_number=shop.volume_pan, paid=500, channel="pos",
-                                      idempotency_key=key)
+            req = service.SaleRequest(
+                meter_number=shop.volume_pan, paid=500, channel="pos", idempotency_key=key
+            )
             result = transaction.run(
-                s, lambda: service.sell(s, req, operator=op, security=security),
+                s,
+                lambda: service.sell(s, req, operator=op, security=security),
                 idempotent=key is not None,
             )
             return result.receipt
@@ -64,8 +66,7 @@ def test_concurrent_sales_to_one_meter_get_increasing_tids(
         ).all()
         tids = [t for _, t in rows]
         assert len(tids) == SALES
-        assert all(a is not None and b is not None and a < b
-                   for a, b in itertools.pairwise(tids))
+        assert all(a is not None and b is not None and a < b for a, b in itertools.pairwise(tids))
         charged = sum(int(Decimal(r["amount_paid"]) * 100) for r in receipts)
         debit, credit = LedgerRepository(s).totals()
         assert debit == credit == charged
@@ -90,7 +91,8 @@ def test_one_key_retried_concurrently_charges_once(
 
 
 def test_debt_recovered_concurrently_on_many_meters_is_never_over_recovered(
-    engine: Engine, security_module: SoftwareSecurityModule,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """One customer in debt, four meters, sales on all at once: the debt recovered adds
@@ -100,8 +102,10 @@ def test_debt_recovered_concurrently_on_many_meters_is_never_over_recovered(
         sg = factories.supply_group(s, security_module)
         tariff = factories.tariff(s, mode=MeterMode.AMOUNT, debt_recovery_bp=1000)
         cust = factories.customer(s, debt_balance=debt)
-        pans = [factories.meter(s, sg, customer=None, tariff=tariff, mode=MeterMode.AMOUNT).pan
-                for _ in range(4)]
+        pans = [
+            factories.meter(s, sg, customer=None, tariff=tariff, mode=MeterMode.AMOUNT).pan
+            for _ in range(4)
+        ]
         # link all four meters to the one customer
         for pan in pans:
             m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
@@ -116,8 +120,9 @@ def test_debt_recovered_concurrently_on_many_meters_is_never_over_recovered(
 
     def sell(i: int) -> dict[str, Any]:
         with sm() as s:
-            req = service.SaleRequest(meter_number=pans[i % 4], paid=1000, channel="api",
-                                      idempotency_key=None)
+            req = service.SaleRequest(
+                meter_number=pans[i % 4], paid=1000, channel="api", idempotency_key=None
+            )
             return transaction.run(
                 s, lambda: service.sell(s, req, operator=op, security=security_module)
             ).receipt

@@ -29,8 +29,9 @@ from tests.vending.sales.conftest import Shop
 PG_ONLY = [pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def _client(settings: Settings, engine: Engine, security: SoftwareSecurityModule,
-            **changes: Any) -> TestClient:
+def _client(
+    settings: Settings, engine: Engine, security: SoftwareSecurityModule, **changes: Any
+) -> TestClient:
     app = create_app(settings.model_copy(update=changes), engine=engine, security_module=security)
     return TestClient(app, raise_server_exceptions=False)
 
@@ -39,9 +40,12 @@ def _waiting_pid(engine: Engine) -> int:
     """The backend of this database waiting for a lock (polls until one does)."""
     with engine.connect() as conn:
         for _ in range(3_000):
-            pid = conn.execute(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar()
+            pid = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
             conn.rollback()
             if pid is not None:
                 return int(pid)
@@ -74,26 +78,46 @@ def _assert_unavailable(r: Any) -> None:
 @pytest.mark.parametrize("backend", PG_ONLY, indirect=True)
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
 def test_a_sale_whose_backend_is_terminated_is_sold_once_on_a_new_one(
-    shop: Shop, engine: Engine, settings: Settings, security_module: SoftwareSecurityModule,
+    shop: Shop,
+    engine: Engine,
+    settings: Settings,
+    security_module: SoftwareSecurityModule,
     fast: bool,
 ) -> None:
     """The sale's session is killed while it waits for the meter: it runs again, sells once."""
     with _client(settings, engine, security_module, fast_sales=fast) as client:
-        assert client.post("/api/v1/sales", json={"meter_number": shop.amount_pan,
-                                                  "amount": "5"},
-                           headers=auth(shop.cashier_token)).status_code == 201  # warm
-        r = _terminated_while_waiting(engine, "meters", lambda: client.post(
-            "/api/v1/sales", json={"meter_number": shop.volume_pan, "amount": "10.00"},
-            headers={**auth(shop.cashier_token), "Idempotency-Key": "killed-once"}))
+        assert (
+            client.post(
+                "/api/v1/sales",
+                json={"meter_number": shop.amount_pan, "amount": "5"},
+                headers=auth(shop.cashier_token),
+            ).status_code
+            == 201
+        )  # warm
+        r = _terminated_while_waiting(
+            engine,
+            "meters",
+            lambda: client.post(
+                "/api/v1/sales",
+                json={"meter_number": shop.volume_pan, "amount": "10.00"},
+                headers={**auth(shop.cashier_token), "Idempotency-Key": "killed-once"},
+            ),
+        )
     assert r.status_code == 201, r.text
     with make_sessionmaker(engine)() as s:
-        assert s.execute(select(func.count()).select_from(Sale)
-                         .where(Sale.idempotency_key == "killed-once")).scalar_one() == 1
+        assert (
+            s.execute(
+                select(func.count()).select_from(Sale).where(Sale.idempotency_key == "killed-once")
+            ).scalar_one()
+            == 1
+        )
 
 
 @pytest.mark.parametrize("backend", PG_ONLY, indirect=True)
 def test_a_write_whose_backend_is_terminated_is_503_and_changes_nothing(
-    engine: Engine, settings: Settings, security_module: SoftwareSecurityModule,
+    engine: Engine,
+    settings: Settings,
+    security_module: SoftwareSecurityModule,
     supervisor_token: str,
 ) -> None:
     """Any other endpoint: 503 database_unavailable problem+json, the row as it was."""
@@ -101,9 +125,13 @@ def test_a_write_whose_backend_is_terminated_is_503_and_changes_nothing(
         s.add(Customer(name="Ada", address="", phone="", debt_balance=0))
     with _client(settings, engine, security_module) as client:
         cid = client.get("/api/v1/customers", headers=auth(supervisor_token)).json()[0]["id"]
-        r = _terminated_while_waiting(engine, "customers", lambda: client.patch(
-            f"/api/v1/customers/{cid}", json={"name": "Changed"},
-            headers=auth(supervisor_token)))
+        r = _terminated_while_waiting(
+            engine,
+            "customers",
+            lambda: client.patch(
+                f"/api/v1/customers/{cid}", json={"name": "Changed"}, headers=auth(supervisor_token)
+            ),
+        )
         _assert_unavailable(r)
         after = client.get(f"/api/v1/customers/{cid}", headers=auth(supervisor_token))
     assert (after.status_code, after.json()["name"]) == (200, "Ada")  # the pool recovered
@@ -131,15 +159,23 @@ UNREACHABLE_CALLS = [
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
-@pytest.mark.parametrize(("method", "path", "body"), UNREACHABLE_CALLS,
-                         ids=[c[1] for c in UNREACHABLE_CALLS])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), UNREACHABLE_CALLS, ids=[c[1] for c in UNREACHABLE_CALLS]
+)
 def test_an_unreachable_database_is_503_on_every_path(
-    unreachable: Engine, security_module: SoftwareSecurityModule, fast: bool,
-    method: str, path: str, body: dict[str, Any] | None,
+    unreachable: Engine,
+    security_module: SoftwareSecurityModule,
+    fast: bool,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
 ) -> None:
     """Nothing answers: every endpoint says 503 database_unavailable, never a bare 500."""
-    settings = Settings(database_url=unreachable.url.render_as_string(hide_password=False),
-                        master_key=SecretStr(TEST_KEYS["master_key"]), fast_sales=fast)
+    settings = Settings(
+        database_url=unreachable.url.render_as_string(hide_password=False),
+        master_key=SecretStr(TEST_KEYS["master_key"]),
+        fast_sales=fast,
+    )
     app = create_app(settings, engine=unreachable, security_module=security_module)
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.request(method, path, json=body, headers=auth("some-token-secret"))

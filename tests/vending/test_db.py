@@ -70,8 +70,12 @@ def test_run_with_retry_gives_up_on_other_errors() -> None:
 def test_engine_commits_on_both_backends(engine: Engine) -> None:
     """A committed row is visible from a new connection."""
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO vendors (name, float_balance, is_active, created_at) "
-                          "VALUES ('v', 0, true, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO vendors (name, float_balance, is_active, created_at) "
+                "VALUES ('v', 0, true, CURRENT_TIMESTAMP)"
+            )
+        )
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM vendors")).scalar() == 1
 
@@ -101,8 +105,12 @@ def test_postgres_deadlock_is_retried(pg_engine: Engine) -> None:
     engine = pg_engine
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE vendors RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO vendors (id, name, float_balance, is_active, created_at) "
-                          "VALUES (1, 'a', 0, true, now()), (2, 'b', 0, true, now())"))
+        conn.execute(
+            text(
+                "INSERT INTO vendors (id, name, float_balance, is_active, created_at) "
+                "VALUES (1, 'a', 0, true, now()), (2, 'b', 0, true, now())"
+            )
+        )
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -115,12 +123,16 @@ def test_postgres_deadlock_is_retried(pg_engine: Engine) -> None:
             attempts.append(1)
             tries.append(first)
             with engine.begin() as c:
-                c.execute(text("UPDATE vendors SET float_balance = float_balance + 1 "
-                               "WHERE id = :i"), {"i": first})
+                c.execute(
+                    text("UPDATE vendors SET float_balance = float_balance + 1 WHERE id = :i"),
+                    {"i": first},
+                )
                 if len(attempts) == 1:  # both hold one row lock, then cross: a deadlock
                     barrier.wait(timeout=10)
-                c.execute(text("UPDATE vendors SET float_balance = float_balance + 1 "
-                               "WHERE id = :i"), {"i": second})
+                c.execute(
+                    text("UPDATE vendors SET float_balance = float_balance + 1 WHERE id = :i"),
+                    {"i": second},
+                )
 
         try:
             run_with_retry(txn, base_delay=0.01)

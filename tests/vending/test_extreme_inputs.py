@@ -15,17 +15,24 @@ from tests.vending.conftest import auth
 from tests.vending.sales.conftest import counts
 
 CASES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).resolve().parent.parent / "data" / "vending" / "extreme-inputs.json")
-    .read_text())["cases"]
+    (
+        Path(__file__).resolve().parent.parent / "data" / "vending" / "extreme-inputs.json"
+    ).read_text()
+)["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_edge_values_are_422_on_both_databases(
-    app: FastAPI, engine: Engine, admin_token: str, supervisor_token: str, case: dict[str, Any],
+    app: FastAPI,
+    engine: Engine,
+    admin_token: str,
+    supervisor_token: str,
+    case: dict[str, Any],
 ) -> None:
     """Integers past 2^63, NUL characters, dates off the calendar: 422, nothing written."""
-    headers = {"admin": auth(admin_token), "supervisor": auth(supervisor_token),
-               "nobody": {}}[case["as"]]
+    headers = {"admin": auth(admin_token), "supervisor": auth(supervisor_token), "nobody": {}}[
+        case["as"]
+    ]
     before = counts(engine)
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.request(case["method"], case["path"], json=case.get("body"), headers=headers)

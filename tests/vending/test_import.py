@@ -64,11 +64,15 @@ def test_a_bad_book_lists_every_bad_line_and_writes_nothing(
 ) -> None:
     """A wrong check digit, an unknown mode, an unknown supply group, a tariff of the
     other mode and a duplicate: five errors by line; the good first line is not kept."""
-    assert main(["import", "meters", str(DATA / "meter-book-bad.csv"),
-                 "--database", db_url]) == 1
+    assert main(["import", "meters", str(DATA / "meter-book-bad.csv"), "--database", db_url]) == 1
     err = capsys.readouterr().err
-    for line, why in [(3, "check digit"), (4, "mode must be"), (5, "no supply group"),
-                      (6, "no amount tariff"), (7, "twice in the file")]:
+    for line, why in [
+        (3, "check digit"),
+        (4, "mode must be"),
+        (5, "no supply group"),
+        (6, "no amount tariff"),
+        (7, "twice in the file"),
+    ]:
         assert f"line {line}: " in err, err
         assert why in err.split(f"line {line}: ")[1].splitlines()[0], err
     assert "line 2:" not in err

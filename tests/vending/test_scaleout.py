@@ -45,19 +45,33 @@ class Server:
     def __init__(self, db_url: str, port: int) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.env = {**os.environ, "STSGAS_DATABASE_URL": db_url,
-                    "STSGAS_MASTER_KEY": TEST_KEYS["master_key"], "STSGAS_POOL_SIZE": "8",
-                    # these runs hammer one shop's meters: lift the per-customer limit
-                    "STSGAS_CUSTOMER_SALES_PER_HOUR": "1000000",
-                    "STSGAS_VENDOR_SALES_PER_MINUTE": "1000000"}
+        self.env = {
+            **os.environ,
+            "STSGAS_DATABASE_URL": db_url,
+            "STSGAS_MASTER_KEY": TEST_KEYS["master_key"],
+            "STSGAS_POOL_SIZE": "8",
+            # these runs hammer one shop's meters: lift the per-customer limit
+            "STSGAS_CUSTOMER_SALES_PER_HOUR": "1000000",
+            "STSGAS_VENDOR_SALES_PER_MINUTE": "1000000",
+        }
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> None:
         """Start the process and wait until it accepts connections."""
         self.proc = spawn(
-            [sys.executable, "-m", "stsgas", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "stsgas",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -96,24 +110,32 @@ def servers(db_url: str, n: int) -> Iterator[list[Server]]:
 def check_invariants(engine: Engine, keys: set[str]) -> None:
     """One sale and one credit token per key, per-meter TIDs strictly increasing, ledger ok."""
     with make_sessionmaker(engine)() as s:
-        per_key = dict(s.execute(
-            select(Sale.idempotency_key, func.count(Sale.id)).group_by(Sale.idempotency_key)
-        ).all())
+        per_key = dict(
+            s.execute(
+                select(Sale.idempotency_key, func.count(Sale.id)).group_by(Sale.idempotency_key)
+            ).all()
+        )
         assert set(per_key) == keys
         assert set(per_key.values()) == {1}
         credit = s.execute(
             select(Token.sale_id, func.count(Token.id))
-            .where(Token.kind == TokenKind.CREDIT.value).group_by(Token.sale_id)
+            .where(Token.kind == TokenKind.CREDIT.value)
+            .group_by(Token.sale_id)
         ).all()
         assert len(credit) == len(keys)
         assert {n for _, n in credit} == {1}
         for meter_id in s.execute(select(Meter.id)).scalars():
-            tids = list(s.execute(
-                select(Token.tid).join(Sale, Sale.id == Token.sale_id)
-                .where(Token.meter_id == meter_id).order_by(Sale.id)
-            ).scalars())
-            assert all(a is not None and b is not None and a < b
-                       for a, b in itertools.pairwise(tids)), tids
+            tids = list(
+                s.execute(
+                    select(Token.tid)
+                    .join(Sale, Sale.id == Token.sale_id)
+                    .where(Token.meter_id == meter_id)
+                    .order_by(Sale.id)
+                ).scalars()
+            )
+            assert all(
+                a is not None and b is not None and a < b for a, b in itertools.pairwise(tids)
+            ), tids
         debit, credit_sum = LedgerRepository(s).totals()
         assert debit == credit_sum
         assert LedgerRepository(s).unbalanced_journals() == []
@@ -135,9 +157,12 @@ def test_two_servers_one_database(engine: Engine, db_url: str, shop: Shop) -> No
             key, base = job
             pan = shop.volume_pan if int(key.split("-")[1]) % 2 else shop.amount_pan
             for _ in range(20):
-                r = httpx.post(f"{base}/api/v1/sales", timeout=30.0,
-                               json={"meter_number": pan, "amount": "5", "channel": "pos"},
-                               headers={**auth(shop.cashier_token), "Idempotency-Key": key})
+                r = httpx.post(
+                    f"{base}/api/v1/sales",
+                    timeout=30.0,
+                    json={"meter_number": pan, "amount": "5", "channel": "pos"},
+                    headers={**auth(shop.cashier_token), "Idempotency-Key": key},
+                )
                 if r.status_code != 409:
                     return r
                 time.sleep(0.05)

@@ -37,8 +37,10 @@ def test_first_start_creates_key_migrates_and_loads_demo_once(tmp_path: Path) ->
     assert not again.demo_loaded
     engine = make_engine(url)
     with make_sessionmaker(engine)() as s:
-        count = {m.__name__: s.execute(select(func.count()).select_from(m)).scalar()
-                 for m in (Operator, SupplyGroup, Tariff, Customer, Meter)}
+        count = {
+            m.__name__: s.execute(select(func.count()).select_from(m)).scalar()
+            for m in (Operator, SupplyGroup, Tariff, Customer, Meter)
+        }
         modes = set(s.execute(select(Meter.mode)).scalars())
     engine.dispose()
     assert count == {"Operator": 4, "SupplyGroup": 1, "Tariff": 2, "Customer": 3, "Meter": 3}
@@ -61,8 +63,17 @@ def test_demo_on_both_backends_makes_a_working_key(
         sg = s.get(SupplyGroup, m.supply_group_id)
         assert sg is not None
         cfg = security_module.meter_config(
-            MeterKeyData(pan=m.pan, key_type=sg.key_type, sgc=sg.sgc, ti=m.ti, krn=sg.krn,
-                         ken=m.ken, base_date=m.base_date, ea=sg.ea, dkga=sg.dkga),
+            MeterKeyData(
+                pan=m.pan,
+                key_type=sg.key_type,
+                sgc=sg.sgc,
+                ti=m.ti,
+                krn=sg.krn,
+                ken=m.ken,
+                base_date=m.base_date,
+                ea=sg.ea,
+                dkga=sg.dkga,
+            ),
             sg.vending_key_enc,
         )
     issued = credit_token(cfg, "3.5", at=datetime(2026, 6, 1, tzinfo=UTC))
@@ -85,14 +96,21 @@ def test_serve_starts_and_answers_a_demo_login(tmp_path: Path) -> None:
     env.pop("STSGAS_MASTER_KEY", None)
     proc = spawn(
         [sys.executable, "-m", "stsgas", "serve", "--demo", "--port", str(port)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
-                               json={"username": "admin", "password": "demo-admin"}, timeout=2)
+                r = httpx.post(
+                    f"http://127.0.0.1:{port}/api/v1/auth/login",
+                    json={"username": "admin", "password": "demo-admin"},
+                    timeout=2,
+                )
                 break
             except httpx.TransportError:
                 assert proc.poll() is None, "server exited"

@@ -27,8 +27,12 @@ def _serve(url: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("STSGAS_")}
     return subprocess.run(
         [sys.executable, "-m", "stsgas", "serve", "--migrate-only"],
-        env={**base, "STSGAS_DATABASE_URL": url, **env}, cwd=cwd, capture_output=True,
-        text=True, timeout=120, check=False,
+        env={**base, "STSGAS_DATABASE_URL": url, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -58,9 +62,7 @@ def keyed_db(engine: Engine, security_module: SoftwareSecurityModule) -> None:
 
 
 @pytest.mark.usefixtures("keyed_db")
-def test_start_from_another_folder_with_another_key_is_refused(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_start_from_another_folder_with_another_key_is_refused(db_url: str, tmp_path: Path) -> None:
     """A key that does not open the stored vending keys stops the start; the right key
     starts it, from any folder, and the banner hides the password."""
     elsewhere = tmp_path / "elsewhere"

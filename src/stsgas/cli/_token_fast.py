@@ -188,9 +188,14 @@ def encode_batch(
             amount = tok.get("amount")
             rnd = tok.get("rnd", 0)
             plain = (
-                type(cls) is int and cls == 0 and type(sub) is int and 0 <= sub <= 3
-                and type(issued) is str and type(amount) is str
-                and type(rnd) is int and 0 <= rnd <= 15
+                type(cls) is int
+                and cls == 0
+                and type(sub) is int
+                and 0 <= sub <= 3
+                and type(issued) is str
+                and type(amount) is str
+                and type(rnd) is int
+                and 0 <= rnd <= 15
             )
             if plain and entry is None:
                 entry = _entry(doc, raws[i] if raws is not None else None)

@@ -167,8 +167,12 @@ def encode_line(doc: Any) -> Json:
         if not 0 <= subclass <= 7:
             raise sts.UnsupportedTokenType(f"class 0 has no subclass {subclass}")
         credit, amount = _class0(tok, meter, subclass)
-        return {"token": encode(credit, key), "decoder_key": key.hex(), "tid": credit.tid,
-                "amount": amount}
+        return {
+            "token": encode(credit, key),
+            "decoder_key": key.hex(),
+            "tid": credit.tid,
+            "amount": amount,
+        }
     if cls == 1:
         test = sts.TestToken(
             subclass=subclass, control=_int(tok, "control"), mfr_code=_int(tok, "mfr_code", 0)
@@ -180,8 +184,11 @@ def encode_line(doc: Any) -> Json:
         if rollover is not None and not isinstance(rollover, bool):
             raise InputError("'rollover' must be true or false")
         issued = key_change_tokens(meter, new, rollover=rollover)
-        return {"tokens": [t.digits for t in issued], "decoder_key": key.hex(),
-                "new_decoder_key": new.key().hex()}
+        return {
+            "tokens": [t.digits for t in issued],
+            "decoder_key": key.hex(),
+            "new_decoder_key": new.key().hex(),
+        }
     if cls == 2:
         tid = _tid(tok, meter.base_date)
         token = _class2(tok, tid, subclass)
@@ -250,4 +257,3 @@ def safe(fn: Callable[[Any], Json], doc: Any) -> tuple[Json, bool]:
         return {"error": {"code": exc.code, "message": str(exc)}}, False
     except (TypeError, ValueError, KeyError) as exc:
         return {"error": {"code": "input", "message": str(exc) or type(exc).__name__}}, False
-

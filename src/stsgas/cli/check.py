@@ -43,13 +43,20 @@ def main(argv: list[str]) -> int:
             report = reconciliation(session)
             audit = verify_chain(session)
     except SQLAlchemyError as exc:
-        print(f"stsgas check: cannot read the database: {exc.__class__.__name__}: "
-              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        print(
+            f"stsgas check: cannot read the database: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}",
+            file=sys.stderr,
+        )
         return 2
     finally:
         engine.dispose()
-    report["audit_chain"] = {"ok": audit.ok, "entries": audit.entries,
-                             "first_bad_seq": audit.first_bad_seq, "reason": audit.reason}
+    report["audit_chain"] = {
+        "ok": audit.ok,
+        "entries": audit.entries,
+        "first_bad_seq": audit.first_bad_seq,
+        "reason": audit.reason,
+    }
     report["ok"] = bool(report["ok"] and audit.ok)
     print(json.dumps(report, indent=2))
     return 0 if report["ok"] else 1

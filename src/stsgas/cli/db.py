@@ -22,18 +22,25 @@ def _parser() -> argparse.ArgumentParser:
         prog="stsgas db",
         description="Back up the vending database to one file, or restore a backup into an "
         "empty database. Exit status: 0 done, 1 the copy failed, 2 nothing to work on, "
-        "3 the restore target is not empty.")
+        "3 the restore target is not empty.",
+    )
     sub = p.add_subparsers(dest="action", required=True, metavar="{backup,restore}")
-    b = sub.add_parser("backup", help="copy the database into one file (safe while serving)",
-                       description="Copy the database into one file (safe while serving).")
+    b = sub.add_parser(
+        "backup",
+        help="copy the database into one file (safe while serving)",
+        description="Copy the database into one file (safe while serving).",
+    )
     b.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
     b.add_argument("--out", required=True, type=Path, help="the backup file to write")
-    r = sub.add_parser("restore", help="load a backup into an empty database",
-                       description="Load a backup into an empty database.")
-    r.add_argument("--database", help="database URL of the EMPTY target "
-                   "(default: STSGAS_DATABASE_URL)")
-    r.add_argument("--in", dest="src", required=True, type=Path,
-                   help="the backup file to load")
+    r = sub.add_parser(
+        "restore",
+        help="load a backup into an empty database",
+        description="Load a backup into an empty database.",
+    )
+    r.add_argument(
+        "--database", help="database URL of the EMPTY target (default: STSGAS_DATABASE_URL)"
+    )
+    r.add_argument("--in", dest="src", required=True, type=Path, help="the backup file to load")
     return p
 
 
@@ -51,8 +58,9 @@ def main(argv: list[str]) -> int:
             print(f"backed up {done.database} to {done.file} ({done.size} bytes)")
         else:
             done = backup.restore(url, args.src, pg_bin_dir=settings.pg_bin_dir)
-            print(f"restored {done.file} into {done.database}; "
-                  "now run: stsgas check --database URL")
+            print(
+                f"restored {done.file} into {done.database}; now run: stsgas check --database URL"
+            )
     except backup.BackupError as exc:
         print(f"stsgas db {args.action}: {exc}", file=sys.stderr)
         return exc.exit_code

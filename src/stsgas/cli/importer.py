@@ -62,6 +62,9 @@ def main(argv: list[str]) -> int:
         return 2
     finally:
         engine.dispose()
-    print(json.dumps({"meters": done.meters, "customers": done.customers,
-                      "written": not args.dry_run}))
+    print(
+        json.dumps(
+            {"meters": done.meters, "customers": done.customers, "written": not args.dry_run}
+        )
+    )
     return 0

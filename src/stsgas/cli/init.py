@@ -19,15 +19,26 @@ from pathlib import Path
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stsgas init", description=__doc__.splitlines()[0])
     p.add_argument("--database", required=True, help="database URL (SQLite file or PostgreSQL)")
-    p.add_argument("--master-key-file", type=Path,
-                   help="where the master key is kept (required on PostgreSQL; default on "
-                        "SQLite: master.key beside the database file)")
-    p.add_argument("--currency-decimals", type=int, default=2, choices=range(7),
-                   metavar="N", help="digits after the currency's decimal point (0-6, default 2)")
+    p.add_argument(
+        "--master-key-file",
+        type=Path,
+        help="where the master key is kept (required on PostgreSQL; default on "
+        "SQLite: master.key beside the database file)",
+    )
+    p.add_argument(
+        "--currency-decimals",
+        type=int,
+        default=2,
+        choices=range(7),
+        metavar="N",
+        help="digits after the currency's decimal point (0-6, default 2)",
+    )
     p.add_argument("--admin", required=True, help="user name of the first admin")
-    p.add_argument("--password-file", type=Path,
-                   help="read the admin's password from this file's first line "
-                        "(default: ask twice)")
+    p.add_argument(
+        "--password-file",
+        type=Path,
+        help="read the admin's password from this file's first line (default: ask twice)",
+    )
     return p
 
 
@@ -57,8 +68,11 @@ def main(argv: list[str]) -> int:
     try:
         shown = make_url(args.database).render_as_string(hide_password=True)
     except ArgumentError:
-        print("stsgas init: the database URL is not a URL (e.g. sqlite:///var/stsgas.db, "
-              "postgresql+psycopg://user@host/db)", file=sys.stderr)
+        print(
+            "stsgas init: the database URL is not a URL (e.g. sqlite:///var/stsgas.db, "
+            "postgresql+psycopg://user@host/db)",
+            file=sys.stderr,
+        )
         return 2
     try:
         password = _password(args.password_file)
@@ -78,9 +92,11 @@ def main(argv: list[str]) -> int:
     if done.key_created:
         print(f"created a master key in {done.key_file} (keep it safe and backed up)")
     print(f"database: {shown} (migrated); first admin: {args.admin}")
-    env = {"STSGAS_DATABASE_URL": args.database,
-           "STSGAS_MASTER_KEY_FILE": str(done.key_file),
-           "STSGAS_CURRENCY_DECIMALS": str(args.currency_decimals)}
+    env = {
+        "STSGAS_DATABASE_URL": args.database,
+        "STSGAS_MASTER_KEY_FILE": str(done.key_file),
+        "STSGAS_CURRENCY_DECIMALS": str(args.currency_decimals),
+    }
     env_file = done.key_file.parent / "stsgas.env"
     if write_env_file(env_file, env):
         print(f"settings written to {env_file} (mode 0600)")

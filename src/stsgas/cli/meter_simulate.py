@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="JSON file with a scenario 'meter' object")
     nvm = p.add_mutually_exclusive_group()
     nvm.add_argument(
-        "--nvm", type=Path, metavar="FILE",
+        "--nvm",
+        type=Path,
+        metavar="FILE",
         help="keep each meter's encrypted NVM in FILE (FILE.N for a fleet); default: in memory",
     )
     nvm.add_argument("--no-nvm", action="store_true", help="no NVM writes (plain memory state)")
@@ -85,8 +87,9 @@ def main(argv: list[str]) -> int:
     """Run the simulation and print its summary; 2 on bad arguments or config."""
     args = _parser().parse_args(argv)
     if args.years < 1 or args.meters < 1 or args.workers < 1:
-        print("stsgas meter simulate: --years, --meters and --workers must be >= 1",
-              file=sys.stderr)
+        print(
+            "stsgas meter simulate: --years, --meters and --workers must be >= 1", file=sys.stderr
+        )
         return 2
     meter_json = None
     if args.config is not None:
@@ -101,8 +104,9 @@ def main(argv: list[str]) -> int:
             print(f"stsgas meter simulate: {args.config}: {exc}", file=sys.stderr)
             return 2
     mode = meter_json.get("mode", args.mode) if meter_json else args.mode
-    cfg = SimConfig(years=args.years, seed=args.seed, mode=mode, hourly=args.hourly,
-                    meter=meter_json)
+    cfg = SimConfig(
+        years=args.years, seed=args.seed, mode=mode, hourly=args.hourly, meter=meter_json
+    )
     why = _past_base_date(cfg)
     if why is not None:
         print(f"stsgas meter simulate: {why}", file=sys.stderr)
@@ -115,8 +119,9 @@ def main(argv: list[str]) -> int:
     else:
         factory = driver.memory_nvm_store
     try:
-        summary: FleetSummary = run_fleet(cfg, meters=args.meters, workers=args.workers,
-                                          store_factory=factory)
+        summary: FleetSummary = run_fleet(
+            cfg, meters=args.meters, workers=args.workers, store_factory=factory
+        )
     except (driver.SetupError, StsError, MeterUsageError) as exc:
         print(f"stsgas meter simulate: {exc}", file=sys.stderr)
         return 2

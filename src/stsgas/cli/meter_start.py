@@ -24,15 +24,27 @@ def _parser() -> argparse.ArgumentParser:
         prog="stsgas meter start",
         description="Open a virtual meter in the terminal: LCD, keypad, LEDs, valve.",
     )
-    p.add_argument("--nvm", type=Path, default=DEFAULT_NVM,
-                   help=f"the meter's encrypted NVM file (default {DEFAULT_NVM})")
-    p.add_argument("--config", type=Path,
-                   help="JSON file with a scenario 'meter' object (default: the demo meter)")
-    p.add_argument("--ir-pty", action="store_true",
-                   help="also serve the IR window on a pseudo-terminal and print its path")
-    p.add_argument("--headless", action="store_true",
-                   help="no terminal panel: only serve the IR window (with --ir-pty) until ^C "
-                        "or SIGTERM")
+    p.add_argument(
+        "--nvm",
+        type=Path,
+        default=DEFAULT_NVM,
+        help=f"the meter's encrypted NVM file (default {DEFAULT_NVM})",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="JSON file with a scenario 'meter' object (default: the demo meter)",
+    )
+    p.add_argument(
+        "--ir-pty",
+        action="store_true",
+        help="also serve the IR window on a pseudo-terminal and print its path",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no terminal panel: only serve the IR window (with --ir-pty) until ^C or SIGTERM",
+    )
     return p
 
 
@@ -85,8 +97,9 @@ def main(argv: list[str]) -> int:
         from stsgas.irlink.server import MeterIrServer
 
         pty = open_pty_pair()
-        server = MeterIrServer(view.meter, pty.master_link(split=split_frame), lock=lock,
-                               tick=args.headless)
+        server = MeterIrServer(
+            view.meter, pty.master_link(split=split_frame), lock=lock, tick=args.headless
+        )
         if args.headless:
             _stop_on_sigterm()  # before the port is printed: whoever reads it can stop us
         print(f"IR port: {pty.path}", flush=True)

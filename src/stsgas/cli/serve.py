@@ -74,9 +74,11 @@ def main(argv: list[str]) -> int:
         return 2
     s = done.settings
     if not s.demo and not args.migrate_only and not done.has_admin:
-        print("stsgas serve: this database has no admin account: set it up with "
-              "`stsgas init --database URL --admin NAME` (or try `stsgas serve --demo`)",
-              file=sys.stderr)
+        print(
+            "stsgas serve: this database has no admin account: set it up with "
+            "`stsgas init --database URL --admin NAME` (or try `stsgas serve --demo`)",
+            file=sys.stderr,
+        )
         return 2
     if done.key_file_created is not None:
         print(f"created a master key in {done.key_file_created} (keep it safe and backed up)")
@@ -100,8 +102,12 @@ def main(argv: list[str]) -> int:
     made = _metrics_dir(args.workers)
     try:
         uvicorn.run(
-            "stsgas.vending.server:app_from_env", factory=True, host=args.host,
-            port=args.port, workers=args.workers, log_level="info",
+            "stsgas.vending.server:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
         )
     finally:
         if made is not None:

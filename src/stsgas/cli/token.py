@@ -48,8 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     for name in _NEW_FIELDS:
         flag = name.replace("_", "-")
         change.add_argument(f"--new-{flag}", help=f"new {flag} (default: unchanged)")
-    change.add_argument("--rollover", action=argparse.BooleanOptionalAction, default=None,
-                        help="set the rollover bit (default: when the base date moves on)")
+    change.add_argument(
+        "--rollover",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="set the rollover bit (default: when the base date moves on)",
+    )
     one = sub.add_parser("decode-one", help="decode one token")
     one.add_argument("token")
     one.add_argument("--decoder-key", required=True, help="hex, IEC order")
@@ -76,8 +80,13 @@ def _meter_options(p: argparse.ArgumentParser) -> None:
 
 def _meter_doc(ns: argparse.Namespace) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "key_type": ns.key_type, "sgc": ns.sgc, "ti": ns.ti, "krn": ns.krn, "ken": ns.ken,
-        "base_date": ns.base_date, "ea": ns.ea,
+        "key_type": ns.key_type,
+        "sgc": ns.sgc,
+        "ti": ns.ti,
+        "krn": ns.krn,
+        "ken": ns.ken,
+        "base_date": ns.base_date,
+        "ea": ns.ea,
     }
     for name in ("pan", "iin", "drn", "dkga", "vending_key", "decoder_key"):
         if getattr(ns, name) is not None:
@@ -85,8 +94,21 @@ def _meter_doc(ns: argparse.Namespace) -> dict[str, Any]:
     return doc
 
 
-_NEW_FIELDS = ("pan", "iin", "drn", "key_type", "sgc", "ti", "krn", "ken", "base_date", "ea",
-               "dkga", "vending_key", "decoder_key")
+_NEW_FIELDS = (
+    "pan",
+    "iin",
+    "drn",
+    "key_type",
+    "sgc",
+    "ti",
+    "krn",
+    "ken",
+    "base_date",
+    "ea",
+    "dkga",
+    "vending_key",
+    "decoder_key",
+)
 _INT_FIELDS = frozenset({"key_type", "krn", "ken"})
 
 
@@ -129,11 +151,7 @@ def _batches(stream: IO[bytes]) -> Iterable[list[bytes]]:
         yield [tail]
 
 
-
-
-def run_lines(
-    fn: Callable[[Any], dict[str, Any]], stream: IO[bytes], out: IO[bytes]
-) -> int:
+def run_lines(fn: Callable[[Any], dict[str, Any]], stream: IO[bytes], out: IO[bytes]) -> int:
     """Process JSON Lines from ``stream`` to ``out``; return the number of failed lines.
 
     Encoding goes batch by batch through :func:`fast.encode_batch` (bulk
@@ -224,8 +242,7 @@ def main(argv: list[str]) -> int:
             kct = key_change_tokens(old, new, rollover=ns.rollover)
             for tok in kct:
                 print(tok.grouped)
-            print(f"{len(kct)} tokens under the old key; enter them in this order",
-                  file=sys.stderr)
+            print(f"{len(kct)} tokens under the old key; enter them in this order", file=sys.stderr)
             return 0
         doc = {"token": ns.token, "decoder_key": ns.decoder_key, "ea": ns.ea}
         if ns.base_date:

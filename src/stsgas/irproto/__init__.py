@@ -19,7 +19,14 @@ import hashlib
 import hmac
 
 __all__ = [
-    "ETX", "STX", "FrameError", "check_mac", "decode_frame", "encode_frame", "mac_for", "signed",
+    "ETX",
+    "STX",
+    "FrameError",
+    "check_mac",
+    "decode_frame",
+    "encode_frame",
+    "mac_for",
+    "signed",
     "steps_text",
 ]
 

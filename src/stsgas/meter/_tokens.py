@@ -123,8 +123,7 @@ def _not_allowed(m: Meter, token: Token) -> str | None:
         return "type"
     if kt == 0:
         return "key_type"  # the initialisation key carries key changes only
-    if isinstance(token, ClearCredit) and not clears_register(token.register,
-                                                              credit_register(own)):
+    if isinstance(token, ClearCredit) and not clears_register(token.register, credit_register(own)):
         return "range"  # a register this meter does not have
     if isinstance(token, TariffRate) and m.settings.mode != "amount":
         return "type"  # a volume meter counts m3, not money: a rate means nothing

@@ -17,6 +17,14 @@ from stsgas.irproto import (
 )
 
 __all__ = [
-    "ETX", "MAX_PAYLOAD", "STX", "FrameError", "check_mac", "decode_frame", "encode_frame",
-    "mac_for", "signed", "steps_text",
+    "ETX",
+    "MAX_PAYLOAD",
+    "STX",
+    "FrameError",
+    "check_mac",
+    "decode_frame",
+    "encode_frame",
+    "mac_for",
+    "signed",
+    "steps_text",
 ]

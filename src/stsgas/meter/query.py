@@ -93,8 +93,10 @@ CODES: dict[str, tuple[str, Callable[[Meter], str]]] = {
     "26": ("valve actuations", lambda m: str(m.r.get("moves", 0))),
     "27": (
         "local time, time zone and billing day",
-        lambda m: f"{m.rtc(m.now).astimezone(m.tz):%Y-%m-%d %H:%M} {m.cfg['tz']} "
-        f"day {m.cfg['billing_day']}",
+        lambda m: (
+            f"{m.rtc(m.now).astimezone(m.tz):%Y-%m-%d %H:%M} {m.cfg['tz']} "
+            f"day {m.cfg['billing_day']}"
+        ),
     ),
 }
 

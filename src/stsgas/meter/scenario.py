@@ -112,8 +112,11 @@ class _Vendor:
             digits = clear_credit_token(self.cfg, register=reg, at=when).digits
         elif "test" in spec:
             t = spec["test"]
-            test = TestToken(subclass=int(t.get("subclass", 0)), control=int(t["control"]),
-                             mfr_code=int(t.get("mfr", 0)))
+            test = TestToken(
+                subclass=int(t.get("subclass", 0)),
+                control=int(t["control"]),
+                mfr_code=int(t.get("mfr", 0)),
+            )
             digits = encode(test, self.cfg.key())
         elif "tariff_rate" in spec:
             tid = tid_for(when, self.cfg.base_date)
@@ -155,8 +158,14 @@ class _Vendor:
 def unchecked_kcts(old: MeterConfig, new: MeterConfig, rollover: bool) -> list[str]:
     """A two-token 64-bit set built field by field, with no key-change rule applied."""
     nk = new.key().value
-    first = KeyChange1(ken_high=new.ken >> 4, krn=new.krn, rollover=rollover, three_token=False,
-                       key_type=new.key_type, nk_high=int.from_bytes(nk[:4], "big"))
+    first = KeyChange1(
+        ken_high=new.ken >> 4,
+        krn=new.krn,
+        rollover=rollover,
+        three_token=False,
+        key_type=new.key_type,
+        nk_high=int.from_bytes(nk[:4], "big"),
+    )
     second = KeyChange2(ken_low=new.ken & 15, ti=int(new.ti), nk_low=int.from_bytes(nk[4:], "big"))
     return [encode(first, old.key()), encode(second, old.key())]
 

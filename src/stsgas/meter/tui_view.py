@@ -199,8 +199,11 @@ class PanelView:
                 notes.append(f"query {e.code}: {e.text}")
             elif isinstance(e, ValveChanged):
                 state = "open" if e.open else "closed"
-                notes.append(f"valve {state}" + (f" ({e.reason})" if e.reason else "")
-                             + ("" if e.ok else " FAILED"))
+                notes.append(
+                    f"valve {state}"
+                    + (f" ({e.reason})" if e.reason else "")
+                    + ("" if e.ok else " FAILED")
+                )
             elif isinstance(e, Logged):
                 notes.append(f"event {e.type}")
         return "; ".join(notes)

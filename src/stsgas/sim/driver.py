@@ -89,9 +89,7 @@ def logged(out: Events, into: Counter[str]) -> None:
 def closures(out: Events) -> list[str]:
     """Reasons of the valve closes (that really moved the valve) in returned events."""
     return [
-        e.reason or "unknown"
-        for e in out
-        if isinstance(e, ValveChanged) and not e.open and e.ok
+        e.reason or "unknown" for e in out if isinstance(e, ValveChanged) and not e.open and e.ok
     ]
 
 

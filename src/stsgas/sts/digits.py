@@ -11,7 +11,12 @@ from typing import Final
 from stsgas.sts.errors import TokenFormatError
 
 __all__ = [
-    "MAX_TOKEN", "format_digits", "group_digits", "parse_digits", "token_class_of", "transpose",
+    "MAX_TOKEN",
+    "format_digits",
+    "group_digits",
+    "parse_digits",
+    "token_class_of",
+    "transpose",
     "untranspose",
 ]
 

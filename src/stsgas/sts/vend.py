@@ -182,8 +182,9 @@ def key_change_tokens(
         )
     nk = new.key().value
     old_key = old.key()
-    check_keys(old_key=old_key.value, new_key=nk, old_kt=old.key_type, new_kt=new.key_type,
-               rollover=ro)
+    check_keys(
+        old_key=old_key.value, new_key=nk, old_kt=old.key_type, new_kt=new.key_type, rollover=ro
+    )
     sgc = int(new.sgc)
     tokens: list[Token]
     if new.ea is EA.MISTY1:

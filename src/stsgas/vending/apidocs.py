@@ -47,23 +47,27 @@ def install(app: FastAPI) -> None:
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        return _with_csp(get_swagger_ui_html(
-            openapi_url=_openapi(request),
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=_asset(request, "swagger-ui-bundle.js"),
-            swagger_css_url=_asset(request, "swagger-ui.css"),
-            swagger_favicon_url=_asset(request, "favicon.png"),
-            oauth2_redirect_url=None,
-            # no badge fetched from the public validator service
-            swagger_ui_parameters={**(app.swagger_ui_parameters or {}), "validatorUrl": None},
-        ))
+        return _with_csp(
+            get_swagger_ui_html(
+                openapi_url=_openapi(request),
+                title=f"{app.title} - Swagger UI",
+                swagger_js_url=_asset(request, "swagger-ui-bundle.js"),
+                swagger_css_url=_asset(request, "swagger-ui.css"),
+                swagger_favicon_url=_asset(request, "favicon.png"),
+                oauth2_redirect_url=None,
+                # no badge fetched from the public validator service
+                swagger_ui_parameters={**(app.swagger_ui_parameters or {}), "validatorUrl": None},
+            )
+        )
 
     @app.get(REDOC_URL, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        return _with_csp(get_redoc_html(
-            openapi_url=_openapi(request),
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=_asset(request, "redoc.standalone.js"),
-            redoc_favicon_url=_asset(request, "favicon.png"),
-            with_google_fonts=False,
-        ))
+        return _with_csp(
+            get_redoc_html(
+                openapi_url=_openapi(request),
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=_asset(request, "redoc.standalone.js"),
+                redoc_favicon_url=_asset(request, "favicon.png"),
+                with_google_fonts=False,
+            )
+        )

@@ -56,8 +56,9 @@ def _url(url: str) -> URL:
     try:
         return make_url(url)
     except ArgumentError:
-        raise BackupError("the database URL is not a URL (sqlite:///FILE or "
-                          "postgresql+psycopg://USER@HOST/NAME)") from None
+        raise BackupError(
+            "the database URL is not a URL (sqlite:///FILE or postgresql+psycopg://USER@HOST/NAME)"
+        ) from None
 
 
 def shown(url: URL) -> str:
@@ -140,9 +141,12 @@ def _sqlite_restore(url: URL, src: Path) -> None:
         source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
         try:
             try:
-                ours = source.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'"
-                ).fetchone()[0] == 1
+                ours = (
+                    source.execute(
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'"
+                    ).fetchone()[0]
+                    == 1
+                )
             except sqlite3.DatabaseError:
                 ours = False
             if not ours:
@@ -152,7 +156,8 @@ def _sqlite_restore(url: URL, src: Path) -> None:
             try:
                 if _tables(target) != 0:
                     raise BackupError(
-                        f"{str(path)!r} is not empty: restore only into a new database", 3)
+                        f"{str(path)!r} is not empty: restore only into a new database", 3
+                    )
                 source.backup(target)  # one step: one read snapshot
             finally:
                 target.close()
@@ -171,19 +176,23 @@ def _pg_count_tables(url: URL) -> tuple[int, int]:
     try:
         with engine.connect() as conn:
             version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
-            tables = conn.execute(text(
-                "SELECT count(*) FROM pg_catalog.pg_class c "
-                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
-                "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                "AND n.nspname NOT LIKE 'pg_toast%'"
-            )).scalar_one()
+            tables = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                    "AND n.nspname NOT LIKE 'pg_toast%'"
+                )
+            ).scalar_one()
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
-        reason = str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else \
-            type(exc).__name__
-        raise BackupError(f"cannot use the database {shown(url)}: "
-                          f"{_scrub(reason, url)}") from None
+        reason = (
+            str(orig or exc).strip().splitlines()[0]
+            if str(orig or exc).strip()
+            else type(exc).__name__
+        )
+        raise BackupError(f"cannot use the database {shown(url)}: {_scrub(reason, url)}") from None
     finally:
         engine.dispose()
     return version // 10_000, int(tables)
@@ -191,23 +200,32 @@ def _pg_count_tables(url: URL) -> tuple[int, int]:
 
 def pg_tool(name: str, major: int, bin_dir: Path | None = None) -> Path:
     """``pg_dump`` or ``pg_restore`` for a server of version ``major``."""
-    candidates = [bin_dir / name] if bin_dir is not None else [
-        Path(f"/usr/lib/postgresql/{major}/bin/{name}")]
+    candidates = (
+        [bin_dir / name]
+        if bin_dir is not None
+        else [Path(f"/usr/lib/postgresql/{major}/bin/{name}")]
+    )
     if bin_dir is None and (found := shutil.which(name)) is not None:
         candidates.append(Path(found))
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     where = bin_dir or f"/usr/lib/postgresql/{major}/bin or PATH"
-    raise BackupError(f"{name} not found in {where}: install postgresql-client-{major} "
-                      "(or set STSGAS_PG_BIN_DIR)")
+    raise BackupError(
+        f"{name} not found in {where}: install postgresql-client-{major} (or set STSGAS_PG_BIN_DIR)"
+    )
 
 
 def _pg_env(url: URL) -> dict[str, str]:
     """The connection for libpq tools, password in PGPASSWORD (never on the command line)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    pairs = {"PGHOST": url.host, "PGPORT": url.port, "PGUSER": url.username,
-             "PGDATABASE": url.database, "PGPASSWORD": url.password}
+    pairs = {
+        "PGHOST": url.host,
+        "PGPORT": url.port,
+        "PGUSER": url.username,
+        "PGDATABASE": url.database,
+        "PGPASSWORD": url.password,
+    }
     env.update({k: str(v) for k, v in pairs.items() if v is not None})
     sslmode = url.query.get("sslmode")
     if isinstance(sslmode, str):
@@ -221,8 +239,14 @@ def _scrub(message: str, url: URL) -> str:
 
 
 def _run(tool: Path, args: list[str], url: URL, what: str, exit_code: int = 1) -> None:
-    run = subprocess.run([str(tool), *args], env=_pg_env(url), capture_output=True,
-                         text=True, check=False, stdin=subprocess.DEVNULL)
+    run = subprocess.run(
+        [str(tool), *args],
+        env=_pg_env(url),
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     if run.returncode != 0:
         lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
         reason = _scrub(lines[0] if lines else f"exit status {run.returncode}", url)
@@ -240,11 +264,23 @@ def _pg_backup(url: URL, part: Path, bin_dir: Path | None) -> None:
 def _pg_restore(url: URL, src: Path, bin_dir: Path | None) -> None:
     major, tables = _pg_count_tables(url)
     if tables != 0:
-        raise BackupError(f"{shown(url)} is not empty ({tables} tables): restore only "
-                          "into a new, empty database", 3)
+        raise BackupError(
+            f"{shown(url)} is not empty ({tables} tables): restore only into a new, empty database",
+            3,
+        )
     tool = pg_tool("pg_restore", major, bin_dir)
-    _run(tool, ["--list", str(src)], url,
-         f"{str(src)!r} is not a pg_dump custom-format backup", 2)
-    _run(tool, ["--no-password", "--no-owner", "--no-privileges", "--exit-on-error",
-                "--single-transaction", f"--dbname={url.database}", str(src)],
-         url, "pg_restore failed")
+    _run(tool, ["--list", str(src)], url, f"{str(src)!r} is not a pg_dump custom-format backup", 2)
+    _run(
+        tool,
+        [
+            "--no-password",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={url.database}",
+            str(src),
+        ],
+        url,
+        "pg_restore failed",
+    )

@@ -150,9 +150,7 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def run_with_retry(
-    fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.005
-) -> T:
+def run_with_retry(fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.005) -> T:
     """Call ``fn`` (one whole transaction) again while it fails retryably.
 
     ``fn`` must open and close its own transaction, so a retry starts afresh.

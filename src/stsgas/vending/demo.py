@@ -44,8 +44,10 @@ def demo_data() -> dict[str, Any]:
 
 def logins() -> list[DemoLogin]:
     """The demo operators' logins."""
-    return [DemoLogin(username=o["username"], password=o["password"], role=o["role"])
-            for o in demo_data()["operators"]]
+    return [
+        DemoLogin(username=o["username"], password=o["password"], role=o["role"])
+        for o in demo_data()["operators"]
+    ]
 
 
 def load(session: Session, security: SecurityModule) -> bool:
@@ -55,32 +57,61 @@ def load(session: Session, security: SecurityModule) -> bool:
     data = demo_data()
     g = data["supply_group"]
     sg = supply_groups.create(
-        session, security, actor=None, sgc=g["sgc"], krn=g["krn"],
-        vending_key=bytes.fromhex(g["vending_key"]), key_type=g["key_type"],
-        base_date=g["base_date"], ea=g["ea"], dkga=g["dkga"], ken=g["ken"], name=g["name"],
+        session,
+        security,
+        actor=None,
+        sgc=g["sgc"],
+        krn=g["krn"],
+        vending_key=bytes.fromhex(g["vending_key"]),
+        key_type=g["key_type"],
+        base_date=g["base_date"],
+        ea=g["ea"],
+        dkga=g["dkga"],
+        ken=g["ken"],
+        name=g["name"],
     )
     vendor = operators.create_vendor(session, actor=None, name=data["vendor"]["name"])
-    operators.top_up_float(session, actor=None, vendor_id=vendor.id,
-                           amount=data["vendor"]["float"])
+    operators.top_up_float(session, actor=None, vendor_id=vendor.id, amount=data["vendor"]["float"])
     for o in data["operators"]:
         operators.create_operator(
-            session, actor=None, username=o["username"], role=Role(o["role"]),
-            password=o["password"], display_name=o["display_name"],
+            session,
+            actor=None,
+            username=o["username"],
+            role=Role(o["role"]),
+            password=o["password"],
+            display_name=o["display_name"],
             vendor_id=vendor.id if o.get("vendor") else None,
         )
     tariff_ids = {}
     for t in data["tariffs"]:
-        made = tariffs.create(session, actor=None, name=t["name"], mode=MeterMode(t["mode"]),
-                              currency=t["currency"],
-                              version=VersionIn.model_validate(t["version"]))
+        made = tariffs.create(
+            session,
+            actor=None,
+            name=t["name"],
+            mode=MeterMode(t["mode"]),
+            currency=t["currency"],
+            version=VersionIn.model_validate(t["version"]),
+        )
         tariff_ids[t["name"]] = made.id
     for c in data["customers"]:
-        cust = customers.create(session, actor=None, name=c["name"], address=c["address"],
-                                phone=c["phone"], debt_balance=c["debt_balance"])
+        cust = customers.create(
+            session,
+            actor=None,
+            name=c["name"],
+            address=c["address"],
+            phone=c["phone"],
+            debt_balance=c["debt_balance"],
+        )
         for m in c["meters"]:
-            meters.create(session, actor=None, number=drn_with_check(m["drn_body"]),
-                          mode=MeterMode(m["mode"]), supply_group_id=sg.id,
-                          tariff_id=tariff_ids[m["tariff"]], customer_id=cust.id)
+            meters.create(
+                session,
+                actor=None,
+                number=drn_with_check(m["drn_body"]),
+                mode=MeterMode(m["mode"]),
+                supply_group_id=sg.id,
+                tariff_id=tariff_ids[m["tariff"]],
+                customer_id=cust.id,
+            )
     return True
 
 

@@ -22,8 +22,17 @@ from stsgas.vending.errors import VendingError
 from stsgas.vending.meters import service as meters
 from stsgas.vending.models import MeterMode, Operator, SupplyGroup, Tariff
 
-COLUMNS = ("number", "mode", "sgc", "krn", "ti", "tariff", "customer_name", "customer_phone",
-           "customer_address")
+COLUMNS = (
+    "number",
+    "mode",
+    "sgc",
+    "krn",
+    "ti",
+    "tariff",
+    "customer_name",
+    "customer_phone",
+    "customer_address",
+)
 REQUIRED = ("number", "mode", "sgc", "krn")
 
 
@@ -66,8 +75,9 @@ def import_meters(session: Session, text: str, *, actor: Operator | None) -> Imp
         except ValueError:
             errors.append(f"line {line}: mode must be volume or amount")
             continue
-        group = groups.get((get.get("sgc", ""), int(get["krn"]) if get.get("krn", "").isdigit()
-                            else -1))
+        group = groups.get(
+            (get.get("sgc", ""), int(get["krn"]) if get.get("krn", "").isdigit() else -1)
+        )
         if group is None:
             errors.append(f"line {line}: no supply group SGC {get.get('sgc')} KRN {get.get('krn')}")
             continue
@@ -88,13 +98,21 @@ def import_meters(session: Session, text: str, *, actor: Operator | None) -> Imp
             with session.begin_nested():  # a refused line leaves nothing behind
                 if get.get("customer_name"):
                     customer_id = customers.create(
-                        session, actor=actor, name=get["customer_name"],
+                        session,
+                        actor=actor,
+                        name=get["customer_name"],
                         phone=get.get("customer_phone", ""),
                         address=get.get("customer_address", ""),
                     ).id
                 meters.create(
-                    session, actor=actor, number=number, mode=mode, supply_group_id=group,
-                    ti=get.get("ti") or "01", tariff_id=tariff_id, customer_id=customer_id,
+                    session,
+                    actor=actor,
+                    number=number,
+                    mode=mode,
+                    supply_group_id=group,
+                    ti=get.get("ti") or "01",
+                    tariff_id=tariff_id,
+                    customer_id=customer_id,
                 )
         except VendingError as exc:
             errors.append(f"line {line}: {exc.detail}")

@@ -86,7 +86,8 @@ def check_account(username: str, password: str) -> None:
             ) from None
         if len(password) < MIN_PASSWORD:
             raise InstallRefused(
-                f"the password is too short: at least {MIN_PASSWORD} characters") from None
+                f"the password is too short: at least {MIN_PASSWORD} characters"
+            ) from None
         raise InstallRefused("the password is too long: at most 256 characters") from None
 
 
@@ -104,8 +105,8 @@ def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed
         with make_sessionmaker(engine).begin() as session:
             if OperatorRepository(session).admin_count():
                 raise InstallRefused(
-                    "the database already has an admin: it is set up, start it with "
-                    "`stsgas serve`", ALREADY_INITIALISED,
+                    "the database already has an admin: it is set up, start it with `stsgas serve`",
+                    ALREADY_INITIALISED,
                 )
             created = not key_file.exists()
             try:
@@ -119,8 +120,14 @@ def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed
                 raise InstallRefused(
                     f"cannot write the master key file {key_file}: {exc.strerror}"
                 ) from None
-            operators.create_operator(session, actor=None, username=admin, role=Role.ADMIN,
-                                      password=password, display_name="first admin")
+            operators.create_operator(
+                session,
+                actor=None,
+                username=admin,
+                role=Role.ADMIN,
+                password=password,
+                display_name="first admin",
+            )
     finally:
         engine.dispose()
     return Installed(key_file=key_file, key_created=created)

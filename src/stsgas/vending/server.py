@@ -130,5 +130,6 @@ def prepare(settings: Settings) -> Prepared:
             admin = OperatorRepository(session).admin_count() > 0
     finally:
         engine.dispose()
-    return Prepared(settings=settings, key_file_created=created, demo_loaded=loaded,
-                    has_admin=admin)
+    return Prepared(
+        settings=settings, key_file_created=created, demo_loaded=loaded, has_admin=admin
+    )

@@ -16,8 +16,14 @@ from tests.vending.conftest import auth
 
 def _three(session: Session) -> None:
     for i in range(3):
-        audit.record(session, actor=None, action="thing.change", object_type="thing",
-                     object_id=i, data={"n": i})
+        audit.record(
+            session,
+            actor=None,
+            action="thing.change",
+            object_type="thing",
+            object_id=i,
+            data={"n": i},
+        )
     session.commit()
 
 

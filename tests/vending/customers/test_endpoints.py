@@ -21,8 +21,9 @@ def test_create_search_and_update(client: TestClient, supervisor_token: str) -> 
     assert [x["name"] for x in found.json()] == ["Grace Hopper"]
     assert found.headers["x-total-count"] == "1"
     assert client.get("/api/v1/customers", params={"q": "grace"}, headers=h).json()
-    r = client.patch(f"/api/v1/customers/{c.json()['id']}", json={"address": "2 Fortran Rd"},
-                     headers=h)
+    r = client.patch(
+        f"/api/v1/customers/{c.json()['id']}", json={"address": "2 Fortran Rd"}, headers=h
+    )
     assert r.json()["address"] == "2 Fortran Rd"
     assert r.json()["phone"] == "+255711000111"
 
@@ -38,9 +39,7 @@ def test_changes_are_audited(client: TestClient, supervisor_token: str, engine: 
     assert got == [("customer.create", "supervisor"), ("customer.update", "supervisor")]
 
 
-def test_bad_phone_and_negative_debt_are_refused(
-    client: TestClient, supervisor_token: str
-) -> None:
+def test_bad_phone_and_negative_debt_are_refused(client: TestClient, supervisor_token: str) -> None:
     """A phone with letters or a negative debt is invalid_input."""
     h = auth(supervisor_token)
     r = client.post("/api/v1/customers", json={"name": "X", "phone": "call me"}, headers=h)

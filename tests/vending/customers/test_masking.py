@@ -12,8 +12,12 @@ from stsgas.vending.models import Operator, Role
 from tests.vending.conftest import auth
 
 #: as answered: money in minor units (the debt was given in major units, "42.00")
-GRACE = {"name": "Grace Hopper", "address": "1 Cobol St", "phone": "+255711000111",
-         "debt_balance": 4_200}
+GRACE = {
+    "name": "Grace Hopper",
+    "address": "1 Cobol St",
+    "phone": "+255711000111",
+    "debt_balance": 4_200,
+}
 GRACE_IN = {**GRACE, "debt_balance": "42.00"}
 MASKED = {"id": 0, "name": "G**** H*****", "phone": "*********111", "masked": True}
 
@@ -28,7 +32,9 @@ def grace(client: TestClient, supervisor_token: str) -> int:
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR])
 def test_supervisors_and_up_see_the_whole_customer(
-    client: TestClient, grace: int, role: Role,
+    client: TestClient,
+    grace: int,
+    role: Role,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Name, address, phone and debt, on one customer and in the search."""

@@ -18,8 +18,17 @@ from tests.vending.conftest import TEST_KEYS
 
 VK = bytes.fromhex(TEST_KEYS["vending_key_dkga02"])
 REF = KeyRef(sgc="123456", krn=1)
-DATA = MeterKeyData(pan="600727000000000009", key_type=2, sgc="123456", ti="01", krn=1,
-                    ken=255, base_date=2014, ea=7, dkga=2)
+DATA = MeterKeyData(
+    pan="600727000000000009",
+    key_type=2,
+    sgc="123456",
+    ti="01",
+    krn=1,
+    ken=255,
+    base_date=2014,
+    ea=7,
+    dkga=2,
+)
 
 
 def _module() -> SoftwareSecurityModule:
@@ -33,8 +42,17 @@ def test_blob_hides_the_key_and_derives_the_same_decoder_key() -> None:
     assert VK not in blob
     cfg = sm.meter_config(DATA, blob)
     assert cfg.vending_key is None
-    direct = MeterConfig(pan=DATA.pan, key_type=2, sgc="123456", ti="01", krn=1,
-                         base_date=BaseDate.BD2014, ea=EA.STA, dkga=DKGA.DKGA02, vending_key=VK)
+    direct = MeterConfig(
+        pan=DATA.pan,
+        key_type=2,
+        sgc="123456",
+        ti="01",
+        krn=1,
+        base_date=BaseDate.BD2014,
+        ea=EA.STA,
+        dkga=DKGA.DKGA02,
+        vending_key=VK,
+    )
     assert cfg.key() == direct.key()
     issued = credit_token(cfg, "12.5", at=datetime(2026, 1, 1, tzinfo=UTC))
     assert decode(issued.digits, direct.key()) == issued.token
@@ -83,23 +101,43 @@ def test_master_key_must_be_32_bytes() -> None:
 def test_base_date_rollover_is_warned_before_2045() -> None:
     """Base date 2014 warns within the window before 2045-11-24 20:15 and is expired after."""
     window = timedelta(days=90)
-    soon = key_warnings(now=datetime(2045, 10, 1, tzinfo=UTC), window=window, base_date=2014,
-                        ken=255, key_expires_at=None)
+    soon = key_warnings(
+        now=datetime(2045, 10, 1, tzinfo=UTC),
+        window=window,
+        base_date=2014,
+        ken=255,
+        key_expires_at=None,
+    )
     assert [w.code for w in soon] == ["base_date_expiring"]
     assert soon[0].at == datetime(2045, 11, 24, 20, 15, tzinfo=UTC)
-    late = key_warnings(now=datetime(2046, 1, 1, tzinfo=UTC), window=window, base_date=2014,
-                        ken=255, key_expires_at=None)
+    late = key_warnings(
+        now=datetime(2046, 1, 1, tzinfo=UTC),
+        window=window,
+        base_date=2014,
+        ken=255,
+        key_expires_at=None,
+    )
     assert [w.code for w in late] == ["base_date_expired"]
-    far = key_warnings(now=datetime(2026, 1, 1, tzinfo=UTC), window=window, base_date=2014,
-                       ken=255, key_expires_at=None)
+    far = key_warnings(
+        now=datetime(2026, 1, 1, tzinfo=UTC),
+        window=window,
+        base_date=2014,
+        ken=255,
+        key_expires_at=None,
+    )
     assert far == []
 
 
 def test_vending_key_and_ken_expiry_are_warned() -> None:
     """An issue-until time inside the window, and a passed KEN, both warn."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    found = key_warnings(now=now, window=timedelta(days=30), base_date=2014, ken=10,
-                         key_expires_at=now + timedelta(days=5))
+    found = key_warnings(
+        now=now,
+        window=timedelta(days=30),
+        base_date=2014,
+        ken=10,
+        key_expires_at=now + timedelta(days=5),
+    )
     codes = {w.code for w in found}
     assert codes == {"vending_key_expiring", "ken_expired"}
 

@@ -28,12 +28,19 @@ BODY_CASES: list[dict[str, Any]] = json.loads(
 
 
 @pytest.fixture
-def small_client(settings: Settings, engine: Engine, security_module: SoftwareSecurityModule,
-                 request: pytest.FixtureRequest) -> Iterator[TestClient]:
+def small_client(
+    settings: Settings,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    request: pytest.FixtureRequest,
+) -> Iterator[TestClient]:
     """The app with a body limit of LIMIT bytes; ``fast`` param: the event-loop sale path."""
     fast = getattr(request, "param", True)
-    app = create_app(settings.model_copy(update={"max_body_bytes": LIMIT, "fast_sales": fast}),
-                     engine=engine, security_module=security_module)
+    app = create_app(
+        settings.model_copy(update={"max_body_bytes": LIMIT, "fast_sales": fast}),
+        engine=engine,
+        security_module=security_module,
+    )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -46,8 +53,7 @@ def _assert_problem(r: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("small_client", [True, False], ids=["fast-on", "fast-off"],
-                         indirect=True)
+@pytest.mark.parametrize("small_client", [True, False], ids=["fast-on", "fast-off"], indirect=True)
 @pytest.mark.parametrize("case", BODY_CASES, ids=[c["path"] for c in BODY_CASES])
 def test_a_declared_large_body_is_413_and_writes_nothing(
     small_client: TestClient, shop: Shop, engine: Engine, case: dict[str, Any]
@@ -55,29 +61,38 @@ def test_a_declared_large_body_is_413_and_writes_nothing(
     """Content-Length over the limit: 413 body_too_large, whoever asks, nothing written."""
     before = counts(engine)
     body = case["body"].replace("{pan}", shop.volume_pan) + " " * LIMIT
-    r = small_client.post(case["path"], content=body.encode(),
-                          headers={**auth(shop.cashier_token), "Content-Type": case["type"]})
+    r = small_client.post(
+        case["path"],
+        content=body.encode(),
+        headers={**auth(shop.cashier_token), "Content-Type": case["type"]},
+    )
     problem = _assert_problem(r, 413, "body_too_large")
     assert problem["request_id"] == r.headers["x-request-id"]
     assert counts(engine) == before
 
 
-@pytest.mark.parametrize("small_client", [True, False], ids=["fast-on", "fast-off"],
-                         indirect=True)
+@pytest.mark.parametrize("small_client", [True, False], ids=["fast-on", "fast-off"], indirect=True)
 def test_a_sale_just_under_the_limit_still_sells(small_client: TestClient, shop: Shop) -> None:
     """The limit refuses only what passes it: a padded sale body under it sells."""
     body = json.dumps({"meter_number": shop.volume_pan, "amount": "10.00"})
     body += " " * (LIMIT - len(body))
-    r = small_client.post("/api/v1/sales", content=body.encode(),
-                          headers={**auth(shop.cashier_token), "Content-Type": "application/json"})
+    r = small_client.post(
+        "/api/v1/sales",
+        content=body.encode(),
+        headers={**auth(shop.cashier_token), "Content-Type": "application/json"},
+    )
     assert r.status_code == 201, r.text
 
 
-@pytest.mark.parametrize(("path", "ctype"), [
-    ("/api/v1/sales", b"application/json"), ("/api/v1/customers", b"application/json"),
-    ("/api/v1/tariffs", b"application/json"),
-    ("/console/login", b"application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    ("path", "ctype"),
+    [
+        ("/api/v1/sales", b"application/json"),
+        ("/api/v1/customers", b"application/json"),
+        ("/api/v1/tariffs", b"application/json"),
+        ("/console/login", b"application/x-www-form-urlencoded"),
+    ],
+)
 def test_a_streamed_body_is_cut_off_at_the_limit(
     small_client: TestClient, shop: Shop, path: str, ctype: bytes
 ) -> None:
@@ -94,12 +109,24 @@ def test_a_streamed_body_is_cut_off_at_the_limit(
         sent.append(message)
 
     scope: Scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"), (b"content-type", ctype),
-                    (b"authorization", f"Bearer {shop.cashier_token}".encode())],
-        "app": small_client.app, "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", ctype),
+            (b"authorization", f"Bearer {shop.cashier_token}".encode()),
+        ],
+        "app": small_client.app,
+        "state": {},
     }
     assert small_client.portal is not None
     small_client.portal.call(small_client.app, scope, receive, send)
@@ -124,13 +151,17 @@ def _boom_app(settings: Settings, engine: Engine, security: SoftwareSecurityModu
 
 
 def test_an_unhandled_error_is_a_problem_500_with_a_request_id(
-    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule,
+    settings: Settings,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A bug answers problem+json 500 internal_error whose request id is logged with it."""
     app = _boom_app(settings, engine, security_module)
-    with caplog.at_level(logging.ERROR, logger="stsgas.vending.requests"), \
-            TestClient(app, raise_server_exceptions=False) as client:
+    with (
+        caplog.at_level(logging.ERROR, logger="stsgas.vending.requests"),
+        TestClient(app, raise_server_exceptions=False) as client,
+    ):
         r = client.get("/boom")
     problem = _assert_problem(r, 500, "internal_error")
     rid = r.headers["x-request-id"]

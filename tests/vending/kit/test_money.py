@@ -22,8 +22,12 @@ REFUSED = [(cls, value) for cls, values in CASES["refused"].items() for value in
 @pytest.mark.parametrize("case", CASES["accepted"], ids=lambda c: repr(c["value"]))
 def test_accepts_plain_digits_and_whole_numbers(case: dict[str, Any]) -> None:
     """A digit string or a JSON integer is read in major units, exactly."""
-    minor = parse_money(case["value"], case["decimals"], negative=case.get("negative", False),
-                        decimal_comma=case.get("comma", False))
+    minor = parse_money(
+        case["value"],
+        case["decimals"],
+        negative=case.get("negative", False),
+        decimal_comma=case.get("comma", False),
+    )
     assert minor == case["minor"]
     assert type(minor) is int
 
@@ -51,8 +55,11 @@ def test_the_decimals_are_those_of_a_currency() -> None:
         format_money(5, -1)
 
 
-@given(st.integers(min_value=0, max_value=MAX_DECIMALS).flatmap(
-    lambda d: st.tuples(st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR), st.just(d))))
+@given(
+    st.integers(min_value=0, max_value=MAX_DECIMALS).flatmap(
+        lambda d: st.tuples(st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR), st.just(d))
+    )
+)
 def test_parse_reads_back_what_format_writes(pair: tuple[int, int]) -> None:
     """parse(format(x)) == x for every amount a column can hold, at any decimals."""
     minor, decimals = pair
@@ -75,8 +82,10 @@ def test_no_float_is_money(value: float) -> None:
         parse_money(value, 2)
 
 
-@given(st.text(alphabet=st.characters(blacklist_characters="0123456789."), min_size=1),
-       st.integers(min_value=0, max_value=4))
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="0123456789."), min_size=1),
+    st.integers(min_value=0, max_value=4),
+)
 def test_any_character_but_ascii_digits_and_the_point_is_refused(junk: str, where: int) -> None:
     """Insert anything else (a sign, a letter, a space, a foreign digit) into "12.50": refused."""
     text = "12.50"

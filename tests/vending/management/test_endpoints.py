@@ -26,14 +26,20 @@ URL = "/api/v1/management/requests"
 def _ask(
     client: TestClient, token: str, pan: str, kind: str, params: Mapping[str, object]
 ) -> dict[str, Any]:
-    r = client.post(URL, json={"meter_number": pan, "kind": kind, "params": params,
-                               "reason": "field visit"}, headers=auth(token))
+    r = client.post(
+        URL,
+        json={"meter_number": pan, "kind": kind, "params": params, "reason": "field visit"},
+        headers=auth(token),
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
 def test_four_eyes_then_tokens_decode(
-    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
+    engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """The asker cannot approve; a second person can, and each token decodes to its kind
@@ -61,7 +67,10 @@ def test_four_eyes_then_tokens_decode(
 
 
 def test_key_change_set_moves_the_meter(
-    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
+    engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """A TI change issues the set under the old key and updates the meter's key data."""
@@ -81,17 +90,28 @@ def test_reject_and_bad_params_and_roles(
 ) -> None:
     """Rejected requests stay unissued; bad params are 422; cashiers may not ask."""
     req = _ask(client, shop.supervisor_token, shop.volume_pan, "clear_credit", {})
-    r = client.post(f"{URL}/{req['id']}/reject", json={"reason": "no"},
-                    headers=auth(approver_token))
+    r = client.post(
+        f"{URL}/{req['id']}/reject", json={"reason": "no"}, headers=auth(approver_token)
+    )
     assert r.json()["status"] == "rejected"
     again = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert again.status_code == 409
-    bad = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "set_tariff",
-                                 "params": {"rate": 70000}, "reason": "x"},
-                      headers=auth(approver_token))
+    bad = client.post(
+        URL,
+        json={
+            "meter_number": shop.volume_pan,
+            "kind": "set_tariff",
+            "params": {"rate": 70000},
+            "reason": "x",
+        },
+        headers=auth(approver_token),
+    )
     assert bad.status_code == 422
-    denied = client.post(URL, json={"meter_number": shop.volume_pan, "kind": "clear_tamper",
-                                    "reason": "x"}, headers=auth(shop.cashier_token))
+    denied = client.post(
+        URL,
+        json={"meter_number": shop.volume_pan, "kind": "clear_tamper", "reason": "x"},
+        headers=auth(shop.cashier_token),
+    )
     assert denied.status_code == 403
 
 
@@ -119,13 +139,21 @@ def test_pending_list_shows_what_waits_for_a_second_person(
 
 
 def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
-    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
+    engine: Engine,
 ) -> None:
     """A by-amount meter's step tariff, asked for and approved by two people, comes back
     as an IR command signed under the meter's key: the meter (stsgas.meter) accepts it,
     keeps it pending until its time, and refuses the same frame replayed."""
-    req = _ask(client, shop.supervisor_token, shop.amount_pan, "load_tariff",
-               {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"})
+    req = _ask(
+        client,
+        shop.supervisor_token,
+        shop.amount_pan,
+        "load_tariff",
+        {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"},
+    )
     assert req["status"] == "pending"
     assert req["ir_command"] is None
     ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
@@ -138,9 +166,19 @@ def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
 
     with make_sessionmaker(engine)() as s:
         m = s.execute(select(Meter).where(Meter.pan == shop.amount_pan)).scalar_one()
-        doc = {"pan": m.pan, "key_type": 2, "sgc": "123456", "ti": m.ti, "krn": 1, "ken": m.ken,
-               "base_date": m.base_date, "ea": "07", "dkga": "02", "mode": "amount",
-               "vending_key": TEST_KEYS["vending_key_dkga02"]}
+        doc = {
+            "pan": m.pan,
+            "key_type": 2,
+            "sgc": "123456",
+            "ti": m.ti,
+            "krn": 1,
+            "ken": m.ken,
+            "base_date": m.base_date,
+            "ea": "07",
+            "dkga": "02",
+            "mode": "amount",
+            "vending_key": TEST_KEYS["vending_key_dkga02"],
+        }
     now = datetime(2026, 6, 1, tzinfo=UTC)
     meter = VirtualMeter.from_json(doc, store=MemoryStateStore(), now=now)
     frame = encode_frame(command)
@@ -149,44 +187,66 @@ def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
     assert decode_frame(meter.receive_ir(frame, now).reply or b"") == "err replay 1"
 
 
-@pytest.mark.parametrize(("pan_kind", "params", "why"), [
-    ("volume", {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"}, "by-amount"),
-    ("amount", {"seq": 0, "activate_at": "2030-01-01T00:00:00Z"}, "seq"),
-    ("amount", {"seq": 1, "activate_at": "2030-01-01T00:00:00"}, "zone"),
-    ("amount", {"seq": 1, "activate_at": "2030-01-01T00:00:00Z", "tariff_version_id": 999},
-     "no version"),
-])
+@pytest.mark.parametrize(
+    ("pan_kind", "params", "why"),
+    [
+        ("volume", {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"}, "by-amount"),
+        ("amount", {"seq": 0, "activate_at": "2030-01-01T00:00:00Z"}, "seq"),
+        ("amount", {"seq": 1, "activate_at": "2030-01-01T00:00:00"}, "zone"),
+        (
+            "amount",
+            {"seq": 1, "activate_at": "2030-01-01T00:00:00Z", "tariff_version_id": 999},
+            "no version",
+        ),
+    ],
+)
 def test_load_tariff_refuses_bad_requests(
     client: TestClient, shop: Shop, pan_kind: str, params: dict[str, object], why: str
 ) -> None:
     """A volume meter, a zero counter, a time without zone, a foreign version: 422."""
     pan = shop.volume_pan if pan_kind == "volume" else shop.amount_pan
-    r = client.post(URL, json={"meter_number": pan, "kind": "load_tariff", "params": params,
-                               "reason": "new prices"}, headers=auth(shop.supervisor_token))
+    r = client.post(
+        URL,
+        json={"meter_number": pan, "kind": "load_tariff", "params": params, "reason": "new prices"},
+        headers=auth(shop.supervisor_token),
+    )
     assert r.status_code == 422, r.text
     assert why in r.json()["detail"]
 
 
 def test_load_tariff_waits_for_a_pending_key_change(
-    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
+    engine: Engine,
 ) -> None:
     """A meter due a key change with its next sale: the tariff command would be signed
     under a key the meter is about to drop, so approval is refused (409, nothing
     signed) until the key change is done; then the same request is approved."""
-    kc = _ask(client, approver_token, shop.amount_pan, "key_change",
-              {"ti": "07", "with_next_sale": True})
-    assert client.post(f"{URL}/{kc['id']}/approve",
-                       headers=auth(shop.supervisor_token)).status_code == 200
-    req = _ask(client, shop.supervisor_token, shop.amount_pan, "load_tariff",
-               {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"})
+    kc = _ask(
+        client, approver_token, shop.amount_pan, "key_change", {"ti": "07", "with_next_sale": True}
+    )
+    assert (
+        client.post(f"{URL}/{kc['id']}/approve", headers=auth(shop.supervisor_token)).status_code
+        == 200
+    )
+    req = _ask(
+        client,
+        shop.supervisor_token,
+        shop.amount_pan,
+        "load_tariff",
+        {"seq": 1, "activate_at": "2030-01-01T00:00:00Z"},
+    )
     refused = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert refused.status_code == 409, refused.text
     assert "key change pending" in refused.json()["detail"]
     got = client.get(f"{URL}/{req['id']}", headers=auth(approver_token)).json()
     assert (got["status"], got["ir_command"]) == ("pending", None)
-    sale = client.post("/api/v1/sales", json={"meter_number": shop.amount_pan,
-                                              "amount": "10.00"},
-                       headers=auth(shop.cashier_token))
+    sale = client.post(
+        "/api/v1/sales",
+        json={"meter_number": shop.amount_pan, "amount": "10.00"},
+        headers=auth(shop.cashier_token),
+    )
     assert [t["kind"] for t in sale.json()["tokens"]] == ["kct", "kct", "credit"]
     ok = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
     assert ok.status_code == 200, ok.text

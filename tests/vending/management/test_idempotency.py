@@ -31,8 +31,12 @@ THREADS = 8
 
 
 def _body(pan: str, **over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"meter_number": pan, "kind": "key_change",
-                            "params": {"ti": "07"}, "reason": "tariff index move"}
+    body: dict[str, Any] = {
+        "meter_number": pan,
+        "kind": "key_change",
+        "params": {"ti": "07"},
+        "reason": "tariff index move",
+    }
     body.update(over)
     return body
 
@@ -49,8 +53,7 @@ def _count(engine: Engine, model: type, *where: Any) -> int:
 
 def _operator_id(engine: Engine, username: str) -> int:
     with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(Operator.id).where(Operator.username == username))
-                   .scalar_one())
+        return int(s.execute(select(Operator.id).where(Operator.username == username)).scalar_one())
 
 
 def test_retry_with_the_same_key_returns_the_same_request(
@@ -92,12 +95,15 @@ def test_replay_after_approval_shows_the_request_as_it_is_now(
     assert _count(engine, Token) == 2
 
 
-@pytest.mark.parametrize("change", [
-    {"reason": "another reason"},
-    {"params": {"ti": "08"}},
-    {"kind": "clear_tamper", "params": {}},
-    {"meter_number": "amount"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reason": "another reason"},
+        {"params": {"ti": "08"}},
+        {"kind": "clear_tamper", "params": {}},
+        {"meter_number": "amount"},
+    ],
+)
 def test_same_key_with_other_data_is_refused(
     client: TestClient, shop: Shop, engine: Engine, change: dict[str, Any]
 ) -> None:
@@ -159,9 +165,15 @@ def _asker(engine: Engine, operator_id: int, pan: str) -> Callable[[str], tuple[
             barrier.wait(timeout=30)
 
             def unit() -> tuple[int, bool]:
-                asked = service.ask(s, operator=operator, meter_number=pan,
-                                    kind=ManagementKind.KEY_CHANGE, params={"ti": "07"},
-                                    reason="twins", idempotency_key=key)
+                asked = service.ask(
+                    s,
+                    operator=operator,
+                    meter_number=pan,
+                    kind=ManagementKind.KEY_CHANGE,
+                    params={"ti": "07"},
+                    reason="twins",
+                    idempotency_key=key,
+                )
                 return asked.request.id, asked.replayed
 
             return transaction.run(s, unit, idempotent=True)
@@ -191,9 +203,15 @@ def test_twin_that_loses_the_insert_replays_the_winner(
         assert op is not None
 
         def ask() -> service.Asked:
-            return service.ask(s, operator=op, meter_number=shop.volume_pan,
-                               kind=ManagementKind.CLEAR_TAMPER, params={}, reason="twin",
-                               idempotency_key="race")
+            return service.ask(
+                s,
+                operator=op,
+                meter_number=shop.volume_pan,
+                kind=ManagementKind.CLEAR_TAMPER,
+                params={},
+                reason="twin",
+                idempotency_key="race",
+            )
 
         winner = transaction.run(s, ask, idempotent=True)
         winner_id = winner.request.id
@@ -238,40 +256,53 @@ def test_approve_retried_returns_the_same_tokens(
 
 
 def test_decided_otherwise_is_still_a_conflict(
-    client: TestClient, shop: Shop, approver_token: str,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Only the same decision by the same operator is a retry; anything else is 409."""
     from stsgas.vending.models import Role
 
     _other, other_token = make_operator(Role.SUPERVISOR, username="third")
-    rid = _ask(client, shop.supervisor_token,
-               _body(shop.volume_pan, kind="clear_tamper", params={}), "c").json()["id"]
+    rid = _ask(
+        client, shop.supervisor_token, _body(shop.volume_pan, kind="clear_tamper", params={}), "c"
+    ).json()["id"]
     assert client.post(f"{URL}/{rid}/approve", headers=auth(approver_token)).status_code == 200
     by_other = client.post(f"{URL}/{rid}/approve", headers=auth(other_token))
     assert by_other.status_code == 409
     assert by_other.json()["code"] == "conflict"
     assert "already issued" in by_other.json()["detail"]
-    rejected_after = client.post(f"{URL}/{rid}/reject", json={"reason": "late"},
-                                 headers=auth(approver_token))
+    rejected_after = client.post(
+        f"{URL}/{rid}/reject", json={"reason": "late"}, headers=auth(approver_token)
+    )
     assert rejected_after.status_code == 409
 
-    rid2 = _ask(client, shop.supervisor_token,
-                _body(shop.volume_pan, kind="clear_tamper", params={}), "d").json()["id"]
+    rid2 = _ask(
+        client, shop.supervisor_token, _body(shop.volume_pan, kind="clear_tamper", params={}), "d"
+    ).json()["id"]
     no = client.post(f"{URL}/{rid2}/reject", json={"reason": "no"}, headers=auth(approver_token))
     assert no.status_code == 200
-    no_again = client.post(f"{URL}/{rid2}/reject", json={"reason": "no"},
-                           headers=auth(approver_token))
+    no_again = client.post(
+        f"{URL}/{rid2}/reject", json={"reason": "no"}, headers=auth(approver_token)
+    )
     assert no_again.status_code == 200
     assert no_again.headers["Idempotent-Replayed"] == "true"
     assert no_again.json() == no.json()
     assert client.post(f"{URL}/{rid2}/approve", headers=auth(approver_token)).status_code == 409
-    assert client.post(f"{URL}/{rid2}/reject", json={"reason": "no"},
-                       headers=auth(other_token)).status_code == 409
+    assert (
+        client.post(
+            f"{URL}/{rid2}/reject", json={"reason": "no"}, headers=auth(other_token)
+        ).status_code
+        == 409
+    )
 
 
 def test_concurrent_approvals_issue_one_token_set(
-    client: TestClient, shop: Shop, approver_token: str, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
+    engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """The approver's approval sent by N threads at once: one token set, all see it."""

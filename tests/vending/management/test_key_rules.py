@@ -28,8 +28,9 @@ REFUSED = DATA["refused_key_changes"]
 REGISTERS = DATA["clear_credit_registers"]
 
 
-def _meter_for(engine: Engine, security: SoftwareSecurityModule, shop: Shop,
-               case: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+def _meter_for(
+    engine: Engine, security: SoftwareSecurityModule, shop: Shop, case: dict[str, Any]
+) -> tuple[int, str, dict[str, Any]]:
     """The case's meter (the shop's volume tariff) and the key change params to ask."""
     with make_sessionmaker(engine).begin() as s:
         group = factories.supply_group(s, security, **case["group"])
@@ -49,28 +50,37 @@ def _requests(engine: Engine) -> int:
 
 @pytest.mark.parametrize("case", REFUSED, ids=[c["id"] for c in REFUSED])
 def test_refused_key_change_is_never_asked(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     case: dict[str, Any],
 ) -> None:
     """Asked on either endpoint, a set the meter must refuse is 422 with its code and
     no request is recorded."""
     meter_id, pan, params = _meter_for(engine, security_module, shop, case)
     before = _requests(engine)
-    by_meter = client.post(f"/api/v1/meters/{meter_id}/key-change", json=params,
-                           headers=auth(shop.supervisor_token))
+    by_meter = client.post(
+        f"/api/v1/meters/{meter_id}/key-change", json=params, headers=auth(shop.supervisor_token)
+    )
     assert by_meter.status_code == 422, by_meter.text
     assert by_meter.json()["code"] == case["code"]
     assert by_meter.headers["content-type"].startswith("application/problem+json")
-    by_mgmt = client.post(URL, json={"meter_number": pan, "kind": "key_change",
-                                     "params": params, "reason": "rollover"},
-                          headers=auth(shop.supervisor_token))
+    by_mgmt = client.post(
+        URL,
+        json={"meter_number": pan, "kind": "key_change", "params": params, "reason": "rollover"},
+        headers=auth(shop.supervisor_token),
+    )
     assert by_mgmt.status_code == 422, by_mgmt.text
     assert by_mgmt.json()["code"] == case["code"]
     assert _requests(engine) == before
 
 
 def test_a_pending_same_key_rollover_is_never_issued_with_a_sale(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
 ) -> None:
     """A base-date-only change under DKGA02 (the decoder key does not depend on the base
     date) left pending in the database: the sale is refused with its code and nothing is
@@ -88,7 +98,9 @@ def test_a_pending_same_key_rollover_is_never_issued_with_a_sale(
 
 
 def test_migrate_to_a_key_type_0_group_schedules_nothing(
-    client: TestClient, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     admin_token: str,
 ) -> None:
     """migrate-meters refuses a move the rule refuses, for every meter, before any is moved."""
@@ -96,8 +108,11 @@ def test_migrate_to_a_key_type_0_group_schedules_nothing(
         old = factories.supply_group(s, security_module, sgc="600121", krn=1)
         new = factories.supply_group(s, security_module, sgc="600121", krn=2, key_type=0)
         pan = factories.meter(s, old).pan
-    r = client.post(f"/api/v1/supply-groups/{old.id}/migrate-meters",
-                    json={"to_supply_group_id": new.id}, headers=auth(admin_token))
+    r = client.post(
+        f"/api/v1/supply-groups/{old.id}/migrate-meters",
+        json={"to_supply_group_id": new.id},
+        headers=auth(admin_token),
+    )
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "key_change_key_type"
     with make_sessionmaker(engine)() as s:
@@ -107,8 +122,12 @@ def test_migrate_to_a_key_type_0_group_schedules_nothing(
 
 @pytest.mark.parametrize("key_type", [0, 1, 3])
 def test_no_credit_under_a_key_that_may_not_carry_it(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
-    make_operator: Any, key_type: int,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Any,
+    key_type: int,
 ) -> None:
     """A meter on a key type 0 (initialisation), 1 (DDTK) or 3 (common) group gets no
     credit token: 409 credit_key_type, nothing written. Once a key change to a key type 2
@@ -126,8 +145,11 @@ def test_no_credit_under_a_key_that_may_not_carry_it(
     assert refused.json()["code"] == "credit_key_type"
     assert counts(engine) == before
 
-    asked = client.post(f"/api/v1/meters/{meter_id}/key-change",
-                        json={"supply_group_id": dutk.id}, headers=auth(shop.supervisor_token))
+    asked = client.post(
+        f"/api/v1/meters/{meter_id}/key-change",
+        json={"supply_group_id": dutk.id},
+        headers=auth(shop.supervisor_token),
+    )
     assert asked.status_code == 202, asked.text
     other = make_operator(Role.SUPERVISOR)[1]
     ok = client.post(f"{URL}/{asked.json()['id']}/approve", headers=auth(other))
@@ -141,19 +163,31 @@ def test_no_credit_under_a_key_that_may_not_carry_it(
     assert isinstance(decode(sold.json()["tokens"][-1]["digits"], cfg.key()), CreditToken)
 
 
-@pytest.mark.parametrize("case", REGISTERS, ids=[f"{c['meter']}-{c['register']}" for c in
-                                                  REGISTERS])
+@pytest.mark.parametrize(
+    "case", REGISTERS, ids=[f"{c['meter']}-{c['register']}" for c in REGISTERS]
+)
 def test_clear_credit_only_for_the_meters_own_register(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
-    make_operator: Any, case: dict[str, Any],
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Any,
+    case: dict[str, Any],
 ) -> None:
     """A volume meter has the gas units register (2), an amount meter the gas currency
     register (6); 65535 names every register. Any other is 422 no_such_register."""
     pan = shop.volume_pan if case["meter"] == "volume" else shop.amount_pan
     before = _requests(engine)
-    r = client.post(URL, json={"meter_number": pan, "kind": "clear_credit",
-                               "params": {"register": case["register"]}, "reason": "service"},
-                    headers=auth(shop.supervisor_token))
+    r = client.post(
+        URL,
+        json={
+            "meter_number": pan,
+            "kind": "clear_credit",
+            "params": {"register": case["register"]},
+            "reason": "service",
+        },
+        headers=auth(shop.supervisor_token),
+    )
     assert r.status_code == case["status"], r.text
     if case["status"] != 201:
         assert r.json()["code"] == case["code"]
@@ -170,7 +204,10 @@ def test_clear_credit_only_for_the_meters_own_register(
 
 
 def test_no_management_token_under_the_initialisation_key(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     make_operator: Any,
 ) -> None:
     """Key type 0 carries key changes only: approving a clear-tamper token for such a
@@ -178,8 +215,11 @@ def test_no_management_token_under_the_initialisation_key(
     with make_sessionmaker(engine).begin() as s:
         idk = factories.supply_group(s, security_module, sgc="600141", krn=1, key_type=0)
         pan = factories.meter(s, idk).pan
-    asked = client.post(URL, json={"meter_number": pan, "kind": "clear_tamper", "params": {},
-                                   "reason": "field visit"}, headers=auth(shop.supervisor_token))
+    asked = client.post(
+        URL,
+        json={"meter_number": pan, "kind": "clear_tamper", "params": {}, "reason": "field visit"},
+        headers=auth(shop.supervisor_token),
+    )
     assert asked.status_code == 201, asked.text
     other = auth(make_operator(Role.SUPERVISOR)[1])
     before = counts(engine)

@@ -28,12 +28,18 @@ def _meter(engine: Engine, pan: str) -> Meter:
 
 
 def _ask(client: TestClient, token: str, pan: str, kind: str, params: dict[str, Any]) -> Any:
-    return client.post(URL, json={"meter_number": pan, "kind": kind, "params": params,
-                                  "reason": "new prices"}, headers=auth(token))
+    return client.post(
+        URL,
+        json={"meter_number": pan, "kind": kind, "params": params, "reason": "new prices"},
+        headers=auth(token),
+    )
 
 
 def test_load_tariff_moves_the_record_when_issued(
-    client: TestClient, shop: Shop, engine: Engine, make_operator: Any,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    make_operator: Any,
 ) -> None:
     """Loading a version of another by-amount tariff: nothing moves while the request
     waits or when it is rejected; once issued the meter is on that tariff, with the
@@ -41,8 +47,9 @@ def test_load_tariff_moves_the_record_when_issued(
     same counter again is 422 tariff_seq (the meter would answer a replay)."""
     with make_sessionmaker(engine).begin() as s:
         other = factories.tariff(s, mode=MeterMode.AMOUNT, steps=[(None, 310)])
-        version_id = s.execute(select(TariffVersion.id).where(
-            TariffVersion.tariff_id == other.id)).scalar_one()
+        version_id = s.execute(
+            select(TariffVersion.id).where(TariffVersion.tariff_id == other.id)
+        ).scalar_one()
         other_id = other.id
     before = _meter(engine, shop.amount_pan)
     params = {"seq": 4, "activate_at": "2030-01-01T00:00:00Z", "tariff_version_id": version_id}
@@ -75,7 +82,10 @@ def test_load_tariff_moves_the_record_when_issued(
 
 
 def test_tariff_rate_token_is_recorded_and_refused_for_a_volume_meter(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     make_operator: Any,
 ) -> None:
     """A TariffRate token to a by-amount meter records the flat rate it runs from the
@@ -86,8 +96,9 @@ def test_tariff_rate_token_is_recorded_and_refused_for_a_volume_meter(
     asked = _ask(client, shop.supervisor_token, shop.amount_pan, "set_tariff", {"rate": 150})
     assert asked.status_code == 201, asked.text
     assert _meter(engine, shop.amount_pan).loaded_tariff_rate is None
-    done = client.post(f"{URL}/{asked.json()['id']}/approve",
-                       headers=auth(make_operator(Role.SUPERVISOR)[1]))
+    done = client.post(
+        f"{URL}/{asked.json()['id']}/approve", headers=auth(make_operator(Role.SUPERVISOR)[1])
+    )
     assert done.status_code == 200, done.text
     m = _meter(engine, shop.amount_pan)
     with make_sessionmaker(engine)() as s:

@@ -29,8 +29,13 @@ def world(session: Session, security_module: SoftwareSecurityModule) -> dict[str
 
 def _register(client: TestClient, token: str, world: dict[str, Any], **over: Any) -> Any:
     _iin, drn = factories.new_drn()
-    body = {"number": drn, "mode": "volume", "supply_group_id": world["sg"],
-            "tariff_id": world["vt"], "customer_id": world["customer"]}
+    body = {
+        "number": drn,
+        "mode": "volume",
+        "supply_group_id": world["sg"],
+        "tariff_id": world["vt"],
+        "customer_id": world["customer"],
+    }
     body.update(over)
     return client.post("/api/v1/meters", json=body, headers=auth(token))
 
@@ -95,8 +100,10 @@ def test_tariff_mode_must_match_meter_mode(
     """An amount meter cannot be put on a volume tariff."""
     r = _register(client, supervisor_token, world, mode="amount")
     assert r.status_code == 422
-    assert _register(client, supervisor_token, world, mode="amount",
-                     tariff_id=world["at"]).status_code == 201
+    assert (
+        _register(client, supervisor_token, world, mode="amount", tariff_id=world["at"]).status_code
+        == 201
+    )
 
 
 def test_blocked_meter_cannot_be_sold_and_retired_stays_retired(
@@ -105,8 +112,9 @@ def test_blocked_meter_cannot_be_sold_and_retired_stays_retired(
     """Blocking shows can_sell false at lookup; a retired meter cannot be reactivated."""
     m = _register(client, supervisor_token, world).json()
     url = f"/api/v1/meters/{m['id']}/status"
-    r = client.post(url, json={"status": "blocked", "reason": "tamper"},
-                    headers=auth(supervisor_token))
+    r = client.post(
+        url, json={"status": "blocked", "reason": "tamper"}, headers=auth(supervisor_token)
+    )
     assert r.json()["status"] == "blocked"
     look = client.get(f"/api/v1/meters/{m['drn']}/lookup", headers=auth(cashier_token)).json()
     assert (look["status"], look["can_sell"]) == ("blocked", False)
@@ -116,8 +124,13 @@ def test_blocked_meter_cannot_be_sold_and_retired_stays_retired(
 
 
 def test_key_change_is_asked_by_one_and_approved_by_another(
-    client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
-    session: Session, security_module: SoftwareSecurityModule, make_operator: Any,
+    client: TestClient,
+    supervisor_token: str,
+    cashier_token: str,
+    world: dict[str, Any],
+    session: Session,
+    security_module: SoftwareSecurityModule,
+    make_operator: Any,
 ) -> None:
     """`POST /meters/{id}/key-change` only asks (202, a pending four-eyes request):
     the asker cannot approve it, nothing is due at the lookup until a second
@@ -125,8 +138,11 @@ def test_key_change_is_asked_by_one_and_approved_by_another(
     m = _register(client, supervisor_token, world).json()
     sg2 = factories.supply_group(session, security_module, krn=2)
     session.commit()
-    r = client.post(f"/api/v1/meters/{m['id']}/key-change", json={"supply_group_id": sg2.id},
-                    headers=auth(supervisor_token))
+    r = client.post(
+        f"/api/v1/meters/{m['id']}/key-change",
+        json={"supply_group_id": sg2.id},
+        headers=auth(supervisor_token),
+    )
     assert r.status_code == 202, r.text
     asked = r.json()
     assert (asked["kind"], asked["status"], asked["tokens"]) == ("key_change", "pending", [])
@@ -148,25 +164,44 @@ def test_key_change_is_asked_by_one_and_approved_by_another(
 
 
 def test_cashier_cannot_ask_for_a_key_change(
-    client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
+    client: TestClient,
+    supervisor_token: str,
+    cashier_token: str,
+    world: dict[str, Any],
 ) -> None:
     """Asking for a key change is a management permission."""
     m = _register(client, supervisor_token, world).json()
-    r = client.post(f"/api/v1/meters/{m['id']}/key-change", json={"ti": "02"},
-                    headers=auth(cashier_token))
+    r = client.post(
+        f"/api/v1/meters/{m['id']}/key-change", json={"ti": "02"}, headers=auth(cashier_token)
+    )
     assert r.status_code == 403
 
 
 def test_lookup_shows_the_last_sale(
-    client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
-    session: Session, make_operator: Any,
+    client: TestClient,
+    supervisor_token: str,
+    cashier_token: str,
+    world: dict[str, Any],
+    session: Session,
+    make_operator: Any,
 ) -> None:
     """The newest sale of the meter is in the lookup answer."""
     m = _register(client, supervisor_token, world).json()
     op, _ = make_operator(Role.CASHIER)
-    session.add(Sale(channel="web", operator_id=op.id, meter_id=m["id"], amount_paid=1000,
-                     fixed_charge=0, debt_recovered=0, tax=0, energy_amount=1000,
-                     credit_units=66, tariff_steps=[]))
+    session.add(
+        Sale(
+            channel="web",
+            operator_id=op.id,
+            meter_id=m["id"],
+            amount_paid=1000,
+            fixed_charge=0,
+            debt_recovered=0,
+            tax=0,
+            energy_amount=1000,
+            credit_units=66,
+            tariff_steps=[],
+        )
+    )
     session.commit()
     look = client.get(f"/api/v1/meters/{m['drn']}/lookup", headers=auth(cashier_token)).json()
     assert look["last_sale"]["amount_paid"] == 1000
@@ -181,7 +216,10 @@ def test_cashier_cannot_register_meters(
 
 
 def test_relinking_keeps_history_and_changes_lookup(
-    client: TestClient, supervisor_token: str, cashier_token: str, world: dict[str, Any],
+    client: TestClient,
+    supervisor_token: str,
+    cashier_token: str,
+    world: dict[str, Any],
     session: Session,
 ) -> None:
     """Linking a meter to a new customer ends the old link (kept) and the lookup follows."""
@@ -190,14 +228,18 @@ def test_relinking_keeps_history_and_changes_lookup(
     m = _register(client, supervisor_token, world).json()
     other = factories.customer(session, name="Bob Stone")
     session.commit()
-    r = client.post(f"/api/v1/meters/{m['id']}/customer", json={"customer_id": other.id},
-                    headers=auth(supervisor_token))
+    r = client.post(
+        f"/api/v1/meters/{m['id']}/customer",
+        json={"customer_id": other.id},
+        headers=auth(supervisor_token),
+    )
     assert r.status_code == 200
     look = client.get(f"/api/v1/meters/{m['drn']}/lookup", headers=auth(cashier_token)).json()
     assert look["customer_name"] == "B** S****"
     links = session.execute(
         select(CustomerMeter.customer_id, CustomerMeter.active)
-        .where(CustomerMeter.meter_id == m["id"]).order_by(CustomerMeter.id)
+        .where(CustomerMeter.meter_id == m["id"])
+        .order_by(CustomerMeter.id)
     ).all()
     assert [tuple(x) for x in links] == [(world["customer"], None), (other.id, 1)]
 

@@ -14,15 +14,21 @@ from tests.vending.sales.test_service import sell
 
 
 def test_next_sale_carries_the_key_change_only_after_a_second_person_approves(
-    client: TestClient, shop: Shop, make_operator: Any,
+    client: TestClient,
+    shop: Shop,
+    make_operator: Any,
 ) -> None:
     """Asked by one supervisor: the sale in between is a plain credit; approved by
     another: the next sale carries the key change tokens first."""
     sup = auth(shop.supervisor_token)
     meter_id = client.get(f"/api/v1/meters/{shop.volume_pan}/lookup", headers=sup).json()[
-        "meter_id"]
-    asked = client.post(f"/api/v1/meters/{meter_id}/key-change",
-                        json={"ti": "02", "reason": "new tariff index"}, headers=sup)
+        "meter_id"
+    ]
+    asked = client.post(
+        f"/api/v1/meters/{meter_id}/key-change",
+        json={"ti": "02", "reason": "new tariff index"},
+        headers=sup,
+    )
     assert asked.status_code == 202, asked.text
     between = sell(client, shop.cashier_token, shop.volume_pan, "10")
     assert [t["kind"] for t in between.json()["tokens"]] == ["credit"]

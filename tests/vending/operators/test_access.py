@@ -28,12 +28,16 @@ def _login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
 
 
 def _change(client: TestClient, username: str, old: str, new: str) -> Any:
-    return client.post("/api/v1/auth/password", json={
-        "username": username, "old_password": old, "new_password": new})
+    return client.post(
+        "/api/v1/auth/password",
+        json={"username": username, "old_password": old, "new_password": new},
+    )
 
 
 def test_disabling_ends_login_and_every_token(
-    client: TestClient, admin_token: str, make_operator: Callable[..., tuple[Operator, str]],
+    client: TestClient,
+    admin_token: str,
+    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A disabled account's tokens answer 401 and its password signs in no more."""
     op, token = make_operator(Role.CASHIER, username="cas")
@@ -44,14 +48,17 @@ def test_disabling_ends_login_and_every_token(
 
 
 def test_a_reset_password_must_be_changed_before_signing_in(
-    client: TestClient, admin_token: str, engine: Engine,
+    client: TestClient,
+    admin_token: str,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The admin's temporary password gets no token (403 password_change_required) until
     the owner changes it; the reset revokes the old tokens and needs a new activation."""
     op, token = make_operator(Role.SUPERVISOR, username="sam")
-    r = client.post(f"/api/v1/operators/{op.id}/password", json={"password": TEMP},
-                    headers=auth(admin_token))
+    r = client.post(
+        f"/api/v1/operators/{op.id}/password", json={"password": TEMP}, headers=auth(admin_token)
+    )
     assert r.status_code == 200, r.text
     assert r.json()["must_change_password"] is True
     assert r.json()["activated_at"] is None
@@ -68,7 +75,8 @@ def test_a_reset_password_must_be_changed_before_signing_in(
 
 
 def test_everyone_changes_their_own_password_with_the_old_one(
-    client: TestClient, make_operator: Callable[..., tuple[Operator, str]],
+    client: TestClient,
+    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A wrong old password is 401, the same password again 422; a change ends sign-in
     sessions but leaves the named API tokens of devices working."""
@@ -85,7 +93,9 @@ def test_everyone_changes_their_own_password_with_the_old_one(
 
 
 def test_an_admin_revokes_one_token(
-    client: TestClient, admin_token: str, supervisor_token: str,
+    client: TestClient,
+    admin_token: str,
+    supervisor_token: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The admin lists an account's tokens (no secrets) and revokes one; the other stays."""
@@ -107,28 +117,32 @@ def test_an_admin_revokes_one_token(
 def test_an_admin_does_not_administer_himself(client: TestClient, admin_token: str) -> None:
     """Disabling, resetting or activating one's own account is 403 segregated_duty."""
     me = client.get(ME, headers=auth(admin_token)).json()["id"]
-    for action, body in (("disable", None), ("password", {"password": TEMP}),
-                         ("activate", None)):
+    for action, body in (("disable", None), ("password", {"password": TEMP}), ("activate", None)):
         r = client.post(f"/api/v1/operators/{me}/{action}", json=body, headers=auth(admin_token))
         assert (r.status_code, r.json()["code"]) == (403, "segregated_duty"), action
 
 
 def test_api_tokens_always_expire_within_the_maximum(
-    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule,
+    settings: Settings,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """No lifetime asked: the maximum (never 'until revoked'); more than it: 422."""
-    app = create_app(settings.model_copy(update={"api_token_max_hours": 48}), engine=engine,
-                     security_module=security_module)
+    app = create_app(
+        settings.model_copy(update={"api_token_max_hours": 48}),
+        engine=engine,
+        security_module=security_module,
+    )
     _, token = make_operator(Role.CASHIER, username="cas")
     with TestClient(app) as client:
         default = client.post("/api/v1/auth/tokens", json={"name": "pos-1"}, headers=auth(token))
         assert default.status_code == 201, default.text
         left = default.json()["expires_at"]
         assert left is not None
-        too_long = client.post("/api/v1/auth/tokens", json={"name": "pos-2", "ttl_hours": 49},
-                               headers=auth(token))
-        assert (too_long.status_code, too_long.json()["code"]) == (422,
-                                                                   "token_lifetime_too_long")
+        too_long = client.post(
+            "/api/v1/auth/tokens", json={"name": "pos-2", "ttl_hours": 49}, headers=auth(token)
+        )
+        assert (too_long.status_code, too_long.json()["code"]) == (422, "token_lifetime_too_long")
     expires = datetime.fromisoformat(left)
     assert timedelta(hours=47) < expires - utcnow() <= timedelta(hours=48)

@@ -17,8 +17,12 @@ A, S, C, U = Role.ADMIN, Role.SUPERVISOR, Role.CASHIER, Role.AUDITOR
 #: (method, path, json body, roles that may call it)
 TABLE: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", "/api/v1/operators", None, {A}),
-    ("POST", "/api/v1/operators", {"username": "n", "role": "auditor", "password": "12345678"},
-     {A}),
+    (
+        "POST",
+        "/api/v1/operators",
+        {"username": "n", "role": "auditor", "password": "12345678"},
+        {A},
+    ),
     ("GET", "/api/v1/operators/999", None, {A}),
     ("POST", "/api/v1/operators/999/disable", None, {A}),
     ("POST", "/api/v1/operators/999/password", {"password": "12345678"}, {A}),
@@ -50,9 +54,7 @@ def tokens(
     return {role: make_operator(role)[1] for role in Role}
 
 
-def test_each_role_can_do_only_its_own_things(
-    client: TestClient, tokens: dict[Role, str]
-) -> None:
+def test_each_role_can_do_only_its_own_things(client: TestClient, tokens: dict[Role, str]) -> None:
     """Allowed roles get past authorization (not 401/403); every other role gets 403."""
     wrong = []
     for method, path, body, allowed in TABLE:
@@ -76,8 +78,9 @@ def test_cashier_sees_only_its_own_vendor(
     """A cashier reads its own vendor's float but gets 403 for another vendor (BOLA)."""
     cashier, token = make_operator(C)
     other, _ = make_operator(C)
-    assert client.get(f"/api/v1/vendors/{cashier.vendor_id}", headers=auth(token)).status_code \
-        == 200
+    assert (
+        client.get(f"/api/v1/vendors/{cashier.vendor_id}", headers=auth(token)).status_code == 200
+    )
     r = client.get(f"/api/v1/vendors/{other.vendor_id}", headers=auth(token))
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
 

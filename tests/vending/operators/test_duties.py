@@ -19,8 +19,11 @@ TEMP = "temporary pass 1"
 
 
 def _new_supervisor(client: TestClient, admin: str, username: str) -> tuple[int, str]:
-    r = client.post("/api/v1/operators", headers=auth(admin),
-                    json={"username": username, "role": "supervisor", "password": TEMP})
+    r = client.post(
+        "/api/v1/operators",
+        headers=auth(admin),
+        json={"username": username, "role": "supervisor", "password": TEMP},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["activated_at"] is None
     login = client.post("/api/v1/auth/login", json={"username": username, "password": TEMP})
@@ -29,8 +32,11 @@ def _new_supervisor(client: TestClient, admin: str, username: str) -> tuple[int,
 
 
 def _ask(client: TestClient, token: str, pan: str) -> httpx.Response:
-    r: httpx.Response = client.post(URL, headers=auth(token), json={
-        "meter_number": pan, "kind": "clear_tamper", "params": {}, "reason": "seal broken"})
+    r: httpx.Response = client.post(
+        URL,
+        headers=auth(token),
+        json={"meter_number": pan, "kind": "clear_tamper", "params": {}, "reason": "seal broken"},
+    )
     return r
 
 
@@ -40,7 +46,9 @@ def _tokens(engine: Engine) -> int:
 
 
 def test_an_admin_cannot_approve_through_accounts_he_made(
-    client: TestClient, shop: Shop, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The insider with two accounts: admin Alice makes two supervisors, asks through one
@@ -82,7 +90,9 @@ def test_admins_neither_ask_nor_approve(
 
 
 def test_a_re_enabled_account_needs_a_second_admin_again(
-    client: TestClient, shop: Shop, approver_token: str,
+    client: TestClient,
+    shop: Shop,
+    approver_token: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Disable and re-enable an active approver: it approves nothing until activated."""
@@ -90,16 +100,20 @@ def test_a_re_enabled_account_needs_a_second_admin_again(
     _, bob = make_operator(Role.ADMIN, username="bob")
     me = client.get("/api/v1/auth/me", headers=auth(approver_token)).json()
     assert me["activated_at"] is not None
-    assert client.post(f"/api/v1/operators/{me['id']}/disable",
-                       headers=auth(alice)).status_code == 200
+    assert (
+        client.post(f"/api/v1/operators/{me['id']}/disable", headers=auth(alice)).status_code == 200
+    )
     assert client.get("/api/v1/auth/me", headers=auth(approver_token)).status_code == 401
-    assert client.post(f"/api/v1/operators/{me['id']}/enable",
-                       headers=auth(alice)).status_code == 200
-    token = client.post("/api/v1/auth/login", json={
-        "username": "approver", "password": "correct horse battery"}).json()["access_token"]
+    assert (
+        client.post(f"/api/v1/operators/{me['id']}/enable", headers=auth(alice)).status_code == 200
+    )
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "approver", "password": "correct horse battery"}
+    ).json()["access_token"]
     rid = _ask(client, shop.supervisor_token, shop.volume_pan).json()["id"]
     r = client.post(f"{URL}/{rid}/approve", headers=auth(token))
     assert (r.status_code, r.json()["code"]) == (403, "account_not_activated")
-    assert client.post(f"/api/v1/operators/{me['id']}/activate",
-                       headers=auth(bob)).status_code == 200
+    assert (
+        client.post(f"/api/v1/operators/{me['id']}/activate", headers=auth(bob)).status_code == 200
+    )
     assert client.post(f"{URL}/{rid}/approve", headers=auth(token)).status_code == 200

@@ -86,8 +86,12 @@ def test_admin_creates_cashier_for_a_vendor(client: TestClient, admin_token: str
     assert v.status_code == 201
     r = client.post(
         "/api/v1/operators",
-        json={"username": "kim", "role": "cashier", "password": "long enough",
-              "vendor_id": v.json()["id"]},
+        json={
+            "username": "kim",
+            "role": "cashier",
+            "password": "long enough",
+            "vendor_id": v.json()["id"],
+        },
         headers=auth(admin_token),
     )
     assert r.status_code == 201, r.text
@@ -128,8 +132,9 @@ def test_float_top_up_is_posted_to_the_ledger(
     from stsgas.vending.models import LedgerEntry
 
     vid = client.post("/api/v1/vendors", json={"name": "K"}, headers=auth(admin_token)).json()["id"]
-    r = client.post(f"/api/v1/vendors/{vid}/float", json={"amount": "123.45"},
-                    headers=auth(admin_token))
+    r = client.post(
+        f"/api/v1/vendors/{vid}/float", json={"amount": "123.45"}, headers=auth(admin_token)
+    )
     assert r.json()["float_balance"] == 12_345
     with make_sessionmaker(engine)() as s:
         debit, credit = s.execute(
@@ -141,8 +146,9 @@ def test_float_top_up_is_posted_to_the_ledger(
 def test_a_top_up_is_in_major_units_like_a_sale(client: TestClient, admin_token: str) -> None:
     """``1000`` tops up 1000.00 (minor units 100000), as a sale of ``1000`` is 1000.00."""
     vid = client.post("/api/v1/vendors", json={"name": "K"}, headers=auth(admin_token)).json()["id"]
-    r = client.post(f"/api/v1/vendors/{vid}/float", json={"amount": 1000},
-                    headers=auth(admin_token))
+    r = client.post(
+        f"/api/v1/vendors/{vid}/float", json={"amount": 1000}, headers=auth(admin_token)
+    )
     assert r.status_code == 200, r.text
     assert r.json()["float_balance"] == 100_000
 
@@ -151,19 +157,38 @@ def test_bad_top_up_amounts_write_nothing(client: TestClient, admin_token: str) 
     """Anything but a positive amount in the one money spelling is bad_amount; the float
     stays 0."""
     vid = client.post("/api/v1/vendors", json={"name": "K"}, headers=auth(admin_token)).json()["id"]
-    for amount in (0, -5, 1.5, 10.0, True, "ten", "1e3", "1e309", "1_000", "+5", "\u0665",
-                   "1.234", " 5", 2**64):
-        r = client.post(f"/api/v1/vendors/{vid}/float", json={"amount": amount},
-                        headers=auth(admin_token))
+    for amount in (
+        0,
+        -5,
+        1.5,
+        10.0,
+        True,
+        "ten",
+        "1e3",
+        "1e309",
+        "1_000",
+        "+5",
+        "\u0665",
+        "1.234",
+        " 5",
+        2**64,
+    ):
+        r = client.post(
+            f"/api/v1/vendors/{vid}/float", json={"amount": amount}, headers=auth(admin_token)
+        )
         assert (r.status_code, r.json()["code"]) == (422, "bad_amount"), amount
-    assert client.get(f"/api/v1/vendors/{vid}", headers=auth(admin_token)).json()[
-        "float_balance"] == 0
+    assert (
+        client.get(f"/api/v1/vendors/{vid}", headers=auth(admin_token)).json()["float_balance"] == 0
+    )
 
 
 def test_named_api_token_for_a_device(client: TestClient, cashier_token: str) -> None:
     """An operator mints a named token for a POS device; it authenticates as that operator."""
-    r = client.post("/api/v1/auth/tokens", json={"name": "POS terminal 7", "ttl_hours": 24},
-                    headers=auth(cashier_token))
+    r = client.post(
+        "/api/v1/auth/tokens",
+        json={"name": "POS terminal 7", "ttl_hours": 24},
+        headers=auth(cashier_token),
+    )
     assert r.status_code == 201, r.text
     device = r.json()["access_token"]
     assert device != cashier_token

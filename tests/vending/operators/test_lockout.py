@@ -30,12 +30,16 @@ def attacker(app: Any) -> Iterator[TestClient]:
 
 
 def _guess(c: TestClient, username: str, times: int = 10) -> list[int]:
-    return [c.post(LOGIN, json={"username": username, "password": "guess"}).status_code
-            for _ in range(times)]
+    return [
+        c.post(LOGIN, json={"username": username, "password": "guess"}).status_code
+        for _ in range(times)
+    ]
 
 
 def test_a_lock_from_one_source_spares_other_sources_and_issued_tokens(
-    client: TestClient, attacker: TestClient, engine: Engine,
+    client: TestClient,
+    attacker: TestClient,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Ten bad passwords against the SMS gateway's account from one address: that
@@ -48,14 +52,17 @@ def test_a_lock_from_one_source_spares_other_sources_and_issued_tokens(
     elsewhere = client.post(LOGIN, json={"username": "sms-gateway", "password": PASSWORD})
     assert elsewhere.status_code == 200
     with make_sessionmaker(engine)() as s:
-        entry = s.execute(select(AuditEntry).where(AuditEntry.action == "operator.locked")
-                          ).scalar_one()
+        entry = s.execute(
+            select(AuditEntry).where(AuditEntry.action == "operator.locked")
+        ).scalar_one()
     assert entry.object_id == str(gateway.id)
     assert entry.data["source"] == "203.0.113.9"
 
 
 def test_an_admin_unlocks_the_account(
-    client: TestClient, attacker: TestClient, admin_token: str,
+    client: TestClient,
+    attacker: TestClient,
+    admin_token: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The admin sees where the account is locked out from, and lifts it."""
@@ -85,7 +92,9 @@ class _Spy:
 
 
 def test_unknown_and_disabled_users_cost_a_password_hash_too(
-    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A login for a user that does not exist, or is disabled, still runs the hash
@@ -95,10 +104,11 @@ def test_unknown_and_disabled_users_cost_a_password_hash_too(
         s.get(Operator, op.id).is_active = False  # type: ignore[union-attr]
     spy = _Spy(passwords._HASHER)
     monkeypatch.setattr(passwords, "_HASHER", spy)
-    answers = [client.post(LOGIN, json={"username": name, "password": PASSWORD})
-               for name in ("nobody", "gone")]
-    assert [(r.status_code, r.json()["code"]) for r in answers] == [
-        (401, "not_authenticated")] * 2
+    answers = [
+        client.post(LOGIN, json={"username": name, "password": PASSWORD})
+        for name in ("nobody", "gone")
+    ]
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(401, "not_authenticated")] * 2
     assert len(spy.checked) == 2
     assert all(h.startswith("$argon2id$") for h in spy.checked)
 

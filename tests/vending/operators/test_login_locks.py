@@ -34,8 +34,9 @@ def _can_write_now(engine: Engine, operator_id: int) -> bool:
             conn.close()
     with engine.connect() as pg:
         try:
-            pg.execute(text("SELECT id FROM operators WHERE id = :i FOR UPDATE NOWAIT"),
-                       {"i": operator_id})
+            pg.execute(
+                text("SELECT id FROM operators WHERE id = :i FOR UPDATE NOWAIT"), {"i": operator_id}
+            )
             return True
         except OperationalError:
             return False
@@ -45,8 +46,12 @@ def _can_write_now(engine: Engine, operator_id: int) -> bool:
 
 @pytest.mark.parametrize(("password", "status"), [(PASSWORD, 200), ("not the password", 401)])
 def test_the_password_is_verified_outside_any_write_lock(
-    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch,
-    make_operator: Callable[..., tuple[Operator, str]], password: str, status: int,
+    client: TestClient,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    make_operator: Callable[..., tuple[Operator, str]],
+    password: str,
+    status: int,
 ) -> None:
     """While argon2id runs, the database (SQLite) or the operator's row (PostgreSQL) is free."""
     op, _ = make_operator(Role.CASHIER, username="hasher")
@@ -64,10 +69,15 @@ def test_the_password_is_verified_outside_any_write_lock(
 
 
 def test_a_wrong_password_still_counts_and_locks(
-    client: TestClient, make_operator: Callable[..., tuple[Operator, str]],
+    client: TestClient,
+    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Moving the hash out of the write changes nothing of the lockout: ten failures lock."""
     make_operator(Role.CASHIER, username="guessed")
-    codes = [client.post("/api/v1/auth/login", json={"username": "guessed", "password": "x"})
-             .json()["code"] for _ in range(11)]
+    codes = [
+        client.post("/api/v1/auth/login", json={"username": "guessed", "password": "x"}).json()[
+            "code"
+        ]
+        for _ in range(11)
+    ]
     assert codes == ["not_authenticated"] * 10 + ["account_locked"]

@@ -51,12 +51,27 @@ def _rows(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]
     engine = create_engine(url)
     try:
         with make_sessionmaker(engine)() as s:
-            sales = [tuple(r) for r in s.execute(select(
-                Sale.id, Sale.meter_id, Sale.amount_paid, Sale.energy_amount, Sale.tax,
-                Sale.status).order_by(Sale.id))]
-            tokens: list[tuple[object, ...]] = [tuple(r) for r in s.execute(select(
-                Token.id, Token.sale_id, Token.token_class, Token.tid, Token.digits
-            ).order_by(Token.id))]
+            sales = [
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        Sale.id,
+                        Sale.meter_id,
+                        Sale.amount_paid,
+                        Sale.energy_amount,
+                        Sale.tax,
+                        Sale.status,
+                    ).order_by(Sale.id)
+                )
+            ]
+            tokens: list[tuple[object, ...]] = [
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        Token.id, Token.sale_id, Token.token_class, Token.tid, Token.digits
+                    ).order_by(Token.id)
+                )
+            ]
     finally:
         engine.dispose()
     return sales, tokens
@@ -69,13 +84,20 @@ def _db(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_backup_restores_into_an_empty_database_that_checks_out(
-    client: TestClient, shop: Shop, db_url: str, empty_url: str, tmp_path: Path,
+    client: TestClient,
+    shop: Shop,
+    db_url: str,
+    empty_url: str,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Sales on both meter modes; backup; restore into an empty database; ``stsgas check``
     says sound, and every sale and token is there with the same values."""
-    for pan, amount in ((shop.volume_pan, "25.00"), (shop.amount_pan, "10"),
-                        (shop.volume_pan, "12.50")):
+    for pan, amount in (
+        (shop.volume_pan, "25.00"),
+        (shop.amount_pan, "10"),
+        (shop.volume_pan, "12.50"),
+    ):
         assert sell(client, shop.cashier_token, pan, amount).status_code == 201
     backup_file = tmp_path / "backups" / "stsgas.backup"
 
@@ -100,7 +122,10 @@ def test_backup_restores_into_an_empty_database_that_checks_out(
 
 
 def test_restore_refuses_a_database_that_is_not_empty(
-    shop: Shop, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    shop: Shop,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Restoring over a database with tables (here the source itself): exit 3, one line,
     nothing changed."""
@@ -116,11 +141,15 @@ def test_restore_refuses_a_database_that_is_not_empty(
 
 
 def test_restore_of_a_missing_or_foreign_file(
-    engine: Engine, empty_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    engine: Engine,
+    empty_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """No such file, or a file that is no backup: exit 2 and one line."""
-    code, _out, err = _db(capsys, "restore", "--database", empty_url,
-                          "--in", str(tmp_path / "nope"))
+    code, _out, err = _db(
+        capsys, "restore", "--database", empty_url, "--in", str(tmp_path / "nope")
+    )
     assert code == 2
     assert "no backup file" in err
     assert err.count("\n") == 1
@@ -134,7 +163,10 @@ def test_restore_of_a_missing_or_foreign_file(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_sqlite_backup_while_a_writer_holds_a_transaction(
-    shop: Shop, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    shop: Shop,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A running server's open write transaction neither blocks the backup nor leaks into
     it: the backup holds what was committed."""
@@ -161,7 +193,9 @@ def test_sqlite_backup_while_a_writer_holds_a_transaction(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_backup_refuses_to_overwrite_the_database(
-    shop: Shop, db_url: str, capsys: pytest.CaptureFixture[str],
+    shop: Shop,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``--out`` naming the SQLite file itself is refused (exit 2), the database intact."""
     path = make_url(db_url).database
@@ -176,20 +210,26 @@ def test_backup_refuses_to_overwrite_the_database(
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_pg_password_is_never_printed(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With a password in the URL: a backup (trust auth accepts it) and a failing
     unreachable server both print it nowhere."""
     with_pw = make_url(db_url).set(password=SECRET).render_as_string(hide_password=False)
-    code, out, err = _db(capsys, "backup", "--database", with_pw,
-                         "--out", str(tmp_path / "pw.backup"))
+    code, out, err = _db(
+        capsys, "backup", "--database", with_pw, "--out", str(tmp_path / "pw.backup")
+    )
     assert code == 0
     assert SECRET not in out + err
     assert "***" in out
-    unreachable = make_url(with_pw).set(host="127.0.0.1", port=1).render_as_string(
-        hide_password=False)
-    for argv in (["backup", "--database", unreachable, "--out", str(tmp_path / "x")],
-                 ["restore", "--database", unreachable, "--in", str(tmp_path / "pw.backup")]):
+    unreachable = (
+        make_url(with_pw).set(host="127.0.0.1", port=1).render_as_string(hide_password=False)
+    )
+    for argv in (
+        ["backup", "--database", unreachable, "--out", str(tmp_path / "x")],
+        ["restore", "--database", unreachable, "--in", str(tmp_path / "pw.backup")],
+    ):
         code, out, err = _db(capsys, *argv)
         assert code == 2
         assert out == ""
@@ -201,7 +241,9 @@ def test_pg_password_is_never_printed(
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_pg_tools_missing_is_one_line(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """STSGAS_PG_BIN_DIR naming a folder without pg_dump: exit 2, one line saying what to

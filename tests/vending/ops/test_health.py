@@ -45,8 +45,12 @@ def test_ready_with_database_and_keys(client: TestClient, shop: Shop) -> None:
     """A migrated database whose supply group's key opens: 200, without a bearer token."""
     r = client.get("/readyz")
     assert r.status_code == 200, r.text
-    assert r.json() == {"status": "ready", "database": "ok", "key_custody": "ok",
-                        "supply_groups": 1}
+    assert r.json() == {
+        "status": "ready",
+        "database": "ok",
+        "key_custody": "ok",
+        "supply_groups": 1,
+    }
 
 
 def test_wrong_master_key_is_not_ready(engine: Engine, settings: Settings, shop: Shop) -> None:

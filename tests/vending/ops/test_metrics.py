@@ -15,12 +15,16 @@ def _scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], 
     r = client.get("/metrics")  # no bearer token: a Prometheus scrape
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(r.text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(r.text)
+        for s in family.samples
+    }
 
 
-def _value(scraped: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
-           **labels: str) -> float:
+def _value(
+    scraped: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
     return scraped.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -36,8 +40,9 @@ def test_sales_tokens_refusals_and_latency_are_counted(client: TestClient, shop:
     bad = sell(client, shop.cashier_token, shop.volume_pan, "-3")
     assert (bad.status_code, bad.json()["code"]) == (422, "bad_amount")
     sale_id = issued.json()["sale_id"]
-    got = client.get(f"/api/v1/sales/{sale_id}",
-                     headers={"Authorization": f"Bearer {shop.cashier_token}"})
+    got = client.get(
+        f"/api/v1/sales/{sale_id}", headers={"Authorization": f"Bearer {shop.cashier_token}"}
+    )
     assert got.status_code == 200
     unknown = client.get("/api/v1/no-such-thing-12345")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
@@ -51,10 +56,13 @@ def test_sales_tokens_refusals_and_latency_are_counted(client: TestClient, shop:
     assert moved("stsgas_tokens_issued_total", token_class="0") == 1
     assert moved("stsgas_refusals_total", code="meter_not_active", status="409") == 1
     assert moved("stsgas_refusals_total", code="bad_amount", status="422") == 1
-    assert moved("stsgas_request_duration_seconds_count",
-                 method="POST", route="/api/v1/sales") == 4
-    assert moved("stsgas_request_duration_seconds_count",
-                 method="GET", route="/api/v1/sales/{sale_id}") == 1
+    assert moved("stsgas_request_duration_seconds_count", method="POST", route="/api/v1/sales") == 4
+    assert (
+        moved(
+            "stsgas_request_duration_seconds_count", method="GET", route="/api/v1/sales/{sale_id}"
+        )
+        == 1
+    )
     assert moved("stsgas_refusals_total", code="not_found", status="404") == 1
     assert moved("stsgas_request_duration_seconds_count", method="GET", route="unmatched") == 1
     assert not any("12345" in dict(labels).get("route", "") for _n, labels in after)

@@ -43,19 +43,35 @@ def test_scrapes_sum_the_workers(tmp_path: Path) -> None:
     (fresh connections too) reports all of them."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("STSGAS_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("STSGAS_") and k != "PROMETHEUS_MULTIPROC_DIR"
+    }
     env["STSGAS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'stsgas.db'}"
     env["TMPDIR"] = str(tmp_path)
-    args = [sys.executable, "-m", "stsgas", "serve", "--demo", "--workers", "2",
-            "--port", str(port)]
-    with running(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                 stderr=subprocess.STDOUT, text=True) as proc:
+    args = [
+        sys.executable,
+        "-m",
+        "stsgas",
+        "serve",
+        "--demo",
+        "--workers",
+        "2",
+        "--port",
+        str(port),
+    ]
+    with running(
+        args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
         deadline = time.monotonic() + 60
         while True:
             try:
-                login = httpx.post(f"{base}/api/v1/auth/login", timeout=5,
-                                   json={"username": "cashier", "password": "demo-cashier"})
+                login = httpx.post(
+                    f"{base}/api/v1/auth/login",
+                    timeout=5,
+                    json={"username": "cashier", "password": "demo-cashier"},
+                )
                 break
             except httpx.TransportError:
                 assert proc.poll() is None, "server exited"
@@ -65,8 +81,12 @@ def test_scrapes_sum_the_workers(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         meter = demo.meter_numbers()[0]
         for _ in range(SALES):
-            r = httpx.post(f"{base}/api/v1/sales", headers=headers, timeout=10,
-                           json={"meter_number": meter, "amount": "150", "channel": "pos"})
+            r = httpx.post(
+                f"{base}/api/v1/sales",
+                headers=headers,
+                timeout=10,
+                json={"meter_number": meter, "amount": "150", "channel": "pos"},
+            )
             assert r.status_code == 201, r.text
         folders = list(tmp_path.glob("stsgas-metrics-*"))
         assert len(folders) == 1

@@ -30,8 +30,9 @@ def test_daily_history_and_reconciliation(
     assert daily[0]["vendor_id"] == shop.vendor_id
     assert daily[0]["sales"] == 2
     assert daily[0]["amount_paid"] == str(paid)
-    hist = client.get(f"/api/v1/reports/meters/{shop.volume_pan}/history",
-                      headers=auth(auditor_token)).json()
+    hist = client.get(
+        f"/api/v1/reports/meters/{shop.volume_pan}/history", headers=auth(auditor_token)
+    ).json()
     assert [h["kind"] for h in hist] == ["credit", "credit"]
     rec = client.get("/api/v1/reports/reconciliation", headers=auth(auditor_token)).json()
     assert rec["ok"] is True
@@ -68,11 +69,15 @@ def test_reconciliation_finds_a_tampered_sale(
     with make_sessionmaker(engine).begin() as s:
         meter_id = s.execute(select(Meter.id).where(Meter.pan == shop.volume_pan)).scalar_one()
         if tamper == "amount":
-            s.execute(update(Sale).where(Sale.id == sales[1]["sale_id"]).values(
-                credit_units=Sale.credit_units + 10))
+            s.execute(
+                update(Sale)
+                .where(Sale.id == sales[1]["sale_id"])
+                .values(credit_units=Sale.credit_units + 10)
+            )
         elif tamper == "token":
-            s.execute(update(Token).where(Token.sale_id == sales[0]["sale_id"]).values(
-                digits="0" * 20))
+            s.execute(
+                update(Token).where(Token.sale_id == sales[0]["sale_id"]).values(digits="0" * 20)
+            )
         else:
             victim = sales[2 if tamper == "delete_last" else 1]["sale_id"]
             s.execute(delete(LedgerEntry).where(LedgerEntry.sale_id == victim))

@@ -57,8 +57,9 @@ def make_shop(
     """Build and commit the shop (for test modules outside this folder)."""
     with make_sessionmaker(engine).begin() as s:
         sg = factories.supply_group(s, security_module)
-        vol_t = factories.tariff(s, mode=MeterMode.VOLUME, fixed_charge=100, tax_rate_bp=1500,
-                                 debt_recovery_bp=1000)
+        vol_t = factories.tariff(
+            s, mode=MeterMode.VOLUME, fixed_charge=100, tax_rate_bp=1500, debt_recovery_bp=1000
+        )
         amt_t = factories.tariff(s, mode=MeterMode.AMOUNT, tax_rate_bp=1500)
         cust = factories.customer(s, debt_balance=5_000)
         vol = factories.meter(s, sg, customer=cust, tariff=vol_t)
@@ -70,9 +71,16 @@ def make_shop(
         ids = (vol.pan, amt.pan, blocked.pan, sg.id, vendor.id)
     cashier, ctoken = make_operator(Role.CASHIER, username="shopcashier", vendor_id=ids[4])
     _sup, stoken = make_operator(Role.SUPERVISOR, username="shopsuper", vendor_id=ids[4])
-    return Shop(volume_pan=ids[0], amount_pan=ids[1], blocked_pan=ids[2], group_id=ids[3],
-                vendor_id=ids[4], cashier_token=ctoken, cashier_id=cashier.id,
-                supervisor_token=stoken)
+    return Shop(
+        volume_pan=ids[0],
+        amount_pan=ids[1],
+        blocked_pan=ids[2],
+        group_id=ids[3],
+        vendor_id=ids[4],
+        cashier_token=ctoken,
+        cashier_id=cashier.id,
+        supervisor_token=stoken,
+    )
 
 
 def meter_config(session: Session, security: SoftwareSecurityModule, pan: str) -> MeterConfig:
@@ -80,8 +88,17 @@ def meter_config(session: Session, security: SoftwareSecurityModule, pan: str) -
     m = session.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
     sg = session.get(SupplyGroup, m.supply_group_id)
     assert sg is not None
-    data = MeterKeyData(pan=m.pan, key_type=sg.key_type, sgc=sg.sgc, ti=m.ti, krn=sg.krn,
-                        ken=m.ken, base_date=m.base_date, ea=sg.ea, dkga=sg.dkga)
+    data = MeterKeyData(
+        pan=m.pan,
+        key_type=sg.key_type,
+        sgc=sg.sgc,
+        ti=m.ti,
+        krn=sg.krn,
+        ken=m.ken,
+        base_date=m.base_date,
+        ea=sg.ea,
+        dkga=sg.dkga,
+    )
     return security.meter_config(data, sg.vending_key_enc)
 
 

@@ -51,8 +51,9 @@ def test_reprint_is_the_same_token_marked_copy(client: TestClient, shop: Shop) -
     """A reprint repeats the token, says COPY and counts."""
     sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
     for n in (1, 2):
-        r = client.post(f"/api/v1/sales/{sale['sale_id']}/reprint",
-                        headers=auth(shop.cashier_token))
+        r = client.post(
+            f"/api/v1/sales/{sale['sale_id']}/reprint", headers=auth(shop.cashier_token)
+        )
         assert r.status_code == 200, r.text
         assert r.json()["token"] == sale["token"]
         assert r.json()["copy"] is True

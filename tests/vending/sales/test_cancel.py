@@ -43,19 +43,31 @@ def cancel(client: TestClient, token: str, sale_id: int, **body: Any) -> Any:
     key = body.pop("key", None)
     if key is not None:
         headers["Idempotency-Key"] = key
-    return client.post(f"/api/v1/sales/{sale_id}/cancel",
-                       json={"reason": "wrong meter", **body}, headers=headers)
+    return client.post(
+        f"/api/v1/sales/{sale_id}/cancel", json={"reason": "wrong meter", **body}, headers=headers
+    )
 
 
 def virtual_meter(engine: Engine, pan: str, mode: str) -> VirtualMeter:
     """The customer's meter (the firmware model), keyed like the vending database says."""
     with make_sessionmaker(engine)() as s:
         m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
-        doc = {"pan": m.pan, "key_type": 2, "sgc": "123456", "ti": m.ti, "krn": 1, "ken": m.ken,
-               "base_date": m.base_date, "ea": "07", "dkga": "02", "mode": mode,
-               "vending_key": TEST_KEYS["vending_key_dkga02"]}
-    return VirtualMeter.from_json(doc, store=MemoryStateStore(), now=datetime(2026, 1, 1,
-                                                                              tzinfo=UTC))
+        doc = {
+            "pan": m.pan,
+            "key_type": 2,
+            "sgc": "123456",
+            "ti": m.ti,
+            "krn": 1,
+            "ken": m.ken,
+            "base_date": m.base_date,
+            "ea": "07",
+            "dkga": "02",
+            "mode": mode,
+            "vending_key": TEST_KEYS["vending_key_dkga02"],
+        }
+    return VirtualMeter.from_json(
+        doc, store=MemoryStateStore(), now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
 
 
 def enter(meter: VirtualMeter, *digits: str) -> None:
@@ -89,8 +101,7 @@ def test_cashier_cannot_cancel_or_plan(client: TestClient, shop: Shop) -> None:
     """Cancelling is a supervisor's act; so is reading its plan."""
     sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
     assert cancel(client, shop.cashier_token, sale["sale_id"]).status_code == 403
-    r = client.get(f"/api/v1/sales/{sale['sale_id']}/cancel-plan",
-                   headers=auth(shop.cashier_token))
+    r = client.get(f"/api/v1/sales/{sale['sale_id']}/cancel-plan", headers=auth(shop.cashier_token))
     assert r.status_code == 403
 
 
@@ -106,8 +117,11 @@ def test_void_reverses_ledger_refunds_and_restores_debt_once(
     r = cancel(client, shop.supervisor_token, sale["sale_id"])
     assert r.status_code == 200, r.text
     # the refund is what the sale charged (25 tendered: the rest was change)
-    assert r.json() == {"sale_id": sale["sale_id"], "status": "cancelled",
-                        "refunded": sale["amount_paid"]}
+    assert r.json() == {
+        "sale_id": sale["sale_id"],
+        "status": "cancelled",
+        "refunded": sale["amount_paid"],
+    }
     before = counts(engine)
     again = cancel(client, shop.supervisor_token, sale["sale_id"], reason="twice")
     assert again.status_code == 409
@@ -131,7 +145,8 @@ def test_replay_and_reprint_of_a_cancelled_sale_never_give_its_token(
     sale_id = first.json()["sale_id"]
     digits = first.json()["tokens"][-1]["digits"]
     assert sell(client, shop.cashier_token, shop.amount_pan, "20", key="k-cancel").json() == (
-        first.json())  # before the cancel: a plain replay
+        first.json()
+    )  # before the cancel: a plain replay
     assert cancel(client, shop.supervisor_token, sale_id).status_code == 200
     before = counts(engine)
     replay = sell(client, shop.cashier_token, shop.amount_pan, "20", key="k-cancel")
@@ -141,8 +156,11 @@ def test_replay_and_reprint_of_a_cancelled_sale_never_give_its_token(
     assert replay.json()["sale_id"] == sale_id
     assert replay.json()["cancelled_at"]
     assert digits not in replay.text
-    outcome = client.get("/api/v1/sales/outcome", params={"key": "k-cancel", "channel": "pos"},
-                         headers=auth(shop.cashier_token))
+    outcome = client.get(
+        "/api/v1/sales/outcome",
+        params={"key": "k-cancel", "channel": "pos"},
+        headers=auth(shop.cashier_token),
+    )
     assert outcome.status_code == 409
     assert outcome.json()["code"] == "sale_cancelled"
     reprint = client.post(f"/api/v1/sales/{sale_id}/reprint", headers=auth(shop.cashier_token))
@@ -159,15 +177,20 @@ def test_replay_and_reprint_of_a_cancelled_sale_never_give_its_token(
 def _exact_credit(engine: Engine, sale_id: int) -> str:
     """What a sale's currency token credits, as the meter shows it (10^-5 units)."""
     with make_sessionmaker(engine)() as s:
-        amount = s.execute(select(Token.amount).where(
-            Token.sale_id == sale_id, Token.kind == "credit")).scalar_one()
+        amount = s.execute(
+            select(Token.amount).where(Token.sale_id == sale_id, Token.kind == "credit")
+        ).scalar_one()
     assert amount is not None
     return str(Decimal(amount).scaleb(-5))
 
 
 def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
-    second_supervisor: str, admin_token: str,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    second_supervisor: str,
+    admin_token: str,
 ) -> None:
     """By amount: the ask moves nothing; the asker and an admin may not approve; a second
     supervisor's approval issues one negative currency token of exactly the sale's credit
@@ -180,9 +203,11 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     shows = answer(meter, "01")
     assert shows is not None
 
-    plan = client.get(f"/api/v1/sales/{wrong['sale_id']}/cancel-plan",
-                      params={"token_used": True, "meter_credit": shows},
-                      headers=auth(shop.supervisor_token))
+    plan = client.get(
+        f"/api/v1/sales/{wrong['sale_id']}/cancel-plan",
+        params={"token_used": True, "meter_credit": shows},
+        headers=auth(shop.supervisor_token),
+    )
     assert plan.status_code == 200, plan.text
     # the token takes exactly what the sale's token credited (receipts show it rounded
     # down to the currency's decimals: 20.00 of 20.00624)
@@ -196,8 +221,7 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     asked = cancel(client, shop.supervisor_token, wrong["sale_id"], token_used=True)
     assert asked.status_code == 202, asked.text
     request = asked.json()["request"]
-    assert (request["kind"], request["status"], request["tokens"]) == ("cancel_sale", "pending",
-                                                                      [])
+    assert (request["kind"], request["status"], request["tokens"]) == ("cancel_sale", "pending", [])
     assert f"goes down by {take}" in asked.json()["preview"]
     assert _float(engine, shop.vendor_id) == float_before  # nothing moved on asking
     assert _status(engine, wrong["sale_id"]) == "completed"
@@ -214,8 +238,9 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     [token] = ok.json()["tokens"]
     with make_sessionmaker(engine)() as s:
         cfg = meter_config(s, security_module, shop.amount_pan)
-        credited = s.execute(select(Token.amount).where(
-            Token.sale_id == wrong["sale_id"], Token.kind == "credit")).scalar_one()
+        credited = s.execute(
+            select(Token.amount).where(Token.sale_id == wrong["sale_id"], Token.kind == "credit")
+        ).scalar_one()
     assert credited is not None
     took = decode(token["digits"], cfg.key())
     assert isinstance(took, CurrencyCreditToken)
@@ -238,7 +263,10 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
 
 
 def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     second_supervisor: str,
 ) -> None:
     """By volume: the asker gives the credit the meter shows; approval issues clear
@@ -253,10 +281,12 @@ def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
     shows = answer(meter, "01")
     assert shows is not None
     assert Decimal(shows) == Decimal(keep["units_credited"]) + Decimal(
-        wrong["units_credited"]) - Decimal("1.234")
+        wrong["units_credited"]
+    ) - Decimal("1.234")
     before = Decimal(shows)
-    asked = cancel(client, shop.supervisor_token, wrong["sale_id"], token_used=True,
-                   meter_credit=shows)
+    asked = cancel(
+        client, shop.supervisor_token, wrong["sale_id"], token_used=True, meter_credit=shows
+    )
     assert asked.status_code == 202, asked.text
     left = before - Decimal(wrong["units_credited"])
     floor = left.quantize(Decimal("0.1"), rounding="ROUND_DOWN")
@@ -268,8 +298,9 @@ def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
     with make_sessionmaker(engine)() as s:
         debt_before = s.execute(select(Customer.debt_balance)).scalar_one()
 
-    ok = client.post(f"{MGMT}/{asked.json()['request']['id']}/approve",
-                     headers=auth(second_supervisor))
+    ok = client.post(
+        f"{MGMT}/{asked.json()['request']['id']}/approve", headers=auth(second_supervisor)
+    )
     assert ok.status_code == 200, ok.text
     clear, rest = ok.json()["tokens"]
     with make_sessionmaker(engine)() as s:
@@ -292,16 +323,25 @@ def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
 
 
 def test_volume_take_back_of_all_the_credit_is_one_clear_token(
-    client: TestClient, shop: Shop, engine: Engine, second_supervisor: str,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    second_supervisor: str,
 ) -> None:
     """The meter shows just the sale's gas: clear credit alone, and the preview says 0."""
     wrong = sell(client, shop.cashier_token, shop.volume_pan, "30").json()
-    asked = cancel(client, shop.supervisor_token, wrong["sale_id"], token_used=True,
-                   meter_credit=wrong["units_credited"])
+    asked = cancel(
+        client,
+        shop.supervisor_token,
+        wrong["sale_id"],
+        token_used=True,
+        meter_credit=wrong["units_credited"],
+    )
     assert asked.status_code == 202, asked.text
     assert "to 0.0 m³: enter clear credit, before any other token" in asked.json()["preview"]
-    ok = client.post(f"{MGMT}/{asked.json()['request']['id']}/approve",
-                     headers=auth(second_supervisor))
+    ok = client.post(
+        f"{MGMT}/{asked.json()['request']['id']}/approve", headers=auth(second_supervisor)
+    )
     assert [t["kind"] for t in ok.json()["tokens"]] == ["mgmt"]
 
 
@@ -312,8 +352,9 @@ def test_volume_take_back_refuses_a_bad_or_missing_reading(
     """Not a number the meter shows (or none): 422 ``bad_meter_credit``, nothing written."""
     sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
     before = counts(engine)
-    r = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True,
-               meter_credit=reading)
+    r = cancel(
+        client, shop.supervisor_token, sale["sale_id"], token_used=True, meter_credit=reading
+    )
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "bad_meter_credit"
     assert counts(engine) == before
@@ -330,12 +371,13 @@ def test_take_back_refuses_a_meter_showing_less_than_the_sale(
     sale = sell(client, shop.cashier_token, pan, "10").json()
     credited = Decimal(sale["units_credited"] or sale["money_credited"])
     less = str(credited - Decimal("0.1"))
-    plan = client.get(f"/api/v1/sales/{sale['sale_id']}/cancel-plan",
-                      params={"token_used": True, "meter_credit": less},
-                      headers=auth(shop.supervisor_token))
+    plan = client.get(
+        f"/api/v1/sales/{sale['sale_id']}/cancel-plan",
+        params={"token_used": True, "meter_credit": less},
+        headers=auth(shop.supervisor_token),
+    )
     assert (plan.status_code, plan.json()["code"]) == (422, "credit_below_sale")
-    r = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True,
-               meter_credit=less)
+    r = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True, meter_credit=less)
     assert (r.status_code, r.json()["code"]) == (422, "credit_below_sale")
     assert "part of it is used" in r.json()["detail"]
     assert _requests(engine) == 0
@@ -359,8 +401,11 @@ def test_one_pending_take_back_per_sale_and_no_void_beside_it(
     void = cancel(client, second_supervisor, sale["sale_id"])
     assert (void.status_code, void.json()["code"]) == (409, "cancel_pending")
     rid = first.json()["request"]["id"]
-    no = client.post(f"{MGMT}/{rid}/reject", json={"reason": "it was not entered"},
-                     headers=auth(second_supervisor))
+    no = client.post(
+        f"{MGMT}/{rid}/reject",
+        json={"reason": "it was not entered"},
+        headers=auth(second_supervisor),
+    )
     assert no.status_code == 200
     assert cancel(client, second_supervisor, sale["sale_id"]).status_code == 200
     late = client.post(f"{MGMT}/{rid}/approve", headers=auth(second_supervisor))
@@ -368,7 +413,10 @@ def test_one_pending_take_back_per_sale_and_no_void_beside_it(
 
 
 def test_approval_after_a_void_moves_nothing(
-    client: TestClient, shop: Shop, engine: Engine, second_supervisor: str,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    second_supervisor: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A take-back approved after the sale was cancelled another way: 409
@@ -392,12 +440,14 @@ def test_volume_approval_refuses_a_stale_reading(
     """A token went to the meter after its credit was read: 409 ``meter_changed``, nothing
     issued (the clear credit would wipe the new sale's gas)."""
     sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
-    asked = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True,
-                   meter_credit="50")
+    asked = cancel(
+        client, shop.supervisor_token, sale["sale_id"], token_used=True, meter_credit="50"
+    )
     assert sell(client, shop.cashier_token, shop.volume_pan, "10").status_code == 201
     before = counts(engine)
-    r = client.post(f"{MGMT}/{asked.json()['request']['id']}/approve",
-                    headers=auth(second_supervisor))
+    r = client.post(
+        f"{MGMT}/{asked.json()['request']['id']}/approve", headers=auth(second_supervisor)
+    )
     assert (r.status_code, r.json()["code"]) == (409, "meter_changed")
     assert counts(engine) == before
     assert _status(engine, sale["sale_id"]) == "completed"
@@ -409,15 +459,33 @@ def test_ask_with_an_idempotency_key_is_one_request(
     """The same ask with the same key answers the same request; other data with the key
     is 422 ``idempotency_mismatch``."""
     sale = sell(client, shop.cashier_token, shop.volume_pan, "10").json()
-    first = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True,
-                   meter_credit="40", key="form-1")
-    again = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True,
-                   meter_credit="40", key="form-1")
+    first = cancel(
+        client,
+        shop.supervisor_token,
+        sale["sale_id"],
+        token_used=True,
+        meter_credit="40",
+        key="form-1",
+    )
+    again = cancel(
+        client,
+        shop.supervisor_token,
+        sale["sale_id"],
+        token_used=True,
+        meter_credit="40",
+        key="form-1",
+    )
     assert (first.status_code, again.status_code) == (202, 202)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["request"]["id"] == first.json()["request"]["id"]
-    other = cancel(client, shop.supervisor_token, sale["sale_id"], token_used=True,
-                   meter_credit="41", key="form-1")
+    other = cancel(
+        client,
+        shop.supervisor_token,
+        sale["sale_id"],
+        token_used=True,
+        meter_credit="41",
+        key="form-1",
+    )
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_mismatch")
     assert _requests(engine) == 1
 
@@ -426,7 +494,9 @@ def test_take_back_is_not_asked_as_a_plain_management_request(
     client: TestClient, shop: Shop
 ) -> None:
     """``cancel_sale`` belongs to the sale's cancel: the generic ask is 422 invalid_input."""
-    r = client.post(MGMT, json={"meter_number": shop.amount_pan, "kind": "cancel_sale",
-                                "params": {}, "reason": "x"},
-                    headers=auth(shop.supervisor_token))
+    r = client.post(
+        MGMT,
+        json={"meter_number": shop.amount_pan, "kind": "cancel_sale", "params": {}, "reason": "x"},
+        headers=auth(shop.supervisor_token),
+    )
     assert (r.status_code, r.json()["code"]) == (422, "invalid_input")

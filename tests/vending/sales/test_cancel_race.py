@@ -66,13 +66,17 @@ def _check(db_url: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 
 
 def test_concurrent_cancels_refund_once(
-    live: str, shop: Shop, engine: Engine, db_url: str,
+    live: str,
+    shop: Shop,
+    engine: Engine,
+    db_url: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """N cancels of one sale at once: one 200, the rest 409 ``sale_cancelled``; the float
     is refunded once, the ledger reversed once, and ``stsgas check`` finds it sound."""
-    sale = _post(live, "/api/v1/sales", shop.cashier_token,
-                 {"meter_number": shop.amount_pan, "amount": "25"}).json()
+    sale = _post(
+        live, "/api/v1/sales", shop.cashier_token, {"meter_number": shop.amount_pan, "amount": "25"}
+    ).json()
     answers = _concurrent_cancels(live, shop.supervisor_token, sale["sale_id"])
     codes = sorted(r.status_code for r in answers)
     assert codes == [200] + [409] * (CANCELLERS - 1), [r.text for r in answers]
@@ -82,11 +86,15 @@ def test_concurrent_cancels_refund_once(
         assert s.get(Vendor, shop.vendor_id).float_balance == FLOAT  # type: ignore[union-attr]
         debit, credit = LedgerRepository(s).totals()
         assert debit == credit == 2 * 2500  # the sale and its one reversal
-        reversals = s.execute(select(func.count(func.distinct(LedgerEntry.journal))).where(
-            LedgerEntry.memo.like("cancel%"))).scalar_one()
+        reversals = s.execute(
+            select(func.count(func.distinct(LedgerEntry.journal))).where(
+                LedgerEntry.memo.like("cancel%")
+            )
+        ).scalar_one()
         assert reversals == 1
-        audited = s.execute(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "sale.cancel")).scalar_one()
+        audited = s.execute(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "sale.cancel")
+        ).scalar_one()
         assert audited == 1
     report = _check(db_url, capsys)
     assert report["sales_cancelled"] == "25.00"
@@ -100,51 +108,76 @@ def _moved_once(engine: Engine, shop: Shop, paid: int, sale_id: int) -> None:
         assert s.get(Sale, sale_id).status == "cancelled"  # type: ignore[union-attr]
         debit, credit = LedgerRepository(s).totals()
         assert debit == credit == 2 * paid
-        audited = s.execute(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "sale.cancel")).scalar_one()
+        audited = s.execute(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "sale.cancel")
+        ).scalar_one()
         assert audited == 1
 
 
 def test_concurrent_approvals_of_a_take_back_issue_once(
-    live: str, shop: Shop, engine: Engine, db_url: str,
-    make_operator: Callable[..., tuple[Operator, str]], capsys: pytest.CaptureFixture[str],
+    live: str,
+    shop: Shop,
+    engine: Engine,
+    db_url: str,
+    make_operator: Callable[..., tuple[Operator, str]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Several supervisors approve one take-back at once: one gets the token, the others
     409; one negative token, one refund; the books check out."""
     approvers = [make_operator(Role.SUPERVISOR, username=f"approver{i}")[1] for i in range(4)]
-    sale = _post(live, "/api/v1/sales", shop.cashier_token,
-                 {"meter_number": shop.amount_pan, "amount": "25"}).json()
-    asked = _post(live, f"/api/v1/sales/{sale['sale_id']}/cancel", shop.supervisor_token,
-                  {"reason": "entered on the wrong meter", "token_used": True})
+    sale = _post(
+        live, "/api/v1/sales", shop.cashier_token, {"meter_number": shop.amount_pan, "amount": "25"}
+    ).json()
+    asked = _post(
+        live,
+        f"/api/v1/sales/{sale['sale_id']}/cancel",
+        shop.supervisor_token,
+        {"reason": "entered on the wrong meter", "token_used": True},
+    )
     assert asked.status_code == 202, asked.text
     path = f"/api/v1/management/requests/{asked.json()['request']['id']}/approve"
     answers = _at_once(live, [(path, t, {}) for t in approvers])
-    assert sorted(r.status_code for r in answers) == [200, 409, 409, 409], [
-        r.text for r in answers]
+    assert sorted(r.status_code for r in answers) == [200, 409, 409, 409], [r.text for r in answers]
     assert {r.json()["code"] for r in answers if r.status_code == 409} == {"conflict"}
     with make_sessionmaker(engine)() as s:
-        tokens = s.execute(select(func.count()).select_from(Token).where(
-            Token.management_request_id.is_not(None))).scalar_one()
+        tokens = s.execute(
+            select(func.count()).select_from(Token).where(Token.management_request_id.is_not(None))
+        ).scalar_one()
     assert tokens == 1
     _moved_once(engine, shop, 2500, sale["sale_id"])
     assert _check(db_url, capsys)["sales_with_wrong_journal"] == []
 
 
 def test_a_void_racing_a_take_back_approval_moves_money_once(
-    live: str, shop: Shop, engine: Engine, db_url: str,
-    make_operator: Callable[..., tuple[Operator, str]], capsys: pytest.CaptureFixture[str],
+    live: str,
+    shop: Shop,
+    engine: Engine,
+    db_url: str,
+    make_operator: Callable[..., tuple[Operator, str]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Voids and the approval of a pending take-back at once: whichever way it falls,
     the sale is cancelled once and every loser gets 409 with a problem code."""
     second = make_operator(Role.SUPERVISOR, username="approver")[1]
-    sale = _post(live, "/api/v1/sales", shop.cashier_token,
-                 {"meter_number": shop.amount_pan, "amount": "25"}).json()
-    asked = _post(live, f"/api/v1/sales/{sale['sale_id']}/cancel", shop.supervisor_token,
-                  {"reason": "entered on the wrong meter", "token_used": True})
-    approve: Call = (f"/api/v1/management/requests/{asked.json()['request']['id']}/approve",
-               second, {})
-    void = (f"/api/v1/sales/{sale['sale_id']}/cancel", shop.supervisor_token,
-            {"reason": "double click"})
+    sale = _post(
+        live, "/api/v1/sales", shop.cashier_token, {"meter_number": shop.amount_pan, "amount": "25"}
+    ).json()
+    asked = _post(
+        live,
+        f"/api/v1/sales/{sale['sale_id']}/cancel",
+        shop.supervisor_token,
+        {"reason": "entered on the wrong meter", "token_used": True},
+    )
+    approve: Call = (
+        f"/api/v1/management/requests/{asked.json()['request']['id']}/approve",
+        second,
+        {},
+    )
+    void = (
+        f"/api/v1/sales/{sale['sale_id']}/cancel",
+        shop.supervisor_token,
+        {"reason": "double click"},
+    )
     answers = _at_once(live, [approve, void, void, void])
     won = [r for r in answers if r.status_code in (200, 202)]
     assert len(won) == 1, [r.text for r in answers]

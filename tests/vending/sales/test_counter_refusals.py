@@ -25,11 +25,13 @@ def meter_id(engine: Engine, pan: str) -> int:
         return int(s.execute(select(Meter.id).where(Meter.pan == pan)).scalar_one())
 
 
-def set_limit(client: TestClient, token: str, engine: Engine, pan: str,
-              limit: int | None) -> Any:
+def set_limit(client: TestClient, token: str, engine: Engine, pan: str, limit: int | None) -> Any:
     """Set the meter's recharge limit through the API."""
-    return client.post(f"/api/v1/meters/{meter_id(engine, pan)}/recharge-limit",
-                       json={"recharge_limit": limit}, headers=auth(token))
+    return client.post(
+        f"/api/v1/meters/{meter_id(engine, pan)}/recharge-limit",
+        json={"recharge_limit": limit},
+        headers=auth(token),
+    )
 
 
 def meter_without_tariff_in_force(engine: Engine, shop: Shop, *, future: bool) -> str:
@@ -43,7 +45,10 @@ def meter_without_tariff_in_force(engine: Engine, shop: Shop, *, future: bool) -
 
 
 def test_a_volume_credit_over_the_recharge_limit_is_refused(
-    client: TestClient, shop: Shop, engine: Engine, supervisor_token: str,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    supervisor_token: str,
 ) -> None:
     """Limit 5 m³: 10.00 buys 4.6 m³ and sells; 20.00 would credit 10.3 m³, which the
     meter would reject, so it is 422 over_recharge_limit and nothing is written."""
@@ -65,7 +70,10 @@ def test_a_volume_credit_over_the_recharge_limit_is_refused(
 
 
 def test_a_money_credit_over_the_recharge_limit_is_refused(
-    client: TestClient, shop: Shop, engine: Engine, supervisor_token: str,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    supervisor_token: str,
 ) -> None:
     """Limit 10.00: 11.49 credits 9.99 (sold); 11.50 credits 10.00 rounded up to the
     token's 10^-5, above the limit, so the meter would reject it: refused."""
@@ -80,7 +88,11 @@ def test_a_money_credit_over_the_recharge_limit_is_refused(
 
 @pytest.mark.parametrize("limit", [0, -1, 10**13, "5"])
 def test_a_bad_recharge_limit_is_refused(
-    client: TestClient, shop: Shop, engine: Engine, supervisor_token: str, limit: Any,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    supervisor_token: str,
+    limit: Any,
 ) -> None:
     """Limits are positive whole litres or minor units."""
     r = set_limit(client, supervisor_token, engine, shop.volume_pan, limit)
@@ -90,7 +102,10 @@ def test_a_bad_recharge_limit_is_refused(
 
 @pytest.mark.parametrize("future", [True, False], ids=["version-not-yet", "no-tariff"])
 def test_a_meter_with_no_tariff_in_force_is_refused_and_the_lookup_says_why(
-    client: TestClient, shop: Shop, engine: Engine, future: bool,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    future: bool,
 ) -> None:
     """Before payment the lookup says the meter cannot be sold to and why (the code the
     sale would answer); the sale is 409 no_tariff_in_force and writes nothing."""
@@ -107,7 +122,9 @@ def test_a_meter_with_no_tariff_in_force_is_refused_and_the_lookup_says_why(
 
 
 def test_the_lookup_names_every_reason_and_none_when_a_sale_would_go_through(
-    client: TestClient, shop: Shop, make_operator: Any,
+    client: TestClient,
+    shop: Shop,
+    make_operator: Any,
 ) -> None:
     """A blocked meter looked up by an account without a vendor: both reasons."""
     from stsgas.vending.models import Role
@@ -115,20 +132,30 @@ def test_the_lookup_names_every_reason_and_none_when_a_sale_would_go_through(
     _sup, token = make_operator(Role.SUPERVISOR, username="lookernovendor")
     look = client.get(f"/api/v1/meters/{shop.blocked_pan}/lookup", headers=auth(token)).json()
     assert [r["code"] for r in look["cannot_sell"]] == ["meter_not_active", "no_float"]
-    ok = client.get(f"/api/v1/meters/{shop.volume_pan}/lookup",
-                    headers=auth(shop.cashier_token)).json()
+    ok = client.get(
+        f"/api/v1/meters/{shop.volume_pan}/lookup", headers=auth(shop.cashier_token)
+    ).json()
     assert (ok["can_sell"], ok["cannot_sell"], ok["recharge_limit"]) == (True, [], None)
 
 
 def test_a_recharge_limit_can_be_set_when_the_meter_is_registered(
-    client: TestClient, shop: Shop, supervisor_token: str, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    supervisor_token: str,
+    security_module: SoftwareSecurityModule,
 ) -> None:
     """POST /meters takes the limit too."""
     from stsgas.sts import drn_with_check
 
-    r = client.post("/api/v1/meters", json={
-        "number": drn_with_check("0177777777"), "mode": "volume",
-        "supply_group_id": shop.group_id, "recharge_limit": 500_000,
-    }, headers=auth(supervisor_token))
+    r = client.post(
+        "/api/v1/meters",
+        json={
+            "number": drn_with_check("0177777777"),
+            "mode": "volume",
+            "supply_group_id": shop.group_id,
+            "recharge_limit": 500_000,
+        },
+        headers=auth(supervisor_token),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["recharge_limit"] == 500_000

@@ -57,10 +57,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @contextlib.contextmanager
-def _client(settings: Settings, engine: Engine, security: SoftwareSecurityModule,
-            **changes: Any) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update=changes), engine=engine,
-                     security_module=security)
+def _client(
+    settings: Settings, engine: Engine, security: SoftwareSecurityModule, **changes: Any
+) -> Iterator[TestClient]:
+    app = create_app(settings.model_copy(update=changes), engine=engine, security_module=security)
     with TestClient(app) as c:
         yield c
 
@@ -74,12 +74,19 @@ def _pan(shop: Shop, engine: Engine, which: str) -> str:
     if which == "volume-drn":
         with make_sessionmaker(engine)() as s:
             return s.execute(select(Meter.drn).where(Meter.pan == shop.volume_pan)).scalar_one()
-    return {"volume": shop.volume_pan, "amount": shop.amount_pan,
-            "blocked": shop.blocked_pan}.get(which, which)
+    return {"volume": shop.volume_pan, "amount": shop.amount_pan, "blocked": shop.blocked_pan}.get(
+        which, which
+    )
 
 
-def _prepare(step: str, case: dict[str, Any], shop: Shop, engine: Engine,
-             security: SoftwareSecurityModule, client: TestClient) -> None:
+def _prepare(
+    step: str,
+    case: dict[str, Any],
+    shop: Shop,
+    engine: Engine,
+    security: SoftwareSecurityModule,
+    client: TestClient,
+) -> None:
     pan = _pan(shop, engine, case["meter"])
     if step == "warm":
         with make_sessionmaker(engine).begin() as s:
@@ -111,8 +118,11 @@ def _prepare(step: str, case: dict[str, Any], shop: Shop, engine: Engine,
     elif step == "tariff_not_yet_in_force":
         with make_sessionmaker(engine).begin() as s:
             m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
-            s.execute(update(TariffVersion).where(TariffVersion.tariff_id == m.tariff_id)
-                      .values(effective_from=datetime(2099, 1, 1, tzinfo=UTC)))
+            s.execute(
+                update(TariffVersion)
+                .where(TariffVersion.tariff_id == m.tariff_id)
+                .values(effective_from=datetime(2099, 1, 1, tzinfo=UTC))
+            )
     elif step == "monthly":
         set_period(engine, shop, FixedChargePeriod.MONTH)
     elif step == "sale_two_months_ago":
@@ -142,11 +152,17 @@ def _token(case: dict[str, Any], shop: Shop, make_operator: Any) -> dict[str, st
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_both_paths_answer_alike(
-    case: dict[str, Any], fast: bool, shop: Shop, engine: Engine, settings: Settings,
-    security_module: SoftwareSecurityModule, make_operator: Any,
+    case: dict[str, Any],
+    fast: bool,
+    shop: Shop,
+    engine: Engine,
+    settings: Settings,
+    security_module: SoftwareSecurityModule,
+    make_operator: Any,
 ) -> None:
-    with _client(settings, engine, security_module, fast_sales=fast,
-                 **case.get("settings", {})) as client:
+    with _client(
+        settings, engine, security_module, fast_sales=fast, **case.get("settings", {})
+    ) as client:
         for step in case["before"]:
             _prepare(step, case, shop, engine, security_module, client)
         pan = _pan(shop, engine, case["meter"])
@@ -158,11 +174,13 @@ def test_both_paths_answer_alike(
         before, stats = counts(engine), _stats(client)
         if "raw" in case:
             headers["Content-Type"] = case["content_type"]
-            r = client.post("/api/v1/sales", content=case["raw"].replace("{pan}", pan),
-                            headers=headers)
+            r = client.post(
+                "/api/v1/sales", content=case["raw"].replace("{pan}", pan), headers=headers
+            )
         else:
-            r = client.post("/api/v1/sales", json={"meter_number": pan, **case["body"]},
-                            headers=headers)
+            r = client.post(
+                "/api/v1/sales", json={"meter_number": pan, **case["body"]}, headers=headers
+            )
         assert r.status_code == case["status"], r.text
         if case["status"] != 201:
             assert r.headers["content-type"] == "application/problem+json"
@@ -170,8 +188,9 @@ def test_both_paths_answer_alike(
             assert counts(engine) == before  # nothing written, float untouched
         else:
             body = r.json()
-            assert r.headers.get("Idempotent-Replayed") == ("true" if case.get("replayed")
-                                                            else None)
+            assert r.headers.get("Idempotent-Replayed") == (
+                "true" if case.get("replayed") else None
+            )
             assert [t["kind"] for t in body["tokens"]] == case.get("kinds", ["credit"])
             assert {k: body[k] for k in case.get("receipt", {})} == case.get("receipt", {})
             _assert_token_is_the_sale(engine, security_module, body)
@@ -184,8 +203,9 @@ def test_both_paths_answer_alike(
             assert client.app.state.sale_pool is None  # type: ignore[attr-defined]
 
 
-def _assert_token_is_the_sale(engine: Engine, security: SoftwareSecurityModule,
-                              body: dict[str, Any]) -> None:
+def _assert_token_is_the_sale(
+    engine: Engine, security: SoftwareSecurityModule, body: dict[str, Any]
+) -> None:
     with make_sessionmaker(engine)() as s:
         sale = s.get(Sale, body["sale_id"])
         assert sale is not None
@@ -203,17 +223,18 @@ def _assert_token_is_the_sale(engine: Engine, security: SoftwareSecurityModule,
         assert meter.sales_head == sale.chain_hash
 
 
-def test_an_unknown_token_locks_nothing(
-    client: TestClient, shop: Shop, engine: Engine
-) -> None:
+def test_an_unknown_token_locks_nothing(client: TestClient, shop: Shop, engine: Engine) -> None:
     """A request with a made-up token is refused at once, even while the meter is
     locked by another sale: the meter is only read for a token that exists."""
     with engine.connect() as other:
-        other.execute(text("SELECT 1 FROM meters WHERE pan = :p FOR UPDATE"),
-                      {"p": shop.volume_pan})
-        r = client.post("/api/v1/sales", json={"meter_number": shop.volume_pan,
-                                               "amount": "10.00"},
-                        headers=auth("made-up"))
+        other.execute(
+            text("SELECT 1 FROM meters WHERE pan = :p FOR UPDATE"), {"p": shop.volume_pan}
+        )
+        r = client.post(
+            "/api/v1/sales",
+            json={"meter_number": shop.volume_pan, "amount": "10.00"},
+            headers=auth("made-up"),
+        )
         other.rollback()
     assert r.status_code == 401
     assert _stats(client)["refused:not_authenticated"] == 1
@@ -226,20 +247,25 @@ def test_a_connection_ended_mid_sale_is_sold_on_a_new_one(
     a failover, an operator's pg_terminate_backend): nothing was committed, so the
     sale runs again on a new connection and succeeds, once."""
     body = {"meter_number": shop.amount_pan, "amount": "5.00"}
-    assert client.post("/api/v1/sales", json=body,
-                       headers=auth(shop.cashier_token)).status_code == 201  # accounts
+    assert (
+        client.post("/api/v1/sales", json=body, headers=auth(shop.cashier_token)).status_code == 201
+    )  # accounts
     locked, ended = threading.Event(), []
 
     def hold_lock_then_end_the_waiter() -> None:
         with engine.connect() as holder, engine.connect() as admin:
-            holder.execute(text("SELECT 1 FROM meters WHERE pan = :p FOR UPDATE"),
-                           {"p": shop.amount_pan})
+            holder.execute(
+                text("SELECT 1 FROM meters WHERE pan = :p FOR UPDATE"), {"p": shop.amount_pan}
+            )
             locked.set()
             for _ in range(500):
-                n = admin.execute(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = 'stsgas-sales' AND wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
+                n = admin.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = 'stsgas-sales' AND wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar_one()
                 admin.commit()
                 if n:
                     ended.append(n)
@@ -263,7 +289,10 @@ def test_a_connection_ended_mid_sale_is_sold_on_a_new_one(
 
 
 def test_concurrent_sales_to_one_meter_take_increasing_tids(
-    shop: Shop, engine: Engine, settings: Settings, security_module: SoftwareSecurityModule,
+    shop: Shop,
+    engine: Engine,
+    settings: Settings,
+    security_module: SoftwareSecurityModule,
 ) -> None:
     """40 sales at once to one meter on the event loop, and 8 twins of one idempotency
     key: TIDs strictly increase in commit order, and the key has one sale."""
@@ -275,12 +304,17 @@ def test_concurrent_sales_to_one_meter_take_increasing_tids(
         try:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+
                 def post(key: str | None) -> Any:
                     headers = auth(shop.cashier_token)
                     if key is not None:
                         headers["Idempotency-Key"] = key
-                    return c.post("/api/v1/sales", headers=headers,
-                                  json={"meter_number": shop.amount_pan, "amount": "2.00"})
+                    return c.post(
+                        "/api/v1/sales",
+                        headers=headers,
+                        json={"meter_number": shop.amount_pan, "amount": "2.00"},
+                    )
+
                 assert (await post(None)).status_code == 201  # ledger accounts made
                 many = await asyncio.gather(*(post(None) for _ in range(40)))
                 twins = await asyncio.gather(*(post("twin") for _ in range(8)))
@@ -295,13 +329,18 @@ def test_concurrent_sales_to_one_meter_take_increasing_tids(
     assert len({r.json()["sale_id"] for r in twins}) == 1
     assert stats["fast"] >= 40
     with make_sessionmaker(engine)() as s:
-        tids = s.execute(
-            select(Token.tid).join(Meter, Meter.id == Token.meter_id)
-            .where(Meter.pan == shop.amount_pan).order_by(Token.sale_id)
-        ).scalars().all()
+        tids = (
+            s.execute(
+                select(Token.tid)
+                .join(Meter, Meter.id == Token.meter_id)
+                .where(Meter.pan == shop.amount_pan)
+                .order_by(Token.sale_id)
+            )
+            .scalars()
+            .all()
+        )
         assert len(tids) == 42
-        assert all(a is not None and b is not None and a < b
-                   for a, b in itertools.pairwise(tids))
+        assert all(a is not None and b is not None and a < b for a, b in itertools.pairwise(tids))
         keyed = s.execute(select(Sale).where(Sale.idempotency_key == "twin")).scalars().all()
         assert len(keyed) == 1
 
@@ -309,7 +348,11 @@ def test_concurrent_sales_to_one_meter_take_increasing_tids(
 @pytest.mark.parametrize("period", list(FixedChargePeriod))
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
 def test_a_sale_queued_behind_another_prices_after_it(
-    fast: bool, period: FixedChargePeriod, shop: Shop, engine: Engine, settings: Settings,
+    fast: bool,
+    period: FixedChargePeriod,
+    shop: Shop,
+    engine: Engine,
+    settings: Settings,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """Sale A holds the meter; sale B waits for it. The month's purchases B is priced
@@ -325,24 +368,39 @@ def test_a_sale_queued_behind_another_prices_after_it(
         a_done, b_answer = threading.Event(), []
         session = make_sessionmaker(engine)()
         cashier = ops.authenticate(session, shop.cashier_token)
-        a = service.sell(session, service.SaleRequest(
-            meter_number=shop.volume_pan, paid=10_000, channel="pos", idempotency_key=None,
-        ), operator=cashier, security=security_module)
+        a = service.sell(
+            session,
+            service.SaleRequest(
+                meter_number=shop.volume_pan,
+                paid=10_000,
+                channel="pos",
+                idempotency_key=None,
+            ),
+            operator=cashier,
+            security=security_module,
+        )
         assert a.receipt["tariff_steps"][0]["position"] == 1
 
         def sale_b() -> None:
-            b_answer.append(client.post(
-                "/api/v1/sales", json={"meter_number": shop.volume_pan, "amount": "10.00"},
-                headers=auth(shop.cashier_token)))
+            b_answer.append(
+                client.post(
+                    "/api/v1/sales",
+                    json={"meter_number": shop.volume_pan, "amount": "10.00"},
+                    headers=auth(shop.cashier_token),
+                )
+            )
             a_done.wait()
 
         worker = threading.Thread(target=sale_b)
         worker.start()
         with engine.connect() as admin:
             for _ in range(500):
-                waiting = admin.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")).scalar_one()
+                waiting = admin.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar_one()
                 admin.commit()
                 if waiting:
                     break

@@ -29,26 +29,28 @@ FIXED = 100
 def set_period(engine: Engine, shop: Shop, period: FixedChargePeriod) -> None:
     with make_sessionmaker(engine).begin() as s:
         meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()
-        for v in s.execute(select(TariffVersion).where(
-                TariffVersion.tariff_id == meter.tariff_id)).scalars():
+        for v in s.execute(
+            select(TariffVersion).where(TariffVersion.tariff_id == meter.tariff_id)
+        ).scalars():
             v.fixed_charge_period = period.value
 
 
-def sell_at(engine: Engine, shop: Shop, security: SoftwareSecurityModule, at: datetime,
-          paid: int = 2000) -> dict[str, Any]:
+def sell_at(
+    engine: Engine, shop: Shop, security: SoftwareSecurityModule, at: datetime, paid: int = 2000
+) -> dict[str, Any]:
     with make_sessionmaker(engine)() as s:
         op = s.get(Operator, shop.cashier_id)
         assert op is not None
-        req = service.SaleRequest(meter_number=shop.volume_pan, paid=paid, channel="pos",
-                                  idempotency_key=None)
+        req = service.SaleRequest(
+            meter_number=shop.volume_pan, paid=paid, channel="pos", idempotency_key=None
+        )
         return transaction.run(
             s, lambda: service.sell(s, req, operator=op, security=security, now=at)
         ).receipt
 
 
 def _fixed(receipt: dict[str, Any]) -> tuple[str, str, int | None]:
-    return (receipt["fixed_charge"], receipt["fixed_charge_period"],
-            receipt["fixed_charge_months"])
+    return (receipt["fixed_charge"], receipt["fixed_charge_period"], receipt["fixed_charge_months"])
 
 
 def test_a_monthly_fixed_charge_is_paid_once_a_month_and_arrears_by_the_next_sale(
@@ -67,8 +69,9 @@ def test_a_monthly_fixed_charge_is_paid_once_a_month_and_arrears_by_the_next_sal
     assert _fixed(may1) == ("1.00", "month", 1)
     assert {r["fixed_charge_rate"] for r in (jan10, jan20, apr5, may1)} == {"1.00"}
     for r in (jan10, jan20, apr5, may1):
-        items = sum(Decimal(r[k]) for k in ("fixed_charge", "debt_recovered", "tax",
-                                            "energy_amount"))
+        items = sum(
+            Decimal(r[k]) for k in ("fixed_charge", "debt_recovered", "tax", "energy_amount")
+        )
         assert items == Decimal(r["amount_paid"])
     with make_sessionmaker(engine)() as s:
         months = s.execute(select(Sale.fixed_months).order_by(Sale.id)).scalars().all()
@@ -108,21 +111,33 @@ def test_the_api_sets_the_period_and_keeps_per_sale_by_default(
 ) -> None:
     """A version states its period; none given is per sale; anything else is 422."""
     version: dict[str, Any] = {
-        "effective_from": "2026-01-01T00:00:00Z", "fixed_charge": 500,
+        "effective_from": "2026-01-01T00:00:00Z",
+        "fixed_charge": 500,
         "steps": [{"up_to_litres": None, "price_per_m3": 150}],
     }
     h = auth(admin_token)
-    t = client.post("/api/v1/tariffs", json={
-        "name": "Standing", "mode": "volume",
-        "version": {**version, "fixed_charge_period": "month"}}, headers=h)
+    t = client.post(
+        "/api/v1/tariffs",
+        json={
+            "name": "Standing",
+            "mode": "volume",
+            "version": {**version, "fixed_charge_period": "month"},
+        },
+        headers=h,
+    )
     assert t.status_code == 201, t.text
     assert t.json()["versions"][0]["fixed_charge_period"] == "month"
-    r = client.post(f"/api/v1/tariffs/{t.json()['id']}/versions",
-                    json={**version, "effective_from": "2026-06-01T00:00:00Z"}, headers=h)
+    r = client.post(
+        f"/api/v1/tariffs/{t.json()['id']}/versions",
+        json={**version, "effective_from": "2026-06-01T00:00:00Z"},
+        headers=h,
+    )
     assert r.status_code == 201, r.text
     assert [v["fixed_charge_period"] for v in r.json()["versions"]] == ["month", "sale"]
-    bad = client.post(f"/api/v1/tariffs/{t.json()['id']}/versions",
-                      json={**version, "effective_from": "2026-09-01T00:00:00Z",
-                            "fixed_charge_period": "year"}, headers=h)
+    bad = client.post(
+        f"/api/v1/tariffs/{t.json()['id']}/versions",
+        json={**version, "effective_from": "2026-09-01T00:00:00Z", "fixed_charge_period": "year"},
+        headers=h,
+    )
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_input"

@@ -36,8 +36,11 @@ def other_cashier(shop: Shop, make_operator: Callable[..., tuple[Operator, str]]
 
 
 def _sell(client: TestClient, token: str, pan: str, key: str, channel: str = "api") -> Any:
-    return client.post("/api/v1/sales", headers={**auth(token), "Idempotency-Key": key},
-                       json={"meter_number": pan, "amount": "5.00", "channel": channel})
+    return client.post(
+        "/api/v1/sales",
+        headers={**auth(token), "Idempotency-Key": key},
+        json={"meter_number": pan, "amount": "5.00", "channel": channel},
+    )
 
 
 def test_one_key_from_two_operators_makes_two_sales(
@@ -62,11 +65,13 @@ def test_the_outcome_of_a_key_is_its_operator_s_only(
 ) -> None:
     """Another operator asking what became of a key sees nothing (it may use the key)."""
     assert _sell(client, shop.cashier_token, shop.amount_pan, "lost-1").status_code == 201
-    own = client.get("/api/v1/sales/outcome", params={"key": "lost-1"},
-                     headers=auth(shop.cashier_token))
+    own = client.get(
+        "/api/v1/sales/outcome", params={"key": "lost-1"}, headers=auth(shop.cashier_token)
+    )
     assert own.status_code == 200
-    other = client.get("/api/v1/sales/outcome", params={"key": "lost-1"},
-                       headers=auth(other_cashier))
+    other = client.get(
+        "/api/v1/sales/outcome", params={"key": "lost-1"}, headers=auth(other_cashier)
+    )
     assert (other.status_code, other.json()["code"]) == (404, "sale_not_found")
 
 
@@ -77,15 +82,17 @@ def test_two_operators_racing_one_key_get_one_sale_each(
     exactly one sale per operator, every twin answers it."""
     tokens = [shop.cashier_token, other_cashier] * TWINS
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(
-            lambda t: _sell(client, t, shop.volume_pan, "shared"), tokens))
+        answers = list(pool.map(lambda t: _sell(client, t, shop.volume_pan, "shared"), tokens))
     _assert_one_sale_each(answers, tokens, engine)
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_event_loop_path_scopes_keys_under_concurrency(
-    shop: Shop, other_cashier: str, engine: Engine, settings: Settings,
+    shop: Shop,
+    other_cashier: str,
+    engine: Engine,
+    settings: Settings,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """The same race on PostgreSQL's event-loop sale path (``sales.fast``)."""
@@ -98,10 +105,14 @@ def test_the_event_loop_path_scopes_keys_under_concurrency(
         try:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+
                 async def post(token: str, key: str) -> httpx.Response:
                     return await c.post(
-                        "/api/v1/sales", headers={**auth(token), "Idempotency-Key": key},
-                        json={"meter_number": shop.amount_pan, "amount": "2.00"})
+                        "/api/v1/sales",
+                        headers={**auth(token), "Idempotency-Key": key},
+                        json={"meter_number": shop.amount_pan, "amount": "2.00"},
+                    )
+
                 assert (await post(shop.cashier_token, "warm")).status_code == 201
                 answers = await asyncio.gather(*(post(t, "shared") for t in tokens))
             return list(answers), pool.stats["fast"]

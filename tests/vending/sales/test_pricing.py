@@ -12,8 +12,11 @@ from stsgas.vending.ledger.service import UnbalancedJournal
 from stsgas.vending.sales.compose import journal_lines
 from stsgas.vending.sales.pricing import Step, price
 
-STEPS = [Step(up_to_litres=10_000, price_per_m3=150), Step(up_to_litres=30_000, price_per_m3=200),
-         Step(up_to_litres=None, price_per_m3=300)]
+STEPS = [
+    Step(up_to_litres=10_000, price_per_m3=150),
+    Step(up_to_litres=30_000, price_per_m3=200),
+    Step(up_to_litres=None, price_per_m3=300),
+]
 
 
 def _price_of(litres: int, month: int) -> int:
@@ -42,8 +45,9 @@ def _with_tax(money: int, tax_bp: int) -> int:
     month=st.integers(0, 50_000),
     volume=st.booleans(),
 )
-def test_items_add_up(paid: int, fixed: int, tax: int, recovery: int, debt: int, month: int,
-                      volume: bool) -> None:
+def test_items_add_up(
+    paid: int, fixed: int, tax: int, recovery: int, debt: int, month: int, volume: bool
+) -> None:
     """fixed + debt + tax + energy + change == tendered, each item ≥ 0, debt never
     over-recovered; a sale is refused exactly when the money left after the fixed
     charge and the debt buys nothing (by volume: not the next 0.1 m³ with its tax)."""
@@ -56,8 +60,16 @@ def test_items_add_up(paid: int, fixed: int, tax: int, recovery: int, debt: int,
     else:
         refused = left * 10_000 // (10_000 + tax) == 0
     try:
-        p = price(paid=paid, volume_mode=volume, fixed_charge=fixed, tax_rate_bp=tax,
-                  debt_recovery_bp=recovery, debt=debt, steps=STEPS, month_litres=month)
+        p = price(
+            paid=paid,
+            volume_mode=volume,
+            fixed_charge=fixed,
+            tax_rate_bp=tax,
+            debt_recovery_bp=recovery,
+            debt=debt,
+            steps=STEPS,
+            month_litres=month,
+        )
     except BadAmount:
         assert refused
         return
@@ -82,8 +94,16 @@ def test_items_add_up(paid: int, fixed: int, tax: int, recovery: int, debt: int,
 
 def test_a_volume_sale_charges_only_the_credited_gas() -> None:
     """10.99 at 1.50/m³ buys 7.3 m³ (10.95); the 0.04 left is change, not charged."""
-    p = price(paid=1099, volume_mode=True, fixed_charge=0, tax_rate_bp=0, debt_recovery_bp=0,
-              debt=0, steps=STEPS, month_litres=0)
+    p = price(
+        paid=1099,
+        volume_mode=True,
+        fixed_charge=0,
+        tax_rate_bp=0,
+        debt_recovery_bp=0,
+        debt=0,
+        steps=STEPS,
+        month_litres=0,
+    )
     assert (p.credit_units, p.energy_amount, p.paid, p.change) == (73, 1095, 1095, 4)
 
 
@@ -91,44 +111,105 @@ def test_a_volume_sale_charges_only_the_credited_gas() -> None:
 @given(a=st.integers(100, 10**7), b=st.integers(0, 10**6), month=st.integers(0, 40_000))
 def test_more_money_never_buys_less(a: int, b: int, month: int) -> None:
     """Volume credit is monotone in the payment."""
+
     def units(paid: int) -> int:
-        p = price(paid=paid, volume_mode=True, fixed_charge=0, tax_rate_bp=0,
-                  debt_recovery_bp=0, debt=0, steps=STEPS, month_litres=month)
+        p = price(
+            paid=paid,
+            volume_mode=True,
+            fixed_charge=0,
+            tax_rate_bp=0,
+            debt_recovery_bp=0,
+            debt=0,
+            steps=STEPS,
+            month_litres=month,
+        )
         assert p.credit_units is not None
         return p.credit_units
+
     assert units(a + b) >= units(a)
 
 
 def test_steps_follow_the_month() -> None:
     """The first 10 m³ of a month cost 1.50; after 10 m³ the price is 2.00."""
-    fresh = price(paid=1500, volume_mode=True, fixed_charge=0, tax_rate_bp=0,
-                  debt_recovery_bp=0, debt=0, steps=STEPS, month_litres=0)
-    later = price(paid=1500, volume_mode=True, fixed_charge=0, tax_rate_bp=0,
-                  debt_recovery_bp=0, debt=0, steps=STEPS, month_litres=10_000)
+    fresh = price(
+        paid=1500,
+        volume_mode=True,
+        fixed_charge=0,
+        tax_rate_bp=0,
+        debt_recovery_bp=0,
+        debt=0,
+        steps=STEPS,
+        month_litres=0,
+    )
+    later = price(
+        paid=1500,
+        volume_mode=True,
+        fixed_charge=0,
+        tax_rate_bp=0,
+        debt_recovery_bp=0,
+        debt=0,
+        steps=STEPS,
+        month_litres=10_000,
+    )
     assert fresh.credit_units == 100  # 10.0 m³
     assert later.credit_units == 75  # 7.5 m³
-    crossing = price(paid=1500, volume_mode=True, fixed_charge=0, tax_rate_bp=0,
-                     debt_recovery_bp=0, debt=0, steps=STEPS, month_litres=5_000)
+    crossing = price(
+        paid=1500,
+        volume_mode=True,
+        fixed_charge=0,
+        tax_rate_bp=0,
+        debt_recovery_bp=0,
+        debt=0,
+        steps=STEPS,
+        month_litres=5_000,
+    )
     assert [u.position for u in crossing.steps] == [1, 2]
     with pytest.raises(BadAmount):
-        price(paid=10, volume_mode=True, fixed_charge=0, tax_rate_bp=0, debt_recovery_bp=0,
-              debt=0, steps=STEPS, month_litres=0)
+        price(
+            paid=10,
+            volume_mode=True,
+            fixed_charge=0,
+            tax_rate_bp=0,
+            debt_recovery_bp=0,
+            debt=0,
+            steps=STEPS,
+            month_litres=0,
+        )
 
 
 @settings(max_examples=150, deadline=None)
-@given(paid=st.integers(200, 10**7), month=st.integers(0, 50_000), tax=st.integers(0, 3000),
-       volume=st.booleans())
+@given(
+    paid=st.integers(200, 10**7),
+    month=st.integers(0, 50_000),
+    tax=st.integers(0, 3000),
+    volume=st.booleans(),
+)
 def test_the_journal_of_a_priced_sale_balances_and_the_guard_catches_a_slip(
     paid: int, month: int, tax: int, volume: bool
 ) -> None:
     """The payer pays what the sale charged (not what was tendered): the journal
     balances; debiting one minor unit more is caught by ``check_balanced``."""
-    p = price(paid=paid, volume_mode=volume, fixed_charge=100, tax_rate_bp=tax,
-              debt_recovery_bp=1000, debt=5000, steps=STEPS, month_litres=month)
+    p = price(
+        paid=paid,
+        volume_mode=volume,
+        fixed_charge=100,
+        tax_rate_bp=tax,
+        debt_recovery_bp=1000,
+        debt=5000,
+        steps=STEPS,
+        month_litres=month,
+    )
 
     def lines(debit: int) -> list[ledger.Line]:
-        return journal_lines(vendor_id=1, channel="pos", paid=debit, energy=p.energy_amount,
-                             fixed=p.fixed_charge, tax=p.tax, debt=p.debt_recovered)
+        return journal_lines(
+            vendor_id=1,
+            channel="pos",
+            paid=debit,
+            energy=p.energy_amount,
+            fixed=p.fixed_charge,
+            tax=p.tax,
+            debt=p.debt_recovered,
+        )
 
     ledger.check_balanced(lines(p.paid), "sale")
     with pytest.raises(UnbalancedJournal):

@@ -22,19 +22,22 @@ from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
 
 
-def _client(settings: Settings, engine: Engine, sm: SoftwareSecurityModule,
-            **limits: int) -> Iterator[TestClient]:
+def _client(
+    settings: Settings, engine: Engine, sm: SoftwareSecurityModule, **limits: int
+) -> Iterator[TestClient]:
     app = create_app(settings.model_copy(update=limits), engine=engine, security_module=sm)
     with TestClient(app) as c:
         yield c
 
 
 @pytest.fixture
-def strict(settings: Settings, engine: Engine,
-           security_module: SoftwareSecurityModule) -> Iterator[TestClient]:
+def strict(
+    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
+) -> Iterator[TestClient]:
     """The API with 3 sales per vendor-minute and 2 per customer-hour."""
-    yield from _client(settings, engine, security_module, vendor_sales_per_minute=3,
-                       customer_sales_per_hour=2)
+    yield from _client(
+        settings, engine, security_module, vendor_sales_per_minute=3, customer_sales_per_hour=2
+    )
 
 
 def _problem(r: Any, code: str) -> dict[str, Any]:
@@ -54,8 +57,9 @@ def test_customer_limit_refuses_the_next_sale_and_writes_nothing(
         r = sell(strict, shop.cashier_token, shop.volume_pan, "10", key=f"c{i}")
         assert r.status_code == 201
     before = counts(engine)
-    body = _problem(sell(strict, shop.cashier_token, shop.volume_pan, "10", key="c2"),
-                    "rate_limited")
+    body = _problem(
+        sell(strict, shop.cashier_token, shop.volume_pan, "10", key="c2"), "rate_limited"
+    )
     assert (body["scope"], body["limit"]) == ("customer", 2)
     assert counts(engine) == before
     # a meter with no customer is not held back by that customer's limit
@@ -68,8 +72,9 @@ def test_vendor_limit_counts_every_meter(strict: TestClient, shop: Shop, engine:
     for i, pan in enumerate(pans):
         assert sell(strict, shop.cashier_token, pan, "10", key=f"v{i}").status_code == 201
     before = counts(engine)
-    body = _problem(sell(strict, shop.cashier_token, shop.amount_pan, "10", key="v3"),
-                    "rate_limited")
+    body = _problem(
+        sell(strict, shop.cashier_token, shop.amount_pan, "10", key="v3"), "rate_limited"
+    )
     assert (body["scope"], body["limit"]) == ("vendor", 3)
     assert counts(engine) == before
 
@@ -89,6 +94,7 @@ def test_a_vendor_override_beats_the_default(
     with make_sessionmaker(engine).begin() as s:
         s.execute(update(Vendor).where(Vendor.id == shop.vendor_id).values(sales_per_minute=1))
     assert sell(strict, shop.cashier_token, shop.amount_pan, "10", key="o0").status_code == 201
-    body = _problem(sell(strict, shop.cashier_token, shop.amount_pan, "10", key="o1"),
-                    "rate_limited")
+    body = _problem(
+        sell(strict, shop.cashier_token, shop.amount_pan, "10", key="o1"), "rate_limited"
+    )
     assert body["limit"] == 1

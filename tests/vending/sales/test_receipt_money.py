@@ -10,11 +10,14 @@ from stsgas.vending.kit.money import currency_decimals
 from stsgas.vending.sales import receipts
 
 
-@pytest.mark.parametrize(("decimals", "minor", "shown", "credit"), [
-    (2, 127122, "1271.22", "1271.22"),
-    (3, 127122, "127.122", "1271.226"),
-    (0, 1271, "1271", "1271"),
-])
+@pytest.mark.parametrize(
+    ("decimals", "minor", "shown", "credit"),
+    [
+        (2, 127122, "1271.22", "1271.22"),
+        (3, 127122, "127.122", "1271.226"),
+        (0, 1271, "1271", "1271"),
+    ],
+)
 def test_receipt_money_follows_the_currency_decimals(
     decimals: int, minor: int, shown: str, credit: str
 ) -> None:

@@ -28,18 +28,25 @@ def _vendor(engine: Engine, float_balance: int) -> int:
 
 
 @pytest.fixture
-def strict(settings: Settings, engine: Engine,
-           security_module: SoftwareSecurityModule) -> Iterator[TestClient]:
+def strict(
+    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
+) -> Iterator[TestClient]:
     """The API with 2 sales per vendor-minute."""
-    app = create_app(settings.model_copy(update={"vendor_sales_per_minute": 2}), engine=engine,
-                     security_module=security_module)
+    app = create_app(
+        settings.model_copy(update={"vendor_sales_per_minute": 2}),
+        engine=engine,
+        security_module=security_module,
+    )
     with TestClient(app) as c:
         yield c
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.CASHIER])
 def test_an_account_without_a_vendor_cannot_sell(
-    client: TestClient, shop: Shop, engine: Engine, role: Role,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    role: Role,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A supervisor (or a cashier whose vendor was taken away) has no float to draw:
@@ -57,7 +64,9 @@ def test_an_account_without_a_vendor_cannot_sell(
 
 
 def test_a_supervisor_cannot_sell_beyond_its_float(
-    client: TestClient, shop: Shop, engine: Engine,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A supervisor sells from the float of the vendor it is assigned to, like a
@@ -79,7 +88,9 @@ def test_a_supervisor_cannot_sell_beyond_its_float(
 
 
 def test_a_supervisor_counts_against_its_vendors_rate_limit(
-    strict: TestClient, shop: Shop, engine: Engine,
+    strict: TestClient,
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The vendor limit holds for a supervisor's sales too."""

@@ -23,8 +23,11 @@ def sell(client: TestClient, token: str, pan: str, amount: Any, key: str | None 
     headers = auth(token)
     if key is not None:
         headers["Idempotency-Key"] = key
-    return client.post("/api/v1/sales", json={"meter_number": pan, "amount": amount,
-                                              "channel": "pos"}, headers=headers)
+    return client.post(
+        "/api/v1/sales",
+        json={"meter_number": pan, "amount": amount, "channel": "pos"},
+        headers=headers,
+    )
 
 
 def test_volume_sale_is_itemised_and_decodes(
@@ -35,8 +38,9 @@ def test_volume_sale_is_itemised_and_decodes(
     assert r.status_code == 201, r.text
     body = r.json()
     paid = Decimal(body["amount_paid"])
-    parts = sum(Decimal(body[k]) for k in ("fixed_charge", "debt_recovered", "tax",
-                                          "energy_amount"))
+    parts = sum(
+        Decimal(body[k]) for k in ("fixed_charge", "debt_recovered", "tax", "energy_amount")
+    )
     assert paid == parts
     assert paid + Decimal(body["change"]) == Decimal(body["amount_tendered"]) == Decimal("25")
     assert body["fixed_charge"] == "1.00"
@@ -74,8 +78,7 @@ def test_amount_sale_credits_money(
 
 def test_tids_increase_within_one_minute(client: TestClient, shop: Shop) -> None:
     """Several sales to one meter in one minute take the next free minutes."""
-    tids = [sell(client, shop.cashier_token, shop.volume_pan, "5").json()["tid"]
-            for _ in range(4)]
+    tids = [sell(client, shop.cashier_token, shop.volume_pan, "5").json()["tid"] for _ in range(4)]
     assert tids == sorted(set(tids))
     assert tids[-1] - tids[0] == 3
 
@@ -122,15 +125,24 @@ BAD = [
 
 @pytest.mark.parametrize(("which", "amount", "status", "code"), BAD)
 def test_bad_input_writes_nothing(
-    client: TestClient, shop: Shop, engine: Engine, which: str, amount: str, status: int,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    which: str,
+    amount: str,
+    status: int,
     code: str,
 ) -> None:
     """Each bad request is a problem+json with a stable code and leaves every table as it was."""
-    pan = {"volume": shop.volume_pan, "amount": shop.amount_pan, "blocked": shop.blocked_pan,
-           "unknown": "600727000000000009", "garbage": "12ab",
-           "typo": "600727000000000008",  # the check digit of ...0000 is 9
-           "foreign-digits": "\u0666\u0660\u0660\u0667\u0662\u0667" + "\u0660" * 11
-           + "\u0669"}[which]
+    pan = {
+        "volume": shop.volume_pan,
+        "amount": shop.amount_pan,
+        "blocked": shop.blocked_pan,
+        "unknown": "600727000000000009",
+        "garbage": "12ab",
+        "typo": "600727000000000008",  # the check digit of ...0000 is 9
+        "foreign-digits": "\u0666\u0660\u0660\u0667\u0662\u0667" + "\u0660" * 11 + "\u0669",
+    }[which]
     before = counts(engine)
     r = sell(client, shop.cashier_token, pan, amount)
     assert r.status_code == status, r.text
@@ -161,24 +173,29 @@ def test_outcome_of_a_lost_answer(client: TestClient, shop: Shop, engine: Engine
     """A POS that timed out asks what became of its key: the receipt if the sale
     committed, else 404 sale_not_found (resending the same key is then safe)."""
     headers = auth(shop.cashier_token)
-    r = client.get("/api/v1/sales/outcome", params={"key": "lost-1", "channel": "pos"},
-                   headers=headers)
+    r = client.get(
+        "/api/v1/sales/outcome", params={"key": "lost-1", "channel": "pos"}, headers=headers
+    )
     assert r.status_code == 404
     assert r.json()["code"] == "sale_not_found"
     sold = sell(client, shop.cashier_token, shop.amount_pan, "12.50", key="lost-1")
     assert sold.status_code == 201
-    r = client.get("/api/v1/sales/outcome", params={"key": "lost-1", "channel": "pos"},
-                   headers=headers)
+    r = client.get(
+        "/api/v1/sales/outcome", params={"key": "lost-1", "channel": "pos"}, headers=headers
+    )
     assert r.status_code == 200
     assert r.json()["token"] == sold.json()["token"]
     assert r.json()["status"] == "completed"
     # the key belongs to its channel: the same key on another channel is another request
-    r = client.get("/api/v1/sales/outcome", params={"key": "lost-1", "channel": "sms"},
-                   headers=headers)
+    r = client.get(
+        "/api/v1/sales/outcome", params={"key": "lost-1", "channel": "sms"}, headers=headers
+    )
     assert r.status_code == 404
     before = counts(engine)
-    assert client.get("/api/v1/sales/outcome", params={"key": "lost-1"},
-                      headers=headers).status_code == 404  # default channel: api
+    assert (
+        client.get("/api/v1/sales/outcome", params={"key": "lost-1"}, headers=headers).status_code
+        == 404
+    )  # default channel: api
     assert counts(engine) == before
 
 
@@ -193,6 +210,7 @@ def test_outcome_respects_the_vendor_boundary(
         s.flush()
         other_id = other.id
     _op, token = make_operator(Role.CASHIER, username="othercashier", vendor_id=other_id)
-    r = client.get("/api/v1/sales/outcome", params={"key": "mine", "channel": "pos"},
-                   headers=auth(token))
+    r = client.get(
+        "/api/v1/sales/outcome", params={"key": "mine", "channel": "pos"}, headers=auth(token)
+    )
     assert r.status_code == 404

@@ -52,8 +52,10 @@ def test_buy_amount_is_exact(meter: str, amount: Decimal) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.from_regex(r"[0-9]{10}", fullmatch=True).map(drn_with_check),
-       st.integers(min_value=1, max_value=9))
+@given(
+    st.from_regex(r"[0-9]{10}", fullmatch=True).map(drn_with_check),
+    st.integers(min_value=1, max_value=9),
+)
 def test_a_wrong_check_digit_is_a_bad_meter_number(drn: str, shift: int) -> None:
     """Any DRN with its check digit changed is refused as a bad meter number, not looked up."""
     typo = drn[:-1] + str((int(drn[-1]) + shift) % 10)

@@ -48,8 +48,9 @@ def sms_client(
 ) -> Iterator[TestClient]:
     """The app with the SMS channel selling as a cashier of the shop's vendor."""
     make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
-    settings = SmsSettings(inbound_token=SecretStr(SECRET), per_phone_limit=4,
-                           per_meter_limit=3, window_minutes=60)
+    settings = SmsSettings(
+        inbound_token=SecretStr(SECRET), per_phone_limit=4, per_meter_limit=3, window_minutes=60
+    )
     with httpx.Client(timeout=5) as http:
         sms.install(app, settings=settings, gateway=HttpSmsGateway(http, gateway.url))
         with TestClient(app) as client:
@@ -57,8 +58,11 @@ def sms_client(
 
 
 def _sms(client: TestClient, text: str, mid: str, phone: str = OWNER) -> httpx.Response:
-    r: httpx.Response = client.post("/api/v1/sms/inbound", headers=HEADERS,
-                                    json={"from": phone, "text": text, "message_id": mid})
+    r: httpx.Response = client.post(
+        "/api/v1/sms/inbound",
+        headers=HEADERS,
+        json={"from": phone, "text": text, "message_id": mid},
+    )
     return r
 
 
@@ -68,8 +72,11 @@ def _sales(engine: Engine) -> int:
 
 
 def test_buy_from_registered_phone(
-    sms_client: TestClient, shop: Shop, engine: Engine,
-    security_module: SoftwareSecurityModule, gateway: GatewayDouble,
+    sms_client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    gateway: GatewayDouble,
 ) -> None:
     """BUY sells once on channel sms; the replied token decodes to the credited m³."""
     r = _sms(sms_client, f"BUY {shop.volume_pan} 20", "m-1")
@@ -84,7 +91,7 @@ def test_buy_from_registered_phone(
     assert receipt["amount_tendered"] == "20.00"
     assert f"paid {receipt['amount_paid']}" in reply
     digits = next(t["digits"] for t in receipt["tokens"] if t["kind"] == "credit")
-    assert " ".join(digits[i:i + 4] for i in range(0, 20, 4)) in reply
+    assert " ".join(digits[i : i + 4] for i in range(0, 20, 4)) in reply
     token = decode(digits, cfg.key())
     assert isinstance(token, CreditToken)
     assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])
@@ -92,7 +99,10 @@ def test_buy_from_registered_phone(
 
 
 def test_duplicate_message_id_same_reply_one_sale(
-    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,
+    sms_client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
 ) -> None:
     """A gateway retry of one message id gets the same reply, no second sale, no second SMS."""
     first = _sms(sms_client, f"BUY {shop.volume_pan} 10", "m-dup").json()
@@ -106,7 +116,9 @@ def test_duplicate_message_id_same_reply_one_sale(
 
 
 def test_unregistered_phone_cannot_buy_or_see_balance(
-    sms_client: TestClient, shop: Shop, engine: Engine,
+    sms_client: TestClient,
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """Only the customer's registered phone may buy or read the last token."""
     buy = _sms(sms_client, f"BUY {shop.volume_pan} 10", "x-1", phone="+255799999999").json()
@@ -127,19 +139,25 @@ def test_balance_shows_last_purchase(sms_client: TestClient, shop: Shop) -> None
 
 def test_help_unknown_and_form_encoding(sms_client: TestClient) -> None:
     """HELP and unknown commands get the help text; form-encoded webhooks work too."""
-    r = sms_client.post("/api/v1/sms/inbound", headers=HEADERS,
-                        data={"msisdn": OWNER, "message": "PAY 1 2", "id": "h-1"})
+    r = sms_client.post(
+        "/api/v1/sms/inbound",
+        headers=HEADERS,
+        data={"msisdn": OWNER, "message": "PAY 1 2", "id": "h-1"},
+    )
     assert r.status_code == 200
     assert r.json()["reply"].startswith("Sorry, unknown command. Gas SMS:")
     assert "BUY <meter> <amount>" in _sms(sms_client, "help", "h-2").json()["reply"]
 
 
 def test_rate_limits_per_phone_and_per_meter(
-    sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
+    sms_client: TestClient,
+    shop: Shop,
+    gateway: GatewayDouble,
 ) -> None:
     """Over the meter's budget (3) and the phone's (4), messages get no reply and cost no SMS."""
-    statuses = [_sms(sms_client, f"BAL {shop.volume_pan}", f"r-{i}").json()["status"]
-                for i in range(4)]
+    statuses = [
+        _sms(sms_client, f"BAL {shop.volume_pan}", f"r-{i}").json()["status"] for i in range(4)
+    ]
     assert statuses == ["replied", "replied", "replied", "rate_limited"]
     # the phone has used 4 of 4: even HELP is now limited
     assert _sms(sms_client, "HELP", "r-9").json() == {"status": "rate_limited", "reply": None}
@@ -147,46 +165,68 @@ def test_rate_limits_per_phone_and_per_meter(
 
 
 def test_a_meter_is_one_budget_whatever_form_its_number_takes(
-    sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
+    sms_client: TestClient,
+    shop: Shop,
+    gateway: GatewayDouble,
 ) -> None:
     """PAN, DRN and dashed forms of one meter draw on its one budget (3), not one each."""
     pan = shop.volume_pan
     drn = pan[6:17]
     forms = [pan, drn, f"{drn[:4]}-{drn[4:8]}-{drn[8:]}", f"{pan[:6]}-{pan[6:]}"]
-    statuses = [_sms(sms_client, f"BAL {form}", f"f-{i}").json()["status"]
-                for i, form in enumerate(forms)]
+    statuses = [
+        _sms(sms_client, f"BAL {form}", f"f-{i}").json()["status"] for i, form in enumerate(forms)
+    ]
     assert statuses == ["replied", "replied", "replied", "rate_limited"]
     assert len(gateway.received) == 3
 
 
 def test_rate_limit_per_customer(
-    app: FastAPI, sms_client: TestClient, shop: Shop, gateway: GatewayDouble,
+    app: FastAPI,
+    sms_client: TestClient,
+    shop: Shop,
+    gateway: GatewayDouble,
 ) -> None:
     """A customer's meter commands share one budget, whatever the meter's own budget."""
     with httpx.Client(timeout=5) as http:
-        sms.install(app, gateway=HttpSmsGateway(http, gateway.url), settings=SmsSettings(
-            inbound_token=SecretStr(SECRET), per_phone_limit=100, per_meter_limit=100,
-            per_customer_limit=2, window_minutes=60))
-        statuses = [_sms(sms_client, f"BAL {shop.volume_pan}", f"c-{i}").json()["status"]
-                    for i in range(3)]
+        sms.install(
+            app,
+            gateway=HttpSmsGateway(http, gateway.url),
+            settings=SmsSettings(
+                inbound_token=SecretStr(SECRET),
+                per_phone_limit=100,
+                per_meter_limit=100,
+                per_customer_limit=2,
+                window_minutes=60,
+            ),
+        )
+        statuses = [
+            _sms(sms_client, f"BAL {shop.volume_pan}", f"c-{i}").json()["status"] for i in range(3)
+        ]
     assert statuses == ["replied", "replied", "rate_limited"]
 
 
 def test_webhook_needs_the_gateway_secret(sms_client: TestClient, engine: Engine) -> None:
     """Without the shared secret a message is refused: a forged SMS never buys gas."""
-    r = sms_client.post("/api/v1/sms/inbound", json={"from": OWNER, "text": "HELP",
-                                                      "message_id": "f-1"})
+    r = sms_client.post(
+        "/api/v1/sms/inbound", json={"from": OWNER, "text": "HELP", "message_id": "f-1"}
+    )
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
-    bad = sms_client.post("/api/v1/sms/inbound", headers={"X-Gateway-Token": "nope"},
-                          json={"from": OWNER, "text": "HELP", "message_id": "f-2"})
+    bad = sms_client.post(
+        "/api/v1/sms/inbound",
+        headers={"X-Gateway-Token": "nope"},
+        json={"from": OWNER, "text": "HELP", "message_id": "f-2"},
+    )
     assert bad.status_code == 401
     missing = sms_client.post("/api/v1/sms/inbound", headers=HEADERS, json={"text": "HELP"})
     assert missing.status_code == 422
 
 
 def test_gateway_down_reply_is_resent_on_retry(
-    sms_client: TestClient, shop: Shop, engine: Engine, gateway: GatewayDouble,
+    sms_client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
 ) -> None:
     """If the gateway refuses the reply, the retried message re-sends it without a second sale."""
     gateway.status = 503

@@ -20,8 +20,14 @@ VK4 = TEST_KEYS["vending_key_dkga04"]
 
 
 def _body(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"sgc": "600001", "krn": 1, "ea": 7, "dkga": 4, "base_date": 2014,
-                            "vending_key": VK4}
+    body: dict[str, Any] = {
+        "sgc": "600001",
+        "krn": 1,
+        "ea": 7,
+        "dkga": 4,
+        "base_date": 2014,
+        "vending_key": VK4,
+    }
     body.update(over)
     return body
 
@@ -63,16 +69,19 @@ def test_misty1_needs_dkga04(client: TestClient, admin_token: str) -> None:
 
 def test_non_hex_key_is_invalid_input(client: TestClient, admin_token: str) -> None:
     """A key that is not hex is refused without echoing it."""
-    r = client.post("/api/v1/supply-groups", json=_body(vending_key="zz-secret"),
-                    headers=auth(admin_token))
+    r = client.post(
+        "/api/v1/supply-groups", json=_body(vending_key="zz-secret"), headers=auth(admin_token)
+    )
     assert r.status_code == 422
     assert "zz-secret" not in r.text
 
 
 def test_duplicate_sgc_krn_is_409(client: TestClient, admin_token: str) -> None:
     """The same SGC and KRN twice is already_exists."""
-    assert client.post("/api/v1/supply-groups", json=_body(),
-                       headers=auth(admin_token)).status_code == 201
+    assert (
+        client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token)).status_code
+        == 201
+    )
     r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
     assert r.status_code == 409
     assert r.json()["code"] == "already_exists"
@@ -83,8 +92,10 @@ def test_expiring_key_is_warned_to_cashier(
 ) -> None:
     """A key expiring within the warning window shows up in /supply-groups/warnings."""
     body = _body(key_expires_at="2000-01-01T00:00:00Z")
-    assert client.post("/api/v1/supply-groups", json=body,
-                       headers=auth(admin_token)).status_code == 201
+    assert (
+        client.post("/api/v1/supply-groups", json=body, headers=auth(admin_token)).status_code
+        == 201
+    )
     r = client.get("/api/v1/supply-groups/warnings", headers=auth(cashier_token))
     assert r.status_code == 200
     assert [w["code"] for w in r.json()] == ["vending_key_expired"]
@@ -97,7 +108,9 @@ def test_cashier_cannot_create_groups(client: TestClient, cashier_token: str) ->
 
 
 def test_new_key_revision_is_rolled_out_to_active_meters(
-    client: TestClient, admin_token: str, session: Session,
+    client: TestClient,
+    admin_token: str,
+    session: Session,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """migrate-meters schedules a key change for active meters only, and audits it."""
@@ -106,8 +119,11 @@ def test_new_key_revision_is_rolled_out_to_active_meters(
     active = factories.meter(session, old)
     retired = factories.meter(session, old, status=MeterStatus.RETIRED)
     session.commit()
-    r = client.post(f"/api/v1/supply-groups/{old.id}/migrate-meters",
-                    json={"to_supply_group_id": new.id}, headers=auth(admin_token))
+    r = client.post(
+        f"/api/v1/supply-groups/{old.id}/migrate-meters",
+        json={"to_supply_group_id": new.id},
+        headers=auth(admin_token),
+    )
     assert r.json() == {"meters": 1}
     session.expire_all()
     assert session.get(Meter, active.id).pending_supply_group_id == new.id  # type: ignore[union-attr]
@@ -122,13 +138,17 @@ def test_key_never_reaches_the_logs(
     vk2 = TEST_KEYS["vending_key_dkga02"]
     with caplog.at_level(logging.DEBUG), caplog.at_level(logging.INFO, "sqlalchemy.engine"):
         first = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
-        second = client.post("/api/v1/supply-groups",
-                             json=_body(sgc="600002", dkga=2, vending_key=vk2),
-                             headers=auth(admin_token))
+        second = client.post(
+            "/api/v1/supply-groups",
+            json=_body(sgc="600002", dkga=2, vending_key=vk2),
+            headers=auth(admin_token),
+        )
     assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
-    inserts = [r for r in caplog.records
-               if r.name.startswith("sqlalchemy.engine") and "INSERT INTO supply_groups" in
-               r.getMessage()]
+    inserts = [
+        r
+        for r in caplog.records
+        if r.name.startswith("sqlalchemy.engine") and "INSERT INTO supply_groups" in r.getMessage()
+    ]
     assert len(inserts) == 2, "the statements were not captured: the test would prove nothing"
     text = caplog.text.lower()
     for key in (VK4, vk2):
@@ -145,8 +165,9 @@ def test_without_master_key_key_operations_answer_503(
     from stsgas.vending.app import create_app
     from stsgas.vending.settings import Settings
 
-    app = create_app(Settings(database_url=db_url, master_key=None, master_key_file=None),
-                     engine=engine)
+    app = create_app(
+        Settings(database_url=db_url, master_key=None, master_key_file=None), engine=engine
+    )
     with Client(app) as client:
         r = client.post("/api/v1/supply-groups", json=_body(), headers=auth(admin_token))
     assert (r.status_code, r.json()["code"]) == (503, "no_master_key")

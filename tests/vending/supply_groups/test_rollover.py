@@ -41,9 +41,19 @@ def _setup(engine: Engine, security: SoftwareSecurityModule, shop: Shop) -> tupl
 
 def _virtual_meter(pan: str) -> VirtualMeter:
     g = CASE["old_group"]
-    doc = {"pan": pan, "key_type": g["key_type"], "sgc": g["sgc"], "ti": "01", "krn": g["krn"],
-           "ken": 255, "base_date": g["base_date"], "ea": "07", "dkga": "04", "mode": "volume",
-           "vending_key": TEST_KEYS["vending_key_dkga04"]}
+    doc = {
+        "pan": pan,
+        "key_type": g["key_type"],
+        "sgc": g["sgc"],
+        "ti": "01",
+        "krn": g["krn"],
+        "ken": 255,
+        "base_date": g["base_date"],
+        "ea": "07",
+        "dkga": "04",
+        "mode": "volume",
+        "vending_key": TEST_KEYS["vending_key_dkga04"],
+    }
     at = datetime.fromisoformat(CASE["commissioned_at"])
     return VirtualMeter.from_json(doc, store=MemoryStateStore(), now=at)
 
@@ -54,7 +64,10 @@ def _enter(meter: VirtualMeter, digits: str, now: datetime) -> list[Any]:
 
 
 def test_migrate_moves_a_1993_meter_onto_2014_and_the_next_sale_works(
-    client: TestClient, shop: Shop, engine: Engine, security_module: SoftwareSecurityModule,
+    client: TestClient,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
     admin_token: str,
 ) -> None:
     """After the migration the sale carries KCTs with RO=1 under the 1993 key, then credit
@@ -65,8 +78,11 @@ def test_migrate_moves_a_1993_meter_onto_2014_and_the_next_sale_works(
         old_cfg = meter_config(s, security_module, pan)
     vm = _virtual_meter(pan)
 
-    r = client.post(f"/api/v1/supply-groups/{old_id}/migrate-meters",
-                    json={"to_supply_group_id": new_id}, headers=auth(admin_token))
+    r = client.post(
+        f"/api/v1/supply-groups/{old_id}/migrate-meters",
+        json={"to_supply_group_id": new_id},
+        headers=auth(admin_token),
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"meters": 1}
     look = client.get(f"/api/v1/meters/{pan}/lookup", headers=auth(shop.cashier_token)).json()
@@ -95,7 +111,10 @@ def test_migrate_moves_a_1993_meter_onto_2014_and_the_next_sale_works(
     now = datetime.now(UTC)
     accepted = [_enter(vm, t["digits"], now) for t in body["tokens"]]
     assert [a[-1].kind if a else None for a in accepted] == [
-        "key_change_part", "key_change", "CreditToken"]
+        "key_change_part",
+        "key_change",
+        "CreditToken",
+    ]
     assert vm.key["bd"] == 2014
     assert vm.key["krn"] == CASE["new_group"]["krn"]
     second = sell(client, shop.cashier_token, pan, CASE["sales"][1]).json()
@@ -107,7 +126,10 @@ def test_migrate_moves_a_1993_meter_onto_2014_and_the_next_sale_works(
 
 
 def test_migrated_in_2021_the_sale_is_dated_on_2014(
-    engine: Engine, shop: Shop, security_module: SoftwareSecurityModule, make_operator: Any,
+    engine: Engine,
+    shop: Shop,
+    security_module: SoftwareSecurityModule,
+    make_operator: Any,
 ) -> None:
     """In 2021 (1993's TIDs not yet run out) the move is the same: RO=1, the record on
     2014, and the credit's TID counts minutes from 2014, so it names the sale's minute
@@ -129,18 +151,22 @@ def test_migrated_in_2021_the_sale_is_dated_on_2014(
     def sale(at: datetime) -> dict[str, Any]:
         with sm.begin() as s:
             cashier = ops.authenticate(s, shop.cashier_token)
-            req = sales.SaleRequest(meter_number=pan, paid=1000, channel="pos",
-                                    idempotency_key=None)
-            return sales.sell(s, req, operator=cashier, security=security_module,
-                              now=at).receipt
+            req = sales.SaleRequest(
+                meter_number=pan, paid=1000, channel="pos", idempotency_key=None
+            )
+            return sales.sell(s, req, operator=cashier, security=security_module, now=at).receipt
 
     first = sale(before)
     assert first["tid"] == int((before - BaseDate.BD1993.start).total_seconds() // 60)
     assert [a.kind for a in _enter(vm, first["tokens"][-1]["digits"], before)] == ["CreditToken"]
     with sm.begin() as s:
         old_cfg = meter_config(s, security_module, pan)
-        assert groups.migrate_meters(s, security_module, actor=admin, from_id=old_id,
-                                     to_id=new_id, now=moved) == 1
+        assert (
+            groups.migrate_meters(
+                s, security_module, actor=admin, from_id=old_id, to_id=new_id, now=moved
+            )
+            == 1
+        )
     body = sale(sold)
     k1 = decode(body["tokens"][0]["digits"], old_cfg.key())
     assert isinstance(k1, KeyChange1)

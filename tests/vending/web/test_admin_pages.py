@@ -19,9 +19,15 @@ def test_customer_create_search_and_detail(
 ) -> None:
     """A supervisor creates a customer, finds it by phone and opens its page."""
     csrf = signed_in("shopsuper")
-    made = console.post("/console/customers", data={
-        "name": "Grace Hopper", "phone": "+255711000222", "address": "1 Compiler Rd",
-        "csrf": csrf})
+    made = console.post(
+        "/console/customers",
+        data={
+            "name": "Grace Hopper",
+            "phone": "+255711000222",
+            "address": "1 Compiler Rd",
+            "csrf": csrf,
+        },
+    )
     assert made.status_code == 200
     assert "<h1>Grace Hopper</h1>" in made.text
     found = console.get("/console/customers", params={"q": "711000222"})
@@ -34,8 +40,10 @@ def test_meter_search_opens_detail_with_history(
 ) -> None:
     """Searching a meter number opens the meter with its sales history."""
     csrf = signed_in("shopsuper")
-    sold = console.post("/console/sell", data={"meter": shop.amount_pan, "amount": "30",
-                                               "idempotency_key": "m", "csrf": csrf})
+    sold = console.post(
+        "/console/sell",
+        data={"meter": shop.amount_pan, "amount": "30", "idempotency_key": "m", "csrf": csrf},
+    )
     assert sold.status_code == 200
     page = console.get("/console/meters", params={"q": shop.amount_pan})
     assert page.status_code == 200
@@ -47,25 +55,35 @@ def test_meter_search_opens_detail_with_history(
 
 
 def test_management_token_needs_a_second_supervisor(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """One supervisor asks for a clear-tamper token; another approves and sees it grouped."""
     make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    asked = console.post("/console/management", data={
-        "meter": shop.volume_pan, "kind": "clear_tamper", "reason": "magnet removed",
-        "csrf": csrf})
+    asked = console.post(
+        "/console/management",
+        data={
+            "meter": shop.volume_pan,
+            "kind": "clear_tamper",
+            "reason": "magnet removed",
+            "csrf": csrf,
+        },
+    )
     assert asked.status_code == 201, asked.text
     match = re.search(r"Request #(\d+)", asked.text)
     assert match
-    own = console.post("/console/management/approve",
-                       data={"request_id": match.group(1), "csrf": csrf})
+    own = console.post(
+        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf}
+    )
     assert own.status_code == 422  # four eyes: not one's own request
     console.cookies.clear()
     csrf2 = signed_in("second")
-    ok = console.post("/console/management/approve",
-                      data={"request_id": match.group(1), "csrf": csrf2})
+    ok = console.post(
+        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf2}
+    )
     assert ok.status_code == 200, ok.text
     assert re.search(r'data-digits="\d{20}">\d{4}( \d{4}){4}<', ok.text)
 
@@ -75,8 +93,10 @@ def test_daily_report_and_csv(
 ) -> None:
     """The daily report lists today's sales by channel; the CSV downloads as a file."""
     csrf = signed_in("shopsuper")
-    console.post("/console/sell", data={"meter": shop.amount_pan, "amount": "40",
-                                        "idempotency_key": "rep", "csrf": csrf})
+    console.post(
+        "/console/sell",
+        data={"meter": shop.amount_pan, "amount": "40", "idempotency_key": "rep", "csrf": csrf},
+    )
     report = console.get("/console/reports")
     assert report.status_code == 200
     assert "40.00" in report.text
@@ -97,13 +117,23 @@ def test_meter_create_checks_the_number(
     form = console.get("/console/meters")
     assert 'id="new-m"' in form.text
     good = drn_with_check("0199999999")
-    made = console.post("/console/meters", data={
-        "number": good, "mode": "volume", "supply_group_id": str(shop.group_id),
-        "tariff_id": "", "customer_id": "", "csrf": csrf})
+    made = console.post(
+        "/console/meters",
+        data={
+            "number": good,
+            "mode": "volume",
+            "supply_group_id": str(shop.group_id),
+            "tariff_id": "",
+            "customer_id": "",
+            "csrf": csrf,
+        },
+    )
     assert made.status_code == 200
     assert "<h1>Meter 600727" in made.text
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
-    refused = console.post("/console/meters", data={
-        "number": bad, "mode": "volume", "supply_group_id": str(shop.group_id), "csrf": csrf})
+    refused = console.post(
+        "/console/meters",
+        data={"number": bad, "mode": "volume", "supply_group_id": str(shop.group_id), "csrf": csrf},
+    )
     assert refused.status_code == 422
     assert "Meter not created" in refused.text

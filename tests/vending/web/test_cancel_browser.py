@@ -24,8 +24,12 @@ pytestmark = pytest.mark.browser
 
 
 def test_volume_take_back_previewed_asked_and_approved_by_a_second_supervisor(
-    page: Page, base_url: str, shop: Shop, engine: Engine,  # noqa: F811
-    security_module: SoftwareSecurityModule, make_operator: Callable[..., tuple[Operator, str]],
+    page: Page,  # noqa: F811
+    base_url: str,  # noqa: F811
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
     backend: str,
 ) -> None:
     """A supervisor cancels a volume sale whose token was entered: the preview says the
@@ -33,8 +37,11 @@ def test_volume_take_back_previewed_asked_and_approved_by_a_second_supervisor(
     the second supervisor sees the same words, approves, and gets clear credit then the
     rest, which decode under the meter's key. The float is refunded once."""
     make_operator(Role.SUPERVISOR, username="second")
-    sold = httpx.post(f"{base_url}/api/v1/sales", headers=auth(shop.cashier_token),
-                      json={"meter_number": shop.volume_pan, "amount": "30"})
+    sold = httpx.post(
+        f"{base_url}/api/v1/sales",
+        headers=auth(shop.cashier_token),
+        json={"meter_number": shop.volume_pan, "amount": "30"},
+    )
     assert sold.status_code == 201, sold.text
     sale = sold.json()
     shows = Decimal(sale["units_credited"]) + Decimal("12.3")  # another sale's gas stays

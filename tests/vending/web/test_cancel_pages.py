@@ -23,8 +23,9 @@ PREVIEW_RE = re.compile(r'<p class="alert warn" id="cancel-preview" role="status
 
 
 def _sold(console: TestClient, csrf: str, pan: str, amount: str, key: str) -> str:
-    sold = console.post("/console/sell", data={"meter": pan, "amount": amount,
-                                               "idempotency_key": key, "csrf": csrf})
+    sold = console.post(
+        "/console/sell", data={"meter": pan, "amount": amount, "idempotency_key": key, "csrf": csrf}
+    )
     assert "Cancel this sale" in sold.text
     path: str = sold.url.path
     return path.rsplit("/", 1)[1]
@@ -48,18 +49,24 @@ def _requests(engine: Engine) -> int:
 
 
 def test_void_previews_then_refunds_once(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """The cancel form previews the void (no token, the refund); only confirm cancels; a
     second confirm (a double click) shows the sale cancelled, refunded once."""
     csrf = signed_in("shopsuper")
     sale_id = _sold(console, csrf, shop.amount_pan, "18", "cx")
-    previewed = console.post(f"/console/sales/{sale_id}/cancel/preview",
-                             data={"reason": "wrong meter", "token_used": "", "csrf": csrf})
+    previewed = console.post(
+        f"/console/sales/{sale_id}/cancel/preview",
+        data={"reason": "wrong meter", "token_used": "", "csrf": csrf},
+    )
     assert previewed.status_code == 200, previewed.text
     assert _preview(previewed.text) == (
         "No token: the sale's token was never entered, so the meter keeps its credit; "
-        "18.00 is refunded now.")
+        "18.00 is refunded now."
+    )
     assert "Void and refund now" in previewed.text
     with make_sessionmaker(engine)() as s:
         assert s.get(Sale, int(sale_id)).status == "completed"  # type: ignore[union-attr]
@@ -78,7 +85,10 @@ def test_void_previews_then_refunds_once(
 
 
 def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """By volume with the token entered: the preview says how the meter's credit moves;
@@ -91,9 +101,15 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
         units = s.execute(select(Sale.credit_units).where(Sale.id == int(sale_id))).scalar_one()
     assert units is not None
     shows = str(Decimal(units) / 10 + Decimal("2.3"))
-    previewed = console.post(f"/console/sales/{sale_id}/cancel/preview", data={
-        "reason": "paid for the neighbour", "token_used": "true", "meter_credit": shows,
-        "csrf": csrf})
+    previewed = console.post(
+        f"/console/sales/{sale_id}/cancel/preview",
+        data={
+            "reason": "paid for the neighbour",
+            "token_used": "true",
+            "meter_credit": shows,
+            "csrf": csrf,
+        },
+    )
     assert previewed.status_code == 200, previewed.text
     words = _preview(previewed.text)
     assert words.startswith(f"The meter's credit goes from {shows} m³ to 2.3 m³")
@@ -113,8 +129,9 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
     assert words.rstrip(".") in html.unescape(waiting.text)
     rid = re.search(r'id="pending-(\d+)"', waiting.text)
     assert rid
-    ok = console.post("/console/management/approve", data={"request_id": rid.group(1),
-                                                           "csrf": csrf2})
+    ok = console.post(
+        "/console/management/approve", data={"request_id": rid.group(1), "csrf": csrf2}
+    )
     assert ok.status_code == 200, ok.text
     labels = re.findall(r'<span class="step">(\d+\. [^<]+)</span>', ok.text)
     assert labels == ["1. Management token", "2. Credit token"]
@@ -123,13 +140,18 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
 
 
 def test_preview_refuses_a_volume_cancel_without_the_reading(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """No reading for a volume take-back: the page says why, nothing is asked."""
     csrf = signed_in("shopsuper")
     sale_id = _sold(console, csrf, shop.volume_pan, "10", "cz")
-    r = console.post(f"/console/sales/{sale_id}/cancel/preview",
-                     data={"reason": "x", "token_used": "true", "csrf": csrf})
+    r = console.post(
+        f"/console/sales/{sale_id}/cancel/preview",
+        data={"reason": "x", "token_used": "true", "csrf": csrf},
+    )
     assert r.status_code == 422
     assert "give the credit the meter shows now" in html.unescape(r.text)
     assert _requests(engine) == 0
@@ -140,11 +162,12 @@ def test_cashier_has_no_cancel(
 ) -> None:
     """A cashier's receipt offers no cancellation and the cancel forms are refused."""
     csrf = signed_in("shopcashier")
-    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "18",
-                                               "idempotency_key": "cy", "csrf": csrf})
+    sold = console.post(
+        "/console/sell",
+        data={"meter": shop.volume_pan, "amount": "18", "idempotency_key": "cy", "csrf": csrf},
+    )
     assert "Cancel this sale" not in sold.text
     sale_id = sold.url.path.rsplit("/", 1)[1]
     for path in ("cancel", "cancel/preview"):
-        r = console.post(f"/console/sales/{sale_id}/{path}", data={"reason": "x",
-                                                                   "csrf": csrf})
+        r = console.post(f"/console/sales/{sale_id}/{path}", data={"reason": "x", "csrf": csrf})
         assert r.status_code == 403

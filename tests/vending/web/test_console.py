@@ -36,8 +36,9 @@ def test_wrong_password_then_lockout(console: TestClient) -> None:
     for _ in range(10):
         r = console.post("/console/login", data={"username": "shopcashier", "password": "bad"})
         assert r.status_code in (401, 423)
-    r = console.post("/console/login",
-                     data={"username": "shopcashier", "password": "correct horse battery"})
+    r = console.post(
+        "/console/login", data={"username": "shopcashier", "password": "correct horse battery"}
+    )
     assert r.status_code == 423
     assert "locked" in r.text
     assert "stsgas_console" not in r.cookies
@@ -45,8 +46,11 @@ def test_wrong_password_then_lockout(console: TestClient) -> None:
 
 def test_cookie_is_httponly_and_strict(console: TestClient) -> None:
     """The session cookie cannot be read by scripts nor sent by other sites."""
-    r = console.post("/console/login", follow_redirects=False,
-                     data={"username": "shopcashier", "password": "correct horse battery"})
+    r = console.post(
+        "/console/login",
+        follow_redirects=False,
+        data={"username": "shopcashier", "password": "correct horse battery"},
+    )
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
@@ -65,8 +69,13 @@ def test_cashier_cannot_open_management_pages(
     home = console.get("/console").text
     assert 'href="/console/management"' not in home
     assert "My sales" in home
-    for path in ("/console/management", "/console/reports", "/console/audit",
-                 "/console/customers", "/console/meters"):
+    for path in (
+        "/console/management",
+        "/console/reports",
+        "/console/audit",
+        "/console/customers",
+        "/console/meters",
+    ):
         r = console.get(path)
         assert r.status_code == 403, path
         assert "Not allowed" in r.text
@@ -93,8 +102,10 @@ def test_sell_refuses_without_csrf(
 ) -> None:
     """A sell form without this session's CSRF value sells nothing."""
     signed_in("shopcashier")
-    r = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "25",
-                                            "idempotency_key": "k", "csrf": "0" * 32})
+    r = console.post(
+        "/console/sell",
+        data={"meter": shop.volume_pan, "amount": "25", "idempotency_key": "k", "csrf": "0" * 32},
+    )
     assert r.status_code == 403
     assert _sales(engine) == 0
 
@@ -104,12 +115,16 @@ def test_bad_amount_and_blocked_meter_sell_nothing(
 ) -> None:
     """A bad amount or a blocked meter shows the reason and writes no sale."""
     csrf = signed_in("shopcashier")
-    bad = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "1.234",
-                                              "idempotency_key": "a", "csrf": csrf})
+    bad = console.post(
+        "/console/sell",
+        data={"meter": shop.volume_pan, "amount": "1.234", "idempotency_key": "a", "csrf": csrf},
+    )
     assert bad.status_code == 422
     assert "Enter the amount paid" in bad.text
-    blocked = console.post("/console/sell", data={"meter": shop.blocked_pan, "amount": "10",
-                                                  "idempotency_key": "b", "csrf": csrf})
+    blocked = console.post(
+        "/console/sell",
+        data={"meter": shop.blocked_pan, "amount": "10", "idempotency_key": "b", "csrf": csrf},
+    )
     assert blocked.status_code == 422
     assert 'role="alert"' in blocked.text
     assert _sales(engine) == 0
@@ -120,8 +135,10 @@ def test_reprint_marks_copy(
 ) -> None:
     """Reprint shows the same token marked COPY."""
     csrf = signed_in("shopcashier")
-    first = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "12.50",
-                                                "idempotency_key": "r", "csrf": csrf})
+    first = console.post(
+        "/console/sell",
+        data={"meter": shop.volume_pan, "amount": "12.50", "idempotency_key": "r", "csrf": csrf},
+    )
     sale_id = first.url.path.rsplit("/", 1)[1]
     token = re.search(r'data-digits="(\d{20})"', first.text)
     assert token
@@ -131,8 +148,9 @@ def test_reprint_marks_copy(
     assert token.group(1) in copy.text
 
 
-def test_auditor_sees_audit_log(console: TestClient, signed_in: Callable[[str], str],
-                                make_operator: Callable[..., object]) -> None:
+def test_auditor_sees_audit_log(
+    console: TestClient, signed_in: Callable[[str], str], make_operator: Callable[..., object]
+) -> None:
     """An auditor opens the audit log (the sign-in itself is in it) but not selling."""
     from stsgas.vending.models import Role
 
@@ -144,9 +162,7 @@ def test_auditor_sees_audit_log(console: TestClient, signed_in: Callable[[str], 
     assert console.get("/console/sell").status_code == 403
 
 
-def test_sign_out_revokes_the_session(
-    console: TestClient, signed_in: Callable[[str], str]
-) -> None:
+def test_sign_out_revokes_the_session(console: TestClient, signed_in: Callable[[str], str]) -> None:
     """After signing out, the old session token no longer opens any page."""
     csrf = signed_in("shopcashier")
     token = console.cookies.get("stsgas_console")
@@ -160,26 +176,35 @@ def test_sign_out_revokes_the_session(
 
 
 def test_key_change_receipt_lists_key_change_tokens_first(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, make_operator: Any,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    make_operator: Any,
 ) -> None:
     """When a key change is due, the lookup warns and the receipt numbers KCTs before credit."""
     api = {"Authorization": f"Bearer {shop.supervisor_token}"}
     meter_id = console.get(f"/api/v1/meters/{shop.volume_pan}/lookup", headers=api).json()[
-        "meter_id"]
-    asked = console.post(f"/api/v1/meters/{meter_id}/key-change", json={"ti": "02"},
-                         headers=api)
+        "meter_id"
+    ]
+    asked = console.post(f"/api/v1/meters/{meter_id}/key-change", json={"ti": "02"}, headers=api)
     assert asked.status_code == 202, asked.text
     second = {"Authorization": f"Bearer {make_operator(Role.SUPERVISOR)[1]}"}
-    moved = console.post(f"/api/v1/management/requests/{asked.json()['id']}/approve",
-                         headers=second)
+    moved = console.post(
+        f"/api/v1/management/requests/{asked.json()['id']}/approve", headers=second
+    )
     assert moved.status_code == 200, moved.text
     csrf = signed_in("shopcashier")
     lookup = console.get("/console/sell", params={"meter": shop.volume_pan})
     assert "Key change due" in lookup.text
-    sold = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "20",
-                                               "idempotency_key": "kc", "csrf": csrf})
+    sold = console.post(
+        "/console/sell",
+        data={"meter": shop.volume_pan, "amount": "20", "idempotency_key": "kc", "csrf": csrf},
+    )
     assert sold.status_code == 200
     steps = re.findall(r'<span class="step">(\d)\. ([^<]+)</span>', sold.text)
     assert [label for _, label in steps] == [
-        "Key change token 1", "Key change token 2", "Credit token"]
+        "Key change token 1",
+        "Key change token 2",
+        "Credit token",
+    ]
     assert "Key change: enter the tokens below" in sold.text

@@ -23,8 +23,11 @@ with warnings.catch_warnings():
 
 
 def _pos(console: TestClient, csrf: str, meter: str, amount: str, key: str) -> Any:
-    return console.post("/pos/api/sell", json={"meter": meter, "amount": amount},
-                        headers={"X-CSRF-Token": csrf, "Idempotency-Key": key})
+    return console.post(
+        "/pos/api/sell",
+        json={"meter": meter, "amount": amount},
+        headers={"X-CSRF-Token": csrf, "Idempotency-Key": key},
+    )
 
 
 def test_the_sell_page_says_why_a_meter_cannot_be_sold_to(
@@ -36,24 +39,33 @@ def test_the_sell_page_says_why_a_meter_cannot_be_sold_to(
     csrf = signed_in("shopcashier")
     page = console.get("/console/sell", params={"meter": pan})
     assert page.status_code == 200
-    assert re.search(r'data-code="no_tariff_in_force">This meter has no tariff in force: '
-                     r'[^<]+<code>no_tariff_in_force</code>', page.text)
+    assert re.search(
+        r'data-code="no_tariff_in_force">This meter has no tariff in force: '
+        r"[^<]+<code>no_tariff_in_force</code>",
+        page.text,
+    )
     assert 'id="sale-form"' not in page.text
-    looked = console.get("/pos/api/lookup", params={"meter": pan},
-                         headers={"X-CSRF-Token": csrf}).json()
+    looked = console.get(
+        "/pos/api/lookup", params={"meter": pan}, headers={"X-CSRF-Token": csrf}
+    ).json()
     assert looked["can_sell"] is False
     assert [r["code"] for r in looked["cannot_sell"]] == ["no_tariff_in_force"]
 
 
 def test_a_refused_sale_shows_its_code_on_the_page(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
     supervisor_token: str,
 ) -> None:
     """A sale over the meter's recharge limit is refused with the reason and its code."""
     assert set_limit(console, supervisor_token, engine, shop.volume_pan, 1_000).status_code == 200
     csrf = signed_in("shopcashier")
-    r = console.post("/console/sell", data={"meter": shop.volume_pan, "amount": "10",
-                                            "idempotency_key": "lim", "csrf": csrf})
+    r = console.post(
+        "/console/sell",
+        data={"meter": shop.volume_pan, "amount": "10", "idempotency_key": "lim", "csrf": csrf},
+    )
     assert r.status_code == 422
     assert re.search(r"recharge limit of 1 m³[^<]*\(over_recharge_limit\)", r.text), r.text
 
@@ -65,8 +77,7 @@ def test_the_pos_result_says_where_the_money_went(
     csrf = signed_in("shopcashier")
     body = _pos(console, csrf, shop.volume_pan, "10", "pos-split-1").json()
     assert body["paid"] == "9.84"
-    assert body["split"] == ("fixed charge 1.00 · debt 0.90 · tax 1.04 · gas 6.90 · "
-                             "change 0.16")
+    assert body["split"] == ("fixed charge 1.00 · debt 0.90 · tax 1.04 · gas 6.90 · change 0.16")
     assert body["credited"] == "4.6 m³"
 
 
@@ -80,8 +91,9 @@ def test_money_credit_is_shown_to_the_currency_decimals(
     body = _pos(console, csrf, shop.amount_pan, "1461.90", "pos-money-1").json()
     assert body["credited"] == "1271.22 (money credit)"
     assert body["split"] == "tax 190.69 · gas 1271.21"
-    receipt = console.get(f"/api/v1/sales/{body['sale_id']}",
-                          headers=auth(shop.cashier_token)).json()
+    receipt = console.get(
+        f"/api/v1/sales/{body['sale_id']}", headers=auth(shop.cashier_token)
+    ).json()
     assert receipt["money_credited"] == "1271.22"
     assert credit_currency(Decimal(receipt["energy_amount"])) == 127_122_624  # in 10^-5
     page = console.get(f"/console/sales/{body['sale_id']}")

@@ -46,19 +46,30 @@ def _new_group(engine: Engine, security_module: SoftwareSecurityModule) -> int:
 
 def test_management_params_per_kind() -> None:
     """Only the chosen kind's fields become params; a key change sends what changes."""
-    fields = {"rate": "12", "supply_group_id": "3", "ti": " 07 ", "base_date": "2035",
-              "with_next_sale": "1"}
+    fields = {
+        "rate": "12",
+        "supply_group_id": "3",
+        "ti": " 07 ",
+        "base_date": "2035",
+        "with_next_sale": "1",
+    }
     assert management_params("clear_tamper", **fields) == {}
     assert management_params("clear_credit", **fields) == {}
     assert management_params("set_tariff", **fields) == {"rate": 12}
     assert management_params("key_change", **fields) == {
-        "supply_group_id": 3, "ti": "07", "base_date": 2035, "with_next_sale": True}
+        "supply_group_id": 3,
+        "ti": "07",
+        "base_date": 2035,
+        "with_next_sale": True,
+    }
     assert management_params("key_change", ti="07") == {"ti": "07"}
     assert management_params("key_change", supply_group_id="x") == {"supply_group_id": "x"}
 
 
 def test_form_offers_key_change_and_a_fresh_key_per_render(
-    console: TestClient, signed_in: Callable[[str], str], engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    engine: Engine,
     security_module: SoftwareSecurityModule,
 ) -> None:
     """The form lists the key change kind and the supply groups by SGC and KRN; each
@@ -76,8 +87,12 @@ def test_form_offers_key_change_and_a_fresh_key_per_render(
 
 
 def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
-    security_module: SoftwareSecurityModule, make_operator: Callable[..., tuple[Operator, str]],
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A supervisor asks for a key change (new KRN and TI); the same form sent again is
     the same request; a second supervisor approves and sees the KCTs in entry order,
@@ -87,13 +102,23 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
         old = meter_config(s, security_module, shop.volume_pan)
     make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    form = {"meter": shop.volume_pan, "kind": "key_change", "supply_group_id": str(new_group),
-            "ti": "07", "base_date": "", "reason": "new key revision", "rate": "",
-            "idempotency_key": _key(console.get("/console/management").text), "csrf": csrf}
+    form = {
+        "meter": shop.volume_pan,
+        "kind": "key_change",
+        "supply_group_id": str(new_group),
+        "ti": "07",
+        "base_date": "",
+        "reason": "new key revision",
+        "rate": "",
+        "idempotency_key": _key(console.get("/console/management").text),
+        "csrf": csrf,
+    }
     asked = console.post("/console/management", data=form)
     assert asked.status_code == 201, asked.text
-    match = re.search(r"Request #(\d+) \(Key change[^)]*, meter (\d+): ([^)]*)\) is pending",
-                      html.unescape(asked.text))
+    match = re.search(
+        r"Request #(\d+) \(Key change[^)]*, meter (\d+): ([^)]*)\) is pending",
+        html.unescape(asked.text),
+    )
     assert match, asked.text
     assert match.group(2) == shop.volume_pan
     assert "SGC 123456 · KRN 2" in match.group(3)
@@ -107,12 +132,15 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
 
     console.cookies.clear()
     csrf2 = signed_in("second")
-    ok = console.post("/console/management/approve",
-                      data={"request_id": match.group(1), "csrf": csrf2})
+    ok = console.post(
+        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf2}
+    )
     assert ok.status_code == 200, ok.text
     shown = TOKEN_RE.findall(html.unescape(ok.text))
     assert [(n, label) for n, label, _, _ in shown] == [
-        ("1", "Key change token 1"), ("2", "Key change token 2")]
+        ("1", "Key change token 1"),
+        ("2", "Key change token 2"),
+    ]
     assert all(grouped == group_digits(d) for _, _, d, grouped in shown)
     assert all(re.fullmatch(r"\d{4}( \d{4}){4}", grouped) for _, _, _, grouped in shown)
     with make_sessionmaker(engine)() as s:
@@ -123,8 +151,9 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
     assert isinstance(decode(shown[0][2], old.key()), KeyChange1)
     assert isinstance(decode(shown[1][2], old.key()), KeyChange2)
 
-    repeat = console.post("/console/management/approve",
-                          data={"request_id": match.group(1), "csrf": csrf2})
+    repeat = console.post(
+        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf2}
+    )
     assert repeat.status_code == 200
     assert "already approved" in repeat.text
     assert TOKEN_RE.findall(html.unescape(repeat.text)) == shown
@@ -133,14 +162,24 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
 
 
 def test_refused_ask_keeps_the_form_and_its_key(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """A key change with nothing to change is refused; the page keeps what was typed and
     the form's key, and the corrected form then makes its one request."""
     csrf = signed_in("shopsuper")
-    form = {"meter": shop.volume_pan, "kind": "key_change", "supply_group_id": "", "ti": "",
-            "base_date": "", "reason": "forgot the TI", "idempotency_key": "form-a",
-            "csrf": csrf}
+    form = {
+        "meter": shop.volume_pan,
+        "kind": "key_change",
+        "supply_group_id": "",
+        "ti": "",
+        "base_date": "",
+        "reason": "forgot the TI",
+        "idempotency_key": "form-a",
+        "csrf": csrf,
+    }
     refused = console.post("/console/management", data=form)
     assert refused.status_code == 422
     assert "a key change needs" in refused.text
@@ -159,12 +198,21 @@ def test_refused_ask_keeps_the_form_and_its_key(
 
 
 def test_form_key_reused_with_other_details_asks_to_check(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
 ) -> None:
     """An old form sent again after its fields changed: no second request, a new key."""
     csrf = signed_in("shopsuper")
-    form = {"meter": shop.volume_pan, "kind": "key_change", "ti": "07", "reason": "move",
-            "idempotency_key": "form-b", "csrf": csrf}
+    form = {
+        "meter": shop.volume_pan,
+        "kind": "key_change",
+        "ti": "07",
+        "reason": "move",
+        "idempotency_key": "form-b",
+        "csrf": csrf,
+    }
     assert console.post("/console/management", data=form).status_code == 201
     changed = console.post("/console/management", data={**form, "ti": "08"})
     assert changed.status_code == 422
@@ -174,23 +222,36 @@ def test_form_key_reused_with_other_details_asks_to_check(
 
 
 def test_key_change_with_next_sale_says_no_token_now(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Approved for the next sale: no tokens now, and the page says where they will be."""
     make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    asked = console.post("/console/management", data={
-        "meter": shop.volume_pan, "kind": "key_change", "ti": "09",
-        "with_next_sale": "1", "reason": "at next sale", "idempotency_key": "n",
-        "csrf": csrf})
+    asked = console.post(
+        "/console/management",
+        data={
+            "meter": shop.volume_pan,
+            "kind": "key_change",
+            "ti": "09",
+            "with_next_sale": "1",
+            "reason": "at next sale",
+            "idempotency_key": "n",
+            "csrf": csrf,
+        },
+    )
     assert asked.status_code == 201, asked.text
     assert "tokens with the next sale" in asked.text
     rid = re.search(r"Request #(\d+)", asked.text)
     assert rid
     console.cookies.clear()
-    ok = console.post("/console/management/approve",
-                      data={"request_id": rid.group(1), "csrf": signed_in("second")})
+    ok = console.post(
+        "/console/management/approve",
+        data={"request_id": rid.group(1), "csrf": signed_in("second")},
+    )
     assert ok.status_code == 200, ok.text
     assert "approved" in ok.text
     assert "issued with the meter's next sale" in html.unescape(ok.text)
@@ -201,16 +262,26 @@ def test_key_change_with_next_sale_says_no_token_now(
 
 
 def test_approver_sees_what_waits_and_approves_from_the_list(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The page lists pending requests with what they ask and who asked; the asker's
     own row has no approve button; another supervisor approves from the row."""
     make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    form = {"meter": shop.amount_pan, "kind": "set_tariff", "rate": "150", "ti": "",
-            "supply_group_id": "", "base_date": "", "reason": "new price list",
-            "idempotency_key": _key(console.get("/console/management").text), "csrf": csrf}
+    form = {
+        "meter": shop.amount_pan,
+        "kind": "set_tariff",
+        "rate": "150",
+        "ti": "",
+        "supply_group_id": "",
+        "base_date": "",
+        "reason": "new price list",
+        "idempotency_key": _key(console.get("/console/management").text),
+        "csrf": csrf,
+    }
     asked = console.post("/console/management", data=form)
     assert asked.status_code == 201, asked.text
     req_id = re.search(r"Request #(\d+)", asked.text).group(1)  # type: ignore[union-attr]
@@ -233,17 +304,28 @@ def test_approver_sees_what_waits_and_approves_from_the_list(
 
 
 def test_load_tariff_from_the_console_shows_the_signed_ir_command(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A supervisor asks for an IR tariff load (counter, UTC time from the form's
     datetime field); a second one approves and reads the signed command to send."""
     make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    form = {"meter": shop.amount_pan, "kind": "load_tariff", "seq": "3",
-            "activate_at": "2030-01-01T00:00", "rate": "", "ti": "", "supply_group_id": "",
-            "base_date": "", "reason": "new prices",
-            "idempotency_key": _key(console.get("/console/management").text), "csrf": csrf}
+    form = {
+        "meter": shop.amount_pan,
+        "kind": "load_tariff",
+        "seq": "3",
+        "activate_at": "2030-01-01T00:00",
+        "rate": "",
+        "ti": "",
+        "supply_group_id": "",
+        "base_date": "",
+        "reason": "new prices",
+        "idempotency_key": _key(console.get("/console/management").text),
+        "csrf": csrf,
+    }
     asked = console.post("/console/management", data=form)
     assert asked.status_code == 201, asked.text
     assert "IR counter 3 · from 2030-01-01T00:00:00Z" in html.unescape(asked.text)
@@ -255,5 +337,4 @@ def test_load_tariff_from_the_console_shows_the_signed_ir_command(
     assert ok.status_code == 200, ok.text
     command = re.search(r'<pre id="ir-command"><code>([^<]+)</code>', ok.text)
     assert command, ok.text
-    assert re.fullmatch(r"tariff 3 2030-01-01T00:00:00Z [-0-9.:,]+ [0-9a-f]{16}",
-                        command.group(1))
+    assert re.fullmatch(r"tariff 3 2030-01-01T00:00:00Z [-0-9.:,]+ [0-9a-f]{16}", command.group(1))

@@ -58,7 +58,9 @@ def _open(page: Page, username: str) -> None:
 
 
 def test_two_admins_vouch_for_a_supervisor_who_sets_his_own_password(
-    new_page: Callable[[], Page], engine: Engine, backend: str,
+    new_page: Callable[[], Page],
+    engine: Engine,
+    backend: str,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Create, refuse self-activation, activate by a second admin, reset, forced change,
@@ -113,6 +115,10 @@ def test_two_admins_vouch_for_a_supervisor_who_sets_his_own_password(
     expect(sup.get_by_role("heading", name="Sign in")).to_be_visible()
     with make_sessionmaker(engine)() as s:
         done = set(s.execute(select(AuditEntry.action, AuditEntry.actor)).all())
-    assert {("operator.create", "alice"), ("operator.activate", "bob"),
-            ("operator.password_reset", "bob"), ("operator.password_change", "sup2"),
-            ("api_token.revoke", "bob")} <= done
+    assert {
+        ("operator.create", "alice"),
+        ("operator.activate", "bob"),
+        ("operator.password_reset", "bob"),
+        ("operator.password_change", "sup2"),
+        ("api_token.revoke", "bob"),
+    } <= done

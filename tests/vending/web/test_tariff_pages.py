@@ -25,51 +25,87 @@ def _volume_tariff_id(engine: Engine, shop: Shop) -> int:
 
 
 def test_an_admin_adds_a_version_with_a_monthly_fixed_charge(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The new version is stored monthly with its steps, and the page lists it."""
     make_operator(Role.ADMIN, username="tariffadmin")
     csrf = signed_in("tariffadmin")
     tid = _volume_tariff_id(engine, shop)
-    r = console.post(f"/console/tariffs/{tid}/versions", data={
-        "effective_from": "2030-01-01T00:00", "fixed_charge": "5.00",
-        "fixed_charge_period": "month", "tax_rate_bp": "1500", "debt_recovery_bp": "0",
-        "steps": "10 1.50\n- 2.00", "csrf": csrf})
+    r = console.post(
+        f"/console/tariffs/{tid}/versions",
+        data={
+            "effective_from": "2030-01-01T00:00",
+            "fixed_charge": "5.00",
+            "fixed_charge_period": "month",
+            "tax_rate_bp": "1500",
+            "debt_recovery_bp": "0",
+            "steps": "10 1.50\n- 2.00",
+            "csrf": csrf,
+        },
+    )
     assert r.status_code == 200, r.text
     assert re.search(r'<td class="fixed">5\.00 per month</td>', r.text)
     assert "10 m³ at 1.50, rest at 2.00" in r.text
     with make_sessionmaker(engine)() as s:
-        v = s.execute(select(TariffVersion).where(TariffVersion.tariff_id == tid)
-                      .order_by(TariffVersion.version.desc())).scalars().first()
+        v = (
+            s.execute(
+                select(TariffVersion)
+                .where(TariffVersion.tariff_id == tid)
+                .order_by(TariffVersion.version.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert v is not None
         assert (v.fixed_charge, v.fixed_charge_period) == (500, "month")
 
 
 def test_bad_steps_or_period_add_nothing_and_say_why(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop, engine: Engine,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A malformed steps line or an unknown period is refused on the page."""
     make_operator(Role.ADMIN, username="tariffadmin2")
     csrf = signed_in("tariffadmin2")
     tid = _volume_tariff_id(engine, shop)
-    form = {"effective_from": "2030-01-01T00:00", "fixed_charge": "5", "csrf": csrf,
-            "fixed_charge_period": "month", "steps": "ten 1.50"}
+    form = {
+        "effective_from": "2030-01-01T00:00",
+        "fixed_charge": "5",
+        "csrf": csrf,
+        "fixed_charge_period": "month",
+        "steps": "ten 1.50",
+    }
     bad = console.post(f"/console/tariffs/{tid}/versions", data=form)
     assert bad.status_code == 422
     assert "step 1: write" in bad.text
-    odd = console.post(f"/console/tariffs/{tid}/versions",
-                       data={**form, "steps": "- 1.00", "fixed_charge_period": "year"})
+    odd = console.post(
+        f"/console/tariffs/{tid}/versions",
+        data={**form, "steps": "- 1.00", "fixed_charge_period": "year"},
+    )
     assert odd.status_code == 422
     assert "(invalid_input)" in odd.text
     with make_sessionmaker(engine)() as s:
-        assert len(s.execute(select(TariffVersion).where(
-            TariffVersion.tariff_id == tid)).scalars().all()) == 1
+        assert (
+            len(
+                s.execute(select(TariffVersion).where(TariffVersion.tariff_id == tid))
+                .scalars()
+                .all()
+            )
+            == 1
+        )
 
 
 def test_a_supervisor_reads_tariffs_but_cannot_add_versions(
-    console: TestClient, signed_in: Callable[[str], str], shop: Shop,
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
 ) -> None:
     """Supervisors see each version's fixed charge and period, with no form."""
     signed_in("shopsuper")

@@ -40,9 +40,23 @@ def test_money_two_decimals(minor: int, shown: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "value"),
-    [("20", "20.00"), ("12.5", "12.50"), ("12,75", "12.75"), (" 7 ", "7.00"),
-     ("0", None), ("-1", None), ("+5", None), ("1.234", None), ("1e3", None), ("1e309", None),
-     ("1_000", None), ("\u0661\u0662", None), ("\uff15", None), ("", None), ("abc", None)],
+    [
+        ("20", "20.00"),
+        ("12.5", "12.50"),
+        ("12,75", "12.75"),
+        (" 7 ", "7.00"),
+        ("0", None),
+        ("-1", None),
+        ("+5", None),
+        ("1.234", None),
+        ("1e3", None),
+        ("1e309", None),
+        ("1_000", None),
+        ("\u0661\u0662", None),
+        ("\uff15", None),
+        ("", None),
+        ("abc", None),
+    ],
 )
 def test_parse_amount(typed: str, value: str | None) -> None:
     """Typed amounts are positive ASCII digits with at most two decimals; else refused."""
@@ -53,23 +67,41 @@ def test_receipt_itemises_and_orders_tokens() -> None:
     """The receipt lists the itemised payment and key change tokens before the credit token."""
     view = receipt_view(SALE)
     labels = [line.label for line in view.lines]
-    assert labels == ["Amount paid", "Fixed charge", "Debt recovered", "Tax", "Gas",
-                      "Tariff step", "Credit"]
+    assert labels == [
+        "Amount paid",
+        "Fixed charge",
+        "Debt recovered",
+        "Tax",
+        "Gas",
+        "Tariff step",
+        "Credit",
+    ]
     assert view.lines[5].value == "2.700 m³ at 15.00/m³"
     assert view.credited == "2.7 m³"
     assert [t.label for t in view.tokens] == [
-        "Key change token 1", "Key change token 2", "Credit token"]
+        "Key change token 1",
+        "Key change token 2",
+        "Credit token",
+    ]
     assert view.tokens[2].grouped == "1234 5678 9012 3456 7890"
 
 
 def test_lookup_view() -> None:
     """The lookup card shows the masked name, mode, status, last sale and key change flag."""
-    view = lookup_view({
-        "pan": "600727010000000013", "customer_name": "J*** D**", "mode": "volume",
-        "status": "active", "key_change_needed": True,
-        "last_sale": {"created_at": "2026-11-24T10:00:00Z", "amount_paid": 2000,
-                      "credit_units": 100},
-    })
+    view = lookup_view(
+        {
+            "pan": "600727010000000013",
+            "customer_name": "J*** D**",
+            "mode": "volume",
+            "status": "active",
+            "key_change_needed": True,
+            "last_sale": {
+                "created_at": "2026-11-24T10:00:00Z",
+                "amount_paid": 2000,
+                "credit_units": 100,
+            },
+        }
+    )
     assert view.mode_label == "by volume (m³)"
     assert view.key_change
     assert view.last_sale == "2026-11-24 10:00 UTC · paid 20.00 · 10.0 m³"

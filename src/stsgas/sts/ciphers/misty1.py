@@ -96,9 +96,15 @@ def _round_keys(ek: tuple[int, ...]) -> tuple[int, ...]:
             else:
                 out += [ek[(h + 2) % 8 + 8], ek[(h + 4) % 8]]
         for fo_r in (r, r + 1):
-            out += [ek[fo_r], ek[(fo_r + 5) % 8 + 8], ek[(fo_r + 2) % 8],
-                    ek[(fo_r + 1) % 8 + 8], ek[(fo_r + 7) % 8], ek[(fo_r + 3) % 8 + 8],
-                    ek[(fo_r + 4) % 8]]
+            out += [
+                ek[fo_r],
+                ek[(fo_r + 5) % 8 + 8],
+                ek[(fo_r + 2) % 8],
+                ek[(fo_r + 1) % 8 + 8],
+                ek[(fo_r + 7) % 8],
+                ek[(fo_r + 3) % 8 + 8],
+                ek[(fo_r + 4) % 8],
+            ]
     for fl_r in (8, 9):
         h = fl_r // 2
         if fl_r % 2 == 0:

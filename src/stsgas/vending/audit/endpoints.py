@@ -63,5 +63,9 @@ def list_entries(
 def verify(session: SessionDep, _reader: Reader) -> ChainOut:
     """Recompute the hash chain."""
     report = service.verify_chain(session)
-    return ChainOut(ok=report.ok, entries=report.entries, first_bad_seq=report.first_bad_seq,
-                    reason=report.reason)
+    return ChainOut(
+        ok=report.ok,
+        entries=report.entries,
+        first_bad_seq=report.first_bad_seq,
+        reason=report.reason,
+    )

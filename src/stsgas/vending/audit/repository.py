@@ -33,7 +33,9 @@ class AuditRepository(RepositoryBase[AuditEntry]):
         after = 0
         while True:
             stmt = (
-                select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                select(AuditEntry)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
                 .limit(batch)
             )
             rows = self.list(stmt)

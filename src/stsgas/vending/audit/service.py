@@ -23,8 +23,16 @@ from stsgas.vending.models import AuditEntry, Operator, utcnow
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-            object_type: str, object_id: str, data: dict[str, Any]) -> str:
+def _digest(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
+) -> str:
     body = orjson.dumps(
         {
             "seq": seq,

@@ -29,8 +29,10 @@ CustomerView = CustomerOut | CustomerMaskedOut
 
 def _viewer(operator: CurrentOperator) -> Operator:
     """Readers (supervisors and up, auditors) or lookers-up (cashiers: masked), else 403."""
-    if not (allowed(operator.role, Permission.CUSTOMERS_READ)
-            or allowed(operator.role, Permission.CUSTOMERS_LOOKUP)):
+    if not (
+        allowed(operator.role, Permission.CUSTOMERS_READ)
+        or allowed(operator.role, Permission.CUSTOMERS_LOOKUP)
+    ):
         raise Forbidden(f"role {operator.role!r} may not {Permission.CUSTOMERS_LOOKUP.value}")
     return operator
 
@@ -42,8 +44,11 @@ def _shown(customer: Customer, viewer: Operator) -> CustomerView:
     """The full record for readers; the masked one for a cashier."""
     if allowed(viewer.role, Permission.CUSTOMERS_READ):
         return CustomerOut.model_validate(customer)
-    return CustomerMaskedOut(id=customer.id, name=service.mask_name(customer.name),
-                             phone=service.mask_phone(customer.phone))
+    return CustomerMaskedOut(
+        id=customer.id,
+        name=service.mask_name(customer.name),
+        phone=service.mask_phone(customer.phone),
+    )
 
 
 @router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED)

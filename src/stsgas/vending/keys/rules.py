@@ -107,8 +107,13 @@ def checked_rollover(old: MeterConfig, new: MeterConfig, now: datetime) -> bool:
     try:
         rollover = rollover_for(old.base_date, new.base_date)
         after = check_key_change(
-            old_key=old.key().value, new_key=new.key().value, old_kt=old.key_type,
-            new_kt=new.key_type, rollover=rollover, base_date=old.base_date, now=now,
+            old_key=old.key().value,
+            new_key=new.key().value,
+            old_kt=old.key_type,
+            new_kt=new.key_type,
+            rollover=rollover,
+            base_date=old.base_date,
+            now=now,
         )
     except KeyChangeRefused as exc:
         raise _refused(exc) from None
@@ -121,7 +126,8 @@ def check_credit_key_type(key_type: int, pan: str) -> None:
     if key_type not in CREDIT_KEY_TYPES:
         raise CreditKeyType(
             f"meter {pan} is on key type {key_type}: credit only under key type 2 "
-            "(a unique key); change its key first", key_type=key_type,
+            "(a unique key); change its key first",
+            key_type=key_type,
         )
 
 
@@ -129,8 +135,8 @@ def check_management_key_type(key_type: int, pan: str) -> None:
     """Refuse a clear-credit, clear-tamper or tariff token under key type 0."""
     if key_type == 0:
         raise ManagementKeyType(
-            f"meter {pan} is on key type 0, which carries key changes only; change its "
-            "key first", key_type=key_type,
+            f"meter {pan} is on key type 0, which carries key changes only; change its key first",
+            key_type=key_type,
         )
 
 
@@ -145,6 +151,6 @@ def check_register(mode: str, register: int) -> None:
     if register not in registers_of(mode):
         own = sorted(registers_of(mode) - {ALL_REGISTERS})[0]
         raise NoSuchRegister(
-            f"a {mode} gas meter has register {own} (or {ALL_REGISTERS} for all), "
-            f"not {register}", register=register,
+            f"a {mode} gas meter has register {own} (or {ALL_REGISTERS} for all), not {register}",
+            register=register,
         )

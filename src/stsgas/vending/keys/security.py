@@ -118,12 +118,25 @@ class SoftwareSecurityModule:
         """Derive the meter's decoder key inside the module; return it without the vending key."""
         vk = self._open(KeyRef(sgc=data.sgc, krn=data.krn), blob)
         with_vk = MeterConfig(
-            pan=data.pan, key_type=data.key_type, sgc=data.sgc, ti=data.ti, krn=data.krn,
-            ken=data.ken, base_date=BaseDate(data.base_date), ea=EA(data.ea),
-            dkga=DKGA(data.dkga), vending_key=vk,
+            pan=data.pan,
+            key_type=data.key_type,
+            sgc=data.sgc,
+            ti=data.ti,
+            krn=data.krn,
+            ken=data.ken,
+            base_date=BaseDate(data.base_date),
+            ea=EA(data.ea),
+            dkga=DKGA(data.dkga),
+            vending_key=vk,
         )
         return MeterConfig(
-            pan=data.pan, key_type=data.key_type, sgc=data.sgc, ti=data.ti, krn=data.krn,
-            ken=data.ken, base_date=BaseDate(data.base_date), ea=EA(data.ea),
+            pan=data.pan,
+            key_type=data.key_type,
+            sgc=data.sgc,
+            ti=data.ti,
+            krn=data.krn,
+            ken=data.ken,
+            base_date=BaseDate(data.base_date),
+            ea=EA(data.ea),
             decoder_key=derive(with_vk).value,  # not .key(): its cache would keep ``vk``
         )

@@ -46,10 +46,16 @@ log = logging.getLogger("stsgas.vending.requests")
 HEADER: Final = b"x-request-id"
 _CLIENT_ID: Final = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 #: socket errors that mean "the database server cannot be reached"
-_NET_ERRNOS: Final = frozenset({
-    errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH,
-    errno.ETIMEDOUT, errno.EPIPE,
-})
+_NET_ERRNOS: Final = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+    }
+)
 RETRY_AFTER_SECONDS: Final = 1
 
 
@@ -144,23 +150,36 @@ class RequestGuard:
         finally:
             currency_decimals.reset(token)
 
-    async def _answer(self, exc: Exception, scope: Scope, receive: Receive, send: Send,
-                      rid: bytes) -> None:
+    async def _answer(
+        self, exc: Exception, scope: Scope, receive: Receive, send: Send, rid: bytes
+    ) -> None:
         request_id = rid.decode()
         if isinstance(exc, BodyTooLarge):
-            response = problems.problem(413, "body_too_large", "Request body too large",
-                                        str(exc.detail), request_id=request_id)
+            response = problems.problem(
+                413,
+                "body_too_large",
+                "Request body too large",
+                str(exc.detail),
+                request_id=request_id,
+            )
             response.headers["Connection"] = "close"  # the rest of the body is not read
         elif database_unavailable(exc):
             log.warning("database unavailable [request %s]: %s", request_id, exc)
-            response = problems.error_response(DatabaseUnavailable(
-                "the database cannot be reached just now; retry the request (a sale: "
-                "with the same Idempotency-Key)",
-                retry_after=RETRY_AFTER_SECONDS, request_id=request_id))
+            response = problems.error_response(
+                DatabaseUnavailable(
+                    "the database cannot be reached just now; retry the request (a sale: "
+                    "with the same Idempotency-Key)",
+                    retry_after=RETRY_AFTER_SECONDS,
+                    request_id=request_id,
+                )
+            )
         else:
             log.error("unhandled error [request %s]", request_id, exc_info=exc)
             response = problems.problem(
-                500, "internal_error", "Internal error",
+                500,
+                "internal_error",
+                "Internal error",
                 "an unexpected error; quote the request id when you report it",
-                request_id=request_id)
+                request_id=request_id,
+            )
         await response(scope, receive, send)

@@ -28,8 +28,16 @@ from pydantic_core import PydanticCustomError
 from stsgas.vending.errors import BadAmount
 
 __all__ = [
-    "MAX_DECIMALS", "MAX_MINOR", "AmountIn", "Balance", "Charge", "PositiveAmount", "Price",
-    "currency_decimals", "format_money", "parse_money",
+    "MAX_DECIMALS",
+    "MAX_MINOR",
+    "AmountIn",
+    "Balance",
+    "Charge",
+    "PositiveAmount",
+    "Price",
+    "currency_decimals",
+    "format_money",
+    "parse_money",
 ]
 
 #: the largest magnitude kept in minor units: a signed 64-bit column
@@ -116,10 +124,12 @@ AmountIn = Annotated[str | int, BeforeValidator(_amount_shape)]
 #: the currency's decimals for the request being served (set from the settings by the
 #: request guard, ``kit.guard``); request schemas read amounts with it
 currency_decimals: ContextVar[int] = ContextVar("stsgas_currency_decimals", default=2)
-_AMOUNT_SCHEMA: Final = WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}, {"type": "integer"}],
-    "description": "money in major units: ASCII digits with at most the currency's decimals",
-})
+_AMOUNT_SCHEMA: Final = WithJsonSchema(
+    {
+        "anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}, {"type": "integer"}],
+        "description": "money in major units: ASCII digits with at most the currency's decimals",
+    }
+)
 
 
 def _reader(*, largest: int, zero: bool) -> Callable[[object], int]:
@@ -141,8 +151,9 @@ def _reader(*, largest: int, zero: bool) -> Callable[[object], int]:
 
 
 #: a payment into an account (a vendor's float): positive, at most 10 billion
-PositiveAmount = Annotated[int, BeforeValidator(_reader(largest=10**10, zero=False)),
-                           _AMOUNT_SCHEMA]
+PositiveAmount = Annotated[
+    int, BeforeValidator(_reader(largest=10**10, zero=False)), _AMOUNT_SCHEMA
+]
 #: a balance owed (a customer's debt): zero or more, at most 10 billion
 Balance = Annotated[int, BeforeValidator(_reader(largest=10**10, zero=True)), _AMOUNT_SCHEMA]
 #: a price per unit (per m³ of gas): positive, at most 10 million

@@ -30,8 +30,13 @@ def fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any,
         if gone:
             conn.invalidate(exc)
         raise DBAPIError.instance(
-            sql, params, exc, psycopg.Error, hide_parameters=True,
-            connection_invalidated=gone, dialect=conn.dialect,
+            sql,
+            params,
+            exc,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=gone,
+            dialect=conn.dialect,
         ) from None
 
 

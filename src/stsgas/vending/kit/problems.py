@@ -23,9 +23,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://stsgas.invalid/problems/"
 
 
-def problem(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response; ``extra`` members are added beside the standard ones."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + code,
@@ -68,8 +66,12 @@ def invalid_value() -> JSONResponse:
     """The database refused a value the schema let through."""
     # a NUL byte in text, a number past its column's range: the client's input,
     # so 422; nothing was kept
-    return problem(422, "invalid_input", "Invalid input",
-                   "a value cannot be stored (a NUL character, or a number out of range)")
+    return problem(
+        422,
+        "invalid_input",
+        "Invalid input",
+        "a value cannot be stored (a NUL character, or a number out of range)",
+    )
 
 
 async def _sts(_request: Request, exc: Exception) -> JSONResponse:
@@ -86,8 +88,7 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     money = [e for e in exc.errors() if e.get("type") == "bad_amount"]
     if money:
         # an amount the one money parser refused (kit.money): the one money code
-        return problem(422, "bad_amount", "Bad amount", str(money[0].get("msg", "")),
-                       errors=errors)
+        return problem(422, "bad_amount", "Bad amount", str(money[0].get("msg", "")), errors=errors)
     return problem(422, "invalid_input", "Invalid input", "the request is malformed", errors=errors)
 
 
@@ -110,14 +111,19 @@ async def _statement(request: Request, exc: Exception) -> JSONResponse:
 async def _overflow(_request: Request, exc: Exception) -> JSONResponse:
     # a date at the edge of the calendar moved past it (year 9999 + a day, a -14:00
     # offset turned to UTC): the client's value, 422 on either database
-    return problem(422, "invalid_input", "Invalid input",
-                   "a value is out of range (a date too near year 1 or 9999, or a number)")
+    return problem(
+        422,
+        "invalid_input",
+        "Invalid input",
+        "a value is out of range (a date too near year 1 or 9999, or a number)",
+    )
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
-        exc.status_code, "http_error")
+        exc.status_code, "http_error"
+    )
     response = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value

@@ -19,15 +19,13 @@ from stsgas.vending.sales import transaction
 router = APIRouter(prefix="/management", tags=["management"])
 
 
-
 def _duty(permission: Permission) -> Callable[[Operator], Operator]:
     """Like ``require``, but an admin is told why: administering accounts and
     asking for or approving tokens are separate duties (403 ``segregated_duty``)."""
 
     def check(operator: CurrentOperator) -> Operator:
         if operator.role == Role.ADMIN.value:
-            raise SegregatedDuty("people who administer accounts do not ask for or "
-                                 "approve tokens")
+            raise SegregatedDuty("people who administer accounts do not ask for or approve tokens")
         ensure(operator, permission)
         return operator
 
@@ -61,8 +59,13 @@ def ask(
 
     def unit() -> tuple[bool, dict[str, Any]]:
         asked = service.ask(
-            session, operator=operator, meter_number=body.meter_number, kind=body.kind,
-            params=dict(body.params), reason=body.reason, idempotency_key=idempotency_key,
+            session,
+            operator=operator,
+            meter_number=body.meter_number,
+            kind=body.kind,
+            params=dict(body.params),
+            reason=body.reason,
+            idempotency_key=idempotency_key,
             security=security,
         )
         return asked.replayed, service.view(session, asked.request)
@@ -92,7 +95,10 @@ def get(request_id: RowId, session: SessionDep, _operator: Asker) -> dict[str, A
 
 @router.post("/requests/{request_id}/approve", response_model=None)
 def approve(
-    request_id: RowId, session: SessionDep, security: SecurityModuleDep, operator: Approver,
+    request_id: RowId,
+    session: SessionDep,
+    security: SecurityModuleDep,
+    operator: Approver,
     response: Response,
 ) -> dict[str, Any]:
     """Approve (a second person) and issue the token(s). The same approver
@@ -105,7 +111,10 @@ def approve(
 
 @router.post("/requests/{request_id}/reject", response_model=None)
 def reject(
-    request_id: RowId, body: schemas.DecisionIn, session: SessionDep, operator: Approver,
+    request_id: RowId,
+    body: schemas.DecisionIn,
+    session: SessionDep,
+    operator: Approver,
     response: Response,
 ) -> dict[str, Any]:
     """Refuse a pending request (the same operator rejecting again gets it back)."""

@@ -76,12 +76,17 @@ def validate(session: Session, meter: Meter, params: dict[str, Any]) -> dict[str
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= _MAX_SEQ:
         raise InvalidInput(f"seq must be an integer 1..{_MAX_SEQ} (the meter's seq + 1)")
     if meter.loaded_tariff_seq is not None and seq <= meter.loaded_tariff_seq:
-        raise StaleSeq(f"the meter was sent tariff counter {meter.loaded_tariff_seq}; "
-                       f"use {meter.loaded_tariff_seq + 1} or more")
+        raise StaleSeq(
+            f"the meter was sent tariff counter {meter.loaded_tariff_seq}; "
+            f"use {meter.loaded_tariff_seq + 1} or more"
+        )
     at = _when(params.get("activate_at"))
     version = _version(session, meter, params.get("tariff_version_id"), at)
-    return {"seq": seq, "activate_at": at.isoformat().replace("+00:00", "Z"),
-            "tariff_version_id": version.id}
+    return {
+        "seq": seq,
+        "activate_at": at.isoformat().replace("+00:00", "Z"),
+        "tariff_version_id": version.id,
+    }
 
 
 def steps_of(version: TariffVersion) -> str:

@@ -90,8 +90,13 @@ def _int(params: dict[str, Any], name: str, lo: int, hi: int, default: int | Non
 
 
 def validate(
-    session: Session, kind: ManagementKind, params: dict[str, Any], meter: Meter, *,
-    security: SecurityModule | None = None, now: datetime | None = None,
+    session: Session,
+    kind: ManagementKind,
+    params: dict[str, Any],
+    meter: Meter,
+    *,
+    security: SecurityModule | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Check a request's parameters (for ``meter``); returns them normalised.
 
@@ -111,8 +116,10 @@ def validate(
         return {"register": register}
     if kind is ManagementKind.SET_TARIFF:
         if meter.mode != MeterMode.AMOUNT.value:
-            raise TariffRateMode("a volume meter counts m³, not money: a flat rate means "
-                                 "nothing to it (the vending side prices its gas)")
+            raise TariffRateMode(
+                "a volume meter counts m³, not money: a flat rate means "
+                "nothing to it (the vending side prices its gas)"
+            )
         return {"rate": _int(params, "rate", 0, 0xFFFF)}
     if kind is ManagementKind.CLEAR_TAMPER:
         return {}
@@ -120,7 +127,10 @@ def validate(
 
 
 def _key_change_params(
-    session: Session, params: dict[str, Any], meter: Meter, security: SecurityModule | None,
+    session: Session,
+    params: dict[str, Any],
+    meter: Meter,
+    security: SecurityModule | None,
     now: datetime,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"with_next_sale": bool(params.get("with_next_sale", False))}
@@ -145,16 +155,29 @@ def _key_change_params(
         out["base_date"] = target.base_date  # a meter moves onto its new group's base date
     if len(out) == 1:
         raise InvalidInput("a key change needs a supply_group_id, ti or base_date")
-    if (out.get("supply_group_id", meter.supply_group_id) == meter.supply_group_id
-            and out.get("ti", meter.ti) == meter.ti
-            and out.get("base_date", meter.base_date) == meter.base_date):
+    if (
+        out.get("supply_group_id", meter.supply_group_id) == meter.supply_group_id
+        and out.get("ti", meter.ti) == meter.ti
+        and out.get("base_date", meter.base_date) == meter.base_date
+    ):
         raise InvalidInput("the meter already has that key data")
-    key_rules.check_target(old_kt=current.key_type, new_kt=target.key_type,
-                           old_bd=meter.base_date, new_bd=out.get("base_date", meter.base_date),
-                           now=now)
+    key_rules.check_target(
+        old_kt=current.key_type,
+        new_kt=target.key_type,
+        old_bd=meter.base_date,
+        new_bd=out.get("base_date", meter.base_date),
+        now=now,
+    )
     if security is not None:
-        issue.plan_key_change(session, meter, security, now, group_id=out.get("supply_group_id"),
-                              ti=out.get("ti"), base_date=out.get("base_date"))
+        issue.plan_key_change(
+            session,
+            meter,
+            security,
+            now,
+            group_id=out.get("supply_group_id"),
+            ti=out.get("ti"),
+            base_date=out.get("base_date"),
+        )
     return out
 
 
@@ -193,8 +216,12 @@ def fingerprint(
     (not orjson) so an out-of-range integer is hashed, then refused by
     :func:`validate`, instead of failing here.
     """
-    doc = {"meter": sales_service.parse_meter_number(meter_number), "kind": kind.value,
-           "params": params, "reason": reason}
+    doc = {
+        "meter": sales_service.parse_meter_number(meter_number),
+        "kind": kind.value,
+        "params": params,
+        "reason": reason,
+    }
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -210,8 +237,14 @@ def by_key(session: Session, operator_id: int, key: str) -> ManagementRequest | 
 
 
 def ask(
-    session: Session, *, operator: Operator, meter_number: str, kind: ManagementKind,
-    params: dict[str, Any], reason: str, idempotency_key: str | None = None,
+    session: Session,
+    *,
+    operator: Operator,
+    meter_number: str,
+    kind: ManagementKind,
+    params: dict[str, Any],
+    reason: str,
+    idempotency_key: str | None = None,
     security: SecurityModule | None = None,
 ) -> Asked:
     """Record a pending request (audited); nothing is issued yet.
@@ -234,16 +267,25 @@ def ask(
             return Asked(request=done, replayed=True)
     meter = _meter(session, meter_number)
     req = ManagementRequest(
-        meter_id=meter.id, kind=kind.value,
-        params=validate(session, kind, params, meter, security=security), reason=reason,
-        status=RequestStatus.PENDING.value, requested_by_id=operator.id,
-        idempotency_key=idempotency_key, request_fingerprint=fp,
+        meter_id=meter.id,
+        kind=kind.value,
+        params=validate(session, kind, params, meter, security=security),
+        reason=reason,
+        status=RequestStatus.PENDING.value,
+        requested_by_id=operator.id,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fp,
     )
     session.add(req)
     session.flush()
-    audit.record(session, actor=operator, action="mgmt.request", object_type="management",
-                 object_id=req.id, data={"meter": meter.pan, "kind": kind.value,
-                                         "params": req.params, "reason": reason})
+    audit.record(
+        session,
+        actor=operator,
+        action="mgmt.request",
+        object_type="management",
+        object_id=req.id,
+        data={"meter": meter.pan, "kind": kind.value, "params": req.params, "reason": reason},
+    )
     return Asked(request=req, replayed=False)
 
 
@@ -273,13 +315,23 @@ def reject(session: Session, request_id: int, operator: Operator, reason: str) -
         return Decided(view=view(session, req), replayed=True)
     req.status = RequestStatus.REJECTED.value
     req.decided_by_id, req.decided_at = operator.id, datetime.now(UTC)
-    audit.record(session, actor=operator, action="mgmt.reject", object_type="management",
-                 object_id=req.id, data={"reason": reason})
+    audit.record(
+        session,
+        actor=operator,
+        action="mgmt.reject",
+        object_type="management",
+        object_id=req.id,
+        data={"reason": reason},
+    )
     return Decided(view=view(session, req), replayed=False)
 
 
 def approve(
-    session: Session, request_id: int, operator: Operator, *, security: SecurityModule,
+    session: Session,
+    request_id: int,
+    operator: Operator,
+    *,
+    security: SecurityModule,
     now: datetime | None = None,
 ) -> Decided:
     """Approve and issue: make the token(s) with the meter locked; audited.
@@ -304,16 +356,28 @@ def approve(
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
         left = ir_tariff.record(session, meter, req.params)
         if left is not None:
-            audit.record(session, actor=operator, action="meter.tariff", object_type="meter",
-                         object_id=meter.id, data={"from": left, "to": meter.tariff_id,
-                                                   "request": req.id}, at=now)
+            audit.record(
+                session,
+                actor=operator,
+                action="meter.tariff",
+                object_type="meter",
+                object_id=meter.id,
+                data={"from": left, "to": meter.tariff_id, "request": req.id},
+                at=now,
+            )
     elif kind is ManagementKind.CANCEL_SALE:
         issued = sale_cancel.take_back(session, req, meter, operator, security=security, now=now)
     elif kind is ManagementKind.KEY_CHANGE:
         # checked again now: the keys or the meter may have moved since it was asked
-        issue.plan_key_change(session, meter, security, now,
-                              group_id=req.params.get("supply_group_id"),
-                              ti=req.params.get("ti"), base_date=req.params.get("base_date"))
+        issue.plan_key_change(
+            session,
+            meter,
+            security,
+            now,
+            group_id=req.params.get("supply_group_id"),
+            ti=req.params.get("ti"),
+            base_date=req.params.get("base_date"),
+        )
         meter.pending_supply_group_id = req.params.get("supply_group_id")
         meter.pending_ti = req.params.get("ti")
         meter.pending_base_date = req.params.get("base_date")
@@ -343,9 +407,15 @@ def approve(
     done = issued or req.ir_command is not None
     req.status = RequestStatus.ISSUED.value if done else RequestStatus.APPROVED.value
     req.decided_by_id, req.decided_at = operator.id, now
-    audit.record(session, actor=operator, action="mgmt.approve", object_type="management",
-                 object_id=req.id, data={"meter": meter.pan, "kind": kind.value,
-                                         "tokens": len(issued)}, at=now)
+    audit.record(
+        session,
+        actor=operator,
+        action="mgmt.approve",
+        object_type="management",
+        object_id=req.id,
+        data={"meter": meter.pan, "kind": kind.value, "tokens": len(issued)},
+        at=now,
+    )
     session.flush()
     return Decided(view=view(session, req), replayed=False)
 
@@ -363,9 +433,17 @@ def listing(session: Session, *, status: str | None, limit: int) -> list[dict[st
     if status is not None:
         stmt = stmt.where(ManagementRequest.status == status)
     return [
-        {"id": req.id, "meter_number": pan, "kind": req.kind, "params": req.params,
-         "reason": req.reason, "status": req.status, "requested_by_id": req.requested_by_id,
-         "requested_by": username, "created_at": req.created_at.isoformat(timespec="seconds")}
+        {
+            "id": req.id,
+            "meter_number": pan,
+            "kind": req.kind,
+            "params": req.params,
+            "reason": req.reason,
+            "status": req.status,
+            "requested_by_id": req.requested_by_id,
+            "requested_by": username,
+            "created_at": req.created_at.isoformat(timespec="seconds"),
+        }
         for req, pan, username in session.execute(stmt)
     ]
 
@@ -386,8 +464,14 @@ def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
     meter = session.get(Meter, req.meter_id)
     assert meter is not None
     return {
-        "id": req.id, "meter_number": meter.pan, "kind": req.kind, "params": req.params,
-        "reason": req.reason, "status": req.status, "requested_by_id": req.requested_by_id,
-        "decided_by_id": req.decided_by_id, "tokens": [receipts.token_view(t) for t in rows],
+        "id": req.id,
+        "meter_number": meter.pan,
+        "kind": req.kind,
+        "params": req.params,
+        "reason": req.reason,
+        "status": req.status,
+        "requested_by_id": req.requested_by_id,
+        "decided_by_id": req.decided_by_id,
+        "tokens": [receipts.token_view(t) for t in rows],
         "ir_command": req.ir_command,
     }

@@ -70,8 +70,12 @@ def list_meters(
 def lookup(number: str, session: SessionDep, settings: SettingsDep, who: LookupRole) -> LookupOut:
     """Confirm a meter before payment: masked name, mode, status, last sale, key change,
     and why a sale by this operator would be refused."""
-    found = service.lookup(session, number, window=timedelta(days=settings.key_warning_days),
-                           seller_vendor_id=who.vendor_id)
+    found = service.lookup(
+        session,
+        number,
+        window=timedelta(days=settings.key_warning_days),
+        seller_vendor_id=who.vendor_id,
+    )
     m, sale, sg = found.meter, found.last_sale, found.meter.supply_group
     last = None
     if sale is not None:
@@ -146,7 +150,10 @@ def link_customer(meter_id: RowId, body: LinkIn, session: SessionDep, actor: Wri
 
 @router.post("/{meter_id}/key-change", status_code=status.HTTP_202_ACCEPTED, response_model=None)
 def ask_key_change(
-    meter_id: RowId, body: KeyChangeIn, session: SessionDep, security: SecurityModuleDep,
+    meter_id: RowId,
+    body: KeyChangeIn,
+    session: SessionDep,
+    security: SecurityModuleDep,
     actor: Asker,
 ) -> dict[str, Any]:
     """Ask for a key change that the meter's next sale carries: a four-eyes management
@@ -156,9 +163,15 @@ def ask_key_change(
     def unit() -> dict[str, Any]:
         meter = service.get(session, meter_id)
         params: dict[str, Any] = {**body.model_dump(exclude={"reason"}), "with_next_sale": True}
-        asked = management.ask(session, operator=actor, meter_number=meter.pan,
-                               kind=ManagementKind.KEY_CHANGE, params=params,
-                               reason=body.reason, security=security)
+        asked = management.ask(
+            session,
+            operator=actor,
+            meter_number=meter.pan,
+            kind=ManagementKind.KEY_CHANGE,
+            params=params,
+            reason=body.reason,
+            security=security,
+        )
         return management.view(session, asked.request)
 
     return transaction.run(session, unit)

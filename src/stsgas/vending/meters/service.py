@@ -221,7 +221,11 @@ class Lookup:
 
 
 def lookup(
-    session: Session, number: str, *, window: timedelta, now: datetime | None = None,
+    session: Session,
+    number: str,
+    *,
+    window: timedelta,
+    now: datetime | None = None,
     seller_vendor_id: int | None = None,
 ) -> Lookup:
     """Answer "is this the right meter, and can it be sold to?" for ``number``; a sale
@@ -253,18 +257,33 @@ def lookup(
         reasons.append("the meter's key data has run out: schedule a key change")
     refusals: list[tuple[str, str]] = []
     if meter.status != MeterStatus.ACTIVE.value:
-        refusals.append((MeterNotActive.code, f"This meter is {meter.status}: it cannot be "
-                                              "sold to."))
-    if meter.tariff_id is None or TariffRepository(session).in_force(meter.tariff_id,
-                                                                     now) is None:
-        refusals.append((NoTariffInForce.code, "This meter has no tariff in force: a "
-                         "supervisor must put it on a tariff before it can be sold to."))
+        refusals.append(
+            (MeterNotActive.code, f"This meter is {meter.status}: it cannot be sold to.")
+        )
+    if meter.tariff_id is None or TariffRepository(session).in_force(meter.tariff_id, now) is None:
+        refusals.append(
+            (
+                NoTariffInForce.code,
+                "This meter has no tariff in force: a "
+                "supervisor must put it on a tariff before it can be sold to.",
+            )
+        )
     if blocked_by_key and not scheduled:
-        refusals.append((KeyExpired.code, "The meter's key data has run out: a key change "
-                         "must be scheduled before it can be sold to."))
+        refusals.append(
+            (
+                KeyExpired.code,
+                "The meter's key data has run out: a key change "
+                "must be scheduled before it can be sold to.",
+            )
+        )
     if seller_vendor_id is None:
-        refusals.append((NoFloat.code, "Your account sells from no vendor float: an admin "
-                         "must assign it a vendor before you can sell."))
+        refusals.append(
+            (
+                NoFloat.code,
+                "Your account sells from no vendor float: an admin "
+                "must assign it a vendor before you can sell.",
+            )
+        )
     return Lookup(
         meter=meter,
         customer=repo.customer_of(meter.id),

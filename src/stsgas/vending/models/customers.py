@@ -75,9 +75,7 @@ class Meter(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    supply_group: Mapped[SupplyGroup] = relationship(
-        lazy="raise", foreign_keys=[supply_group_id]
-    )
+    supply_group: Mapped[SupplyGroup] = relationship(lazy="raise", foreign_keys=[supply_group_id])
     pending_supply_group: Mapped[SupplyGroup | None] = relationship(
         lazy="raise", foreign_keys=[pending_supply_group_id]
     )

@@ -127,9 +127,7 @@ class Token(Base):
     __tablename__ = "tokens"
 
     id: Mapped[IntPK]
-    sale_id: Mapped[int | None] = mapped_column(
-        BigIntId, ForeignKey("sales.id"), index=True
-    )
+    sale_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("sales.id"), index=True)
     management_request_id: Mapped[int | None] = mapped_column(
         BigIntId, ForeignKey("management_requests.id"), index=True
     )

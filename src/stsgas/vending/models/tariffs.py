@@ -63,8 +63,9 @@ class TariffVersion(Base):
         UniqueConstraint("tariff_id", "version"),
         UniqueConstraint("tariff_id", "effective_from"),
         CheckConstraint("fixed_charge >= 0", name="fixed_charge_not_negative"),
-        CheckConstraint(check_in("fixed_charge_period", FixedChargePeriod),
-                        name="fixed_charge_period"),
+        CheckConstraint(
+            check_in("fixed_charge_period", FixedChargePeriod), name="fixed_charge_period"
+        ),
         CheckConstraint("tax_rate_bp BETWEEN 0 AND 10000", name="tax_rate_range"),
         CheckConstraint("debt_recovery_bp BETWEEN 0 AND 10000", name="debt_recovery_range"),
     )

@@ -69,8 +69,14 @@ def verify_first(session: Session, *, username: str, password: str) -> PasswordC
 
 
 def check_password(
-    session: Session, settings: Settings, *, username: str, password: str, source: str,
-    now: datetime, checked: PasswordCheck | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    source: str,
+    now: datetime,
+    checked: PasswordCheck | None = None,
 ) -> Operator | VendingError:
     """The operator whose password this is, or the error to answer (counted).
 
@@ -81,8 +87,9 @@ def check_password(
     repo = LoginFailureRepository(session)
     row = repo.of(username, source)
     if row is not None and row.locked_until is not None and row.locked_until > now:
-        return AccountLocked("too many failed sign-ins from this address",
-                             locked_until=row.locked_until.isoformat())
+        return AccountLocked(
+            "too many failed sign-ins from this address", locked_until=row.locked_until.isoformat()
+        )
     op = OperatorRepository(session).by_username(username)
     if op is not None and not op.is_active:
         op = None  # a disabled account answers like an unknown one
@@ -100,7 +107,12 @@ def check_password(
 
 
 def _count_failure(
-    session: Session, settings: Settings, *, username: str, source: str, op: Operator | None,
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    source: str,
+    op: Operator | None,
     now: datetime,
 ) -> None:
     row = _failure_row(session, username, source)
@@ -110,15 +122,26 @@ def _count_failure(
         return
     row.failures = 0
     row.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-    audit.record(session, actor=None, action="operator.locked", object_type="operator",
-                 object_id="" if op is None else op.id,
-                 data={"username": username, "source": source,
-                       "until": row.locked_until.isoformat()}, at=now)
+    audit.record(
+        session,
+        actor=None,
+        action="operator.locked",
+        object_type="operator",
+        object_id="" if op is None else op.id,
+        data={"username": username, "source": source, "until": row.locked_until.isoformat()},
+        at=now,
+    )
 
 
 def login(
-    session: Session, settings: Settings, *, username: str, password: str, source: str,
-    now: datetime | None = None, checked: PasswordCheck | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    source: str,
+    now: datetime | None = None,
+    checked: PasswordCheck | None = None,
 ) -> IssuedApiToken | VendingError:
     """Check a password; return a login token, or the error to show (counted, not raised).
 
@@ -129,8 +152,15 @@ def login(
     ``password_change_required``).
     """
     now = now or utcnow()
-    found = check_password(session, settings, username=username, password=password,
-                           source=source, now=now, checked=checked)
+    found = check_password(
+        session,
+        settings,
+        username=username,
+        password=password,
+        source=source,
+        now=now,
+        checked=checked,
+    )
     if isinstance(found, VendingError):
         return found
     if found.must_change_password:
@@ -139,16 +169,23 @@ def login(
 
 
 def change_password(
-    session: Session, settings: Settings, *, username: str, old_password: str,
-    new_password: str, source: str, now: datetime | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    old_password: str,
+    new_password: str,
+    source: str,
+    now: datetime | None = None,
 ) -> Operator | VendingError:
     """The owner sets a new password with the old one (counted like a login).
 
     Sign-in sessions (``login`` tokens) end; named API tokens of devices stay.
     """
     now = now or utcnow()
-    found = check_password(session, settings, username=username, password=old_password,
-                           source=source, now=now)
+    found = check_password(
+        session, settings, username=username, password=old_password, source=source, now=now
+    )
     if isinstance(found, VendingError):
         return found
     if new_password == old_password:
@@ -156,6 +193,12 @@ def change_password(
     found.password_hash = hash_password(new_password)
     found.must_change_password = False
     ApiTokenRepository(session).revoke_all(found.id, now=now, name="login")
-    audit.record(session, actor=found, action="operator.password_change",
-                 object_type="operator", object_id=found.id, at=now)
+    audit.record(
+        session,
+        actor=found,
+        action="operator.password_change",
+        object_type="operator",
+        object_id=found.id,
+        at=now,
+    )
     return found

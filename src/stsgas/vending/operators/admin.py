@@ -53,12 +53,19 @@ def _pending(op: Operator, actor: Operator) -> None:
 
 
 def _audit(session: Session, actor: Operator, action: str, op: Operator, **data: object) -> None:
-    audit.record(session, actor=actor, action=action, object_type="operator", object_id=op.id,
-                 data={"username": op.username, **data})
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="operator",
+        object_id=op.id,
+        data={"username": op.username, **data},
+    )
 
 
-def disable(session: Session, *, actor: Operator, operator_id: int,
-            now: datetime | None = None) -> Operator:
+def disable(
+    session: Session, *, actor: Operator, operator_id: int, now: datetime | None = None
+) -> Operator:
     """Take access away: no login, and every token of the account revoked."""
     op = _target(session, actor, operator_id)
     op.is_active = False
@@ -78,13 +85,15 @@ def enable(session: Session, *, actor: Operator, operator_id: int) -> Operator:
     return op
 
 
-def activate(session: Session, *, actor: Operator, operator_id: int,
-             now: datetime | None = None) -> Operator:
+def activate(
+    session: Session, *, actor: Operator, operator_id: int, now: datetime | None = None
+) -> Operator:
     """The second admin's word: the account may now approve (if its role may)."""
     op = _target(session, actor, operator_id)
     if op.enabled_by_id == actor.id:
-        raise SegregatedDuty("the admin who created, re-enabled or reset an account "
-                             "does not activate it")
+        raise SegregatedDuty(
+            "the admin who created, re-enabled or reset an account does not activate it"
+        )
     if not op.is_active:
         raise Conflict(f"operator {op.username!r} is disabled")
     if op.activated_at is None:
@@ -93,8 +102,14 @@ def activate(session: Session, *, actor: Operator, operator_id: int,
     return op
 
 
-def reset_password(session: Session, *, actor: Operator, operator_id: int, password: str,
-                   now: datetime | None = None) -> Operator:
+def reset_password(
+    session: Session,
+    *,
+    actor: Operator,
+    operator_id: int,
+    password: str,
+    now: datetime | None = None,
+) -> Operator:
     """Set a temporary password: its owner must change it before signing in.
 
     Every token of the account is revoked and its lockouts cleared; since the
@@ -121,8 +136,9 @@ def unlock(session: Session, *, actor: Operator, operator_id: int) -> int:
     return cleared
 
 
-def lockouts(session: Session, operator: Operator, now: datetime | None = None
-             ) -> Sequence[LoginFailure]:
+def lockouts(
+    session: Session, operator: Operator, now: datetime | None = None
+) -> Sequence[LoginFailure]:
     """Where ``operator`` is locked out from now."""
     return LoginFailureRepository(session).locked(operator.username, now or utcnow())
 
@@ -134,14 +150,26 @@ def tokens(session: Session, operator_id: int) -> Sequence[ApiToken]:
     return ApiTokenRepository(session).of_operator(operator_id)
 
 
-def revoke(session: Session, *, actor: Operator, operator_id: int, token_id: int,
-           now: datetime | None = None) -> ApiToken:
+def revoke(
+    session: Session,
+    *,
+    actor: Operator,
+    operator_id: int,
+    token_id: int,
+    now: datetime | None = None,
+) -> ApiToken:
     """Revoke one token of an account (a lost device, a leaked key)."""
     row = ApiTokenRepository(session).get(token_id, for_update=True)
     if row is None or row.operator_id != operator_id:
         raise NotFound(f"no token {token_id} of operator {operator_id}")
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
-        audit.record(session, actor=actor, action="api_token.revoke", object_type="api_token",
-                     object_id=row.id, data={"operator_id": operator_id, "name": row.name})
+        audit.record(
+            session,
+            actor=actor,
+            action="api_token.revoke",
+            object_type="api_token",
+            object_id=row.id,
+            data={"operator_id": operator_id, "name": row.name},
+        )
     return row

@@ -57,8 +57,14 @@ def login(
     begin_read(session)
     checked = access.verify_first(session, username=body.username, password=body.password)
     session.rollback()  # only read: end it, so the write below starts afresh
-    result = access.login(session, settings, username=body.username, password=body.password,
-                          source=source_of(request), checked=checked)
+    result = access.login(
+        session,
+        settings,
+        username=body.username,
+        password=body.password,
+        source=source_of(request),
+        checked=checked,
+    )
     if isinstance(result, VendingError):
         return vending_problem(result)  # returned, so the failure count is committed
     return TokenOut(
@@ -75,8 +81,12 @@ def change_password(
     """Everyone changes their own password with the old one (also after an admin's
     reset); failures count towards the same lockout as logins."""
     result = access.change_password(
-        session, settings, username=body.username, old_password=body.old_password,
-        new_password=body.new_password, source=source_of(request),
+        session,
+        settings,
+        username=body.username,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        source=source_of(request),
     )
     if isinstance(result, VendingError):
         return vending_problem(result)
@@ -102,8 +112,10 @@ def create_api_token(
     Every token expires: by default, and at most, after ``api_token_max_hours``."""
     hours = settings.api_token_max_hours if body.ttl_hours is None else body.ttl_hours
     if hours > settings.api_token_max_hours:
-        raise TokenTooLong(f"an API token lives at most {settings.api_token_max_hours} hours",
-                           max_hours=settings.api_token_max_hours)
+        raise TokenTooLong(
+            f"an API token lives at most {settings.api_token_max_hours} hours",
+            max_hours=settings.api_token_max_hours,
+        )
     issued = service.issue_token(session, operator, ttl=timedelta(hours=hours), name=body.name)
     audit.record(
         session,
@@ -181,14 +193,12 @@ def reset_password(
     operator_id: RowId, body: PasswordResetIn, session: SessionDep, actor: Manager
 ) -> OperatorOut:
     """Set a temporary password (admin): the owner changes it before signing in."""
-    op = admin.reset_password(session, actor=actor, operator_id=operator_id,
-                              password=body.password)
+    op = admin.reset_password(session, actor=actor, operator_id=operator_id, password=body.password)
     return OperatorOut.model_validate(op)
 
 
 @router.get("/operators/{operator_id}/lockouts", response_model=list[LockoutOut])
-def operator_lockouts(operator_id: RowId, session: SessionDep, _actor: Manager
-                      ) -> list[LockoutOut]:
+def operator_lockouts(operator_id: RowId, session: SessionDep, _actor: Manager) -> list[LockoutOut]:
     """The sources an account is locked out from now (admin)."""
     op = OperatorRepository(session).get(operator_id)
     if op is None:
@@ -203,8 +213,7 @@ def unlock_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> 
 
 
 @router.get("/operators/{operator_id}/tokens", response_model=list[ApiTokenOut])
-def operator_tokens(operator_id: RowId, session: SessionDep, _actor: Manager
-                    ) -> list[ApiTokenOut]:
+def operator_tokens(operator_id: RowId, session: SessionDep, _actor: Manager) -> list[ApiTokenOut]:
     """An account's tokens, newest first (admin; never the secrets)."""
     return [ApiTokenOut.model_validate(t) for t in admin.tokens(session, operator_id)]
 

@@ -22,8 +22,7 @@ class OperatorRepository(RepositoryBase[Operator]):
 
     def admin_count(self) -> int:
         """How many admin accounts there are (none: the install is not set up)."""
-        stmt = select(func.count()).select_from(Operator).where(
-            Operator.role == Role.ADMIN.value)
+        stmt = select(func.count()).select_from(Operator).where(Operator.role == Role.ADMIN.value)
         return int(self.session.execute(stmt).scalar() or 0)
 
     def by_username(self, username: str, *, for_update: bool = False) -> Operator | None:
@@ -50,14 +49,17 @@ class ApiTokenRepository(RepositoryBase[ApiToken]):
 
     def of_operator(self, operator_id: int) -> Sequence[ApiToken]:
         """An operator's tokens, newest first."""
-        return self.list(self.select().where(ApiToken.operator_id == operator_id)
-                         .order_by(ApiToken.id.desc()))
+        return self.list(
+            self.select().where(ApiToken.operator_id == operator_id).order_by(ApiToken.id.desc())
+        )
 
     def revoke_all(self, operator_id: int, *, now: datetime, name: str | None = None) -> int:
         """Revoke an operator's live tokens (only those called ``name`` when given)."""
-        stmt = (update(ApiToken)
-                .where(ApiToken.operator_id == operator_id, ApiToken.revoked_at.is_(None))
-                .values(revoked_at=now))
+        stmt = (
+            update(ApiToken)
+            .where(ApiToken.operator_id == operator_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
         if name is not None:
             stmt = stmt.where(ApiToken.name == name)
         result = self.session.execute(stmt, execution_options={"synchronize_session": False})
@@ -71,8 +73,7 @@ class LoginFailureRepository(RepositoryBase[LoginFailure]):
 
     def of(self, username: str, source: str, *, for_update: bool = False) -> LoginFailure | None:
         """The counter of ``(username, source)``."""
-        stmt = self.select().where(LoginFailure.username == username,
-                                   LoginFailure.source == source)
+        stmt = self.select().where(LoginFailure.username == username, LoginFailure.source == source)
         if for_update:
             stmt = stmt.with_for_update()
         return self.get_one_or_none(stmt)
@@ -81,8 +82,9 @@ class LoginFailureRepository(RepositoryBase[LoginFailure]):
         """A new zero counter; a twin inserted meanwhile is found instead (savepoint)."""
         try:
             with self.session.begin_nested():
-                row = self.create(LoginFailure(username=username, source=source, failures=0),
-                                  flush=True)
+                row = self.create(
+                    LoginFailure(username=username, source=source, failures=0), flush=True
+                )
             return row
         except IntegrityError:
             found = self.of(username, source, for_update=True)
@@ -91,8 +93,9 @@ class LoginFailureRepository(RepositoryBase[LoginFailure]):
 
     def locked(self, username: str, now: datetime) -> Sequence[LoginFailure]:
         """The sources ``username`` is locked out from now."""
-        return self.list(self.select().where(LoginFailure.username == username,
-                                             LoginFailure.locked_until > now))
+        return self.list(
+            self.select().where(LoginFailure.username == username, LoginFailure.locked_until > now)
+        )
 
     def clear(self, username: str, source: str | None = None) -> int:
         """Forget the failures of ``username`` (from ``source`` only, when given)."""
@@ -105,8 +108,14 @@ class LoginFailureRepository(RepositoryBase[LoginFailure]):
 
 _PRINCIPAL = (
     select(
-        ApiToken.revoked_at, ApiToken.expires_at, Operator.id, Operator.username, Operator.role,
-        Operator.vendor_id, Operator.is_active, Operator.locked_until,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        Operator.id,
+        Operator.username,
+        Operator.role,
+        Operator.vendor_id,
+        Operator.is_active,
+        Operator.locked_until,
     )
     .join(Operator, Operator.id == ApiToken.operator_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))

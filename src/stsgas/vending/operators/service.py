@@ -129,7 +129,11 @@ def issue_token(
 
 
 def _check_bearer(
-    *, revoked_at: datetime | None, expires_at: datetime | None, is_active: bool, now: datetime,
+    *,
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+    is_active: bool,
+    now: datetime,
 ) -> None:
     """The rules a bearer token and its operator must pass (both lookups below).
 
@@ -151,8 +155,12 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     if row is None:
         raise NotAuthenticated("unknown or revoked token")
     op = row.operator
-    _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=op.is_active,
-                  now=now or utcnow())
+    _check_bearer(
+        revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+        is_active=op.is_active,
+        now=now or utcnow(),
+    )
     return op
 
 
@@ -175,8 +183,9 @@ def principal_from_row(row: PrincipalRow | None, *, now: datetime) -> Principal:
     """The bearer's operator from its token row (None: no such token), or 401/423."""
     if row is None:
         raise NotAuthenticated("unknown or revoked token")
-    _check_bearer(revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=row.is_active,
-                  now=now)
+    _check_bearer(
+        revoked_at=row.revoked_at, expires_at=row.expires_at, is_active=row.is_active, now=now
+    )
     return Principal(id=row.id, username=row.username, role=row.role, vendor_id=row.vendor_id)
 
 

@@ -39,8 +39,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@router.get("/readyz", response_model=None,
-            responses={503: {"description": "not ready (problem+json with a code)"}})
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={503: {"description": "not ready (problem+json with a code)"}},
+)
 async def readyz(request: Request) -> Response | dict[str, Any]:
     """Ready to sell: the database answers and the master key opens its vending keys."""
     try:
@@ -63,16 +66,21 @@ def _probe(request: Request) -> int:
             session.execute(text("SELECT 1"))
             groups = SupplyGroupRepository(session).all()
     except SQLAlchemyError as exc:
-        raise NotReady("database_unavailable",
-                       f"the database does not answer ({type(exc).__name__})") from None
+        raise NotReady(
+            "database_unavailable", f"the database does not answer ({type(exc).__name__})"
+        ) from None
     if security is None:
-        raise NotReady("no_master_key", "no master key is configured "
-                       "(STSGAS_MASTER_KEY_FILE or STSGAS_MASTER_KEY)")
+        raise NotReady(
+            "no_master_key",
+            "no master key is configured (STSGAS_MASTER_KEY_FILE or STSGAS_MASTER_KEY)",
+        )
     for group in groups:
         try:
             security.check(KeyRef(sgc=group.sgc, krn=group.krn), group.vending_key_enc)
         except KeyCustodyError:
-            raise NotReady("key_custody_failed",
-                           f"the master key does not open the vending key of supply group "
-                           f"{group.sgc}/KRN {group.krn}") from None
+            raise NotReady(
+                "key_custody_failed",
+                f"the master key does not open the vending key of supply group "
+                f"{group.sgc}/KRN {group.krn}",
+            ) from None
     return len(groups)

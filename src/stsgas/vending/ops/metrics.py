@@ -55,17 +55,28 @@ SALES_PATH: Final = "/api/v1/sales"
 MAX_CAPTURE: Final = 256 * 1024
 _PROBLEM: Final = b"application/problem+json"
 
-SALES = Counter("stsgas_sales", "Sales answered 201, by channel and outcome (issued, replayed)",
-                ["channel", "outcome"])
-TOKENS = Counter("stsgas_tokens_issued", "Tokens issued with sales, by STS token class",
-                 ["token_class"])
-REFUSALS = Counter("stsgas_refusals", "problem+json answers, by problem code and HTTP status",
-                   ["code", "status"])
-LATENCY = Histogram("stsgas_request_duration_seconds",
-                    "Time to answer a request, by method and route template",
-                    ["method", "route"])
-POOL = Gauge("stsgas_db_pool_in_use", "Database connections checked out in this worker",
-             ["pool"], multiprocess_mode="liveall")
+SALES = Counter(
+    "stsgas_sales",
+    "Sales answered 201, by channel and outcome (issued, replayed)",
+    ["channel", "outcome"],
+)
+TOKENS = Counter(
+    "stsgas_tokens_issued", "Tokens issued with sales, by STS token class", ["token_class"]
+)
+REFUSALS = Counter(
+    "stsgas_refusals", "problem+json answers, by problem code and HTTP status", ["code", "status"]
+)
+LATENCY = Histogram(
+    "stsgas_request_duration_seconds",
+    "Time to answer a request, by method and route template",
+    ["method", "route"],
+)
+POOL = Gauge(
+    "stsgas_db_pool_in_use",
+    "Database connections checked out in this worker",
+    ["pool"],
+    multiprocess_mode="liveall",
+)
 
 router = APIRouter(tags=["operations"])
 
@@ -184,7 +195,7 @@ class Metrics:
             await self.app(scope, receive, watching)
         finally:
             LATENCY.labels(scope["method"], route_template(scope)).observe(
-                time.perf_counter() - started)
-            count_answer(scope, status, replayed,
-                         None if captured is None else bytes(captured))
+                time.perf_counter() - started
+            )
+            count_answer(scope, status, replayed, None if captured is None else bytes(captured))
             _pools(scope["app"].state)

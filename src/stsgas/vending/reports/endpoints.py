@@ -23,7 +23,8 @@ Format = Annotated[Literal["json", "csv"], Query()]
 def _out(rows: list[dict[str, Any]], fmt: str, name: str) -> Any:
     if fmt == "csv":
         return PlainTextResponse(
-            service.to_csv(rows), media_type="text/csv",
+            service.to_csv(rows),
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return rows

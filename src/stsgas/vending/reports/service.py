@@ -25,10 +25,17 @@ def daily(session: Session, day: date) -> list[dict[str, Any]]:
     rows = repo.daily_totals(session, start, start + timedelta(days=1))
     return [
         {
-            "date": day.isoformat(), "channel": ch, "vendor_id": vendor, "status": status,
-            "sales": int(n), "amount_paid": money(int(paid)), "fixed_charge": money(int(fixed)),
-            "debt_recovered": money(int(debt)), "tax": money(int(tax)),
-            "energy_amount": money(int(energy)), "units_credited": str(int(units) / 10),
+            "date": day.isoformat(),
+            "channel": ch,
+            "vendor_id": vendor,
+            "status": status,
+            "sales": int(n),
+            "amount_paid": money(int(paid)),
+            "fixed_charge": money(int(fixed)),
+            "debt_recovered": money(int(debt)),
+            "tax": money(int(tax)),
+            "energy_amount": money(int(energy)),
+            "units_credited": str(int(units) / 10),
         }
         for ch, vendor, status, n, paid, fixed, debt, tax, energy, units in rows
     ]
@@ -42,15 +49,20 @@ def meter_history(session: Session, meter_number: str) -> list[dict[str, Any]]:
         raise MeterNotFound(f"no meter {meter_number}")
     out = []
     for tok, sale, req in repo.meter_tokens(session, meter.id):
-        out.append({
-            "time": tok.created_at.isoformat(timespec="seconds"), "kind": tok.kind,
-            "tid": tok.tid, "digits": tok.digits, "amount": tok.amount,
-            "sale_id": sale.id if sale is not None else None,
-            "sale_status": sale.status if sale is not None else None,
-            "amount_paid": money(sale.amount_paid) if sale is not None else None,
-            "management_request_id": req.id if req is not None else None,
-            "management_kind": req.kind if req is not None else None,
-        })
+        out.append(
+            {
+                "time": tok.created_at.isoformat(timespec="seconds"),
+                "kind": tok.kind,
+                "tid": tok.tid,
+                "digits": tok.digits,
+                "amount": tok.amount,
+                "sale_id": sale.id if sale is not None else None,
+                "sale_status": sale.status if sale is not None else None,
+                "amount_paid": money(sale.amount_paid) if sale is not None else None,
+                "management_request_id": req.id if req is not None else None,
+                "management_kind": req.kind if req is not None else None,
+            }
+        )
     return out
 
 
@@ -68,7 +80,10 @@ def reconciliation(session: Session) -> dict[str, Any]:
         for code, kind, d, c in ledger.balances()
     ]
     return {
-        "ok": debit == credit and not unbalanced and not no_token and not wrong_journal
+        "ok": debit == credit
+        and not unbalanced
+        and not no_token
+        and not wrong_journal
         and not broken_chains,
         "ledger_debits": money(debit),
         "ledger_credits": money(credit),

@@ -45,8 +45,9 @@ def refuse_if_cancelled(sale: Sale) -> None:
     """:class:`SaleCancelled` for a cancelled sale: its token must not be handed out."""
     if sale.status == SaleStatus.CANCELLED.value:
         when = sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None
-        raise SaleCancelled(f"sale {sale.id} was cancelled; its token is void",
-                            sale_id=sale.id, cancelled_at=when)
+        raise SaleCancelled(
+            f"sale {sale.id} was cancelled; its token is void", sale_id=sale.id, cancelled_at=when
+        )
 
 
 def body_of(sale: Sale) -> dict[str, Any]:
@@ -54,8 +55,13 @@ def body_of(sale: Sale) -> dict[str, Any]:
     receipt without its token(s)."""
     body = {**(sale.response or {}), "status": sale.status, "reprint_count": sale.reprint_count}
     if sale.status == SaleStatus.CANCELLED.value:
-        body.update(tokens=[], token=None, cancelled_at=(
-            sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None))
+        body.update(
+            tokens=[],
+            token=None,
+            cancelled_at=(
+                sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None
+            ),
+        )
         body["notes"] = [*body.get("notes", []), "CANCELLED - its token is void"]
     return body
 
@@ -85,8 +91,14 @@ def reprint(session: Session, sale_id: int, operator: Operator) -> dict[str, Any
     count = SaleRepository(session).bump_reprint(sale.id)
     if count is None:
         raise SaleCancelled(f"sale {sale.id} was cancelled; its token is void", sale_id=sale.id)
-    audit.record(session, actor=operator, action="sale.reprint", object_type="sale",
-                 object_id=sale.id, data={"reprint": count})
+    audit.record(
+        session,
+        actor=operator,
+        action="sale.reprint",
+        object_type="sale",
+        object_id=sale.id,
+        data={"reprint": count},
+    )
     body = dict(sale.response or {})
     body.update(copy=True, reprint_count=count, status=sale.status)
     body["notes"] = [*body.get("notes", []), f"COPY {count} - this token was issued before"]

@@ -168,13 +168,26 @@ def plan(sale: Sale, meter: Meter, *, token_used: bool, meter_credit: str | None
     if credit.subclass != expected:
         raise Conflict(f"sale {sale.id} credited another register than the meter's mode")
     refund = receipts.money(sale.amount_paid) or "0.00"
-    reading = None if meter_credit is None or not meter_credit.strip() else (
-        parse_reading(meter_credit, mode))
-    base = Plan(sale_id=sale.id, meter_number=meter.pan, mode=mode, token_used=token_used,
-                four_eyes=False, refund=refund, take=0, meter_credit=reading,
-                credit_after=reading, tokens=(), last_tid=meter.last_tid,
-                preview=f"No token: the sale's token was never entered, so the meter keeps "
-                        f"its credit; {refund} is refunded now.")
+    reading = (
+        None
+        if meter_credit is None or not meter_credit.strip()
+        else (parse_reading(meter_credit, mode))
+    )
+    base = Plan(
+        sale_id=sale.id,
+        meter_number=meter.pan,
+        mode=mode,
+        token_used=token_used,
+        four_eyes=False,
+        refund=refund,
+        take=0,
+        meter_credit=reading,
+        credit_after=reading,
+        tokens=(),
+        last_tid=meter.last_tid,
+        preview=f"No token: the sale's token was never entered, so the meter keeps "
+        f"its credit; {refund} is refunded now.",
+    )
     if not token_used:
         return base
     if mode == MeterMode.AMOUNT.value:
@@ -184,39 +197,62 @@ def plan(sale: Sale, meter: Meter, *, token_used: bool, meter_credit: str | None
             raise CreditBelowSale(
                 f"the meter shows {shown(reading, mode)}, less than the {shown(take, mode)} "
                 "this sale credited: part of it is used, so the sale cannot be taken back",
-                sale_id=sale.id)
-        change = (f"goes from {shown(reading, mode)} to {shown(after, mode)}"
-                  if reading is not None and after is not None
-                  else f"goes down by {shown(take, mode)}")
+                sale_id=sale.id,
+            )
+        change = (
+            f"goes from {shown(reading, mode)} to {shown(after, mode)}"
+            if reading is not None and after is not None
+            else f"goes down by {shown(take, mode)}"
+        )
         return replace(
-            base, four_eyes=True, take=take, credit_after=after, tokens=("take_back",),
+            base,
+            four_eyes=True,
+            take=take,
+            credit_after=after,
+            tokens=("take_back",),
             preview=f"The meter's credit {change}: one token takes exactly this sale's "
-                    f"{shown(take, mode)} off the meter. {refund} is refunded when a second "
-                    "supervisor approves.")
+            f"{shown(take, mode)} off the meter. {refund} is refunded when a second "
+            "supervisor approves.",
+        )
     if reading is None:
-        raise BadMeterCredit("a volume meter cannot subtract: give the credit the meter "
-                             "shows now (query code 01)", sale_id=sale.id)
+        raise BadMeterCredit(
+            "a volume meter cannot subtract: give the credit the meter shows now (query code 01)",
+            sale_id=sale.id,
+        )
     take = int(credit.amount or 0) * LITRES_PER_UNIT
     if reading < take:
         raise CreditBelowSale(
             f"the meter shows {shown(reading, mode)}, less than the {shown(take, mode)} this "
             "sale credited: part of it is used, so the sale cannot be taken back",
-            sale_id=sale.id)
+            sale_id=sale.id,
+        )
     after = _units_at_most((reading - take) // LITRES_PER_UNIT) * LITRES_PER_UNIT
     tokens = ("clear_credit", "credit") if after else ("clear_credit",)
     then = f", then a credit of {shown(after, mode)}" if after else ""
     lost = reading - take - after
-    rounding = (f" A credit token cannot carry the last {shown(lost, mode)}: it is not "
-                "given back." if lost else "")
+    rounding = (
+        f" A credit token cannot carry the last {shown(lost, mode)}: it is not given back."
+        if lost
+        else ""
+    )
     return replace(
-        base, four_eyes=True, take=take, credit_after=after, tokens=tokens,
+        base,
+        four_eyes=True,
+        take=take,
+        credit_after=after,
+        tokens=tokens,
         preview=f"The meter's credit goes from {shown(reading, mode)} to {shown(after, mode)}: "
-                f"enter clear credit{then}, before any other token.{rounding} {refund} is "
-                "refunded when a second supervisor approves.")
+        f"enter clear credit{then}, before any other token.{rounding} {refund} is "
+        "refunded when a second supervisor approves.",
+    )
 
 
 def preview(
-    session: Session, sale_id: int, operator: Operator, *, token_used: bool,
+    session: Session,
+    sale_id: int,
+    operator: Operator,
+    *,
+    token_used: bool,
     meter_credit: str | None,
 ) -> dict[str, Any]:
     """The plan of a cancellation, nothing written: what the console shows first."""
@@ -227,7 +263,11 @@ def preview(
 
 
 def void(
-    session: Session, sale_id: int, operator: Operator, *, reason: str,
+    session: Session,
+    sale_id: int,
+    operator: Operator,
+    *,
+    reason: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Cancel a sale whose token was never entered: the money moves now, once."""
@@ -238,14 +278,26 @@ def void(
     sale = repo.by_id(found.id)
     assert sale is not None
     if repo.pending_cancel(sale.id) is not None:
-        raise CancelPending(f"a request to take sale {sale.id} back waits for approval; "
-                            "reject it first", sale_id=sale.id)
+        raise CancelPending(
+            f"a request to take sale {sale.id} back waits for approval; reject it first",
+            sale_id=sale.id,
+        )
     _reverse(session, sale, operator, now)
-    audit.record(session, actor=operator, action="sale.cancel", object_type="sale",
-                 object_id=sale.id, data={"reason": reason, "token_used": False}, at=now)
+    audit.record(
+        session,
+        actor=operator,
+        action="sale.cancel",
+        object_type="sale",
+        object_id=sale.id,
+        data={"reason": reason, "token_used": False},
+        at=now,
+    )
     session.flush()
-    return {"sale_id": sale.id, "status": SaleStatus.CANCELLED.value,
-            "refunded": receipts.money(sale.amount_paid)}
+    return {
+        "sale_id": sale.id,
+        "status": SaleStatus.CANCELLED.value,
+        "refunded": receipts.money(sale.amount_paid),
+    }
 
 
 def fingerprint(sale_id: int, meter_credit: str | None, reason: str) -> str:
@@ -255,18 +307,25 @@ def fingerprint(sale_id: int, meter_credit: str | None, reason: str) -> str:
 
 
 def ask(
-    session: Session, sale_id: int, operator: Operator, *, reason: str,
-    meter_credit: str | None, idempotency_key: str | None = None,
+    session: Session,
+    sale_id: int,
+    operator: Operator,
+    *,
+    reason: str,
+    meter_credit: str | None,
+    idempotency_key: str | None = None,
 ) -> tuple[ManagementRequest, bool]:
     """Record a pending take-back request (nothing issued, no money moved); with
     ``idempotency_key`` the same ask again answers the same request (``True``)."""
     fp = None
     if idempotency_key is not None:
         fp = fingerprint(sale_id, meter_credit, reason)
-        done = session.execute(select(ManagementRequest).where(
-            ManagementRequest.requested_by_id == operator.id,
-            ManagementRequest.idempotency_key == idempotency_key,
-        )).scalar_one_or_none()
+        done = session.execute(
+            select(ManagementRequest).where(
+                ManagementRequest.requested_by_id == operator.id,
+                ManagementRequest.idempotency_key == idempotency_key,
+            )
+        ).scalar_one_or_none()
         if done is not None:
             if done.request_fingerprint != fp:
                 raise IdempotencyMismatch("this idempotency key was used for another request")
@@ -279,35 +338,63 @@ def ask(
     worked = plan(sale, meter, token_used=True, meter_credit=meter_credit)
     pending = repo.pending_cancel(sale.id)
     if pending is not None:
-        raise CancelPending(f"request {pending.id} to take sale {sale.id} back already waits "
-                            "for approval", sale_id=sale.id, request_id=pending.id)
-    params = {"sale_id": sale.id, "mode": worked.mode, "take": worked.take,
-              "meter_credit": worked.meter_credit, "credit_after": worked.credit_after,
-              "last_tid": worked.last_tid, "refund": worked.refund, "preview": worked.preview}
+        raise CancelPending(
+            f"request {pending.id} to take sale {sale.id} back already waits for approval",
+            sale_id=sale.id,
+            request_id=pending.id,
+        )
+    params = {
+        "sale_id": sale.id,
+        "mode": worked.mode,
+        "take": worked.take,
+        "meter_credit": worked.meter_credit,
+        "credit_after": worked.credit_after,
+        "last_tid": worked.last_tid,
+        "refund": worked.refund,
+        "preview": worked.preview,
+    }
     req = ManagementRequest(
-        meter_id=meter.id, kind=ManagementKind.CANCEL_SALE.value, params=params, reason=reason,
-        status=RequestStatus.PENDING.value, requested_by_id=operator.id, sale_id=sale.id,
-        idempotency_key=idempotency_key, request_fingerprint=fp,
+        meter_id=meter.id,
+        kind=ManagementKind.CANCEL_SALE.value,
+        params=params,
+        reason=reason,
+        status=RequestStatus.PENDING.value,
+        requested_by_id=operator.id,
+        sale_id=sale.id,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fp,
     )
     session.add(req)
     session.flush()
-    audit.record(session, actor=operator, action="mgmt.request", object_type="management",
-                 object_id=req.id, data={"meter": meter.pan, "kind": req.kind,
-                                         "sale_id": sale.id, "reason": reason})
+    audit.record(
+        session,
+        actor=operator,
+        action="mgmt.request",
+        object_type="management",
+        object_id=req.id,
+        data={"meter": meter.pan, "kind": req.kind, "sale_id": sale.id, "reason": reason},
+    )
     return req, False
 
 
 def take_back(
-    session: Session, req: ManagementRequest, meter: Meter, approver: Operator, *,
-    security: SecurityModule, now: datetime,
+    session: Session,
+    req: ManagementRequest,
+    meter: Meter,
+    approver: Operator,
+    *,
+    security: SecurityModule,
+    now: datetime,
 ) -> list[tuple[str, IssuedToken]]:
     """Approve a take-back (``meter`` locked): the tokens, and the money moved once."""
     if not allowed(approver.role, Permission.SALES_CANCEL):
         raise Forbidden(f"role {approver.role!r} may not cancel sales")
     p = req.params
     if p["mode"] == MeterMode.VOLUME.value and meter.last_tid != p["last_tid"]:
-        raise MeterChanged("tokens went to this meter after its credit was read; reject "
-                           "this request and ask again with the credit it shows now")
+        raise MeterChanged(
+            "tokens went to this meter after its credit was read; reject "
+            "this request and ask again with the credit it shows now"
+        )
     assert req.sale_id is not None
     sale = SaleRepository(session).by_id(req.sale_id)
     assert sale is not None
@@ -319,21 +406,44 @@ def take_back(
     if p["mode"] == MeterMode.AMOUNT.value:
         take = -int(p["take"])
         assert decode_currency(*encode_currency(take)) == take  # a credited amount is exact
-        made.append(CurrencyCreditToken(subclass=REGISTER_CURRENCY, tid=_tid(meter, now),
-                                        amount=take))
+        made.append(
+            CurrencyCreditToken(subclass=REGISTER_CURRENCY, tid=_tid(meter, now), amount=take)
+        )
     else:
-        made.append(ClearCredit(tid=_tid(meter, now), rnd=secrets.randbelow(16),
-                                register=REGISTER_UNITS))
+        made.append(
+            ClearCredit(tid=_tid(meter, now), rnd=secrets.randbelow(16), register=REGISTER_UNITS)
+        )
         units = int(p["credit_after"]) // LITRES_PER_UNIT
         if units:
-            made.append(CreditToken(subclass=REGISTER_UNITS, tid=_tid(meter, now), units=units,
-                                    rnd=secrets.randbelow(16)))
-    audit.record(session, actor=approver, action="sale.cancel", object_type="sale",
-                 object_id=sale.id, data={"reason": req.reason, "token_used": True,
-                                          "request_id": req.id, "asked_by": req.requested_by_id},
-                 at=now)
-    return [(TokenKind.MGMT.value if isinstance(t, ClearCredit) else TokenKind.CREDIT.value,
-             management_token(config, t)) for t in made]
+            made.append(
+                CreditToken(
+                    subclass=REGISTER_UNITS,
+                    tid=_tid(meter, now),
+                    units=units,
+                    rnd=secrets.randbelow(16),
+                )
+            )
+    audit.record(
+        session,
+        actor=approver,
+        action="sale.cancel",
+        object_type="sale",
+        object_id=sale.id,
+        data={
+            "reason": req.reason,
+            "token_used": True,
+            "request_id": req.id,
+            "asked_by": req.requested_by_id,
+        },
+        at=now,
+    )
+    return [
+        (
+            TokenKind.MGMT.value if isinstance(t, ClearCredit) else TokenKind.CREDIT.value,
+            management_token(config, t),
+        )
+        for t in made
+    ]
 
 
 def _tid(meter: Meter, now: datetime) -> int:
@@ -349,8 +459,12 @@ def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) ->
     repo = SaleRepository(session)
     if not repo.mark_cancelled(sale.id, operator.id, now):
         raise SaleCancelled(f"sale {sale.id} is already cancelled", sale_id=sale.id)
-    ledger.post(session, ledger.reverse(sales_service.sale_lines(sale)), sale_id=sale.id,
-                memo=f"cancel sale {sale.id}")
+    ledger.post(
+        session,
+        ledger.reverse(sales_service.sale_lines(sale)),
+        sale_id=sale.id,
+        memo=f"cancel sale {sale.id}",
+    )
     if sale.vendor_id is not None:
         VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
     if sale.debt_recovered and sale.customer_id is not None:

@@ -51,29 +51,60 @@ class Facts:
 def facts_of(row: Mapping[Any, Any], digits: Sequence[str]) -> Facts:
     """Facts from a sale row (or the dict about to be inserted) keyed by column name."""
     return Facts(
-        sale_id=row["id"], meter_id=row["meter_id"], operator_id=row["operator_id"],
-        vendor_id=row["vendor_id"], channel=row["channel"], amount_paid=row["amount_paid"],
-        fixed_charge=row["fixed_charge"], debt_recovered=row["debt_recovered"], tax=row["tax"],
-        energy_amount=row["energy_amount"], credit_units=row["credit_units"],
-        credit_money=row["credit_money"], created_at=row["created_at"], digits=digits,
+        sale_id=row["id"],
+        meter_id=row["meter_id"],
+        operator_id=row["operator_id"],
+        vendor_id=row["vendor_id"],
+        channel=row["channel"],
+        amount_paid=row["amount_paid"],
+        fixed_charge=row["fixed_charge"],
+        debt_recovered=row["debt_recovered"],
+        tax=row["tax"],
+        energy_amount=row["energy_amount"],
+        credit_units=row["credit_units"],
+        credit_money=row["credit_money"],
+        created_at=row["created_at"],
+        digits=digits,
     )
 
 
 def link(prev: str | None, f: Facts) -> str:
     """The sale's chain hash after ``prev`` (None for a meter's first sale)."""
     doc = [
-        prev or "", f.sale_id, f.meter_id, f.operator_id, f.vendor_id, f.channel,
-        f.amount_paid, f.fixed_charge, f.debt_recovered, f.tax, f.energy_amount,
-        f.credit_units, f.credit_money, (f.created_at - _EPOCH) // _MICROSECOND,
+        prev or "",
+        f.sale_id,
+        f.meter_id,
+        f.operator_id,
+        f.vendor_id,
+        f.channel,
+        f.amount_paid,
+        f.fixed_charge,
+        f.debt_recovered,
+        f.tax,
+        f.energy_amount,
+        f.credit_units,
+        f.credit_money,
+        (f.created_at - _EPOCH) // _MICROSECOND,
         list(f.digits),
     ]
     return hashlib.sha256(orjson.dumps(doc)).hexdigest()
 
 
 _COLUMNS = (
-    Sale.id, Sale.meter_id, Sale.operator_id, Sale.vendor_id, Sale.channel, Sale.amount_paid,
-    Sale.fixed_charge, Sale.debt_recovered, Sale.tax, Sale.energy_amount, Sale.credit_units,
-    Sale.credit_money, Sale.created_at, Sale.chain_hash,
+    Sale.id,
+    Sale.meter_id,
+    Sale.operator_id,
+    Sale.vendor_id,
+    Sale.channel,
+    Sale.amount_paid,
+    Sale.fixed_charge,
+    Sale.debt_recovered,
+    Sale.tax,
+    Sale.energy_amount,
+    Sale.credit_units,
+    Sale.credit_money,
+    Sale.created_at,
+    Sale.chain_hash,
 )
 
 

@@ -80,8 +80,10 @@ class SaleLimits:
     @classmethod
     def configured(cls, settings: Settings) -> SaleLimits:
         """The limits the API applies (``STSGAS_*_SALES_PER_*``)."""
-        return cls(vendor_per_minute=settings.vendor_sales_per_minute,
-                   customer_per_hour=settings.customer_sales_per_hour)
+        return cls(
+            vendor_per_minute=settings.vendor_sales_per_minute,
+            customer_per_hour=settings.customer_sales_per_hour,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,7 +106,13 @@ def month_start(now: datetime) -> datetime:
 
 
 def journal_lines(
-    *, vendor_id: int | None, channel: str, paid: int, energy: int, fixed: int, tax: int,
+    *,
+    vendor_id: int | None,
+    channel: str,
+    paid: int,
+    energy: int,
+    fixed: int,
+    tax: int,
     debt: int,
 ) -> list[ledger.Line]:
     """The journal of a sale: the payer's account pays for each receipt item."""
@@ -124,8 +132,9 @@ def journal_lines(
 
 def accounts_for(vendor_id: int | None, channel: str) -> set[str]:
     """The ledger accounts a sale may post to (the read says which are missing)."""
-    lines = journal_lines(vendor_id=vendor_id, channel=channel, paid=0, energy=0, fixed=0,
-                          tax=0, debt=0)
+    lines = journal_lines(
+        vendor_id=vendor_id, channel=channel, paid=0, energy=0, fixed=0, tax=0, debt=0
+    )
     return {ln.account for ln in lines}
 
 
@@ -159,9 +168,7 @@ def months_due(paid_at: datetime | None, now: datetime) -> int:
     return max(0, (now.year - paid_at.year) * 12 + now.month - paid_at.month)
 
 
-def price_sale(
-    meter: LockedMeter, version: VersionRow, paid: int, now: datetime
-) -> pricing.Priced:
+def price_sale(meter: LockedMeter, version: VersionRow, paid: int, now: datetime) -> pricing.Priced:
     """Itemise the payment under the tariff in force (this month's purchases count;
     a monthly fixed charge is taken for every month not yet paid)."""
     volume = meter.mode == MeterMode.VOLUME.value
@@ -170,9 +177,13 @@ def price_sale(
         months = months_due(meter.fixed_paid_at, now)
         fixed = version.fixed_charge * months
     return pricing.price(
-        paid=paid, volume_mode=volume, fixed_charge=fixed,
-        tax_rate_bp=version.tax_rate_bp, debt_recovery_bp=version.debt_recovery_bp,
-        debt=meter.customer_debt, steps=list(version.steps),
+        paid=paid,
+        volume_mode=volume,
+        fixed_charge=fixed,
+        tax_rate_bp=version.tax_rate_bp,
+        debt_recovery_bp=version.debt_recovery_bp,
+        debt=meter.customer_debt,
+        steps=list(version.steps),
         month_litres=meter.month_units * pricing.LITRES_PER_UNIT if volume else 0,
         fixed_months=months,
     )
@@ -183,8 +194,9 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
     if meter.recharge_limit is None or credit.amount is None:
         return
     volume = meter.mode == MeterMode.VOLUME.value
-    limit = (Decimal(meter.recharge_limit).scaleb(-3) if volume
-             else receipts.major(meter.recharge_limit))
+    limit = (
+        Decimal(meter.recharge_limit).scaleb(-3) if volume else receipts.major(meter.recharge_limit)
+    )
     if credit.amount > limit:
         unit = " m³" if volume else ""
         raise OverRechargeLimit(
@@ -196,8 +208,13 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
 def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> IssuedToken:
     try:
         if priced.credit_units is not None:
-            return credit_token(config, Decimal(priced.credit_units) / 10, at=at,
-                                rnd=secrets.randbelow(16), subclass=2)
+            return credit_token(
+                config,
+                Decimal(priced.credit_units) / 10,
+                at=at,
+                rnd=secrets.randbelow(16),
+                subclass=2,
+            )
         assert priced.credit_money is not None
         return credit_token(config, receipts.major(priced.credit_money), at=at, subclass=6)
     except RangeError as exc:
@@ -205,9 +222,18 @@ def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> Issued
 
 
 def compose(
-    meter: LockedMeter, version: VersionRow, priced: pricing.Priced, req: SaleRequest, *,
-    operator: Seller, fp: str, config: MeterConfig, kcts: list[IssuedToken], tid: int,
-    now: datetime, move_tid: bool = True,
+    meter: LockedMeter,
+    version: VersionRow,
+    priced: pricing.Priced,
+    req: SaleRequest,
+    *,
+    operator: Seller,
+    fp: str,
+    config: MeterConfig,
+    kcts: list[IssuedToken],
+    tid: int,
+    now: datetime,
+    move_tid: bool = True,
 ) -> Composed:
     """The credit token (after any key change tokens), the receipt and every row to write.
 
@@ -221,38 +247,70 @@ def compose(
     check_recharge_limit(meter, credit)
     sale_id = meter.sale_id
     steps = [
-        {"position": u.position, "litres": u.litres, "price_per_m3": u.price_per_m3,
-         "amount": receipts.money(u.amount)}
+        {
+            "position": u.position,
+            "litres": u.litres,
+            "price_per_m3": u.price_per_m3,
+            "amount": receipts.money(u.amount),
+        }
         for u in priced.steps
     ]
     issued = issued_rows(
         [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
     )
     receipt = receipts.build(
-        sale_id=sale_id, meter_pan=meter.pan, mode=meter.mode, channel=req.channel,
-        operator=operator.username, vendor_id=operator.vendor_id, created_at=now,
-        priced=priced, tariff_steps=steps, tokens=issued,
-        fixed_per_period=version.fixed_charge, fixed_period=version.fixed_charge_period,
+        sale_id=sale_id,
+        meter_pan=meter.pan,
+        mode=meter.mode,
+        channel=req.channel,
+        operator=operator.username,
+        vendor_id=operator.vendor_id,
+        created_at=now,
+        priced=priced,
+        tariff_steps=steps,
+        tokens=issued,
+        fixed_per_period=version.fixed_charge,
+        fixed_period=version.fixed_charge_period,
     )
-    lines = [ln for ln in journal_lines(
-        vendor_id=operator.vendor_id, channel=req.channel, paid=priced.paid,
-        energy=priced.energy_amount, fixed=priced.fixed_charge, tax=priced.tax,
-        debt=priced.debt_recovered,
-    ) if ln.debit or ln.credit]
+    lines = [
+        ln
+        for ln in journal_lines(
+            vendor_id=operator.vendor_id,
+            channel=req.channel,
+            paid=priced.paid,
+            energy=priced.energy_amount,
+            fixed=priced.fixed_charge,
+            tax=priced.tax,
+            debt=priced.debt_recovered,
+        )
+        if ln.debit or ln.credit
+    ]
     memo = f"sale {sale_id}"
     ledger.check_balanced(lines, memo)
     sale = {
-        "id": sale_id, "channel": req.channel, "operator_id": operator.id,
-        "vendor_id": operator.vendor_id, "meter_id": meter.id,
-        "customer_id": meter.customer_id, "tariff_version_id": version.id,
-        "amount_paid": priced.paid, "fixed_charge": priced.fixed_charge,
+        "id": sale_id,
+        "channel": req.channel,
+        "operator_id": operator.id,
+        "vendor_id": operator.vendor_id,
+        "meter_id": meter.id,
+        "customer_id": meter.customer_id,
+        "tariff_version_id": version.id,
+        "amount_paid": priced.paid,
+        "fixed_charge": priced.fixed_charge,
         "fixed_months": priced.fixed_months,
-        "debt_recovered": priced.debt_recovered, "tax": priced.tax,
-        "energy_amount": priced.energy_amount, "credit_units": priced.credit_units,
-        "credit_money": priced.credit_money, "tariff_steps": steps,
-        "key_change": bool(kcts), "status": SaleStatus.COMPLETED.value,
-        "idempotency_key": req.idempotency_key, "request_fingerprint": fp,
-        "response": receipt, "reprint_count": 0, "created_at": now,
+        "debt_recovered": priced.debt_recovered,
+        "tax": priced.tax,
+        "energy_amount": priced.energy_amount,
+        "credit_units": priced.credit_units,
+        "credit_money": priced.credit_money,
+        "tariff_steps": steps,
+        "key_change": bool(kcts),
+        "status": SaleStatus.COMPLETED.value,
+        "idempotency_key": req.idempotency_key,
+        "request_fingerprint": fp,
+        "response": receipt,
+        "reprint_count": 0,
+        "created_at": now,
     }
     head = sale["chain_hash"] = chain.link(
         meter.sales_head, chain.facts_of(sale, [t.digits for t in issued])
@@ -261,37 +319,75 @@ def compose(
     write = SaleWrite(
         sale=sale,
         tokens=[
-            {"sale_id": sale_id, "management_request_id": None, "meter_id": meter.id,
-             "kind": t.kind, "sequence": t.sequence, "token_class": t.token_class,
-             "subclass": t.subclass, "tid": t.tid, "amount": t.amount, "digits": t.digits,
-             "created_at": now}
+            {
+                "sale_id": sale_id,
+                "management_request_id": None,
+                "meter_id": meter.id,
+                "kind": t.kind,
+                "sequence": t.sequence,
+                "token_class": t.token_class,
+                "subclass": t.subclass,
+                "tid": t.tid,
+                "amount": t.amount,
+                "digits": t.digits,
+                "created_at": now,
+            }
             for t in issued
         ],
         journal=[
-            {"journal": journal, "code": ln.account, "sale_id": sale_id, "debit": ln.debit,
-             "credit": ln.credit, "memo": memo, "created_at": now}
+            {
+                "journal": journal,
+                "code": ln.account,
+                "sale_id": sale_id,
+                "debit": ln.debit,
+                "credit": ln.credit,
+                "memo": memo,
+                "created_at": now,
+            }
             for ln in lines
         ],
-        meter_id=meter.id, last_tid=tid if move_tid else None, sales_head=head,
-        customer_id=meter.customer_id, debt_recovered=priced.debt_recovered,
-        vendor_id=operator.vendor_id, paid=priced.paid, hour=_hour(now), minute=_minute(now),
+        meter_id=meter.id,
+        last_tid=tid if move_tid else None,
+        sales_head=head,
+        customer_id=meter.customer_id,
+        debt_recovered=priced.debt_recovered,
+        vendor_id=operator.vendor_id,
+        paid=priced.paid,
+        hour=_hour(now),
+        minute=_minute(now),
     )
     return Composed(write=write, receipt=receipt)
 
 
 def settle(
-    written: Written, *, customer_id: int | None, vendor_id: int | None,
-    limits: SaleLimits, now: datetime,
+    written: Written,
+    *,
+    customer_id: int | None,
+    vendor_id: int | None,
+    limits: SaleLimits,
+    now: datetime,
 ) -> None:
     """Raise (so the caller rolls the write back) when the guards or a rate limit say no."""
     if not written.customer_ok:
         raise ReadChanged("the customer's debt changed during the sale")
     if not written.vendor_ok:
         raise InsufficientFloat("the vendor's float does not cover this sale")
-    _check_limit(written.customer_count if customer_id is not None else 0,
-                 limits.customer_per_hour, "customer", "hour", now, 3600)
-    _check_limit(written.vendor_count if vendor_id is not None else 0,
-                 written.vendor_limit or limits.vendor_per_minute, "vendor", "minute", now, 60)
+    _check_limit(
+        written.customer_count if customer_id is not None else 0,
+        limits.customer_per_hour,
+        "customer",
+        "hour",
+        now,
+        3600,
+    )
+    _check_limit(
+        written.vendor_count if vendor_id is not None else 0,
+        written.vendor_limit or limits.vendor_per_minute,
+        "vendor",
+        "minute",
+        now,
+        60,
+    )
 
 
 def _minute(now: datetime) -> int:
@@ -309,5 +405,7 @@ def _check_limit(
         retry = seconds - int(now.timestamp()) % seconds
         raise RateLimited(
             f"more than {limit} sales per {window} for this {who}; retry in {retry} s",
-            retry_after=retry, limit=limit, scope=who,
+            retry_after=retry,
+            limit=limit,
+            scope=who,
         )

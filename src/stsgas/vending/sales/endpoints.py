@@ -65,13 +65,16 @@ async def create_sale(
     )
     result = await run_in_threadpool(_sell, request, credentials, req)
     return Response(
-        orjson.dumps(result.receipt), status_code=201, media_type="application/json",
+        orjson.dumps(result.receipt),
+        status_code=201,
+        media_type="application/json",
         headers={"Idempotent-Replayed": "true"} if result.replayed else None,
     )
 
 
 def _sell(
-    request: Request, credentials: HTTPAuthorizationCredentials | None,
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
     req: service.SaleRequest,
 ) -> service.SaleResult:
     state = request.app.state
@@ -84,8 +87,7 @@ def _sell(
         ensure(operator, Permission.SALES_CREATE)
         return transaction.run(
             session,
-            lambda: service.sell(session, req, operator=operator, security=security,
-                                 limits=limits),
+            lambda: service.sell(session, req, operator=operator, security=security, limits=limits),
             idempotent=req.idempotency_key is not None,
         )
 
@@ -139,8 +141,9 @@ def cancel_plan(
 ) -> dict[str, Any]:
     """What cancelling would do, nothing written: the tokens, the refund, and in
     ``preview`` what the customer will see on the meter."""
-    return cancel.preview(session, sale_id, operator, token_used=token_used,
-                          meter_credit=meter_credit)
+    return cancel.preview(
+        session, sale_id, operator, token_used=token_used, meter_credit=meter_credit
+    )
 
 
 @router.post("/{sale_id}/cancel", response_model=None)
@@ -161,19 +164,29 @@ def cancel_sale(
     """
     if not body.token_used:
         return transaction.run(
-            session, lambda: cancel.void(session, sale_id, operator, reason=body.reason))
+            session, lambda: cancel.void(session, sale_id, operator, reason=body.reason)
+        )
     if idempotency_key is not None and not idempotency_key.strip():
         raise InvalidInput("the Idempotency-Key header is empty")
 
     def unit() -> tuple[bool, dict[str, Any]]:
-        req, replayed = cancel.ask(session, sale_id, operator, reason=body.reason,
-                                   meter_credit=body.meter_credit,
-                                   idempotency_key=idempotency_key)
+        req, replayed = cancel.ask(
+            session,
+            sale_id,
+            operator,
+            reason=body.reason,
+            meter_credit=body.meter_credit,
+            idempotency_key=idempotency_key,
+        )
         return replayed, management.view(session, req)
 
     replayed, view = transaction.run(session, unit, idempotent=idempotency_key is not None)
     response.status_code = 202
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return {"sale_id": sale_id, "status": "pending", "request": view,
-            "preview": view["params"]["preview"]}
+    return {
+        "sale_id": sale_id,
+        "status": "pending",
+        "request": view,
+        "preview": view["params"]["preview"],
+    }

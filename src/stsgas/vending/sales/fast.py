@@ -75,7 +75,8 @@ def _lost(exc: BaseException) -> bool:
     if isinstance(exc, _LOST):
         return True
     return isinstance(exc, asyncpg.PostgresError) and (
-        getattr(exc, "sqlstate", None) or "").startswith(_SHUTDOWN)
+        getattr(exc, "sqlstate", None) or ""
+    ).startswith(_SHUTDOWN)
 
 
 class ValueRefused(Exception):
@@ -107,7 +108,10 @@ class SalePool:
     async def open(cls, dsn: str, *, size: int) -> SalePool:
         """A pool of up to ``size`` connections, opened lazily."""
         pool = await asyncpg.create_pool(
-            dsn, min_size=0, max_size=size, reset=_reset,
+            dsn,
+            min_size=0,
+            max_size=size,
+            reset=_reset,
             server_settings={"lock_timeout": LOCK_TIMEOUT, "application_name": "stsgas-sales"},
         )
         return cls(pool=pool, stats=Counter())
@@ -118,7 +122,11 @@ class SalePool:
 
 
 async def sell(
-    pool: SalePool, req: SaleRequest, secret: str, *, security: SecurityModule,
+    pool: SalePool,
+    req: SaleRequest,
+    secret: str,
+    *,
+    security: SecurityModule,
     limits: SaleLimits,
 ) -> dict[str, Any] | None:
     """Sell on the event loop: the receipt once committed, or :data:`DEFER`.
@@ -149,8 +157,9 @@ async def sell(
         pool.stats["retried"] += 1
         await asyncio.sleep(backoff(attempt))
     if lost == ATTEMPTS:  # never reached the database: it is down, not busy
-        raise DatabaseUnavailable("the database cannot be reached; retry the request",
-                                  retry_after=1)
+        raise DatabaseUnavailable(
+            "the database cannot be reached; retry the request", retry_after=1
+        )
     raise busy()
 
 
@@ -169,8 +178,12 @@ def _judge(exc: BaseException, *, attempt: int, idempotent: bool) -> None:
 
 
 async def _attempt(
-    pool: SalePool, req: SaleRequest, hashed: str, security: SecurityModule,
-    limits: SaleLimits, now: datetime,
+    pool: SalePool,
+    req: SaleRequest,
+    hashed: str,
+    security: SecurityModule,
+    limits: SaleLimits,
+    now: datetime,
 ) -> dict[str, Any]:
     try:
         conn = await pool.pool.acquire(timeout=ACQUIRE_TIMEOUT)
@@ -196,12 +209,21 @@ async def _attempt(
 
 
 async def _sale(
-    store: AsyncPgSaleStore, req: SaleRequest, hashed: str, security: SecurityModule,
-    limits: SaleLimits, now: datetime,
+    store: AsyncPgSaleStore,
+    req: SaleRequest,
+    hashed: str,
+    security: SecurityModule,
+    limits: SaleLimits,
+    now: datetime,
 ) -> dict[str, Any]:
     found = await store.authenticate_and_lock(
-        hashed, req.meter_number, channel=req.channel, key=req.idempotency_key, now=now,
-        accounts=set(), month_start=month_start(now),
+        hashed,
+        req.meter_number,
+        channel=req.channel,
+        key=req.idempotency_key,
+        now=now,
+        accounts=set(),
+        month_start=month_start(now),
     )
     if found.principal is None:
         raise NotAuthenticated("unknown or revoked token")
@@ -218,13 +240,21 @@ async def _sale(
     version = check_meter(meter)
     priced = price_sale(meter, version, req.paid, now)
     composed = compose(
-        meter, version, priced, req, operator=seller, fp=fingerprint(req, seller),
-        config=group_config(meter, security, now), kcts=[], tid=next_tid(meter, now), now=now,
+        meter,
+        version,
+        priced,
+        req,
+        operator=seller,
+        fp=fingerprint(req, seller),
+        config=group_config(meter, security, now),
+        kcts=[],
+        tid=next_tid(meter, now),
+        now=now,
     )
     written = await store.write_sale(composed.write)
     if not written.journal_complete:
         raise _Defer("accounts")  # the service makes the missing ledger account
-    settle(written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits,
-           now=now)
+    settle(
+        written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits, now=now
+    )
     return composed.receipt
-

@@ -61,8 +61,13 @@ class FastSales:
             return
         req, secret = parsed
         try:
-            receipt = await fast.sell(pool, req, secret, security=state.security_module,
-                                      limits=SaleLimits.configured(state.settings))
+            receipt = await fast.sell(
+                pool,
+                req,
+                secret,
+                security=state.security_module,
+                limits=SaleLimits.configured(state.settings),
+            )
         except VendingError as exc:
             await problems.error_response(exc)(scope, receive, send)
             return
@@ -76,9 +81,16 @@ class FastSales:
             await self.app(scope, _replaying(body, True, receive), send)
             return
         payload = orjson.dumps(receipt)
-        await send({"type": "http.response.start", "status": 201, "headers": [
-            (b"content-type", _JSON), (b"content-length", str(len(payload)).encode()),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [
+                    (b"content-type", _JSON),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -150,9 +162,12 @@ def _parse(scope: Scope, body: bytes) -> tuple[SaleRequest, str] | None:
         return None
     decimals: int = scope["app"].state.settings.currency_decimals
     try:
-        req = SaleRequest(meter_number=parse_meter_number(number),
-                          paid=parse_amount(amount, decimals), channel=channel,
-                          idempotency_key=key)
+        req = SaleRequest(
+            meter_number=parse_meter_number(number),
+            paid=parse_amount(amount, decimals),
+            channel=channel,
+            idempotency_key=key,
+        )
     except VendingError:
         return None
     return req, secret

@@ -33,8 +33,15 @@ def key_data(
     meter: Meter, group: SupplyGroup, *, ti: str, base_date: int, ken: int
 ) -> MeterKeyData:
     return MeterKeyData(
-        pan=meter.pan, key_type=group.key_type, sgc=group.sgc, ti=ti, krn=group.krn,
-        ken=ken, base_date=base_date, ea=group.ea, dkga=group.dkga,
+        pan=meter.pan,
+        key_type=group.key_type,
+        sgc=group.sgc,
+        ti=ti,
+        krn=group.krn,
+        ken=ken,
+        base_date=base_date,
+        ea=group.ea,
+        dkga=group.dkga,
     )
 
 
@@ -75,8 +82,14 @@ class KeyPlan:
 
 
 def plan_key_change(
-    session: Session, meter: Meter, security: SecurityModule, now: datetime, *,
-    group_id: int | None, ti: str | None, base_date: int | None,
+    session: Session,
+    meter: Meter,
+    security: SecurityModule,
+    now: datetime,
+    *,
+    group_id: int | None,
+    ti: str | None,
+    base_date: int | None,
 ) -> KeyPlan:
     """Check the move of ``meter`` to the given key data (None: keep) by the one
     key-change rule (``keys.rules``): a refused set (same key with RO=1, key type
@@ -97,8 +110,15 @@ def plan_key_change(
         key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
         new_group.vending_key_enc,
     )
-    return KeyPlan(old=old, new=new, group_id=new_group.id, ti=ti, base_date=base_date, ken=ken,
-                   rollover=key_rules.checked_rollover(old, new, now))
+    return KeyPlan(
+        old=old,
+        new=new,
+        group_id=new_group.id,
+        ti=ti,
+        base_date=base_date,
+        ken=ken,
+        rollover=key_rules.checked_rollover(old, new, now),
+    )
 
 
 def apply_key_change(
@@ -117,8 +137,15 @@ def apply_key_change(
             key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
             old_group.vending_key_enc,
         ), []
-    plan = plan_key_change(session, meter, security, now, group_id=meter.pending_supply_group_id,
-                           ti=meter.pending_ti, base_date=meter.pending_base_date)
+    plan = plan_key_change(
+        session,
+        meter,
+        security,
+        now,
+        group_id=meter.pending_supply_group_id,
+        ti=meter.pending_ti,
+        base_date=meter.pending_base_date,
+    )
     kcts = key_change_tokens(plan.old, plan.new, rollover=plan.rollover)
     if plan.rollover:
         meter.last_tid = 0  # the rollover bit clears the meter's TID memory
@@ -131,15 +158,28 @@ def apply_key_change(
 
 
 def store_tokens(
-    session: Session, issued: list[tuple[str, IssuedToken]], *, meter_id: int,
-    sale_id: int | None = None, request_id: int | None = None, now: datetime,
+    session: Session,
+    issued: list[tuple[str, IssuedToken]],
+    *,
+    meter_id: int,
+    sale_id: int | None = None,
+    request_id: int | None = None,
+    now: datetime,
 ) -> list[Token]:
     """Insert issued tokens in entry order (the ORM way: management tokens, cancels)."""
     rows = [
         Token(
-            sale_id=sale_id, management_request_id=request_id, meter_id=meter_id, kind=t.kind,
-            sequence=t.sequence, token_class=t.token_class, subclass=t.subclass, tid=t.tid,
-            amount=t.amount, digits=t.digits, created_at=now,
+            sale_id=sale_id,
+            management_request_id=request_id,
+            meter_id=meter_id,
+            kind=t.kind,
+            sequence=t.sequence,
+            token_class=t.token_class,
+            subclass=t.subclass,
+            tid=t.tid,
+            amount=t.amount,
+            digits=t.digits,
+            created_at=now,
         )
         for t in issued_rows(issued)
     ]
@@ -167,21 +207,32 @@ def issued_rows(issued: list[tuple[str, IssuedToken]]) -> list[IssuedRow]:
         amount = getattr(tok, "units", None)
         if amount is None:
             amount = getattr(tok, "amount", None)
-        rows.append(IssuedRow(sequence=seq, kind=kind, token_class=tok.token_class,
-                              subclass=tok.subclass, tid=it.tid, amount=amount,
-                              digits=it.digits))
+        rows.append(
+            IssuedRow(
+                sequence=seq,
+                kind=kind,
+                token_class=tok.token_class,
+                subclass=tok.subclass,
+                tid=it.tid,
+                amount=amount,
+                digits=it.digits,
+            )
+        )
     return rows
 
 
-def group_config(
-    meter: LockedMeter, security: SecurityModule, now: datetime
-) -> MeterConfig:
+def group_config(meter: LockedMeter, security: SecurityModule, now: datetime) -> MeterConfig:
     g = meter.group
     _check_key(g, now)
     data = MeterKeyData(
-        pan=meter.pan, key_type=g.key_type, sgc=g.sgc, ti=meter.ti, krn=g.krn, ken=meter.ken,
-        base_date=meter.base_date, ea=g.ea, dkga=g.dkga,
+        pan=meter.pan,
+        key_type=g.key_type,
+        sgc=g.sgc,
+        ti=meter.ti,
+        krn=g.krn,
+        ken=meter.ken,
+        base_date=meter.base_date,
+        ea=g.ea,
+        dkga=g.dkga,
     )
     return security.meter_config(data, g.vending_key_enc)
-
-

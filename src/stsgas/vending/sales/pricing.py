@@ -97,8 +97,13 @@ def price(
         if energy <= 0:
             raise BadAmount("the amount leaves nothing to credit after charges and tax")
         return Priced(
-            paid=paid, fixed_charge=fixed_charge, debt_recovered=recovered, tax=rest - energy,
-            energy_amount=energy, credit_units=None, credit_money=energy,
+            paid=paid,
+            fixed_charge=fixed_charge,
+            debt_recovered=recovered,
+            tax=rest - energy,
+            energy_amount=energy,
+            credit_units=None,
+            credit_money=energy,
             fixed_months=fixed_months,
         )
     units = sum(u.litres for u in _walk_steps(energy, steps, month_litres)) // LITRES_PER_UNIT
@@ -109,8 +114,15 @@ def price(
     tax = tax_on(gas, tax_rate_bp)
     change = rest - gas - tax
     return Priced(
-        paid=paid - change, fixed_charge=fixed_charge, debt_recovered=recovered, tax=tax,
-        energy_amount=gas, credit_units=units, credit_money=None, steps=uses, change=change,
+        paid=paid - change,
+        fixed_charge=fixed_charge,
+        debt_recovered=recovered,
+        tax=tax,
+        energy_amount=gas,
+        credit_units=units,
+        credit_money=None,
+        steps=uses,
+        change=change,
         fixed_months=fixed_months,
     )
 
@@ -134,8 +146,14 @@ def cost_of_litres(litres: int, steps: list[Step], month_litres: int) -> list[St
         if upper is not None and used >= upper:
             continue
         take = litres if upper is None else min(litres, upper - used)
-        uses.append(StepUse(position=pos, litres=take, price_per_m3=step.price_per_m3,
-                            amount=-(-take * step.price_per_m3 // 1000)))
+        uses.append(
+            StepUse(
+                position=pos,
+                litres=take,
+                price_per_m3=step.price_per_m3,
+                amount=-(-take * step.price_per_m3 // 1000),
+            )
+        )
         used += take
         litres -= take
     return uses
@@ -158,8 +176,9 @@ def _walk_steps(money: int, steps: list[Step], month_litres: int) -> list[StepUs
         litres = affordable if room is None else min(room, affordable)
         if litres > 0:
             cost = min(money, -(-litres * step.price_per_m3 // 1000))
-            uses.append(StepUse(position=pos, litres=litres, price_per_m3=step.price_per_m3,
-                                amount=cost))
+            uses.append(
+                StepUse(position=pos, litres=litres, price_per_m3=step.price_per_m3, amount=cost)
+            )
             money -= cost
             used += litres
         if money <= 0 or litres == affordable:

@@ -65,10 +65,19 @@ def token_view(tok: TokenLike) -> dict[str, Any]:
 
 
 def build(
-    *, sale_id: int, meter_pan: str, mode: str, channel: str, operator: str,
-    vendor_id: int | None, created_at: datetime, priced: Priced,
-    tariff_steps: list[dict[str, Any]], tokens: Sequence[TokenLike],
-    fixed_per_period: int = 0, fixed_period: str = "sale",
+    *,
+    sale_id: int,
+    meter_pan: str,
+    mode: str,
+    channel: str,
+    operator: str,
+    vendor_id: int | None,
+    created_at: datetime,
+    priced: Priced,
+    tariff_steps: list[dict[str, Any]],
+    tokens: Sequence[TokenLike],
+    fixed_per_period: int = 0,
+    fixed_period: str = "sale",
 ) -> dict[str, Any]:
     """The receipt of a sale; the same body answers an idempotent replay."""
     credit = next(t for t in tokens if t.kind == TokenKind.CREDIT.value)

@@ -39,8 +39,11 @@ class SaleRepository(RepositoryBase[Sale]):
         """The sale ``operator_id`` made under ``(channel, key)``, with its tokens."""
         stmt = (
             self.select()
-            .where(Sale.operator_id == operator_id, Sale.channel == channel,
-                   Sale.idempotency_key == key)
+            .where(
+                Sale.operator_id == operator_id,
+                Sale.channel == channel,
+                Sale.idempotency_key == key,
+            )
             .options(selectinload(Sale.tokens))
         )
         return self.get_one_or_none(stmt)
@@ -86,26 +89,30 @@ class SaleRepository(RepositoryBase[Sale]):
         count = self.session.execute(stmt).scalar_one_or_none()
         return None if count is None else int(count)
 
-
     def mark_cancelled(self, sale_id: int, operator_id: int, now: datetime) -> bool:
         """Completed -> cancelled in one conditional UPDATE; False when the sale was
         not completed (already cancelled: the caller must not move money again)."""
         stmt = (
             update(Sale)
             .where(Sale.id == sale_id, Sale.status == SaleStatus.COMPLETED.value)
-            .values(status=SaleStatus.CANCELLED.value, cancelled_by_id=operator_id,
-                    cancelled_at=now)
+            .values(
+                status=SaleStatus.CANCELLED.value, cancelled_by_id=operator_id, cancelled_at=now
+            )
             .execution_options(synchronize_session="fetch")
         )
         return bool(self.session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
 
     def pending_cancel(self, sale_id: int) -> ManagementRequest | None:
         """The request to take the sale back that waits for a second person, if any."""
-        stmt = select(ManagementRequest).where(
-            ManagementRequest.sale_id == sale_id,
-            ManagementRequest.kind == ManagementKind.CANCEL_SALE.value,
-            ManagementRequest.status == RequestStatus.PENDING.value,
-        ).limit(1)
+        stmt = (
+            select(ManagementRequest)
+            .where(
+                ManagementRequest.sale_id == sale_id,
+                ManagementRequest.kind == ManagementKind.CANCEL_SALE.value,
+                ManagementRequest.status == RequestStatus.PENDING.value,
+            )
+            .limit(1)
+        )
         return self.session.execute(stmt).scalars().first()
 
     def restore_debt(self, customer_id: int, amount: int) -> None:
@@ -158,6 +165,7 @@ class MeterRepository(RepositoryBase[Meter]):
         if for_update:
             stmt = stmt.with_for_update(of=Customer)
         return self.session.execute(stmt).scalars().one_or_none()
+
 
 class TokenRepository(RepositoryBase[Token]):
     """Issued tokens."""

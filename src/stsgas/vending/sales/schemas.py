@@ -16,8 +16,10 @@ class SaleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meter_number: str = Field(min_length=1, max_length=40)
-    amount: AmountIn = Field(description="money paid in major units: ASCII digits with at "
-                             "most the currency's decimals, or a whole number; never a float")
+    amount: AmountIn = Field(
+        description="money paid in major units: ASCII digits with at "
+        "most the currency's decimals, or a whole number; never a float"
+    )
     channel: Channel = Channel.API
 
 

@@ -45,8 +45,17 @@ from stsgas.vending.sales.repository import SaleRepository
 from stsgas.vending.sales.store import store_for
 
 __all__ = [
-    "MAX_PAID", "SaleLimits", "SaleRequest", "SaleResult", "Seller", "fingerprint",
-    "journal_lines", "parse_amount", "parse_meter_number", "sale_lines", "sell",
+    "MAX_PAID",
+    "SaleLimits",
+    "SaleRequest",
+    "SaleResult",
+    "Seller",
+    "fingerprint",
+    "journal_lines",
+    "parse_amount",
+    "parse_meter_number",
+    "sale_lines",
+    "sell",
 ]
 
 #: the largest payment accepted, in major units (base currency)
@@ -89,7 +98,9 @@ def _replay(sale: Sale, fp: str) -> SaleResult:
         when = sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None
         raise SaleCancelled(
             f"sale {sale.id} made under this idempotency key was cancelled; its token is void",
-            sale_id=sale.id, cancelled_at=when)
+            sale_id=sale.id,
+            cancelled_at=when,
+        )
     return SaleResult(receipt=sale.response, replayed=True)
 
 
@@ -113,9 +124,13 @@ def sell(
     store = store_for(session)
     fp = fingerprint(req, operator)
     meter = store.lock_meter(
-        req.meter_number, operator_id=operator.id, channel=req.channel,
-        key=req.idempotency_key, now=now,
-        accounts=accounts_for(operator.vendor_id, req.channel), month_start=month_start(now),
+        req.meter_number,
+        operator_id=operator.id,
+        channel=req.channel,
+        key=req.idempotency_key,
+        now=now,
+        accounts=accounts_for(operator.vendor_id, req.channel),
+        month_start=month_start(now),
     )
     if meter is not None and meter.replay_id is not None:
         return _replay_by_id(session, meter.replay_id, fp)
@@ -123,7 +138,8 @@ def sell(
         # no such meter, but a committed sale under this key still answers a replay
         if req.idempotency_key is not None:
             done = SaleRepository(session).by_idempotency_key(
-                operator.id, req.channel, req.idempotency_key)
+                operator.id, req.channel, req.idempotency_key
+            )
             if done is not None:
                 return _replay(done, fp)
         raise MeterNotFound(f"no meter {req.meter_number}")
@@ -142,23 +158,41 @@ def sell(
         config = group_config(meter, security, now)
         tid = next_tid(meter, now)
     composed = compose(
-        meter, version, priced, req, operator=operator, fp=fp, config=config, kcts=kcts,
-        tid=tid, now=now, move_tid=orm_meter is None,
+        meter,
+        version,
+        priced,
+        req,
+        operator=operator,
+        fp=fp,
+        config=config,
+        kcts=kcts,
+        tid=tid,
+        now=now,
+        move_tid=orm_meter is None,
     )
     for code in meter.missing_accounts:
         ledger.ensure_account(session, code)
     if orm_meter is not None:
         orm_meter.sales_head = composed.write.sales_head
     written = store.write_sale(composed.write)
-    settle(written, customer_id=meter.customer_id, vendor_id=operator.vendor_id,
-           limits=limits or SaleLimits(), now=now)
+    settle(
+        written,
+        customer_id=meter.customer_id,
+        vendor_id=operator.vendor_id,
+        limits=limits or SaleLimits(),
+        now=now,
+    )
     return SaleResult(receipt=composed.receipt, replayed=False)
 
 
 def sale_lines(sale: Sale) -> list[ledger.Line]:
     """The journal of a stored sale (a cancellation posts its reversal)."""
     return journal_lines(
-        vendor_id=sale.vendor_id, channel=sale.channel, paid=sale.amount_paid,
-        energy=sale.energy_amount, fixed=sale.fixed_charge, tax=sale.tax,
+        vendor_id=sale.vendor_id,
+        channel=sale.channel,
+        paid=sale.amount_paid,
+        energy=sale.energy_amount,
+        fixed=sale.fixed_charge,
+        tax=sale.tax,
         debt=sale.debt_recovered,
     )

@@ -173,7 +173,8 @@ def _lock_statement(by_pan: bool) -> Any:
     replay = (
         select(Sale.id)
         .where(
-            Sale.operator_id == bindparam("operator_id"), Sale.channel == bindparam("channel"),
+            Sale.operator_id == bindparam("operator_id"),
+            Sale.channel == bindparam("channel"),
             Sale.idempotency_key == bindparam("key"),
         )
         .scalar_subquery()
@@ -181,13 +182,30 @@ def _lock_statement(by_pan: bool) -> Any:
     key = Meter.pan if by_pan else Meter.drn
     return (
         select(
-            Meter.id, Meter.pan, Meter.mode, Meter.status, Meter.supply_group_id, Meter.ti,
-            Meter.ken, Meter.base_date, Meter.last_tid, Meter.sales_head,
-            Meter.pending_supply_group_id, Meter.pending_ti, Meter.pending_base_date,
-            Meter.recharge_limit, customer.label("customer_id"), version.label("version_id"),
+            Meter.id,
+            Meter.pan,
+            Meter.mode,
+            Meter.status,
+            Meter.supply_group_id,
+            Meter.ti,
+            Meter.ken,
+            Meter.base_date,
+            Meter.last_tid,
+            Meter.sales_head,
+            Meter.pending_supply_group_id,
+            Meter.pending_ti,
+            Meter.pending_base_date,
+            Meter.recharge_limit,
+            customer.label("customer_id"),
+            version.label("version_id"),
             replay.label("replay_id"),
-            SupplyGroup.sgc, SupplyGroup.krn, SupplyGroup.key_type, SupplyGroup.ea,
-            SupplyGroup.dkga, SupplyGroup.vending_key_enc, SupplyGroup.key_expires_at,
+            SupplyGroup.sgc,
+            SupplyGroup.krn,
+            SupplyGroup.key_type,
+            SupplyGroup.ea,
+            SupplyGroup.dkga,
+            SupplyGroup.vending_key_enc,
+            SupplyGroup.key_expires_at,
             SupplyGroup.is_active,
         )
         .join(SupplyGroup, SupplyGroup.id == Meter.supply_group_id)
@@ -201,8 +219,12 @@ _LOCK_BY_PAN = _lock_statement(by_pan=True)
 _LOCK_BY_DRN = _lock_statement(by_pan=False)
 _VERSION = (
     select(
-        TariffVersion.fixed_charge, TariffVersion.tax_rate_bp, TariffVersion.debt_recovery_bp,
-        TariffVersion.fixed_charge_period, TariffStep.up_to_litres, TariffStep.price_per_m3,
+        TariffVersion.fixed_charge,
+        TariffVersion.tax_rate_bp,
+        TariffVersion.debt_recovery_bp,
+        TariffVersion.fixed_charge_period,
+        TariffStep.up_to_litres,
+        TariffStep.price_per_m3,
     )
     .outerjoin(TariffStep, TariffStep.tariff_version_id == TariffVersion.id)
     .where(TariffVersion.id == bindparam("version_id"))
@@ -276,15 +298,30 @@ class SaleStore:
         self.conn: Connection = session.connection()
 
     def lock_meter(
-        self, number: str, *, operator_id: int, channel: str, key: str | None, now: datetime,
-        accounts: set[str], month_start: datetime,
+        self,
+        number: str,
+        *,
+        operator_id: int,
+        channel: str,
+        key: str | None,
+        now: datetime,
+        accounts: set[str],
+        month_start: datetime,
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` (PAN, or a unique DRN), or None; with it,
         what a sale reads (a volume meter's units sold since ``month_start`` too, and
         the sale ``operator_id`` made under ``key``, if any)."""
         stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
-        rows = self.conn.execute(stmt, {"number": number, "now": now, "channel": channel,
-                                        "key": key, "operator_id": operator_id}).all()
+        rows = self.conn.execute(
+            stmt,
+            {
+                "number": number,
+                "now": now,
+                "channel": channel,
+                "key": key,
+                "operator_id": operator_id,
+            },
+        ).all()
         if len(rows) != 1:
             return None
         r = rows[0]
@@ -293,8 +330,11 @@ class SaleStore:
             vrows = self.conn.execute(_VERSION, {"version_id": r.version_id}).all()
             v = vrows[0]
             version = VersionRow(
-                id=r.version_id, fixed_charge=v.fixed_charge, tax_rate_bp=v.tax_rate_bp,
-                debt_recovery_bp=v.debt_recovery_bp, fixed_charge_period=v.fixed_charge_period,
+                id=r.version_id,
+                fixed_charge=v.fixed_charge,
+                tax_rate_bp=v.tax_rate_bp,
+                debt_recovery_bp=v.debt_recovery_bp,
+                fixed_charge_period=v.fixed_charge_period,
                 steps=steps_of((x.up_to_litres, x.price_per_m3) for x in vrows),
             )
         debt = 0
@@ -302,20 +342,40 @@ class SaleStore:
             debt = int(self.conn.execute(_DEBT, {"customer_id": r.customer_id}).scalar_one())
         present = set(self.conn.execute(_ACCOUNTS, {"codes": list(accounts)}).scalars())
         return LockedMeter(
-            id=r.id, pan=r.pan, mode=r.mode, status=r.status, ti=r.ti, ken=r.ken,
-            base_date=r.base_date, last_tid=r.last_tid, sales_head=r.sales_head,
-            needs_key_change=(r.pending_supply_group_id is not None or r.pending_ti is not None
-                              or r.pending_base_date is not None),
-            group=GroupRow(
-                id=r.supply_group_id, sgc=r.sgc, krn=r.krn, key_type=r.key_type, ea=r.ea,
-                dkga=r.dkga, vending_key_enc=r.vending_key_enc,
-                key_expires_at=r.key_expires_at, is_active=bool(r.is_active),
+            id=r.id,
+            pan=r.pan,
+            mode=r.mode,
+            status=r.status,
+            ti=r.ti,
+            ken=r.ken,
+            base_date=r.base_date,
+            last_tid=r.last_tid,
+            sales_head=r.sales_head,
+            needs_key_change=(
+                r.pending_supply_group_id is not None
+                or r.pending_ti is not None
+                or r.pending_base_date is not None
             ),
-            customer_id=r.customer_id, customer_debt=debt, version=version,
-            replay_id=r.replay_id, missing_accounts=frozenset(accounts - present),
+            group=GroupRow(
+                id=r.supply_group_id,
+                sgc=r.sgc,
+                krn=r.krn,
+                key_type=r.key_type,
+                ea=r.ea,
+                dkga=r.dkga,
+                vending_key_enc=r.vending_key_enc,
+                key_expires_at=r.key_expires_at,
+                is_active=bool(r.is_active),
+            ),
+            customer_id=r.customer_id,
+            customer_debt=debt,
+            version=version,
+            replay_id=r.replay_id,
+            missing_accounts=frozenset(accounts - present),
             sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
             month_units=self._month_units(r.id, month_start)
-            if r.mode == MeterMode.VOLUME.value else 0,
+            if r.mode == MeterMode.VOLUME.value
+            else 0,
             recharge_limit=r.recharge_limit,
             fixed_paid_at=self.conn.execute(_FIXED_PAID_AT, {"meter_id": r.id}).scalar_one()
             if version is not None and version.fixed_charge_period == FixedChargePeriod.MONTH.value
@@ -330,35 +390,58 @@ class SaleStore:
         """Charge, count, move the TID and insert sale, tokens and journal."""
         customer_ok, customer_count = True, 0
         if w.customer_id is not None:
-            row = self.conn.execute(_CHARGE_CUSTOMER, {
-                "customer_id": w.customer_id, "debt": w.debt_recovered, "hour": w.hour,
-            }).one_or_none()
+            row = self.conn.execute(
+                _CHARGE_CUSTOMER,
+                {
+                    "customer_id": w.customer_id,
+                    "debt": w.debt_recovered,
+                    "hour": w.hour,
+                },
+            ).one_or_none()
             customer_ok, customer_count = row is not None, 0 if row is None else int(row[0])
         vendor_ok, vendor_count, vendor_limit = True, 0, None
         if w.vendor_id is not None:
-            drawn = self.conn.execute(_DRAW_FLOAT, {
-                "vendor_id": w.vendor_id, "paid": w.paid, "minute": w.minute,
-            }).one_or_none()
+            drawn = self.conn.execute(
+                _DRAW_FLOAT,
+                {
+                    "vendor_id": w.vendor_id,
+                    "paid": w.paid,
+                    "minute": w.minute,
+                },
+            ).one_or_none()
             vendor_ok = drawn is not None
             if drawn is not None:
                 vendor_count, vendor_limit = int(drawn[0]), drawn[1]
         if w.last_tid is not None:
-            self.conn.execute(_SET_LAST_TID, {
-                "meter_id": w.meter_id, "tid": w.last_tid, "head": w.sales_head,
-                "now": w.sale["created_at"],
-            })
+            self.conn.execute(
+                _SET_LAST_TID,
+                {
+                    "meter_id": w.meter_id,
+                    "tid": w.last_tid,
+                    "head": w.sales_head,
+                    "now": w.sale["created_at"],
+                },
+            )
         self.conn.execute(_SALES.insert(), w.sale)
         self.conn.execute(_TOKENS.insert(), w.tokens)
         found = self.conn.execute(
             _ACCOUNT_IDS, {"codes": [line["code"] for line in w.journal]}
         ).all()
         ids: dict[str, int] = {row[0]: row[1] for row in found}
-        self.conn.execute(_LEDGER.insert(), [
-            {**{k: v for k, v in line.items() if k != "code"}, "account_id": ids[line["code"]]}
-            for line in w.journal
-        ])
-        return Written(customer_ok=customer_ok, customer_count=customer_count,
-                       vendor_ok=vendor_ok, vendor_count=vendor_count, vendor_limit=vendor_limit)
+        self.conn.execute(
+            _LEDGER.insert(),
+            [
+                {**{k: v for k, v in line.items() if k != "code"}, "account_id": ids[line["code"]]}
+                for line in w.journal
+            ],
+        )
+        return Written(
+            customer_ok=customer_ok,
+            customer_count=customer_count,
+            vendor_ok=vendor_ok,
+            vendor_count=vendor_count,
+            vendor_limit=vendor_limit,
+        )
 
 
 def store_for(session: Session) -> SaleStore:

@@ -44,8 +44,9 @@ class _Statement:
 #: store_pg's lock statements, each behind the bearer's token row; the replay it
 #: looks for is among the bearer's own sales (``p.id``: idempotency keys are per operator)
 _AUTH_LOCKS = {
-    lock: _Statement.of(_AUTH_LOCK.format(
-        principal=PRINCIPAL_SQL, lock=lock.replace("%(operator_id)s", "p.id")))
+    lock: _Statement.of(
+        _AUTH_LOCK.format(principal=PRINCIPAL_SQL, lock=lock.replace("%(operator_id)s", "p.id"))
+    )
     for lock in store_pg.LOCKS
 }
 _WRITE = _Statement.of(store_pg.WRITE)
@@ -68,13 +69,21 @@ class AsyncPgSaleStore:
         self.conn = conn
 
     async def authenticate_and_lock(
-        self, token_hash: str, number: str, *, channel: str, key: str | None,
-        now: datetime, accounts: set[str], month_start: datetime,
+        self,
+        token_hash: str,
+        number: str,
+        *,
+        channel: str,
+        key: str | None,
+        now: datetime,
+        accounts: set[str],
+        month_start: datetime,
     ) -> AuthLocked:
         """Authenticate, then find and lock the meter and read the rest: one statement."""
         stmt = _AUTH_LOCKS[store_pg.lock_sql(number)]
-        params = store_pg.lock_params(number, channel=channel, key=key, now=now,
-                                      accounts=accounts, month_start=month_start)
+        params = store_pg.lock_params(
+            number, channel=channel, key=key, now=now, accounts=accounts, month_start=month_start
+        )
         params["token_hash"] = token_hash
         rows: Sequence[Any] = await self.conn.fetch(stmt.sql, *stmt.args(params))
         if not rows:
@@ -85,8 +94,10 @@ class AsyncPgSaleStore:
             return AuthLocked(principal=principal, meter=None)
         meter = store_pg.locked_from_row(meter_cols)
         if meter.month_units_stale:
-            row = await self.conn.fetchrow(_MONTH_UNITS.sql, *_MONTH_UNITS.args(
-                {"meter_id": meter.id, "month_start": month_start}))
+            row = await self.conn.fetchrow(
+                _MONTH_UNITS.sql,
+                *_MONTH_UNITS.args({"meter_id": meter.id, "month_start": month_start}),
+            )
             assert row is not None
             meter = store_pg.with_month_units(meter, tuple(row))
         return AuthLocked(principal=principal, meter=meter)

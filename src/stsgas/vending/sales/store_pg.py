@@ -139,44 +139,111 @@ def lock_sql(number: str) -> str:
 
 
 def lock_params(
-    number: str, *, channel: str, key: str | None, now: datetime, accounts: set[str],
-    month_start: datetime, operator_id: int | None = None,
+    number: str,
+    *,
+    channel: str,
+    key: str | None,
+    now: datetime,
+    accounts: set[str],
+    month_start: datetime,
+    operator_id: int | None = None,
 ) -> dict[str, Any]:
     """The lock statement's parameters (an idempotency key is the operator's own:
     the replay it finds is among ``operator_id``'s sales)."""
-    return {"number": number, "now": now, "channel": channel, "key": key,
-            "operator_id": operator_id,
-            "codes": sorted(accounts), "month_start": month_start}
+    return {
+        "number": number,
+        "now": now,
+        "channel": channel,
+        "key": key,
+        "operator_id": operator_id,
+        "codes": sorted(accounts),
+        "month_start": month_start,
+    }
 
 
 def locked_from_row(row: Sequence[Any]) -> LockedMeter:
     """A :class:`LockedMeter` from the lock statement's columns (either driver)."""
-    (mid, pan, mode, status, group_id, ti, ken, base_date, last_tid, head, needs_kc,
-     sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active,
-     recharge_limit, customer_id, debt, version_id, fixed_charge, tax_bp, debt_bp, period,
-     steps, replay_id, missing, sale_id, month_units, fixed_paid_at, behind) = row
+    (
+        mid,
+        pan,
+        mode,
+        status,
+        group_id,
+        ti,
+        ken,
+        base_date,
+        last_tid,
+        head,
+        needs_kc,
+        sgc,
+        krn,
+        key_type,
+        ea,
+        dkga,
+        key_enc,
+        key_expires_at,
+        group_active,
+        recharge_limit,
+        customer_id,
+        debt,
+        version_id,
+        fixed_charge,
+        tax_bp,
+        debt_bp,
+        period,
+        steps,
+        replay_id,
+        missing,
+        sale_id,
+        month_units,
+        fixed_paid_at,
+        behind,
+    ) = row
     version = None
     if version_id is not None:
         if isinstance(steps, str):  # asyncpg hands json over as text
             steps = orjson.loads(steps)
         version = VersionRow(
-            id=version_id, fixed_charge=fixed_charge, tax_rate_bp=tax_bp,
-            debt_recovery_bp=debt_bp, fixed_charge_period=period, steps=steps_of(steps or []),
+            id=version_id,
+            fixed_charge=fixed_charge,
+            tax_rate_bp=tax_bp,
+            debt_recovery_bp=debt_bp,
+            fixed_charge_period=period,
+            steps=steps_of(steps or []),
         )
     return LockedMeter(
-        id=mid, pan=pan, mode=mode, status=status, ti=ti, ken=ken, base_date=base_date,
-        last_tid=last_tid, sales_head=head, needs_key_change=needs_kc,
+        id=mid,
+        pan=pan,
+        mode=mode,
+        status=status,
+        ti=ti,
+        ken=ken,
+        base_date=base_date,
+        last_tid=last_tid,
+        sales_head=head,
+        needs_key_change=needs_kc,
         group=GroupRow(
-            id=group_id, sgc=sgc, krn=krn, key_type=key_type, ea=ea, dkga=dkga,
-            vending_key_enc=bytes(key_enc), key_expires_at=key_expires_at,
+            id=group_id,
+            sgc=sgc,
+            krn=krn,
+            key_type=key_type,
+            ea=ea,
+            dkga=dkga,
+            vending_key_enc=bytes(key_enc),
+            key_expires_at=key_expires_at,
             is_active=bool(group_active),
         ),
-        customer_id=customer_id, customer_debt=int(debt or 0), version=version,
-        replay_id=replay_id, missing_accounts=frozenset(missing or ()), sale_id=sale_id,
+        customer_id=customer_id,
+        customer_debt=int(debt or 0),
+        version=version,
+        replay_id=replay_id,
+        missing_accounts=frozenset(missing or ()),
+        sale_id=sale_id,
         month_units=int(month_units or 0),
-        month_units_stale=bool(behind) and (
-            mode == MeterMode.VOLUME.value or period == FixedChargePeriod.MONTH.value),
-        recharge_limit=recharge_limit, fixed_paid_at=fixed_paid_at,
+        month_units_stale=bool(behind)
+        and (mode == MeterMode.VOLUME.value or period == FixedChargePeriod.MONTH.value),
+        recharge_limit=recharge_limit,
+        fixed_paid_at=fixed_paid_at,
     )
 
 
@@ -187,8 +254,10 @@ def with_month_units(meter: LockedMeter, row: Sequence[Any]) -> LockedMeter:
     version = meter.version
     monthly = version is not None and version.fixed_charge_period == FixedChargePeriod.MONTH.value
     return replace(
-        meter, month_units=int(units or 0) if meter.mode == MeterMode.VOLUME.value else 0,
-        fixed_paid_at=paid_at if monthly else None, month_units_stale=False,
+        meter,
+        month_units=int(units or 0) if meter.mode == MeterMode.VOLUME.value else 0,
+        fixed_paid_at=paid_at if monthly else None,
+        month_units_stale=False,
     )
 
 
@@ -200,14 +269,18 @@ def write_params(w: SaleWrite) -> dict[str, Any]:
         **s,
         "tariff_steps": orjson.dumps(s["tariff_steps"]).decode(),
         "response": orjson.dumps(s["response"]).decode(),
-        "debt": w.debt_recovered, "hour": w.hour, "minute": w.minute, "paid": w.paid,
-        "tid": w.last_tid, "head": w.sales_head,
+        "debt": w.debt_recovered,
+        "hour": w.hour,
+        "minute": w.minute,
+        "paid": w.paid,
+        "tid": w.last_tid,
+        "head": w.sales_head,
         "tokens": orjson.dumps([{k: t[k] for k in _TOKEN_FIELDS} for t in w.tokens]).decode(),
-        "journal": w.journal[0]["journal"], "memo": w.journal[0]["memo"],
-        "lines": orjson.dumps([
-            {"code": ln["code"], "debit": ln["debit"], "credit": ln["credit"]}
-            for ln in w.journal
-        ]).decode(),
+        "journal": w.journal[0]["journal"],
+        "memo": w.journal[0]["memo"],
+        "lines": orjson.dumps(
+            [{"code": ln["code"], "debit": ln["debit"], "credit": ln["credit"]} for ln in w.journal]
+        ).decode(),
     }
 
 
@@ -215,9 +288,12 @@ def written_from_row(row: Sequence[Any], w: SaleWrite) -> Written:
     """What the write statement's counters say."""
     c_n, c_count, v_n, v_count, v_limit, lines = row
     return Written(
-        customer_ok=w.customer_id is None or c_n == 1, customer_count=int(c_count or 0),
-        vendor_ok=w.vendor_id is None or v_n == 1, vendor_count=int(v_count or 0),
-        vendor_limit=v_limit, journal_complete=lines == len(w.journal),
+        customer_ok=w.customer_id is None or c_n == 1,
+        customer_count=int(c_count or 0),
+        vendor_ok=w.vendor_id is None or v_n == 1,
+        vendor_count=int(v_count or 0),
+        vendor_limit=v_limit,
+        journal_complete=lines == len(w.journal),
     )
 
 
@@ -228,19 +304,34 @@ class PgSaleStore(SaleStore):
         return pgraw.fetch(self.conn, sql, params)
 
     def lock_meter(
-        self, number: str, *, operator_id: int, channel: str, key: str | None, now: datetime,
-        accounts: set[str], month_start: datetime,
+        self,
+        number: str,
+        *,
+        operator_id: int,
+        channel: str,
+        key: str | None,
+        now: datetime,
+        accounts: set[str],
+        month_start: datetime,
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` and read the rest, in one statement."""
-        rows = self._fetch(lock_sql(number), lock_params(
-            number, channel=channel, key=key, now=now, accounts=accounts,
-            month_start=month_start, operator_id=operator_id,
-        ))
+        rows = self._fetch(
+            lock_sql(number),
+            lock_params(
+                number,
+                channel=channel,
+                key=key,
+                now=now,
+                accounts=accounts,
+                month_start=month_start,
+                operator_id=operator_id,
+            ),
+        )
         if len(rows) != 1:
             return None
         meter = locked_from_row(rows[0])
         if meter.month_units_stale:
-            row, = self._fetch(MONTH_UNITS, {"meter_id": meter.id, "month_start": month_start})
+            (row,) = self._fetch(MONTH_UNITS, {"meter_id": meter.id, "month_start": month_start})
             meter = with_month_units(meter, row)
         return meter
 

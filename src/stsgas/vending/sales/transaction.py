@@ -30,8 +30,10 @@ LOCK_TIMEOUT = "10s"
 #: PostgreSQL: a lock wait ran past ``LOCK_TIMEOUT``
 LOCK_NOT_AVAILABLE = "55P03"
 #: the answer when the connection died during COMMIT: the sale may or may not be kept
-LOST_AT_COMMIT = ("the connection was lost while committing: ask GET /sales/outcome "
-                  "(or resend with the same Idempotency-Key) before selling again")
+LOST_AT_COMMIT = (
+    "the connection was lost while committing: ask GET /sales/outcome "
+    "(or resend with the same Idempotency-Key) before selling again"
+)
 
 
 class ReadChanged(Exception):
@@ -116,8 +118,11 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
             if exc.connection_invalidated and committing:
                 raise RetryLater(LOST_AT_COMMIT) from None
             # a connection lost before COMMIT wrote nothing: run again on a new one
-            retry = (is_retryable(exc) or exc.connection_invalidated
-                     or (isinstance(exc, IntegrityError) and attempt <= 2))
+            retry = (
+                is_retryable(exc)
+                or exc.connection_invalidated
+                or (isinstance(exc, IntegrityError) and attempt <= 2)
+            )
             if not retry:
                 raise
             if attempt == ATTEMPTS:

@@ -39,14 +39,19 @@ from stsgas.vending.web.api import ApiProblem, VendingApi
 __all__ = ["install", "router"]
 
 router = APIRouter(prefix="/api/v1/sms", tags=["sms"])
-_FIELDS = {"phone": ("from", "msisdn", "sender"), "text": ("text", "message", "body"),
-           "message_id": ("message_id", "id", "messageId")}
+_FIELDS = {
+    "phone": ("from", "msisdn", "sender"),
+    "text": ("text", "message", "body"),
+    "message_id": ("message_id", "id", "messageId"),
+}
 
 
 def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": "about:blank", "status": status, "code": code,
-                         "title": detail, "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
+    return JSONResponse(
+        {"type": "about:blank", "status": status, "code": code, "title": detail, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )
 
 
 async def _fields(request: Request) -> dict[str, str] | None:
@@ -112,10 +117,16 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
     tokens = [t["digits"] for t in receipt["tokens"]]
     credit = receipt.get("units_credited")
     credited = f"{credit} m3" if credit is not None else str(receipt.get("money_credited"))
-    return buy_reply(command.meter, Purchase(
-        paid=Decimal(receipt["amount_paid"]), credited=credited, tokens=tokens,
-        key_change=bool(receipt.get("key_change")), wallet_left=None,
-    ))
+    return buy_reply(
+        command.meter,
+        Purchase(
+            paid=Decimal(receipt["amount_paid"]),
+            credited=credited,
+            tokens=tokens,
+            key_change=bool(receipt.get("key_change")),
+            wallet_left=None,
+        ),
+    )
 
 
 @router.post("/inbound")
@@ -129,14 +140,16 @@ async def inbound(request: Request) -> Response:
     fields = await _fields(request)
     if fields is None:
         return _problem(422, "invalid_input", "from, text and message_id are required")
-    msg = service.Inbound(phone=fields["phone"], text=fields["text"],
-                          message_id=fields["message_id"])
+    msg = service.Inbound(
+        phone=fields["phone"], text=fields["text"], message_id=fields["message_id"]
+    )
     sm: sessionmaker[Session] = request.app.state.sessionmaker
     limits = service.Limits(
         per_phone=RateLimit(limit=cfg.per_phone_limit, window=service.window(cfg.window_minutes)),
         per_meter=RateLimit(limit=cfg.per_meter_limit, window=service.window(cfg.window_minutes)),
-        per_customer=RateLimit(limit=cfg.per_customer_limit,
-                               window=service.window(cfg.window_minutes)),
+        per_customer=RateLimit(
+            limit=cfg.per_customer_limit, window=service.window(cfg.window_minutes)
+        ),
     )
     now = datetime.now(UTC)
     step = await to_thread.run_sync(service.admit, sm, msg, limits, now)
@@ -168,8 +181,9 @@ async def _send(request: Request, msg: service.Inbound, reply: str) -> None:
     await to_thread.run_sync(service.mark_sent, request.app.state.sessionmaker, msg)
 
 
-def install(app: FastAPI, *, settings: SmsSettings | None = None,
-            gateway: SmsGateway | None = None) -> None:
+def install(
+    app: FastAPI, *, settings: SmsSettings | None = None, gateway: SmsGateway | None = None
+) -> None:
     """Add the webhook to ``app`` (once) and set its settings and outbound gateway.
 
     Called again (tests, embedding), it replaces the settings and the gateway.

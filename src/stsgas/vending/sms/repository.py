@@ -47,8 +47,10 @@ def get_record(session: Session, scope: str, key: str) -> IdempotencyRecord | No
 
 def count_since(session: Session, scope: str, since: datetime) -> int:
     """Messages recorded under ``scope`` since ``since``."""
-    stmt = select(func.count()).select_from(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.created_at >= since
+    stmt = (
+        select(func.count())
+        .select_from(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.created_at >= since)
     )
     return int(session.execute(stmt).scalar_one())
 
@@ -67,9 +69,14 @@ def add_record(
     state = IdempotencyState.DONE if done else IdempotencyState.IN_PROGRESS
     session.add(
         IdempotencyRecord(
-            scope=scope, key=key, fingerprint=fingerprint, state=state.value,
-            response_status=200 if done else None, response_body=body,
-            created_at=now, updated_at=now,
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            state=state.value,
+            response_status=200 if done else None,
+            response_body=body,
+            created_at=now,
+            updated_at=now,
         )
     )
     session.flush()

@@ -137,8 +137,15 @@ def admit(
         scopes = [scope for scope, _ in budgets]
         try:
             for scope in scopes:
-                repo.add_record(s, scope=scope, key=msg.message_id, fingerprint=msg.fingerprint,
-                                now=now, done=over, body=body)
+                repo.add_record(
+                    s,
+                    scope=scope,
+                    key=msg.message_id,
+                    fingerprint=msg.fingerprint,
+                    now=now,
+                    done=over,
+                    body=body,
+                )
         except IntegrityError:
             s.rollback()
             return Settled(status="in_progress", reply=None, sent=False)
@@ -178,14 +185,20 @@ def balance_text(sm: sessionmaker[Session], meter: str) -> str:
     credit = receipt.get("units_credited")
     credited = f"{credit} m3" if credit is not None else str(receipt.get("money_credited"))
     credit_token = next(t for t in receipt["tokens"] if t["kind"] == "credit")
-    return balance_reply(meter, LastPurchase(
-        at=datetime.fromisoformat(receipt["time"]), paid=Decimal(receipt["amount_paid"]),
-        credited=credited, digits=credit_token["digits"],
-    ))
+    return balance_reply(
+        meter,
+        LastPurchase(
+            at=datetime.fromisoformat(receipt["time"]),
+            paid=Decimal(receipt["amount_paid"]),
+            credited=credited,
+            digits=credit_token["digits"],
+        ),
+    )
 
 
-def finish(sm: sessionmaker[Session], msg: Inbound, scopes: list[str], reply: str,
-           now: datetime) -> None:
+def finish(
+    sm: sessionmaker[Session], msg: Inbound, scopes: list[str], reply: str, now: datetime
+) -> None:
     """Step 3: store the reply on the message's records."""
     with sm.begin() as s:
         for scope in scopes:
@@ -214,4 +227,3 @@ def forget(sm: sessionmaker[Session], msg: Inbound, scopes: list[str]) -> None:
 def window(minutes: int) -> timedelta:
     """A rate-limit window."""
     return timedelta(minutes=minutes)
-

@@ -130,7 +130,10 @@ class MigrateOut(BaseModel):
 
 @router.post("/{sg_id}/migrate-meters", response_model=MigrateOut)
 def migrate_meters(
-    sg_id: RowId, body: MigrateIn, session: SessionDep, security: SecurityModuleDep,
+    sg_id: RowId,
+    body: MigrateIn,
+    session: SessionDep,
+    security: SecurityModuleDep,
     actor: Manager,
 ) -> MigrateOut:
     """Roll a new key revision out: schedule a key change for every active meter (admin).

@@ -31,9 +31,11 @@ class SupplyGroupRepository(RepositoryBase[SupplyGroup]):
             .where(Meter.supply_group_id == group_id, Meter.status == MeterStatus.ACTIVE.value)
             .group_by(Meter.base_date, Meter.ti)
         )
-        return self.session.execute(
-            select(Meter).where(Meter.id.in_(firsts)).order_by(Meter.id)
-        ).scalars().all()
+        return (
+            self.session.execute(select(Meter).where(Meter.id.in_(firsts)).order_by(Meter.id))
+            .scalars()
+            .all()
+        )
 
     def schedule_move(self, from_id: int, to_id: int, *, base_date: int) -> int:
         """Set the pending supply group of every active meter on ``from_id``, and the

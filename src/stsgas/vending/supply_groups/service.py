@@ -127,7 +127,12 @@ def warnings_for(
 
 
 def migrate_meters(
-    session: Session, security: SecurityModule, *, actor: Operator, from_id: int, to_id: int,
+    session: Session,
+    security: SecurityModule,
+    *,
+    actor: Operator,
+    from_id: int,
+    to_id: int,
     now: datetime | None = None,
 ) -> int:
     """Schedule a key change to group ``to_id`` for every active meter of ``from_id``.
@@ -149,11 +154,16 @@ def migrate_meters(
         raise InvalidInput("a key change cannot move between 64-bit and 128-bit keys")
     repo = SupplyGroupRepository(session)
     for meter in repo.one_meter_per_key_setting(source.id):
-        key_rules.check_target(old_kt=source.key_type, new_kt=target.key_type,
-                               old_bd=meter.base_date, new_bd=target.base_date,
-                               now=now)
-        issue.plan_key_change(session, meter, security, now, group_id=target.id, ti=None,
-                              base_date=target.base_date)
+        key_rules.check_target(
+            old_kt=source.key_type,
+            new_kt=target.key_type,
+            old_bd=meter.base_date,
+            new_bd=target.base_date,
+            now=now,
+        )
+        issue.plan_key_change(
+            session, meter, security, now, group_id=target.id, ti=None, base_date=target.base_date
+        )
     count = repo.schedule_move(source.id, target.id, base_date=target.base_date)
     audit.record(
         session,

@@ -19,13 +19,21 @@ from stsgas.vending.web.views import money, receipt_view, sale_row
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
+
 def items_of(body: Any) -> list[dict[str, Any]]:
     return list(body["items"] if isinstance(body, dict) and "items" in body else body)
 
 
 def stale(request: Request, me: Me, active: str) -> Response:
-    return page(request, "error.html", me, active, status_code=403, title="Form expired",
-                detail="The form was stale; open the page again.")
+    return page(
+        request,
+        "error.html",
+        me,
+        active,
+        status_code=403,
+        title="Form expired",
+        detail="The form was stale; open the page again.",
+    )
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -33,8 +41,16 @@ async def customers(request: Request, q: str = "") -> Response:
     """Customers, searchable by name or phone."""
     me = await guard(request, "customers")
     found = items_of(await VendingApi(request.app, me.token).get(paths.CUSTOMERS, q=q))
-    return page(request, "customers.html", me, "customers", title="Customers", q=q,
-                customers=found, can_edit=me.role in {"admin", "supervisor"})
+    return page(
+        request,
+        "customers.html",
+        me,
+        "customers",
+        title="Customers",
+        q=q,
+        customers=found,
+        can_edit=me.role in {"admin", "supervisor"},
+    )
 
 
 @router.post("/customers")
@@ -54,8 +70,15 @@ async def create_customer(
             paths.CUSTOMERS, {"name": name, "phone": phone, "address": address}
         )
     except ApiProblem as exc:
-        return page(request, "error.html", me, "customers", status_code=exc.status,
-                    title="Customer not created", detail=exc.detail)
+        return page(
+            request,
+            "error.html",
+            me,
+            "customers",
+            status_code=exc.status,
+            title="Customer not created",
+            detail=exc.detail,
+        )
     return RedirectResponse(f"/console/customers/{body['id']}", status_code=303)
 
 
@@ -67,26 +90,55 @@ async def customer(request: Request, customer_id: int) -> Response:
     try:
         body = await api.get(paths.CUSTOMER.format(id=customer_id))
     except ApiProblem as exc:
-        return page(request, "error.html", me, "customers", status_code=exc.status,
-                    title="Customer not shown", detail=exc.detail)
+        return page(
+            request,
+            "error.html",
+            me,
+            "customers",
+            status_code=exc.status,
+            title="Customer not shown",
+            detail=exc.detail,
+        )
     meters = [
-        {"id": m["id"], "number": m.get("pan", ""), "mode": m.get("mode", ""),
-         "status": m.get("status", "")}
+        {
+            "id": m["id"],
+            "number": m.get("pan", ""),
+            "mode": m.get("mode", ""),
+            "status": m.get("status", ""),
+        }
         for m in items_of(await api.get(paths.METERS, customer_id=customer_id))
     ]
     sales = await read_sales(request, me, customer_id=customer_id, limit=100)
-    view = {"id": customer_id, "name": body.get("name", ""), "phone": body.get("phone", ""),
-            "address": body.get("address", ""),
-            "extra": [("Debt", money(body.get("debt_balance", 0)))]}
-    return page(request, "customer.html", me, "customers", title=view["name"], customer=view,
-                meters=meters, sales=[sale_row(s) for s in sales])
+    view = {
+        "id": customer_id,
+        "name": body.get("name", ""),
+        "phone": body.get("phone", ""),
+        "address": body.get("address", ""),
+        "extra": [("Debt", money(body.get("debt_balance", 0)))],
+    }
+    return page(
+        request,
+        "customer.html",
+        me,
+        "customers",
+        title=view["name"],
+        customer=view,
+        meters=meters,
+        sales=[sale_row(s) for s in sales],
+    )
 
 
 def _meter_row(m: dict[str, Any]) -> dict[str, Any]:
     customer = m.get("customer")
     name = customer.get("name") if isinstance(customer, dict) else m.get("customer_name")
-    return {"id": m["id"], "number": m.get("pan", ""), "drn": m.get("drn", ""),
-            "mode": m.get("mode", ""), "status": m.get("status", ""), "customer": name}
+    return {
+        "id": m["id"],
+        "number": m.get("pan", ""),
+        "drn": m.get("drn", ""),
+        "mode": m.get("mode", ""),
+        "status": m.get("status", ""),
+        "customer": name,
+    }
 
 
 @router.get("/meters", response_class=HTMLResponse)
@@ -108,11 +160,21 @@ async def meters(request: Request, q: str = "", customer_id: str = "") -> Respon
     with contextlib.suppress(ApiProblem):
         groups = items_of(await api.get(paths.SUPPLY_GROUPS))
         tariffs = items_of(await api.get(paths.TARIFFS))
-    return page(request, "meters.html", me, "meters", title="Meters", q=q, meters=rows,
-                error=error, groups=groups, tariffs=tariffs,
-                customer_id=customer_id if customer_id.isascii() and customer_id.isdigit() else "",
-                can_edit=me.role in {"admin", "supervisor"},
-                status_code=404 if error else 200)
+    return page(
+        request,
+        "meters.html",
+        me,
+        "meters",
+        title="Meters",
+        q=q,
+        meters=rows,
+        error=error,
+        groups=groups,
+        tariffs=tariffs,
+        customer_id=customer_id if customer_id.isascii() and customer_id.isdigit() else "",
+        can_edit=me.role in {"admin", "supervisor"},
+        status_code=404 if error else 200,
+    )
 
 
 @router.post("/meters")
@@ -136,8 +198,15 @@ async def create_meter(
     try:
         made = await VendingApi(request.app, me.token).post(paths.METERS, body)
     except ApiProblem as exc:
-        return page(request, "error.html", me, "meters", status_code=exc.status,
-                    title="Meter not created", detail=exc.detail)
+        return page(
+            request,
+            "error.html",
+            me,
+            "meters",
+            status_code=exc.status,
+            title="Meter not created",
+            detail=exc.detail,
+        )
     return RedirectResponse(f"/console/meters/{made['id']}", status_code=303)
 
 
@@ -149,25 +218,54 @@ async def meter(request: Request, meter_id: int) -> Response:
     try:
         m = await api.get(paths.METER.format(id=meter_id))
     except ApiProblem as exc:
-        return page(request, "error.html", me, "meters", status_code=exc.status,
-                    title="Meter not shown", detail=exc.detail)
+        return page(
+            request,
+            "error.html",
+            me,
+            "meters",
+            status_code=exc.status,
+            title="Meter not shown",
+            detail=exc.detail,
+        )
     facts = [
-        (label, m[key]) for key, label in (
-            ("pan", "Meter number"), ("drn", "DRN"), ("mode", "Mode"), ("status", "Status"),
-            ("ti", "Tariff index"), ("base_date", "Base date"), ("last_tid", "Last TID"),
-            ("ken", "Key expiry number"), ("needs_key_change", "Key change due"),
-        ) if key in m
+        (label, m[key])
+        for key, label in (
+            ("pan", "Meter number"),
+            ("drn", "DRN"),
+            ("mode", "Mode"),
+            ("status", "Status"),
+            ("ti", "Tariff index"),
+            ("base_date", "Base date"),
+            ("last_tid", "Last TID"),
+            ("ken", "Key expiry number"),
+            ("needs_key_change", "Key change due"),
+        )
+        if key in m
     ]
     sales = await read_sales(request, me, meter_id=meter_id, limit=100)
     view = {"number": m.get("pan", ""), "facts": facts}
-    return page(request, "meter.html", me, "meters", title=f"Meter {view['number']}",
-                meter=view, sales=[sale_row(s) for s in sales])
+    return page(
+        request,
+        "meter.html",
+        me,
+        "meters",
+        title=f"Meter {view['number']}",
+        meter=view,
+        sales=[sale_row(s) for s in sales],
+    )
 
 
 _REPORT_COLUMNS = (
-    ("channel", "Channel"), ("vendor_id", "Vendor"), ("status", "Status"), ("sales", "Sales"),
-    ("amount_paid", "Paid"), ("fixed_charge", "Fixed"), ("debt_recovered", "Debt"),
-    ("tax", "Tax"), ("energy_amount", "Gas"), ("units_credited", "m³"),
+    ("channel", "Channel"),
+    ("vendor_id", "Vendor"),
+    ("status", "Status"),
+    ("sales", "Sales"),
+    ("amount_paid", "Paid"),
+    ("fixed_charge", "Fixed"),
+    ("debt_recovered", "Debt"),
+    ("tax", "Tax"),
+    ("energy_amount", "Gas"),
+    ("units_credited", "m³"),
 )
 
 
@@ -179,16 +277,25 @@ async def reports(request: Request, day: str = "") -> Response:
     try:
         rows = await VendingApi(request.app, me.token).get(paths.REPORT_DAILY, day=day)
     except ApiProblem as exc:
-        return page(request, "error.html", me, "reports", status_code=exc.status,
-                    title="Report not shown", detail=exc.detail)
+        return page(
+            request,
+            "error.html",
+            me,
+            "reports",
+            status_code=exc.status,
+            title="Report not shown",
+            detail=exc.detail,
+        )
     section = {
         "title": "Sales by channel and vendor",
         "headers": [label for _, label in _REPORT_COLUMNS],
-        "rows": [["—" if r.get(k) is None else str(r.get(k)) for k, _ in _REPORT_COLUMNS]
-                 for r in rows],
+        "rows": [
+            ["—" if r.get(k) is None else str(r.get(k)) for k, _ in _REPORT_COLUMNS] for r in rows
+        ],
     }
-    return page(request, "reports.html", me, "reports", title="Daily report", day=day,
-                sections=[section])
+    return page(
+        request, "reports.html", me, "reports", title="Daily report", day=day, sections=[section]
+    )
 
 
 @router.get("/reports.csv")
@@ -199,8 +306,11 @@ async def reports_csv(request: Request, day: str = "") -> Response:
     answer = await VendingApi(request.app, me.token).request(
         "GET", paths.REPORT_DAILY, params={"day": day, "format": "csv"}
     )
-    return Response(answer.content, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="stsgas-daily-{day}.csv"'})
+    return Response(
+        answer.content,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="stsgas-daily-{day}.csv"'},
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -208,10 +318,14 @@ async def audit(request: Request) -> Response:
     """The append-only audit log, newest first."""
     me = await guard(request, "audit")
     entries = [
-        {"id": e.get("seq", e.get("id")), "at": str(e.get("at", ""))[:19].replace("T", " "),
-         "who": e.get("actor", ""), "action": e.get("action", ""),
-         "object": f"{e.get('object_type', '')} {e.get('object_id', '')}".strip(),
-         "details": e.get("data", {})}
+        {
+            "id": e.get("seq", e.get("id")),
+            "at": str(e.get("at", ""))[:19].replace("T", " "),
+            "who": e.get("actor", ""),
+            "action": e.get("action", ""),
+            "object": f"{e.get('object_type', '')} {e.get('object_id', '')}".strip(),
+            "details": e.get("data", {}),
+        }
         for e in items_of(await VendingApi(request.app, me.token).get(paths.AUDIT, limit=200))
     ]
     return page(request, "audit.html", me, "audit", title="Audit log", entries=entries)

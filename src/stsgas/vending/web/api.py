@@ -51,8 +51,11 @@ class VendingApi:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One call; a non-2xx answer raises :class:`ApiProblem`."""
-        transport = (httpx.ASGITransport(app=self._app) if self._client is None
-                     else httpx.ASGITransport(app=self._app, client=self._client))
+        transport = (
+            httpx.ASGITransport(app=self._app)
+            if self._client is None
+            else httpx.ASGITransport(app=self._app, client=self._client)
+        )
         async with httpx.AsyncClient(transport=transport, base_url="http://console.local") as c:
             response = await c.request(
                 method,

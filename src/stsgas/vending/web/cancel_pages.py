@@ -30,18 +30,38 @@ def _flag(text: str) -> bool:
 
 
 def _stale(request: Request, me: Me) -> Response:
-    return page(request, "error.html", me, "sales", status_code=403, title="Form expired",
-                detail="The form was stale; open the receipt again.")
+    return page(
+        request,
+        "error.html",
+        me,
+        "sales",
+        status_code=403,
+        title="Form expired",
+        detail="The form was stale; open the receipt again.",
+    )
 
 
 async def _receipt(
-    request: Request, me: Me, api: VendingApi, sale_id: int, flash: dict[str, str],
+    request: Request,
+    me: Me,
+    api: VendingApi,
+    sale_id: int,
+    flash: dict[str, str],
     status_code: int = 200,
 ) -> Response:
     sale = await api.get(paths.SALE.format(id=sale_id))
-    return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id}",
-                receipt=receipt_view(sale), can_reprint=False, can_cancel=False, flash=flash,
-                status_code=status_code)
+    return page(
+        request,
+        "receipt.html",
+        me,
+        "sales",
+        title=f"Receipt #{sale_id}",
+        receipt=receipt_view(sale),
+        can_reprint=False,
+        can_cancel=False,
+        flash=flash,
+        status_code=status_code,
+    )
 
 
 @router.post("/sales/{sale_id}/cancel/preview", response_class=HTMLResponse)
@@ -60,14 +80,31 @@ async def preview(
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     try:
-        plan = await api.get(paths.CANCEL_PLAN.format(id=sale_id), token_used=used,
-                             meter_credit=meter_credit.strip())
+        plan = await api.get(
+            paths.CANCEL_PLAN.format(id=sale_id), token_used=used, meter_credit=meter_credit.strip()
+        )
     except ApiProblem as exc:
-        return page(request, "error.html", me, "sales", status_code=exc.status,
-                    title="Cancellation refused", detail=exc.detail)
-    return page(request, "cancel.html", me, "sales", title=f"Cancel sale #{sale_id}",
-                plan=plan, reason=reason, token_used="true" if used else "",
-                meter_credit=meter_credit.strip(), idempotency_key=str(uuid.uuid4()))
+        return page(
+            request,
+            "error.html",
+            me,
+            "sales",
+            status_code=exc.status,
+            title="Cancellation refused",
+            detail=exc.detail,
+        )
+    return page(
+        request,
+        "cancel.html",
+        me,
+        "sales",
+        title=f"Cancel sale #{sale_id}",
+        plan=plan,
+        reason=reason,
+        token_used="true" if used else "",
+        meter_credit=meter_credit.strip(),
+        idempotency_key=str(uuid.uuid4()),
+    )
 
 
 @router.post("/sales/{sale_id}/cancel", response_class=HTMLResponse)
@@ -91,20 +128,53 @@ async def confirm(
         body["meter_credit"] = meter_credit.strip()
     key = idempotency_key.strip()
     try:
-        done = await api.post(paths.CANCEL.format(id=sale_id), body,
-                              headers={"Idempotency-Key": f"web-{key}"} if used and key else None)
+        done = await api.post(
+            paths.CANCEL.format(id=sale_id),
+            body,
+            headers={"Idempotency-Key": f"web-{key}"} if used and key else None,
+        )
     except ApiProblem as exc:
         if exc.code == "sale_cancelled":
-            return await _receipt(request, me, api, sale_id, status_code=409, flash={
-                "kind": "warn", "text": f"Sale #{sale_id} is already cancelled; nothing more "
-                                        "was refunded."})
-        return page(request, "error.html", me, "sales", status_code=exc.status,
-                    title="Cancellation refused", detail=exc.detail)
+            return await _receipt(
+                request,
+                me,
+                api,
+                sale_id,
+                status_code=409,
+                flash={
+                    "kind": "warn",
+                    "text": f"Sale #{sale_id} is already cancelled; nothing more was refunded.",
+                },
+            )
+        return page(
+            request,
+            "error.html",
+            me,
+            "sales",
+            status_code=exc.status,
+            title="Cancellation refused",
+            detail=exc.detail,
+        )
     if not used:
-        return await _receipt(request, me, api, sale_id, flash={
-            "kind": "ok", "text": f"Sale #{sale_id} cancelled; {done.get('refunded')} refunded "
-                                  "to the float."})
+        return await _receipt(
+            request,
+            me,
+            api,
+            sale_id,
+            flash={
+                "kind": "ok",
+                "text": f"Sale #{sale_id} cancelled; {done.get('refunded')} refunded to the float.",
+            },
+        )
     rid = done["request"]["id"]
-    return await _receipt(request, me, api, sale_id, flash={
-        "kind": "ok", "text": f"Request #{rid} waits for a second supervisor on Management "
-                              f"tokens. {done.get('preview')}"})
+    return await _receipt(
+        request,
+        me,
+        api,
+        sale_id,
+        flash={
+            "kind": "ok",
+            "text": f"Request #{rid} waits for a second supervisor on Management "
+            f"tokens. {done.get('preview')}",
+        },
+    )

@@ -31,7 +31,6 @@ MANAGEMENT_KINDS = (
 BASE_DATES = (1993, 2014, 2035)
 
 
-
 def _int_or_text(text: str) -> int | str:
     """A typed number as an int; anything else as typed, for the API to refuse."""
     text = text.strip()
@@ -39,8 +38,15 @@ def _int_or_text(text: str) -> int | str:
 
 
 def management_params(
-    kind: str, *, rate: str = "", supply_group_id: str = "", ti: str = "", base_date: str = "",
-    with_next_sale: str = "", seq: str = "", activate_at: str = "",
+    kind: str,
+    *,
+    rate: str = "",
+    supply_group_id: str = "",
+    ti: str = "",
+    base_date: str = "",
+    with_next_sale: str = "",
+    seq: str = "",
+    activate_at: str = "",
 ) -> dict[str, Any]:
     """The API's ``params`` for a token kind, from the form's fields (others ignored).
 
@@ -76,8 +82,11 @@ def _group_label(g: Mapping[str, Any]) -> str:
 async def _groups(api: VendingApi) -> list[dict[str, Any]]:
     """Supply groups a key change may move a meter to (active ones), labelled SGC · KRN."""
     with contextlib.suppress(ApiProblem):
-        return [{"id": g["id"], "label": _group_label(g)}
-                for g in items_of(await api.get(paths.SUPPLY_GROUPS)) if g.get("is_active", True)]
+        return [
+            {"id": g["id"], "label": _group_label(g)}
+            for g in items_of(await api.get(paths.SUPPLY_GROUPS))
+            if g.get("is_active", True)
+        ]
     return []
 
 
@@ -106,8 +115,10 @@ def _params_text(params: Mapping[str, Any], groups: list[dict[str, Any]]) -> str
     if "rate" in params:
         parts.append(f"rate {params['rate']}")
     if "activate_at" in params:
-        parts.append(f"IR counter {params.get('seq')} · from {params['activate_at']} "
-                     f"· tariff version #{params.get('tariff_version_id')}")
+        parts.append(
+            f"IR counter {params.get('seq')} · from {params['activate_at']} "
+            f"· tariff version #{params.get('tariff_version_id')}"
+        )
     if params.get("with_next_sale"):
         parts.append("tokens with the next sale")
     return " · ".join(parts)
@@ -116,46 +127,76 @@ def _params_text(params: Mapping[str, Any], groups: list[dict[str, Any]]) -> str
 def _request_view(
     body: Mapping[str, Any], groups: list[dict[str, Any]], *, replayed: bool
 ) -> dict[str, Any]:
-    return {"id": body.get("id"), "kind": _kind_label(str(body.get("kind", ""))),
-            "meter": body.get("meter_number", ""), "status": body.get("status", ""),
-            "details": _params_text(body.get("params") or {}, groups), "replayed": replayed,
-            "ir_command": body.get("ir_command")}
+    return {
+        "id": body.get("id"),
+        "kind": _kind_label(str(body.get("kind", ""))),
+        "meter": body.get("meter_number", ""),
+        "status": body.get("status", ""),
+        "details": _params_text(body.get("params") or {}, groups),
+        "replayed": replayed,
+        "ir_command": body.get("ir_command"),
+    }
 
 
 async def _pending(api: VendingApi, me: Me, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Requests waiting for a second person, so an approver sees what each asks for."""
     with contextlib.suppress(ApiProblem):
         return [
-            {**_request_view(r, groups, replayed=False), "reason": r.get("reason", ""),
-             "asked_by": r.get("requested_by", ""), "mine": r.get("requested_by_id") == me.id}
+            {
+                **_request_view(r, groups, replayed=False),
+                "reason": r.get("reason", ""),
+                "asked_by": r.get("requested_by", ""),
+                "mine": r.get("requested_by_id") == me.id,
+            }
             for r in items_of(await api.get(paths.MANAGEMENT, status="pending"))
         ]
     return []
 
 
 async def _management_page(
-    request: Request, me: Me, api: VendingApi, *, status_code: int = 200,
-    form: Mapping[str, str] | None = None, idempotency_key: str | None = None,
-    asked: Mapping[str, Any] | None = None, decided: Mapping[str, Any] | None = None,
-    issued: Any = None, error: str | None = None, groups: list[dict[str, Any]] | None = None,
+    request: Request,
+    me: Me,
+    api: VendingApi,
+    *,
+    status_code: int = 200,
+    form: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+    asked: Mapping[str, Any] | None = None,
+    decided: Mapping[str, Any] | None = None,
+    issued: Any = None,
+    error: str | None = None,
+    groups: list[dict[str, Any]] | None = None,
 ) -> Response:
     """The management page. The ask form carries a fresh idempotency key unless one
     is given (the same form shown again after an error keeps its key)."""
     groups = groups if groups is not None else await _groups(api)
-    return page(request, "management.html", me, "management", title="Management tokens",
-                kinds=MANAGEMENT_KINDS, base_dates=BASE_DATES, groups=groups,
-                pending=await _pending(api, me, groups),
-                form=form or {}, idempotency_key=idempotency_key or str(uuid.uuid4()),
-                asked=asked, decided=decided, issued=issued, error=error,
-                status_code=status_code)
+    return page(
+        request,
+        "management.html",
+        me,
+        "management",
+        title="Management tokens",
+        kinds=MANAGEMENT_KINDS,
+        base_dates=BASE_DATES,
+        groups=groups,
+        pending=await _pending(api, me, groups),
+        form=form or {},
+        idempotency_key=idempotency_key or str(uuid.uuid4()),
+        asked=asked,
+        decided=decided,
+        issued=issued,
+        error=error,
+        status_code=status_code,
+    )
 
 
 @router.get("/management", response_class=HTMLResponse)
 async def management_form(request: Request, meter: str = "") -> Response:
     """Ask for a management token, or approve someone else's request (four eyes)."""
     me = await guard(request, "management")
-    return await _management_page(request, me, VendingApi(request.app, me.token),
-                                  form={"meter": meter})
+    return await _management_page(
+        request, me, VendingApi(request.app, me.token), form={"meter": meter}
+    )
 
 
 @router.post("/management", response_class=HTMLResponse)
@@ -184,31 +225,58 @@ async def management(
         return stale(request, me, "management")
     api = VendingApi(request.app, me.token)
     groups = await _groups(api)
-    params = management_params(kind, rate=rate, supply_group_id=supply_group_id, ti=ti,
-                               base_date=base_date, with_next_sale=with_next_sale, seq=seq,
-                               activate_at=activate_at)
+    params = management_params(
+        kind,
+        rate=rate,
+        supply_group_id=supply_group_id,
+        ti=ti,
+        base_date=base_date,
+        with_next_sale=with_next_sale,
+        seq=seq,
+        activate_at=activate_at,
+    )
     key = idempotency_key.strip()
     try:
         answer = await api.request(
-            "POST", paths.MANAGEMENT,
+            "POST",
+            paths.MANAGEMENT,
             json={"meter_number": meter, "kind": kind, "params": params, "reason": reason},
             headers={"Idempotency-Key": f"web-{key}"} if key else None,
         )
     except ApiProblem as exc:
-        form = {"meter": meter, "kind": kind, "reason": reason, "rate": rate,
-                "supply_group_id": supply_group_id, "ti": ti, "base_date": base_date,
-                "with_next_sale": with_next_sale, "seq": seq, "activate_at": activate_at}
+        form = {
+            "meter": meter,
+            "kind": kind,
+            "reason": reason,
+            "rate": rate,
+            "supply_group_id": supply_group_id,
+            "ti": ti,
+            "base_date": base_date,
+            "with_next_sale": with_next_sale,
+            "seq": seq,
+            "activate_at": activate_at,
+        }
         error = exc.detail
         if exc.code == "idempotency_mismatch":
             # this form was already sent with other details: a new form, a new key
             error = "This form was already sent with other details; check them and ask again."
             key = ""
-        return await _management_page(request, me, api, status_code=422, form=form,
-                                      idempotency_key=key or None, error=error, groups=groups)
-    asked = _request_view(answer.json(), groups,
-                          replayed=answer.headers.get("Idempotent-Replayed") == "true")
-    return await _management_page(request, me, api, status_code=201, form={"meter": meter},
-                                  asked=asked, groups=groups)
+        return await _management_page(
+            request,
+            me,
+            api,
+            status_code=422,
+            form=form,
+            idempotency_key=key or None,
+            error=error,
+            groups=groups,
+        )
+    asked = _request_view(
+        answer.json(), groups, replayed=answer.headers.get("Idempotent-Replayed") == "true"
+    )
+    return await _management_page(
+        request, me, api, status_code=201, form={"meter": meter}, asked=asked, groups=groups
+    )
 
 
 @router.post("/management/approve", response_class=HTMLResponse)
@@ -225,15 +293,14 @@ async def management_approve(
     api = VendingApi(request.app, me.token)
     groups = await _groups(api)
     try:
-        answer = await api.request(
-            "POST", paths.MANAGEMENT_APPROVE.format(id=request_id), json={}
-        )
+        answer = await api.request("POST", paths.MANAGEMENT_APPROVE.format(id=request_id), json={})
     except ApiProblem as exc:
-        return await _management_page(request, me, api, status_code=422, error=exc.detail,
-                                      groups=groups)
+        return await _management_page(
+            request, me, api, status_code=422, error=exc.detail, groups=groups
+        )
     body = answer.json()
-    decided = _request_view(body, groups,
-                            replayed=answer.headers.get("Idempotent-Replayed") == "true")
+    decided = _request_view(
+        body, groups, replayed=answer.headers.get("Idempotent-Replayed") == "true"
+    )
     issued = receipt_view({"sale_id": body.get("id", 0), **body}).tokens
-    return await _management_page(request, me, api, decided=decided, issued=issued,
-                                  groups=groups)
+    return await _management_page(request, me, api, decided=decided, issued=issued, groups=groups)

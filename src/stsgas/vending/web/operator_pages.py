@@ -39,12 +39,22 @@ def _state(op: dict[str, Any]) -> str:
     return "active" if op.get("activated_at") else "awaiting a second admin"
 
 
-async def _list(request: Request, me: Me, *, status_code: int = 200,
-                flash: dict[str, str] | None = None) -> Response:
+async def _list(
+    request: Request, me: Me, *, status_code: int = 200, flash: dict[str, str] | None = None
+) -> Response:
     rows = await VendingApi(request.app, me.token).get(paths.OPERATORS)
     ops = [{**o, "state": _state(o)} for o in rows]
-    return page(request, "operators.html", me, "operators", status_code=status_code,
-                title="Operators", operators=ops, roles=ROLES, flash=flash)
+    return page(
+        request,
+        "operators.html",
+        me,
+        "operators",
+        status_code=status_code,
+        title="Operators",
+        operators=ops,
+        roles=ROLES,
+        flash=flash,
+    )
 
 
 @router.get("/operators", response_class=HTMLResponse)
@@ -68,15 +78,23 @@ async def create_operator(
     me = await guard(request, "operators")
     if not check_csrf(me.token, csrf):
         return _error(request, me, "Form expired", "The form was stale; open the page again.")
-    body: dict[str, Any] = {"username": username, "role": role, "password": password,
-                            "display_name": display_name}
+    body: dict[str, Any] = {
+        "username": username,
+        "role": role,
+        "password": password,
+        "display_name": display_name,
+    }
     if vendor_id.strip():
         body["vendor_id"] = vendor_id.strip()
     try:
         made = await VendingApi(request.app, me.token).post(paths.OPERATORS, body)
     except ApiProblem as exc:
-        return await _list(request, me, status_code=exc.status,
-                           flash={"kind": "error", "text": f"Not created: {exc.detail}"})
+        return await _list(
+            request,
+            me,
+            status_code=exc.status,
+            flash={"kind": "error", "text": f"Not created: {exc.detail}"},
+        )
     return RedirectResponse(f"/console/operators/{made['id']}?done=create", status_code=303)
 
 
@@ -94,18 +112,32 @@ async def operator(request: Request, operator_id: int, done: str = "") -> Respon
     lockouts = await api.get(paths.OPERATOR_LOCKOUTS.format(id=operator_id))
     flash = None
     if done in ACTIONS or done in {"create", "password", "revoke"}:
-        text = ACTIONS.get(done) or {
-            "create": "Account created; a second admin must activate it before it approves.",
-            "password": "Temporary password set; the owner must change it to sign in.",
-            "revoke": "Token revoked.",
-        }[done]
+        text = (
+            ACTIONS.get(done)
+            or {
+                "create": "Account created; a second admin must activate it before it approves.",
+                "password": "Temporary password set; the owner must change it to sign in.",
+                "revoke": "Token revoked.",
+            }[done]
+        )
         flash = {"kind": "ok", "text": text}
-    return page(request, "operator.html", me, "operators", title=op["username"], op=op,
-                tokens=tokens, lockouts=lockouts, flash=flash, is_me=operator_id == me.id)
+    return page(
+        request,
+        "operator.html",
+        me,
+        "operators",
+        title=op["username"],
+        op=op,
+        tokens=tokens,
+        lockouts=lockouts,
+        flash=flash,
+        is_me=operator_id == me.id,
+    )
 
 
-async def _act(request: Request, operator_id: int, csrf: str, path: str, body: Any,
-               done: str) -> Response:
+async def _act(
+    request: Request, operator_id: int, csrf: str, path: str, body: Any, done: str
+) -> Response:
     me = await guard(request, "operators")
     if not check_csrf(me.token, csrf):
         return _error(request, me, "Form expired", "The form was stale; open the page again.")
@@ -118,17 +150,28 @@ async def _act(request: Request, operator_id: int, csrf: str, path: str, body: A
 
 @router.post("/operators/{operator_id}/password")
 async def reset_password(
-    request: Request, operator_id: int, password: Annotated[str, Form()],
+    request: Request,
+    operator_id: int,
+    password: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Set a temporary password (the owner changes it before signing in)."""
-    return await _act(request, operator_id, csrf, paths.OPERATOR_ACTION.replace(
-        "{action}", "password"), {"password": password}, "password")
+    return await _act(
+        request,
+        operator_id,
+        csrf,
+        paths.OPERATOR_ACTION.replace("{action}", "password"),
+        {"password": password},
+        "password",
+    )
 
 
 @router.post("/operators/{operator_id}/tokens/{token_id}/revoke")
 async def revoke_token(
-    request: Request, operator_id: int, token_id: int, csrf: Annotated[str, Form()] = "",
+    request: Request,
+    operator_id: int,
+    token_id: int,
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Revoke one token of the account."""
     path = paths.OPERATOR_TOKEN_REVOKE.replace("{token}", str(token_id))
@@ -137,34 +180,57 @@ async def revoke_token(
 
 @router.post("/operators/{operator_id}/{action}")
 async def act(
-    request: Request, operator_id: int, action: str, csrf: Annotated[str, Form()] = "",
+    request: Request,
+    operator_id: int,
+    action: str,
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Disable, enable, activate or unlock the account."""
     if action not in ACTIONS:
         me = await guard(request, "operators")
         return _error(request, me, "Unknown action", f"No action {action!r}.", status_code=404)
-    return await _act(request, operator_id, csrf,
-                      paths.OPERATOR_ACTION.replace("{action}", action), None, action)
+    return await _act(
+        request, operator_id, csrf, paths.OPERATOR_ACTION.replace("{action}", action), None, action
+    )
 
 
-def _error(request: Request, me: Me, title: str, detail: str, *, status_code: int = 403
-           ) -> Response:
-    return page(request, "error.html", me, "operators", status_code=status_code, title=title,
-                detail=detail)
+def _error(
+    request: Request, me: Me, title: str, detail: str, *, status_code: int = 403
+) -> Response:
+    return page(
+        request, "error.html", me, "operators", status_code=status_code, title=title, detail=detail
+    )
 
 
 @router.get("/password", response_class=HTMLResponse)
 async def password_form(request: Request, username: str = "", reset: str = "") -> Response:
     """Change one's own password (signed in, or after an admin's reset)."""
     me = await load_me(request)
-    return _password_page(request, me, username=me.username if me else username[:64],
-                          reset=bool(reset))
+    return _password_page(
+        request, me, username=me.username if me else username[:64], reset=bool(reset)
+    )
 
 
-def _password_page(request: Request, me: Me | None, *, username: str, reset: bool = False,
-                   error: str | None = None, status_code: int = 200) -> Response:
-    return page(request, "password.html", me, "", status_code=status_code,
-                title="Change password", username=username, reset=reset, error=error)
+def _password_page(
+    request: Request,
+    me: Me | None,
+    *,
+    username: str,
+    reset: bool = False,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "password.html",
+        me,
+        "",
+        status_code=status_code,
+        title="Change password",
+        username=username,
+        reset=reset,
+        error=error,
+    )
 
 
 @router.post("/password")
@@ -180,18 +246,21 @@ async def change_password(
     if me is not None:
         username = me.username
     if new_password != repeat:
-        return _password_page(request, me, username=username, status_code=422,
-                              error="The two new passwords differ.")
+        return _password_page(
+            request, me, username=username, status_code=422, error="The two new passwords differ."
+        )
     try:
         await VendingApi(request.app, None, client=client_of(request)).request(
-            "POST", paths.PASSWORD, json={"username": username, "old_password": old_password,
-                                          "new_password": new_password})
+            "POST",
+            paths.PASSWORD,
+            json={"username": username, "old_password": old_password, "new_password": new_password},
+        )
     except ApiProblem as exc:
-        error = {"not_authenticated": "Wrong username or current password.",
-                 "account_locked": "Locked after too many failed attempts. Try again later.",
-                 }.get(exc.code, exc.detail)
-        return _password_page(request, me, username=username, status_code=exc.status,
-                              error=error)
+        error = {
+            "not_authenticated": "Wrong username or current password.",
+            "account_locked": "Locked after too many failed attempts. Try again later.",
+        }.get(exc.code, exc.detail)
+        return _password_page(request, me, username=username, status_code=exc.status, error=error)
     response = RedirectResponse("/console/login?changed=1", status_code=303)
     response.delete_cookie("stsgas_console", path="/")
     return response

@@ -33,10 +33,20 @@ def _safe_next(target: str) -> str:
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str = "/console", changed: str = "") -> Response:
     """The sign-in form (after a password change, with a word that it worked)."""
-    flash = {"kind": "ok", "text": "Password changed; sign in with the new one."} \
-        if changed else None
-    return page(request, "login.html", None, "", title="Sign in", next_url=_safe_next(next),
-                username="", error=None, flash=flash)
+    flash = (
+        {"kind": "ok", "text": "Password changed; sign in with the new one."} if changed else None
+    )
+    return page(
+        request,
+        "login.html",
+        None,
+        "",
+        title="Sign in",
+        next_url=_safe_next(next),
+        username="",
+        error=None,
+        flash=flash,
+    )
 
 
 @router.post("/login")
@@ -53,13 +63,23 @@ async def login(
         )
     except ApiProblem as exc:
         if exc.code == "password_change_required":
-            return RedirectResponse(f"/console/password?reset=1&username={quote(username)}",
-                                    status_code=303)
+            return RedirectResponse(
+                f"/console/password?reset=1&username={quote(username)}", status_code=303
+            )
         error = "Wrong username or password."
         if exc.code == "account_locked":
             error = "This account is locked after too many failed sign-ins. Try again later."
-        return page(request, "login.html", None, "", status_code=exc.status, title="Sign in",
-                    next_url=_safe_next(next), username=username, error=error)
+        return page(
+            request,
+            "login.html",
+            None,
+            "",
+            status_code=exc.status,
+            title="Sign in",
+            next_url=_safe_next(next),
+            username=username,
+            error=error,
+        )
     me = me_from(body["access_token"], body["operator"])
     default = "/console/sell" if me.role == "cashier" else "/console"
     target = _safe_next(next) if next != "/console" else default
@@ -99,8 +119,11 @@ async def dashboard(request: Request) -> Response:
     me = await guard(request, "dashboard")
     now = datetime.now(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    done = [s for s in await read_sales(request, me, since=midnight, limit=5000)
-            if s.get("status") == "completed"]
+    done = [
+        s
+        for s in await read_sales(request, me, since=midnight, limit=5000)
+        if s.get("status") == "completed"
+    ]
     by: dict[str, list[int]] = {}
     for s in done:
         by.setdefault(str(s.get("channel")), []).append(int(s["amount_minor"]))
@@ -125,8 +148,16 @@ async def dashboard(request: Request) -> Response:
     with contextlib.suppress(ApiProblem):
         for w in await VendingApi(request.app, me.token).get(paths.KEY_WARNINGS):
             warnings.append(f"SGC {w.get('sgc')} KRN {w.get('krn')}: {w.get('message')}")
-    return page(request, "dashboard.html", me, "dashboard", title="Today",
-                today=now.date().isoformat(), stats=stats, warnings=warnings)
+    return page(
+        request,
+        "dashboard.html",
+        me,
+        "dashboard",
+        title="Today",
+        today=now.date().isoformat(),
+        stats=stats,
+        warnings=warnings,
+    )
 
 
 @router.get("/sell", response_class=HTMLResponse)
@@ -141,9 +172,19 @@ async def sell_form(request: Request, meter: str = "") -> Response:
             lookup = lookup_view(body)
         except ApiProblem as exc:
             error = f"{exc.detail} Check the number on the meter label; no money has been taken."
-    return page(request, "sell.html", me, "sell", title="Sell gas", meter=meter, lookup=lookup,
-                error=error, idempotency_key=str(uuid.uuid4()), currency=paths.CURRENCY,
-                status_code=422 if error else 200)
+    return page(
+        request,
+        "sell.html",
+        me,
+        "sell",
+        title="Sell gas",
+        meter=meter,
+        lookup=lookup,
+        error=error,
+        idempotency_key=str(uuid.uuid4()),
+        currency=paths.CURRENCY,
+        status_code=422 if error else 200,
+    )
 
 
 @router.post("/sell")
@@ -157,8 +198,15 @@ async def sell(
     """Sell: one Idempotency-Key per form, so a resubmitted form sells once."""
     me = await guard(request, "sell")
     if not check_csrf(me.token, csrf):
-        return page(request, "error.html", me, "sell", status_code=403, title="Form expired",
-                    detail="The form was stale; open Sell gas again.")
+        return page(
+            request,
+            "error.html",
+            me,
+            "sell",
+            status_code=403,
+            title="Form expired",
+            detail="The form was stale; open Sell gas again.",
+        )
     api = VendingApi(request.app, me.token)
     value = parse_amount(amount)
     error = None
@@ -177,9 +225,19 @@ async def sell(
     lookup = None
     with contextlib.suppress(ApiProblem):
         lookup = lookup_view(await api.get(paths.LOOKUP.format(meter=meter)))
-    return page(request, "sell.html", me, "sell", title="Sell gas", meter=meter, lookup=lookup,
-                error=error, idempotency_key=idempotency_key, currency=paths.CURRENCY,
-                status_code=422)
+    return page(
+        request,
+        "sell.html",
+        me,
+        "sell",
+        title="Sell gas",
+        meter=meter,
+        lookup=lookup,
+        error=error,
+        idempotency_key=idempotency_key,
+        currency=paths.CURRENCY,
+        status_code=422,
+    )
 
 
 @router.get("/sales", response_class=HTMLResponse)
@@ -188,8 +246,7 @@ async def sales(request: Request) -> Response:
     me = await guard(request, "sales")
     items = await read_sales(request, me, limit=200)
     title = "My sales" if me.role == "cashier" else "Sales"
-    return page(request, "sales.html", me, "sales", title=title,
-                sales=[sale_row(s) for s in items])
+    return page(request, "sales.html", me, "sales", title=title, sales=[sale_row(s) for s in items])
 
 
 @router.get("/sales/{sale_id}", response_class=HTMLResponse)
@@ -199,11 +256,25 @@ async def receipt(request: Request, sale_id: int, copy: bool = False) -> Respons
     try:
         sale = await VendingApi(request.app, me.token).get(paths.SALE.format(id=sale_id))
     except ApiProblem as exc:
-        return page(request, "error.html", me, "sales", status_code=exc.status,
-                    title="Sale not shown", detail=exc.detail)
-    return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id}",
-                receipt=receipt_view(sale, copy=copy), can_reprint=me.role != "auditor",
-                can_cancel=me.role in CANCELLERS)
+        return page(
+            request,
+            "error.html",
+            me,
+            "sales",
+            status_code=exc.status,
+            title="Sale not shown",
+            detail=exc.detail,
+        )
+    return page(
+        request,
+        "receipt.html",
+        me,
+        "sales",
+        title=f"Receipt #{sale_id}",
+        receipt=receipt_view(sale, copy=copy),
+        can_reprint=me.role != "auditor",
+        can_cancel=me.role in CANCELLERS,
+    )
 
 
 @router.post("/sales/{sale_id}/reprint", response_class=HTMLResponse)
@@ -211,14 +282,35 @@ async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] =
     """The same token again, marked COPY (the API counts reprints)."""
     me = await guard(request, "sell")
     if not check_csrf(me.token, csrf):
-        return page(request, "error.html", me, "sales", status_code=403, title="Form expired",
-                    detail="The form was stale; open the receipt again.")
+        return page(
+            request,
+            "error.html",
+            me,
+            "sales",
+            status_code=403,
+            title="Form expired",
+            detail="The form was stale; open the receipt again.",
+        )
     try:
         sale = await VendingApi(request.app, me.token).post(paths.REPRINT.format(id=sale_id), {})
     except ApiProblem as exc:
-        return page(request, "error.html", me, "sales", status_code=exc.status,
-                    title="Reprint refused", detail=exc.detail)
+        return page(
+            request,
+            "error.html",
+            me,
+            "sales",
+            status_code=exc.status,
+            title="Reprint refused",
+            detail=exc.detail,
+        )
     sale = sale.get("sale", sale)
-    return page(request, "receipt.html", me, "sales", title=f"Receipt #{sale_id} (copy)",
-                receipt=receipt_view(sale, copy=True), can_reprint=True,
-                can_cancel=me.role in CANCELLERS)
+    return page(
+        request,
+        "receipt.html",
+        me,
+        "sales",
+        title=f"Receipt #{sale_id} (copy)",
+        receipt=receipt_view(sale, copy=True),
+        can_reprint=True,
+        can_cancel=me.role in CANCELLERS,
+    )

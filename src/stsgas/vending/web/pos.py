@@ -31,8 +31,9 @@ class SellIn(BaseModel):
 
 
 def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"code": code, "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
+    return JSONResponse(
+        {"code": code, "detail": detail}, status_code=status, media_type="application/problem+json"
+    )
 
 
 async def _pos_operator(request: Request, csrf: str | None) -> Me | JSONResponse:
@@ -66,13 +67,20 @@ async def pos_lookup(
     except ApiProblem as exc:
         return _problem(exc.status, exc.code, f"{exc.detail} No money has been taken.")
     view = lookup_view(body)
-    return JSONResponse({
-        "meter": view.meter, "customer": view.customer, "mode": view.mode,
-        "mode_label": view.mode_label, "status": view.status, "last_sale": view.last_sale,
-        "key_change": view.key_change, "can_sell": view.can_sell,
-        "warnings": list(view.warnings),
-        "cannot_sell": [{"code": c, "detail": d} for c, d in view.cannot_sell],
-    })
+    return JSONResponse(
+        {
+            "meter": view.meter,
+            "customer": view.customer,
+            "mode": view.mode,
+            "mode_label": view.mode_label,
+            "status": view.status,
+            "last_sale": view.last_sale,
+            "key_change": view.key_change,
+            "can_sell": view.can_sell,
+            "warnings": list(view.warnings),
+            "cannot_sell": [{"code": c, "detail": d} for c, d in view.cannot_sell],
+        }
+    )
 
 
 @router.post("/pos/api/sell")
@@ -99,9 +107,14 @@ async def pos_sell(
         return _problem(exc.status, exc.code, exc.detail)
     view = receipt_view(sale)
     out: dict[str, Any] = {
-        "sale_id": view.sale_id, "meter": view.meter, "paid": view.paid,
-        "credited": view.credited, "split": view.split, "key_change": view.key_change,
-        "tokens": [{"label": t.label, "digits": t.digits, "grouped": t.grouped}
-                   for t in view.tokens],
+        "sale_id": view.sale_id,
+        "meter": view.meter,
+        "paid": view.paid,
+        "credited": view.credited,
+        "split": view.split,
+        "key_change": view.key_change,
+        "tokens": [
+            {"label": t.label, "digits": t.digits, "grouped": t.grouped} for t in view.tokens
+        ],
     }
     return JSONResponse(out)

@@ -38,7 +38,8 @@ def visible_sales(
         if not allowed(op.role, Permission.SALES_READ_OWN):
             return []
         stmt = stmt.where(
-            Sale.vendor_id == op.vendor_id if op.vendor_id is not None
+            Sale.vendor_id == op.vendor_id
+            if op.vendor_id is not None
             else Sale.operator_id == op.id
         )
     if meter_id is not None:

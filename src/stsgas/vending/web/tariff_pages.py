@@ -41,23 +41,38 @@ def parse_steps(text: str) -> list[dict[str, Any]]:
 def _version_view(v: dict[str, Any]) -> dict[str, Any]:
     steps = ", ".join(
         f"{'rest' if s['up_to_litres'] is None else str(s['up_to_litres'] // 1000) + ' m³'}"
-        f" at {money(s['price_per_m3'])}" for s in v.get("steps", ()))
+        f" at {money(s['price_per_m3'])}"
+        for s in v.get("steps", ())
+    )
     return {
-        "version": v["version"], "effective_from": str(v["effective_from"])[:16].replace("T", " "),
+        "version": v["version"],
+        "effective_from": str(v["effective_from"])[:16].replace("T", " "),
         "fixed": f"{money(v['fixed_charge'])} {PERIODS.get(v['fixed_charge_period'], '')}",
         "tax": f"{Decimal(v['tax_rate_bp']).scaleb(-2)} %",
-        "recovery": f"{Decimal(v['debt_recovery_bp']).scaleb(-2)} %", "steps": steps,
+        "recovery": f"{Decimal(v['debt_recovery_bp']).scaleb(-2)} %",
+        "steps": steps,
     }
 
 
 async def _show(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     me = await guard(request, "tariffs")
     body = await VendingApi(request.app, me.token).get(paths.TARIFFS)
-    tariffs = [{**t, "rows": [_version_view(v) for v in t["versions"]]}
-               for t in (body["items"] if isinstance(body, dict) else body)]
-    return page(request, "tariffs.html", me, "tariffs", title="Tariffs", tariffs=tariffs,
-                can_edit=me.role == "admin", periods=PERIODS, error=error,
-                status_code=status_code)
+    tariffs = [
+        {**t, "rows": [_version_view(v) for v in t["versions"]]}
+        for t in (body["items"] if isinstance(body, dict) else body)
+    ]
+    return page(
+        request,
+        "tariffs.html",
+        me,
+        "tariffs",
+        title="Tariffs",
+        tariffs=tariffs,
+        can_edit=me.role == "admin",
+        periods=PERIODS,
+        error=error,
+        status_code=status_code,
+    )
 
 
 @router.get("/tariffs", response_class=HTMLResponse)
@@ -86,13 +101,19 @@ async def add_version(
     if fixed is None:
         return await _show(request, "Enter the fixed charge as an amount, e.g. 5.00.", 422)
     try:
-        body = {"effective_from": f"{effective_from}:00+00:00"
-                if len(effective_from) == 16 else effective_from,
-                "fixed_charge": fixed, "fixed_charge_period": fixed_charge_period,
-                "tax_rate_bp": tax_rate_bp, "debt_recovery_bp": debt_recovery_bp,
-                "steps": parse_steps(steps)}
+        body = {
+            "effective_from": f"{effective_from}:00+00:00"
+            if len(effective_from) == 16
+            else effective_from,
+            "fixed_charge": fixed,
+            "fixed_charge_period": fixed_charge_period,
+            "tax_rate_bp": tax_rate_bp,
+            "debt_recovery_bp": debt_recovery_bp,
+            "steps": parse_steps(steps),
+        }
         await VendingApi(request.app, me.token).post(
-            paths.TARIFF_VERSIONS.format(id=tariff_id), body)
+            paths.TARIFF_VERSIONS.format(id=tariff_id), body
+        )
     except StepsError as exc:
         return await _show(request, str(exc), 422)
     except ApiProblem as exc:

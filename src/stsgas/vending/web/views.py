@@ -119,8 +119,11 @@ def lookup_view(body: Mapping[str, Any]) -> LookupView:
         key_change=bool(body.get("key_change_needed") or body.get("needs_key_change")),
         can_sell=bool(body.get("can_sell", body.get("status") == "active")),
         warnings=tuple(str(w) for w in body.get("warnings") or ()),
-        cannot_sell=tuple((str(r.get("code", "")), str(r.get("detail", "")))
-                          for r in body.get("cannot_sell") or () if isinstance(r, Mapping)),
+        cannot_sell=tuple(
+            (str(r.get("code", "")), str(r.get("detail", "")))
+            for r in body.get("cannot_sell") or ()
+            if isinstance(r, Mapping)
+        ),
     )
 
 
@@ -240,8 +243,13 @@ def money_split(sale: Mapping[str, Any]) -> str:
     """Where the money of a sale went, in words: the fixed charge and debt when there
     are any, then tax and gas, then the change."""
     parts = []
-    for key, word in (("fixed_charge", "fixed charge"), ("debt_recovered", "debt"),
-                      ("tax", "tax"), ("energy_amount", "gas"), ("change", "change")):
+    for key, word in (
+        ("fixed_charge", "fixed charge"),
+        ("debt_recovered", "debt"),
+        ("tax", "tax"),
+        ("energy_amount", "gas"),
+        ("change", "change"),
+    ):
         value = sale.get(key)
         if value is None or (key not in ("tax", "energy_amount") and not _nonzero(value)):
             continue

@@ -39,9 +39,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("management_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("idempotency_key", sa.String(length=255), nullable=True))
-        batch_op.add_column(
-            sa.Column("request_fingerprint", sa.String(length=64), nullable=True)
-        )
+        batch_op.add_column(sa.Column("request_fingerprint", sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(
             batch_op.f("uq_management_requests_requested_by_id_idempotency_key"),
             ["requested_by_id", "idempotency_key"],

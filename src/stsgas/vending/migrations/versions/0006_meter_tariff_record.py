@@ -23,18 +23,23 @@ depends_on = None
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("meters", schema=None) as batch_op:
-        batch_op.add_column(sa.Column(
-            "loaded_tariff_version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ))
+        batch_op.add_column(
+            sa.Column(
+                "loaded_tariff_version_id",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                nullable=True,
+            )
+        )
         batch_op.add_column(sa.Column("loaded_tariff_rate", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("loaded_tariff_from", sa.DateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("loaded_tariff_seq", sa.BigInteger(), nullable=True))
         batch_op.create_foreign_key(
-            op.f("fk_meters_loaded_tariff_version_id_tariff_versions"), "tariff_versions",
-            ["loaded_tariff_version_id"], ["id"],
+            op.f("fk_meters_loaded_tariff_version_id_tariff_versions"),
+            "tariff_versions",
+            ["loaded_tariff_version_id"],
+            ["id"],
         )
 
 

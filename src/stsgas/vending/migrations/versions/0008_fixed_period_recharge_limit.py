@@ -22,16 +22,22 @@ depends_on = None
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("tariff_versions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("fixed_charge_period", sa.String(length=8),
-                                      server_default="sale", nullable=False))
-        batch_op.create_check_constraint(op.f("ck_tariff_versions_fixed_charge_period"),
-                                         sa.text("fixed_charge_period IN ('sale', 'month')"))
+        batch_op.add_column(
+            sa.Column(
+                "fixed_charge_period", sa.String(length=8), server_default="sale", nullable=False
+            )
+        )
+        batch_op.create_check_constraint(
+            op.f("ck_tariff_versions_fixed_charge_period"),
+            sa.text("fixed_charge_period IN ('sale', 'month')"),
+        )
     with op.batch_alter_table("sales", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fixed_months", sa.Integer(), nullable=True))
     with op.batch_alter_table("meters", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recharge_limit", sa.BigInteger(), nullable=True))
-        batch_op.create_check_constraint(op.f("ck_meters_recharge_limit_positive"),
-                                         sa.text("recharge_limit > 0"))
+        batch_op.create_check_constraint(
+            op.f("ck_meters_recharge_limit_positive"), sa.text("recharge_limit > 0")
+        )
 
 
 def downgrade() -> None:

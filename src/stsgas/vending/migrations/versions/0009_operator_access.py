@@ -30,16 +30,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("activated_by_id", _ID, nullable=True))
         batch_op.add_column(sa.Column("activated_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
-            sa.Column("must_change_password", sa.Boolean(), nullable=False,
-                      server_default=sa.false())
+            sa.Column(
+                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
         )
         batch_op.create_foreign_key(
-            batch_op.f("fk_operators_enabled_by_id_operators"), "operators",
-            ["enabled_by_id"], ["id"],
+            batch_op.f("fk_operators_enabled_by_id_operators"),
+            "operators",
+            ["enabled_by_id"],
+            ["id"],
         )
         batch_op.create_foreign_key(
-            batch_op.f("fk_operators_activated_by_id_operators"), "operators",
-            ["activated_by_id"], ["id"],
+            batch_op.f("fk_operators_activated_by_id_operators"),
+            "operators",
+            ["activated_by_id"],
+            ["id"],
         )
     op.execute("UPDATE operators SET activated_at = created_at")
     op.create_table(
@@ -54,9 +59,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", "source", name=op.f("uq_login_failures_username_source")),
     )
     with op.batch_alter_table("sales", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("uq_sales_channel_idempotency_key"), type_="unique"
-        )
+        batch_op.drop_constraint(batch_op.f("uq_sales_channel_idempotency_key"), type_="unique")
         batch_op.create_unique_constraint(
             batch_op.f("uq_sales_operator_id_channel_idempotency_key"),
             ["operator_id", "channel", "idempotency_key"],
