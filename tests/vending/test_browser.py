@@ -7,15 +7,11 @@ PostgreSQL; the rest on SQLite. Screenshots go to /tmp for a human look (not com
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from sqlalchemy import Engine, func, select
@@ -27,6 +23,7 @@ from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale
 from tests.vending import factories
 from tests.vending.conftest import PASSWORD
 from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.sales.live import serve
 from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_force
 
 pytestmark = pytest.mark.browser
@@ -53,28 +50,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:
     """A real uvicorn server on 127.0.0.1 serving this test's app and database."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=2,
-            lifespan="on",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
