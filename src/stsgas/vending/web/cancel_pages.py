@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from stsgas.vending.web import paths
 from stsgas.vending.web.api import ApiProblem, VendingApi
-from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.render import guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import receipt_view
 
@@ -27,18 +27,6 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 def _flag(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "on", "yes"}
-
-
-def _stale(request: Request, me: Me) -> Response:
-    return page(
-        request,
-        "error.html",
-        me,
-        "sales",
-        status_code=403,
-        title="Form expired",
-        detail="The form was stale; open the receipt again.",
-    )
 
 
 async def _receipt(
@@ -76,7 +64,7 @@ async def preview(
     """What the cancellation will do, before anyone confirms it."""
     me = await guard(request, "management")
     if not check_csrf(me.token, csrf):
-        return _stale(request, me)
+        return stale_receipt_form(request, me)
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     try:
@@ -120,7 +108,7 @@ async def confirm(
     """Void now, or ask a second supervisor to approve taking the credit back."""
     me = await guard(request, "management")
     if not check_csrf(me.token, csrf):
-        return _stale(request, me)
+        return stale_receipt_form(request, me)
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     body: dict[str, Any] = {"reason": reason, "token_used": used}

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from stsgas.vending.web import paths, repository
 from stsgas.vending.web.api import ApiProblem, VendingApi, client_of
-from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.render import guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
 
@@ -282,15 +282,7 @@ async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] =
     """The same token again, marked COPY (the API counts reprints)."""
     me = await guard(request, "sell")
     if not check_csrf(me.token, csrf):
-        return page(
-            request,
-            "error.html",
-            me,
-            "sales",
-            status_code=403,
-            title="Form expired",
-            detail="The form was stale; open the receipt again.",
-        )
+        return stale_receipt_form(request, me)
     try:
         sale = await VendingApi(request.app, me.token).post(paths.REPRINT.format(id=sale_id), {})
     except ApiProblem as exc:
