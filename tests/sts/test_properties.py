@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stsgas.sts import (
+    CURRENCY_UNIT,
     EA,
+    GAS_UNIT,
     TID_MAX,
     BaseDate,
     CrcError,
@@ -19,6 +21,7 @@ from stsgas.sts import (
     Token,
     TokenFormatError,
     credit_token,
+    credit_token_at_tid,
     datetime_for_tid,
     decode,
     decode_amount16,
@@ -213,3 +216,21 @@ def test_credit_recipe_round_trip_every_algorithm_and_base_date(
     scale = Decimal(10) if subclass == 2 else Decimal(100_000)
     got = (token.units if subclass == 2 else token.amount) / scale  # type: ignore[union-attr]
     assert got == issued.amount
+
+
+@PROPS
+@given(st.sampled_from(sorted(METERS)), st.data())
+def test_credit_at_tid_gives_the_same_token_as_credit_at_its_time(
+    which: tuple[EA, BaseDate], data: st.DataObject
+) -> None:
+    """A vending system that picks the TID itself gets the token the timed recipe gives."""
+    _ea, bd = which
+    meter = METERS[which]
+    at = data.draw(strat.issue_times(bd))
+    subclass = data.draw(st.sampled_from([2, 6]))
+    unit = GAS_UNIT if subclass == 2 else CURRENCY_UNIT
+    amount = data.draw(st.integers(0, AMOUNT16_MAX)) * unit
+    rnd = data.draw(st.integers(0, 15)) if subclass == 2 else 0
+    timed = credit_token(meter, amount, at=at, rnd=rnd, subclass=subclass)
+    direct = credit_token_at_tid(meter, amount, tid=tid_for(at, bd), rnd=rnd, subclass=subclass)
+    assert direct == timed

@@ -15,7 +15,14 @@ primitives in the submodules (``crc``, ``digits``, ``amount``, ``tid``,
     '23716100501183194197'
 """
 
-from stsgas.sts.amount import decode_amount16, decode_currency, encode_amount16, encode_currency
+from stsgas.sts.amount import (
+    CURRENCY_UNIT,
+    GAS_UNIT,
+    decode_amount16,
+    decode_currency,
+    encode_amount16,
+    encode_currency,
+)
 from stsgas.sts.codec import decode, decode_fields, encode, encode_fields, set_sta_tables
 from stsgas.sts.crc import crc_field
 from stsgas.sts.decoder import TidVerdict, check_tid, remember_tid
@@ -70,14 +77,17 @@ from stsgas.sts.vend import (
     clear_credit_token,
     clear_tamper_token,
     credit_token,
+    credit_token_at_tid,
     key_change_tokens,
     management_token,
 )
 
 __all__ = [
     "ALL_REGISTERS",
+    "CURRENCY_UNIT",
     "DKGA",
     "EA",
+    "GAS_UNIT",
     "TID_MAX",
     "AlgorithmError",
     "BaseDate",
@@ -119,6 +129,7 @@ __all__ = [
     "crc_field",
     "credit_register",
     "credit_token",
+    "credit_token_at_tid",
     "datetime_for_tid",
     "decode",
     "decode_amount16",

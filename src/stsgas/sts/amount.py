@@ -11,6 +11,7 @@ paid for. Negative currency amounts round their magnitude *down*.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
 
 from stsgas.sts.errors import RangeError
@@ -18,6 +19,8 @@ from stsgas.sts.errors import RangeError
 __all__ = [
     "AMOUNT16_MAX",
     "CURRENCY_MAX",
+    "CURRENCY_UNIT",
+    "GAS_UNIT",
     "decode_amount16",
     "decode_currency",
     "encode_amount16",
@@ -27,6 +30,11 @@ __all__ = [
 _M_MAX: Final = (1 << 14) - 1
 _OFFSETS: Final = tuple((1 << 14) * (10**e - 1) // 9 for e in range(32))
 _MAXES: Final = tuple(_M_MAX * 10**e + _OFFSETS[e] for e in range(32))
+
+#: What one unit of a gas credit token is worth: 0.1 m³ (subclass 2 counts tenths).
+GAS_UNIT: Final = Decimal("0.1")
+#: What one unit of a currency credit token is worth: 10^-5 of the base currency.
+CURRENCY_UNIT: Final = Decimal("0.00001")
 
 #: Largest value of the 16-bit amount (exponent 3): 18,201,624 units.
 AMOUNT16_MAX: Final = _MAXES[3]

@@ -11,7 +11,14 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
 from typing import Final
 
-from stsgas.sts.amount import decode_amount16, decode_currency, encode_amount16, encode_currency
+from stsgas.sts.amount import (
+    CURRENCY_UNIT,
+    GAS_UNIT,
+    decode_amount16,
+    decode_currency,
+    encode_amount16,
+    encode_currency,
+)
 from stsgas.sts.codec import encode
 from stsgas.sts.digits import group_digits
 from stsgas.sts.errors import RangeError, UnsupportedTokenType
@@ -37,14 +44,15 @@ __all__ = [
     "clear_tamper_token",
     "credit_currency",
     "credit_token",
+    "credit_token_at_tid",
     "credit_units",
     "key_change_tokens",
     "management_token",
     "to_decimal",
 ]
 
-_TENTH: Final = Decimal(10)
-_CURRENCY_SCALE: Final = Decimal(100_000)
+_TENTH: Final = 1 / GAS_UNIT
+_CURRENCY_SCALE: Final = 1 / CURRENCY_UNIT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,25 +115,41 @@ def credit_token(
     rnd: int = 0,
     subclass: int = 2,
 ) -> IssuedToken:
-    """A credit transfer token.
+    """A credit transfer token issued at ``at`` (aware), which gives its TID.
 
     Args:
         amount: subclasses 0–3 in whole units (m³ for gas, subclass 2), to 0.1;
             subclasses 4–7 in base currency (gas currency is subclass 6), to 10^-5.
             Rounded up, so the credit is never less than asked.
-        at: issue time (aware); gives the TID.
         rnd: the 4-bit random number (ignored by currency tokens).
     """
-    value = to_decimal(amount)
     tid = tid_for(at, meter.base_date)
+    return credit_token_at_tid(meter, amount, tid=tid, rnd=rnd, subclass=subclass)
+
+
+def credit_token_at_tid(
+    meter: MeterConfig,
+    amount: Decimal | str | int,
+    *,
+    tid: int,
+    rnd: int = 0,
+    subclass: int = 2,
+) -> IssuedToken:
+    """A credit transfer token with a TID the caller chose.
+
+    A vending system picks the TID itself (one minute past the meter's last,
+    when two sales fall in one minute), so this is the recipe it calls;
+    ``amount`` and the rounding are as for :func:`credit_token`.
+    """
+    value = to_decimal(amount)
     if 0 <= subclass <= 3:
         credited_units = credit_units(value)
         tok: Token = CreditToken(subclass=subclass, tid=tid, units=credited_units, rnd=rnd)
-        credited = Decimal(credited_units) / _TENTH
+        credited = credited_units * GAS_UNIT
     elif 4 <= subclass <= 7:
         exact = credit_currency(value)
         tok = CurrencyCreditToken(subclass=subclass, tid=tid, amount=exact)
-        credited = Decimal(exact) / _CURRENCY_SCALE
+        credited = exact * CURRENCY_UNIT
     else:
         raise UnsupportedTokenType(f"class 0 has no subclass {subclass}")
     return IssuedToken(digits=encode(tok, meter.key()), tid=tid, amount=credited, token=tok)
