@@ -172,38 +172,6 @@ def test_missing_input_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_bulk_fast_path_equals_line_by_line() -> None:
-    """The batched encoder gives, line for line, what encode_line gives one at a time."""
-    import orjson
-
-    from stsgas.cli import _token_fast as fast
-    from stsgas.cli import _token_lines as lines
-
-    raws = (DATA / "encode-varied.jsonl").read_bytes().splitlines()
-    docs = [orjson.loads(x) for x in raws]
-    batched = fast.encode_batch(docs, raws)
-    single = [lines.safe(lines.encode_line, d) for d in docs]
-    assert [(orjson.loads(b), ok) for b, ok in batched] == single
-    oks = [ok for _, ok in single]
-    assert oks == [
-        True,
-        True,
-        False,
-        False,
-        False,
-        True,
-        True,
-        True,
-        True,
-        False,
-        False,
-        False,
-        False,
-        True,
-        False,
-    ]
-
-
 _OLD_METER_ARGS = [
     "--pan",
     METER["pan"],
@@ -283,27 +251,6 @@ def test_decode_class2_fields(
     assert {k: out[0].get(k) for k in want} == want
     assert (out[1]["register"], out[1]["tid"]) == (6, 100)
     assert (out[2]["subclass"], out[2]["watts"], out[2]["tid"]) == (0, 1000, 101)
-
-
-def test_fast_path_edge_lines_match_line_by_line() -> None:
-    """Duplicate or escaped meter keys, braces in strings, floats, bad types: same as one by one."""
-    import orjson
-
-    from stsgas.cli import _token_fast as fast
-    from stsgas.cli import _token_lines as lines
-    from stsgas.cli.token import _parse
-
-    raws = (DATA / "encode-edge.jsonl").read_bytes().splitlines()
-    docs = [_parse(x) for x in raws]
-    single = [lines.safe(lines.encode_line, d) for d in docs]
-    for _ in range(2):  # the second pass is served from the meter, time and amount caches
-        assert [(orjson.loads(b), ok) for b, ok in fast.encode_batch(docs, raws)] == single
-        parsed, known = fast.parse_lines(raws)  # lines with a known meter text, parsed short
-        got = fast.encode_batch(parsed, raws, known)
-        assert [(orjson.loads(b), ok) for b, ok in got] == single
-    assert any(known)
-    assert single[-1][0]["error"]["code"] == "json"
-    assert [ok for _, ok in single].count(True) == 7
 
 
 def test_blank_lines_crlf_and_unterminated_last_line() -> None:

@@ -1,8 +1,9 @@
 """``stsgas token``: generate and decode STS tokens.
 
 * ``encode`` / ``decode``: JSON Lines in (stdin or ``--input``), one JSON line
-  out per input line, in order; a bad line gives an ``{"error": …}`` line and
-  a non-zero exit at the end, never a stop.
+  out per input line, in order, answered by the library's batch API
+  (:mod:`stsgas.sts.batch`); a bad line gives an ``{"error": …}`` line with
+  its line number and a non-zero exit at the end, never a stop.
 * ``credit``: one credit token from options, printed grouped 4-4-4-4-4.
 * ``decode-one``: one token from options.
 * ``keychange``: the key change set from the current meter's options to new
@@ -14,20 +15,22 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from stsgas.cli import _token_fast as fast
-from stsgas.cli import _token_lines as lines
-from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens
+from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens, lines
+from stsgas.sts.batch import encode_lines
+from stsgas.sts.batch_decode import decode_lines
 from stsgas.sts.ciphers import StaTables
 from stsgas.sts.codec import set_sta_tables
 
 BATCH = 8192
+#: How many failed line numbers the closing message lists.
+_SHOWN = 10
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,55 +138,53 @@ def _new_meter_doc(ns: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any
     return new
 
 
-def _batches(stream: IO[bytes]) -> Iterable[list[bytes]]:
-    """Non-blank lines in lists of about BATCH, read in large blocks."""
+def _batches(stream: IO[bytes]) -> Iterable[tuple[int, list[bytes]]]:
+    """``(number of the first line, lines)``, about BATCH lines at a time, read in large blocks."""
     tail = b""
+    number = 1
     while True:
         block = stream.read(BATCH * 512)
         if not block:
             break
         parts = (tail + block).split(b"\n")
         tail = parts.pop()
-        batch = [p for p in parts if p and not p.isspace()]
-        for start in range(0, len(batch), BATCH):
-            yield batch[start : start + BATCH]
-    if tail and not tail.isspace():
-        yield [tail]
+        for start in range(0, len(parts), BATCH):
+            yield number, parts[start : start + BATCH]
+            number += len(parts[start : start + BATCH])
+    if tail:
+        yield number, [tail]
 
 
-def run_lines(fn: Callable[[Any], dict[str, Any]], stream: IO[bytes], out: IO[bytes]) -> int:
-    """Process JSON Lines from ``stream`` to ``out``; return the number of failed lines.
+def run_lines(command: str, stream: IO[bytes], out: IO[bytes]) -> list[int]:
+    """Answer the JSON Lines of ``stream`` on ``out``; return the failed lines' numbers.
 
-    Encoding goes batch by batch through :func:`fast.encode_batch` (bulk
-    encoder for plain credit lines); the output order is the input order.
     The automatic cyclic garbage collector is paused meanwhile (a batch makes
     many small acyclic objects, and its collections cost about a tenth of the
     run); one explicit collection every 16 batches keeps memory bounded.
     """
-    failed = 0
-    dumps = orjson.dumps
+    answer = encode_lines if command == "encode" else decode_lines
+    failed: list[int] = []
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for count, batch in enumerate(_batches(stream), start=1):
+        for count, (first, batch) in enumerate(_batches(stream), start=1):
             if count % 16 == 0:
                 gc.collect()
-            if fn is lines.encode_line:
-                docs, known = fast.parse_lines(batch)
-                results = fast.encode_batch(docs, batch, known)
-            else:
-                results = [
-                    (dumps(r), ok) for r, ok in (lines.safe(fn, _parse(raw)) for raw in batch)
-                ]
-            chunk = [line for line, _ in results]
-            failed += [ok for _, ok in results].count(False)
-            chunk.append(b"")
-            out.write(b"\n".join(chunk))
+            answers = answer(batch, first=first)
+            failed += answers.failed
+            if answers.lines:
+                answers.lines.append(b"")
+                out.write(b"\n".join(answers.lines))
     finally:
         if was_enabled:
             gc.enable()
     out.flush()
     return failed
+
+
+def _failed_message(failed: list[int]) -> str:
+    shown = ", ".join(map(str, failed[:_SHOWN])) + (", …" if len(failed) > _SHOWN else "")
+    return f"stsgas token: {len(failed)} line(s) failed (line {shown})"
 
 
 def _load_tables(path: str) -> StaTables:
@@ -198,13 +199,6 @@ def _load_tables(path: str) -> StaTables:
         raise ValueError(f"{path} is not an STA table file ({type(exc).__name__}: {exc})") from None
 
 
-def _parse(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return lines.BadJson(str(exc))
-
-
 def _open_input(path: str | None) -> IO[bytes]:
     return sys.stdin.buffer if path in (None, "-") else Path(path).open("rb")
 
@@ -217,20 +211,19 @@ def main(argv: list[str]) -> int:
         if ns.sta_tables:
             set_sta_tables(_load_tables(ns.sta_tables))
         if ns.command in ("encode", "decode"):
-            fn = lines.encode_line if ns.command == "encode" else lines.decode_line
             try:
                 stream = _open_input(ns.input)
             except OSError as exc:
                 print(f"stsgas token: cannot read {ns.input}: {exc.strerror}", file=sys.stderr)
                 return 2
             with stream:
-                failed = run_lines(fn, stream, sys.stdout.buffer)
+                failed = run_lines(ns.command, stream, sys.stdout.buffer)
             if failed:
-                print(f"stsgas token: {failed} line(s) failed", file=sys.stderr)
+                print(_failed_message(failed), file=sys.stderr)
             return 1 if failed else 0
         if ns.command == "credit":
             at = datetime.fromisoformat(ns.at) if ns.at else datetime.now(UTC)
-            meter = lines._meter(_meter_doc(ns))
+            meter = lines.meter_of(_meter_doc(ns))
             issued = credit_token(meter, ns.amount, at=at, rnd=ns.rnd, subclass=ns.subclass)
             unit = "m³" if ns.subclass <= 3 else ""
             print(issued.grouped)
@@ -238,7 +231,7 @@ def main(argv: list[str]) -> int:
             return 0
         if ns.command == "keychange":
             old_doc = _meter_doc(ns)
-            old, new = lines._meter(old_doc), lines._meter(_new_meter_doc(ns, old_doc))
+            old, new = lines.meter_of(old_doc), lines.meter_of(_new_meter_doc(ns, old_doc))
             kct = key_change_tokens(old, new, rollover=ns.rollover)
             for tok in kct:
                 print(tok.grouped)
@@ -252,7 +245,7 @@ def main(argv: list[str]) -> int:
         if "token" in out:
             print(group_digits(out["token"]))
         return 0
-    except (StsError, lines.InputError) as exc:
+    except StsError as exc:
         print(f"stsgas token: {exc} [{exc.code}]", file=sys.stderr)
         return 2
     except (ValueError, OSError) as exc:

@@ -1,0 +1,284 @@
+"""Batch vending: many credit requests in, tokens out, through the bulk encoder.
+
+Two forms over one core:
+
+* :func:`credit_tokens` — typed :class:`CreditRequest` values in, one
+  :class:`~stsgas.sts.IssuedToken` each out, exactly what
+  :func:`~stsgas.sts.credit_token_at_tid` gives one at a time.
+* :func:`encode_lines` — JSON request lines (the ``stsgas token encode``
+  contract, docs/cli.md) in, one serialised JSON answer per line out.
+
+Every line is parsed by one typed JSON decoder; a plain credit line (class
+0, subclass 0–3, by ``issued`` or by ``tid``, any meter shape) goes to the
+bulk encoder, grouped per (algorithm, subclass). Everything else — other
+token classes, currency, and any line the typed decoder refuses — goes
+through :func:`stsgas.sts.lines.encode_line`, which words the errors. The
+meter's decoder key is cached by the meter's JSON text as the parser
+delimits it: equal text is an equal meter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+
+import msgspec
+import numpy as np
+import orjson
+
+from stsgas.sts import lines
+from stsgas.sts.amount import GAS_UNIT
+from stsgas.sts.bulk import KeyIndex, encode_credit_bulk
+from stsgas.sts.errors import StsError
+from stsgas.sts.keys import EA, DecoderKey, MeterConfig
+from stsgas.sts.tid import TID_MAX, BaseDate
+from stsgas.sts.tokens import CreditToken
+from stsgas.sts.vend import IssuedToken, credit_token_at_tid, credit_units, to_decimal
+
+__all__ = ["Answers", "CreditRequest", "credit_tokens", "encode_lines"]
+
+_CACHE_LIMIT: Final = 100_000
+_UNSET: Final = msgspec.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The answers to a batch of lines.
+
+    ``lines`` holds one serialised JSON object per non-blank input line, in
+    order, without newlines; ``failed`` the input line numbers of the lines
+    whose answer is an ``{"error": …}`` object.
+    """
+
+    lines: list[bytes]
+    failed: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditRequest:
+    """One credit to vend: the meter, the amount (see :func:`credit_token`), the TID."""
+
+    meter: MeterConfig
+    amount: Decimal | str | int
+    tid: int
+    rnd: int = 0
+    subclass: int = 2
+
+
+def credit_tokens(requests: Sequence[CreditRequest]) -> list[IssuedToken]:
+    """Credit tokens for many requests, in order; gas subclasses 0–3 in bulk.
+
+    Raises, as :func:`credit_token_at_tid` would for the first bad request,
+    before any token is made: a batch is all or nothing.
+    """
+    units: list[int] = []
+    for req in requests:
+        if not 0 <= req.subclass <= 3:
+            units.append(-1)
+            continue
+        if not 0 <= req.tid <= TID_MAX or not 0 <= req.rnd <= 15:
+            CreditToken(subclass=req.subclass, tid=req.tid, units=0, rnd=req.rnd)  # raises
+        units.append(credit_units(to_decimal(req.amount)))
+    out: list[IssuedToken | None] = [None] * len(requests)
+    for i, req in enumerate(requests):
+        if units[i] < 0:  # currency (or an unknown subclass, which raises here)
+            out[i] = credit_token_at_tid(
+                req.meter, req.amount, tid=req.tid, rnd=req.rnd, subclass=req.subclass
+            )
+    groups: dict[tuple[EA, int], list[int]] = {}
+    keys = [r.meter.key() if units[i] >= 0 else None for i, r in enumerate(requests)]
+    for i, key in enumerate(keys):
+        if key is not None:
+            groups.setdefault((key.ea, requests[i].subclass), []).append(i)
+    for (_, subclass), members in groups.items():
+        digits = encode_credit_bulk(
+            [k for i in members if (k := keys[i]) is not None],
+            [requests[i].tid for i in members],
+            [units[i] for i in members],
+            [requests[i].rnd for i in members],
+            subclass=subclass,
+        ).tolist()
+        for i, d in zip(members, digits, strict=True):
+            req = requests[i]
+            tok = CreditToken(subclass=subclass, tid=req.tid, units=units[i], rnd=req.rnd)
+            out[i] = IssuedToken(
+                digits=d.decode(), tid=req.tid, amount=units[i] * GAS_UNIT, token=tok
+            )
+    return [t for t in out if t is not None]
+
+
+class _Token(msgspec.Struct):
+    cls: int = msgspec.field(default=0, name="class")
+    subclass: int = 2
+    rnd: int = 0
+    issued: str | msgspec.UnsetType = _UNSET
+    tid: int | msgspec.UnsetType = _UNSET
+    amount: str | msgspec.UnsetType = _UNSET
+
+
+class _Request(msgspec.Struct):
+    meter: msgspec.Raw
+    token: _Token
+
+
+_REQUEST: Final = msgspec.json.Decoder(_Request)
+#: Per meter JSON text: its decoder key, the key's hex (as output) and its base date.
+_Entry = tuple[DecoderKey, bytes, BaseDate]
+_METERS: dict[bytes, _Entry | None] = {}
+_UNITS: dict[str, tuple[int, bytes]] = {}
+_TIMES: dict[tuple[str, BaseDate], int] = {}
+
+
+def nonblank(raw: Sequence[bytes], first: int) -> tuple[list[bytes], list[int] | None]:
+    """The non-blank lines and, if any line was blank, their line numbers."""
+    kept = [r for r in raw if r and not r.isspace()]
+    if len(kept) == len(raw):
+        return kept, None
+    return kept, [first + i for i, r in enumerate(raw) if r and not r.isspace()]
+
+
+def decode_all(decode: Callable[[bytes], Any], raws: Sequence[bytes]) -> list[Any]:
+    """Each line decoded, or None where the typed decoder refuses it."""
+    try:
+        return list(map(decode, raws))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    out: list[Any] = []
+    for raw in raws:
+        try:
+            out.append(decode(raw))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            out.append(None)
+    return out
+
+
+def one_line(fn: Callable[[Any], lines.Json], raw: bytes, number: int) -> tuple[bytes, bool]:
+    """One line through the line-by-line path; an error names its line number."""
+    try:
+        doc: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        doc = lines.BadJson(str(exc))
+    answer, ok = lines.safe(fn, doc)
+    if not ok:
+        answer["error"]["line"] = number
+    return orjson.dumps(answer), ok
+
+
+def _meter_entry(raw: bytes) -> _Entry | None:
+    entry: _Entry | None
+    try:
+        meter = lines.meter_of(orjson.loads(raw))
+        key = meter.key()
+        entry = (key, key.hex().encode(), meter.base_date)
+    except (StsError, TypeError, ValueError):
+        entry = None
+    if len(_METERS) >= _CACHE_LIMIT:
+        _METERS.clear()
+    _METERS[raw] = entry
+    return entry
+
+
+def _units(amount: str) -> tuple[int, bytes] | None:
+    try:
+        units = credit_units(to_decimal(amount))
+    except (StsError, ValueError):
+        return None
+    if len(_UNITS) >= _CACHE_LIMIT:
+        _UNITS.clear()
+    found = _UNITS[amount] = (units, lines.units_text(units).encode())
+    return found
+
+
+def _tid(issued: str, base_date: BaseDate) -> int | None:
+    try:
+        tid = lines.tid_of({"issued": issued}, base_date)
+    except (StsError, ValueError):
+        return None
+    if len(_TIMES) >= _CACHE_LIMIT:
+        _TIMES.clear()
+    _TIMES[(issued, base_date)] = tid
+    return tid
+
+
+class _Group:
+    """The plain credit lines of one (algorithm, subclass) in a batch."""
+
+    __slots__ = ("hexes", "key_list", "keys", "kpos", "lines", "rnds", "texts", "tids", "units")
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self.keys: dict[bytes, int] = {}
+        self.key_list: list[DecoderKey] = []
+        self.kpos: list[int] = []
+        self.tids: list[int] = []
+        self.units: list[int] = []
+        self.rnds: list[int] = []
+        self.hexes: list[bytes] = []
+        self.texts: list[bytes] = []
+
+
+def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
+    """Answers to JSON request lines (``raw_lines[0]`` is line number ``first``).
+
+    Blank lines get no answer. A bad line gets ``{"error": {"code",
+    "message", "line"}}`` and never stops the batch.
+    """
+    raws, numbers = nonblank(raw_lines, first)
+    reqs = decode_all(_REQUEST.decode, raws)
+    out: list[bytes] = [b""] * len(raws)
+    failed: list[int] = []
+    groups: dict[tuple[EA, int], _Group] = {}
+    meters, units_cache, times = _METERS, _UNITS, _TIMES
+    for i, req in enumerate(reqs):
+        tok = req.token if req is not None else None
+        if (
+            tok is not None
+            and tok.cls == 0
+            and 0 <= tok.subclass <= 3
+            and 0 <= tok.rnd <= 15
+            and isinstance(amount := tok.amount, str)
+        ):
+            text = bytes(req.meter)
+            entry = meters[text] if text in meters else _meter_entry(text)
+            found = units_cache.get(amount) or _units(amount)
+            if entry is not None and found is not None:
+                tid: int | None = None
+                if isinstance(tok.tid, int):
+                    tid = tok.tid if 0 <= tok.tid <= TID_MAX else None
+                elif isinstance(issued := tok.issued, str):
+                    tid = times.get((issued, entry[2]))
+                    if tid is None:
+                        tid = _tid(issued, entry[2])
+                if tid is not None:
+                    group = groups.get((entry[0].ea, tok.subclass))
+                    if group is None:
+                        group = groups[(entry[0].ea, tok.subclass)] = _Group()
+                    group.lines.append(i)
+                    pos = group.keys.get(entry[1])
+                    if pos is None:
+                        pos = group.keys[entry[1]] = len(group.key_list)
+                        group.key_list.append(entry[0])
+                    group.kpos.append(pos)
+                    group.tids.append(tid)
+                    group.units.append(found[0])
+                    group.texts.append(found[1])
+                    group.rnds.append(tok.rnd)
+                    group.hexes.append(entry[1])
+                    continue
+        number = numbers[i] if numbers is not None else first + i
+        out[i], ok = one_line(lines.encode_line, raws[i], number)
+        if not ok:
+            failed.append(number)
+    for (_, subclass), g in groups.items():
+        keys = KeyIndex(keys=g.key_list, index=np.array(g.kpos, dtype=np.intp))
+        digits = encode_credit_bulk(keys, g.tids, g.units, g.rnds, subclass=subclass).tolist()
+        for i, d, hexkey, tid, text in zip(g.lines, digits, g.hexes, g.tids, g.texts, strict=True):
+            out[i] = b'{"token":"%s","decoder_key":"%s","tid":%d,"amount":"%s"}' % (
+                d,
+                hexkey,
+                tid,
+                text,
+            )
+    return Answers(out, failed)
