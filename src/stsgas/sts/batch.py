@@ -124,11 +124,18 @@ class _Request(msgspec.Struct):
 
 
 _REQUEST: Final = msgspec.json.Decoder(_Request)
-#: Per meter JSON text: its decoder key, the key's hex (as output) and its base date.
-_Entry = tuple[DecoderKey, bytes, BaseDate]
+#: Per meter JSON text: its decoder key's id in _KEYS, the key's hex (as output),
+#: its base date, its algorithm's group number (a multiple of 4, plus the subclass
+#: makes a group) and the TIDs of issue times already seen for that base date.
+_Entry = tuple[int, bytes, BaseDate, int, dict[str, int]]
+_GROUP: Final = {EA.STA: 0, EA.DEA: 4, EA.MISTY1: 8}
+_MISSING: Final[_Entry] = (-1, b"", BaseDate.BD1993, -1, {})
+#: A plain credit line: position, key id, TID, units, RND, key hex, amount text.
+_Row = tuple[int, int, int, int, int, bytes, bytes]
 _METERS: dict[bytes, _Entry | None] = {}
+_KEYS: list[DecoderKey] = []
 _UNITS: dict[str, tuple[int, bytes]] = {}
-_TIMES: dict[tuple[str, BaseDate], int] = {}
+_TIMES: dict[BaseDate, dict[str, int]] = {}
 
 
 def nonblank(raw: Sequence[bytes], first: int) -> tuple[list[bytes], list[int] | None]:
@@ -171,11 +178,11 @@ def _meter_entry(raw: bytes) -> _Entry | None:
     try:
         meter = lines.meter_of(orjson.loads(raw))
         key = meter.key()
-        entry = (key, key.hex().encode(), meter.base_date)
+        times = _TIMES.setdefault(meter.base_date, {})
+        entry = (len(_KEYS), key.hex().encode(), meter.base_date, _GROUP[key.ea], times)
+        _KEYS.append(key)
     except (StsError, TypeError, ValueError):
         entry = None
-    if len(_METERS) >= _CACHE_LIMIT:
-        _METERS.clear()
     _METERS[raw] = entry
     return entry
 
@@ -191,32 +198,15 @@ def _units(amount: str) -> tuple[int, bytes] | None:
     return found
 
 
-def _tid(issued: str, base_date: BaseDate) -> int | None:
+def _tid(issued: str, base_date: BaseDate, times: dict[str, int]) -> int | None:
     try:
         tid = lines.tid_of({"issued": issued}, base_date)
     except (StsError, ValueError):
         return None
-    if len(_TIMES) >= _CACHE_LIMIT:
-        _TIMES.clear()
-    _TIMES[(issued, base_date)] = tid
+    if len(times) >= _CACHE_LIMIT:
+        times.clear()
+    times[issued] = tid
     return tid
-
-
-class _Group:
-    """The plain credit lines of one (algorithm, subclass) in a batch."""
-
-    __slots__ = ("hexes", "key_list", "keys", "kpos", "lines", "rnds", "texts", "tids", "units")
-
-    def __init__(self) -> None:
-        self.lines: list[int] = []
-        self.keys: dict[bytes, int] = {}
-        self.key_list: list[DecoderKey] = []
-        self.kpos: list[int] = []
-        self.tids: list[int] = []
-        self.units: list[int] = []
-        self.rnds: list[int] = []
-        self.hexes: list[bytes] = []
-        self.texts: list[bytes] = []
 
 
 def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
@@ -225,56 +215,59 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     Blank lines get no answer. A bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
+    if len(_METERS) >= _CACHE_LIMIT:  # only between batches: key ids stay valid within one
+        _METERS.clear()
+        _KEYS.clear()
     raws, numbers = nonblank(raw_lines, first)
     reqs = decode_all(_REQUEST.decode, raws)
     out: list[bytes] = [b""] * len(raws)
     failed: list[int] = []
-    groups: dict[tuple[EA, int], _Group] = {}
-    meters, units_cache, times = _METERS, _UNITS, _TIMES
+    groups: dict[int, list[_Row]] = {}
+    meters, units_cache = _METERS, _UNITS
     for i, req in enumerate(reqs):
         tok = req.token if req is not None else None
         if (
             tok is not None
             and tok.cls == 0
-            and 0 <= tok.subclass <= 3
+            and 0 <= (sub := tok.subclass) <= 3
             and 0 <= tok.rnd <= 15
             and isinstance(amount := tok.amount, str)
         ):
             text = bytes(req.meter)
-            entry = meters[text] if text in meters else _meter_entry(text)
+            entry = meters.get(text, _MISSING)
+            if entry is _MISSING:
+                entry = _meter_entry(text)
             found = units_cache.get(amount) or _units(amount)
             if entry is not None and found is not None:
-                tid: int | None = None
-                if isinstance(tok.tid, int):
-                    tid = tok.tid if 0 <= tok.tid <= TID_MAX else None
+                tid = tok.tid
+                if isinstance(tid, int):
+                    ok = 0 <= tid <= TID_MAX
                 elif isinstance(issued := tok.issued, str):
-                    tid = times.get((issued, entry[2]))
+                    tid = entry[4].get(issued)
                     if tid is None:
-                        tid = _tid(issued, entry[2])
-                if tid is not None:
-                    group = groups.get((entry[0].ea, tok.subclass))
+                        tid = _tid(issued, entry[2], entry[4])
+                    ok = tid is not None
+                else:
+                    ok = False
+                if ok:
+                    row = (i, entry[0], tid, found[0], tok.rnd, entry[1], found[1])
+                    group = groups.get(entry[3] + sub)
                     if group is None:
-                        group = groups[(entry[0].ea, tok.subclass)] = _Group()
-                    group.lines.append(i)
-                    pos = group.keys.get(entry[1])
-                    if pos is None:
-                        pos = group.keys[entry[1]] = len(group.key_list)
-                        group.key_list.append(entry[0])
-                    group.kpos.append(pos)
-                    group.tids.append(tid)
-                    group.units.append(found[0])
-                    group.texts.append(found[1])
-                    group.rnds.append(tok.rnd)
-                    group.hexes.append(entry[1])
+                        groups[entry[3] + sub] = [row]
+                    else:
+                        group.append(row)
                     continue
         number = numbers[i] if numbers is not None else first + i
-        out[i], ok = one_line(lines.encode_line, raws[i], number)
-        if not ok:
+        out[i], good = one_line(lines.encode_line, raws[i], number)
+        if not good:
             failed.append(number)
-    for (_, subclass), g in groups.items():
-        keys = KeyIndex(keys=g.key_list, index=np.array(g.kpos, dtype=np.intp))
-        digits = encode_credit_bulk(keys, g.tids, g.units, g.rnds, subclass=subclass).tolist()
-        for i, d, hexkey, tid, text in zip(g.lines, digits, g.hexes, g.tids, g.texts, strict=True):
+    for group_key, rows in groups.items():
+        subclass = group_key & 3
+        at, key_ids, tids, units, rnds, hexes, texts = zip(*rows, strict=True)
+        uniq, index = np.unique(np.array(key_ids, dtype=np.intp), return_inverse=True)
+        keys = KeyIndex(keys=[_KEYS[k] for k in uniq.tolist()], index=index)
+        digits = encode_credit_bulk(keys, tids, units, rnds, subclass=subclass).tolist()
+        for i, d, hexkey, tid, text in zip(at, digits, hexes, tids, texts, strict=True):
             out[i] = b'{"token":"%s","decoder_key":"%s","tid":%d,"amount":"%s"}' % (
                 d,
                 hexkey,
