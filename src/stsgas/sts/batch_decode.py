@@ -34,7 +34,6 @@ __all__ = ["decode_lines"]
 
 _CACHE_LIMIT: Final = 100_000
 _UNSET: Final = msgspec.UNSET
-_EPOCH: Final = np.datetime64("1970-01-01T00:00", "m")
 
 
 class _Line(msgspec.Struct):
@@ -46,21 +45,19 @@ class _Line(msgspec.Struct):
 
 
 _LINE: Final = msgspec.json.Decoder(_Line)
-#: A line's decoder key and base date (None when the line gives none).
-_Entry = tuple[DecoderKey, BaseDate | None]
+#: Per meter text, or per (decoder_key, ea, base_date): the key's id in _KEY_LIST,
+#: its algorithm, the base date (or None) and its first minute (-1 without one).
+_Entry = tuple[int, EA, BaseDate | None, int]
 _KEYS: dict[object, _Entry | None] = {}
+_KEY_LIST: list[DecoderKey] = []
+_MISSING: Final[_Entry] = (-1, EA.STA, None, -1)
 _AMOUNTS: dict[int, bytes] = {}
+#: A line answered in bulk: position, key id, digits, base date, its first minute.
+_Row = tuple[int, int, str, BaseDate | None, int]
 
 
-def _entry(line: _Line) -> _Entry | None:
+def _entry(line: _Line, cache_key: object) -> _Entry | None:
     """The decoder key and base date of a line, cached; None sends it line by line."""
-    cache_key: object
-    if isinstance(line.meter, msgspec.Raw):
-        cache_key = bytes(line.meter)
-    else:
-        cache_key = (line.decoder_key, line.ea, line.base_date)
-    if cache_key in _KEYS:
-        return _KEYS[cache_key]
     doc: dict[str, object] = {}
     if isinstance(cache_key, bytes):
         doc["meter"] = orjson.loads(cache_key)
@@ -69,16 +66,22 @@ def _entry(line: _Line) -> _Entry | None:
             value = getattr(line, name)
             if value is not _UNSET:
                 doc[name] = value
-    entry: _Entry | None
+    entry: _Entry | None = None
     try:
-        key, base_date = lines.decode_key(doc)
-        entry = None if key is None else (key, base_date)
+        key, base = lines.decode_key(doc)
+        if key is not None:
+            start = -1 if base is None else _minute(base)
+            entry = (len(_KEY_LIST), key.ea, base, start)
+            _KEY_LIST.append(key)
     except (StsError, TypeError, ValueError):
-        entry = None
-    if len(_KEYS) >= _CACHE_LIMIT:
-        _KEYS.clear()
+        pass
     _KEYS[cache_key] = entry
     return entry
+
+
+def _minute(base: BaseDate) -> int:
+    """The first minute of a base date, in minutes since 1970."""
+    return int(np.datetime64(base.start.replace(tzinfo=None), "m").astype(np.int64))
 
 
 def _amount(v16: int) -> bytes:
@@ -88,50 +91,45 @@ def _amount(v16: int) -> bytes:
     return text
 
 
-class _Group:
-    __slots__ = ("bases", "digits", "key_list", "keys", "kpos", "lines")
-
-    def __init__(self) -> None:
-        self.lines: list[int] = []
-        self.digits: list[bytes] = []
-        self.keys: dict[DecoderKey, int] = {}
-        self.key_list: list[DecoderKey] = []
-        self.kpos: list[int] = []
-        self.bases: list[BaseDate | None] = []
-
-
 def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     """Answers to JSON token lines (``raw_lines[0]`` is line number ``first``).
 
     Blank lines get no answer; a bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
+    if len(_KEYS) >= _CACHE_LIMIT:  # only between batches: key ids stay valid within one
+        _KEYS.clear()
+        _KEY_LIST.clear()
     raws, numbers = nonblank(raw_lines, first)
     parsed = decode_all(_LINE.decode, raws)
     out: list[bytes] = [b""] * len(raws)
     slow: list[int] = []
-    groups: dict[EA, _Group] = {}
+    groups: dict[EA, list[_Row]] = {}
+    cache = _KEYS
     for i, line in enumerate(parsed):
-        digits = line.token if line is not None else ""
-        plain = len(digits) == 20 and digits.isdigit() and digits.isascii()
-        entry = _entry(line) if plain else None
-        if entry is None:
-            slow.append(i)
-            continue
-        key, base_date = entry
-        group = groups.get(key.ea)
-        if group is None:
-            group = groups[key.ea] = _Group()
-        pos = group.keys.get(key)
-        if pos is None:
-            pos = group.keys[key] = len(group.key_list)
-            group.key_list.append(key)
-        group.lines.append(i)
-        group.digits.append(digits.encode())
-        group.kpos.append(pos)
-        group.bases.append(base_date)
-    for ea, g in groups.items():
-        slow += _answer_group(ea, g, out)
+        if line is not None:
+            digits = line.token
+            if len(digits) == 20 and digits.isdigit() and digits.isascii():
+                meter = line.meter
+                cache_key = (
+                    bytes(meter)
+                    if isinstance(meter, msgspec.Raw)
+                    else (line.decoder_key, line.ea, line.base_date)
+                )
+                entry = cache.get(cache_key, _MISSING)
+                if entry is _MISSING:
+                    entry = _entry(line, cache_key)
+                if entry is not None:
+                    row = (i, entry[0], digits, entry[2], entry[3])
+                    rows = groups.get(entry[1])
+                    if rows is None:
+                        groups[entry[1]] = [row]
+                    else:
+                        rows.append(row)
+                    continue
+        slow.append(i)
+    for ea, rows in groups.items():
+        slow += _answer_group(ea, rows, out)
     failed: list[int] = []
     for i in sorted(slow):
         number = numbers[i] if numbers is not None else first + i
@@ -141,33 +139,31 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     return Answers(out, failed)
 
 
-def _answer_group(ea: EA, g: _Group, out: list[bytes]) -> list[int]:
+def _answer_group(ea: EA, rows: list[_Row], out: list[bytes]) -> list[int]:
     """Write the answers of one algorithm's lines; return the lines left for the slow path."""
-    hi, lo = parse_digits_bulk(np.array(g.digits, dtype="S20"))
+    at, key_ids, digits, bases, starts = zip(*rows, strict=True)
+    hi, lo = parse_digits_bulk(np.array(digits, dtype="S20"))
     valid = hi <= 3
     hi = np.where(valid, hi, 0).astype(np.uint64)
-    keys = KeyIndex(keys=g.key_list, index=np.array(g.kpos, dtype=np.intp))
+    uniq, index = np.unique(np.array(key_ids, dtype=np.intp), return_inverse=True)
+    keys = KeyIndex(keys=[_KEY_LIST[k] for k in uniq.tolist()], index=index)
     dec = decode_bulk(keys, hi, lo)
     good = valid & dec.crc_ok
     tids = ((dec.data >> np.uint64(16)) & np.uint64(TID_MAX)).astype(np.int64)
-    starts = np.array(
-        [0 if b is None else _start_minute(b) for b in g.bases], dtype="datetime64[m]"
-    )
-    issued = np.datetime_as_string(starts + tids.astype("timedelta64[m]"), unit="m").tolist()
+    minutes = np.maximum(np.array(starts, dtype=np.int64), 0) + tids
+    issued = np.datetime_as_string(minutes.astype("datetime64[m]"), unit="m").tolist()
     slow: list[int] = []
-    rows = zip(
-        g.lines,
+    wide = ea is EA.MISTY1
+    columns = (
         good.tolist(),
         dec.classes.tolist(),
         dec.subclasses.tolist(),
         dec.data.tolist(),
         tids.tolist(),
         issued,
-        g.bases,
-        strict=True,
+        bases,
     )
-    wide = ea is EA.MISTY1
-    for i, ok, cls, sub, data, tid, when, base in rows:
+    for i, ok, cls, sub, data, tid, when, base in zip(at, *columns, strict=True):
         if not ok:
             slow.append(i)
         elif cls == 0 and sub <= 3:
@@ -191,13 +187,3 @@ def _answer_group(ea: EA, g: _Group, out: list[bytes]) -> list[int]:
             except (StsError, ValueError):
                 slow.append(i)
     return slow
-
-
-_STARTS: dict[BaseDate, np.datetime64] = {}
-
-
-def _start_minute(base: BaseDate) -> np.datetime64:
-    start = _STARTS.get(base)
-    if start is None:
-        start = _STARTS[base] = np.datetime64(base.start.replace(tzinfo=None), "m")
-    return start
