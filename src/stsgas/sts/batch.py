@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 import numpy as np
@@ -109,16 +109,18 @@ def credit_tokens(requests: Sequence[CreditRequest]) -> list[IssuedToken]:
     return [t for t in out if t is not None]
 
 
-class _Token(msgspec.Struct):
-    cls: int = msgspec.field(default=0, name="class")
-    subclass: int = 2
-    rnd: int = 0
+class _Token(msgspec.Struct, gc=False):
+    """A plain credit request: the decoder refuses any other token (it then goes line by line)."""
+
+    cls: Literal[0] = msgspec.field(default=0, name="class")
+    subclass: Annotated[int, msgspec.Meta(ge=0, le=3)] = 2
+    rnd: Annotated[int, msgspec.Meta(ge=0, le=15)] = 0
     issued: str | msgspec.UnsetType = _UNSET
-    tid: int | msgspec.UnsetType = _UNSET
-    amount: str | msgspec.UnsetType = _UNSET
+    tid: Annotated[int, msgspec.Meta(ge=0, le=TID_MAX)] | msgspec.UnsetType = _UNSET
+    amount: str = ""
 
 
-class _Request(msgspec.Struct):
+class _Request(msgspec.Struct, gc=False):
     meter: msgspec.Raw
     token: _Token
 
@@ -225,35 +227,25 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     groups: dict[int, list[_Row]] = {}
     meters, units_cache = _METERS, _UNITS
     for i, req in enumerate(reqs):
-        tok = req.token if req is not None else None
-        if (
-            tok is not None
-            and tok.cls == 0
-            and 0 <= (sub := tok.subclass) <= 3
-            and 0 <= tok.rnd <= 15
-            and isinstance(amount := tok.amount, str)
-        ):
+        if req is not None:
+            tok = req.token
             text = bytes(req.meter)
             entry = meters.get(text, _MISSING)
             if entry is _MISSING:
                 entry = _meter_entry(text)
-            found = units_cache.get(amount) or _units(amount)
+            found = units_cache.get(tok.amount) or _units(tok.amount)
             if entry is not None and found is not None:
                 tid = tok.tid
-                if isinstance(tid, int):
-                    ok = 0 <= tid <= TID_MAX
-                elif isinstance(issued := tok.issued, str):
-                    tid = entry[4].get(issued)
-                    if tid is None:
+                if tid is _UNSET:
+                    issued = tok.issued
+                    tid = None if issued is _UNSET else entry[4].get(issued)
+                    if tid is None and issued is not _UNSET:
                         tid = _tid(issued, entry[2], entry[4])
-                    ok = tid is not None
-                else:
-                    ok = False
-                if ok:
+                if tid is not None:
                     row = (i, entry[0], tid, found[0], tok.rnd, entry[1], found[1])
-                    group = groups.get(entry[3] + sub)
+                    group = groups.get(entry[3] + tok.subclass)
                     if group is None:
-                        groups[entry[3] + sub] = [row]
+                        groups[entry[3] + tok.subclass] = [row]
                     else:
                         group.append(row)
                     continue
