@@ -216,3 +216,46 @@ def test_credit_tokens_refuse_the_whole_batch() -> None:
         credit_tokens([good, CreditRequest(meter=meter, amount="-1", tid=6)])
     with pytest.raises(RangeError):
         credit_tokens([good, CreditRequest(meter=meter, amount="1", tid=1 << 24)])
+
+
+def _credit_lines(meters: list[Any], n: int) -> list[bytes]:
+    return [
+        orjson.dumps({"meter": meters[i % len(meters)], "token": {"tid": i, "amount": "2.5"}})
+        for i in range(n)
+    ]
+
+
+def test_full_caches_start_afresh_and_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With caches far smaller than the meters seen, every batch still gets its own keys."""
+    from stsgas.sts import batch, batch_decode
+
+    monkeypatch.setattr(batch, "_CACHE_LIMIT", 2)
+    monkeypatch.setattr(batch_decode, "_CACHE_LIMIT", 2)
+    raws = _credit_lines(GOOD, 40)
+    want = _one_by_one(lines.encode_line, raws)
+    for start in range(0, 40, 7):
+        part = raws[start : start + 7]
+        assert encode_lines(part, first=start + 1) == _one_by_one(
+            lines.encode_line, part, start + 1
+        )
+    tokens = [orjson.loads(x).get("token") for x in want.lines]
+    dec = [orjson.dumps({"token": t, "meter": m}) for t, m in zip(tokens, GOOD * 5, strict=False)]
+    for start in range(0, 40, 7):
+        part = dec[start : start + 7]
+        assert decode_lines(part) == _one_by_one(lines.decode_line, part)
+
+
+def test_threads_sharing_the_caches_get_their_own_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches in several threads at once (caches filling and being replaced) answer as
+    one by one: a key id from one thread never names another thread's meter."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stsgas.sts import batch
+
+    monkeypatch.setattr(batch, "_CACHE_LIMIT", 3)
+    jobs = [_credit_lines(GOOD[k:] + GOOD[:k], 200) for k in range(4)]
+    want = [_one_by_one(lines.encode_line, raws) for raws in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            got = list(pool.map(encode_lines, jobs))
+            assert got == want

@@ -19,6 +19,7 @@ delimits it: equal text is an equal meter.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -126,7 +127,7 @@ class _Request(msgspec.Struct, gc=False):
 
 
 _REQUEST: Final = msgspec.json.Decoder(_Request)
-#: Per meter JSON text: its decoder key's id in _KEYS, the key's hex (as output),
+#: Per meter JSON text: its decoder key's id in the registry, the key's hex (as output),
 #: its base date, its algorithm's group number (a multiple of 4, plus the subclass
 #: makes a group) and the TIDs of issue times already seen for that base date.
 _Entry = tuple[int, bytes, BaseDate, int, dict[str, int]]
@@ -134,8 +135,31 @@ _GROUP: Final = {EA.STA: 0, EA.DEA: 4, EA.MISTY1: 8}
 _MISSING: Final[_Entry] = (-1, b"", BaseDate.BD1993, -1, {})
 #: A plain credit line: position, key id, TID, units, RND, key hex, amount text.
 _Row = tuple[int, int, int, int, int, bytes, bytes]
-_METERS: dict[bytes, _Entry | None] = {}
-_KEYS: list[DecoderKey] = []
+
+
+class Registry:
+    """Cached entries per caller's key, and the decoder keys they name by id.
+
+    Ids index ``keys``; a full registry is replaced, never cleared, so a batch
+    running in another thread keeps the one it started with, and ids are
+    handed out under a lock.
+    """
+
+    __slots__ = ("entries", "keys")
+
+    def __init__(self) -> None:
+        self.entries: dict[Any, Any] = {}
+        self.keys: list[DecoderKey] = []
+
+    def add(self, key: DecoderKey) -> int:
+        """A new id for ``key``."""
+        with _LOCK:
+            self.keys.append(key)
+            return len(self.keys) - 1
+
+
+_LOCK: Final = threading.Lock()
+_METERS = Registry()
 _UNITS: dict[str, tuple[int, bytes]] = {}
 _TIMES: dict[BaseDate, dict[str, int]] = {}
 
@@ -175,17 +199,17 @@ def one_line(fn: Callable[[Any], lines.Json], raw: bytes, number: int) -> tuple[
     return orjson.dumps(answer), ok
 
 
-def _meter_entry(raw: bytes) -> _Entry | None:
+def _meter_entry(registry: Registry, raw: bytes) -> _Entry | None:
     entry: _Entry | None
     try:
         meter = lines.meter_of(orjson.loads(raw))
         key = meter.key()
         times = _TIMES.setdefault(meter.base_date, {})
-        entry = (len(_KEYS), key.hex().encode(), meter.base_date, _GROUP[key.ea], times)
-        _KEYS.append(key)
+        kid = registry.add(key)
+        entry = (kid, key.hex().encode(), meter.base_date, _GROUP[key.ea], times)
     except (StsError, TypeError, ValueError):
         entry = None
-    _METERS[raw] = entry
+    registry.entries[raw] = entry
     return entry
 
 
@@ -217,22 +241,23 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     Blank lines get no answer. A bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
-    if len(_METERS) >= _CACHE_LIMIT:  # only between batches: key ids stay valid within one
-        _METERS.clear()
-        _KEYS.clear()
+    global _METERS
+    registry = _METERS
+    if len(registry.entries) >= _CACHE_LIMIT:
+        registry = _METERS = Registry()
     raws, numbers = nonblank(raw_lines, first)
     reqs = decode_all(_REQUEST.decode, raws)
     out: list[bytes] = [b""] * len(raws)
     failed: list[int] = []
     groups: dict[int, list[_Row]] = {}
-    meters, units_cache = _METERS, _UNITS
+    meters, units_cache = registry.entries, _UNITS
     for i, req in enumerate(reqs):
         if req is not None:
             tok = req.token
             text = bytes(req.meter)
             entry = meters.get(text, _MISSING)
             if entry is _MISSING:
-                entry = _meter_entry(text)
+                entry = _meter_entry(registry, text)
             found = units_cache.get(tok.amount) or _units(tok.amount)
             if entry is not None and found is not None:
                 tid = tok.tid
@@ -257,7 +282,7 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
         subclass = group_key & 3
         at, key_ids, tids, units, rnds, hexes, texts = zip(*rows, strict=True)
         uniq, index = np.unique(np.array(key_ids, dtype=np.intp), return_inverse=True)
-        keys = KeyIndex(keys=[_KEYS[k] for k in uniq.tolist()], index=index)
+        keys = KeyIndex(keys=[registry.keys[k] for k in uniq.tolist()], index=index)
         digits = encode_credit_bulk(keys, tids, units, rnds, subclass=subclass).tolist()
         for i, d, hexkey, tid, text in zip(at, digits, hexes, tids, texts, strict=True):
             out[i] = b'{"token":"%s","decoder_key":"%s","tid":%d,"amount":"%s"}' % (

@@ -22,11 +22,11 @@ import orjson
 
 from stsgas.sts import lines
 from stsgas.sts.amount import decode_amount16
-from stsgas.sts.batch import Answers, decode_all, nonblank, one_line
+from stsgas.sts.batch import Answers, Registry, decode_all, nonblank, one_line
 from stsgas.sts.bulk import KeyIndex
 from stsgas.sts.bulk_decrypt import decode_bulk, parse_digits_bulk
 from stsgas.sts.errors import StsError
-from stsgas.sts.keys import EA, DecoderKey
+from stsgas.sts.keys import EA
 from stsgas.sts.tid import TID_MAX, BaseDate
 from stsgas.sts.tokens import parse_fields
 
@@ -45,18 +45,17 @@ class _Line(msgspec.Struct):
 
 
 _LINE: Final = msgspec.json.Decoder(_Line)
-#: Per meter text, or per (decoder_key, ea, base_date): the key's id in _KEY_LIST,
+#: Per meter text, or per (decoder_key, ea, base_date): the key's id in the registry,
 #: its algorithm, the base date (or None) and its first minute (-1 without one).
 _Entry = tuple[int, EA, BaseDate | None, int]
-_KEYS: dict[object, _Entry | None] = {}
-_KEY_LIST: list[DecoderKey] = []
+_KEYS = Registry()
 _MISSING: Final[_Entry] = (-1, EA.STA, None, -1)
 _AMOUNTS: dict[int, bytes] = {}
 #: A line answered in bulk: position, key id, digits, base date, its first minute.
 _Row = tuple[int, int, str, BaseDate | None, int]
 
 
-def _entry(line: _Line, cache_key: object) -> _Entry | None:
+def _entry(registry: Registry, line: _Line, cache_key: object) -> _Entry | None:
     """The decoder key and base date of a line, cached; None sends it line by line."""
     doc: dict[str, object] = {}
     if isinstance(cache_key, bytes):
@@ -71,11 +70,10 @@ def _entry(line: _Line, cache_key: object) -> _Entry | None:
         key, base = lines.decode_key(doc)
         if key is not None:
             start = -1 if base is None else _minute(base)
-            entry = (len(_KEY_LIST), key.ea, base, start)
-            _KEY_LIST.append(key)
+            entry = (registry.add(key), key.ea, base, start)
     except (StsError, TypeError, ValueError):
         pass
-    _KEYS[cache_key] = entry
+    registry.entries[cache_key] = entry
     return entry
 
 
@@ -97,15 +95,16 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     Blank lines get no answer; a bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
-    if len(_KEYS) >= _CACHE_LIMIT:  # only between batches: key ids stay valid within one
-        _KEYS.clear()
-        _KEY_LIST.clear()
+    global _KEYS
+    registry = _KEYS
+    if len(registry.entries) >= _CACHE_LIMIT:
+        registry = _KEYS = Registry()
     raws, numbers = nonblank(raw_lines, first)
     parsed = decode_all(_LINE.decode, raws)
     out: list[bytes] = [b""] * len(raws)
     slow: list[int] = []
     groups: dict[EA, list[_Row]] = {}
-    cache = _KEYS
+    cache = registry.entries
     for i, line in enumerate(parsed):
         if line is not None:
             digits = line.token
@@ -118,7 +117,7 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
                 )
                 entry = cache.get(cache_key, _MISSING)
                 if entry is _MISSING:
-                    entry = _entry(line, cache_key)
+                    entry = _entry(registry, line, cache_key)
                 if entry is not None:
                     row = (i, entry[0], digits, entry[2], entry[3])
                     rows = groups.get(entry[1])
@@ -129,7 +128,7 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
                     continue
         slow.append(i)
     for ea, rows in groups.items():
-        slow += _answer_group(ea, rows, out)
+        slow += _answer_group(registry, ea, rows, out)
     failed: list[int] = []
     for i in sorted(slow):
         number = numbers[i] if numbers is not None else first + i
@@ -139,14 +138,14 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     return Answers(out, failed)
 
 
-def _answer_group(ea: EA, rows: list[_Row], out: list[bytes]) -> list[int]:
+def _answer_group(registry: Registry, ea: EA, rows: list[_Row], out: list[bytes]) -> list[int]:
     """Write the answers of one algorithm's lines; return the lines left for the slow path."""
     at, key_ids, digits, bases, starts = zip(*rows, strict=True)
     hi, lo = parse_digits_bulk(np.array(digits, dtype="S20"))
     valid = hi <= 3
     hi = np.where(valid, hi, 0).astype(np.uint64)
     uniq, index = np.unique(np.array(key_ids, dtype=np.intp), return_inverse=True)
-    keys = KeyIndex(keys=[_KEY_LIST[k] for k in uniq.tolist()], index=index)
+    keys = KeyIndex(keys=[registry.keys[k] for k in uniq.tolist()], index=index)
     dec = decode_bulk(keys, hi, lo)
     good = valid & dec.crc_ok
     tids = ((dec.data >> np.uint64(16)) & np.uint64(TID_MAX)).astype(np.int64)
