@@ -235,6 +235,57 @@ def _tid(issued: str, base_date: BaseDate, times: dict[str, int]) -> int | None:
     return tid
 
 
+def _plain_rows(
+    registry: Registry, reqs: list[_Request | None]
+) -> tuple[dict[int, list[_Row]], list[int]]:
+    """The rows of the lines the bulk encoder takes, per group (algorithm + subclass),
+    and the positions of the lines it does not take.
+
+    Column by column (one pass per field) rather than line by line: a batch
+    is mostly plain credit lines, and a comprehension costs less per line
+    than a loop body with branches.
+    """
+    at = [i for i, r in enumerate(reqs) if r is not None]
+    slow: list[int] = []
+    if len(at) != len(reqs):
+        slow = [i for i, r in enumerate(reqs) if r is None]
+        reqs = [reqs[i] for i in at]
+    good: list[_Request] = reqs  # type: ignore[assignment]
+    toks = [r.token for r in good]
+    texts = [bytes(r.meter) for r in good]
+    meters, missing = registry.entries, _MISSING
+    entries: list[_Entry | None] = [meters.get(t, missing) for t in texts]
+    for j in [j for j, e in enumerate(entries) if e is missing]:
+        entries[j] = meters.get(texts[j], missing)
+        if entries[j] is missing:  # not added for an earlier line of this batch
+            entries[j] = _meter_entry(registry, texts[j])
+    units_cache = _UNITS
+    founds = [units_cache.get(t.amount) for t in toks]
+    for j in [j for j, f in enumerate(founds) if f is None]:
+        founds[j] = _units(toks[j].amount)
+    unset = _UNSET
+    tids: list[Any] = [t.tid for t in toks]
+    for j in [j for j, t in enumerate(tids) if t is unset]:
+        issued, entry = toks[j].issued, entries[j]
+        if issued is unset or entry is None:
+            tids[j] = None
+        else:
+            tid = entry[4].get(issued)
+            tids[j] = _tid(issued, entry[2], entry[4]) if tid is None else tid
+    groups: dict[int, list[_Row]] = {}
+    for i, tok, e, f, tid in zip(at, toks, entries, founds, tids, strict=True):
+        if e is not None and f is not None and tid is not None:
+            group = groups.get(e[3] + tok.subclass)
+            row = (i, e[0], tid, f[0], tok.rnd, e[1], f[1])
+            if group is None:
+                groups[e[3] + tok.subclass] = [row]
+            else:
+                group.append(row)
+        else:
+            slow.append(i)
+    return groups, slow
+
+
 def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     """Answers to JSON request lines (``raw_lines[0]`` is line number ``first``).
 
@@ -248,32 +299,9 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     raws, numbers = nonblank(raw_lines, first)
     reqs = decode_all(_REQUEST.decode, raws)
     out: list[bytes] = [b""] * len(raws)
+    groups, slow = _plain_rows(registry, reqs)
     failed: list[int] = []
-    groups: dict[int, list[_Row]] = {}
-    meters, units_cache = registry.entries, _UNITS
-    for i, req in enumerate(reqs):
-        if req is not None:
-            tok = req.token
-            text = bytes(req.meter)
-            entry = meters.get(text, _MISSING)
-            if entry is _MISSING:
-                entry = _meter_entry(registry, text)
-            found = units_cache.get(tok.amount) or _units(tok.amount)
-            if entry is not None and found is not None:
-                tid = tok.tid
-                if tid is _UNSET:
-                    issued = tok.issued
-                    tid = None if issued is _UNSET else entry[4].get(issued)
-                    if tid is None and issued is not _UNSET:
-                        tid = _tid(issued, entry[2], entry[4])
-                if tid is not None:
-                    row = (i, entry[0], tid, found[0], tok.rnd, entry[1], found[1])
-                    group = groups.get(entry[3] + tok.subclass)
-                    if group is None:
-                        groups[entry[3] + tok.subclass] = [row]
-                    else:
-                        group.append(row)
-                    continue
+    for i in sorted(slow):
         number = numbers[i] if numbers is not None else first + i
         out[i], good = one_line(lines.encode_line, raws[i], number)
         if not good:
