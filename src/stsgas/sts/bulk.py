@@ -100,19 +100,23 @@ class _StaBulk:
 
     @staticmethod
     def key_offsets(keys: U64) -> npt.NDArray[np.int32]:
-        """(16, 8, U) table offsets for distinct keys: ``(b*4 + selector) * 256``."""
+        """(16, 8, U) table offsets for distinct keys: ``(b*4 + selector) * 256``.
+
+        All rounds and bytes at once: round ``r``'s key is the start key
+        rotated left by ``r``, and byte ``b`` reads its bits ``8b+3`` and ``8b+7``.
+        """
         mask = np.uint64((1 << 64) - 1)
         k = ~keys & mask
         k = (k >> np.uint64(12)) | (k << np.uint64(52))
-        out = np.empty((16, 8, keys.size), dtype=np.int32)
-        for r in range(16):
-            kr = k if r == 0 else (k << np.uint64(r)) | (k >> np.uint64(64 - r))
-            for b in range(8):
-                sel = ((kr >> np.uint64(8 * b + 3)) & np.uint64(1)) | (
-                    (kr >> np.uint64(8 * b + 6)) & np.uint64(2)
-                )
-                out[r, b] = sel.astype(np.int32) * 256 + b * 1024
-        return out
+        r = np.arange(1, 16, dtype=np.uint64)[:, None]
+        kr = np.vstack([k[None, :], (k << r) | (k >> (np.uint64(64) - r))])  # (16, U)
+        b = np.arange(8, dtype=np.uint64)[None, :, None]
+        low = (kr[:, None, :] >> (np.uint64(8) * b + np.uint64(3))) & np.uint64(1)
+        high = (kr[:, None, :] >> (np.uint64(8) * b + np.uint64(6))) & np.uint64(2)
+        offsets = (low | high).astype(np.int32) * 256 + np.arange(8, dtype=np.int32)[
+            None, :, None
+        ] * 1024
+        return np.ascontiguousarray(offsets)
 
     def encrypt(self, uniq: U64, inverse: npt.NDArray[np.intp], blocks: U64) -> U64:
         out = np.empty_like(blocks)
