@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,3 +300,37 @@ def test_a_file_that_is_not_utf8_imports_nothing(session: Session) -> None:
     """Latin-1 bytes: refused with the byte offset, before anything is read as a line."""
     with pytest.raises(ImportFailed, match="not UTF-8"):
         import_meters(session, f"{HEADER}\nJos\xe9\n".encode("latin-1"), actor=None)
+
+
+@pytest.mark.usefixtures("book_ready")
+def test_a_terminal_gets_a_progress_bar(db_url: str, tmp_path: Path) -> None:
+    """stderr on a real pseudo-terminal: the bar names both phases and their counts;
+    stdout (a pipe) still carries only the JSON summary."""
+    book = tmp_path / "book.csv"
+    book.write_text("\n".join([HEADER, *_book_lines(3_000)]) + "\n", encoding="utf-8")
+    master, slave = os.openpty()
+    run = "import sys; from stsgas.cli import main; sys.exit(main(sys.argv[1:]))"
+    with subprocess.Popen(
+        [sys.executable, "-c", run, "import", "meters", str(book), "--database", db_url],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    ) as proc:
+        os.close(slave)
+        seen = b""
+        while True:  # read while it runs, so a full terminal buffer never blocks it
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer of the terminal is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        out = proc.stdout.read() if proc.stdout else b""
+    assert proc.returncode == 0, seen
+    assert json.loads(out)["meters"] == 3_000
+    shown = seen.decode(errors="replace")
+    assert "checking lines" in shown, shown
+    assert "writing meters" in shown, shown
+    assert "3000/3000" in shown, shown
