@@ -89,3 +89,23 @@ class LedgerRepository(RepositoryBase[LedgerEntry]):
             stmt = stmt.where(LedgerEntry.sale_id.in_(list(sale_ids)))
         stmt = stmt.group_by(LedgerEntry.sale_id)
         return {int(s or 0): (int(d), int(c)) for s, d, c in self.session.execute(stmt)}
+
+    def account_lines(
+        self, code: str, *, limit: int, before_id: int | None = None
+    ) -> tuple[list[LedgerEntry], int]:
+        """Newest first: up to ``limit`` lines of account ``code`` (older than
+        ``before_id``), and the account's credits minus debits up to the newest shown."""
+        stmt = (
+            select(LedgerEntry)
+            .join(Account, Account.id == LedgerEntry.account_id)
+            .where(Account.code == code)
+        )
+        net = select(func.coalesce(func.sum(LedgerEntry.credit - LedgerEntry.debit), 0)).join(
+            Account, Account.id == LedgerEntry.account_id
+        )
+        net = net.where(Account.code == code)
+        if before_id is not None:
+            stmt = stmt.where(LedgerEntry.id < before_id)
+            net = net.where(LedgerEntry.id < before_id)
+        rows = list(self.list(stmt.order_by(LedgerEntry.id.desc()).limit(limit)))
+        return rows, int(self.session.execute(net).scalar_one())
