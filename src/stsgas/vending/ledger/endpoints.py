@@ -46,9 +46,12 @@ def float_history(
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> list[FloatMoveOut]:
     """Newest first; page on with ``before_id`` = the last ``id`` shown (admin)."""
-    if session.get(Vendor, vendor_id) is None:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
         raise NotFound(f"vendor {vendor_id} not found")
-    moves = service.float_history(session, vendor_id, limit=limit, before_id=before_id)
+    moves = service.float_history(
+        session, vendor_id, now_balance=vendor.float_balance, limit=limit, before_id=before_id
+    )
     return [
         FloatMoveOut(
             id=m.id, at=m.at, amount=m.amount, balance=m.balance, sale_id=m.sale_id, memo=m.memo

@@ -123,12 +123,19 @@ class FloatMove:
 
 
 def float_history(
-    session: Session, vendor_id: int, *, limit: int = 100, before_id: int | None = None
+    session: Session,
+    vendor_id: int,
+    *,
+    now_balance: int,
+    limit: int = 100,
+    before_id: int | None = None,
 ) -> list[FloatMove]:
-    """Newest first: the movements of a vendor's float with the balance after each."""
-    lines, balance = LedgerRepository(session).account_lines(
+    """Newest first: the movements of a vendor's float with the balance after each,
+    counted back from ``now_balance`` (the vendor's float as it stands)."""
+    lines, newer = LedgerRepository(session).account_lines(
         vendor_float_account(vendor_id), limit=limit, before_id=before_id
     )
+    balance = now_balance - newer
     moves = []
     for ln in lines:
         amount = ln.credit - ln.debit  # the float is a liability: a credit raises it
