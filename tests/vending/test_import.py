@@ -168,8 +168,8 @@ def test_a_ten_thousand_line_book_is_imported(
 def test_bad_lines_deep_in_a_big_book_are_all_listed_and_nothing_is_imported(
     engine: Engine, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Bad lines at 3,001, 7,778 and the very end of a 10,000-line book (one a meter
-    already registered): each is named by line and reason; not one meter is written."""
+    """Bad lines at 3,001, 6,001, 7,778 and the very end of a 10,000-line book, and one
+    meter already registered: each named by line and reason; not one meter is written."""
     with make_sessionmaker(engine).begin() as s:
         sg = s.execute(select(SupplyGroup)).scalars().one()
         meters.create(
@@ -180,6 +180,9 @@ def test_bad_lines_deep_in_a_big_book_are_all_listed_and_nothing_is_imported(
     pan = lines[7_777][:18]  # a typo in the last digit: the check digit no longer holds
     lines[7_777] = pan[:-1] + str((int(pan[-1]) + 1) % 10) + lines[7_777][18:]
     lines[10_000] = lines[10_000].replace(",01,", ",1,")
+    lines[6_000] = lines[6_000].replace(
+        "Customer 5999", "Customer\x005999"
+    )  # no database stores it
     book = tmp_path / "book.csv"
     book.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["import", "meters", str(book), "--database", db_url]) == 1
@@ -188,14 +191,16 @@ def test_bad_lines_deep_in_a_big_book_are_all_listed_and_nothing_is_imported(
     assert [ln.split(":")[0] for ln in listed] == [
         "line 3001",
         "line 5002",
+        "line 6001",
         "line 7778",
         "line 10001",
     ], err
     assert "mode must be" in listed[0]
     assert f"meter {_pan(5_000)} is registered" in listed[1]
-    assert "check digit" in listed[2]
-    assert "ti must be two digits" in listed[3]
-    assert err.splitlines()[0] == "stsgas import: 4 bad lines; nothing imported"
+    assert "a NUL character" in listed[2]
+    assert "check digit" in listed[3]
+    assert "ti must be two digits" in listed[4]
+    assert err.splitlines()[0] == "stsgas import: 5 bad lines; nothing imported"
     assert _count(engine, Meter) == 1  # the one registered before
     assert _count(engine, Customer) == 0
 

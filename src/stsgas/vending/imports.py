@@ -182,6 +182,8 @@ def _row(
         for k, v in raw.items()
         if isinstance(k, str) and not isinstance(v, list)
     }
+    if any("\x00" in v for v in get.values()):
+        return None, "a NUL character in the text"
     mode = _MODES.get(get.get("mode", "").lower())
     if mode is None:
         return None, "mode must be volume or amount"
