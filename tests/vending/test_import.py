@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from stsgas.cli import main
 from stsgas.sts import pan_from_iin_drn
 from stsgas.sts.identity import drn_with_check
+from stsgas.vending.audit import service as audit
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.imports import ImportFailed, import_meters
 from stsgas.vending.keys.security import SoftwareSecurityModule
@@ -98,6 +99,7 @@ def test_a_good_book_is_imported_with_its_customers(
         assert entries[0].data["meters"] == 3
         assert entries[0].data["customers"] == 2
         assert entries[0].data["imported_by"].startswith("os:")
+        assert audit.verify_chain(s).ok  # the book's entry extends the chain soundly
     # the same book again: every line is a duplicate, nothing more is written
     assert main(["import", "meters", book, "--database", db_url]) == 1
     assert capsys.readouterr().err.count("is registered") == 3
