@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,11 @@ def test_a_ten_thousand_line_book_is_imported(
             select(func.count()).select_from(Meter).where(Meter.tariff_id.is_not(None))
         ).scalar_one()
         assert on_tariff == 3_334
+        first = s.execute(select(Meter).where(Meter.pan == _pan(0))).scalar_one()
+        made = first.created_at  # stored as the column's type stores it: reads back in UTC
+        assert made.utcoffset() == timedelta(0)
+        assert abs(datetime.now(UTC) - made) < timedelta(hours=1)
+        assert (first.mode, first.status, first.ti, first.last_tid) == ("amount", "active", "01", 0)
 
 
 @pytest.mark.usefixtures("book_ready")

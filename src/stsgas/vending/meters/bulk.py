@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -193,9 +193,7 @@ def _put(
     """Write ``rows`` (values in ``columns`` order) into ``model``'s table."""
     table = model.__table__
     if session.get_bind().dialect.name != "postgresql":
-        values = [dict(zip(columns, row, strict=True)) for row in rows]
-        for part in _chunks(values, 20_000):
-            session.execute(insert(table), list(part))
+        _executemany(session, table, columns, rows)
         return
     conn = session.connection()
     driver = conn.connection.driver_connection
@@ -209,3 +207,33 @@ def _put(
         raise DBAPIError.instance(
             sql, None, exc, psycopg.Error, hide_parameters=True, dialect=conn.dialect
         ) from None
+
+
+def _executemany(
+    session: Session, table: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """One executemany of plain tuples (SQLite): each column's value is converted by the
+    column's own type, as SQLAlchemy would bind it, once per distinct value in a row
+    (the time columns hold one value for the whole book)."""
+    conn = session.connection()
+    dialect = conn.dialect
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    last: list[tuple[Any, Any]] = [(object(), None)] * len(columns)
+
+    def bind(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        out = list(row)
+        for i, proc in enumerate(procs):
+            if proc is not None:
+                seen, done = last[i]
+                if out[i] is not seen:
+                    done = proc(out[i])
+                    last[i] = (out[i], done)
+                out[i] = done
+        return tuple(out)
+
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+    batch = [bind(r) for r in rows]
+    for part in _chunks(batch, 20_000):
+        conn.exec_driver_sql(sql, list(part))
