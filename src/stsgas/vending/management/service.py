@@ -48,6 +48,7 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.management import ir_tariff
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
@@ -63,7 +64,6 @@ from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
-from stsgas.vending.sales.repository import MeterRepository
 
 _ALLOWED = {
     ManagementKind.CLEAR_CREDIT: {"register"},

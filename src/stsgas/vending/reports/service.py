@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from stsgas.vending.errors import MeterNotFound
 from stsgas.vending.ledger.repository import LedgerRepository
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.reports import repository as repo
 from stsgas.vending.sales import chain
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.receipts import money
-from stsgas.vending.sales.repository import MeterRepository
 
 
 def daily(session: Session, day: date) -> list[dict[str, Any]]:

@@ -56,6 +56,7 @@ from stsgas.vending.errors import (
 )
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
@@ -69,10 +70,11 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.operators.repository import VendorRepository
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.aftercare import get_visible
-from stsgas.vending.sales.repository import MeterRepository, SaleRepository, VendorRepository
+from stsgas.vending.sales.repository import SaleRepository
 
 #: the meter's gas credit registers: units (subclass 2) and currency (subclass 6)
 REGISTER_UNITS: Final = 2

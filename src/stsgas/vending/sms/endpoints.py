@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service as operators
 from stsgas.vending.sms import service
@@ -34,7 +35,6 @@ from stsgas.vending.sms.gateway import (
 from stsgas.vending.sms.ratelimit import RateLimit
 from stsgas.vending.sms.replies import HELP_TEXT, Purchase, buy_reply, refused_reply, unknown_reply
 from stsgas.vending.sms.settings import SmsSettings
-from stsgas.vending.web.api import ApiProblem, VendingApi
 
 __all__ = ["install", "router"]
 

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
 from stsgas.vending.web.admin_pages import items_of, stale
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import receipt_view

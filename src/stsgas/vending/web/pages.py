@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
 from stsgas.vending.web import paths, repository
-from stsgas.vending.web.api import ApiProblem, VendingApi, client_of
 from stsgas.vending.web.render import guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.nav import allowed
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf, load_me
