@@ -82,5 +82,5 @@ def create_app(
     apidocs.install(app)  # Swagger UI and ReDoc, offline
     web.install(app)  # console and POS page (docs/web.md)
     sms.install(app)  # the SMS webhook (docs/sms.md); a client of /api/v1 like the pages
-    ops.install(app)  # /healthz, /readyz, /metrics; the metrics middleware goes outermost
+    ops.install(app)  # /healthz, /readyz, /metrics (an observer of the RequestGuard)
     return app
