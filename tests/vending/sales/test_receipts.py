@@ -8,7 +8,6 @@ a volume sale (tariff steps, change) and the read of a cancelled sale.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,23 +19,11 @@ from hypothesis import strategies as st
 
 from stsgas.vending.models import Sale
 from stsgas.vending.sales import aftercare, receipts
+from stsgas.vending.sales.issue import IssuedRow
 from stsgas.vending.sales.pricing import Priced, StepUse
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "vending" / "receipts"
 CASES: dict[str, dict[str, Any]] = json.loads((DATA / "cases.json").read_text())
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedRow:
-    """A token as the sale issues it (the builder's ``TokenLike``)."""
-
-    sequence: int
-    kind: str
-    token_class: int
-    subclass: int
-    tid: int | None
-    amount: int | None
-    digits: str
 
 
 def _build(name: str) -> receipts.Receipt:
