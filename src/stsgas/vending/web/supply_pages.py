@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
 
