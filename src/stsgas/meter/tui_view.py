@@ -89,7 +89,7 @@ class PanelView:
         self.meter = meter
         self.nvm = nvm
         self.magnet = False
-        self.volts = float(meter.r.get("bat_v", meter.settings.battery_v))
+        self.volts = meter.supply.bat_v
         self.buzzer: str | None = None
 
     @classmethod
@@ -172,7 +172,7 @@ class PanelView:
     @property
     def power(self) -> bool:
         """The meter has power."""
-        return bool(self.meter.r.get("power", True))
+        return self.meter.supply.power
 
     def state(self) -> PanelState:
         """The panel as it looks now."""
