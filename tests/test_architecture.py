@@ -67,16 +67,26 @@ def test_sts_never_reads_the_clock() -> None:
     assert hits == []
 
 
+def _meter_core_files() -> list[Path]:
+    """stsgas.meter without its adapters (stsgas.meter.adapters: terminal, file NVM)."""
+    return [p for p in _files("meter") if "adapters" not in p.relative_to(SRC).parts]
+
+
 def test_meter_core_never_reads_the_clock() -> None:
     """The meter core is sans-IO: no wall clock outside its terminal and link adapters."""
-    adapters = {"tui.py"}
-    hits = [
-        h
-        for p in _files("meter")
-        if p.name not in adapters and not p.name.startswith("tui_")
-        for h in _reads_clock(p)
-    ]
+    hits = [h for p in _meter_core_files() for h in _reads_clock(p)]
     assert hits == []
+
+
+def test_meter_core_never_imports_its_adapters() -> None:
+    """Adapters stand beside the core: the core imports no adapter, no file or UI library."""
+    bad = [
+        f"{p.relative_to(SRC)} imports {name}"
+        for p in _meter_core_files()
+        for name in _imports(p)
+        if name.startswith("stsgas.meter.adapters") or name.split(".")[0] in {"textual"}
+    ]
+    assert bad == []
 
 
 def _module_name(path: Path) -> str:

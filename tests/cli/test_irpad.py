@@ -12,8 +12,9 @@ import pytest
 
 from stsgas.cli.irpad import main
 from stsgas.irlink import open_pty_pair
+from stsgas.meter.adapters.tui_view import PanelView
+from stsgas.meter.demo import demo_meter_json
 from stsgas.meter.ir import mac_for
-from stsgas.meter.tui_view import PanelView, demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
 from tests.irlink.served_meter import T0, Served, serve_demo_meter
 from tests.processes import spawn, stop

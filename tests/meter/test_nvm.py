@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stsgas.meter.nvm import CrashingNvm, FileNvm, MemoryNvm, NvmError, PowerCut
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.nvm import CrashingNvm, MemoryNvm, NvmError, PowerCut
 
 
 def test_memory_nvm_starts_erased_and_keeps_writes() -> None:

@@ -198,7 +198,7 @@ class Events(list[MeterEvent]):
         """The rejection code, ``ok`` for an accepted token or query, else ``""``."""
         for e in self:
             if isinstance(e, TokenRejected):
-                return e.code
+                return e.code.value  # plain text: what reports count and print
             if isinstance(e, TokenAccepted | QueryAnswered):
                 return "ok"
         return ""

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from stsgas.meter import MemoryStateStore, StateStore
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.demo import DEMO_METER, demo_meter_json, nvm_key
 from stsgas.meter.events import Events, Logged, ValveChanged
 from stsgas.meter.meter import Meter
-from stsgas.meter.nvm import FileNvm, MemoryNvm, NvmError
+from stsgas.meter.nvm import MemoryNvm, NvmError
 from stsgas.meter.nvm_store import EncryptedRecordStore
 from stsgas.meter.settings import SettingsError
-from stsgas.meter.tui_view import DEMO_METER, demo_meter_json, nvm_key
 
 __all__ = [
     "SetupError",
@@ -83,13 +84,15 @@ def logged(out: Events, into: Counter[str]) -> None:
     """Count the event-log entries in one input's returned events."""
     for e in out:
         if isinstance(e, Logged):
-            into[e.type] += 1
+            into[e.type.value] += 1
 
 
 def closures(out: Events) -> list[str]:
     """Reasons of the valve closes (that really moved the valve) in returned events."""
     return [
-        e.reason or "unknown" for e in out if isinstance(e, ValveChanged) and not e.open and e.ok
+        str(e.reason or "unknown")
+        for e in out
+        if isinstance(e, ValveChanged) and not e.open and e.ok
     ]
 
 
