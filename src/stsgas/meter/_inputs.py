@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter import _tokens
+from stsgas.meter import _tokens, _valve
 from stsgas.meter._clock import in_range
 from stsgas.meter._core import MeterCore
 from stsgas.meter.events import (
@@ -91,8 +91,8 @@ def query(m: MeterCore, code: str, out: Events) -> str | None:
 
 def open_key(m: MeterCore, now: datetime, out: Events) -> None:
     """The open key: opens the valve when the rules in _state pass."""
-    if m.can_open():
-        m.move_valve(V.OPEN_KEY, now, out)
+    if _valve.can_open(m):
+        _valve.move_valve(m, V.OPEN_KEY, now, out)
         if m.valve.open:
             m.opened_at = now
     m.show(m.idle_text() if m.valve.open else f"{m.idle_text()} OFF", out)
@@ -108,7 +108,7 @@ def set_battery(m: MeterCore, volts: float, now: datetime, out: Events) -> None:
         alarm, kind = _BATTERY_LEVEL[level]
         m.log(kind, now, out)
         out.append(AlarmChanged(name=alarm, on=True))
-        m.move_valve(V.BATTERY_LOW, now, out)
+        _valve.move_valve(m, V.BATTERY_LOW, now, out)
     elif level == 0 and bat > 0:
         m.log(LogKind.BATTERY_REPLACEMENT, now, out)
         out.append(AlarmChanged(name=Alarm.BATTERY_LOW_1, on=False))
@@ -124,7 +124,7 @@ def replace_battery(m: MeterCore, volts: float, now: datetime, out: Events) -> N
     open key opens the valve again while overdraft is left.
     """
     if m.supply.power:
-        m.move_valve(V.POWER_OFF, now, out)
+        _valve.move_valve(m, V.POWER_OFF, now, out)
         m.show(m.idle_text(), out)
     m.keybuf, m.key_at = "", None
     m.log(LogKind.BATTERY_REPLACEMENT, now, out)
@@ -139,7 +139,7 @@ def magnet(m: MeterCore, present: bool, now: datetime, out: Events) -> None:
     """Magnetic interference: close and lock until clear tamper."""
     if present and m.supply.power:
         m.log(LogKind.MAGNETIC_INTERFERENCE, now, out)
-        m.move_valve(V.MAGNET, now, out)
+        _valve.move_valve(m, V.MAGNET, now, out)
         m.put(replace(m.supply, tamper=True))
         if not m.valve.open:
             m.put(replace(m.valve, reason=CloseReason.TAMPER))
@@ -151,7 +151,7 @@ def power(m: MeterCore, on: bool, now: datetime, out: Events) -> None:
     if on == m.supply.power:
         return
     if not on:
-        m.move_valve(V.POWER_OFF, now, out)
+        _valve.move_valve(m, V.POWER_OFF, now, out)
         m.log(LogKind.POWER_DOWN, now, out)
         m.put(replace(m.supply, power=False))
         m.keybuf, m.key_at = "", None

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
+from stsgas.meter import _answers
 from stsgas.meter._core import MeterCore
 from stsgas.meter.events import (
     AcceptKind,
@@ -115,15 +116,15 @@ def selected(control: int) -> list[int]:
 def run_test_token(m: MeterCore, token: TestToken, now: datetime, out: Events) -> None:
     """Check the manufacturer code, then run each selected test, showing each result."""
     if token.subclass == 2:
-        m.refuse(Rejection.TYPE, now, out)  # extended read: this meter has none
+        _answers.refuse(m, Rejection.TYPE, now, out)  # extended read: this meter has none
         return
     own = m.settings.mfr_code
     if token.mfr_code not in (0, own):
-        m.refuse(Rejection.MFR, now, out)  # a test token for another maker's meters
+        _answers.refuse(m, Rejection.MFR, now, out)  # a test token for another maker's meters
         return
     bits = selected(token.control)
     if not bits:
-        m.refuse(Rejection.RANGE, now, out)  # only reserved bits: nothing to run
+        _answers.refuse(m, Rejection.RANGE, now, out)  # only reserved bits: nothing to run
         return
     out.append(TokenAccepted(at=now, kind=AcceptKind.TEST, tid=None, amount=None))
     out.append(Buzzer(pattern=Beep.ACCEPT))

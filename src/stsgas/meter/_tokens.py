@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from stsgas.meter import _answers, _valve
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter._core import MeterCore
 from stsgas.meter._testtoken import run_test_token
@@ -73,7 +74,7 @@ def locked(m: MeterCore, now: datetime) -> bool:
 def bad_entry(m: MeterCore, code: Rejection, now: datetime, out: Events) -> None:
     """A bad entry: counted towards the lockout (``_state.LOCKOUT_S``), logged, answered."""
     if locked(m, now):  # a bad keypad entry while locked: the same answer, not counted
-        m.reject(Rejection.LOCKOUT, now, out)
+        _answers.reject(m, Rejection.LOCKOUT, now, out)
         return
     lk = m.lockout
     fail = lk.fail + 1
@@ -82,7 +83,7 @@ def bad_entry(m: MeterCore, code: Rejection, now: datetime, out: Events) -> None
     m.put(replace(lk, fail=fail, lock_until=until))
     m.log(LogKind.TOKEN_REJECTED, now, out)
     m.save()
-    m.reject(code, now, out)
+    _answers.reject(m, code, now, out)
 
 
 def _while_locked(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
@@ -94,7 +95,7 @@ def _while_locked(m: MeterCore, digits: str, now: datetime, out: Events) -> None
     if isinstance(token, TestToken):
         run_test_token(m, token, now, out)
     else:
-        m.reject(Rejection.LOCKOUT, now, out)
+        _answers.reject(m, Rejection.LOCKOUT, now, out)
 
 
 def own_credit_subclass(m: MeterCore) -> int:
@@ -149,15 +150,15 @@ def enter_token(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
     if why is not None or not isinstance(
         token, CreditToken | CurrencyCreditToken | ClearCredit | ClearTamper | TariffRate
     ):
-        m.refuse(why or Rejection.TYPE, now, out)
+        _answers.refuse(m, why or Rejection.TYPE, now, out)
         return
     if m.base_date_ended(now):  # past its base date's last minute no TID can be dated
-        m.refuse(Rejection.EXPIRED, now, out)
+        _answers.refuse(m, Rejection.EXPIRED, now, out)
         return
     tid = int(token.tid)
     verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key.ken)
     if verdict is not TidVerdict.OK:
-        m.refuse(S.TID_REJECTION[verdict], now, out)
+        _answers.refuse(m, S.TID_REJECTION[verdict], now, out)
         return
     b = m.balance
     amount: int | None
@@ -166,7 +167,7 @@ def enter_token(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
         amount = token.units * 100 if isinstance(token, CreditToken) else token.amount
         limit = m.settings.recharge_limit
         if limit is not None and b.credit + amount > limit:
-            m.reject(Rejection.LIMIT, now, out)  # not consumed: the TID is not remembered
+            _answers.reject(m, Rejection.LIMIT, now, out)  # not consumed: the TID is not remembered
             return
         m.put(
             replace(
@@ -196,8 +197,8 @@ def enter_token(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
     m.put(replace(m.lockout, fail=0, lock_until=0))
     m.log(LogKind.TOKEN_ACCEPTED, now, out)
     m.save()  # credit + TID memory + event in one commit, then show Accept
-    m.accepted(kind, tid, amount, now, out, text)
-    m.check_credit(now, out)
+    _answers.accepted(m, kind, tid, amount, now, out, text)
+    _valve.check_credit(m, now, out)
 
 
 def _key_change(m: MeterCore, token: Token, now: datetime, out: Events) -> None:
@@ -245,7 +246,7 @@ def _key_change(m: MeterCore, token: Token, now: datetime, out: Events) -> None:
     except KeyChangeRefused as exc:
         m.log(LogKind.KEY_CHANGE_REFUSED, now, out)
         m.save()
-        m.reject(Rejection.KEY_CHANGE, now, out, S.KEY_CHANGE_TEXT[exc.reason])
+        _answers.reject(m, Rejection.KEY_CHANGE, now, out, S.KEY_CHANGE_TEXT[exc.reason])
         return
     m.put(
         replace(
@@ -257,4 +258,4 @@ def _key_change(m: MeterCore, token: Token, now: datetime, out: Events) -> None:
     m.remember_tids(() if p1.rollover else m.tids)  # key and TIDs go out in one commit
     m.log(LogKind.KEY_CHANGED, now, out)
     m.save()
-    m.accepted(AcceptKind.KEY_CHANGE, None, None, now, out, "Accept key")
+    _answers.accepted(m, AcceptKind.KEY_CHANGE, None, None, now, out, "Accept key")

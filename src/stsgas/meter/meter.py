@@ -18,12 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stsgas.meter import _clock, _inputs, _tokens, _wake
+from stsgas.meter import _clock, _inputs, _tokens, _valve, _wake
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter._core import Part
 from stsgas.meter.errors import MeterUsageError
 from stsgas.meter.events import (
-    AcceptKind,
     Alarm,
     AlarmChanged,
     Beep,
@@ -33,10 +32,6 @@ from stsgas.meter.events import (
     LcdChanged,
     Logged,
     LogKind,
-    Rejection,
-    TokenAccepted,
-    TokenRejected,
-    ValveChanged,
 )  # fmt: skip
 from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
@@ -359,64 +354,6 @@ class Meter(MeterReadout):
         self._dirty.add("evt")
         out.append(Logged(type=kind, at=at))
 
-    def close_line(self) -> int:
-        """Credit at or below which the valve closes."""
-        return -self.settings.overdraft
-
-    def move_valve(self, inp: S.ValveInput, now: datetime, out: Events) -> None:
-        """Drive the valve through the table, checking the position switch."""
-        v = self.valve
-        new, reason = S.valve_step(S.ValveState.OPEN if v.open else S.ValveState.CLOSED, inp)
-        want_open = new is S.ValveState.OPEN
-        if want_open == v.open:
-            if not want_open and reason != v.reason and v.reason not in S.STICKY_REASONS:
-                self.put(replace(v, reason=reason))
-            return
-        fault = "open" if want_open else "close"
-        if fault in self.valve_fault:
-            self.put(replace(v, faults=v.faults + 1))
-            self.log(LogKind(f"valve_{fault}_failure"), now, out)
-            out.append(ValveChanged(at=now, open=v.open, reason=v.reason, ok=False))
-            out.append(AlarmChanged(name=Alarm.VALVE_FAILURE, on=True))
-            return
-        self.put(replace(v, open=want_open, reason=reason, moves=v.moves + 1))  # M6 counter
-        out.append(ValveChanged(at=now, open=want_open, reason=reason))
-
-    def check_credit(self, now: datetime, out: Events) -> None:
-        """State-triggered rules: the credit line closes the valve; low credit alarms."""
-        self._track_emergency()
-        if self.valve.open and self.balance.credit <= self.close_line():
-            self.move_valve(S.ValveInput.CREDIT_EXHAUSTED, now, out)
-            self.save()
-
-    def can_open(self) -> bool:
-        """The open key's rules: no lock holds (``_state.OPEN_LOCKS``), and credit is
-        positive or emergency gas is on.
-
-        Overdraft (emergency gas) lets an open valve keep running past zero down to
-        minus the limit. It never starts from a closed valve at or below zero, but
-        once started it lasts until the overdraft is used up or repaid: a valve that
-        closed meanwhile for another reason (a power cut, a battery swap, battery
-        level 1) opens again on the open key.
-        """
-        if any(locked(self.supply) for locked in S.OPEN_LOCKS.values()):
-            return False
-        credit = self.balance.credit
-        return credit > 0 or (self.valve.emerg and credit > self.close_line())
-
-    def _track_emergency(self) -> None:
-        """Emergency gas starts when an open valve runs past zero; it ends when the
-        credit is positive again (repaid) or reaches the close line (used up)."""
-        v = self.valve
-        credit = self.balance.credit
-        on = v.emerg
-        if credit > 0 or credit <= self.close_line():
-            on = False
-        elif v.open:
-            on = True
-        if on != v.emerg:
-            self.put(replace(v, emerg=on))
-
     # ---- consumption ----------------------------------------------------------------------
     def flow(self, litres: int, now: datetime) -> Events:
         """Gas offered through the meter; registered only while the valve is open."""
@@ -426,7 +363,7 @@ class Meter(MeterReadout):
             return out
         litres = self._affordable(litres)
         if litres <= 0:
-            self.check_credit(now, out)
+            _valve.check_credit(self, now, out)
             return out
         was_low = self.low_credit()
         b = self.balance
@@ -450,29 +387,15 @@ class Meter(MeterReadout):
         if not was_low and self.low_credit():
             out.append(AlarmChanged(name=Alarm.LOW_CREDIT, on=True))
             out.append(Buzzer(pattern=Beep.ALARM))
-        self.check_credit(now, out)
+        _valve.check_credit(self, now, out)
         if not self.keybuf:  # the LCD follows the credit, unless a token is being typed
             self.show(self.idle_text(), out)
-        self._check_open_flow(litres, now, out)
+        _valve.check_open_flow(self, litres, now, out)
         return out
-
-    def _check_open_flow(self, litres: int, now: datetime, out: Events) -> None:
-        """M6: flow right after the open key faster than an appliance closes the valve again."""
-        opened = self.opened_at
-        if opened is None:
-            return
-        elapsed = (now - opened).total_seconds()
-        if elapsed > S.OPEN_CHECK.total_seconds():
-            self.opened_at = None
-            return
-        if litres * 3600 > S.UNCONTROLLED_LPH * max(elapsed, 1.0) and self.valve.open:
-            self.opened_at = None
-            self.move_valve(S.ValveInput.HIGH_FLOW, now, out)
-            self.save()
 
     def _affordable(self, litres: int) -> int:
         b = self.balance
-        room = b.credit - self.close_line()
+        room = b.credit - _valve.close_line(self)
         if self.settings.mode == "volume":
             return max(0, min(litres, room))
         budget = (room + 1) * 1000 - 1 - b.carry
@@ -491,33 +414,3 @@ class Meter(MeterReadout):
         """Commit anything not yet persisted (the power-fail capacitor's last write)."""
         self._dirty.update(("reg", "hour"))
         self.save()
-
-    # ---- token answers ------------------------------------------------------------------
-    def reject(self, code: Rejection, now: datetime, out: Events, text: str | None = None) -> None:
-        """Answer a refused entry: its code and IEC status, the reject beep, the LCD text."""
-        if code is Rejection.LIMIT:  # a refused recharge is an event of its own (anti-storage)
-            self.log(LogKind.RECHARGE_LIMIT, now, out)
-            self.save()
-        out.append(TokenRejected(at=now, code=code, status=code.status))
-        out.append(Buzzer(pattern=Beep.REJECT))
-        self.show(text or S.REJECT_TEXT[code], out)
-
-    def refuse(self, code: Rejection, now: datetime, out: Events, text: str | None = None) -> None:
-        """A well-formed token this meter will not apply: logged and shown, no lockout count."""
-        self.log(LogKind.TOKEN_REJECTED, now, out)
-        self.save()
-        self.reject(code, now, out, text)
-
-    def accepted(
-        self,
-        kind: AcceptKind,
-        tid: int | None,
-        amount: int | None,
-        now: datetime,
-        out: Events,
-        text: str,
-    ) -> None:
-        """Answer an applied token: the event, the accept beep, the LCD text."""
-        out.append(TokenAccepted(at=now, kind=kind, tid=tid, amount=amount))
-        out.append(Buzzer(pattern=Beep.ACCEPT))
-        self.show(text, out)
