@@ -204,7 +204,7 @@ def test_recorded_ir_commands_cannot_be_replayed() -> None:
     replay = m.receive_ir(frame, T0 + 2 * H)
     assert replay.reply == encode_frame("err replay 1")
     assert "tamper" in m.alarms()
-    assert m.log_entries[-1].kind == "ir_replay"
+    assert m.event_log.entries[-1].kind == "ir_replay"
     # a clock frame replayed cannot wind the RTC back either
     old = _signed(m, "clock 2 2026-01-01T00:00:00Z")
     assert m.receive_ir(old, T0 + 2 * H).reply == encode_frame("ok clock")
@@ -296,7 +296,7 @@ def test_ir_step_tariff_waits_for_its_activation_time() -> None:
     reply = m.receive_ir(_signed(m, "tariff 1 2026-01-01T05:00:00Z 10:2.50,20:3.00,-:3.50"), T0 + H)
     assert reply.reply == encode_frame("ok tariff 3 steps")
     assert m.config.tariff == old
-    assert m.log_entries[-1].kind == "tariff_loaded"
+    assert m.event_log.entries[-1].kind == "tariff_loaded"
     m.handle_timer(at - timedelta(minutes=1))
     assert m.config.tariff == old
     m.handle_timer(at)
@@ -305,7 +305,7 @@ def test_ir_step_tariff_waits_for_its_activation_time() -> None:
         {"up_to_m3": "20", "price": "3.00"},
         {"up_to_m3": None, "price": "3.50"},
     ]
-    assert "tariff_changed" in [e.kind for e in m.log_entries]
+    assert "tariff_changed" in [e.kind for e in m.event_log.entries]
 
 
 @pytest.mark.parametrize(

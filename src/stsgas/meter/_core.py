@@ -19,10 +19,10 @@ from stsgas.meter.settings import MeterSettings
 from stsgas.meter.state import (
     Balance,
     Config,
+    EventLog,
     HourlyTrend,
     KeyData,
     Lockout,
-    LogEntry,
     MonthRecord,
     Supply,
     Timers,
@@ -69,7 +69,7 @@ class MeterCore(Protocol):
     @property
     def monthly(self) -> tuple[MonthRecord, ...]: ...
     @property
-    def log_entries(self) -> tuple[LogEntry, ...]: ...
+    def event_log(self) -> EventLog: ...
     @property
     def trend(self) -> HourlyTrend: ...
 

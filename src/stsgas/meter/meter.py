@@ -38,6 +38,7 @@ from stsgas.meter.settings import MeterSettings
 from stsgas.meter.state import (
     Balance,
     Config,
+    EventLog,
     HourlyTrend,
     KeyData,
     Lockout,
@@ -47,10 +48,9 @@ from stsgas.meter.state import (
     Supply,
     Timers,
     Valve,
-    log_from_record,
-    log_to_record,
     months_from_record,
     months_to_record,
+    pack_registers,
     tids_from_record,
     tids_to_record,
 )  # fmt: skip
@@ -194,7 +194,7 @@ class Meter(MeterReadout):
         self.tids: tuple[int, ...] = commission_tids(now, c.base_date)
         self._set_config(Config(st.tariff, None, st.timezone, st.billing_day))
         self.monthly: tuple[MonthRecord, ...] = ()
-        self.log_entries: tuple[LogEntry, ...] = ()
+        self.event_log = EventLog()
         self.trend = HourlyTrend()
         rtc = self.rtc(now)
         self.timers = replace(
@@ -207,8 +207,7 @@ class Meter(MeterReadout):
 
     def _record(self, name: str) -> bytes:
         if name == "reg":
-            regs = RegisterSet(self.balance, self.valve, self.supply, self.lockout, self.timers)
-            return regs.to_record()
+            return pack_registers(self.balance, self.valve, self.supply, self.lockout, self.timers)
         if name == "key":
             return self.key.to_record()
         if name == "cfg":
@@ -218,7 +217,7 @@ class Meter(MeterReadout):
         if name == "mon":
             return months_to_record(self.monthly)
         if name == "evt":
-            return log_to_record(self.log_entries)
+            return self.event_log.to_record()
         return self.trend.to_record()
 
     def save(self) -> None:
@@ -239,7 +238,7 @@ class Meter(MeterReadout):
         self._dirty.update(n for n, old in (("reg", old_reg), ("cfg", old_cfg)) if old)
         self.tids = tids_from_record(saved["tid"])
         self.monthly = months_from_record(saved["mon"])
-        self.log_entries = log_from_record(saved["evt"])
+        self.event_log = EventLog.from_record(saved["evt"])
         self.trend = HourlyTrend.from_record(saved["hour"])
         self.balance, self.valve, self.supply = regs.balance, regs.valve, regs.supply
         self.lockout, self.timers = regs.lockout, regs.timers
@@ -350,7 +349,7 @@ class Meter(MeterReadout):
     def log(self, kind: LogKind, now: datetime, out: Events) -> None:
         """Append to the event log (type + RTC time)."""
         at = self.rtc(now)
-        self.log_entries = (*self.log_entries, LogEntry(kind, _ts(at)))[-EVENT_LOG:]
+        self.event_log = self.event_log.add(LogEntry(kind, _ts(at)), EVENT_LOG)
         self._dirty.add("evt")
         out.append(Logged(type=kind, at=at))
 

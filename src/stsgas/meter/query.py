@@ -33,9 +33,9 @@ def _tariff(m: MeterCore) -> str:
 
 
 def _last_event(m: MeterCore) -> str:
-    if not m.log_entries:
+    if not m.event_log.entries:
         return "-"
-    e = m.log_entries[-1]
+    e = m.event_log.entries[-1]
     return f"{e.kind} {_when(e.at)}"
 
 

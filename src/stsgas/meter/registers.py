@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from stsgas.meter.events import Alarm, CloseReason
 from stsgas.meter.settings import MeterSettings
-from stsgas.meter.state import Balance, HourlyTrend, LogEntry, MonthRecord, Supply, Valve
+from stsgas.meter.state import Balance, EventLog, HourlyTrend, MonthRecord, Supply, Valve
 from stsgas.meter.tariff import units_to_money
 
 __all__ = ["MeterReadout", "Registers"]
@@ -40,7 +40,7 @@ class MeterReadout:
     valve: Valve
     supply: Supply
     tids: tuple[int, ...]
-    log_entries: tuple[LogEntry, ...]
+    event_log: EventLog
     monthly: tuple[MonthRecord, ...]
     trend: HourlyTrend
 
@@ -102,7 +102,7 @@ class MeterReadout:
 
     def events(self) -> list[tuple[str, datetime]]:
         """The event log, oldest first."""
-        return [(e.kind, _dt(e.at)) for e in self.log_entries]
+        return [(e.kind, _dt(e.at)) for e in self.event_log.entries]
 
     def monthly_records(self) -> list[tuple[str, int]]:
         """Finished months (YYYY-MM, litres), up to 120."""

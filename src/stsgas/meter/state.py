@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from stsgas.meter.errors import RecordError
@@ -28,24 +28,9 @@ from stsgas.meter.events import CloseReason, LogKind
 from stsgas.meter.tariff import Tariff
 
 __all__ = [
-    "Balance",
-    "Config",
-    "HourlyTrend",
-    "KeyData",
-    "Lockout",
-    "LogEntry",
-    "MonthRecord",
-    "PendingTariff",
-    "RecordError",
-    "RegisterSet",
-    "Supply",
-    "Timers",
-    "Valve",
-    "log_from_record",
-    "log_to_record",
-    "months_from_record",
-    "months_to_record",
-    "tids_from_record",
+    "Balance", "Config", "EventLog", "HourlyTrend", "KeyData", "Lockout", "LogEntry",
+    "MonthRecord", "PendingTariff", "RecordError", "RegisterSet", "Supply", "Timers", "Valve",
+    "months_from_record", "months_to_record", "pack_registers", "tids_from_record",
     "tids_to_record",
 ]  # fmt: skip
 
@@ -144,19 +129,7 @@ class RegisterSet:
 
     def to_record(self) -> bytes:
         """The record's bytes (today's version; the key order meters have always written)."""
-        b, v, s, lk, t = self.balance, self.valve, self.supply, self.lockout, self.timers
-        value: dict[str, Any] = {
-            "credit": b.credit, "total": b.total, "month": b.month, "recharged": b.recharged,
-            "billed": b.billed, "cleared": b.cleared, "carry": b.carry, "valve": v.open,
-            "reason": v.reason, "bat": s.bat, "bat_v": s.bat_v, "tamper": s.tamper,
-            "power": s.power, "fail": lk.fail, "lock_until": lk.lock_until,
-            "last_amt": b.last_amt, "last_at": b.last_at, "clean_next": t.clean_next,
-            "month_start": t.month_start, "rtc_off": t.rtc_off, "rtc_anchor": t.rtc_anchor,
-            "faults": v.faults, "moves": v.moves, "emerg": v.emerg, "bd_end": t.bd_end,
-        }  # fmt: skip
-        if lk.ir_seq:  # written once an authenticated IR command was taken
-            value["ir_seq"] = lk.ir_seq
-        return _pack(self.VERSION, value)
+        return pack_registers(self.balance, self.valve, self.supply, self.lockout, self.timers)
 
     @classmethod
     def from_record(cls, data: bytes, *, overdraft: int) -> tuple[RegisterSet, bool]:
@@ -191,6 +164,23 @@ class RegisterSet:
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"record reg is malformed: {exc}") from exc
         return regs, version < cls.VERSION
+
+
+def pack_registers(b: Balance, v: Valve, s: Supply, lk: Lockout, t: Timers) -> bytes:
+    """The ``reg`` record of five parts (what :meth:`RegisterSet.to_record` writes),
+    without building the set: the meter commits it every ``persist_every_l`` litres."""
+    value: dict[str, Any] = {
+        "credit": b.credit, "total": b.total, "month": b.month, "recharged": b.recharged,
+        "billed": b.billed, "cleared": b.cleared, "carry": b.carry, "valve": v.open,
+        "reason": v.reason, "bat": s.bat, "bat_v": s.bat_v, "tamper": s.tamper,
+        "power": s.power, "fail": lk.fail, "lock_until": lk.lock_until,
+        "last_amt": b.last_amt, "last_at": b.last_at, "clean_next": t.clean_next,
+        "month_start": t.month_start, "rtc_off": t.rtc_off, "rtc_anchor": t.rtc_anchor,
+        "faults": v.faults, "moves": v.moves, "emerg": v.emerg, "bd_end": t.bd_end,
+    }  # fmt: skip
+    if lk.ir_seq:  # written once an authenticated IR command was taken
+        value["ir_seq"] = lk.ir_seq
+    return _pack(RegisterSet.VERSION, value)
 
 
 # ---- the key (record ``key``) -----------------------------------------------------------
@@ -342,17 +332,35 @@ def months_from_record(data: bytes) -> tuple[MonthRecord, ...]:
         raise RecordError(f"record mon is malformed: {exc}") from exc
 
 
-def log_to_record(log: tuple[LogEntry, ...]) -> bytes:
-    """The event log's bytes."""
-    return _pack(_LIST_VERSION, [[e.kind.value, e.at] for e in log])
+@dataclass(frozen=True, slots=True)
+class EventLog:
+    """The event log, oldest first, with each entry's record text kept beside it.
 
+    Every accepted token commits the log, so its record is built by joining the
+    entries' ready-made texts rather than encoding 200 entries each time. The
+    texts are exactly what ``json.dumps`` writes (log kinds are plain identifiers).
+    """
 
-def log_from_record(data: bytes) -> tuple[LogEntry, ...]:
-    """The event log, oldest first."""
-    try:
-        return tuple(LogEntry(LogKind(k), int(t)) for k, t in _list("evt", data))
-    except (TypeError, ValueError) as exc:
-        raise RecordError(f"record evt is malformed: {exc}") from exc
+    entries: tuple[LogEntry, ...] = ()
+    rows: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def add(self, entry: LogEntry, keep: int) -> EventLog:
+        """The log with ``entry`` appended, keeping the newest ``keep``."""
+        row = f'["{entry.kind.value}",{entry.at}]'
+        return EventLog((*self.entries, entry)[-keep:], (*self.rows, row)[-keep:])
+
+    def to_record(self) -> bytes:
+        """The record's bytes."""
+        return f"[{_LIST_VERSION},[{','.join(self.rows)}]]".encode()
+
+    @classmethod
+    def from_record(cls, data: bytes) -> EventLog:
+        """The log from its bytes."""
+        try:
+            entries = tuple(LogEntry(LogKind(k), int(t)) for k, t in _list("evt", data))
+        except (TypeError, ValueError) as exc:
+            raise RecordError(f"record evt is malformed: {exc}") from exc
+        return cls(entries, tuple(f'["{e.kind.value}",{e.at}]' for e in entries))
 
 
 # ---- the hourly trend (record ``hour``) ---------------------------------------------------
