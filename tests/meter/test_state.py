@@ -45,7 +45,7 @@ GOLDEN_REG_KEYS = [
 ]
 ints = st.integers(-(2**53), 2**53)
 small = st.integers(0, 2**31)
-volts = st.floats(0, 10, allow_nan=False)
+volts = st.floats(0, 10) | st.sampled_from([3, float("inf"), -float("inf")])
 
 registers = st.builds(
     RegisterSet,

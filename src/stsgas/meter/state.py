@@ -19,6 +19,7 @@ Python never changes the bytes on the device.
 from __future__ import annotations
 
 import json
+import math
 from array import array
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
@@ -35,8 +36,12 @@ __all__ = [
 ]  # fmt: skip
 
 
+#: one compact encoder for every JSON record (json.dumps with separators builds one a call)
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
+
+
 def _pack(version: int, value: object) -> bytes:
-    return json.dumps([version, value], separators=(",", ":")).encode()
+    return _ENCODER.encode([version, value]).encode()
 
 
 def _unpack(name: str, data: bytes, newest: int) -> tuple[int, Any]:
@@ -166,21 +171,36 @@ class RegisterSet:
         return regs, version < cls.VERSION
 
 
+_JSON_BOOL: Final = {True: "true", False: "false"}
+
+
+def _num(x: float) -> str:
+    """A number as ``json.dumps`` writes it (repr for finite values)."""
+    return repr(x) if math.isfinite(x) else json.dumps(x)
+
+
 def pack_registers(b: Balance, v: Valve, s: Supply, lk: Lockout, t: Timers) -> bytes:
-    """The ``reg`` record of five parts (what :meth:`RegisterSet.to_record` writes),
-    without building the set: the meter commits it every ``persist_every_l`` litres."""
-    value: dict[str, Any] = {
-        "credit": b.credit, "total": b.total, "month": b.month, "recharged": b.recharged,
-        "billed": b.billed, "cleared": b.cleared, "carry": b.carry, "valve": v.open,
-        "reason": v.reason, "bat": s.bat, "bat_v": s.bat_v, "tamper": s.tamper,
-        "power": s.power, "fail": lk.fail, "lock_until": lk.lock_until,
-        "last_amt": b.last_amt, "last_at": b.last_at, "clean_next": t.clean_next,
-        "month_start": t.month_start, "rtc_off": t.rtc_off, "rtc_anchor": t.rtc_anchor,
-        "faults": v.faults, "moves": v.moves, "emerg": v.emerg, "bd_end": t.bd_end,
-    }  # fmt: skip
-    if lk.ir_seq:  # written once an authenticated IR command was taken
-        value["ir_seq"] = lk.ir_seq
-    return _pack(RegisterSet.VERSION, value)
+    """The ``reg`` record of five parts (what :meth:`RegisterSet.to_record` writes).
+
+    Written from a template rather than through ``json.dumps``: the meter commits
+    this record every ``persist_every_l`` litres, and the template is about three
+    times faster. The bytes are exactly ``json.dumps``'s (a Hypothesis test holds
+    them equal): the keys in the order meters have always written them, and
+    ``ir_seq`` only once an authenticated IR command was taken.
+    """
+    tf = _JSON_BOOL
+    reason = "null" if v.reason is None else f'"{v.reason.value}"'
+    seq = f',"ir_seq":{lk.ir_seq}' if lk.ir_seq else ""
+    return (
+        f'[{RegisterSet.VERSION},{{"credit":{b.credit},"total":{b.total},"month":{b.month},'
+        f'"recharged":{b.recharged},"billed":{b.billed},"cleared":{b.cleared},'
+        f'"carry":{b.carry},"valve":{tf[v.open]},"reason":{reason},"bat":{s.bat},'
+        f'"bat_v":{_num(s.bat_v)},"tamper":{tf[s.tamper]},"power":{tf[s.power]},'
+        f'"fail":{lk.fail},"lock_until":{lk.lock_until},"last_amt":{b.last_amt},'
+        f'"last_at":{b.last_at},"clean_next":{t.clean_next},"month_start":{t.month_start},'
+        f'"rtc_off":{_num(t.rtc_off)},"rtc_anchor":{t.rtc_anchor},"faults":{v.faults},'
+        f'"moves":{v.moves},"emerg":{tf[v.emerg]},"bd_end":{t.bd_end}{seq}}}]'
+    ).encode()
 
 
 # ---- the key (record ``key``) -----------------------------------------------------------
