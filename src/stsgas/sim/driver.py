@@ -19,7 +19,7 @@ from stsgas.meter.demo import DEMO_METER, demo_meter_json, nvm_key
 from stsgas.meter.events import Events, Logged, ValveChanged
 from stsgas.meter.meter import Meter
 from stsgas.meter.nvm import MemoryNvm, NvmError
-from stsgas.meter.nvm_store import EncryptedRecordStore
+from stsgas.meter.nvm_store import EncryptedRecordStore, split_record_store
 from stsgas.meter.settings import SettingsError
 
 __all__ = [
@@ -46,8 +46,9 @@ def memory_state_store(index: int = 0) -> StateStore:
 
 
 def memory_nvm_store(index: int = 0) -> StateStore:
-    """The encrypted A/B record store on an in-memory page device."""
-    return EncryptedRecordStore(MemoryNvm(), nvm_key(DEMO_METER))
+    """The encrypted A/B record stores on an in-memory page device, the hourly trend in
+    its own region (so a register commit does not reseal it)."""
+    return split_record_store(MemoryNvm(), nvm_key(DEMO_METER))
 
 
 def file_store(path: Path, *, fresh: bool = False) -> StateStore:
