@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Literal
 
 __all__ = [
@@ -78,6 +79,17 @@ class Nvm(ABC):
     def write_page(self, index: int, data: bytes) -> None:
         """Replace page ``index`` with ``data`` (exactly ``page_size`` bytes)."""
 
+    def write_pages(self, first: int, pages: Sequence[bytes]) -> None:
+        """Write ``pages[k]`` to page ``first + k``, the last page first (one write each).
+
+        The order is what a commit relies on: its marker page is written after
+        every page it covers. A power cut may stop the run at any page, as with
+        single writes; a device may override this with one faster bulk copy when
+        nothing can cut it part-way (``MemoryNvm``).
+        """
+        for k in range(len(pages) - 1, -1, -1):
+            self.write_page(first + k, pages[k])
+
     def _check(self, index: int, data: bytes | None = None) -> None:
         if not 0 <= index < self.page_count:
             raise IndexError(f"page {index} outside 0..{self.page_count - 1}")
@@ -124,6 +136,13 @@ class NvmRegion(Nvm):
             self._check(index, data)  # raises the precise error (a commit's hot path)
         self.inner.write_page(self.first + index, data)
 
+    def write_pages(self, first: int, pages: Sequence[bytes]) -> None:
+        """The inner device's run of pages (its own bulk copy, if it has one)."""
+        if pages:
+            self._check(first)
+            self._check(first + len(pages) - 1)
+        self.inner.write_pages(self.first + first, pages)
+
 
 class MemoryNvm(Nvm):
     """An in-memory device, erased at creation unless an image is given."""
@@ -161,6 +180,20 @@ class MemoryNvm(Nvm):
         start = index * self.page_size
         self._mem[start : start + self.page_size] = data
         self.writes += 1
+
+    def write_pages(self, first: int, pages: Sequence[bytes]) -> None:
+        """One copy for the run (nothing in memory can cut it part-way); ``writes`` counts
+        each page, as single writes would."""
+        size = self.page_size
+        if not pages:
+            return
+        if any(len(p) != size for p in pages) or not 0 <= first <= first + len(pages) <= (
+            self.page_count
+        ):
+            super().write_pages(first, pages)  # the single writes raise the precise error
+            return
+        self._mem[first * size : (first + len(pages)) * size] = b"".join(pages)
+        self.writes += len(pages)
 
     def image(self) -> bytes:
         """The whole device."""

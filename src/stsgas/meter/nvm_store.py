@@ -350,8 +350,7 @@ class EncryptedRecordStore:
                 # counter is never more than one behind the newest copy
                 self.nvm.write_page(self._seq % 2, self._counter_page(self._seq))
                 self._counter = self._seq
-            for i in range(len(pages) - 1, 0, -1):
-                self.nvm.write_page(start + i, pages[i])
+            self.nvm.write_pages(start + 1, pages[1:])  # the body, last page first
             self.nvm.write_page(start, pages[0])  # the commit marker: header + tag-covered body
             self.nvm.write_page(seq % 2, self._counter_page(seq))
         except BaseException:
