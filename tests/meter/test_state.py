@@ -16,7 +16,6 @@ from stsgas.meter.state import (
     Balance,
     Config,
     EventLog,
-    HourlyTrend,
     KeyData,
     Lockout,
     LogEntry,
@@ -32,6 +31,7 @@ from stsgas.meter.state import (
     tids_to_record,
 )
 from stsgas.meter.tariff import Tariff
+from stsgas.meter.trend import HourlyTrend
 
 #: the key order of a reg record written by the meter before the typed state
 GOLDEN_REG_KEYS = [

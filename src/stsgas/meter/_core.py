@@ -20,7 +20,6 @@ from stsgas.meter.state import (
     Balance,
     Config,
     EventLog,
-    HourlyTrend,
     KeyData,
     Lockout,
     MonthRecord,
@@ -29,6 +28,7 @@ from stsgas.meter.state import (
     Valve,
 )
 from stsgas.meter.tariff import Tariff
+from stsgas.meter.trend import HourlyTrend
 
 __all__ = ["MeterCore", "Part"]
 

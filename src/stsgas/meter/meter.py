@@ -39,7 +39,6 @@ from stsgas.meter.state import (
     Balance,
     Config,
     EventLog,
-    HourlyTrend,
     KeyData,
     Lockout,
     LogEntry,
@@ -56,6 +55,7 @@ from stsgas.meter.state import (
 )  # fmt: skip
 from stsgas.meter.storage import StateStore
 from stsgas.meter.tariff import Tariff
+from stsgas.meter.trend import HourlyTrend
 from stsgas.sts import BaseDate, TidError, tid_for
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]

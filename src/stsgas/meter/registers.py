@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from stsgas.meter.events import Alarm, CloseReason
 from stsgas.meter.settings import MeterSettings
-from stsgas.meter.state import Balance, EventLog, HourlyTrend, MonthRecord, Supply, Valve
+from stsgas.meter.state import Balance, EventLog, MonthRecord, Supply, Valve
 from stsgas.meter.tariff import units_to_money
+from stsgas.meter.trend import HourlyTrend
 
 __all__ = ["MeterReadout", "Registers"]
 
