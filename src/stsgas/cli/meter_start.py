@@ -67,8 +67,9 @@ def main(argv: list[str]) -> int:
         print("stsgas meter start: --headless needs --ir-pty", file=sys.stderr)
         return 2
     try:
-        from stsgas.meter.tui import MeterApp, wall_clock
-        from stsgas.meter.tui_view import PanelView, ViewError, demo_meter_json
+        from stsgas.meter.adapters.tui import MeterApp, wall_clock
+        from stsgas.meter.adapters.tui_view import PanelView, ViewError
+        from stsgas.meter.demo import demo_meter_json
     except ImportError as exc:  # pragma: no cover - textual is a base dependency
         print(f"stsgas meter start needs textual ({exc}); pip install textual", file=sys.stderr)
         return 2
