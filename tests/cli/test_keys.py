@@ -5,13 +5,11 @@ value is a one-line refusal with exit 2 that writes nothing."""
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -20,11 +18,8 @@ from stsgas.cli import keys as keys_cli
 from stsgas.vending import migrations
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.models import SupplyGroup
+from tests.vending.keys.ceremony_data import CASES
 from tests.vending.keys.softhsm import SoftHsm, init_token, write_conf
-
-CASES: dict[str, Any] = json.loads(
-    (Path(__file__).parents[1] / "data" / "vending" / "keys" / "ceremony.json").read_text()
-)
 
 
 @pytest.fixture

@@ -57,11 +57,11 @@ def write_conf(folder: Path) -> Path:
     return conf
 
 
-def init_token(conf: Path, label: str | None = None) -> SoftHsm:
+def init_token(conf: Path, label: str | None = None, pin: str | None = None) -> SoftHsm:
     """Initialise a fresh token (``softhsm2-util --init-token --free``) under ``conf``."""
     require_softhsm()
     label = label or f"t-{secrets.token_hex(4)}"
-    pin = secrets.token_hex(6)
+    pin = pin or secrets.token_hex(6)
     subprocess.run(
         [
             "softhsm2-util",

@@ -21,10 +21,7 @@ from stsgas.vending.keys import ceremony
 from stsgas.vending.keys.hsm import Pkcs11SecurityModule, label_for, parse_reference
 from stsgas.vending.keys.security import KeyRef, MeterKeyData
 from stsgas.vending.models import AuditEntry, SupplyGroup
-
-CASES: dict[str, Any] = json.loads(
-    (Path(__file__).parents[2] / "data" / "vending" / "keys" / "ceremony.json").read_text()
-)
+from tests.vending.keys.ceremony_data import CASES
 
 
 def _spec(case: dict[str, Any], sgc: str | None = None) -> ceremony.GroupSpec:
