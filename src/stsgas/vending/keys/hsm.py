@@ -92,6 +92,7 @@ def parse_reference(blob: bytes) -> bytes:
 class _Handles:
     """The token objects of one vending key (handles, not values)."""
 
+    label: str
     key: Any
     dkga: DKGA
     whitening: Any = None
@@ -263,7 +264,7 @@ class Pkcs11SecurityModule:
         object_id = parse_reference(blob)
         cached = self._handles.get(object_id)
         label = label_for(ref)
-        if cached is not None and cached.key.label == label:
+        if cached is not None and cached.label == label:
             return cached
         with self._token() as s:
             found = list(s.get_objects({Attribute.LABEL: label, Attribute.ID: object_id}))
@@ -279,9 +280,9 @@ class Pkcs11SecurityModule:
                 w = list(s.get_objects({Attribute.LABEL: label + ":w:" + object_id.hex()}))
                 if len(w) != 1:
                     raise KeyCustodyError(f"the HSM key {label} lacks its DKGA02 whitening key")
-                handles = _Handles(key, DKGA.DKGA02, w[0], bytes(w[0][Attribute.ID]))
+                handles = _Handles(label, key, DKGA.DKGA02, w[0], bytes(w[0][Attribute.ID]))
             else:
-                handles = _Handles(key, DKGA.DKGA04)
+                handles = _Handles(label, key, DKGA.DKGA04)
         self._handles[object_id] = handles
         return handles
 
