@@ -179,3 +179,31 @@ def test_components_typed_without_echo(
     for part in case["components"]:
         assert part not in out.out + out.err
     assert _groups(db) == 1
+
+
+def test_generate_makes_a_key_in_the_hsm_that_check_finds(
+    token: SoftHsm, db: str, tmp_path: Path
+) -> None:
+    done = _keys(token, "generate", "--database", db, "--sgc", "600100", "--krn", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("generated the vending key of supply group 600100/KRN 2")
+    check = _keys(token, "check", "--database", db, cwd=tmp_path)
+    assert check.stdout.strip() == "600100/KRN 2: held"
+    short = _keys(
+        token,
+        "generate",
+        "--database",
+        db,
+        "--sgc",
+        "600100",
+        "--krn",
+        "3",
+        "--length",
+        "20",
+        cwd=tmp_path,
+    )
+    assert short.returncode == 2
+    assert short.stderr.strip() == (
+        "stsgas keys: the HSM takes HMAC keys of at least 32 bytes, not 20"
+    )
+    assert _groups(db) == 1

@@ -3,7 +3,8 @@
 ``stsgas keys import`` reads a vending key in two or three components (without
 echo, or from files), checks each against its custodian's check value, imports
 the combined key into the configured security module and creates its supply
-group. ``stsgas keys check`` reports whether the module holds every vending key
+group. ``stsgas keys generate`` has the HSM make a new DKGA04 key that never leaves it.
+``stsgas keys check`` reports whether the module holds every vending key
 the database names. The key is never printed; check values are. Settings come
 from the environment (``STSGAS_SECURITY_MODULE``, ``STSGAS_PKCS11_*``, docs/hsm.md).
 Exit status: 0 done; 1 ``check`` found a key the module does not hold; 2 refused.
@@ -52,6 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--custodian", action="append", default=[], help="a custodian's name (for the audit)"
     )
+    gen = sub.add_parser("generate", help="have the HSM make a new DKGA04 vending key")
+    gen.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
+    gen.add_argument("--sgc", required=True, help="supply group code (6 digits)")
+    gen.add_argument("--krn", required=True, type=int, help="key revision number")
+    gen.add_argument("--key-type", type=int, default=2, help="key type (default 2)")
+    gen.add_argument("--base-date", type=int, default=2014, help="base date (default 2014)")
+    gen.add_argument("--ea", type=int, default=11, help="encryption algorithm (default 11)")
+    gen.add_argument("--ken", type=int, default=255, help="key expiry number (default 255)")
+    gen.add_argument("--name", default="", help="the supply group's name")
+    gen.add_argument("--length", type=int, default=32, help="key bytes (default 32)")
+    gen.add_argument("--witness", action="append", default=[], help="a witness (for the audit)")
     chk = sub.add_parser("check", help="does the security module hold every vending key?")
     chk.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
     return p
@@ -133,6 +145,39 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from stsgas.vending.db import make_engine
+    from stsgas.vending.keys import ceremony, custody
+
+    settings = _settings(args.database)
+    module = custody.security_module(settings)
+    if module is None:
+        print("stsgas keys: no security module configured", file=sys.stderr)
+        return 2
+    spec = ceremony.GroupSpec(
+        sgc=args.sgc,
+        krn=args.krn,
+        key_type=args.key_type,
+        base_date=args.base_date,
+        ea=args.ea,
+        dkga=4,
+        ken=args.ken,
+        name=args.name,
+    )
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        done = ceremony.generate_key(
+            engine, module, spec=spec, length=args.length, witnesses=args.witness
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"generated the vending key of supply group {spec.sgc}/KRN {spec.krn} in the HSM "
+        f"(supply group {done.supply_group_id}); check value {done.kcv}"
+    )
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.keys import custody
@@ -170,7 +215,8 @@ def main(argv: list[str]) -> int:
     from stsgas.vending.keys.security import KeyCustodyError
 
     try:
-        return _import(args) if args.command == "import" else _check(args)
+        run = {"import": _import, "generate": _generate, "check": _check}[args.command]
+        return run(args)
     except (KeyCustodyError, VendingError, StsError) as exc:
         print(f"stsgas keys: {exc}", file=sys.stderr)
         return 2

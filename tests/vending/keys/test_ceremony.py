@@ -18,7 +18,12 @@ from stsgas.sts.ciphers.dea import des_encrypt_block
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import AlreadyExists
 from stsgas.vending.keys import ceremony
-from stsgas.vending.keys.hsm import Pkcs11SecurityModule, label_for, parse_reference
+from stsgas.vending.keys.hsm import (
+    HsmKeyTooShort,
+    Pkcs11SecurityModule,
+    label_for,
+    parse_reference,
+)
 from stsgas.vending.keys.security import KeyRef, MeterKeyData
 from stsgas.vending.models import AuditEntry, SupplyGroup
 from tests.vending.keys.ceremony_data import CASES
@@ -166,3 +171,46 @@ def test_an_import_whose_record_cannot_be_written_is_taken_off_the_token(
     finally:
         engine.dispose()
     assert _objects(hsm, ref) == before
+
+
+def test_the_hsm_generates_a_dkga04_key_that_never_leaves_it(
+    engine: Engine, hsm: Pkcs11SecurityModule, backend: str
+) -> None:
+    """A generated key is non-extractable, its group stores a reference, derivation works
+    and the audit says it was generated; DKGA02 and short keys are refused."""
+    spec = ceremony.GroupSpec(sgc=f"50000{'01'[backend == 'sqlite']}", krn=1, dkga=4, ea=11)
+    done = ceremony.generate_key(engine, hsm, spec=spec, length=32, witnesses=["ann"])
+    with make_sessionmaker(engine)() as s:
+        sg = s.get(SupplyGroup, done.supply_group_id)
+        assert sg is not None
+        blob = sg.vending_key_enc
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "key.ceremony")).one()
+    assert entry.data["generated"] is True
+    assert entry.data["kcv"] == done.kcv == hsm.kcv(KeyRef(sgc=spec.sgc, krn=1), blob)
+    key = hsm._find(KeyRef(sgc=spec.sgc, krn=1), blob).key  # the token object itself
+    assert not key[Attribute.EXTRACTABLE]
+    assert key[Attribute.SENSITIVE]
+    meter = MeterKeyData(
+        pan="600727000000000009",
+        key_type=2,
+        sgc=spec.sgc,
+        ti="01",
+        krn=1,
+        ken=255,
+        base_date=2014,
+        ea=11,
+        dkga=4,
+    )
+    assert len(hsm.decoder_key(meter, blob)) == 16
+    with pytest.raises(ceremony.CeremonyRefused, match="DKGA04 keys only"):
+        ceremony.generate_key(
+            engine, hsm, spec=_spec(CASES["des"], sgc="500099"), length=8, witnesses=[]
+        )
+    with pytest.raises(HsmKeyTooShort, match="at least 32 bytes"):
+        ceremony.generate_key(
+            engine,
+            hsm,
+            spec=ceremony.GroupSpec(sgc="500098", krn=1, dkga=4),
+            length=20,
+            witnesses=[],
+        )

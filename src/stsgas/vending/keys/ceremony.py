@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,12 +113,16 @@ class Imported:
 class _Recorder:
     """The module, noting each blob it made, so a failed transaction can undo it."""
 
-    def __init__(self, inner: SecurityModule) -> None:
+    def __init__(self, inner: SecurityModule, *, generate: bool = False) -> None:
         self.inner = inner
+        self.generate = generate
         self.made: list[bytes] = []
 
     def wrap(self, ref: KeyRef, vending_key: bytes) -> bytes:
-        blob = self.inner.wrap(ref, vending_key)
+        if self.generate:
+            blob: bytes = self.inner.generate(ref, len(vending_key))  # type: ignore[attr-defined]
+        else:
+            blob = self.inner.wrap(ref, vending_key)
         self.made.append(blob)
         return blob
 
@@ -153,8 +158,55 @@ def import_key(
         raise CeremonyRefused(
             f"the combined key has check value {expected}, not {key_kcv.strip().upper()}"
         )
+    return _store(
+        engine,
+        _Recorder(security),
+        spec=spec,
+        key=key,
+        expected=expected,
+        audit_data={"components": len(components), "custodians": list(custodians)},
+    )
+
+
+def generate_key(
+    engine: Engine,
+    security: SecurityModule,
+    *,
+    spec: GroupSpec,
+    length: int,
+    witnesses: Sequence[str],
+) -> Imported:
+    """Have the HSM make a new DKGA04 vending key (it never exists outside the token)
+    and create its supply group, audited as ``key.ceremony`` with ``generated``."""
+    if getattr(security, "generate", None) is None:
+        raise CeremonyRefused("only an HSM (STSGAS_SECURITY_MODULE=pkcs11) generates keys")
+    if spec.dkga != 4:
+        raise CeremonyRefused(
+            "the HSM generates DKGA04 keys only: a DKGA02 key needs its value at import"
+        )
+    # a stand-in of the right length lets stsgas.sts check the algorithm set; the
+    # module's wrap then ignores it and generates the real key inside the token
+    return _store(
+        engine,
+        _Recorder(security, generate=True),
+        spec=spec,
+        key=secrets.token_bytes(length),
+        expected=None,
+        audit_data={"generated": True, "custodians": list(witnesses)},
+    )
+
+
+def _store(
+    engine: Engine,
+    recorder: _Recorder,
+    *,
+    spec: GroupSpec,
+    key: bytes,
+    expected: str | None,
+    audit_data: dict[str, object],
+) -> Imported:
+    security = recorder.inner
     ref = KeyRef(sgc=spec.sgc, krn=spec.krn)
-    recorder = _Recorder(security)
     try:
         with make_sessionmaker(engine).begin() as session:
             sg = supply_groups.create(
@@ -174,8 +226,8 @@ def import_key(
             )
             blob, sg_id = sg.vending_key_enc, sg.id
             module_kcv = getattr(security, "kcv", None)
-            stored: str = expected if module_kcv is None else module_kcv(ref, blob)
-            if stored != expected:
+            stored = expected if module_kcv is None else module_kcv(ref, blob)
+            if stored is None or (expected is not None and stored != expected):
                 raise CeremonyRefused(
                     f"the security module reports check value {stored}, not {expected}"
                 )
@@ -188,10 +240,9 @@ def import_key(
                 data={
                     "sgc": spec.sgc,
                     "krn": spec.krn,
-                    "components": len(components),
-                    "kcv": expected,
-                    "custodians": list(custodians),
+                    "kcv": stored,
                     "module": type(security).__name__,
+                    **audit_data,
                 },
             )
     except BaseException:

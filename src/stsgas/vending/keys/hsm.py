@@ -228,6 +228,36 @@ class Pkcs11SecurityModule:
         use_log.info("import key=%s id=%s", label, object_id.hex())
         return reference(object_id)
 
+    def generate(self, ref: KeyRef, length: int) -> bytes:
+        """Make a new DKGA04 vending key of ``length`` bytes inside the token (its value
+        never exists outside it); return the reference. DKGA02 keys cannot be made so:
+        their 3DES form repeats the key and their whitening object needs its value."""
+        if length < max(self.min_hmac_bytes, 20):
+            raise HsmKeyTooShort(
+                f"the HSM takes HMAC keys of at least {self.min_hmac_bytes} bytes, not {length}",
+                min_bytes=self.min_hmac_bytes,
+            )
+        object_id = secrets.token_bytes(8)
+        label = label_for(ref)
+        template = _private(
+            {
+                Attribute.LABEL: label,
+                Attribute.ID: object_id,
+                Attribute.SIGN: True,
+                Attribute.VERIFY: False,
+            }
+        )
+        template.pop(Attribute.CLASS)
+        with self._token() as s:
+            s.generate_key(
+                KeyType.GENERIC_SECRET,
+                key_length=length * 8,
+                mechanism=Mechanism.GENERIC_SECRET_KEY_GEN,
+                template=template,
+            )
+        use_log.info("generate key=%s id=%s", label, object_id.hex())
+        return reference(object_id)
+
     def _import_dkga02(self, label: str, object_id: bytes, vk: bytes) -> None:
         whitening = os.urandom(32)
         enc = Cipher(algorithms.AES(whitening), modes.ECB()).encryptor()
