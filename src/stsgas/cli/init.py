@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="digits after the currency's decimal point (0-6, default 2)",
     )
+    hsm = p.add_argument_group("keys in an HSM (docs/hsm.md), instead of a master key")
+    hsm.add_argument("--pkcs11-library", type=Path, help="the token's PKCS#11 library")
+    hsm.add_argument("--pkcs11-token-label", help="the label of the token")
+    hsm.add_argument(
+        "--pkcs11-pin-file", type=Path, help="a file whose first line is the token PIN"
+    )
     p.add_argument("--admin", required=True, help="user name of the first admin")
     p.add_argument(
         "--password-file",
@@ -63,7 +69,13 @@ def main(argv: list[str]) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from stsgas.vending.install import InstallRefused, install, key_location, write_env_file
+    from stsgas.vending.install import (
+        InstallRefused,
+        hsm_from_args,
+        install,
+        key_location,
+        write_env_file,
+    )
 
     try:
         shown = make_url(args.database).render_as_string(hide_password=True)
@@ -76,8 +88,11 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         password = _password(args.password_file)
-        key_file = key_location(args.database, args.master_key_file)
-        done = install(args.database, key_file=key_file, admin=args.admin, password=password)
+        hsm, hsm_env = hsm_from_args(args)
+        key_file = None if hsm else key_location(args.database, args.master_key_file)
+        done = install(
+            args.database, key_file=key_file, admin=args.admin, password=password, hsm=hsm
+        )
     except InstallRefused as exc:
         print(f"stsgas init: {exc}", file=sys.stderr)
         return exc.code
@@ -92,12 +107,12 @@ def main(argv: list[str]) -> int:
     if done.key_created:
         print(f"created a master key in {done.key_file} (keep it safe and backed up)")
     print(f"database: {shown} (migrated); first admin: {args.admin}")
-    env = {
-        "STSGAS_DATABASE_URL": args.database,
-        "STSGAS_MASTER_KEY_FILE": str(done.key_file),
-        "STSGAS_CURRENCY_DECIMALS": str(args.currency_decimals),
-    }
-    env_file = done.key_file.parent / "stsgas.env"
+    env = {"STSGAS_DATABASE_URL": args.database, **hsm_env}
+    if done.key_file is not None:
+        env["STSGAS_MASTER_KEY_FILE"] = str(done.key_file)
+    env["STSGAS_CURRENCY_DECIMALS"] = str(args.currency_decimals)
+    folder = done.key_file or args.pkcs11_pin_file.resolve()
+    env_file = folder.parent / "stsgas.env"
     if write_env_file(env_file, env):
         print(f"settings written to {env_file} (mode 0600)")
     else:
