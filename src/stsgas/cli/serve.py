@@ -53,13 +53,14 @@ def main(argv: list[str]) -> int:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import OperationalError
 
-        from stsgas.vending import demo
+        from stsgas.vending import demo, logs
         from stsgas.vending.server import StartRefused, prepare
         from stsgas.vending.settings import Settings
     except ImportError as exc:  # pragma: no cover - the web stack is a core dependency
         print(f"stsgas serve needs the web stack ({exc.name}); reinstall stsgas", file=sys.stderr)
         return 1
     settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
     if args.demo:
         settings = settings.model_copy(update={"demo": True})
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -107,7 +108,7 @@ def main(argv: list[str]) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            log_level="info",
+            log_config=logs.dict_config(s.log_format, s.log_level),  # uvicorn's lines too
         )
     finally:
         if made is not None:

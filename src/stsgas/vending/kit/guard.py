@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from stsgas.vending import logs
 from stsgas.vending.errors import DatabaseUnavailable
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.money import currency_decimals
@@ -113,6 +114,7 @@ class RequestGuard:
         settings = scope["app"].state.settings
         rid = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid.decode()
+        logs.bind_request_id(rid.decode())  # every log line and problem+json carries it
         limit: int = settings.max_body_bytes
         started = False
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from stsgas.vending.logs import current_request_id
 from stsgas.vending.web import paths
 from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.nav import allowed
@@ -32,7 +33,9 @@ class SellIn(BaseModel):
 
 def _problem(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(
-        {"code": code, "detail": detail}, status_code=status, media_type="application/problem+json"
+        {"code": code, "detail": detail, "request_id": current_request_id()},
+        status_code=status,
+        media_type="application/problem+json",
     )
 
 
