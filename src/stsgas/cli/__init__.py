@@ -1,7 +1,7 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
 Each group module (``token``, ``meter``, ``init``, ``serve``, ``irpad``, ``check``,
-``import``, ``db``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
+``import``, ``db``, ``worker``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
 imported, so
 ``stsgas token`` starts without loading the web stack.
 """
@@ -20,6 +20,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "check": ("stsgas.cli.check", "the vending database's daily integrity check"),
     "import": ("stsgas.cli.importer", "register a meter book from CSV, all or nothing"),
     "db": ("stsgas.cli.db", "back up the vending database, restore into an empty one"),
+    "worker": ("stsgas.cli.worker", "run the scheduled jobs from the PostgreSQL job queue"),
 }
 
 

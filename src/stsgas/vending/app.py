@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from stsgas.vending import apidocs, migrations, ops, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.jobs import wiring as jobs
 from stsgas.vending.keys.master import load_master_key
 from stsgas.vending.keys.security import SecurityModule, SoftwareSecurityModule
 from stsgas.vending.kit import problems
@@ -50,9 +52,13 @@ def create_app(
         if settings.fast_sales and engine.dialect.name == "postgresql":
             dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             app.state.sale_pool = await SalePool.open(dsn, size=settings.pool_size)
+        if app.state.jobs is not None:
+            app.state.jobs.start()  # scheduled work: a thread on SQLite (vending.jobs)
         try:
             yield
         finally:
+            if app.state.jobs is not None:
+                await to_thread.run_sync(app.state.jobs.stop)
             pool, app.state.sale_pool = app.state.sale_pool, None
             if pool is not None:
                 await pool.close()
@@ -80,5 +86,6 @@ def create_app(
     app.include_router(api_router)
     apidocs.install(app)  # Swagger UI and ReDoc, offline
     web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
+    jobs.install(app)  # scheduled work and SMS reply retries; after web (the SMS gateway)
     ops.install(app)  # /healthz, /readyz, /metrics; the metrics middleware goes outermost
     return app
