@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite drives for real: Debian's chromium
 # (browser tests through Playwright) and postgresql-client (pg_dump/pg_restore for the
-# backup tests). Runs apt-get only when something is missing.
+# backup tests), and nginx-light (`nginx -t` checks the shipped reverse-proxy config).
+# Runs apt-get only when something is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # pg_dump / pg_restore for `stsgas db backup|restore` on PostgreSQL
 command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
+# nginx -t for deploy/nginx/stsgas.conf (tests/test_deploy.py)
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "missing system packages: ${need[*]} (run as root or install them)" >&2
