@@ -60,7 +60,6 @@ def main(argv: list[str]) -> int:
         print(f"stsgas serve needs the web stack ({exc.name}); reinstall stsgas", file=sys.stderr)
         return 1
     settings = Settings()
-    logs.configure(settings.log_format, settings.log_level)
     if args.demo:
         settings = settings.model_copy(update={"demo": True})
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -101,6 +100,8 @@ def main(argv: list[str]) -> int:
         print("demo meters: " + ", ".join(demo.meter_numbers()))
     sys.stdout.flush()
     made = _metrics_dir(args.workers)
+    # from here on every line, uvicorn's included, is a structured log line (STSGAS_LOG_FORMAT)
+    logs.configure(s.log_format, s.log_level)
     try:
         uvicorn.run(
             "stsgas.vending.server:app_from_env",
