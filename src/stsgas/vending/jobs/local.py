@@ -155,6 +155,10 @@ class LocalJobs:
     def start(self) -> None:
         """Start the thread that runs :meth:`tick` every ``poll_seconds``."""
         self.schedule(datetime.now(UTC))
+        log.debug(
+            "in-process job runner started",
+            extra={"next_runs": {p.task: p.due.isoformat() for p in self._periodic}},
+        )
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="stsgas-jobs", daemon=True)
         self._thread.start()
