@@ -64,6 +64,7 @@ def main(argv: list[str]) -> int:
         wait=not args.until_idle,
         install_signal_handlers=True,
         name="stsgas-worker",
+        delete_jobs="successful",  # done jobs leave the table; failed ones stay listed
     )
     return 0
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.app import create_app
 from stsgas.vending.jobs import queue
-from stsgas.vending.models import Role
+from stsgas.vending.models import AuditEntry, Role
 from stsgas.vending.operators import service as operators
 from stsgas.vending.settings import Settings
 from tests.vending.conftest import PASSWORD, TEST_KEYS
@@ -86,9 +87,9 @@ def test_refused_reply_is_retried_by_the_worker_and_sent(
     assert [m["reference"] for m in gateway.received] == ["m-1", "m-1"]
     assert gateway.received[-1] == {"to": PHONE, "text": "reply to m-1", "reference": "m-1"}
     assert reply_sent(jobs_pg_sm, phone=PHONE, reference="m-1")
-    (ok,) = _jobs(jobs_pg_url, "succeeded")
-    assert ok.task == queue.SMS_REPLY
-    assert _jobs(jobs_pg_url, "failed") == []
+    # a job done is deleted from the queue; nothing is left waiting or failed
+    for status in ("todo", "doing", "succeeded", "failed"):
+        assert _jobs(jobs_pg_url, status) == []
     # the worker logs JSON lines; a retried job is among them
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert any(line.get("logger", "").startswith("procrastinate") for line in lines)
@@ -127,3 +128,37 @@ def test_reply_refused_on_every_run_is_shown_failed(
         assert r.status_code == 200, r.text
         assert [j["id"] for j in r.json()["jobs"]] == [row["id"]]
         assert client.get("/api/v1/jobs/failed").status_code == 401
+
+
+def _defer_check(url: str) -> None:
+    app = queue.build(Settings(database_url=url), sync=True)
+    queue.ensure_schema(url)
+    with app.open():
+        app.configure_task(queue.INTEGRITY_CHECK).defer(timestamp=1_780_000_000)
+
+
+def test_integrity_job_passes_then_fails_at_once_on_tampering(
+    jobs_pg_url: str, jobs_pg_sm: sessionmaker[Session], gateway: GatewayDouble
+) -> None:
+    """The integrity check run by the worker passes on a sound database; on one with an
+    edited audit entry it fails on its first run (no retry mends data), logs an error
+    line naming the audit chain, and is listed as failed."""
+    with jobs_pg_sm.begin() as s:
+        operators.create_operator(
+            s, actor=None, username="audited", role=Role.ADMIN, password=PASSWORD
+        )
+    _defer_check(jobs_pg_url)
+    done = _worker(jobs_pg_url, gateway, "--until-idle")
+    assert done.returncode == 0, done.stderr
+    assert _jobs(jobs_pg_url, "failed") == []
+    with jobs_pg_sm.begin() as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(action="tampered"))
+    _defer_check(jobs_pg_url)
+    done = _worker(jobs_pg_url, gateway, "--until-idle")
+    assert done.returncode == 0, done.stderr
+    (failed,) = _jobs(jobs_pg_url, "failed")
+    assert (failed.task, failed.attempts) == (queue.INTEGRITY_CHECK, 1)
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    (alarm,) = [line for line in lines if line["event"] == "integrity check failed"]
+    assert alarm["level"] == "error"
+    assert alarm["broken"] == ["audit_chain"]

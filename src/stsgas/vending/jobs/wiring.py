@@ -18,6 +18,7 @@ the jobs given up after their last retry.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
@@ -62,12 +63,14 @@ class QueueJobs:
         self._settings = settings
         self._app = queue.build(settings, sync=True)
         self._open = False
+        self._lock = threading.Lock()  # replies are refused in several threads at once
 
     def _opened(self) -> Any:
-        if not self._open:
-            queue.ensure_schema(self._settings.database_url)
-            self._app.open()
-            self._open = True
+        with self._lock:
+            if not self._open:
+                queue.ensure_schema(self._settings.database_url)
+                self._app.open()
+                self._open = True
         return self._app
 
     def defer_sms_reply(self, *, to: str, reference: str) -> None:
@@ -85,9 +88,10 @@ class QueueJobs:
 
     def stop(self) -> None:
         """Close the queue's connections."""
-        if self._open:
-            self._app.close()
-            self._open = False
+        with self._lock:
+            if self._open:
+                self._app.close()
+                self._open = False
 
 
 class RetryingGateway(SmsGateway):
