@@ -14,10 +14,16 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy.engine import make_url
 
 from stsgas.vending import demo
 from tests.processes import running, stop
-from tests.vending.jobs.conftest import GatewayDouble, gateway  # noqa: F401 (fixture)
+from tests.vending.jobs.conftest import (  # noqa: F401 (fixtures)
+    GatewayDouble,
+    gateway,
+    jobs_pg_url,
+)
 
 STSGAS = str(Path(sys.executable).with_name("stsgas"))
 
@@ -40,9 +46,25 @@ def _wait_ready(base: str) -> None:
     raise AssertionError("the server did not start")
 
 
-def test_debug_server_logs_no_secret(tmp_path: Path, gateway: GatewayDouble) -> None:  # noqa: F811
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, list[str]]:
+    """The server's database URL and its secrets: PostgreSQL's URL carries a password
+    (the test server trusts local connections, so any password works)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'stsgas.db'}", []
+    password = "pg-" + secrets.token_hex(10)
+    url = make_url(request.getfixturevalue("jobs_pg_url")).set(password=password)
+    return url.render_as_string(hide_password=False), [password]
+
+
+def test_debug_server_logs_no_secret(
+    tmp_path: Path,
+    gateway: GatewayDouble,  # noqa: F811
+    database: tuple[str, list[str]],
+) -> None:
     """Everything a DEBUG server writes, parsed as JSON lines, holds none of the secrets
     that passed through it, while it did log the requests (with their ids)."""
+    db_url, db_secrets = database
     master_hex = secrets.token_hex(32)
     key_file = tmp_path / "master.key"
     key_file.write_text(master_hex + "\n")
@@ -54,7 +76,7 @@ def test_debug_server_logs_no_secret(tmp_path: Path, gateway: GatewayDouble) -> 
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}",
+        "STSGAS_DATABASE_URL": db_url,
         "STSGAS_MASTER_KEY_FILE": str(key_file),
         "STSGAS_LOG_LEVEL": "DEBUG",
         "STSGAS_LOG_FORMAT": "json",
@@ -64,7 +86,8 @@ def test_debug_server_logs_no_secret(tmp_path: Path, gateway: GatewayDouble) -> 
     }
     gateway.answers = [503, 200]  # the first reply is refused: a resend job is deferred
     logins = {login.username: login.password for login in demo.logins()}
-    secrets_seen = [master_hex, vending_key, inbound_token, outbound_token, *logins.values()]
+    secrets_seen = [master_hex, vending_key, inbound_token, outbound_token, *db_secrets]
+    secrets_seen += logins.values()
     with (
         open(tmp_path / "out.txt", "w") as out,
         open(tmp_path / "err.txt", "w") as err,

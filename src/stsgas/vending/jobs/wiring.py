@@ -135,6 +135,7 @@ def install(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     runner = runner_for(app, settings)
     app.state.jobs = runner
+    log.debug("scheduled jobs: %s", "off" if runner is None else type(runner).__name__)
     gateway = getattr(app.state, "sms_gateway", None)
     if runner is not None and gateway is not None and not isinstance(gateway, RetryingGateway):
         app.state.sms_gateway = RetryingGateway(gateway, runner)
