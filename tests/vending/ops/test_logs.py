@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import string
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stsgas.vending import logs
 
@@ -117,3 +120,25 @@ def test_sql_logger_stays_quiet_at_debug() -> None:
     assert config["root"]["level"] == "DEBUG"
     assert config["loggers"]["sqlalchemy.engine"]["level"] == "WARNING"
     assert logs.dict_config("json", "ERROR")["loggers"]["sqlalchemy.engine"]["level"] == "ERROR"
+
+
+_TOKEN_CHARS = st.text(alphabet=string.ascii_letters + string.digits + "._~+/-", min_size=4)
+
+
+@given(
+    field=st.sampled_from(["password", "new_password", "pin", "api_token", "Authorization"]),
+    value=_TOKEN_CHARS,
+    words=st.lists(st.sampled_from(["sale", "login", "for", "meter", "failed"]), max_size=4),
+)
+@settings(max_examples=200, deadline=None)
+def test_no_secret_survives_rendering(field: str, value: str, words: list[str]) -> None:
+    """Whatever the secret, under a secret's field name or after ``Bearer `` in the
+    message text, the rendered line does not hold it."""
+    secret = "s3cr3t-" + value
+    record = logging.LogRecord(
+        LOGGER, logging.WARNING, __file__, 1, " ".join([*words, "Bearer", secret]), None, None
+    )
+    record.__dict__[field] = secret
+    line = logs.formatter("json").format(record)
+    assert secret not in line
+    assert json.loads(line)[field] == logs.MASK
