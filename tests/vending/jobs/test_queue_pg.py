@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from stsgas.vending.jobs import queue
 from stsgas.vending.models import AuditEntry, Role
 from stsgas.vending.operators import service as operators
 from stsgas.vending.settings import Settings
+from tests.processes import running, stop
 from tests.vending.conftest import PASSWORD, TEST_KEYS
 from tests.vending.jobs.conftest import GatewayDouble, reply_sent, store_unsent_reply
 
@@ -162,3 +164,24 @@ def test_integrity_job_passes_then_fails_at_once_on_tampering(
     (alarm,) = [line for line in lines if line["event"] == "integrity check failed"]
     assert alarm["level"] == "error"
     assert alarm["broken"] == ["audit_chain"]
+
+
+def test_worker_runs_until_sigterm_and_stops_cleanly(
+    jobs_pg_url: str, gateway: GatewayDouble, tmp_path: Path
+) -> None:
+    """``stsgas worker`` as the systemd unit runs it: it waits for jobs until SIGTERM, then
+    stops with status 0 (systemd counts anything else as a failure)."""
+    log = tmp_path / "worker.log"
+    with (
+        open(log, "w") as err,
+        running([STSGAS, "worker"], env=_env(jobs_pg_url, gateway), stderr=err) as proc,
+    ):
+        for _ in range(600):
+            if "start_worker" in log.read_text() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, log.read_text()
+        stop(proc)
+    assert proc.returncode == 0, log.read_text()
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "Stopped worker on all queues" in events
