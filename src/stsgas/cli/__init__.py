@@ -1,7 +1,7 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
 Each group module (``token``, ``meter``, ``init``, ``serve``, ``irpad``, ``check``,
-``import``, ``db``, ``keys``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
+``import``, ``db``, ``keys``, ``worker``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
 imported, so
 ``stsgas token`` starts without loading the web stack.
 """
@@ -21,6 +21,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "import": ("stsgas.cli.importer", "register a meter book from CSV, all or nothing"),
     "db": ("stsgas.cli.db", "back up the vending database, restore into an empty one"),
     "keys": ("stsgas.cli.keys", "vending-key ceremony (components, check values) and custody"),
+    "worker": ("stsgas.cli.worker", "run the scheduled jobs from the PostgreSQL job queue"),
 }
 
 

@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import OperationalError
 
-        from stsgas.vending import demo
+        from stsgas.vending import demo, logs
         from stsgas.vending.server import StartRefused, prepare
         from stsgas.vending.settings import Settings
     except ImportError as exc:  # pragma: no cover - the web stack is a core dependency
@@ -100,6 +100,8 @@ def main(argv: list[str]) -> int:
         print("demo meters: " + ", ".join(demo.meter_numbers()))
     sys.stdout.flush()
     made = _metrics_dir(args.workers)
+    # from here on every line, uvicorn's included, is a structured log line (STSGAS_LOG_FORMAT)
+    logs.configure(s.log_format, s.log_level)
     try:
         uvicorn.run(
             "stsgas.vending.server:app_from_env",
@@ -107,7 +109,7 @@ def main(argv: list[str]) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            log_level="info",
+            log_config=logs.dict_config(s.log_format, s.log_level),  # uvicorn's lines too
         )
     finally:
         if made is not None:
