@@ -42,12 +42,12 @@ from stsgas.vending.errors import (
     Forbidden,
     IdempotencyMismatch,
     InvalidInput,
-    MeterNotFound,
     NotFound,
 )
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.management import ir_tariff
+from stsgas.vending.meters import resolve
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
@@ -62,7 +62,6 @@ from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
-from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.repository import MeterRepository
 
 _ALLOWED = {
@@ -182,10 +181,7 @@ def _key_change_params(
 
 
 def _meter(session: Session, number: str) -> Meter:
-    found = MeterRepository(session).find_by_number(sales_service.parse_meter_number(number))
-    if found is None:
-        raise MeterNotFound(f"no meter {number}")
-    return found
+    return resolve.resolve(session, number)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,7 +213,7 @@ def fingerprint(
     :func:`validate`, instead of failing here.
     """
     doc = {
-        "meter": sales_service.parse_meter_number(meter_number),
+        "meter": resolve.normalise(meter_number),
         "kind": kind.value,
         "params": params,
         "reason": reason,

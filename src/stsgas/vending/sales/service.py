@@ -24,7 +24,7 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.money import parse_money
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.meters import numbers
+from stsgas.vending.meters import resolve
 from stsgas.vending.models import Meter, Sale, SaleStatus
 from stsgas.vending.sales.compose import (
     SaleLimits,
@@ -81,12 +81,9 @@ def parse_amount(value: object, decimals: int) -> int:
 
 
 def parse_meter_number(text: str) -> str:
-    """A meter number as typed (an 11- or 13-digit DRN or an 18-digit PAN; spaces and
-    dashes ignored), its ASCII digits and check digit verified: a typo is 422
-    ``bad_meter_number`` before any money is taken, never an unknown meter."""
-    digits = "".join(ch for ch in text if ch not in " -")
-    numbers.parse_meter_number(digits)
-    return digits
+    """The PAN a typed meter number names (:func:`stsgas.vending.meters.resolve.normalise`):
+    a typo is 422 ``bad_meter_number`` before any money is taken, never an unknown meter."""
+    return resolve.normalise(text)
 
 
 def _replay(sale: Sale, fp: str) -> SaleResult:

@@ -154,7 +154,7 @@ class Written:
     journal_complete: bool = True
 
 
-def _lock_statement(by_pan: bool) -> Any:
+def _lock_statement() -> Any:
     customer = (
         select(CustomerMeter.customer_id)
         .where(CustomerMeter.meter_id == Meter.id, CustomerMeter.active == 1)
@@ -179,7 +179,6 @@ def _lock_statement(by_pan: bool) -> Any:
         )
         .scalar_subquery()
     )
-    key = Meter.pan if by_pan else Meter.drn
     return (
         select(
             Meter.id,
@@ -209,14 +208,12 @@ def _lock_statement(by_pan: bool) -> Any:
             SupplyGroup.is_active,
         )
         .join(SupplyGroup, SupplyGroup.id == Meter.supply_group_id)
-        .where(key == bindparam("number"))
-        .limit(2)
+        .where(Meter.pan == bindparam("number"))
         .with_for_update(of=Meter)
     )
 
 
-_LOCK_BY_PAN = _lock_statement(by_pan=True)
-_LOCK_BY_DRN = _lock_statement(by_pan=False)
+_LOCK = _lock_statement()
 _VERSION = (
     select(
         TariffVersion.fixed_charge,
@@ -308,12 +305,11 @@ class SaleStore:
         accounts: set[str],
         month_start: datetime,
     ) -> LockedMeter | None:
-        """Find and lock the meter ``number`` (PAN, or a unique DRN), or None; with it,
-        what a sale reads (a volume meter's units sold since ``month_start`` too, and
-        the sale ``operator_id`` made under ``key``, if any)."""
-        stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
+        """Find and lock the meter whose PAN is ``number`` (:mod:`..meters.resolve`), or
+        None; with it, what a sale reads (a volume meter's units sold since
+        ``month_start`` too, and the sale ``operator_id`` made under ``key``, if any)."""
         rows = self.conn.execute(
-            stmt,
+            _LOCK,
             {
                 "number": number,
                 "now": now,

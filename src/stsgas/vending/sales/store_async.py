@@ -41,14 +41,13 @@ class _Statement:
         return [params[n] for n in self.names]
 
 
-#: store_pg's lock statements, each behind the bearer's token row; the replay it
-#: looks for is among the bearer's own sales (``p.id``: idempotency keys are per operator)
-_AUTH_LOCKS = {
-    lock: _Statement.of(
-        _AUTH_LOCK.format(principal=PRINCIPAL_SQL, lock=lock.replace("%(operator_id)s", "p.id"))
+#: store_pg's lock statement behind the bearer's token row; the replay it looks for is
+#: among the bearer's own sales (``p.id``: idempotency keys are per operator)
+_AUTH_LOCK_STMT = _Statement.of(
+    _AUTH_LOCK.format(
+        principal=PRINCIPAL_SQL, lock=store_pg.LOCK.replace("%(operator_id)s", "p.id")
     )
-    for lock in store_pg.LOCKS
-}
+)
 _WRITE = _Statement.of(store_pg.WRITE)
 _MONTH_UNITS = _Statement.of(store_pg.MONTH_UNITS)
 
@@ -80,7 +79,7 @@ class AsyncPgSaleStore:
         month_start: datetime,
     ) -> AuthLocked:
         """Authenticate, then find and lock the meter and read the rest: one statement."""
-        stmt = _AUTH_LOCKS[store_pg.lock_sql(number)]
+        stmt = _AUTH_LOCK_STMT
         params = store_pg.lock_params(
             number, channel=channel, key=key, now=now, accounts=accounts, month_start=month_start
         )

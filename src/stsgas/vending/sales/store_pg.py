@@ -65,8 +65,7 @@ LEFT JOIN LATERAL (
     WHERE tv.tariff_id = m.tariff_id AND tv.effective_from <= %(now)s
     ORDER BY tv.effective_from DESC LIMIT 1
 ) v ON true
-WHERE m.{column} = %(number)s
-LIMIT 2
+WHERE m.pan = %(number)s
 FOR UPDATE OF m
 """
 _LOCK = _LOCK_SELECT + _LOCK_FROM
@@ -77,10 +76,9 @@ SELECT coalesce(sum(credit_units) FILTER (WHERE created_at >= %(month_start)s), 
        max(created_at) FILTER (WHERE fixed_months > 0)
 FROM sales WHERE meter_id = %(meter_id)s AND status = 'completed'
 """
-_LOCK_BY_PAN = _LOCK.format(column="pan")
-_LOCK_BY_DRN = _LOCK.format(column="drn")
-#: every lock-and-read statement :func:`lock_sql` may answer
-LOCKS = (_LOCK_BY_PAN, _LOCK_BY_DRN)
+#: the lock-and-read statement: the meter by its PAN (``meters.resolve``: every spelling
+#: of a meter number is turned into its PAN before the sale reads)
+LOCK = _LOCK
 
 WRITE = """
 WITH
@@ -131,11 +129,6 @@ SELECT (SELECT count(*) FROM cust), (SELECT max(rate_count) FROM cust),
 
 
 _TOKEN_FIELDS = ("kind", "sequence", "token_class", "subclass", "tid", "amount", "digits")
-
-
-def lock_sql(number: str) -> str:
-    """The lock-and-read statement for a PAN (18 digits) or a DRN."""
-    return _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
 
 
 def lock_params(
@@ -316,7 +309,7 @@ class PgSaleStore(SaleStore):
     ) -> LockedMeter | None:
         """Find and lock the meter ``number`` and read the rest, in one statement."""
         rows = self._fetch(
-            lock_sql(number),
+            LOCK,
             lock_params(
                 number,
                 channel=channel,
