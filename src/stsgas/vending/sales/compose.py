@@ -130,14 +130,6 @@ def journal_lines(
     ]
 
 
-def accounts_for(vendor_id: int | None, channel: str) -> set[str]:
-    """The ledger accounts a sale may post to (the read says which are missing)."""
-    lines = journal_lines(
-        vendor_id=vendor_id, channel=channel, paid=0, energy=0, fixed=0, tax=0, debt=0
-    )
-    return {ln.account for ln in lines}
-
-
 def check_seller(seller: Seller) -> None:
     """Every sale draws a vendor's float (and counts against its rate limit): an
     account that sells for no vendor may not sell, whatever its role."""
@@ -370,6 +362,9 @@ def settle(
     """Raise (so the caller rolls the write back) when the guards or a rate limit say no."""
     if not written.customer_ok:
         raise ReadChanged("the customer's debt changed during the sale")
+    if not written.journal_complete:
+        # a missing account was made by a concurrent sale after this statement's snapshot
+        raise ReadChanged("a ledger account of this sale was made concurrently")
     if not written.vendor_ok:
         raise InsufficientFloat("the vendor's float does not cover this sale")
     _check_limit(

@@ -7,8 +7,8 @@ sale's rules (:mod:`.compose`, the same code the service runs) → write (one
 statement) → ``COMMIT``, on an asyncpg pool owned by the app's lifespan.
 
 Only the plain case runs here. Whatever needs more (an idempotent replay, a
-pending key change, an unknown or ambiguous meter number, a ledger account
-not made yet) rolls back and answers :data:`DEFER`: the caller hands the
+pending key change, an unknown meter) rolls back and answers :data:`DEFER`:
+the caller hands the
 request to the full route (:mod:`.endpoints` → :mod:`.service`), which
 handles every case on any database. Both paths lock the same meter row, so
 they serialise as any two sales do (V2).
@@ -222,7 +222,6 @@ async def _sale(
         channel=req.channel,
         key=req.idempotency_key,
         now=now,
-        accounts=set(),
         month_start=month_start(now),
     )
     if found.principal is None:
@@ -231,7 +230,7 @@ async def _sale(
     ensure(seller, Permission.SALES_CREATE)
     meter = found.meter
     if meter is None:
-        raise _Defer("meter")  # unknown or ambiguous: the service says which, or replays
+        raise _Defer("meter")  # unknown: the service says so, or replays a committed key
     if meter.replay_id is not None:
         raise _Defer("replay")
     if meter.needs_key_change:
@@ -252,8 +251,6 @@ async def _sale(
         now=now,
     )
     written = await store.write_sale(composed.write)
-    if not written.journal_complete:
-        raise _Defer("accounts")  # the service makes the missing ledger account
     settle(
         written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits, now=now
     )

@@ -30,7 +30,6 @@ from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
     Seller,
-    accounts_for,
     check_meter,
     check_seller,
     compose,
@@ -126,7 +125,6 @@ def sell(
         channel=req.channel,
         key=req.idempotency_key,
         now=now,
-        accounts=accounts_for(operator.vendor_id, req.channel),
         month_start=month_start(now),
     )
     if meter is not None and meter.replay_id is not None:
@@ -167,8 +165,6 @@ def sell(
         now=now,
         move_tid=orm_meter is None,
     )
-    for code in meter.missing_accounts:
-        ledger.ensure_account(session, code)
     if orm_meter is not None:
         orm_meter.sales_head = composed.write.sales_head
     written = store.write_sale(composed.write)

@@ -29,6 +29,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
     Account,
     Customer,
@@ -47,6 +48,7 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.sales import pricing
 
+_ACCOUNTS = cast(Table, Account.__table__)
 _SALES = cast(Table, Sale.__table__)
 _TOKENS = cast(Table, Token.__table__)
 _LEDGER = cast(Table, LedgerEntry.__table__)
@@ -102,8 +104,6 @@ class LockedMeter:
     version: VersionRow | None
     #: a committed sale under the request's idempotency key, if any
     replay_id: int | None
-    #: ledger account codes (of those asked about) that do not exist yet
-    missing_accounts: frozenset[str]
     #: the id the new sale row will take
     sale_id: int
     #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
@@ -228,7 +228,6 @@ _VERSION = (
     .order_by(TariffStep.position)
 )
 _DEBT = select(Customer.debt_balance).where(Customer.id == bindparam("customer_id"))
-_ACCOUNTS = select(Account.code).where(Account.code.in_(bindparam("codes", expanding=True)))
 _NEXT_SALE_ID = select(func.coalesce(func.max(Sale.id), 0) + 1)
 _ACCOUNT_IDS = select(Account.code, Account.id).where(
     Account.code.in_(bindparam("codes", expanding=True))
@@ -302,7 +301,6 @@ class SaleStore:
         channel: str,
         key: str | None,
         now: datetime,
-        accounts: set[str],
         month_start: datetime,
     ) -> LockedMeter | None:
         """Find and lock the meter whose PAN is ``number`` (:mod:`..meters.resolve`), or
@@ -336,7 +334,6 @@ class SaleStore:
         debt = 0
         if r.customer_id is not None:
             debt = int(self.conn.execute(_DEBT, {"customer_id": r.customer_id}).scalar_one())
-        present = set(self.conn.execute(_ACCOUNTS, {"codes": list(accounts)}).scalars())
         return LockedMeter(
             id=r.id,
             pan=r.pan,
@@ -367,7 +364,6 @@ class SaleStore:
             customer_debt=debt,
             version=version,
             replay_id=r.replay_id,
-            missing_accounts=frozenset(accounts - present),
             sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
             month_units=self._month_units(r.id, month_start)
             if r.mode == MeterMode.VOLUME.value
@@ -381,6 +377,20 @@ class SaleStore:
     def _month_units(self, meter_id: int, since: datetime) -> int:
         value = self.conn.execute(_MONTH_UNITS, {"meter_id": meter_id, "since": since})
         return int(value.scalar_one() or 0)
+
+    def _account_ids(self, codes: list[str]) -> dict[str, int]:
+        """The ids of the journal's accounts. They exist (made with the vendor, and by
+        migration 0010); one deleted by hand is made again here, never deferred."""
+        found = self.conn.execute(_ACCOUNT_IDS, {"codes": codes}).all()
+        ids: dict[str, int] = {str(row[0]): int(row[1]) for row in found}
+        for code in codes:
+            if code not in ids:
+                kind, name, vendor_id = ledger.account_spec(code)
+                ids[code] = self.conn.execute(
+                    _ACCOUNTS.insert().returning(_ACCOUNTS.c.id),
+                    {"code": code, "name": name, "kind": kind.value, "vendor_id": vendor_id},
+                ).scalar_one()
+        return ids
 
     def write_sale(self, w: SaleWrite) -> Written:
         """Charge, count, move the TID and insert sale, tokens and journal."""
@@ -420,10 +430,7 @@ class SaleStore:
             )
         self.conn.execute(_SALES.insert(), w.sale)
         self.conn.execute(_TOKENS.insert(), w.tokens)
-        found = self.conn.execute(
-            _ACCOUNT_IDS, {"codes": [line["code"] for line in w.journal]}
-        ).all()
-        ids: dict[str, int] = {row[0]: row[1] for row in found}
+        ids = self._account_ids([line["code"] for line in w.journal])
         self.conn.execute(
             _LEDGER.insert(),
             [

@@ -75,13 +75,12 @@ class AsyncPgSaleStore:
         channel: str,
         key: str | None,
         now: datetime,
-        accounts: set[str],
         month_start: datetime,
     ) -> AuthLocked:
         """Authenticate, then find and lock the meter and read the rest: one statement."""
         stmt = _AUTH_LOCK_STMT
         params = store_pg.lock_params(
-            number, channel=channel, key=key, now=now, accounts=accounts, month_start=month_start
+            number, channel=channel, key=key, now=now, month_start=month_start
         )
         params["token_hash"] = token_hash
         rows: Sequence[Any] = await self.conn.fetch(stmt.sql, *stmt.args(params))
