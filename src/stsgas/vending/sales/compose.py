@@ -39,7 +39,7 @@ from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, Sal
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import issued_rows
 from stsgas.vending.sales.store import LockedMeter, SaleWrite, VersionRow, Written
-from stsgas.vending.sales.transaction import ReadChanged
+from stsgas.vending.transaction import ReadChanged
 
 if TYPE_CHECKING:
     from stsgas.vending.settings import Settings

@@ -25,7 +25,6 @@ from typing import Any, Final
 
 import asyncpg
 
-from stsgas.vending.db import RETRY_SQLSTATES
 from stsgas.vending.errors import (
     DatabaseUnavailable,
     NotAuthenticated,
@@ -50,37 +49,22 @@ from stsgas.vending.sales.compose import (
 )
 from stsgas.vending.sales.issue import group_config, next_tid
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
-from stsgas.vending.sales.transaction import (
+from stsgas.vending.transaction import (
     ATTEMPTS,
-    LOCK_NOT_AVAILABLE,
     LOCK_TIMEOUT,
     LOST_AT_COMMIT,
+    Failure,
     ReadChanged,
     backoff,
-    busy,
-    lock_wait_refusal,
+    classify,
+    judge,
 )
 
 DEFER: Final = None
 #: seconds to wait for a pooled connection before answering 503
 ACQUIRE_TIMEOUT = 10.0
-_UNIQUE_VIOLATION = "23505"
-#: the connection went away: nothing was committed unless COMMIT had been sent
-_LOST = (OSError, asyncpg.ConnectionDoesNotExistError, asyncpg.PostgresConnectionError)
-#: the server ended the session (admin or crash shutdown, a terminated backend)
-_SHUTDOWN = "57P"
-
-
-def _lost(exc: BaseException) -> bool:
-    if isinstance(exc, _LOST):
-        return True
-    return isinstance(exc, asyncpg.PostgresError) and (
-        getattr(exc, "sqlstate", None) or ""
-    ).startswith(_SHUTDOWN)
-
-
-class ValueRefused(Exception):
-    """PostgreSQL refused a value of the request (class 22): the client's input, 422."""
+#: what an attempt may fail with and still be judged (``transaction.judge``)
+_DATABASE_ERRORS = (ReadChanged, asyncpg.PostgresError, OSError, asyncpg.InterfaceError)
 
 
 class _Defer(Exception):
@@ -147,34 +131,19 @@ async def sell(
         except VendingError as exc:
             pool.stats[f"refused:{exc.code}"] += 1
             raise
-        except ReadChanged:
-            pass
-        except (asyncpg.PostgresError, *_LOST) as exc:
-            _judge(exc, attempt=attempt, idempotent=req.idempotency_key is not None)
-            lost += _lost(exc)
-        if attempt == ATTEMPTS:
-            break
+        except _DATABASE_ERRORS as exc:
+            lost += classify(exc) is Failure.LOST
+            if lost == ATTEMPTS:  # never reached the database: it is down, not busy
+                raise DatabaseUnavailable(
+                    "the database cannot be reached; retry the request", retry_after=1
+                ) from None
+            # before COMMIT (``_attempt`` answers a loss during it): nothing was written
+            judge(
+                exc, attempt=attempt, idempotent=req.idempotency_key is not None, committing=False
+            )
         pool.stats["retried"] += 1
         await asyncio.sleep(backoff(attempt))
-    if lost == ATTEMPTS:  # never reached the database: it is down, not busy
-        raise DatabaseUnavailable(
-            "the database cannot be reached; retry the request", retry_after=1
-        )
-    raise busy()
-
-
-def _judge(exc: BaseException, *, attempt: int, idempotent: bool) -> None:
-    """Return to run the sale again, or raise what a failed attempt answers."""
-    if _lost(exc):
-        return  # before COMMIT (``_attempt`` answers a loss during it): nothing written
-    state = getattr(exc, "sqlstate", None) or ""
-    if state == LOCK_NOT_AVAILABLE:
-        raise lock_wait_refusal(idempotent) from None
-    if state.startswith("22"):
-        raise ValueRefused(str(exc)) from None
-    if state in RETRY_SQLSTATES or (state == _UNIQUE_VIOLATION and attempt <= 2):
-        return
-    raise exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _attempt(
@@ -198,7 +167,7 @@ async def _attempt(
             await conn.execute("COMMIT")
             return receipt
         except BaseException as exc:
-            if committing and _lost(exc):
+            if committing and classify(exc) is Failure.LOST:
                 raise RetryLater(LOST_AT_COMMIT) from None
             if not committing:
                 with contextlib.suppress(Exception):

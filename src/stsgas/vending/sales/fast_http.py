@@ -24,6 +24,7 @@ from stsgas.vending.models import Channel
 from stsgas.vending.sales import fast
 from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.service import parse_amount, parse_meter_number
+from stsgas.vending.transaction import ValueRefused
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,7 +75,7 @@ class FastSales:
         except StsError as exc:
             await problems.sts_problem(exc)(scope, receive, send)
             return
-        except fast.ValueRefused:
+        except ValueRefused:
             await problems.invalid_value()(scope, receive, send)
             return
         if receipt is fast.DEFER:
