@@ -16,15 +16,12 @@ from sqlalchemy.orm import Session
 
 from stsgas.sts import IssuedToken
 from stsgas.vending.errors import (
-    BadAmount,
     IdempotencyMismatch,
     MeterNotFound,
     SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.kit.money import parse_money
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.meters import resolve
 from stsgas.vending.models import Meter, Sale, SaleStatus
 from stsgas.vending.sales.compose import (
     SaleLimits,
@@ -41,6 +38,7 @@ from stsgas.vending.sales.compose import (
 )
 from stsgas.vending.sales.issue import apply_key_change, group_config, next_tid
 from stsgas.vending.sales.repository import SaleRepository
+from stsgas.vending.sales.request import MAX_PAID, parse_amount, parse_meter_number
 from stsgas.vending.sales.store import store_for
 
 __all__ = [
@@ -57,9 +55,6 @@ __all__ = [
     "sell",
 ]
 
-#: the largest payment accepted, in major units (base currency)
-MAX_PAID = 10_000_000
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaleResult:
@@ -67,22 +62,6 @@ class SaleResult:
 
     receipt: dict[str, Any]
     replayed: bool
-
-
-def parse_amount(value: object, decimals: int) -> int:
-    """The money paid (``kit.money`` spelling, positive, at most MAX_PAID) in minor units."""
-    minor = parse_money(value, decimals)
-    if minor <= 0:
-        raise BadAmount("the amount must be a positive number")
-    if minor > MAX_PAID * 10**decimals:
-        raise BadAmount(f"the amount is above the largest sale ({MAX_PAID})")
-    return minor
-
-
-def parse_meter_number(text: str) -> str:
-    """The PAN a typed meter number names (:func:`stsgas.vending.meters.resolve.normalise`):
-    a typo is 422 ``bad_meter_number`` before any money is taken, never an unknown meter."""
-    return resolve.normalise(text)
 
 
 def _replay(sale: Sale, fp: str) -> SaleResult:
