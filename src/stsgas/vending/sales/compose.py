@@ -38,7 +38,7 @@ from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import issued_rows
-from stsgas.vending.sales.store import LockedMeter, SaleWrite, VersionRow, Written
+from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow, Written
 from stsgas.vending.transaction import ReadChanged
 
 if TYPE_CHECKING:

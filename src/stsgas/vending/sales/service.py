@@ -39,7 +39,9 @@ from stsgas.vending.sales.compose import (
 from stsgas.vending.sales.issue import apply_key_change, group_config, next_tid
 from stsgas.vending.sales.repository import SaleRepository
 from stsgas.vending.sales.request import MAX_PAID, parse_amount, parse_meter_number
-from stsgas.vending.sales.store import store_for
+from stsgas.vending.sales.rows import SaleStore
+from stsgas.vending.sales.store import CoreSaleStore
+from stsgas.vending.sales.store_pg import PgSaleStore
 
 __all__ = [
     "MAX_PAID",
@@ -62,6 +64,13 @@ class SaleResult:
 
     receipt: dict[str, Any]
     replayed: bool
+
+
+def store_for(session: Session) -> SaleStore:
+    """The sale store of the session's database engine."""
+    if session.get_bind().dialect.name == "postgresql":
+        return PgSaleStore(session)
+    return CoreSaleStore(session)
 
 
 def _replay(sale: Sale, fp: str) -> SaleResult:

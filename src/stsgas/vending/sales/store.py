@@ -16,13 +16,13 @@ reads once and writes once:
 
 This module holds the portable version (SQLAlchemy Core, one statement per
 step: SQLite runs in-process, so round trips cost little);
-:mod:`.store_pg` does each half in one PostgreSQL statement.
+:mod:`.store_pg` does each half in one PostgreSQL statement. The values
+both read and write, and the interface they share, are :mod:`.rows`.
 Nothing here commits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -46,112 +46,19 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
-from stsgas.vending.sales import pricing
+from stsgas.vending.sales.rows import (
+    GroupRow,
+    LockedMeter,
+    SaleWrite,
+    VersionRow,
+    Written,
+    steps_of,
+)
 
 _ACCOUNTS = cast(Table, Account.__table__)
 _SALES = cast(Table, Sale.__table__)
 _TOKENS = cast(Table, Token.__table__)
 _LEDGER = cast(Table, LedgerEntry.__table__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupRow:
-    """The supply-group columns a sale reads."""
-
-    id: int
-    sgc: str
-    krn: int
-    key_type: int
-    ea: int
-    dkga: int
-    vending_key_enc: bytes
-    key_expires_at: datetime | None
-    is_active: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VersionRow:
-    """The tariff version in force: charges in minor units and basis points, steps."""
-
-    id: int
-    fixed_charge: int
-    tax_rate_bp: int
-    debt_recovery_bp: int
-    steps: tuple[pricing.Step, ...]
-    #: "sale" or "month" (``FixedChargePeriod``)
-    fixed_charge_period: str = FixedChargePeriod.SALE.value
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockedMeter:
-    """A meter row locked for this transaction, with what a sale reads beside it."""
-
-    id: int
-    pan: str
-    mode: str
-    status: str
-    ti: str
-    ken: int
-    base_date: int
-    last_tid: int
-    #: the chain hash of the meter's latest sale (``sales.chain``)
-    sales_head: str | None
-    needs_key_change: bool
-    group: GroupRow
-    customer_id: int | None
-    #: the customer's debt as read (``write_sale`` re-checks it under the row lock)
-    customer_debt: int
-    version: VersionRow | None
-    #: a committed sale under the request's idempotency key, if any
-    replay_id: int | None
-    #: the id the new sale row will take
-    sale_id: int
-    #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
-    month_units: int = 0
-    #: True when the lock waited for a sale that committed after the read's snapshot
-    #: (PostgreSQL, READ COMMITTED): ``month_units`` and ``fixed_paid_at`` miss that
-    #: sale; read them again
-    month_units_stale: bool = False
-    #: the meter's recharge limit: litres or minor units (None: no limit)
-    recharge_limit: int | None = None
-    #: when the latest completed sale that paid a monthly fixed charge was made (read
-    #: only under a monthly fixed charge; None: no such sale)
-    fixed_paid_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SaleWrite:
-    """Everything ``write_sale`` stores, already computed."""
-
-    sale: dict[str, Any]
-    tokens: list[dict[str, Any]]
-    journal: list[dict[str, Any]]
-    meter_id: int
-    #: None: the ORM moves the meter (a key change); otherwise the new last TID
-    last_tid: int | None
-    #: the meter's new sales chain head (this sale's chain hash)
-    sales_head: str
-    customer_id: int | None
-    debt_recovered: int
-    vendor_id: int | None
-    paid: int
-    hour: int
-    minute: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Written:
-    """What the counters said after ``write_sale``."""
-
-    #: False when the customer's debt changed under us (retry the sale)
-    customer_ok: bool
-    customer_count: int
-    #: False when the vendor's float does not cover the sale
-    vendor_ok: bool
-    vendor_count: int
-    vendor_limit: int | None
-    #: False when a journal line found no ledger account (nothing may be committed)
-    journal_complete: bool = True
 
 
 def _lock_statement() -> Any:
@@ -277,17 +184,8 @@ _SET_LAST_TID = (
 )
 
 
-def steps_of(rows: Any) -> tuple[pricing.Step, ...]:
-    """Price steps from ``(up_to_litres, price_per_m3)`` pairs (None prices skipped)."""
-    return tuple(
-        pricing.Step(up_to_litres=up_to, price_per_m3=price)
-        for up_to, price in rows
-        if price is not None
-    )
-
-
-class SaleStore:
-    """The statements of one sale on a session's connection (any database)."""
+class CoreSaleStore:
+    """The statements of one sale on a session's connection (SQLAlchemy Core: SQLite)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -445,12 +343,3 @@ class SaleStore:
             vendor_count=vendor_count,
             vendor_limit=vendor_limit,
         )
-
-
-def store_for(session: Session) -> SaleStore:
-    """The sale store for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        from stsgas.vending.sales.store_pg import PgSaleStore
-
-        return PgSaleStore(session)
-    return SaleStore(session)

@@ -21,7 +21,7 @@ import asyncpg
 from stsgas.vending.kit.pgraw import positional
 from stsgas.vending.operators.repository import PRINCIPAL_SQL, PrincipalRow
 from stsgas.vending.sales import store_pg
-from stsgas.vending.sales.store import LockedMeter, SaleWrite, Written
+from stsgas.vending.sales.rows import LockedMeter, SaleWrite, Written
 
 _PRINCIPAL_COLUMNS = len(fields(PrincipalRow))
 _AUTH_LOCK = "WITH p AS ({principal}) SELECT p.*, x.* FROM p LEFT JOIN LATERAL ({lock}) x ON true"

@@ -1,6 +1,6 @@
 """The sale's SQL on PostgreSQL: one statement to read, one to write.
 
-Same contract as :class:`stsgas.vending.sales.store.SaleStore`, spoken to
+Same contract as :class:`stsgas.vending.sales.rows.SaleStore`, spoken to
 psycopg directly (:mod:`stsgas.vending.kit.pgraw`: prepared statements, no
 result metadata to build), so a sale's own SQL is lock-and-read, then write.
 
@@ -18,14 +18,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from stsgas.vending.kit import pgraw
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode
-from stsgas.vending.sales.store import (
+from stsgas.vending.sales.rows import (
     GroupRow,
     LockedMeter,
-    SaleStore,
     SaleWrite,
     VersionRow,
     Written,
@@ -305,8 +306,12 @@ def written_from_row(row: Sequence[Any], w: SaleWrite) -> Written:
     )
 
 
-class PgSaleStore(SaleStore):
-    """:class:`SaleStore` in two PostgreSQL statements."""
+class PgSaleStore:
+    """:class:`.rows.SaleStore` in two PostgreSQL statements (psycopg, the session's
+    own connection)."""
+
+    def __init__(self, session: Session) -> None:
+        self.conn: Connection = session.connection()
 
     def _fetch(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return pgraw.fetch(self.conn, sql, params)
