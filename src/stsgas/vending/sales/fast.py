@@ -36,15 +36,13 @@ from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.operators.service import principal_from_row
+from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
-    check_meter,
-    check_seller,
     compose,
     fingerprint,
     month_start,
-    price_sale,
     settle,
 )
 from stsgas.vending.sales.issue import group_config, next_tid
@@ -197,20 +195,18 @@ async def _sale(
         raise NotAuthenticated("unknown or revoked token")
     seller = principal_from_row(found.principal, now=now)
     ensure(seller, Permission.SALES_CREATE)
-    meter = found.meter
-    if meter is None:
+    decision = step.decide(found.meter, req, seller, now)
+    if isinstance(decision, step.NoMeter):
         raise _Defer("meter")  # unknown: the service says so, or replays a committed key
-    if meter.replay_id is not None:
+    if isinstance(decision, step.Replay):
         raise _Defer("replay")
-    if meter.needs_key_change:
-        raise _Defer("key_change")
-    check_seller(seller)
-    version = check_meter(meter)
-    priced = price_sale(meter, version, req.paid, now)
+    if decision.key_change:
+        raise _Defer("key_change")  # the ORM moves the meter's key data
+    meter = decision.meter
     composed = compose(
         meter,
-        version,
-        priced,
+        decision.version,
+        decision.priced,
         req,
         operator=seller,
         fp=fingerprint(req, seller),

@@ -23,17 +23,15 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Meter, Sale, SaleStatus
+from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
     Seller,
-    check_meter,
-    check_seller,
     compose,
     fingerprint,
     journal_lines,
     month_start,
-    price_sale,
     settle,
 )
 from stsgas.vending.sales.issue import apply_key_change, group_config, next_tid
@@ -115,9 +113,10 @@ def sell(
         now=now,
         month_start=month_start(now),
     )
-    if meter is not None and meter.replay_id is not None:
-        return _replay_by_id(session, meter.replay_id, fp)
-    if meter is None:
+    decision = step.decide(meter, req, operator, now)
+    if isinstance(decision, step.Replay):
+        return _replay_by_id(session, decision.sale_id, fp)
+    if isinstance(decision, step.NoMeter):
         # no such meter, but a committed sale under this key still answers a replay
         if req.idempotency_key is not None:
             done = SaleRepository(session).by_idempotency_key(
@@ -125,13 +124,11 @@ def sell(
             )
             if done is not None:
                 return _replay(done, fp)
-        raise MeterNotFound(f"no meter {req.meter_number}")
-    check_seller(operator)
-    version = check_meter(meter)
-    priced = price_sale(meter, version, req.paid, now)
+        raise MeterNotFound(f"no meter {req.meter_number} is registered", pan=req.meter_number)
+    meter = decision.meter
     kcts: list[IssuedToken] = []
     orm_meter: Meter | None = None
-    if meter.needs_key_change:
+    if decision.key_change:
         orm_meter = session.get(Meter, meter.id)  # locked above; the ORM writes the move
         assert orm_meter is not None
         config, kcts = apply_key_change(session, orm_meter, security, now)
@@ -142,8 +139,8 @@ def sell(
         tid = next_tid(meter, now)
     composed = compose(
         meter,
-        version,
-        priced,
+        decision.version,
+        decision.priced,
         req,
         operator=operator,
         fp=fp,
