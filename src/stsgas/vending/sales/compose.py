@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from stsgas.sts import IssuedToken, MeterConfig, RangeError, credit_token, datetime_for_tid
+from stsgas.sts import GAS_UNIT, IssuedToken, MeterConfig, RangeError, credit_token_at_tid
 from stsgas.sts import key_expired as _key_expired
 from stsgas.vending.errors import (
     BadAmount,
@@ -197,18 +197,19 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
         )
 
 
-def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> IssuedToken:
+def _credit(config: MeterConfig, priced: pricing.Priced, tid: int) -> IssuedToken:
+    """The credit token at the TID the sale chose (``stsgas.sts``'s own recipe)."""
     try:
         if priced.credit_units is not None:
-            return credit_token(
+            return credit_token_at_tid(
                 config,
-                Decimal(priced.credit_units) / 10,
-                at=at,
+                priced.credit_units * GAS_UNIT,
+                tid=tid,
                 rnd=secrets.randbelow(16),
                 subclass=2,
             )
         assert priced.credit_money is not None
-        return credit_token(config, receipts.major(priced.credit_money), at=at, subclass=6)
+        return credit_token_at_tid(config, receipts.major(priced.credit_money), tid=tid, subclass=6)
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
 
@@ -234,7 +235,7 @@ def compose(
     check_credit_key_type(config.key_type, meter.pan)
     if _key_expired(tid, config.ken):
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
-    credit = _credit(config, priced, datetime_for_tid(tid, config.base_date))
+    credit = _credit(config, priced, tid)
     assert credit.tid == tid
     check_recharge_limit(meter, credit)
     sale_id = meter.sale_id
