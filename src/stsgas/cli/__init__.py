@@ -1,8 +1,8 @@
 """The ``stsgas`` command: a thin dispatcher over one module per command group.
 
 Each group module (``token``, ``meter``, ``init``, ``serve``, ``irpad``, ``check``,
-``import``, ``db``, ``keys``, ``worker``) exposes ``main(argv: list[str]) -> int``. Only the chosen group is
-imported, so
+``import``, ``db``, ``keys``, ``worker``) exposes ``main(argv: list[str]) -> int``.
+Only the chosen group is imported, so
 ``stsgas token`` starts without loading the web stack.
 """
 

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from stsgas.vending import apidocs, migrations, ops, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.jobs import wiring as jobs
 from stsgas.vending.keys import custody
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.jobs import wiring as jobs
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.guard import RequestGuard
 from stsgas.vending.sales.fast import SalePool

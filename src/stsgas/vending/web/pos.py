@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.logs import current_request_id
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
 from stsgas.vending.web.nav import allowed
 from stsgas.vending.web.render import guard, page
