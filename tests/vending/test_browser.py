@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import Engine, func, select
 
 from stsgas.sts import CreditToken, KeyChange1, KeyChange2, decode
@@ -21,6 +21,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale, Token
 from tests.vending import factories
+from tests.vending.chromium import browser  # noqa: F401  (fixture)
 from tests.vending.conftest import PASSWORD
 from tests.vending.sales.conftest import Shop, meter_config
 from tests.vending.sales.live import serve
@@ -28,23 +29,7 @@ from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_fo
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One chromium for the module (launching is the slow part)."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -55,7 +40,7 @@ def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
+def page(browser: Browser, base_url: str) -> Iterator[Page]:  # noqa: F811
     """A fresh browser context (no cookies), phone-sized; no script errors or CSP breaks."""
     context = browser.new_context(base_url=base_url, viewport={"width": 412, "height": 915})
     p = context.new_page()

@@ -16,9 +16,10 @@ from stsgas.sts import ClearCredit, CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Operator, Role, Sale, Vendor
+from tests.vending.chromium import browser  # noqa: F401  (fixture)
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import FLOAT, Shop, meter_config
-from tests.vending.test_browser import _sign_in, base_url, browser, page  # noqa: F401
+from tests.vending.test_browser import _sign_in, base_url, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -14,9 +14,10 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import AuditEntry, Operator, Role, Vendor
 from stsgas.vending.sms import service as sms
 from stsgas.vending.sms.ratelimit import RateLimit
+from tests.vending.chromium import browser  # noqa: F401  (fixture)
 from tests.vending.conftest import PASSWORD
 from tests.vending.sales.conftest import Shop
-from tests.vending.test_browser import base_url, browser  # noqa: F401  (fixtures)
+from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Account, LedgerEntry, Operator, Role, Vendor
-from tests.vending.test_browser import base_url, browser  # noqa: F401  (fixtures)
+from tests.vending.chromium import browser  # noqa: F401  (fixture)
+from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 from tests.vending.web.test_office_browser import _sign_in, new_page  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser

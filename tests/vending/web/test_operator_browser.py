@@ -15,8 +15,9 @@ from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import AuditEntry, Operator, Role
+from tests.vending.chromium import browser  # noqa: F401  (fixture)
 from tests.vending.conftest import PASSWORD
-from tests.vending.test_browser import base_url, browser  # noqa: F401  (fixtures)
+from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
