@@ -21,8 +21,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale, Token
 from tests.vending import factories
-from tests.vending.chromium import browser  # noqa: F401  (fixture)
-from tests.vending.conftest import PASSWORD
+from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 from tests.vending.sales.conftest import Shop, meter_config
 from tests.vending.sales.live import serve
 from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_force
@@ -60,14 +59,6 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:  # noqa: F811
     assert problems == []
 
 
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 def _sales(engine: Engine) -> list[Sale]:
     with make_sessionmaker(engine)() as s:
         return list(s.execute(select(Sale).order_by(Sale.id)).scalars())
@@ -86,7 +77,7 @@ def test_console_sell_token_decodes_to_sold_amount(
     backend: str,
 ) -> None:
     """Sign in → look up → sell → the receipt's token decodes to the credit sold."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     assert page.url.endswith("/console/sell")
     page.get_by_label("Meter number").fill(shop.volume_pan)
     page.get_by_role("button", name="Look up meter").click()
@@ -119,7 +110,7 @@ def test_pos_double_tap_and_lost_response_sell_once(
     engine: Engine,
 ) -> None:
     """A double tap sells once; a retry after a lost response returns that same sale."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     page.goto("/pos")
     page.get_by_label("Meter number").fill(shop.volume_pan)
     page.get_by_role("button", name="Look up").click()
@@ -165,7 +156,7 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
 ) -> None:
     """The POS result line names the fixed charge, debt, tax, gas and change; a meter
     with no tariff in force is not offered for sale, with the reason and its code."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     page.goto("/pos")
     page.get_by_label("Meter number").fill(shop.volume_pan)
     page.get_by_role("button", name="Look up").click()
@@ -191,7 +182,7 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
 @SQLITE_ONLY
 def test_cashier_cannot_open_management_pages(page: Page) -> None:
     """A cashier sees no management link and gets 'Not allowed' on the page itself."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     expect(page.get_by_role("link", name="Management tokens")).to_have_count(0)
     answer = page.goto("/console/management")
     assert answer is not None
@@ -206,7 +197,7 @@ def test_wrong_meter_number_shows_lookup_error_before_money(
     shop: Shop,
 ) -> None:
     """An unknown meter number stops at the lookup: an error, no amount field, no sale."""
-    _sign_in(page, "shopsuper")
+    sign_in(page, "shopsuper")
     page.screenshot(path="/tmp/stsgas-console-dashboard.png", full_page=True)
     page.goto("/console/sell")
     wrong = shop.volume_pan[:-1] + str((int(shop.volume_pan[-1]) + 1) % 10)
@@ -240,7 +231,7 @@ def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
         old = meter_config(s, security_module, shop.volume_pan)
     make_operator(Role.SUPERVISOR, username="second")
 
-    _sign_in(page, "shopsuper")
+    sign_in(page, "shopsuper")
     page.goto("/console/management")
     expect(page.get_by_label("Tariff rate (set tariff only)")).to_be_hidden()
     expect(page.get_by_label("New tariff index (TI, 2 digits)")).to_be_hidden()
@@ -284,7 +275,7 @@ def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
     assert f"Request #{req.id} " in asked.inner_text()
 
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, "second")
+    sign_in(page, "second")
     page.goto("/console/management")
     page.get_by_label("Request number").fill(str(req.id))
     page.get_by_role("button", name="Approve and issue").click()
