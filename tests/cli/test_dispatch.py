@@ -20,13 +20,13 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_command_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown command prints usage to stderr and exits 2."""
     assert main(["frobnicate"]) == 2
-    assert "unknown command 'frobnicate'" in capsys.readouterr().err
+    assert "No such command 'frobnicate'" in capsys.readouterr().err
 
 
 def test_no_arguments_prints_usage_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     """Bare ``stsgas`` prints usage and exits non-zero."""
     assert main([]) == 2
-    assert "usage: stsgas" in capsys.readouterr().out
+    assert "Usage: stsgas" in capsys.readouterr().out
 
 
 def test_version_prints_the_installed_version() -> None:
