@@ -96,15 +96,15 @@ def unreadable(db: Database, exc: BaseException) -> NoReturn:
     fail(f"cannot use the database {db.shown}: {database_reason(exc)}")
 
 
-def read_text(path: Path, what: str = "") -> str:
+def read_text(path: Path) -> str:
     """A text file's content, or exit 2 naming the file and why it cannot be read."""
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        fail(f"no such file: {path}" + (f" ({what})" if what else ""))
+        fail(f"cannot read {path}: no such file")
     except IsADirectoryError:
-        fail(f"{path} is a folder, not a file")
+        fail(f"cannot read {path}: it is a folder")
     except UnicodeDecodeError:
-        fail(f"{path} is not UTF-8 text")
+        fail(f"cannot read {path}: not UTF-8 text")
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}")

@@ -3,68 +3,76 @@
 Columns: number, mode, sgc, krn (required), ti, tariff, customer_name,
 customer_phone, customer_address. Every line is checked; one bad line fails
 the whole file, every error is printed with its line, and nothing is written.
-``--dry-run`` checks without writing. Exit status: 0 imported (or would be),
-1 the file has errors, 2 bad usage or an unreadable file or database.
+Exit 0 imported (or would be, with --dry-run), 1 the file has errors, 2 bad
+usage or an unreadable file or database.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
+from typing import Annotated
 
-from sqlalchemy.exc import SQLAlchemyError
+import typer
+
+from stsgas.cli._common import DatabaseOption, database_url, progress
+from stsgas.cli._errors import FOUND, parse_database, read_text, unreadable
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Register a meter book from CSV, all or nothing. Exit 0 imported, 1 the file "
+    "has errors (nothing written), 2 an unreadable file or database.",
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsgas import", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True)
-    m = sub.add_parser("meters", help="register meters (and customers) from CSV")
-    m.add_argument("file", type=Path)
-    m.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    m.add_argument("--dry-run", action="store_true", help="check every line, write nothing")
-    return p
+@app.callback()
+def group() -> None:
+    """A group (not a lone command): ``stsgas import meters``, room for more books."""
 
 
-def main(argv: list[str]) -> int:
-    """Import, print a JSON summary (or the errors), exit 0/1/2."""
-    args = _parser().parse_args(argv)
+@app.command(
+    help="Register meters (and their customers) from a CSV file in one transaction; "
+    "columns: number, mode, sgc, krn, and optionally ti, tariff, customer_name, "
+    "customer_phone, customer_address.",
+)
+def meters(
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The meter book, UTF-8 CSV.")],
+    database: DatabaseOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every line, write nothing.")
+    ] = False,
+) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    text = read_text(file)
+    db = parse_database(database_url(database))
     from stsgas.vending import migrations
     from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.imports import ImportFailed, import_meters
-    from stsgas.vending.settings import Settings
 
+    lines = max(0, text.count("\n") - 1)
+    engine = make_engine(db.url, pool_size=1)
     try:
-        text = args.file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"stsgas import: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
-    url = args.database or Settings().database_url
-    engine = make_engine(url, pool_size=1)
-    try:
-        migrations.upgrade(url, engine=engine)
-        with make_sessionmaker(engine)() as session:
-            try:
-                done = import_meters(session, text, actor=None)
-            except ImportFailed as exc:
-                session.rollback()
-                print(f"stsgas import: {exc.detail}", file=sys.stderr)
-                for line in exc.extra.get("errors", []):
-                    print(f"  {line}", file=sys.stderr)
-                return 1
-            if args.dry_run:
-                session.rollback()
-            else:
-                session.commit()
+        with progress(f"importing {lines} lines") as bar:
+            bar.add_task("import", total=None)
+            migrations.upgrade(db.url, engine=engine)
+            with make_sessionmaker(engine)() as session:
+                try:
+                    done = import_meters(session, text, actor=None)
+                except ImportFailed as exc:
+                    session.rollback()
+                    bar.stop()
+                    typer.echo(f"stsgas import meters: {exc.detail}", err=True)
+                    for line in exc.extra.get("errors", []):
+                        typer.echo(f"  {line}", err=True)
+                    raise typer.Exit(FOUND) from None
+                if dry_run:
+                    session.rollback()
+                else:
+                    session.commit()
     except SQLAlchemyError as exc:
-        print(f"stsgas import: database error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
+        unreadable(db, exc)
     finally:
         engine.dispose()
-    print(
-        json.dumps(
-            {"meters": done.meters, "customers": done.customers, "written": not args.dry_run}
-        )
-    )
-    return 0
+    print(json.dumps({"meters": done.meters, "customers": done.customers, "written": not dry_run}))
