@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from stsgas.cli import init as init_cli
+from stsgas.cli import main
 from tests.processes import running
 
 PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -134,6 +134,8 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
         *_key_args(fresh_db, tmp_path),
         "--currency-decimals",
         "3",
+        "--timezone",
+        "Africa/Johannesburg",
         "--admin",
         "chief",
         "--password-file",
@@ -157,6 +159,7 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
         "STSGAS_DATABASE_URL": fresh_db,
         "STSGAS_MASTER_KEY_FILE": str(key),
         "STSGAS_CURRENCY_DECIMALS": "3",
+        "STSGAS_TIMEZONE": "Africa/Johannesburg",
     }
     assert key.read_text().strip() not in done.stdout + done.stderr
     assert list(work.iterdir()) == []  # nothing left in the working folder
@@ -296,7 +299,28 @@ def test_init_refuses_a_malformed_url(tmp_path: Path) -> None:
         ),
         2,
     )
-    assert "not a URL" in line
+    assert "is not a database URL" in line
+
+
+def test_init_refuses_an_unknown_time_zone_before_touching_the_database(tmp_path: Path) -> None:
+    """A time zone that is not an IANA name: one line, exit 2, no database made."""
+    line = _refusal(
+        _stsgas(
+            "init",
+            "--database",
+            f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}",
+            "--timezone",
+            "Mars/Olympus",
+            "--admin",
+            "chief",
+            "--password-file",
+            str(_password_file(tmp_path)),
+            cwd=tmp_path,
+        ),
+        2,
+    )
+    assert "unknown time zone 'Mars/Olympus'" in line
+    assert not (tmp_path / "var").exists()
 
 
 def test_init_refuses_an_unreachable_database_without_printing_its_password(tmp_path: Path) -> None:
@@ -344,7 +368,7 @@ def test_typed_passwords_that_differ_are_refused(
     typed = iter([PASSWORD, PASSWORD + "!"])
     monkeypatch.setattr(getpass, "getpass", lambda prompt: next(typed))
     url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
-    assert init_cli.main(["--database", url, "--admin", "chief"]) == 2
+    assert main(["init", "--database", url, "--admin", "chief"]) == 2
     err = capsys.readouterr().err
     assert err == "stsgas init: the two passwords differ\n"
     assert not (tmp_path / "var").exists()

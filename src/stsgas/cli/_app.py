@@ -73,6 +73,14 @@ def load_group(name: str) -> Any:
     return _passthrough(name, help_, module.main)
 
 
+def _setting_problem(exc: Any) -> str:
+    """A bad ``STSGAS_*`` setting (pydantic's ValidationError) as one sentence."""
+    first = exc.errors()[0]
+    name = "STSGAS_" + "_".join(str(p) for p in first.get("loc", ())).upper()
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"bad setting {name}: {message}"
+
+
 class _Root(TyperGroup):
     """The ``stsgas`` group: lazy subcommands, and the errors turned into one line."""
 
@@ -126,6 +134,10 @@ class _Root(TyperGroup):
             _say(f"{self.path()}: {exc.strerror or exc}{where}")
             raise typer.Exit(CANNOT_RUN) from None
         except Exception as exc:
+            pydantic = sys.modules.get("pydantic")
+            if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+                _say(f"{self.path()}: {_setting_problem(exc)}")
+                raise typer.Exit(CANNOT_RUN) from None
             sa_exc = sys.modules.get("sqlalchemy.exc")
             if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
                 from stsgas.cli._errors import database_reason
