@@ -65,8 +65,8 @@ def wants_table(fmt: Format) -> bool:
     return fmt is Format.TABLE or (fmt is Format.AUTO and sys.stdout.isatty())
 
 
-def progress(what: str) -> Progress:
-    """A progress bar on stderr, drawn only when stderr is a terminal."""
+def progress(what: str, *, show: bool = True) -> Progress:
+    """A progress bar on stderr, drawn only when ``show`` and stderr is a terminal."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -83,5 +83,5 @@ def progress(what: str) -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal,
+        disable=not (show and err.is_terminal),
     )
