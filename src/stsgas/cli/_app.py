@@ -197,6 +197,17 @@ def run(argv: list[str] | None) -> int:
     root = build()
     root.argv = args
     try:
+        code = _run(root, args)
+        sys.stdout.flush()  # help and --version end here, past the command's own flush
+    except BrokenPipeError:
+        _silence_stdout()
+        _say(f"{root.path()}: the output was closed before the end (broken pipe)")
+        return CLOSED_PIPE
+    return code
+
+
+def _run(root: _Root, args: list[str]) -> int:
+    try:
         result = root.main(args=args, prog_name="stsgas", standalone_mode=False)
     except typer.TyperException as exc:  # bad usage, from the parser
         code = int(getattr(exc, "exit_code", CANNOT_RUN))
@@ -208,6 +219,19 @@ def run(argv: list[str] | None) -> int:
     except typer.Abort:
         _say(f"{root.path()}: stopped")
         return INTERRUPTED
-    except SystemExit as exc:  # a passed-through argparse group exits by itself
+    except SystemExit as exc:
+        if exc.code == 1 and _stdout_is_devnull():
+            raise BrokenPipeError from None  # Rich (help pages) met a closed pipe
+        # a passed-through argparse group exits by itself
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     return result if isinstance(result, int) else 0
+
+
+def _stdout_is_devnull() -> bool:
+    """Whether stdout was pointed at /dev/null: what Rich does on a closed pipe before it
+    exits 1."""
+    try:
+        out, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)

@@ -54,10 +54,18 @@ def database_url(given: str | None) -> str:
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A Rich console on stdout (or stderr), made when needed so tests capture it."""
+    """A Rich console on stdout (or stderr), made when needed so tests capture it.
+
+    A closed pipe raises BrokenPipeError like a plain print (Rich's own answer is
+    exit 1, which ``stsgas check`` keeps for a broken ledger)."""
     from rich.console import Console
 
-    return Console(file=sys.stderr if stderr else sys.stdout, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(file=sys.stderr if stderr else sys.stdout, soft_wrap=True)
 
 
 def wants_table(fmt: Format) -> bool:
