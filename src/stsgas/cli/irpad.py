@@ -34,7 +34,7 @@ app = typer.Typer(
 class Port:
     """Where and how to reach the meter, from the group's options."""
 
-    device: str
+    device: str | None
     baud: int
     timeout: float
     key_hex: str | None
@@ -45,11 +45,14 @@ class Port:
 def port(
     ctx: typer.Context,
     device: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--port", metavar="DEV", help="Serial device or pty path (see stsgas meter start)."
+            "--port",
+            metavar="DEV",
+            help="Serial device or pty path (see stsgas meter start); required.",
+            show_default=False,
         ),
-    ],
+    ] = None,
     baud: Annotated[int, typer.Option("--baud", min=1, help="Serial speed.")] = 9600,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.0, help="Seconds to wait for the reply.")
@@ -110,6 +113,8 @@ def _send(ctx: typer.Context, ask: Callable[[IrPad, Port], str]) -> None:
     from stsgas.sts import StsError
 
     where: Port = ctx.obj
+    if where.device is None:
+        fail("which meter? give its port: stsgas irpad --port DEV COMMAND")
     try:
         link = SerialIrLink(where.device, baudrate=where.baud, split=split_frame)
     except (serial.SerialException, OSError) as exc:
