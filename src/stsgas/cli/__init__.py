@@ -25,9 +25,20 @@ GROUPS: dict[str, tuple[str, str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``stsgas`` console script: run one command, return its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if list(args) in (["--version"], ["-V"]):  # asked in bug reports: no need for Typer
+        from stsgas import __version__
+
+        try:
+            print(f"stsgas {__version__}", flush=True)
+        except BrokenPipeError:
+            from stsgas.cli._app import closed_pipe
+
+            return closed_pipe("stsgas")
+        return 0
     from stsgas.cli._app import run
 
-    return run(argv)
+    return run(None if argv is None else list(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

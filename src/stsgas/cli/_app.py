@@ -126,9 +126,7 @@ class _Root(TyperGroup):
             _say(f"{self.path()}: {exc.message}")
             raise typer.Exit(exc.code) from None
         except BrokenPipeError:
-            _silence_stdout()
-            _say(f"{self.path()}: the output was closed before the end (broken pipe)")
-            raise typer.Exit(CLOSED_PIPE) from None
+            raise typer.Exit(closed_pipe(self.path())) from None
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
             _say(f"{self.path()}: {exc.strerror or exc}{where}")
@@ -200,10 +198,15 @@ def run(argv: list[str] | None) -> int:
         code = _run(root, args)
         sys.stdout.flush()  # help and --version end here, past the command's own flush
     except BrokenPipeError:
-        _silence_stdout()
-        _say(f"{root.path()}: the output was closed before the end (broken pipe)")
-        return CLOSED_PIPE
+        return closed_pipe(root.path())
     return code
+
+
+def closed_pipe(path: str) -> int:
+    """stdout's reader went away: one line on stderr, exit 141."""
+    _silence_stdout()
+    _say(f"{path}: the output was closed before the end (broken pipe)")
+    return CLOSED_PIPE
 
 
 def _run(root: _Root, args: list[str]) -> int:

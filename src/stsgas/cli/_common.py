@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
 
 DatabaseOption = Annotated[
     str | None,
@@ -73,8 +72,43 @@ def wants_table(fmt: Format) -> bool:
     return fmt is Format.TABLE or (fmt is Format.AUTO and sys.stdout.isatty())
 
 
-def progress(what: str, *, show: bool = True) -> Progress:
+class Bar(Protocol):
+    """What the commands use of a Rich progress bar."""
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None: ...
+
+    def add_task(self, description: str, *, total: float | None = ...) -> Any: ...
+
+    def advance(self, task_id: Any, advance: float = ...) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class _NoBar:
+    """Stands in for a Rich progress bar where none is drawn (and Rich is not imported)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        return None
+
+    def add_task(self, description: str, *, total: float | None = None) -> int:
+        return 0
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+def progress(what: str, *, show: bool = True) -> Bar:
     """A progress bar on stderr, drawn only when ``show`` and stderr is a terminal."""
+    if not (show and sys.stderr.isatty()):
+        return _NoBar()
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -83,13 +117,11 @@ def progress(what: str, *, show: bool = True) -> Progress:
         TimeElapsedColumn,
     )
 
-    err = console(stderr=True)
     return Progress(
         TextColumn(what),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=console(stderr=True),
         transient=True,
-        disable=not (show and err.is_terminal),
     )
