@@ -3,10 +3,11 @@
 import importlib.metadata
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from stsgas.cli import main
+from stsgas.cli import GROUPS, main
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,3 +42,32 @@ def test_version_prints_the_installed_version() -> None:
             check=False,
         )
         assert (run.returncode, run.stdout, run.stderr) == (0, f"stsgas {installed}\n", "")
+
+
+def _loaded_after(argv: list[str], names: list[str]) -> dict[str, bool]:
+    """Run ``stsgas argv`` in a fresh interpreter; which of ``names`` it imported."""
+    probe = (
+        "import sys\n"
+        "from stsgas.cli import main\n"
+        f"code = main({argv!r})\n"
+        f"print(code, *[n in sys.modules for n in {names!r}], file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    code, *flags = run.stderr.splitlines()[-1].split()
+    assert code == "0", run.stderr
+    return dict(zip(names, [f == "True" for f in flags], strict=True))
+
+
+def test_token_commands_never_load_the_web_stack() -> None:
+    """``stsgas token encode`` starts without FastAPI or SQLAlchemy (start-up time)."""
+    line = str(Path(__file__).resolve().parents[1] / "data" / "cli" / "credit-line.jsonl")
+    loaded = _loaded_after(["token", "encode", "--input", line], ["fastapi", "sqlalchemy"])
+    assert loaded == {"fastapi": False, "sqlalchemy": False}
+
+
+def test_help_imports_no_command_group() -> None:
+    """``stsgas --help`` lists the groups from their table, importing none of them."""
+    modules = [module for module, _ in GROUPS.values()]
+    assert not any(_loaded_after(["--help"], modules).values())
