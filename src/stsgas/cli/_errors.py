@@ -93,7 +93,10 @@ def database_reason(exc: BaseException) -> str:
 
 def unreadable(db: Database, exc: BaseException) -> NoReturn:
     """Stop with exit 2: the database could not be used (down, refused, not migrated)."""
-    fail(f"cannot use the database {db.shown}: {database_reason(exc)}")
+    reason = database_reason(exc)
+    if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+        reason += " (not a stsgas database, or not migrated yet: stsgas serve --migrate-only)"
+    fail(f"cannot use the database {db.shown}: {reason}")
 
 
 def read_text(path: Path) -> str:

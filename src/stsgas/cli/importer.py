@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from stsgas.cli._common import DatabaseOption, database_url, progress
-from stsgas.cli._errors import FOUND, parse_database, read_text, unreadable
+from stsgas.cli._errors import FOUND, existing_database, read_text, unreadable
 
 app = typer.Typer(
     add_completion=False,
@@ -46,7 +46,7 @@ def meters(
     from sqlalchemy.exc import SQLAlchemyError
 
     text = read_text(file)
-    db = parse_database(database_url(database))
+    db = existing_database(database_url(database))  # a typo must not make a new file
     from stsgas.vending import migrations
     from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.imports import ImportFailed, import_meters
