@@ -3,6 +3,7 @@ text on every option and argument, and no reST markup (double backticks) in any 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,12 @@ def _walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
 
 
 COMMANDS = [(path, command) for name in GROUPS for path, command in _walk(load_group(name), [name])]
+
+
+def test_every_group_is_a_typer_app() -> None:
+    """No group is left on the argparse pass-through: each has options with help."""
+    for name, (module, _) in GROUPS.items():
+        assert hasattr(importlib.import_module(module), "app"), f"stsgas {name} is not ported"
 
 
 def test_every_group_is_walked() -> None:
