@@ -71,3 +71,17 @@ def test_help_imports_no_command_group() -> None:
     """``stsgas --help`` lists the groups from their table, importing none of them."""
     modules = [module for module, _ in GROUPS.values()]
     assert not any(_loaded_after(["--help"], modules).values())
+
+
+def test_an_argparse_group_keeps_working_until_ported(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A group with only ``main(argv)`` gets its arguments as typed (options and
+    ``--help`` included) and its exit code is the command's."""
+    monkeypatch.setitem(GROUPS, "legacy", ("tests.cli.legacy_group", "an argparse group"))
+    assert main(["legacy", "a", "b", "--code", "3"]) == 3
+    assert capsys.readouterr().out == "a b\n"
+    assert main(["legacy", "--help"]) == 0
+    assert "usage: stsgas legacy" in capsys.readouterr().out
+    assert main(["legacy", "--code", "x"]) == 2
+    assert "invalid int value" in capsys.readouterr().err
