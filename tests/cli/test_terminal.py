@@ -4,6 +4,7 @@ that goes to a pipe."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -81,3 +82,21 @@ def test_query_codes_are_a_table_on_a_terminal_and_lines_in_a_pipe() -> None:
     code, piped, _ = _run(["meter", "codes"], stdout_tty=False, stderr_tty=False)
     assert code == 0
     assert piped.splitlines()[:2] == ["code  shows", "01  remaining credit"]
+
+
+def test_check_is_a_table_on_a_terminal_and_json_in_a_pipe(tmp_path: Path) -> None:
+    """``check`` on a sound database: a table of the checks on a terminal, the JSON
+    report (for cron) in a pipe; exit 0 both times."""
+    url = f"sqlite:///{tmp_path / 'stsgas.db'}"
+    code, _, err = _run(
+        ["serve", "--database", url, "--demo", "--migrate-only"], stdout_tty=False, stderr_tty=False
+    )
+    assert code == 0, err
+    code, shown, _ = _run(["check", "--database", url], stdout_tty=True, stderr_tty=False)
+    assert code == 0
+    for row in ("ledger balanced", "one credit token per sale", "audit hash chain"):
+        assert row in shown
+    assert "BROKEN" not in shown
+    code, piped, _ = _run(["check", "--database", url], stdout_tty=False, stderr_tty=False)
+    assert code == 0
+    assert json.loads(piped)["ok"] is True
