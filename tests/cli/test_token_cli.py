@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from stsgas.cli import main
-from stsgas.sts import MeterConfig, decode
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
 METER: dict[str, Any] = {
@@ -45,58 +44,77 @@ def _subset(expected: Any, got: Any) -> bool:
     return bool(expected == got)
 
 
-def test_encode_file_keeps_order_and_reports_each_bad_line() -> None:
-    """Each input line gives one output line in order; bad lines are errors; exit is 1."""
-    proc = _run(["token", "encode", "--input", str(DATA / "encode-mixed.jsonl")], "")
+def _load(name: str) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads((DATA / name).read_text(encoding="utf-8"))["cases"]
+    return cases
+
+
+_CREDIT_ARGS = [
+    "--pan",
+    METER["pan"],
+    "--sgc",
+    "123456",
+    "--ti",
+    "01",
+    "--krn",
+    "1",
+    "--base-date",
+    "1993",
+    "--ea",
+    "07",
+    "--dkga",
+    "02",
+    "--vending-key",
+    "abababababababab",
+    "--amount",
+    "1",
+    "--at",
+    "2004-03-01T13:55Z",
+]
+
+
+def _args(case: dict[str, Any]) -> list[str]:
+    """A case's arguments with $DATA, $CREDIT and $OLD_METER filled in."""
+    out: list[str] = []
+    for arg in case["args"]:
+        if arg == "$CREDIT":
+            out += _CREDIT_ARGS
+        elif arg == "$OLD_METER":
+            out += _OLD_METER_ARGS
+        else:
+            out.append(arg.replace("$DATA", str(DATA)))
+    return out
+
+
+@pytest.mark.parametrize("case", _load("token-line-cases.json"), ids=lambda c: c["name"])
+def test_json_lines_runs(case: dict[str, Any]) -> None:
+    """One answer per non-blank line, in order; errors name their line; exit 0 or 1."""
+    stdin = case["stdin"].replace('"$METER"', json.dumps(METER))
+    proc = _run(_args(case), stdin)
     got = [json.loads(line) for line in proc.stdout.splitlines()]
-    expected_text = (DATA / "encode-mixed.expected.jsonl").read_text(encoding="utf-8")
-    expected = [json.loads(line) for line in expected_text.splitlines()]
-    assert len(got) == len(expected)
-    for want, have in zip(expected, got, strict=True):
-        assert _subset(want, have), (want, have)
-    assert proc.returncode == 1
-    assert "2 line(s) failed" in proc.stderr
+    if "answers_file" in case:
+        text = (DATA / case["answers_file"]).read_text(encoding="utf-8")
+        want = [json.loads(line) for line in text.splitlines()]
+    else:
+        want = case["answers"]
+    assert len(got) == len(want), proc.stderr
+    for expected, have in zip(want, got, strict=True):
+        assert _subset(expected, have), (expected, have)
+    assert proc.returncode == case["exit"]
+    assert case["stderr"] in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
-def test_encode_stdin_all_good_exits_zero() -> None:
-    """A clean run over stdin exits 0, and every token decodes to what was asked."""
-    reqs = [
-        {"meter": METER, "token": {"issued": f"2004-03-0{d}T10:00Z", "amount": str(d)}}
-        for d in range(1, 6)
-    ]
-    proc = _run(["token", "encode"], "\n".join(json.dumps(r) for r in reqs) + "\n")
-    assert proc.returncode == 0, proc.stderr
-    key = MeterConfig.from_json(METER).key()
-    for d, line in enumerate(proc.stdout.splitlines(), start=1):
-        out = json.loads(line)
-        assert out["amount"] == f"{d}.0"
-        assert decode(out["token"], key).units == d * 10  # type: ignore[union-attr]
-
-
-def test_decode_lines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """decode prints class, subclass, TID, issue time, RND and amount, or an error per line."""
-    import io
-
-    text = "\n".join(
-        [
-            json.dumps({"token": "23716100501183194197", "meter": METER}),
-            json.dumps({"token": "23716100501183194198", "meter": METER}),
-            json.dumps({"token": "123", "decoder_key": "e653341f9d5bf36f"}),
-        ]
-    )
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
-    assert main(["token", "decode"]) == 1
-    out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert out[0] == {
-        "class": 0,
-        "subclass": 0,
-        "tid": 5871715,
-        "issued": "2004-03-01T13:55Z",
-        "rnd": 5,
-        "amount": "0.1",
-    }
-    assert out[1]["error"]["code"] == "crc"
-    assert out[2]["error"]["code"] == "format"
+@pytest.mark.parametrize("case", _load("token-exit2-cases.json"), ids=lambda c: c["name"])
+def test_cannot_run_is_one_line_and_exit_2(
+    case: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad options, unreadable files: one line on stderr (with the error code), exit 2."""
+    assert main(_args(case)) == 2
+    err = capsys.readouterr().err
+    assert case["stderr"] in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def test_credit_one_shot_prints_grouped_token(capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,77 +149,6 @@ def test_credit_one_shot_prints_grouped_token(capsys: pytest.CaptureFixture[str]
     ]
     assert main(args) == 0
     assert capsys.readouterr().out.strip() == "2371 6100 5011 8319 4197"
-
-
-@pytest.mark.parametrize(
-    ("change", "code"),
-    [
-        ({"--vending-key": "abab"}, "[key]"),
-        ({"--at": "2030-01-01T00:00Z"}, "[tid]"),
-        ({"--amount": "-3"}, "[range]"),
-        ({"--ea": "99"}, "[algorithm]"),
-    ],
-)
-def test_credit_bad_input_is_a_message_and_exit_2(
-    change: dict[str, str], code: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Bad options give one clear line on stderr with the error code, and exit 2."""
-    opts = {
-        "--pan": METER["pan"],
-        "--sgc": "123456",
-        "--ti": "01",
-        "--krn": "1",
-        "--base-date": "1993",
-        "--ea": "07",
-        "--dkga": "02",
-        "--vending-key": "abababababababab",
-        "--amount": "1",
-        "--at": "2004-03-01T13:55Z",
-    }
-    opts.update(change)
-    args = ["token", "credit"] + [x for kv in opts.items() for x in kv]
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert code in err
-    assert "Traceback" not in err
-
-
-def test_missing_input_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    """A missing --input file is a message and exit 2."""
-    assert main(["token", "encode", "--input", "/nonexistent/x.jsonl"]) == 2
-    assert "cannot read" in capsys.readouterr().err
-
-
-def test_bulk_fast_path_equals_line_by_line() -> None:
-    """The batched encoder gives, line for line, what encode_line gives one at a time."""
-    import orjson
-
-    from stsgas.cli import _token_fast as fast
-    from stsgas.cli import _token_lines as lines
-
-    raws = (DATA / "encode-varied.jsonl").read_bytes().splitlines()
-    docs = [orjson.loads(x) for x in raws]
-    batched = fast.encode_batch(docs, raws)
-    single = [lines.safe(lines.encode_line, d) for d in docs]
-    assert [(orjson.loads(b), ok) for b, ok in batched] == single
-    oks = [ok for _, ok in single]
-    assert oks == [
-        True,
-        True,
-        False,
-        False,
-        False,
-        True,
-        True,
-        True,
-        True,
-        False,
-        False,
-        False,
-        False,
-        True,
-        False,
-    ]
 
 
 _OLD_METER_ARGS = [
@@ -245,14 +192,6 @@ def test_keychange_one_shot_equals_json_lines(
     assert all(len(g.split(" ")) == 5 for g in grouped)
 
 
-def test_keychange_bad_option_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    """A malformed --new-* value is one line on stderr and exit 2."""
-    assert main(["token", "keychange", *_OLD_METER_ARGS, "--new-krn", "two"]) == 2
-    err = capsys.readouterr().err
-    assert "--new-krn" in err
-    assert "Traceback" not in err
-
-
 def test_decode_class2_fields(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -285,41 +224,7 @@ def test_decode_class2_fields(
     assert (out[2]["subclass"], out[2]["watts"], out[2]["tid"]) == (0, 1000, 101)
 
 
-def test_fast_path_edge_lines_match_line_by_line() -> None:
-    """Duplicate or escaped meter keys, braces in strings, floats, bad types: same as one by one."""
-    import orjson
-
-    from stsgas.cli import _token_fast as fast
-    from stsgas.cli import _token_lines as lines
-    from stsgas.cli.token import _parse
-
-    raws = (DATA / "encode-edge.jsonl").read_bytes().splitlines()
-    docs = [_parse(x) for x in raws]
-    single = [lines.safe(lines.encode_line, d) for d in docs]
-    for _ in range(2):  # the second pass is served from the meter, time and amount caches
-        assert [(orjson.loads(b), ok) for b, ok in fast.encode_batch(docs, raws)] == single
-        parsed, known = fast.parse_lines(raws)  # lines with a known meter text, parsed short
-        got = fast.encode_batch(parsed, raws, known)
-        assert [(orjson.loads(b), ok) for b, ok in got] == single
-    assert any(known)
-    assert single[-1][0]["error"]["code"] == "json"
-    assert [ok for _, ok in single].count(True) == 7
-
-
-def test_blank_lines_crlf_and_unterminated_last_line() -> None:
-    """Blank lines are skipped, CRLF is accepted, a last line without newline is read."""
-    good = json.dumps({"meter": METER, "token": {"issued": "2004-03-01T13:55Z", "amount": "1"}})
-    proc = _run(["token", "encode"], f"\n{good}\r\n   \n{{bad\n{good}")
-    out = [json.loads(x) for x in proc.stdout.splitlines()]
-    assert [("token" in o, o.get("error", {}).get("code")) for o in out] == [
-        (True, None),
-        (False, "json"),
-        (True, None),
-    ]
-    assert proc.returncode == 1
-
-
-def test_sta_tables_option_loads_another_table_set(tmp_path: Path) -> None:
+def test_sta_tables_option_loads_another_table_set() -> None:
     """--sta-tables FILE encodes with that table set: the IEC worked example with sample tables."""
     meter = {k: v for k, v in METER.items() if k not in {"dkga", "vending_key"}}
     meter["decoder_key"] = "0abc12def3456789"
@@ -335,8 +240,16 @@ def test_sta_tables_option_loads_another_table_set(tmp_path: Path) -> None:
     assert sample.returncode == 0, sample.stderr
     assert json.loads(sample.stdout)["token"] == "51043465443420856213"
     assert json.loads(production.stdout)["token"] == "29054347139309851356"
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"s1": [0, 1]}', encoding="utf-8")
-    proc = _run(["token", "--sta-tables", str(bad), "encode"], line + "\n")
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
+
+
+def test_line_numbers_hold_across_batches() -> None:
+    """Past the first batch of 8,192 lines, an error still names its input line."""
+    good = json.dumps({"meter": METER, "token": {"tid": 7, "amount": "1"}})
+    text = [good] * 9000
+    text[4] = ""
+    text[8500] = "{bad"
+    proc = _run(["token", "encode"], "\n".join(text) + "\n{bad\n")
+    errors = [json.loads(x)["error"]["line"] for x in proc.stdout.splitlines() if "error" in x]
+    assert errors == [8501, 9001]
+    assert len(proc.stdout.splitlines()) == 9000
+    assert "2 line(s) failed (line 8501, 9001)" in proc.stderr

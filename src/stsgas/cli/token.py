@@ -1,8 +1,9 @@
 """``stsgas token``: generate and decode STS tokens.
 
 * ``encode`` / ``decode``: JSON Lines in (stdin or ``--input``), one JSON line
-  out per input line, in order; a bad line gives an ``{"error": …}`` line and
-  a non-zero exit at the end, never a stop.
+  out per input line, in order, answered by the library's batch API
+  (:mod:`stsgas.sts.batch`); a bad line gives an ``{"error": …}`` line with
+  its line number and a non-zero exit at the end, never a stop.
 * ``credit``: one credit token from options, printed grouped 4-4-4-4-4.
 * ``decode-one``: one token from options.
 * ``keychange``: the key change set from the current meter's options to new
@@ -22,16 +23,18 @@ from typing import IO, Annotated, Any, TypeVar, cast
 import orjson
 import typer
 
-from stsgas.cli import _token_fast as fast
-from stsgas.cli import _token_lines as lines
 from stsgas.cli import _token_options as o
 from stsgas.cli._common import progress
 from stsgas.cli._errors import FOUND, fail
-from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens
+from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens, lines
+from stsgas.sts.batch import encode_lines
+from stsgas.sts.batch_decode import decode_lines
 from stsgas.sts.ciphers import StaTables
 from stsgas.sts.codec import set_sta_tables
 
 BATCH = 8192
+#: How many failed line numbers the closing message lists.
+_SHOWN = 10
 T = TypeVar("T")
 _METER_FIELDS = frozenset(
     {"pan", "iin", "drn", "key_type", "sgc", "ti", "krn", "ken", "base_date", "ea", "dkga",
@@ -96,55 +99,53 @@ def _new_meter_doc(ns: Any, old: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-def _batches(stream: IO[bytes]) -> Iterable[list[bytes]]:
-    """Non-blank lines in lists of about BATCH, read in large blocks."""
+def _batches(stream: IO[bytes]) -> Iterable[tuple[int, list[bytes]]]:
+    """``(number of the first line, lines)``, about BATCH lines at a time, read in large blocks."""
     tail = b""
+    number = 1
     while True:
         block = stream.read(BATCH * 512)
         if not block:
             break
         parts = (tail + block).split(b"\n")
         tail = parts.pop()
-        batch = [p for p in parts if p and not p.isspace()]
-        for start in range(0, len(batch), BATCH):
-            yield batch[start : start + BATCH]
-    if tail and not tail.isspace():
-        yield [tail]
+        for start in range(0, len(parts), BATCH):
+            yield number, parts[start : start + BATCH]
+            number += len(parts[start : start + BATCH])
+    if tail:
+        yield number, [tail]
 
 
-def run_lines(fn: Callable[[Any], dict[str, Any]], stream: IO[bytes], out: IO[bytes]) -> int:
-    """Process JSON Lines from ``stream`` to ``out``; return the number of failed lines.
+def run_lines(command: str, stream: IO[bytes], out: IO[bytes]) -> list[int]:
+    """Answer the JSON Lines of ``stream`` on ``out``; return the failed lines' numbers.
 
-    Encoding goes batch by batch through :func:`fast.encode_batch` (bulk
-    encoder for plain credit lines); the output order is the input order.
     The automatic cyclic garbage collector is paused meanwhile (a batch makes
     many small acyclic objects, and its collections cost about a tenth of the
     run); one explicit collection every 16 batches keeps memory bounded.
     """
-    failed = 0
-    dumps = orjson.dumps
+    answer = encode_lines if command == "encode" else decode_lines
+    failed: list[int] = []
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for count, batch in enumerate(_batches(stream), start=1):
+        for count, (first, batch) in enumerate(_batches(stream), start=1):
             if count % 16 == 0:
                 gc.collect()
-            if fn is lines.encode_line:
-                docs, known = fast.parse_lines(batch)
-                results = fast.encode_batch(docs, batch, known)
-            else:
-                results = [
-                    (dumps(r), ok) for r, ok in (lines.safe(fn, _parse(raw)) for raw in batch)
-                ]
-            chunk = [line for line, _ in results]
-            failed += [ok for _, ok in results].count(False)
-            chunk.append(b"")
-            out.write(b"\n".join(chunk))
+            answers = answer(batch, first=first)
+            failed += answers.failed
+            if answers.lines:
+                answers.lines.append(b"")
+                out.write(b"\n".join(answers.lines))
     finally:
         if was_enabled:
             gc.enable()
     out.flush()
     return failed
+
+
+def _failed_message(failed: list[int]) -> str:
+    shown = ", ".join(map(str, failed[:_SHOWN])) + (", …" if len(failed) > _SHOWN else "")
+    return f"stsgas token: {len(failed)} line(s) failed (line {shown})"
 
 
 def _load_tables(path: str) -> StaTables:
@@ -157,13 +158,6 @@ def _load_tables(path: str) -> StaTables:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{path} is not an STA table file ({type(exc).__name__}: {exc})") from None
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return lines.BadJson(str(exc))
 
 
 def _open_input(path: str | None) -> IO[bytes]:
@@ -198,7 +192,7 @@ def _guarded(work: Callable[[], T]) -> T:
     """Library errors as one line with their stable code, exit 2."""
     try:
         return work()
-    except (StsError, lines.InputError) as exc:
+    except StsError as exc:
         fail(f"{exc} [{exc.code}]")
     except ValueError as exc:
         fail(str(exc))
@@ -217,7 +211,7 @@ class _Counted:
         return data
 
 
-def _lines(fn: Callable[[Any], dict[str, Any]], path: Path | None) -> None:
+def _lines(command: str, path: Path | None) -> None:
     """encode / decode: every line answered; a bar on stderr when the output goes to a
     file or pipe and stderr is a terminal (never mixed into the output)."""
     name = None if path is None or str(path) == "-" else str(path)
@@ -231,9 +225,9 @@ def _lines(fn: Callable[[Any], dict[str, Any]], path: Path | None) -> None:
     with stream, progress("tokens", show=not sys.stdout.isatty()) as bar:
         task = bar.add_task("read", total=size)
         counted = cast(IO[bytes], _Counted(stream, lambda n: bar.advance(task, n)))
-        failed = run_lines(fn, counted, sys.stdout.buffer)
+        failed = run_lines(command, counted, sys.stdout.buffer)
     if failed:
-        print(f"stsgas token: {failed} line(s) failed", file=sys.stderr)
+        print(_failed_message(failed), file=sys.stderr)
         raise typer.Exit(FOUND)
 
 
@@ -247,12 +241,12 @@ InputFile = Annotated[
 
 @app.command(help="Encode JSON Lines requests: one JSON line out per line in, in order.")
 def encode(input_file: InputFile = None) -> None:
-    _lines(lines.encode_line, input_file)
+    _lines("encode", input_file)
 
 
 @app.command(help="Decode JSON Lines of tokens: one JSON line out per line in, in order.")
 def decode(input_file: InputFile = None) -> None:
-    _lines(lines.decode_line, input_file)
+    _lines("decode", input_file)
 
 
 @app.command(help="One credit token from options, printed grouped 4-4-4-4-4.")
@@ -290,7 +284,7 @@ def credit(
 
     def issue() -> None:
         when = datetime.fromisoformat(at) if at else datetime.now(UTC)
-        meter = lines._meter(_meter_doc(ns))
+        meter = lines.meter_of(_meter_doc(ns))
         issued = credit_token(meter, amount, at=when, rnd=rnd, subclass=subclass)
         unit = "m³" if subclass <= 3 else ""
         print(issued.grouped)
@@ -340,7 +334,7 @@ def keychange(
 
     def change() -> None:
         old_doc = _meter_doc(ns)
-        old, new = lines._meter(old_doc), lines._meter(_new_meter_doc(ns, old_doc))
+        old, new = lines.meter_of(old_doc), lines.meter_of(_new_meter_doc(ns, old_doc))
         kct = key_change_tokens(old, new, rollover=rollover)
         for tok in kct:
             print(tok.grouped)

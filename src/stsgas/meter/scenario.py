@@ -2,8 +2,8 @@
 
 Besides 20-digit strings, a step's ``token`` may be a *spec* that the runner
 vends with ``stsgas.sts`` for the scenario's meter key (so example files stay
-readable and their tokens real): ``{"credit": "10"}`` (optional ``"tid_at"``,
-``"label"``), ``{"again": "label"}`` (replay), ``{"clear_tamper": true}``,
+readable and their tokens real): ``{"credit": "10"}`` (optional ``"tid_at"``
+or ``"tid"``, ``"label"``), ``{"again": "label"}`` (replay), ``{"clear_tamper": true}``,
 ``{"clear_credit": true}``, ``{"tariff_rate": 250, "tid_at": "..."}``,
 ``{"key_change": {...new meter fields...}, "part": 0}``, ``{"garbage": "..."}``,
 ``{"test": {"control": 16, "mfr": 0, "subclass": 0}}`` (class 1), and
@@ -42,7 +42,7 @@ from stsgas.sts import (
     TestToken,
     clear_credit_token,
     clear_tamper_token,
-    credit_token,
+    credit_token_at_tid,
     encode,
     key_change_tokens,
     management_token,
@@ -102,9 +102,11 @@ class _Vendor:
             return self.labels[spec["again"]]
         if "credit" in spec:
             sub = int(spec.get("subclass", 2 if self.mode == "volume" else 6))
-            digits = credit_token(
-                self.cfg, Decimal(str(spec["credit"])), at=when, subclass=sub
-            ).digits
+            tid = spec["tid"] if "tid" in spec else tid_for(when, self.cfg.base_date)
+            if not isinstance(tid, int) or isinstance(tid, bool):
+                raise ScenarioError(f"{where}: 'tid' must be a whole number")
+            amount = Decimal(str(spec["credit"]))
+            digits = credit_token_at_tid(self.cfg, amount, tid=tid, subclass=sub).digits
         elif spec.get("clear_tamper"):
             digits = clear_tamper_token(self.cfg, at=when).digits
         elif spec.get("clear_credit"):

@@ -100,19 +100,23 @@ class _StaBulk:
 
     @staticmethod
     def key_offsets(keys: U64) -> npt.NDArray[np.int32]:
-        """(16, 8, U) table offsets for distinct keys: ``(b*4 + selector) * 256``."""
+        """(16, 8, U) table offsets for distinct keys: ``(b*4 + selector) * 256``.
+
+        All rounds and bytes at once: round ``r``'s key is the start key
+        rotated left by ``r``, and byte ``b`` reads its bits ``8b+3`` and ``8b+7``.
+        """
         mask = np.uint64((1 << 64) - 1)
         k = ~keys & mask
         k = (k >> np.uint64(12)) | (k << np.uint64(52))
-        out = np.empty((16, 8, keys.size), dtype=np.int32)
-        for r in range(16):
-            kr = k if r == 0 else (k << np.uint64(r)) | (k >> np.uint64(64 - r))
-            for b in range(8):
-                sel = ((kr >> np.uint64(8 * b + 3)) & np.uint64(1)) | (
-                    (kr >> np.uint64(8 * b + 6)) & np.uint64(2)
-                )
-                out[r, b] = sel.astype(np.int32) * 256 + b * 1024
-        return out
+        r = np.arange(1, 16, dtype=np.uint64)[:, None]
+        kr = np.vstack([k[None, :], (k << r) | (k >> (np.uint64(64) - r))])  # (16, U)
+        b = np.arange(8, dtype=np.uint64)[None, :, None]
+        low = (kr[:, None, :] >> (np.uint64(8) * b + np.uint64(3))) & np.uint64(1)
+        high = (kr[:, None, :] >> (np.uint64(8) * b + np.uint64(6))) & np.uint64(2)
+        offsets = (low | high).astype(np.int32) * 256 + np.arange(8, dtype=np.int32)[
+            None, :, None
+        ] * 1024
+        return np.ascontiguousarray(offsets)
 
     def encrypt(self, uniq: U64, inverse: npt.NDArray[np.intp], blocks: U64) -> U64:
         out = np.empty_like(blocks)
@@ -187,38 +191,44 @@ def _misty1_schedule(key: int) -> tuple[int, ...]:
     return ek
 
 
-def _misty1(keys: KeyIndex, blocks: U64) -> U64:
+def _misty1_round_keys(keys: KeyIndex) -> _Arr:
+    """Per token, its key's 32 expanded MISTY1 subkeys, as a (32, N) array."""
     schedules = np.array([_misty1_schedule(k.as_int) for k in keys.keys], dtype=np.uint32)
-    ek_a = np.ascontiguousarray(schedules.T[:, keys.index])  # (32, N)
+    return np.ascontiguousarray(schedules.T[:, keys.index])
 
-    def fo(x: _Arr, r: int) -> _Arr:
-        t0, t1 = x >> 16, x & 0xFFFF
-        t0 = _fi(t0 ^ ek_a[r], ek_a[(r + 5) % 8 + 8]) ^ t1
-        t1 = _fi(t1 ^ ek_a[(r + 2) % 8], ek_a[(r + 1) % 8 + 8]) ^ t0
-        t0 = _fi(t0 ^ ek_a[(r + 7) % 8], ek_a[(r + 3) % 8 + 8]) ^ t1
-        t1 ^= ek_a[(r + 4) % 8]
-        out: _Arr = (t1 << 16) | t0
-        return out
 
-    def fl(x: _Arr, r: int) -> _Arr:
-        d0, d1 = x >> 16, x & 0xFFFF
-        h = r // 2
-        if r % 2 == 0:
-            d1 = d1 ^ (d0 & ek_a[h])
-            d0 = d0 ^ (d1 | ek_a[(h + 6) % 8 + 8])
-        else:
-            d1 = d1 ^ (d0 & ek_a[(h + 2) % 8 + 8])
-            d0 = d0 ^ (d1 | ek_a[(h + 4) % 8])
-        out: _Arr = (d0 << 16) | d1
-        return out
+def _fo(x: _Arr, ek: _Arr, r: int) -> _Arr:
+    t0, t1 = x >> 16, x & 0xFFFF
+    t0 = _fi(t0 ^ ek[r], ek[(r + 5) % 8 + 8]) ^ t1
+    t1 = _fi(t1 ^ ek[(r + 2) % 8], ek[(r + 1) % 8 + 8]) ^ t0
+    t0 = _fi(t0 ^ ek[(r + 7) % 8], ek[(r + 3) % 8 + 8]) ^ t1
+    t1 ^= ek[(r + 4) % 8]
+    out: _Arr = (t1 << 16) | t0
+    return out
 
+
+def _fl(x: _Arr, ek: _Arr, r: int) -> _Arr:
+    d0, d1 = x >> 16, x & 0xFFFF
+    h = r // 2
+    if r % 2 == 0:
+        d1 = d1 ^ (d0 & ek[h])
+        d0 = d0 ^ (d1 | ek[(h + 6) % 8 + 8])
+    else:
+        d1 = d1 ^ (d0 & ek[(h + 2) % 8 + 8])
+        d0 = d0 ^ (d1 | ek[(h + 4) % 8])
+    out: _Arr = (d0 << 16) | d1
+    return out
+
+
+def _misty1(keys: KeyIndex, blocks: U64) -> U64:
+    ek = _misty1_round_keys(keys)
     d0: _Arr = (blocks >> np.uint64(32)).astype(np.uint32)
     d1: _Arr = (blocks & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     for r in (0, 2, 4, 6):
-        d0 = fl(d0, r)
-        d1 = fl(d1, r + 1) ^ fo(d0, r)
-        d0 = d0 ^ fo(d1, r + 1)
-    d0, d1 = fl(d0, 8), fl(d1, 9)
+        d0 = _fl(d0, ek, r)
+        d1 = _fl(d1, ek, r + 1) ^ _fo(d0, ek, r)
+        d0 = d0 ^ _fo(d1, ek, r + 1)
+    d0, d1 = _fl(d0, ek, 8), _fl(d1, ek, 9)
     return (d1.astype(np.uint64) << np.uint64(32)) | d0.astype(np.uint64)
 
 

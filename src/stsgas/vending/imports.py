@@ -1,26 +1,34 @@
 """Bulk registration of meters (and their customers) from CSV: all or nothing.
 
-A utility moving to stsgas brings its meter book as a file. Every line is
-checked (number and check digits, mode, supply group by SGC and KRN, tariff
-by name and mode, duplicates in the file and in the database) before the
-caller commits; one bad line fails the whole file with every error listed
-by line, so a file is never half imported. Each meter and customer is
-created through its service, so each is audited like one made by hand.
+A utility moving to stsgas brings its meter book as a file, up to a national
+book of a million meters. Every line is checked first (number and check
+digits, mode, supply group by SGC and KRN, tariff by name and mode, field
+sizes, duplicates in the file and in the database); one bad line fails the
+whole file with every bad line listed, so a file is never half imported.
+A good book is then written in batches (``meters.bulk``) and recorded by one
+audit entry naming the file's SHA-256, the counts and who imported it: the
+file itself is the record of each line. The caller commits.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from stsgas.vending.customers import service as customers
-from stsgas.vending.errors import VendingError
-from stsgas.vending.meters import service as meters
-from stsgas.vending.models import MeterMode, Operator, SupplyGroup, Tariff
+from stsgas.vending.audit import service as audit
+from stsgas.vending.errors import BadMeterNumber, VendingError
+from stsgas.vending.meters import bulk
+from stsgas.vending.meters.numbers import parse_meter_number
+from stsgas.vending.models import MeterMode, Operator, utcnow
+
+__all__ = ["COLUMNS", "REQUIRED", "ImportFailed", "Imported", "Progress", "import_meters"]
 
 COLUMNS = (
     "number",
@@ -34,6 +42,14 @@ COLUMNS = (
     "customer_address",
 )
 REQUIRED = ("number", "mode", "sgc", "krn")
+#: the customer columns' limits, as the database holds them
+_SIZES = {"customer_name": 200, "customer_phone": 32, "customer_address": 400}
+_MODES = {m.value: m for m in MeterMode}
+#: progress is reported every this many lines
+STEP = 2000
+
+#: ``progress(phase, done, total)``: phase is "check" or "write"
+Progress = Callable[[str, int, int], None]
 
 
 class ImportFailed(VendingError):
@@ -46,79 +62,171 @@ class ImportFailed(VendingError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Imported:
-    """What an import created."""
+    """What an import created, and the file's SHA-256 (as audited)."""
 
     meters: int
     customers: int
-    errors: list[str] = field(default_factory=list)
+    sha256: str
 
 
-def import_meters(session: Session, text: str, *, actor: Operator | None) -> Imported:
-    """Register every meter of a CSV text; raises :class:`ImportFailed` listing every
-    bad line (the caller rolls back). Does not commit."""
+def _no_progress(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+def import_meters(
+    session: Session,
+    data: bytes,
+    *,
+    actor: Operator | None,
+    imported_by: str = "",
+    progress: Progress = _no_progress,
+    now: datetime | None = None,
+) -> Imported:
+    """Register every meter of a CSV file's bytes; raises :class:`ImportFailed` listing
+    every bad line (the caller rolls back). ``imported_by`` names the person when there
+    is no ``actor`` account (the CLI passes the system user). Does not commit."""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(f"the file is not UTF-8 text (byte {exc.start})") from None
+    total = max(0, text.count("\n") - 1 + (not text.endswith("\n")))
+    rows, errors = _check(session, text, total, progress)
+    taken = bulk.registered(session, (r.pan for r in rows))
+    errors += [(r.line, f"meter {r.pan} is registered") for r in rows if r.pan in taken]
+    if errors:
+        errors.sort()
+        raise ImportFailed(
+            f"{len(errors)} bad lines; nothing imported",
+            errors=[f"line {n}: {why}" for n, why in errors],
+        )
+    progress("write", 0, len(rows))
+    try:
+        with session.begin_nested():
+            customers = bulk.write(session, rows, now=now or utcnow())
+    except IntegrityError:
+        # registered by someone else since the check: name the lines, import nothing
+        taken = bulk.registered(session, (r.pan for r in rows))
+        if not taken:
+            raise
+        raise ImportFailed(
+            f"{len(taken)} meters were registered meanwhile; nothing imported",
+            errors=[f"line {r.line}: meter {r.pan} is registered" for r in rows if r.pan in taken],
+        ) from None
+    progress("write", len(rows), len(rows))
+    audit.record(
+        session,
+        actor=actor,
+        action="meter.import",
+        object_type="meter_book",
+        object_id=digest,
+        data={
+            "sha256": digest,
+            "meters": len(rows),
+            "customers": customers,
+            "imported_by": imported_by or (actor.username if actor else "system"),
+        },
+    )
+    return Imported(meters=len(rows), customers=customers, sha256=digest)
+
+
+def _check(
+    session: Session, text: str, total: int, progress: Progress
+) -> tuple[list[bulk.BookRow], list[tuple[int, str]]]:
+    """Every line checked against the file and the reference data (not yet against
+    registered meters): the good rows and the (line, reason) of the bad ones."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    fields = reader.fieldnames or []
+    missing = [c for c in REQUIRED if c not in fields]
     if missing:
         raise ImportFailed(f"the header lacks {missing}; columns: {', '.join(COLUMNS)}")
-    unknown = sorted(set(reader.fieldnames or []) - set(COLUMNS))
+    unknown = sorted(set(fields) - set(COLUMNS))
     if unknown:
         raise ImportFailed(f"unknown columns {unknown}; columns: {', '.join(COLUMNS)}")
-    groups = {(g.sgc, g.krn): g.id for g in session.execute(select(SupplyGroup)).scalars()}
-    tariffs = {t.name: (t.id, t.mode) for t in session.execute(select(Tariff)).scalars()}
-    errors: list[str] = []
-    made_meters = made_customers = 0
-    seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        get = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        try:
-            mode = MeterMode(get.get("mode", "").lower())
-        except ValueError:
-            errors.append(f"line {line}: mode must be volume or amount")
+    groups = bulk.groups(session)
+    tariffs = bulk.tariffs(session)
+    rows: list[bulk.BookRow] = []
+    errors: list[tuple[int, str]] = []
+    first_line: dict[str, int] = {}
+    progress("check", 0, total)
+    for n, raw in enumerate(reader, start=1):
+        line = reader.line_num
+        if n % STEP == 0:
+            progress("check", n, total)
+        row, why = _row(raw, line, groups, tariffs)
+        if row is None:
+            errors.append((line, why))
             continue
-        group = groups.get(
-            (get.get("sgc", ""), int(get["krn"]) if get.get("krn", "").isdigit() else -1)
+        if row.pan in first_line:
+            errors.append(
+                (line, f"meter {row.pan} is twice in the file (line {first_line[row.pan]})")
+            )
+            continue
+        first_line[row.pan] = line
+        rows.append(row)
+    progress("check", total, total)
+    return rows, errors
+
+
+def _row(
+    raw: dict[str | None, str | list[str] | None],
+    line: int,
+    groups: dict[tuple[str, int], bulk.GroupKey],
+    tariffs: dict[str, tuple[int, str]],
+) -> tuple[bulk.BookRow | None, str]:
+    """One line as a row, or None and why not."""
+    if None in raw:
+        return None, "more fields than the header names"
+    get = {
+        k: (v or "").strip()
+        for k, v in raw.items()
+        if isinstance(k, str) and not isinstance(v, list)
+    }
+    if any("\x00" in v for v in get.values()):
+        return None, "a NUL character in the text"
+    mode = _MODES.get(get.get("mode", "").lower())
+    if mode is None:
+        return None, "mode must be volume or amount"
+    krn = get.get("krn", "")
+    group = groups.get((get.get("sgc", ""), int(krn) if krn.isdigit() and len(krn) < 4 else -1))
+    if group is None:
+        return None, f"no supply group SGC {get.get('sgc')} KRN {krn}"
+    tariff_id = None
+    if get.get("tariff"):
+        found = tariffs.get(get["tariff"])
+        if found is None or found[1] != mode.value:
+            return None, f"no {mode.value} tariff named {get['tariff']!r}"
+        tariff_id = found[0]
+    ti = get.get("ti") or "01"
+    if len(ti) != 2 or not (ti.isascii() and ti.isdigit()):
+        return None, "ti must be two digits"
+    for column, size in _SIZES.items():
+        if len(get.get(column, "")) > size:
+            return None, f"{column} is longer than {size} characters"
+    if not get.get("customer_name") and (get.get("customer_phone") or get.get("customer_address")):
+        return None, "a customer's phone or address needs the customer's name"
+    try:
+        num = parse_meter_number(get.get("number", ""))
+    except BadMeterNumber as exc:
+        return None, exc.detail
+    customer = None
+    if get.get("customer_name"):
+        customer = (
+            get["customer_name"],
+            get.get("customer_phone", ""),
+            get.get("customer_address", ""),
         )
-        if group is None:
-            errors.append(f"line {line}: no supply group SGC {get.get('sgc')} KRN {get.get('krn')}")
-            continue
-        tariff_id = None
-        if get.get("tariff"):
-            found = tariffs.get(get["tariff"])
-            if found is None or found[1] != mode.value:
-                errors.append(f"line {line}: no {mode.value} tariff named {get['tariff']!r}")
-                continue
-            tariff_id = found[0]
-        number = get.get("number", "")
-        if number in seen:
-            errors.append(f"line {line}: meter {number} is twice in the file")
-            continue
-        seen.add(number)
-        customer_id = None
-        try:
-            with session.begin_nested():  # a refused line leaves nothing behind
-                if get.get("customer_name"):
-                    customer_id = customers.create(
-                        session,
-                        actor=actor,
-                        name=get["customer_name"],
-                        phone=get.get("customer_phone", ""),
-                        address=get.get("customer_address", ""),
-                    ).id
-                meters.create(
-                    session,
-                    actor=actor,
-                    number=number,
-                    mode=mode,
-                    supply_group_id=group,
-                    ti=get.get("ti") or "01",
-                    tariff_id=tariff_id,
-                    customer_id=customer_id,
-                )
-        except VendingError as exc:
-            errors.append(f"line {line}: {exc.detail}")
-            continue
-        made_meters += 1
-        made_customers += customer_id is not None
-    if errors:
-        raise ImportFailed(f"{len(errors)} bad lines; nothing imported", errors=errors)
-    return Imported(meters=made_meters, customers=made_customers)
+    return (
+        bulk.BookRow(
+            line=line,
+            pan=num.pan,
+            iin=num.iin,
+            drn=num.drn,
+            mode=mode.value,
+            group=group,
+            ti=ti,
+            tariff_id=tariff_id,
+            customer=customer,
+        ),
+        "",
+    )

@@ -68,3 +68,8 @@ class DeaCipher:
         """Encrypt concatenated 8-byte blocks under one key (ECB, for bulk vending)."""
         out: bytes = self._ctx(key)[0].update(blocks)
         return out
+
+    def decrypt_many(self, key: int, blocks: bytes) -> bytes:
+        """Decrypt concatenated 8-byte blocks under one key (ECB, for bulk decoding)."""
+        out: bytes = self._ctx(key)[1].update(blocks)
+        return out

@@ -153,6 +153,14 @@ class StaCipher:
         """The combined substitution+permutation tables, ``[byte][selector][value]``."""
         return self._enc
 
+    def decryption_tables(
+        self,
+    ) -> tuple[list[list[int]], list[list[list[int]]], list[list[int]]]:
+        """What decryption looks up: the inverse permutation's byte images
+        ``[byte][value]``, the combined inverse round tables ``[byte][selector][value]``
+        and the inverse S-box pairs ``[selector][value]``."""
+        return self._pinv, self._dec, self._sinv
+
     def encrypt(self, key: int, block: int) -> int:
         """Encrypt one 64-bit block."""
         x = block

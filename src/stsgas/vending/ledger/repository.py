@@ -89,3 +89,26 @@ class LedgerRepository(RepositoryBase[LedgerEntry]):
             stmt = stmt.where(LedgerEntry.sale_id.in_(list(sale_ids)))
         stmt = stmt.group_by(LedgerEntry.sale_id)
         return {int(s or 0): (int(d), int(c)) for s, d, c in self.session.execute(stmt)}
+
+    def account_lines(
+        self, code: str, *, limit: int, before_id: int | None = None
+    ) -> tuple[list[LedgerEntry], int]:
+        """Newest first: up to ``limit`` lines of account ``code`` (older than
+        ``before_id``), and the credits minus debits of its lines from ``before_id`` on
+        (those newer than the page; 0 for the first page)."""
+        stmt = (
+            select(LedgerEntry)
+            .join(Account, Account.id == LedgerEntry.account_id)
+            .where(Account.code == code)
+        )
+        newer = 0
+        if before_id is not None:
+            stmt = stmt.where(LedgerEntry.id < before_id)
+            net = (
+                select(func.coalesce(func.sum(LedgerEntry.credit - LedgerEntry.debit), 0))
+                .join(Account, Account.id == LedgerEntry.account_id)
+                .where(Account.code == code, LedgerEntry.id >= before_id)
+            )
+            newer = int(self.session.execute(net).scalar_one())
+        rows = list(self.list(stmt.order_by(LedgerEntry.id.desc()).limit(limit)))
+        return rows, newer

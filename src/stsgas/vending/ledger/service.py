@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -107,3 +108,46 @@ def post(session: Session, lines: list[Line], *, sale_id: int | None, memo: str)
 def reverse(lines: list[Line]) -> list[Line]:
     """The reversal of a journal: debits become credits and back."""
     return [Line(account=ln.account, debit=ln.credit, credit=ln.debit) for ln in lines]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FloatMove:
+    """One movement of a vendor's float: in (top-up, refund) or out (a sale)."""
+
+    id: int
+    at: datetime
+    amount: int  #: minor units; positive in, negative out
+    balance: int  #: the float after this movement, in minor units
+    sale_id: int | None
+    memo: str
+
+
+def float_history(
+    session: Session,
+    vendor_id: int,
+    *,
+    now_balance: int,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[FloatMove]:
+    """Newest first: the movements of a vendor's float with the balance after each,
+    counted back from ``now_balance`` (the vendor's float as it stands)."""
+    lines, newer = LedgerRepository(session).account_lines(
+        vendor_float_account(vendor_id), limit=limit, before_id=before_id
+    )
+    balance = now_balance - newer
+    moves = []
+    for ln in lines:
+        amount = ln.credit - ln.debit  # the float is a liability: a credit raises it
+        moves.append(
+            FloatMove(
+                id=ln.id,
+                at=ln.created_at,
+                amount=amount,
+                balance=balance,
+                sale_id=ln.sale_id,
+                memo=ln.memo,
+            )
+        )
+        balance -= amount
+    return moves

@@ -128,3 +128,15 @@ def last_sale_receipt(session: Session, meter_id: int) -> dict[str, Any] | None:
         .limit(1)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+def recent_messages(
+    session: Session, *, limit: int, before_id: int | None = None
+) -> list[IdempotencyRecord]:
+    """Newest first: the inbound messages' records (one per message, under the phone's
+    scope), for the SMS log."""
+    stmt = select(IdempotencyRecord).where(IdempotencyRecord.scope.like("sms:%"))
+    if before_id is not None:
+        stmt = stmt.where(IdempotencyRecord.id < before_id)
+    stmt = stmt.order_by(IdempotencyRecord.id.desc()).limit(limit)
+    return list(session.execute(stmt).scalars())

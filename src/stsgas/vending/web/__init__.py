@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stsgas.vending.sms import endpoints as sms
+from stsgas.vending.sms import log as sms_log
 from stsgas.vending.web import (
     admin_pages,
     cancel_pages,
@@ -21,7 +22,10 @@ from stsgas.vending.web import (
     operator_pages,
     pages,
     pos,
+    sms_pages,
+    supply_pages,
     tariff_pages,
+    vendor_pages,
 )
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
@@ -45,6 +49,10 @@ def install(app: FastAPI) -> None:
     app.include_router(cancel_pages.router)
     app.include_router(operator_pages.router)
     app.include_router(tariff_pages.router)
+    app.include_router(sms_log.router)  # the SMS log's API, beside the webhook
+    app.include_router(vendor_pages.router)
+    app.include_router(supply_pages.router)
+    app.include_router(sms_pages.router)
     app.include_router(pos.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)

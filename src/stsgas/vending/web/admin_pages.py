@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.web import paths
 from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.web.meter_view import meter_facts
 from stsgas.vending.web.pages import read_sales
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
@@ -227,21 +228,9 @@ async def meter(request: Request, meter_id: int) -> Response:
             title="Meter not shown",
             detail=exc.detail,
         )
-    facts = [
-        (label, m[key])
-        for key, label in (
-            ("pan", "Meter number"),
-            ("drn", "DRN"),
-            ("mode", "Mode"),
-            ("status", "Status"),
-            ("ti", "Tariff index"),
-            ("base_date", "Base date"),
-            ("last_tid", "Last TID"),
-            ("ken", "Key expiry number"),
-            ("needs_key_change", "Key change due"),
-        )
-        if key in m
-    ]
+    groups = {g["id"]: g for g in items_of(await api.get(paths.SUPPLY_GROUPS))}
+    tariffs = {t["id"]: t["name"] for t in items_of(await api.get(paths.TARIFFS))}
+    facts = meter_facts(m, groups=groups, tariffs=tariffs)
     sales = await read_sales(request, me, meter_id=meter_id, limit=100)
     view = {"number": m.get("pan", ""), "facts": facts}
     return page(

@@ -1,8 +1,9 @@
-"""One JSON object in, one JSON object out: the line logic of ``stsgas token encode|decode``.
+"""One JSON request in, one JSON answer out: the line-by-line form of the batch API.
 
-Kept apart from argument parsing so the same functions serve the CLI, the
-bulk path and the tests. Every failure becomes ``{"error": {"code", "message"}}``
-with the library's stable code; nothing here stops at a bad line.
+:mod:`stsgas.sts.batch` sends every line it cannot take in bulk (class 1
+and 2, currency, key changes, anything malformed) here, and its tests hold
+the bulk path to give exactly what these functions give. Every failure
+becomes ``{"error": {"code", "message"}}`` with the library's stable code.
 """
 
 from __future__ import annotations
@@ -13,27 +14,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from stsgas import sts
-from stsgas.sts import (
-    BaseDate,
-    DecoderKey,
-    MeterConfig,
-    StsError,
-    Token,
-    datetime_for_tid,
-    decode,
-    encode,
-    key_change_tokens,
-    tid_for,
-)
-from stsgas.sts.tokens import ALL_REGISTERS
-from stsgas.sts.vend import credit_currency, credit_units
+from stsgas.sts.amount import CURRENCY_UNIT, GAS_UNIT
+from stsgas.sts.codec import decode, encode
+from stsgas.sts.errors import StsError
+from stsgas.sts.keys import DecoderKey, MeterConfig
+from stsgas.sts.tid import BaseDate, datetime_for_tid, tid_for
+from stsgas.sts.tokens import ALL_REGISTERS, Token
+from stsgas.sts.vend import credit_token_at_tid, key_change_tokens, to_decimal
+
+__all__ = ["BadJson", "InputError", "decode_line", "describe", "encode_line", "safe"]
 
 Json = dict[str, Any]
 
 
-class InputError(ValueError):
-    """A line whose shape is wrong (missing or mistyped field)."""
+class InputError(StsError, ValueError):
+    """A request whose shape is wrong (a missing or mistyped field)."""
 
     code = "input"
 
@@ -51,11 +49,16 @@ _METERS: dict[Hashable, MeterConfig] = {}
 _TIMES: dict[tuple[str, int], int] = {}
 
 
-def _meter(doc: Any) -> MeterConfig:
+def meter_of(doc: Any) -> MeterConfig:
+    """The meter of a JSON object, cached by its exact serialised form.
+
+    The key is the object re-serialised, not its items: ``1``, ``1.0`` and
+    ``true`` are equal as dict values but can make different meters.
+    """
     if not isinstance(doc, dict):
         raise InputError("'meter' must be an object")
     try:
-        key: Hashable = frozenset(doc.items())
+        key: Hashable = orjson.dumps(doc)
     except TypeError:
         return MeterConfig.from_json(doc)
     meter = _METERS.get(key)
@@ -66,7 +69,8 @@ def _meter(doc: Any) -> MeterConfig:
     return meter
 
 
-def _tid(tok: Json, base_date: BaseDate) -> int:
+def tid_of(tok: Json, base_date: BaseDate) -> int:
+    """The TID a request gives (``tid``) or asks for (``issued``, cached per text)."""
     if "tid" in tok:
         tid = tok["tid"]
         if not isinstance(tid, int) or isinstance(tid, bool) or not 0 <= tid <= sts.TID_MAX:
@@ -96,34 +100,37 @@ def _int(tok: Json, name: str, default: int | None = None) -> int:
     return value
 
 
-def _amount(tok: Json) -> Decimal:
+def amount_of(tok: Json) -> Decimal:
+    """The requested amount: a decimal string (or int), never a JSON float."""
     raw = tok.get("amount")
     if isinstance(raw, float):
         raise InputError("'amount' must be a decimal string, not a JSON float")
     if raw is None:
         raise InputError("token needs 'amount'")
-    return sts.vend.to_decimal(raw)
+    return to_decimal(raw)
 
 
-def _units_text(units: int) -> str:
-    return str(Decimal(units).scaleb(-1))
+def units_text(units: int) -> str:
+    """A gas credit in its JSON form: ``units`` × GAS_UNIT (``125`` → ``"12.5"``)."""
+    return str(units * GAS_UNIT)
 
 
 def _currency_text(value: int) -> str:
-    return str(Decimal(value).scaleb(-5))
+    return str(value * CURRENCY_UNIT)
 
 
-def _class0(
-    tok: Json, meter: MeterConfig, subclass: int
-) -> tuple[sts.CreditToken | sts.CurrencyCreditToken, str]:
-    tid = _tid(tok, meter.base_date)
-    amount = _amount(tok)
-    if subclass <= 3:
-        units = credit_units(amount)
-        rnd = _int(tok, "rnd", 0)
-        return sts.CreditToken(subclass=subclass, tid=tid, units=units, rnd=rnd), _units_text(units)
-    value = credit_currency(amount)
-    return sts.CurrencyCreditToken(subclass=subclass, tid=tid, amount=value), _currency_text(value)
+def _class0(tok: Json, meter: MeterConfig, subclass: int) -> Json:
+    """A credit line through the library's recipe (the TID is the request's)."""
+    tid = tid_of(tok, meter.base_date)
+    amount = amount_of(tok)
+    rnd = _int(tok, "rnd", 0) if subclass <= 3 else 0
+    issued = credit_token_at_tid(meter, amount, tid=tid, rnd=rnd, subclass=subclass)
+    return {
+        "token": issued.digits,
+        "decoder_key": meter.key().hex(),
+        "tid": tid,
+        "amount": str(issued.amount),
+    }
 
 
 def _class2(tok: Json, tid: int, subclass: int) -> Token:
@@ -156,7 +163,7 @@ def encode_line(doc: Any) -> Json:
     """Encode one request object; raises on bad input (see :func:`safe`)."""
     if not isinstance(doc, dict):
         raise InputError("each line must be a JSON object")
-    meter = _meter(doc.get("meter"))
+    meter = meter_of(doc.get("meter"))
     tok = doc.get("token")
     if not isinstance(tok, dict):
         raise InputError("'token' must be an object")
@@ -166,20 +173,14 @@ def encode_line(doc: Any) -> Json:
     if cls == 0:
         if not 0 <= subclass <= 7:
             raise sts.UnsupportedTokenType(f"class 0 has no subclass {subclass}")
-        credit, amount = _class0(tok, meter, subclass)
-        return {
-            "token": encode(credit, key),
-            "decoder_key": key.hex(),
-            "tid": credit.tid,
-            "amount": amount,
-        }
+        return _class0(tok, meter, subclass)
     if cls == 1:
         test = sts.TestToken(
             subclass=subclass, control=_int(tok, "control"), mfr_code=_int(tok, "mfr_code", 0)
         )
         return {"token": encode(test, key), "decoder_key": key.hex()}
     if (cls == 2 and subclass in (3, 4, 8, 9)) or "new_meter" in tok:
-        new = _meter(tok.get("new_meter"))
+        new = meter_of(tok.get("new_meter"))
         rollover = tok.get("rollover")
         if rollover is not None and not isinstance(rollover, bool):
             raise InputError("'rollover' must be true or false")
@@ -190,15 +191,16 @@ def encode_line(doc: Any) -> Json:
             "new_decoder_key": new.key().hex(),
         }
     if cls == 2:
-        tid = _tid(tok, meter.base_date)
+        tid = tid_of(tok, meter.base_date)
         token = _class2(tok, tid, subclass)
         return {"token": encode(token, key), "decoder_key": key.hex(), "tid": tid}
     raise sts.UnsupportedTokenType(f"token class {cls} cannot be issued")
 
 
-def _decode_key(doc: Json) -> tuple[DecoderKey | None, BaseDate | None]:
+def decode_key(doc: Json) -> tuple[DecoderKey | None, BaseDate | None]:
+    """The decoder key and base date a decode request gives (``meter``, or ``decoder_key``)."""
     if "meter" in doc:
-        meter = _meter(doc["meter"])
+        meter = meter_of(doc["meter"])
         return meter.key(), meter.base_date
     base = doc.get("base_date")
     bd = None if base is None else BaseDate.parse(base)
@@ -224,7 +226,7 @@ def describe(token: Token, base_date: BaseDate | None) -> Json:
         if base_date is not None:
             out["issued"] = datetime_for_tid(tid, base_date).strftime("%Y-%m-%dT%H:%MZ")
     if isinstance(token, sts.CreditToken):
-        out |= {"rnd": token.rnd, "amount": _units_text(token.units)}
+        out |= {"rnd": token.rnd, "amount": units_text(token.units)}
     elif isinstance(token, sts.CurrencyCreditToken):
         out["amount"] = _currency_text(token.amount)
     else:
@@ -243,7 +245,7 @@ def decode_line(doc: Any) -> Json:
     digits = doc.get("token")
     if not isinstance(digits, str):
         raise sts.TokenFormatError("'token' must be a string of 20 digits")
-    key, base_date = _decode_key(doc)
+    key, base_date = decode_key(doc)
     return describe(decode(digits, key), base_date)
 
 
