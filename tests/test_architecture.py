@@ -17,6 +17,12 @@ FORBIDDEN = {
     "sim": {"vending", "cli"},
     "vending": {"meter", "sim", "irlink"},
 }
+#: vending front ends -> vending packages they must never import (both are clients of
+#: /api/v1 through ``stsgas.vending.apiclient``, neither is built on the other)
+VENDING_FORBIDDEN = {
+    "sms": {"web"},
+    "web": {"sms"},
+}
 #: packages that must not read the wall clock (time is an argument there)
 CLOCK_FREE = {"sts"}
 CORE_FILES_CLOCK_FREE = {"meter"}
@@ -30,6 +36,8 @@ def _imports(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
+            # ``from stsgas.vending import web`` imports the package stsgas.vending.web
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -45,6 +53,19 @@ def test_package_imports_respect_the_layers(package: str) -> None:
         for name in _imports(path):
             parts = name.split(".")
             if parts[0] == "stsgas" and len(parts) > 1 and parts[1] in FORBIDDEN[package]:
+                bad.append(f"{path.relative_to(SRC)} imports {name}")
+    assert bad == []
+
+
+@pytest.mark.parametrize("package", sorted(VENDING_FORBIDDEN))
+def test_vending_front_ends_do_not_import_each_other(package: str) -> None:
+    """The console and the SMS webhook share the API client, not each other's modules."""
+    bad = []
+    for path in _files(f"vending/{package}"):
+        for name in _imports(path):
+            parts = name.split(".")
+            inside = parts[:2] == ["stsgas", "vending"] and len(parts) > 2
+            if inside and parts[2] in VENDING_FORBIDDEN[package]:
                 bad.append(f"{path.relative_to(SRC)} imports {name}")
     assert bad == []
 

@@ -23,6 +23,7 @@ from stsgas.vending.kit.guard import RequestGuard
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sales.fast_http import FastSales
 from stsgas.vending.settings import Settings
+from stsgas.vending.sms import endpoints as sms
 
 
 def create_app(
@@ -79,6 +80,7 @@ def create_app(
     app.add_middleware(RequestGuard)  # outermost: around both sale paths and every route
     app.include_router(api_router)
     apidocs.install(app)  # Swagger UI and ReDoc, offline
-    web.install(app)  # console, POS page, SMS webhook: added by the web/SMS helper (docs/web.md)
-    ops.install(app)  # /healthz, /readyz, /metrics; the metrics middleware goes outermost
+    web.install(app)  # console and POS page (docs/web.md)
+    sms.install(app)  # the SMS webhook (docs/sms.md); a client of /api/v1 like the pages
+    ops.install(app)  # /healthz, /readyz, /metrics (an observer of the RequestGuard)
     return app

@@ -11,14 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from stsgas.irproto import decode_frame, encode_frame
-from stsgas.meter import MemoryStateStore
-from stsgas.meter import Meter as VirtualMeter
 from stsgas.sts import ClearTamper, KeyChange1, TariffRate, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Meter
-from tests.vending.conftest import TEST_KEYS, auth
+from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.virtual import virtual_meter
 
 URL = "/api/v1/management/requests"
 
@@ -164,23 +163,8 @@ def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
     command = body["ir_command"]
     assert command.startswith("tariff 1 2030-01-01T00:00:00Z ")
 
-    with make_sessionmaker(engine)() as s:
-        m = s.execute(select(Meter).where(Meter.pan == shop.amount_pan)).scalar_one()
-        doc = {
-            "pan": m.pan,
-            "key_type": 2,
-            "sgc": "123456",
-            "ti": m.ti,
-            "krn": 1,
-            "ken": m.ken,
-            "base_date": m.base_date,
-            "ea": "07",
-            "dkga": "02",
-            "mode": "amount",
-            "vending_key": TEST_KEYS["vending_key_dkga02"],
-        }
     now = datetime(2026, 6, 1, tzinfo=UTC)
-    meter = VirtualMeter.from_json(doc, store=MemoryStateStore(), now=now)
+    meter = virtual_meter(engine, shop.amount_pan, "amount", now=now)
     frame = encode_frame(command)
     assert decode_frame(meter.receive_ir(frame, now).reply or b"").startswith("ok tariff")
     assert meter.cfg["pending"] is not None

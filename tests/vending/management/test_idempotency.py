@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.management import service
+from stsgas.vending.management import requests, service
 from stsgas.vending.models import (
     AuditEntry,
     ManagementKind,
@@ -215,14 +215,14 @@ def test_twin_that_loses_the_insert_replays_the_winner(
 
         winner = transaction.run(s, ask, idempotent=True)
         winner_id = winner.request.id
-        real = service.by_key
+        real = requests.by_key
         calls: list[int] = []
 
         def miss_once(session: Any, oid: int, key: str) -> ManagementRequest | None:
             calls.append(oid)
             return None if len(calls) == 1 else real(session, oid, key)
 
-        monkeypatch.setattr(service, "by_key", miss_once)
+        monkeypatch.setattr(requests, "by_key", miss_once)
         loser = transaction.run(s, ask, idempotent=True)
         assert len(calls) == 2  # the first try failed on the unique key and was re-run
         assert loser.replayed

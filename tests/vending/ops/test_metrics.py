@@ -4,9 +4,17 @@ path (``sales.fast_http``), so both sale paths are counted."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from stsgas.vending.kit.answer import Answer, SaleFacts
+from stsgas.vending.kit.guard import RequestGuard
+from stsgas.vending.ops import metrics
 from tests.vending.sales.conftest import Shop
 from tests.vending.sales.test_service import sell
 
@@ -67,3 +75,40 @@ def test_sales_tokens_refusals_and_latency_are_counted(client: TestClient, shop:
     assert moved("stsgas_request_duration_seconds_count", method="GET", route="unmatched") == 1
     assert not any("12345" in dict(labels).get("route", "") for _n, labels in after)
     assert ("stsgas_db_pool_in_use", frozenset({("pool", "sqlalchemy")})) in after
+
+
+def test_the_request_guard_is_the_one_wrapper_and_metrics_observe_it(app: FastAPI) -> None:
+    """No second ASGI wrapper for metrics: the guard is outermost and /metrics is one
+    of its observers."""
+    classes: list[object] = [m.cls for m in app.user_middleware]
+    assert classes[0] is RequestGuard
+    assert not any(getattr(c, "__module__", "").startswith("stsgas.vending.ops") for c in classes)
+    assert app.state.answer_observers == [metrics.observe]
+
+
+def test_an_issued_sale_is_counted_from_its_note_without_a_body() -> None:
+    """A key-change sale counts its channel and every token class from what the sale
+    noted while it was built; the receipt body is not needed (nor read)."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": metrics.SALES_PATH,
+        "app": SimpleNamespace(state=SimpleNamespace()),
+    }
+    sold = SaleFacts("sms", (2, 2, 0))
+
+    def count(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        count("stsgas_sales_total", channel="sms", outcome="issued"),
+        count("stsgas_tokens_issued_total", token_class="2"),
+        count("stsgas_tokens_issued_total", token_class="0"),
+    )
+    metrics.observe(scope, Answer(status=201, seconds=0.0, replayed=False, body=None, sale=sold))
+    after = (
+        count("stsgas_sales_total", channel="sms", outcome="issued"),
+        count("stsgas_tokens_issued_total", token_class="2"),
+        count("stsgas_tokens_issued_total", token_class="0"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2, 1]

@@ -92,3 +92,16 @@ def test_cashier_cannot_read_reports(client: TestClient, shop: Shop) -> None:
     """Reports are for supervisors, admins and auditors."""
     r = client.get("/api/v1/reports/reconciliation", headers=auth(shop.cashier_token))
     assert r.status_code == 403
+
+
+def test_daily_volume_is_exact_however_large(
+    client: TestClient, shop: Shop, auditor_token: str, engine: Engine
+) -> None:
+    """The day's m³ is summed and shown exactly (a Decimal of 0.1 m³ units), never
+    through a float that would round a large total."""
+    r = sell(client, shop.cashier_token, shop.volume_pan, "10")
+    assert r.status_code == 201
+    with make_sessionmaker(engine).begin() as s:
+        s.execute(update(Sale).values(credit_units=10**16 + 3))
+    daily = client.get("/api/v1/reports/daily", headers=auth(auditor_token)).json()
+    assert daily[0]["units_credited"] == "1000000000000000.3"

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from stsgas.meter import MemoryStateStore
 from stsgas.meter import Meter as VirtualMeter
 from stsgas.meter.query import answer
 from stsgas.sts import ClearCredit, CreditToken, CurrencyCreditToken, decode
@@ -23,16 +22,19 @@ from stsgas.vending.models import (
     AuditEntry,
     Customer,
     ManagementRequest,
-    Meter,
     Operator,
     Role,
     Sale,
     Token,
     Vendor,
 )
-from tests.vending.conftest import TEST_KEYS, auth
+from tests.vending.conftest import auth
 from tests.vending.sales.conftest import FLOAT, Shop, counts, meter_config
 from tests.vending.sales.test_service import sell
+from tests.vending.virtual import virtual_meter
+
+#: when the customer's meter was installed
+METER_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 MGMT = "/api/v1/management/requests"
 
@@ -45,28 +47,6 @@ def cancel(client: TestClient, token: str, sale_id: int, **body: Any) -> Any:
         headers["Idempotency-Key"] = key
     return client.post(
         f"/api/v1/sales/{sale_id}/cancel", json={"reason": "wrong meter", **body}, headers=headers
-    )
-
-
-def virtual_meter(engine: Engine, pan: str, mode: str) -> VirtualMeter:
-    """The customer's meter (the firmware model), keyed like the vending database says."""
-    with make_sessionmaker(engine)() as s:
-        m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
-        doc = {
-            "pan": m.pan,
-            "key_type": 2,
-            "sgc": "123456",
-            "ti": m.ti,
-            "krn": 1,
-            "ken": m.ken,
-            "base_date": m.base_date,
-            "ea": "07",
-            "dkga": "02",
-            "mode": mode,
-            "vending_key": TEST_KEYS["vending_key_dkga02"],
-        }
-    return VirtualMeter.from_json(
-        doc, store=MemoryStateStore(), now=datetime(2026, 1, 1, tzinfo=UTC)
     )
 
 
@@ -195,7 +175,7 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     """By amount: the ask moves nothing; the asker and an admin may not approve; a second
     supervisor's approval issues one negative currency token of exactly the sale's credit
     and refunds once. On the meter, the other sale's credit stays."""
-    meter = virtual_meter(engine, shop.amount_pan, "amount")
+    meter = virtual_meter(engine, shop.amount_pan, "amount", now=METER_START)
     keep = sell(client, shop.cashier_token, shop.amount_pan, "11.50").json()
     wrong = sell(client, shop.cashier_token, shop.amount_pan, "23.00").json()
     enter(meter, keep["tokens"][-1]["digits"], wrong["tokens"][-1]["digits"])
@@ -272,7 +252,7 @@ def test_volume_take_back_leaves_what_the_meter_had_without_the_sale(
     """By volume: the asker gives the credit the meter shows; approval issues clear
     credit and a credit for the rest; the meter ends with the other sale's gas (to
     0.1 m³ below, never above), and the preview said so."""
-    meter = virtual_meter(engine, shop.volume_pan, "volume")
+    meter = virtual_meter(engine, shop.volume_pan, "volume", now=METER_START)
     keep = sell(client, shop.cashier_token, shop.volume_pan, "12.34").json()
     wrong = sell(client, shop.cashier_token, shop.volume_pan, "30").json()
     enter(meter, keep["tokens"][-1]["digits"], wrong["tokens"][-1]["digits"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +14,9 @@ from stsgas.vending.errors import BadAmount
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.ledger.service import UnbalancedJournal
 from stsgas.vending.sales.compose import journal_lines
-from stsgas.vending.sales.pricing import Step, price
+from stsgas.vending.sales.pricing import Priced, Step, price
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "vending"
 
 STEPS = [
     Step(up_to_litres=10_000, price_per_m3=150),
@@ -92,89 +98,47 @@ def test_items_add_up(
         assert p.credit_money == p.energy_amount
 
 
-def test_a_volume_sale_charges_only_the_credited_gas() -> None:
-    """10.99 at 1.50/m³ buys 7.3 m³ (10.95); the 0.04 left is change, not charged."""
-    p = price(
-        paid=1099,
-        volume_mode=True,
-        fixed_charge=0,
-        tax_rate_bp=0,
-        debt_recovery_bp=0,
-        debt=0,
-        steps=STEPS,
-        month_litres=0,
-    )
-    assert (p.credit_units, p.energy_amount, p.paid, p.change) == (73, 1095, 1095, 4)
-
-
 @settings(max_examples=100, deadline=None)
 @given(a=st.integers(100, 10**7), b=st.integers(0, 10**6), month=st.integers(0, 40_000))
 def test_more_money_never_buys_less(a: int, b: int, month: int) -> None:
     """Volume credit is monotone in the payment."""
 
     def units(paid: int) -> int:
-        p = price(
-            paid=paid,
-            volume_mode=True,
-            fixed_charge=0,
-            tax_rate_bp=0,
-            debt_recovery_bp=0,
-            debt=0,
-            steps=STEPS,
-            month_litres=month,
-        )
-        assert p.credit_units is not None
-        return p.credit_units
+        credit = _volume(paid, month).credit_units
+        assert credit is not None
+        return credit
 
     assert units(a + b) >= units(a)
 
 
-def test_steps_follow_the_month() -> None:
-    """The first 10 m³ of a month cost 1.50; after 10 m³ the price is 2.00."""
-    fresh = price(
-        paid=1500,
+CASES = json.loads((DATA / "pricing-cases.json").read_text())["cases"]
+
+
+def _volume(paid: int, month: int) -> Priced:
+    """A volume sale under the test tariff, no fixed charge, tax or debt."""
+    return price(
+        paid=paid,
         volume_mode=True,
         fixed_charge=0,
         tax_rate_bp=0,
         debt_recovery_bp=0,
         debt=0,
         steps=STEPS,
-        month_litres=0,
+        month_litres=month,
     )
-    later = price(
-        paid=1500,
-        volume_mode=True,
-        fixed_charge=0,
-        tax_rate_bp=0,
-        debt_recovery_bp=0,
-        debt=0,
-        steps=STEPS,
-        month_litres=10_000,
-    )
-    assert fresh.credit_units == 100  # 10.0 m³
-    assert later.credit_units == 75  # 7.5 m³
-    crossing = price(
-        paid=1500,
-        volume_mode=True,
-        fixed_charge=0,
-        tax_rate_bp=0,
-        debt_recovery_bp=0,
-        debt=0,
-        steps=STEPS,
-        month_litres=5_000,
-    )
-    assert [u.position for u in crossing.steps] == [1, 2]
-    with pytest.raises(BadAmount):
-        price(
-            paid=10,
-            volume_mode=True,
-            fixed_charge=0,
-            tax_rate_bp=0,
-            debt_recovery_bp=0,
-            debt=0,
-            steps=STEPS,
-            month_litres=0,
-        )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_priced_examples(case: dict[str, Any]) -> None:
+    """Worked examples: what a payment buys as the month's steps fill up."""
+    if case.get("refused"):
+        with pytest.raises(BadAmount):
+            _volume(case["paid"], case["month"])
+        return
+    p = _volume(case["paid"], case["month"])
+    assert {k: getattr(p, k) for k in case.get("expect", {})} == case.get("expect", {})
+    if "positions" in case:
+        assert [u.position for u in p.steps] == case["positions"]
 
 
 @settings(max_examples=150, deadline=None)

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web.nav import nav_for
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view
 
-SALE = {  # the shape of the sales API's receipt
-    "sale_id": 7,
-    "time": "2026-11-25T08:30:12+00:00",
-    "meter_number": "600727010000000013",
-    "channel": "web",
-    "amount_paid": "50.00",
-    "fixed_charge": "5.00",
-    "debt_recovered": "0.00",
-    "tax": "4.50",
-    "energy_amount": "40.50",
-    "units_credited": "2.7",
-    "money_credited": None,
-    "tariff_steps": [{"position": 1, "litres": 2700, "price_per_m3": 1500, "amount": 4050}],
-    "key_change": True,
-    "status": "completed",
-    "tokens": [
-        {"kind": "credit", "sequence": 3, "digits": "12345678901234567890"},
-        {"kind": "kct", "sequence": 1, "digits": "11112222333344445555"},
-        {"kind": "kct", "sequence": 2, "digits": "66667777888899990000"},
-    ],
-}
+RECEIPTS = Path(__file__).resolve().parents[2] / "data" / "vending" / "receipts"
+
+
+def _receipt(name: str) -> Receipt:
+    """A receipt as the sales API answers it (the pinned bodies of test_receipts)."""
+    return Receipt.from_json(json.loads((RECEIPTS / name).read_text()))
 
 
 @pytest.mark.parametrize(
@@ -64,26 +54,43 @@ def test_parse_amount(typed: str, value: str | None) -> None:
 
 
 def test_receipt_itemises_and_orders_tokens() -> None:
-    """The receipt lists the itemised payment and key change tokens before the credit token."""
-    view = receipt_view(SALE)
-    labels = [line.label for line in view.lines]
-    assert labels == [
-        "Amount paid",
-        "Fixed charge",
-        "Debt recovered",
-        "Tax",
-        "Gas",
-        "Tariff step",
-        "Credit",
+    """The receipt lists the itemised payment and key change tokens before the credit
+    token, whatever order the API listed them in."""
+    sale = _receipt("sale.json")
+    view = receipt_view(replace(sale, tokens=tuple(reversed(sale.tokens))))
+    assert [(line.label, line.value) for line in view.lines] == [
+        ("Amount paid", "100.00"),
+        ("Fixed charge (2 months at 2.50)", "5.00"),
+        ("Debt recovered", "2.50"),
+        ("Tax", "11.48"),
+        ("Gas", "81.02"),
+        ("Credit", "81.02 (money credit)"),
     ]
-    assert view.lines[5].value == "2.700 m³ at 15.00/m³"
-    assert view.credited == "2.7 m³"
     assert [t.label for t in view.tokens] == [
         "Key change token 1",
         "Key change token 2",
         "Credit token",
     ]
-    assert view.tokens[2].grouped == "1234 5678 9012 3456 7890"
+    assert view.tokens[2].grouped == "3123 4567 8901 2345 6789"
+    assert view.split == "fixed charge (2 months) 5.00 · debt 2.50 · tax 11.48 · gas 81.02"
+
+
+def test_volume_receipt_shows_steps_change_and_cubic_metres() -> None:
+    """A volume sale shows what was tendered, each tariff step in m³ and the change."""
+    view = receipt_view(_receipt("volume_sale.json"))
+    assert [(line.label, line.value) for line in view.lines] == [
+        ("Amount tendered", "50.48"),
+        ("Amount paid", "50.00"),
+        ("Fixed charge", "0.00"),
+        ("Debt recovered", "0.00"),
+        ("Tax", "7.00"),
+        ("Gas", "43.00"),
+        ("Tariff step", "1.500 m³ at 16.00/m³"),
+        ("Tariff step", "1.000 m³ at 19.00/m³"),
+        ("Credit", "2.5 m³"),
+        ("Change", "0.48"),
+    ]
+    assert view.at == "2026-03-14 10:00:00 UTC"
 
 
 def test_lookup_view() -> None:

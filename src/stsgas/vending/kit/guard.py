@@ -1,4 +1,4 @@
-"""The request guard: the outermost ASGI layer of the app, around both sale paths.
+"""The request guard: the app's one ASGI wrapper, outermost, around both sale paths.
 
 Every HTTP request gets:
 
@@ -12,7 +12,10 @@ Every HTTP request gets:
 * a last answer for what nothing else handled: a lost or unreachable database
   is 503 ``database_unavailable`` (with ``Retry-After``), any other error a
   500 ``internal_error``; both problem+json carrying the request id, and the
-  error is logged with it. Never a ``text/plain`` page.
+  error is logged with it. Never a ``text/plain`` page;
+* timing and a look at its answer for the observers in ``app.state.answer_observers``
+  (``ops.metrics`` is one): status, replay header, a problem's body, the sale it
+  issued (``kit.answer``). No other middleware wraps the app for this.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import errno
 import logging
 import re
 import sqlite3
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
@@ -33,6 +37,7 @@ from starlette.exceptions import HTTPException
 
 from stsgas.vending.errors import DatabaseUnavailable
 from stsgas.vending.kit import problems
+from stsgas.vending.kit.answer import Answer, Notes, Observer, current_notes
 from stsgas.vending.kit.money import currency_decimals
 
 Scope = MutableMapping[str, Any]
@@ -57,6 +62,9 @@ _NET_ERRNOS: Final = frozenset(
     }
 )
 RETRY_AFTER_SECONDS: Final = 1
+#: answer bodies kept for the observers at most (a problem is well under a KiB)
+MAX_KEPT: Final = 64 * 1024
+_PROBLEM: Final = b"application/problem+json"
 
 
 class BodyTooLarge(HTTPException):
@@ -100,8 +108,46 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+class _Watch:
+    """What the guard saw of an answer on its way out."""
+
+    __slots__ = ("body", "replayed", "started", "status")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.status = 500
+        self.replayed = False
+        self.body: bytearray | None = None
+
+    def start(self, headers: list[tuple[bytes, bytes]], status: int) -> None:
+        self.started = True
+        self.status = status
+        for name, value in headers:
+            if name == b"idempotent-replayed":
+                self.replayed = value == b"true"
+            elif name == b"content-type" and value.split(b";", 1)[0].strip() == _PROBLEM:
+                self.body = bytearray()
+        if self.replayed and self.body is None:
+            self.body = bytearray()
+
+    def chunk(self, data: bytes) -> None:
+        if self.body is None:
+            return
+        if len(self.body) + len(data) > MAX_KEPT:
+            self.body = None  # too large to be a problem; the observers go without it
+        else:
+            self.body += data
+
+
+def observers_of(scope: Scope) -> list[Observer]:
+    """The app's answer observers (``app.state.answer_observers``; none by default)."""
+    found: list[Observer] = getattr(scope["app"].state, "answer_observers", [])
+    return found
+
+
 class RequestGuard:
-    """Request id, body limit, money decimals and the last-resort answer; see the module."""
+    """Request id, body limit, money decimals, the last-resort answer and the answer's
+    observers; see the module."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -110,18 +156,37 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = time.perf_counter()
+        notes = Notes()
+        noted = current_notes.set(notes)
+        watch = _Watch()
+        try:
+            await self._guard(scope, receive, send, watch)
+        finally:
+            current_notes.reset(noted)
+            answer = Answer(
+                status=watch.status,
+                seconds=time.perf_counter() - began,
+                replayed=watch.replayed,
+                body=None if watch.body is None else bytes(watch.body),
+                sale=notes.sale,
+            )
+            for observe in observers_of(scope):
+                observe(scope, answer)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send, watch: _Watch) -> None:
         settings = scope["app"].state.settings
         rid = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid.decode()
         limit: int = settings.max_body_bytes
-        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != HEADER]
+                watch.start(headers, int(message["status"]))
                 message = {**message, "headers": [*headers, (HEADER, rid)]}
+            elif message["type"] == "http.response.body":
+                watch.chunk(message.get("body", b""))
             await send(message)
 
         declared = _declared_length(scope)
@@ -143,7 +208,7 @@ class RequestGuard:
         try:
             await self.app(scope, limited, send_with_id)
         except Exception as exc:  # the last resort: nothing inside answered it
-            if started:
+            if watch.started:
                 log.exception("error after the response started [request %s]", rid.decode())
                 return
             await self._answer(exc, scope, receive, send_with_id, rid)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import Annotated, Final
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -30,6 +31,7 @@ from stsgas.vending.errors import BadAmount
 __all__ = [
     "MAX_DECIMALS",
     "MAX_MINOR",
+    "PERCENT_PER_BP",
     "AmountIn",
     "Balance",
     "Charge",
@@ -37,11 +39,15 @@ __all__ = [
     "Price",
     "currency_decimals",
     "format_money",
+    "minor_unit",
     "parse_money",
+    "to_major",
 ]
 
 #: the largest magnitude kept in minor units: a signed 64-bit column
 MAX_MINOR: Final = 2**63 - 1
+#: a rate in basis points (tax, debt recovery) times this is percent
+PERCENT_PER_BP: Final = Decimal("0.01")
 #: currencies have 0 to 4 decimals (ISO 4217); 6 leaves room for odd tariffs
 MAX_DECIMALS: Final = 6
 #: a longer text cannot be in range whatever it says; refused before any work
@@ -105,6 +111,21 @@ def format_money(minor: int, decimals: int) -> str:
     if decimals == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{fraction:0{decimals}d}"
+
+
+def minor_unit(decimals: int) -> Decimal:
+    """What one minor unit is worth in major units: ``10**-decimals`` (0.01 for cents).
+
+    The one scale between the stored ints and the shown amounts: nothing else
+    divides money by 100 or 1000."""
+    _check_decimals(decimals)
+    return Decimal(1).scaleb(-decimals)
+
+
+def to_major(minor: int, decimals: int) -> Decimal:
+    """Minor units as an exact ``Decimal`` of major units with ``decimals`` places."""
+    unit = minor_unit(decimals)
+    return (Decimal(minor) * unit).quantize(unit)
 
 
 def _amount_shape(value: object) -> object:

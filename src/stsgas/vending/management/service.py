@@ -40,14 +40,14 @@ from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import (
     Conflict,
     Forbidden,
-    IdempotencyMismatch,
     InvalidInput,
     MeterNotFound,
     NotFound,
 )
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.management import ir_tariff
+from stsgas.vending.management import ir_tariff, requests
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
@@ -63,7 +63,6 @@ from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
-from stsgas.vending.sales.repository import MeterRepository
 
 _ALLOWED = {
     ManagementKind.CLEAR_CREDIT: {"register"},
@@ -226,16 +225,6 @@ def fingerprint(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def by_key(session: Session, operator_id: int, key: str) -> ManagementRequest | None:
-    """The request ``operator_id`` asked for under idempotency key ``key``, if any."""
-    return session.execute(
-        select(ManagementRequest).where(
-            ManagementRequest.requested_by_id == operator_id,
-            ManagementRequest.idempotency_key == key,
-        )
-    ).scalar_one_or_none()
-
-
 def ask(
     session: Session,
     *,
@@ -255,36 +244,22 @@ def ask(
     still in flight is caught by the unique ``(requested_by_id, key)`` index:
     the loser's insert fails, and the transaction re-run finds the winner.
     """
-    fp = None
-    if idempotency_key is not None:
-        fp = fingerprint(meter_number, kind, params, reason)
-        done = by_key(session, operator.id, idempotency_key)
-        if done is not None:
-            if done.request_fingerprint != fp:
-                raise IdempotencyMismatch(
-                    "this idempotency key was used for a different management request"
-                )
-            return Asked(request=done, replayed=True)
+    fp = None if idempotency_key is None else fingerprint(meter_number, kind, params, reason)
+    done = requests.prior(session, operator.id, idempotency_key, fp)
+    if done is not None:
+        return Asked(request=done, replayed=True)
     meter = _meter(session, meter_number)
-    req = ManagementRequest(
-        meter_id=meter.id,
-        kind=kind.value,
-        params=validate(session, kind, params, meter, security=security),
-        reason=reason,
-        status=RequestStatus.PENDING.value,
-        requested_by_id=operator.id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fp,
-    )
-    session.add(req)
-    session.flush()
-    audit.record(
+    checked = validate(session, kind, params, meter, security=security)
+    req = requests.record_pending(
         session,
-        actor=operator,
-        action="mgmt.request",
-        object_type="management",
-        object_id=req.id,
-        data={"meter": meter.pan, "kind": kind.value, "params": req.params, "reason": reason},
+        operator=operator,
+        meter=meter,
+        kind=kind.value,
+        params=checked,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        fingerprint=fp,
+        audit_detail={"params": checked},
     )
     return Asked(request=req, replayed=False)
 
@@ -472,6 +447,6 @@ def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
         "status": req.status,
         "requested_by_id": req.requested_by_id,
         "decided_by_id": req.decided_by_id,
-        "tokens": [receipts.token_view(t) for t in rows],
+        "tokens": [receipts.token_view(t).as_json() for t in rows],
         "ir_command": req.ir_command,
     }

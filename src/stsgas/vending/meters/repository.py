@@ -1,4 +1,5 @@
-"""SQL of meters and their customer links."""
+"""SQL of meters and their customer links: the one ``MeterRepository`` (lookup, lists,
+links, and the per-meter lock that serialises a meter's sales and take-backs)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from stsgas.vending.kit.repository import RepositoryBase
-from stsgas.vending.models import Customer, CustomerMeter, Meter, Sale, utcnow
+from stsgas.vending.models import Customer, CustomerMeter, Meter, Sale, SupplyGroup, utcnow
 
 
 class MeterRepository(RepositoryBase[Meter]):
@@ -23,6 +24,32 @@ class MeterRepository(RepositoryBase[Meter]):
             stmt = stmt.options(joinedload(Meter.supply_group), joinedload(Meter.tariff))
         return self.get_one_or_none(stmt)
 
+    def find_by_number(self, number: str) -> Meter | None:
+        """A meter by its 18-digit PAN, or by its DRN when that is unique."""
+        if len(number) == 18:
+            return self.get_one_or_none(self.select().where(Meter.pan == number))
+        rows = self.list(self.select().where(Meter.drn == number).limit(2))
+        return rows[0] if len(rows) == 1 else None
+
+    def lock(self, meter_id: int) -> Meter:
+        """Re-read a meter with a row lock (PostgreSQL ``FOR UPDATE``; SQLite is
+        already serialised by ``BEGIN IMMEDIATE``)."""
+        stmt = (
+            self.select()
+            .where(Meter.id == meter_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        meter = self.get_one_or_none(stmt)
+        assert meter is not None
+        return meter
+
+    def supply_group(self, group_id: int) -> SupplyGroup:
+        """A supply group by id (a meter's always exists: the foreign key says so)."""
+        group = self.session.get(SupplyGroup, group_id)
+        assert group is not None
+        return group
+
     def page(
         self, *, status: str | None, customer_id: int | None, limit: int, offset: int
     ) -> tuple[Sequence[Meter], int]:
@@ -36,13 +63,15 @@ class MeterRepository(RepositoryBase[Meter]):
             )
         return self.paginate(stmt, limit=limit, offset=offset)
 
-    def customer_of(self, meter_id: int) -> Customer | None:
+    def customer_of(self, meter_id: int, *, for_update: bool = False) -> Customer | None:
         """The customer the meter is linked to now."""
         stmt = (
             select(Customer)
             .join(CustomerMeter, CustomerMeter.customer_id == Customer.id)
             .where(CustomerMeter.meter_id == meter_id, CustomerMeter.active == 1)
         )
+        if for_update:
+            stmt = stmt.with_for_update(of=Customer)
         return self.session.execute(stmt).scalars().one_or_none()
 
     def unlink(self, meter_id: int) -> None:

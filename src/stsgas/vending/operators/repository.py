@@ -156,10 +156,18 @@ def principal_row(session: Session, token_hash: str) -> PrincipalRow | None:
 
 
 class VendorRepository(RepositoryBase[Vendor]):
-    """Vendors by id or name."""
+    """Vendors by id or name, and their floats."""
 
     model = Vendor
 
     def by_name(self, name: str) -> Vendor | None:
         """The vendor called ``name``."""
         return self.get_one_or_none(select(Vendor).where(Vendor.name == name))
+
+    def refund(self, vendor_id: int, amount: int) -> None:
+        """Give ``amount`` back to the float (a cancelled sale)."""
+        self.session.execute(
+            update(Vendor)
+            .where(Vendor.id == vendor_id)
+            .values(float_balance=Vendor.float_balance + amount)
+        )

@@ -1,8 +1,8 @@
 """Operations: health probes (``/healthz``, ``/readyz``) and Prometheus ``/metrics``.
 
-:func:`install` adds the probes and the metrics route, and the metrics
-middleware as the app's outermost layer, where every answer of both sale
-paths passes (see :mod:`.metrics`).
+:func:`install` adds the probes and the metrics route, and registers the
+metrics observer with the request guard (the app's one ASGI wrapper), which
+sees every answer of both sale paths (see :mod:`.metrics`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from stsgas.vending.ops import health, metrics
 
 
 def install(app: FastAPI) -> None:
-    """Add the probes, ``/metrics`` and the metrics middleware (call it last)."""
+    """Add the probes, ``/metrics`` and the metrics observer."""
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.add_middleware(metrics.Metrics)
+    metrics.install(app)

@@ -1,12 +1,15 @@
 """Prometheus metrics of the vending server (``GET /metrics``, no authentication).
 
-One ASGI middleware, the app's outermost layer, sees every answer of both
-sale paths (the FastAPI route and the event-loop path of ``sales.fast_http``)
-and of every other route, so no domain code counts anything:
+:func:`observe` is an observer of the request guard (``kit.guard``, the app's
+one ASGI wrapper), which sees every answer of both sale paths (the FastAPI
+route and the event-loop path of ``sales.fast_http``) and of every other
+route; :func:`install` registers it. No middleware of its own, and no sale's
+receipt is parsed to count it: the sale notes its channel and token classes
+while it is built (``kit.answer``).
 
 * ``stsgas_sales_total{channel, outcome}`` — 201 answers to ``POST
-  /api/v1/sales``, read from the receipt (``outcome``: ``issued``, or
-  ``replayed`` for an idempotent replay, which issues nothing);
+  /api/v1/sales`` (``outcome``: ``issued``, or ``replayed`` for an idempotent
+  replay, which issues nothing; its channel is read from the replayed body);
 * ``stsgas_tokens_issued_total{token_class}`` — the tokens of issued sales by
   STS token class (0 credit, 2 key change);
 * ``stsgas_refusals_total{code, status}`` — every problem+json answer by its
@@ -26,12 +29,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any, Final
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -44,16 +46,11 @@ from prometheus_client import (
 )
 from starlette.routing import Mount
 
+from stsgas.vending.kit.answer import Answer
+
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SALES_PATH: Final = "/api/v1/sales"
-#: answers larger than this are not read for counting (a receipt is a few KiB)
-MAX_CAPTURE: Final = 256 * 1024
-_PROBLEM: Final = b"application/problem+json"
 
 SALES = Counter(
     "stsgas_sales",
@@ -139,63 +136,41 @@ def route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-def count_answer(scope: Scope, status: int, replayed: bool, body: bytes | None) -> None:
-    """Count one finished answer: a sale, or a problem, from its body."""
+def _doc(body: bytes | None) -> dict[str, Any]:
     if body is None:
-        return
+        return {}
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def count_answer(scope: Scope, answer: Answer) -> None:
+    """Count one finished answer: a sale from what it noted, a replay or a problem
+    from its (small) body."""
+    if answer.status == 201 and scope["path"] == SALES_PATH and scope["method"] == "POST":
+        if answer.replayed:
+            channel = str(_doc(answer.body).get("channel", "unknown"))
+            SALES.labels(channel, "replayed").inc()
+        elif answer.sale is not None:
+            SALES.labels(answer.sale.channel, "issued").inc()
+            for token_class in answer.sale.token_classes:
+                TOKENS.labels(str(token_class)).inc()
         return
-    if not isinstance(doc, dict):
-        return
-    if status == 201:
-        channel = str(doc.get("channel", "unknown"))
-        SALES.labels(channel, "replayed" if replayed else "issued").inc()
-        if not replayed:
-            for token in doc.get("tokens") or []:
-                TOKENS.labels(str(token.get("token_class"))).inc()
-        return
-    REFUSALS.labels(str(doc.get("code", "unknown")), str(status)).inc()
+    if answer.body is not None and answer.status >= 400:
+        REFUSALS.labels(str(_doc(answer.body).get("code", "unknown")), str(answer.status)).inc()
 
 
-class Metrics:
-    """Time every HTTP request and count sales and problems from the answers."""
+def observe(scope: Scope, answer: Answer) -> None:
+    """The guard's observer: latency by route template, the counters, the pool gauges."""
+    LATENCY.labels(scope["method"], route_template(scope)).observe(answer.seconds)
+    count_answer(scope, answer)
+    _pools(scope["app"].state)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        is_sale = scope["path"] == SALES_PATH and scope["method"] == "POST"
-        status = 500
-        replayed = False
-        captured: bytearray | None = None
-
-        async def watching(message: Message) -> None:
-            nonlocal status, replayed, captured
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                headers = dict(message.get("headers", []))
-                ctype = bytes(headers.get(b"content-type", b"")).split(b";", 1)[0].strip()
-                replayed = headers.get(b"idempotent-replayed") == b"true"
-                if ctype == _PROBLEM or (is_sale and status == 201):
-                    captured = bytearray()
-            elif message["type"] == "http.response.body" and captured is not None:
-                if len(captured) + len(message.get("body", b"")) > MAX_CAPTURE:
-                    captured = None
-                else:
-                    captured += message.get("body", b"")
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching)
-        finally:
-            LATENCY.labels(scope["method"], route_template(scope)).observe(
-                time.perf_counter() - started
-            )
-            count_answer(scope, status, replayed, None if captured is None else bytes(captured))
-            _pools(scope["app"].state)
+def install(app: FastAPI) -> None:
+    """Register :func:`observe` with the request guard (once)."""
+    observers = getattr(app.state, "answer_observers", [])
+    if observe not in observers:
+        app.state.answer_observers = [*observers, observe]

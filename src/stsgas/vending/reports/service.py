@@ -10,14 +10,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import MeterNotFound
 from stsgas.vending.kit import localtime
 from stsgas.vending.ledger.repository import LedgerRepository
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.reports import repository as repo
 from stsgas.vending.sales import chain
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.receipts import money
-from stsgas.vending.sales.repository import MeterRepository
 
 
 def daily(session: Session, day: date, tz: tzinfo = UTC) -> list[dict[str, Any]]:
@@ -37,7 +38,7 @@ def daily(session: Session, day: date, tz: tzinfo = UTC) -> list[dict[str, Any]]
             "debt_recovered": money(int(debt)),
             "tax": money(int(tax)),
             "energy_amount": money(int(energy)),
-            "units_credited": str(int(units) / 10),
+            "units_credited": str((int(units) * GAS_UNIT).quantize(GAS_UNIT)),
         }
         for ch, vendor, status, n, paid, fixed, debt, tax, energy, units in rows
     ]

@@ -16,6 +16,7 @@ from stsgas.vending.audit import service as audit
 from stsgas.vending.errors import NotFound, SaleCancelled, SaleNotFound
 from stsgas.vending.models import Operator, Sale, SaleStatus
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sales.repository import SaleRepository
 
 
@@ -50,20 +51,22 @@ def refuse_if_cancelled(sale: Sale) -> None:
         )
 
 
+def receipt_of(sale: Sale) -> Receipt:
+    """The receipt stored with a sale."""
+    assert sale.response is not None, f"sale {sale.id} has no receipt"
+    return Receipt.from_json(sale.response)
+
+
 def body_of(sale: Sale) -> dict[str, Any]:
     """A sale as the API reads it: the receipt with its status; a cancelled sale's
     receipt without its token(s)."""
-    body = {**(sale.response or {}), "status": sale.status, "reprint_count": sale.reprint_count}
-    if sale.status == SaleStatus.CANCELLED.value:
-        body.update(
-            tokens=[],
-            token=None,
-            cancelled_at=(
-                sale.cancelled_at.isoformat(timespec="seconds") if sale.cancelled_at else None
-            ),
+    return (
+        receipt_of(sale)
+        .read_as(
+            status=sale.status, reprint_count=sale.reprint_count, cancelled_at=sale.cancelled_at
         )
-        body["notes"] = [*body.get("notes", []), "CANCELLED - its token is void"]
-    return body
+        .as_json()
+    )
 
 
 def list_visible(
@@ -99,7 +102,4 @@ def reprint(session: Session, sale_id: int, operator: Operator) -> dict[str, Any
         object_id=sale.id,
         data={"reprint": count},
     )
-    body = dict(sale.response or {})
-    body.update(copy=True, reprint_count=count, status=sale.status)
-    body["notes"] = [*body.get("notes", []), f"COPY {count} - this token was issued before"]
-    return body
+    return receipt_of(sale).copy_of(count, status=sale.status).as_json()

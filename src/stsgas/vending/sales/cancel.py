@@ -27,10 +27,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.sts import (
+    CURRENCY_UNIT,
+    GAS_UNIT,
     ClearCredit,
     CreditToken,
     CurrencyCreditToken,
@@ -50,37 +51,41 @@ from stsgas.vending.errors import (
     Conflict,
     CreditBelowSale,
     Forbidden,
-    IdempotencyMismatch,
     MeterChanged,
     SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
+from stsgas.vending.management import requests
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
     ManagementKind,
     ManagementRequest,
     Meter,
     MeterMode,
     Operator,
-    RequestStatus,
     Sale,
     SaleStatus,
     TokenKind,
 )
 from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.operators.repository import VendorRepository
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.aftercare import get_visible
-from stsgas.vending.sales.repository import MeterRepository, SaleRepository, VendorRepository
+from stsgas.vending.sales.repository import SaleRepository
 
 #: the meter's gas credit registers: units (subclass 2) and currency (subclass 6)
 REGISTER_UNITS: Final = 2
 REGISTER_CURRENCY: Final = 6
-#: litres in the 0.1 m³ unit of a gas credit token
-LITRES_PER_UNIT: Final = 100
-#: what the meter shows: m³ to the litre, money to 10^-5
-_DECIMALS: Final = {MeterMode.VOLUME.value: 3, MeterMode.AMOUNT.value: 5}
+#: what one of the meter's own units is worth: a litre in m³, 10^-5 of the currency
+_SCALE: Final = {MeterMode.VOLUME.value: LITRE, MeterMode.AMOUNT.value: CURRENCY_UNIT}
+#: the decimals the meter shows (m³ to the litre, money to 10^-5)
+_DECIMALS: Final = {mode: -int(scale.as_tuple().exponent) for mode, scale in _SCALE.items()}
+#: the fewest decimals a shown value keeps (0.1 m³, 0.01 of the currency)
+_LEAST: Final = {MeterMode.VOLUME.value: GAS_UNIT, MeterMode.AMOUNT.value: Decimal("0.01")}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,11 +123,9 @@ class Plan:
 
 def shown(value: int, mode: str) -> str:
     """A meter value as its display reads (at least 1 decimal in m³, 2 in money)."""
-    if mode == MeterMode.VOLUME.value:
-        number, least = Decimal(value) / 1000, Decimal("0.1")
-    else:
-        number, least = Decimal(value) / 100_000, Decimal("0.01")
-    text = str(number.quantize(least)) if number == number.quantize(least) else str(number)
+    number, least = value * _SCALE[mode], _LEAST[mode]
+    rounded = number.quantize(least)
+    text = str(rounded) if number == rounded else str(number.normalize())
     return f"{text} m³" if mode == MeterMode.VOLUME.value else text
 
 
@@ -139,7 +142,7 @@ def parse_reading(text: str, mode: str) -> int:
         raise BadMeterCredit(
             f"type the credit the meter shows in {unit} (digits, at most {places} decimals)"
         )
-    return int(Decimal(value).scaleb(places))
+    return int(Decimal(value) / _SCALE[mode])
 
 
 def _units_at_most(units: int) -> int:
@@ -317,19 +320,10 @@ def ask(
 ) -> tuple[ManagementRequest, bool]:
     """Record a pending take-back request (nothing issued, no money moved); with
     ``idempotency_key`` the same ask again answers the same request (``True``)."""
-    fp = None
-    if idempotency_key is not None:
-        fp = fingerprint(sale_id, meter_credit, reason)
-        done = session.execute(
-            select(ManagementRequest).where(
-                ManagementRequest.requested_by_id == operator.id,
-                ManagementRequest.idempotency_key == idempotency_key,
-            )
-        ).scalar_one_or_none()
-        if done is not None:
-            if done.request_fingerprint != fp:
-                raise IdempotencyMismatch("this idempotency key was used for another request")
-            return done, True
+    fp = None if idempotency_key is None else fingerprint(sale_id, meter_credit, reason)
+    done = requests.prior(session, operator.id, idempotency_key, fp)
+    if done is not None:
+        return done, True
     found = get_visible(session, sale_id, operator)
     meter = MeterRepository(session).lock(found.meter_id)  # one ask per sale at a time
     repo = SaleRepository(session)
@@ -353,26 +347,17 @@ def ask(
         "refund": worked.refund,
         "preview": worked.preview,
     }
-    req = ManagementRequest(
-        meter_id=meter.id,
+    req = requests.record_pending(
+        session,
+        operator=operator,
+        meter=meter,
         kind=ManagementKind.CANCEL_SALE.value,
         params=params,
         reason=reason,
-        status=RequestStatus.PENDING.value,
-        requested_by_id=operator.id,
-        sale_id=sale.id,
         idempotency_key=idempotency_key,
-        request_fingerprint=fp,
-    )
-    session.add(req)
-    session.flush()
-    audit.record(
-        session,
-        actor=operator,
-        action="mgmt.request",
-        object_type="management",
-        object_id=req.id,
-        data={"meter": meter.pan, "kind": req.kind, "sale_id": sale.id, "reason": reason},
+        fingerprint=fp,
+        audit_detail={"sale_id": sale.id},
+        sale_id=sale.id,
     )
     return req, False
 

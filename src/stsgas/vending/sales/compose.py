@@ -271,7 +271,7 @@ def compose(
         tokens=issued,
         fixed_per_period=version.fixed_charge,
         fixed_period=version.fixed_charge_period,
-    )
+    ).as_json()
     lines = [
         ln
         for ln in journal_lines(

@@ -27,7 +27,7 @@ from stsgas.vending.settings import Settings
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
-Seller = Annotated[Operator, Depends(require(Permission.SALES_CREATE))]
+SellingOperator = Annotated[Operator, Depends(require(Permission.SALES_CREATE))]
 Canceller = Annotated[Operator, Depends(require(Permission.SALES_CANCEL))]
 
 
@@ -126,7 +126,7 @@ def get_sale(sale_id: RowId, session: SessionDep, operator: Reader) -> dict[str,
 
 
 @router.post("/{sale_id}/reprint", response_model=None)
-def reprint(sale_id: RowId, session: SessionDep, operator: Seller) -> dict[str, Any]:
+def reprint(sale_id: RowId, session: SessionDep, operator: SellingOperator) -> dict[str, Any]:
     """The same token again, marked COPY; every reprint is counted and audited."""
     return transaction.run(session, lambda: aftercare.reprint(session, sale_id, operator))
 

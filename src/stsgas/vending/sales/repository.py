@@ -1,5 +1,6 @@
-"""The ORM queries of sales: look-ups, history, reprints, refunds (the sale
-itself runs on ``store``)."""
+"""The ORM queries of sales: look-ups, history, reprints, take-backs (the sale
+itself runs on ``store``). Meters live in ``meters.repository``, vendors in
+``operators.repository``."""
 
 from __future__ import annotations
 
@@ -12,16 +13,11 @@ from sqlalchemy.orm import selectinload
 from stsgas.vending.kit.repository import RepositoryBase
 from stsgas.vending.models import (
     Customer,
-    CustomerMeter,
     ManagementKind,
     ManagementRequest,
-    Meter,
     RequestStatus,
     Sale,
     SaleStatus,
-    SupplyGroup,
-    Token,
-    Vendor,
 )
 
 
@@ -121,71 +117,4 @@ class SaleRepository(RepositoryBase[Sale]):
             update(Customer)
             .where(Customer.id == customer_id)
             .values(debt_balance=Customer.debt_balance + amount)
-        )
-
-
-class MeterRepository(RepositoryBase[Meter]):
-    """Meter look-up and the per-meter lock that serialises its sales (V2)."""
-
-    model = Meter
-
-    def find_by_number(self, number: str) -> Meter | None:
-        """A meter by its 18-digit PAN, or by its DRN when that is unique."""
-        if len(number) == 18:
-            return self.get_one_or_none(self.select().where(Meter.pan == number))
-        rows = self.list(self.select().where(Meter.drn == number).limit(2))
-        return rows[0] if len(rows) == 1 else None
-
-    def lock(self, meter_id: int) -> Meter:
-        """Re-read a meter with a row lock (PostgreSQL ``FOR UPDATE``; SQLite is
-        already serialised by ``BEGIN IMMEDIATE``)."""
-        stmt = (
-            self.select()
-            .where(Meter.id == meter_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        meter = self.get_one_or_none(stmt)
-        assert meter is not None
-        return meter
-
-    def supply_group(self, group_id: int) -> SupplyGroup:
-        """A supply group by id."""
-        group = self.session.get(SupplyGroup, group_id)
-        assert group is not None
-        return group
-
-    def customer(self, meter_id: int, *, for_update: bool = False) -> Customer | None:
-        """The customer linked to a meter now, if any."""
-        stmt = (
-            select(Customer)
-            .join(CustomerMeter, CustomerMeter.customer_id == Customer.id)
-            .where(CustomerMeter.meter_id == meter_id, CustomerMeter.active == 1)
-        )
-        if for_update:
-            stmt = stmt.with_for_update(of=Customer)
-        return self.session.execute(stmt).scalars().one_or_none()
-
-
-class TokenRepository(RepositoryBase[Token]):
-    """Issued tokens."""
-
-    model = Token
-
-    def for_meter(self, meter_id: int) -> Sequence[Token]:
-        """All tokens of a meter in issue order."""
-        return self.list(self.select().where(Token.meter_id == meter_id).order_by(Token.id))
-
-
-class VendorRepository(RepositoryBase[Vendor]):
-    """Vendor floats."""
-
-    model = Vendor
-
-    def refund(self, vendor_id: int, amount: int) -> None:
-        """Give ``amount`` back to the float (a cancelled sale)."""
-        self.session.execute(
-            update(Vendor)
-            .where(Vendor.id == vendor_id)
-            .values(float_balance=Vendor.float_balance + amount)
         )

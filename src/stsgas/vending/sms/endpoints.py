@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -20,9 +19,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service as operators
-from stsgas.vending.sms import service
+from stsgas.vending.sales.receipts import Receipt
+from stsgas.vending.sms import log, service
 from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown
 from stsgas.vending.sms.gateway import (
     HttpSmsGateway,
@@ -32,9 +33,15 @@ from stsgas.vending.sms.gateway import (
     SmsGatewayError,
 )
 from stsgas.vending.sms.ratelimit import RateLimit
-from stsgas.vending.sms.replies import HELP_TEXT, Purchase, buy_reply, refused_reply, unknown_reply
+from stsgas.vending.sms.replies import (
+    HELP_TEXT,
+    Purchase,
+    buy_reply,
+    credited_text,
+    refused_reply,
+    unknown_reply,
+)
 from stsgas.vending.sms.settings import SmsSettings
-from stsgas.vending.web.api import ApiProblem, VendingApi
 
 __all__ = ["install", "router"]
 
@@ -105,7 +112,7 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
     if token is None:
         return refused_reply("SMS sales are not set up")
     try:
-        receipt = await VendingApi(request.app, token).post(
+        body = await VendingApi(request.app, token).post(
             "/api/v1/sales",
             {"meter_number": command.meter, "amount": str(command.amount), "channel": "sms"},
             headers={"Idempotency-Key": f"sms-{msg.message_id}"},
@@ -114,16 +121,14 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
         if exc.code == "insufficient_float":
             return refused_reply("the SMS wallet is empty, please buy at a vendor")
         return refused_reply(exc.detail.rstrip("."))
-    tokens = [t["digits"] for t in receipt["tokens"]]
-    credit = receipt.get("units_credited")
-    credited = f"{credit} m3" if credit is not None else str(receipt.get("money_credited"))
+    receipt = Receipt.from_json(body)
     return buy_reply(
         command.meter,
         Purchase(
-            paid=Decimal(receipt["amount_paid"]),
-            credited=credited,
-            tokens=tokens,
-            key_change=bool(receipt.get("key_change")),
+            paid=receipt.amount_paid,
+            credited=credited_text(receipt),
+            tokens=[t.digits for t in receipt.tokens],
+            key_change=receipt.key_change,
             wallet_left=None,
         ),
     )
@@ -200,3 +205,4 @@ def install(
     if not getattr(app.state, "sms_installed", False):
         app.state.sms_installed = True
         app.include_router(router)
+        app.include_router(log.router)  # the SMS log's API, beside the webhook

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from stsgas.sts import group_digits
+from stsgas.vending.sales.receipts import Receipt
 
 __all__ = [
     "HELP_TEXT",
@@ -46,6 +47,13 @@ class Purchase:
     key_change: bool
     #: left in the customer's wallet, when the payment model has one
     wallet_left: Decimal | None = None
+
+
+def credited_text(receipt: Receipt) -> str:
+    """What a sale credited, in SMS words: cubic metres or money."""
+    if receipt.units_credited is not None:
+        return f"{receipt.units_credited} m3"
+    return str(receipt.money_credited)
 
 
 def _tail(meter: str) -> str:

@@ -24,6 +24,7 @@ from stsgas.vending.models import (
     Sale,
     SaleStatus,
 )
+from stsgas.vending.sales.receipts import Receipt
 
 __all__ = [
     "add_record",
@@ -119,7 +120,7 @@ def owner_id(session: Session, number: str) -> int | None:
     return session.execute(stmt).scalars().first()
 
 
-def last_sale_receipt(session: Session, meter_id: int) -> dict[str, Any] | None:
+def last_sale_receipt(session: Session, meter_id: int) -> Receipt | None:
     """The stored receipt of the meter's latest completed sale."""
     stmt = (
         select(Sale.response)
@@ -127,7 +128,8 @@ def last_sale_receipt(session: Session, meter_id: int) -> dict[str, Any] | None:
         .order_by(Sale.created_at.desc(), Sale.id.desc())
         .limit(1)
     )
-    return session.execute(stmt).scalar_one_or_none()
+    body = session.execute(stmt).scalar_one_or_none()
+    return None if body is None else Receipt.from_json(body)
 
 
 def recent_messages(

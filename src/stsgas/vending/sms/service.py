@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +33,7 @@ from stsgas.vending.models import IdempotencyState
 from stsgas.vending.sms import repository as repo
 from stsgas.vending.sms.commands import Balance, Buy, Command, parse_command
 from stsgas.vending.sms.ratelimit import RateLimit
-from stsgas.vending.sms.replies import LastPurchase, balance_reply
+from stsgas.vending.sms.replies import LastPurchase, balance_reply, credited_text
 
 __all__ = [
     "Admitted",
@@ -182,16 +181,15 @@ def balance_text(sm: sessionmaker[Session], meter: str) -> str:
         receipt = repo.last_sale_receipt(s, found.id) if found else None
     if receipt is None:
         return balance_reply(meter, None)
-    credit = receipt.get("units_credited")
-    credited = f"{credit} m3" if credit is not None else str(receipt.get("money_credited"))
-    credit_token = next(t for t in receipt["tokens"] if t["kind"] == "credit")
+    credit = receipt.credit
+    assert credit is not None  # a completed sale's receipt keeps its credit token
     return balance_reply(
         meter,
         LastPurchase(
-            at=datetime.fromisoformat(receipt["time"]),
-            paid=Decimal(receipt["amount_paid"]),
-            credited=credited,
-            digits=credit_token["digits"],
+            at=receipt.time,
+            paid=receipt.amount_paid,
+            credited=credited_text(receipt),
+            digits=credit.digits,
         ),
     )
 

@@ -13,8 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from stsgas.vending.sms import endpoints as sms
-from stsgas.vending.sms import log as sms_log
 from stsgas.vending.web import (
     admin_pages,
     cancel_pages,
@@ -38,18 +36,16 @@ async def _denied(_request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Add the console, the POS page, their static files and the SMS webhook (once)."""
+    """Add the console, the POS page and their static files (once)."""
     if getattr(app.state, "web_installed", False):
         return
     app.state.web_installed = True
-    sms.install(app)
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
     app.include_router(management_pages.router)
     app.include_router(cancel_pages.router)
     app.include_router(operator_pages.router)
     app.include_router(tariff_pages.router)
-    app.include_router(sms_log.router)  # the SMS log's API, beside the webhook
     app.include_router(vendor_pages.router)
     app.include_router(supply_pages.router)
     app.include_router(sms_pages.router)

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.meter_view import meter_facts
 from stsgas.vending.web.pages import read_sales
 from stsgas.vending.web.render import guard, page

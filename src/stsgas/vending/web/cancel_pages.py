@@ -16,8 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import receipt_view
@@ -44,7 +45,7 @@ async def _receipt(
         me,
         "sales",
         title=f"Receipt #{sale_id}",
-        receipt=receipt_view(sale),
+        receipt=receipt_view(Receipt.from_json(sale)),
         can_reprint=False,
         can_cancel=False,
         flash=flash,

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
+from stsgas.vending.sales.receipts import ReceiptToken
 from stsgas.vending.web import paths
 from stsgas.vending.web.admin_pages import items_of, stale
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
-from stsgas.vending.web.views import receipt_view
+from stsgas.vending.web.views import token_views
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -302,5 +303,5 @@ async def management_approve(
     decided = _request_view(
         body, groups, replayed=answer.headers.get("Idempotent-Replayed") == "true"
     )
-    issued = receipt_view({"sale_id": body.get("id", 0), **body}).tokens
+    issued = token_views([ReceiptToken.from_json(t) for t in body.get("tokens") or ()])
     return await _management_page(request, me, api, decided=decided, issued=issued, groups=groups)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,8 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths, repository
-from stsgas.vending.web.api import ApiProblem, VendingApi, client_of
 from stsgas.vending.web.render import guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
@@ -102,11 +104,11 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
     return response
 
 
-async def read_sales(request: Request, me: Me, **filters: Any) -> list[dict[str, Any]]:
+async def read_sales(request: Request, me: Me, **filters: Any) -> list[Receipt]:
     """The sales ``me`` may read (see ``web.repository``), newest first."""
     sm = request.app.state.sessionmaker
 
-    def run() -> list[dict[str, Any]]:
+    def run() -> list[Receipt]:
         with sm() as s:
             return repository.visible_sales(s, me.id, **filters)
 
@@ -122,17 +124,19 @@ async def dashboard(request: Request) -> Response:
     done = [
         s
         for s in await read_sales(request, me, since=midnight, limit=5000)
-        if s.get("status") == "completed"
+        if s.status == "completed"
     ]
-    by: dict[str, list[int]] = {}
+    nothing = Decimal(0)
+    by: dict[str, list[Decimal]] = {}
     for s in done:
-        by.setdefault(str(s.get("channel")), []).append(int(s["amount_minor"]))
+        by.setdefault(s.channel, []).append(s.amount_paid)
     stats: dict[str, Any] = {
         "count": len(done),
-        "total": money(sum(int(s["amount_minor"]) for s in done)),
+        "total": money(sum((s.amount_paid for s in done), nothing)),
         "float": None,
         "by_channel": [
-            {"label": k, "count": len(v), "total": money(sum(v))} for k, v in sorted(by.items())
+            {"label": k, "count": len(v), "total": money(sum(v, nothing))}
+            for k, v in sorted(by.items())
         ],
     }
     if me.vendor_id is not None:
@@ -271,7 +275,7 @@ async def receipt(request: Request, sale_id: int, copy: bool = False) -> Respons
         me,
         "sales",
         title=f"Receipt #{sale_id}",
-        receipt=receipt_view(sale, copy=copy),
+        receipt=receipt_view(Receipt.from_json(sale), copy=copy),
         can_reprint=me.role != "auditor",
         can_cancel=me.role in CANCELLERS,
     )
@@ -302,7 +306,7 @@ async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] =
         me,
         "sales",
         title=f"Receipt #{sale_id} (copy)",
-        receipt=receipt_view(sale, copy=True),
+        receipt=receipt_view(Receipt.from_json(sale), copy=True),
         can_reprint=True,
         can_cancel=me.role in CANCELLERS,
     )

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.nav import allowed
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf, load_me
@@ -105,7 +106,7 @@ async def pos_sell(
         )
     except ApiProblem as exc:
         return _problem(exc.status, exc.code, exc.detail)
-    view = receipt_view(sale)
+    view = receipt_view(Receipt.from_json(sale))
     out: dict[str, Any] = {
         "sale_id": view.sale_id,
         "meter": view.meter,

@@ -9,13 +9,13 @@ each sale is what the pages show, so a list row and the receipt agree.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.vending.models import Operator, Sale, Vendor
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.sales.receipts import Receipt
 
 __all__ = ["vendor_float", "visible_sales"]
 
@@ -28,8 +28,9 @@ def visible_sales(
     customer_id: int | None = None,
     since: datetime | None = None,
     limit: int = 200,
-) -> list[dict[str, Any]]:
-    """Newest first: the receipts of the sales ``operator_id`` may read."""
+) -> list[Receipt]:
+    """Newest first: the receipts of the sales ``operator_id`` may read, as a read of
+    each sale shows them (status now; a cancelled sale without its tokens)."""
     op = session.get(Operator, operator_id)
     if op is None or not op.is_active:
         return []
@@ -48,14 +49,13 @@ def visible_sales(
         stmt = stmt.where(Sale.customer_id == customer_id)
     if since is not None:
         stmt = stmt.where(Sale.created_at >= since)
-    out = []
-    for sale in session.execute(stmt).scalars():
-        body = dict(sale.response or {})
-        body.setdefault("sale_id", sale.id)
-        body["status"] = sale.status
-        body["amount_minor"] = sale.amount_paid
-        out.append(body)
-    return out
+    return [
+        Receipt.from_json(sale.response).read_as(
+            status=sale.status, reprint_count=sale.reprint_count, cancelled_at=sale.cancelled_at
+        )
+        for sale in session.execute(stmt).scalars()
+        if sale.response is not None
+    ]
 
 
 def vendor_float(session: Session, vendor_id: int) -> int | None:

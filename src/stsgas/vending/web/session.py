@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from stsgas.vending.web.api import ApiProblem, VendingApi
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 
 __all__ = ["COOKIE", "Me", "check_csrf", "clear_session", "csrf_for", "load_me", "set_session"]
 

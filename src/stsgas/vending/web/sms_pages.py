@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from stsgas.vending.apiclient import VendingApi
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import VendingApi
 from stsgas.vending.web.render import guard, page
 
 router = APIRouter(prefix="/console", include_in_schema=False)

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
 

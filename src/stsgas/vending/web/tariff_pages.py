@@ -3,14 +3,15 @@ admins) a form that adds a version, e.g. to make the fixed charge monthly."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
+from stsgas.vending.kit.money import PERCENT_PER_BP
+from stsgas.vending.kit.volume import LITRE, LITRES_PER_M3
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import check_csrf
 from stsgas.vending.web.views import money, parse_amount
@@ -33,23 +34,25 @@ def parse_steps(text: str) -> list[dict[str, Any]]:
         price = parse_amount(parts[1]) if len(parts) == 2 else None
         if price is None or not (parts[0] == "-" or parts[0].isdigit()):
             raise StepsError(f"step {n}: write '<up to m³> <price>', or '- <price>' last")
-        up_to = None if parts[0] == "-" else int(parts[0]) * 1000
+        up_to = None if parts[0] == "-" else int(parts[0]) * LITRES_PER_M3
         steps.append({"up_to_litres": up_to, "price_per_m3": price})  # major units
     return steps
 
 
+def _up_to(litres: int | None) -> str:
+    return "rest" if litres is None else f"{(litres * LITRE).normalize():f} m³"
+
+
 def _version_view(v: dict[str, Any]) -> dict[str, Any]:
     steps = ", ".join(
-        f"{'rest' if s['up_to_litres'] is None else str(s['up_to_litres'] // 1000) + ' m³'}"
-        f" at {money(s['price_per_m3'])}"
-        for s in v.get("steps", ())
+        f"{_up_to(s['up_to_litres'])} at {money(s['price_per_m3'])}" for s in v.get("steps", ())
     )
     return {
         "version": v["version"],
         "effective_from": str(v["effective_from"])[:16].replace("T", " "),
         "fixed": f"{money(v['fixed_charge'])} {PERIODS.get(v['fixed_charge_period'], '')}",
-        "tax": f"{Decimal(v['tax_rate_bp']).scaleb(-2)} %",
-        "recovery": f"{Decimal(v['debt_recovery_bp']).scaleb(-2)} %",
+        "tax": f"{v['tax_rate_bp'] * PERCENT_PER_BP} %",
+        "recovery": f"{v['debt_recovery_bp'] * PERCENT_PER_BP} %",
         "steps": steps,
     }
 

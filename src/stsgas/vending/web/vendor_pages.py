@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
-from stsgas.vending.web.api import ApiProblem, VendingApi
 from stsgas.vending.web.render import guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, parse_amount

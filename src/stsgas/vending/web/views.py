@@ -1,7 +1,8 @@
 """View models: the API's JSON turned into what a page shows, pure and testable.
 
-Money arrives from the API in integer minor units and is shown with two
-decimals; it is never a float on the way.
+A sale arrives as its typed :class:`~stsgas.vending.sales.receipts.Receipt`
+(exact ``Decimal`` major units); other answers carry integer minor units.
+Both are shown with the currency's decimals and never become a float.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
-from stsgas.sts import group_digits
+from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import BadAmount
-from stsgas.vending.kit.money import currency_decimals, format_money, parse_money
+from stsgas.vending.kit.money import currency_decimals, format_money, minor_unit, parse_money
+from stsgas.vending.kit.volume import LITRE
+from stsgas.vending.sales.receipts import Receipt, ReceiptStep, ReceiptToken
 
 __all__ = [
     "LookupView",
@@ -28,6 +31,7 @@ __all__ = [
     "parse_amount",
     "receipt_view",
     "sale_row",
+    "token_views",
 ]
 
 _KIND_LABEL: Final = {
@@ -37,16 +41,18 @@ _KIND_LABEL: Final = {
 }
 
 
-def money(minor: int | str | None) -> str:
-    """Minor units as a two-decimal amount (``1250`` -> ``"12.50"``).
-
-    The receipts of the sales API already carry decimal strings; those pass through.
-    """
-    if minor is None:
+def money(amount: int | Decimal | str | None) -> str:
+    """An amount shown with the currency's decimals: an int is minor units
+    (``1250`` -> ``"12.50"``), a ``Decimal`` major units; the decimal strings
+    of the API's other answers pass through."""
+    decimals = currency_decimals.get()
+    if amount is None:
         return "—"
-    if isinstance(minor, str):
-        return minor
-    return f"{Decimal(minor).scaleb(-2):.2f}"
+    if isinstance(amount, str):
+        return amount
+    if isinstance(amount, Decimal):
+        return str(amount.quantize(minor_unit(decimals)))
+    return format_money(amount, decimals)
 
 
 def parse_amount(text: str) -> str | None:
@@ -64,18 +70,24 @@ def parse_amount(text: str) -> str | None:
     return format_money(minor, decimals) if minor > 0 else None
 
 
-def credit_text(sale: Mapping[str, Any]) -> str:
+def credit_text(receipt: Receipt) -> str:
     """What the token credits: m³ for a volume meter, money for an amount meter."""
-    if sale.get("units_credited") is not None:
-        return f"{sale['units_credited']} m³"
-    if sale.get("money_credited") is not None:
+    if receipt.units_credited is not None:
+        return f"{receipt.units_credited} m³"
+    if receipt.money_credited is not None:
         # to the currency's decimals, rounded down (older receipts carry the token's 10^-5)
-        shown = Decimal(str(sale["money_credited"])).quantize(Decimal("0.01"), ROUND_DOWN)
-        return f"{shown} (money credit)"
-    units = sale.get("credit_units")
+        unit = minor_unit(currency_decimals.get())
+        return f"{receipt.money_credited.quantize(unit, ROUND_DOWN)} (money credit)"
+    return "—"
+
+
+def _last_credit(last: Mapping[str, Any]) -> str:
+    """What a meter's last sale credited, from the lookup's stored columns (0.1 m³
+    units for a volume meter, minor units for an amount meter)."""
+    units = last.get("credit_units")
     if units is not None:
-        return f"{Decimal(int(units)).scaleb(-1):.1f} m³"
-    return money(sale.get("credit_money"))
+        return f"{(int(units) * GAS_UNIT).quantize(GAS_UNIT)} m³"
+    return money(last.get("credit_money"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,7 +116,7 @@ def lookup_view(body: Mapping[str, Any]) -> LookupView:
     if isinstance(last, Mapping):
         when = str(last.get("time") or last.get("created_at") or "")[:16].replace("T", " ")
         paid = money(last.get("amount_paid"))
-        last_text = f"{when} UTC · paid {paid} · {credit_text(last)}"
+        last_text = f"{when} UTC · paid {paid} · {_last_credit(last)}"
     group = body.get("supply_group")
     if isinstance(group, Mapping):
         group = f"SGC {group.get('sgc', '?')} · KRN {group.get('krn', '?')}"
@@ -165,99 +177,87 @@ class ReceiptView:
     tokens: Sequence[TokenView] = field(default_factory=tuple)
 
 
-def _tokens(raw: Sequence[Mapping[str, Any]]) -> list[TokenView]:
-    ordered = sorted(raw, key=lambda t: int(t.get("sequence", 0)))
-    # key change tokens are entered first, whatever order the API listed them in
-    ordered.sort(key=lambda t: 0 if t.get("kind") == "kct" else 1)
+def token_views(tokens: Sequence[ReceiptToken]) -> list[TokenView]:
+    """Tokens in the order they are entered: key change tokens first, then by sequence."""
+    ordered = sorted(tokens, key=lambda t: (0 if t.kind == "kct" else 1, t.sequence))
     views = []
     kct = 0
     for t in ordered:
-        digits = str(t["digits"])
-        label = _KIND_LABEL.get(str(t.get("kind")), "Token")
-        if t.get("kind") == "kct":
+        label = _KIND_LABEL.get(t.kind, "Token")
+        if t.kind == "kct":
             kct += 1
             label = f"{label} {kct}"
-        views.append(TokenView(label=label, digits=digits, grouped=group_digits(digits)))
+        views.append(TokenView(label=label, digits=t.digits, grouped=t.grouped))
     return views
 
 
-def _step_text(step: Mapping[str, Any]) -> str:
-    """One tariff step used, e.g. ``5.0 m³ at 1.50``; unknown shapes shown as key=value."""
-    litres, price = step.get("litres"), step.get("price_per_m3")
-    if isinstance(litres, int) and isinstance(price, int):
-        return f"{Decimal(litres).scaleb(-3):.3f} m³ at {money(price)}/m³"
-    return ", ".join(f"{k}={v}" for k, v in step.items())
+def _step_text(step: ReceiptStep) -> str:
+    """One tariff step used, e.g. ``5.000 m³ at 1.50/m³``."""
+    return f"{(step.litres * LITRE).quantize(LITRE)} m³ at {money(step.price_per_m3)}/m³"
 
 
-def receipt_view(sale: Mapping[str, Any], *, copy: bool = False) -> ReceiptView:
-    """Build the receipt from a sale as the sales API returns it."""
+def receipt_view(receipt: Receipt, *, copy: bool = False) -> ReceiptView:
+    """Build the receipt page from a sale's receipt."""
     lines = []
-    if _nonzero(sale.get("change")):
-        lines.append(ReceiptLine(label="Amount tendered", value=money(sale["amount_tendered"])))
-    lines.append(ReceiptLine(label="Amount paid", value=money(sale.get("amount_paid"))))
-    for key, label in (
-        ("fixed_charge", _fixed_label(sale)),
-        ("debt_recovered", "Debt recovered"),
-        ("tax", "Tax"),
-        ("energy_amount", "Gas"),
+    if receipt.change:
+        lines.append(ReceiptLine(label="Amount tendered", value=money(receipt.amount_tendered)))
+    lines.append(ReceiptLine(label="Amount paid", value=money(receipt.amount_paid)))
+    for amount, label in (
+        (receipt.fixed_charge, _fixed_label(receipt)),
+        (receipt.debt_recovered, "Debt recovered"),
+        (receipt.tax, "Tax"),
+        (receipt.energy_amount, "Gas"),
     ):
-        if sale.get(key) is not None:
-            lines.append(ReceiptLine(label=label, value=money(sale.get(key))))
-    for step in sale.get("tariff_steps") or ():
-        if isinstance(step, Mapping):
-            lines.append(ReceiptLine(label="Tariff step", value=_step_text(step)))
-    lines.append(ReceiptLine(label="Credit", value=credit_text(sale)))
-    if _nonzero(sale.get("change")):
-        lines.append(ReceiptLine(label="Change", value=money(sale["change"])))
+        lines.append(ReceiptLine(label=label, value=money(amount)))
+    for step in receipt.tariff_steps:
+        lines.append(ReceiptLine(label="Tariff step", value=_step_text(step)))
+    lines.append(ReceiptLine(label="Credit", value=credit_text(receipt)))
+    if receipt.change:
+        lines.append(ReceiptLine(label="Change", value=money(receipt.change)))
     return ReceiptView(
-        sale_id=int(sale.get("sale_id") or sale["id"]),
-        at=str(sale.get("time") or sale.get("created_at") or "")[:19].replace("T", " ") + " UTC",
-        meter=str(sale.get("meter_number") or sale.get("pan") or ""),
-        customer=sale.get("customer_name"),
-        channel=str(sale.get("channel", "")),
-        operator=str(sale.get("operator") or sale.get("operator_username") or ""),
-        status=str(sale.get("status", "completed")),
-        paid=money(sale.get("amount_paid")),
-        credited=credit_text(sale),
-        key_change=bool(sale.get("key_change")),
-        copy=copy or bool(sale.get("copy")),
+        sale_id=receipt.sale_id,
+        at=receipt.time.isoformat(sep=" ", timespec="seconds")[:19] + " UTC",
+        meter=receipt.meter_number,
+        customer=None,
+        channel=receipt.channel,
+        operator=receipt.operator,
+        status=receipt.status,
+        paid=money(receipt.amount_paid),
+        credited=credit_text(receipt),
+        key_change=receipt.key_change,
+        copy=copy or receipt.copy,
         lines=lines,
-        tokens=_tokens(sale.get("tokens") or ()),
-        split=money_split(sale),
+        tokens=token_views(receipt.tokens),
+        split=money_split(receipt),
     )
 
 
-def _nonzero(value: Any) -> bool:
-    return value is not None and Decimal(str(value)) != 0
+def _months(receipt: Receipt) -> int | None:
+    """The months a monthly fixed charge covered (None: charged per sale)."""
+    return receipt.fixed_charge_months if receipt.fixed_charge_period == "month" else None
 
 
-def _fixed_label(sale: Mapping[str, Any]) -> str:
-    months = sale.get("fixed_charge_months")
-    if sale.get("fixed_charge_period") != "month" or months is None:
+def _fixed_label(receipt: Receipt) -> str:
+    months = _months(receipt)
+    if months is None:
         return "Fixed charge"
-    rate = money(sale.get("fixed_charge_rate"))
+    rate = money(receipt.fixed_charge_rate)
     return f"Fixed charge ({months} month{'' if months == 1 else 's'} at {rate})"
 
 
-def money_split(sale: Mapping[str, Any]) -> str:
+def money_split(receipt: Receipt) -> str:
     """Where the money of a sale went, in words: the fixed charge and debt when there
     are any, then tax and gas, then the change."""
-    parts = []
-    for key, word in (
-        ("fixed_charge", "fixed charge"),
-        ("debt_recovered", "debt"),
-        ("tax", "tax"),
-        ("energy_amount", "gas"),
-        ("change", "change"),
-    ):
-        value = sale.get(key)
-        if value is None or (key not in ("tax", "energy_amount") and not _nonzero(value)):
-            continue
-        months = sale.get("fixed_charge_months")
-        if key == "fixed_charge" and sale.get("fixed_charge_period") == "month" and months:
-            word = f"fixed charge ({months} month{'' if months == 1 else 's'})"
-        parts.append(f"{word} {money(value)}")
-    return " · ".join(parts)
+    months = _months(receipt)
+    fixed = f"fixed charge ({months} month{'' if months == 1 else 's'})" if months else None
+    parts = [
+        (receipt.fixed_charge, fixed or "fixed charge", False),
+        (receipt.debt_recovered, "debt", False),
+        (receipt.tax, "tax", True),
+        (receipt.energy_amount, "gas", True),
+        (receipt.change, "change", False),
+    ]
+    return " · ".join(f"{word} {money(v)}" for v, word, always in parts if always or v)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,14 +273,14 @@ class SaleRow:
     status: str
 
 
-def sale_row(sale: Mapping[str, Any]) -> SaleRow:
-    """A sales-table row from a sale."""
+def sale_row(receipt: Receipt) -> SaleRow:
+    """A sales-table row from a sale's receipt."""
     return SaleRow(
-        id=int(sale.get("sale_id") or sale["id"]),
-        at=str(sale.get("time") or sale.get("created_at") or "")[:16].replace("T", " "),
-        meter=str(sale.get("meter_number") or sale.get("pan") or ""),
-        channel=str(sale.get("channel", "")),
-        paid=money(sale.get("amount_paid")),
-        credited=credit_text(sale),
-        status=str(sale.get("status", "")),
+        id=receipt.sale_id,
+        at=receipt.time.isoformat(sep=" ", timespec="minutes")[:16],
+        meter=receipt.meter_number,
+        channel=receipt.channel,
+        paid=money(receipt.amount_paid),
+        credited=credit_text(receipt),
+        status=receipt.status,
     )

@@ -1,7 +1,7 @@
-"""The console's client of the vending REST API, in-process.
+"""The in-process client of the vending REST API, for the console and the SMS webhook.
 
-The pages are built on the public ``/api/v1`` contract, not on internals:
-each page call goes through the same authentication, per-object checks,
+Both front ends are built on the public ``/api/v1`` contract, not on internals:
+each call goes through the same authentication, per-object checks,
 idempotency and transaction boundary as any other client. The transport is
 ``httpx.ASGITransport`` over the running app, so no socket and no second
 server are involved.
