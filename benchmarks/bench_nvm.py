@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from stsgas.meter.nvm import FileNvm, MemoryNvm, Nvm
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.nvm import MemoryNvm, Nvm
 from stsgas.meter.nvm_store import CipherName, EncryptedRecordStore
 
 KEY = bytes(range(16))

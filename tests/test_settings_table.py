@@ -34,7 +34,7 @@ def _named_in(paths: list[Path]) -> set[str]:
     for path in paths:
         text = path.read_text(encoding="utf-8", errors="replace")
         for match in NAME.finditer(text):
-            if "*" not in text[match.end() : match.end() + 1]:
+            if "*" not in text[match.end() : match.end() + 2]:  # STSGAS_PKCS11_* is no name
                 found.add(match.group())
     return found - NOT_NAMES
 

@@ -12,8 +12,9 @@ import pytest
 
 from stsgas.cli import main
 from stsgas.irlink import open_pty_pair
+from stsgas.meter.adapters.tui_view import PanelView
+from stsgas.meter.demo import demo_meter_json
 from stsgas.meter.ir import mac_for
-from stsgas.meter.tui_view import PanelView, demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
 from tests.irlink.served_meter import T0, Served, serve_demo_meter
 from tests.processes import spawn, stop
@@ -118,8 +119,12 @@ def test_load_tariff_then_replay_refused(
         main(["irpad", *args, "load-tariff", "10:2.50,-:3.10", "--at", "2030-01-01T00:00:00Z"]) == 0
     )
     assert capsys.readouterr().out.strip() == "ok tariff 2 steps"
-    pending = served.meter.cfg["pending"]
-    assert pending[0] == [{"up_to_m3": "10", "price": "2.50"}, {"up_to_m3": None, "price": "3.10"}]
+    pending = served.meter.config.pending
+    assert pending is not None
+    assert pending.tariff.to_json() == [
+        {"up_to_m3": "10", "price": "2.50"},
+        {"up_to_m3": None, "price": "3.10"},
+    ]
     assert main(["irpad", *args, "load-tariff", "10:2.50,5:3.10"]) == 1  # tops must ascend
     assert capsys.readouterr().out.strip() == "err format"
     # a recorded frame (counter 1 was used above) cannot be replayed

@@ -11,8 +11,8 @@ from stsgas.irlink import PtyPair, open_pty_pair
 from stsgas.irlink.client import split_frame
 from stsgas.irlink.server import MeterIrServer
 from stsgas.meter import MemoryStateStore
+from stsgas.meter.demo import demo_meter_json
 from stsgas.meter.meter import Meter
-from stsgas.meter.tui_view import demo_meter_json
 from stsgas.sts import MeterConfig
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -260,7 +260,7 @@ def test_cut_during_a_key_change(cipher: CipherName, rollover: bool) -> None:
         assert m.registers.credit == 10_000, f"write {k}, torn={torn}"
         _conserved(m)
         under_new = credit_token(new_cfg, Decimal("1"), at=plan.at)
-        changed = m.key["krn"] == 2
+        changed = m.key.krn == 2
         seen.add(changed)
         if changed:
             assert (old_tid in m.registers.tids) is not rollover
@@ -269,7 +269,7 @@ def test_cut_during_a_key_change(cipher: CipherName, rollover: bool) -> None:
             assert not m.enter_token(under_new.digits, plan.at).accepted
             for digits in kcts:  # the set is entered again and now takes
                 assert m.enter_token(digits, plan.at).accepted
-            assert m.key["krn"] == 2
+            assert m.key.krn == 2
         assert m.enter_token(under_new.digits, plan.at + H).accepted
         assert m.registers.credit == 11_000
         _conserved(m)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stsgas.meter.nvm import CrashingNvm, FileNvm, MemoryNvm, NvmTamperError, PowerCut
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.nvm import CrashingNvm, MemoryNvm, NvmTamperError, PowerCut
 from stsgas.meter.nvm_store import CipherName
 
 from .test_nvm_support import CIPHERS, record_sets, store

@@ -171,13 +171,13 @@ def test_half_key_change_set_forgotten_after_10_minutes(vend: MeterConfig) -> No
     m = make()
     m.enter_token(second, T0 + H)
     m.enter_token(first, T0 + H + timedelta(minutes=11))
-    assert m.key["krn"] == 1
+    assert m.key.krn == 1
     m.enter_token(second, T0 + H + timedelta(minutes=12))
-    assert m.key["krn"] == 2
+    assert m.key.krn == 2
 
 
 def _signed(m: Meter, payload: str) -> bytes:
-    return encode_frame(f"{payload} {mac_for(bytes.fromhex(m.key['key']), payload)}")
+    return encode_frame(f"{payload} {mac_for(m.key.value, payload)}")
 
 
 def test_ir_clear_tamper_needs_valid_mac() -> None:
@@ -204,7 +204,7 @@ def test_recorded_ir_commands_cannot_be_replayed() -> None:
     replay = m.receive_ir(frame, T0 + 2 * H)
     assert replay.reply == encode_frame("err replay 1")
     assert "tamper" in m.alarms()
-    assert m.events_log[-1][0] == "ir_replay"
+    assert m.event_log.entries[-1].kind == "ir_replay"
     # a clock frame replayed cannot wind the RTC back either
     old = _signed(m, "clock 2 2026-01-01T00:00:00Z")
     assert m.receive_ir(old, T0 + 2 * H).reply == encode_frame("ok clock")
@@ -291,21 +291,21 @@ def test_ir_step_tariff_waits_for_its_activation_time() -> None:
     """A step tariff loaded by IR is pending until its activation time, then replaces
     the old one (event tariff_changed); before that the old prices apply."""
     m = make()
-    old = m.cfg["tariff"]
+    old = m.config.tariff
     at = T0 + 5 * H
     reply = m.receive_ir(_signed(m, "tariff 1 2026-01-01T05:00:00Z 10:2.50,20:3.00,-:3.50"), T0 + H)
     assert reply.reply == encode_frame("ok tariff 3 steps")
-    assert m.cfg["tariff"] == old
-    assert m.events_log[-1][0] == "tariff_loaded"
+    assert m.config.tariff == old
+    assert m.event_log.entries[-1].kind == "tariff_loaded"
     m.handle_timer(at - timedelta(minutes=1))
-    assert m.cfg["tariff"] == old
+    assert m.config.tariff == old
     m.handle_timer(at)
-    assert m.cfg["tariff"] == [
+    assert m.config.tariff.to_json() == [
         {"up_to_m3": "10", "price": "2.50"},
         {"up_to_m3": "20", "price": "3.00"},
         {"up_to_m3": None, "price": "3.50"},
     ]
-    assert "tariff_changed" in [k for k, _ in m.events_log]
+    assert "tariff_changed" in [e.kind for e in m.event_log.entries]
 
 
 @pytest.mark.parametrize(
@@ -318,5 +318,5 @@ def test_ir_step_tariff_refuses_bad_steps(steps: str) -> None:
     m = make()
     reply = m.receive_ir(_signed(m, f"tariff 1 2026-01-02T00:00:00Z {steps}"), T0 + H)
     assert reply.reply in (encode_frame("err format"), encode_frame("err command"))
-    assert m.cfg["pending"] is None
+    assert m.config.pending is None
     assert m.receive_ir(encode_frame("seq"), T0 + H).reply == encode_frame("ok seq 0")

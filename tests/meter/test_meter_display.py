@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from stsgas.sts import MeterConfig, credit_token
@@ -59,7 +60,7 @@ def test_query_05_shows_the_price_as_money_on_a_volume_meter() -> None:
     for key in "05#":
         m.press(key, T0 + H)
     assert m.lcd == "05 step 1 1.10/m3"
-    m.r["month"] = 10_000
+    m.put(replace(m.balance, month=10_000))
     for key in "05#":
         m.press(key, T0 + 2 * H)
     assert m.lcd == "05 step 2 2.00/m3"

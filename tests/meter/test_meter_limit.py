@@ -59,7 +59,7 @@ def test_a_refused_token_is_not_consumed_and_works_after_use() -> None:
     token = credit_token(vend, "4", at=T0 + H).digits
     for i in range(4):
         assert m.enter_token(token, T0 + H + i * timedelta(seconds=1)).code == "limit"
-    assert m.r["fail"] == 0
+    assert m.lockout.fail == 0
     m.open_key(T0 + 2 * H)
     m.flow(2000, T0 + 3 * H)
     assert m.enter_token(token, T0 + 4 * H).accepted

@@ -4,6 +4,7 @@ the meter's time zone and billing day; old records without them still load."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ def _meter(doc: dict[str, Any], now: datetime) -> Meter:
 
 
 def _wake(m: Meter, until: datetime) -> list[tuple[str, datetime]]:
-    out = []
+    out: list[tuple[str, datetime]] = []
     deadline = m.next_deadline()
     while deadline is not None and deadline <= until:
         out += [(e.type, e.at) for e in m.handle_timer(deadline) if isinstance(e, Logged)]
@@ -39,7 +40,7 @@ def test_billing_period_starts_at_local_midnight_of_the_billing_day() -> None:
     """Johannesburg, billing day 15: the period turns at 14th 22:00 UTC, not a
     minute earlier, and is recorded under the month it started in (local)."""
     m = _meter(JHB, datetime(2026, 1, 20, tzinfo=UTC))
-    m.r["month"] = 4200
+    m.put(replace(m.balance, month=4200))
     turn = datetime(2026, 2, 14, 22, tzinfo=UTC)
     assert m.next_deadline() == turn
     _wake(m, turn - timedelta(seconds=1))
@@ -97,7 +98,7 @@ def test_records_from_before_the_clock_settings_load() -> None:
     store.commit(recs)
     now = datetime.fromisoformat(old["saved_at"]) + timedelta(hours=1)
     m = Meter.from_json(old["meter"], store=store, now=now)
-    assert (m.cfg["tz"], m.cfg["billing_day"]) == ("UTC", 1)
+    assert (m.config.tz, m.config.billing_day) == ("UTC", 1)
     assert m.monthly_records() == [("2026-01", 1500)]
     assert m.next_deadline() == datetime(2026, 3, 1, tzinfo=UTC)
     assert not m.valve_open

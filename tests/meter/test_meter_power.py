@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from stsgas.meter import Meter
-from stsgas.meter.events import AlarmChanged
+from stsgas.meter.events import Alarm, AlarmChanged
 from stsgas.sts import MeterConfig, credit_token
 
 from .meter_support import METER, T0, make
@@ -70,7 +70,7 @@ def test_battery_swap_is_logged_as_replacement_and_lifts_level_2(vend: MeterConf
     out = m.replace_battery(3.6, T0 + 3 * H)
     assert [k for k, _ in m.events()][-1] == "battery_replacement"
     assert "power_down" not in [k for k, _ in m.events()]
-    assert AlarmChanged(name="battery_low_2", on=False) in out
+    assert AlarmChanged(name=Alarm.BATTERY_LOW_2, on=False) in out
     assert m.alarms() == []
     m.open_key(T0 + 4 * H)
     assert m.valve_open
@@ -137,16 +137,16 @@ def test_emergency_gas_ends_when_used_up(vend: MeterConfig) -> None:
     m.power(True, T0 + 5 * H)
     m.open_key(T0 + 6 * H)
     assert not m.valve_open
-    assert m.r["emerg"] is False
+    assert m.valve.emerg is False
 
 
 def test_emergency_gas_ends_when_repaid(vend: MeterConfig) -> None:
     """A recharge that repays the overdraft ends emergency gas (credit is positive)."""
     m = _into_emergency(vend)
-    assert m.r["emerg"] is True
+    assert m.valve.emerg is True
     assert m.enter_token(credit_token(vend, "1", at=T0 + 3 * H).digits, T0 + 3 * H).accepted
     assert m.credit == Decimal("0.5")
-    assert m.r["emerg"] is False
+    assert m.valve.emerg is False
 
 
 def test_without_overdraft_there_is_no_emergency_gas(vend: MeterConfig) -> None:

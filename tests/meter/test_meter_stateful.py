@@ -78,13 +78,13 @@ class MeterMachine(RuleBasedStateMachine):
 
     def _snapshot(self) -> tuple[Any, ...]:
         m = self.meter
-        return m.registers, m.r["fail"], m.r["lock_until"], dict(m.key), m.valve_open
+        return m.registers, m.lockout.fail, m.lockout.lock_until, m.key, m.valve_open
 
     def _enter(self, digits: str, *, test_token: bool = False) -> Events:
         """Enter a token, checking the lockout and recharge-limit invariants around it."""
         m = self.meter
-        powered = bool(m.r["power"])
-        locked = powered and self.now.timestamp() < m.r["lock_until"]
+        powered = bool(m.supply.power)
+        locked = powered and self.now.timestamp() < m.lockout.lock_until
         before = self._snapshot()
         res = m.enter_token(digits, self.now)
         if not powered:
@@ -135,7 +135,7 @@ class MeterMachine(RuleBasedStateMachine):
         m = self.meter
         limit = m.settings.recharge_limit
         self._tick(minutes)
-        if limit is None or not m.r["power"] or self.now.timestamp() < m.r["lock_until"]:
+        if limit is None or not m.supply.power or self.now.timestamp() < m.lockout.lock_until:
             return
         room = limit - m.registers.credit
         step = 100 if self.doc["mode"] == "volume" else 1000  # 0.1 m3 / 0.01 money
@@ -178,7 +178,7 @@ class MeterMachine(RuleBasedStateMachine):
         before = self._snapshot()
         digits = encode(sts.TestToken(control=1 << 4), self.vend.key())
         res = self._enter(digits, test_token=True)
-        if self.meter.r["power"]:
+        if self.meter.supply.power:
             assert res.accepted
             assert self._snapshot()[:4] == before[:4]
 
@@ -212,13 +212,13 @@ class MeterMachine(RuleBasedStateMachine):
         for digits in reversed(sets) if backwards else sets:
             res = self._enter(digits)
         m = self.meter
-        if not m.r["power"] or res.code == "lockout":
+        if not m.supply.power or res.code == "lockout":
             return
         assert bool(res.accepted) is valid, res.code
         if valid:
             self.vend = new
             self.doc = {**self.doc, "base_date": int(new.base_date), "krn": new.krn}
-            assert m.key["bd"] == int(new.base_date)
+            assert m.key.base_date == int(new.base_date)
         else:
             assert res.code == "key_change"
 
@@ -293,9 +293,9 @@ class MeterMachine(RuleBasedStateMachine):
         if m is None or not m.valve_open:
             return
         assert m.registers.credit > -m.settings.overdraft
-        assert m.r["bat"] < 2
-        assert not m.r["tamper"]
-        assert m.r["power"]
+        assert m.supply.bat < 2
+        assert not m.supply.tamper
+        assert m.supply.power
 
     @invariant()
     def conserved(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,15 +28,15 @@ BD1993_END = datetime(2024, 11, 24, 20, 16, tzinfo=UTC)
 
 
 def _ir(m: Meter, cmd: str, *args: str, at: datetime) -> str:
-    seq = int(m.r.get("ir_seq", 0)) + 1
-    frame = encode_frame(signed(bytes.fromhex(m.key["key"]), cmd, seq, *args))
+    seq = m.lockout.ir_seq + 1
+    frame = encode_frame(signed(m.key.value, cmd, seq, *args))
     reply = m.receive_ir(frame, at).reply or b""
     return reply[1:-5].decode()
 
 
 def _wake(m: Meter, until: datetime) -> list[str]:
     """Drive the meter as an adapter does: handle_timer(next_deadline()) up to ``until``."""
-    kinds = []
+    kinds: list[str] = []
     deadline = m.next_deadline()
     while deadline is not None and deadline <= until:
         kinds += [e.type for e in m.handle_timer(deadline) if isinstance(e, Logged)]
@@ -48,7 +49,7 @@ def test_restart_after_month_boundaries_closes_each_missed_month() -> None:
     records every month it slept through."""
     store = MemoryStateStore()
     m = make(store)
-    m.r["month"] = 700
+    m.put(replace(m.balance, month=700))
     m.flush()
     later = datetime(2026, 3, 2, 9, tzinfo=UTC)
     again = Meter.from_json(METER, store=store, now=later)
@@ -66,7 +67,7 @@ def test_tariff_activated_in_the_past_takes_over_now() -> None:
     assert _ir(m, "tariff", iso(at - timedelta(seconds=5)), "-:4.00", at=at) == "ok tariff 1 steps"
     assert m.next_deadline() == at
     assert _wake(m, at) == ["tariff_changed"]
-    assert m.cfg["tariff"] == [{"up_to_m3": None, "price": "4.00"}]
+    assert m.config.tariff.to_json() == [{"up_to_m3": None, "price": "4.00"}]
 
 
 def test_clock_and_activation_outside_the_meter_range_are_refused() -> None:
@@ -99,7 +100,7 @@ def test_bd1993_meter_commissioned_after_the_end_runs() -> None:
     vend = MeterConfig.from_json(BD1993)
     start = datetime(2025, 3, 1, tzinfo=UTC)
     m = Meter.from_json({**BD1993, "initial_credit": "3"}, store=MemoryStateStore(), now=start)
-    assert m.tids == []
+    assert m.tids == ()
     assert _wake(m, start) == ["base_date_expired"]
     token = credit_token(vend, "5", at=datetime(2024, 11, 1, tzinfo=UTC))
     res = m.enter_token(token.digits, start + H)
@@ -162,7 +163,7 @@ def test_bd1993_meter_past_the_end_can_still_be_moved_by_key_change() -> None:
     m = Meter.from_json(BD1993, store=MemoryStateStore(), now=datetime(2024, 11, 1, tzinfo=UTC))
     for part in key_change_tokens(old, new, rollover=True):
         assert m.enter_token(part.digits, at).accepted
-    assert m.key["bd"] == 2014
+    assert m.key.base_date == 2014
     assert m.enter_token(credit_token(new, "4", at=at).digits, at + H).accepted
     assert [k for k, _ in m.events()].count("base_date_expired") == 1
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stsgas.meter.nvm import CrashingNvm, FileNvm, MemoryNvm, NvmError, PowerCut
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.nvm import CrashingNvm, MemoryNvm, NvmError, NvmRegion, PowerCut
 
 
 def test_memory_nvm_starts_erased_and_keeps_writes() -> None:
@@ -111,3 +112,34 @@ def test_crashing_nvm_tears_the_cut_page(seed: int) -> None:
 def test_power_cut_is_not_swallowed_by_except_exception() -> None:
     """PowerCut is a BaseException, so core code catching Exception cannot hide a cut."""
     assert not issubclass(PowerCut, Exception)
+
+
+def test_a_run_of_pages_writes_what_single_writes_write() -> None:
+    """MemoryNvm's bulk copy gives the image and write count of one write per page, last
+    first; a bad run fails as the single write would; a region passes the run through."""
+    pages = [bytes([k]) * 64 for k in range(5)]
+    bulk, single = MemoryNvm(64, 16), MemoryNvm(64, 16)
+    bulk.write_pages(3, pages)
+    for k in range(4, -1, -1):
+        single.write_page(3 + k, pages[k])
+    assert (bulk.image(), bulk.writes) == (single.image(), single.writes)
+    with pytest.raises(IndexError):
+        bulk.write_pages(14, pages)
+    with pytest.raises(ValueError, match="64 bytes"):
+        bulk.write_pages(0, [b"short"])
+    inner = MemoryNvm(64, 16)
+    NvmRegion(inner, 8, 8).write_pages(1, pages[:2])
+    assert inner.read_page(9) == pages[0]
+    assert inner.read_page(10) == pages[1]
+
+
+def test_a_power_cut_stops_a_run_of_pages_at_its_page() -> None:
+    """The run is single writes on a crashing device: pages after the cut (written first)
+    are new, the cut page and those before it are not all new."""
+    pages = [bytes([k + 1]) * 64 for k in range(5)]
+    crash = CrashingNvm(MemoryNvm(64, 16), after_writes=3, torn=False)
+    with pytest.raises(PowerCut):
+        crash.write_pages(0, pages)
+    assert [crash.inner.read_page(k) == pages[k] for k in range(5)] == [
+        False, False, False, True, True,
+    ]  # fmt: skip

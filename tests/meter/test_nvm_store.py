@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stsgas.meter import nvm_store
-from stsgas.meter.nvm import FileNvm, MemoryNvm, NvmCapacityError, NvmTamperError
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.nvm import MemoryNvm, NvmCapacityError, NvmTamperError
 from stsgas.meter.nvm_store import CipherName, EncryptedRecordStore
 from stsgas.meter.storage import MemoryStateStore, StateStore
 

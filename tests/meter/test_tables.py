@@ -10,6 +10,7 @@ from stsgas.meter import _state as s
 from stsgas.meter.ir import FrameError, decode_frame, encode_frame
 from stsgas.meter.query import CODES
 from stsgas.meter.tariff import Tariff
+from stsgas.sts.errors import Rejection
 
 
 def test_every_valve_pair_is_defined() -> None:
@@ -29,10 +30,11 @@ def test_lockout_schedule_clou() -> None:
 
 
 def test_rejection_codes_carry_iec_status() -> None:
-    """Our codes map to the A2 status numbers."""
+    """Our codes map to the A2 status numbers, and each has LCD text."""
     want = {"crc": 13, "used": 10, "old": 9, "expired": 11, "type": 8, "format": 6,
             "range": 7, "limit": 4, "lockout": 15}  # fmt: skip
-    assert {k: s.REJECTIONS[k][0] for k in want} == want
+    assert {k: Rejection(k).status for k in want} == want
+    assert set(s.REJECT_TEXT) == set(Rejection)
 
 
 def test_step_crossing_is_split() -> None:

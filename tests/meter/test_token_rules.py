@@ -43,11 +43,11 @@ def _cfg(**over: Any) -> MeterConfig:
 def _locked(m: Meter, at: datetime) -> None:
     for g in GARBAGE:
         m.enter_token(g, at)
-    assert m.r["lock_until"] > at.timestamp()
+    assert m.lockout.lock_until > at.timestamp()
 
 
 def _snapshot(m: Meter) -> tuple[Any, ...]:
-    return (m.r["credit"], m.r["fail"], m.r["lock_until"], tuple(m.tids), dict(m.key))
+    return (m.balance.credit, m.lockout.fail, m.lockout.lock_until, tuple(m.tids), m.key)
 
 
 def _test_token(control: int, mfr: int = 0, subclass: int = 0) -> str:
@@ -72,7 +72,7 @@ def test_locked_meter_answers_garbage_and_a_valid_credit_token_alike() -> None:
     assert len(seen) == 1
     assert seen.pop()[:3] == ("lockout", False, "Lockout")
     assert _snapshot(m) == before  # not decoded, not counted, nothing remembered
-    later = datetime.fromtimestamp(m.r["lock_until"], UTC)
+    later = datetime.fromtimestamp(m.lockout.lock_until, UTC)
     assert m.enter_token(valid, later).accepted  # the valid token still works after
 
 
@@ -80,12 +80,12 @@ def test_locked_keypad_entries_of_any_length_answer_lockout() -> None:
     """A short keypad entry while locked says Lockout too (not Format) and is not counted."""
     m = make()
     _locked(m, T0 + H)
-    fails = m.r["fail"]
+    fails = m.lockout.fail
     at = T0 + H + timedelta(seconds=1)
     for key in "12345#":
         res = m.press(key, at)
     assert res.code == "lockout"
-    assert m.r["fail"] == fails
+    assert m.lockout.fail == fails
     for key in "01":
         m.press(key, at)
     assert m.press("#", at).code == "ok"  # a query code is still answered
@@ -108,11 +108,11 @@ def test_test_token_runs_while_locked_but_never_unlocks() -> None:
     m = make()
     _locked(m, T0 + H)
     at = T0 + H + timedelta(seconds=1)
-    lock = (m.r["fail"], m.r["lock_until"])
+    lock = (m.lockout.fail, m.lockout.lock_until)
     res = m.enter_token(_test_token(1 << 4), at)
     assert res.accepted
     assert m.lcd == "KRN 1"
-    assert (m.r["fail"], m.r["lock_until"]) == lock
+    assert (m.lockout.fail, m.lockout.lock_until) == lock
     broken = _test_token(1 << 4)[:-1] + str((int(_test_token(1 << 4)[-1]) + 1) % 10)
     assert m.enter_token(broken, at).code == "lockout"  # a class 1 CRC failure looks the same
 
@@ -138,7 +138,7 @@ def test_rollover_set_that_keeps_the_key_is_refused() -> None:
     assert res.code == "key_change"
     assert [e.status for e in res if isinstance(e, TokenRejected)] == [5]
     assert m.lcd == "Key SAME"
-    assert m.key["bd"] == 1993
+    assert m.key.base_date == 1993
     assert m.enter_token(used, at + 2 * H).code == "used"
 
 
@@ -152,11 +152,11 @@ def test_rollover_moves_the_meter_to_the_next_base_date() -> None:
     new = _cfg(base_date=2014, krn=2)
     for d in (t.digits for t in key_change_tokens(old, new)):
         assert m.enter_token(d, at + H).accepted
-    assert (m.key["bd"], m.key["krn"], m.tids) == (2014, 2, [])
+    assert (m.key.base_date, m.key.krn, m.tids) == (2014, 2, ())
     assert m.enter_token(before, at + 2 * H).code == "crc"
     after = credit_token(new, "5", at=at + 2 * H)
     assert m.enter_token(after.digits, at + 2 * H).accepted
-    assert m.tids == [tid_for(at + 2 * H, new.base_date)]
+    assert m.tids == (tid_for(at + 2 * H, new.base_date),)
 
 
 def test_rollover_waits_for_the_next_base_date_to_begin() -> None:
@@ -168,7 +168,7 @@ def test_rollover_waits_for_the_next_base_date_to_begin() -> None:
     m.enter_token(kcts[0], T0 + H)
     assert m.enter_token(kcts[1], T0 + H).code == "key_change"
     assert m.lcd == "Key bd"
-    assert (m.key["bd"], m.key["krn"]) == (2014, 1)
+    assert (m.key.base_date, m.key.krn) == (2014, 1)
 
 
 def test_key_change_without_rollover_keeps_the_base_date_and_memory() -> None:
@@ -176,10 +176,10 @@ def test_key_change_without_rollover_keeps_the_base_date_and_memory() -> None:
     m = make()
     old = _cfg()
     m.enter_token(credit_token(old, "1", at=T0 + H).digits, T0 + H)
-    tids = list(m.tids)
+    tids = tuple(m.tids)
     for t in key_change_tokens(old, _cfg(krn=2)):
         assert m.enter_token(t.digits, T0 + 2 * H).accepted
-    assert (m.key["bd"], m.tids) == (2014, tids)
+    assert (m.key.base_date, m.tids) == (2014, tids)
 
 
 # ---- 4. key types ------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_key_change_to_key_type_0_is_refused() -> None:
     m.enter_token(kcts[0], T0 + H)
     assert m.enter_token(kcts[1], T0 + H).code == "key_change"
     assert m.lcd == "KeyType"
-    assert m.key["kt"] == 2
+    assert m.key.kt == 2
 
 
 @pytest.mark.parametrize(
@@ -201,10 +201,10 @@ def test_credit_only_under_a_unique_key(kt: int, code: str, status: int) -> None
     3 (common to a group) refuse it, and nothing is credited or remembered."""
     cfg = _cfg(key_type=kt)
     m = Meter.from_json({**METER, "key_type": kt}, store=MemoryStateStore(), now=T0)
-    tids = list(m.tids)
+    tids = tuple(m.tids)
     res = m.enter_token(credit_token(cfg, "5", at=T0 + H).digits, T0 + H)
     assert [(e.code, e.status) for e in res if isinstance(e, TokenRejected)] == [(code, status)]
-    assert m.r["credit"] == 0
+    assert m.balance.credit == 0
     assert m.tids == tids
 
 
@@ -216,7 +216,7 @@ def test_initialisation_key_takes_only_a_key_change() -> None:
     assert m.enter_token(tamper.digits, T0 + H).code == "key_type"
     for t in key_change_tokens(cfg, _cfg(krn=2)):
         assert m.enter_token(t.digits, T0 + H).accepted
-    assert m.key["kt"] == 2
+    assert m.key.kt == 2
 
 
 # ---- 5. registers ------------------------------------------------------------------------------
@@ -242,12 +242,12 @@ def test_clear_credit_clears_only_the_register_it_names(
     cfg = MeterConfig.from_json(doc)
     m = Meter.from_json(doc, store=MemoryStateStore(), now=T0)
     m.enter_token(credit_token(cfg, "5", at=T0 + H).digits, T0 + H)
-    credit = m.r["credit"]
+    credit = m.balance.credit
     res = m.enter_token(
         clear_credit_token(cfg, register=register, at=T0 + 2 * H).digits, T0 + 2 * H
     )
     assert bool(res.accepted) is cleared
-    assert m.r["credit"] == (0 if cleared else credit)
+    assert m.balance.credit == (0 if cleared else credit)
     if not cleared:
         assert res.code == "range"
 
@@ -338,7 +338,7 @@ def test_tariff_rate_is_refused_on_a_volume_meter() -> None:
     tok = management_token(_cfg(), TariffRate(tid=tid_for(T0 + H, _cfg().base_date), rate=250))
     res = m.enter_token(tok.digits, T0 + H)
     assert res.code == "type"
-    assert m.cfg["pending"] is None
+    assert m.config.pending is None
 
 
 def test_tariff_rate_sets_a_flat_price_on_an_amount_meter() -> None:
@@ -348,7 +348,8 @@ def test_tariff_rate_sets_a_flat_price_on_an_amount_meter() -> None:
     m = Meter.from_json(doc, store=MemoryStateStore(), now=T0)
     tok = management_token(cfg, TariffRate(tid=tid_for(T0 + H, cfg.base_date), rate=250))
     assert m.enter_token(tok.digits, T0 + H).accepted
-    assert m.cfg["pending"][0] == [{"up_to_m3": None, "price": "2.50"}]
+    assert m.config.pending is not None
+    assert m.config.pending.tariff.to_json() == [{"up_to_m3": None, "price": "2.50"}]
 
 
 # ---- the example scenarios of these rules ------------------------------------------------------

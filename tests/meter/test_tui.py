@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stsgas.meter.tui import MeterApp
-from stsgas.meter.tui_view import PanelView, ViewError, demo_meter_json
+from stsgas.meter.adapters.tui import MeterApp
+from stsgas.meter.adapters.tui_view import PanelView, ViewError
+from stsgas.meter.demo import demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)

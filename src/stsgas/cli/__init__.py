@@ -20,6 +20,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "check": ("stsgas.cli.check", "the vending database's daily integrity check"),
     "import": ("stsgas.cli.importer", "register a meter book from CSV, all or nothing"),
     "db": ("stsgas.cli.db", "back up the vending database, restore into an empty one"),
+    "keys": ("stsgas.cli.keys", "vending-key ceremony (components, check values) and custody"),
 }
 
 

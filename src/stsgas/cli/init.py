@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated
 
 import typer
@@ -76,6 +77,29 @@ def init(
             "starts report days and charge months.",
         ),
     ] = "UTC",
+    pkcs11_library: Annotated[
+        Path | None,
+        typer.Option(
+            "--pkcs11-library",
+            help="Keys in an HSM instead of a master key (docs/hsm.md): the token's PKCS#11 "
+            "library.",
+            show_default=False,
+        ),
+    ] = None,
+    pkcs11_token_label: Annotated[
+        str | None,
+        typer.Option(
+            "--pkcs11-token-label", help="HSM: the label of the token.", show_default=False
+        ),
+    ] = None,
+    pkcs11_pin_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pkcs11-pin-file",
+            help="HSM: a file whose first line is the token PIN.",
+            show_default=False,
+        ),
+    ] = None,
     password_file: Annotated[
         Path | None,
         typer.Option(
@@ -88,7 +112,13 @@ def init(
     from sqlalchemy.exc import SQLAlchemyError
 
     from stsgas.cli._errors import database_reason
-    from stsgas.vending.install import InstallRefused, install, key_location, write_env_file
+    from stsgas.vending.install import (
+        InstallRefused,
+        hsm_from_args,
+        install,
+        key_location,
+        write_env_file,
+    )
     from stsgas.vending.kit.localtime import UnknownTimeZone, zone
 
     db = parse_database(database)
@@ -98,8 +128,15 @@ def init(
         fail(str(exc))
     try:
         password = _password(password_file)
-        key_file = key_location(database, master_key_file)
-        done = install(database, key_file=key_file, admin=admin, password=password)
+        hsm, hsm_env = hsm_from_args(
+            SimpleNamespace(
+                pkcs11_library=pkcs11_library,
+                pkcs11_token_label=pkcs11_token_label,
+                pkcs11_pin_file=pkcs11_pin_file,
+            )
+        )
+        key_file = None if hsm else key_location(database, master_key_file)
+        done = install(database, key_file=key_file, admin=admin, password=password, hsm=hsm)
     except InstallRefused as exc:
         fail(str(exc), exc.code)
     except SQLAlchemyError as exc:
@@ -109,13 +146,13 @@ def init(
     if done.key_created:
         print(f"created a master key in {done.key_file} (keep it safe and backed up)")
     print(f"database: {db.shown} (migrated); first admin: {admin}")
-    env = {
-        "STSGAS_DATABASE_URL": database,
-        "STSGAS_MASTER_KEY_FILE": str(done.key_file),
-        "STSGAS_CURRENCY_DECIMALS": str(currency_decimals),
-        "STSGAS_TIMEZONE": timezone,
-    }
-    env_file = done.key_file.parent / "stsgas.env"
+    env = {"STSGAS_DATABASE_URL": database, **hsm_env}
+    if done.key_file is not None:
+        env["STSGAS_MASTER_KEY_FILE"] = str(done.key_file)
+    env["STSGAS_CURRENCY_DECIMALS"] = str(currency_decimals)
+    env["STSGAS_TIMEZONE"] = timezone
+    folder = done.key_file or (pkcs11_pin_file or Path("stsgas.env")).resolve()
+    env_file = folder.parent / "stsgas.env"
     if write_env_file(env_file, env):
         print(f"settings written to {env_file} (mode 0600)")
     else:

@@ -62,8 +62,9 @@ def start(
 ) -> None:
     if headless and not ir_pty:
         fail("--headless needs --ir-pty")
-    from stsgas.meter.tui import MeterApp, wall_clock
-    from stsgas.meter.tui_view import PanelView, ViewError, demo_meter_json
+    from stsgas.meter.adapters.tui import MeterApp, wall_clock
+    from stsgas.meter.adapters.tui_view import PanelView, ViewError
+    from stsgas.meter.demo import demo_meter_json
 
     meter_json = demo_meter_json()
     if config is not None:

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter import _tokens
+from stsgas.meter import _tokens, _valve
 from stsgas.meter._clock import in_range
-from stsgas.meter.events import AlarmChanged, Buzzer, Events, IrReply, QueryAnswered
+from stsgas.meter._core import MeterCore
+from stsgas.meter.events import (
+    Alarm,
+    AlarmChanged,
+    Beep,
+    Buzzer,
+    CloseReason,
+    Events,
+    IrReply,
+    LogKind,
+    QueryAnswered,
+    Rejection,
+)  # fmt: skip
 from stsgas.meter.ir import FrameError, check_mac, decode_frame, encode_frame
 from stsgas.meter.query import answer
+from stsgas.meter.state import PendingTariff
 from stsgas.meter.tariff import Tariff
 
-if TYPE_CHECKING:
-    from stsgas.meter.meter import Meter
-
 V = S.ValveInput
+#: the alarm and log entry of each battery level
+_BATTERY_LEVEL = {
+    1: (Alarm.BATTERY_LOW_1, LogKind.BATTERY_LOW_1),
+    2: (Alarm.BATTERY_LOW_2, LogKind.BATTERY_LOW_2),
+}
 
 
-def noop(m: Meter, now: datetime, out: Events) -> None:
+def noop(m: MeterCore, now: datetime, out: Events) -> None:
     """Nothing (a timer-only call)."""
 
 
@@ -28,48 +43,42 @@ def group(digits: str) -> str:
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-def press(m: Meter, key: str, now: datetime, out: Events) -> None:
-    """Keypad: digits, ``*`` backspace, ``C`` cancel, ``#`` enter, ``O`` open key."""
-    if key not in "0123456789*C#O" or len(key) != 1:
-        raise S_usage(f"unknown key {key!r}")
-    if not m.r["power"]:
+def press(m: MeterCore, key: str, now: datetime, out: Events) -> None:
+    """Keypad: each key does what ``_state.KEYPAD`` says; Enter what ``ENTRY_BY_LENGTH`` says."""
+    if not m.supply.power:
         return
-    if key == "O":
+    action = S.KEYPAD[key]
+    if action is S.Key.OPEN:
         open_key(m, now, out)
         return
-    out.append(Buzzer(pattern="key"))
-    if key.isdigit():
-        if len(m.keybuf) < 20:
+    out.append(Buzzer(pattern=Beep.KEY))
+    if action is S.Key.DIGIT:
+        if len(m.keybuf) < S.MAX_DIGITS:
             m.keybuf += key
         m.key_at = now
         m.show(group(m.keybuf), out)
-    elif key == "*":
+    elif action is S.Key.BACK:
         m.keybuf = m.keybuf[:-1]
         m.key_at = now
         m.show(group(m.keybuf) if m.keybuf else m.idle_text(), out)
-    elif key == "C":
+    elif action is S.Key.CANCEL:
         m.keybuf = ""
         m.key_at = None
         m.show(m.idle_text(), out)
     else:
         entry, m.keybuf, m.key_at = m.keybuf, "", None
-        if len(entry) == 2:
+        kind = S.ENTRY_BY_LENGTH.get(len(entry), S.Entry.FORMAT)
+        if kind is S.Entry.QUERY:
             query(m, entry, out)
-        elif len(entry) == 20:
+        elif kind is S.Entry.TOKEN:
             _tokens.enter_token(m, entry, now, out)
-        elif not entry:
+        elif kind is S.Entry.IDLE:
             m.show(m.idle_text(), out)
         else:
-            _tokens._bad_entry(m, "format", now, out)
+            _tokens.bad_entry(m, Rejection.FORMAT, now, out)
 
 
-def S_usage(msg: str) -> Exception:  # noqa: N802 -- local factory avoids an import cycle
-    from stsgas.meter.meter import MeterUsageError
-
-    return MeterUsageError(msg)
-
-
-def query(m: Meter, code: str, out: Events) -> str | None:
+def query(m: MeterCore, code: str, out: Events) -> str | None:
     """Answer a 2-digit query code on the LCD (``Err qq`` for an unknown one)."""
     text = answer(m, code)
     if text is None:
@@ -80,38 +89,32 @@ def query(m: Meter, code: str, out: Events) -> str | None:
     return text
 
 
-def open_key(m: Meter, now: datetime, out: Events) -> None:
+def open_key(m: MeterCore, now: datetime, out: Events) -> None:
     """The open key: opens the valve when the rules in _state pass."""
-    if m.can_open():
-        m.move_valve(V.OPEN_KEY, now, out)
-        if m.valve_open:
+    if _valve.can_open(m):
+        _valve.move_valve(m, V.OPEN_KEY, now, out)
+        if m.valve.open:
             m.opened_at = now
-    m.show(m.idle_text() if m.valve_open else f"{m.idle_text()} OFF", out)
+    m.show(m.idle_text() if m.valve.open else f"{m.idle_text()} OFF", out)
 
 
-def set_battery(m: Meter, volts: float, now: datetime, out: Events) -> None:
+def set_battery(m: MeterCore, volts: float, now: datetime, out: Events) -> None:
     """Battery levels: 1 closes once, 2 locks; back above level 1 = replacement."""
-    r = m.r
     l1, l2 = m.settings.battery_levels_v
-    r["bat_v"] = volts
-    m._dirty.add("reg")
-    if volts <= l2 and r["bat"] < 2:
-        r["bat"] = 2
-        m.log("battery_low_2", now, out)
-        out.append(AlarmChanged(name="battery_low_2", on=True))
-        m.move_valve(V.BATTERY_LOW, now, out)
-    elif l2 < volts <= l1 and r["bat"] < 1:
-        r["bat"] = 1
-        m.log("battery_low_1", now, out)
-        out.append(AlarmChanged(name="battery_low_1", on=True))
-        m.move_valve(V.BATTERY_LOW, now, out)
-    elif volts > l1 and r["bat"] > 0:
-        r["bat"] = 0
-        m.log("battery_replacement", now, out)
-        out.append(AlarmChanged(name="battery_low_1", on=False))
+    bat = m.supply.bat
+    level = 2 if volts <= l2 else 1 if volts <= l1 else 0
+    m.put(replace(m.supply, bat_v=volts, bat=max(level, bat) if level else 0))
+    if level > bat:
+        alarm, kind = _BATTERY_LEVEL[level]
+        m.log(kind, now, out)
+        out.append(AlarmChanged(name=alarm, on=True))
+        _valve.move_valve(m, V.BATTERY_LOW, now, out)
+    elif level == 0 and bat > 0:
+        m.log(LogKind.BATTERY_REPLACEMENT, now, out)
+        out.append(AlarmChanged(name=Alarm.BATTERY_LOW_1, on=False))
 
 
-def replace_battery(m: Meter, volts: float, now: datetime, out: Events) -> None:
+def replace_battery(m: MeterCore, volts: float, now: datetime, out: Events) -> None:
     """A battery swap: the supply drops out and comes back on a new battery at ``volts``.
 
     Logged as ``battery_replacement`` whatever the old battery's level (the sheet
@@ -120,70 +123,65 @@ def replace_battery(m: Meter, volts: float, now: datetime, out: Events) -> None:
     closed) and a half-typed entry is lost; emergency gas in use is kept, so the
     open key opens the valve again while overdraft is left.
     """
-    r = m.r
-    if r["power"]:
-        m.move_valve(V.POWER_OFF, now, out)
+    if m.supply.power:
+        _valve.move_valve(m, V.POWER_OFF, now, out)
         m.show(m.idle_text(), out)
     m.keybuf, m.key_at = "", None
-    m.log("battery_replacement", now, out)
+    m.log(LogKind.BATTERY_REPLACEMENT, now, out)
     for level in (1, 2):
-        if r["bat"] >= level:
-            out.append(AlarmChanged(name=f"battery_low_{level}", on=False))
-    r["bat"] = 0
-    m._dirty.add("reg")
+        if m.supply.bat >= level:
+            out.append(AlarmChanged(name=_BATTERY_LEVEL[level][0], on=False))
+    m.put(replace(m.supply, bat=0))
     set_battery(m, volts, now, out)
 
 
-def magnet(m: Meter, present: bool, now: datetime, out: Events) -> None:
+def magnet(m: MeterCore, present: bool, now: datetime, out: Events) -> None:
     """Magnetic interference: close and lock until clear tamper."""
-    if present and m.r["power"]:
-        m.log("magnetic_interference", now, out)
-        m.move_valve(V.MAGNET, now, out)
-        m.r["tamper"] = True
-        m.r["reason"] = "tamper" if not m.r["valve"] else m.r["reason"]
-        m._dirty.add("reg")
-        out.append(AlarmChanged(name="tamper", on=True))
+    if present and m.supply.power:
+        m.log(LogKind.MAGNETIC_INTERFERENCE, now, out)
+        _valve.move_valve(m, V.MAGNET, now, out)
+        m.put(replace(m.supply, tamper=True))
+        if not m.valve.open:
+            m.put(replace(m.valve, reason=CloseReason.TAMPER))
+        out.append(AlarmChanged(name=Alarm.TAMPER, on=True))
 
 
-def power(m: Meter, on: bool, now: datetime, out: Events) -> None:
+def power(m: MeterCore, on: bool, now: datetime, out: Events) -> None:
     """Power off closes the valve; power on leaves it closed until the open key."""
-    r = m.r
-    if on == r["power"]:
+    if on == m.supply.power:
         return
     if not on:
-        m.move_valve(V.POWER_OFF, now, out)
-        m.log("power_down", now, out)
-        r["power"] = False
+        _valve.move_valve(m, V.POWER_OFF, now, out)
+        m.log(LogKind.POWER_DOWN, now, out)
+        m.put(replace(m.supply, power=False))
         m.keybuf, m.key_at = "", None
         m.show("", out)  # no supply, no display
     else:
-        r["power"] = True
-        m.log("power_up", now, out)
+        m.put(replace(m.supply, power=True))
+        m.log(LogKind.POWER_UP, now, out)
         m.show(m.idle_text(), out)
-    m._dirty.add("reg")
 
 
-def clean_valve(m: Meter, now: datetime, out: Events) -> None:
+def clean_valve(m: MeterCore, now: datetime, out: Events) -> None:
     """Auto-clean: cycle the valve once and check its position switch each way."""
-    r = m.r
-    if not r["power"] or r["bat"] >= 2:
+    if not m.supply.power or m.supply.bat >= 2:
         return  # no valve moves below the battery threshold (M6)
-    first, second = ("close", "open") if r["valve"] else ("open", "close")
+    first, second = ("close", "open") if m.valve.open else ("open", "close")
     for direction in (first, second):
-        r["moves"] = r.get("moves", 0) + 1  # every attempt wears the actuator (M6)
-        m._dirty.add("reg")
+        v = m.valve
+        m.put(replace(v, moves=v.moves + 1))  # every attempt wears the actuator (M6)
         if direction in m.valve_fault:
-            r["faults"] += 1
-            m.log(f"valve_{direction}_failure", now, out)
-            out.append(AlarmChanged(name="valve_failure", on=True))
+            v = m.valve
+            m.put(replace(v, faults=v.faults + 1))
+            m.log(LogKind(f"valve_{direction}_failure"), now, out)
+            out.append(AlarmChanged(name=Alarm.VALVE_FAILURE, on=True))
             if direction == "open":
-                r["valve"], r["reason"] = False, "clean"
-            m._dirty.add("reg")
+                m.put(replace(m.valve, open=False, reason=CloseReason.CLEAN))
             return
-    m.log("valve_cleaned", now, out)
+    m.log(LogKind.VALVE_CLEANED, now, out)
 
 
-def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
+def receive_ir(m: MeterCore, data: bytes, now: datetime, out: Events) -> None:
     """One IR frame: token, query, the command counter, or an authenticated
     clock set, clear tamper or step-tariff load."""
     try:
@@ -193,7 +191,7 @@ def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
         return
     words = payload.split(" ")
     cmd, args = words[0], words[1:]
-    key = bytes.fromhex(m.key["key"])
+    key = m.key.value
     reply: str
     if cmd == "token" and len(args) == 1:
         mark = len(out)
@@ -204,7 +202,7 @@ def receive_ir(m: Meter, data: bytes, now: datetime, out: Events) -> None:
         text = query(m, args[0], out)
         reply = f"ok {text}" if text is not None else "err query"
     elif cmd == "seq" and not args:
-        reply = f"ok seq {m.r.get('ir_seq', 0)}"
+        reply = f"ok seq {m.lockout.ir_seq}"
     elif cmd in _SIGNED and len(args) == _SIGNED[cmd]:
         reply = _signed_command(m, key, payload, cmd, args, now, out)
     else:
@@ -218,7 +216,7 @@ _MAX_SEQ = 2**31 - 1
 
 
 def _signed_command(
-    m: Meter, key: bytes, payload: str, cmd: str, args: list[str], now: datetime, out: Events
+    m: MeterCore, key: bytes, payload: str, cmd: str, args: list[str], now: datetime, out: Events
 ) -> str:
     """An authenticated command: MAC over everything before it, then a counter that
     must exceed the last one accepted, so a recorded frame cannot be played again."""
@@ -226,9 +224,9 @@ def _signed_command(
         return "err auth"
     if not args[0].isdigit() or not 0 < int(args[0]) <= _MAX_SEQ:
         return "err format"
-    seq, last = int(args[0]), int(m.r.get("ir_seq", 0))
+    seq, last = int(args[0]), m.lockout.ir_seq
     if seq <= last:
-        m.log("ir_replay", now, out)
+        m.log(LogKind.IR_REPLAY, now, out)
         return f"err replay {last}"
     if cmd in ("clock", "tariff"):
         try:
@@ -240,23 +238,21 @@ def _signed_command(
         if not in_range(when):
             return "err range"  # a clock or activation time the meter's calendar cannot hold
         if cmd == "clock":
-            m.r["ir_seq"] = seq
+            m.put(replace(m.lockout, ir_seq=seq))
             set_clock(m, when, now, out)
             return "ok clock"
         try:
             tariff = parse_steps(args[2])
         except (ValueError, ArithmeticError):
             return "err format"
-        m.r["ir_seq"] = seq
-        m._dirty.add("reg")
-        m.cfg["pending"] = [tariff.to_json(), int(when.timestamp())]
-        m._dirty.add("cfg")
-        m.log("tariff_loaded", now, out)
+        m.put(
+            replace(m.lockout, ir_seq=seq),
+            replace(m.config, pending=PendingTariff(tariff, int(when.timestamp()))),
+        )
+        m.log(LogKind.TARIFF_LOADED, now, out)
         return f"ok tariff {len(tariff.steps)} steps"
-    m.r["ir_seq"] = seq
-    m.r["tamper"] = False
-    m._dirty.add("reg")
-    m.log("tamper_cleared", now, out)
+    m.put(replace(m.lockout, ir_seq=seq), replace(m.supply, tamper=False))
+    m.log(LogKind.TAMPER_CLEARED, now, out)
     return "ok tamper"
 
 
@@ -271,10 +267,7 @@ def parse_steps(text: str) -> Tariff:
     return Tariff.from_json(steps)
 
 
-def set_clock(m: Meter, new: datetime, now: datetime, out: Events) -> None:
+def set_clock(m: MeterCore, new: datetime, now: datetime, out: Events) -> None:
     """Set the RTC (authenticated by the caller): it reads ``new`` at true time ``now``."""
-    r = m.r
-    r["rtc_anchor"] = int(now.timestamp())
-    r["rtc_off"] = (new - now).total_seconds()
-    m._dirty.add("reg")
-    m.log("clock_set", now, out)
+    m.put(replace(m.timers, rtc_anchor=int(now.timestamp()), rtc_off=(new - now).total_seconds()))
+    m.log(LogKind.CLOCK_SET, now, out)

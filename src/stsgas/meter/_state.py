@@ -25,17 +25,29 @@ Rules (docs/meter.md states them with their sources):
 
 Theory of operation: inputs go to ``Meter``; it updates registers, then runs
 ``valve_step`` through ``VALVE_TABLE`` for each valve input it derived, and
-the state-triggered rules (credit line, locks) to a fixed point.
+the state-triggered rules (credit line, locks) to a fixed point. The keypad
+reads ``KEYPAD`` and ``ENTRY_BY_LENGTH``, the lockout ``LOCKOUT_S``, the open
+key ``OPEN_LOCKS``, and a refused token its LCD text from ``REJECT_TEXT`` (its
+code and IEC status come from ``stsgas.sts.errors``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
+from typing import TYPE_CHECKING, Final
+
+from stsgas.meter.events import CloseReason, Rejection
+from stsgas.sts.decoder import TidVerdict
+
+if TYPE_CHECKING:
+    from stsgas.meter.state import Supply
 
 __all__ = [
-    "DIGIT_TIMEOUT", "FREE_TRIES", "KCT_TIMEOUT", "KEY_CHANGE_TEXT", "REJECTIONS", "VALVE_TABLE",
-    "ValveInput", "ValveState", "lockout_seconds", "valve_step",
+    "DIGIT_TIMEOUT", "ENTRY_BY_LENGTH", "FREE_TRIES", "KCT_TIMEOUT", "KEYPAD", "KEY_CHANGE_TEXT",
+    "LOCKOUT_S", "OPEN_LOCKS", "REJECT_TEXT", "STICKY_REASONS", "TID_REJECTION", "VALVE_TABLE",
+    "Entry", "Key", "ValveInput", "ValveState", "lockout_seconds", "valve_step",
 ]  # fmt: skip
 
 FREE_TRIES = 3
@@ -46,37 +58,84 @@ KCT_TIMEOUT = timedelta(minutes=10)
 #: right after the open key, flow above this rate closes the valve again (A15: 30 L/h)
 UNCONTROLLED_LPH = 30
 OPEN_CHECK = timedelta(seconds=60)
+#: longest keypad entry (a token)
+MAX_DIGITS = 20
 
-#: our rejection code -> (IEC 62055-41 token status number, name, LCD text); anchor A2.
-REJECTIONS: dict[str, tuple[int, str, str]] = {
-    "crc": (13, "CRC", "Error"),
-    "used": (10, "Used", "Used"),
-    "old": (9, "Old", "Old"),
-    "expired": (11, "KeyExpired", "Expired"),
-    "type": (8, "Function", "Type"),
-    "format": (6, "Format", "Format"),
-    "range": (7, "Range", "Range"),
-    "limit": (4, "Overflow", "Limit"),
-    "lockout": (15, "TokenLockout", "Lockout"),
-    "ddtk": (12, "DDTK", "DDTK"),
-    "key_type": (5, "KeyType", "KeyType"),
-    "key_change": (5, "KeyType", "Key Err"),
-    "mfr": (14, "MfrCode", "MFr Err"),
+#: seconds of lockout after n consecutive bad entries (index n; the last entry repeats)
+LOCKOUT_S: Final[tuple[int, ...]] = (0,) * FREE_TRIES + tuple(
+    min(LOCK_FIRST_S << i, LOCK_CAP_S) for i in range((LOCK_CAP_S // LOCK_FIRST_S).bit_length())
+)
+
+
+def lockout_seconds(failures: int) -> int:
+    """Seconds of lockout after ``failures`` consecutive bad entries (0 while free)."""
+    return LOCKOUT_S[max(0, min(failures, len(LOCKOUT_S) - 1))]
+
+
+#: the LCD text of each rejection (code and IEC status: ``stsgas.sts.errors``); anchor A2.
+REJECT_TEXT: Final[dict[Rejection, str]] = {
+    Rejection.CRC: "Error",
+    Rejection.USED: "Used",
+    Rejection.OLD: "Old",
+    Rejection.EXPIRED: "Expired",
+    Rejection.TYPE: "Type",
+    Rejection.FORMAT: "Format",
+    Rejection.RANGE: "Range",
+    Rejection.LIMIT: "Limit",
+    Rejection.LOCKOUT: "Lockout",
+    Rejection.DDTK: "DDTK",
+    Rejection.KEY_TYPE: "KeyType",
+    Rejection.KEY_CHANGE: "Key Err",
+    Rejection.MFR: "MFr Err",
 }
 
 #: LCD text of a refused key change set, by ``KeyChangeRefused.reason``.
-KEY_CHANGE_TEXT: dict[str, str] = {
+KEY_CHANGE_TEXT: Final[dict[str, str]] = {
     "same_key": "Key SAME",
     "key_type": "KeyType",
     "base_date": "Key bd",
 }
 
+#: the TID check's verdict -> the rejection it gives (OK applies the token).
+TID_REJECTION: Final[dict[TidVerdict, Rejection]] = {
+    TidVerdict.OLD: Rejection.OLD,
+    TidVerdict.USED: Rejection.USED,
+    TidVerdict.EXPIRED: Rejection.EXPIRED,
+}
 
-def lockout_seconds(failures: int) -> int:
-    """Seconds of lockout after ``failures`` consecutive bad entries (0 while free)."""
-    if failures <= FREE_TRIES - 1:
-        return 0
-    return min(LOCK_FIRST_S << (failures - FREE_TRIES), LOCK_CAP_S)
+
+class Key(Enum):
+    """What a keypad key does."""
+
+    DIGIT = "digit"
+    BACK = "back"
+    CANCEL = "cancel"
+    ENTER = "enter"
+    OPEN = "open"
+
+
+#: keypad key -> action: digits, ``*`` backspace, ``C`` cancel, ``#`` enter, ``O`` open key.
+KEYPAD: Final[dict[str, Key]] = {
+    **{str(d): Key.DIGIT for d in range(10)},
+    "*": Key.BACK,
+    "C": Key.CANCEL,
+    "#": Key.ENTER,
+    "O": Key.OPEN,
+}
+
+
+class Entry(Enum):
+    """What Enter does with the typed digits."""
+
+    IDLE = "idle"
+    QUERY = "query"
+    TOKEN = "token"
+    #: any other length: a bad entry (``format``), counted towards the lockout.
+    FORMAT = "format"
+
+
+#: digits typed -> what Enter does; any length not here is ``Entry.FORMAT``.
+ENTRY_BY_LENGTH: Final[dict[int, Entry]] = {0: Entry.IDLE, 2: Entry.QUERY, MAX_DIGITS: Entry.TOKEN}
 
 
 class ValveState(Enum):
@@ -107,17 +166,47 @@ class ValveInput(Enum):
     HIGH_FLOW = "flow"
 
 
+#: the reason each closing input records
+_CLOSES: Final[dict[ValveInput, CloseReason]] = {
+    ValveInput.CREDIT_EXHAUSTED: CloseReason.CREDIT,
+    ValveInput.BATTERY_LOW: CloseReason.BATTERY,
+    ValveInput.MAGNET: CloseReason.TAMPER,
+    ValveInput.POWER_OFF: CloseReason.POWER,
+    ValveInput.CLOSE_COMMAND: CloseReason.MANUAL,
+    ValveInput.HIGH_FLOW: CloseReason.FLOW,
+}
+
 # (state, input) -> (next state, reason recorded for a closed valve)
-VALVE_TABLE: dict[tuple[ValveState, ValveInput], tuple[ValveState, str | None]] = {}
-for _inp in ValveInput:
-    if _inp is ValveInput.OPEN_KEY:
-        VALVE_TABLE[(ValveState.CLOSED, _inp)] = (ValveState.OPEN, None)
-        VALVE_TABLE[(ValveState.OPEN, _inp)] = (ValveState.OPEN, None)
-    else:
-        VALVE_TABLE[(ValveState.OPEN, _inp)] = (ValveState.CLOSED, _inp.value)
-        VALVE_TABLE[(ValveState.CLOSED, _inp)] = (ValveState.CLOSED, _inp.value)
+#: only the open key opens; every other input closes (or keeps closed) with its reason.
+VALVE_TABLE: Final[dict[tuple[ValveState, ValveInput], tuple[ValveState, CloseReason | None]]] = {
+    pair: row
+    for inp in ValveInput
+    for pair, row in (
+        (
+            ((ValveState.CLOSED, inp), (ValveState.OPEN, None)),
+            ((ValveState.OPEN, inp), (ValveState.OPEN, None)),
+        )
+        if inp is ValveInput.OPEN_KEY
+        else (
+            ((ValveState.OPEN, inp), (ValveState.CLOSED, _CLOSES[inp])),
+            ((ValveState.CLOSED, inp), (ValveState.CLOSED, _CLOSES[inp])),
+        )
+    )
+}
+
+#: a closed valve's reason that a later closing input does not overwrite (cleared only
+#: by opening): tamper stays the reason until clear tamper and the open key.
+STICKY_REASONS: Final[frozenset[CloseReason]] = frozenset({CloseReason.TAMPER})
 
 
-def valve_step(state: ValveState, inp: ValveInput) -> tuple[ValveState, str | None]:
+def valve_step(state: ValveState, inp: ValveInput) -> tuple[ValveState, CloseReason | None]:
     """The table's answer; an unknown pair closes the valve (a defined, safe state)."""
-    return VALVE_TABLE.get((state, inp), (ValveState.CLOSED, "manual"))
+    return VALVE_TABLE.get((state, inp), (ValveState.CLOSED, CloseReason.MANUAL))
+
+
+#: the locks that keep the open key from opening the valve, each with its test.
+OPEN_LOCKS: Final[dict[str, Callable[[Supply], bool]]] = {
+    "power off": lambda s: not s.power,
+    "battery at level 2": lambda s: s.bat >= 2,
+    "tamper": lambda s: s.tamper,
+}

@@ -13,12 +13,16 @@ attacker nothing about the decoder key).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
+from stsgas.meter import _answers, _valve
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter.events import Events, TokenAccepted
+from stsgas.meter._core import MeterCore
+from stsgas.meter._testtoken import run_test_token
+from stsgas.meter.events import AcceptKind, Events, LogKind, Rejection, TokenAccepted
+from stsgas.meter.state import PendingTariff
 from stsgas.meter.tariff import Tariff
 from stsgas.sts import (
     EA,
@@ -50,50 +54,40 @@ from stsgas.sts import (
     token_class_of,
 )  # fmt: skip
 
-if TYPE_CHECKING:
-    from stsgas.meter.meter import Meter
-
-__all__ = ["decoder_key", "enter_token", "locked", "refuse"]
+__all__ = ["bad_entry", "decoder_key", "enter_token", "locked"]
 
 _KCT = (KeyChange1, KeyChange2, KeyChange3, KeyChange3Sgc, KeyChange4)
+#: decode errors that keep their own code; any other is a format error
+_DECODE_CODES = {Rejection.CRC, Rejection.TYPE, Rejection.RANGE}
 
 
-def decoder_key(m: Meter) -> DecoderKey:
+def decoder_key(m: MeterCore) -> DecoderKey:
     """The meter's current decoder key."""
-    return DecoderKey(value=bytes.fromhex(m.key["key"]), ea=EA(m.key["ea"]))
+    return DecoderKey(value=m.key.value, ea=EA(m.key.ea))
 
 
-def locked(m: Meter, now: datetime) -> bool:
+def locked(m: MeterCore, now: datetime) -> bool:
     """Token entry is locked (persisted; keypad and IR alike)."""
-    return bool(now.timestamp() < m.r["lock_until"])
+    return now.timestamp() < m.lockout.lock_until
 
 
-def _bad_entry(m: Meter, code: str, now: datetime, out: Events) -> None:
+def bad_entry(m: MeterCore, code: Rejection, now: datetime, out: Events) -> None:
+    """A bad entry: counted towards the lockout (``_state.LOCKOUT_S``), logged, answered."""
     if locked(m, now):  # a bad keypad entry while locked: the same answer, not counted
-        m._reject("lockout", now, out)
+        _answers.reject(m, Rejection.LOCKOUT, now, out)
         return
-    r = m.r
-    r["fail"] += 1
-    secs = S.lockout_seconds(r["fail"])
-    if secs:
-        r["lock_until"] = int((now + timedelta(seconds=secs)).timestamp())
-    m.log("token_rejected", now, out)
-    m._dirty.add("reg")
-    m._save()
-    m._reject(code, now, out)
+    lk = m.lockout
+    fail = lk.fail + 1
+    secs = S.lockout_seconds(fail)
+    until = int((now + timedelta(seconds=secs)).timestamp()) if secs else lk.lock_until
+    m.put(replace(lk, fail=fail, lock_until=until))
+    m.log(LogKind.TOKEN_REJECTED, now, out)
+    m.save()
+    _answers.reject(m, code, now, out)
 
 
-def refuse(m: Meter, code: str, now: datetime, out: Events, text: str | None = None) -> None:
-    """A well-formed token this meter will not apply: logged and shown, no lockout count."""
-    m.log("token_rejected", now, out)
-    m._save()
-    m._reject(code, now, out, text)
-
-
-def _while_locked(m: Meter, digits: str, now: datetime, out: Events) -> None:
+def _while_locked(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
     """The one answer while locked, unless the entry is a valid class 1 test token."""
-    from stsgas.meter._testtoken import run_test_token
-
     try:
         token = decode(digits, None) if token_class_of(digits) == 1 else None
     except StsError:
@@ -101,40 +95,38 @@ def _while_locked(m: Meter, digits: str, now: datetime, out: Events) -> None:
     if isinstance(token, TestToken):
         run_test_token(m, token, now, out)
     else:
-        m._reject("lockout", now, out)
+        _answers.reject(m, Rejection.LOCKOUT, now, out)
 
 
-def own_credit_subclass(m: Meter) -> int:
+def own_credit_subclass(m: MeterCore) -> int:
     """The credit this meter takes: gas units (2) by volume, gas currency (6) by amount."""
     return 2 if m.settings.mode == "volume" else 6
 
 
-def _not_allowed(m: Meter, token: Token) -> str | None:
+def _not_allowed(m: MeterCore, token: Token) -> Rejection | None:
     """Why this meter will not take a decoded class 0/2 token now, or None (M3, registers)."""
     own = own_credit_subclass(m)
-    kt = m.key["kt"]
+    kt = m.key.kt
     if isinstance(token, CreditToken | CurrencyCreditToken):
         if token.subclass != own:
-            return "type"
+            return Rejection.TYPE
         # credit only under a unique key (KT 2): KT 1 = default key (status 12),
         # KT 0 = initialisation key, KT 3 = a key common to a group of meters
-        return None if kt == 2 else "ddtk" if kt == 1 else "key_type"
+        return None if kt == 2 else Rejection.DDTK if kt == 1 else Rejection.KEY_TYPE
     if not isinstance(token, ClearCredit | ClearTamper | TariffRate):
-        return "type"
+        return Rejection.TYPE
     if kt == 0:
-        return "key_type"  # the initialisation key carries key changes only
+        return Rejection.KEY_TYPE  # the initialisation key carries key changes only
     if isinstance(token, ClearCredit) and not clears_register(token.register, credit_register(own)):
-        return "range"  # a register this meter does not have
+        return Rejection.RANGE  # a register this meter does not have
     if isinstance(token, TariffRate) and m.settings.mode != "amount":
-        return "type"  # a volume meter counts m3, not money: a rate means nothing
+        return Rejection.TYPE  # a volume meter counts m3, not money: a rate means nothing
     return None
 
 
-def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
+def enter_token(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
     """Validate and apply one token; rejections are events, never exceptions."""
-    from stsgas.meter._testtoken import run_test_token
-
-    if not m.r["power"]:
+    if not m.supply.power:
         return
     if locked(m, now):
         _while_locked(m, digits, now, out)
@@ -142,10 +134,11 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
     try:
         token = decode(digits, decoder_key(m))
     except TokenFormatError:
-        _bad_entry(m, "format", now, out)
+        bad_entry(m, Rejection.FORMAT, now, out)
         return
     except StsError as exc:
-        _bad_entry(m, exc.code if exc.code in ("crc", "type", "range") else "format", now, out)
+        code = Rejection(exc.code) if exc.code in _DECODE_CODES else Rejection.FORMAT
+        bad_entry(m, code, now, out)
         return
     if isinstance(token, TestToken):
         run_test_token(m, token, now, out)
@@ -157,66 +150,64 @@ def enter_token(m: Meter, digits: str, now: datetime, out: Events) -> None:
     if why is not None or not isinstance(
         token, CreditToken | CurrencyCreditToken | ClearCredit | ClearTamper | TariffRate
     ):
-        refuse(m, why or "type", now, out)
+        _answers.refuse(m, why or Rejection.TYPE, now, out)
         return
     if m.base_date_ended(now):  # past its base date's last minute no TID can be dated
-        refuse(m, "expired", now, out)
+        _answers.refuse(m, Rejection.EXPIRED, now, out)
         return
     tid = int(token.tid)
-    verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key["ken"])
+    verdict = check_tid(tid, m.tids, m.settings.tid_memory, m.key.ken)
     if verdict is not TidVerdict.OK:
-        codes = {TidVerdict.OLD: "old", TidVerdict.USED: "used", TidVerdict.EXPIRED: "expired"}
-        refuse(m, codes[verdict], now, out)
+        _answers.refuse(m, S.TID_REJECTION[verdict], now, out)
         return
-    r = m.r
+    b = m.balance
     amount: int | None
     if isinstance(token, CreditToken | CurrencyCreditToken):
         # 0.1 m3 = 100 L; currency is already in 1e-5 units
         amount = token.units * 100 if isinstance(token, CreditToken) else token.amount
         limit = m.settings.recharge_limit
-        if limit is not None and r["credit"] + amount > limit:
-            m._reject("limit", now, out)  # not consumed: the TID is not remembered
+        if limit is not None and b.credit + amount > limit:
+            _answers.reject(m, Rejection.LIMIT, now, out)  # not consumed: the TID is not remembered
             return
-        r["credit"] += amount
-        r["recharged"] += amount
-        r["last_amt"] = amount
-        r["last_at"] = int(m.rtc(now).timestamp())
+        m.put(
+            replace(
+                b, credit=b.credit + amount, recharged=b.recharged + amount, last_amt=amount,
+                last_at=int(m.rtc(now).timestamp()),
+            )
+        )  # fmt: skip
+        kind = AcceptKind(type(token).__name__)
         text = f"Accept +{m.fmt(amount)}"
     elif isinstance(token, ClearCredit):
-        amount = r["credit"]
-        r["cleared"] += amount
-        r["credit"] = 0
-        text = "Accept CLr"
+        amount = b.credit
+        m.put(replace(b, cleared=b.cleared + amount, credit=0))
+        kind, text = AcceptKind.CLEAR_CREDIT, "Accept CLr"
     elif isinstance(token, ClearTamper):
         amount = None
-        r["tamper"] = False
-        m.log("tamper_cleared", now, out)
-        text = "Accept tamper"
+        m.put(replace(m.supply, tamper=False))
+        m.log(LogKind.TAMPER_CLEARED, now, out)
+        kind, text = AcceptKind.CLEAR_TAMPER, "Accept tamper"
     else:
         assert isinstance(token, TariffRate)
         amount = None
-        at = datetime_for_tid(tid, BaseDate(m.key["bd"]))
+        at = datetime_for_tid(tid, BaseDate(m.key.base_date))
         tariff = Tariff.flat(token.rate * 1000)  # rate in 0.01 money per m3
-        m.cfg["pending"] = [tariff.to_json(), int(at.timestamp())]
-        m._dirty.add("cfg")
-        text = f"Accept tariff {Decimal(token.rate) / 100}"
-    m.tids[:] = remember_tid(m.tids, tid, m.settings.tid_memory)
-    r["fail"] = 0
-    r["lock_until"] = 0
-    m.log("token_accepted", now, out)
-    m._dirty.update(("reg", "tid"))
-    m._save()  # credit + TID memory + event in one commit, then show Accept
-    m._accepted(type(token).__name__, tid, amount, now, out, text)
-    m.check_credit(now, out)
+        m.put(replace(m.config, pending=PendingTariff(tariff, int(at.timestamp()))))
+        kind, text = AcceptKind.TARIFF_RATE, f"Accept tariff {Decimal(token.rate) / 100}"
+    m.remember_tids(remember_tid(m.tids, tid, m.settings.tid_memory))
+    m.put(replace(m.lockout, fail=0, lock_until=0))
+    m.log(LogKind.TOKEN_ACCEPTED, now, out)
+    m.save()  # credit + TID memory + event in one commit, then show Accept
+    _answers.accepted(m, kind, tid, amount, now, out, text)
+    _valve.check_credit(m, now, out)
 
 
-def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
+def _key_change(m: MeterCore, token: Token, now: datetime, out: Events) -> None:
     """Collect a KCT set in any order; apply it when complete and allowed (M2, M3)."""
     if m.kct_at is None or now - m.kct_at >= S.KCT_TIMEOUT:
         m.kct.clear()
         m.kct_at = now
     m.kct[token.subclass] = token
-    wide = m.key["ea"] == int(EA.MISTY1)
+    wide = m.key.ea == int(EA.MISTY1)
     k1 = m.kct.get(3)
     need = (
         {3, 4, 8, 9}
@@ -224,13 +215,13 @@ def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
         else {3, 4} | ({8} if isinstance(k1, KeyChange1) and k1.three_token else set())
     )
     if not need <= m.kct.keys():
-        out.append(TokenAccepted(at=now, kind="key_change_part", tid=None, amount=None))
+        out.append(TokenAccepted(at=now, kind=AcceptKind.KEY_CHANGE_PART, tid=None, amount=None))
         m.show(f"{len(m.kct)}stKCT" if len(m.kct) == 1 else f"{len(m.kct)}ndKCT", out)
         return
     p1, p2 = m.kct[3], m.kct[4]
     assert isinstance(p1, KeyChange1)
     assert isinstance(p2, KeyChange2)
-    sgc = m.key["sgc"]
+    sgc = m.key.sgc
     if wide:
         p3, p4 = m.kct[8], m.kct[9]
         assert isinstance(p3, KeyChange3)
@@ -249,27 +240,22 @@ def _key_change(m: Meter, token: Token, now: datetime, out: Events) -> None:
     m.kct_at = None
     try:  # the one rule both ends apply (stsgas.sts.keychange)
         base_date = check_key_change(
-            old_key=bytes.fromhex(m.key["key"]), new_key=value, old_kt=m.key["kt"],
-            new_kt=p1.key_type, rollover=p1.rollover, base_date=BaseDate(m.key["bd"]),
-            now=m.rtc(now),
+            old_key=m.key.value, new_key=value, old_kt=m.key.kt, new_kt=p1.key_type,
+            rollover=p1.rollover, base_date=BaseDate(m.key.base_date), now=m.rtc(now),
         )  # fmt: skip
     except KeyChangeRefused as exc:
-        m.log("key_change_refused", now, out)
-        m._save()
-        m._reject("key_change", now, out, S.KEY_CHANGE_TEXT[exc.reason])
+        m.log(LogKind.KEY_CHANGE_REFUSED, now, out)
+        m.save()
+        _answers.reject(m, Rejection.KEY_CHANGE, now, out, S.KEY_CHANGE_TEXT[exc.reason])
         return
-    m.key.update(
-        key=value.hex(),
-        krn=p1.krn,
-        kt=p1.key_type,
-        ken=(p1.ken_high << 4) | p2.ken_low,
-        ti=f"{p2.ti:02d}",
-        sgc=sgc,
-        bd=int(base_date),
-    )
-    if p1.rollover:
-        m.tids.clear()  # safe: the key changed, so no token made before can decode
-    m.log("key_changed", now, out)
-    m._dirty.update(("key", "tid"))
-    m._save()
-    m._accepted("key_change", None, None, now, out, "Accept key")
+    m.put(
+        replace(
+            m.key, value=value, krn=p1.krn, kt=p1.key_type, ken=(p1.ken_high << 4) | p2.ken_low,
+            ti=f"{p2.ti:02d}", sgc=sgc, base_date=int(base_date),
+        )
+    )  # fmt: skip
+    # rollover empties the TID memory: safe, as no token made before can decode now
+    m.remember_tids(() if p1.rollover else m.tids)  # key and TIDs go out in one commit
+    m.log(LogKind.KEY_CHANGED, now, out)
+    m.save()
+    _answers.accepted(m, AcceptKind.KEY_CHANGE, None, None, now, out, "Accept key")

@@ -8,16 +8,16 @@ to be woken in the past (``Meter.next_deadline``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from stsgas.meter import _clock
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter.events import Events
+from stsgas.meter._core import MeterCore
+from stsgas.meter._inputs import clean_valve
+from stsgas.meter.events import Events, LogKind
+from stsgas.meter.state import MonthRecord
 from stsgas.sts import BaseDate
-
-if TYPE_CHECKING:
-    from stsgas.meter.meter import Meter
 
 __all__ = ["base_date_end", "deadline", "next_clean_after", "period_end", "run_due"]
 
@@ -37,7 +37,7 @@ def base_date_end(bd: int) -> datetime:
     return BaseDate(bd).last_minute + timedelta(minutes=1)
 
 
-def next_clean_after(m: Meter, rtc: datetime) -> int:
+def next_clean_after(m: MeterCore, rtc: datetime) -> int:
     """The next auto-clean time (RTC), strictly after ``rtc``; 0 when cleaning is off."""
     days = m.settings.valve_clean_days
     if not days:
@@ -45,37 +45,35 @@ def next_clean_after(m: Meter, rtc: datetime) -> int:
     return _ts(_clock.clean_after(rtc, m.tz, days, m.settings.valve_clean_hour))
 
 
-def period_end(m: Meter) -> datetime:
+def period_end(m: MeterCore) -> datetime:
     """When (RTC) the current billing period ends."""
-    return _clock.next_period_start(_dt(m.r["month_start"]), m.tz, m.cfg["billing_day"])
+    return _clock.next_period_start(_dt(m.timers.month_start), m.tz, m.config.billing_day)
 
 
-def deadline(m: Meter) -> datetime:
+def deadline(m: MeterCore) -> datetime:
     """The earliest due time of every timer (true time; may lie in the past)."""
-    r = m.r
-    cands = [m._true_for_rtc(_ts(period_end(m)))]
-    if r["bd_end"] != m.key["bd"]:
-        cands.append(m._true_for_rtc(base_date_end(m.key["bd"]).timestamp()))
-    if r["clean_next"]:
-        cands.append(m._true_for_rtc(r["clean_next"]))
+    t = m.timers
+    bd = m.key.base_date
+    cands = [m.true_for_rtc(_ts(period_end(m)))]
+    if t.bd_end != bd:
+        cands.append(m.true_for_rtc(base_date_end(bd).timestamp()))
+    if t.clean_next:
+        cands.append(m.true_for_rtc(t.clean_next))
     if m.key_at is not None and m.keybuf:
         cands.append(m.key_at + S.DIGIT_TIMEOUT)
     if m.kct_at is not None:
         cands.append(m.kct_at + S.KCT_TIMEOUT)
-    pending = m.cfg["pending"]
+    pending = m.config.pending
     if pending is not None:
-        cands.append(m._true_for_rtc(pending[1]))
+        cands.append(m.true_for_rtc(pending.at))
     return min(cands)
 
 
-def run_due(m: Meter, now: datetime, out: Events) -> None:
-    """Run every timer due by ``now``, in order, each at its own time or the wake-up's."""
-    from stsgas.meter._inputs import clean_valve
-
-    while now >= m._deadline:
-        before = m._deadline
-        r = m.r
-        at = max(m._deadline, m.now)  # a timer already overdue fires now
+def run_due(m: MeterCore, due: datetime, now: datetime, out: Events) -> datetime:
+    """Run every timer due by ``now``, in order, each at its own time or the wake-up's;
+    the next deadline after them."""
+    while now >= due:
+        at = max(due, m.now)  # a timer already overdue fires now
         rtc = m.rtc(at)
         if m.key_at is not None and at >= m.key_at + S.DIGIT_TIMEOUT and m.keybuf:
             m.keybuf = ""
@@ -84,29 +82,26 @@ def run_due(m: Meter, now: datetime, out: Events) -> None:
         if m.kct_at is not None and at >= m.kct_at + S.KCT_TIMEOUT:
             m.kct.clear()
             m.kct_at = None
-        pending = m.cfg["pending"]
-        if pending is not None and _ts(rtc) >= pending[1]:
-            m.cfg["tariff"] = pending[0]
-            m.cfg["pending"] = None
-            m._load_tariffs()
-            m._dirty.add("cfg")
-            m.log("tariff_changed", at, out)
+        pending = m.config.pending
+        if pending is not None and _ts(rtc) >= pending.at:
+            m.put(replace(m.config, tariff=pending.tariff, pending=None))
+            m.log(LogKind.TARIFF_CHANGED, at, out)
         nxt = period_end(m)
         if _ts(rtc) >= _ts(nxt):
-            m.monthly.append([_clock.period_label(_dt(r["month_start"]), m.tz), r["month"]])
-            del m.monthly[:-MONTHS]
-            r["month"] = 0
-            r["month_start"] = _ts(nxt)
-            m._dirty.update(("reg", "mon"))
-        if r["clean_next"] and _ts(rtc) >= r["clean_next"]:
-            r["clean_next"] = next_clean_after(m, rtc)
-            m._dirty.add("reg")
+            t = m.timers
+            m.end_month(
+                MonthRecord(_clock.period_label(_dt(t.month_start), m.tz), m.balance.month), MONTHS
+            )
+            m.put(replace(m.balance, month=0), replace(t, month_start=_ts(nxt)))
+        if m.timers.clean_next and _ts(rtc) >= m.timers.clean_next:
+            m.put(replace(m.timers, clean_next=next_clean_after(m, rtc)))
             clean_valve(m, at, out)
-        if r["bd_end"] != m.key["bd"] and m.base_date_ended(at):
-            r["bd_end"] = m.key["bd"]
-            m._dirty.add("reg")
-            m.log("base_date_expired", at, out)
-        m._save()
-        m._recompute_deadline()
-        if m._deadline <= before:  # nothing moved on: a timer that cannot fire must not spin
+        bd = m.key.base_date
+        if m.timers.bd_end != bd and m.base_date_ended(at):
+            m.put(replace(m.timers, bd_end=bd))
+            m.log(LogKind.BASE_DATE_EXPIRED, at, out)
+        m.save()
+        before, due = due, deadline(m)
+        if due <= before:  # nothing moved on: a timer that cannot fire must not spin
             break
+    return due

@@ -1,14 +1,96 @@
-"""Everything the meter says back: frozen events, one vocabulary for LCD, IR and reports."""
+"""Everything the meter says back: frozen events, one vocabulary for LCD, IR and reports.
+
+Every field with a fixed set of values is an enum. They are ``StrEnum``s, so an
+event's ``code``, ``reason`` or ``type`` still equals (and prints as, and JSON-encodes
+as) its text: ``TokenRejected.code == "crc"``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+from stsgas.sts.errors import Rejection, TokenStatus
 
 __all__ = [
-    "AlarmChanged", "Buzzer", "Events", "IrReply", "LcdChanged", "Logged", "MeterEvent",
-    "QueryAnswered", "TokenAccepted", "TokenRejected", "ValveChanged",
+    "AcceptKind", "Alarm", "AlarmChanged", "Beep", "Buzzer", "CloseReason", "Events", "IrReply",
+    "LcdChanged", "LogKind", "Logged", "MeterEvent", "QueryAnswered", "Rejection",
+    "TokenAccepted", "TokenRejected", "TokenStatus", "ValveChanged",
 ]  # fmt: skip
+
+
+class CloseReason(StrEnum):
+    """Why the valve is closed (kept in the registers; shown by query 09)."""
+
+    CREDIT = "credit"
+    BATTERY = "battery"
+    TAMPER = "tamper"
+    POWER = "power"
+    CLEAN = "clean"
+    FLOW = "flow"
+    MANUAL = "manual"
+
+
+class Alarm(StrEnum):
+    """The meter's alarms (LEDs and the ``alarms()`` list)."""
+
+    LOW_CREDIT = "low_credit"
+    BATTERY_LOW_1 = "battery_low_1"
+    BATTERY_LOW_2 = "battery_low_2"
+    TAMPER = "tamper"
+    VALVE_FAILURE = "valve_failure"
+
+
+class Beep(StrEnum):
+    """Buzzer patterns."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    ALARM = "alarm"
+    KEY = "key"
+    #: the display test: every segment and the buzzer.
+    TEST = "test"
+
+
+class LogKind(StrEnum):
+    """Event-log entry types (persisted by their text)."""
+
+    TOKEN_ACCEPTED = "token_accepted"
+    TOKEN_REJECTED = "token_rejected"
+    RECHARGE_LIMIT = "recharge_limit"
+    TEST_TOKEN = "test_token"
+    KEY_CHANGED = "key_changed"
+    KEY_CHANGE_REFUSED = "key_change_refused"
+    BASE_DATE_EXPIRED = "base_date_expired"
+    BATTERY_LOW_1 = "battery_low_1"
+    BATTERY_LOW_2 = "battery_low_2"
+    BATTERY_REPLACEMENT = "battery_replacement"
+    MAGNETIC_INTERFERENCE = "magnetic_interference"
+    TAMPER_CLEARED = "tamper_cleared"
+    POWER_DOWN = "power_down"
+    POWER_UP = "power_up"
+    CLOCK_SET = "clock_set"
+    IR_REPLAY = "ir_replay"
+    TARIFF_LOADED = "tariff_loaded"
+    TARIFF_CHANGED = "tariff_changed"
+    VALVE_CLEANED = "valve_cleaned"
+    VALVE_TESTED = "valve_tested"
+    VALVE_OPEN_FAILURE = "valve_open_failure"
+    VALVE_CLOSE_FAILURE = "valve_close_failure"
+
+
+class AcceptKind(StrEnum):
+    """What an accepted token was (the token classes by their names, and the special cases)."""
+
+    CREDIT = "CreditToken"
+    CURRENCY_CREDIT = "CurrencyCreditToken"
+    CLEAR_CREDIT = "ClearCredit"
+    CLEAR_TAMPER = "ClearTamper"
+    TARIFF_RATE = "TariffRate"
+    TEST = "test"
+    KEY_CHANGE_PART = "key_change_part"
+    KEY_CHANGE = "key_change"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -16,7 +98,7 @@ class TokenAccepted:
     """A token was applied (credit, management, test or a key change part)."""
 
     at: datetime
-    kind: str
+    kind: AcceptKind
     tid: int | None
     amount: int | None  # register units: litres (volume) or 1e-5 money (amount)
 
@@ -26,8 +108,8 @@ class TokenRejected:
     """A token was refused; ``code`` is ours, ``status`` the IEC 62055-41 number."""
 
     at: datetime
-    code: str
-    status: int
+    code: Rejection
+    status: TokenStatus
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,7 +118,7 @@ class ValveChanged:
 
     at: datetime
     open: bool
-    reason: str | None
+    reason: CloseReason | None
     ok: bool = True
 
 
@@ -51,14 +133,14 @@ class LcdChanged:
 class Buzzer:
     """A buzzer pattern: ``accept``, ``reject``, ``alarm``, ``key``, ``test`` (display test)."""
 
-    pattern: str
+    pattern: Beep
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlarmChanged:
     """An alarm became active (``on``) or cleared."""
 
-    name: str
+    name: Alarm
     on: bool
 
 
@@ -66,7 +148,7 @@ class AlarmChanged:
 class Logged:
     """An entry went into the event log (type + RTC time)."""
 
-    type: str
+    type: LogKind
     at: datetime
 
 
@@ -116,7 +198,7 @@ class Events(list[MeterEvent]):
         """The rejection code, ``ok`` for an accepted token or query, else ``""``."""
         for e in self:
             if isinstance(e, TokenRejected):
-                return e.code
+                return e.code.value  # plain text: what reports count and print
             if isinstance(e, TokenAccepted | QueryAnswered):
                 return "ok"
         return ""

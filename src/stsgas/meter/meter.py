@@ -4,39 +4,69 @@ Persistence: one atomic ``StateStore.commit`` per change that matters -- an
 accepted token commits credit, TID memory and its event together; flow is
 committed at least every ``persist_every_l`` litres (default 100 L), and on
 every valve change, month rollover and key change.
+
+The state is typed frozen values (``stsgas.meter.state``); the rules live in
+``_tokens``, ``_inputs``, ``_wake`` and the tables of ``_state``, which see the
+meter only through the ``_core.MeterCore`` protocol.
 """
 
 from __future__ import annotations
 
-from array import array
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stsgas.meter import _clock, _records, _wake
+from stsgas.meter import _clock, _inputs, _tokens, _valve, _wake
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
+from stsgas.meter._core import Part
+from stsgas.meter.errors import MeterUsageError
 from stsgas.meter.events import (
+    Alarm,
     AlarmChanged,
+    Beep,
     Buzzer,
+    CloseReason,
     Events,
     LcdChanged,
     Logged,
-    TokenAccepted,
-    TokenRejected,
-    ValveChanged,
+    LogKind,
 )  # fmt: skip
 from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
+from stsgas.meter.state import (
+    Balance,
+    Config,
+    EventLog,
+    KeyData,
+    Lockout,
+    LogEntry,
+    MonthRecord,
+    RegisterSet,
+    Supply,
+    Timers,
+    Valve,
+    months_from_record,
+    months_to_record,
+    pack_registers,
+    tids_from_record,
+    tids_to_record,
+)  # fmt: skip
 from stsgas.meter.storage import StateStore
 from stsgas.meter.tariff import Tariff
+from stsgas.meter.trend import HourlyTrend
+from stsgas.sts import BaseDate, TidError, tid_for
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]
 
 EVENT_LOG = 200
 
-
-class MeterUsageError(Exception):
-    """The caller misused the meter (time going backwards, unknown key)."""
+#: which record each kind of part is kept in
+_RECORD_OF: dict[type, str] = {
+    Balance: "reg", Valve: "reg", Supply: "reg", Lockout: "reg", Timers: "reg",
+    KeyData: "key", Config: "cfg",
+}  # fmt: skip
 
 
 def _ts(at: datetime) -> int:
@@ -47,63 +77,76 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def commission_tids(now: datetime, base_date: BaseDate) -> tuple[int, ...]:
+    """The TID memory a new meter starts with: the minute before commissioning (M2).
+
+    Seeding one minute early lets a token vended in the commissioning minute in,
+    while older ones stay below the memory's floor. A meter commissioned after its
+    base date's last minute cannot name the minute; it starts with an empty memory
+    (and refuses TID-bearing tokens until a key change).
+    """
+    try:
+        seed = tid_for(now, base_date) - 1
+    except TidError:
+        return ()
+    return (seed,) if seed >= 0 else ()
+
+
 class Meter(MeterReadout):
     """One meter. Build with ``Meter(settings, store=..., now=...)`` or ``Meter.from_json``."""
 
     # ---- inputs (the rules live in _tokens / _inputs; these are the public calls) ---------
     def enter_token(self, digits: str, now: datetime) -> Events:
         """A 20-digit token from the keypad buffer or IR."""
-        from stsgas.meter import _tokens
-
         out = Events()
         self._enter(now, out)
         _tokens.enter_token(self, digits, now, out)
         self._recompute_deadline()
         return out
 
-    def _call(self, name: str, now: datetime, *args: Any) -> Events:
-        from stsgas.meter import _inputs
-
+    def _call(self, rule: Callable[..., None], now: datetime, *args: Any) -> Events:
         out = Events()
         self._enter(now, out)
-        getattr(_inputs, name)(self, *args, now, out)
-        self._save()
+        rule(self, *args, now, out)
+        self.save()
         self._recompute_deadline()
         return out
 
     def press(self, key: str, now: datetime) -> Events:
         """One keypad key: 0-9, ``*`` backspace, ``C`` cancel, ``#`` enter, ``O`` open key."""
-        return self._call("press", now, key)
+        if len(key) != 1 or key not in S.KEYPAD:
+            raise MeterUsageError(f"unknown key {key!r}")
+        return self._call(_inputs.press, now, key)
 
     def open_key(self, now: datetime) -> Events:
         """The customer's valve open key."""
-        return self._call("open_key", now)
+        return self._call(_inputs.open_key, now)
 
     def set_battery(self, volts: float, now: datetime) -> Events:
         """The battery voltage now."""
-        return self._call("set_battery", now, volts)
+        return self._call(_inputs.set_battery, now, volts)
 
     def replace_battery(self, volts: float, now: datetime) -> Events:
         """The battery was taken out and a new one at ``volts`` fitted."""
-        return self._call("replace_battery", now, volts)
+        return self._call(_inputs.replace_battery, now, volts)
 
     def magnet(self, present: bool, now: datetime) -> Events:
         """A magnet at the sensor (or gone)."""
-        return self._call("magnet", now, present)
+        return self._call(_inputs.magnet, now, present)
 
     def power(self, on: bool, now: datetime) -> Events:
         """Power cut (False) or restored (True)."""
-        return self._call("power", now, on)
+        return self._call(_inputs.power, now, on)
 
     def receive_ir(self, data: bytes, now: datetime) -> Events:
         """One IR frame; the reply is in the returned events (``.reply``)."""
-        return self._call("receive_ir", now, data)
+        return self._call(_inputs.receive_ir, now, data)
 
     def set_valve_fault(self, open_fails: bool, close_fails: bool, now: datetime) -> Events:
         """Model a jammed valve: its position switch never reports the stuck direction."""
         self.valve_fault.clear()
         self.valve_fault |= {k for k, on in (("open", open_fails), ("close", close_fails)) if on}
-        return self._call("noop", now)
+        return self._call(_inputs.noop, now)
 
     def __init__(self, settings: MeterSettings, *, store: StateStore, now: datetime) -> None:
         self.settings: MeterSettings = settings
@@ -138,90 +181,120 @@ class Meter(MeterReadout):
     def _commission(self, now: datetime) -> None:
         st = self.settings
         c = st.sts
-        self.r: dict[str, Any] = {
-            "credit": st.initial_credit, "total": 0, "month": 0, "recharged": st.initial_credit,
-            "billed": 0, "cleared": 0, "carry": 0, "valve": st.initial_credit > 0,
-            "reason": None if st.initial_credit > 0 else "credit", "bat": 0, "bat_v": st.battery_v,
-            "tamper": False, "power": True, "fail": 0, "lock_until": 0, "last_amt": 0,
-            "last_at": 0, "clean_next": 0, "month_start": 0, "rtc_off": 0.0, "rtc_anchor": _ts(now),
-            "faults": 0, "moves": 0, "emerg": False, "bd_end": 0,
-        }  # fmt: skip
-        self.key: dict[str, Any] = {
-            "key": c.key().value.hex(), "ea": int(c.ea), "krn": c.krn, "kt": c.key_type,
-            "ken": c.ken, "ti": c.ti, "sgc": c.sgc, "bd": int(c.base_date), "pan": c.pan,
-        }  # fmt: skip
-        self.tids: list[int] = _records.commission_tids(now, c.base_date)
-        self.cfg: dict[str, Any] = {
-            "tariff": st.tariff.to_json(), "pending": None,
-            "tz": st.timezone, "billing_day": st.billing_day,
-        }  # fmt: skip
-        self.monthly: list[list[Any]] = []
-        self.events_log: list[list[Any]] = []
-        self.hourly: array[int] = array("q")  # flat (hour, litres) pairs
-        self._load_tariffs()
+        credit = st.initial_credit
+        self.balance = Balance(credit, 0, 0, credit, 0, 0, 0, 0, 0)
+        self.valve = Valve(credit > 0, None if credit > 0 else CloseReason.CREDIT, 0, 0, False)
+        self.supply = Supply(True, 0, st.battery_v, False)
+        self.lockout = Lockout(0, 0)
+        self.timers = Timers(0, 0, 0, 0.0, _ts(now))
+        self.key = KeyData(
+            c.key().value, int(c.ea), c.krn, c.key_type, c.ken, c.ti, c.sgc, int(c.base_date),
+            c.pan,
+        )  # fmt: skip
+        self.tids: tuple[int, ...] = commission_tids(now, c.base_date)
+        self._set_config(Config(st.tariff, None, st.timezone, st.billing_day))
+        self.monthly: tuple[MonthRecord, ...] = ()
+        self.event_log = EventLog()
+        self.trend = HourlyTrend()
         rtc = self.rtc(now)
-        self.r["month_start"] = _ts(_clock.period_start(rtc, self.tz, self.cfg["billing_day"]))
-        self.r["clean_next"] = _wake.next_clean_after(self, rtc)
+        self.timers = replace(
+            self.timers,
+            month_start=_ts(_clock.period_start(rtc, self.tz, self.config.billing_day)),
+            clean_next=_wake.next_clean_after(self, rtc),
+        )
         self._dirty.update(("reg", "key", "tid", "cfg", "mon", "evt", "hour"))
-        self._save()
+        self.save()
 
-    def _records(self) -> dict[str, Any]:
-        return {
-            "reg": self.r,
-            "key": self.key,
-            "tid": self.tids,
-            "cfg": self.cfg,
-            "mon": self.monthly,
-            "evt": self.events_log,
-            "hour": self.hourly,
-        }
+    def _record(self, name: str) -> bytes:
+        if name == "reg":
+            return pack_registers(self.balance, self.valve, self.supply, self.lockout, self.timers)
+        if name == "key":
+            return self.key.to_record()
+        if name == "cfg":
+            return self.config.to_record()
+        if name == "tid":
+            return tids_to_record(self.tids)
+        if name == "mon":
+            return months_to_record(self.monthly)
+        if name == "evt":
+            return self.event_log.to_record()
+        return self.trend.to_record()
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Commit every changed record in one atomic store commit (nothing when none)."""
         if not self._dirty:
             return
-        recs = self._records()
-        out = {name: _records.pack(name, recs[name]) for name in sorted(self._dirty)}
-        self.store.commit(out)
+        self.store.commit({name: self._record(name) for name in sorted(self._dirty)})
         self._dirty.clear()
         self._unsaved_l = 0
 
     def _restore(self, saved: dict[str, bytes]) -> None:
-        def rec(name: str) -> Any:
-            value, old = _records.unpack(name, saved[name], self.settings)
-            if old:
-                self._dirty.add(name)  # written back in today's form at the next commit
-            return value
+        st = self.settings
+        regs, old_reg = RegisterSet.from_record(saved["reg"], overdraft=st.overdraft)
+        self.key, _ = KeyData.from_record(saved["key"])
+        config, old_cfg = Config.from_record(
+            saved["cfg"], tz=st.timezone, billing_day=st.billing_day
+        )
+        self._dirty.update(n for n, old in (("reg", old_reg), ("cfg", old_cfg)) if old)
+        self.tids = tids_from_record(saved["tid"])
+        self.monthly = months_from_record(saved["mon"])
+        self.event_log = EventLog.from_record(saved["evt"])
+        self.trend = HourlyTrend.from_record(saved["hour"])
+        self.balance, self.valve, self.supply = regs.balance, regs.valve, regs.supply
+        self.lockout, self.timers = regs.lockout, regs.timers
+        self._set_config(config)
+        if self.supply.power and self.valve.open:  # every boot starts closed (M5)
+            self.valve = replace(self.valve, open=False, reason=CloseReason.POWER)
 
-        self.r = rec("reg")
-        self.key = rec("key")
-        self.tids = rec("tid")
-        self.cfg = rec("cfg")
-        self.monthly = rec("mon")
-        self.events_log = rec("evt")
-        self.hourly = _records.unpack_hours(saved["hour"])
-        self._load_tariffs()
-        if self.r["power"] and self.r["valve"]:  # every boot starts closed (M5)
-            self.r["valve"] = False
-            self.r["reason"] = "power"
+    def _set_config(self, config: Config) -> None:
+        self.config = config
+        self.tariff: Tariff = config.tariff
+        self.tz: ZoneInfo = _clock.zone(config.tz)
 
-    def _load_tariffs(self) -> None:
-        self.tariff = Tariff.from_json(self.cfg["tariff"])
-        self.monthly_price_cache = None
-        self.tz: ZoneInfo = _clock.zone(self.cfg["tz"])
+    # ---- the narrow interface the rule modules use (_core.MeterCore) --------------------
+    def put(self, *parts: Part) -> None:
+        """Replace parts of the state; their records go out with the next commit."""
+        for part in parts:
+            if isinstance(part, Balance):
+                self.balance = part
+            elif isinstance(part, Valve):
+                self.valve = part
+            elif isinstance(part, Supply):
+                self.supply = part
+            elif isinstance(part, Lockout):
+                self.lockout = part
+            elif isinstance(part, Timers):
+                self.timers = part
+            elif isinstance(part, KeyData):
+                self.key = part
+            else:
+                self._set_config(part)
+            self._dirty.add(_RECORD_OF[type(part)])
+
+    def remember_tids(self, tids: tuple[int, ...]) -> None:
+        """Replace the TID memory."""
+        self.tids = tids
+        self._dirty.add("tid")
+
+    def end_month(self, record: MonthRecord, keep: int) -> None:
+        """Append a finished billing period (the newest ``keep`` are kept)."""
+        self.monthly = (*self.monthly, record)[-keep:]
+        self._dirty.add("mon")
 
     # ---- time ---------------------------------------------------------------------------
     def rtc(self, now: datetime) -> datetime:
         """The meter's RTC reading at true time ``now`` (offset + drift)."""
-        r = getattr(self, "r", None)
-        if r is None:
+        t = getattr(self, "timers", None)
+        if t is None:
             return now
-        drift = (now.timestamp() - r["rtc_anchor"]) * self.settings.rtc_drift_ppm * 1e-6
-        return now + timedelta(seconds=r["rtc_off"] + drift)
+        drift = (now.timestamp() - t.rtc_anchor) * self.settings.rtc_drift_ppm * 1e-6
+        return now + timedelta(seconds=t.rtc_off + drift)
 
-    def _true_for_rtc(self, rtc_ts: float) -> datetime:
-        r = self.r
+    def true_for_rtc(self, rtc_ts: float) -> datetime:
+        """The true time at which the RTC will read ``rtc_ts``."""
+        t = self.timers
         k = 1 + self.settings.rtc_drift_ppm * 1e-6
-        true = r["rtc_anchor"] + (rtc_ts - r["rtc_off"] - r["rtc_anchor"]) / k
+        true = t.rtc_anchor + (rtc_ts - t.rtc_off - t.rtc_anchor) / k
         return _dt(true) + timedelta(microseconds=1 if k != 1 else 0)
 
     @property
@@ -235,7 +308,7 @@ class Meter(MeterReadout):
         From then on no token can be dated under the meter's key: TID-bearing tokens
         are refused (``expired``) until a key change moves the meter to a new base date.
         """
-        return self.rtc(now) >= _wake.base_date_end(self.key["bd"])
+        return self.rtc(now) >= _wake.base_date_end(self.key.base_date)
 
     def _recompute_deadline(self) -> None:
         self._deadline = _wake.deadline(self)
@@ -257,7 +330,7 @@ class Meter(MeterReadout):
         if not _clock.in_range(now):
             raise MeterUsageError(f"now {now} is outside {_clock.EARLIEST} .. {_clock.LATEST}")
         if now >= self._deadline:
-            _wake.run_due(self, now, out)
+            self._deadline = _wake.run_due(self, self._deadline, now, out)
         self._now = now
 
     def handle_timer(self, now: datetime) -> Events:
@@ -273,182 +346,70 @@ class Meter(MeterReadout):
             self.lcd = text
             out.append(LcdChanged(text=text))
 
-    def log(self, kind: str, now: datetime, out: Events) -> None:
+    def log(self, kind: LogKind, now: datetime, out: Events) -> None:
         """Append to the event log (type + RTC time)."""
         at = self.rtc(now)
-        self.events_log.append([kind, _ts(at)])
-        del self.events_log[:-EVENT_LOG]
+        self.event_log = self.event_log.add(LogEntry(kind, _ts(at)), EVENT_LOG)
         self._dirty.add("evt")
         out.append(Logged(type=kind, at=at))
-
-    def close_line(self) -> int:
-        """Credit at or below which the valve closes."""
-        return -self.settings.overdraft
-
-    def move_valve(self, inp: S.ValveInput, now: datetime, out: Events) -> None:
-        """Drive the valve through the table, checking the position switch."""
-        r = self.r
-        was = S.ValveState.OPEN if r["valve"] else S.ValveState.CLOSED
-        new, reason = S.valve_step(was, inp)
-        want_open = new is S.ValveState.OPEN
-        if want_open == r["valve"]:
-            if not want_open and reason != r["reason"] and r["reason"] != "tamper":
-                r["reason"] = reason
-                self._dirty.add("reg")
-            return
-        fault = "open" if want_open else "close"
-        if fault in self.valve_fault:
-            r["faults"] += 1
-            self.log(f"valve_{fault}_failure", now, out)
-            out.append(ValveChanged(at=now, open=r["valve"], reason=r["reason"], ok=False))
-            out.append(AlarmChanged(name="valve_failure", on=True))
-            self._dirty.add("reg")
-            return
-        r["valve"] = want_open
-        r["reason"] = reason
-        r["moves"] = r.get("moves", 0) + 1  # actuation counter (M6); older images lack it
-        self._dirty.add("reg")
-        out.append(ValveChanged(at=now, open=want_open, reason=reason))
-
-    def check_credit(self, now: datetime, out: Events) -> None:
-        """State-triggered rules: the credit line closes the valve; low credit alarms."""
-        r = self.r
-        self._track_emergency()
-        if r["valve"] and r["credit"] <= self.close_line():
-            self.move_valve(S.ValveInput.CREDIT_EXHAUSTED, now, out)
-            self._save()
-
-    def can_open(self) -> bool:
-        """The open key's rules: no lock holds, and credit is positive or emergency gas is on.
-
-        Overdraft (emergency gas) lets an open valve keep running past zero down to
-        minus the limit. It never starts from a closed valve at or below zero, but
-        once started it lasts until the overdraft is used up or repaid: a valve that
-        closed meanwhile for another reason (a power cut, a battery swap, battery
-        level 1) opens again on the open key.
-        """
-        r = self.r
-        if not r["power"] or r["bat"] >= 2 or r["tamper"]:
-            return False
-        return bool(r["credit"] > 0 or (r["emerg"] and r["credit"] > self.close_line()))
-
-    def _track_emergency(self) -> None:
-        """Emergency gas starts when an open valve runs past zero; it ends when the
-        credit is positive again (repaid) or reaches the close line (used up)."""
-        r = self.r
-        on = r["emerg"]
-        if r["credit"] > 0 or r["credit"] <= self.close_line():
-            on = False
-        elif r["valve"]:
-            on = True
-        if on != r["emerg"]:
-            r["emerg"] = on
-            self._dirty.add("reg")
 
     # ---- consumption ----------------------------------------------------------------------
     def flow(self, litres: int, now: datetime) -> Events:
         """Gas offered through the meter; registered only while the valve is open."""
         out = Events()
         self._enter(now, out)
-        r = self.r
-        if litres <= 0 or not r["valve"] or not r["power"]:
+        if litres <= 0 or not self.valve.open or not self.supply.power:
             return out
         litres = self._affordable(litres)
         if litres <= 0:
-            self.check_credit(now, out)
+            _valve.check_credit(self, now, out)
             return out
         was_low = self.low_credit()
+        b = self.balance
+        carry = b.carry
         if self.settings.mode == "volume":
-            r["credit"] -= litres
-            r["billed"] += litres
+            units = litres
         else:
-            milli = r["carry"] + self.tariff.cost_milli(r["month"], litres)
-            units, r["carry"] = divmod(milli, 1000)
-            r["credit"] -= units
-            r["billed"] += units
-        r["total"] += litres
-        r["month"] += litres
+            units, carry = divmod(carry + self.tariff.cost_milli(b.month, litres), 1000)
+        self.balance = Balance(
+            b.credit - units, b.total + litres, b.month + litres, b.recharged, b.billed + units,
+            b.cleared, carry, b.last_amt, b.last_at,
+        )  # fmt: skip
         if self.settings.hourly_record_days:
-            self._hourly(litres, now)
+            hour = _ts(self.rtc(now)) // 3600
+            if self.trend.add(hour, litres, self.settings.hourly_record_days):
+                self._dirty.add("hour")  # trend data: persisted once a day (and on flush)
         self._unsaved_l += litres
         self._dirty.add("reg")
         if self._unsaved_l >= self.settings.persist_every_l:
-            self._save()
+            self.save()
         if not was_low and self.low_credit():
-            out.append(AlarmChanged(name="low_credit", on=True))
-            out.append(Buzzer(pattern="alarm"))
-        self.check_credit(now, out)
+            out.append(AlarmChanged(name=Alarm.LOW_CREDIT, on=True))
+            out.append(Buzzer(pattern=Beep.ALARM))
+        _valve.check_credit(self, now, out)
         if not self.keybuf:  # the LCD follows the credit, unless a token is being typed
             self.show(self.idle_text(), out)
-        self._check_open_flow(litres, now, out)
+        _valve.check_open_flow(self, litres, now, out)
         return out
 
-    def _check_open_flow(self, litres: int, now: datetime, out: Events) -> None:
-        """M6: flow right after the open key faster than an appliance closes the valve again."""
-        opened = self.opened_at
-        if opened is None:
-            return
-        elapsed = (now - opened).total_seconds()
-        if elapsed > S.OPEN_CHECK.total_seconds():
-            self.opened_at = None
-            return
-        if litres * 3600 > S.UNCONTROLLED_LPH * max(elapsed, 1.0) and self.r["valve"]:
-            self.opened_at = None
-            self.move_valve(S.ValveInput.HIGH_FLOW, now, out)
-            self._save()
-
     def _affordable(self, litres: int) -> int:
-        r = self.r
-        room = r["credit"] - self.close_line()
+        b = self.balance
+        room = b.credit - _valve.close_line(self)
         if self.settings.mode == "volume":
-            return max(0, min(litres, int(room)))
-        budget = (room + 1) * 1000 - 1 - r["carry"]
-        if self.tariff.cost_milli(r["month"], litres) <= budget:
+            return max(0, min(litres, room))
+        budget = (room + 1) * 1000 - 1 - b.carry
+        if self.tariff.cost_milli(b.month, litres) <= budget:
             return litres
         lo, hi = 0, litres
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if self.tariff.cost_milli(r["month"], mid) <= budget:
+            if self.tariff.cost_milli(b.month, mid) <= budget:
                 lo = mid
             else:
                 hi = mid - 1
         return lo
 
-    def _hourly(self, litres: int, now: datetime) -> None:
-        hour = _ts(self.rtc(now)) // 3600
-        h = self.hourly
-        if h and h[-2] == hour:
-            h[-1] += litres
-        else:
-            if h and h[-2] // 24 != hour // 24:
-                self._dirty.add("hour")  # trend data: persisted once a day (and on flush)
-                keep = hour - self.settings.hourly_record_days * 24
-                drop = 0
-                while drop < len(h) and h[drop] <= keep:
-                    drop += 2
-                del h[:drop]
-            h.append(hour)
-            h.append(litres)
-
     def flush(self) -> None:
         """Commit anything not yet persisted (the power-fail capacitor's last write)."""
         self._dirty.update(("reg", "hour"))
-        self._save()
-
-    def _reject(self, code: str, now: datetime, out: Events, text: str | None = None) -> Events:
-        if code == "limit":  # a refused recharge is an event of its own (anti-storage rule)
-            self.log("recharge_limit", now, out)
-            self._save()
-        status = S.REJECTIONS[code][0]
-        out.append(TokenRejected(at=now, code=code, status=status))
-        out.append(Buzzer(pattern="reject"))
-        self.show(text or S.REJECTIONS[code][2], out)
-        return out
-
-    def _accepted(
-        self, kind: str, tid: int | None, amount: int | None, now: datetime, out: Events, text: str
-    ) -> Events:
-        out.append(TokenAccepted(at=now, kind=kind, tid=tid, amount=amount))
-        out.append(Buzzer(pattern="accept"))
-        self.show(text, out)
-        return out
+        self.save()

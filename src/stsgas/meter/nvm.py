@@ -3,8 +3,8 @@
 The meter core never opens a file; it is handed an :class:`Nvm`. Three devices:
 
 * :class:`MemoryNvm` — a bytearray, for tests and the simulator.
-* :class:`FileNvm` — a real file standing for the EEPROM image; every page write
-  is one ``pwrite`` followed by ``fsync``, so a page that returned is on disk.
+* ``FileNvm`` — a real file standing for the EEPROM image; it is an adapter and
+  lives beside the core, in :mod:`stsgas.meter.adapters.file_nvm`.
 * :class:`CrashingNvm` — wraps another device and cuts the power at the n-th
   write, optionally leaving that page torn (what littlefs' emulated block device
   and SQLite's crash VFS do).
@@ -24,20 +24,19 @@ Errors::
 
 from __future__ import annotations
 
-import os
 import random
 from abc import ABC, abstractmethod
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Literal
 
 __all__ = [
     "ERASED",
     "CrashingNvm",
-    "FileNvm",
     "MemoryNvm",
     "Nvm",
     "NvmCapacityError",
     "NvmError",
+    "NvmRegion",
     "NvmTamperError",
     "PowerCut",
 ]
@@ -80,6 +79,17 @@ class Nvm(ABC):
     def write_page(self, index: int, data: bytes) -> None:
         """Replace page ``index`` with ``data`` (exactly ``page_size`` bytes)."""
 
+    def write_pages(self, first: int, pages: Sequence[bytes]) -> None:
+        """Write ``pages[k]`` to page ``first + k``, the last page first (one write each).
+
+        The order is what a commit relies on: its marker page is written after
+        every page it covers. A power cut may stop the run at any page, as with
+        single writes; a device may override this with one faster bulk copy when
+        nothing can cut it part-way (``MemoryNvm``).
+        """
+        for k in range(len(pages) - 1, -1, -1):
+            self.write_page(first + k, pages[k])
+
     def _check(self, index: int, data: bytes | None = None) -> None:
         if not 0 <= index < self.page_count:
             raise IndexError(f"page {index} outside 0..{self.page_count - 1}")
@@ -91,9 +101,47 @@ class Nvm(ABC):
         return b"".join(self.read_page(i) for i in range(self.page_count))
 
 
-def _check_geometry(page_size: int, page_count: int) -> None:
+def check_geometry(page_size: int, page_count: int) -> None:
     if page_size < 64 or page_count < 4:
         raise ValueError("an Nvm needs pages of at least 64 bytes and at least 4 pages")
+
+
+class NvmRegion(Nvm):
+    """A run of another device's pages seen as a device of its own (page 0 = ``first``).
+
+    Two regions of one EEPROM let two record stores live side by side: the meter
+    keeps its hourly trend in a region of its own, so a commit of the registers
+    does not rewrite the trend (``stsgas.meter.storage.SplitStateStore``).
+    """
+
+    def __init__(self, inner: Nvm, first: int, page_count: int) -> None:
+        if first < 0 or page_count < 4 or first + page_count > inner.page_count:
+            raise ValueError(
+                f"region {first}..{first + page_count - 1} is not inside the device's "
+                f"{inner.page_count} pages (and needs at least 4)"
+            )
+        self.inner = inner
+        self.first = first
+        self.page_size = inner.page_size
+        self.page_count = page_count
+
+    def read_page(self, index: int) -> bytes:
+        """Read the inner device's page ``first + index``."""
+        self._check(index)
+        return self.inner.read_page(self.first + index)
+
+    def write_page(self, index: int, data: bytes) -> None:
+        """Write the inner device's page ``first + index``."""
+        if not 0 <= index < self.page_count or len(data) != self.page_size:
+            self._check(index, data)  # raises the precise error (a commit's hot path)
+        self.inner.write_page(self.first + index, data)
+
+    def write_pages(self, first: int, pages: Sequence[bytes]) -> None:
+        """The inner device's run of pages (its own bulk copy, if it has one)."""
+        if pages:
+            self._check(first)
+            self._check(first + len(pages) - 1)
+        self.inner.write_pages(self.first + first, pages)
 
 
 class MemoryNvm(Nvm):
@@ -106,7 +154,7 @@ class MemoryNvm(Nvm):
         *,
         image: bytes | None = None,
     ) -> None:
-        _check_geometry(page_size, page_count)
+        check_geometry(page_size, page_count)
         self.page_size = page_size
         self.page_count = page_count
         size = page_size * page_count
@@ -127,85 +175,29 @@ class MemoryNvm(Nvm):
 
     def write_page(self, index: int, data: bytes) -> None:
         """Replace the page in memory."""
-        self._check(index, data)
+        if not 0 <= index < self.page_count or len(data) != self.page_size:
+            self._check(index, data)  # raises the precise error (a commit's hot path)
         start = index * self.page_size
         self._mem[start : start + self.page_size] = data
         self.writes += 1
 
+    def write_pages(self, first: int, pages: Sequence[bytes]) -> None:
+        """One copy for the run (nothing in memory can cut it part-way); ``writes`` counts
+        each page, as single writes would."""
+        size = self.page_size
+        if not pages:
+            return
+        if any(len(p) != size for p in pages) or not 0 <= first <= first + len(pages) <= (
+            self.page_count
+        ):
+            super().write_pages(first, pages)  # the single writes raise the precise error
+            return
+        self._mem[first * size : (first + len(pages)) * size] = b"".join(pages)
+        self.writes += len(pages)
+
     def image(self) -> bytes:
         """The whole device."""
         return bytes(self._mem)
-
-
-class FileNvm(Nvm):
-    """An EEPROM image in one file; each page write is ``pwrite`` + ``fsync``.
-
-    The file is created erased with the right size. It is opened with
-    ``O_NOFOLLOW`` so a symlink planted at ``path`` cannot redirect the writes;
-    nothing but ``path`` is ever opened. An existing file of the wrong size is
-    refused rather than silently resized.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        page_size: int = DEFAULT_PAGE_SIZE,
-        page_count: int = DEFAULT_PAGE_COUNT,
-    ) -> None:
-        _check_geometry(page_size, page_count)
-        self.page_size = page_size
-        self.page_count = page_count
-        self.path = Path(path)
-        size = page_size * page_count
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            self._fd: int | None = os.open(self.path, flags, 0o600)
-        except OSError as exc:
-            raise NvmError(f"cannot open NVM file {self.path}: {exc.strerror}") from exc
-        actual = os.fstat(self._fd).st_size
-        if actual == 0:
-            os.pwrite(self._fd, bytes([ERASED]) * size, 0)
-            os.fsync(self._fd)
-        elif actual != size:
-            self.close()
-            raise NvmError(
-                f"NVM file {self.path} is {actual} bytes, expected {size} "
-                f"({page_count} pages of {page_size})"
-            )
-        self.writes = 0
-
-    def _fileno(self) -> int:
-        if self._fd is None:
-            raise NvmError(f"NVM file {self.path} is closed")
-        return self._fd
-
-    def read_page(self, index: int) -> bytes:
-        """Read one page from the file."""
-        self._check(index)
-        data = os.pread(self._fileno(), self.page_size, index * self.page_size)
-        if len(data) != self.page_size:
-            raise NvmError(f"NVM file {self.path} was truncated")
-        return data
-
-    def write_page(self, index: int, data: bytes) -> None:
-        """Write one page and wait until the OS says it is durable."""
-        self._check(index, data)
-        fd = self._fileno()
-        os.pwrite(fd, data, index * self.page_size)
-        os.fsync(fd)
-        self.writes += 1
-
-    def close(self) -> None:
-        """Close the file (idempotent)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> FileNvm:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 TornMode = Literal["prefix", "garbage"]

@@ -33,9 +33,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from stsgas.meter.nvm import ERASED, Nvm, NvmCapacityError, NvmError, NvmTamperError
+from stsgas.meter.nvm import (
+    ERASED,
+    Nvm,
+    NvmCapacityError,
+    NvmError,
+    NvmRegion,
+    NvmTamperError,
+)
+from stsgas.meter.storage import SplitStateStore
 
-__all__ = ["CipherName", "EncryptedRecordStore"]
+__all__ = ["CipherName", "EncryptedRecordStore", "split_record_store"]
 
 CipherName = Literal["aes128", "3des"]
 
@@ -106,18 +114,21 @@ def _derive(key: bytes, label: str, length: int) -> bytes:
 class _Sealer:
     """The two ciphers behind one interface: seal(header, plaintext) -> body and back."""
 
-    def __init__(self, key: bytes, cipher: CipherName, nonce: Callable[[int], bytes]) -> None:
+    def __init__(
+        self, key: bytes, cipher: CipherName, nonce: Callable[[int], bytes], domain: str = ""
+    ) -> None:
         self.cipher = cipher
         self._nonce = nonce
+        tail = f" {domain}" if domain else ""  # no domain: the labels stores always used
         if cipher == "aes128":
-            self._aead = AESGCM(_derive(key, "stsgas nvm aes128-gcm", 16))
+            self._aead = AESGCM(_derive(key, "stsgas nvm aes128-gcm" + tail, 16))
             self.nonce_len = 12
         else:
             # 24 bytes: three distinct DES keys (keying option 1), no decrepit-size warning
-            self._des_key = _derive(key, "stsgas nvm 3des-cbc", 24)
-            self._mac_key = _derive(key, "stsgas nvm 3des-hmac", 32)
+            self._des_key = _derive(key, "stsgas nvm 3des-cbc" + tail, 24)
+            self._mac_key = _derive(key, "stsgas nvm 3des-hmac" + tail, 32)
             self.nonce_len = 8
-        self.counter_key = _derive(key, f"stsgas nvm counter {cipher}", 32)
+        self.counter_key = _derive(key, f"stsgas nvm counter {cipher}" + tail, 32)
 
     def new_nonce(self) -> bytes:
         nonce = self._nonce(self.nonce_len)
@@ -169,6 +180,9 @@ class EncryptedRecordStore:
     ``key`` is a 16-, 24- or 32-byte master key; the cipher keys and the
     counter MAC key are derived from it with HKDF-SHA256. ``nonce`` supplies
     fresh random nonces/IVs (``os.urandom``; tests may inject a seeded source).
+    ``domain`` names the store when several share one key (regions of one
+    device): it goes into the key derivation, so a copy sealed by one store
+    never authenticates in another.
     """
 
     def __init__(
@@ -178,6 +192,7 @@ class EncryptedRecordStore:
         cipher: CipherName = "aes128",
         *,
         nonce: Callable[[int], bytes] = os.urandom,
+        domain: str = "",
     ) -> None:
         if cipher not in _CIPHER_IDS:
             raise ValueError(f"cipher must be 'aes128' or '3des', not {cipher!r}")
@@ -186,7 +201,7 @@ class EncryptedRecordStore:
         self.nvm = nvm
         self.cipher: CipherName = cipher
         self._cid = _CIPHER_IDS[cipher]
-        self._sealer = _Sealer(bytes(key), cipher, nonce)
+        self._sealer = _Sealer(bytes(key), cipher, nonce, domain)
         self.slot_pages = (nvm.page_count - _COUNTER_PAGES) // 2
         if self.slot_pages < 1 or nvm.page_size < max(_HEADER.size, _COUNTER.size + _CTAG):
             raise NvmError("the device is too small for two slots")
@@ -335,8 +350,7 @@ class EncryptedRecordStore:
                 # counter is never more than one behind the newest copy
                 self.nvm.write_page(self._seq % 2, self._counter_page(self._seq))
                 self._counter = self._seq
-            for i in range(len(pages) - 1, 0, -1):
-                self.nvm.write_page(start + i, pages[i])
+            self.nvm.write_pages(start + 1, pages[1:])  # the body, last page first
             self.nvm.write_page(start, pages[0])  # the commit marker: header + tag-covered body
             self.nvm.write_page(seq % 2, self._counter_page(seq))
         except BaseException:
@@ -348,3 +362,34 @@ class EncryptedRecordStore:
     def sequence(self) -> int:
         """The sequence number of the newest committed set (0 when blank)."""
         return self._seq
+
+
+#: pages of the registers' region in :func:`split_record_store` (the rest hold the trend)
+MAIN_PAGES: Final = 128
+
+
+def split_record_store(
+    nvm: Nvm,
+    key: bytes,
+    cipher: CipherName = "aes128",
+    *,
+    main_pages: int = MAIN_PAGES,
+    nonce: Callable[[int], bytes] = os.urandom,
+) -> SplitStateStore:
+    """The meter's records on ``nvm`` in two sealed stores: the hourly trend in its own
+    region (its own A/B slot pair and counter), everything else in the first
+    ``main_pages`` pages. A register commit then seals and writes the registers' set
+    only, not the trend (docs/nvm.md, "Trend data in its own slots").
+
+    A device laid out this way is not readable as one store, nor the other way round:
+    the layout is chosen when the device is first used.
+    """
+    main = EncryptedRecordStore(NvmRegion(nvm, 0, main_pages), key, cipher, nonce=nonce)
+    side = EncryptedRecordStore(
+        NvmRegion(nvm, main_pages, nvm.page_count - main_pages),
+        key,
+        cipher,
+        nonce=nonce,
+        domain="trend",
+    )
+    return SplitStateStore(main, side)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
+from stsgas.meter.events import Alarm, CloseReason
 from stsgas.meter.settings import MeterSettings
+from stsgas.meter.state import Balance, EventLog, MonthRecord, Supply, Valve
 from stsgas.meter.tariff import units_to_money
+from stsgas.meter.trend import HourlyTrend
 
 __all__ = ["MeterReadout", "Registers"]
 
@@ -36,29 +37,31 @@ class MeterReadout:
     """Read-only views over the state a Meter keeps (mixed into Meter)."""
 
     settings: MeterSettings
-    r: dict[str, Any]
-    tids: list[int]
-    events_log: list[list[Any]]
-    monthly: list[list[Any]]
-    hourly: array[int]
+    balance: Balance
+    valve: Valve
+    supply: Supply
+    tids: tuple[int, ...]
+    event_log: EventLog
+    monthly: tuple[MonthRecord, ...]
+    trend: HourlyTrend
 
     def low_credit(self) -> bool:
         """The low-credit sign is on."""
-        return bool(self.r["credit"] <= self.settings.low_credit_alarm)
+        return self.balance.credit <= self.settings.low_credit_alarm
 
     @property
     def registers(self) -> Registers:
         """The money/volume registers and TID memory."""
-        r = self.r
+        b = self.balance
         return Registers(
-            credit=r["credit"],
-            total_l=r["total"],
-            month_l=r["month"],
-            recharged=r["recharged"],
-            billed=r["billed"],
-            cleared=r["cleared"],
-            carry_milli=r["carry"],
-            tids=tuple(self.tids),
+            credit=b.credit,
+            total_l=b.total,
+            month_l=b.month,
+            recharged=b.recharged,
+            billed=b.billed,
+            cleared=b.cleared,
+            carry_milli=b.carry,
+            tids=self.tids,
         )
 
     def fmt(self, units: int) -> Decimal:
@@ -70,46 +73,45 @@ class MeterReadout:
     @property
     def credit(self) -> Decimal:
         """Remaining credit (m3 or money; negative while in overdraft)."""
-        return self.fmt(self.r["credit"])
+        return self.fmt(self.balance.credit)
 
     @property
     def valve_open(self) -> bool:
         """The valve is open."""
-        return bool(self.r["valve"])
+        return self.valve.open
 
     @property
-    def valve_reason(self) -> str | None:
+    def valve_reason(self) -> CloseReason | None:
         """Why the valve is closed (None while open)."""
-        return None if self.r["valve"] else self.r["reason"]
+        return None if self.valve.open else self.valve.reason
 
     def alarms(self) -> list[str]:
         """Active alarms, in a fixed order."""
-        r = self.r
-        out = []
+        s = self.supply
+        out: list[str] = []
         if self.low_credit():
-            out.append("low_credit")
-        if r["bat"] >= 1:
-            out.append("battery_low_1")
-        if r["bat"] >= 2:
-            out.append("battery_low_2")
-        if r["tamper"]:
-            out.append("tamper")
-        if r["faults"]:
-            out.append("valve_failure")
+            out.append(Alarm.LOW_CREDIT)
+        if s.bat >= 1:
+            out.append(Alarm.BATTERY_LOW_1)
+        if s.bat >= 2:
+            out.append(Alarm.BATTERY_LOW_2)
+        if s.tamper:
+            out.append(Alarm.TAMPER)
+        if self.valve.faults:
+            out.append(Alarm.VALVE_FAILURE)
         return out
 
     def events(self) -> list[tuple[str, datetime]]:
         """The event log, oldest first."""
-        return [(kind, _dt(ts)) for kind, ts in self.events_log]
+        return [(e.kind, _dt(e.at)) for e in self.event_log.entries]
 
     def monthly_records(self) -> list[tuple[str, int]]:
         """Finished months (YYYY-MM, litres), up to 120."""
-        return [(m, litres) for m, litres in self.monthly]
+        return [(m.label, m.litres) for m in self.monthly]
 
     def hourly_records(self) -> list[tuple[datetime, int]]:
         """Hours with consumption (hour start by RTC, litres), within the configured depth."""
-        h = self.hourly
-        return [(_dt(h[i] * 3600), h[i + 1]) for i in range(0, len(h), 2)]
+        return [(_dt(hour * 3600), litres) for hour, litres in self.trend.pairs()]
 
     def idle_text(self) -> str:
         """The LCD's resting text: credit and the low-credit sign."""

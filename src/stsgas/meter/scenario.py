@@ -245,8 +245,8 @@ def _run_step(
             payload = str(step["ir"])
             cmd, *rest = payload.split(" ")
             if cmd in ("clock", "clear_tamper", "tariff"):  # sign it with the next counter
-                seq = int(m.r.get("ir_seq", 0)) + 1
-                payload = signed(bytes.fromhex(m.key["key"]), cmd, seq, *rest)
+                seq = m.lockout.ir_seq + 1
+                payload = signed(m.key.value, cmd, seq, *rest)
             frame = encode_frame(payload)
         reply = m.receive_ir(frame, at).reply or b""
         text = reply[1:-5].decode("ascii", "replace")
@@ -324,5 +324,5 @@ def final_report(m: Meter) -> dict[str, Any]:
         "monthly": [{"month": mo, "m3": str(Decimal(v) / 1000)} for mo, v in m.monthly_records()],
         "hourly": [{"hour": iso(h), "m3": str(Decimal(v) / 1000)} for h, v in m.hourly_records()],
         "alarms": m.alarms(), "tids": list(r.tids),
-        "key": {k: m.key[k] for k in ("krn", "bd", "sgc", "ti")},
+        "key": {"krn": m.key.krn, "bd": m.key.base_date, "sgc": m.key.sgc, "ti": m.key.ti},
     }  # fmt: skip

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from stsgas.meter import MemoryStateStore, StateStore
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.demo import DEMO_METER, demo_meter_json, nvm_key
 from stsgas.meter.events import Events, Logged, ValveChanged
 from stsgas.meter.meter import Meter
-from stsgas.meter.nvm import FileNvm, MemoryNvm, NvmError
-from stsgas.meter.nvm_store import EncryptedRecordStore
+from stsgas.meter.nvm import MemoryNvm, NvmError
+from stsgas.meter.nvm_store import EncryptedRecordStore, split_record_store
 from stsgas.meter.settings import SettingsError
-from stsgas.meter.tui_view import DEMO_METER, demo_meter_json, nvm_key
 
 __all__ = [
     "SetupError",
@@ -45,8 +46,9 @@ def memory_state_store(index: int = 0) -> StateStore:
 
 
 def memory_nvm_store(index: int = 0) -> StateStore:
-    """The encrypted A/B record store on an in-memory page device."""
-    return EncryptedRecordStore(MemoryNvm(), nvm_key(DEMO_METER))
+    """The encrypted A/B record stores on an in-memory page device, the hourly trend in
+    its own region (so a register commit does not reseal it)."""
+    return split_record_store(MemoryNvm(), nvm_key(DEMO_METER))
 
 
 def file_store(path: Path, *, fresh: bool = False) -> StateStore:
@@ -83,13 +85,15 @@ def logged(out: Events, into: Counter[str]) -> None:
     """Count the event-log entries in one input's returned events."""
     for e in out:
         if isinstance(e, Logged):
-            into[e.type] += 1
+            into[e.type.value] += 1
 
 
 def closures(out: Events) -> list[str]:
     """Reasons of the valve closes (that really moved the valve) in returned events."""
     return [
-        e.reason or "unknown" for e in out if isinstance(e, ValveChanged) and not e.open and e.ok
+        str(e.reason or "unknown")
+        for e in out
+        if isinstance(e, ValveChanged) and not e.open and e.ok
     ]
 
 

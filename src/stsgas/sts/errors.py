@@ -21,6 +21,7 @@ Messages never contain key material or decrypted blocks.
 
 from __future__ import annotations
 
+from enum import IntEnum, StrEnum
 from typing import ClassVar, Literal
 
 __all__ = [
@@ -30,9 +31,11 @@ __all__ = [
     "IdentityError",
     "KeyChangeRefused",
     "RangeError",
+    "Rejection",
     "StsError",
     "TidError",
     "TokenFormatError",
+    "TokenStatus",
     "UnsupportedTokenType",
 ]
 
@@ -111,3 +114,65 @@ class KeyChangeRefused(StsError):
     def __init__(self, reason: KeyChangeReason, detail: str = "") -> None:
         self.reason: KeyChangeReason = reason
         super().__init__(f"key change refused ({reason}){': ' + detail if detail else ''}")
+
+
+# ---- token rejection codes and their IEC 62055-41 status numbers (issue 12) ----------
+# One vocabulary for every side that refuses a token: the meter shows the code and
+# reports the status; the exception classes above carry the same pairs.
+
+
+class TokenStatus(IntEnum):
+    """IEC 62055-41 token status numbers a decoder reports when it refuses a token."""
+
+    OVERFLOW = 4
+    KEY_TYPE = 5
+    FORMAT = 6
+    RANGE = 7
+    FUNCTION = 8
+    OLD = 9
+    USED = 10
+    KEY_EXPIRED = 11
+    DDTK = 12
+    CRC = 13
+    MFR_CODE = 14
+    TOKEN_LOCKOUT = 15
+
+
+class Rejection(StrEnum):
+    """Why a decoder refuses a token: a stable code (equal to its text)."""
+
+    CRC = "crc"
+    USED = "used"
+    OLD = "old"
+    EXPIRED = "expired"
+    TYPE = "type"
+    FORMAT = "format"
+    RANGE = "range"
+    LIMIT = "limit"
+    LOCKOUT = "lockout"
+    DDTK = "ddtk"
+    KEY_TYPE = "key_type"
+    KEY_CHANGE = "key_change"
+    MFR = "mfr"
+
+    @property
+    def status(self) -> TokenStatus:
+        """The IEC status number reported with this code."""
+        return _REJECTION_STATUS[self]
+
+
+_REJECTION_STATUS: dict[Rejection, TokenStatus] = {
+    Rejection.CRC: TokenStatus.CRC,
+    Rejection.USED: TokenStatus.USED,
+    Rejection.OLD: TokenStatus.OLD,
+    Rejection.EXPIRED: TokenStatus.KEY_EXPIRED,
+    Rejection.TYPE: TokenStatus.FUNCTION,
+    Rejection.FORMAT: TokenStatus.FORMAT,
+    Rejection.RANGE: TokenStatus.RANGE,
+    Rejection.LIMIT: TokenStatus.OVERFLOW,
+    Rejection.LOCKOUT: TokenStatus.TOKEN_LOCKOUT,
+    Rejection.DDTK: TokenStatus.DDTK,
+    Rejection.KEY_TYPE: TokenStatus.KEY_TYPE,
+    Rejection.KEY_CHANGE: TokenStatus.KEY_TYPE,
+    Rejection.MFR: TokenStatus.MFR_CODE,
+}

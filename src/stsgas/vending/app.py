@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from stsgas.vending import apidocs, migrations, ops, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
-from stsgas.vending.keys.master import load_master_key
-from stsgas.vending.keys.security import SecurityModule, SoftwareSecurityModule
+from stsgas.vending.keys import custody
+from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.guard import RequestGuard
 from stsgas.vending.sales.fast import SalePool
@@ -34,13 +34,13 @@ def create_app(
 ) -> FastAPI:
     """Build the vending API for ``settings``; pass ``engine`` to share one (tests).
 
-    The security module defaults to a software one under the configured master
-    key (none configured: key operations answer 503 ``no_master_key``).
+    The security module defaults to the configured one: software under the master
+    key (none configured: key operations answer 503 ``no_master_key``) or the
+    PKCS#11 token of ``STSGAS_SECURITY_MODULE=pkcs11``.
     """
     settings = settings or Settings()
     if security_module is None:
-        master = load_master_key(settings)
-        security_module = None if master is None else SoftwareSecurityModule(master)
+        security_module = custody.security_module(settings)
     own_engine = engine is None
     engine = engine or make_engine(settings.database_url, pool_size=settings.pool_size)
 

@@ -11,6 +11,7 @@ import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -18,12 +19,17 @@ from sqlalchemy.engine import make_url
 from stsgas.vending import migrations
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import create_master_key_file
-from stsgas.vending.keys.security import KeyCustodyError
+from stsgas.vending.keys.security import KeyCustodyError, SecurityModule
 from stsgas.vending.models import Role
 from stsgas.vending.operators import service as operators
 from stsgas.vending.operators.repository import OperatorRepository
 from stsgas.vending.operators.schemas import OperatorIn
-from stsgas.vending.server import StartRefused, check_master_key, default_key_file
+from stsgas.vending.server import (
+    StartRefused,
+    check_hsm_keys,
+    check_master_key,
+    default_key_file,
+)
 
 
 def _min_length(field: str) -> int:
@@ -50,7 +56,7 @@ class InstallRefused(Exception):
 class Installed:
     """What :func:`install` made, for the closing message."""
 
-    key_file: Path
+    key_file: Path | None
     key_created: bool
 
 
@@ -91,8 +97,16 @@ def check_account(username: str, password: str) -> None:
         raise InstallRefused("the password is too long: at most 256 characters") from None
 
 
-def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed:
-    """Migrate ``url`` to head, create or check the master key, create the first admin.
+def install(
+    url: str,
+    *,
+    key_file: Path | None,
+    admin: str,
+    password: str,
+    hsm: SecurityModule | None = None,
+) -> Installed:
+    """Migrate ``url`` to head, create or check the master key (or, with ``hsm``, check
+    the token holds the database's vending keys), create the first admin.
 
     Refuses a database that already has an admin, and a key file that does not open
     the database's vending keys (a key file made here is removed again then).
@@ -108,12 +122,19 @@ def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed
                     "the database already has an admin: it is set up, start it with `stsgas serve`",
                     ALREADY_INITIALISED,
                 )
-            created = not key_file.exists()
+            if hsm is not None:
+                try:
+                    check_hsm_keys(session, hsm)
+                except StartRefused as exc:
+                    raise InstallRefused(str(exc)) from None
+                key_file = None
+            created = key_file is not None and not key_file.exists()
             try:
-                master = create_master_key_file(key_file)
-                check_master_key(session, master)
+                if key_file is not None:
+                    master = create_master_key_file(key_file)
+                    check_master_key(session, master)
             except (KeyCustodyError, StartRefused) as exc:
-                if created and key_file.exists():
+                if created and key_file is not None and key_file.exists():
                     key_file.unlink()
                 raise InstallRefused(str(exc)) from None
             except OSError as exc:
@@ -131,6 +152,36 @@ def install(url: str, *, key_file: Path, admin: str, password: str) -> Installed
     finally:
         engine.dispose()
     return Installed(key_file=key_file, key_created=created)
+
+
+def hsm_from_args(args: Any) -> tuple[SecurityModule | None, dict[str, str]]:
+    """The HSM of ``stsgas init --pkcs11-*`` (all three, or none) and its settings."""
+    given = (args.pkcs11_library, args.pkcs11_token_label, args.pkcs11_pin_file)
+    if not any(given):
+        return None, {}
+    if not all(given):
+        raise InstallRefused(
+            "give all of --pkcs11-library, --pkcs11-token-label and --pkcs11-pin-file"
+        )
+    env = {
+        "STSGAS_SECURITY_MODULE": "pkcs11",
+        "STSGAS_PKCS11_LIBRARY": str(Path(args.pkcs11_library).resolve()),
+        "STSGAS_PKCS11_TOKEN_LABEL": str(args.pkcs11_token_label),
+        "STSGAS_PKCS11_PIN_FILE": str(Path(args.pkcs11_pin_file).resolve()),
+    }
+    from stsgas.vending.keys.custody import open_hsm
+    from stsgas.vending.settings import Settings
+
+    settings = Settings(
+        security_module="pkcs11",
+        pkcs11_library=Path(env["STSGAS_PKCS11_LIBRARY"]),
+        pkcs11_token_label=env["STSGAS_PKCS11_TOKEN_LABEL"],
+        pkcs11_pin_file=Path(env["STSGAS_PKCS11_PIN_FILE"]),
+    )
+    try:
+        return open_hsm(settings), env
+    except KeyCustodyError as exc:
+        raise InstallRefused(str(exc)) from None
 
 
 def write_env_file(path: Path, values: dict[str, str]) -> bool:

@@ -17,8 +17,14 @@ from sqlalchemy.orm import Session
 from stsgas.vending import demo, migrations
 from stsgas.vending.app import create_app
 from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.keys import custody
 from stsgas.vending.keys.master import create_master_key_file, load_master_key
-from stsgas.vending.keys.security import KeyCustodyError, KeyRef, SoftwareSecurityModule
+from stsgas.vending.keys.security import (
+    KeyCustodyError,
+    KeyRef,
+    SecurityModule,
+    SoftwareSecurityModule,
+)
 from stsgas.vending.operators.repository import OperatorRepository
 from stsgas.vending.settings import Settings
 from stsgas.vending.supply_groups.repository import SupplyGroupRepository
@@ -90,12 +96,49 @@ def check_master_key(session: Session, master: bytes) -> None:
             ) from None
 
 
+def check_hsm_keys(session: Session, module: SecurityModule) -> None:
+    """Refuse an HSM token that does not hold every vending key the database names."""
+    for group in SupplyGroupRepository(session).all():
+        try:
+            module.check(KeyRef(sgc=group.sgc, krn=group.krn), group.vending_key_enc)
+        except KeyCustodyError as exc:
+            raise StartRefused(
+                f"the HSM does not hold the vending key of supply group {group.sgc}/KRN "
+                f"{group.krn}: {exc}"
+            ) from None
+
+
+def _prepare_hsm(settings: Settings) -> Prepared:
+    """:func:`prepare` with the keys in a PKCS#11 token: no master key at all."""
+    try:
+        module = custody.open_hsm(settings)
+    except KeyCustodyError as exc:
+        raise StartRefused(str(exc)) from None
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        migrations.upgrade(settings.database_url, engine=engine)
+        with make_sessionmaker(engine)() as session:
+            check_hsm_keys(session, module)
+        loaded = False
+        if settings.demo:
+            with make_sessionmaker(engine).begin() as session:
+                loaded = demo.load(session, module)
+        with make_sessionmaker(engine)() as session:
+            admin = OperatorRepository(session).admin_count() > 0
+    finally:
+        engine.dispose()
+    return Prepared(settings=settings, key_file_created=None, demo_loaded=loaded, has_admin=admin)
+
+
 def prepare(settings: Settings) -> Prepared:
     """Migrate the database, make sure the master key opens its vending keys (a new
-    key only for a database that holds none), load demo data if asked.
+    key only for a database that holds none), or that the HSM holds them, load demo
+    data if asked.
 
     Raises :class:`StartRefused` when the server must not start.
     """
+    if custody.uses_hsm(settings):
+        return _prepare_hsm(settings)
     master = _configured_key(settings)
     path = None if master is not None else default_key_file(settings)
     if master is None and path is None:

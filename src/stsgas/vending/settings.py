@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
@@ -15,7 +16,9 @@ class Settings(BaseSettings):
     """Settings of the vending service.
 
     ``master_key`` (hex, 32 bytes) or ``master_key_file`` (a file holding the
-    hex) protects the vending keys at rest; see ``keys``.
+    hex) protects the vending keys at rest; see ``keys``. With
+    ``security_module="pkcs11"`` the keys live in a hardware security module
+    instead (``pkcs11_*``, docs/hsm.md) and no master key is used.
     """
 
     model_config = SettingsConfigDict(env_prefix="STSGAS_", extra="ignore")
@@ -24,6 +27,15 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     master_key_file: Path | None = None
     demo: bool = False
+    #: where vending keys live: ``software`` (AES-GCM under the master key) or ``pkcs11``
+    security_module: Literal["software", "pkcs11"] = "software"
+    #: the PKCS#11 library of the HSM (e.g. /usr/lib/softhsm/libsofthsm2.so)
+    pkcs11_library: Path | None = None
+    #: the label of the token holding the vending keys
+    pkcs11_token_label: str | None = None
+    #: the token's user PIN, or ``pkcs11_pin_file``: a file whose first line is the PIN
+    pkcs11_pin: SecretStr | None = None
+    pkcs11_pin_file: Path | None = None
     #: login tokens expire after this many hours
     token_ttl_hours: int = 12
     #: failed logins before the account locks (PCI DSS 8.3.4: at most 10)

@@ -167,7 +167,7 @@ def test_load_tariff_is_a_signed_ir_command_the_meter_takes(
     meter = virtual_meter(engine, shop.amount_pan, "amount", now=now)
     frame = encode_frame(command)
     assert decode_frame(meter.receive_ir(frame, now).reply or b"").startswith("ok tariff")
-    assert meter.cfg["pending"] is not None
+    assert meter.config.pending is not None
     assert decode_frame(meter.receive_ir(frame, now).reply or b"") == "err replay 1"
 
 

@@ -115,8 +115,8 @@ def test_migrate_moves_a_1993_meter_onto_2014_and_the_next_sale_works(
         "key_change",
         "CreditToken",
     ]
-    assert vm.key["bd"] == 2014
-    assert vm.key["krn"] == CASE["new_group"]["krn"]
+    assert vm.key.base_date == 2014
+    assert vm.key.krn == CASE["new_group"]["krn"]
     second = sell(client, shop.cashier_token, pan, CASE["sales"][1]).json()
     assert [t["kind"] for t in second["tokens"]] == ["credit"]
     got = _enter(vm, second["tokens"][0]["digits"], now)
@@ -183,6 +183,6 @@ def test_migrated_in_2021_the_sale_is_dated_on_2014(
     # how much of 1993 is left; the credit is taken, the token from before is not
     for t in body["tokens"][:-1]:
         _enter(vm, t["digits"], sold)
-    assert vm.key["bd"] == 2014
+    assert vm.key.base_date == 2014
     assert [a.kind for a in _enter(vm, body["tokens"][-1]["digits"], sold)] == ["CreditToken"]
     assert _enter(vm, first["tokens"][-1]["digits"], sold) == []

@@ -3,6 +3,7 @@ nothing, a float's history adds up, the SMS log's API is closed to other roles."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -62,6 +63,37 @@ def test_stale_or_bad_vendor_forms_write_nothing(
     missing = console.get("/console/vendors/999999")
     assert missing.status_code == 404
     assert "No such vendor" in missing.text
+
+
+KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+def test_a_top_up_form_sent_again_tops_up_once_and_with_another_amount_is_refused(
+    console: TestClient,
+    signed_in: Callable[[str], str],
+    shop: Shop,
+    engine: Engine,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """One form's key: sent twice it adds 100.00 once; sent a third time with the amount
+    changed (back, edit, submit) it adds nothing, says why and offers a fresh form."""
+    make_operator(Role.ADMIN, username="alice")
+    csrf = signed_in("alice")
+    path = f"/console/vendors/{shop.vendor_id}/float"
+    found = KEY_RE.search(console.get(f"/console/vendors/{shop.vendor_id}").text)
+    assert found
+    form = {"amount": "100", "csrf": csrf, "idempotency_key": found.group(1)}
+    for _ in range(2):
+        r = console.post(path, data=form, follow_redirects=False)
+        assert r.status_code == 303
+        assert _float(engine, shop.vendor_id) == FLOAT + 10_000
+    r = console.post(path, data={**form, "amount": "150"})
+    assert r.status_code == 422
+    assert "This form already topped up another amount; nothing was added" in r.text
+    assert _float(engine, shop.vendor_id) == FLOAT + 10_000
+    fresh = KEY_RE.search(r.text)
+    assert fresh
+    assert fresh.group(1) != found.group(1)
 
 
 def test_a_float_history_shows_a_sale_and_a_top_up_with_the_balance_after_each(

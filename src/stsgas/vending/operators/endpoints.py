@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
@@ -33,6 +33,7 @@ from stsgas.vending.operators.schemas import (
     VendorIn,
     VendorOut,
 )
+from stsgas.vending.sales import transaction
 
 router = APIRouter(tags=["operators"])
 
@@ -240,10 +241,34 @@ def get_vendor(vendor_id: RowId, session: SessionDep, operator: CurrentOperator)
 
 
 @router.post("/vendors/{vendor_id}/float", response_model=VendorOut)
-def top_up(vendor_id: RowId, body: TopUpIn, session: SessionDep, actor: VendorManager) -> VendorOut:
-    """Add money to a vendor's float (admin); posted to the ledger and audited."""
-    vendor = service.top_up_float(session, actor=actor, vendor_id=vendor_id, amount=body.amount)
-    return VendorOut.model_validate(vendor)
+def top_up(
+    vendor_id: RowId,
+    body: TopUpIn,
+    session: SessionDep,
+    actor: VendorManager,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Add money to a vendor's float (admin); posted to the ledger and audited.
+
+    With an ``Idempotency-Key`` (per operator) a retry answers the first top-up's
+    body with ``Idempotent-Replayed: true`` and pays in nothing; the key with
+    another vendor or amount is 422 ``idempotency_mismatch``.
+    """
+    result = transaction.run(
+        session,
+        lambda: service.top_up(
+            session,
+            actor=actor,
+            vendor_id=vendor_id,
+            amount=body.amount,
+            idempotency_key=idempotency_key,
+        ),
+        idempotent=idempotency_key is not None,
+    )
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.body
 
 
 @router.get("/vendors", response_model=list[VendorOut])

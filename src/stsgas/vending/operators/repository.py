@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from stsgas.vending.kit import pgraw
 from stsgas.vending.kit.repository import RepositoryBase
-from stsgas.vending.models import ApiToken, LoginFailure, Operator, Role, Vendor
+from stsgas.vending.models import (
+    ApiToken,
+    IdempotencyRecord,
+    IdempotencyState,
+    LoginFailure,
+    Operator,
+    Role,
+    Vendor,
+)
 
 
 class OperatorRepository(RepositoryBase[Operator]):
@@ -170,4 +179,44 @@ class VendorRepository(RepositoryBase[Vendor]):
             update(Vendor)
             .where(Vendor.id == vendor_id)
             .values(float_balance=Vendor.float_balance + amount)
+        )
+
+
+class TopUpKeyRepository(RepositoryBase[IdempotencyRecord]):
+    """The ``Idempotency-Key`` of each keyed float top-up, with the answer it got.
+
+    The scope holds the operator's id, so a key is the operator's own (as a
+    sale's is) and the table's unique ``(scope, key)`` admits one top-up per key.
+    """
+
+    model = IdempotencyRecord
+
+    @staticmethod
+    def scope(operator_id: int) -> str:
+        """The scope of one operator's top-up keys (at most 31 characters)."""
+        return f"float_topup:{operator_id}"
+
+    def find(self, operator_id: int, key: str) -> IdempotencyRecord | None:
+        """The top-up this operator made under ``key``, if any."""
+        return self.get_one_or_none(
+            self.select().where(
+                IdempotencyRecord.scope == self.scope(operator_id), IdempotencyRecord.key == key
+            )
+        )
+
+    def add(
+        self, operator_id: int, key: str, *, fingerprint: str, body: dict[str, Any]
+    ) -> IdempotencyRecord:
+        """Keep the key with its answer (flushed: a twin's key fails here, not at commit)."""
+        return self.create(
+            IdempotencyRecord(
+                scope=self.scope(operator_id),
+                key=key,
+                fingerprint=fingerprint,
+                state=IdempotencyState.DONE.value,
+                response_status=200,
+                response_body=body,
+                operator_id=operator_id,
+            ),
+            flush=True,
         )

@@ -6,8 +6,11 @@ Password login and lockout are in :mod:`.access`; what admins do to accounts
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +19,8 @@ from stsgas.vending.errors import (
     AlreadyExists,
     BadAmount,
     Forbidden,
+    IdempotencyMismatch,
+    InvalidInput,
     NotAuthenticated,
     NotFound,
     VendingError,
@@ -27,6 +32,7 @@ from stsgas.vending.operators.repository import (
     ApiTokenRepository,
     OperatorRepository,
     PrincipalRow,
+    TopUpKeyRepository,
     VendorRepository,
     principal_row,
 )
@@ -235,3 +241,65 @@ def top_up_float(
         data={"amount": amount, "balance": vendor.float_balance},
     )
     return vendor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopUpResult:
+    """The vendor as the top-up left it, and whether this answers a replayed key."""
+
+    body: dict[str, Any]
+    replayed: bool
+
+
+def vendor_body(vendor: Vendor) -> dict[str, Any]:
+    """The API's view of a vendor (``VendorOut``), as stored for a replay."""
+    return {
+        "id": vendor.id,
+        "name": vendor.name,
+        "float_balance": vendor.float_balance,
+        "is_active": vendor.is_active,
+    }
+
+
+def top_up_fingerprint(vendor_id: int, amount: int) -> str:
+    """SHA-256 of what makes two top-ups under one key the same request."""
+    doc = {"vendor": vendor_id, "amount": amount}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def top_up(
+    session: Session,
+    *,
+    actor: Operator,
+    vendor_id: int,
+    amount: int,
+    idempotency_key: str | None,
+) -> TopUpResult:
+    """Top a float up at most once per ``idempotency_key`` of ``actor``.
+
+    The same key again answers the first top-up's body (``replayed``); with
+    another vendor or amount it is ``IdempotencyMismatch``. Twins racing on one
+    key queue on the vendor's row lock; the one that waited then finds the key
+    (READ COMMITTED reads what committed meanwhile) and replays. The unique key
+    is the last guard: a twin's insert fails and the caller's retry replays.
+    Without a key every call tops up, as a sale without one sells.
+    """
+    if idempotency_key is None:
+        vendor = top_up_float(session, actor=actor, vendor_id=vendor_id, amount=amount)
+        return TopUpResult(body=vendor_body(vendor), replayed=False)
+    if not idempotency_key.strip():
+        raise InvalidInput("the Idempotency-Key header is empty")
+    keys = TopUpKeyRepository(session)
+    fp = top_up_fingerprint(vendor_id, amount)
+    done = keys.find(actor.id, idempotency_key)
+    if done is None:
+        VendorRepository(session).get(vendor_id, for_update=True)  # queue behind a twin
+        done = keys.find(actor.id, idempotency_key)
+    if done is not None:
+        if done.fingerprint != fp or done.response_body is None:
+            raise IdempotencyMismatch("this idempotency key was used for a different top-up")
+        return TopUpResult(body=done.response_body, replayed=True)
+    vendor = top_up_float(session, actor=actor, vendor_id=vendor_id, amount=amount)
+    body = vendor_body(vendor)
+    keys.add(actor.id, idempotency_key, fingerprint=fp, body=body)
+    return TopUpResult(body=body, replayed=False)

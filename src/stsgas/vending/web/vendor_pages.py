@@ -3,11 +3,14 @@
 A vendor's float is the money it prepaid and sells gas from. Every action is
 a call of the ``/api/v1`` API (``vendors.manage``), so the page can do
 exactly what the API lets the signed-in admin do: a top-up is posted to the
-ledger and audited as one made through the API.
+ledger and audited as one made through the API. The top-up form carries a
+one-time key sent as the API's ``Idempotency-Key``, so a double submit, or the
+same form sent again, tops up once.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -99,7 +102,10 @@ async def _one(
     *,
     status_code: int = 200,
     flash: dict[str, str] | None = None,
+    idempotency_key: str = "",
 ) -> Response:
+    """The vendor page; its top-up form gets a fresh one-time key unless one is
+    given back (a form refused before it topped up keeps its key)."""
     api = VendingApi(request.app, me.token)
     try:
         vendor = await api.get(paths.VENDOR.format(id=vendor_id))
@@ -124,6 +130,7 @@ async def _one(
         vendor={**vendor, "float": money(vendor["float_balance"])},
         moves=[_move(m) for m in history],
         flash=flash,
+        idempotency_key=idempotency_key or str(uuid.uuid4()),
     )
 
 
@@ -141,8 +148,9 @@ async def top_up(
     vendor_id: int,
     amount: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Add the money the vendor paid in to its float."""
+    """Add the money the vendor paid in to its float, once per form."""
     me = await guard(request, "vendors")
     if not check_csrf(me.token, csrf):
         return await _one(
@@ -152,6 +160,7 @@ async def top_up(
             status_code=403,
             flash=_flash("error", "The form was stale; try again."),
         )
+    key = idempotency_key.strip()
     major = parse_amount(amount)
     if major is None:
         return await _one(
@@ -160,17 +169,26 @@ async def top_up(
             vendor_id,
             status_code=422,
             flash=_flash("error", "Enter the amount paid in, e.g. 1000 or 1000.50."),
+            idempotency_key=key,
         )
     try:
         await VendingApi(request.app, me.token).post(
-            paths.VENDOR_FLOAT.format(id=vendor_id), {"amount": major}
+            paths.VENDOR_FLOAT.format(id=vendor_id),
+            {"amount": major},
+            headers={"Idempotency-Key": f"web-{key}"} if key else None,
         )
     except ApiProblem as exc:
+        if exc.code == "idempotency_mismatch":
+            text = "This form already topped up another amount; nothing was added. Check the float."
+            key = ""  # a fresh form
+        else:
+            text = f"Not topped up: {exc.detail}"
         return await _one(
             request,
             me,
             vendor_id,
             status_code=exc.status,
-            flash=_flash("error", f"Not topped up: {exc.detail}"),
+            flash=_flash("error", text),
+            idempotency_key=key,
         )
     return RedirectResponse(f"/console/vendors/{vendor_id}?done=topup", status_code=303)

@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
-from stsgas.meter.tui_view import PanelState, PanelView
+from stsgas.meter.adapters.tui_view import PanelState, PanelView
 
 __all__ = ["KEYPAD", "MeterApp", "wall_clock"]
 

@@ -1,6 +1,6 @@
 """The front panel's view of a meter: panel keys in, what the panel shows out.
 
-The Textual app (``tui.py``) draws; this module holds the meter, its NVM
+The Textual app (``adapters.tui``) draws; this module holds the meter, its NVM
 file and the world around it (magnet, battery voltage), translates panel
 keys into meter inputs and the meter's state and events into panel state.
 It has no Textual import, so it is tested directly as well.
@@ -8,13 +8,14 @@ It has no Textual import, so it is tested directly as well.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from stsgas.meter.adapters.file_nvm import FileNvm
+from stsgas.meter.demo import nvm_key
 from stsgas.meter.events import (
     Buzzer,
     Events,
@@ -25,24 +26,12 @@ from stsgas.meter.events import (
     ValveChanged,
 )
 from stsgas.meter.meter import Meter, MeterUsageError
-from stsgas.meter.nvm import FileNvm, NvmError
+from stsgas.meter.nvm import NvmError
 from stsgas.meter.nvm_store import EncryptedRecordStore
 from stsgas.meter.settings import SettingsError
 from stsgas.meter.storage import StateStore
 
-__all__ = ["DEMO_METER", "PanelState", "PanelView", "ViewError", "demo_meter_json", "nvm_key"]
-
-#: The demo meter (a scenario "meter" object): what ``stsgas meter start`` runs by default.
-DEMO_METER: dict[str, Any] = {
-    "pan": "600727000000000009", "key_type": 2, "sgc": "123456", "ti": "01", "krn": 1,
-    "ken": 255, "base_date": 2014, "ea": "07", "dkga": "02",
-    "vending_key": "abababababababab", "mode": "volume",
-    "tariff": [{"up_to_m3": "10", "price": "2.50"}, {"up_to_m3": "50", "price": "3.10"},
-               {"up_to_m3": None, "price": "3.60"}],
-    "overdraft": "2", "recharge_limit": "500", "low_credit_alarm": "5",
-    "battery_levels_v": [3.4, 3.2], "valve_clean_days": 30, "hourly_record_days": 90,
-    "initial_credit": "0", "battery_v": 3.6,
-}  # fmt: skip
+__all__ = ["PanelState", "PanelView", "ViewError"]
 
 #: panel key -> meter key (the meter's keypad: digits, ``*`` back, ``#`` enter, ``C`` cancel)
 _KEYS = {"back": "*", "enter": "#", "cancel": "C", **{str(d): str(d) for d in range(10)}}
@@ -50,20 +39,6 @@ _KEYS = {"back": "*", "enter": "#", "cancel": "C", **{str(d): str(d) for d in ra
 
 class ViewError(Exception):
     """The meter cannot be opened: a bad meter object, or an NVM file that is not trusted."""
-
-
-def demo_meter_json(mode: str = "volume") -> dict[str, Any]:
-    """A copy of the demo meter; amount mode gets money-sized limits."""
-    doc = {**DEMO_METER, "mode": mode}
-    if mode == "amount":
-        doc.update(overdraft="6", recharge_limit="1500", low_credit_alarm="15")
-    return doc
-
-
-def nvm_key(meter_json: dict[str, Any]) -> bytes:
-    """The demo NVM key for a meter: a hash of its number (a real meter keeps one in its MCU)."""
-    ident = str(meter_json.get("pan") or f"{meter_json.get('iin')}{meter_json.get('drn')}")
-    return hashlib.sha256(b"stsgas demo nvm key " + ident.encode()).digest()[:16]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +64,7 @@ class PanelView:
         self.meter = meter
         self.nvm = nvm
         self.magnet = False
-        self.volts = float(meter.r.get("bat_v", meter.settings.battery_v))
+        self.volts = meter.supply.bat_v
         self.buzzer: str | None = None
 
     @classmethod
@@ -172,7 +147,7 @@ class PanelView:
     @property
     def power(self) -> bool:
         """The meter has power."""
-        return bool(self.meter.r.get("power", True))
+        return self.meter.supply.power
 
     def state(self) -> PanelState:
         """The panel as it looks now."""
