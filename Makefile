@@ -32,7 +32,7 @@ export STSGAS_REQUIRE_PG := 1
 endif
 
 run: $(STAMP)
-	$(BIN)/stsgas serve --demo
+	STSGAS_LOG_FORMAT=console $(BIN)/stsgas serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

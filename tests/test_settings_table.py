@@ -14,7 +14,7 @@ from stsgas.vending.sms.settings import SmsSettings
 ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"STSGAS_[A-Z0-9_]*[A-Z0-9]")
 #: bare prefixes and patterns that stand for several names
-NOT_NAMES = {"STSGAS_SMS"}
+NOT_NAMES = {"STSGAS_SMS"}  # STSGAS_SMS_... in prose
 
 
 def _table(heading: str) -> set[str]:

@@ -21,6 +21,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "import": ("stsgas.cli.importer", "register a meter book from CSV, all or nothing"),
     "db": ("stsgas.cli.db", "back up the vending database, restore into an empty one"),
     "keys": ("stsgas.cli.keys", "vending-key ceremony (components, check values) and custody"),
+    "worker": ("stsgas.cli.worker", "run the scheduled jobs from the PostgreSQL job queue"),
 }
 
 

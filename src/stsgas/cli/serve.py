@@ -69,6 +69,7 @@ def serve(
 
     from stsgas.cli._errors import database_reason
     from stsgas.vending import demo as demo_data
+    from stsgas.vending import logs
     from stsgas.vending.server import StartRefused, prepare
     from stsgas.vending.settings import Settings
 
@@ -110,6 +111,8 @@ def serve(
         print("demo meters: " + ", ".join(demo_data.meter_numbers()))
     sys.stdout.flush()
     made = _metrics_dir(workers)
+    # from here on every line, uvicorn's included, is a structured log line (STSGAS_LOG_FORMAT)
+    logs.configure(s.log_format, s.log_level)
     try:
         uvicorn.run(
             "stsgas.vending.server:app_from_env",
@@ -117,7 +120,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level="info",
+            log_config=logs.dict_config(s.log_format, s.log_level),  # uvicorn's lines too
         )
     finally:
         if made is not None:

@@ -66,6 +66,21 @@ class Settings(BaseSettings):
     pg_bin_dir: Path | None = None
     #: run Alembic migrations when the app starts
     migrate_on_start: bool = False
+    #: log lines as JSON (production) or as aligned text for a terminal (``console``)
+    log_format: Literal["json", "console"] = "json"
+    #: the root log level (DEBUG, INFO, WARNING, ...); secrets are never logged at any
+    log_level: str = "INFO"
+    #: on SQLite, run the scheduled jobs in a thread of the server (PostgreSQL: ``stsgas
+    #: worker`` runs them from the job queue)
+    jobs_in_process: bool = True
+    #: when the daily integrity check runs (cron syntax, UTC)
+    integrity_check_cron: str = "15 3 * * *"
+    #: when the key-expiry and base-date warnings are logged (cron syntax, UTC)
+    key_warnings_cron: str = "30 3 * * *"
+    #: runs of a failing job before it is given up and shown as failed
+    job_max_attempts: int = Field(default=5, ge=1)
+    #: seconds before a failed job's first retry; doubled by each further retry
+    job_retry_wait_seconds: int = Field(default=60, ge=0)
     #: the utility's local time zone (IANA name): days of the daily report, and the months
     #: of the fixed charge and the recharge limit, begin at local midnight
     timezone: str = "UTC"

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from stsgas.vending import logs
 from stsgas.vending.errors import DatabaseUnavailable
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.answer import Answer, Notes, Observer, current_notes
@@ -178,6 +179,7 @@ class RequestGuard:
         settings = scope["app"].state.settings
         rid = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid.decode()
+        logs.bind_request_id(rid.decode())  # every log line and problem+json carries it
         limit: int = settings.max_body_bytes
 
         async def send_with_id(message: Message) -> None:

@@ -18,13 +18,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stsgas.sts import StsError
 from stsgas.vending.errors import VendingError
+from stsgas.vending.logs import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://stsgas.invalid/problems/"
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    """A problem+json response; ``extra`` members are added beside the standard ones."""
+    """A problem+json response; ``extra`` members are added beside the standard ones.
+
+    Inside a request it carries the request's id (``request_id``), the same as in
+    the ``X-Request-ID`` header and on the request's log lines.
+    """
     body: dict[str, Any] = {
         "type": TYPE_BASE + code,
         "title": title,
@@ -33,6 +38,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         "code": code,
     }
     body.update(extra)
+    if "request_id" not in body and (request_id := current_request_id()) is not None:
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
+from stsgas.vending.logs import current_request_id
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service as operators
 from stsgas.vending.sales.receipts import Receipt
@@ -55,7 +56,14 @@ _FIELDS = {
 
 def _problem(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(
-        {"type": "about:blank", "status": status, "code": code, "title": detail, "detail": detail},
+        {
+            "type": "about:blank",
+            "status": status,
+            "code": code,
+            "title": detail,
+            "detail": detail,
+            "request_id": current_request_id(),
+        },
         status_code=status,
         media_type="application/problem+json",
     )

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
+from stsgas.vending.logs import current_request_id
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
 from stsgas.vending.web.nav import allowed
@@ -33,7 +34,9 @@ class SellIn(BaseModel):
 
 def _problem(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(
-        {"code": code, "detail": detail}, status_code=status, media_type="application/problem+json"
+        {"code": code, "detail": detail, "request_id": current_request_id()},
+        status_code=status,
+        media_type="application/problem+json",
     )
 
 
