@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stsgas.cli._common import DatabaseOption
-from stsgas.cli._errors import fail
+from stsgas.cli._common import DatabaseOption, database_url
+from stsgas.cli._errors import fail, parse_database
 
 if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
@@ -185,6 +185,7 @@ def _run(command: Callable[[Any], int], args: Any) -> None:
     from stsgas.vending.errors import VendingError
     from stsgas.vending.keys.security import KeyCustodyError
 
+    parse_database(database_url(args.database))
     try:
         code = command(args)
     except (KeyCustodyError, VendingError, StsError) as exc:
