@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from stsgas.irlink import PtyPair, open_pty_pair
 from stsgas.irlink.client import split_frame
@@ -14,19 +14,9 @@ from stsgas.meter import MemoryStateStore
 from stsgas.meter.demo import demo_meter_json
 from stsgas.meter.meter import Meter
 from stsgas.sts import MeterConfig
+from tests.meter.meter_support import StepClock
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-class StepClock:
-    """A virtual clock: each reading is one second after the last."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
 
 
 @dataclass

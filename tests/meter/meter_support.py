@@ -1,8 +1,8 @@
-"""Shared test meter: its configuration and a builder."""
+"""Shared test meter: its configuration, a builder and a stepping clock."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stsgas.meter import MemoryStateStore, Meter
@@ -19,3 +19,14 @@ METER: dict[str, Any] = {
 def make(store: MemoryStateStore | None = None, **over: Any) -> Meter:
     """A commissioned test meter at T0."""
     return Meter.from_json({**METER, **over}, store=store or MemoryStateStore(), now=T0)
+
+
+class StepClock:
+    """A virtual clock: each reading is one second after the last."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now

@@ -13,19 +13,9 @@ from stsgas.meter.adapters.tui import MeterApp
 from stsgas.meter.adapters.tui_view import PanelView, ViewError
 from stsgas.meter.demo import demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
+from tests.meter.meter_support import StepClock
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
-
-
-class StepClock:
-    """A virtual clock: each reading is one second after the last."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
 
 
 def _token(amount: str, minutes: int) -> str:

@@ -25,18 +25,10 @@ from stsgas.sts import (
 )
 
 CASES = json.loads((Path(__file__).parent.parent / "data/sts/bad-inputs.json").read_text("utf-8"))
-GOOD_METER: dict[str, Any] = {
-    "pan": "600727000000000009",
-    "key_type": 2,
-    "sgc": "123456",
-    "ti": "01",
-    "krn": 1,
-    "ken": 255,
-    "base_date": 1993,
-    "ea": "07",
-    "dkga": "02",
-    "vending_key": "abababababababab",
-}
+#: a DKGA02 meter (test data file shared by the sts tests)
+GOOD_METER: dict[str, Any] = json.loads(
+    (Path(__file__).parent.parent / "data/sts/meter-dkga02.json").read_text("utf-8")
+)
 
 
 def _expect(case: dict[str, Any]) -> pytest.RaisesExc[StsError]:

@@ -186,18 +186,10 @@ def test_rollover_waits_for_the_next_base_date(bd: BaseDate, minutes: int) -> No
     assert after == (target if minutes >= 0 else "base_date")
 
 
-_METER = {
-    "pan": "600727000000000009",
-    "key_type": 2,
-    "sgc": "123456",
-    "ti": "01",
-    "krn": 1,
-    "ken": 255,
-    "base_date": 1993,
-    "ea": "07",
-    "dkga": "02",
-    "vending_key": "abababababababab",
-}
+#: a DKGA02 meter (test data file shared by the sts tests)
+_METER: dict[str, Any] = json.loads(
+    (Path(__file__).parent.parent / "data/sts/meter-dkga02.json").read_text("utf-8")
+)
 
 
 def _cfg(**over: Any) -> sts.MeterConfig:

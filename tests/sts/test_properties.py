@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -194,16 +194,23 @@ METERS = {
 }
 
 
+def _draw_credit(
+    which: tuple[EA, BaseDate], data: st.DataObject
+) -> tuple[MeterConfig, BaseDate, datetime, int]:
+    """A meter of the algorithm and base date, an issue time it can encode, a
+    credit subclass (2: gas units, 6: currency)."""
+    _ea, bd = which
+    at = data.draw(strat.issue_times(bd))
+    return METERS[which], bd, at, data.draw(st.sampled_from([2, 6]))
+
+
 @PROPS
 @given(st.sampled_from(sorted(METERS)), st.data())
 def test_credit_recipe_round_trip_every_algorithm_and_base_date(
     which: tuple[EA, BaseDate], data: st.DataObject
 ) -> None:
     """credit_token → decode gives back the TID of the issue time and the credited amount."""
-    _ea, bd = which
-    meter = METERS[which]
-    at = data.draw(strat.issue_times(bd))
-    subclass = data.draw(st.sampled_from([2, 6]))
+    meter, bd, at, subclass = _draw_credit(which, data)
     if subclass == 2:
         amount = Decimal(data.draw(st.integers(0, AMOUNT16_MAX))) / 10
     else:
@@ -224,10 +231,7 @@ def test_credit_at_tid_gives_the_same_token_as_credit_at_its_time(
     which: tuple[EA, BaseDate], data: st.DataObject
 ) -> None:
     """A vending system that picks the TID itself gets the token the timed recipe gives."""
-    _ea, bd = which
-    meter = METERS[which]
-    at = data.draw(strat.issue_times(bd))
-    subclass = data.draw(st.sampled_from([2, 6]))
+    meter, bd, at, subclass = _draw_credit(which, data)
     unit = GAS_UNIT if subclass == 2 else CURRENCY_UNIT
     amount = data.draw(st.integers(0, AMOUNT16_MAX)) * unit
     rnd = data.draw(st.integers(0, 15)) if subclass == 2 else 0

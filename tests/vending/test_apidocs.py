@@ -13,29 +13,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from stsgas.vending import apidocs
+from tests.vending.chromium import browser  # noqa: F401  (fixture)
 from tests.vending.sales.live import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One chromium for the module."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -46,7 +30,7 @@ def base_url(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def offline_page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
+def offline_page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
     """A page that may only reach the test server; the list collects what it tried elsewhere
     and the script errors it met."""
     context = browser.new_context(base_url=base_url)

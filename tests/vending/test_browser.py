@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import Engine, func, select
 
 from stsgas.sts import CreditToken, KeyChange1, KeyChange2, decode
@@ -21,30 +21,14 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale, Token
 from tests.vending import factories
-from tests.vending.conftest import PASSWORD
+from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 from tests.vending.sales.conftest import Shop, meter_config
 from tests.vending.sales.live import serve
 from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_force
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One chromium for the module (launching is the slow part)."""
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -55,7 +39,7 @@ def base_url(app: FastAPI, shop: Shop) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
+def page(browser: Browser, base_url: str) -> Iterator[Page]:  # noqa: F811
     """A fresh browser context (no cookies), phone-sized; no script errors or CSP breaks."""
     context = browser.new_context(base_url=base_url, viewport={"width": 412, "height": 915})
     p = context.new_page()
@@ -73,14 +57,6 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     yield p
     context.close()
     assert problems == []
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def _sales(engine: Engine) -> list[Sale]:
@@ -101,7 +77,7 @@ def test_console_sell_token_decodes_to_sold_amount(
     backend: str,
 ) -> None:
     """Sign in → look up → sell → the receipt's token decodes to the credit sold."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     assert page.url.endswith("/console/sell")
     page.get_by_label("Meter number").fill(shop.volume_pan)
     page.get_by_role("button", name="Look up meter").click()
@@ -134,7 +110,7 @@ def test_pos_double_tap_and_lost_response_sell_once(
     engine: Engine,
 ) -> None:
     """A double tap sells once; a retry after a lost response returns that same sale."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     page.goto("/pos")
     page.get_by_label("Meter number").fill(shop.volume_pan)
     page.get_by_role("button", name="Look up").click()
@@ -180,7 +156,7 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
 ) -> None:
     """The POS result line names the fixed charge, debt, tax, gas and change; a meter
     with no tariff in force is not offered for sale, with the reason and its code."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     page.goto("/pos")
     page.get_by_label("Meter number").fill(shop.volume_pan)
     page.get_by_role("button", name="Look up").click()
@@ -206,7 +182,7 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
 @SQLITE_ONLY
 def test_cashier_cannot_open_management_pages(page: Page) -> None:
     """A cashier sees no management link and gets 'Not allowed' on the page itself."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     expect(page.get_by_role("link", name="Management tokens")).to_have_count(0)
     answer = page.goto("/console/management")
     assert answer is not None
@@ -221,7 +197,7 @@ def test_wrong_meter_number_shows_lookup_error_before_money(
     shop: Shop,
 ) -> None:
     """An unknown meter number stops at the lookup: an error, no amount field, no sale."""
-    _sign_in(page, "shopsuper")
+    sign_in(page, "shopsuper")
     page.screenshot(path="/tmp/stsgas-console-dashboard.png", full_page=True)
     page.goto("/console/sell")
     wrong = shop.volume_pan[:-1] + str((int(shop.volume_pan[-1]) + 1) % 10)
@@ -255,7 +231,7 @@ def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
         old = meter_config(s, security_module, shop.volume_pan)
     make_operator(Role.SUPERVISOR, username="second")
 
-    _sign_in(page, "shopsuper")
+    sign_in(page, "shopsuper")
     page.goto("/console/management")
     expect(page.get_by_label("Tariff rate (set tariff only)")).to_be_hidden()
     expect(page.get_by_label("New tariff index (TI, 2 digits)")).to_be_hidden()
@@ -299,7 +275,7 @@ def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(
     assert f"Request #{req.id} " in asked.inner_text()
 
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, "second")
+    sign_in(page, "second")
     page.goto("/console/management")
     page.get_by_label("Request number").fill(str(req.id))
     page.get_by_role("button", name="Approve and issue").click()

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
-from stsgas.vending.db import is_retryable, make_engine, run_with_retry
+from stsgas.vending import transaction
+from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.errors import RetryLater
+from stsgas.vending.transaction import Failure
 
 
 def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
@@ -39,8 +43,12 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> Non
     engine.dispose()
 
 
-def test_run_with_retry_retries_lock_timeouts_then_succeeds() -> None:
-    """A retryable failure is retried; the result of the first success is returned."""
+def _sqlite_session(tmp_path: Path) -> Session:
+    return make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'r.db'}"))()
+
+
+def test_a_unit_is_run_again_after_a_lock_timeout(tmp_path: Path) -> None:
+    """A retryable failure runs the whole unit again; its first success is returned."""
     calls = []
 
     def flaky() -> str:
@@ -49,22 +57,45 @@ def test_run_with_retry_retries_lock_timeouts_then_succeeds() -> None:
             raise OperationalError("BEGIN", {}, Exception("database is locked"))
         return "done"
 
-    assert run_with_retry(flaky, base_delay=0) == "done"
+    with _sqlite_session(tmp_path) as session:
+        assert transaction.run(session, flaky) == "done"
     assert len(calls) == 3
 
 
-def test_run_with_retry_gives_up_on_other_errors() -> None:
-    """A non-retryable database error is raised at once."""
+def test_a_unit_is_not_run_again_after_other_errors(tmp_path: Path) -> None:
+    """A database error nobody can cure by waiting is raised at once."""
     calls = []
 
     def broken() -> None:
         calls.append(1)
         raise OperationalError("SELECT", {}, Exception("no such table: x"))
 
-    with pytest.raises(OperationalError):
-        run_with_retry(broken, base_delay=0)
+    with _sqlite_session(tmp_path) as session, pytest.raises(OperationalError):
+        transaction.run(session, broken)
     assert len(calls) == 1
-    assert not is_retryable(ValueError("x"))
+
+
+def test_a_unit_that_keeps_failing_answers_retry_later(tmp_path: Path) -> None:
+    def locked() -> None:
+        raise OperationalError("BEGIN", {}, Exception("database is locked"))
+
+    with _sqlite_session(tmp_path) as session, pytest.raises(RetryLater):
+        transaction.run(session, locked)
+
+
+@pytest.mark.parametrize(
+    ("exc", "failure"),
+    [
+        (ValueError("x"), Failure.OTHER),
+        (transaction.ReadChanged("x"), Failure.RETRY),
+        (ConnectionResetError("peer"), Failure.LOST),
+        (OperationalError("x", {}, Exception("database is locked")), Failure.RETRY),
+        (IntegrityError("x", {}, Exception("UNIQUE constraint failed")), Failure.DUPLICATE),
+        (DataError("x", {}, Exception("a NUL character")), Failure.OTHER),
+    ],
+)
+def test_one_classifier_for_every_driver(exc: BaseException, failure: Failure) -> None:
+    assert transaction.classify(exc) is failure
 
 
 def test_engine_commits_on_both_backends(engine: Engine) -> None:
@@ -99,7 +130,7 @@ def test_deferred_option_leaves_the_write_lock_free(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_deadlock_is_retried(pg_engine: Engine) -> None:
-    """A real PostgreSQL deadlock (40P01) is retried by run_with_retry; both updates land once."""
+    """A real PostgreSQL deadlock (40P01) runs the victim's unit again; both updates land once."""
     import threading
 
     engine = pg_engine
@@ -118,26 +149,23 @@ def test_postgres_deadlock_is_retried(pg_engine: Engine) -> None:
 
     def worker(first: int, second: int) -> None:
         attempts: list[int] = []
+        session = make_sessionmaker(engine)()
 
         def txn() -> None:
             attempts.append(1)
             tries.append(first)
-            with engine.begin() as c:
-                c.execute(
-                    text("UPDATE vendors SET float_balance = float_balance + 1 WHERE id = :i"),
-                    {"i": first},
-                )
-                if len(attempts) == 1:  # both hold one row lock, then cross: a deadlock
-                    barrier.wait(timeout=10)
-                c.execute(
-                    text("UPDATE vendors SET float_balance = float_balance + 1 WHERE id = :i"),
-                    {"i": second},
-                )
+            bump = text("UPDATE vendors SET float_balance = float_balance + 1 WHERE id = :i")
+            session.execute(bump, {"i": first})
+            if len(attempts) == 1:  # both hold one row lock, then cross: a deadlock
+                barrier.wait(timeout=10)
+            session.execute(bump, {"i": second})
 
         try:
-            run_with_retry(txn, base_delay=0.01)
+            transaction.run(session, txn)
         except BaseException as exc:
             errors.append(exc)
+        finally:
+            session.close()
 
     threads = [threading.Thread(target=worker, args=a) for a in ((1, 2), (2, 1))]
     for t in threads:

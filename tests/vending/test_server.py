@@ -17,11 +17,12 @@ from stsgas.sts import CreditToken, decode
 from stsgas.sts.identity import drn_with_check
 from stsgas.vending import demo
 from stsgas.vending.db import make_engine, make_sessionmaker
-from stsgas.vending.keys.security import MeterKeyData, SoftwareSecurityModule
+from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Customer, Meter, Operator, SupplyGroup, Tariff
 from stsgas.vending.server import prepare
 from stsgas.vending.settings import Settings
 from tests.processes import spawn, stop
+from tests.vending.sales.conftest import meter_config
 
 
 def test_first_start_creates_key_migrates_and_loads_demo_once(tmp_path: Path) -> None:
@@ -60,22 +61,7 @@ def test_demo_on_both_backends_makes_a_working_key(
     with make_sessionmaker(engine)() as s:
         m = s.execute(select(Meter).order_by(Meter.id)).scalars().first()
         assert m is not None
-        sg = s.get(SupplyGroup, m.supply_group_id)
-        assert sg is not None
-        cfg = security_module.meter_config(
-            MeterKeyData(
-                pan=m.pan,
-                key_type=sg.key_type,
-                sgc=sg.sgc,
-                ti=m.ti,
-                krn=sg.krn,
-                ken=m.ken,
-                base_date=m.base_date,
-                ea=sg.ea,
-                dkga=sg.dkga,
-            ),
-            sg.vending_key_enc,
-        )
+        cfg = meter_config(s, security_module, m.pan)
     issued = credit_token(cfg, "3.5", at=datetime(2026, 6, 1, tzinfo=UTC))
     token = decode(issued.digits, cfg.key())
     assert isinstance(token, CreditToken)

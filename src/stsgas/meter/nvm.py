@@ -29,6 +29,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Literal
 
+from stsgas.meter.errors import MeterError
+
 __all__ = [
     "ERASED",
     "CrashingNvm",
@@ -49,7 +51,7 @@ DEFAULT_PAGE_SIZE = 256
 DEFAULT_PAGE_COUNT = 512
 
 
-class NvmError(Exception):
+class NvmError(MeterError):
     """The stored image or the device cannot be used as it is."""
 
 

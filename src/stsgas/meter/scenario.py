@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from stsgas.meter.errors import MeterError
 from stsgas.meter.events import Events
 from stsgas.meter.ir import encode_frame, signed
 from stsgas.meter.meter import Meter, MeterUsageError
@@ -52,7 +53,7 @@ from stsgas.sts import (
 __all__ = ["ScenarioError", "run_scenario"]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(MeterError, ValueError):
     """The scenario file is malformed; the message says where."""
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stsgas.meter._clock import zone
+from stsgas.meter.errors import MeterError
 from stsgas.meter.tariff import Tariff, money_to_units
 from stsgas.sts import MeterConfig, StsError
 
@@ -17,7 +18,7 @@ __all__ = ["MeterSettings", "SettingsError"]
 MAX_DRIFT_PPM = 1000.0
 
 
-class SettingsError(ValueError):
+class SettingsError(MeterError, ValueError):
     """The meter object is malformed (the message names the field)."""
 
 

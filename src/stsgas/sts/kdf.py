@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
+from typing import TypedDict
 
 from stsgas.sts.ciphers.dea import des_encrypt_block
 from stsgas.sts.errors import DecoderKeyError
@@ -80,31 +81,32 @@ def dkga04(
     return hmac.digest(vending_key, data, hashlib.sha256)[: ea.key_bytes]
 
 
+class _Identity(TypedDict):
+    """The meter identity both algorithms take (DKGA04 adds base date and EA)."""
+
+    pan: str
+    key_type: int
+    sgc: str
+    ti: str
+    krn: int
+
+
 def derive(meter: MeterConfig) -> DecoderKey:
     """The decoder key of a meter config (its own ``decoder_key`` if it has one)."""
     if meter.decoder_key is not None:
         return DecoderKey(meter.decoder_key, meter.ea)
     assert meter.vending_key is not None  # checked by MeterConfig
+    ids: _Identity = {
+        "pan": meter.pan,
+        "key_type": meter.key_type,
+        "sgc": meter.sgc,
+        "ti": meter.ti,
+        "krn": meter.krn,
+    }
     if meter.dkga is DKGA.DKGA02:
-        value = dkga02(
-            meter.vending_key,
-            pan=meter.pan,
-            key_type=meter.key_type,
-            sgc=meter.sgc,
-            ti=meter.ti,
-            krn=meter.krn,
-        )
+        value = dkga02(meter.vending_key, **ids)
     else:
-        value = dkga04(
-            meter.vending_key,
-            pan=meter.pan,
-            key_type=meter.key_type,
-            sgc=meter.sgc,
-            ti=meter.ti,
-            krn=meter.krn,
-            base_date=meter.base_date,
-            ea=meter.ea,
-        )
+        value = dkga04(meter.vending_key, **ids, base_date=meter.base_date, ea=meter.ea)
     return DecoderKey(value, meter.ea)
 
 

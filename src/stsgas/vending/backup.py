@@ -21,6 +21,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,17 +121,11 @@ def _sqlite_backup(url: URL, out: Path, part: Path) -> None:
         raise BackupError("the backup file is the database itself; choose another --out")
     part.unlink(missing_ok=True)
     try:
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as source:
             if _tables(source) == 0:
                 raise BackupError(f"{str(path)!r} holds no tables: nothing to back up")
-            target = sqlite3.connect(part)
-            try:
+            with closing(sqlite3.connect(part)) as target:
                 source.backup(target)  # one step: one read snapshot
-            finally:
-                target.close()
-        finally:
-            source.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"cannot back up {str(path)!r}: {exc}", 1) from None
 
@@ -138,8 +133,7 @@ def _sqlite_backup(url: URL, out: Path, part: Path) -> None:
 def _sqlite_restore(url: URL, src: Path) -> None:
     path = _sqlite_path(url)
     try:
-        source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-        try:
+        with closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as source:
             try:
                 ours = (
                     source.execute(
@@ -152,17 +146,12 @@ def _sqlite_restore(url: URL, src: Path) -> None:
             if not ours:
                 raise BackupError(f"{str(src)!r} is not a stsgas SQLite backup")
             path.parent.mkdir(parents=True, exist_ok=True)
-            target = sqlite3.connect(path, timeout=30)
-            try:
+            with closing(sqlite3.connect(path, timeout=30)) as target:
                 if _tables(target) != 0:
                     raise BackupError(
                         f"{str(path)!r} is not empty: restore only into a new database", 3
                     )
                 source.backup(target)  # one step: one read snapshot
-            finally:
-                target.close()
-        finally:
-            source.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"cannot restore {str(src)!r}: {exc}", 1) from None
 

@@ -6,28 +6,23 @@ refused as PostgreSQL refuses them (``DataError``), and every transaction opened
 ``BEGIN IMMEDIATE`` so a read-then-write never fails with SQLITE_BUSY
 half-way (pass ``execution_options(sqlite_begin="DEFERRED")`` for a pure
 read). PostgreSQL: psycopg 3, READ COMMITTED plus row locks and unique
-constraints; :func:`run_with_retry` retries serialization failures (40001)
-and deadlocks (40P01).
+constraints. Which failures run a unit of work again, and where it commits,
+is :mod:`stsgas.vending.transaction`.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-T = TypeVar("T")
-
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -137,29 +132,3 @@ def sqlite_writer(engine: Any) -> _WriterLock:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (responses are built after it)."""
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """True for PostgreSQL serialization failures/deadlocks and SQLite lock timeouts."""
-    if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in RETRY_SQLSTATES:
-            return True
-        if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
-            return True
-    return False
-
-
-def run_with_retry(fn: Callable[[], T], *, attempts: int = 5, base_delay: float = 0.005) -> T:
-    """Call ``fn`` (one whole transaction) again while it fails retryably.
-
-    ``fn`` must open and close its own transaction, so a retry starts afresh.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except DBAPIError as exc:
-            if attempt == attempts or not is_retryable(exc):
-                raise
-            time.sleep(base_delay * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")  # pragma: no cover

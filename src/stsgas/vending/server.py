@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from stsgas.vending import demo, migrations
+from stsgas.vending import demo, migrations, transaction
 from stsgas.vending.app import create_app
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys import custody
@@ -167,8 +167,9 @@ def prepare(settings: Settings) -> Prepared:
             check_master_key(session, master)
         loaded = False
         if settings.demo:
-            with make_sessionmaker(engine).begin() as session:
-                loaded = demo.load(session, SoftwareSecurityModule(master))
+            module = SoftwareSecurityModule(master)
+            with make_sessionmaker(engine)() as session:
+                loaded = transaction.run(session, lambda: demo.load(session, module))
         with make_sessionmaker(engine)() as session:
             admin = OperatorRepository(session).admin_count() > 0
     finally:

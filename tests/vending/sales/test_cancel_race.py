@@ -35,6 +35,23 @@ def _post(base_url: str, path: str, token: str, body: dict[str, Any]) -> httpx.R
         return c.post(path, json=body, headers=auth(token))
 
 
+def _sold_then_take_back_asked(base_url: str, shop: Shop) -> tuple[dict[str, Any], httpx.Response]:
+    """A 25 sale whose token was used, then a supervisor's cancel: a pending take-back."""
+    sale: dict[str, Any] = _post(
+        base_url,
+        "/api/v1/sales",
+        shop.cashier_token,
+        {"meter_number": shop.amount_pan, "amount": "25"},
+    ).json()
+    asked = _post(
+        base_url,
+        f"/api/v1/sales/{sale['sale_id']}/cancel",
+        shop.supervisor_token,
+        {"reason": "entered on the wrong meter", "token_used": True},
+    )
+    return sale, asked
+
+
 Call = tuple[str, str, dict[str, Any]]  # (path, bearer token, JSON body)
 
 
@@ -125,15 +142,7 @@ def test_concurrent_approvals_of_a_take_back_issue_once(
     """Several supervisors approve one take-back at once: one gets the token, the others
     409; one negative token, one refund; the books check out."""
     approvers = [make_operator(Role.SUPERVISOR, username=f"approver{i}")[1] for i in range(4)]
-    sale = _post(
-        live, "/api/v1/sales", shop.cashier_token, {"meter_number": shop.amount_pan, "amount": "25"}
-    ).json()
-    asked = _post(
-        live,
-        f"/api/v1/sales/{sale['sale_id']}/cancel",
-        shop.supervisor_token,
-        {"reason": "entered on the wrong meter", "token_used": True},
-    )
+    sale, asked = _sold_then_take_back_asked(live, shop)
     assert asked.status_code == 202, asked.text
     path = f"/api/v1/management/requests/{asked.json()['request']['id']}/approve"
     answers = _at_once(live, [(path, t, {}) for t in approvers])
@@ -159,15 +168,7 @@ def test_a_void_racing_a_take_back_approval_moves_money_once(
     """Voids and the approval of a pending take-back at once: whichever way it falls,
     the sale is cancelled once and every loser gets 409 with a problem code."""
     second = make_operator(Role.SUPERVISOR, username="approver")[1]
-    sale = _post(
-        live, "/api/v1/sales", shop.cashier_token, {"meter_number": shop.amount_pan, "amount": "25"}
-    ).json()
-    asked = _post(
-        live,
-        f"/api/v1/sales/{sale['sale_id']}/cancel",
-        shop.supervisor_token,
-        {"reason": "entered on the wrong meter", "token_used": True},
-    )
+    sale, asked = _sold_then_take_back_asked(live, shop)
     approve: Call = (
         f"/api/v1/management/requests/{asked.json()['request']['id']}/approve",
         second,

@@ -16,9 +16,10 @@ from stsgas.sts import ClearCredit, CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Operator, Role, Sale, Vendor
+from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import FLOAT, Shop, meter_config
-from tests.vending.test_browser import _sign_in, base_url, browser, page  # noqa: F401
+from tests.vending.test_browser import base_url, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +47,7 @@ def test_volume_take_back_previewed_asked_and_approved_by_a_second_supervisor(
     sale = sold.json()
     shows = Decimal(sale["units_credited"]) + Decimal("12.3")  # another sale's gas stays
 
-    _sign_in(page, "shopsuper")
+    sign_in(page, "shopsuper")
     page.goto(f"/console/sales/{sale['sale_id']}")
     page.get_by_label("Reason").fill("paid for the neighbour's meter")
     page.get_by_label("Entered: take its credit back off the meter").check()
@@ -63,7 +64,7 @@ def test_volume_take_back_previewed_asked_and_approved_by_a_second_supervisor(
     expect(page.get_by_role("status").first).to_contain_text("waits for a second supervisor")
 
     page.get_by_role("button", name="Sign out").click()
-    _sign_in(page, "second")
+    sign_in(page, "second")
     page.goto("/console/management")
     row = page.locator("#pending tbody tr").first
     expect(row).to_contain_text("Cancel sale (take credit back)")

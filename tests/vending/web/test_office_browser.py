@@ -3,20 +3,20 @@ vendors and their floats, supply groups, the SMS log; each closed to a cashier."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import AuditEntry, Operator, Role, Vendor
 from stsgas.vending.sms import service as sms
 from stsgas.vending.sms.ratelimit import RateLimit
-from tests.vending.conftest import PASSWORD
+from tests.vending.chromium import browser, new_page, sign_in  # noqa: F401  (fixtures)
 from tests.vending.sales.conftest import Shop
-from tests.vending.test_browser import base_url, browser  # noqa: F401  (fixtures)
+from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -24,37 +24,9 @@ pytestmark = pytest.mark.browser
 KEY_HEX = "0123456789abcdeffedcba98765432100123456789abcdef"
 
 
-@pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:  # noqa: F811
-    """Fresh browser contexts (one per person); no script errors allowed."""
-    contexts = []
-    problems: list[str] = []
-
-    def make() -> Page:
-        context = browser.new_context(base_url=base_url, viewport={"width": 1100, "height": 900})
-        contexts.append(context)
-        p = context.new_page()
-        p.set_default_timeout(10_000)
-        p.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-        return p
-
-    yield make
-    for c in contexts:
-        c.close()
-    assert problems == []
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 def _cashier_is_kept_out(page: Page, link: str, path: str) -> None:
     """No menu link, and the address typed by hand answers "Not allowed"."""
-    _sign_in(page, "shopcashier")
+    sign_in(page, "shopcashier")
     expect(page.get_by_role("link", name="My sales")).to_be_visible()
     expect(page.get_by_role("link", name=link, exact=True)).to_have_count(0)
     response = page.goto(path)
@@ -64,7 +36,7 @@ def _cashier_is_kept_out(page: Page, link: str, path: str) -> None:
 
 
 def test_an_admin_creates_a_vendor_tops_up_its_float_and_sees_it(
-    new_page: Callable[[], Page],
+    new_page: Callable[[], Page],  # noqa: F811
     engine: Engine,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
@@ -73,7 +45,7 @@ def test_an_admin_creates_a_vendor_tops_up_its_float_and_sees_it(
     finds no way to the page."""
     make_operator(Role.ADMIN, username="alice")
     admin = new_page()
-    _sign_in(admin, "alice")
+    sign_in(admin, "alice")
     admin.get_by_role("link", name="Vendors").click()
     admin.get_by_label("Vendor name").fill("Kariakoo Gas")
     admin.get_by_role("button", name="Create vendor").click()
@@ -103,14 +75,14 @@ def test_an_admin_creates_a_vendor_tops_up_its_float_and_sees_it(
 
 
 def test_an_admin_adds_a_supply_group_whose_key_is_never_shown(
-    new_page: Callable[[], Page],
+    new_page: Callable[[], Page],  # noqa: F811
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The new key revision is listed with its key's state; the key typed in is in no
     page; a supervisor sees the list without the form; a cashier cannot reach it."""
     make_operator(Role.ADMIN, username="alice")
     admin = new_page()
-    _sign_in(admin, "alice")
+    sign_in(admin, "alice")
     admin.get_by_role("link", name="Supply groups").click()
     for key in (KEY_HEX[:32], KEY_HEX):  # a 16-byte key is too short for DKGA04
         admin.get_by_label("SGC (6 digits)").fill("654321")
@@ -128,7 +100,7 @@ def test_an_admin_adds_a_supply_group_whose_key_is_never_shown(
     expect(row.locator(".key-state")).to_have_text("in use")
     assert KEY_HEX not in admin.content().lower()
     supervisor = new_page()
-    _sign_in(supervisor, "shopsuper")
+    sign_in(supervisor, "shopsuper")
     supervisor.get_by_role("link", name="Supply groups").click()
     expect(supervisor.locator('tr[data-sgc="654321"]')).to_have_count(1)
     expect(supervisor.get_by_role("button", name="Add supply group")).to_have_count(0)
@@ -137,7 +109,7 @@ def test_an_admin_adds_a_supply_group_whose_key_is_never_shown(
 
 
 def test_an_auditor_reads_the_sms_log(
-    new_page: Callable[[], Page],
+    new_page: Callable[[], Page],  # noqa: F811
     engine: Engine,
     shop: Shop,
     make_operator: Callable[..., tuple[Operator, str]],
@@ -157,7 +129,7 @@ def test_an_auditor_reads_the_sms_log(
     assert isinstance(sms.admit(sm, second, limits, now), sms.Admitted)
     make_operator(Role.AUDITOR, username="audrey")
     auditor = new_page()
-    _sign_in(auditor, "audrey")
+    sign_in(auditor, "audrey")
     auditor.get_by_role("link", name="SMS").click()
     expect(auditor.locator("#sms-outbound")).to_contain_text("no gateway is set")
     table = auditor.get_by_role("table", name="SMS messages")

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Account, LedgerEntry, Operator, Role, Vendor
-from tests.vending.test_browser import base_url, browser  # noqa: F401  (fixtures)
-from tests.vending.web.test_office_browser import _sign_in, new_page  # noqa: F401  (fixture)
+from tests.vending.chromium import browser, new_page, sign_in  # noqa: F401  (fixtures)
+from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_a_double_submitted_top_up_form_tops_up_once(
     float shows 250.00 and the ledger has one movement; a fresh form tops up again."""
     make_operator(Role.ADMIN, username="alice")
     admin = new_page()
-    _sign_in(admin, "alice")
+    sign_in(admin, "alice")
     admin.get_by_role("link", name="Vendors").click()
     admin.get_by_label("Vendor name").fill("Mwenge Gas")
     admin.get_by_role("button", name="Create vendor").click()

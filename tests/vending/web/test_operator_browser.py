@@ -7,49 +7,21 @@ in; Bob revokes the supervisor's session. Both backends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import AuditEntry, Operator, Role
-from tests.vending.conftest import PASSWORD
-from tests.vending.test_browser import base_url, browser  # noqa: F401  (fixtures)
+from tests.vending.chromium import browser, new_page, sign_in  # noqa: F401  (fixtures)
+from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
 TEMP = "temporary pass 1"
 OWN = "sup2 own secret"
-
-
-@pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:  # noqa: F811
-    """Fresh browser contexts (one per person); no script errors allowed."""
-    contexts = []
-    problems: list[str] = []
-
-    def make() -> Page:
-        context = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 900})
-        contexts.append(context)
-        p = context.new_page()
-        p.set_default_timeout(10_000)
-        p.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-        return p
-
-    yield make
-    for c in contexts:
-        c.close()
-    assert problems == []
-
-
-def _sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def _open(page: Page, username: str) -> None:
@@ -58,7 +30,7 @@ def _open(page: Page, username: str) -> None:
 
 
 def test_two_admins_vouch_for_a_supervisor_who_sets_his_own_password(
-    new_page: Callable[[], Page],
+    new_page: Callable[[], Page],  # noqa: F811
     engine: Engine,
     backend: str,
     make_operator: Callable[..., tuple[Operator, str]],
@@ -68,7 +40,7 @@ def test_two_admins_vouch_for_a_supervisor_who_sets_his_own_password(
     make_operator(Role.ADMIN, username="alice")
     make_operator(Role.ADMIN, username="bob")
     alice = new_page()
-    _sign_in(alice, "alice")
+    sign_in(alice, "alice")
     alice.get_by_role("link", name="Operators").click()
     alice.get_by_label("Username").fill("sup2")
     alice.get_by_label("Role").select_option("supervisor")
@@ -80,14 +52,14 @@ def test_two_admins_vouch_for_a_supervisor_who_sets_his_own_password(
     expect(alice.locator("main")).to_contain_text("does not activate it")
 
     bob = new_page()
-    _sign_in(bob, "bob")
+    sign_in(bob, "bob")
     _open(bob, "sup2")
     bob.get_by_role("button", name="Activate").click()
     expect(bob.locator("#op-state")).to_have_text("active")
     bob.screenshot(path=f"/tmp/stsgas-console-operator-{backend}.png", full_page=True)
 
     sup = new_page()
-    _sign_in(sup, "sup2", TEMP)
+    sign_in(sup, "sup2", TEMP)
     expect(sup.get_by_role("link", name="Management tokens")).to_be_visible()
     bob.get_by_label("Temporary password").fill(TEMP + "x")
     bob.get_by_role("button", name="Reset password").click()
@@ -95,14 +67,14 @@ def test_two_admins_vouch_for_a_supervisor_who_sets_his_own_password(
     sup.reload()
     expect(sup.get_by_role("heading", name="Sign in")).to_be_visible()  # its session ended
 
-    _sign_in(sup, "sup2", TEMP + "x")
+    sign_in(sup, "sup2", TEMP + "x")
     expect(sup.locator("#reset-note")).to_be_visible()
     sup.get_by_label("Current password").fill(TEMP + "x")
     sup.get_by_label("New password", exact=True).fill(OWN)
     sup.get_by_label("New password again").fill(OWN)
     sup.get_by_role("button", name="Change password").click()
     expect(sup.get_by_text("Password changed")).to_be_visible()
-    _sign_in(sup, "sup2", OWN)
+    sign_in(sup, "sup2", OWN)
     expect(sup.get_by_role("link", name="Management tokens")).to_be_visible()
 
     bob.reload()

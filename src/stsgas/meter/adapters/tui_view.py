@@ -16,6 +16,7 @@ from typing import Any
 
 from stsgas.meter.adapters.file_nvm import FileNvm
 from stsgas.meter.demo import nvm_key
+from stsgas.meter.errors import MeterError
 from stsgas.meter.events import (
     Buzzer,
     Events,
@@ -37,7 +38,7 @@ __all__ = ["PanelState", "PanelView", "ViewError"]
 _KEYS = {"back": "*", "enter": "#", "cancel": "C", **{str(d): str(d) for d in range(10)}}
 
 
-class ViewError(Exception):
+class ViewError(MeterError):
     """The meter cannot be opened: a bad meter object, or an NVM file that is not trusted."""
 
 

@@ -16,7 +16,7 @@ per decoder key and cached.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,23 @@ _MASK64: Final = (1 << 64) - 1
 _CACHE_LIMIT: Final = 65536
 
 _Round = tuple[Sequence[int], ...]
+
+
+def _rounds(x: int, rounds: Iterable[Sequence[Sequence[int]]]) -> int:
+    """Pass a block through byte-indexed tables, one set of eight a round: each
+    byte of ``x`` looks up its table and the images are OR-ed together."""
+    for t0, t1, t2, t3, t4, t5, t6, t7 in rounds:
+        x = (
+            t0[x & 255]
+            | t1[x >> 8 & 255]
+            | t2[x >> 16 & 255]
+            | t3[x >> 24 & 255]
+            | t4[x >> 32 & 255]
+            | t5[x >> 40 & 255]
+            | t6[x >> 48 & 255]
+            | t7[x >> 56]
+        )
+    return x
 
 
 def _check_perm(values: Sequence[int], size: int, what: str) -> tuple[int, ...]:
@@ -163,45 +180,12 @@ class StaCipher:
 
     def encrypt(self, key: int, block: int) -> int:
         """Encrypt one 64-bit block."""
-        x = block
-        for t0, t1, t2, t3, t4, t5, t6, t7 in self._schedule(key)[0]:
-            x = (
-                t0[x & 255]
-                | t1[x >> 8 & 255]
-                | t2[x >> 16 & 255]
-                | t3[x >> 24 & 255]
-                | t4[x >> 32 & 255]
-                | t5[x >> 40 & 255]
-                | t6[x >> 48 & 255]
-                | t7[x >> 56]
-            )
-        return x
+        return _rounds(block, self._schedule(key)[0])
 
     def decrypt(self, key: int, block: int) -> int:
         """Decrypt one 64-bit block."""
         _, dec, last = self._schedule(key)
-        q = self._pinv
-        x = (
-            q[0][block & 255]
-            | q[1][block >> 8 & 255]
-            | q[2][block >> 16 & 255]
-            | q[3][block >> 24 & 255]
-            | q[4][block >> 32 & 255]
-            | q[5][block >> 40 & 255]
-            | q[6][block >> 48 & 255]
-            | q[7][block >> 56]
-        )
-        for t0, t1, t2, t3, t4, t5, t6, t7 in dec:
-            x = (
-                t0[x & 255]
-                | t1[x >> 8 & 255]
-                | t2[x >> 16 & 255]
-                | t3[x >> 24 & 255]
-                | t4[x >> 32 & 255]
-                | t5[x >> 40 & 255]
-                | t6[x >> 48 & 255]
-                | t7[x >> 56]
-            )
+        x = _rounds(_rounds(block, (self._pinv,)), dec)
         out = 0
         for b in range(8):
             out |= last[b][x >> (8 * b) & 255] << (8 * b)

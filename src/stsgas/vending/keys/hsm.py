@@ -368,17 +368,7 @@ class Pkcs11SecurityModule:
 
     def meter_config(self, data: MeterKeyData, blob: bytes) -> MeterConfig:
         """The meter's config with its decoder key derived in the HSM."""
-        return MeterConfig(
-            pan=data.pan,
-            key_type=data.key_type,
-            sgc=data.sgc,
-            ti=data.ti,
-            krn=data.krn,
-            ken=data.ken,
-            base_date=BaseDate(data.base_date),
-            ea=EA(data.ea),
-            decoder_key=self.decoder_key(data, blob),
-        )
+        return data.with_key(decoder_key=self.decoder_key(data, blob))
 
     def ir_mac(self, data: MeterKeyData, blob: bytes, payload: str) -> str:
         """Sign an IR command under the meter's decoder key (derived in the HSM)."""

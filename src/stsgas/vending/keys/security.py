@@ -60,6 +60,25 @@ class MeterKeyData:
     ea: int
     dkga: int
 
+    def with_key(
+        self, *, decoder_key: bytes | None = None, vending_key: bytes | None = None
+    ) -> MeterConfig:
+        """The meter's config with one of its keys: a vending key (with the DKGA to
+        derive from it) or the decoder key already derived (then no DKGA is kept)."""
+        return MeterConfig(
+            pan=self.pan,
+            key_type=self.key_type,
+            sgc=self.sgc,
+            ti=self.ti,
+            krn=self.krn,
+            ken=self.ken,
+            base_date=BaseDate(self.base_date),
+            ea=EA(self.ea),
+            dkga=DKGA(self.dkga) if vending_key is not None else None,
+            vending_key=vending_key,
+            decoder_key=decoder_key,
+        )
+
 
 class SecurityModule(Protocol):
     """What the vending system may ask of key custody (an HSM could implement it)."""
@@ -117,26 +136,6 @@ class SoftwareSecurityModule:
     def meter_config(self, data: MeterKeyData, blob: bytes) -> MeterConfig:
         """Derive the meter's decoder key inside the module; return it without the vending key."""
         vk = self._open(KeyRef(sgc=data.sgc, krn=data.krn), blob)
-        with_vk = MeterConfig(
-            pan=data.pan,
-            key_type=data.key_type,
-            sgc=data.sgc,
-            ti=data.ti,
-            krn=data.krn,
-            ken=data.ken,
-            base_date=BaseDate(data.base_date),
-            ea=EA(data.ea),
-            dkga=DKGA(data.dkga),
-            vending_key=vk,
-        )
-        return MeterConfig(
-            pan=data.pan,
-            key_type=data.key_type,
-            sgc=data.sgc,
-            ti=data.ti,
-            krn=data.krn,
-            ken=data.ken,
-            base_date=BaseDate(data.base_date),
-            ea=EA(data.ea),
-            decoder_key=derive(with_vk).value,  # not .key(): its cache would keep ``vk``
-        )
+        with_vk = data.with_key(vending_key=vk)
+        # not .key(): its cache would keep ``vk``
+        return data.with_key(decoder_key=derive(with_vk).value)

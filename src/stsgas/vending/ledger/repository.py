@@ -12,7 +12,8 @@ from stsgas.vending.models import Account, LedgerEntry
 
 
 class AccountRepository(RepositoryBase[Account]):
-    """Accounts are created on first use and never deleted."""
+    """Accounts exist before the sales that post to them (migration 0010, and a
+    trigger with each new vendor) and are never deleted."""
 
     model = Account
 

@@ -54,7 +54,8 @@ def clearing_account(channel: str) -> str:
     return f"clearing:{channel}"
 
 
-def _kind_of(code: str) -> tuple[AccountKind, str, int | None]:
+def account_spec(code: str) -> tuple[AccountKind, str, int | None]:
+    """The kind, name and vendor of account ``code`` (how it is made when missing)."""
     if code in _KINDS:
         kind, name = _KINDS[code]
         return kind, name, None
@@ -71,7 +72,7 @@ def check_balanced(lines: list[Line], memo: str) -> None:
 
 def ensure_account(session: Session, code: str) -> int:
     """The id of account ``code``, created on first use (a racing creator's row wins)."""
-    kind, name, vendor_id = _kind_of(code)
+    kind, name, vendor_id = account_spec(code)
     acc = AccountRepository(session).get_or_create(code, kind=kind, name=name, vendor_id=vendor_id)
     session.flush()
     return acc.id
@@ -88,7 +89,7 @@ def post(session: Session, lines: list[Line], *, sale_id: int | None, memo: str)
     for ln in lines:
         acc = known.get(ln.account)
         if acc is None:
-            kind, name, vendor_id = _kind_of(ln.account)
+            kind, name, vendor_id = account_spec(ln.account)
             acc = accounts.get_or_create(ln.account, kind=kind, name=name, vendor_id=vendor_id)
             known[ln.account] = acc
         rows.append(

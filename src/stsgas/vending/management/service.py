@@ -41,12 +41,12 @@ from stsgas.vending.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
-    MeterNotFound,
     NotFound,
 )
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.management import ir_tariff, requests
+from stsgas.vending.meters import resolve
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
     ManagementKind,
@@ -62,7 +62,6 @@ from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
 from stsgas.vending.sales import issue, receipts
-from stsgas.vending.sales import service as sales_service
 
 _ALLOWED = {
     ManagementKind.CLEAR_CREDIT: {"register"},
@@ -181,10 +180,7 @@ def _key_change_params(
 
 
 def _meter(session: Session, number: str) -> Meter:
-    found = MeterRepository(session).find_by_number(sales_service.parse_meter_number(number))
-    if found is None:
-        raise MeterNotFound(f"no meter {number}")
-    return found
+    return resolve.resolve(session, number)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,7 +212,7 @@ def fingerprint(
     :func:`validate`, instead of failing here.
     """
     doc = {
-        "meter": sales_service.parse_meter_number(meter_number),
+        "meter": resolve.normalise(meter_number),
         "kind": kind.value,
         "params": params,
         "reason": reason,

@@ -22,6 +22,7 @@ from stsgas.vending.errors import (
     NotFound,
 )
 from stsgas.vending.keys.warnings import key_warnings
+from stsgas.vending.meters import resolve
 from stsgas.vending.meters.numbers import parse_meter_number
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
@@ -140,10 +141,10 @@ def get(session: Session, meter_id: int, *, for_update: bool = False) -> Meter:
 def get_by_number(session: Session, number: str, *, full: bool = False) -> Meter:
     """The meter with this DRN or PAN: :class:`BadMeterNumber` if the check digits fail,
     :class:`MeterNotFound` if no such meter is registered."""
-    num = parse_meter_number(number)
-    meter = MeterRepository(session).by_pan(num.pan, full=full)
+    pan = resolve.normalise(number)
+    meter = MeterRepository(session).by_pan(pan, full=full)
     if meter is None:
-        raise MeterNotFound(f"no meter {num.pan} is registered", pan=num.pan)
+        raise MeterNotFound(f"no meter {pan} is registered", pan=pan)
     return meter
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from stsgas.sts import IssuedToken, MeterConfig, RangeError, credit_token, datetime_for_tid
+from stsgas.sts import GAS_UNIT, IssuedToken, MeterConfig, RangeError, credit_token_at_tid
 from stsgas.sts import key_expired as _key_expired
 from stsgas.vending.errors import (
     BadAmount,
@@ -38,8 +38,8 @@ from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import issued_rows
-from stsgas.vending.sales.store import LockedMeter, SaleWrite, VersionRow, Written
-from stsgas.vending.sales.transaction import ReadChanged
+from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow, Written
+from stsgas.vending.transaction import ReadChanged
 
 if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
@@ -130,14 +130,6 @@ def journal_lines(
     ]
 
 
-def accounts_for(vendor_id: int | None, channel: str) -> set[str]:
-    """The ledger accounts a sale may post to (the read says which are missing)."""
-    lines = journal_lines(
-        vendor_id=vendor_id, channel=channel, paid=0, energy=0, fixed=0, tax=0, debt=0
-    )
-    return {ln.account for ln in lines}
-
-
 def check_seller(seller: Seller) -> None:
     """Every sale draws a vendor's float (and counts against its rate limit): an
     account that sells for no vendor may not sell, whatever its role."""
@@ -205,18 +197,19 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
         )
 
 
-def _credit(config: MeterConfig, priced: pricing.Priced, at: datetime) -> IssuedToken:
+def _credit(config: MeterConfig, priced: pricing.Priced, tid: int) -> IssuedToken:
+    """The credit token at the TID the sale chose (``stsgas.sts``'s own recipe)."""
     try:
         if priced.credit_units is not None:
-            return credit_token(
+            return credit_token_at_tid(
                 config,
-                Decimal(priced.credit_units) / 10,
-                at=at,
+                priced.credit_units * GAS_UNIT,
+                tid=tid,
                 rnd=secrets.randbelow(16),
                 subclass=2,
             )
         assert priced.credit_money is not None
-        return credit_token(config, receipts.major(priced.credit_money), at=at, subclass=6)
+        return credit_token_at_tid(config, receipts.major(priced.credit_money), tid=tid, subclass=6)
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
 
@@ -242,7 +235,7 @@ def compose(
     check_credit_key_type(config.key_type, meter.pan)
     if _key_expired(tid, config.ken):
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
-    credit = _credit(config, priced, datetime_for_tid(tid, config.base_date))
+    credit = _credit(config, priced, tid)
     assert credit.tid == tid
     check_recharge_limit(meter, credit)
     sale_id = meter.sale_id
@@ -370,6 +363,9 @@ def settle(
     """Raise (so the caller rolls the write back) when the guards or a rate limit say no."""
     if not written.customer_ok:
         raise ReadChanged("the customer's debt changed during the sale")
+    if not written.journal_complete:
+        # a missing account was made by a concurrent sale after this statement's snapshot
+        raise ReadChanged("a ledger account of this sale was made concurrently")
     if not written.vendor_ok:
         raise InsufficientFloat("the vendor's float does not cover this sale")
     _check_limit(

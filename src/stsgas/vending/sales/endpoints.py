@@ -23,6 +23,7 @@ from stsgas.vending.operators.auth import (
 )
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.sales import aftercare, cancel, schemas, service, transaction
+from stsgas.vending.sales.request import parse_sale
 from stsgas.vending.settings import Settings
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -55,13 +56,12 @@ async def create_sale(
     The hot path: parsing happens on the event loop, and authentication, the
     sale and its commit run in one worker thread (one hop, one session).
     """
-    if idempotency_key is not None and not idempotency_key.strip():
-        raise InvalidInput("the Idempotency-Key header is empty")
-    req = service.SaleRequest(
-        meter_number=service.parse_meter_number(body.meter_number),
-        paid=service.parse_amount(body.amount, request.app.state.settings.currency_decimals),
+    req = parse_sale(
+        meter_number=body.meter_number,
+        amount=body.amount,
         channel=body.channel.value,
         idempotency_key=idempotency_key,
+        decimals=request.app.state.settings.currency_decimals,
     )
     result = await run_in_threadpool(_sell, request, credentials, req)
     return Response(

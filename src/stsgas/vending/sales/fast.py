@@ -7,8 +7,8 @@ sale's rules (:mod:`.compose`, the same code the service runs) → write (one
 statement) → ``COMMIT``, on an asyncpg pool owned by the app's lifespan.
 
 Only the plain case runs here. Whatever needs more (an idempotent replay, a
-pending key change, an unknown or ambiguous meter number, a ledger account
-not made yet) rolls back and answers :data:`DEFER`: the caller hands the
+pending key change, an unknown meter) rolls back and answers :data:`DEFER`:
+the caller hands the
 request to the full route (:mod:`.endpoints` → :mod:`.service`), which
 handles every case on any database. Both paths lock the same meter row, so
 they serialise as any two sales do (V2).
@@ -25,7 +25,6 @@ from typing import Any, Final
 
 import asyncpg
 
-from stsgas.vending.db import RETRY_SQLSTATES
 from stsgas.vending.errors import (
     DatabaseUnavailable,
     NotAuthenticated,
@@ -37,50 +36,33 @@ from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.operators.service import principal_from_row
+from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
-    check_meter,
-    check_seller,
     compose,
     fingerprint,
     month_start,
-    price_sale,
     settle,
 )
 from stsgas.vending.sales.issue import group_config, next_tid
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
-from stsgas.vending.sales.transaction import (
+from stsgas.vending.transaction import (
     ATTEMPTS,
-    LOCK_NOT_AVAILABLE,
     LOCK_TIMEOUT,
     LOST_AT_COMMIT,
+    Failure,
     ReadChanged,
     backoff,
-    busy,
-    lock_wait_refusal,
+    classify,
+    judge,
 )
 
 DEFER: Final = None
 #: seconds to wait for a pooled connection before answering 503
 ACQUIRE_TIMEOUT = 10.0
-_UNIQUE_VIOLATION = "23505"
-#: the connection went away: nothing was committed unless COMMIT had been sent
-_LOST = (OSError, asyncpg.ConnectionDoesNotExistError, asyncpg.PostgresConnectionError)
-#: the server ended the session (admin or crash shutdown, a terminated backend)
-_SHUTDOWN = "57P"
-
-
-def _lost(exc: BaseException) -> bool:
-    if isinstance(exc, _LOST):
-        return True
-    return isinstance(exc, asyncpg.PostgresError) and (
-        getattr(exc, "sqlstate", None) or ""
-    ).startswith(_SHUTDOWN)
-
-
-class ValueRefused(Exception):
-    """PostgreSQL refused a value of the request (class 22): the client's input, 422."""
+#: what an attempt may fail with and still be judged (``transaction.judge``)
+_DATABASE_ERRORS = (ReadChanged, asyncpg.PostgresError, OSError, asyncpg.InterfaceError)
 
 
 class _Defer(Exception):
@@ -147,34 +129,19 @@ async def sell(
         except VendingError as exc:
             pool.stats[f"refused:{exc.code}"] += 1
             raise
-        except ReadChanged:
-            pass
-        except (asyncpg.PostgresError, *_LOST) as exc:
-            _judge(exc, attempt=attempt, idempotent=req.idempotency_key is not None)
-            lost += _lost(exc)
-        if attempt == ATTEMPTS:
-            break
+        except _DATABASE_ERRORS as exc:
+            lost += classify(exc) is Failure.LOST
+            if lost == ATTEMPTS:  # never reached the database: it is down, not busy
+                raise DatabaseUnavailable(
+                    "the database cannot be reached; retry the request", retry_after=1
+                ) from None
+            # before COMMIT (``_attempt`` answers a loss during it): nothing was written
+            judge(
+                exc, attempt=attempt, idempotent=req.idempotency_key is not None, committing=False
+            )
         pool.stats["retried"] += 1
         await asyncio.sleep(backoff(attempt))
-    if lost == ATTEMPTS:  # never reached the database: it is down, not busy
-        raise DatabaseUnavailable(
-            "the database cannot be reached; retry the request", retry_after=1
-        )
-    raise busy()
-
-
-def _judge(exc: BaseException, *, attempt: int, idempotent: bool) -> None:
-    """Return to run the sale again, or raise what a failed attempt answers."""
-    if _lost(exc):
-        return  # before COMMIT (``_attempt`` answers a loss during it): nothing written
-    state = getattr(exc, "sqlstate", None) or ""
-    if state == LOCK_NOT_AVAILABLE:
-        raise lock_wait_refusal(idempotent) from None
-    if state.startswith("22"):
-        raise ValueRefused(str(exc)) from None
-    if state in RETRY_SQLSTATES or (state == _UNIQUE_VIOLATION and attempt <= 2):
-        return
-    raise exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _attempt(
@@ -198,7 +165,7 @@ async def _attempt(
             await conn.execute("COMMIT")
             return receipt
         except BaseException as exc:
-            if committing and _lost(exc):
+            if committing and classify(exc) is Failure.LOST:
                 raise RetryLater(LOST_AT_COMMIT) from None
             if not committing:
                 with contextlib.suppress(Exception):
@@ -222,27 +189,24 @@ async def _sale(
         channel=req.channel,
         key=req.idempotency_key,
         now=now,
-        accounts=set(),
         month_start=month_start(now),
     )
     if found.principal is None:
         raise NotAuthenticated("unknown or revoked token")
     seller = principal_from_row(found.principal, now=now)
     ensure(seller, Permission.SALES_CREATE)
-    meter = found.meter
-    if meter is None:
-        raise _Defer("meter")  # unknown or ambiguous: the service says which, or replays
-    if meter.replay_id is not None:
+    decision = step.decide(found.meter, req, seller, now)
+    if isinstance(decision, step.NoMeter):
+        raise _Defer("meter")  # unknown: the service says so, or replays a committed key
+    if isinstance(decision, step.Replay):
         raise _Defer("replay")
-    if meter.needs_key_change:
-        raise _Defer("key_change")
-    check_seller(seller)
-    version = check_meter(meter)
-    priced = price_sale(meter, version, req.paid, now)
+    if decision.key_change:
+        raise _Defer("key_change")  # the ORM moves the meter's key data
+    meter = decision.meter
     composed = compose(
         meter,
-        version,
-        priced,
+        decision.version,
+        decision.priced,
         req,
         operator=seller,
         fp=fingerprint(req, seller),
@@ -252,8 +216,6 @@ async def _sale(
         now=now,
     )
     written = await store.write_sale(composed.write)
-    if not written.journal_complete:
-        raise _Defer("accounts")  # the service makes the missing ledger account
     settle(
         written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits, now=now
     )

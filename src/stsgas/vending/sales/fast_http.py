@@ -23,7 +23,8 @@ from stsgas.vending.kit import problems
 from stsgas.vending.models import Channel
 from stsgas.vending.sales import fast
 from stsgas.vending.sales.compose import SaleLimits, SaleRequest
-from stsgas.vending.sales.service import parse_amount, parse_meter_number
+from stsgas.vending.sales.request import parse_sale
+from stsgas.vending.transaction import ValueRefused
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,7 +36,6 @@ PATH = "/api/v1/sales"
 #: a sale's body is under 200 bytes; anything far larger goes to the route's own limits
 MAX_BODY = 16 * 1024
 _FIELDS = frozenset({"meter_number", "amount", "channel"})
-_CHANNELS = frozenset(c.value for c in Channel)
 _JSON = b"application/json"
 
 
@@ -74,7 +74,7 @@ class FastSales:
         except StsError as exc:
             await problems.sts_problem(exc)(scope, receive, send)
             return
-        except fast.ValueRefused:
+        except ValueRefused:
             await problems.invalid_value()(scope, receive, send)
             return
         if receipt is fast.DEFER:
@@ -146,8 +146,6 @@ def _parse(scope: Scope, body: bytes) -> tuple[SaleRequest, str] | None:
     if not once:
         return None
     key = None if raw_key is None else raw_key.decode("latin-1")
-    if key is not None and (len(key) > 255 or not key.strip()):
-        return None
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -156,18 +154,19 @@ def _parse(scope: Scope, body: bytes) -> tuple[SaleRequest, str] | None:
         return None
     number, amount = doc.get("meter_number"), doc.get("amount")
     channel = doc.get("channel", Channel.API.value)
-    if not isinstance(number, str) or not 1 <= len(number) <= 40 or channel not in _CHANNELS:
+    if not isinstance(number, str) or not 1 <= len(number) <= 40 or not isinstance(channel, str):
         return None
     if not (isinstance(amount, str) or (type(amount) is int)):
         return None
     decimals: int = scope["app"].state.settings.currency_decimals
     try:
-        req = SaleRequest(
-            meter_number=parse_meter_number(number),
-            paid=parse_amount(amount, decimals),
+        req = parse_sale(
+            meter_number=number,
+            amount=amount,
             channel=channel,
             idempotency_key=key,
+            decimals=decimals,
         )
-    except VendingError:
+    except VendingError:  # the route gives the same refusal, in its own words
         return None
     return req, secret

@@ -24,7 +24,7 @@ from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import MeterKeyData, SecurityModule
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import Meter, SupplyGroup, Token
-from stsgas.vending.sales.store import GroupRow, LockedMeter
+from stsgas.vending.sales.rows import GroupRow, LockedMeter
 
 _MINUTES_PER_DAY = 1440
 

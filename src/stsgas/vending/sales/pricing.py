@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import BadAmount
 
-#: litres in one token unit (gas credit tokens count 0.1 m³)
-LITRES_PER_UNIT = 100
+#: litres in one token unit (gas credit tokens count ``stsgas.sts.GAS_UNIT`` m³)
+LITRES_PER_UNIT = int(GAS_UNIT * 1000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

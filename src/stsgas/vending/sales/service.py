@@ -16,33 +16,30 @@ from sqlalchemy.orm import Session
 
 from stsgas.sts import IssuedToken
 from stsgas.vending.errors import (
-    BadAmount,
     IdempotencyMismatch,
     MeterNotFound,
     SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.kit.money import parse_money
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.meters import numbers
 from stsgas.vending.models import Meter, Sale, SaleStatus
+from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
     Seller,
-    accounts_for,
-    check_meter,
-    check_seller,
     compose,
     fingerprint,
     journal_lines,
     month_start,
-    price_sale,
     settle,
 )
 from stsgas.vending.sales.issue import apply_key_change, group_config, next_tid
 from stsgas.vending.sales.repository import SaleRepository
-from stsgas.vending.sales.store import store_for
+from stsgas.vending.sales.request import MAX_PAID, parse_amount, parse_meter_number
+from stsgas.vending.sales.rows import SaleStore
+from stsgas.vending.sales.store import CoreSaleStore
+from stsgas.vending.sales.store_pg import PgSaleStore
 
 __all__ = [
     "MAX_PAID",
@@ -58,9 +55,6 @@ __all__ = [
     "sell",
 ]
 
-#: the largest payment accepted, in major units (base currency)
-MAX_PAID = 10_000_000
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaleResult:
@@ -70,23 +64,11 @@ class SaleResult:
     replayed: bool
 
 
-def parse_amount(value: object, decimals: int) -> int:
-    """The money paid (``kit.money`` spelling, positive, at most MAX_PAID) in minor units."""
-    minor = parse_money(value, decimals)
-    if minor <= 0:
-        raise BadAmount("the amount must be a positive number")
-    if minor > MAX_PAID * 10**decimals:
-        raise BadAmount(f"the amount is above the largest sale ({MAX_PAID})")
-    return minor
-
-
-def parse_meter_number(text: str) -> str:
-    """A meter number as typed (an 11- or 13-digit DRN or an 18-digit PAN; spaces and
-    dashes ignored), its ASCII digits and check digit verified: a typo is 422
-    ``bad_meter_number`` before any money is taken, never an unknown meter."""
-    digits = "".join(ch for ch in text if ch not in " -")
-    numbers.parse_meter_number(digits)
-    return digits
+def store_for(session: Session) -> SaleStore:
+    """The sale store of the session's database engine."""
+    if session.get_bind().dialect.name == "postgresql":
+        return PgSaleStore(session)
+    return CoreSaleStore(session)
 
 
 def _replay(sale: Sale, fp: str) -> SaleResult:
@@ -129,12 +111,12 @@ def sell(
         channel=req.channel,
         key=req.idempotency_key,
         now=now,
-        accounts=accounts_for(operator.vendor_id, req.channel),
         month_start=month_start(now),
     )
-    if meter is not None and meter.replay_id is not None:
-        return _replay_by_id(session, meter.replay_id, fp)
-    if meter is None:
+    decision = step.decide(meter, req, operator, now)
+    if isinstance(decision, step.Replay):
+        return _replay_by_id(session, decision.sale_id, fp)
+    if isinstance(decision, step.NoMeter):
         # no such meter, but a committed sale under this key still answers a replay
         if req.idempotency_key is not None:
             done = SaleRepository(session).by_idempotency_key(
@@ -142,13 +124,11 @@ def sell(
             )
             if done is not None:
                 return _replay(done, fp)
-        raise MeterNotFound(f"no meter {req.meter_number}")
-    check_seller(operator)
-    version = check_meter(meter)
-    priced = price_sale(meter, version, req.paid, now)
+        raise MeterNotFound(f"no meter {req.meter_number} is registered", pan=req.meter_number)
+    meter = decision.meter
     kcts: list[IssuedToken] = []
     orm_meter: Meter | None = None
-    if meter.needs_key_change:
+    if decision.key_change:
         orm_meter = session.get(Meter, meter.id)  # locked above; the ORM writes the move
         assert orm_meter is not None
         config, kcts = apply_key_change(session, orm_meter, security, now)
@@ -159,8 +139,8 @@ def sell(
         tid = next_tid(meter, now)
     composed = compose(
         meter,
-        version,
-        priced,
+        decision.version,
+        decision.priced,
         req,
         operator=operator,
         fp=fp,
@@ -170,8 +150,6 @@ def sell(
         now=now,
         move_tid=orm_meter is None,
     )
-    for code in meter.missing_accounts:
-        ledger.ensure_account(session, code)
     if orm_meter is not None:
         orm_meter.sales_head = composed.write.sales_head
     written = store.write_sale(composed.write)

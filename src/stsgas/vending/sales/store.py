@@ -16,19 +16,20 @@ reads once and writes once:
 
 This module holds the portable version (SQLAlchemy Core, one statement per
 step: SQLite runs in-process, so round trips cost little);
-:mod:`.store_pg` does each half in one PostgreSQL statement.
+:mod:`.store_pg` does each half in one PostgreSQL statement. The values
+both read and write, and the interface they share, are :mod:`.rows`.
 Nothing here commits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
     Account,
     Customer,
@@ -45,116 +46,22 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
-from stsgas.vending.sales import pricing
+from stsgas.vending.sales.rows import (
+    GroupRow,
+    LockedMeter,
+    SaleWrite,
+    VersionRow,
+    Written,
+    steps_of,
+)
 
+_ACCOUNTS = cast(Table, Account.__table__)
 _SALES = cast(Table, Sale.__table__)
 _TOKENS = cast(Table, Token.__table__)
 _LEDGER = cast(Table, LedgerEntry.__table__)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupRow:
-    """The supply-group columns a sale reads."""
-
-    id: int
-    sgc: str
-    krn: int
-    key_type: int
-    ea: int
-    dkga: int
-    vending_key_enc: bytes
-    key_expires_at: datetime | None
-    is_active: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VersionRow:
-    """The tariff version in force: charges in minor units and basis points, steps."""
-
-    id: int
-    fixed_charge: int
-    tax_rate_bp: int
-    debt_recovery_bp: int
-    steps: tuple[pricing.Step, ...]
-    #: "sale" or "month" (``FixedChargePeriod``)
-    fixed_charge_period: str = FixedChargePeriod.SALE.value
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockedMeter:
-    """A meter row locked for this transaction, with what a sale reads beside it."""
-
-    id: int
-    pan: str
-    mode: str
-    status: str
-    ti: str
-    ken: int
-    base_date: int
-    last_tid: int
-    #: the chain hash of the meter's latest sale (``sales.chain``)
-    sales_head: str | None
-    needs_key_change: bool
-    group: GroupRow
-    customer_id: int | None
-    #: the customer's debt as read (``write_sale`` re-checks it under the row lock)
-    customer_debt: int
-    version: VersionRow | None
-    #: a committed sale under the request's idempotency key, if any
-    replay_id: int | None
-    #: ledger account codes (of those asked about) that do not exist yet
-    missing_accounts: frozenset[str]
-    #: the id the new sale row will take
-    sale_id: int
-    #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
-    month_units: int = 0
-    #: True when the lock waited for a sale that committed after the read's snapshot
-    #: (PostgreSQL, READ COMMITTED): ``month_units`` and ``fixed_paid_at`` miss that
-    #: sale; read them again
-    month_units_stale: bool = False
-    #: the meter's recharge limit: litres or minor units (None: no limit)
-    recharge_limit: int | None = None
-    #: when the latest completed sale that paid a monthly fixed charge was made (read
-    #: only under a monthly fixed charge; None: no such sale)
-    fixed_paid_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SaleWrite:
-    """Everything ``write_sale`` stores, already computed."""
-
-    sale: dict[str, Any]
-    tokens: list[dict[str, Any]]
-    journal: list[dict[str, Any]]
-    meter_id: int
-    #: None: the ORM moves the meter (a key change); otherwise the new last TID
-    last_tid: int | None
-    #: the meter's new sales chain head (this sale's chain hash)
-    sales_head: str
-    customer_id: int | None
-    debt_recovered: int
-    vendor_id: int | None
-    paid: int
-    hour: int
-    minute: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Written:
-    """What the counters said after ``write_sale``."""
-
-    #: False when the customer's debt changed under us (retry the sale)
-    customer_ok: bool
-    customer_count: int
-    #: False when the vendor's float does not cover the sale
-    vendor_ok: bool
-    vendor_count: int
-    vendor_limit: int | None
-    #: False when a journal line found no ledger account (nothing may be committed)
-    journal_complete: bool = True
-
-
-def _lock_statement(by_pan: bool) -> Any:
+def _lock_statement() -> Any:
     customer = (
         select(CustomerMeter.customer_id)
         .where(CustomerMeter.meter_id == Meter.id, CustomerMeter.active == 1)
@@ -179,7 +86,6 @@ def _lock_statement(by_pan: bool) -> Any:
         )
         .scalar_subquery()
     )
-    key = Meter.pan if by_pan else Meter.drn
     return (
         select(
             Meter.id,
@@ -209,14 +115,12 @@ def _lock_statement(by_pan: bool) -> Any:
             SupplyGroup.is_active,
         )
         .join(SupplyGroup, SupplyGroup.id == Meter.supply_group_id)
-        .where(key == bindparam("number"))
-        .limit(2)
+        .where(Meter.pan == bindparam("number"))
         .with_for_update(of=Meter)
     )
 
 
-_LOCK_BY_PAN = _lock_statement(by_pan=True)
-_LOCK_BY_DRN = _lock_statement(by_pan=False)
+_LOCK = _lock_statement()
 _VERSION = (
     select(
         TariffVersion.fixed_charge,
@@ -231,7 +135,6 @@ _VERSION = (
     .order_by(TariffStep.position)
 )
 _DEBT = select(Customer.debt_balance).where(Customer.id == bindparam("customer_id"))
-_ACCOUNTS = select(Account.code).where(Account.code.in_(bindparam("codes", expanding=True)))
 _NEXT_SALE_ID = select(func.coalesce(func.max(Sale.id), 0) + 1)
 _ACCOUNT_IDS = select(Account.code, Account.id).where(
     Account.code.in_(bindparam("codes", expanding=True))
@@ -281,17 +184,8 @@ _SET_LAST_TID = (
 )
 
 
-def steps_of(rows: Any) -> tuple[pricing.Step, ...]:
-    """Price steps from ``(up_to_litres, price_per_m3)`` pairs (None prices skipped)."""
-    return tuple(
-        pricing.Step(up_to_litres=up_to, price_per_m3=price)
-        for up_to, price in rows
-        if price is not None
-    )
-
-
-class SaleStore:
-    """The statements of one sale on a session's connection (any database)."""
+class CoreSaleStore:
+    """The statements of one sale on a session's connection (SQLAlchemy Core: SQLite)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -305,15 +199,13 @@ class SaleStore:
         channel: str,
         key: str | None,
         now: datetime,
-        accounts: set[str],
         month_start: datetime,
     ) -> LockedMeter | None:
-        """Find and lock the meter ``number`` (PAN, or a unique DRN), or None; with it,
-        what a sale reads (a volume meter's units sold since ``month_start`` too, and
-        the sale ``operator_id`` made under ``key``, if any)."""
-        stmt = _LOCK_BY_PAN if len(number) == 18 else _LOCK_BY_DRN
+        """Find and lock the meter whose PAN is ``number`` (:mod:`..meters.resolve`), or
+        None; with it, what a sale reads (a volume meter's units sold since
+        ``month_start`` too, and the sale ``operator_id`` made under ``key``, if any)."""
         rows = self.conn.execute(
-            stmt,
+            _LOCK,
             {
                 "number": number,
                 "now": now,
@@ -340,7 +232,6 @@ class SaleStore:
         debt = 0
         if r.customer_id is not None:
             debt = int(self.conn.execute(_DEBT, {"customer_id": r.customer_id}).scalar_one())
-        present = set(self.conn.execute(_ACCOUNTS, {"codes": list(accounts)}).scalars())
         return LockedMeter(
             id=r.id,
             pan=r.pan,
@@ -371,7 +262,6 @@ class SaleStore:
             customer_debt=debt,
             version=version,
             replay_id=r.replay_id,
-            missing_accounts=frozenset(accounts - present),
             sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
             month_units=self._month_units(r.id, month_start)
             if r.mode == MeterMode.VOLUME.value
@@ -385,6 +275,20 @@ class SaleStore:
     def _month_units(self, meter_id: int, since: datetime) -> int:
         value = self.conn.execute(_MONTH_UNITS, {"meter_id": meter_id, "since": since})
         return int(value.scalar_one() or 0)
+
+    def _account_ids(self, codes: list[str]) -> dict[str, int]:
+        """The ids of the journal's accounts. They exist (made with the vendor, and by
+        migration 0010); one deleted by hand is made again here, never deferred."""
+        found = self.conn.execute(_ACCOUNT_IDS, {"codes": codes}).all()
+        ids: dict[str, int] = {str(row[0]): int(row[1]) for row in found}
+        for code in codes:
+            if code not in ids:
+                kind, name, vendor_id = ledger.account_spec(code)
+                ids[code] = self.conn.execute(
+                    _ACCOUNTS.insert().returning(_ACCOUNTS.c.id),
+                    {"code": code, "name": name, "kind": kind.value, "vendor_id": vendor_id},
+                ).scalar_one()
+        return ids
 
     def write_sale(self, w: SaleWrite) -> Written:
         """Charge, count, move the TID and insert sale, tokens and journal."""
@@ -424,10 +328,7 @@ class SaleStore:
             )
         self.conn.execute(_SALES.insert(), w.sale)
         self.conn.execute(_TOKENS.insert(), w.tokens)
-        found = self.conn.execute(
-            _ACCOUNT_IDS, {"codes": [line["code"] for line in w.journal]}
-        ).all()
-        ids: dict[str, int] = {row[0]: row[1] for row in found}
+        ids = self._account_ids([line["code"] for line in w.journal])
         self.conn.execute(
             _LEDGER.insert(),
             [
@@ -442,12 +343,3 @@ class SaleStore:
             vendor_count=vendor_count,
             vendor_limit=vendor_limit,
         )
-
-
-def store_for(session: Session) -> SaleStore:
-    """The sale store for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        from stsgas.vending.sales.store_pg import PgSaleStore
-
-        return PgSaleStore(session)
-    return SaleStore(session)

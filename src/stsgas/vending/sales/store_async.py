@@ -21,7 +21,7 @@ import asyncpg
 from stsgas.vending.kit.pgraw import positional
 from stsgas.vending.operators.repository import PRINCIPAL_SQL, PrincipalRow
 from stsgas.vending.sales import store_pg
-from stsgas.vending.sales.store import LockedMeter, SaleWrite, Written
+from stsgas.vending.sales.rows import LockedMeter, SaleWrite, Written
 
 _PRINCIPAL_COLUMNS = len(fields(PrincipalRow))
 _AUTH_LOCK = "WITH p AS ({principal}) SELECT p.*, x.* FROM p LEFT JOIN LATERAL ({lock}) x ON true"
@@ -41,14 +41,13 @@ class _Statement:
         return [params[n] for n in self.names]
 
 
-#: store_pg's lock statements, each behind the bearer's token row; the replay it
-#: looks for is among the bearer's own sales (``p.id``: idempotency keys are per operator)
-_AUTH_LOCKS = {
-    lock: _Statement.of(
-        _AUTH_LOCK.format(principal=PRINCIPAL_SQL, lock=lock.replace("%(operator_id)s", "p.id"))
+#: store_pg's lock statement behind the bearer's token row; the replay it looks for is
+#: among the bearer's own sales (``p.id``: idempotency keys are per operator)
+_AUTH_LOCK_STMT = _Statement.of(
+    _AUTH_LOCK.format(
+        principal=PRINCIPAL_SQL, lock=store_pg.LOCK.replace("%(operator_id)s", "p.id")
     )
-    for lock in store_pg.LOCKS
-}
+)
 _WRITE = _Statement.of(store_pg.WRITE)
 _MONTH_UNITS = _Statement.of(store_pg.MONTH_UNITS)
 
@@ -76,13 +75,12 @@ class AsyncPgSaleStore:
         channel: str,
         key: str | None,
         now: datetime,
-        accounts: set[str],
         month_start: datetime,
     ) -> AuthLocked:
         """Authenticate, then find and lock the meter and read the rest: one statement."""
-        stmt = _AUTH_LOCKS[store_pg.lock_sql(number)]
+        stmt = _AUTH_LOCK_STMT
         params = store_pg.lock_params(
-            number, channel=channel, key=key, now=now, accounts=accounts, month_start=month_start
+            number, channel=channel, key=key, now=now, month_start=month_start
         )
         params["token_hash"] = token_hash
         rows: Sequence[Any] = await self.conn.fetch(stmt.sql, *stmt.args(params))

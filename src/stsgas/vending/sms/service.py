@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.kit.money import currency_decimals
-from stsgas.vending.meters.numbers import parse_meter_number
+from stsgas.vending.meters import resolve
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import IdempotencyState
 from stsgas.vending.sms import repository as repo
 from stsgas.vending.sms.commands import Balance, Buy, Command, parse_command
@@ -105,7 +106,7 @@ def _meter_scope(command: Command) -> str | None:
     """The meter's budget, keyed by its PAN: a DRN, a PAN, spaced or dashed, all count
     for one meter."""
     if isinstance(command, Balance | Buy):
-        return f"sms-m:{parse_meter_number(command.meter).pan}"
+        return f"sms-m:{resolve.normalise(command.meter)}"
     return None
 
 
@@ -123,9 +124,10 @@ def admit(
         if meter_scope:
             budgets.append((meter_scope, limits.per_meter))
             assert isinstance(command, Balance | Buy)
-            customer_id = repo.owner_id(s, command.meter)
-            if customer_id is not None:
-                budgets.append((f"sms-c:{customer_id}", limits.per_customer))
+            found = resolve.find(s, command.meter)
+            owner = None if found is None else MeterRepository(s).customer_of(found.id)
+            if owner is not None:
+                budgets.append((f"sms-c:{owner.id}", limits.per_customer))
         over = any(
             not limit.allows(repo.count_since(s, scope, limit.window_start(now)))
             for scope, limit in budgets
@@ -165,7 +167,7 @@ def _replay(same: bool, state: str, body: dict[str, Any] | None) -> Settled:
 def may_use_meter(sm: sessionmaker[Session], phone: str, meter: str) -> tuple[bool, str]:
     """Whether ``phone`` is registered on the meter's customer, and why not."""
     with sm() as s:
-        found = repo.find_meter(s, meter)
+        found = resolve.find(s, meter)
         if found is None:
             return False, "unknown meter number"
         owner = repo.owner_phone(s, found.id)
@@ -177,7 +179,7 @@ def may_use_meter(sm: sessionmaker[Session], phone: str, meter: str) -> tuple[bo
 def balance_text(sm: sessionmaker[Session], meter: str) -> str:
     """The ``BAL`` reply from the meter's last stored receipt."""
     with sm() as s:
-        found = repo.find_meter(s, meter)
+        found = resolve.find(s, meter)
         receipt = repo.last_sale_receipt(s, found.id) if found else None
     if receipt is None:
         return balance_reply(meter, None)

@@ -14,7 +14,7 @@ from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
 from stsgas.vending.web.meter_view import meter_facts
 from stsgas.vending.web.pages import read_sales
-from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, receipt_view, sale_row
 
@@ -71,15 +71,7 @@ async def create_customer(
             paths.CUSTOMERS, {"name": name, "phone": phone, "address": address}
         )
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "customers",
-            status_code=exc.status,
-            title="Customer not created",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "customers", "Customer not created", exc)
     return RedirectResponse(f"/console/customers/{body['id']}", status_code=303)
 
 
@@ -91,15 +83,7 @@ async def customer(request: Request, customer_id: int) -> Response:
     try:
         body = await api.get(paths.CUSTOMER.format(id=customer_id))
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "customers",
-            status_code=exc.status,
-            title="Customer not shown",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "customers", "Customer not shown", exc)
     meters = [
         {
             "id": m["id"],
@@ -199,15 +183,7 @@ async def create_meter(
     try:
         made = await VendingApi(request.app, me.token).post(paths.METERS, body)
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "meters",
-            status_code=exc.status,
-            title="Meter not created",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "meters", "Meter not created", exc)
     return RedirectResponse(f"/console/meters/{made['id']}", status_code=303)
 
 
@@ -219,15 +195,7 @@ async def meter(request: Request, meter_id: int) -> Response:
     try:
         m = await api.get(paths.METER.format(id=meter_id))
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "meters",
-            status_code=exc.status,
-            title="Meter not shown",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "meters", "Meter not shown", exc)
     groups = {g["id"]: g for g in items_of(await api.get(paths.SUPPLY_GROUPS))}
     tariffs = {t["id"]: t["name"] for t in items_of(await api.get(paths.TARIFFS))}
     facts = meter_facts(m, groups=groups, tariffs=tariffs)
@@ -266,15 +234,7 @@ async def reports(request: Request, day: str = "") -> Response:
     try:
         rows = await VendingApi(request.app, me.token).get(paths.REPORT_DAILY, day=day)
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "reports",
-            status_code=exc.status,
-            title="Report not shown",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "reports", "Report not shown", exc)
     section = {
         "title": "Sales by channel and vendor",
         "headers": [label for _, label in _REPORT_COLUMNS],

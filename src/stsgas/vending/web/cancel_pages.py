@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
-from stsgas.vending.web.render import guard, page, stale_receipt_form
+from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import receipt_view
 
@@ -73,15 +73,7 @@ async def preview(
             paths.CANCEL_PLAN.format(id=sale_id), token_used=used, meter_credit=meter_credit.strip()
         )
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "sales",
-            status_code=exc.status,
-            title="Cancellation refused",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "sales", "Cancellation refused", exc)
     return page(
         request,
         "cancel.html",
@@ -135,15 +127,7 @@ async def confirm(
                     "text": f"Sale #{sale_id} is already cancelled; nothing more was refunded.",
                 },
             )
-        return page(
-            request,
-            "error.html",
-            me,
-            "sales",
-            status_code=exc.status,
-            title="Cancellation refused",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "sales", "Cancellation refused", exc)
     if not used:
         return await _receipt(
             request,

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
 from stsgas.vending.web import paths
-from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf, load_me
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -106,7 +106,7 @@ async def operator(request: Request, operator_id: int, done: str = "") -> Respon
     try:
         found = await api.get(paths.OPERATOR.format(id=operator_id))
     except ApiProblem as exc:
-        return _error(request, me, "No such operator", exc.detail, status_code=exc.status)
+        return error_page(request, me, "operators", "No such operator", exc)
     op = {**found, "state": _state(found)}
     tokens = await api.get(paths.OPERATOR_TOKENS.format(id=operator_id))
     lockouts = await api.get(paths.OPERATOR_LOCKOUTS.format(id=operator_id))
@@ -144,7 +144,7 @@ async def _act(
     try:
         await VendingApi(request.app, me.token).post(path.format(id=operator_id), body)
     except ApiProblem as exc:
-        return _error(request, me, "Not done", exc.detail, status_code=exc.status)
+        return error_page(request, me, "operators", "Not done", exc)
     return RedirectResponse(f"/console/operators/{operator_id}?done={done}", status_code=303)
 
 

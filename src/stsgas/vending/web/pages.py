@@ -16,9 +16,16 @@ from starlette.concurrency import run_in_threadpool
 from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths, repository
-from stsgas.vending.web.render import guard, page, stale_receipt_form
+from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
-from stsgas.vending.web.views import lookup_view, money, parse_amount, receipt_view, sale_row
+from stsgas.vending.web.views import (
+    LookupView,
+    lookup_view,
+    money,
+    parse_amount,
+    receipt_view,
+    sale_row,
+)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 #: roles whose receipts offer "Cancel sale" (those holding sales.cancel; the API decides)
@@ -164,6 +171,30 @@ async def dashboard(request: Request) -> Response:
     )
 
 
+def _sell_page(
+    request: Request,
+    me: Me,
+    meter: str,
+    lookup: LookupView | None,
+    error: str | None,
+    idempotency_key: str,
+) -> HTMLResponse:
+    """The sell form: 422 with the reason when a lookup or a sale was refused."""
+    return page(
+        request,
+        "sell.html",
+        me,
+        "sell",
+        title="Sell gas",
+        meter=meter,
+        lookup=lookup,
+        error=error,
+        idempotency_key=idempotency_key,
+        currency=paths.CURRENCY,
+        status_code=422 if error else 200,
+    )
+
+
 @router.get("/sell", response_class=HTMLResponse)
 async def sell_form(request: Request, meter: str = "") -> Response:
     """Meter number first; the lookup is shown before any money is taken."""
@@ -176,19 +207,7 @@ async def sell_form(request: Request, meter: str = "") -> Response:
             lookup = lookup_view(body)
         except ApiProblem as exc:
             error = f"{exc.detail} Check the number on the meter label; no money has been taken."
-    return page(
-        request,
-        "sell.html",
-        me,
-        "sell",
-        title="Sell gas",
-        meter=meter,
-        lookup=lookup,
-        error=error,
-        idempotency_key=str(uuid.uuid4()),
-        currency=paths.CURRENCY,
-        status_code=422 if error else 200,
-    )
+    return _sell_page(request, me, meter, lookup, error, str(uuid.uuid4()))
 
 
 @router.post("/sell")
@@ -229,19 +248,7 @@ async def sell(
     lookup = None
     with contextlib.suppress(ApiProblem):
         lookup = lookup_view(await api.get(paths.LOOKUP.format(meter=meter)))
-    return page(
-        request,
-        "sell.html",
-        me,
-        "sell",
-        title="Sell gas",
-        meter=meter,
-        lookup=lookup,
-        error=error,
-        idempotency_key=idempotency_key,
-        currency=paths.CURRENCY,
-        status_code=422,
-    )
+    return _sell_page(request, me, meter, lookup, error, idempotency_key)
 
 
 @router.get("/sales", response_class=HTMLResponse)
@@ -260,15 +267,7 @@ async def receipt(request: Request, sale_id: int, copy: bool = False) -> Respons
     try:
         sale = await VendingApi(request.app, me.token).get(paths.SALE.format(id=sale_id))
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "sales",
-            status_code=exc.status,
-            title="Sale not shown",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "sales", "Sale not shown", exc)
     return page(
         request,
         "receipt.html",
@@ -290,15 +289,7 @@ async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] =
     try:
         sale = await VendingApi(request.app, me.token).post(paths.REPRINT.format(id=sale_id), {})
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "sales",
-            status_code=exc.status,
-            title="Reprint refused",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "sales", "Reprint refused", exc)
     sale = sale.get("sale", sale)
     return page(
         request,

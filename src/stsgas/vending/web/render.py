@@ -10,10 +10,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from stsgas.vending.apiclient import ApiProblem
 from stsgas.vending.web.nav import allowed, nav_for
 from stsgas.vending.web.session import Me, csrf_for, load_me
 
-__all__ = ["STATIC_DIR", "Denied", "guard", "page", "templates"]
+__all__ = ["STATIC_DIR", "Denied", "error_page", "guard", "page", "templates"]
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -86,6 +87,21 @@ def page(
         },
         status_code=status_code,
         headers=SECURITY_HEADERS,
+    )
+
+
+def error_page(
+    request: Request, me: Me | None, active: str, title: str, problem: ApiProblem
+) -> HTMLResponse:
+    """The error page for a refused API call: its status, a page title, its detail."""
+    return page(
+        request,
+        "error.html",
+        me,
+        active,
+        status_code=problem.status,
+        title=title,
+        detail=problem.detail,
     )
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
-from stsgas.vending.web.render import guard, page
+from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, parse_amount
 
@@ -111,15 +111,7 @@ async def _one(
         vendor = await api.get(paths.VENDOR.format(id=vendor_id))
         history = await api.get(paths.VENDOR_FLOAT_HISTORY.format(id=vendor_id), limit=200)
     except ApiProblem as exc:
-        return page(
-            request,
-            "error.html",
-            me,
-            "vendors",
-            status_code=exc.status,
-            title="No such vendor",
-            detail=exc.detail,
-        )
+        return error_page(request, me, "vendors", "No such vendor", exc)
     return page(
         request,
         "vendor.html",

@@ -1,0 +1,66 @@
+"""The one parser of a sale request, for the route and the event-loop shim alike.
+
+Both read the same four things (meter number, amount, channel, the
+Idempotency-Key header) and must refuse them in the same order with the
+same codes: a blank or over-long key (422 ``invalid_input``), then the meter
+number (422 ``bad_meter_number``: typed spellings become the PAN,
+:mod:`stsgas.vending.meters.resolve`), then the amount (422 ``bad_amount``:
+the strict money spelling of :mod:`stsgas.vending.kit.money`, positive, at
+most :data:`MAX_PAID`). Nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+from stsgas.vending.errors import BadAmount, InvalidInput
+from stsgas.vending.kit.money import parse_money
+from stsgas.vending.meters import resolve
+from stsgas.vending.models import Channel
+from stsgas.vending.sales.compose import SaleRequest
+
+__all__ = ["MAX_KEY", "MAX_PAID", "parse_amount", "parse_meter_number", "parse_sale"]
+
+#: the largest payment accepted, in major units (base currency)
+MAX_PAID = 10_000_000
+#: the longest Idempotency-Key accepted
+MAX_KEY = 255
+_CHANNELS = frozenset(c.value for c in Channel)
+
+
+def parse_amount(value: object, decimals: int) -> int:
+    """The money paid (``kit.money`` spelling, positive, at most MAX_PAID) in minor units."""
+    minor = parse_money(value, decimals)
+    if minor <= 0:
+        raise BadAmount("the amount must be a positive number")
+    if minor > MAX_PAID * 10**decimals:
+        raise BadAmount(f"the amount is above the largest sale ({MAX_PAID})")
+    return minor
+
+
+def parse_meter_number(text: str) -> str:
+    """The PAN a typed meter number names: a typo is 422 ``bad_meter_number`` before
+    any money is taken, never an unknown meter."""
+    return resolve.normalise(text)
+
+
+def parse_sale(
+    *,
+    meter_number: str,
+    amount: object,
+    channel: str,
+    idempotency_key: str | None,
+    decimals: int,
+) -> SaleRequest:
+    """A checked sale request, or the first :class:`InvalidInput` it earns."""
+    if idempotency_key is not None:
+        if not idempotency_key.strip():
+            raise InvalidInput("the Idempotency-Key header is empty")
+        if len(idempotency_key) > MAX_KEY:
+            raise InvalidInput(f"the Idempotency-Key header is longer than {MAX_KEY}")
+    if channel not in _CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}")
+    return SaleRequest(
+        meter_number=parse_meter_number(meter_number),
+        paid=parse_amount(amount, decimals),
+        channel=channel,
+        idempotency_key=idempotency_key,
+    )

@@ -1,0 +1,160 @@
+"""The values a sale reads and writes, and the store interface each engine implements.
+
+A sale reads once (:class:`LockedMeter`: the meter locked, with everything
+its rules need beside it) and writes once (:class:`SaleWrite` in,
+:class:`Written` out). :class:`SaleStore` is that contract; the engines'
+implementations are :class:`.store.CoreSaleStore` (SQLAlchemy Core, SQLite),
+:class:`.store_pg.PgSaleStore` (psycopg, the route on PostgreSQL) and
+:class:`.store_async.AsyncPgSaleStore` (asyncpg, the event-loop path), the
+last two on the same SQL text. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from stsgas.vending.models import FixedChargePeriod
+from stsgas.vending.sales import pricing
+
+__all__ = [
+    "GroupRow",
+    "LockedMeter",
+    "SaleStore",
+    "SaleWrite",
+    "VersionRow",
+    "Written",
+    "steps_of",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupRow:
+    """The supply-group columns a sale reads."""
+
+    id: int
+    sgc: str
+    krn: int
+    key_type: int
+    ea: int
+    dkga: int
+    vending_key_enc: bytes
+    key_expires_at: datetime | None
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionRow:
+    """The tariff version in force: charges in minor units and basis points, steps."""
+
+    id: int
+    fixed_charge: int
+    tax_rate_bp: int
+    debt_recovery_bp: int
+    steps: tuple[pricing.Step, ...]
+    #: "sale" or "month" (``FixedChargePeriod``)
+    fixed_charge_period: str = FixedChargePeriod.SALE.value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedMeter:
+    """A meter row locked for this transaction, with what a sale reads beside it."""
+
+    id: int
+    pan: str
+    mode: str
+    status: str
+    ti: str
+    ken: int
+    base_date: int
+    last_tid: int
+    #: the chain hash of the meter's latest sale (``sales.chain``)
+    sales_head: str | None
+    needs_key_change: bool
+    group: GroupRow
+    customer_id: int | None
+    #: the customer's debt as read (``write_sale`` re-checks it under the row lock)
+    customer_debt: int
+    version: VersionRow | None
+    #: a committed sale under the request's idempotency key, if any
+    replay_id: int | None
+    #: the id the new sale row will take
+    sale_id: int
+    #: gas units (0.1 m³) sold to a volume meter since the month began (0 by amount)
+    month_units: int = 0
+    #: True when the lock waited for a sale that committed after the read's snapshot
+    #: (PostgreSQL, READ COMMITTED): ``month_units`` and ``fixed_paid_at`` miss that
+    #: sale; read them again
+    month_units_stale: bool = False
+    #: the meter's recharge limit: litres or minor units (None: no limit)
+    recharge_limit: int | None = None
+    #: when the latest completed sale that paid a monthly fixed charge was made (read
+    #: only under a monthly fixed charge; None: no such sale)
+    fixed_paid_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleWrite:
+    """Everything ``write_sale`` stores, already computed."""
+
+    sale: dict[str, Any]
+    tokens: list[dict[str, Any]]
+    journal: list[dict[str, Any]]
+    meter_id: int
+    #: None: the ORM moves the meter (a key change); otherwise the new last TID
+    last_tid: int | None
+    #: the meter's new sales chain head (this sale's chain hash)
+    sales_head: str
+    customer_id: int | None
+    debt_recovered: int
+    vendor_id: int | None
+    paid: int
+    hour: int
+    minute: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Written:
+    """What the counters said after ``write_sale``."""
+
+    #: False when the customer's debt changed under us (retry the sale)
+    customer_ok: bool
+    customer_count: int
+    #: False when the vendor's float does not cover the sale
+    vendor_ok: bool
+    vendor_count: int
+    vendor_limit: int | None
+    #: False when a journal line found no ledger account (nothing may be committed)
+    journal_complete: bool = True
+
+
+class SaleStore(Protocol):
+    """One sale's SQL: lock and read, then write (the caller owns the transaction)."""
+
+    def lock_meter(
+        self,
+        number: str,
+        *,
+        operator_id: int,
+        channel: str,
+        key: str | None,
+        now: datetime,
+        month_start: datetime,
+    ) -> LockedMeter | None:
+        """Lock the meter whose PAN is ``number`` and read the rest, or None."""
+        ...
+
+    def write_sale(self, w: SaleWrite) -> Written:
+        """Charge, count, move the TID and insert sale, tokens and journal."""
+        ...
+
+
+def steps_of(rows: Iterable[Any]) -> tuple[pricing.Step, ...]:
+    """Price steps from ``(up_to_litres, price_per_m3)`` pairs (None prices skipped)."""
+    return tuple(
+        pricing.Step(up_to_litres=up_to, price_per_m3=price)
+        for up_to, price in rows
+        if price is not None
+    )

@@ -1,0 +1,60 @@
+"""The one chromium the browser tests share: Debian's, headless, with no background traffic.
+
+Import the ``browser`` (and ``new_page``) fixtures from here so that every browser test
+launches chromium the same way; ``sign_in`` is the console's login as a person does it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.vending.conftest import PASSWORD
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One chromium for the module (launching is the slow part)."""
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:
+    """Fresh browser contexts (one per person) on the test server; no script errors allowed."""
+    contexts = []
+    problems: list[str] = []
+
+    def make() -> Page:
+        context = browser.new_context(base_url=base_url, viewport={"width": 1100, "height": 900})
+        contexts.append(context)
+        p = context.new_page()
+        p.set_default_timeout(10_000)
+        p.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+        return p
+
+    yield make
+    for c in contexts:
+        c.close()
+    assert problems == []
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Sign in on the console's login form and wait for the page it leads to."""
+    page.goto("/console/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
