@@ -496,8 +496,9 @@ def _drop(admin_url: str, name: str) -> None:
 
 def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> Run:
     """One thread calling the sale service directly (no HTTP): the per-sale DB + token cost."""
+    from stsgas.vending import transaction
     from stsgas.vending.operators import service as ops
-    from stsgas.vending.sales import service, transaction
+    from stsgas.vending.sales import service
 
     engine = make_engine(url, pool_size=2)
     sm = make_sessionmaker(engine)

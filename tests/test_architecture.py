@@ -176,3 +176,62 @@ def test_no_import_cycle_inside_the_meter() -> None:
     """Modules of stsgas.meter import each other one way only: the rule modules see the
     meter through the ``_core.MeterCore`` protocol instead of importing ``meter``."""
     assert _cycles(_import_graph("meter")) == []
+
+
+#: vending modules that may begin or commit a transaction themselves, and why
+TRANSACTION_OWNERS = {
+    # the boundary: ``run``, ``run_in`` and ``once``
+    "vending/transaction.py": "the one transaction boundary",
+    # alembic's runner commits each migration on its own connection
+    "vending/migrations/env.py": "migrations run outside the application's sessions",
+    # the request's session: it ends the read transaction of a request (a unit that
+    # writes has committed through ``transaction.run`` already)
+    "vending/deps.py": "the request-scoped session's end",
+    # the event-loop sale path speaks BEGIN/COMMIT to asyncpg itself; it judges every
+    # failure with ``transaction.judge``, so it retries exactly what ``run`` retries
+    "vending/sales/fast.py": "asyncpg connection, judged by transaction.judge",
+}
+
+
+def _transaction_calls(path: Path, root: Path = SRC) -> list[str]:
+    """``x.begin()``, ``x.commit()`` and ``x.execute("BEGIN"/"COMMIT")`` calls in a file."""
+    hits = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        name = node.func.attr
+        raw_sql = (
+            name in {"execute", "exec_driver_sql"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and str(node.args[0].value).strip().upper() in {"BEGIN", "COMMIT"}
+        )
+        if name in {"begin", "commit"} or raw_sql:
+            hits.append(f"{path.relative_to(root)}:{node.lineno} .{name}()")
+    return hits
+
+
+def test_the_transaction_finder_finds_a_commit(tmp_path: Path) -> None:
+    """The rule below can fail: each way of owning a transaction is reported."""
+    path = tmp_path / "probe.py"
+    text = (
+        "with sm.begin() as s:\n    pass\n"
+        "session.commit()\n"
+        "conn.execute('COMMIT')\n"
+        "session.begin_nested()\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    hits = _transaction_calls(path, root=tmp_path)
+    assert sorted(h.split(" ")[1] for h in hits) == [".begin()", ".commit()", ".execute()"]
+
+
+def test_only_the_boundary_begins_or_commits() -> None:
+    """Services, endpoints and start-up code commit through ``stsgas.vending.transaction``
+    (one retry policy); only the allow-listed owners hold a transaction themselves."""
+    hits = [
+        hit
+        for path in _files("vending")
+        if path.relative_to(SRC).as_posix() not in TRANSACTION_OWNERS
+        for hit in _transaction_calls(path)
+    ]
+    assert hits == []

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
@@ -24,7 +25,7 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
-from stsgas.vending.sales import chain, service, transaction
+from stsgas.vending.sales import chain, service
 from tests.vending import factories
 from tests.vending.sales.conftest import FLOAT, Shop
 

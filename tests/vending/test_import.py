@@ -227,6 +227,9 @@ def _wait_for_lock_wait(engine: Engine) -> None:
     raise AssertionError("the import never waited on the registration's lock")
 
 
+# PostgreSQL only: SQLite has one writer at a time, so the two cannot overlap
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 @pytest.mark.usefixtures("book_ready")
 def test_a_book_racing_a_registration_of_the_same_pan_ends_with_one_meter(
     engine: Engine, backend: str
@@ -234,8 +237,6 @@ def test_a_book_racing_a_registration_of_the_same_pan_ends_with_one_meter(
     """A clerk registers a meter by hand while a book holding the same PAN is imported:
     the import waits on the clerk's uncommitted meter, then fails naming that line;
     one meter with that PAN exists, and no other line of the book was written."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
     data = ("\n".join([HEADER, *_book_lines(500)]) + "\n").encode()
     sm = make_sessionmaker(engine)
     outcome: list[BaseException | None] = []
@@ -269,14 +270,15 @@ def test_a_book_racing_a_registration_of_the_same_pan_ends_with_one_meter(
     assert _count(engine, Customer) == 0
 
 
+# PostgreSQL only: SQLite has one writer at a time, so the two cannot overlap
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 @pytest.mark.usefixtures("book_ready")
 def test_a_registration_racing_an_uncommitted_book_ends_with_one_meter(
     engine: Engine, backend: str
 ) -> None:
     """The other order: the book is written but not committed when the clerk registers
     one of its PANs; the clerk's registration waits, then is refused; the book stands."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
     data = ("\n".join([HEADER, *_book_lines(500)]) + "\n").encode()
     sm = make_sessionmaker(engine)
     outcome: list[BaseException | None] = []

@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from stsgas.vending import migrations
+from stsgas.vending import migrations, transaction
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.master import create_master_key_file
 from stsgas.vending.keys.security import KeyCustodyError, SecurityModule
@@ -97,6 +98,14 @@ def check_account(username: str, password: str) -> None:
         raise InstallRefused("the password is too long: at most 256 characters") from None
 
 
+def _refuse_a_second_admin(session: Session) -> None:
+    if OperatorRepository(session).admin_count():
+        raise InstallRefused(
+            "the database already has an admin: it is set up, start it with `stsgas serve`",
+            ALREADY_INITIALISED,
+        )
+
+
 def install(
     url: str,
     *,
@@ -116,12 +125,8 @@ def install(
     engine = make_engine(url, pool_size=1)
     try:
         migrations.upgrade(url, engine=engine)
-        with make_sessionmaker(engine).begin() as session:
-            if OperatorRepository(session).admin_count():
-                raise InstallRefused(
-                    "the database already has an admin: it is set up, start it with `stsgas serve`",
-                    ALREADY_INITIALISED,
-                )
+        with make_sessionmaker(engine)() as session:
+            _refuse_a_second_admin(session)
             if hsm is not None:
                 try:
                     check_hsm_keys(session, hsm)
@@ -141,14 +146,19 @@ def install(
                 raise InstallRefused(
                     f"cannot write the master key file {key_file}: {exc.strerror}"
                 ) from None
-            operators.create_operator(
-                session,
-                actor=None,
-                username=admin,
-                role=Role.ADMIN,
-                password=password,
-                display_name="first admin",
-            )
+
+            def first_admin() -> None:
+                _refuse_a_second_admin(session)  # again, inside the writing transaction
+                operators.create_operator(
+                    session,
+                    actor=None,
+                    username=admin,
+                    role=Role.ADMIN,
+                    password=password,
+                    display_name="first admin",
+                )
+
+            transaction.run(session, first_admin)
     finally:
         engine.dispose()
     return Installed(key_file=key_file, key_created=created)

@@ -121,8 +121,7 @@ def _prepare_hsm(settings: Settings) -> Prepared:
             check_hsm_keys(session, module)
         loaded = False
         if settings.demo:
-            with make_sessionmaker(engine).begin() as session:
-                loaded = demo.load(session, module)
+            loaded = transaction.run_in(make_sessionmaker(engine), lambda s: demo.load(s, module))
         with make_sessionmaker(engine)() as session:
             admin = OperatorRepository(session).admin_count() > 0
     finally:
@@ -168,8 +167,7 @@ def prepare(settings: Settings) -> Prepared:
         loaded = False
         if settings.demo:
             module = SoftwareSecurityModule(master)
-            with make_sessionmaker(engine)() as session:
-                loaded = transaction.run(session, lambda: demo.load(session, module))
+            loaded = transaction.run_in(make_sessionmaker(engine), lambda s: demo.load(s, module))
         with make_sessionmaker(engine)() as session:
             admin = OperatorRepository(session).admin_count() > 0
     finally:

@@ -31,7 +31,7 @@ from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.db import sqlite_writer
 from stsgas.vending.errors import RequestInProgress, RetryLater
@@ -205,3 +205,27 @@ def run(session: Session, fn: Callable[[], T], *, idempotent: bool = False) -> T
             _rollback(session)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def run_in(sm: sessionmaker[Session], fn: Callable[[Session], T], *, idempotent: bool = False) -> T:
+    """:func:`run` in a session of its own, for work outside a request (an SMS step,
+    installing, demo data, a key ceremony): ``fn`` gets the session."""
+    with sm() as session:
+        return run(session, lambda: fn(session), idempotent=idempotent)
+
+
+def once(sm: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
+    """One transaction in a session of its own, never run again: for a unit with an
+    effect outside the database that a retry would repeat (a key object written into
+    an HSM). A failure is raised as it is; the caller undoes its outside effect."""
+    with sm() as session:
+        engine = session.get_bind()
+        writer = sqlite_writer(engine) if engine.dialect.name == "sqlite" else None
+        with writer if writer is not None else contextlib.nullcontext():
+            try:
+                result = fn(session)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return result

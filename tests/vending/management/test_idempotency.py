@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.management import requests, service
@@ -22,7 +23,6 @@ from stsgas.vending.models import (
     Operator,
     Token,
 )
-from stsgas.vending.sales import transaction
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
 

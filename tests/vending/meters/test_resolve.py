@@ -16,12 +16,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from stsgas.sts import pan_from_iin_drn
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import BadMeterNumber, MeterNotFound
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.meters import resolve
 from stsgas.vending.models import Meter, MeterMode, Operator, Role, Vendor
-from stsgas.vending.sales import service, transaction
+from stsgas.vending.sales import service
 from stsgas.vending.sales.compose import SaleRequest
 from stsgas.vending.sms import service as sms
 from tests.vending import factories

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import BadAmount
 from stsgas.vending.keys.security import SoftwareSecurityModule
@@ -18,7 +19,7 @@ from stsgas.vending.ledger import service as ledger
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import FixedChargePeriod, Meter, Operator, Sale, TariffVersion
 from stsgas.vending.reports.service import reconciliation
-from stsgas.vending.sales import service, transaction
+from stsgas.vending.sales import service
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, counts
 

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Meter
-from stsgas.vending.sales import transaction
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
 

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from stsgas.sts import MeterConfig
 from stsgas.sts.ciphers.dea import des_encrypt_block
+from stsgas.vending import transaction
 from stsgas.vending.audit import service as audit
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import KeyCustodyError, KeyRef, MeterKeyData, SecurityModule
@@ -207,48 +209,52 @@ def _store(
 ) -> Imported:
     security = recorder.inner
     ref = KeyRef(sgc=spec.sgc, krn=spec.krn)
+
+    def store(session: Session) -> tuple[int, str, bool]:
+        sg = supply_groups.create(
+            session,
+            recorder,
+            actor=None,
+            sgc=spec.sgc,
+            krn=spec.krn,
+            vending_key=key,
+            key_type=spec.key_type,
+            base_date=spec.base_date,
+            ea=spec.ea,
+            dkga=spec.dkga,
+            ken=spec.ken,
+            key_expires_at=spec.key_expires_at,
+            name=spec.name,
+        )
+        blob, sg_id = sg.vending_key_enc, sg.id
+        module_kcv = getattr(security, "kcv", None)
+        stored = expected if module_kcv is None else module_kcv(ref, blob)
+        if stored is None or (expected is not None and stored != expected):
+            raise CeremonyRefused(
+                f"the security module reports check value {stored}, not {expected}"
+            )
+        audit.record(
+            session,
+            actor=None,
+            action="key.ceremony",
+            object_type="supply_group",
+            object_id=sg_id,
+            data={
+                "sgc": spec.sgc,
+                "krn": spec.krn,
+                "kcv": stored,
+                "module": type(security).__name__,
+                **audit_data,
+            },
+        )
+        return sg_id, stored, module_kcv is not None
+
     try:
-        with make_sessionmaker(engine).begin() as session:
-            sg = supply_groups.create(
-                session,
-                recorder,
-                actor=None,
-                sgc=spec.sgc,
-                krn=spec.krn,
-                vending_key=key,
-                key_type=spec.key_type,
-                base_date=spec.base_date,
-                ea=spec.ea,
-                dkga=spec.dkga,
-                ken=spec.ken,
-                key_expires_at=spec.key_expires_at,
-                name=spec.name,
-            )
-            blob, sg_id = sg.vending_key_enc, sg.id
-            module_kcv = getattr(security, "kcv", None)
-            stored = expected if module_kcv is None else module_kcv(ref, blob)
-            if stored is None or (expected is not None and stored != expected):
-                raise CeremonyRefused(
-                    f"the security module reports check value {stored}, not {expected}"
-                )
-            audit.record(
-                session,
-                actor=None,
-                action="key.ceremony",
-                object_type="supply_group",
-                object_id=sg_id,
-                data={
-                    "sgc": spec.sgc,
-                    "krn": spec.krn,
-                    "kcv": stored,
-                    "module": type(security).__name__,
-                    **audit_data,
-                },
-            )
+        sg_id, stored, from_module = transaction.once(make_sessionmaker(engine), store)
     except BaseException:
         destroy = getattr(security, "destroy", None)
         for made in recorder.made:
             if destroy is not None:
                 destroy(ref, made)
         raise
-    return Imported(supply_group_id=sg_id, kcv=stored, kcv_from_module=module_kcv is not None)
+    return Imported(supply_group_id=sg_id, kcv=stored, kcv_from_module=from_module)

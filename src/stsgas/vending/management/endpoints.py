@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
+from stsgas.vending import transaction
 from stsgas.vending.deps import SecurityModuleDep, SessionDep
 from stsgas.vending.errors import InvalidInput, SegregatedDuty
 from stsgas.vending.kit.params import RowId
@@ -14,7 +15,6 @@ from stsgas.vending.management import schemas, service
 from stsgas.vending.models import Operator, RequestStatus, Role
 from stsgas.vending.operators.auth import CurrentOperator, ensure
 from stsgas.vending.operators.permissions import Permission
-from stsgas.vending.sales import transaction
 
 router = APIRouter(prefix="/management", tags=["management"])
 

@@ -11,7 +11,6 @@ signs the command inside the security module and stores it with the request.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from stsgas.irproto import MAX_PAYLOAD, steps_text
 from stsgas.vending.errors import InvalidInput
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.volume import LITRE
 from stsgas.vending.models import Meter, MeterMode, SupplyGroup, Tariff, TariffVersion
 from stsgas.vending.sales import issue
 from stsgas.vending.sales.receipts import money
@@ -93,7 +93,7 @@ def steps_of(version: TariffVersion) -> str:
     """The version's steps in the command's form (m³ tops, money per m³)."""
     pairs: list[tuple[str | None, str]] = []
     for step in version.steps:
-        top = None if step.up_to_litres is None else Decimal(step.up_to_litres) / 1000
+        top = None if step.up_to_litres is None else step.up_to_litres * LITRE
         price = money(step.price_per_m3)
         assert price is not None
         pairs.append((None if top is None else format(top.normalize(), "f"), price))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from stsgas.vending import transaction
 from stsgas.vending.customers.service import mask_name
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
 from stsgas.vending.kit.params import Offset, RowId
@@ -29,7 +30,6 @@ from stsgas.vending.meters.schemas import (
 from stsgas.vending.models import ManagementKind, MeterMode, MeterStatus, Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
-from stsgas.vending.sales import transaction
 
 router = APIRouter(prefix="/meters", tags=["meters"])
 Writer = Annotated[Operator, Depends(require(Permission.METERS_WRITE))]

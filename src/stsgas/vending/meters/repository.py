@@ -24,13 +24,6 @@ class MeterRepository(RepositoryBase[Meter]):
             stmt = stmt.options(joinedload(Meter.supply_group), joinedload(Meter.tariff))
         return self.get_one_or_none(stmt)
 
-    def find_by_number(self, number: str) -> Meter | None:
-        """A meter by its 18-digit PAN, or by its DRN when that is unique."""
-        if len(number) == 18:
-            return self.get_one_or_none(self.select().where(Meter.pan == number))
-        rows = self.list(self.select().where(Meter.drn == number).limit(2))
-        return rows[0] if len(rows) == 1 else None
-
     def lock(self, meter_id: int) -> Meter:
         """Re-read a meter with a row lock (PostgreSQL ``FOR UPDATE``; SQLite is
         already serialised by ``BEGIN IMMEDIATE``)."""

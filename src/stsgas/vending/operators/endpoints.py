@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from stsgas.vending import transaction
 from stsgas.vending.audit import service as audit
 from stsgas.vending.deps import SessionDep, SettingsDep, begin_read
 from stsgas.vending.errors import NotFound, TokenTooLong, VendingError
@@ -33,7 +34,6 @@ from stsgas.vending.operators.schemas import (
     VendorIn,
     VendorOut,
 )
-from stsgas.vending.sales import transaction
 
 router = APIRouter(tags=["operators"])
 

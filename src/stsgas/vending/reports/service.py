@@ -14,10 +14,9 @@ from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import MeterNotFound
 from stsgas.vending.kit import localtime
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.meters.repository import MeterRepository
+from stsgas.vending.meters import resolve
 from stsgas.vending.reports import repository as repo
 from stsgas.vending.sales import chain
-from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.receipts import money
 
 
@@ -46,8 +45,7 @@ def daily(session: Session, day: date, tz: tzinfo = UTC) -> list[dict[str, Any]]
 
 def meter_history(session: Session, meter_number: str) -> list[dict[str, Any]]:
     """Every token a meter was given, oldest first, with what it came from."""
-    number = sales_service.parse_meter_number(meter_number)
-    meter = MeterRepository(session).find_by_number(number)
+    meter = resolve.find(session, meter_number)
     if meter is None:
         raise MeterNotFound(f"no meter {meter_number}")
     out = []

@@ -16,7 +16,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -34,6 +33,7 @@ from stsgas.vending.errors import (
     RateLimited,
 )
 from stsgas.vending.keys.rules import check_credit_key_type
+from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
 from stsgas.vending.sales import chain, pricing, receipts
@@ -176,7 +176,7 @@ def price_sale(meter: LockedMeter, version: VersionRow, paid: int, now: datetime
         debt_recovery_bp=version.debt_recovery_bp,
         debt=meter.customer_debt,
         steps=list(version.steps),
-        month_litres=meter.month_units * pricing.LITRES_PER_UNIT if volume else 0,
+        month_litres=meter.month_units * LITRES_PER_UNIT if volume else 0,
         fixed_months=months,
     )
 
@@ -186,9 +186,7 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
     if meter.recharge_limit is None or credit.amount is None:
         return
     volume = meter.mode == MeterMode.VOLUME.value
-    limit = (
-        Decimal(meter.recharge_limit).scaleb(-3) if volume else receipts.major(meter.recharge_limit)
-    )
+    limit = meter.recharge_limit * LITRE if volume else receipts.major(meter.recharge_limit)
     if credit.amount > limit:
         unit = " m³" if volume else ""
         raise OverRechargeLimit(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
+from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
 from stsgas.vending.kit.params import Offset, RowId
@@ -22,7 +23,7 @@ from stsgas.vending.operators.auth import (
     require,
 )
 from stsgas.vending.operators.permissions import Permission, allowed
-from stsgas.vending.sales import aftercare, cancel, schemas, service, transaction
+from stsgas.vending.sales import aftercare, cancel, schemas, service
 from stsgas.vending.sales.request import parse_sale
 from stsgas.vending.settings import Settings
 

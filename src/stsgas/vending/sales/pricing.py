@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import BadAmount
-
-#: litres in one token unit (gas credit tokens count ``stsgas.sts.GAS_UNIT`` m³)
-LITRES_PER_UNIT = int(GAS_UNIT * 1000)
+from stsgas.vending.kit.volume import LITRES_PER_M3, LITRES_PER_UNIT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,7 +149,7 @@ def cost_of_litres(litres: int, steps: list[Step], month_litres: int) -> list[St
                 position=pos,
                 litres=take,
                 price_per_m3=step.price_per_m3,
-                amount=-(-take * step.price_per_m3 // 1000),
+                amount=-(-take * step.price_per_m3 // LITRES_PER_M3),
             )
         )
         used += take
@@ -173,10 +170,10 @@ def _walk_steps(money: int, steps: list[Step], month_litres: int) -> list[StepUs
             lower = upper
             continue
         room = None if upper is None else upper - max(used, lower)
-        affordable = money * 1000 // step.price_per_m3
+        affordable = money * LITRES_PER_M3 // step.price_per_m3
         litres = affordable if room is None else min(room, affordable)
         if litres > 0:
-            cost = min(money, -(-litres * step.price_per_m3 // 1000))
+            cost = min(money, -(-litres * step.price_per_m3 // LITRES_PER_M3))
             uses.append(
                 StepUse(position=pos, litres=litres, price_per_m3=step.price_per_m3, amount=cost)
             )

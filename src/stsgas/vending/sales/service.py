@@ -2,7 +2,7 @@
 makes the token(s), draws the vendor float and writes sale + tokens + ledger.
 The sale row is its own audit record (the audit chain's global lock stays
 off this hot path); reprints, cancellations and management tokens are
-audited. The caller owns the transaction (``sales.transaction``); nothing
+audited. The caller owns the transaction (``stsgas.vending.transaction``); nothing
 here commits.
 """
 

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stsgas.vending import transaction
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.logs import current_request_id
 from stsgas.vending.models import Operator
@@ -95,13 +96,17 @@ def _token_for(app: FastAPI, sm: sessionmaker[Session], username: str) -> str | 
     now = datetime.now(UTC)
     if cached and cached[1] > now:
         return cached[0]
-    with sm.begin() as s:
+
+    def mint(s: Session) -> str | None:
         op = s.execute(select(Operator).where(Operator.username == username)).scalar_one_or_none()
         if op is None or not op.is_active:
             return None
-        issued = operators.issue_token(s, op, ttl=timedelta(hours=12), name="sms-channel")
-    app.state.sms_api_token = (issued.secret, now + timedelta(hours=11))
-    return issued.secret
+        return operators.issue_token(s, op, ttl=timedelta(hours=12), name="sms-channel").secret
+
+    secret = transaction.run_in(sm, mint)
+    if secret is not None:
+        app.state.sms_api_token = (secret, now + timedelta(hours=11))
+    return secret
 
 
 async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSettings) -> str:

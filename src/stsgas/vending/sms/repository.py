@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from stsgas.vending.models import (
@@ -20,7 +20,6 @@ from stsgas.vending.models import (
     CustomerMeter,
     IdempotencyRecord,
     IdempotencyState,
-    Meter,
     Sale,
     SaleStatus,
 )
@@ -30,10 +29,8 @@ __all__ = [
     "add_record",
     "count_since",
     "delete_records",
-    "find_meter",
     "get_record",
     "last_sale_receipt",
-    "owner_id",
     "owner_phone",
 ]
 
@@ -94,12 +91,6 @@ def delete_records(session: Session, key: str, scopes: list[str]) -> None:
     )
 
 
-def find_meter(session: Session, number: str) -> Meter | None:
-    """A meter by its 18-digit number or its DRN."""
-    stmt = select(Meter).where(or_(Meter.pan == number, Meter.drn == number))
-    return session.execute(stmt).scalars().first()
-
-
 def owner_phone(session: Session, meter_id: int) -> str | None:
     """The phone of the customer the meter is linked to now."""
     stmt = (
@@ -108,16 +99,6 @@ def owner_phone(session: Session, meter_id: int) -> str | None:
         .where(CustomerMeter.meter_id == meter_id, CustomerMeter.active == 1)
     )
     return session.execute(stmt).scalar_one_or_none()
-
-
-def owner_id(session: Session, number: str) -> int | None:
-    """The id of the customer the meter numbered ``number`` is linked to now."""
-    stmt = (
-        select(CustomerMeter.customer_id)
-        .join(Meter, Meter.id == CustomerMeter.meter_id)
-        .where(or_(Meter.pan == number, Meter.drn == number), CustomerMeter.active == 1)
-    )
-    return session.execute(stmt).scalars().first()
 
 
 def last_sale_receipt(session: Session, meter_id: int) -> Receipt | None:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stsgas.vending import transaction
 from stsgas.vending.kit.money import currency_decimals
 from stsgas.vending.meters import resolve
 from stsgas.vending.meters.repository import MeterRepository
@@ -115,41 +116,47 @@ def admit(
 ) -> Settled | Admitted:
     """Step 1: dedupe, rate-limit and record the message."""
     command = parse_command(msg.text, decimals=currency_decimals.get())
+    return transaction.run_in(sm, lambda s: _admit(s, msg, command, limits, now))
+
+
+def _admit(
+    s: Session, msg: Inbound, command: Command, limits: Limits, now: datetime
+) -> Settled | Admitted:
+    """:func:`admit` inside its transaction."""
     meter_scope = _meter_scope(command)
-    with sm.begin() as s:
-        seen = repo.get_record(s, msg.scope, msg.message_id)
-        if seen is not None:
-            return _replay(seen.fingerprint == msg.fingerprint, seen.state, seen.response_body)
-        budgets = [(msg.scope, limits.per_phone)]
-        if meter_scope:
-            budgets.append((meter_scope, limits.per_meter))
-            assert isinstance(command, Balance | Buy)
-            found = resolve.find(s, command.meter)
-            owner = None if found is None else MeterRepository(s).customer_of(found.id)
-            if owner is not None:
-                budgets.append((f"sms-c:{owner.id}", limits.per_customer))
-        over = any(
-            not limit.allows(repo.count_since(s, scope, limit.window_start(now)))
-            for scope, limit in budgets
-        )
-        body: dict[str, Any] | None = (
-            {"reply": None, "sent": False, "status": "rate_limited"} if over else None
-        )
-        scopes = [scope for scope, _ in budgets]
-        try:
-            for scope in scopes:
-                repo.add_record(
-                    s,
-                    scope=scope,
-                    key=msg.message_id,
-                    fingerprint=msg.fingerprint,
-                    now=now,
-                    done=over,
-                    body=body,
-                )
-        except IntegrityError:
-            s.rollback()
-            return Settled(status="in_progress", reply=None, sent=False)
+    seen = repo.get_record(s, msg.scope, msg.message_id)
+    if seen is not None:
+        return _replay(seen.fingerprint == msg.fingerprint, seen.state, seen.response_body)
+    budgets = [(msg.scope, limits.per_phone)]
+    if meter_scope:
+        budgets.append((meter_scope, limits.per_meter))
+        assert isinstance(command, Balance | Buy)
+        found = resolve.find(s, command.meter)
+        owner = None if found is None else MeterRepository(s).customer_of(found.id)
+        if owner is not None:
+            budgets.append((f"sms-c:{owner.id}", limits.per_customer))
+    over = any(
+        not limit.allows(repo.count_since(s, scope, limit.window_start(now)))
+        for scope, limit in budgets
+    )
+    body: dict[str, Any] | None = (
+        {"reply": None, "sent": False, "status": "rate_limited"} if over else None
+    )
+    scopes = [scope for scope, _ in budgets]
+    try:
+        for scope in scopes:
+            repo.add_record(
+                s,
+                scope=scope,
+                key=msg.message_id,
+                fingerprint=msg.fingerprint,
+                now=now,
+                done=over,
+                body=body,
+            )
+    except IntegrityError:
+        s.rollback()
+        return Settled(status="in_progress", reply=None, sent=False)
     if over:
         return Settled(status="rate_limited", reply=None, sent=False)
     return Admitted(command=command, scopes=scopes)
@@ -200,7 +207,8 @@ def finish(
     sm: sessionmaker[Session], msg: Inbound, scopes: list[str], reply: str, now: datetime
 ) -> None:
     """Step 3: store the reply on the message's records."""
-    with sm.begin() as s:
+
+    def store(s: Session) -> None:
         for scope in scopes:
             rec = repo.get_record(s, scope, msg.message_id)
             if rec is not None:
@@ -209,19 +217,23 @@ def finish(
                 rec.response_body = {"reply": reply, "sent": False, "status": "replied"}
                 rec.updated_at = now
 
+    transaction.run_in(sm, store)
+
 
 def mark_sent(sm: sessionmaker[Session], msg: Inbound) -> None:
     """Note that the gateway accepted the reply (a duplicate then sends nothing)."""
-    with sm.begin() as s:
+
+    def note(s: Session) -> None:
         rec = repo.get_record(s, msg.scope, msg.message_id)
         if rec is not None and rec.response_body is not None:
             rec.response_body = {**rec.response_body, "sent": True}
 
+    transaction.run_in(sm, note)
+
 
 def forget(sm: sessionmaker[Session], msg: Inbound, scopes: list[str]) -> None:
     """Drop an unfinished message after an error, so a retry can run it."""
-    with sm.begin() as s:
-        repo.delete_records(s, msg.message_id, scopes)
+    transaction.run_in(sm, lambda s: repo.delete_records(s, msg.message_id, scopes))
 
 
 def window(minutes: int) -> timedelta:
