@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from stsgas.cli import init as init_cli
+from stsgas.cli import main
 from tests.processes import running
 
 PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -136,6 +136,8 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
         *_key_args(fresh_db, tmp_path),
         "--currency-decimals",
         "3",
+        "--timezone",
+        "Africa/Johannesburg",
         "--admin",
         "chief",
         "--password-file",
@@ -159,6 +161,7 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
         "STSGAS_DATABASE_URL": fresh_db,
         "STSGAS_MASTER_KEY_FILE": str(key),
         "STSGAS_CURRENCY_DECIMALS": "3",
+        "STSGAS_TIMEZONE": "Africa/Johannesburg",
     }
     assert key.read_text().strip() not in done.stdout + done.stderr
     assert list(work.iterdir()) == []  # nothing left in the working folder
@@ -260,7 +263,8 @@ def test_init_refuses_bad_input_in_one_line_and_writes_nothing(
     url = case["database"].format(tmp=tmp_path, db_password=DB_PASSWORD)
     key = ["--master-key-file", str(tmp_path / "master.key")] if case.get("master_key_file") else []
     password = _password_file(tmp_path, case.get("password", PASSWORD))
-    args = ["init", "--database", url, *key, "--admin", case["admin"], "--password-file"]
+    extra = case.get("extra", [])
+    args = ["init", "--database", url, *key, *extra, "--admin", case["admin"], "--password-file"]
     line = _refusal(_stsgas(*args, str(password), cwd=tmp_path), 2)
     assert case["says"] in line
     for name in case["absent"]:
@@ -274,7 +278,7 @@ def test_typed_passwords_that_differ_are_refused(
     typed = iter([PASSWORD, PASSWORD + "!"])
     monkeypatch.setattr(getpass, "getpass", lambda prompt: next(typed))
     url = f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
-    assert init_cli.main(["--database", url, "--admin", "chief"]) == 2
+    assert main(["init", "--database", url, "--admin", "chief"]) == 2
     err = capsys.readouterr().err
     assert err == "stsgas init: the two passwords differ\n"
     assert not (tmp_path / "var").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stsgas.cli.irpad import main
+from stsgas.cli import main
 from stsgas.irlink import open_pty_pair
 from stsgas.meter.adapters.tui_view import PanelView
 from stsgas.meter.demo import demo_meter_json
@@ -30,39 +30,42 @@ def served() -> Iterator[Served]:
 def test_token_then_query(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
     """A grouped token is accepted (exit 0), its replay refused (exit 1); a query answers."""
     issued = credit_token(served.config, "7", at=T0 + timedelta(minutes=2), rnd=1)
-    assert main(["--port", served.path, "token", issued.grouped.replace(" ", "-")]) == 0
+    assert main(["irpad", "--port", served.path, "token", issued.grouped.replace(" ", "-")]) == 0
     assert capsys.readouterr().out.strip() == "ok accept"
-    assert main(["--port", served.path, "token", issued.digits]) == 1
+    assert main(["irpad", "--port", served.path, "token", issued.digits]) == 1
     assert capsys.readouterr().out.strip() == "err used"
-    assert main(["--port", served.path, "query", "01"]) == 0
+    assert main(["irpad", "--port", served.path, "query", "01"]) == 0
     assert capsys.readouterr().out.startswith("ok ")
 
 
 def test_set_clock_with_the_key(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
     """set-clock with the meter's key is accepted; without a key it is a usage error."""
     key = served.config.key().value.hex()
-    assert main(["--port", served.path, "--key", key, "set-clock", "2026-03-01T10:00:00Z"]) == 0
+    assert (
+        main(["irpad", "--port", served.path, "--key", key, "set-clock", "2026-03-01T10:00:00Z"])
+        == 0
+    )
     assert capsys.readouterr().out.strip() == "ok clock"
-    assert main(["--port", served.path, "set-clock"]) == 2
+    assert main(["irpad", "--port", served.path, "set-clock"]) == 2
     assert "--key" in capsys.readouterr().err
 
 
 def test_unknown_command_errs(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
     """A payload the meter does not know gets ``err command`` and exit 1."""
-    assert main(["--port", served.path, "raw", "reboot now"]) == 1
+    assert main(["irpad", "--port", served.path, "raw", "reboot now"]) == 1
     assert capsys.readouterr().out.strip() == "err command"
 
 
 def test_silent_port_times_out(capsys: pytest.CaptureFixture[str]) -> None:
     """No meter on the line: exit 3 after the timeout, with a message."""
     with open_pty_pair() as pty:
-        assert main(["--port", pty.path, "--timeout", "0.2", "query", "01"]) == 3
+        assert main(["irpad", "--port", pty.path, "--timeout", "0.2", "query", "01"]) == 3
     assert "no reply" in capsys.readouterr().err
 
 
 def test_missing_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """A device path that does not exist exits 2 with a message."""
-    assert main(["--port", "/dev/does-not-exist", "query", "01"]) == 2
+    assert main(["irpad", "--port", "/dev/does-not-exist", "query", "01"]) == 2
     assert "cannot open" in capsys.readouterr().err
 
 
@@ -95,7 +98,7 @@ def test_headless_meter_start_serves_ir_and_keeps_state(
         port = line.split(": ", 1)[1].strip()
         cfg = MeterConfig.from_json(demo_meter_json())
         issued = credit_token(cfg, "4", at=datetime.now(UTC) + timedelta(minutes=2), rnd=9)
-        assert main(["--port", port, "token", issued.digits]) == 0
+        assert main(["irpad", "--port", port, "token", issued.digits]) == 0
         assert capsys.readouterr().out.strip() == "ok accept"
     finally:
         _, err = stop(proc)
@@ -112,7 +115,9 @@ def test_load_tariff_then_replay_refused(
     (a recorded one) is refused as a replay; a malformed step list is a format error."""
     key = served.config.key().value.hex()
     args = ["--port", served.path, "--key", key]
-    assert main([*args, "load-tariff", "10:2.50,-:3.10", "--at", "2030-01-01T00:00:00Z"]) == 0
+    assert (
+        main(["irpad", *args, "load-tariff", "10:2.50,-:3.10", "--at", "2030-01-01T00:00:00Z"]) == 0
+    )
     assert capsys.readouterr().out.strip() == "ok tariff 2 steps"
     pending = served.meter.config.pending
     assert pending is not None
@@ -120,12 +125,12 @@ def test_load_tariff_then_replay_refused(
         {"up_to_m3": "10", "price": "2.50"},
         {"up_to_m3": None, "price": "3.10"},
     ]
-    assert main([*args, "load-tariff", "10:2.50,5:3.10"]) == 1  # tops must ascend
+    assert main(["irpad", *args, "load-tariff", "10:2.50,5:3.10"]) == 1  # tops must ascend
     assert capsys.readouterr().out.strip() == "err format"
     # a recorded frame (counter 1 was used above) cannot be replayed
     payload = "tariff 1 2030-01-01T00:00:00Z 10:9.99,-:9.99"
     signed = f"{payload} {mac_for(bytes.fromhex(key), payload)}"
-    assert main(["--port", served.path, "raw", signed]) == 1
+    assert main(["irpad", "--port", served.path, "raw", signed]) == 1
     assert capsys.readouterr().out.strip().startswith("err replay")
 
 
@@ -139,7 +144,7 @@ def test_token_as_printed_by_stsgas_token_credit(
     words = {"words": issued.grouped.split(), "one-arg": [issued.grouped],
              "dashes": [issued.grouped.replace(" ", "-")]}[form]  # fmt: skip
     assert " " in issued.grouped
-    assert main(["--port", served.path, "token", *words]) == 0
+    assert main(["irpad", "--port", served.path, "token", *words]) == 0
     assert capsys.readouterr().out.strip() == "ok accept"
 
 
@@ -150,9 +155,11 @@ def test_load_tariff_activated_in_the_past_keeps_the_meter_serving(
     is ahead of the meter's) takes over at once; the meter keeps answering."""
     key = served.config.key().value.hex()
     args = ["--port", served.path, "--key", key]
-    assert main([*args, "load-tariff", "--at", "2026-01-01T00:00:00Z", "--", "-:4.20"]) == 0
+    assert (
+        main(["irpad", *args, "load-tariff", "--at", "2026-01-01T00:00:00Z", "--", "-:4.20"]) == 0
+    )
     assert capsys.readouterr().out.strip() == "ok tariff 1 steps"
-    assert main(["--port", served.path, "query", "14"]) == 0
+    assert main(["irpad", "--port", served.path, "query", "14"]) == 0
     assert capsys.readouterr().out.strip() == "ok -:4.20"
-    assert main(["--port", served.path, "query", "05"]) == 0
+    assert main(["irpad", "--port", served.path, "query", "05"]) == 0
     assert capsys.readouterr().out.strip() == "ok step 1 4.20/m3"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from stsgas.cli import keys as keys_cli
+from stsgas.cli import main
 from stsgas.vending import migrations
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.models import SupplyGroup
@@ -123,7 +123,7 @@ def test_a_wrong_component_check_value_is_refused_and_writes_nothing(
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("stsgas keys: component 1 has check value ")
+    assert lines[0].startswith("stsgas keys import: component 1 has check value ")
     assert "Traceback" not in done.stderr
     assert _groups(db) == 0
 
@@ -169,8 +169,21 @@ def test_components_typed_without_echo(
     monkeypatch.setattr(getpass, "getpass", fake_getpass)
     monkeypatch.setenv("STSGAS_MASTER_KEY", "00" * 32)
     monkeypatch.delenv("STSGAS_SECURITY_MODULE", raising=False)
-    code = keys_cli.main(
-        ["import", "--database", db, "--sgc", "654321", "--krn", "1", "--dkga", "4", "--ea", "11"]
+    code = main(
+        [
+            "keys",
+            "import",
+            "--database",
+            db,
+            "--sgc",
+            "654321",
+            "--krn",
+            "1",
+            "--dkga",
+            "4",
+            "--ea",
+            "11",
+        ]
     )
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -204,6 +217,6 @@ def test_generate_makes_a_key_in_the_hsm_that_check_finds(
     )
     assert short.returncode == 2
     assert short.stderr.strip() == (
-        "stsgas keys: the HSM takes HMAC keys of at least 32 bytes, not 20"
+        "stsgas keys generate: the HSM takes HMAC keys of at least 32 bytes, not 20"
     )
     assert _groups(db) == 1

@@ -208,7 +208,7 @@ def test_bad_lines_deep_in_a_big_book_are_all_listed_and_nothing_is_imported(
     assert "a NUL character" in listed[2]
     assert "check digit" in listed[3]
     assert "ti must be two digits" in listed[4]
-    assert err.splitlines()[0] == "stsgas import: 5 bad lines; nothing imported"
+    assert err.splitlines()[0] == "stsgas import meters: 5 bad lines; nothing imported"
     assert _count(engine, Meter) == 1  # the one registered before
     assert _count(engine, Customer) == 0
 

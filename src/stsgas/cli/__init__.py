@@ -1,14 +1,14 @@
-"""The ``stsgas`` command: a thin dispatcher over one module per command group.
+"""The ``stsgas`` command: a Typer app over one module per command group.
 
-Each group module (``token``, ``meter``, ``init``, ``serve``, ``irpad``, ``check``,
-``import``, ``db``, ``keys``, ``worker``) exposes ``main(argv: list[str]) -> int``.
-Only the chosen group is imported, so
-``stsgas token`` starts without loading the web stack.
+``GROUPS`` names each group's module and its one-line help. A group module
+exposes either ``app`` (a ``typer.Typer``) or, not yet ported, the old
+``main(argv: list[str]) -> int``, which is passed its arguments untouched.
+Only the chosen group is imported, so ``stsgas token`` starts without the web
+stack. Exit codes are in docs/cli.md.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 GROUPS: dict[str, tuple[str, str]] = {
@@ -25,30 +25,22 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-def _usage() -> str:
-    lines = ["usage: stsgas <command> [options]", "       stsgas --version", "", "commands:"]
-    lines += [f"  {name:<8} {help_}" for name, (_, help_) in GROUPS.items()]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``stsgas`` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in {"-h", "--help"}:
-        print(_usage())
-        return 0 if args else 2
-    if args[0] in {"-V", "--version"}:
+    """Entry point of the ``stsgas`` console script: run one command, return its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if list(args) in (["--version"], ["-V"]):  # asked in bug reports: no need for Typer
         from stsgas import __version__
 
-        print(f"stsgas {__version__}")
+        try:
+            print(f"stsgas {__version__}", flush=True)
+        except BrokenPipeError:
+            from stsgas.cli._app import closed_pipe
+
+            return closed_pipe("stsgas")
         return 0
-    group = GROUPS.get(args[0])
-    if group is None:
-        print(f"stsgas: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
-        return 2
-    module = importlib.import_module(group[0])
-    result: int = module.main(args[1:])
-    return result
+    from stsgas.cli._app import run
+
+    return run(None if argv is None else list(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

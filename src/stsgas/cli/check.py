@@ -1,54 +1,96 @@
 """``stsgas check``: the daily integrity check of a vending database (V5), for cron.
 
 Runs the reconciliation (ledger balanced, one credit token per sale, each
-sale's journal, every meter's sales chain) and verifies the audit hash chain
-on ``STSGAS_DATABASE_URL`` (or ``--database``). Prints one JSON report.
-Exit status: 0 all checks hold, 1 a check failed, 2 the database could not be
-read (no such file, not migrated, unreachable).
+sale's journal, every meter's sales chain) and verifies the audit hash chain.
+Exit 0 all checks hold, 1 a check failed, 2 the database could not be read
+(bad URL, no such file, not migrated, unreachable): 1 always means the ledger
+or a chain is broken, never that the check could not look.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+import typer
 
+from stsgas.cli._common import DatabaseOption, Format, FormatOption, console, database_url
+from stsgas.cli._errors import FOUND, existing_database, unreadable
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsgas check", description=__doc__.splitlines()[0])
-    p.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    return p
+app = typer.Typer(add_completion=False)
 
 
-def main(argv: list[str]) -> int:
-    """Check, print the report, exit 0/1/2."""
-    args = _parser().parse_args(argv)
+def _table(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    def verdict(good: bool) -> str:
+        return "[green]ok[/green]" if good else "[bold red]BROKEN[/bold red]"
+
+    audit = report["audit_chain"]
+    rows = [
+        (
+            "ledger balanced",
+            report["ledger_debits"] == report["ledger_credits"]
+            and not report["unbalanced_journals"],
+            f"debits {report['ledger_debits']}, credits {report['ledger_credits']}, "
+            f"unbalanced journals {report['unbalanced_journals'] or 'none'}",
+        ),
+        (
+            "one credit token per sale",
+            not report["sales_without_one_credit_token"],
+            f"{report['credit_tokens']} tokens; sales without one: "
+            f"{report['sales_without_one_credit_token'] or 'none'}",
+        ),
+        (
+            "each sale's journal",
+            not report["sales_with_wrong_journal"],
+            f"wrong: {report['sales_with_wrong_journal'] or 'none'}",
+        ),
+        (
+            "sales hash chains",
+            not report["meters_with_broken_sales_chain"],
+            f"broken meters: {report['meters_with_broken_sales_chain'] or 'none'}",
+        ),
+        (
+            "audit hash chain",
+            audit["ok"],
+            f"{audit['entries']} entries"
+            + ("" if audit["ok"] else f"; first bad {audit['first_bad_seq']} ({audit['reason']})"),
+        ),
+    ]
+    table = Table(title="stsgas check", title_justify="left")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("details", overflow="fold")
+    for name, good, details in rows:
+        table.add_row(name, verdict(bool(good)), details)
+    out = console()
+    out.print(table)
+    out.print(f"database {verdict(bool(report['ok']))}")
+
+
+@app.command(
+    name="check",
+    help="Check the vending database's ledger, tokens per sale and hash chains. "
+    "Exit 0 sound, 1 broken, 2 the database could not be read.",
+)
+def check(database: DatabaseOption = None, fmt: FormatOption = Format.AUTO) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from stsgas.cli._common import wants_table
+
+    db = existing_database(database_url(database))
     from stsgas.vending.audit.service import verify_chain
     from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.reports.service import reconciliation
-    from stsgas.vending.settings import Settings
 
-    url = args.database or Settings().database_url
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        print(f"stsgas check: no database file {parsed.database!r}", file=sys.stderr)
-        return 2
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(db.url, pool_size=1)
     try:
         with make_sessionmaker(engine)() as session:
             report = reconciliation(session)
             audit = verify_chain(session)
     except SQLAlchemyError as exc:
-        print(
-            f"stsgas check: cannot read the database: {exc.__class__.__name__}: "
-            f"{str(exc).splitlines()[0]}",
-            file=sys.stderr,
-        )
-        return 2
+        unreadable(db, exc)
     finally:
         engine.dispose()
     report["audit_chain"] = {
@@ -58,5 +100,9 @@ def main(argv: list[str]) -> int:
         "reason": audit.reason,
     }
     report["ok"] = bool(report["ok"] and audit.ok)
-    print(json.dumps(report, indent=2))
-    return 0 if report["ok"] else 1
+    if wants_table(fmt):
+        _table(report)
+    else:
+        print(json.dumps(report, indent=2))
+    if not report["ok"]:
+        raise typer.Exit(FOUND)

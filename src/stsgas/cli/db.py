@@ -1,70 +1,88 @@
 """``stsgas db``: back up a vending database to a file, restore one into an empty database.
 
-``stsgas db backup --database URL --out FILE`` works on a running server
-(SQLite: the online backup API; PostgreSQL: ``pg_dump --format=custom``).
-``stsgas db restore --database URL --in FILE`` loads a backup into a database
-that holds no tables yet (PostgreSQL: ``pg_restore``); check it afterwards
-with ``stsgas check``. The database password is never printed.
-Exit status: 0 done, 1 the copy failed, 2 nothing to work on (bad or
-unreachable database, missing file, missing pg_dump), 3 the restore target
-is not empty.
+``backup`` works on a running server (SQLite: the online backup API;
+PostgreSQL: ``pg_dump --format=custom``). ``restore`` loads a backup into a
+database that holds no tables yet (PostgreSQL: ``pg_restore``); check it
+afterwards with ``stsgas check``. The database password is never printed.
+Exit 0 done, 1 the copy failed, 2 nothing to work on (bad or unreachable
+database, missing file, missing pg_dump), 3 the restore target is not empty.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import typer
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="stsgas db",
-        description="Back up the vending database to one file, or restore a backup into an "
-        "empty database. Exit status: 0 done, 1 the copy failed, 2 nothing to work on, "
-        "3 the restore target is not empty.",
-    )
-    sub = p.add_subparsers(dest="action", required=True, metavar="{backup,restore}")
-    b = sub.add_parser(
-        "backup",
-        help="copy the database into one file (safe while serving)",
-        description="Copy the database into one file (safe while serving).",
-    )
-    b.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    b.add_argument("--out", required=True, type=Path, help="the backup file to write")
-    r = sub.add_parser(
-        "restore",
-        help="load a backup into an empty database",
-        description="Load a backup into an empty database.",
-    )
-    r.add_argument(
-        "--database", help="database URL of the EMPTY target (default: STSGAS_DATABASE_URL)"
-    )
-    r.add_argument("--in", dest="src", required=True, type=Path, help="the backup file to load")
-    return p
+from stsgas.cli._common import DatabaseOption, progress
+from stsgas.cli._errors import fail, parse_database
 
-
-def main(argv: list[str]) -> int:
-    """Back up or restore; one line on success, one line on stderr on failure."""
-    args = _parser().parse_args(argv)
-    from stsgas.vending import backup
+if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
 
-    settings = Settings()
-    url = args.database or settings.database_url
-    try:
-        if args.action == "backup":
-            done = backup.backup(url, args.out, pg_bin_dir=settings.pg_bin_dir)
-            print(f"backed up {done.database} to {done.file} ({done.size} bytes)")
-        else:
-            done = backup.restore(url, args.src, pg_bin_dir=settings.pg_bin_dir)
-            print(
-                f"restored {done.file} into {done.database}; now run: stsgas check --database URL"
-            )
-    except backup.BackupError as exc:
-        print(f"stsgas db {args.action}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:
-        print(f"stsgas db {args.action}: {exc.strerror}: {exc.filename}", file=sys.stderr)
-        return 2
-    return 0
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Back up the vending database to one file, or restore a backup into an empty "
+    "database. Exit 0 done, 1 the copy failed, 2 nothing to work on, 3 the restore "
+    "target is not empty.",
+)
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    from stsgas.vending.settings import Settings
+
+    return Settings()
+
+
+def _with_progress(what: str, work: Callable[[], T]) -> T:
+    """Run ``work`` under a pulsing bar on a terminal (one step: the size is not known
+    before the copy, which must stay one consistent snapshot)."""
+    from stsgas.vending import backup
+
+    with progress(what) as bar:
+        bar.add_task(what, total=None)
+        try:
+            return work()
+        except backup.BackupError as exc:
+            fail(str(exc), exc.exit_code)
+
+
+@app.command(help="Copy the database into one file (safe while the server runs).")
+def backup(
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="The backup file to write.")],
+    database: DatabaseOption = None,
+) -> None:
+    from stsgas.vending import backup as bk
+
+    settings = _settings()
+    url = database or settings.database_url
+    parse_database(url)
+    done = _with_progress("backing up", lambda: bk.backup(url, out, pg_bin_dir=settings.pg_bin_dir))
+    print(f"backed up {done.database} to {done.file} ({done.size} bytes)")
+
+
+@app.command(help="Load a backup into an empty database, then run stsgas check on it.")
+def restore(
+    src: Annotated[Path, typer.Option("--in", metavar="FILE", help="The backup file to load.")],
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="Database URL of the EMPTY target (default: STSGAS_DATABASE_URL).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from stsgas.vending import backup as bk
+
+    settings = _settings()
+    url = database or settings.database_url
+    parse_database(url)
+    done = _with_progress("restoring", lambda: bk.restore(url, src, pg_bin_dir=settings.pg_bin_dir))
+    print(f"restored {done.file} into {done.database}; now run: stsgas check --database URL")

@@ -3,47 +3,50 @@
 Columns: number, mode, sgc, krn (required), ti, tariff, customer_name,
 customer_phone, customer_address. Every line is checked; one bad line fails
 the whole file, every error is printed with its line, and nothing is written.
-``--dry-run`` checks without writing. A progress bar goes to stderr when it
-is a terminal (nothing otherwise). Exit status: 0 imported (or would be),
-1 the file has errors, 2 bad usage or an unreadable file or database.
+A progress bar per phase (checking, writing) goes to stderr when it is a
+terminal. Exit 0 imported (or would be, with --dry-run), 1 the file has
+errors, 2 bad usage or an unreadable file or database.
 """
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from sqlalchemy.exc import SQLAlchemyError
+import typer
+
+from stsgas.cli._common import DatabaseOption, console, database_url
+from stsgas.cli._errors import FOUND, existing_database, fail, unreadable
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from stsgas.vending.imports import Progress
 
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Register a meter book from CSV, all or nothing. Exit 0 imported, 1 the file "
+    "has errors (nothing written), 2 an unreadable file or database.",
+)
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsgas import", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True)
-    m = sub.add_parser("meters", help="register meters (and customers) from CSV")
-    m.add_argument("file", type=Path)
-    m.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    m.add_argument("--dry-run", action="store_true", help="check every line, write nothing")
-    return p
+
+@app.callback()
+def group() -> None:
+    """A group (not a lone command): ``stsgas import meters``, room for more books."""
 
 
 @contextmanager
 def _progress_bar() -> Iterator[Progress]:
-    """A Rich progress bar on stderr when it is a terminal; a no-op otherwise."""
+    """A Rich progress bar per phase on stderr when it is a terminal; a no-op otherwise."""
     if not sys.stderr.isatty():
         yield lambda _phase, _done, _total: None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
@@ -53,7 +56,7 @@ def _progress_bar() -> Iterator[Progress]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console(stderr=True),
         transient=True,
     ) as bar:
         tasks: dict[str, TaskID] = {}
@@ -66,23 +69,42 @@ def _progress_bar() -> Iterator[Progress]:
         yield show
 
 
-def main(argv: list[str]) -> int:
-    """Import, print a JSON summary (or the errors), exit 0/1/2."""
-    args = _parser().parse_args(argv)
+def _user() -> str:
+    """Who runs the import, for its audit entry (the CLI has no operator account)."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "os:unknown"
+
+
+@app.command(
+    help="Register meters (and their customers) from a CSV file in one transaction; "
+    "columns: number, mode, sgc, krn, and optionally ti, tariff, customer_name, "
+    "customer_phone, customer_address.",
+)
+def meters(
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The meter book, UTF-8 CSV.")],
+    database: DatabaseOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every line, write nothing.")
+    ] = False,
+) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        fail(f"cannot read {file}: no such file")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    db = existing_database(database_url(database))  # a typo must not make a new file
     from stsgas.vending import migrations
     from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.imports import ImportFailed, import_meters
-    from stsgas.vending.settings import Settings
 
+    engine = make_engine(db.url, pool_size=1)
     try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        print(f"stsgas import: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
-    url = args.database or Settings().database_url
-    engine = make_engine(url, pool_size=1)
-    try:
-        migrations.upgrade(url, engine=engine)
+        migrations.upgrade(db.url, engine=engine)
         with make_sessionmaker(engine)() as session:
             try:
                 with _progress_bar() as progress:
@@ -91,17 +113,16 @@ def main(argv: list[str]) -> int:
                     )
             except ImportFailed as exc:
                 session.rollback()
-                print(f"stsgas import: {exc.detail}", file=sys.stderr)
+                typer.echo(f"stsgas import meters: {exc.detail}", err=True)
                 for line in exc.extra.get("errors", []):
-                    print(f"  {line}", file=sys.stderr)
-                return 1
-            if args.dry_run:
+                    typer.echo(f"  {line}", err=True)
+                raise typer.Exit(FOUND) from None
+            if dry_run:
                 session.rollback()
             else:
                 session.commit()
     except SQLAlchemyError as exc:
-        print(f"stsgas import: database error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
+        unreadable(db, exc)
     finally:
         engine.dispose()
     print(
@@ -109,17 +130,8 @@ def main(argv: list[str]) -> int:
             {
                 "meters": done.meters,
                 "customers": done.customers,
-                "written": not args.dry_run,
+                "written": not dry_run,
                 "sha256": done.sha256,
             }
         )
     )
-    return 0
-
-
-def _user() -> str:
-    """Who runs the import, for its audit entry (the CLI has no operator account)."""
-    try:
-        return f"os:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "os:unknown"

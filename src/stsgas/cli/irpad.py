@@ -1,57 +1,83 @@
 """``stsgas irpad``: talk to a meter's IR port (a serial device or a pty path).
 
-Thin: parses the command, builds the frame with :class:`stsgas.irlink.IrPad`,
-prints the meter's reply. Exit status: 0 for an ``ok`` reply, 1 for an
-``err`` reply, 3 when the meter does not answer, 2 for bad usage.
+Thin: takes the command, builds the frame with :class:`stsgas.irlink.IrPad`,
+prints the meter's reply. Exit 0 for an ``ok`` reply, 1 for an ``err`` reply,
+2 for bad usage (a port that cannot be opened, a bad key or time), 3 when the
+meter does not answer.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
-import serial
+import typer
 
-from stsgas.irlink import SerialIrLink
-from stsgas.irlink.client import IrPad, IrPadError, IrTimeout, split_frame
-from stsgas.sts import MeterConfig, StsError
+from stsgas.cli._errors import FOUND, REFUSED, fail, read_text
 
+if TYPE_CHECKING:
+    from stsgas.irlink.client import IrPad
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsgas irpad", description="Talk to a meter's IR port.")
-    p.add_argument("--port", required=True, help="serial device or pty path (see meter start)")
-    p.add_argument("--baud", type=int, default=9600)
-    p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the reply")
-    auth = p.add_mutually_exclusive_group()
-    auth.add_argument("--key", help="the meter's decoder key in hex (authenticated commands)")
-    auth.add_argument("--config", type=Path, help="JSON with the meter object (key derived)")
-    sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("token", help="enter a 20-digit token").add_argument(
-        "digits", nargs="+", help="as printed: 20 digits, in groups with spaces or dashes"
-    )
-    sub.add_parser("query", help="ask a 2-digit query code").add_argument("code")
-    clock = sub.add_parser("set-clock", help="set the meter's clock (authenticated)")
-    clock.add_argument("time", nargs="?", default="now", help="ISO UTC time, or 'now'")
-    sub.add_parser("clear-tamper", help="clear the tamper lock (authenticated)")
-    tariff = sub.add_parser("load-tariff", help="load a step tariff (authenticated)")
-    tariff.add_argument(
-        "steps", help="up-to-m3:price pairs, last top '-': 10:2.50,-:3.10 (one step: -- -:3.10)"
-    )
-    tariff.add_argument("--at", default="now", help="ISO UTC activation time, or 'now'")
-    sub.add_parser("raw", help="send a payload as given, framed").add_argument("payload")
-    return p
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Talk to a meter's IR port. Exit 0 an ok reply, 1 an err reply, 2 bad usage or "
+    "a port that cannot be opened, 3 the meter did not answer.",
+)
 
 
-def _key(args: argparse.Namespace) -> bytes:
-    if args.key:
-        return bytes.fromhex(args.key)
-    if args.config:
-        doc = json.loads(args.config.read_text(encoding="utf-8"))
-        return MeterConfig.from_json(doc.get("meter", doc)).key().value
-    raise ValueError("this command is authenticated: give --key HEX or --config meter.json")
+@dataclass(frozen=True)
+class Port:
+    """Where and how to reach the meter, from the group's options."""
+
+    device: str | None
+    baud: int
+    timeout: float
+    key_hex: str | None
+    config: Path | None
+
+
+@app.callback()
+def port(
+    ctx: typer.Context,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--port",
+            metavar="DEV",
+            help="Serial device or pty path (see stsgas meter start); required.",
+            show_default=False,
+        ),
+    ] = None,
+    baud: Annotated[int, typer.Option("--baud", min=1, help="Serial speed.")] = 9600,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.0, help="Seconds to wait for the reply.")
+    ] = 2.0,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="HEX",
+            help="The meter's decoder key in hex (authenticated commands).",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="JSON with the meter object, its key derived (instead of --key).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    if key is not None and config is not None:
+        fail("give --key or --config, not both")
+    ctx.obj = Port(device, baud, timeout, key, config)
 
 
 def token_digits(words: list[str]) -> str:
@@ -60,20 +86,15 @@ def token_digits(words: list[str]) -> str:
     return "".join("".join(words).replace("-", "").split())
 
 
-def _run(pad: IrPad, args: argparse.Namespace) -> str:
-    cmd = args.command
-    if cmd == "token":
-        return pad.token(token_digits(args.digits))
-    if cmd == "query":
-        return pad.query(args.code)
-    if cmd == "raw":
-        return pad.request(args.payload)
-    key = _key(args)
-    if cmd == "clear-tamper":
-        return pad.clear_tamper(key)
-    if cmd == "load-tariff":
-        return pad.load_tariff(args.steps, _time(args.at), key)
-    return pad.set_clock(_time(args.time), key)
+def _key(port: Port) -> bytes:
+    from stsgas.sts import MeterConfig
+
+    if port.key_hex:
+        return bytes.fromhex(port.key_hex)
+    if port.config:
+        doc = json.loads(read_text(port.config))
+        return MeterConfig.from_json(doc.get("meter", doc)).key().value
+    raise ValueError("this command is authenticated: give --key HEX or --config meter.json")
 
 
 def _time(text: str) -> datetime:
@@ -83,26 +104,87 @@ def _time(text: str) -> datetime:
     return at
 
 
-def main(argv: list[str]) -> int:
-    """Send one command, print the reply."""
-    args = _parser().parse_args(argv)
+def _send(ctx: typer.Context, ask: Callable[[IrPad, Port], str]) -> None:
+    """Open the port, ask, print the reply; the exit code says ok, err or silence."""
+    import serial
+
+    from stsgas.irlink import SerialIrLink
+    from stsgas.irlink.client import IrPad, IrPadError, IrTimeout, split_frame
+    from stsgas.sts import StsError
+
+    where: Port = ctx.obj
+    if where.device is None:
+        fail("which meter? give its port: stsgas irpad --port DEV COMMAND")
     try:
-        link = SerialIrLink(args.port, baudrate=args.baud, split=split_frame)
+        link = SerialIrLink(where.device, baudrate=where.baud, split=split_frame)
     except (serial.SerialException, OSError) as exc:
-        print(f"stsgas irpad: cannot open {args.port}: {exc}", file=sys.stderr)
-        return 2
+        fail(f"cannot open {where.device}: {exc}")
     try:
-        reply = _run(IrPad(link, timeout=args.timeout), args)
+        reply = ask(IrPad(link, timeout=where.timeout), where)
     except IrTimeout as exc:
-        print(f"stsgas irpad: {exc}", file=sys.stderr)
-        return 3
+        fail(str(exc), REFUSED)
     except IrPadError as exc:
-        print(f"stsgas irpad: {exc}", file=sys.stderr)
-        return 1
+        fail(str(exc), FOUND)
     except (ValueError, OSError, StsError) as exc:
-        print(f"stsgas irpad: {exc}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     finally:
         link.close()
     print(reply)
-    return 0 if reply.startswith("ok") else 1
+    if not reply.startswith("ok"):
+        raise typer.Exit(FOUND)
+
+
+@app.command(help="Enter a 20-digit token.")
+def token(
+    ctx: typer.Context,
+    digits: Annotated[
+        list[str],
+        typer.Argument(help="As printed: 20 digits, in groups with spaces or dashes."),
+    ],
+) -> None:
+    _send(ctx, lambda pad, _: pad.token(token_digits(digits)))
+
+
+@app.command(help="Ask a 2-digit query code (stsgas meter codes lists them).")
+def query(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The 2-digit query code.")],
+) -> None:
+    _send(ctx, lambda pad, _: pad.query(code))
+
+
+@app.command(name="set-clock", help="Set the meter's clock (authenticated).")
+def set_clock(
+    ctx: typer.Context,
+    time: Annotated[str, typer.Argument(help="ISO time with its zone, or now.")] = "now",
+) -> None:
+    _send(ctx, lambda pad, port: pad.set_clock(_time(time), _key(port)))
+
+
+@app.command(name="clear-tamper", help="Clear the tamper lock (authenticated).")
+def clear_tamper(ctx: typer.Context) -> None:
+    _send(ctx, lambda pad, port: pad.clear_tamper(_key(port)))
+
+
+@app.command(name="load-tariff", help="Load a step tariff (authenticated).")
+def load_tariff(
+    ctx: typer.Context,
+    steps: Annotated[
+        str,
+        typer.Argument(
+            help="up-to-m3:price pairs, the last top '-': 10:2.50,-:3.10 (one step: -- -:3.10)."
+        ),
+    ],
+    at: Annotated[
+        str, typer.Option("--at", help="ISO activation time with its zone, or now.")
+    ] = "now",
+) -> None:
+    _send(ctx, lambda pad, port: pad.load_tariff(steps, _time(at), _key(port)))
+
+
+@app.command(help="Send a payload as given, framed.")
+def raw(
+    ctx: typer.Context,
+    payload: Annotated[str, typer.Argument(help="The payload, without the frame.")],
+) -> None:
+    _send(ctx, lambda pad, _: pad.request(payload))

@@ -12,61 +12,20 @@ Exit status: 0 done; 1 ``check`` found a key the module does not hold; 2 refused
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from stsgas.cli._common import DatabaseOption, database_url
+from stsgas.cli._errors import fail, parse_database
 
 if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsgas keys", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("import", help="import a vending key from its components")
-    imp.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    imp.add_argument("--sgc", required=True, help="supply group code (6 digits)")
-    imp.add_argument("--krn", required=True, type=int, help="key revision number")
-    imp.add_argument("--key-type", type=int, default=2, help="key type (default 2)")
-    imp.add_argument("--base-date", type=int, default=2014, help="base date (default 2014)")
-    imp.add_argument("--ea", type=int, default=7, help="encryption algorithm (default 7)")
-    imp.add_argument("--dkga", type=int, default=2, help="DKGA: 2 or 4 (default 2)")
-    imp.add_argument("--ken", type=int, default=255, help="key expiry number (default 255)")
-    imp.add_argument("--name", default="", help="the supply group's name")
-    imp.add_argument(
-        "--components", type=int, choices=(2, 3), default=2, help="how many (default 2)"
-    )
-    imp.add_argument(
-        "--component-file",
-        type=Path,
-        action="append",
-        default=[],
-        help="a file whose first line is one component in hex (once per component; "
-        "default: ask for each without echo)",
-    )
-    imp.add_argument(
-        "--kcv", action="append", default=[], help="each component's check value, in order"
-    )
-    imp.add_argument("--key-kcv", help="the combined key's check value, if known")
-    imp.add_argument(
-        "--custodian", action="append", default=[], help="a custodian's name (for the audit)"
-    )
-    gen = sub.add_parser("generate", help="have the HSM make a new DKGA04 vending key")
-    gen.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    gen.add_argument("--sgc", required=True, help="supply group code (6 digits)")
-    gen.add_argument("--krn", required=True, type=int, help="key revision number")
-    gen.add_argument("--key-type", type=int, default=2, help="key type (default 2)")
-    gen.add_argument("--base-date", type=int, default=2014, help="base date (default 2014)")
-    gen.add_argument("--ea", type=int, default=11, help="encryption algorithm (default 11)")
-    gen.add_argument("--ken", type=int, default=255, help="key expiry number (default 255)")
-    gen.add_argument("--name", default="", help="the supply group's name")
-    gen.add_argument("--length", type=int, default=32, help="key bytes (default 32)")
-    gen.add_argument("--witness", action="append", default=[], help="a witness (for the audit)")
-    chk = sub.add_parser("check", help="does the security module hold every vending key?")
-    chk.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    return p
 
 
 def _settings(database: str | None) -> Settings:
@@ -75,7 +34,7 @@ def _settings(database: str | None) -> Settings:
     return Settings() if database is None else Settings(database_url=database)
 
 
-def _components(args: argparse.Namespace) -> list[bytes]:
+def _components(args: Any) -> list[bytes]:
     from stsgas.vending.keys.ceremony import CeremonyRefused, check_component, parse_component
 
     files: list[Path] = args.component_file
@@ -101,7 +60,7 @@ def _components(args: argparse.Namespace) -> list[bytes]:
     return out
 
 
-def _import(args: argparse.Namespace) -> int:
+def _import(args: Any) -> int:
     from stsgas.vending.db import make_engine
     from stsgas.vending.keys import ceremony, custody
 
@@ -145,7 +104,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate(args: argparse.Namespace) -> int:
+def _generate(args: Any) -> int:
     from stsgas.vending.db import make_engine
     from stsgas.vending.keys import ceremony, custody
 
@@ -178,7 +137,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(args: Any) -> int:
     from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.keys import custody
     from stsgas.vending.keys.security import KeyCustodyError, KeyRef
@@ -205,25 +164,104 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def main(argv: list[str]) -> int:
-    """Run one ``stsgas keys`` command; refusals are one line on stderr, exit 2."""
-    args = _parser().parse_args(argv)
-    from sqlalchemy.exc import SQLAlchemyError
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="The vending-key ceremony (components, check values) and custody. Exit 0 done, "
+    "1 check found a key the module does not hold, 2 refused.",
+)
 
+Sgc = Annotated[str, typer.Option("--sgc", help="Supply group code (6 digits).")]
+Krn = Annotated[int, typer.Option("--krn", help="Key revision number.")]
+KeyType = Annotated[int, typer.Option("--key-type", help="Key type.")]
+BaseDate = Annotated[int, typer.Option("--base-date", help="Base date: 1993, 2014 or 2035.")]
+Ken = Annotated[int, typer.Option("--ken", help="Key expiry number (255: never).")]
+Name = Annotated[str, typer.Option("--name", help="The supply group's name.")]
+
+
+def _run(command: Callable[[Any], int], args: Any) -> None:
+    """Run one ``stsgas keys`` command; refusals are one line on stderr, exit 2."""
     from stsgas.sts import StsError
     from stsgas.vending.errors import VendingError
     from stsgas.vending.keys.security import KeyCustodyError
 
+    parse_database(database_url(args.database))
     try:
-        run = {"import": _import, "generate": _generate, "check": _check}[args.command]
-        return run(args)
+        code = command(args)
     except (KeyCustodyError, VendingError, StsError) as exc:
-        print(f"stsgas keys: {exc}", file=sys.stderr)
-        return 2
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"stsgas keys: cannot use the database: {reason}", file=sys.stderr)
-        return 2
+        fail(str(exc))
     except (KeyboardInterrupt, EOFError):
-        print("stsgas keys: stopped", file=sys.stderr)
-        return 2
+        fail("stopped")
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command(name="import", help="Import a vending key from its components.")
+def import_key(
+    sgc: Sgc,
+    krn: Krn,
+    key_type: KeyType = 2,
+    base_date: BaseDate = 2014,
+    ea: Annotated[int, typer.Option("--ea", help="Encryption algorithm: 7, 9 or 11.")] = 7,
+    dkga: Annotated[int, typer.Option("--dkga", help="DKGA: 2 or 4.")] = 2,
+    ken: Ken = 255,
+    name: Name = "",
+    components: Annotated[
+        int, typer.Option("--components", min=2, max=3, help="How many components: 2 or 3.")
+    ] = 2,
+    component_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--component-file",
+            help="A file whose first line is one component in hex (once per component; "
+            "default: ask for each without echo).",
+            show_default=False,
+        ),
+    ] = None,
+    kcv: Annotated[
+        list[str] | None,
+        typer.Option("--kcv", help="Each component's check value, in order.", show_default=False),
+    ] = None,
+    key_kcv: Annotated[
+        str | None,
+        typer.Option(
+            "--key-kcv", help="The combined key's check value, if known.", show_default=False
+        ),
+    ] = None,
+    custodian: Annotated[
+        list[str] | None,
+        typer.Option("--custodian", help="A custodian's name (for the audit).", show_default=False),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    args = SimpleNamespace(**locals())
+    args.component_file = component_file or []
+    args.kcv = kcv or []
+    args.custodian = custodian or []
+    _run(_import, args)
+
+
+@app.command(help="Have the HSM make a new DKGA04 vending key that never leaves it.")
+def generate(
+    sgc: Sgc,
+    krn: Krn,
+    key_type: KeyType = 2,
+    base_date: BaseDate = 2014,
+    ea: Annotated[int, typer.Option("--ea", help="Encryption algorithm: 7, 9 or 11.")] = 11,
+    ken: Ken = 255,
+    name: Name = "",
+    length: Annotated[int, typer.Option("--length", min=16, help="Key bytes.")] = 32,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness (for the audit).", show_default=False),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    args = SimpleNamespace(**locals())
+    args.witness = witness or []
+    _run(_generate, args)
+
+
+@app.command(help="Does the security module hold every vending key the database names?")
+def check(database: DatabaseOption = None) -> None:
+    _run(_check, SimpleNamespace(database=database))

@@ -1,55 +1,58 @@
-"""``stsgas meter``: run a scenario, print the query code table, start or simulate a meter."""
+"""``stsgas meter``: run a scenario, print the query code table, start or simulate a meter.
+
+The heavy parts (Textual, the simulator) are imported only by the command that
+uses them. Exit 0 done, 2 a scenario, config or NVM file that cannot be used.
+"""
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Annotated, Any
 
-__all__ = ["main"]
+import typer
 
-USAGE = """usage: stsgas meter {run FILE|-, codes, diagram, start ..., simulate ...}
+from stsgas.cli import meter_simulate, meter_start
+from stsgas.cli._common import Format, FormatOption, console, wants_table
+from stsgas.cli._errors import fail
 
-  run FILE|-   run a JSON scenario (docs/scenarios.md), print the JSON report
-  codes        print the 2-digit query code table
-  diagram      print the valve state machine (Mermaid) and the lockout steps
-  start        the terminal meter (Textual)
-  simulate     a household meter's years of life, summarised
-"""
+__all__ = ["app", "codes_table"]
 
-_LAZY = {"start": "stsgas.cli.meter_start", "simulate": "stsgas.cli.meter_simulate"}
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Run a virtual meter, a scenario or a simulation. Exit 0 done, 2 a scenario, "
+    "config or NVM file that cannot be used.",
+)
 
 
-def _run(argv: list[str]) -> int:
+@app.command(help="Run a JSON scenario (docs/scenarios.md) and print the JSON report.")
+def run(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="The scenario file, or - for stdin.")
+    ],
+) -> None:
     from stsgas.meter.scenario import ScenarioError, run_scenario
 
-    if len(argv) != 1:
-        print("usage: stsgas meter run FILE|-", file=sys.stderr)
-        return 2
-    name = argv[0]
     try:
-        if name == "-":
+        if file == "-":
             text = sys.stdin.read()
         else:
-            with open(name, encoding="utf-8") as fh:
+            with open(file, encoding="utf-8") as fh:
                 text = fh.read()
     except OSError as exc:
-        print(f"stsgas meter run: cannot read {name}: {exc.strerror}", file=sys.stderr)
-        return 2
+        fail(f"cannot read {file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"cannot read {file}: not UTF-8 text")
     try:
         doc: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        print(f"stsgas meter run: {name}: not JSON: {exc}", file=sys.stderr)
-        return 2
+        fail(f"{file}: not JSON: {exc}")
     try:
         report = run_scenario(doc)
     except ScenarioError as exc:
-        print(f"stsgas meter run: {name}: {exc}", file=sys.stderr)
-        return 2
+        fail(f"{file}: {exc}")
     print(json.dumps(report, indent=2))
-    return 0
 
 
 def codes_table() -> str:
@@ -59,31 +62,42 @@ def codes_table() -> str:
     return "\n".join(f"{code}  {what}" for code, (what, _) in CODES.items())
 
 
-def main(argv: list[str]) -> int:
-    """Dispatch ``stsgas meter`` subcommands; the exit code."""
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE, end="", file=sys.stdout if argv else sys.stderr)
-        return 0 if argv else 2
-    cmd, rest = argv[0], argv[1:]
-    if cmd == "run":
-        return _run(rest)
-    if cmd == "codes":
+@app.command(help="Print the 2-digit query code table (a table on a terminal).")
+def codes(fmt: FormatOption = Format.AUTO) -> None:
+    from stsgas.meter.query import CODES
+
+    if fmt is Format.JSON:
+        print(json.dumps({code: what for code, (what, _) in CODES.items()}, indent=2))
+        return
+    if not wants_table(fmt):
         print("code  shows")
         print(codes_table())
-        return 0
-    if cmd == "diagram":
-        from stsgas.meter.diagram import lockout_table, valve_mermaid
+        return
+    from rich.table import Table
 
-        print(valve_mermaid())
-        print()
-        print(lockout_table())
-        return 0
-    if cmd in _LAZY:
-        try:
-            module = importlib.import_module(_LAZY[cmd])
-        except ImportError:
-            print(f"stsgas meter {cmd}: not available", file=sys.stderr)
-            return 2
-        return cast(Callable[[list[str]], int], module.main)(rest)
-    print(f"stsgas meter: unknown command {cmd!r}\n{USAGE}", end="", file=sys.stderr)
-    return 2
+    table = Table(title="query codes: key the code, then #", title_justify="left")
+    table.add_column("code", justify="right")
+    table.add_column("the meter shows")
+    for code, (what, _) in CODES.items():
+        table.add_row(code, what)
+    console().print(table)
+
+
+@app.command(help="Print the valve state machine (Mermaid) and the lockout steps.")
+def diagram() -> None:
+    from stsgas.meter.diagram import lockout_table, valve_mermaid
+
+    print(valve_mermaid())
+    print()
+    print(lockout_table())
+
+
+app.command(
+    name="start",
+    help="Open a virtual meter in the terminal: LCD, keypad, LEDs, valve; its state is "
+    "kept in an encrypted NVM file.",
+)(meter_start.start)
+app.command(
+    name="simulate",
+    help="Simulate household meters over years: consumption, recharges, alarms.",
+)(meter_simulate.simulate)

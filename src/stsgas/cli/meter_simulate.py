@@ -1,50 +1,31 @@
 """``stsgas meter simulate``: a household meter's years of life, summarised.
 
-Thin: parses arguments, builds a :class:`stsgas.sim.SimConfig`, runs the
-fleet runner, prints the summary (text or ``--json``).
+Thin: takes the options, builds a :class:`stsgas.sim.SimConfig`, runs the
+fleet runner under a progress bar (on a terminal), prints the summary (text or
+``--json``). The simulator is imported only when the command runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from stsgas.meter import MeterUsageError
-from stsgas.sim import driver
-from stsgas.sim.fleet import FleetSummary, StoreFactory, run_fleet, summary_dict
-from stsgas.sim.household import SimConfig
-from stsgas.sts import BaseDate, MeterConfig, StsError
+import typer
+
+from stsgas.cli._common import progress
+from stsgas.cli._errors import fail
+
+if TYPE_CHECKING:
+    from stsgas.sim.household import SimConfig
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="stsgas meter simulate",
-        description="Simulate household meters over years: consumption, recharges, alarms.",
-    )
-    p.add_argument("--years", type=int, default=10, help="simulated years per meter (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--mode", choices=("volume", "amount"), default="volume")
-    p.add_argument(
-        "--hourly",
-        action="store_true",
-        help="one consumption event per hour with gas use (default: one per day)",
-    )
-    p.add_argument("--meters", type=int, default=1, help="fleet size (seeds seed, seed+1, …)")
-    p.add_argument("--workers", type=int, default=1, help="processes for a fleet")
-    p.add_argument("--config", type=Path, help="JSON file with a scenario 'meter' object")
-    nvm = p.add_mutually_exclusive_group()
-    nvm.add_argument(
-        "--nvm",
-        type=Path,
-        metavar="FILE",
-        help="keep each meter's encrypted NVM in FILE (FILE.N for a fleet); default: in memory",
-    )
-    nvm.add_argument("--no-nvm", action="store_true", help="no NVM writes (plain memory state)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    return p
+class Mode(StrEnum):
+    """What a meter's credit counts."""
+
+    VOLUME = "volume"
+    AMOUNT = "amount"
 
 
 def _text(doc: dict[str, Any]) -> str:
@@ -69,6 +50,9 @@ def _text(doc: dict[str, Any]) -> str:
 def _past_base_date(cfg: SimConfig) -> str | None:
     """Why the run cannot be simulated: it outlives the meter's base date (no token
     could be vended for it after the base date's last minute), else None."""
+    from stsgas.sim import driver
+    from stsgas.sts import BaseDate, MeterConfig, StsError
+
     try:
         sts = MeterConfig.from_json(cfg.meter or driver.demo_meter_json(cfg.mode))
     except (StsError, TypeError, ValueError):
@@ -83,48 +67,90 @@ def _past_base_date(cfg: SimConfig) -> str | None:
     )
 
 
-def main(argv: list[str]) -> int:
-    """Run the simulation and print its summary; 2 on bad arguments or config."""
-    args = _parser().parse_args(argv)
-    if args.years < 1 or args.meters < 1 or args.workers < 1:
-        print(
-            "stsgas meter simulate: --years, --meters and --workers must be >= 1", file=sys.stderr
-        )
-        return 2
+def simulate(
+    years: Annotated[int, typer.Option("--years", min=1, help="Simulated years per meter.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the first meter.")] = 0,
+    mode: Annotated[
+        Mode, typer.Option("--mode", help="What the meter's credit counts.")
+    ] = Mode.VOLUME,
+    hourly: Annotated[
+        bool,
+        typer.Option(
+            "--hourly", help="One consumption event per hour with gas use (default: per day)."
+        ),
+    ] = False,
+    meters: Annotated[
+        int, typer.Option("--meters", min=1, help="Fleet size (seeds seed, seed+1, ...).")
+    ] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes for a fleet.")] = 1,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="JSON file with a scenario 'meter' object.", show_default=False
+        ),
+    ] = None,
+    nvm: Annotated[
+        Path | None,
+        typer.Option(
+            "--nvm",
+            metavar="FILE",
+            help="Keep each meter's encrypted NVM in FILE (FILE.N for a fleet); default: "
+            "in memory.",
+            show_default=False,
+        ),
+    ] = None,
+    no_nvm: Annotated[
+        bool, typer.Option("--no-nvm", help="No NVM writes (plain memory state).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    from stsgas.cli._errors import read_text
+    from stsgas.meter import MeterUsageError
+    from stsgas.sim import driver
+    from stsgas.sim.fleet import FleetSummary, StoreFactory, run_fleet, summary_dict
+    from stsgas.sim.household import SimConfig
+    from stsgas.sts import StsError
+
+    if nvm is not None and no_nvm:
+        fail("give --nvm FILE or --no-nvm, not both")
     meter_json = None
-    if args.config is not None:
+    if config is not None:
+        text = read_text(config)
         try:
-            doc = json.loads(args.config.read_text(encoding="utf-8"))
-            meter_json = doc.get("meter", doc) if isinstance(doc, dict) else None
-            if not isinstance(meter_json, dict):
-                raise ValueError("expected a JSON object with a 'meter' object")
-            if "mode" not in meter_json:
-                meter_json = {**meter_json, "mode": args.mode}
-        except (OSError, ValueError) as exc:
-            print(f"stsgas meter simulate: {args.config}: {exc}", file=sys.stderr)
-            return 2
-    mode = meter_json.get("mode", args.mode) if meter_json else args.mode
-    cfg = SimConfig(
-        years=args.years, seed=args.seed, mode=mode, hourly=args.hourly, meter=meter_json
-    )
+            doc = json.loads(text)
+        except ValueError as exc:
+            fail(f"{config}: not JSON: {exc}")
+        meter_json = doc.get("meter", doc) if isinstance(doc, dict) else None
+        if not isinstance(meter_json, dict):
+            fail(f"{config}: expected a JSON object with a 'meter' object")
+        if "mode" not in meter_json:
+            meter_json = {**meter_json, "mode": mode.value}
+    asked = str(meter_json.get("mode", mode.value)) if meter_json else mode.value
+    if asked not in ("volume", "amount"):
+        fail(f"{config}: the meter's mode must be volume or amount, not {asked!r}")
+    chosen: Literal["volume", "amount"] = "amount" if asked == "amount" else "volume"
+    cfg = SimConfig(years=years, seed=seed, mode=chosen, hourly=hourly, meter=meter_json)
     why = _past_base_date(cfg)
     if why is not None:
-        print(f"stsgas meter simulate: {why}", file=sys.stderr)
-        return 2
+        fail(why)
     factory: StoreFactory | None
-    if args.no_nvm:
+    if no_nvm:
         factory = None
-    elif args.nvm is not None:
-        factory = driver.file_store_factory(args.nvm, fleet=args.meters > 1)
+    elif nvm is not None:
+        factory = driver.file_store_factory(nvm, fleet=meters > 1)
     else:
         factory = driver.memory_nvm_store
     try:
-        summary: FleetSummary = run_fleet(
-            cfg, meters=args.meters, workers=args.workers, store_factory=factory
-        )
+        with progress(f"simulating {meters} × {years} years") as bar:
+            task = bar.add_task("simulate", total=meters)
+            summary: FleetSummary = run_fleet(
+                cfg,
+                meters=meters,
+                workers=workers,
+                store_factory=factory,
+                on_meter_done=lambda: bar.advance(task),
+            )
     except (driver.SetupError, StsError, MeterUsageError) as exc:
-        print(f"stsgas meter simulate: {exc}", file=sys.stderr)
-        return 2
-    doc = summary_dict(summary, mode=mode)
-    print(json.dumps(doc, indent=2) if args.json else _text(doc))
-    return 0
+        fail(str(exc))
+    out = summary_dict(summary, mode=chosen)
+    print(json.dumps(out, indent=2) if as_json else _text(out))

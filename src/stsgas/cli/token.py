@@ -12,16 +12,20 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from types import SimpleNamespace
+from typing import IO, Annotated, Any, TypeVar, cast
 
 import orjson
+import typer
 
+from stsgas.cli import _token_options as o
+from stsgas.cli._common import progress
+from stsgas.cli._errors import FOUND, fail
 from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens, lines
 from stsgas.sts.batch import encode_lines
 from stsgas.sts.batch_decode import decode_lines
@@ -31,57 +35,14 @@ from stsgas.sts.codec import set_sta_tables
 BATCH = 8192
 #: How many failed line numbers the closing message lists.
 _SHOWN = 10
+T = TypeVar("T")
+_METER_FIELDS = frozenset(
+    {"pan", "iin", "drn", "key_type", "sgc", "ti", "krn", "ken", "base_date", "ea", "dkga",
+     "vending_key", "decoder_key"}
+)  # fmt: skip
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stsgas token", description=__doc__.split("\n")[0])
-    parser.add_argument("--sta-tables", metavar="FILE", help="load STA tables from a JSON file")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_ in (("encode", "encode JSON Lines requests"), ("decode", "decode JSON Lines")):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("--input", "-i", metavar="FILE", help="read lines from FILE (default stdin)")
-    credit = sub.add_parser("credit", help="one credit token, grouped 4-4-4-4-4")
-    _meter_options(credit)
-    credit.add_argument("--amount", required=True, help="m³ (subclass 2) or money (subclass 6)")
-    credit.add_argument("--subclass", type=int, default=2, help="2 gas (default), 6 gas currency")
-    credit.add_argument("--at", help="issue time, ISO 8601 with zone (default: now, UTC)")
-    credit.add_argument("--rnd", type=int, default=0, help="random number 0..15")
-    change = sub.add_parser("keychange", help="key change set, one grouped token per line")
-    _meter_options(change)
-    for name in _NEW_FIELDS:
-        flag = name.replace("_", "-")
-        change.add_argument(f"--new-{flag}", help=f"new {flag} (default: unchanged)")
-    change.add_argument(
-        "--rollover",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="set the rollover bit (default: when the base date moves on)",
-    )
-    one = sub.add_parser("decode-one", help="decode one token")
-    one.add_argument("token")
-    one.add_argument("--decoder-key", required=True, help="hex, IEC order")
-    one.add_argument("--ea", default="07", help="07 STA, 09 DEA, 11 MISTY1")
-    one.add_argument("--base-date", help="1993, 2014 or 2035 (to show the issue time)")
-    return parser
-
-
-def _meter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pan", help="18-digit meter PAN (or --iin and --drn)")
-    p.add_argument("--iin")
-    p.add_argument("--drn")
-    p.add_argument("--key-type", type=int, default=2)
-    p.add_argument("--sgc", required=True)
-    p.add_argument("--ti", required=True)
-    p.add_argument("--krn", type=int, required=True)
-    p.add_argument("--ken", type=int, default=255)
-    p.add_argument("--base-date", required=True)
-    p.add_argument("--ea", required=True, help="07 STA, 09 DEA, 11 MISTY1")
-    p.add_argument("--dkga", help="02 or 04 (with --vending-key)")
-    p.add_argument("--vending-key", help="hex")
-    p.add_argument("--decoder-key", help="hex, instead of --dkga and --vending-key")
-
-
-def _meter_doc(ns: argparse.Namespace) -> dict[str, Any]:
+def _meter_doc(ns: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "key_type": ns.key_type,
         "sgc": ns.sgc,
@@ -115,7 +76,7 @@ _NEW_FIELDS = (
 _INT_FIELDS = frozenset({"key_type", "krn", "ken"})
 
 
-def _new_meter_doc(ns: argparse.Namespace, old: dict[str, Any]) -> dict[str, Any]:
+def _new_meter_doc(ns: Any, old: dict[str, Any]) -> dict[str, Any]:
     """The new meter: the old one's fields with every ``--new-*`` option applied."""
     new = dict(old)
     given = {n: getattr(ns, f"new_{n}") for n in _NEW_FIELDS if getattr(ns, f"new_{n}") is not None}
@@ -203,51 +164,205 @@ def _open_input(path: str | None) -> IO[bytes]:
     return sys.stdin.buffer if path in (None, "-") else Path(path).open("rb")
 
 
-def main(argv: list[str]) -> int:
-    """Entry point of ``stsgas token``."""
-    parser = _parser()
-    ns = parser.parse_args(argv)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Generate and decode STS tokens. Exit 0 done; 1 a JSON line failed (every line "
+    "still answered); 2 the command could not run (bad option, unreadable file).",
+)
+
+
+@app.callback()
+def tables(
+    sta_tables: Annotated[
+        Path | None,
+        typer.Option(
+            "--sta-tables",
+            metavar="FILE",
+            help="Load another EA07 STA table set (JSON) for the whole run.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    if sta_tables is not None:
+        _guarded(lambda: set_sta_tables(_load_tables(str(sta_tables))))
+
+
+def _guarded(work: Callable[[], T]) -> T:
+    """Library errors as one line with their stable code, exit 2."""
     try:
-        if ns.sta_tables:
-            set_sta_tables(_load_tables(ns.sta_tables))
-        if ns.command in ("encode", "decode"):
-            try:
-                stream = _open_input(ns.input)
-            except OSError as exc:
-                print(f"stsgas token: cannot read {ns.input}: {exc.strerror}", file=sys.stderr)
-                return 2
-            with stream:
-                failed = run_lines(ns.command, stream, sys.stdout.buffer)
-            if failed:
-                print(_failed_message(failed), file=sys.stderr)
-            return 1 if failed else 0
-        if ns.command == "credit":
-            at = datetime.fromisoformat(ns.at) if ns.at else datetime.now(UTC)
-            meter = lines.meter_of(_meter_doc(ns))
-            issued = credit_token(meter, ns.amount, at=at, rnd=ns.rnd, subclass=ns.subclass)
-            unit = "m³" if ns.subclass <= 3 else ""
-            print(issued.grouped)
-            print(f"TID {issued.tid}  credit {issued.amount} {unit}".rstrip(), file=sys.stderr)
-            return 0
-        if ns.command == "keychange":
-            old_doc = _meter_doc(ns)
-            old, new = lines.meter_of(old_doc), lines.meter_of(_new_meter_doc(ns, old_doc))
-            kct = key_change_tokens(old, new, rollover=ns.rollover)
-            for tok in kct:
-                print(tok.grouped)
-            print(f"{len(kct)} tokens under the old key; enter them in this order", file=sys.stderr)
-            return 0
-        doc = {"token": ns.token, "decoder_key": ns.decoder_key, "ea": ns.ea}
-        if ns.base_date:
-            doc["base_date"] = ns.base_date
-        out = lines.decode_line(doc)
-        print(orjson.dumps(out).decode())
-        if "token" in out:
-            print(group_digits(out["token"]))
-        return 0
+        return work()
     except StsError as exc:
-        print(f"stsgas token: {exc} [{exc.code}]", file=sys.stderr)
-        return 2
-    except (ValueError, OSError) as exc:
-        print(f"stsgas token: {exc}", file=sys.stderr)
-        return 2
+        fail(f"{exc} [{exc.code}]")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+class _Counted:
+    """An input stream that moves a progress bar by the bytes read."""
+
+    def __init__(self, stream: IO[bytes], step: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._step = step
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._step(len(data))
+        return data
+
+
+def _lines(command: str, path: Path | None) -> None:
+    """encode / decode: every line answered; a bar on stderr when the output goes to a
+    file or pipe and stderr is a terminal (never mixed into the output)."""
+    name = None if path is None or str(path) == "-" else str(path)
+    try:
+        stream = _open_input(name)
+    except OSError as exc:
+        fail(f"cannot read {name}: {exc.strerror}")
+    size = None
+    if name is not None:
+        size = Path(name).stat().st_size
+    with stream, progress("tokens", show=not sys.stdout.isatty()) as bar:
+        task = bar.add_task("read", total=size)
+        counted = cast(IO[bytes], _Counted(stream, lambda n: bar.advance(task, n)))
+        failed = run_lines(command, counted, sys.stdout.buffer)
+    if failed:
+        print(_failed_message(failed), file=sys.stderr)
+        raise typer.Exit(FOUND)
+
+
+InputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--input", "-i", metavar="FILE", help="Read lines from FILE (default: stdin; - too)."
+    ),
+]
+
+
+@app.command(help="Encode JSON Lines requests: one JSON line out per line in, in order.")
+def encode(input_file: InputFile = None) -> None:
+    _lines("encode", input_file)
+
+
+@app.command(help="Decode JSON Lines of tokens: one JSON line out per line in, in order.")
+def decode(input_file: InputFile = None) -> None:
+    _lines("decode", input_file)
+
+
+@app.command(help="One credit token from options, printed grouped 4-4-4-4-4.")
+def credit(
+    sgc: o.Sgc,
+    ti: o.Ti,
+    krn: o.Krn,
+    base_date: o.BaseDate,
+    ea: o.Ea,
+    amount: Annotated[
+        str, typer.Option("--amount", help="m³ (subclass 0-3) or money (subclass 4-7).")
+    ],
+    pan: o.Pan = None,
+    iin: o.Iin = None,
+    drn: o.Drn = None,
+    key_type: o.KeyType = 2,
+    ken: o.Ken = 255,
+    dkga: o.Dkga = None,
+    vending_key: o.VendingKey = None,
+    decoder_key: o.DecoderKey = None,
+    subclass: Annotated[
+        int, typer.Option("--subclass", min=0, max=7, help="2 gas (m³), 6 gas currency.")
+    ] = 2,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Issue time, ISO 8601 with its zone (default: now, UTC).",
+            show_default=False,
+        ),
+    ] = None,
+    rnd: Annotated[int, typer.Option("--rnd", min=0, max=15, help="Random number 0..15.")] = 0,
+) -> None:
+    ns = SimpleNamespace(**{k: v for k, v in locals().items() if k in _METER_FIELDS})
+
+    def issue() -> None:
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        meter = lines.meter_of(_meter_doc(ns))
+        issued = credit_token(meter, amount, at=when, rnd=rnd, subclass=subclass)
+        unit = "m³" if subclass <= 3 else ""
+        print(issued.grouped)
+        print(f"TID {issued.tid}  credit {issued.amount} {unit}".rstrip(), file=sys.stderr)
+
+    _guarded(issue)
+
+
+@app.command(help="The key change set to new meter values, one grouped token per line.")
+def keychange(
+    sgc: o.Sgc,
+    ti: o.Ti,
+    krn: o.Krn,
+    base_date: o.BaseDate,
+    ea: o.Ea,
+    pan: o.Pan = None,
+    iin: o.Iin = None,
+    drn: o.Drn = None,
+    key_type: o.KeyType = 2,
+    ken: o.Ken = 255,
+    dkga: o.Dkga = None,
+    vending_key: o.VendingKey = None,
+    decoder_key: o.DecoderKey = None,
+    new_pan: Annotated[str | None, o.new("pan")] = None,
+    new_iin: Annotated[str | None, o.new("iin")] = None,
+    new_drn: Annotated[str | None, o.new("drn")] = None,
+    new_key_type: Annotated[str | None, o.new("key-type")] = None,
+    new_sgc: Annotated[str | None, o.new("sgc")] = None,
+    new_ti: Annotated[str | None, o.new("ti")] = None,
+    new_krn: Annotated[str | None, o.new("krn")] = None,
+    new_ken: Annotated[str | None, o.new("ken")] = None,
+    new_base_date: Annotated[str | None, o.new("base-date")] = None,
+    new_ea: Annotated[str | None, o.new("ea")] = None,
+    new_dkga: Annotated[str | None, o.new("dkga")] = None,
+    new_vending_key: Annotated[str | None, o.new("vending-key")] = None,
+    new_decoder_key: Annotated[str | None, o.new("decoder-key")] = None,
+    rollover: Annotated[
+        bool | None,
+        typer.Option(
+            "--rollover/--no-rollover",
+            help="Confirm the rollover bit (default: set when the base date moves on).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    ns = SimpleNamespace(**locals())
+
+    def change() -> None:
+        old_doc = _meter_doc(ns)
+        old, new = lines.meter_of(old_doc), lines.meter_of(_new_meter_doc(ns, old_doc))
+        kct = key_change_tokens(old, new, rollover=rollover)
+        for tok in kct:
+            print(tok.grouped)
+        print(f"{len(kct)} tokens under the old key; enter them in this order", file=sys.stderr)
+
+    _guarded(change)
+
+
+@app.command(name="decode-one", help="Decode one token with its decoder key.")
+def decode_one(
+    token: Annotated[str, typer.Argument(help="The 20 digits (groups may be joined).")],
+    decoder_key: Annotated[
+        str, typer.Option("--decoder-key", help="Decoder key in hex, IEC byte order.")
+    ],
+    ea: Annotated[str, typer.Option("--ea", help="07 STA, 09 DEA, 11 MISTY1.")] = "07",
+    base_date: Annotated[
+        str | None,
+        typer.Option(
+            "--base-date",
+            help="1993, 2014 or 2035 (to show the issue time).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    doc = {"token": token, "decoder_key": decoder_key, "ea": ea}
+    if base_date:
+        doc["base_date"] = base_date
+    out = _guarded(lambda: lines.decode_line(doc))
+    print(orjson.dumps(out).decode())
+    if "token" in out:
+        print(group_digits(out["token"]))

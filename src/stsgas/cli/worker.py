@@ -10,63 +10,72 @@ Exit status: 0 done; 1 ``failed`` found failed jobs; 2 no usable database.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stsgas.cli._common import DatabaseOption
+from stsgas.cli._errors import database_reason, fail, parse_database
 
 if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stsgas worker", description=__doc__.splitlines()[0])
-    p.add_argument("action", nargs="?", choices=["run", "failed"], default="run")
-    p.add_argument("--database", help="database URL (default: STSGAS_DATABASE_URL)")
-    p.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
-    p.add_argument("--until-idle", action="store_true", help="stop when the queue is empty")
-    p.add_argument("--json", action="store_true", help="failed: one JSON document")
-    return p
+class Action(StrEnum):
+    """What the worker does."""
+
+    RUN = "run"
+    FAILED = "failed"
 
 
-def main(argv: list[str]) -> int:
-    """Run the worker or list failed jobs; exit 0/1/2 as documented."""
-    args = _parser().parse_args(argv)
-    from sqlalchemy.engine import make_url
+app = typer.Typer(add_completion=False)
 
+
+@app.command(
+    name="worker",
+    help="Run the scheduled and retried jobs from the PostgreSQL job queue, or list the "
+    "failed ones. Exit 0 done, 1 failed jobs found, 2 no usable database.",
+)
+def worker(
+    action: Annotated[
+        Action, typer.Argument(help="run: work the queue; failed: list jobs given up.")
+    ] = Action.RUN,
+    database: DatabaseOption = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Jobs run at once.")] = 1,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Stop when the queue is empty.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="failed: one JSON document.")] = False,
+) -> None:
     from stsgas.vending import logs
     from stsgas.vending.jobs import queue
     from stsgas.vending.settings import Settings
 
     settings = Settings()
-    if args.database:
-        settings = settings.model_copy(update={"database_url": args.database})
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    if database:
+        settings = settings.model_copy(update={"database_url": database})
+    db = parse_database(settings.database_url)
     if settings.is_sqlite:
-        print(
-            f"stsgas worker: {shown} is SQLite: the server runs the jobs itself; the job "
-            "queue needs PostgreSQL",
-            file=sys.stderr,
+        fail(
+            f"{db.shown} is SQLite: the server runs the jobs itself; the job queue needs PostgreSQL"
         )
-        return 2
     logs.configure(settings.log_format, settings.log_level)
     try:
         queue.ensure_schema(settings.database_url)
     except Exception as exc:  # psycopg's errors: one line, never the password
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"stsgas worker: cannot use the database {shown}: {reason}", file=sys.stderr)
-        return 2
-    if args.action == "failed":
-        return _failed(settings, as_json=args.json)
-    app = queue.build(settings)
-    app.run_worker(
-        concurrency=args.concurrency,
-        wait=not args.until_idle,
+        fail(f"cannot use the database {db.shown}: {database_reason(exc)}")
+    if action is Action.FAILED:
+        raise typer.Exit(_failed(settings, as_json=as_json))
+    worker_app = queue.build(settings)
+    worker_app.run_worker(
+        concurrency=concurrency,
+        wait=not until_idle,
         install_signal_handlers=True,
         name="stsgas-worker",
         delete_jobs="successful",  # done jobs leave the table; failed ones stay listed
     )
-    return 0
 
 
 def _failed(settings: Settings, *, as_json: bool) -> int:

@@ -48,20 +48,30 @@ def run_fleet(
     meters: int = 1,
     workers: int = 1,
     store_factory: StoreFactory | None = None,
+    on_meter_done: Callable[[], None] | None = None,
 ) -> FleetSummary:
     """Simulate ``meters`` households (seeds ``cfg.seed``, ``cfg.seed + 1``, …) and sum them.
 
     Args:
         workers: processes to use (1 runs in this process).
         store_factory: the meter's state store for run ``i`` (None: the meter's default).
+        on_meter_done: called after each meter's run (the CLI's progress bar).
     """
     jobs = [(cfg, i, store_factory) for i in range(meters)]
     t0 = time.perf_counter()
     if workers > 1 and meters > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_one, jobs))
+            results = []
+            for result in pool.map(_one, jobs):
+                results.append(result)
+                if on_meter_done is not None:
+                    on_meter_done()
     else:
-        results = [_one(job) for job in jobs]
+        results = []
+        for job in jobs:
+            results.append(_one(job))
+            if on_meter_done is not None:
+                on_meter_done()
     wall = time.perf_counter() - t0
     total = SimResult(years=0)
     for r in results:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/stsgas.db"
@@ -80,6 +81,24 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1)
     #: seconds before a failed job's first retry; doubled by each further retry
     job_retry_wait_seconds: int = Field(default=60, ge=0)
+    #: the utility's local time zone (IANA name): days of the daily report, and the months
+    #: of the fixed charge and the recharge limit, begin at local midnight
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from stsgas.vending.kit.localtime import zone
+
+        zone(value)  # UnknownTimeZone is a ValueError: pydantic reports the setting
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The ``timezone`` setting as a zone."""
+        from stsgas.vending.kit.localtime import zone
+
+        return zone(self.timezone)
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from stsgas.vending.deps import SessionDep
+from stsgas.vending.deps import SessionDep, SettingsDep
+from stsgas.vending.kit import localtime
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -32,11 +33,17 @@ def _out(rows: list[dict[str, Any]], fmt: str, name: str) -> Any:
 
 @router.get("/daily", response_model=None)
 def daily(
-    session: SessionDep, _op: ReportReader, day: date | None = None, format: Format = "json"
+    session: SessionDep,
+    settings: SettingsDep,
+    _op: ReportReader,
+    day: date | None = None,
+    format: Format = "json",
 ) -> Any:
-    """Sales of one UTC day (default today) by channel, vendor and status."""
-    day = day or datetime.now(UTC).date()
-    return _out(service.daily(session, day), format, f"sales-{day.isoformat()}")
+    """Sales of one local day (STSGAS_TIMEZONE; default today) by channel, vendor and
+    status."""
+    tz = settings.zone
+    day = day or localtime.local_date(datetime.now(UTC), tz)
+    return _out(service.daily(session, day, tz), format, f"sales-{day.isoformat()}")
 
 
 @router.get("/meters/{meter_number}/history", response_model=None)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import MeterNotFound
+from stsgas.vending.kit import localtime
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.meters import resolve
 from stsgas.vending.reports import repository as repo
@@ -19,10 +20,11 @@ from stsgas.vending.sales import chain
 from stsgas.vending.sales.receipts import money
 
 
-def daily(session: Session, day: date) -> list[dict[str, Any]]:
-    """Sales of one UTC day by channel, vendor and status."""
-    start = datetime.combine(day, time(0), tzinfo=UTC)
-    rows = repo.daily_totals(session, start, start + timedelta(days=1))
+def daily(session: Session, day: date, tz: tzinfo = UTC) -> list[dict[str, Any]]:
+    """Sales of one local day (midnight to midnight in ``tz``) by channel, vendor and
+    status."""
+    start, end = localtime.day_bounds(day, tz)
+    rows = repo.daily_totals(session, start, end)
     return [
         {
             "date": day.isoformat(),

@@ -1,0 +1,113 @@
+"""The CLI's one error root and its exit codes (the table in docs/cli.md).
+
+A command raises :class:`CliError` with a sentence for a person and an exit
+code; the app prints ``stsgas <command>: <sentence>`` on one line of stderr and
+exits with the code. Nothing here imports the database stack unless asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+#: the command did what was asked
+OK = 0
+#: the command ran and found a problem it reports (ledger broken, lines failed, an error reply)
+FOUND = 1
+#: the command could not run: bad usage, a missing or unreadable file, a bad or
+#: unreachable database
+CANNOT_RUN = 2
+#: refused for a reason of its own (documented per command)
+REFUSED = 3
+#: stdout was closed before the output was all written (``| head``): 128 + SIGPIPE
+CLOSED_PIPE = 141
+#: stopped by ^C: 128 + SIGINT
+INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """A command that cannot go on: one line for a person and the exit code."""
+
+    def __init__(self, message: str, code: int = CANNOT_RUN) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def fail(message: str, code: int = CANNOT_RUN) -> NoReturn:
+    """Stop the command with one line on stderr and ``code``."""
+    raise CliError(message, code)
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database URL checked for shape, and how to show it (never with its password)."""
+
+    url: str
+    shown: str
+    backend: str
+    #: the SQLite file, None for a server database or an in-memory one
+    sqlite_file: Path | None
+
+
+def parse_database(url: str) -> Database:
+    """Check the URL's shape (not reachability): a CliError (exit 2) that says what a
+    URL looks like when it is not one, or names a driver we do not ship."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        fail(
+            f"{url!r} is not a database URL (e.g. sqlite:///var/stsgas.db, "
+            "postgresql+psycopg://user@host/db)"
+        )
+    backend = parsed.get_backend_name()
+    shown = parsed.render_as_string(hide_password=True)
+    if backend not in {"sqlite", "postgresql"}:
+        fail(f"{shown}: stsgas works on sqlite or postgresql databases, not {backend!r}")
+    sqlite_file = None
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        sqlite_file = Path(str(parsed.database))
+    return Database(url=url, shown=shown, backend=backend, sqlite_file=sqlite_file)
+
+
+def existing_database(url: str) -> Database:
+    """A database that must already exist: a missing SQLite file is exit 2, not a new
+    empty database made by connecting to it."""
+    db = parse_database(url)
+    if db.sqlite_file is not None and not db.sqlite_file.is_file():
+        fail(f"no database file {str(db.sqlite_file)!r}")
+    return db
+
+
+def database_reason(exc: BaseException) -> str:
+    """The first line of what the driver said, without SQLAlchemy's wrapping."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first
+
+
+def unreadable(db: Database, exc: BaseException) -> NoReturn:
+    """Stop with exit 2: the database could not be used (down, refused, not migrated)."""
+    reason = database_reason(exc)
+    if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+        reason += " (not a stsgas database, or not migrated yet: stsgas serve --migrate-only)"
+    fail(f"cannot use the database {db.shown}: {reason}")
+
+
+def read_text(path: Path) -> str:
+    """A text file's content, or exit 2 naming the file and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        fail(f"cannot read {path}: no such file")
+    except IsADirectoryError:
+        fail(f"cannot read {path}: it is a folder")
+    except UnicodeDecodeError:
+        fail(f"cannot read {path}: not UTF-8 text")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
