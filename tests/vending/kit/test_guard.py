@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.types import Message, Scope
 
 from stsgas.vending.app import create_app
 from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.kit.localtime import vending_zone
 from stsgas.vending.settings import Settings
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, counts
@@ -182,3 +184,22 @@ def test_every_answer_carries_a_request_id(client: TestClient, cashier_token: st
     ids = {one.headers["x-request-id"], two.headers["x-request-id"]}
     assert len(ids) == 2
     assert all(len(i) == 32 for i in ids)
+
+
+def test_the_guard_serves_each_request_in_the_utilitys_time_zone(
+    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
+) -> None:
+    """STSGAS_TIMEZONE reaches the sale path: inside a request (a worker thread, as the
+    sale route runs) the vending zone is the setting's; outside, UTC."""
+    local = settings.model_copy(update={"timezone": "Africa/Nairobi"})
+    app = create_app(local, engine=engine, security_module=security_module)
+    router = APIRouter()
+
+    @router.get("/zone")
+    def where() -> dict[str, str]:
+        return {"zone": str(vending_zone.get())}
+
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert client.get("/zone").json() == {"zone": "Africa/Nairobi"}
+    assert vending_zone.get() is UTC

@@ -15,6 +15,7 @@ from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import BadAmount
 from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.kit.localtime import vending_zone, zone
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import FixedChargePeriod, Meter, Operator, Sale, TariffVersion
@@ -142,3 +143,22 @@ def test_the_api_sets_the_period_and_keeps_per_sale_by_default(
     )
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_input"
+
+
+def test_the_monthly_fixed_charge_counts_the_utilitys_local_months(
+    engine: Engine, shop: Shop, security_module: SoftwareSecurityModule
+) -> None:
+    """With the vending time zone at UTC+3 (STSGAS_TIMEZONE=Africa/Nairobi), 31 January
+    22:30 UTC is already 1 February locally: that sale pays February's fixed charge,
+    and one at 30 January 20:00 UTC (23:00 local) is still January's."""
+    set_period(engine, shop, FixedChargePeriod.MONTH)
+    token = vending_zone.set(zone("Africa/Nairobi"))
+    try:
+        jan = sell_at(engine, shop, security_module, datetime(2026, 1, 30, 20, tzinfo=UTC))
+        feb = sell_at(engine, shop, security_module, datetime(2026, 1, 31, 22, 30, tzinfo=UTC))
+        still_feb = sell_at(engine, shop, security_module, datetime(2026, 2, 27, 9, tzinfo=UTC))
+    finally:
+        vending_zone.reset(token)
+    assert _fixed(jan) == ("1.00", "month", 1)
+    assert _fixed(feb) == ("1.00", "month", 1)
+    assert _fixed(still_feb) == ("0.00", "month", 0)

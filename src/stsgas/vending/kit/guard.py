@@ -39,6 +39,7 @@ from stsgas.vending import logs
 from stsgas.vending.errors import DatabaseUnavailable
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.answer import Answer, Notes, Observer, current_notes
+from stsgas.vending.kit.localtime import vending_zone, zone
 from stsgas.vending.kit.money import currency_decimals
 
 Scope = MutableMapping[str, Any]
@@ -207,6 +208,7 @@ class RequestGuard:
             return message
 
         token = currency_decimals.set(settings.currency_decimals)
+        zone_token = vending_zone.set(zone(settings.timezone))  # ZoneInfo caches by name
         try:
             await self.app(scope, limited, send_with_id)
         except Exception as exc:  # the last resort: nothing inside answered it
@@ -215,6 +217,7 @@ class RequestGuard:
                 return
             await self._answer(exc, scope, receive, send_with_id, rid)
         finally:
+            vending_zone.reset(zone_token)
             currency_decimals.reset(token)
 
     async def _answer(

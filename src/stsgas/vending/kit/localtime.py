@@ -13,12 +13,19 @@ Midnight does not exist in every zone on every day (a clock that jumps from
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class UnknownTimeZone(ValueError):
     """A time-zone name that is not in the IANA database of this machine."""
+
+
+#: The utility's zone for the request being served (set by the request guard from
+#: ``STSGAS_TIMEZONE``, as the currency's decimals are): the sale path counts its
+#: months (step tariff, recharge limit, monthly fixed charge) in it. UTC by default.
+vending_zone: ContextVar[tzinfo] = ContextVar("stsgas_vending_zone", default=UTC)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -15,7 +15,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -33,6 +33,7 @@ from stsgas.vending.errors import (
     RateLimited,
 )
 from stsgas.vending.keys.rules import check_credit_key_type
+from stsgas.vending.kit import localtime
 from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
@@ -100,9 +101,15 @@ def fingerprint(req: SaleRequest, operator: Seller) -> str:
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _utc(at: datetime) -> datetime:
+    """A stored instant (SQLite keeps them without a zone, in UTC) as an aware one."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def month_start(now: datetime) -> datetime:
-    """The start of ``now``'s month: the vending-side step tariff counts from here."""
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The start of ``now``'s month in the utility's zone (``STSGAS_TIMEZONE``): the
+    month's purchases (step tariff, recharge limit) count from here."""
+    return localtime.month_start(_utc(now), localtime.vending_zone.get())
 
 
 def journal_lines(
@@ -154,10 +161,12 @@ def check_meter(meter: LockedMeter) -> VersionRow:
 
 def months_due(paid_at: datetime | None, now: datetime) -> int:
     """Monthly fixed charges due at ``now``: every month after the last one paid, up to
-    and including ``now``'s (0 when this month is paid); 1 when none was ever paid."""
+    and including ``now``'s (0 when this month is paid); 1 when none was ever paid.
+    Months are the utility's local calendar months (``STSGAS_TIMEZONE``)."""
     if paid_at is None:
         return 1
-    return max(0, (now.year - paid_at.year) * 12 + now.month - paid_at.month)
+    zone = localtime.vending_zone.get()
+    return max(0, localtime.months_between(_utc(paid_at), _utc(now), zone))
 
 
 def price_sale(meter: LockedMeter, version: VersionRow, paid: int, now: datetime) -> pricing.Priced:
