@@ -85,3 +85,26 @@ def test_an_argparse_group_keeps_working_until_ported(
     assert "usage: stsgas legacy" in capsys.readouterr().out
     assert main(["legacy", "--code", "x"]) == 2
     assert "invalid int value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--version"]])
+def test_help_and_version_answer_without_typer_or_rich(argv: list[str]) -> None:
+    """The top-level help and the version are answered before Typer (and the pydantic
+    and Rich it brings) is imported: they are what a person runs first."""
+    assert _loaded_after(argv, ["typer", "pydantic", "rich"]) == {
+        "typer": False,
+        "pydantic": False,
+        "rich": False,
+    }
+
+
+def test_help_page_lists_usage_options_and_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Typer-free page still has the usage line, both options and every group's line."""
+    assert main(["-h"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: stsgas [OPTIONS] COMMAND [ARGS]...\n")
+    assert "-V, --version" in out
+    assert "-h, --help" in out
+    for name, (_, line) in GROUPS.items():
+        assert f"  {name}" in out
+        assert line in out

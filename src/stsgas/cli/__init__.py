@@ -25,22 +25,60 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
+HELP_LINE = (
+    "STS prepaid gas metering: tokens, the meter model and the vending system. "
+    "Run stsgas COMMAND --help for a command's options; exit codes are in docs/cli.md."
+)
+VERSION_HELP = "Print the installed version (stsgas X.Y.Z) and exit."
+
+
+def _wrap(text: str, width: int = 78) -> str:
+    """``text`` in lines of at most ``width`` columns, indented two spaces (no textwrap:
+    it would import re)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width - 2:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "".join(f"  {one}\n" for one in [*lines, line])
+
+
+def root_help() -> str:
+    """The page of ``stsgas --help``, written without Typer (start-up time): the
+    same usage, options and command list as Typer's plain help page."""
+    width = max(len(name) for name in GROUPS)
+    commands = "".join(f"  {name:<{width}}  {line}\n" for name, (_, line) in GROUPS.items())
+    return (
+        "Usage: stsgas [OPTIONS] COMMAND [ARGS]...\n\n"
+        f"{_wrap(HELP_LINE)}\n"
+        "Options:\n"
+        f"  -V, --version  {VERSION_HELP}\n"
+        "  -h, --help     Show this message and exit.\n\n"
+        f"Commands:\n{commands}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``stsgas`` console script: run one command, return its exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    if list(args) in (["--version"], ["-V"]):  # asked in bug reports: no need for Typer
+    """Entry point of the ``stsgas`` console script: run one command, return its exit code.
+
+    The top-level help and the version are answered here, before Typer (and the
+    modules it brings) is imported; only a command goes through the Typer app."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):  # asked in bug reports
         from stsgas import __version__
+        from stsgas.cli._pipe import write
 
-        try:
-            print(f"stsgas {__version__}", flush=True)
-        except BrokenPipeError:
-            from stsgas.cli._app import closed_pipe
+        return write(f"stsgas {__version__}\n", "stsgas", 0)
+    if args in ([], ["--help"], ["-h"]):
+        from stsgas.cli._codes import CANNOT_RUN
+        from stsgas.cli._pipe import write
 
-            return closed_pipe("stsgas")
-        return 0
+        return write(root_help(), "stsgas", 0 if args else CANNOT_RUN)
     from stsgas.cli._app import run
 
-    return run(None if argv is None else list(argv))
+    return run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

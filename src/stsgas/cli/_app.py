@@ -9,7 +9,6 @@ with argparse keeps working until it is ported.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 import sys
@@ -19,31 +18,9 @@ from typing import Annotated, Any, cast
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from stsgas.cli import GROUPS
-from stsgas.cli._errors import CANNOT_RUN, CLOSED_PIPE, INTERRUPTED, CliError
-
-_HELP = (
-    "STS prepaid gas metering: tokens, the meter model and the vending system. "
-    "Run stsgas COMMAND --help for a command's options; exit codes are in docs/cli.md."
-)
-
-
-def _say(line: str) -> None:
-    """One line on stderr; a closed stderr loses it rather than failing again."""
-    with contextlib.suppress(OSError, ValueError):
-        print(line, file=sys.stderr, flush=True)
-
-
-def _silence_stdout() -> None:
-    """After stdout's reader went away, point stdout at /dev/null so the interpreter's
-    last flush does not fail a second time (only for a real file descriptor)."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
+from stsgas.cli import GROUPS, HELP_LINE, VERSION_HELP
+from stsgas.cli._errors import CANNOT_RUN, INTERRUPTED, CliError
+from stsgas.cli._pipe import closed_pipe, say
 
 
 def _passthrough(name: str, help_: str, entry: Callable[[list[str]], int]) -> TyperCommand:
@@ -123,24 +100,24 @@ class _Root(TyperGroup):
             sys.stdout.flush()
             return result
         except CliError as exc:
-            _say(f"{self.path()}: {exc.message}")
+            say(f"{self.path()}: {exc.message}")
             raise typer.Exit(exc.code) from None
         except BrokenPipeError:
             raise typer.Exit(closed_pipe(self.path())) from None
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
-            _say(f"{self.path()}: {exc.strerror or exc}{where}")
+            say(f"{self.path()}: {exc.strerror or exc}{where}")
             raise typer.Exit(CANNOT_RUN) from None
         except Exception as exc:
             pydantic = sys.modules.get("pydantic")
             if pydantic is not None and isinstance(exc, pydantic.ValidationError):
-                _say(f"{self.path()}: {_setting_problem(exc)}")
+                say(f"{self.path()}: {_setting_problem(exc)}")
                 raise typer.Exit(CANNOT_RUN) from None
             sa_exc = sys.modules.get("sqlalchemy.exc")
             if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
                 from stsgas.cli._errors import database_reason
 
-                _say(f"{self.path()}: database error: {database_reason(exc)}")
+                say(f"{self.path()}: database error: {database_reason(exc)}")
                 raise typer.Exit(CANNOT_RUN) from None
             raise
 
@@ -165,7 +142,7 @@ def build() -> _Root:
     """The root command (a fresh one per run: it keeps the argument list)."""
     app = typer.Typer(
         cls=_Root,
-        help=_HELP,
+        help=HELP_LINE,
         add_completion=False,
         no_args_is_help=True,
         context_settings={"help_option_names": ["-h", "--help"]},
@@ -180,7 +157,7 @@ def build() -> _Root:
                 "-V",
                 callback=_version,
                 is_eager=True,
-                help="Print the installed version (stsgas X.Y.Z) and exit.",
+                help=VERSION_HELP,
             ),
         ] = False,
     ) -> None:
@@ -202,13 +179,6 @@ def run(argv: list[str] | None) -> int:
     return code
 
 
-def closed_pipe(path: str) -> int:
-    """stdout's reader went away: one line on stderr, exit 141."""
-    _silence_stdout()
-    _say(f"{path}: the output was closed before the end (broken pipe)")
-    return CLOSED_PIPE
-
-
 def _run(root: _Root, args: list[str]) -> int:
     try:
         result = root.main(args=args, prog_name="stsgas", standalone_mode=False)
@@ -217,10 +187,10 @@ def _run(root: _Root, args: list[str]) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":
             return CANNOT_RUN  # the help was printed
         path = root.path()
-        _say(f"{path}: {exc.format_message()} (see {path} --help)")
+        say(f"{path}: {exc.format_message()} (see {path} --help)")
         return code
     except typer.Abort:
-        _say(f"{root.path()}: stopped")
+        say(f"{root.path()}: stopped")
         return INTERRUPTED
     except SystemExit as exc:
         if exc.code == 1 and _stdout_is_devnull():

@@ -11,19 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-#: the command did what was asked
-OK = 0
-#: the command ran and found a problem it reports (ledger broken, lines failed, an error reply)
-FOUND = 1
-#: the command could not run: bad usage, a missing or unreadable file, a bad or
-#: unreachable database
-CANNOT_RUN = 2
-#: refused for a reason of its own (documented per command)
-REFUSED = 3
-#: stdout was closed before the output was all written (``| head``): 128 + SIGPIPE
-CLOSED_PIPE = 141
-#: stopped by ^C: 128 + SIGINT
-INTERRUPTED = 130
+from stsgas.cli._codes import CANNOT_RUN, CLOSED_PIPE, FOUND, INTERRUPTED, OK, REFUSED
+
+__all__ = [
+    "CANNOT_RUN",
+    "CLOSED_PIPE",
+    "FOUND",
+    "INTERRUPTED",
+    "OK",
+    "REFUSED",
+    "CliError",
+    "fail",
+]
 
 
 class CliError(Exception):
