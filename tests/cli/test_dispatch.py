@@ -108,3 +108,17 @@ def test_help_page_lists_usage_options_and_groups(capsys: pytest.CaptureFixture[
     for name, (_, line) in GROUPS.items():
         assert f"  {name}" in out
         assert line in out
+
+
+def test_token_credit_never_loads_the_batch_codecs_numpy() -> None:
+    """``stsgas token credit`` makes one token: it starts without numpy, which only the
+    batch codecs of ``encode`` and ``decode`` need (start-up time)."""
+    argv = [
+        "token", "credit", "--pan", "600727000000000009", "--sgc", "123456", "--ti", "01",
+        "--krn", "1", "--base-date", "2014", "--ea", "07", "--dkga", "02",
+        "--vending-key", "abababababababab", "--amount", "12.5", "--at", "2026-03-01T10:00Z",
+    ]  # fmt: skip
+    assert _loaded_after(argv, ["numpy", "stsgas.sts.batch"]) == {
+        "numpy": False,
+        "stsgas.sts.batch": False,
+    }

@@ -27,8 +27,6 @@ from stsgas.cli import _token_options as o
 from stsgas.cli._common import progress
 from stsgas.cli._errors import FOUND, fail
 from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens, lines
-from stsgas.sts.batch import encode_lines
-from stsgas.sts.batch_decode import decode_lines
 from stsgas.sts.ciphers import StaTables
 from stsgas.sts.codec import set_sta_tables
 
@@ -123,7 +121,12 @@ def run_lines(command: str, stream: IO[bytes], out: IO[bytes]) -> list[int]:
     many small acyclic objects, and its collections cost about a tenth of the
     run); one explicit collection every 16 batches keeps memory bounded.
     """
-    answer = encode_lines if command == "encode" else decode_lines
+    # the batch codecs bring numpy (about a hundred modules): only encode and decode
+    # pay for them, not credit, keychange or decode-one
+    if command == "encode":
+        from stsgas.sts.batch import encode_lines as answer
+    else:
+        from stsgas.sts.batch_decode import decode_lines as answer
     failed: list[int] = []
     was_enabled = gc.isenabled()
     gc.disable()
