@@ -25,6 +25,8 @@ from stsgas.cli._common import DatabaseOption, database_url
 from stsgas.cli._errors import fail, parse_database
 
 if TYPE_CHECKING:
+    from stsgas.vending.keys.ceremony import GroupSpec
+    from stsgas.vending.keys.security import SecurityModule
     from stsgas.vending.settings import Settings
 
 
@@ -32,6 +34,32 @@ def _settings(database: str | None) -> Settings:
     from stsgas.vending.settings import Settings
 
     return Settings() if database is None else Settings(database_url=database)
+
+
+def _security_module(settings: Settings, missing: str) -> SecurityModule | None:
+    """The configured module, or None after saying on stderr why there is none."""
+    from stsgas.vending.keys import custody
+
+    module = custody.security_module(settings)
+    if module is None:
+        print(f"stsgas keys: {missing}", file=sys.stderr)
+    return module
+
+
+def _group_spec(args: Any, *, dkga: int) -> GroupSpec:
+    """The supply group named by the options import and generate share."""
+    from stsgas.vending.keys.ceremony import GroupSpec
+
+    return GroupSpec(
+        sgc=args.sgc,
+        krn=args.krn,
+        key_type=args.key_type,
+        base_date=args.base_date,
+        ea=args.ea,
+        dkga=dkga,
+        ken=args.ken,
+        name=args.name,
+    )
 
 
 def _components(args: Any) -> list[bytes]:
@@ -62,28 +90,17 @@ def _components(args: Any) -> list[bytes]:
 
 def _import(args: Any) -> int:
     from stsgas.vending.db import make_engine
-    from stsgas.vending.keys import ceremony, custody
+    from stsgas.vending.keys import ceremony
 
     settings = _settings(args.database)
-    module = custody.security_module(settings)
+    module = _security_module(
+        settings,
+        "no security module: set STSGAS_MASTER_KEY_FILE or STSGAS_SECURITY_MODULE=pkcs11",
+    )
     if module is None:
-        print(
-            "stsgas keys: no security module: set STSGAS_MASTER_KEY_FILE or "
-            "STSGAS_SECURITY_MODULE=pkcs11",
-            file=sys.stderr,
-        )
         return 2
     components = _components(args)
-    spec = ceremony.GroupSpec(
-        sgc=args.sgc,
-        krn=args.krn,
-        key_type=args.key_type,
-        base_date=args.base_date,
-        ea=args.ea,
-        dkga=args.dkga,
-        ken=args.ken,
-        name=args.name,
-    )
+    spec = _group_spec(args, dkga=args.dkga)
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         done = ceremony.import_key(
@@ -106,23 +123,13 @@ def _import(args: Any) -> int:
 
 def _generate(args: Any) -> int:
     from stsgas.vending.db import make_engine
-    from stsgas.vending.keys import ceremony, custody
+    from stsgas.vending.keys import ceremony
 
     settings = _settings(args.database)
-    module = custody.security_module(settings)
+    module = _security_module(settings, "no security module configured")
     if module is None:
-        print("stsgas keys: no security module configured", file=sys.stderr)
         return 2
-    spec = ceremony.GroupSpec(
-        sgc=args.sgc,
-        krn=args.krn,
-        key_type=args.key_type,
-        base_date=args.base_date,
-        ea=args.ea,
-        dkga=4,
-        ken=args.ken,
-        name=args.name,
-    )
+    spec = _group_spec(args, dkga=4)
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         done = ceremony.generate_key(
@@ -139,14 +146,12 @@ def _generate(args: Any) -> int:
 
 def _check(args: Any) -> int:
     from stsgas.vending.db import make_engine, make_sessionmaker
-    from stsgas.vending.keys import custody
     from stsgas.vending.keys.security import KeyCustodyError, KeyRef
     from stsgas.vending.supply_groups.repository import SupplyGroupRepository
 
     settings = _settings(args.database)
-    module = custody.security_module(settings)
+    module = _security_module(settings, "no security module configured")
     if module is None:
-        print("stsgas keys: no security module configured", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url, pool_size=1)
     bad = 0
