@@ -7,9 +7,10 @@ exits with the code. Nothing here imports the database stack unless asked.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from stsgas.cli._codes import CANNOT_RUN, CLOSED_PIPE, FOUND, INTERRUPTED, OK, REFUSED
 
@@ -110,3 +111,16 @@ def read_text(path: Path) -> str:
         fail(f"cannot read {path}: not UTF-8 text")
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}")
+
+
+def read_meter_json(path: Path) -> dict[str, Any]:
+    """A scenario file's 'meter' object (or the file's own object), or exit 2 saying why not."""
+    text = read_text(path)
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        fail(f"{path}: not JSON: {exc}")
+    found = doc.get("meter", doc) if isinstance(doc, dict) else None
+    if not isinstance(found, dict):
+        fail(f"{path}: expected a JSON object with a 'meter' object")
+    return found

@@ -104,7 +104,7 @@ def simulate(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    from stsgas.cli._errors import read_text
+    from stsgas.cli._errors import read_meter_json
     from stsgas.meter import MeterUsageError
     from stsgas.sim import driver
     from stsgas.sim.fleet import FleetSummary, StoreFactory, run_fleet, summary_dict
@@ -115,14 +115,7 @@ def simulate(
         fail("give --nvm FILE or --no-nvm, not both")
     meter_json = None
     if config is not None:
-        text = read_text(config)
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            fail(f"{config}: not JSON: {exc}")
-        meter_json = doc.get("meter", doc) if isinstance(doc, dict) else None
-        if not isinstance(meter_json, dict):
-            fail(f"{config}: expected a JSON object with a 'meter' object")
+        meter_json = read_meter_json(config)
         if "mode" not in meter_json:
             meter_json = {**meter_json, "mode": mode.value}
     asked = str(meter_json.get("mode", mode.value)) if meter_json else mode.value

@@ -8,7 +8,6 @@ the Textual app.
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import threading
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from stsgas.cli._errors import fail, read_text
+from stsgas.cli._errors import fail, read_meter_json
 
 DEFAULT_NVM = Path("var") / "meter.nvm"
 
@@ -68,15 +67,7 @@ def start(
 
     meter_json = demo_meter_json()
     if config is not None:
-        text = read_text(config)
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            fail(f"{config}: not JSON: {exc}")
-        found = doc.get("meter", doc) if isinstance(doc, dict) else None
-        if not isinstance(found, dict):
-            fail(f"{config}: expected a JSON object with a 'meter' object")
-        meter_json = found
+        meter_json = read_meter_json(config)
     try:
         view = PanelView.open(meter_json, nvm_path=nvm, now=wall_clock())
     except ViewError as exc:
