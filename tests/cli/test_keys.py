@@ -68,26 +68,22 @@ def _files(tmp_path: Path, parts: list[str]) -> list[str]:
     return out
 
 
+def _import_files(
+    token: SoftHsm, db: str, tmp_path: Path, sgc: str, parts: list[str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``stsgas keys import`` of supply group SGC/KRN 1 from component files."""
+    files = _files(tmp_path, parts)
+    return _keys(
+        token, "import", "--database", db, "--sgc", sgc, "--krn", "1", *files, *extra, cwd=tmp_path
+    )
+
+
 def test_import_from_component_files_prints_check_values_only(
     token: SoftHsm, db: str, tmp_path: Path
 ) -> None:
     case = CASES["des"]
-    done = _keys(
-        token,
-        "import",
-        "--database",
-        db,
-        "--sgc",
-        case["sgc"],
-        "--krn",
-        "1",
-        *_files(tmp_path, case["components"]),
-        "--key-kcv",
-        case["key_kcv"],
-        "--custodian",
-        "ann",
-        cwd=tmp_path,
-    )
+    extra = ["--key-kcv", case["key_kcv"], "--custodian", "ann"]
+    done = _import_files(token, db, tmp_path, case["sgc"], case["components"], *extra)
     assert done.returncode == 0, done.stderr
     out = done.stdout + done.stderr
     assert "check value C33F45, computed by the security module" in out
@@ -104,22 +100,8 @@ def test_a_wrong_component_check_value_is_refused_and_writes_nothing(
     token: SoftHsm, db: str, tmp_path: Path
 ) -> None:
     case = CASES["des"]
-    done = _keys(
-        token,
-        "import",
-        "--database",
-        db,
-        "--sgc",
-        case["sgc"],
-        "--krn",
-        "1",
-        *_files(tmp_path, case["components"][:2]),
-        "--kcv",
-        "000000",
-        "--kcv",
-        "111111",
-        cwd=tmp_path,
-    )
+    extra = ["--kcv", "000000", "--kcv", "111111"]
+    done = _import_files(token, db, tmp_path, case["sgc"], case["components"][:2], *extra)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -13,18 +13,9 @@ import pytest
 from stsgas.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
-METER: dict[str, Any] = {
-    "pan": "600727000000000009",
-    "key_type": 2,
-    "sgc": "123456",
-    "ti": "01",
-    "krn": 1,
-    "ken": 255,
-    "base_date": 1993,
-    "ea": "07",
-    "dkga": "02",
-    "vending_key": "abababababababab",
-}
+METER: dict[str, Any] = json.loads(
+    (DATA.parent / "sts" / "meter-dkga02.json").read_text(encoding="utf-8")
+)
 
 
 def _run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
@@ -49,28 +40,12 @@ def _load(name: str) -> list[dict[str, Any]]:
     return cases
 
 
-_CREDIT_ARGS = [
-    "--pan",
-    METER["pan"],
-    "--sgc",
-    "123456",
-    "--ti",
-    "01",
-    "--krn",
-    "1",
-    "--base-date",
-    "1993",
-    "--ea",
-    "07",
-    "--dkga",
-    "02",
-    "--vending-key",
-    "abababababababab",
-    "--amount",
-    "1",
-    "--at",
-    "2004-03-01T13:55Z",
+_METER_OPTIONS = ("pan", "sgc", "ti", "krn", "base_date", "ea", "dkga", "vending_key")
+# The test meter as ``stsgas token`` options, in the order the commands document them.
+_METER_ARGS = [
+    x for name in _METER_OPTIONS for x in (f"--{name.replace('_', '-')}", str(METER[name]))
 ]
+_CREDIT_ARGS = [*_METER_ARGS, "--amount", "1", "--at", "2004-03-01T13:55Z"]
 
 
 def _args(case: dict[str, Any]) -> list[str]:
@@ -80,7 +55,7 @@ def _args(case: dict[str, Any]) -> list[str]:
         if arg == "$CREDIT":
             out += _CREDIT_ARGS
         elif arg == "$OLD_METER":
-            out += _OLD_METER_ARGS
+            out += _METER_ARGS
         else:
             out.append(arg.replace("$DATA", str(DATA)))
     return out
@@ -119,56 +94,10 @@ def test_cannot_run_is_one_line_and_exit_2(
 
 def test_credit_one_shot_prints_grouped_token(capsys: pytest.CaptureFixture[str]) -> None:
     """``stsgas token credit`` prints the token grouped 4-4-4-4-4."""
-    args = [
-        "token",
-        "credit",
-        "--pan",
-        METER["pan"],
-        "--sgc",
-        "123456",
-        "--ti",
-        "01",
-        "--krn",
-        "1",
-        "--base-date",
-        "1993",
-        "--ea",
-        "07",
-        "--dkga",
-        "02",
-        "--vending-key",
-        "abababababababab",
-        "--amount",
-        "0.1",
-        "--subclass",
-        "0",
-        "--rnd",
-        "5",
-        "--at",
-        "2004-03-01T13:55Z",
-    ]
+    args = ["token", "credit", *_METER_ARGS, "--amount", "0.1", "--subclass", "0"]
+    args += ["--rnd", "5", "--at", "2004-03-01T13:55Z"]
     assert main(args) == 0
     assert capsys.readouterr().out.strip() == "2371 6100 5011 8319 4197"
-
-
-_OLD_METER_ARGS = [
-    "--pan",
-    METER["pan"],
-    "--sgc",
-    "123456",
-    "--ti",
-    "01",
-    "--krn",
-    "1",
-    "--base-date",
-    "1993",
-    "--ea",
-    "07",
-    "--dkga",
-    "02",
-    "--vending-key",
-    "abababababababab",
-]
 
 
 def test_keychange_one_shot_equals_json_lines(
@@ -178,8 +107,7 @@ def test_keychange_one_shot_equals_json_lines(
     import io
 
     assert (
-        main(["token", "keychange", *_OLD_METER_ARGS, "--new-krn", "2", "--new-base-date", "2014"])
-        == 0
+        main(["token", "keychange", *_METER_ARGS, "--new-krn", "2", "--new-base-date", "2014"]) == 0
     )
     grouped = capsys.readouterr().out.split("\n")[:-1]
     new = METER | {"krn": 2, "base_date": 2014}
