@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,6 +26,8 @@ from stsgas.cli._common import DatabaseOption, database_url
 from stsgas.cli._errors import fail, parse_database
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from stsgas.vending.keys.ceremony import GroupSpec
     from stsgas.vending.keys.security import SecurityModule
     from stsgas.vending.settings import Settings
@@ -34,6 +37,18 @@ def _settings(database: str | None) -> Settings:
     from stsgas.vending.settings import Settings
 
     return Settings() if database is None else Settings(database_url=database)
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    """A one-connection engine for one command, disposed when it is done."""
+    from stsgas.vending.db import make_engine
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _security_module(settings: Settings, missing: str) -> SecurityModule | None:
@@ -89,7 +104,6 @@ def _components(args: Any) -> list[bytes]:
 
 
 def _import(args: Any) -> int:
-    from stsgas.vending.db import make_engine
     from stsgas.vending.keys import ceremony
 
     settings = _settings(args.database)
@@ -101,8 +115,7 @@ def _import(args: Any) -> int:
         return 2
     components = _components(args)
     spec = _group_spec(args, dkga=args.dkga)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
+    with _engine(settings) as engine:
         done = ceremony.import_key(
             engine,
             module,
@@ -111,8 +124,6 @@ def _import(args: Any) -> int:
             key_kcv=args.key_kcv,
             custodians=args.custodian,
         )
-    finally:
-        engine.dispose()
     where = "computed by the security module" if done.kcv_from_module else "of the key entered"
     print(
         f"imported the vending key of supply group {spec.sgc}/KRN {spec.krn} "
@@ -122,7 +133,6 @@ def _import(args: Any) -> int:
 
 
 def _generate(args: Any) -> int:
-    from stsgas.vending.db import make_engine
     from stsgas.vending.keys import ceremony
 
     settings = _settings(args.database)
@@ -130,13 +140,10 @@ def _generate(args: Any) -> int:
     if module is None:
         return 2
     spec = _group_spec(args, dkga=4)
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
+    with _engine(settings) as engine:
         done = ceremony.generate_key(
             engine, module, spec=spec, length=args.length, witnesses=args.witness
         )
-    finally:
-        engine.dispose()
     print(
         f"generated the vending key of supply group {spec.sgc}/KRN {spec.krn} in the HSM "
         f"(supply group {done.supply_group_id}); check value {done.kcv}"
@@ -145,7 +152,7 @@ def _generate(args: Any) -> int:
 
 
 def _check(args: Any) -> int:
-    from stsgas.vending.db import make_engine, make_sessionmaker
+    from stsgas.vending.db import make_sessionmaker
     from stsgas.vending.keys.security import KeyCustodyError, KeyRef
     from stsgas.vending.supply_groups.repository import SupplyGroupRepository
 
@@ -153,19 +160,15 @@ def _check(args: Any) -> int:
     module = _security_module(settings, "no security module configured")
     if module is None:
         return 2
-    engine = make_engine(settings.database_url, pool_size=1)
     bad = 0
-    try:
-        with make_sessionmaker(engine)() as session:
-            for g in SupplyGroupRepository(session).all():
-                try:
-                    module.check(KeyRef(sgc=g.sgc, krn=g.krn), g.vending_key_enc)
-                    print(f"{g.sgc}/KRN {g.krn}: held")
-                except KeyCustodyError as exc:
-                    bad += 1
-                    print(f"{g.sgc}/KRN {g.krn}: NOT HELD: {exc}")
-    finally:
-        engine.dispose()
+    with _engine(settings) as engine, make_sessionmaker(engine)() as session:
+        for g in SupplyGroupRepository(session).all():
+            try:
+                module.check(KeyRef(sgc=g.sgc, krn=g.krn), g.vending_key_enc)
+                print(f"{g.sgc}/KRN {g.krn}: held")
+            except KeyCustodyError as exc:
+                bad += 1
+                print(f"{g.sgc}/KRN {g.krn}: NOT HELD: {exc}")
     return 1 if bad else 0
 
 
