@@ -80,26 +80,17 @@ def check(database: DatabaseOption = None, fmt: FormatOption = Format.AUTO) -> N
     from stsgas.cli._common import wants_table
 
     db = existing_database(database_url(database))
-    from stsgas.vending.audit.service import verify_chain
     from stsgas.vending.db import make_engine, make_sessionmaker
-    from stsgas.vending.reports.service import reconciliation
+    from stsgas.vending.jobs.work import integrity_report
 
     engine = make_engine(db.url, pool_size=1)
     try:
         with make_sessionmaker(engine)() as session:
-            report = reconciliation(session)
-            audit = verify_chain(session)
+            report = integrity_report(session)
     except SQLAlchemyError as exc:
         unreadable(db, exc)
     finally:
         engine.dispose()
-    report["audit_chain"] = {
-        "ok": audit.ok,
-        "entries": audit.entries,
-        "first_bad_seq": audit.first_bad_seq,
-        "reason": audit.reason,
-    }
-    report["ok"] = bool(report["ok"] and audit.ok)
     if wants_table(fmt):
         _table(report)
     else:
