@@ -18,14 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from stsgas.cli import main
 from tests.processes import running
+from tests.vending.empty_pg import empty_database
 
-PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("STSGAS_REQUIRE_PG") == "1"
 PASSWORD = "Gas-meters-go-live"
 DB_PASSWORD = "n0t-to-be-Printed"
 
@@ -65,22 +63,9 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'var' / 'stsgas.db'}"
         return
-    base = make_url(PG_URL)
-    name = f"stsgas_init_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        if REQUIRE_PG:
-            pytest.fail(f"STSGAS_REQUIRE_PG=1 but PostgreSQL is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    # trust auth ignores the password: it is there to prove it is never printed
-    yield base.set(database=name, password=DB_PASSWORD).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database("stsgas_init") as url:
+        # trust auth ignores the password: it is there to prove it is never printed
+        yield url.set(password=DB_PASSWORD).render_as_string(hide_password=False)
 
 
 def _key_args(url: str, tmp_path: Path) -> list[str]:

@@ -6,7 +6,6 @@ server on a token that lacks the key refuses to start, in one line."""
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -18,8 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from stsgas.sts import DKGA, EA, BaseDate, CreditToken, MeterConfig, decode
 from stsgas.vending.db import make_engine, make_sessionmaker
@@ -28,11 +25,10 @@ from stsgas.vending.models import MeterMode, Role, SupplyGroup
 from stsgas.vending.operators import service as operators
 from tests.processes import running
 from tests.vending import factories
+from tests.vending.empty_pg import empty_database
 from tests.vending.keys.ceremony_data import CASES
 from tests.vending.keys.softhsm import SoftHsm, init_token, write_conf
 
-PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("STSGAS_REQUIRE_PG") == "1"
 PASSWORD = "Gas-meters-go-live"
 
 pytestmark = pytest.mark.postgres
@@ -41,21 +37,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """An empty PostgreSQL database, made here and dropped after."""
-    base = make_url(PG_URL)
-    name = f"stsgas_hsm_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        if REQUIRE_PG:
-            pytest.fail(f"STSGAS_REQUIRE_PG=1 but PostgreSQL is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database("stsgas_hsm") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def _base_env() -> dict[str, str]:
