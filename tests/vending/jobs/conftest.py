@@ -5,7 +5,6 @@ shared test database, whose schema is compared with the models)."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,15 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.migrations import upgrade
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms.service import Inbound
-from tests.vending.conftest import PG_URL, REQUIRE_PG
+from tests.vending.empty_pg import empty_database
 
 
 @dataclass
@@ -89,27 +86,12 @@ def reply_sent(sm: sessionmaker[Session], *, phone: str, reference: str) -> bool
 @pytest.fixture
 def jobs_pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one job test (dropped after it)."""
-    base = make_url(PG_URL)
-    name = f"{base.database or 'test'}_jobs_{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        message = f"PostgreSQL at {PG_URL} is unreachable: {exc.__class__.__name__}: {exc}"
-        if REQUIRE_PG:
-            pytest.fail(f"STSGAS_REQUIRE_PG=1 but {message}", pytrace=False)
-        pytest.skip(message)
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url, pool_size=1)
-    upgrade(url, engine=engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database("test_jobs") as base:
+        url = base.render_as_string(hide_password=False)
+        engine = make_engine(url, pool_size=1)
+        upgrade(url, engine=engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture
