@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stsgas.cli import meter_simulate, meter_start
+from stsgas.cli import meter_simulate, meter_start, meter_web
 from stsgas.cli._common import Format, FormatOption, console, wants_table
 from stsgas.cli._errors import fail
 
@@ -101,3 +101,8 @@ app.command(
     name="simulate",
     help="Simulate household meters over years: consumption, recharges, alarms.",
 )(meter_simulate.simulate)
+app.command(
+    name="web",
+    help="Open the virtual meters in a browser page (LCD, keypad, LEDs, valve, battery, "
+    "magnet, gas and time); their state is kept in NVM files in --state.",
+)(meter_web.web)

@@ -14,10 +14,11 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from stsgas.cli import meter_web
 from stsgas.cli._common import DatabaseOption
 from stsgas.cli._errors import fail, parse_database
 
@@ -63,6 +64,13 @@ def serve(
     migrate_only: Annotated[
         bool, typer.Option("--migrate-only", help="Migrate the database, then exit.")
     ] = False,
+    meter_state: Annotated[
+        Path,
+        typer.Option(
+            "--meter-state",
+            help="With --demo: the folder of the demo meters' NVM files (the meter page).",
+        ),
+    ] = meter_web.DEFAULT_STATE,
 ) -> None:
     import uvicorn
     from sqlalchemy.exc import OperationalError
@@ -109,14 +117,28 @@ def serve(
         for login in demo_data.logins():
             print(f"  {login.username:<11} {login.password:<16} ({login.role})")
         print("demo meters: " + ", ".join(demo_data.meter_numbers()))
+    desk = None
+    if s.demo and workers == 1:
+        desk = meter_web.open_desk(meter_state)
+        print(f"virtual meters at {url}{meter_web.MOUNT}/  (state {meter_state})")
+    elif s.demo:
+        print("virtual meters: only with --workers 1 (or run `stsgas meter web`)")
     sys.stdout.flush()
     made = _metrics_dir(workers)
     # from here on every line, uvicorn's included, is a structured log line (STSGAS_LOG_FORMAT)
     logs.configure(s.log_format, s.log_level)
+    app: Any = "stsgas.vending.server:app_from_env"
+    if desk is not None:
+        # one process: the console and the meter page composed here (vending stays meter-free)
+        from stsgas.meterweb import create_app as meter_app
+        from stsgas.vending.server import build_app
+
+        page = {"meter_page_url": f"{meter_web.MOUNT}/"}
+        app = meter_web.compose(build_app(Settings().model_copy(update=page)), meter_app(desk))
     try:
         uvicorn.run(
-            "stsgas.vending.server:app_from_env",
-            factory=True,
+            app,
+            factory=desk is None,
             host=host,
             port=port,
             workers=workers,

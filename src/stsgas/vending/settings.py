@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1)
     #: seconds before a failed job's first retry; doubled by each further retry
     job_retry_wait_seconds: int = Field(default=60, ge=0)
+    #: the virtual meter page, linked from the console's menu (``stsgas serve --demo`` mounts
+    #: it at ``/meter/``); unset: no link. A URL only: the vending side never imports the meter
+    meter_page_url: str | None = None
     #: the utility's local time zone (IANA name): days of the daily report, and the months
     #: of the fixed charge and the recharge limit, begin at local midnight
     timezone: str = "UTC"

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from stsgas.vending.apiclient import ApiProblem
-from stsgas.vending.web.nav import allowed, nav_for
+from stsgas.vending.web.nav import NavItem, allowed, nav_for
 from stsgas.vending.web.session import Me, csrf_for, load_me
 
 __all__ = ["STATIC_DIR", "Denied", "error_page", "guard", "page", "templates"]
@@ -63,6 +63,17 @@ async def guard(request: Request, page_key: str) -> Me:
     return me
 
 
+def _nav(request: Request, me: Me | None) -> list[NavItem]:
+    """The role's menu, and the virtual meter page when one is configured (a URL only)."""
+    if me is None:
+        return []
+    items = nav_for(me.role)
+    url = request.app.state.settings.meter_page_url
+    if url:
+        items.append(NavItem(key="meter_page", href=url, label="Virtual meter"))
+    return items
+
+
 def page(
     request: Request,
     template: str,
@@ -80,7 +91,7 @@ def page(
         template,
         {
             "me": me,
-            "nav": nav_for(me.role) if me else [],
+            "nav": _nav(request, me),
             "active": active,
             "csrf": csrf_for(me.token) if me else "",
             **context,
