@@ -3,11 +3,15 @@
 One :class:`MeterDesk` holds the meters of a state folder (``<DRN>.nvm`` each,
 the encrypted file the terminal meter keeps), a lock per meter (requests run
 in worker threads) and a clock per meter: the app's clock plus how far the
-page has fast-forwarded that meter. The meter core only ever gets ``now``.
+page has fast-forwarded that meter (kept in ``<DRN>.ahead.json`` beside its NVM
+file, so a restart does not turn its clock back). The meter core only ever gets
+``now``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -19,7 +23,7 @@ from typing import Any
 
 from stsgas.meter.adapters.tui_view import PanelView, ViewError
 from stsgas.meter.errors import MeterError
-from stsgas.meter.events import Buzzer, Events
+from stsgas.meter.events import Beep, Buzzer, Events
 from stsgas.sts import StsError
 from stsgas.sts.identity import split_pan
 from stsgas.sts.keys import MeterConfig
@@ -111,6 +115,7 @@ class _Slot:
     pan: str
     ahead: timedelta = timedelta()
     beeps: int = 0
+    buzzer: str | None = None
     log: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -181,10 +186,31 @@ class MeterDesk:
         drn = split_pan(pan)[1]
         if drn in self._slots:
             raise ViewError(f"meter {drn} is given twice")
-        now = self.clock()
-        view = PanelView.open(doc, nvm_path=self.state_dir / f"{drn}.nvm", now=now)
-        # a meter fast-forwarded before a restart stays as far ahead of the app's clock
-        self._slots[drn] = _Slot(view=view, pan=pan, ahead=max(timedelta(), view.meter.now - now))
+        ahead = self._load_ahead(drn)
+        view = PanelView.open(doc, nvm_path=self.state_dir / f"{drn}.nvm", now=self.clock() + ahead)
+        self._slots[drn] = _Slot(view=view, pan=pan, ahead=ahead)
+
+    def _ahead_file(self, drn: str) -> Path:
+        return self.state_dir / f"{drn}.ahead.json"
+
+    def _load_ahead(self, drn: str) -> timedelta:
+        """How far this meter was fast-forwarded before a restart (it stays that far ahead).
+
+        A missing or unreadable file is no fast-forward: the meter's own clock never
+        goes back (the panel holds it until the app's clock catches up)."""
+        try:
+            doc = json.loads(self._ahead_file(drn).read_text(encoding="utf-8"))
+            seconds = int(doc["seconds"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return timedelta()
+        return timedelta(seconds=min(max(0, seconds), MAX_HOURS * 3600 * 10))
+
+    def _save_ahead(self, drn: str, ahead: timedelta) -> None:
+        """Write the fast-forward beside the NVM file (a new file renamed over the old)."""
+        path = self._ahead_file(drn)
+        part = path.with_suffix(".part")
+        part.write_text(json.dumps({"seconds": int(ahead.total_seconds())}), encoding="utf-8")
+        os.replace(part, path)
 
     def close(self) -> None:
         """Persist every meter and release its NVM file."""
@@ -212,7 +238,10 @@ class MeterDesk:
             slot.view.fire_timers(now)
             out = call(slot.view, now)
             if isinstance(out, Events):
-                slot.beeps += sum(1 for e in out if isinstance(e, Buzzer))
+                beeps = [e.pattern for e in out if isinstance(e, Buzzer)]
+                slot.beeps += len(beeps)
+                if beeps:  # the last pattern that says something (a key's click does not)
+                    slot.buzzer = next((str(p) for p in reversed(beeps) if p != Beep.KEY), None)
             note = PanelView.describe(out)
             if note:
                 slot.log = [*slot.log[-(LOG_LINES - 1) :], f"{now:%Y-%m-%d %H:%M} {what}: {note}"]
@@ -244,6 +273,7 @@ class MeterDesk:
         n = _whole(hours, "hours", 1, MAX_HOURS)
         slot = self._slot(drn)
         with slot.lock:
+            self._save_ahead(drn, slot.ahead + timedelta(hours=n))
             slot.ahead += timedelta(hours=n)
         return self._act(drn, f"+{n} h", lambda view, now: None)
 
@@ -289,7 +319,7 @@ class MeterDesk:
             id=drn, pan=slot.pan, mode=slot.view.meter.settings.mode, lcd=s.lcd,
             valve_open=s.valve_open, valve_reason=None if s.valve_reason is None
             else str(s.valve_reason), alarm=s.alarm, alarms=tuple(str(a) for a in s.alarms),
-            buzzer=s.buzzer, beeps=slot.beeps, credit=str(s.credit),
+            buzzer=slot.buzzer, beeps=slot.beeps, credit=str(s.credit),
             battery_v=f"{s.battery_v:.2f}", power=s.power, magnet=s.magnet,
             clock=now.isoformat(timespec="seconds"),
             ahead_hours=round(slot.ahead.total_seconds() / 3600, 2), log=tuple(slot.log),
