@@ -198,8 +198,9 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(client: TestClie
     assert client.get("/static/meter.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/static/meter.css").status_code == 200
     assert client.get("/static/secret.key").status_code == 404
-    codes = client.get("/api/codes").json()
-    assert codes["01"] == "remaining credit"
+    codes = client.get("/api/codes").json()["codes"]
+    assert codes[0] == ["01", "remaining credit"]
+    assert [c for c, _ in codes] == sorted(c for c, _ in codes)
 
 
 def test_a_meter_object_given_twice_or_broken_is_refused(tmp_path: Path) -> None:

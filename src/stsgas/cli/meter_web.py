@@ -29,11 +29,11 @@ DEFAULT_STATE = Path("var") / "meters"
 MOUNT = "/meter"
 
 
-def _money(minor: int, decimals: int = 2) -> str:
-    """Minor units (cents) as a decimal string, as the meter's tariff takes prices."""
+def _m3(litres: int) -> str:
+    """Litres as a decimal string of m³, as the meter's tariff takes its steps."""
     from decimal import Decimal
 
-    return str(Decimal(minor).scaleb(-decimals))
+    return str(Decimal(litres).scaleb(-3))
 
 
 def demo_meters() -> list[dict[str, Any]]:
@@ -58,8 +58,8 @@ def demo_meters() -> list[dict[str, Any]]:
                 dkga=f"{group['dkga']:02d}", ken=group["ken"],
                 vending_key=group["vending_key"], ti="01",
                 tariff=[
-                    {"up_to_m3": None if s["up_to_litres"] is None
-                     else _money(s["up_to_litres"], 3), "price": _money(s["price_per_m3"])}
+                    {"up_to_m3": None if s["up_to_litres"] is None else _m3(s["up_to_litres"]),
+                     "price": str(s["price_per_m3"])}  # money in major units, as the data
                     for s in steps
                 ],
             )  # fmt: skip

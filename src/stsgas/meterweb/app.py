@@ -105,7 +105,8 @@ def create_app(desk: MeterDesk, *, close_desk: bool = True) -> FastAPI:
 
     @app.get("/api/codes")
     async def codes() -> JSONResponse:
-        return JSONResponse({code: what for code, (what, _) in CODES.items()})
+        # pairs, not an object: a script would put "10" before "01" (integer-like keys first)
+        return JSONResponse({"codes": [[code, what] for code, (what, _) in CODES.items()]})
 
     @app.get("/api/meters")
     async def meters() -> JSONResponse:

@@ -7,26 +7,48 @@ let current = null;     // the meter shown (its DRN)
 let lastBeeps = null;   // the buzzer count last drawn: a new count beeps
 let audio = null;
 
+function problem(text) {
+  $("problem").textContent = text;
+  $("problem").hidden = false;
+}
+
+// one request; null (and the problem shown) when it fails
 async function call(path, body) {
   const init = body === undefined ? {} : {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
   };
-  const r = await fetch(path, init);
-  const doc = await r.json();
-  if (!r.ok) {
-    $("problem").textContent = `${doc.code}: ${doc.detail}`;
-    $("problem").hidden = false;
+  let r, doc;
+  try {
+    r = await fetch(path, init);
+    doc = await r.json();
+  } catch (e) {
+    problem(`the meter server does not answer (${r ? r.status : "no connection"})`);
     return null;
   }
-  $("problem").hidden = true;
+  if (!r.ok) {
+    problem(`${doc.code}: ${doc.detail}`);
+    return null;
+  }
+  if (body !== undefined || $("problem").textContent.startsWith("the meter server")) {
+    $("problem").hidden = true;  // a poll leaves a refused action's problem shown
+  }
   return doc;
 }
 
+let queue = Promise.resolve(null);  // one request at a time: keys reach the meter in order
+let waiting = 0;                    // requests in the queue (the poll waits its turn)
+
 // act("") reads the meter (its due timers fire); act("flow", {...}) posts an action
 function act(what, body) {
-  if (current === null) return Promise.resolve(null);
-  const path = what === "" ? `api/meters/${current}` : `api/meters/${current}/${what}`;
-  return call(path, body).then((s) => { if (s) draw(s); return s; });
+  waiting += 1;
+  const run = () => {
+    waiting -= 1;
+    if (current === null) return null;
+    const path = what === "" ? `api/meters/${current}` : `api/meters/${current}/${what}`;
+    return call(path, body).then((s) => { if (s) draw(s); return s; });
+  };
+  queue = queue.then(run, run);
+  return queue;
 }
 
 function beep(pattern) {
@@ -99,7 +121,7 @@ async function start() {
     b.addEventListener("click", () => show(m.id));
     $("meters").append(b);
   }
-  for (const [code, what] of Object.entries(codes || {})) {
+  for (const [code, what] of (codes ? codes.codes : [])) {
     const li = document.createElement("li");
     const b = document.createElement("button");
     b.type = "button";
@@ -111,7 +133,9 @@ async function start() {
   const wanted = location.hash.slice(1);
   const ids = list.meters.map((m) => m.id);
   if (ids.length) await show(ids.includes(wanted) ? wanted : ids[0]);
-  setInterval(() => { act("", undefined).catch(() => {}); }, 1000);
+  setInterval(() => {  // the meter's timers fire, and what another tab did shows
+    if (waiting === 0) act("", undefined).catch(() => {});
+  }, 1000);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
