@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import warnings
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-__all__ = ["T0", "Clock", "TestClient", "token"]
+__all__ = ["T0", "Clock", "TestClient", "free_port", "token"]
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
@@ -35,3 +36,10 @@ def token(amount: str, minutes: int = 0) -> str:
     """A credit token for the demo meter, issued ``minutes`` after T0."""
     cfg = MeterConfig.from_json(demo_meter_json())
     return credit_token(cfg, amount, at=T0 + timedelta(minutes=minutes), rnd=2).digits
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a server process the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -9,7 +9,6 @@ the LCD shows the credit. Screenshots go to /tmp for a human look (not committed
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.meterweb.support import free_port
 from tests.processes import spawn, stop
 from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 
@@ -31,16 +31,10 @@ pytestmark = pytest.mark.browser
 METER = "01000000016"  # the first demo meter (Amina Juma, volume)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def demo_server(folder: Path) -> Iterator[str]:
     """``stsgas serve --demo`` in ``folder`` (its database and meters in ./var) until the end."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "STSGAS_DATABASE_URL": f"sqlite:///{folder / 'var' / 'stsgas.db'}",

@@ -118,7 +118,7 @@ def web(
         typer.Option(
             "--config",
             help="A JSON file with a scenario 'meter' object; repeat for more meters "
-            "(default: the meters of `stsgas serve --demo`).",
+            "(default: the meters of stsgas serve --demo).",
             show_default=False,
         ),
     ] = None,
