@@ -165,6 +165,7 @@ def test_fast_forward_moves_the_meters_clock(client: TestClient, clock: Clock) -
     ahead = _post(client, "advance", {"hours": 24})
     assert ahead["clock"] == "2026-05-05T09:00:00+00:00"
     assert ahead["ahead_hours"] == 24
+    assert ahead["log"][-1] == "2026-05-05 09:00 +24 h"
     clock.step(hours=1)
     assert client.get(URL).json()["clock"] == "2026-05-05T10:00:00+00:00"
 
@@ -209,3 +210,20 @@ def test_a_meter_object_given_twice_or_broken_is_refused(tmp_path: Path) -> None
         MeterDesk.open([demo_meter_json(), demo_meter_json()], tmp_path)
     with pytest.raises(ViewError, match="meter"):
         MeterDesk.open([{"pan": "123"}], tmp_path)
+
+
+def test_concurrent_requests_keep_each_token_whole(tmp_path: Path, clock: Clock) -> None:
+    """Eight requests at once, each a whole token: each reaches the meter uninterleaved,
+    so every token is accepted once and the credit is their sum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    desk = MeterDesk.open([demo_meter_json()], tmp_path / "state", clock=clock)
+    tokens = [token("2", minutes=i + 1) for i in range(8)]
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda t: desk.press(DRN, t + "#"), tokens))
+        shown = desk.state(DRN)
+    finally:
+        desk.close()
+    assert shown.credit == "16"
+    assert sum("token accepted" in line for line in shown.log) == 8

@@ -242,9 +242,10 @@ class MeterDesk:
                 slot.beeps += len(beeps)
                 if beeps:  # the last pattern that says something (a key's click does not)
                     slot.buzzer = next((str(p) for p in reversed(beeps) if p != Beep.KEY), None)
-            note = PanelView.describe(out)
-            if note:
-                slot.log = [*slot.log[-(LOG_LINES - 1) :], f"{now:%Y-%m-%d %H:%M} {what}: {note}"]
+            if what:  # an action is logged with what it did (a read is not)
+                note = PanelView.describe(out)
+                line = f"{now:%Y-%m-%d %H:%M} {what}" + (f": {note}" if note else "")
+                slot.log = [*slot.log[-(LOG_LINES - 1) :], line]
             return self._snapshot(drn, slot, now)
 
     def state(self, drn: str) -> Snapshot:
