@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from stsgas.meter.events import Events, LogKind
@@ -29,6 +29,9 @@ from stsgas.meter.state import (
 )
 from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend
+
+if TYPE_CHECKING:
+    from stsgas.meter._safety import FlowWatch
 
 __all__ = ["MeterCore", "Part"]
 
@@ -79,6 +82,7 @@ class MeterCore(Protocol):
     kct: dict[int, Any]
     kct_at: datetime | None
     opened_at: datetime | None
+    flow_watch: FlowWatch
 
     @property
     def valve_fault(self) -> set[str]: ...
@@ -101,6 +105,6 @@ class MeterCore(Protocol):
     def true_for_rtc(self, rtc_ts: float) -> datetime: ...
     def base_date_ended(self, now: datetime) -> bool: ...
     def show(self, text: str, out: Events) -> None: ...
-    def log(self, kind: LogKind, now: datetime, out: Events) -> None: ...
+    def log(self, kind: LogKind, now: datetime, out: Events, detail: str = "") -> None: ...
     def idle_text(self) -> str: ...
     def fmt(self, units: int) -> Decimal: ...
