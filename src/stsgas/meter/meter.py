@@ -397,6 +397,9 @@ class Meter(MeterReadout):
             self.show(self.idle_text(), out)
         _valve.check_open_flow(self, litres, now, out)
         _safety.watch_flow(self, litres, now, out)
+        due = _safety.due(self)  # a gas-safety run may need a wake-up before the next timer
+        if due is not None and due < self._deadline:
+            self._deadline = due
         return out
 
     def _affordable(self, litres: int) -> int:
