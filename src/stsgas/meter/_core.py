@@ -9,9 +9,10 @@ old one and marks its record for the next commit) and :meth:`MeterCore.save`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from stsgas.meter.events import Events, LogKind
@@ -30,13 +31,20 @@ from stsgas.meter.state import (
 from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend
 
-if TYPE_CHECKING:
-    from stsgas.meter._safety import FlowWatch
-
-__all__ = ["MeterCore", "Part"]
+__all__ = ["FlowWatch", "MeterCore", "Part"]
 
 #: a frozen piece of state that :meth:`MeterCore.put` replaces
 Part = Balance | Valve | Supply | Lockout | Timers | KeyData | Config
+
+
+@dataclass(frozen=True, slots=True)
+class FlowWatch:
+    """RAM only (a reboot closes the valve): when gas last registered, and since when
+    each gas-safety run has lasted (None = no run); the rules are in ``_safety``."""
+
+    last_at: datetime | None = None
+    excess_since: datetime | None = None
+    leak_since: datetime | None = None
 
 
 class MeterCore(Protocol):

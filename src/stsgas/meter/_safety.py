@@ -19,25 +19,15 @@ clear it: tokens can be bought without anyone looking at the pipes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter import _valve
-from stsgas.meter._core import MeterCore
+from stsgas.meter._core import FlowWatch, MeterCore
 from stsgas.meter.events import AlarmChanged, Beep, Buzzer, CloseReason, Events
 
 __all__ = ["FlowWatch", "arm", "clear", "due", "on_wake", "watch_flow"]
-
-
-@dataclass(frozen=True, slots=True)
-class FlowWatch:
-    """RAM only (a reboot closes the valve): when gas last registered, and since when
-    each shut-off's run has lasted (None = no run)."""
-
-    last_at: datetime | None = None
-    excess_since: datetime | None = None
-    leak_since: datetime | None = None
 
 
 def arm(m: MeterCore, now: datetime) -> None:

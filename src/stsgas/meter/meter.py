@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 
 from stsgas.meter import _clock, _inputs, _safety, _tokens, _valve, _wake
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter._core import Part
-from stsgas.meter._safety import FlowWatch
+from stsgas.meter._core import FlowWatch, Part
 from stsgas.meter.errors import MeterUsageError
 from stsgas.meter.events import (
     Alarm,
