@@ -8,7 +8,7 @@ Rules (docs/meter.md states them with their sources):
   interference (locked until clear tamper) -> ``tamper``; gas safety (flow
   above the excess-flow rate too long -> ``excess_flow``, flow never stopping
   for the leak time -> ``leak``; locked until the IR clear_tamper command,
-  ``GAS_SAFETY``) ; power off (and
+  ``GAS_SAFETY``); power off (and
   every boot) -> ``power``; auto-clean failure -> ``clean``; more than
   ``UNCONTROLLED_LPH`` litres an hour within ``OPEN_CHECK`` of the open key
   (an appliance left open, a broken pipe) -> ``flow`` (M6, anchor A15). It opens only on
