@@ -46,18 +46,19 @@ def _rules(m: MeterCore) -> list[tuple[CloseReason, datetime | None, int, int]]:
     return out
 
 
-def watch_flow(m: MeterCore, litres: int, now: datetime, out: Events) -> None:
+def watch_flow(m: MeterCore, litres: int, now: datetime, out: Events) -> datetime | None:
     """After ``litres`` registered at ``now``: extend or end each run, and shut off
-    when one has lasted its time."""
-    w = m.flow_watch
+    when one has lasted its time. The wake-up a run now needs (None: none)."""
+    st, w = m.settings, m.flow_watch
+    if st.excess_flow_lph is None and st.leak_flow_lph is None:
+        return None  # the hot path of a meter without gas safety: nothing to time
     if not m.valve.open:
         m.flow_watch = FlowWatch()
-        return
+        return None
     if w.last_at is None:  # the first gas since boot: nothing to time it from
         m.flow_watch = FlowWatch(last_at=now)
-        return
+        return None
     secs = (now - w.last_at).total_seconds()
-    st = m.settings
     over = st.excess_flow_lph is not None and litres * 3600 > st.excess_flow_lph * secs
     leak = st.leak_flow_lph is not None and litres * 3600 >= st.leak_flow_lph * secs
     m.flow_watch = FlowWatch(
@@ -68,7 +69,8 @@ def watch_flow(m: MeterCore, litres: int, now: datetime, out: Events) -> None:
     for reason, since, _, limit in _rules(m):
         if since is not None and (now - since).total_seconds() >= limit:
             shut_off(m, reason, now, out)
-            return
+            return None
+    return due(m)
 
 
 def _wake_at(m: MeterCore, since: datetime, lph: int, limit: int) -> datetime | None:

@@ -395,8 +395,7 @@ class Meter(MeterReadout):
         if not self.keybuf:  # the LCD follows the credit, unless a token is being typed
             self.show(self.idle_text(), out)
         _valve.check_open_flow(self, litres, now, out)
-        _safety.watch_flow(self, litres, now, out)
-        due = _safety.due(self)  # a gas-safety run may need a wake-up before the next timer
+        due = _safety.watch_flow(self, litres, now, out)  # a gas-safety run's wake-up
         if due is not None and due < self._deadline:
             self._deadline = due
         return out
