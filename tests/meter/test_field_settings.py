@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stsgas.irproto import SETTING_NAMES
 from stsgas.meter import MemoryStateStore, Meter
+from stsgas.meter._field import setting_text
 from stsgas.meter.events import Logged, LogKind
 from stsgas.meter.ir import encode_frame, mac_for, signed
 
@@ -182,3 +186,42 @@ def test_amount_mode_credit_settings_are_money() -> None:
     assert ir(m, "settings", "overdraft=12.345,low_credit_alarm=50", at=T0 + H) == "ok settings 2"
     assert (m.settings.overdraft, m.settings.low_credit_alarm) == (1_234_500, 5_000_000)
     assert m.event_log.entries[-2].detail == "overdraft 2.000->12.345"
+
+
+_GOOD = {n: list(vals) for n, vals in CASES["accept"].items()}
+_BAD = CASES["refuse"]
+_COMMANDS = st.lists(st.sampled_from(SETTING_NAMES), min_size=1, max_size=4, unique=True).flatmap(
+    lambda names: st.tuples(
+        *(st.tuples(st.just(n), st.sampled_from(_GOOD[n] + _BAD[n])) for n in names)
+    )
+)
+
+
+def _held(m: Meter, name: str, value: str) -> bool:
+    """The meter now holds ``value`` for ``name`` (compared as numbers where numbers)."""
+    now = setting_text(m.settings, m.config.tz, m.config.billing_day, name)
+    if value == "none" or name == "timezone":
+        return now == value
+    return Decimal(now) == Decimal(value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_COMMANDS)
+def test_any_command_applies_all_or_none(command: tuple[tuple[str, str], ...]) -> None:
+    """Whatever mix of good and bad values: every value kept and the counter moved, or the
+    meter exactly as before."""
+    m = make()
+    pairs = list(command)
+    levels = dict(pairs)
+    l1 = Decimal(levels.get("battery_low_1_v", "3.40"))
+    l2 = Decimal(levels.get("battery_low_2_v", "3.20"))
+    good = all(v in _GOOD[n] for n, v in pairs) and l2 < l1
+    before = snapshot(m)
+    reply = ir(m, "settings", ",".join(f"{n}={v}" for n, v in pairs), at=T0 + H)
+    if good:
+        assert reply == f"ok settings {len(pairs)}"
+        assert m.lockout.ir_seq == 1
+        assert all(_held(m, n, v) for n, v in pairs)
+    else:
+        assert reply == "err range"
+        assert snapshot(m) == before
