@@ -212,10 +212,9 @@ def test_any_command_applies_all_or_none(command: tuple[tuple[str, str], ...]) -
     meter exactly as before."""
     m = make()
     pairs = list(command)
-    levels = dict(pairs)
-    l1 = Decimal(levels.get("battery_low_1_v", "3.40"))
-    l2 = Decimal(levels.get("battery_low_2_v", "3.20"))
-    good = all(v in _GOOD[n] for n, v in pairs) and l2 < l1
+    values_good = all(v in _GOOD[n] for n, v in pairs)
+    levels = {"battery_low_1_v": "3.40", "battery_low_2_v": "3.20", **dict(pairs)}
+    good = values_good and Decimal(levels["battery_low_2_v"]) < Decimal(levels["battery_low_1_v"])
     before = snapshot(m)
     reply = ir(m, "settings", ",".join(f"{n}={v}" for n, v in pairs), at=T0 + H)
     if good:
