@@ -188,3 +188,6 @@ def raw(
     payload: Annotated[str, typer.Argument(help="The payload, without the frame.")],
 ) -> None:
     _send(ctx, lambda pad, _: pad.request(payload))
+
+
+from stsgas.cli import irpad_settings as _settings  # noqa: E402,F401 -- registers `irpad settings`

@@ -9,6 +9,7 @@ old one and marks its record for the next commit) and :meth:`MeterCore.save`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -30,10 +31,20 @@ from stsgas.meter.state import (
 from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend
 
-__all__ = ["MeterCore", "Part"]
+__all__ = ["FlowWatch", "MeterCore", "Part"]
 
 #: a frozen piece of state that :meth:`MeterCore.put` replaces
 Part = Balance | Valve | Supply | Lockout | Timers | KeyData | Config
+
+
+@dataclass(frozen=True, slots=True)
+class FlowWatch:
+    """RAM only (a reboot closes the valve): when gas last registered, and since when
+    each gas-safety run has lasted (None = no run); the rules are in ``_safety``."""
+
+    last_at: datetime | None = None
+    excess_since: datetime | None = None
+    leak_since: datetime | None = None
 
 
 class MeterCore(Protocol):
@@ -79,6 +90,7 @@ class MeterCore(Protocol):
     kct: dict[int, Any]
     kct_at: datetime | None
     opened_at: datetime | None
+    flow_watch: FlowWatch
 
     @property
     def valve_fault(self) -> set[str]: ...
@@ -101,6 +113,6 @@ class MeterCore(Protocol):
     def true_for_rtc(self, rtc_ts: float) -> datetime: ...
     def base_date_ended(self, now: datetime) -> bool: ...
     def show(self, text: str, out: Events) -> None: ...
-    def log(self, kind: LogKind, now: datetime, out: Events) -> None: ...
+    def log(self, kind: LogKind, now: datetime, out: Events, detail: str = "") -> None: ...
     def idle_text(self) -> str: ...
     def fmt(self, units: int) -> Decimal: ...

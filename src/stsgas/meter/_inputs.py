@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from stsgas.meter import _field, _safety, _tokens, _valve
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter import _tokens, _valve
 from stsgas.meter._clock import in_range
 from stsgas.meter._core import MeterCore
 from stsgas.meter.events import (
@@ -95,6 +95,7 @@ def open_key(m: MeterCore, now: datetime, out: Events) -> None:
         _valve.move_valve(m, V.OPEN_KEY, now, out)
         if m.valve.open:
             m.opened_at = now
+            _safety.arm(m, now)
     m.show(m.idle_text() if m.valve.open else f"{m.idle_text()} OFF", out)
 
 
@@ -211,7 +212,7 @@ def receive_ir(m: MeterCore, data: bytes, now: datetime, out: Events) -> None:
 
 
 #: authenticated commands and their word counts: ``<seq> [args…] <mac>``
-_SIGNED = {"clock": 3, "clear_tamper": 2, "tariff": 4}
+_SIGNED = {"clock": 3, "clear_tamper": 2, "tariff": 4, "settings": 3}
 _MAX_SEQ = 2**31 - 1
 
 
@@ -228,6 +229,11 @@ def _signed_command(
     if seq <= last:
         m.log(LogKind.IR_REPLAY, now, out)
         return f"err replay {last}"
+    if cmd == "settings":
+        reply = _field.apply_settings(m, args[1], seq, now, out)
+        if reply.startswith("ok"):
+            _rejudge_battery(m, now, out)
+        return reply
     if cmd in ("clock", "tariff"):
         try:
             when = datetime.fromisoformat(args[1].replace("Z", "+00:00"))
@@ -252,8 +258,18 @@ def _signed_command(
         m.log(LogKind.TARIFF_LOADED, now, out)
         return f"ok tariff {len(tariff.steps)} steps"
     m.put(replace(m.lockout, ir_seq=seq), replace(m.supply, tamper=False))
-    m.log(LogKind.TAMPER_CLEARED, now, out)
+    gas = _safety.clear(m, out)  # someone is at the meter with the key: the safety latch too
+    m.log(LogKind.TAMPER_CLEARED, now, out, "" if gas is None else f"gas {gas}")
     return "ok tamper"
+
+
+def _rejudge_battery(m: MeterCore, now: datetime, out: Events) -> None:
+    """New battery levels act at once: a battery now at or below a level is treated
+    as a reading at that level (a lowered level waits for the next reading)."""
+    l1, l2 = m.settings.battery_levels_v
+    volts = m.supply.bat_v
+    if (2 if volts <= l2 else 1 if volts <= l1 else 0) > m.supply.bat:
+        set_battery(m, volts, now, out)
 
 
 def parse_steps(text: str) -> Tariff:

@@ -5,7 +5,10 @@ Rules (docs/meter.md states them with their sources):
 * Valve. Closed by: credit at/below the close line (zero, or minus the
   overdraft limit when overdraft is enabled) -> ``credit``; battery level 1
   (once) and level 2 (locked until replacement) -> ``battery``; magnetic
-  interference (locked until clear tamper) -> ``tamper``; power off (and
+  interference (locked until clear tamper) -> ``tamper``; gas safety (flow
+  above the excess-flow rate too long -> ``excess_flow``, flow never stopping
+  for the leak time -> ``leak``; locked until the IR clear_tamper command,
+  ``GAS_SAFETY``); power off (and
   every boot) -> ``power``; auto-clean failure -> ``clean``; more than
   ``UNCONTROLLED_LPH`` litres an hour within ``OPEN_CHECK`` of the open key
   (an appliance left open, a broken pipe) -> ``flow`` (M6, anchor A15). It opens only on
@@ -38,16 +41,17 @@ from datetime import timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Final
 
-from stsgas.meter.events import CloseReason, Rejection
+from stsgas.meter.events import Alarm, CloseReason, LogKind, Rejection
 from stsgas.sts.decoder import TidVerdict
 
 if TYPE_CHECKING:
     from stsgas.meter.state import Supply
 
 __all__ = [
-    "DIGIT_TIMEOUT", "ENTRY_BY_LENGTH", "FREE_TRIES", "KCT_TIMEOUT", "KEYPAD", "KEY_CHANGE_TEXT",
-    "LOCKOUT_S", "OPEN_LOCKS", "REJECT_TEXT", "STICKY_REASONS", "TID_REJECTION", "VALVE_TABLE",
-    "Entry", "Key", "ValveInput", "ValveState", "lockout_seconds", "valve_step",
+    "DIGIT_TIMEOUT", "ENTRY_BY_LENGTH", "FREE_TRIES", "GAS_SAFETY", "KCT_TIMEOUT", "KEYPAD",
+    "KEY_CHANGE_TEXT", "LOCKOUT_S", "OPEN_LOCKS", "REJECT_TEXT", "SETTING_RANGES",
+    "STICKY_REASONS", "TID_REJECTION", "VALVE_TABLE", "Entry", "Key", "Unit", "ValveInput",
+    "ValveState", "lockout_seconds", "valve_step",
 ]  # fmt: skip
 
 FREE_TRIES = 3
@@ -164,6 +168,10 @@ class ValveInput(Enum):
     CLOSE_COMMAND = "manual"
     #: gas flowing faster than an appliance would right after the open key (M6).
     HIGH_FLOW = "flow"
+    #: gas safety: flow above the excess-flow rate for the allowed time.
+    EXCESS_FLOW = "excess_flow"
+    #: gas safety: flow that never stopped for the leak time.
+    LEAK = "leak"
 
 
 #: the reason each closing input records
@@ -174,6 +182,8 @@ _CLOSES: Final[dict[ValveInput, CloseReason]] = {
     ValveInput.POWER_OFF: CloseReason.POWER,
     ValveInput.CLOSE_COMMAND: CloseReason.MANUAL,
     ValveInput.HIGH_FLOW: CloseReason.FLOW,
+    ValveInput.EXCESS_FLOW: CloseReason.EXCESS_FLOW,
+    ValveInput.LEAK: CloseReason.LEAK,
 }
 
 # (state, input) -> (next state, reason recorded for a closed valve)
@@ -195,8 +205,11 @@ VALVE_TABLE: Final[dict[tuple[ValveState, ValveInput], tuple[ValveState, CloseRe
 }
 
 #: a closed valve's reason that a later closing input does not overwrite (cleared only
-#: by opening): tamper stays the reason until clear tamper and the open key.
-STICKY_REASONS: Final[frozenset[CloseReason]] = frozenset({CloseReason.TAMPER})
+#: by opening): tamper and a gas-safety shut-off stay the reason until they are cleared
+#: and the open key opens.
+STICKY_REASONS: Final[frozenset[CloseReason]] = frozenset(
+    {CloseReason.TAMPER, CloseReason.EXCESS_FLOW, CloseReason.LEAK}
+)
 
 
 def valve_step(state: ValveState, inp: ValveInput) -> tuple[ValveState, CloseReason | None]:
@@ -209,4 +222,48 @@ OPEN_LOCKS: Final[dict[str, Callable[[Supply], bool]]] = {
     "power off": lambda s: not s.power,
     "battery at level 2": lambda s: s.bat >= 2,
     "tamper": lambda s: s.tamper,
+    "gas safety shut-off": lambda s: s.gas is not None,
 }
+
+
+class Unit(Enum):
+    """How a field setting's value text reads (contracts: units fixed, no floats)."""
+
+    #: decimal m3 (volume) or money (amount), up to 3 places, in register units
+    CREDIT = "credit"
+    #: as CREDIT, or ``none`` (no limit)
+    CREDIT_OR_NONE = "credit_or_none"
+    #: decimal volts, up to 2 places, kept in centivolts
+    VOLTS = "volts"
+    #: a whole number
+    INTEGER = "integer"
+    #: decimal m3/h, up to 3 places, kept in litres an hour
+    FLOW = "flow"
+    #: an IANA zone name
+    ZONE = "zone"
+
+
+#: field setting -> (how its value reads, lowest, highest allowed), in the text's units.
+#: The meter refuses the whole ``settings`` command when one value is outside.
+SETTING_RANGES: Final[dict[str, tuple[Unit, str, str]]] = {
+    "overdraft": (Unit.CREDIT, "0", "50"),
+    "recharge_limit": (Unit.CREDIT_OR_NONE, "0.001", "100000"),
+    "low_credit_alarm": (Unit.CREDIT, "0", "1000"),
+    "battery_low_1_v": (Unit.VOLTS, "3.00", "3.60"),
+    "battery_low_2_v": (Unit.VOLTS, "2.80", "3.50"),
+    "auto_clean_days": (Unit.INTEGER, "0", "365"),
+    "timezone": (Unit.ZONE, "", ""),
+    "billing_day": (Unit.INTEGER, "1", "28"),
+    "excess_flow_m3h": (Unit.FLOW, "0.5", "50"),
+    "excess_flow_s": (Unit.INTEGER, "5", "3600"),
+    "leak_flow_m3h": (Unit.FLOW, "0.001", "1"),
+    "leak_s": (Unit.INTEGER, "600", "172800"),
+}
+
+#: the gas-safety shut-offs: valve input, close reason, log entry, alarm, LCD word.
+#: Both latch (``Supply.gas``) until the authenticated IR clear_tamper command.
+GAS_SAFETY: Final[dict[CloseReason, tuple[ValveInput, LogKind, Alarm, str]]] = {
+    CloseReason.EXCESS_FLOW: (ValveInput.EXCESS_FLOW, LogKind.EXCESS_FLOW, Alarm.EXCESS_FLOW,
+                              "FLOW"),
+    CloseReason.LEAK: (ValveInput.LEAK, LogKind.LEAK_SHUTOFF, Alarm.LEAK, "LEAK"),
+}  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from stsgas.meter import _clock
+from stsgas.meter import _clock, _safety
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter._core import MeterCore
 from stsgas.meter._inputs import clean_valve
@@ -66,6 +66,9 @@ def deadline(m: MeterCore) -> datetime:
     pending = m.config.pending
     if pending is not None:
         cands.append(m.true_for_rtc(pending.at))
+    gas = _safety.due(m)  # a gas-safety run reaching its time (true time: durations)
+    if gas is not None:
+        cands.append(gas)
     return min(cands)
 
 
@@ -82,6 +85,7 @@ def run_due(m: MeterCore, due: datetime, now: datetime, out: Events) -> datetime
         if m.kct_at is not None and at >= m.kct_at + S.KCT_TIMEOUT:
             m.kct.clear()
             m.kct_at = None
+        _safety.on_wake(m, at, out)
         pending = m.config.pending
         if pending is not None and _ts(rtc) >= pending.at:
             m.put(replace(m.config, tariff=pending.tariff, pending=None))

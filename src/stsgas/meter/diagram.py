@@ -20,7 +20,7 @@ def valve_mermaid() -> str:
     lines.append(
         "    note right of closed\n"
         "        open_key opens only with power on, battery above level 2,\n"
-        "        no tamper lock and credit above zero (the rules in _state)\n"
+        "        no tamper or gas-safety lock and credit above zero (the rules in _state)\n"
         "    end note"
     )
     return "\n".join(lines)

@@ -30,6 +30,10 @@ class CloseReason(StrEnum):
     CLEAN = "clean"
     FLOW = "flow"
     MANUAL = "manual"
+    #: gas safety: flow above the excess-flow rate for longer than allowed (a broken pipe)
+    EXCESS_FLOW = "excess_flow"
+    #: gas safety: flow that never stopped for the leak time (a leak)
+    LEAK = "leak"
 
 
 class Alarm(StrEnum):
@@ -40,6 +44,8 @@ class Alarm(StrEnum):
     BATTERY_LOW_2 = "battery_low_2"
     TAMPER = "tamper"
     VALVE_FAILURE = "valve_failure"
+    EXCESS_FLOW = "excess_flow"
+    LEAK = "leak"
 
 
 class Beep(StrEnum):
@@ -78,6 +84,10 @@ class LogKind(StrEnum):
     VALVE_TESTED = "valve_tested"
     VALVE_OPEN_FAILURE = "valve_open_failure"
     VALVE_CLOSE_FAILURE = "valve_close_failure"
+    #: a field setting changed by the signed IR command (detail: ``name old->new``)
+    SETTING_CHANGED = "setting_changed"
+    EXCESS_FLOW = "excess_flow"
+    LEAK_SHUTOFF = "leak_shutoff"
 
 
 class AcceptKind(StrEnum):
@@ -146,10 +156,11 @@ class AlarmChanged:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Logged:
-    """An entry went into the event log (type + RTC time)."""
+    """An entry went into the event log (type + RTC time, and what changed if it says)."""
 
     type: LogKind
     at: datetime
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,12 +6,15 @@ from __future__ import annotations
 from stsgas.irproto import (
     ETX,
     MAX_PAYLOAD,
+    SETTING_NAMES,
     STX,
     FrameError,
     check_mac,
     decode_frame,
     encode_frame,
     mac_for,
+    parse_settings,
+    settings_text,
     signed,
     steps_text,
 )
@@ -19,12 +22,15 @@ from stsgas.irproto import (
 __all__ = [
     "ETX",
     "MAX_PAYLOAD",
+    "SETTING_NAMES",
     "STX",
     "FrameError",
     "check_mac",
     "decode_frame",
     "encode_frame",
     "mac_for",
+    "parse_settings",
+    "settings_text",
     "signed",
     "steps_text",
 ]

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stsgas.meter import _clock, _inputs, _tokens, _valve, _wake
+from stsgas.meter import _clock, _inputs, _safety, _tokens, _valve, _wake
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter._core import Part
+from stsgas.meter._core import FlowWatch, Part
 from stsgas.meter.errors import MeterUsageError
 from stsgas.meter.events import (
     Alarm,
@@ -149,7 +149,10 @@ class Meter(MeterReadout):
         return self._call(_inputs.noop, now)
 
     def __init__(self, settings: MeterSettings, *, store: StateStore, now: datetime) -> None:
+        #: as commissioned; ``settings`` is what is in force (field settings set by IR applied)
+        self.commissioned = settings
         self.settings: MeterSettings = settings
+        self.flow_watch = FlowWatch()
         self._now: datetime = now
         self.store = store
         self.valve_fault: set[str] = set()
@@ -230,11 +233,12 @@ class Meter(MeterReadout):
 
     def _restore(self, saved: dict[str, bytes]) -> None:
         st = self.settings
-        regs, old_reg = RegisterSet.from_record(saved["reg"], overdraft=st.overdraft)
-        self.key, _ = KeyData.from_record(saved["key"])
         config, old_cfg = Config.from_record(
             saved["cfg"], tz=st.timezone, billing_day=st.billing_day
         )
+        self._set_config(config)
+        regs, old_reg = RegisterSet.from_record(saved["reg"], overdraft=self.settings.overdraft)
+        self.key, _ = KeyData.from_record(saved["key"])
         self._dirty.update(n for n, old in (("reg", old_reg), ("cfg", old_cfg)) if old)
         self.tids = tids_from_record(saved["tid"])
         self.monthly = months_from_record(saved["mon"])
@@ -242,12 +246,13 @@ class Meter(MeterReadout):
         self.trend = HourlyTrend.from_record(saved["hour"])
         self.balance, self.valve, self.supply = regs.balance, regs.valve, regs.supply
         self.lockout, self.timers = regs.lockout, regs.timers
-        self._set_config(config)
         if self.supply.power and self.valve.open:  # every boot starts closed (M5)
             self.valve = replace(self.valve, open=False, reason=CloseReason.POWER)
 
     def _set_config(self, config: Config) -> None:
         self.config = config
+        lim = config.limits
+        self.settings = self.commissioned if lim is None else self.commissioned.with_limits(lim)
         self.tariff: Tariff = config.tariff
         self.tz: ZoneInfo = _clock.zone(config.tz)
 
@@ -346,12 +351,12 @@ class Meter(MeterReadout):
             self.lcd = text
             out.append(LcdChanged(text=text))
 
-    def log(self, kind: LogKind, now: datetime, out: Events) -> None:
-        """Append to the event log (type + RTC time)."""
+    def log(self, kind: LogKind, now: datetime, out: Events, detail: str = "") -> None:
+        """Append to the event log (type + RTC time, and what changed if ``detail``)."""
         at = self.rtc(now)
-        self.event_log = self.event_log.add(LogEntry(kind, _ts(at)), EVENT_LOG)
+        self.event_log = self.event_log.add(LogEntry(kind, _ts(at), detail), EVENT_LOG)
         self._dirty.add("evt")
-        out.append(Logged(type=kind, at=at))
+        out.append(Logged(type=kind, at=at, detail=detail))
 
     # ---- consumption ----------------------------------------------------------------------
     def flow(self, litres: int, now: datetime) -> Events:
@@ -390,6 +395,9 @@ class Meter(MeterReadout):
         if not self.keybuf:  # the LCD follows the credit, unless a token is being typed
             self.show(self.idle_text(), out)
         _valve.check_open_flow(self, litres, now, out)
+        due = _safety.watch_flow(self, litres, now, out)  # a gas-safety run's wake-up
+        if due is not None and due < self._deadline:
+            self._deadline = due
         return out
 
     def _affordable(self, litres: int) -> int:

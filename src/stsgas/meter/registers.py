@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from stsgas.meter._state import GAS_SAFETY
 from stsgas.meter.events import Alarm, CloseReason
 from stsgas.meter.settings import MeterSettings
 from stsgas.meter.state import Balance, EventLog, MonthRecord, Supply, Valve
@@ -99,6 +100,8 @@ class MeterReadout:
             out.append(Alarm.TAMPER)
         if self.valve.faults:
             out.append(Alarm.VALVE_FAILURE)
+        if s.gas is not None:
+            out.append(GAS_SAFETY[s.gas][2])
         return out
 
     def events(self) -> list[tuple[str, datetime]]:
@@ -114,7 +117,10 @@ class MeterReadout:
         return [(_dt(hour * 3600), litres) for hour, litres in self.trend.pairs()]
 
     def idle_text(self) -> str:
-        """The LCD's resting text: credit and the low-credit sign."""
+        """The LCD's resting text: credit, the low-credit sign and a gas-safety shut-off
+        (``FLOW`` excess flow, ``LEAK`` continuous flow) until it is cleared."""
         unit = " m3" if self.settings.mode == "volume" else ""
         sign = " LOW" if self.low_credit() else ""
-        return f"CR {self.credit}{unit}{sign}"
+        gas = self.supply.gas
+        shut = "" if gas is None else f" {GAS_SAFETY[gas][3]}"
+        return f"CR {self.credit}{unit}{sign}{shut}"

@@ -245,7 +245,7 @@ def _run_step(
         else:
             payload = str(step["ir"])
             cmd, *rest = payload.split(" ")
-            if cmd in ("clock", "clear_tamper", "tariff"):  # sign it with the next counter
+            if cmd in ("clock", "clear_tamper", "tariff", "settings"):  # sign: the next counter
                 seq = m.lockout.ir_seq + 1
                 payload = signed(m.key.value, cmd, seq, *rest)
             frame = encode_frame(payload)

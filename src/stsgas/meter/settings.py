@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stsgas.meter._clock import zone
+from stsgas.meter._state import SETTING_RANGES, Unit
 from stsgas.meter.errors import MeterError
+from stsgas.meter.state import Limits
 from stsgas.meter.tariff import Tariff, money_to_units
 from stsgas.sts import MeterConfig, StsError
 
@@ -47,6 +50,65 @@ class MeterSettings:
     billing_day: int = 1
     #: this meter's manufacturer code; a class 1 test token must carry it (or 0, all makers)
     mfr_code: int = 0
+    #: gas safety: flow above this many litres an hour ... (None = excess-flow shut-off off)
+    excess_flow_lph: int | None = None
+    #: ... for this many seconds closes the valve
+    excess_flow_s: int = 60
+    #: gas safety: flow at or above this many litres an hour that never stops ... (None = off)
+    leak_flow_lph: int | None = None
+    #: ... for this many seconds closes the valve
+    leak_s: int = 86400
+
+    def parse_field(self, name: str, text: str) -> int | str | None:
+        """A field setting's value text (contracts: fixed units, no floats) as the meter
+        keeps it: register units, centivolts, litres an hour, whole numbers or a zone
+        name; ``None`` for a recharge limit of ``none``. SettingsError (naming the
+        setting) when the text is malformed or outside the safe range of
+        ``_state.SETTING_RANGES``."""
+        if name not in SETTING_RANGES:
+            raise SettingsError(f"{name}: not a field setting")
+        unit, lo, hi = SETTING_RANGES[name]
+        if unit is Unit.ZONE:
+            try:
+                zone(text)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {exc}") from None
+            return text
+        if unit is Unit.CREDIT_OR_NONE and text == "none":
+            return None
+        places = {Unit.VOLTS: 2, Unit.INTEGER: 0}.get(unit, 3)
+        shape = r"[0-9]{1,9}" + (rf"(\.[0-9]{{1,{places}}})?" if places else "")
+        if not re.fullmatch(shape, text):
+            raise SettingsError(f"{name}: {text!r} is not a number with up to {places} places")
+        value = Decimal(text)
+        if not Decimal(lo) <= value <= Decimal(hi):
+            raise SettingsError(f"{name}: {text} is outside {lo} .. {hi}")
+        if unit is Unit.VOLTS:
+            return int(value * 100)
+        if unit is Unit.FLOW:
+            return int(value * 1000)
+        if unit is Unit.INTEGER:
+            return int(value)
+        return self.register_units(value, name)
+
+    def limits(self) -> Limits:
+        """The field settings these values give (what the ``cfg`` record keeps once set)."""
+        l1, l2 = self.battery_levels_v
+        return Limits(
+            self.overdraft, self.recharge_limit, self.low_credit_alarm,
+            (round(l1 * 100), round(l2 * 100)), self.valve_clean_days, self.excess_flow_lph,
+            self.excess_flow_s, self.leak_flow_lph, self.leak_s,
+        )  # fmt: skip
+
+    def with_limits(self, lim: Limits) -> MeterSettings:
+        """These settings with the field settings ``lim`` in force."""
+        return replace(
+            self, overdraft=lim.overdraft, recharge_limit=lim.recharge_limit,
+            low_credit_alarm=lim.low_credit_alarm,
+            battery_levels_v=(lim.battery_cv[0] / 100, lim.battery_cv[1] / 100),
+            valve_clean_days=lim.clean_days, excess_flow_lph=lim.excess_lph,
+            excess_flow_s=lim.excess_s, leak_flow_lph=lim.leak_lph, leak_s=lim.leak_s,
+        )  # fmt: skip
 
     def register_units(self, value: object, what: str) -> int:
         """A decimal string of m3 (volume mode) or money (amount mode) in register units."""
@@ -119,7 +181,23 @@ class MeterSettings:
         if out.overdraft < 0 or out.persist_every_l < 1:
             raise SettingsError("meter: overdraft >= 0 and persist_every_l >= 1")
         out.check_clock()
-        return out
+        return out.with_gas_safety(doc)
+
+    def with_gas_safety(self, doc: dict[str, Any]) -> MeterSettings:
+        """The gas-safety fields of a scenario ``meter`` object, read as the IR command
+        reads them (strings or numbers; each within its ``SETTING_RANGES`` range)."""
+        got: dict[str, Any] = {
+            name: self.parse_field(name, str(doc[name]))
+            for name in ("excess_flow_m3h", "excess_flow_s", "leak_flow_m3h", "leak_s")
+            if name in doc
+        }
+        return replace(
+            self,
+            excess_flow_lph=got.get("excess_flow_m3h", self.excess_flow_lph),
+            excess_flow_s=got.get("excess_flow_s", self.excess_flow_s),
+            leak_flow_lph=got.get("leak_flow_m3h", self.leak_flow_lph),
+            leak_s=got.get("leak_s", self.leak_s),
+        )
 
     def check_clock(self) -> None:
         """The clock settings: a known zone, a billing day every month has, a real hour."""

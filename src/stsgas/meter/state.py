@@ -28,7 +28,7 @@ from stsgas.meter.events import CloseReason, LogKind
 from stsgas.meter.tariff import Tariff
 
 __all__ = [
-    "Balance", "Config", "EventLog", "KeyData", "Lockout", "LogEntry",
+    "Balance", "Config", "EventLog", "KeyData", "Limits", "Lockout", "LogEntry",
     "MonthRecord", "PendingTariff", "RecordError", "RegisterSet", "Supply", "Timers", "Valve",
     "months_from_record", "months_to_record", "pack_registers", "tids_from_record",
     "tids_to_record",
@@ -94,6 +94,8 @@ class Supply:
     bat: int
     bat_v: float
     tamper: bool
+    #: the gas-safety shut-off that holds the valve shut (excess_flow or leak; None = none)
+    gas: CloseReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,10 @@ class RegisterSet:
                     bool(r["valve"]), None if reason is None else CloseReason(reason),
                     int(r.get("moves", 0)), int(r["faults"]), bool(emerg),
                 ),
-                Supply(bool(r["power"]), int(r["bat"]), float(r["bat_v"]), bool(r["tamper"])),
+                Supply(
+                    bool(r["power"]), int(r["bat"]), float(r["bat_v"]), bool(r["tamper"]),
+                    None if r.get("gas") is None else CloseReason(r["gas"]),
+                ),
                 Lockout(int(r["fail"]), int(r["lock_until"]), int(r.get("ir_seq", 0))),
                 Timers(
                     int(r["month_start"]), int(r["clean_next"]), int(r.get("bd_end", 0)),
@@ -185,11 +190,14 @@ def pack_registers(b: Balance, v: Valve, s: Supply, lk: Lockout, t: Timers) -> b
     this record every ``persist_every_l`` litres, and the template is about three
     times faster. The bytes are exactly ``json.dumps``'s (a Hypothesis test holds
     them equal): the keys in the order meters have always written them, and
-    ``ir_seq`` only once an authenticated IR command was taken.
+    ``ir_seq`` only once an authenticated IR command was taken, ``gas`` only while
+    a gas-safety shut-off holds (so a meter that never had one writes the old bytes).
     """
     tf = _JSON_BOOL
     reason = "null" if v.reason is None else f'"{v.reason.value}"'
     seq = f',"ir_seq":{lk.ir_seq}' if lk.ir_seq else ""
+    if s.gas is not None:
+        seq += f',"gas":"{s.gas.value}"'
     return (
         f'[{RegisterSet.VERSION},{{"credit":{b.credit},"total":{b.total},"month":{b.month},'
         f'"recharged":{b.recharged},"billed":{b.billed},"cleared":{b.cleared},'
@@ -254,28 +262,69 @@ class PendingTariff:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """The field settings besides zone and billing day, once one was set by IR.
+
+    Register units for credit figures, centivolts for the battery levels, litres
+    an hour and seconds for the gas-safety rules (None = that shut-off is off).
+    """
+
+    overdraft: int
+    recharge_limit: int | None
+    low_credit_alarm: int
+    battery_cv: tuple[int, int]
+    clean_days: int
+    excess_lph: int | None
+    excess_s: int
+    leak_lph: int | None
+    leak_s: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The short-key object the ``cfg`` record keeps."""
+        return {
+            "od": self.overdraft, "rl": self.recharge_limit, "lca": self.low_credit_alarm,
+            "bat": list(self.battery_cv), "clean": self.clean_days, "xl": self.excess_lph,
+            "xs": self.excess_s, "ll": self.leak_lph, "ls": self.leak_s,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Limits:
+        """Back from :meth:`to_json` (KeyError/TypeError/ValueError when malformed)."""
+        rl, xl, ll = d["rl"], d["xl"], d["ll"]
+        b1, b2 = d["bat"]
+        return cls(
+            int(d["od"]), None if rl is None else int(rl), int(d["lca"]), (int(b1), int(b2)),
+            int(d["clean"]), None if xl is None else int(xl), int(d["xs"]),
+            None if ll is None else int(ll), int(d["ls"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
-    """What the meter bills by: its tariff, one waiting to start, its zone and billing day."""
+    """What the meter bills by: its tariff, one waiting to start, its zone and billing
+    day, and the field settings set by IR (None: the commissioning ones hold)."""
 
     tariff: Tariff
     pending: PendingTariff | None
     tz: str
     billing_day: int
+    limits: Limits | None = None
 
     VERSION: ClassVar[int] = 2
 
     def to_record(self) -> bytes:
-        """The record's bytes."""
+        """The record's bytes (``lim`` only once a field setting was set: a meter that
+        never took one writes the bytes it always wrote)."""
         p = self.pending
-        return _pack(
-            self.VERSION,
-            {
-                "tariff": self.tariff.to_json(),
-                "pending": None if p is None else [p.tariff.to_json(), p.at],
-                "tz": self.tz,
-                "billing_day": self.billing_day,
-            },
-        )
+        value: dict[str, Any] = {
+            "tariff": self.tariff.to_json(),
+            "pending": None if p is None else [p.tariff.to_json(), p.at],
+            "tz": self.tz,
+            "billing_day": self.billing_day,
+        }
+        if self.limits is not None:
+            value["lim"] = self.limits.to_json()
+        return _pack(self.VERSION, value)
 
     @classmethod
     def from_record(cls, data: bytes, *, tz: str, billing_day: int) -> tuple[Config, bool]:
@@ -283,15 +332,19 @@ class Config:
 
         The older meter billed by UTC months on the 1st; a meter that loads its
         record is configured with the zone and day it had (UTC and 1 unless set).
+        A record without ``lim`` (every one before field settings) keeps the
+        commissioning values.
         """
         version, c = _unpack("cfg", data, cls.VERSION)
         try:
             p = c["pending"]
+            lim = c.get("lim")
             cfg = cls(
                 Tariff.from_json(c["tariff"]),
                 None if p is None else PendingTariff(Tariff.from_json(p[0]), int(p[1])),
                 str(c.get("tz", tz)),
                 int(c.get("billing_day", billing_day)),
+                None if lim is None else Limits.from_json(lim),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise RecordError(f"record cfg is malformed: {exc}") from exc
@@ -309,10 +362,17 @@ class MonthRecord:
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One event-log entry: its type and the RTC time (seconds)."""
+    """One event-log entry: its type, the RTC time (seconds) and what changed, if it says."""
 
     kind: LogKind
     at: int
+    detail: str = ""
+
+    def row(self) -> str:
+        """The entry's record text: ``["kind",at]``, or ``["kind",at,"detail"]``."""
+        if not self.detail:
+            return f'["{self.kind.value}",{self.at}]'
+        return f'["{self.kind.value}",{self.at},{_ENCODER.encode(self.detail)}]'
 
 
 _LIST_VERSION: Final = 1
@@ -365,8 +425,7 @@ class EventLog:
 
     def add(self, entry: LogEntry, keep: int) -> EventLog:
         """The log with ``entry`` appended, keeping the newest ``keep``."""
-        row = f'["{entry.kind.value}",{entry.at}]'
-        return EventLog((*self.entries, entry)[-keep:], (*self.rows, row)[-keep:])
+        return EventLog((*self.entries, entry)[-keep:], (*self.rows, entry.row())[-keep:])
 
     def to_record(self) -> bytes:
         """The record's bytes."""
@@ -376,7 +435,10 @@ class EventLog:
     def from_record(cls, data: bytes) -> EventLog:
         """The log from its bytes."""
         try:
-            entries = tuple(LogEntry(LogKind(k), int(t)) for k, t in _list("evt", data))
+            entries = tuple(
+                LogEntry(LogKind(k), int(t), *(str(d) for d in more))
+                for k, t, *more in _list("evt", data)
+            )
         except (TypeError, ValueError) as exc:
             raise RecordError(f"record evt is malformed: {exc}") from exc
-        return cls(entries, tuple(f'["{e.kind.value}",{e.at}]' for e in entries))
+        return cls(entries, tuple(e.row() for e in entries))
