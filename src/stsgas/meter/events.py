@@ -78,6 +78,8 @@ class LogKind(StrEnum):
     VALVE_TESTED = "valve_tested"
     VALVE_OPEN_FAILURE = "valve_open_failure"
     VALVE_CLOSE_FAILURE = "valve_close_failure"
+    #: a wrong password on the optical port's readout (IEC 62056-21 programming mode)
+    READOUT_REFUSED = "readout_refused"
 
 
 class AcceptKind(StrEnum):
