@@ -237,8 +237,11 @@ def _decimal(text: str) -> Decimal:
 
 
 def _stamp(text: str, fmt: str) -> datetime:
+    """A ``YY…`` stamp in 2000..2099 (the meter's calendar; strptime's %y would pivot at 69)."""
+    if len(text) != 2 * fmt.count("%") or not text.isdigit():
+        raise ReadoutCodecError(f"not a time stamp: {text!r}")
     try:
-        return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        return datetime.strptime("20" + text, fmt.replace("%y", "%Y")).replace(tzinfo=UTC)
     except ValueError:
         raise ReadoutCodecError(f"not a time stamp: {text!r}") from None
 
