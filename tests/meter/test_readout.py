@@ -31,7 +31,7 @@ NOW = T0 + 3 * H
 
 def public(meter: Meter, now: datetime) -> dict[str, str]:
     """The data readout (no password): OBIS code -> value text with its unit."""
-    port = OpticalPort(meter)
+    port = OpticalPort(meter, switch_over=0)
     port.receive_ir(SIGN_ON, now)
     message = port.receive_ir(ACK + b"050\r\n", now)
     assert isinstance(message, bytes)
@@ -40,7 +40,7 @@ def public(meter: Meter, now: datetime) -> dict[str, str]:
 
 def read_lines(meter: Meter, address: str, now: datetime, **over: object) -> list[str]:
     """Log in with the meter's key and read one address."""
-    port = OpticalPort(meter)
+    port = OpticalPort(meter, switch_over=0)
     assert login(port, key_of(readout_json(**over)), now) == ACK
     return parse_block(read(port, address, now))
 

@@ -28,7 +28,7 @@ def _events(port: OpticalPort) -> list[str]:
 def test_sign_on_answers_the_identification_and_addressed_sign_on_filters() -> None:
     """``/?!`` and ``/?<this meter's number>!`` get the identification; another meter's
     number gets silence (a bus of meters: only the addressed one answers)."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     assert port.receive_ir(SIGN_ON, NOW) == IDENT
     assert port.receive_ir(b"/?600727000000000009!\r\n", NOW) == IDENT
     assert port.receive_ir(b"/?12345!\r\n", NOW) is None
@@ -37,7 +37,7 @@ def test_sign_on_answers_the_identification_and_addressed_sign_on_filters() -> N
 
 def test_right_key_logs_in_and_spends_the_counter() -> None:
     """The P0 seed is the next IR counter; the right MAC is acknowledged and spends it."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     assert port.meter.lockout.ir_seq == 0
     assert login(port, KEY, NOW) == ACK
     assert port.phase is Phase.PROGRAMMING
@@ -47,7 +47,7 @@ def test_right_key_logs_in_and_spends_the_counter() -> None:
 def test_wrong_key_is_refused_and_logged_and_reads_nothing() -> None:
     """A MAC under another key: NAK, ``readout_refused`` in the log, the session over;
     a read after it gets no history."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     assert login(port, bytes(8), NOW) == NAK
     assert port.phase is Phase.IDLE
     assert _events(port)[-1] == "readout_refused"
@@ -58,7 +58,7 @@ def test_wrong_key_is_refused_and_logged_and_reads_nothing() -> None:
 def test_recorded_password_cannot_be_replayed() -> None:
     """The P1 of an earlier session sent again after a new sign-on is refused: the seed
     moved on when the first login spent it."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     port.receive_ir(SIGN_ON, NOW)
     request = port.receive_ir(ACK + b"051\r\n", NOW)
     assert isinstance(request, bytes)
@@ -77,7 +77,7 @@ def test_recorded_password_cannot_be_replayed() -> None:
 def test_signed_ir_command_between_seed_and_answer_voids_the_seed() -> None:
     """A signed STX command that takes the shared counter after the seed was given makes
     that seed's answer stale: refused."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     port.receive_ir(SIGN_ON, NOW)
     request = port.receive_ir(ACK + b"051\r\n", NOW)
     assert isinstance(request, bytes)
@@ -91,7 +91,7 @@ def test_signed_ir_command_between_seed_and_answer_voids_the_seed() -> None:
 
 def test_reads_need_a_login_and_a_break_ends_the_session() -> None:
     """Without programming mode a read gets nothing; after B0 neither."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     assert port.receive_ir(command_message("R", "1", "7-0:128.1.1()"), NOW) is None
     assert login(port, KEY, NOW) == ACK
     assert parse_block(read(port, "7-0:128.1.1", NOW)) == ["7-0:128.1.1(2.000*m3)"]
@@ -102,7 +102,7 @@ def test_reads_need_a_login_and_a_break_ends_the_session() -> None:
 
 def test_idle_session_times_out() -> None:
     """Programming mode left quiet past the timeout is over: a read then gets nothing."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     assert login(port, KEY, NOW) == ACK
     later = NOW + SESSION_TIMEOUT + timedelta(seconds=1)
     assert port.receive_ir(command_message("R", "1", "P.02()"), later) is None
@@ -111,7 +111,7 @@ def test_idle_session_times_out() -> None:
 def test_bad_bcc_gets_nak_and_nak_repeats_the_last_answer() -> None:
     """A command with a broken check character is NAKed; a NAK from the reader gets the
     last answer again (62056-21's repeat request)."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     assert login(port, KEY, NOW) == ACK
     good = command_message("R", "1", "7-0:128.1.8()")
     assert port.receive_ir(good[:-1] + bytes([good[-1] ^ 1]), NOW) == NAK
@@ -121,7 +121,7 @@ def test_bad_bcc_gets_nak_and_nak_repeats_the_last_answer() -> None:
 
 def test_stx_frames_still_reach_the_meter() -> None:
     """Today's IR frames work through the same port, before and during a session."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     events = port.receive_ir(encode_frame("query 06"), NOW)
     reply = getattr(events, "reply", None)
     assert reply is not None
@@ -133,7 +133,7 @@ def test_stx_frames_still_reach_the_meter() -> None:
 
 def test_option_select_for_another_speed_or_mode_is_ignored() -> None:
     """An option select the meter does not offer (another baud, mode 2) ends the sign-on."""
-    port = OpticalPort(make())
+    port = OpticalPort(make(), switch_over=0)
     port.receive_ir(SIGN_ON, NOW)
     assert port.receive_ir(ACK + b"040\r\n", NOW) is None
     port.receive_ir(SIGN_ON, NOW)

@@ -21,7 +21,7 @@ A session left idle for :data:`SESSION_TIMEOUT` falls back to waiting for a sign
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
@@ -49,12 +49,24 @@ from stsgas.meter.readout_codec import (
     parse_data_sets,
 )  # fmt: skip
 
-__all__ = ["IDENT", "OpticalPort", "Phase", "challenge", "password_for", "public_lines"]
+__all__ = [
+    "IDENT",
+    "OpticalPort",
+    "Phase",
+    "SwitchOver",
+    "challenge",
+    "password_for",
+    "public_lines",
+]
 
 #: identification: maker "SGs" (lower-case last letter: 20 ms reaction time), 9600 Bd
 IDENT: Final = b"/SGs5STSGAS-G1\r\n"
 BAUD_CHAR: Final = "5"
 SESSION_TIMEOUT: Final = timedelta(seconds=120)
+#: seconds between the option select and the answer at the new speed: the reader switches
+#: its port over first (62056-21 allows the meter 0.2 .. 1.5 s; a reader that reopens its
+#: serial port, as pwitab's client does, loses what arrived before it reopened)
+SWITCH_OVER_S: Final = 1.2
 _MAX_SEQ: Final = 2**31 - 1
 PROFILES: Final = {"P.01": "hourly", "P.02": "monthly", "P.98": "events"}
 
@@ -102,11 +114,20 @@ def object_lines(r: Readout, address: str) -> list[str]:
     return [data_set(obj.obis, *found)]
 
 
+@dataclass(frozen=True, slots=True)
+class SwitchOver:
+    """A reply the IO adapter sends only after ``delay`` seconds (the baud switch-over)."""
+
+    reply: bytes
+    delay: float
+
+
 class OpticalPort:
     """A meter's IR window speaking both protocols. Only RAM state: a power cut ends a session."""
 
-    def __init__(self, meter: Meter) -> None:
+    def __init__(self, meter: Meter, *, switch_over: float = SWITCH_OVER_S) -> None:
         self.meter = meter
+        self.switch_over = switch_over
         self.phase = Phase.IDLE
         self.seed = 0
         self.last: datetime | None = None
@@ -114,7 +135,7 @@ class OpticalPort:
         self.sent: bytes | None = None
 
     # ---- what MeterIrServer needs (stsgas.irlink.server.IrMeter) ----
-    def receive_ir(self, data: bytes, now: datetime) -> Events | bytes | None:
+    def receive_ir(self, data: bytes, now: datetime) -> Events | SwitchOver | bytes | None:
         """One message from the port; the reply (an IR frame's events, or 62056-21 bytes)."""
         first = data[:1]
         if first == STX:
@@ -128,6 +149,8 @@ class OpticalPort:
         reply = replies[0] if replies else None
         if reply is not None and reply != NAK:
             self.sent = reply
+        if reply is not None and data[:1] == ACK and self.switch_over > 0:
+            return SwitchOver(reply, self.switch_over)
         return reply
 
     def next_deadline(self) -> datetime | None:
