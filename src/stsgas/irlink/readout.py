@@ -38,6 +38,8 @@ from stsgas.meter.readout_session import BAUD_CHAR, password_for
 __all__ = ["OpticalReader", "ReadoutRefused", "WireCount", "split_from_meter", "split_to_meter"]
 
 _STARTS = (STX, SOH, ACK, NAK, b"/")
+#: the longest a meter may take to answer after the baud switch-over (62056-21: 1.5 s)
+MAX_REACTION_S = 1.5
 
 
 def _noise(buffer: bytes) -> int:
@@ -116,8 +118,8 @@ class OpticalReader:
             self.wire.fast += len(data)
         self.link.send(data)
 
-    def _receive(self, *, slow: bool = False) -> bytes:
-        message = self.link.receive(self.timeout)
+    def _receive(self, *, slow: bool = False, extra: float = 0.0) -> bytes:
+        message = self.link.receive(self.timeout + extra)
         if message is None:
             raise IrTimeout(f"no reply within {self.timeout:g} s")
         if slow:
@@ -133,7 +135,7 @@ class OpticalReader:
         if not ident.startswith(b"/") or len(ident) < 7 or ident[4:5] != BAUD_CHAR.encode():
             raise IrPadError(f"not a 62056-21 identification at 9600 Bd: {ident!r}")
         self._send(ACK + b"0" + BAUD_CHAR.encode() + mode.encode() + CRLF, slow=True)
-        return self._receive()
+        return self._receive(extra=MAX_REACTION_S)  # the meter may pause for the switch-over
 
     def public(self) -> dict[str, str]:
         """The data readout (no password): public object name -> value text."""
