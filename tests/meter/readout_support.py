@@ -105,3 +105,39 @@ def read(port: OpticalPort, address: str, now: datetime) -> bytes:
 
 
 __all__ = ["ACK", "T0", "TenYears", "key_of", "login", "make", "read", "readout_json", "ten_years"]
+
+
+SAMPLE_START = datetime(2025, 10, 1, 6, tzinfo=UTC)
+CLEAR = "clear_tamper 1"
+
+
+def sample_meter() -> tuple[Meter, datetime]:
+    """The meter behind tests/data/readout/sample.json: 14 months of a household's gas,
+    3 days of hourly records, a low battery and its replacement, a magnet and its
+    clearing, a power cut; and the time it is read."""
+    from stsgas.meter.ir import encode_frame, mac_for
+
+    start = SAMPLE_START
+    m = make(start, hourly_record_days=3)
+    incidents = {
+        200: lambda at: (m.set_battery(3.38, at), m.open_key(at + timedelta(minutes=5))),
+        210: lambda at: (m.replace_battery(3.6, at), m.open_key(at + timedelta(minutes=5))),
+        300: lambda at: m.magnet(True, at),
+        301: lambda at: (
+            m.receive_ir(encode_frame(f"{CLEAR} {mac_for(m.key.value, CLEAR)}"), at),
+            m.open_key(at + timedelta(minutes=5)),
+        ),
+        350: lambda at: (
+            m.power(False, at), m.power(True, at + H), m.open_key(at + H + timedelta(minutes=5))
+        ),
+    }  # fmt: skip
+    for day in range(430):
+        at = start + timedelta(days=day)
+        m.flow(120 + day % 7 * 10, at + timedelta(hours=5, minutes=10))
+        if day in incidents:
+            incidents[day](at + timedelta(hours=9, minutes=30))
+        m.flow(200 + day % 5 * 25, at + timedelta(hours=16, minutes=40))
+    return m, start + timedelta(days=430, hours=2)
+
+
+H = timedelta(hours=1)

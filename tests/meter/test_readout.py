@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from stsgas.meter import MemoryStateStore, Meter
 from stsgas.meter.ir import encode_frame, mac_for
-from stsgas.meter.readout import OBJECTS, take_readout
+from stsgas.meter.readout import OBJECTS, Readout, take_readout
 from stsgas.meter.readout_codec import (
     ACK,
     SIGN_ON,
@@ -23,7 +25,7 @@ from stsgas.meter.readout_codec import (
 from stsgas.meter.readout_session import OpticalPort
 from stsgas.sts import MeterConfig, credit_token, key_change_tokens
 
-from .readout_support import T0, key_of, login, make, read, readout_json
+from .readout_support import T0, key_of, login, make, read, readout_json, sample_meter
 
 H = timedelta(hours=1)
 NOW = T0 + 3 * H
@@ -228,3 +230,15 @@ def test_every_object_has_a_distinct_code() -> None:
     assert len(set(codes)) == len(codes)
     for code in codes:
         assert data_set(code, "1") == f"{code}(1)"
+
+
+def test_sample_file_is_a_real_readout_of_the_sample_meter() -> None:
+    """tests/data/readout/sample.json (written by ``irpad readout`` over a pty) is exactly
+    the sample meter's state, in the contract's format, and its JSON round-trips."""
+    doc = json.loads((Path(__file__).parent.parent / "data/readout/sample.json").read_text())
+    r = Readout.from_json(doc)
+    m, _ = sample_meter()
+    assert r == take_readout(m, r.read_at)
+    assert r.to_json() == doc
+    visit = {"magnetic_interference", "battery_low_1"}
+    assert visit <= {code for _, code in r.events}
