@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -119,7 +120,7 @@ def sample_meter() -> tuple[Meter, datetime]:
 
     start = SAMPLE_START
     m = make(start, hourly_record_days=3)
-    incidents = {
+    incidents: dict[int, Callable[[datetime], object]] = {
         200: lambda at: (m.set_battery(3.38, at), m.open_key(at + timedelta(minutes=5))),
         210: lambda at: (m.replace_battery(3.6, at), m.open_key(at + timedelta(minutes=5))),
         300: lambda at: m.magnet(True, at),
