@@ -110,13 +110,14 @@ def test_library_reads_all_120_months_hours_and_events(ten: tuple[TenYears, Serv
 
         events = []
         for _, lines in _runs(_read(client, "P.98"), "P.98"):
-            for stamp, code in lines:
+            for stamp, code, detail in lines:
                 at = datetime.strptime("20" + stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
                 events.append((code, int(at.timestamp())))
+                assert detail == ""
         assert events == [(e.kind.value, e.at) for e in m.event_log.entries]
         assert events[-1][0] == "magnetic_interference"
 
-        assert client.read_single_value("7-0:128.1.7").value == "Africa.Nairobi"
+        assert client.read_single_value("7-0:128.1.7").value == "Africa%2FNairobi"
         assert client.read_single_value("7-0:128.1.8").value == "1"
         client.send_break()
     finally:

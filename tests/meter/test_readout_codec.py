@@ -25,9 +25,11 @@ from stsgas.meter.readout_codec import (
     encode_events,
     encode_hourly,
     encode_monthly,
+    escape,
     parse_block,
     parse_command,
     parse_data_sets,
+    unescape,
 )  # fmt: skip
 
 EPOCH_HOUR = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) // 3600
@@ -64,17 +66,15 @@ def test_monthly_round_trip(steps: list[tuple[int, Decimal]]) -> None:
 
 
 codes = st.from_regex(r"[a-z][a-z0-9_]{0,30}", fullmatch=True)
+seconds = st.integers(0, (LAST_HOUR - EPOCH_HOUR) * 3600)
+entries = st.lists(st.tuples(seconds, codes, st.text(max_size=40)), max_size=200).map(sorted)
 
 
-@given(
-    st.lists(st.tuples(st.integers(0, (LAST_HOUR - EPOCH_HOUR) * 3600), codes), max_size=200).map(
-        sorted
-    )
-)
-def test_event_log_round_trip(entries: list[tuple[int, str]]) -> None:
-    """Any event log (times to the second, 2000..2099) comes back exactly."""
+@given(entries)
+def test_event_log_round_trip(log: list[tuple[int, str, str]]) -> None:
+    """Any event log (times to the second, 2000..2099, any detail text) comes back exactly."""
     start = datetime(2000, 1, 1, tzinfo=UTC)
-    records = [(start + timedelta(seconds=s), code) for s, code in entries]
+    records = [(start + timedelta(seconds=s), code, d) for s, code, d in log]
     assert decode_events(encode_events(records)) == tuple(records)
 
 
@@ -115,6 +115,13 @@ def test_time_zone_names_travel_in_a_data_set(zone: str) -> None:
     assert parse_object(tz, value) == zone
 
 
+@given(st.text(max_size=60))
+def test_escaped_text_round_trips_through_a_data_set(text: str) -> None:
+    """Any text (reserved characters, %, non-ASCII) escapes into a legal value and back."""
+    ((_, value, _),) = parse_data_sets(data_set("0-0:96.11.1", escape(text)))
+    assert unescape(value) == text
+
+
 def test_a_flipped_bit_fails_the_check_character() -> None:
     """One changed character in a block or a command is caught by the BCC."""
     block = bytearray(answer_message(["7-0:3.0.0(1.000*m3)"]))
@@ -141,7 +148,8 @@ MALFORMED = [
     (decode_hourly, ["P.01(16010109)", "(1)"]),
     (decode_monthly, ["P.02(1613)", "(1)"]),
     (decode_events, ["P.98(1)", "(1)"]),
-    (decode_events, ["P.98(1)", "(xx0101000000)(a)"]),
+    (decode_events, ["P.98(1)", "(xx0101000000)(a)()"]),
+    (decode_events, ["P.98(1)", "(260101000000)(a)(%ZZ)"]),
 ]
 
 

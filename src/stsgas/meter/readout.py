@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from stsgas.meter._core import MeterCore
+from stsgas.meter.readout_codec import escape, unescape
 from stsgas.meter.tariff import units_to_money
 
 __all__ = [
@@ -35,8 +36,12 @@ FORMAT: Final = "stsgas-readout/1"
 
 #: settings that are whole numbers in the readout (the rest are decimal or text)
 INT_SETTINGS: Final = frozenset({"auto_clean_days", "billing_day", "excess_flow_s", "leak_s"})
-#: gas-safety settings, present only on meters that have them
-SAFETY_SETTINGS: Final = ("excess_flow_m3h", "excess_flow_s", "leak_flow_m3h", "leak_s")
+#: gas-safety settings (readout name, the meter's litres-an-hour field, its seconds field),
+#: read only when the meter has them and they are on
+_SAFETY: Final = (
+    ("excess_flow_m3h", "excess_flow_lph", "excess_flow_s"),
+    ("leak_flow_m3h", "leak_flow_lph", "leak_s"),
+)
 
 
 class ReadoutFormatError(ValueError):
@@ -97,8 +102,8 @@ class Readout:
     monthly: tuple[tuple[str, Decimal], ...]
     #: (hour start, m3), oldest first, hours with gas only
     hourly: tuple[tuple[datetime, Decimal], ...]
-    #: (time, LogKind text), oldest first
-    events: tuple[tuple[datetime, str], ...]
+    #: (time, LogKind text, detail or ""), oldest first
+    events: tuple[tuple[datetime, str, str], ...]
 
     def to_json(self) -> dict[str, Any]:
         """The ``stsgas-readout/1`` document."""
@@ -111,7 +116,7 @@ class Readout:
             "settings": dict(self.settings),
             "monthly": [{"month": m, "volume_m3": f"{v:.3f}"} for m, v in self.monthly],
             "hourly": [{"hour": h.isoformat(), "volume_m3": f"{v:.3f}"} for h, v in self.hourly],
-            "events": [{"at": at.isoformat(), "code": c, "detail": ""} for at, c in self.events],
+            "events": [{"at": at.isoformat(), "code": c, "detail": d} for at, c, d in self.events],
         }
 
     @classmethod
@@ -131,7 +136,9 @@ class Readout:
                 settings=tuple(settings),
                 monthly=tuple((str(r["month"]), Decimal(r["volume_m3"])) for r in doc["monthly"]),
                 hourly=tuple((_utc(r["hour"]), Decimal(r["volume_m3"])) for r in doc["hourly"]),
-                events=tuple((_utc(r["at"]), str(r["code"])) for r in doc["events"]),
+                events=tuple(
+                    (_utc(r["at"]), str(r["code"]), str(r.get("detail", ""))) for r in doc["events"]
+                ),
             )
         except ReadoutFormatError:
             raise
@@ -150,7 +157,7 @@ class Readout:
         w.writerows(["setting", k, "", v] for k, v in self.settings)
         w.writerows(["monthly", "volume_m3", m, f"{v:.3f}"] for m, v in self.monthly)
         w.writerows(["hourly", "volume_m3", h.isoformat(), f"{v:.3f}"] for h, v in self.hourly)
-        w.writerows(["event", c, at.isoformat(), ""] for at, c in self.events)
+        w.writerows(["event", c, at.isoformat(), d] for at, c, d in self.events)
         return out.getvalue()
 
 
@@ -204,10 +211,11 @@ def field_settings(m: MeterCore) -> tuple[tuple[str, str | int], ...]:
         ("timezone", m.config.tz),
         ("billing_day", m.config.billing_day),
     ]
-    for name in SAFETY_SETTINGS:  # meters with the gas-safety settings carry them too
-        value = getattr(st, name, None)
-        if value is not None:
-            out.append((name, int(value) if name in INT_SETTINGS else str(value)))
+    for name, lph_name, secs_name in _SAFETY:  # meters with the gas-safety settings
+        lph = getattr(st, lph_name, None)
+        if lph is not None:
+            out.append((name, f"{Decimal(lph) / 1000:.3f}"))
+            out.append((secs_name, int(getattr(st, secs_name))))
     return tuple(out)
 
 
@@ -221,7 +229,10 @@ def take_readout(m: MeterCore, now: datetime) -> Readout:
         settings=field_settings(m),
         monthly=tuple((r.label, Decimal(r.litres) / 1000) for r in m.monthly),
         hourly=tuple((_dt(h * 3600), Decimal(v) / 1000) for h, v in m.trend.pairs()),
-        events=tuple((_dt(e.at), str(e.kind.value)) for e in m.event_log.entries),
+        events=tuple(
+            (_dt(e.at), str(e.kind.value), str(getattr(e, "detail", "")))
+            for e in m.event_log.entries
+        ),
     )
 
 
@@ -238,7 +249,7 @@ def _unit(obj: Obj, mode: str) -> str:
 def object_value(obj: Obj, r: Readout) -> tuple[str, str] | None:
     """(value text, unit) of ``obj`` in a readout; None when the meter lacks it.
 
-    A time-zone name travels with ``.`` for ``/`` (a data set may not carry ``/``).
+    Free text (the time-zone name) travels escaped (a data set may not carry ``/``).
     """
     if obj.kind == "meter":
         value = {"meter_number": r.meter_number, "read_at": r.read_at.isoformat(), "mode": r.mode}
@@ -246,7 +257,7 @@ def object_value(obj: Obj, r: Readout) -> tuple[str, str] | None:
     found = dict(r.registers if obj.kind == "register" else r.settings).get(obj.name)
     if found is None:
         return None
-    text = str(found).replace("/", ".") if obj.name == "timezone" else str(found)
+    text = escape(str(found)) if obj.name == "timezone" else str(found)
     return text, _unit(obj, r.mode)
 
 
@@ -254,4 +265,4 @@ def parse_object(obj: Obj, value: str) -> str | int:
     """A value text read back from the port, as the readout holds it."""
     if obj.name in INT_SETTINGS:
         return int(value)
-    return value.replace(".", "/") if obj.name == "timezone" else value
+    return unescape(value) if obj.name == "timezone" else value

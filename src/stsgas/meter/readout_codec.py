@@ -10,7 +10,8 @@ and including ETX.
 Profiles (hourly ``P.01``, monthly ``P.02``, event log ``P.98``) are a header
 line ``P.0x(start)(status)(period)(n)(code)(unit)`` followed by one ``(value)``
 line per interval; a gap in the intervals starts a new header. Event-log lines
-carry their own time: ``(YYMMDDhhmmss)(code)``. Times are the meter's RTC in UTC.
+carry their own time: ``(YYMMDDhhmmss)(code)(detail)``. Times are the meter's RTC
+in UTC. Free text (a time-zone name, an event's detail) is escaped ``%XX``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ __all__ = [
     "encode_events",
     "encode_hourly",
     "encode_monthly",
+    "escape",
     "parse_block",
     "parse_command",
     "parse_data_sets",
+    "unescape",
 ]
 
 SOH: Final = b"\x01"
@@ -55,6 +58,45 @@ CRLF: Final = b"\r\n"
 SIGN_ON: Final = b"/?!\r\n"
 #: characters a data set's value may not carry (they delimit the message)
 RESERVED: Final = frozenset("()*!/\r\n\x02\x03")
+
+
+#: what :func:`escape` writes as ``%XX``: the reserved characters, ``%`` itself, and
+#: anything that is not printable ASCII
+_ESCAPED: Final = RESERVED | {"%"}
+
+
+def escape(text: str) -> str:
+    """Free text (a time-zone name, an event's detail) as a data-set value: reserved,
+    ``%`` and non-ASCII characters as ``%XX`` of their UTF-8 bytes (readable, exact)."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPED or not " " <= ch <= "~":
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def unescape(value: str) -> str:
+    """The text :func:`escape` wrote (ReadoutCodecError for a broken escape)."""
+    if "%" not in value:
+        return value
+    raw = bytearray()
+    i = 0
+    while i < len(value):
+        if value[i] == "%":
+            pair = value[i + 1 : i + 3]
+            if len(pair) != 2 or not all(c in "0123456789abcdefABCDEF" for c in pair):
+                raise ReadoutCodecError(f"broken escape in {value!r}")
+            raw.append(int(pair, 16))
+            i += 3
+        else:
+            raw += value[i].encode("ascii")
+            i += 1
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReadoutCodecError(f"broken escape in {value!r}") from None
 
 
 class ReadoutCodecError(ValueError):
@@ -198,16 +240,16 @@ def encode_monthly(records: Sequence[tuple[str, Decimal]]) -> list[str]:
     )
 
 
-def encode_events(records: Sequence[tuple[datetime, str]]) -> list[str]:
-    """The event log as ``P.98``: one header, then ``(YYMMDDhhmmss)(code)`` per entry."""
+def encode_events(records: Sequence[tuple[datetime, str, str]]) -> list[str]:
+    """The event log as ``P.98``: one header, then ``(YYMMDDhhmmss)(code)(detail)`` per
+    entry (the detail escaped, empty for most)."""
     if not records:
         return ["P.98()"]
     first = records[0][0].astimezone(UTC).strftime("%y%m%d%H%M%S")
-    lines = [f"P.98({first})(00)()(2)(0-0:1.0.0)()(0-0:96.11.0)()"]
-    for at, code in records:
-        lines.append(
-            data_set(None, at.astimezone(UTC).strftime("%y%m%d%H%M%S")) + data_set(None, code)
-        )
+    lines = [f"P.98({first})(00)()(3)(0-0:1.0.0)()(0-0:96.11.0)()(detail)()"]
+    for at, code, detail in records:
+        stamp = at.astimezone(UTC).strftime("%y%m%d%H%M%S")
+        lines.append(data_set(None, stamp) + data_set(None, code) + data_set(None, escape(detail)))
     return lines
 
 
@@ -271,12 +313,13 @@ def decode_monthly(lines: Sequence[str]) -> tuple[tuple[str, Decimal], ...]:
     return tuple(out)
 
 
-def decode_events(lines: Sequence[str]) -> tuple[tuple[datetime, str], ...]:
+def decode_events(lines: Sequence[str]) -> tuple[tuple[datetime, str, str], ...]:
     """The event-log entries of a ``P.98`` answer."""
-    out: list[tuple[datetime, str]] = []
+    out: list[tuple[datetime, str, str]] = []
     for _, values in _profile(lines, "P.98"):
-        if len(values) % 2:
-            raise ReadoutCodecError("P.98: an entry without its code")
-        for i in range(0, len(values), 2):
-            out.append((_stamp(values[i], "%y%m%d%H%M%S"), values[i + 1]))
+        if len(values) % 3:
+            raise ReadoutCodecError("P.98: an entry without its code or detail")
+        for i in range(0, len(values), 3):
+            stamp, code, detail = values[i : i + 3]
+            out.append((_stamp(stamp, "%y%m%d%H%M%S"), code, unescape(detail)))
     return tuple(out)
