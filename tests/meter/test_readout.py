@@ -196,7 +196,23 @@ EVENT_SCENARIOS: dict[str, Callable[[Meter, datetime], object]] = {
         credit_token(MeterConfig.from_json(readout_json()), "5", at=at, rnd=3).digits, at
     ),
     "key_changed": _key_change,
+    "token_rejected": lambda m, at: (
+        m.enter_token(_credit("5", at - H, 3), at - H),
+        m.enter_token(_credit("5", at - H, 3), at),  # the same token again: used
+    ),
+    "recharge_limit": lambda m, at: m.enter_token(_credit("200000", at, 4), at),
+    "tariff_loaded": lambda m, at: m.receive_ir(
+        _signed(m, f"tariff 1 {at + H:%Y-%m-%dT%H:%M:%SZ} -:3.10"), at
+    ),
+    "tariff_changed": lambda m, at: (
+        m.receive_ir(_signed(m, f"tariff 1 {at:%Y-%m-%dT%H:%M:%SZ} -:3.10"), at - H),
+        m.handle_timer(at),
+    ),
 }
+
+
+def _credit(amount: str, at: datetime, rnd: int) -> str:
+    return credit_token(MeterConfig.from_json(readout_json()), amount, at=at, rnd=rnd).digits
 
 
 @pytest.mark.parametrize("kind", sorted(EVENT_SCENARIOS))
@@ -210,6 +226,20 @@ def test_each_event_kind_reads_with_its_exact_time(kind: str) -> None:
     events = decode_events(read_lines(m, "P.98", now, **key_over))
     assert (at, kind, "") in events
     assert events == take_readout(m, now).events
+
+
+def test_auto_clean_and_readout_refusal_are_in_the_log() -> None:
+    """The monthly valve clean (03:00 Nairobi = 00:00 UTC, 30 days on) and a refused
+    readout login read back from P.98 with their times."""
+    m = make()
+    port = OpticalPort(m, switch_over=0)
+    refused_at = T0 + H
+    assert login(port, bytes(8), refused_at) != ACK
+    now = T0 + timedelta(days=31)
+    m.handle_timer(now)
+    events = decode_events(read_lines(m, "P.98", now))
+    assert (refused_at, "readout_refused", "") in events
+    assert (datetime(2016, 1, 31, tzinfo=T0.tzinfo), "valve_cleaned", "") in events
 
 
 @pytest.mark.parametrize("direction", ["open", "close"])

@@ -139,3 +139,12 @@ def test_option_select_for_another_speed_or_mode_is_ignored() -> None:
     port.receive_ir(SIGN_ON, NOW)
     assert port.receive_ir(ACK + b"052\r\n", NOW) is None
     assert port.phase is Phase.IDLE
+
+
+def test_wake_up_nuls_are_ignored_and_noise_gets_the_frame_error() -> None:
+    """NULs (a battery meter's wake-up from a reader) get no answer; other noise gets
+    the IR side's ``err frame`` as before."""
+    port = OpticalPort(make(), switch_over=0)
+    assert port.receive_ir(b"\x00\x00\x00", NOW) is None
+    events = port.receive_ir(b"xyz", NOW)
+    assert decode_frame(getattr(events, "reply", b"")).startswith("err frame")
