@@ -148,3 +148,24 @@ def test_wake_up_nuls_are_ignored_and_noise_gets_the_frame_error() -> None:
     assert port.receive_ir(b"\x00\x00\x00", NOW) is None
     events = port.receive_ir(b"xyz", NOW)
     assert decode_frame(getattr(events, "reply", b"")).startswith("err frame")
+
+
+def test_guessing_locks_logins_and_logs_one_entry() -> None:
+    """Wrong passwords in a row are one ``readout_refused`` entry (guessing cannot push
+    older events out of the log); after three, even the right key is refused for ten
+    minutes; then it logs in, and the next wrong one is logged again."""
+    m = make()
+    m.magnet(True, NOW - timedelta(minutes=1))
+    port = OpticalPort(m, switch_over=0)
+    for i in range(5):
+        assert login(port, bytes(8), NOW + timedelta(seconds=i)) == NAK
+    assert _events(port)[-2:] == ["magnetic_interference", "readout_refused"]
+    assert login(port, KEY, NOW + timedelta(minutes=5)) == NAK
+    assert login(port, KEY, NOW + timedelta(minutes=11)) == ACK
+    assert port.meter.lockout.ir_seq == 1
+    port.receive_ir(command_message("B", "0"), NOW + timedelta(minutes=11))
+    m.power(False, NOW + timedelta(minutes=12))
+    m.power(True, NOW + timedelta(minutes=13))
+    assert login(port, bytes(8), NOW + timedelta(minutes=14)) == NAK
+    assert _events(port)[-1] == "readout_refused"
+    assert _events(port).count("readout_refused") == 2

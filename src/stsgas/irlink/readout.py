@@ -17,6 +17,7 @@ from stsgas.irlink.links import IrLink
 from stsgas.meter.readout import BY_OBIS, OBJECTS, Readout, parse_object
 from stsgas.meter.readout_codec import (
     ACK,
+    BAUD_CHAR,
     CRLF,
     EOT,
     ETX,
@@ -32,8 +33,8 @@ from stsgas.meter.readout_codec import (
     parse_block,
     parse_command,
     parse_data_sets,
+    password_for,
 )  # fmt: skip
-from stsgas.meter.readout_session import BAUD_CHAR, password_for
 
 __all__ = ["OpticalReader", "ReadoutRefused", "WireCount", "split_from_meter", "split_to_meter"]
 

@@ -21,10 +21,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from stsgas.irproto import mac_for
+
 __all__ = [
     "ACK",
+    "BAUD_CHAR",
     "CRLF",
     "ETX",
+    "IDENT",
     "NAK",
     "SIGN_ON",
     "SOH",
@@ -32,6 +36,7 @@ __all__ = [
     "ReadoutCodecError",
     "answer_message",
     "bcc",
+    "challenge",
     "command_message",
     "data_message",
     "data_set",
@@ -45,6 +50,7 @@ __all__ = [
     "parse_block",
     "parse_command",
     "parse_data_sets",
+    "password_for",
     "unescape",
 ]
 
@@ -56,6 +62,9 @@ ACK: Final = b"\x06"
 NAK: Final = b"\x15"
 CRLF: Final = b"\r\n"
 SIGN_ON: Final = b"/?!\r\n"
+#: identification: maker "SGs" (lower-case last letter: 20 ms reaction time), 9600 Bd
+IDENT: Final = b"/SGs5STSGAS-G1\r\n"
+BAUD_CHAR: Final = "5"
 #: characters a data set's value may not carry (they delimit the message)
 RESERVED: Final = frozenset("()*!/\r\n\x02\x03")
 
@@ -101,6 +110,16 @@ def unescape(value: str) -> str:
 
 class ReadoutCodecError(ValueError):
     """A 62056-21 message or data set that is malformed or fails its BCC."""
+
+
+def challenge(meter_number: str, seed: int) -> str:
+    """The text whose MAC is the programming-mode password for ``seed``."""
+    return f"readout {meter_number} {seed}"
+
+
+def password_for(key: bytes, meter_number: str, seed: str) -> str:
+    """The P1 answer to a P0 seed: the 16-hex MAC the signed IR commands use."""
+    return mac_for(key, challenge(meter_number, int(seed)))
 
 
 def bcc(data: bytes) -> bytes:

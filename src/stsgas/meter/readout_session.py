@@ -12,7 +12,8 @@ start with STX are today's IR commands and go to ``meter.receive_ir``; a
   command counter; the client answers ``P1(mac)`` with the MAC of
   ``readout <meter number> <seed>`` under the decoder key (as the signed IR
   commands). Right: ACK, and the counter is spent, so a recorded answer cannot
-  be played again. Wrong: NAK, the session ends and ``readout_refused`` is logged.
+  be played again. Wrong: NAK, the session ends and ``readout_refused`` is logged
+  (once for a run of them); three in a row lock logins for ten minutes.
 * in programming mode ``R1 address()`` reads one object (a register, a setting,
   ``P.01`` hourly, ``P.02`` monthly, ``P.98`` event log); ``B0`` ends.
 
@@ -26,19 +27,22 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from stsgas.irproto import check_mac, mac_for
+from stsgas.irproto import check_mac
 from stsgas.meter._core import MeterCore
 from stsgas.meter.events import Events, LogKind
 from stsgas.meter.meter import Meter
 from stsgas.meter.readout import BY_OBIS, OBJECTS, Readout, object_value, take_readout
 from stsgas.meter.readout_codec import (
     ACK,
+    BAUD_CHAR,
     CRLF,
+    IDENT,
     NAK,
     SOH,
     STX,
     ReadoutCodecError,
     answer_message,
+    challenge,
     command_message,
     data_message,
     data_set,
@@ -47,6 +51,7 @@ from stsgas.meter.readout_codec import (
     encode_monthly,
     parse_command,
     parse_data_sets,
+    password_for,
 )  # fmt: skip
 
 __all__ = [
@@ -59,10 +64,10 @@ __all__ = [
     "public_lines",
 ]
 
-#: identification: maker "SGs" (lower-case last letter: 20 ms reaction time), 9600 Bd
-IDENT: Final = b"/SGs5STSGAS-G1\r\n"
-BAUD_CHAR: Final = "5"
 SESSION_TIMEOUT: Final = timedelta(seconds=120)
+#: wrong passwords in a row before programming mode locks, and for how long
+MAX_FAILURES: Final = 3
+LOCKOUT: Final = timedelta(minutes=10)
 #: seconds between the option select and the answer at the new speed: the reader switches
 #: its port over first (62056-21 allows the meter 0.2 .. 1.5 s; a reader that reopens its
 #: serial port, as pwitab's client does, loses what arrived before it reopened)
@@ -78,16 +83,6 @@ class Phase(StrEnum):
     SIGNED_ON = "signed_on"
     PASSWORD = "password"
     PROGRAMMING = "programming"
-
-
-def challenge(meter_number: str, seed: int) -> str:
-    """The text whose MAC is the programming-mode password for ``seed``."""
-    return f"readout {meter_number} {seed}"
-
-
-def password_for(key: bytes, meter_number: str, seed: str) -> str:
-    """The P1 answer to a P0 seed: what the IR pad sends (16 hex)."""
-    return mac_for(key, challenge(meter_number, int(seed)))
 
 
 def public_lines(r: Readout) -> list[str]:
@@ -133,6 +128,9 @@ class OpticalPort:
         self.last: datetime | None = None
         #: the last message sent (a NAK from the client asks for it again)
         self.sent: bytes | None = None
+        #: wrong passwords in a row, and until when logins are refused (RAM only)
+        self.failures = 0
+        self.locked_until: datetime | None = None
 
     # ---- what MeterIrServer needs (stsgas.irlink.server.IrMeter) ----
     def receive_ir(self, data: bytes, now: datetime) -> Events | SwitchOver | bytes | None:
@@ -225,17 +223,31 @@ class OpticalPort:
         return command_message("P", "0", f"({self.seed})")  # P0: the seed to answer
 
     def _password(self, m: MeterCore, body: str | None, now: datetime, out: Events) -> bytes:
-        """P1: the MAC of the challenge, once; the counter is spent by the login."""
+        """P1: the MAC of the challenge, once; the counter is spent by the login.
+
+        A wrong one is logged, but a run of them is one ``readout_refused`` entry (so
+        guessing cannot push older events out of the 200-entry log), and after
+        :data:`MAX_FAILURES` in a row every login is refused for :data:`LOCKOUT`.
+        """
         try:
             answer = parse_data_sets(body or "")[0][1]
         except (ReadoutCodecError, IndexError):
             answer = ""
         seed = self.seed
         fresh = m.lockout.ir_seq < seed <= _MAX_SEQ  # no signed command took the counter since
+        locked = self.locked_until is not None and now < self.locked_until
+        self.phase = Phase.IDLE
+        if locked:
+            return NAK
         if fresh and answer and check_mac(m.key.value, challenge(m.key.pan, seed), answer):
             m.put(replace(m.lockout, ir_seq=seed))
             self.phase = Phase.PROGRAMMING
+            self.failures = 0
             return ACK
-        m.log(LogKind.READOUT_REFUSED, now, out)
-        self.phase = Phase.IDLE
+        self.failures += 1
+        if self.failures >= MAX_FAILURES:
+            self.failures, self.locked_until = 0, now + LOCKOUT
+        log = m.event_log.entries
+        if not log or log[-1].kind is not LogKind.READOUT_REFUSED:
+            m.log(LogKind.READOUT_REFUSED, now, out)
         return NAK
