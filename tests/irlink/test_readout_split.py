@@ -73,3 +73,17 @@ def test_noise_and_wake_up_nuls_come_out_on_their_own() -> None:
     assert split_to_meter(b"xyz" + SIGN_ON) == 3
     assert split_to_meter(b"\x00\x00\x00" + SIGN_ON) == 3
     assert split_from_meter(b"junk" + IDENT) == 4
+
+
+def test_reader_joins_an_answer_that_comes_in_pieces() -> None:
+    """On a slow line a long answer arrives over several timeouts: the reader joins the
+    pieces into one block instead of failing on the first."""
+    from stsgas.irlink import LoopbackIrLink
+    from stsgas.irlink.readout import OpticalReader
+
+    ours, meter = LoopbackIrLink.pair()
+    block = answer_message(["P.02(2601)(00)(M)(1)(7-0:3.0.0)(m3)"] + ["(1.000)"] * 50)
+    for i in range(0, len(block), 100):
+        meter.send(block[i : i + 100])
+    reader = OpticalReader(ours, timeout=0.5)  # its R1 goes to the meter end, unread
+    assert reader.read("P.02")[1:] == ["(1.000)"] * 50

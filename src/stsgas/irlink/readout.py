@@ -10,7 +10,7 @@ monthly, hourly and event profiles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from stsgas.irlink.client import IrPadError, IrTimeout, split_frame
 from stsgas.irlink.links import IrLink
@@ -97,7 +97,6 @@ class WireCount:
 
     slow: int = 0
     fast: int = 0
-    exchanges: list[tuple[int, int]] = field(default_factory=list)
 
     def seconds(self, baud: int = 9600, sign_on_baud: int = 300) -> float:
         """Time on the wire at 10 bits a character (7E1 + start bit)."""
@@ -123,6 +122,13 @@ class OpticalReader:
         message = self.link.receive(self.timeout + extra)
         if message is None:
             raise IrTimeout(f"no reply within {self.timeout:g} s")
+        # a long answer on a slow line outlasts one timeout: the link hands over what
+        # came so far; go on while it keeps coming (a parser error names a cut answer)
+        while split_from_meter(message) != len(message):
+            more = self.link.receive(self.timeout)
+            if more is None:
+                break
+            message += more
         if slow:
             self.wire.slow += len(message)
         else:
