@@ -182,14 +182,6 @@ def load_tariff(
     _send(ctx, lambda pad, port: pad.load_tariff(steps, _time(at), _key(port)))
 
 
-@app.command(help="Send a payload as given, framed.")
-def raw(
-    ctx: typer.Context,
-    payload: Annotated[str, typer.Argument(help="The payload, without the frame.")],
-) -> None:
-    _send(ctx, lambda pad, _: pad.request(payload))
-
-
 def _readout_format(out: Path, given: str | None) -> str:
     """json or csv: as given, else by the file's suffix."""
     fmt = given or {".csv": "csv", ".json": "json"}.get(out.suffix.lower())
@@ -261,3 +253,11 @@ def readout(
         f"{len(result.hourly)} hours, {len(result.events)} events -> {out} "
         f"({wire.slow + wire.fast} bytes, {wire.seconds():.1f} s at 9600 Bd)"
     )
+
+
+@app.command(help="Send a payload as given, framed.")
+def raw(
+    ctx: typer.Context,
+    payload: Annotated[str, typer.Argument(help="The payload, without the frame.")],
+) -> None:
+    _send(ctx, lambda pad, _: pad.request(payload))

@@ -72,14 +72,14 @@ class LogKind(StrEnum):
     POWER_UP = "power_up"
     CLOCK_SET = "clock_set"
     IR_REPLAY = "ir_replay"
+    #: a wrong password on the optical port's readout (IEC 62056-21 programming mode)
+    READOUT_REFUSED = "readout_refused"
     TARIFF_LOADED = "tariff_loaded"
     TARIFF_CHANGED = "tariff_changed"
     VALVE_CLEANED = "valve_cleaned"
     VALVE_TESTED = "valve_tested"
     VALVE_OPEN_FAILURE = "valve_open_failure"
     VALVE_CLOSE_FAILURE = "valve_close_failure"
-    #: a wrong password on the optical port's readout (IEC 62056-21 programming mode)
-    READOUT_REFUSED = "readout_refused"
 
 
 class AcceptKind(StrEnum):
