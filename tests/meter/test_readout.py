@@ -255,11 +255,12 @@ def test_valve_failures_are_logged_and_read(direction: str) -> None:
 
 
 def test_every_object_has_a_distinct_code() -> None:
-    """No two objects share an OBIS code, and every code is a valid data-set address."""
+    """No two objects share an OBIS code, and every code and unit fits a data set."""
     codes = [o.obis for o in OBJECTS]
     assert len(set(codes)) == len(codes)
-    for code in codes:
-        assert data_set(code, "1") == f"{code}(1)"
+    for obj in OBJECTS:
+        unit = "m3" if obj.unit == "credit" else obj.unit
+        assert data_set(obj.obis, "1", unit) == f"{obj.obis}(1{'*' + unit if unit else ''})"
 
 
 def test_sample_file_is_a_real_readout_of_the_sample_meter() -> None:

@@ -80,9 +80,9 @@ OBJECTS: Final[tuple[Obj, ...]] = (
     Obj("auto_clean_days", "7-0:128.1.6", "d", False, "setting"),
     Obj("timezone", "7-0:128.1.7", "", False, "setting"),
     Obj("billing_day", "7-0:128.1.8", "", False, "setting"),
-    Obj("excess_flow_m3h", "7-0:128.1.9", "m3/h", False, "setting"),
+    Obj("excess_flow_m3h", "7-0:128.1.9", "m3h", False, "setting"),
     Obj("excess_flow_s", "7-0:128.1.10", "s", False, "setting"),
-    Obj("leak_flow_m3h", "7-0:128.1.11", "m3/h", False, "setting"),
+    Obj("leak_flow_m3h", "7-0:128.1.11", "m3h", False, "setting"),
     Obj("leak_s", "7-0:128.1.12", "s", False, "setting"),
 )
 

@@ -106,7 +106,10 @@ def object_lines(r: Readout, address: str) -> list[str]:
     found = None if obj is None else object_value(obj, r)
     if obj is None or found is None:
         return ["(ERROR)"]
-    return [data_set(obj.obis, *found)]
+    try:
+        return [data_set(obj.obis, *found)]
+    except ReadoutCodecError:  # a value the meter cannot put in a data set: say so, go on
+        return ["(ERROR)"]
 
 
 @dataclass(frozen=True, slots=True)
