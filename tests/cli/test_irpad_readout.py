@@ -46,7 +46,7 @@ def test_readout_to_json_is_the_contract_document(
     out = tmp_path / "meter.json"
     assert main(_args(served, "readout", "--out", str(out))) == 0
     said = capsys.readouterr().out
-    assert said.startswith("ok readout 600727000000000009: 1 months, 40 hours, ")
+    assert said.startswith("ok readout 600727000000000009: 1 month, 40 hours, ")
     assert "s at 9600 Bd" in said
     doc = json.loads(out.read_text())
     assert doc["format"] == FORMAT

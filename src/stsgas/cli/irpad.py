@@ -182,6 +182,10 @@ def load_tariff(
     _send(ctx, lambda pad, port: pad.load_tariff(steps, _time(at), _key(port)))
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
 def _readout_format(out: Path, given: str | None) -> str:
     """json or csv: as given, else by the file's suffix."""
     fmt = given or {".csv": "csv", ".json": "json"}.get(out.suffix.lower())
@@ -249,8 +253,8 @@ def readout(
     _write_atomically(out, text)
     wire = reader.wire
     print(
-        f"ok readout {result.meter_number}: {len(result.monthly)} months, "
-        f"{len(result.hourly)} hours, {len(result.events)} events -> {out} "
+        f"ok readout {result.meter_number}: {_count(len(result.monthly), 'month')}, "
+        f"{_count(len(result.hourly), 'hour')}, {_count(len(result.events), 'event')} -> {out} "
         f"({wire.slow + wire.fast} bytes, {wire.seconds():.1f} s at 9600 Bd)"
     )
 
