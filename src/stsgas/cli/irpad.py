@@ -182,6 +182,83 @@ def load_tariff(
     _send(ctx, lambda pad, port: pad.load_tariff(steps, _time(at), _key(port)))
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _readout_format(out: Path, given: str | None) -> str:
+    """json or csv: as given, else by the file's suffix."""
+    fmt = given or {".csv": "csv", ".json": "json"}.get(out.suffix.lower())
+    if fmt not in ("json", "csv"):
+        fail("which format? end the file in .json or .csv, or give --format json|csv")
+    return fmt
+
+
+def _write_atomically(out: Path, text: str) -> None:
+    """The whole file or none: a reader never sees half a readout."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+
+
+@app.command(
+    help="Read the meter's history, events, registers and settings over IEC 62056-21 "
+    "(authenticated) and save them as JSON (stsgas-readout/1) or CSV."
+)
+def readout(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The file to write (.json or .csv).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="json or csv (default: by the file's suffix).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    import serial
+
+    from stsgas.irlink import SerialIrLink
+    from stsgas.irlink.client import IrPadError, IrTimeout
+    from stsgas.irlink.readout import OpticalReader, ReadoutRefused, split_from_meter
+    from stsgas.sts import StsError
+
+    where: Port = ctx.obj
+    kind = _readout_format(out, fmt)
+    if where.device is None:
+        fail("which meter? give its port: stsgas irpad --port DEV readout --out FILE")
+    try:
+        key = _key(where)
+    except (ValueError, OSError, StsError) as exc:
+        fail(str(exc))
+    try:
+        link = SerialIrLink(where.device, baudrate=where.baud, split=split_from_meter)
+    except (serial.SerialException, OSError) as exc:
+        fail(f"cannot open {where.device}: {exc}")
+    reader = OpticalReader(link, timeout=where.timeout)
+    try:
+        result = reader.read_all(key)
+    except IrTimeout as exc:
+        fail(str(exc), REFUSED)
+    except ReadoutRefused as exc:
+        fail(str(exc), FOUND)
+    except IrPadError as exc:
+        fail(str(exc), FOUND)
+    finally:
+        link.close()
+    text = result.to_csv() if kind == "csv" else json.dumps(result.to_json(), indent=1) + "\n"
+    _write_atomically(out, text)
+    wire = reader.wire
+    print(
+        f"ok readout {result.meter_number}: {_count(len(result.monthly), 'month')}, "
+        f"{_count(len(result.hourly), 'hour')}, {_count(len(result.events), 'event')} -> {out} "
+        f"({wire.slow + wire.fast} bytes, {wire.seconds():.1f} s at 9600 Bd)"
+    )
+
+
 @app.command(help="Send a payload as given, framed.")
 def raw(
     ctx: typer.Context,

@@ -1,8 +1,9 @@
 """``stsgas meter start``: the terminal meter (Textual), its state kept in an NVM file.
 
 Thin: takes the options, opens the NVM file and the meter through
-``stsgas.meter.tui_view``, optionally serves its IR window on a pty, and runs
-the Textual app.
+``stsgas.meter.tui_view``, optionally serves its IR window on a pty (today's STX
+frames and the IEC 62056-21 readout side by side, ``stsgas.meter.readout_session``),
+and runs the Textual app.
 """
 
 from __future__ import annotations
@@ -77,12 +78,13 @@ def start(
     server = pty = None
     if ir_pty:
         from stsgas.irlink import open_pty_pair
-        from stsgas.irlink.client import split_frame
+        from stsgas.irlink.readout import split_to_meter
         from stsgas.irlink.server import MeterIrServer
+        from stsgas.meter.readout_session import OpticalPort
 
         pty = open_pty_pair()
         server = MeterIrServer(
-            view.meter, pty.master_link(split=split_frame), lock=lock, tick=headless
+            OpticalPort(view.meter), pty.master_link(split=split_to_meter), lock=lock, tick=headless
         )
         if headless:
             _stop_on_sigterm()  # before the port is printed: whoever reads it can stop us

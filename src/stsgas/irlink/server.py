@@ -82,6 +82,9 @@ class MeterIrServer:
         self.frames += 1
         reply = reply_bytes(result)
         if reply:
+            delay = getattr(result, "delay", 0.0)  # a 62056-21 answer after the baud switch-over
+            if delay and self._stop.wait(delay):
+                return True
             self.link.send(reply)
         return True
 

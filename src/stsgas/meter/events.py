@@ -78,6 +78,8 @@ class LogKind(StrEnum):
     POWER_UP = "power_up"
     CLOCK_SET = "clock_set"
     IR_REPLAY = "ir_replay"
+    #: a wrong password on the optical port's readout (IEC 62056-21 programming mode)
+    READOUT_REFUSED = "readout_refused"
     TARIFF_LOADED = "tariff_loaded"
     TARIFF_CHANGED = "tariff_changed"
     VALVE_CLEANED = "valve_cleaned"

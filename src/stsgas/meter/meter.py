@@ -142,6 +142,11 @@ class Meter(MeterReadout):
         """One IR frame; the reply is in the returned events (``.reply``)."""
         return self._call(_inputs.receive_ir, now, data)
 
+    def apply(self, rule: Callable[..., None], now: datetime, *args: Any) -> Events:
+        """Run another module's input rule (the optical readout) as the inputs above run:
+        due timers first, then ``rule(meter, *args, now, out)``, then one commit."""
+        return self._call(rule, now, *args)
+
     def set_valve_fault(self, open_fails: bool, close_fails: bool, now: datetime) -> Events:
         """Model a jammed valve: its position switch never reports the stuck direction."""
         self.valve_fault.clear()
