@@ -4,6 +4,7 @@ settings, and the ``setting_changed`` and shut-off events with their details."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from stsgas.meter.ir import encode_frame, signed
 from stsgas.meter.readout import take_readout
@@ -12,7 +13,12 @@ from stsgas.meter.readout_session import OpticalPort
 from .readout_support import T0, key_of, login, make, read, readout_json
 
 H = timedelta(hours=1)
-SAFE = {"excess_flow_m3h": "2.5", "excess_flow_s": 30, "leak_flow_m3h": "0.005", "leak_s": 3600}
+SAFE: dict[str, Any] = {
+    "excess_flow_m3h": "2.5",
+    "excess_flow_s": 30,
+    "leak_flow_m3h": "0.005",
+    "leak_s": 3600,
+}
 
 
 def _block(answer: bytes) -> str:
