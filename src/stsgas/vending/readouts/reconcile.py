@@ -134,7 +134,7 @@ def reconcile_meter(
     settings = dict(
         session.execute(
             select(ReadSetting.name, ReadSetting.value).where(ReadSetting.meter_id == meter.id)
-        ).tuples()
+        ).all()
     )
     latest = session.execute(
         select(Readout)
@@ -156,7 +156,7 @@ def reconcile_meter(
         stmt = stmt.where(Sale.created_at <= latest.read_at)
     sales = [
         (at, (units or 0) * LITRES_PER_UNIT if volume else (money or 0))
-        for at, units, money in session.execute(stmt).tuples()
+        for at, units, money in session.execute(stmt).all()
     ]
     used_before = 0
     if volume and latest is not None:

@@ -111,7 +111,7 @@ def history(
         select(ReadSetting.name, ReadSetting.value)
         .where(ReadSetting.meter_id == meter.id)
         .order_by(ReadSetting.name)
-    ).tuples()
+    ).all()
     flag = visits.flags(session, meter_id=meter.id)
     seen = visits.last_visit(session, meter.id)
     cleared: datetime | None = None if seen is None else seen.visited_at

@@ -72,7 +72,7 @@ def _open_events(meter_id: int | None) -> Select[int, str, datetime, str, dateti
 def flags(session: Session, *, meter_id: int | None = None) -> list[Flag]:
     """Meters needing a visit (one meter's, when ``meter_id``), the longest waiting first."""
     grouped: dict[int, list[tuple[str, datetime, str, datetime | None]]] = {}
-    for mid, pan, at, code, visited in session.execute(_open_events(meter_id)).tuples():
+    for mid, pan, at, code, visited in session.execute(_open_events(meter_id)).all():
         grouped.setdefault(mid, []).append((pan, at, code, visited))
     out = [
         Flag(
