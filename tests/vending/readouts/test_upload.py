@@ -24,7 +24,7 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.readouts.store import sha256_of
 from tests.vending.conftest import auth
-from tests.vending.readouts.conftest import (
+from tests.vending.readouts.office import (
     Office,
     as_bytes,
     readout_bytes,
