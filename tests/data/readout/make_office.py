@@ -6,6 +6,7 @@
 bump, the last 14 days of hours (cooking peaks morning and evening) and its events.
 ``office-a.json`` / ``office-b.json``: two overlapping readouts of one meter, three weeks
 apart. ``office-amount.json``: an amount meter whose months carry the money charged.
+``office-a.csv``: readout A in the CSV spelling.
 All numbers are decimal strings made from integers: no float is ever formatted.
 """
 
@@ -184,6 +185,21 @@ def amount_meter() -> dict[str, Any]:
     return data
 
 
+def as_csv(data: dict[str, Any]) -> str:
+    """The same readout in the CSV spelling (one record a line)."""
+    lines = ["record,key,value,detail"]
+    lines += [f"{key},{data[key]}" for key in ("format", "meter_number", "read_at", "mode")]
+    lines += [f"register,{k},{v}" for k, v in data["registers"].items()]
+    lines += [f"setting,{k},{v}" for k, v in data["settings"].items()]
+    for m in data["monthly"]:
+        lines.append(
+            f"month,{m['month']},{m['volume_m3']}" + (f",{m['amount']}" if "amount" in m else "")
+        )
+    lines += [f"hour,{h['hour']},{h['volume_m3']}" for h in data["hourly"]]
+    lines += [f"event,{e['at']},{e['code']},{e['detail']}" for e in data["events"]]
+    return "\r\n".join(lines) + "\r\n"
+
+
 def write(name: str, data: dict[str, Any]) -> None:
     """One fixture, pretty enough to read, ending in a newline."""
     (HERE / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -193,5 +209,6 @@ if __name__ == "__main__":
     write("office-120m.json", ten_years())
     first, second = overlapping()
     write("office-a.json", first)
+    (HERE / "office-a.csv").write_text(as_csv(first), encoding="utf-8", newline="")
     write("office-b.json", second)
     write("office-amount.json", amount_meter())

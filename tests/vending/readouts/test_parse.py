@@ -120,3 +120,21 @@ def test_any_bytes_are_a_readout_or_a_typed_refusal(content: bytes) -> None:
     """Garbage never escapes as anything but the readout's own errors."""
     with contextlib.suppress(BadReadout, ReadoutFormat, ReadoutTooLarge):
         parse_readout(content, decimals=2)
+
+
+def test_the_csv_spelling_reads_as_the_json() -> None:
+    """office-a.csv is office-a.json line by line: the same readout."""
+    assert parse_readout(readout_bytes("office-a.csv"), decimals=2) == parse_readout(
+        readout_bytes("office-a.json"), decimals=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [("valve,open", "unknown record"), ("month,2026-09,14.7000", "volume_m3")],
+)
+def test_a_bad_csv_line_is_refused(line: str, match: str) -> None:
+    """An unknown record or a bad value: the CSV file is refused like the JSON one."""
+    content = readout_bytes("office-a.csv") + line.encode() + b"\r\n"
+    with pytest.raises(BadReadout, match=match):
+        parse_readout(content, decimals=2)

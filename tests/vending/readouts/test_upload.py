@@ -118,6 +118,24 @@ def test_overlapping_readouts_merge_without_duplicates(
     assert history["last_readout"]["read_at"] == "2026-12-05T09:00:00Z"
 
 
+def test_one_reading_as_csv_and_as_json_adds_no_row_twice(
+    client: TestClient, office: Office, supervisor_token: str, engine: Engine
+) -> None:
+    """Two files (two readouts, by their bytes) of one reading: the rows are merged once."""
+    url = f"/api/v1/meters/{office.volume_id}/readouts"
+    csv_upload = client.post(
+        url,
+        files={"file": ("a.csv", readout_bytes("office-a.csv"), "text/csv")},
+        headers=auth(supervisor_token),
+    )
+    assert csv_upload.status_code == 201, csv_upload.text
+    once = _counts(engine)
+    r = client.post(url, content=readout_bytes("office-a.json"), headers=auth(supervisor_token))
+    assert r.status_code == 201
+    assert _counts(engine) == {**once, "readouts": 2}
+    assert once["meter_monthly_use"] == 3
+
+
 def test_an_older_readout_uploaded_later_does_not_overwrite_newer_figures(
     client: TestClient, office: Office, supervisor_token: str
 ) -> None:

@@ -26,7 +26,7 @@ def test_a_supervisor_uploads_a_readout_sees_the_charts_and_marks_the_meter_visi
     page.get_by_role("link", name="Meters", exact=True).click()
     page.get_by_role("link", name=office.volume_pan).click()
     expect(page.locator("#last-readout")).to_have_text("No readout uploaded yet.")
-    page.get_by_label("Readout file (stsgas-readout/1, JSON)").set_input_files(
+    page.get_by_label("Readout file (stsgas-readout/1, JSON or CSV)").set_input_files(
         DATA / "office-120m.json"
     )
     page.get_by_role("button", name="Upload readout").click()

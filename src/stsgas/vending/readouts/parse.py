@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from stsgas.vending.errors import BadAmount
 from stsgas.vending.kit.money import parse_money
+from stsgas.vending.readouts.csvfile import csv_body, is_csv
 from stsgas.vending.readouts.errors import BadReadout, ReadoutFormat, ReadoutTooLarge
 
 __all__ = [
@@ -203,19 +204,23 @@ def _unique(keys: list[Any], what: str) -> None:
 
 
 def parse_readout(content: bytes, *, decimals: int) -> ReadoutFile:
-    """The checked readout in ``content``; ``decimals`` are the currency's (money amounts).
+    """The checked readout in ``content`` (JSON, or the CSV of :mod:`.csvfile`); ``decimals``
+    are the currency's (money amounts).
 
     Raises:
         BadReadout, ReadoutFormat, ReadoutTooLarge: the file is refused whole.
     """
-    try:
-        body = json.loads(
-            content.decode("utf-8"), parse_float=_no_float, parse_constant=_no_constant
-        )
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadReadout(f"the file is not UTF-8 JSON: {exc}") from None
-    except RecursionError:
-        raise BadReadout("the file nests too deeply") from None
+    if is_csv(content):
+        body: Any = csv_body(content)
+    else:
+        try:
+            body = json.loads(
+                content.decode("utf-8"), parse_float=_no_float, parse_constant=_no_constant
+            )
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadReadout(f"the file is not UTF-8 JSON (or the CSV readout): {exc}") from None
+        except RecursionError:
+            raise BadReadout("the file nests too deeply") from None
     if not isinstance(body, dict):
         raise BadReadout("a readout is a JSON object")
     if body.get("format") != FORMAT:

@@ -202,7 +202,13 @@ async def upload_readout(
         answer = await VendingApi(request.app, me.token).request(
             "POST",
             READOUTS.format(id=meter_id),
-            files={"file": (file.filename or "readout.json", content, "application/json")},
+            files={
+                "file": (
+                    file.filename or "readout.json",
+                    content,
+                    file.content_type or "application/json",
+                )
+            },
         )
     except ApiProblem as exc:
         return error_page(request, me, "meters", "Readout not uploaded", exc)
