@@ -22,6 +22,8 @@ def test_a_supervisor_uploads_a_readout_sees_the_charts_and_marks_the_meter_visi
     """The ten-year file: 120 monthly bars, 336 hourly bars, six events two of which need
     a visit; the Visits page lists the meter; "Mark visited" clears the flag and the list."""
     page = new_page()
+    csp: list[str] = []  # inline SVG must need no inline style or script
+    page.on("console", lambda m: csp.append(m.text) if "Content Security" in m.text else None)
     sign_in(page, "shopsuper")
     page.get_by_role("link", name="Meters", exact=True).click()
     page.get_by_role("link", name=office.volume_pan).click()
@@ -55,3 +57,4 @@ def test_a_supervisor_uploads_a_readout_sees_the_charts_and_marks_the_meter_visi
     expect(page.get_by_role("table", name="Meters to visit")).to_contain_text(
         "No meter needs a visit."
     )
+    assert csp == []

@@ -45,6 +45,9 @@ def test_an_uploaded_readout_draws_charts_and_flags_a_visit(
     assert "Last read 2026-12-05 07:00 UTC" in html
     assert "<dt>timezone</dt><dd>Africa/Nairobi</dd>" in html
     assert "<dt>total_m3</dt><dd>2044.887</dd>" in html
+    # nothing was ever sold to it: every month is beyond sold + overdraft, said in short
+    assert "in 120 months, from 2017-01 to 2026-12: a possible bypass" in html
+    assert html.count('<tr class="flagged"') == 24  # the newest 24 months in the table
     flag = re.search(r'id="visit-flag">\s*([^<]+)<', html)
     assert flag is not None
     assert "Magnetic interference" in flag.group(1)

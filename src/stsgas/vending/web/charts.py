@@ -21,6 +21,8 @@ __all__ = ["Bar", "Mark", "bar_chart", "event_chart"]
 
 _TENTH: Final = Decimal("0.1")
 _PAD_LEFT: Final = 8
+#: room for the first bar's label, centred under it
+_BAR_LEFT: Final = 24
 _PAD_TOP: Final = 16
 _PAD_BOTTOM: Final = 20
 
@@ -73,22 +75,22 @@ def bar_chart(
         raise ValueError("a bar chart draws no negative values")
     if label_every < 1:
         raise ValueError("label_every is at least 1")
-    plot_w = Decimal(width - _PAD_LEFT)
+    plot_w = Decimal(width - _BAR_LEFT)
     plot_h = Decimal(height - _PAD_TOP - _PAD_BOTTOM)
     base = Decimal(height - _PAD_BOTTOM)
     top = max((b.value for b in bars), default=Decimal(0))
     parts = _open(label, width, height, "bars")
     parts.append(
-        f'<line class="axis" x1="{_PAD_LEFT}" y1="{_n(base)}" x2="{width}" y2="{_n(base)}"/>'
+        f'<line class="axis" x1="{_BAR_LEFT}" y1="{_n(base)}" x2="{width}" y2="{_n(base)}"/>'
     )
     parts.append(
-        f'<text class="tick" x="{_PAD_LEFT}" y="12">max {escape(f"{top:f}")} {escape(unit)}</text>'
+        f'<text class="tick" x="{_BAR_LEFT}" y="12">max {escape(f"{top:f}")} {escape(unit)}</text>'
     )
     parts.append('<g class="bar-group">')
     step = plot_w / len(bars) if bars else plot_w
     for i, b in enumerate(bars):
         h = Decimal(0) if top == 0 else b.value / top * plot_h
-        x = Decimal(_PAD_LEFT) + step * i
+        x = Decimal(_BAR_LEFT) + step * i
         parts.append(
             f'<rect class="bar" x="{_n(x + step / 10)}" y="{_n(base - h)}" '
             f'width="{_n(step * 8 / 10)}" height="{_n(h)}" data-label="{escape(b.label)}" '

@@ -106,11 +106,16 @@ def _charts(history: Mapping[str, Any]) -> dict[str, Any]:
 
 def _reconciliation(rec: Mapping[str, Any]) -> dict[str, Any]:
     unit = "m³" if rec["unit"] == "m3" else "money"
+    flagged: list[str] = rec["flagged_months"]
+    if len(flagged) > 6:
+        months = f"{len(flagged)} months, from {flagged[0]} to {flagged[-1]}"
+    else:
+        months = ", ".join(flagged)
     return {
         "unit": unit,
         "overdraft": rec["overdraft"],
         "opening": rec["opening"],
-        "flagged": rec["flagged_months"],
+        "flagged": months,
         "rows": [
             {
                 "month": r["month"],
