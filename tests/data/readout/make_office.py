@@ -186,18 +186,15 @@ def amount_meter() -> dict[str, Any]:
 
 
 def as_csv(data: dict[str, Any]) -> str:
-    """The same readout in the CSV spelling (one record a line)."""
-    lines = ["record,key,value,detail"]
-    lines += [f"{key},{data[key]}" for key in ("format", "meter_number", "read_at", "mode")]
-    lines += [f"register,{k},{v}" for k, v in data["registers"].items()]
-    lines += [f"setting,{k},{v}" for k, v in data["settings"].items()]
-    for m in data["monthly"]:
-        lines.append(
-            f"month,{m['month']},{m['volume_m3']}" + (f",{m['amount']}" if "amount" in m else "")
-        )
-    lines += [f"hour,{h['hour']},{h['volume_m3']}" for h in data["hourly"]]
-    lines += [f"event,{e['at']},{e['code']},{e['detail']}" for e in data["events"]]
-    return "\r\n".join(lines) + "\r\n"
+    """The same readout in the CSV spelling (``section,name,time,value``)."""
+    lines = ["section,name,time,value"]
+    lines += [f"meter,{key},,{data[key]}" for key in ("meter_number", "read_at", "mode")]
+    lines += [f"register,{k},,{v}" for k, v in data["registers"].items()]
+    lines += [f"setting,{k},,{v}" for k, v in data["settings"].items()]
+    lines += [f"monthly,volume_m3,{m['month']},{m['volume_m3']}" for m in data["monthly"]]
+    lines += [f"hourly,volume_m3,{h['hour']},{h['volume_m3']}" for h in data["hourly"]]
+    lines += [f"event,{e['code']},{e['at']},{e['detail']}" for e in data["events"]]
+    return "\n".join(lines) + "\n"
 
 
 def write(name: str, data: dict[str, Any]) -> None:

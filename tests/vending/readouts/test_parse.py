@@ -92,7 +92,7 @@ def test_absurd_sizes_are_refused(key: str, limit: int) -> None:
         parse_readout(as_bytes(data), decimals=2)
 
 
-def test_repeated_entries_are_refused() -> None:
+def test_repeated_months_are_refused() -> None:
     """Two figures for one month: which would be right? Refused."""
     data = readout_json("office-a.json")
     data["monthly"].append(dict(data["monthly"][0]))
@@ -131,10 +131,28 @@ def test_the_csv_spelling_reads_as_the_json() -> None:
 
 @pytest.mark.parametrize(
     ("line", "match"),
-    [("valve,open", "unknown record"), ("month,2026-09,14.7000", "volume_m3")],
+    [("valve,open,,", "unknown row"), ("monthly,volume_m3,2026-12,14.7000", "volume_m3")],
 )
 def test_a_bad_csv_line_is_refused(line: str, match: str) -> None:
-    """An unknown record or a bad value: the CSV file is refused like the JSON one."""
-    content = readout_bytes("office-a.csv") + line.encode() + b"\r\n"
+    """An unknown row or a bad value: the CSV file is refused like the JSON one."""
+    content = readout_bytes("office-a.csv") + line.encode() + b"\n"
     with pytest.raises(BadReadout, match=match):
         parse_readout(content, decimals=2)
+
+
+def test_the_ir_readouts_own_sample_reads() -> None:
+    """The file the meter's IR readout writes (a copy of its sample): 14 months, 7 hours,
+    20 events, its registers and settings as text."""
+    r = parse_readout(readout_bytes("office-sample.json"), decimals=2)
+    assert (len(r.monthly), len(r.hourly), len(r.events)) == (14, 7, 20)
+    assert r.registers["recharged"] == "400.000"
+    assert r.settings["billing_day"] == "1"
+
+
+def test_an_event_logged_twice_at_one_instant_is_one_event() -> None:
+    """The merge key is (time, code): a repeated entry is kept once, the first one."""
+    data = readout_json("office-a.json")
+    data["events"].append(dict(data["events"][0], detail="again"))
+    events = parse_readout(as_bytes(data), decimals=2).events
+    assert len(events) == 2
+    assert events[0].detail == ""

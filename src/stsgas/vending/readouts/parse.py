@@ -236,10 +236,15 @@ def parse_readout(content: bytes, *, decimals: int) -> ReadoutFile:
     event_items = _items(body, "events", MAX_EVENTS)
     monthly = tuple(_month(m, i, decimals) for i, m in enumerate(monthly_items))
     hourly = tuple(_hour(h, i) for i, h in enumerate(hourly_items))
-    events = tuple(_event(e, i) for i, e in enumerate(event_items))
+    # an event logged twice at one instant is one event (the merge key); a month or an
+    # hour with two figures is a contradiction, refused
+    kept: dict[tuple[datetime, str], Event] = {}
+    for i, item in enumerate(event_items):
+        event = _event(item, i)
+        kept.setdefault((event.at, event.code), event)
+    events = tuple(kept.values())
     _unique([m.month for m in monthly], "monthly")
     _unique([h.hour for h in hourly], "hourly")
-    _unique([(e.at, e.code) for e in events], "events")
     return ReadoutFile(
         meter_number=number,
         read_at=_instant(body.get("read_at"), "read_at"),
