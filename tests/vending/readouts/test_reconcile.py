@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Sale, SaleStatus
+from stsgas.vending.models import Meter, Sale, SaleStatus
 from stsgas.vending.readouts.reconcile import reconcile
 from tests.vending.conftest import auth
-from tests.vending.readouts.office import Office, readout_bytes
+from tests.vending.readouts.office import Office, as_bytes, readout_bytes, readout_json
 from tests.vending.sales.conftest import Shop
 
 
@@ -104,6 +104,33 @@ def test_amount_months_compare_money(
         ("2026-09", "40.00", "30.00", "10.00"),
         ("2026-10", "30.00", "36.00", "4.00"),
         ("2026-11", "50.00", "60.00", "-6.00"),
+    ]
+    assert body["flagged_months"] == ["2026-11"]
+
+
+def test_amount_months_without_money_are_priced_at_the_meters_flat_rate(
+    client: TestClient, office: Office, shop: Shop, engine: Engine, supervisor_token: str
+) -> None:
+    """The IR readout gives volumes only; a meter issued a flat rate of 3.00 per m³ used
+    10 m³ = 30.00 in September, 12 m³ = 36.00 in October, 20 m³ = 60.00 in November."""
+    aid = office.amount_id
+    with make_sessionmaker(engine).begin() as s:
+        meter = s.get(Meter, aid)
+        assert meter is not None
+        meter.loaded_tariff_rate = 300
+    _sale(engine, shop, aid, datetime(2026, 9, 3, 12, tzinfo=UTC), money=12_000)
+    data = readout_json("office-amount.json")
+    for month in data["monthly"]:
+        del month["amount"]
+    r = client.post(
+        "/api/v1/meters/readouts", content=as_bytes(data), headers=auth(supervisor_token)
+    )
+    assert r.status_code == 201, r.text
+    body = client.get(f"/api/v1/meters/{aid}/reconciliation", headers=auth(supervisor_token)).json()
+    assert [(m["month"], m["used"], m["balance"]) for m in body["months"]] == [
+        ("2026-09", "30.00", "90.00"),
+        ("2026-10", "36.00", "54.00"),
+        ("2026-11", "60.00", "-6.00"),
     ]
     assert body["flagged_months"] == ["2026-11"]
 

@@ -2,7 +2,8 @@
 
 By volume (volume meters) the meter's monthly litres are set against the litres
 of the completed sales of the same local month; by money (amount meters) the
-money the meter charged, when its readout says, against the money credited.
+money the meter charged (the readout's figure, else the month's gas at the flat
+rate last issued to the meter) against the money credited.
 A running balance carries the credit over from month to month: it starts from
 what was sold before the readout's first month less what the meter had counted
 before it (its ``total_m3`` register less the months listed). Where the balance
@@ -149,6 +150,13 @@ def reconcile_meter(
     volume = meter.mode == "volume"
     scale = LITRES_PER_M3 if volume else 10**decimals
     used: dict[str, int | None] = {r.month: r.litres if volume else r.amount for r in rows}
+    rate = meter.loaded_tariff_rate
+    if not volume and rate is not None:
+        # no money figure in the readout: the flat rate issued to the meter (minor units
+        # per m³, as the meter page shows it) prices the month's gas
+        for r in rows:
+            if r.amount is None:
+                used[r.month] = r.litres * rate // LITRES_PER_M3
     stmt = select(Sale.created_at, Sale.credit_units, Sale.credit_money).where(
         Sale.meter_id == meter.id, Sale.status == SaleStatus.COMPLETED.value
     )
