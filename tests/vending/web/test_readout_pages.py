@@ -79,7 +79,8 @@ def test_an_uploaded_readout_draws_charts_and_flags_a_visit(
 def test_a_stale_form_uploads_nothing_and_a_bad_file_says_why(
     console: TestClient, signed_in: Callable[[str], str], office: Office, engine: Engine
 ) -> None:
-    """No CSRF value: 403 and nothing kept; another meter's file: the API's reason."""
+    """No CSRF value: 403 and nothing kept; another meter's file: the API's reason; no
+    file chosen: a page that says so."""
     csrf = signed_in("shopsuper")
     r = console.post(
         f"/console/meters/{office.amount_id}/readout",
@@ -94,6 +95,9 @@ def test_a_stale_form_uploads_nothing_and_a_bad_file_says_why(
     )
     assert r.status_code == 422
     assert "read from meter" in r.text
+    no_file = console.post(f"/console/meters/{office.amount_id}/readout", data={"csrf": csrf})
+    assert no_file.status_code == 422
+    assert "Choose the readout file" in no_file.text
     stale_visit = console.post(f"/console/meters/{office.amount_id}/visited", data={"csrf": "x"})
     assert stale_visit.status_code == 403
     with make_sessionmaker(engine)() as s:

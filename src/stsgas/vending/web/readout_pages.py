@@ -195,13 +195,23 @@ def _stale(request: Request, me: Me) -> Response:
 async def upload_readout(
     request: Request,
     meter_id: int,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile | None, File()] = None,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Upload a readout file from the meter page (the API checks and merges it)."""
     me = await guard(request, "meters")
     if not check_csrf(me.token, csrf):
         return _stale(request, me)
+    if file is None or not file.filename:
+        return page(
+            request,
+            "error.html",
+            me,
+            "meters",
+            status_code=422,
+            title="Readout not uploaded",
+            detail="Choose the readout file (JSON or CSV) to upload.",
+        )
     content = await file.read()
     try:
         answer = await VendingApi(request.app, me.token).request(
