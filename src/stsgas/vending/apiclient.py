@@ -49,8 +49,9 @@ class VendingApi:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
-        """One call; a non-2xx answer raises :class:`ApiProblem`."""
+        """One call (``files``: a multipart upload); a non-2xx answer raises :class:`ApiProblem`."""
         transport = (
             httpx.ASGITransport(app=self._app)
             if self._client is None
@@ -62,6 +63,7 @@ class VendingApi:
                 path,
                 params={k: v for k, v in (params or {}).items() if v not in (None, "")},
                 json=json,
+                files=files,
                 headers={**self._headers, **(headers or {})},
             )
         if response.is_success:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     #: request bodies larger than this many bytes are refused with 413 before they are
     #: read whole (a sale is under 200 bytes; a tariff with ten steps under 2 KiB)
     max_body_bytes: int = Field(default=65_536, ge=1_024)
+    #: the body limit of a meter readout upload (its months, hours and events), which
+    #: is larger than any other request's
+    max_readout_bytes: int = Field(default=4 * 1024 * 1024, ge=1_024)
     #: the folder of pg_dump and pg_restore for ``stsgas db`` (default: the server's major
     #: version under /usr/lib/postgresql, then PATH)
     pg_bin_dir: Path | None = None

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from stsgas.vending import web
 from tests.vending.conftest import PASSWORD
+from tests.vending.readouts.office import office  # noqa: F401  (fixture: the read meters)
 from tests.vending.sales.conftest import Shop
 
 with warnings.catch_warnings():

@@ -182,6 +182,8 @@ class RequestGuard:
         scope.setdefault("state", {})["request_id"] = rid.decode()
         logs.bind_request_id(rid.decode())  # every log line and problem+json carries it
         limit: int = settings.max_body_bytes
+        if scope["path"].endswith(("/readouts", "/readout")):  # a meter readout file
+            limit = settings.max_readout_bytes
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

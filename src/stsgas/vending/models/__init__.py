@@ -21,6 +21,14 @@ from stsgas.vending.models.enums import (
 )
 from stsgas.vending.models.ledger import Account, LedgerEntry
 from stsgas.vending.models.operators import ApiToken, LoginFailure, Operator, Vendor
+from stsgas.vending.models.readouts import (
+    HourlyUse,
+    MeterEvent,
+    MeterVisit,
+    MonthlyUse,
+    Readout,
+    ReadSetting,
+)
 from stsgas.vending.models.sales import ManagementRequest, Sale, Token
 from stsgas.vending.models.supply import SupplyGroup
 from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
@@ -35,6 +43,7 @@ __all__ = [
     "Customer",
     "CustomerMeter",
     "FixedChargePeriod",
+    "HourlyUse",
     "IdempotencyRecord",
     "IdempotencyState",
     "LedgerEntry",
@@ -42,9 +51,14 @@ __all__ = [
     "ManagementKind",
     "ManagementRequest",
     "Meter",
+    "MeterEvent",
     "MeterMode",
     "MeterStatus",
+    "MeterVisit",
+    "MonthlyUse",
     "Operator",
+    "ReadSetting",
+    "Readout",
     "RequestStatus",
     "Role",
     "Sale",

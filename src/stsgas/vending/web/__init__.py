@@ -20,6 +20,7 @@ from stsgas.vending.web import (
     operator_pages,
     pages,
     pos,
+    readout_pages,
     sms_pages,
     supply_pages,
     tariff_pages,
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
     app.include_router(vendor_pages.router)
     app.include_router(supply_pages.router)
     app.include_router(sms_pages.router)
+    app.include_router(readout_pages.router)  # readouts, visits (docs/vending.md)
     app.include_router(pos.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)

@@ -14,6 +14,7 @@ from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths
 from stsgas.vending.web.meter_view import meter_facts
 from stsgas.vending.web.pages import read_sales
+from stsgas.vending.web.readout_pages import readout_context
 from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, receipt_view, sale_row
@@ -209,6 +210,7 @@ async def meter(request: Request, meter_id: int) -> Response:
         title=f"Meter {view['number']}",
         meter=view,
         sales=[sale_row(s) for s in sales],
+        **await readout_context(request, me, meter_id),  # readouts, charts, visit flag
     )
 
 

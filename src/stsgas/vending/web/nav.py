@@ -27,6 +27,7 @@ PAGE_ROLES: Final[dict[str, frozenset[str]]] = {
     "sales": frozenset({ADMIN, SUPERVISOR, CASHIER, AUDITOR}),
     "customers": frozenset({ADMIN, SUPERVISOR}),
     "meters": frozenset({ADMIN, SUPERVISOR}),
+    "visits": frozenset({ADMIN, SUPERVISOR}),  # meters whose events need a visit
     "tariffs": frozenset({ADMIN, SUPERVISOR}),
     # as their APIs: vendors.manage, supply_groups.read, audit.read (the SMS log)
     "vendors": frozenset({ADMIN}),
@@ -45,6 +46,7 @@ _ITEMS: Final = (
     NavItem(key="sales", href="/console/sales", label="Sales"),
     NavItem(key="customers", href="/console/customers", label="Customers"),
     NavItem(key="meters", href="/console/meters", label="Meters"),
+    NavItem(key="visits", href="/console/visits", label="Visits"),
     NavItem(key="tariffs", href="/console/tariffs", label="Tariffs"),
     NavItem(key="vendors", href="/console/vendors", label="Vendors"),
     NavItem(key="supply_groups", href="/console/supply-groups", label="Supply groups"),
