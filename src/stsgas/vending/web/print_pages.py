@@ -24,8 +24,6 @@ from stsgas.vending.web.views import receipt_view
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-RECEIPT_ESCPOS = "/api/v1/sales/{id}/receipt.escpos"
-
 
 async def _print(data: bytes) -> dict[str, str]:
     """Send the bytes; the flash the receipt page shows."""
@@ -60,7 +58,7 @@ async def print_receipt(
     api = VendingApi(request.app, me.token)
     try:
         sale = await api.get(paths.SALE.format(id=sale_id))
-        data = (await api.request("GET", RECEIPT_ESCPOS.format(id=sale_id))).content
+        data = (await api.request("GET", paths.RECEIPT_ESCPOS.format(id=sale_id))).content
     except ApiProblem as exc:
         return error_page(request, me, "sales", "Receipt not printed", exc)
     return page(
