@@ -276,7 +276,7 @@
       }
       status("Receipt printed.", "ok");
     } catch (e) {
-      status(`Not printed: ${e && e.message ? e.message : e}. The sale is unchanged.`, "error");
+      status(`Not printed: ${String(e && e.message ? e.message : e).replace(/\.$/, "")}. The sale is unchanged.`, "error");
     } finally {
       if (device && device.gatt && device.gatt.connected) device.gatt.disconnect();
     }
