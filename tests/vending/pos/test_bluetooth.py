@@ -35,14 +35,40 @@ def test_bluetooth_print_writes_the_servers_bytes_in_chunks(
     asked = pos.evaluate("() => window.__asked")
     assert asked[0]["filters"] == [{"services": [0x18F0]}]
     assert all(0 < len(w) <= 100 for w in writes)
-    printed = bytes(b for w in writes for b in w)
+    assert len(writes) > 1
+    assert _printed(pos) == _server_bytes(base_url, shop.cashier_token, sale_id)
+
+
+def _printed(page: Page) -> bytes:
+    writes: list[list[int]] = page.evaluate("() => window.__printed")
+    return bytes(b for w in writes for b in w)
+
+
+def _server_bytes(base_url: str, token: str, sale_id: object) -> bytes:
     answer = httpx.get(
         f"{base_url}/api/v1/sales/{sale_id}/receipt.escpos",
-        headers={"Authorization": f"Bearer {shop.cashier_token}"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 200
-    assert printed == answer.content
-    assert len(writes) > 1
+    return answer.content
+
+
+def test_a_sale_sold_from_the_queue_prints_too(pos: Page, shop: Shop, base_url: str) -> None:
+    """A sale queued offline and sold when back prints from the pending list."""
+    pos.context.add_init_script(path=FAKE_BLUETOOTH)
+    pos.reload()
+    pos.context.set_offline(True)
+    pos.get_by_label("Meter number").fill(shop.amount_pan)
+    pos.get_by_role("button", name="Look up").click()
+    pos.get_by_label("Amount paid").fill("12.50")
+    pos.locator("#pos-sell-btn").click()
+    pos.context.set_offline(False)
+    sold = pos.locator("#pos-p-list li[data-state=sold]")
+    expect(sold).to_have_count(1)
+    [item] = pos.evaluate("() => window.PosQueue.all()")
+    sold.get_by_role("button", name="Print (Bluetooth)").click()
+    expect(pos.locator("#pos-status")).to_have_text("Receipt printed.")
+    assert _printed(pos) == _server_bytes(base_url, shop.cashier_token, item["sale_id"])
 
 
 def test_bluetooth_failure_leaves_the_sale(pos: Page, shop: Shop) -> None:

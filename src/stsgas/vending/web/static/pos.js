@@ -70,16 +70,22 @@
 
   // ---- the pending list ------------------------------------------------------
   const STATE_TEXT = { queued: "queued", sending: "sending", sold: "sold", refused: "refused" };
+  // What every open request on this phone will draw (anyone's: the float check is
+  // on the safe side), in minor units.
+  function openMinor(items) {
+    return items.filter(Q.isOpen).reduce((sum, i) => sum + i.minor, 0);
+  }
   async function renderPending() {
-    const items = (await Q.all()).filter((i) => i.operator === operator);
+    const all = await Q.all();
+    const items = all.filter((i) => i.operator === operator);
     const open = items.filter(Q.isOpen);
     const f = knownFloat();
     const decimals = f ? f.decimals : 2;
-    const openMinor = open.reduce((sum, i) => sum + i.minor, 0);
+    const drawn = openMinor(all);
     $("pos-pending").hidden = items.length === 0;
     $("pos-p-count").textContent = String(open.length);
-    $("pos-p-total").textContent = Q.fromMinor(openMinor, decimals);
-    $("pos-p-float").textContent = f && f.minor !== null ? Q.fromMinor(f.minor - openMinor, decimals) : "not known";
+    $("pos-p-total").textContent = Q.fromMinor(openMinor(items), decimals);
+    $("pos-p-float").textContent = f && f.minor !== null ? Q.fromMinor(f.minor - drawn, decimals) : "not known";
     const list = $("pos-p-list");
     list.textContent = "";
     for (const i of items) {
@@ -88,7 +94,13 @@
       const what = document.createElement("span"); what.textContent = `Meter ${i.meter} · ${i.amount}`;
       const st = document.createElement("strong"); st.className = "state"; st.textContent = STATE_TEXT[i.state];
       li.append(what, " ", st);
-      if (i.state === "sold") li.append(` · sale #${i.sale_id}, token by SMS`);
+      if (i.state === "sold") {
+        li.append(` · sale #${i.sale_id}, token by SMS `);
+        const bt = document.createElement("button");
+        bt.type = "button"; bt.className = "secondary small"; bt.textContent = "Print (Bluetooth)";
+        bt.addEventListener("click", () => printBluetooth(i.sale_id));
+        li.append(bt);
+      }
       if (i.reason) { const why = document.createElement("span"); why.className = "reason"; why.textContent = ` · ${i.reason}`; li.append(why); }
       list.append(li);
     }
@@ -140,7 +152,7 @@
     if (minor === null) { status(`Enter the amount with at most ${f.decimals} decimals.`, "error"); return false; }
     const items = await Q.all();
     if (!items.some((i) => i.key === key)) {
-      const open = items.filter((i) => i.operator === operator && Q.isOpen(i)).reduce((s, i) => s + i.minor, 0);
+      const open = openMinor(items);
       if (minor > f.minor - open) {
         status(`Refused offline: ${amount} is more than the float left (${Q.fromMinor(f.minor - open, f.decimals)} after ${Q.fromMinor(open, f.decimals)} queued). No money should be taken.`, "error");
         return false;
@@ -257,8 +269,7 @@
 
   // Print on a Bluetooth thermal printer: the server's ESC/POS bytes, written in
   // chunks to the printer's write characteristic. The sale is only read.
-  $("pos-bt").addEventListener("click", async () => {
-    const saleId = $("pos-result").dataset.saleId;
+  async function printBluetooth(saleId) {
     if (!navigator.bluetooth) { status("This browser cannot reach Bluetooth printers.", "error"); return; }
     let device = null;
     try {
@@ -280,7 +291,8 @@
     } finally {
       if (device && device.gatt && device.gatt.connected) device.gatt.disconnect();
     }
-  });
+  }
+  $("pos-bt").addEventListener("click", () => printBluetooth($("pos-result").dataset.saleId));
 
   function nextSale() {
     looked = null; $("pos-result").hidden = true; $("pos-queued").hidden = true; $("pos-meter").value = ""; $("pos-amount").value = "";
