@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import Engine, func, select, update
 
@@ -164,3 +165,34 @@ def test_refused_at_sync_shows_the_reason(pos: Page, shop: Shop, engine: Engine)
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("(meter_not_active)")
     assert _count(engine) == 0
+
+
+def test_signing_out_drops_the_offline_page(pos: Page, shop: Shop) -> None:
+    """After Sign out the POS page is no longer kept, so nobody opens it offline; the
+    sales the phone holds stay on it."""
+    pos.context.set_offline(True)
+    _sell_offline(pos, shop.volume_pan, "5")
+    pos.context.set_offline(False)
+    expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(1)
+    kept = "() => caches.open('stsgas-pos-v1').then(c => c.match('/pos')).then(r => !!r)"
+    assert pos.evaluate(kept) is True
+    pos.get_by_role("button", name="Sign out").click()
+    pos.wait_for_url("**/console/login**")
+    for _ in range(50):  # the login page drops it as it opens
+        if not pos.evaluate(kept):
+            break
+        pos.wait_for_timeout(100)
+    assert pos.evaluate(kept) is False
+    stored = pos.evaluate(
+        """() => new Promise((done) => {
+            const req = indexedDB.open("stsgas-pos", 1);
+            req.onsuccess = () => {
+                const all = req.result.transaction("sales").objectStore("sales").getAll();
+                all.onsuccess = () => done(all.result.length);
+            };
+        })"""
+    )
+    assert stored == 1
+    pos.context.set_offline(True)
+    with pytest.raises(PlaywrightError):
+        pos.goto("/pos")

@@ -16,9 +16,12 @@ const ASSETS = [
 
 // The page only when it is the signed-in POS itself (not the login page a
 // signed-out request is redirected to).
+// A redirect (to the login page) means signed out: the kept page is dropped.
 async function keepPage(cache, response) {
   if (response.ok && !response.redirected && response.type === "basic") {
     await cache.put(PAGE, response.clone());
+  } else if (response.redirected || response.type === "opaqueredirect") {
+    await cache.delete(PAGE);
   }
   return response;
 }
