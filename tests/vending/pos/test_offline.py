@@ -5,6 +5,8 @@ the first send's answer is lost."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 import pytest
@@ -125,6 +127,39 @@ def test_lost_answer_is_sent_again_and_sold_once(pos: Page, shop: Shop, engine: 
     [sale] = _sales(engine)
     assert sale.idempotency_key == f"pos-{sent[0]}"
     assert pos.locator("#pos-p-list li").inner_text().count(f"sale #{sale.id}") == 1
+
+
+def test_slow_answer_times_out_and_the_resend_sells_once(
+    pos: Page, shop: Shop, engine: Engine
+) -> None:
+    """The server sells but answers after the page's send timeout: the page gives up,
+    keeps the sale queued, sends it again with the same key and gets the same sale."""
+    pos.evaluate("() => { window.stsgasPosSendTimeoutMs = 500; }")
+    pos.context.set_offline(True)
+    _sell_offline(pos, shop.amount_pan, "8")
+    sent: list[str] = []
+
+    def answer_late(route: Route) -> None:
+        sent.append(route.request.headers["idempotency-key"])
+        if len(sent) > 1:
+            route.continue_()
+            return
+        answer = route.fetch()  # sold on the server...
+        time.sleep(1.5)  # ...and answered after the page stopped waiting
+        with contextlib.suppress(PlaywrightError):
+            route.fulfill(response=answer)
+
+    pos.route("**/pos/api/sell", answer_late)
+    with pos.expect_request("**/pos/api/sell"):
+        pos.context.set_offline(False)
+    expect(pos.locator("#pos-p-list li[data-state=queued]")).to_contain_text("no answer yet")
+    assert _count(engine) == 1
+    pos.context.set_offline(True)
+    pos.context.set_offline(False)
+    expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(1)
+    assert sent == [sent[0], sent[0]]
+    [sale] = _sales(engine)
+    assert sale.idempotency_key == f"pos-{sent[0]}"
 
 
 def test_float_limit_holds_offline(pos: Page, shop: Shop, engine: Engine) -> None:

@@ -15,6 +15,9 @@
   const PRINTER_SERVICE = 0x18f0;
   const PRINTER_WRITE = 0x2af1;
   const CHUNK = 100;  // bytes per Bluetooth write: small printers take no more
+  // a queued sale's send with no answer by then is given up and sent again later
+  // (same key); tests shorten it through window.stsgasPosSendTimeoutMs
+  const SEND_TIMEOUT_MS = 20000;
   let looked = null;   // the confirmed lookup
   let busy = false;
   let draining = false;
@@ -43,8 +46,8 @@
     sessionStorage.setItem(PENDING, JSON.stringify(p));
     return p;
   }
-  async function call(method, url, body, headers) {
-    const init = { method, headers: Object.assign({ "X-CSRF-Token": csrf, Accept: "application/json" }, headers || {}), credentials: "same-origin" };
+  async function call(method, url, body, headers, signal) {
+    const init = { method, headers: Object.assign({ "X-CSRF-Token": csrf, Accept: "application/json" }, headers || {}), credentials: "same-origin", signal };
     if (body) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
     const r = await fetch(url, init);
     let data = null;
@@ -120,10 +123,14 @@
       for (const item of mine) {
         item.state = "sending"; item.reason = ""; await Q.put(item); await renderPending();
         let r;
+        const ctl = new AbortController();
+        const timer = setTimeout(() => ctl.abort(), window.stsgasPosSendTimeoutMs || SEND_TIMEOUT_MS);
         try {
-          r = await call("POST", "/pos/api/sell", { meter: item.meter, amount: item.amount }, { "Idempotency-Key": item.key });
+          r = await call("POST", "/pos/api/sell", { meter: item.meter, amount: item.amount }, { "Idempotency-Key": item.key }, ctl.signal);
         } catch (e) {
-          item.state = "queued"; await Q.put(item); break;  // no answer: sent again later, same key
+          item.state = "queued"; item.reason = "no answer yet: sent again"; await Q.put(item); break;  // same key next time
+        } finally {
+          clearTimeout(timer);
         }
         const code = r.data && r.data.code;
         if (r.ok) { item.state = "sold"; item.sale_id = r.data.sale_id; }
