@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from stsgas.vending.customers.service import mask_name
 from stsgas.vending.models import Customer, Operator, Vendor
 from stsgas.vending.printing.layout import PrintedReceipt, escpos_bytes
-from stsgas.vending.printing.settings import PrintSettings
+from stsgas.vending.printing.settings import PrintSettings, load
 from stsgas.vending.sales import aftercare
 from stsgas.vending.sales.receipts import Receipt
 
@@ -33,4 +33,4 @@ def printed_receipt(
 
 def sale_escpos(session: Session, sale_id: int, operator: Operator) -> bytes:
     """The ESC/POS bytes of a sale's receipt, by the ``STSGAS_RECEIPT_*`` settings."""
-    return escpos_bytes(printed_receipt(session, sale_id, operator, PrintSettings()))
+    return escpos_bytes(printed_receipt(session, sale_id, operator, load()))

@@ -18,7 +18,10 @@ class PrinterError(Exception):
 
 def send_to_printer(data: bytes, printer: str, *, timeout: float = 5.0) -> None:
     """Write ``data`` to the printer at ``host:port`` and close the connection."""
-    host, port = address(printer)
+    try:
+        host, port = address(printer)
+    except ValueError as exc:
+        raise PrinterError(str(exc)) from exc
     try:
         with socket.create_connection((host, port), timeout=timeout) as conn:
             conn.sendall(data)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stsgas.vending.errors import VendingError
+
+
+class BadPrintSetting(VendingError):
+    """A ``STSGAS_RECEIPT_*`` setting of the wrong shape: nothing can be printed."""
+
+    code = "bad_print_setting"
+    status_code = 503
+    title = "Receipt printing is misconfigured"
 
 
 class PrintSettings(BaseSettings):
     """What a printed receipt says at its top and where the console prints it.
 
     ``printer`` is a network printer as ``host:port`` (raw TCP, usually port
-    9100); unset, the console's "Print receipt" says no printer is set. The
+    9100), checked when printing; unset, the console's "Print receipt" says no
+    printer is set. The
     utility's name and the currency head every receipt.
     """
 
@@ -25,13 +36,16 @@ class PrintSettings(BaseSettings):
     #: characters per printed line: 32 for 58 mm paper, 48 for 80 mm
     columns: int = Field(default=32, ge=24, le=64)
 
-    @field_validator("printer")
-    @classmethod
-    def _host_port(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        address(value)  # a ValueError: pydantic reports the setting
-        return value
+
+def load() -> PrintSettings:
+    """The settings as the environment has them now (read at each print, so a new
+    printer needs no restart); :class:`BadPrintSetting` names a wrong one."""
+    try:
+        return PrintSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "STSGAS_RECEIPT_" + "_".join(str(p) for p in first.get("loc", ())).upper()
+        raise BadPrintSetting(f"bad setting {name}: {first.get('msg', 'invalid')}") from exc
 
 
 def address(value: str) -> tuple[str, int]:

@@ -14,7 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.printing import PrinterError, PrintSettings, send_to_printer
+from stsgas.vending.printing import PrinterError, send_to_printer
+from stsgas.vending.printing.settings import load
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
 from stsgas.vending.web.pages import CANCELLERS
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 async def _print(data: bytes) -> dict[str, str]:
     """Send the bytes; the flash the receipt page shows."""
-    settings = PrintSettings()
+    settings = load()  # the bytes were made under the same settings, so they are sound
     if settings.printer is None:
         return {
             "kind": "error",
