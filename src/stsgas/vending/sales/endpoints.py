@@ -23,6 +23,7 @@ from stsgas.vending.operators.auth import (
     require,
 )
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.printing import sale as printed
 from stsgas.vending.sales import aftercare, cancel, schemas, service
 from stsgas.vending.sales.request import parse_sale
 from stsgas.vending.settings import Settings
@@ -124,6 +125,17 @@ def sale_outcome(
 def get_sale(sale_id: RowId, session: SessionDep, operator: Reader) -> dict[str, Any]:
     """A sale's receipt (cashiers: only their vendor's sales)."""
     return aftercare.body_of(aftercare.get_visible(session, sale_id, operator))
+
+
+@router.get(
+    "/{sale_id}/receipt.escpos",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def receipt_escpos(sale_id: RowId, session: SessionDep, operator: Reader) -> Response:
+    """The sale's receipt as ESC/POS bytes, for a thermal printer to print as they are."""
+    data = printed.sale_escpos(session, sale_id, operator)
+    return Response(data, media_type="application/octet-stream")
 
 
 @router.post("/{sale_id}/reprint", response_model=None)

@@ -20,6 +20,8 @@ from stsgas.vending.web import (
     operator_pages,
     pages,
     pos,
+    pos_pwa,
+    print_pages,
     readout_pages,
     sms_pages,
     supply_pages,
@@ -52,6 +54,8 @@ def install(app: FastAPI) -> None:
     app.include_router(sms_pages.router)
     app.include_router(readout_pages.router)  # readouts, visits (docs/vending.md)
     app.include_router(pos.router)
+    app.include_router(pos_pwa.router)
+    app.include_router(print_pages.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)
 

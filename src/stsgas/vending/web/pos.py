@@ -1,8 +1,10 @@
-"""The mobile POS page and its two JSON calls (lookup, sell).
+"""The mobile POS page and its JSON calls (session, float, lookup, sell, receipt bytes).
 
 The page's script sends an ``Idempotency-Key`` it generated for the sale
 attempt and reuses on retry; it is passed to the sales API unchanged (with a
-``pos-`` prefix), so a double tap or a retried call returns the same sale.
+``pos-`` prefix), so a double tap, a retried call or a sale queued on the
+device with no network and sent later returns the same sale. Offline, the page
+checks a sale against the float it last read here less what it has queued.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
 from stsgas.vending.web.nav import allowed
 from stsgas.vending.web.render import guard, page
-from stsgas.vending.web.session import Me, check_csrf, load_me
+from stsgas.vending.web.session import Me, check_csrf, csrf_for, load_me
 from stsgas.vending.web.views import lookup_view, parse_amount, receipt_view
 
 router = APIRouter(include_in_schema=False)
@@ -122,3 +124,53 @@ async def pos_sell(
         ],
     }
     return JSONResponse(out)
+
+
+@router.get("/pos/api/session")
+async def pos_session(request: Request) -> Response:
+    """Who is signed in and the CSRF value to send: the queue sends with the session of
+    now, not of when the page was cached (a page opened offline may be older)."""
+    me = await load_me(request)
+    if me is None:
+        return _problem(401, "not_authenticated", "Signed out: sign in again.")
+    return JSONResponse(
+        {"username": me.username, "csrf": csrf_for(me.token)}, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get("/pos/api/float")
+async def pos_float(request: Request, x_csrf_token: str | None = Header(default=None)) -> Response:
+    """The vendor float in minor units (None: this operator sells from no float), and
+    the currency's decimals, so the page can check offline sales against it."""
+    me = await _pos_operator(request, x_csrf_token)
+    if isinstance(me, JSONResponse):
+        return me
+    decimals = request.app.state.settings.currency_decimals
+    if me.vendor_id is None:
+        return JSONResponse({"float_minor": None, "decimals": decimals})
+    try:
+        vendor = await VendingApi(request.app, me.token).get(paths.VENDOR.format(id=me.vendor_id))
+    except ApiProblem as exc:
+        return _problem(exc.status, exc.code, exc.detail)
+    return JSONResponse(
+        {"float_minor": int(vendor["float_balance"]), "decimals": decimals},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/pos/api/sales/{sale_id}/receipt.escpos")
+async def pos_receipt_escpos(
+    request: Request, sale_id: int, x_csrf_token: str | None = Header(default=None)
+) -> Response:
+    """The sale's receipt as ESC/POS bytes (the API's, with its per-object check), for
+    the page to write to a Bluetooth printer."""
+    me = await _pos_operator(request, x_csrf_token)
+    if isinstance(me, JSONResponse):
+        return me
+    try:
+        answer = await VendingApi(request.app, me.token).request(
+            "GET", paths.RECEIPT_ESCPOS.format(id=sale_id)
+        )
+    except ApiProblem as exc:
+        return _problem(exc.status, exc.code, exc.detail)
+    return Response(answer.content, media_type="application/octet-stream")

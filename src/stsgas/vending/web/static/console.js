@@ -10,6 +10,13 @@ document.addEventListener("submit", (ev) => {
   const b = form.querySelector("button[type=submit]");
   if (b) { b.disabled = true; b.textContent = "Selling…"; }
 });
+// The login page (where signing out lands) drops the POS's offline copy of its
+// page (its queue stays on the phone): with no session, nobody opens the POS offline.
+if (location.pathname === "/console/login" && window.caches) {
+  caches.keys()
+    .then((names) => Promise.all(names.filter((n) => n.startsWith("stsgas-pos")).map((n) => caches.delete(n))))
+    .catch(() => {});
+}
 document.addEventListener("click", (ev) => {
   if (ev.target instanceof Element && ev.target.closest("[data-print]")) window.print();
 });
