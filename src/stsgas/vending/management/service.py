@@ -45,7 +45,7 @@ from stsgas.vending.errors import (
 )
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.management import ir_tariff, requests
+from stsgas.vending.management import ir_settings, ir_tariff, requests
 from stsgas.vending.meters import resolve
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
@@ -70,6 +70,7 @@ _ALLOWED = {
     ManagementKind.KEY_CHANGE: {"supply_group_id", "ti", "base_date", "with_next_sale"},
     ManagementKind.LOAD_TARIFF: ir_tariff.PARAMS,
     ManagementKind.CANCEL_SALE: set(),
+    ManagementKind.FIELD_SETTINGS: ir_settings.PARAMS,
 }
 
 
@@ -106,6 +107,8 @@ def validate(
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
     if kind is ManagementKind.LOAD_TARIFF:
         return ir_tariff.validate(session, meter, params)
+    if kind is ManagementKind.FIELD_SETTINGS:
+        return ir_settings.validate(session, meter, params)
     if kind is ManagementKind.CANCEL_SALE:
         raise InvalidInput("a sale is taken back with POST /api/v1/sales/{id}/cancel")
     if kind is ManagementKind.CLEAR_CREDIT:
@@ -319,11 +322,15 @@ def approve(
     meter = MeterRepository(session).lock(req.meter_id)
     kind = ManagementKind(req.kind)
     issued: list[tuple[str, IssuedToken]] = []
-    if kind is ManagementKind.LOAD_TARIFF:
-        if meter.needs_key_change:
-            # signed under today's key, the command would stop verifying the moment
-            # the customer enters the key change tokens of the next sale
-            raise Conflict("the meter has a key change pending; issue that first")
+    if kind in (ManagementKind.LOAD_TARIFF, ManagementKind.FIELD_SETTINGS) and (
+        meter.needs_key_change
+    ):
+        # signed under today's key, the command would stop verifying the moment
+        # the customer enters the key change tokens of the next sale
+        raise Conflict("the meter has a key change pending; issue that first")
+    if kind is ManagementKind.FIELD_SETTINGS:
+        req.ir_command = ir_settings.command(session, meter, req.params, security)
+    elif kind is ManagementKind.LOAD_TARIFF:
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
         left = ir_tariff.record(session, meter, req.params)
         if left is not None:
