@@ -31,7 +31,7 @@ INTEGERS = {
 }
 
 
-def _decimal(name: str, inside: bool) -> st.SearchStrategy[tuple[str, Decimal]]:
+def _decimal(name: str, inside: bool) -> st.SearchStrategy[tuple[str, str]]:
     lo, hi, places = DECIMALS[name]
     step = Decimal(1).scaleb(-places)
     low, high = int(Decimal(lo) / step), int(Decimal(hi) / step)

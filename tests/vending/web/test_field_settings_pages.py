@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import ManagementRequest
-from stsgas.vending.web.management_pages import management_params
+from stsgas.vending.web.management_pages import settings_params
 from tests.vending.sales.conftest import Shop
 
 with warnings.catch_warnings():
@@ -23,15 +23,9 @@ KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 
 def test_only_the_settings_typed_in_are_sent() -> None:
-    """Blank settings stay as the meter has them; the counter is the settings' own field
-    (the tariff load's counter field is not read)."""
+    """Blank settings stay as the meter has them; other kinds' fields are not read."""
     typed = {"seq": " 7 ", "overdraft": " 2.5 ", "billing_day": "", "leak_s": "900", "rate": "9"}
-    assert management_params("field_settings", seq="99", settings=typed) == {
-        "seq": 7,
-        "overdraft": "2.5",
-        "leak_s": "900",
-    }
-    assert management_params("load_tariff", seq="99", settings=typed)["seq"] == 99
+    assert settings_params(typed) == {"seq": 7, "overdraft": "2.5", "leak_s": "900"}
 
 
 def test_a_refused_setting_keeps_the_form(

@@ -65,7 +65,6 @@ def management_params(
     with_next_sale: str = "",
     seq: str = "",
     activate_at: str = "",
-    settings: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The API's ``params`` for a token kind, from the form's fields (others ignored).
 
@@ -75,12 +74,6 @@ def management_params(
     """
     if kind == "set_tariff":
         return {"rate": _int_or_text(rate)}
-    if kind == "field_settings":
-        # only the settings typed in are sent: the rest stay as the meter has them
-        # (``settings`` also carries its own counter field, ``seq``)
-        typed = {k: v.strip() for k, v in (settings or {}).items() if k in SETTING_NAMES}
-        counter = (settings or {}).get("seq", "")
-        return {"seq": _int_or_text(counter), **{k: v for k, v in typed.items() if v}}
     if kind == "load_tariff":
         # the form's datetime-local field has no zone: it is read as UTC
         at = activate_at.strip()
@@ -97,6 +90,14 @@ def management_params(
     if with_next_sale.strip().lower() in {"1", "true", "on", "yes"}:
         params["with_next_sale"] = True
     return params
+
+
+def settings_params(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The API's ``params`` of a field-settings request from the form's ``fs_*`` fields
+    (named without the prefix): its own counter ``seq`` and only the settings typed
+    in; the rest stay as the meter has them."""
+    typed = {k: v.strip() for k, v in fields.items() if k in SETTING_NAMES and v.strip()}
+    return {"seq": _int_or_text(fields.get("seq", "")), **typed}
 
 
 def _group_label(g: Mapping[str, Any]) -> str:
@@ -257,16 +258,19 @@ async def management(
     groups = await _groups(api)
     sent = await request.form()
     settings = {n: str(sent.get(f"fs_{n}", "")) for n in ("seq", *SETTING_NAMES)}
-    params = management_params(
-        kind,
-        rate=rate,
-        supply_group_id=supply_group_id,
-        ti=ti,
-        base_date=base_date,
-        with_next_sale=with_next_sale,
-        seq=seq,
-        activate_at=activate_at,
-        settings=settings,
+    params = (
+        settings_params(settings)
+        if kind == "field_settings"
+        else management_params(
+            kind,
+            rate=rate,
+            supply_group_id=supply_group_id,
+            ti=ti,
+            base_date=base_date,
+            with_next_sale=with_next_sale,
+            seq=seq,
+            activate_at=activate_at,
+        )
     )
     key = idempotency_key.strip()
     try:
