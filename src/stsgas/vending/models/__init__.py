@@ -21,6 +21,7 @@ from stsgas.vending.models.enums import (
 )
 from stsgas.vending.models.ledger import Account, LedgerEntry
 from stsgas.vending.models.operators import ApiToken, LoginFailure, Operator, Vendor
+from stsgas.vending.models.policies import CustomerClass, CustomerPolicy, FreeGasGrant
 from stsgas.vending.models.sales import ManagementRequest, Sale, Token
 from stsgas.vending.models.supply import SupplyGroup
 from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
@@ -33,8 +34,11 @@ __all__ = [
     "Base",
     "Channel",
     "Customer",
+    "CustomerClass",
     "CustomerMeter",
+    "CustomerPolicy",
     "FixedChargePeriod",
+    "FreeGasGrant",
     "IdempotencyRecord",
     "IdempotencyState",
     "LedgerEntry",
