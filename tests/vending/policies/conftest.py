@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
@@ -66,8 +66,8 @@ def town(
     )
 
 
-def sell(client: TestClient, town: Town, pan: str, amount: str, **extra: Any) -> dict[str, Any]:
-    """A sale at the counter; asserts it was made."""
+def sell(client: httpx.Client, town: Town, pan: str, amount: str, **extra: Any) -> dict[str, Any]:
+    """A sale at the counter; asserts it was made (any client: a TestClient is one)."""
     r = client.post(
         "/api/v1/sales",
         json={"meter_number": pan, "amount": amount, **extra},
@@ -82,14 +82,14 @@ def lines(receipt: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
     return {ln["kind"]: (ln["amount"], ln["units"]) for ln in receipt.get("policy_lines", [])}
 
 
-def set_policy(client: TestClient, town: Town, customer_id: int, body: dict[str, Any]) -> Any:
+def set_policy(client: httpx.Client, town: Town, customer_id: int, body: dict[str, Any]) -> Any:
     """PUT a customer's policy as the supervisor."""
     return client.put(
         f"/api/v1/customers/{customer_id}/policy", json=body, headers=auth(town.supervisor_token)
     )
 
 
-def new_class(client: TestClient, town: Town, body: dict[str, Any]) -> dict[str, Any]:
+def new_class(client: httpx.Client, town: Town, body: dict[str, Any]) -> dict[str, Any]:
     """POST a customer class as the supervisor."""
     r = client.post("/api/v1/customer-classes", json=body, headers=auth(town.supervisor_token))
     assert r.status_code == 201, r.text
