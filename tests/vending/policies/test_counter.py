@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from stsgas.cli import main
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import FreeGasGrant, LedgerEntry
+from stsgas.vending.models import Account, FreeGasGrant, LedgerEntry
 from tests.vending.conftest import auth
 from tests.vending.policies.conftest import (
     Town,
@@ -169,3 +169,50 @@ def test_a_cashier_may_not_set_a_policy(client: TestClient, town: Town) -> None:
         headers=auth(town.cashier_token),
     )
     assert r.status_code == 403, r.text
+
+
+def test_a_cancelled_sale_gives_its_policies_back(
+    client: TestClient,
+    town: Town,
+    engine: Engine,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A sale that gave the month's free gas and an advance is voided: the free gas may
+    be given again, the advance is no longer owed, the gas-given journal is reversed
+    and the ledger balances; the next sale carries the free gas."""
+    new_class(client, town, {"code": "lifeline", "free_m3": "6", "emergency_max": "20"})
+    set_policy(client, town, town.customer_id, {"class_code": "lifeline"})
+    client.post(
+        f"/api/v1/customers/{town.customer_id}/emergency-credit",
+        json={"amount": "11.50"},
+        headers=auth(town.supervisor_token),
+    )
+    sale = sell(client, town, town.volume_pans[0], "23.00")
+    assert set(lines(sale)) == {"free_gas", "emergency_credit"}
+    assert debt(engine, town.customer_id) > 0
+    void = client.post(
+        f"/api/v1/sales/{sale['sale_id']}/cancel",
+        json={"reason": "wrong meter", "token_used": False},
+        headers=auth(town.supervisor_token),
+    )
+    assert void.status_code == 200, void.text
+    assert debt(engine, town.customer_id) == 0
+    view = client.get(
+        f"/api/v1/customers/{town.customer_id}/policy", headers=auth(town.supervisor_token)
+    ).json()
+    assert view["emergency_owed"] == "0.00"
+    with make_sessionmaker(engine)() as s:
+        assert s.execute(select(func.count()).select_from(FreeGasGrant)).scalar_one() == 0
+    ledger_balanced(engine)
+    again = sell(client, town, town.volume_pans[1], "23.00")
+    assert lines(again) == {"free_gas": ("9.00", "6.0")}
+    with make_sessionmaker(engine)() as s:
+        given = s.execute(
+            select(func.sum(LedgerEntry.debit) - func.sum(LedgerEntry.credit))
+            .join(Account, Account.id == LedgerEntry.account_id)
+            .where(Account.code == "revenue:free_gas")
+        ).scalar_one()
+        assert given == 900  # the voided sale's free gas was booked back
+    report = _check(db_url, capsys)
+    assert report["sales_with_wrong_journal"] == []

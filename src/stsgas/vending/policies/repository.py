@@ -11,15 +11,31 @@ journal for the gas given (free or on credit).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from stsgas.vending.kit import localtime
+from stsgas.vending.kit.money import currency_decimals, parse_money
 from stsgas.vending.kit.volume import LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import Customer, CustomerClass, CustomerPolicy, FreeGasGrant
-from stsgas.vending.policies.rules import FREE_GAS, DebtPlan, PolicyPriced, PolicyState
+from stsgas.vending.models import (
+    Account,
+    Customer,
+    CustomerClass,
+    CustomerPolicy,
+    FreeGasGrant,
+    LedgerEntry,
+)
+from stsgas.vending.policies.rules import (
+    EMERGENCY_GIVEN,
+    EMERGENCY_REPAID,
+    FREE_GAS,
+    DebtPlan,
+    PolicyPriced,
+    PolicyState,
+)
 
 
 def month_of(now: datetime) -> str:
@@ -119,5 +135,48 @@ def record(session: Session, priced: PolicyPriced, *, sale_id: int, now: datetim
             ledger.Line(account=ledger.TAX, credit=priced.advance.tax),
         ]
     if lines:
-        ledger.post(session, lines, sale_id=None, memo=f"sale {sale_id}: credit policies")
+        ledger.post(session, lines, sale_id=None, memo=_memo(sale_id))
     session.flush()
+
+
+def undo(session: Session, sale_id: int, customer_id: int | None, receipt: Any) -> None:
+    """Take back what a cancelled sale did under a credit policy (its journal of gas
+    given is reversed, its month's free gas may be given again, an advance it gave is
+    no longer owed, an emergency repayment it took is owed again). The sale's own
+    debt recovery is put back by the cancel itself."""
+    if customer_id is None or not isinstance(receipt, dict) or not receipt.get("policy_lines"):
+        return
+    session.execute(delete(FreeGasGrant).where(FreeGasGrant.sale_id == sale_id))
+    given = session.execute(
+        select(LedgerEntry.debit, LedgerEntry.credit, Account.code)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(LedgerEntry.sale_id.is_(None), LedgerEntry.memo == _memo(sale_id))
+    ).all()
+    if given:
+        lines = [ledger.Line(account=code, debit=d, credit=c) for d, c, code in given]
+        ledger.post(session, ledger.reverse(lines), sale_id=None, memo=f"cancel {_memo(sale_id)}")
+    amounts = {
+        str(ln["kind"]): parse_money(str(ln["amount"]), currency_decimals.get())
+        for ln in receipt["policy_lines"]
+    }
+    policy = session.get(CustomerPolicy, customer_id, with_for_update=True)
+    if policy is None:
+        return
+    advanced = min(amounts.get(EMERGENCY_GIVEN, 0), policy.emergency_owed)
+    policy.emergency_owed += amounts.get(EMERGENCY_REPAID, 0) - advanced
+    if advanced:
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(
+                debt_balance=case(
+                    (Customer.debt_balance >= advanced, Customer.debt_balance - advanced),
+                    else_=0,
+                )
+            )
+        )
+    session.flush()
+
+
+def _memo(sale_id: int) -> str:
+    return f"sale {sale_id}: credit policies"
