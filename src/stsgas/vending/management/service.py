@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.sts import (
@@ -46,6 +45,9 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.management import ir_settings, ir_tariff, requests
+from stsgas.vending.management.views import (
+    view as view,  # re-exported: other endpoints show requests
+)
 from stsgas.vending.meters import resolve
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
@@ -58,10 +60,9 @@ from stsgas.vending.models import (
     SupplyGroup,
     TokenKind,
 )
-from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
-from stsgas.vending.sales import issue, receipts
+from stsgas.vending.sales import issue
 
 _ALLOWED = {
     ManagementKind.CLEAR_CREDIT: {"register"},
@@ -396,60 +397,3 @@ def approve(
     )
     session.flush()
     return Decided(view=view(session, req), replayed=False)
-
-
-def listing(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
-    """Requests, newest first (of one status when given), with who asked: what an
-    approver reads before approving. Tokens are on the single-request view."""
-    stmt = (
-        select(ManagementRequest, Meter.pan, Operator.username)
-        .join(Meter, Meter.id == ManagementRequest.meter_id)
-        .join(Operator, Operator.id == ManagementRequest.requested_by_id)
-        .order_by(ManagementRequest.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        stmt = stmt.where(ManagementRequest.status == status)
-    return [
-        {
-            "id": req.id,
-            "meter_number": pan,
-            "kind": req.kind,
-            "params": req.params,
-            "reason": req.reason,
-            "status": req.status,
-            "requested_by_id": req.requested_by_id,
-            "requested_by": username,
-            "created_at": req.created_at.isoformat(timespec="seconds"),
-        }
-        for req, pan, username in session.execute(stmt)
-    ]
-
-
-def get(session: Session, request_id: int) -> dict[str, Any]:
-    """A request and its tokens."""
-    req = session.get(ManagementRequest, request_id)
-    if req is None:
-        raise NotFound(f"no management request {request_id}")
-    return view(session, req)
-
-
-def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
-    """A request as the API shows it, with its tokens in entry order."""
-    rows = session.execute(
-        select(TokenRow).where(TokenRow.management_request_id == req.id).order_by(TokenRow.sequence)
-    ).scalars()
-    meter = session.get(Meter, req.meter_id)
-    assert meter is not None
-    return {
-        "id": req.id,
-        "meter_number": meter.pan,
-        "kind": req.kind,
-        "params": req.params,
-        "reason": req.reason,
-        "status": req.status,
-        "requested_by_id": req.requested_by_id,
-        "decided_by_id": req.decided_by_id,
-        "tokens": [receipts.token_view(t).as_json() for t in rows],
-        "ir_command": req.ir_command,
-    }
