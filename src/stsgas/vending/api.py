@@ -10,6 +10,7 @@ from stsgas.vending.ledger.endpoints import router as ledger_router
 from stsgas.vending.management.endpoints import router as management_router
 from stsgas.vending.meters.endpoints import router as meters_router
 from stsgas.vending.operators.endpoints import router as operators_router
+from stsgas.vending.policies.endpoints import router as policies_router
 from stsgas.vending.readouts.endpoints import router as readouts_router
 from stsgas.vending.reports.endpoints import router as reports_router
 from stsgas.vending.sales.endpoints import router as sales_router
@@ -24,6 +25,7 @@ api_router.include_router(audit_router)
 api_router.include_router(supply_groups_router)
 api_router.include_router(customers_router)
 api_router.include_router(readouts_router)  # before meters: /meters/visits is no id
+api_router.include_router(policies_router)  # customer classes, a customer's policy
 api_router.include_router(meters_router)
 api_router.include_router(tariffs_router)
 api_router.include_router(management_router)

@@ -22,12 +22,15 @@ REVENUE_GAS = "revenue:gas"
 REVENUE_FIXED = "revenue:fixed"
 TAX = "liability:tax"
 CUSTOMER_DEBT = "asset:customer_debt"
+#: free basic gas given (a contra-revenue: debited with the gas's tariff value)
+FREE_GAS = "revenue:free_gas"
 
 _KINDS = {
     REVENUE_GAS: (AccountKind.REVENUE, "Gas sales"),
     REVENUE_FIXED: (AccountKind.REVENUE, "Fixed charges"),
     TAX: (AccountKind.LIABILITY, "Tax collected"),
     CUSTOMER_DEBT: (AccountKind.ASSET, "Customer debt"),
+    FREE_GAS: (AccountKind.REVENUE, "Free basic gas given"),
 }
 
 

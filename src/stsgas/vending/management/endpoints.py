@@ -11,7 +11,7 @@ from stsgas.vending import transaction
 from stsgas.vending.deps import SecurityModuleDep, SessionDep
 from stsgas.vending.errors import InvalidInput, SegregatedDuty
 from stsgas.vending.kit.params import RowId
-from stsgas.vending.management import schemas, service
+from stsgas.vending.management import schemas, service, views
 from stsgas.vending.models import Operator, RequestStatus, Role
 from stsgas.vending.operators.auth import CurrentOperator, ensure
 from stsgas.vending.operators.permissions import Permission
@@ -68,7 +68,7 @@ def ask(
             idempotency_key=idempotency_key,
             security=security,
         )
-        return asked.replayed, service.view(session, asked.request)
+        return asked.replayed, views.view(session, asked.request)
 
     replayed, view = transaction.run(session, unit, idempotent=idempotency_key is not None)
     if replayed:
@@ -84,13 +84,13 @@ def listing(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
     """Requests newest first, e.g. ``?status=pending``: what waits for a second person."""
-    return service.listing(session, status=None if status is None else status.value, limit=limit)
+    return views.listing(session, status=None if status is None else status.value, limit=limit)
 
 
 @router.get("/requests/{request_id}", response_model=None)
 def get(request_id: RowId, session: SessionDep, _operator: Asker) -> dict[str, Any]:
     """A request and, once issued, its tokens."""
-    return service.get(session, request_id)
+    return views.get(session, request_id)
 
 
 @router.post("/requests/{request_id}/approve", response_model=None)

@@ -20,6 +20,7 @@ from stsgas.irproto import MAX_PAYLOAD, steps_text
 from stsgas.vending.errors import InvalidInput
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.volume import LITRE
+from stsgas.vending.management import ir_settings
 from stsgas.vending.models import Meter, MeterMode, SupplyGroup, Tariff, TariffVersion
 from stsgas.vending.sales import issue
 from stsgas.vending.sales.receipts import money
@@ -75,11 +76,9 @@ def validate(session: Session, meter: Meter, params: dict[str, Any]) -> dict[str
     seq = params.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= _MAX_SEQ:
         raise InvalidInput(f"seq must be an integer 1..{_MAX_SEQ} (the meter's seq + 1)")
-    if meter.loaded_tariff_seq is not None and seq <= meter.loaded_tariff_seq:
-        raise StaleSeq(
-            f"the meter was sent tariff counter {meter.loaded_tariff_seq}; "
-            f"use {meter.loaded_tariff_seq + 1} or more"
-        )
+    last = ir_settings.last_seq(session, meter)  # tariff and settings share the counter
+    if seq <= last:
+        raise StaleSeq(f"the meter was sent IR counter {last}; use {last + 1} or more")
     at = _when(params.get("activate_at"))
     version = _version(session, meter, params.get("tariff_version_id"), at)
     return {
@@ -119,7 +118,11 @@ def record(session: Session, meter: Meter, params: dict[str, Any]) -> int | None
 def command(
     session: Session, meter: Meter, params: dict[str, Any], security: SecurityModule
 ) -> str:
-    """The signed ``tariff`` payload for ``meter`` (its current key data)."""
+    """The signed ``tariff`` payload for ``meter`` (its current key data); the counter
+    is checked again (a settings command may have used it since it was asked)."""
+    last = ir_settings.last_seq(session, meter)
+    if params["seq"] <= last:
+        raise StaleSeq(f"the meter was sent IR counter {last}; use {last + 1} or more")
     when = _when(params["activate_at"])
     version = _version(session, meter, params["tariff_version_id"], when)
     at = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -14,7 +14,10 @@ class ManagementIn(BaseModel):
     ``set_tariff`` {"rate": 0..65535}; ``key_change`` {"supply_group_id",
     "ti", "base_date" (any subset), "with_next_sale": bool}; ``clear_tamper`` {};
     ``load_tariff`` {"seq": the meter's counter + 1, "activate_at": ISO time with zone,
-    "tariff_version_id" (optional)} — approved, it answers a signed IR command.
+    "tariff_version_id" (optional)} — approved, it answers a signed IR command;
+    ``field_settings`` {"seq": as for load_tariff, then any of the field settings by
+    name, e.g. "overdraft": "5", "billing_day": 1, "timezone": "Africa/Nairobi"} —
+    approved, a signed IR ``settings`` command.
     """
 
     model_config = ConfigDict(extra="forbid")

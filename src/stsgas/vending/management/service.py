@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.sts import (
@@ -45,7 +44,10 @@ from stsgas.vending.errors import (
 )
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.management import ir_tariff, requests
+from stsgas.vending.management import ir_settings, ir_tariff, requests
+from stsgas.vending.management.views import (
+    view as view,  # re-exported: other endpoints show requests
+)
 from stsgas.vending.meters import resolve
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import (
@@ -58,10 +60,9 @@ from stsgas.vending.models import (
     SupplyGroup,
     TokenKind,
 )
-from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators import admin
 from stsgas.vending.sales import cancel as sale_cancel
-from stsgas.vending.sales import issue, receipts
+from stsgas.vending.sales import issue
 
 _ALLOWED = {
     ManagementKind.CLEAR_CREDIT: {"register"},
@@ -70,6 +71,7 @@ _ALLOWED = {
     ManagementKind.KEY_CHANGE: {"supply_group_id", "ti", "base_date", "with_next_sale"},
     ManagementKind.LOAD_TARIFF: ir_tariff.PARAMS,
     ManagementKind.CANCEL_SALE: set(),
+    ManagementKind.FIELD_SETTINGS: ir_settings.PARAMS,
 }
 
 
@@ -106,6 +108,8 @@ def validate(
         raise InvalidInput(f"unknown parameters for {kind.value}: {sorted(extra)}")
     if kind is ManagementKind.LOAD_TARIFF:
         return ir_tariff.validate(session, meter, params)
+    if kind is ManagementKind.FIELD_SETTINGS:
+        return ir_settings.validate(session, meter, params)
     if kind is ManagementKind.CANCEL_SALE:
         raise InvalidInput("a sale is taken back with POST /api/v1/sales/{id}/cancel")
     if kind is ManagementKind.CLEAR_CREDIT:
@@ -319,11 +323,15 @@ def approve(
     meter = MeterRepository(session).lock(req.meter_id)
     kind = ManagementKind(req.kind)
     issued: list[tuple[str, IssuedToken]] = []
-    if kind is ManagementKind.LOAD_TARIFF:
-        if meter.needs_key_change:
-            # signed under today's key, the command would stop verifying the moment
-            # the customer enters the key change tokens of the next sale
-            raise Conflict("the meter has a key change pending; issue that first")
+    if kind in (ManagementKind.LOAD_TARIFF, ManagementKind.FIELD_SETTINGS) and (
+        meter.needs_key_change
+    ):
+        # signed under today's key, the command would stop verifying the moment
+        # the customer enters the key change tokens of the next sale
+        raise Conflict("the meter has a key change pending; issue that first")
+    if kind is ManagementKind.FIELD_SETTINGS:
+        req.ir_command = ir_settings.command(session, meter, req.params, security)
+    elif kind is ManagementKind.LOAD_TARIFF:
         req.ir_command = ir_tariff.command(session, meter, req.params, security)
         left = ir_tariff.record(session, meter, req.params)
         if left is not None:
@@ -389,60 +397,3 @@ def approve(
     )
     session.flush()
     return Decided(view=view(session, req), replayed=False)
-
-
-def listing(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
-    """Requests, newest first (of one status when given), with who asked: what an
-    approver reads before approving. Tokens are on the single-request view."""
-    stmt = (
-        select(ManagementRequest, Meter.pan, Operator.username)
-        .join(Meter, Meter.id == ManagementRequest.meter_id)
-        .join(Operator, Operator.id == ManagementRequest.requested_by_id)
-        .order_by(ManagementRequest.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        stmt = stmt.where(ManagementRequest.status == status)
-    return [
-        {
-            "id": req.id,
-            "meter_number": pan,
-            "kind": req.kind,
-            "params": req.params,
-            "reason": req.reason,
-            "status": req.status,
-            "requested_by_id": req.requested_by_id,
-            "requested_by": username,
-            "created_at": req.created_at.isoformat(timespec="seconds"),
-        }
-        for req, pan, username in session.execute(stmt)
-    ]
-
-
-def get(session: Session, request_id: int) -> dict[str, Any]:
-    """A request and its tokens."""
-    req = session.get(ManagementRequest, request_id)
-    if req is None:
-        raise NotFound(f"no management request {request_id}")
-    return view(session, req)
-
-
-def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
-    """A request as the API shows it, with its tokens in entry order."""
-    rows = session.execute(
-        select(TokenRow).where(TokenRow.management_request_id == req.id).order_by(TokenRow.sequence)
-    ).scalars()
-    meter = session.get(Meter, req.meter_id)
-    assert meter is not None
-    return {
-        "id": req.id,
-        "meter_number": meter.pan,
-        "kind": req.kind,
-        "params": req.params,
-        "reason": req.reason,
-        "status": req.status,
-        "requested_by_id": req.requested_by_id,
-        "decided_by_id": req.decided_by_id,
-        "tokens": [receipts.token_view(t).as_json() for t in rows],
-        "ir_command": req.ir_command,
-    }

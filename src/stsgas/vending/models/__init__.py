@@ -21,6 +21,7 @@ from stsgas.vending.models.enums import (
 )
 from stsgas.vending.models.ledger import Account, LedgerEntry
 from stsgas.vending.models.operators import ApiToken, LoginFailure, Operator, Vendor
+from stsgas.vending.models.policies import CustomerClass, CustomerPolicy, FreeGasGrant
 from stsgas.vending.models.readouts import (
     HourlyUse,
     MeterEvent,
@@ -41,8 +42,11 @@ __all__ = [
     "Base",
     "Channel",
     "Customer",
+    "CustomerClass",
     "CustomerMeter",
+    "CustomerPolicy",
     "FixedChargePeriod",
+    "FreeGasGrant",
     "HourlyUse",
     "IdempotencyRecord",
     "IdempotencyState",

@@ -76,6 +76,8 @@ class ManagementKind(StrEnum):
     LOAD_TARIFF = "load_tariff"
     #: take a sale whose token was entered back off the meter (``sales.cancel``)
     CANCEL_SALE = "cancel_sale"
+    #: field settings (overdraft, alarms, safety limits) as a signed IR command
+    FIELD_SETTINGS = "field_settings"
 
 
 class RequestStatus(StrEnum):

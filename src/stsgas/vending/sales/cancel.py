@@ -72,6 +72,7 @@ from stsgas.vending.models import (
 from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.operators.repository import VendorRepository
+from stsgas.vending.policies import repository as policies
 from stsgas.vending.sales import issue, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.aftercare import get_visible
@@ -454,3 +455,4 @@ def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) ->
         VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
     if sale.debt_recovered and sale.customer_id is not None:
         repo.restore_debt(sale.customer_id, sale.debt_recovered)
+    policies.undo(session, sale.id, sale.customer_id, sale.response)  # credit policies

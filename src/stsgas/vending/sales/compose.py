@@ -37,6 +37,7 @@ from stsgas.vending.kit import localtime
 from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
+from stsgas.vending.policies import rules as policy_rules
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales.issue import issued_rows
 from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow, Written
@@ -177,6 +178,18 @@ def price_sale(meter: LockedMeter, version: VersionRow, paid: int, now: datetime
     if version.fixed_charge_period == FixedChargePeriod.MONTH.value:
         months = months_due(meter.fixed_paid_at, now)
         fixed = version.fixed_charge * months
+    if meter.policy is not None:  # the customer's credit policy: its own receipt lines
+        return policy_rules.price(
+            cash=paid,
+            volume_mode=volume,
+            fixed_charge=fixed,
+            fixed_months=months,
+            tax_rate_bp=version.tax_rate_bp,
+            debt_recovery_bp=version.debt_recovery_bp,
+            steps=list(version.steps),
+            month_litres=meter.month_units * LITRES_PER_UNIT if volume else 0,
+            state=meter.policy,
+        )
     return pricing.price(
         paid=paid,
         volume_mode=volume,
@@ -271,6 +284,7 @@ def compose(
         tokens=issued,
         fixed_per_period=version.fixed_charge,
         fixed_period=version.fixed_charge_period,
+        policy_lines=_policy_lines(priced),
     ).as_json()
     lines = [
         ln
@@ -357,6 +371,16 @@ def compose(
         minute=_minute(now),
     )
     return Composed(write=write, receipt=receipt)
+
+
+def _policy_lines(priced: pricing.Priced) -> tuple[receipts.ReceiptPolicyLine, ...]:
+    """The receipt's credit-policy lines (none for a customer without a policy)."""
+    if not isinstance(priced, policy_rules.PolicyPriced):
+        return ()
+    return tuple(
+        receipts.ReceiptPolicyLine.of(ln.kind, policy_rules.LABELS[ln.kind], ln.amount, ln.units)
+        for ln in priced.lines
+    )
 
 
 def settle(

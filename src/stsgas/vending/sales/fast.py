@@ -202,6 +202,8 @@ async def _sale(
         raise _Defer("replay")
     if decision.key_change:
         raise _Defer("key_change")  # the ORM moves the meter's key data
+    if decision.meter.credit_policy:
+        raise _Defer("policy")  # the customer's credit policy is read and written there
     meter = decision.meter
     composed = compose(
         meter,

@@ -145,6 +145,42 @@ class ReceiptStep:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptPolicyLine:
+    """A credit-policy line (``policies``): free basic gas, emergency credit given or
+    repaid, a debt instalment; ``amount`` its money, ``units`` the gas given (m³)."""
+
+    kind: str
+    label: str
+    amount: Decimal
+    units: Decimal | None = None
+
+    @classmethod
+    def of(cls, kind: str, label: str, minor: int, units: int | None) -> ReceiptPolicyLine:
+        """A line from minor units and 0.1 m³ gas units."""
+        gas = None if units is None else (Decimal(units) * GAS_UNIT).quantize(GAS_UNIT)
+        return cls(kind=kind, label=label, amount=major(minor), units=gas)
+
+    def as_json(self) -> dict[str, Any]:
+        """The line's JSON object."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "amount": str(self.amount),
+            "units": _text(self.units),
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ReceiptPolicyLine:
+        """A line read back from its JSON object."""
+        return cls(
+            kind=str(doc["kind"]),
+            label=str(doc["label"]),
+            amount=Decimal(str(doc["amount"])),
+            units=_decimal(doc.get("units")),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Receipt:
     """A sale's receipt; money in major units as exact ``Decimal`` (never a float).
 
@@ -186,6 +222,8 @@ class Receipt:
     notes: tuple[str, ...]
     reprint_count: int | None = None
     cancelled_at: datetime | None = None
+    #: credit-policy lines, in the order they were applied (left out of the JSON when none)
+    policy_lines: tuple[ReceiptPolicyLine, ...] = ()
 
     @property
     def credit(self) -> ReceiptToken | None:
@@ -223,6 +261,8 @@ class Receipt:
             "copy": self.copy,
             "notes": list(self.notes),
         }
+        if self.policy_lines:
+            body["policy_lines"] = [ln.as_json() for ln in self.policy_lines]
         if self.reprint_count is not None:
             body["reprint_count"] = self.reprint_count
         if self.cancelled_at is not None:
@@ -268,6 +308,9 @@ class Receipt:
             notes=tuple(str(n) for n in doc.get("notes") or ()),
             reprint_count=_int(doc.get("reprint_count")),
             cancelled_at=None if cancelled is None else datetime.fromisoformat(str(cancelled)),
+            policy_lines=tuple(
+                ReceiptPolicyLine.from_json(ln) for ln in doc.get("policy_lines") or ()
+            ),
         )
 
     def read_as(self, *, status: str, reprint_count: int, cancelled_at: datetime | None) -> Receipt:
@@ -325,6 +368,7 @@ def build(
     tokens: Sequence[TokenLike],
     fixed_per_period: int = 0,
     fixed_period: str = "sale",
+    policy_lines: tuple[ReceiptPolicyLine, ...] = (),
 ) -> Receipt:
     """The receipt of a sale; the same body answers an idempotent replay.
 
@@ -372,4 +416,5 @@ def build(
         token=group_digits(credit.digits),
         copy=False,
         notes=notes,
+        policy_lines=policy_lines,
     )

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stsgas.vending.models import FixedChargePeriod
 from stsgas.vending.sales import pricing
+
+if TYPE_CHECKING:
+    from stsgas.vending.policies.rules import PolicyState
 
 __all__ = [
     "GroupRow",
@@ -93,6 +96,10 @@ class LockedMeter:
     #: when the latest completed sale that paid a monthly fixed charge was made (read
     #: only under a monthly fixed charge; None: no such sale)
     fixed_paid_at: datetime | None = None
+    #: the customer has a credit policy (``policies``): the event-loop path defers it
+    credit_policy: bool = False
+    #: that policy as read under the customer's lock (the service path reads it)
+    policy: PolicyState | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

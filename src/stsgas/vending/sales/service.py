@@ -8,7 +8,7 @@ here commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Meter, Sale, SaleStatus
+from stsgas.vending.policies import repository as policies
+from stsgas.vending.policies.rules import PolicyPriced
 from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
     SaleLimits,
@@ -113,6 +115,9 @@ def sell(
         now=now,
         month_start=month_start(now),
     )
+    if meter is not None and meter.replay_id is None and meter.customer_id is not None:
+        # the customer's credit policy, read with the customer locked (``policies``)
+        meter = replace(meter, policy=policies.read(session, meter.customer_id, now))
     decision = step.decide(meter, req, operator, now)
     if isinstance(decision, step.Replay):
         return _replay_by_id(session, decision.sale_id, fp)
@@ -153,6 +158,8 @@ def sell(
     if orm_meter is not None:
         orm_meter.sales_head = composed.write.sales_head
     written = store.write_sale(composed.write)
+    if isinstance(decision.priced, PolicyPriced):
+        policies.record(session, decision.priced, sale_id=meter.sale_id, now=now)
     settle(
         written,
         customer_id=meter.customer_id,

@@ -52,7 +52,8 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
        CASE WHEN v.fixed_charge_period = 'month' THEN (
            SELECT max(s.created_at) FROM sales s
            WHERE s.meter_id = m.id AND s.status = 'completed' AND s.fixed_months > 0) END,
-       (SELECT m0.last_tid FROM meters m0 WHERE m0.id = m.id) IS DISTINCT FROM m.last_tid
+       (SELECT m0.last_tid FROM meters m0 WHERE m0.id = m.id) IS DISTINCT FROM m.last_tid,
+       EXISTS (SELECT 1 FROM customer_policies p WHERE p.customer_id = c.id)
 """
 _LOCK_FROM = """
 FROM meters m
@@ -197,6 +198,7 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
         month_units,
         fixed_paid_at,
         behind,
+        credit_policy,
     ) = row
     version = None
     if version_id is not None:
@@ -242,6 +244,7 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
         and (mode == MeterMode.VOLUME.value or period == FixedChargePeriod.MONTH.value),
         recharge_limit=recharge_limit,
         fixed_paid_at=fixed_paid_at,
+        credit_policy=bool(credit_policy),
     )
 
 

@@ -19,6 +19,7 @@ from stsgas.vending.web import (
     management_pages,
     operator_pages,
     pages,
+    policy_pages,
     pos,
     pos_pwa,
     print_pages,
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
     app.include_router(management_pages.router)
+    app.include_router(policy_pages.router)
     app.include_router(cancel_pages.router)
     app.include_router(operator_pages.router)
     app.include_router(tariff_pages.router)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.web import paths
+from stsgas.vending.web import paths, policy_pages
 from stsgas.vending.web.meter_view import meter_facts
 from stsgas.vending.web.pages import read_sales
 from stsgas.vending.web.readout_pages import readout_context
@@ -111,6 +111,8 @@ async def customer(request: Request, customer_id: int) -> Response:
         customer=view,
         meters=meters,
         sales=[sale_row(s) for s in sales],
+        policy=await policy_pages.policy_view(api, customer_id),
+        can_edit_policy=me.role in {"admin", "supervisor"},
     )
 
 

@@ -27,7 +27,24 @@ MANAGEMENT_KINDS = (
     ("set_tariff", "Set tariff rate"),
     ("key_change", "Key change"),
     ("load_tariff", "Load step tariff (IR)"),
+    ("field_settings", "Field settings (IR)"),
 )
+#: the field settings the form offers: (name, label with its unit)
+FIELD_SETTINGS = (
+    ("overdraft", "Overdraft (m³ or money, up to 3 places; 0 to 50)"),
+    ("recharge_limit", "Recharge limit (m³ or money, or none)"),
+    ("low_credit_alarm", "Low credit alarm (m³ or money; 0 to 1000)"),
+    ("battery_low_1_v", "Battery low 1 (volts, 3.00 to 3.60)"),
+    ("battery_low_2_v", "Battery low 2 (volts, 2.80 to 3.50, below low 1)"),
+    ("auto_clean_days", "Auto clean (days, 0 = off)"),
+    ("timezone", "Time zone (e.g. Africa/Nairobi)"),
+    ("billing_day", "Billing day (1 to 28)"),
+    ("excess_flow_m3h", "Excess flow (m³/h, 0.5 to 50)"),
+    ("excess_flow_s", "Excess flow time before shut-off (s, 5 to 3600)"),
+    ("leak_flow_m3h", "Leak flow (m³/h, 0.001 to 1)"),
+    ("leak_s", "Leak time before shut-off (s, 600 to 172800)"),
+)
+SETTING_NAMES = tuple(name for name, _label in FIELD_SETTINGS)
 #: the base dates a key change may move a meter to (STS: 1993, 2014, 2035)
 BASE_DATES = (1993, 2014, 2035)
 
@@ -75,6 +92,14 @@ def management_params(
     return params
 
 
+def settings_params(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The API's ``params`` of a field-settings request from the form's ``fs_*`` fields
+    (named without the prefix): its own counter ``seq`` and only the settings typed
+    in; the rest stay as the meter has them."""
+    typed = {k: v.strip() for k, v in fields.items() if k in SETTING_NAMES and v.strip()}
+    return {"seq": _int_or_text(fields.get("seq", "")), **typed}
+
+
 def _group_label(g: Mapping[str, Any]) -> str:
     label = f"SGC {g.get('sgc', '?')} · KRN {g.get('krn', '?')}"
     return f"{label} — {g['name']}" if g.get("name") else label
@@ -120,6 +145,9 @@ def _params_text(params: Mapping[str, Any], groups: list[dict[str, Any]]) -> str
             f"IR counter {params.get('seq')} · from {params['activate_at']} "
             f"· tariff version #{params.get('tariff_version_id')}"
         )
+    changed = [f"{n} {params[n]}" for n in SETTING_NAMES if n in params]
+    if changed:
+        parts.append(f"IR counter {params.get('seq')} · " + " · ".join(changed))
     if params.get("with_next_sale"):
         parts.append("tokens with the next sale")
     return " · ".join(parts)
@@ -131,6 +159,7 @@ def _request_view(
     return {
         "id": body.get("id"),
         "kind": _kind_label(str(body.get("kind", ""))),
+        "kind_value": body.get("kind", ""),
         "meter": body.get("meter_number", ""),
         "status": body.get("status", ""),
         "details": _params_text(body.get("params") or {}, groups),
@@ -178,6 +207,7 @@ async def _management_page(
         "management",
         title="Management tokens",
         kinds=MANAGEMENT_KINDS,
+        field_settings=FIELD_SETTINGS,
         base_dates=BASE_DATES,
         groups=groups,
         pending=await _pending(api, me, groups),
@@ -226,15 +256,21 @@ async def management(
         return stale(request, me, "management")
     api = VendingApi(request.app, me.token)
     groups = await _groups(api)
-    params = management_params(
-        kind,
-        rate=rate,
-        supply_group_id=supply_group_id,
-        ti=ti,
-        base_date=base_date,
-        with_next_sale=with_next_sale,
-        seq=seq,
-        activate_at=activate_at,
+    sent = await request.form()
+    settings = {n: str(sent.get(f"fs_{n}", "")) for n in ("seq", *SETTING_NAMES)}
+    params = (
+        settings_params(settings)
+        if kind == "field_settings"
+        else management_params(
+            kind,
+            rate=rate,
+            supply_group_id=supply_group_id,
+            ti=ti,
+            base_date=base_date,
+            with_next_sale=with_next_sale,
+            seq=seq,
+            activate_at=activate_at,
+        )
     )
     key = idempotency_key.strip()
     try:
@@ -256,6 +292,7 @@ async def management(
             "with_next_sale": with_next_sale,
             "seq": seq,
             "activate_at": activate_at,
+            **{f"fs_{n}": v for n, v in settings.items()},
         }
         error = exc.detail
         if exc.code == "idempotency_mismatch":

@@ -211,6 +211,9 @@ def receipt_view(receipt: Receipt, *, copy: bool = False) -> ReceiptView:
         lines.append(ReceiptLine(label=label, value=money(amount)))
     for step in receipt.tariff_steps:
         lines.append(ReceiptLine(label="Tariff step", value=_step_text(step)))
+    for pl in receipt.policy_lines:  # credit policies: free gas, emergency credit, instalment
+        gas = "" if pl.units is None else f" ({pl.units} m³)"
+        lines.append(ReceiptLine(label=pl.label, value=f"{money(pl.amount)}{gas}"))
     lines.append(ReceiptLine(label="Credit", value=credit_text(receipt)))
     if receipt.change:
         lines.append(ReceiptLine(label="Change", value=money(receipt.change)))

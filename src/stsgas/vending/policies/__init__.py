@@ -1,0 +1,1 @@
+"""Credit policies at the counter: free basic gas, emergency credit, debt instalments."""
