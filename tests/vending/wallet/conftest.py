@@ -32,6 +32,9 @@ class WalletShop:
     other_pan: str
     admin_id: int
     admin_token: str
+    #: a supervisor selling for no vendor: it may sell only from wallets
+    seller_id: int
+    seller_token: str
 
 
 def make_wallet_shop(
@@ -51,6 +54,7 @@ def make_wallet_shop(
         other_pan = factories.meter(s, sg, customer=other, tariff=t).pan
         ids = (cust.id, other.id)
     admin, token = make_operator(Role.ADMIN, username="walletadmin")
+    seller, seller_token = make_operator(Role.SUPERVISOR, username="walletseller")
     return WalletShop(
         customer_id=ids[0],
         other_customer_id=ids[1],
@@ -58,6 +62,8 @@ def make_wallet_shop(
         other_pan=other_pan,
         admin_id=admin.id,
         admin_token=token,
+        seller_id=seller.id,
+        seller_token=seller_token,
     )
 
 

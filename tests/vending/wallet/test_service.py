@@ -36,7 +36,7 @@ def _buy(
     customer_id: int | None = None,
 ) -> sales.SaleResult:
     with make_sessionmaker(engine)() as s:
-        op = s.get(Operator, shop.admin_id)
+        op = s.get(Operator, shop.seller_id)
         assert op is not None
         req = sales.SaleRequest(meter_number=pan, paid=paid, channel="web", idempotency_key=key)
         cid = shop.customer_id if customer_id is None else customer_id
