@@ -17,7 +17,9 @@ FORBIDDEN = {
     "sim": {"vending", "cli", "meterweb"},
     "vending": {"meter", "sim", "irlink", "meterweb"},
     # the meter page stands on the meter and sts; the CLI composes it beside vending
-    "meterweb": {"vending", "sim", "cli", "irlink"},
+    "meterweb": {"vending", "sim", "cli", "irlink", "paysim"},
+    #: the mobile-money simulator stands in for an outside provider: HTTP shapes only
+    "paysim": {"vending", "meter", "sim", "sts", "cli", "irlink", "irproto", "meterweb"},
 }
 #: vending front ends -> vending packages they must never import (both are clients of
 #: /api/v1 through ``stsgas.vending.apiclient``, neither is built on the other)

@@ -16,6 +16,7 @@ from stsgas.vending.reports.endpoints import router as reports_router
 from stsgas.vending.sales.endpoints import router as sales_router
 from stsgas.vending.supply_groups.endpoints import router as supply_groups_router
 from stsgas.vending.tariffs.endpoints import router as tariffs_router
+from stsgas.vending.wallet.endpoints import router as wallet_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(sales_router)  # first: the hot path is matched before the rest
@@ -26,6 +27,7 @@ api_router.include_router(supply_groups_router)
 api_router.include_router(customers_router)
 api_router.include_router(readouts_router)  # before meters: /meters/visits is no id
 api_router.include_router(policies_router)  # customer classes, a customer's policy
+api_router.include_router(wallet_router)  # a customer's wallet
 api_router.include_router(meters_router)
 api_router.include_router(tariffs_router)
 api_router.include_router(management_router)

@@ -33,6 +33,7 @@ from stsgas.vending.models.readouts import (
 from stsgas.vending.models.sales import ManagementRequest, Sale, Token
 from stsgas.vending.models.supply import SupplyGroup
 from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
+from stsgas.vending.models.wallet import PaidFrom, Payment, PaymentState, Wallet
 
 __all__ = [
     "Account",
@@ -61,6 +62,9 @@ __all__ = [
     "MeterVisit",
     "MonthlyUse",
     "Operator",
+    "PaidFrom",
+    "Payment",
+    "PaymentState",
     "ReadSetting",
     "Readout",
     "RequestStatus",
@@ -75,5 +79,6 @@ __all__ = [
     "TokenKind",
     "UTCDateTime",
     "Vendor",
+    "Wallet",
     "utcnow",
 ]

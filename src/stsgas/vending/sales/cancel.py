@@ -73,7 +73,7 @@ from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.operators.repository import VendorRepository
 from stsgas.vending.policies import repository as policies
-from stsgas.vending.sales import issue, receipts
+from stsgas.vending.sales import issue, payer, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.aftercare import get_visible
 from stsgas.vending.sales.repository import SaleRepository
@@ -453,6 +453,7 @@ def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) ->
     )
     if sale.vendor_id is not None:
         VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
+    payer.refund(session, sale, now)
     if sale.debt_recovered and sale.customer_id is not None:
         repo.restore_debt(sale.customer_id, sale.debt_recovered)
     policies.undo(session, sale.id, sale.customer_id, sale.response)  # credit policies

@@ -20,12 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending import transaction
-from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.logs import current_request_id
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service as operators
-from stsgas.vending.sales.receipts import Receipt
-from stsgas.vending.sms import log, service
+from stsgas.vending.sms import buy, log, service
 from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown
 from stsgas.vending.sms.gateway import (
     HttpSmsGateway,
@@ -37,9 +35,6 @@ from stsgas.vending.sms.gateway import (
 from stsgas.vending.sms.ratelimit import RateLimit
 from stsgas.vending.sms.replies import (
     HELP_TEXT,
-    Purchase,
-    buy_reply,
-    credited_text,
     refused_reply,
     unknown_reply,
 )
@@ -124,26 +119,8 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
     token = await to_thread.run_sync(_token_for, request.app, sm, cfg.operator)
     if token is None:
         return refused_reply("SMS sales are not set up")
-    try:
-        body = await VendingApi(request.app, token).post(
-            "/api/v1/sales",
-            {"meter_number": command.meter, "amount": str(command.amount), "channel": "sms"},
-            headers={"Idempotency-Key": f"sms-{msg.message_id}"},
-        )
-    except ApiProblem as exc:
-        if exc.code == "insufficient_float":
-            return refused_reply("the SMS wallet is empty, please buy at a vendor")
-        return refused_reply(exc.detail.rstrip("."))
-    receipt = Receipt.from_json(body)
-    return buy_reply(
-        command.meter,
-        Purchase(
-            paid=receipt.amount_paid,
-            credited=credited_text(receipt),
-            tokens=[t.digits for t in receipt.tokens],
-            key_change=receipt.key_change,
-            wallet_left=None,
-        ),
+    return await buy.buy_from_wallet(
+        request.app, token, command.meter, command.amount, key=f"sms-{msg.message_id}"
     )
 
 

@@ -19,6 +19,7 @@ from stsgas.vending.web import (
     management_pages,
     operator_pages,
     pages,
+    payments_pages,
     policy_pages,
     pos,
     pos_pwa,
@@ -28,6 +29,7 @@ from stsgas.vending.web import (
     supply_pages,
     tariff_pages,
     vendor_pages,
+    wallet_pages,
 )
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
@@ -58,6 +60,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pos.router)
     app.include_router(pos_pwa.router)
     app.include_router(print_pages.router)
+    app.include_router(wallet_pages.router)
+    app.include_router(payments_pages.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)
 

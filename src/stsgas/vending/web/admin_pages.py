@@ -18,6 +18,7 @@ from stsgas.vending.web.readout_pages import readout_context
 from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, receipt_view, sale_row
+from stsgas.vending.web.wallet_pages import wallet_panel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -113,6 +114,9 @@ async def customer(request: Request, customer_id: int) -> Response:
         sales=[sale_row(s) for s in sales],
         policy=await policy_pages.policy_view(api, customer_id),
         can_edit_policy=me.role in {"admin", "supervisor"},
+        wallet=await wallet_panel(api, customer_id),
+        can_pay_in=me.role == "admin",
+        can_sell=me.role in {"supervisor", "cashier"},
     )
 
 
