@@ -26,6 +26,7 @@ from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sales.fast_http import FastSales
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms import endpoints as sms
+from stsgas.vending.ussd import endpoints as ussd
 
 
 def create_app(
@@ -88,6 +89,7 @@ def create_app(
     apidocs.install(app)  # Swagger UI and ReDoc, offline
     web.install(app)  # console and POS page (docs/web.md)
     sms.install(app)  # the SMS webhook (docs/sms.md); a client of /api/v1 like the pages
+    ussd.install(app)  # the USSD menu's callback (docs/sms.md); sells like SMS BUY
     jobs.install(app)  # scheduled work and SMS reply retries; after sms (it wraps the gateway)
     ops.install(app)  # /healthz, /readyz, /metrics (an observer of the RequestGuard)
     return app

@@ -63,7 +63,7 @@ class Context:
     currency: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class Screen:
     """Text to show; ``end`` closes the session (``END``), else it goes on (``CON``)."""
 
