@@ -3,6 +3,7 @@ balance and last tokens, within the SMS channel's budgets; strangers get nothing
 
 from __future__ import annotations
 
+import warnings
 from decimal import Decimal
 
 from sqlalchemy import Engine, func, select
@@ -13,7 +14,11 @@ from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Meter, Sale
 from tests.vending import factories
 from tests.vending.sales.conftest import Shop, meter_config
-from tests.vending.ussd.conftest import OWNER, TestClient, dial
+from tests.vending.ussd.conftest import OWNER, dial
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 
 def _sales(engine: Engine) -> list[Sale]:
