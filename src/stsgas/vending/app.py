@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from stsgas.vending import apidocs, migrations, ops, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.delivery import hook as delivery
 from stsgas.vending.jobs import wiring as jobs
 from stsgas.vending.keys import custody
 from stsgas.vending.keys.security import SecurityModule
@@ -91,5 +92,6 @@ def create_app(
     sms.install(app)  # the SMS webhook (docs/sms.md); a client of /api/v1 like the pages
     ussd.install(app)  # the USSD menu's callback (docs/sms.md); sells like SMS BUY
     jobs.install(app)  # scheduled work and SMS reply retries; after sms (it wraps the gateway)
+    delivery.install(app)  # tokens by SMS after each committed sale; after jobs (retries)
     ops.install(app)  # /healthz, /readyz, /metrics (an observer of the RequestGuard)
     return app

@@ -1,0 +1,226 @@
+"""Tokens by SMS after a sale, through a real HTTP gateway: once per sale, only when
+opted in, retried after a refusal by the SMS resend job, listed (masked) in the SMS log."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import Engine, select
+
+from stsgas.sts import group_digits
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.delivery.service import deliver, reference_of
+from stsgas.vending.jobs.local import LocalJobs
+from stsgas.vending.models import Operator, Role, Sale
+from stsgas.vending.sms import endpoints as sms
+from stsgas.vending.sms import repository as sms_repo
+from stsgas.vending.sms.gateway import MemorySmsGateway
+from stsgas.vending.sms.settings import SmsSettings
+from stsgas.vending.ussd import endpoints as ussd
+from stsgas.vending.ussd.settings import UssdSettings
+from tests.vending.conftest import auth
+from tests.vending.delivery.conftest import PHONE, opt_in
+from tests.vending.jobs.conftest import GatewayDouble
+from tests.vending.sales.conftest import Shop
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def _sell(client: TestClient, shop: Shop, pan: str, key: str, amount: str = "20") -> Any:
+    r = client.post(
+        "/api/v1/sales",
+        json={"meter_number": pan, "amount": amount, "channel": "pos"},
+        headers={**auth(shop.cashier_token), "Idempotency-Key": key},
+    )
+    assert r.status_code == 201, r.text
+    return r
+
+
+def _credit(receipt: dict[str, Any]) -> str:
+    return str(next(t["digits"] for t in receipt["tokens"] if t["kind"] == "credit"))
+
+
+def _outbox(engine: Engine, sale_id: int) -> dict[str, Any] | None:
+    with make_sessionmaker(engine)() as s:
+        rec = sms_repo.get_record(s, "sms:255700000001", reference_of(sale_id))
+        return None if rec is None else rec.response_body
+
+
+def test_sale_sends_its_token_once_even_when_replayed(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+    backend: str,
+) -> None:
+    """An opted-in customer's sale: one SMS with meter, token, amount, credit, receipt
+    number; the same request replayed (Idempotency-Key) answers again but sends nothing."""
+    opt_in(engine, shop.volume_pan)
+    first = _sell(sending_client, shop, shop.volume_pan, "k-1")
+    sending_app.state.delivery.drain()
+    receipt = first.json()
+    [sent] = gateway.received
+    assert sent["to"] == PHONE
+    assert sent["reference"] == reference_of(receipt["sale_id"])
+    text = sent["text"]
+    assert shop.volume_pan in text
+    assert group_digits(_credit(receipt)) in text
+    assert f"Paid {receipt['amount_paid']}, credit {receipt['units_credited']} m3" in text
+    assert text.endswith(f"Receipt {receipt['sale_id']}.")
+    again = _sell(sending_client, shop, shop.volume_pan, "k-1")
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    sending_app.state.delivery.drain()
+    assert len(gateway.received) == 1
+    assert (_outbox(engine, receipt["sale_id"]) or {})["sent"] is True
+    if backend == "postgresql":  # the sale took the event-loop path
+        assert sending_app.state.sale_pool.stats["fast"] == 1
+
+
+def test_opted_out_and_customerless_sales_send_nothing(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+) -> None:
+    opt_in(engine, shop.volume_pan, on=False)
+    sold = _sell(sending_client, shop, shop.volume_pan, "o-1").json()
+    _sell(sending_client, shop, shop.amount_pan, "o-2")  # a meter with no customer
+    sending_app.state.delivery.drain()
+    assert gateway.received == []
+    assert _outbox(engine, sold["sale_id"]) is None
+
+
+def test_refused_sale_sends_nothing(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+) -> None:
+    """A sale refused after its meter was locked (blocked meter) rolls back: no SMS."""
+    opt_in(engine, shop.volume_pan)
+    r = sending_client.post(
+        "/api/v1/sales",
+        json={"meter_number": shop.blocked_pan, "amount": "20", "channel": "pos"},
+        headers=auth(shop.cashier_token),
+    )
+    assert r.status_code >= 400
+    sending_app.state.delivery.drain()
+    assert gateway.received == []
+
+
+@SQLITE_ONLY
+def test_gateway_refusal_is_retried_by_the_resend_job(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+) -> None:
+    """The gateway refuses (503): the sale stands, the SMS waits unsent in the outbox;
+    the SMS resend job's next round sends the very same text (200), once."""
+    opt_in(engine, shop.volume_pan)
+    gateway.answers = [503, 200]
+    receipt = _sell(sending_client, shop, shop.volume_pan, "r-1").json()
+    sending_app.state.delivery.drain()
+    assert len(gateway.received) == 1
+    assert (_outbox(engine, receipt["sale_id"]) or {})["sent"] is False
+    runner = sending_app.state.jobs
+    assert isinstance(runner, LocalJobs)
+    assert runner.tick(datetime.now(UTC)) == 1
+    assert [m["text"] for m in gateway.received] == [gateway.received[0]["text"]] * 2
+    assert (_outbox(engine, receipt["sale_id"]) or {})["sent"] is True
+    assert runner.tick(datetime.now(UTC)) == 0
+    assert runner.failed() == []
+    with make_sessionmaker(engine)() as s:
+        assert len(list(s.execute(select(Sale)).scalars())) == 1
+
+
+def test_deliver_called_twice_sends_once(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+) -> None:
+    """However often the hook fires for one sale, the outbox key lets one send through."""
+    opt_in(engine, shop.volume_pan)
+    receipt = _sell(sending_client, shop, shop.volume_pan, "t-1").json()
+    sending_app.state.delivery.drain()
+    sm = make_sessionmaker(engine)
+    memory = MemorySmsGateway()
+    now = datetime.now(UTC)
+    assert deliver(sm, memory, receipt, now=now) == "already"
+    assert memory.sent == []
+    assert len(gateway.received) == 1
+
+
+def test_sms_log_shows_delivered_tokens_masked(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    admin_token: str,
+) -> None:
+    opt_in(engine, shop.volume_pan)
+    receipt = _sell(sending_client, shop, shop.volume_pan, "l-1").json()
+    sending_app.state.delivery.drain()
+    r = sending_client.get("/api/v1/sms/messages", headers=auth(admin_token))
+    assert r.status_code == 200
+    [row] = r.json()
+    assert row["status"] == "token_delivery"
+    assert row["phone"] == "*********001"
+    assert row["message_id"] == reference_of(receipt["sale_id"])
+    assert group_digits(_credit(receipt)) in row["reply"]
+    assert row["reply_sent"] is True
+    assert "700000001" not in r.text
+
+
+@SQLITE_ONLY
+def test_sms_and_ussd_sales_are_delivered_too_and_cost_no_inbound_budget(
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """Self-service sales get their token SMS like any other; the token SMS does not use
+    up the phone's inbound budget (one message here)."""
+    opt_in(engine, shop.volume_pan)
+    make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
+    inner = sending_app.state.sms_gateway
+    settings = SmsSettings(inbound_token=SecretStr("s"), per_phone_limit=1)
+    sms.install(sending_app, settings=settings, gateway=inner)
+    ussd.install(sending_app, settings=UssdSettings(inbound_token=SecretStr("u")))
+    with TestClient(sending_app) as client:
+        r = client.post(
+            "/api/v1/ussd/callback",
+            headers={"X-Gateway-Token": "u"},
+            data={"sessionId": "u-1", "phoneNumber": PHONE, "text": "2*10*1"},
+        )
+        assert r.text.startswith("END Meter")
+        sending_app.state.delivery.drain()
+        r = client.post(
+            "/api/v1/sms/inbound",
+            headers={"X-Gateway-Token": "s"},
+            json={"from": PHONE, "text": f"BUY {shop.volume_pan} 10", "message_id": "m-1"},
+        )
+        assert r.json()["status"] == "replied"
+        sending_app.state.delivery.drain()
+    with make_sessionmaker(engine)() as s:
+        ids = [sale.id for sale in s.execute(select(Sale).order_by(Sale.id)).scalars()]
+    references = [m["reference"] for m in gateway.received]
+    # USSD: the token SMS; SMS BUY: the reply and the token SMS
+    assert sorted(references) == sorted([reference_of(ids[0]), "m-1", reference_of(ids[1])])
