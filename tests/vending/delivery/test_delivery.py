@@ -28,6 +28,7 @@ from tests.vending.conftest import auth
 from tests.vending.delivery.conftest import PHONE, opt_in
 from tests.vending.jobs.conftest import GatewayDouble
 from tests.vending.sales.conftest import Shop
+from tests.vending.ussd.conftest import fund_owner
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -200,6 +201,7 @@ def test_sms_and_ussd_sales_are_delivered_too_and_cost_no_inbound_budget(
     up the phone's inbound budget (one message here)."""
     opt_in(engine, shop.volume_pan)
     make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
+    fund_owner(engine, shop.volume_pan, 10_000)
     inner = sending_app.state.sms_gateway
     settings = SmsSettings(inbound_token=SecretStr("s"), per_phone_limit=1)
     sms.install(sending_app, settings=settings, gateway=inner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,14 +13,17 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.sts import CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Operator, Role, Sale
+from stsgas.vending.meters.repository import MeterRepository
+from stsgas.vending.models import Meter, Operator, PaidFrom, Role, Sale
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms.gateway import HttpSmsGateway
 from stsgas.vending.sms.settings import SmsSettings
+from stsgas.vending.wallet import service as wallet
 from tests.vending.sales.conftest import Shop, meter_config
 from tests.vending.sms.gateway_double import GatewayDouble, running_gateway
 
@@ -30,6 +34,17 @@ with warnings.catch_warnings():
 SECRET = "gateway-secret"
 OWNER = "+255700000001"  # the phone of the shop's volume-meter customer
 HEADERS = {"X-Gateway-Token": SECRET}
+#: what the volume meter's customer holds in the wallet BUY spends (minor units)
+WALLET = 100_000
+
+
+def _fund_owner(sm: sessionmaker[Session], pan: str, amount: int) -> None:
+    """Pay ``amount`` into the wallet of the meter's customer at the counter."""
+    with sm.begin() as s:
+        meter = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
+        owner = MeterRepository(s).customer_of(meter.id)
+        assert owner is not None
+        wallet.counter_top_up(s, owner.id, amount, key=f"fund-{pan}", now=datetime.now(UTC))
 
 
 @pytest.fixture
@@ -48,6 +63,7 @@ def sms_client(
 ) -> Iterator[TestClient]:
     """The app with the SMS channel selling as a cashier of the shop's vendor."""
     make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
+    _fund_owner(app.state.sessionmaker, shop.volume_pan, WALLET)
     settings = SmsSettings(
         inbound_token=SecretStr(SECRET), per_phone_limit=4, per_meter_limit=3, window_minutes=60
     )
@@ -85,6 +101,7 @@ def test_buy_from_registered_phone(
     with make_sessionmaker(engine)() as s:
         sale = s.execute(select(Sale)).scalar_one()
         assert sale.channel == "sms"
+        assert (sale.paid_from, sale.vendor_id) == (PaidFrom.WALLET.value, None)
         cfg = meter_config(s, security_module, shop.volume_pan)
         receipt: dict[str, Any] = sale.response or {}
     # the wallet pays the credited gas (19.98 of the 20.00 asked; the rest is not drawn)
@@ -96,6 +113,18 @@ def test_buy_from_registered_phone(
     assert isinstance(token, CreditToken)
     assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])
     assert gateway.received == [{"to": OWNER, "text": reply, "reference": "m-1"}]
+    left = Decimal(WALLET - sale.amount_paid).scaleb(-2)
+    assert reply.endswith(f"Wallet left {left:.2f}")
+
+
+def test_buy_beyond_the_wallet_sells_nothing(
+    sms_client: TestClient, shop: Shop, engine: Engine
+) -> None:
+    """BUY for more than the wallet holds: a refusal that says so, no sale, nothing drawn."""
+    r = _sms(sms_client, f"BUY {shop.volume_pan} 1100", "big-1").json()
+    assert "wallet balance is too low" in r["reply"]
+    assert "No money was taken" in r["reply"]
+    assert _sales(engine) == 0
 
 
 def test_duplicate_message_id_same_reply_one_sale(

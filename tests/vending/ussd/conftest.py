@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import Engine, select
 
-from stsgas.vending.models import Operator, Role
+from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.meters.repository import MeterRepository
+from stsgas.vending.models import Meter, Operator, Role
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms.gateway import MemorySmsGateway
 from stsgas.vending.sms.settings import SmsSettings
 from stsgas.vending.ussd import endpoints as ussd
 from stsgas.vending.ussd.settings import UssdSettings
+from stsgas.vending.wallet import service as wallet
 from tests.vending.sales.conftest import Shop
 
 with warnings.catch_warnings():
@@ -26,14 +31,29 @@ with warnings.catch_warnings():
 SECRET = "ussd-secret"
 HEADERS = {"X-Gateway-Token": SECRET}
 OWNER = "+255700000001"  # the phone of the shop's volume-meter customer
+#: what the volume meter's customer holds in the wallet self-service sales spend (minor)
+WALLET = 100_000
+
+
+def fund_owner(engine: Engine, pan: str, amount: int) -> None:
+    """Pay ``amount`` into the wallet of the meter's customer at the counter."""
+    with make_sessionmaker(engine).begin() as s:
+        meter = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
+        owner = MeterRepository(s).customer_of(meter.id)
+        assert owner is not None
+        wallet.counter_top_up(s, owner.id, amount, key=f"fund-{pan}", now=datetime.now(UTC))
 
 
 @pytest.fixture
 def ussd_app(
-    app: FastAPI, shop: Shop, make_operator: Callable[..., tuple[Operator, str]]
+    app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    make_operator: Callable[..., tuple[Operator, str]],
 ) -> FastAPI:
     """The app with the USSD callback on, selling as the SMS operator (a cashier)."""
     make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
+    fund_owner(engine, shop.volume_pan, WALLET)
     sms.install(
         app,
         settings=SmsSettings(per_phone_limit=6, per_meter_limit=3, window_minutes=60),

@@ -11,10 +11,11 @@ from sqlalchemy import Engine, func, select
 from stsgas.sts import CreditToken, decode, group_digits
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
+from stsgas.vending.kit.money import to_major
 from stsgas.vending.models import Meter, Sale
 from tests.vending import factories
 from tests.vending.sales.conftest import Shop, meter_config
-from tests.vending.ussd.conftest import OWNER, dial
+from tests.vending.ussd.conftest import OWNER, WALLET, dial, fund_owner
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -85,13 +86,14 @@ def test_buy_walk_sells_once_and_the_token_decodes(
 
 def test_balance_and_last_tokens(ussd_client: TestClient, engine: Engine) -> None:
     """Before a purchase: none; after two: the last purchase and both tokens, newest first."""
-    assert "No purchase yet." in dial(ussd_client, "l-1", "1").text
+    assert dial(ussd_client, "l-1", "1").text == "END Wallet balance 1000.00\nNo purchase yet."
     assert "no tokens yet" in dial(ussd_client, "l-2", "3").text
     dial(ussd_client, "l-3", "2*15*1")
     dial(ussd_client, "l-4", "2*25*1")
     sales = _sales(engine)
     balance = dial(ussd_client, "l-5", "1").text
-    assert balance.startswith("END Wallet")
+    left = to_major(WALLET - sum(sale.amount_paid for sale in sales), 2)
+    assert balance.startswith(f"END Wallet balance {left}\n")
     assert f"paid {(sales[1].response or {})['amount_paid']}" in balance
     tokens = dial(ussd_client, "l-6", "3").text
     shown = [
@@ -114,6 +116,7 @@ def test_several_meters_are_chosen_from(
         second = factories.meter(s, sg, customer=cust)
         second.tariff_id = tariff
         pan = second.pan
+    fund_owner(engine, pan, 10_000)
     choose = dial(ussd_client, "m-1", "2").text
     assert choose.startswith("CON Choose meter\n1 Meter ..")
     assert f"2 Meter ..{pan[-4:]}" in choose

@@ -4,6 +4,8 @@ Account codes used by sales:
 
 - ``vendor:<id>:float`` (liability: money a vendor prepaid, drawn down by sales),
 - ``clearing:<channel>`` (asset: money taken by a channel without a vendor float),
+- ``customer:<id>:wallet`` (liability: money a customer prepaid, drawn down by the
+  sales it pays for), ``clearing:mobile`` (asset: money held at the mobile-money provider),
 - ``revenue:gas``, ``revenue:fixed``, ``liability:tax``, ``asset:customer_debt``.
 """
 
@@ -22,6 +24,8 @@ REVENUE_GAS = "revenue:gas"
 REVENUE_FIXED = "revenue:fixed"
 TAX = "liability:tax"
 CUSTOMER_DEBT = "asset:customer_debt"
+#: money received by mobile money, held at the provider until it settles
+MOBILE_CLEARING = "clearing:mobile"
 
 _KINDS = {
     REVENUE_GAS: (AccountKind.REVENUE, "Gas sales"),
@@ -54,6 +58,11 @@ def clearing_account(channel: str) -> str:
     return f"clearing:{channel}"
 
 
+def wallet_account(customer_id: int) -> str:
+    """The ledger code of a customer's wallet."""
+    return f"customer:{customer_id}:wallet"
+
+
 def account_spec(code: str) -> tuple[AccountKind, str, int | None]:
     """The kind, name and vendor of account ``code`` (how it is made when missing)."""
     if code in _KINDS:
@@ -61,6 +70,8 @@ def account_spec(code: str) -> tuple[AccountKind, str, int | None]:
         return kind, name, None
     if code.startswith("vendor:"):
         return AccountKind.LIABILITY, "Vendor float", int(code.split(":")[1])
+    if code.startswith("customer:"):
+        return AccountKind.LIABILITY, "Customer wallet", None
     return AccountKind.ASSET, "Clearing", None
 
 
@@ -133,13 +144,31 @@ def float_history(
 ) -> list[FloatMove]:
     """Newest first: the movements of a vendor's float with the balance after each,
     counted back from ``now_balance`` (the vendor's float as it stands)."""
-    lines, newer = LedgerRepository(session).account_lines(
-        vendor_float_account(vendor_id), limit=limit, before_id=before_id
+    return liability_history(
+        session,
+        vendor_float_account(vendor_id),
+        now_balance=now_balance,
+        limit=limit,
+        before_id=before_id,
     )
+
+
+def liability_history(
+    session: Session,
+    code: str,
+    *,
+    now_balance: int,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[FloatMove]:
+    """Newest first: the movements of a liability account held for someone (a
+    vendor's float, a customer's wallet) with the balance after each, counted back
+    from ``now_balance`` (the balance as it stands)."""
+    lines, newer = LedgerRepository(session).account_lines(code, limit=limit, before_id=before_id)
     balance = now_balance - newer
     moves = []
     for ln in lines:
-        amount = ln.credit - ln.debit  # the float is a liability: a credit raises it
+        amount = ln.credit - ln.debit  # a liability: a credit raises it
         moves.append(
             FloatMove(
                 id=ln.id,

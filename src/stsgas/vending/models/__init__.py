@@ -24,6 +24,7 @@ from stsgas.vending.models.operators import ApiToken, LoginFailure, Operator, Ve
 from stsgas.vending.models.sales import ManagementRequest, Sale, Token
 from stsgas.vending.models.supply import SupplyGroup
 from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
+from stsgas.vending.models.wallet import PaidFrom, Payment, PaymentState, Wallet
 
 __all__ = [
     "Account",
@@ -45,6 +46,9 @@ __all__ = [
     "MeterMode",
     "MeterStatus",
     "Operator",
+    "PaidFrom",
+    "Payment",
+    "PaymentState",
     "RequestStatus",
     "Role",
     "Sale",
@@ -57,5 +61,6 @@ __all__ = [
     "TokenKind",
     "UTCDateTime",
     "Vendor",
+    "Wallet",
     "utcnow",
 ]

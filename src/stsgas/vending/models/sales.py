@@ -33,6 +33,7 @@ from stsgas.vending.models.enums import (
     TokenKind,
     check_in,
 )
+from stsgas.vending.models.wallet import PaidFrom
 
 
 class Sale(Base):
@@ -75,6 +76,11 @@ class Sale(Base):
     cancelled_by_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("operators.id"))
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: which account paid (``PaidFrom``): the vendor float, the customer's wallet, or
+    #: a mobile-money payment
+    paid_from: Mapped[str] = mapped_column(
+        String(8), default=PaidFrom.FLOAT.value, server_default=PaidFrom.FLOAT.value
+    )
 
     tokens: Mapped[list[Token]] = relationship(
         lazy="raise", back_populates="sale", order_by="Token.sequence"
@@ -84,6 +90,7 @@ class Sale(Base):
         UniqueConstraint("operator_id", "channel", "idempotency_key"),
         CheckConstraint(check_in("channel", Channel), name="channel"),
         CheckConstraint(check_in("status", SaleStatus), name="status"),
+        CheckConstraint(check_in("paid_from", PaidFrom), name="paid_from"),
         CheckConstraint("amount_paid > 0", name="amount_positive"),
         CheckConstraint(
             "amount_paid = fixed_charge + debt_recovered + tax + energy_amount",

@@ -72,7 +72,7 @@ from stsgas.vending.models import (
 from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.operators.repository import VendorRepository
-from stsgas.vending.sales import issue, receipts
+from stsgas.vending.sales import issue, payer, receipts
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.aftercare import get_visible
 from stsgas.vending.sales.repository import SaleRepository
@@ -452,5 +452,6 @@ def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) ->
     )
     if sale.vendor_id is not None:
         VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
+    payer.refund(session, sale, now)
     if sale.debt_recovered and sale.customer_id is not None:
         repo.restore_debt(sale.customer_id, sale.debt_recovered)

@@ -36,8 +36,16 @@ from stsgas.vending.keys.rules import check_credit_key_type
 from stsgas.vending.kit import localtime
 from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import FixedChargePeriod, MeterMode, MeterStatus, SaleStatus, TokenKind
+from stsgas.vending.models import (
+    FixedChargePeriod,
+    MeterMode,
+    MeterStatus,
+    PaidFrom,
+    SaleStatus,
+    TokenKind,
+)
 from stsgas.vending.sales import chain, pricing, receipts
+from stsgas.vending.sales import payer as payer_of
 from stsgas.vending.sales.issue import issued_rows
 from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow, Written
 from stsgas.vending.transaction import ReadChanged
@@ -54,6 +62,10 @@ class SaleRequest:
     paid: int
     channel: str
     idempotency_key: str | None
+    #: which account pays (``PaidFrom``): the seller's float, a wallet, mobile money
+    paid_from: str = PaidFrom.FLOAT.value
+    #: the customer whose wallet pays (None: the meter's customer)
+    payer_customer_id: int | None = None
 
 
 class Seller(Protocol):
@@ -97,7 +109,9 @@ class Composed:
 
 def fingerprint(req: SaleRequest, operator: Seller) -> str:
     """What makes two requests 'the same' for an idempotency key."""
-    doc = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
+    doc: dict[str, object] = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
+    if req.paid_from != PaidFrom.FLOAT.value:  # float sales keep their old fingerprints
+        doc["paid_from"] = req.paid_from
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -121,12 +135,12 @@ def journal_lines(
     fixed: int,
     tax: int,
     debt: int,
+    paid_from: str = PaidFrom.FLOAT.value,
+    customer_id: int | None = None,
 ) -> list[ledger.Line]:
     """The journal of a sale: the payer's account pays for each receipt item."""
-    payer = (
-        ledger.vendor_float_account(vendor_id)
-        if vendor_id is not None
-        else ledger.clearing_account(channel)
+    payer = payer_of.account(
+        paid_from=paid_from, vendor_id=vendor_id, channel=channel, customer_id=customer_id
     )
     return [
         ledger.Line(account=payer, debit=paid),
@@ -246,6 +260,7 @@ def compose(
     assert credit.tid == tid
     check_recharge_limit(meter, credit)
     sale_id = meter.sale_id
+    vendor_id = payer_of.vendor_of(req, operator)
     steps = [
         {
             "position": u.position,
@@ -264,7 +279,7 @@ def compose(
         mode=meter.mode,
         channel=req.channel,
         operator=operator.username,
-        vendor_id=operator.vendor_id,
+        vendor_id=vendor_id,
         created_at=now,
         priced=priced,
         tariff_steps=steps,
@@ -275,13 +290,15 @@ def compose(
     lines = [
         ln
         for ln in journal_lines(
-            vendor_id=operator.vendor_id,
+            vendor_id=vendor_id,
             channel=req.channel,
             paid=priced.paid,
             energy=priced.energy_amount,
             fixed=priced.fixed_charge,
             tax=priced.tax,
             debt=priced.debt_recovered,
+            paid_from=req.paid_from,
+            customer_id=meter.customer_id,
         )
         if ln.debit or ln.credit
     ]
@@ -291,7 +308,7 @@ def compose(
         "id": sale_id,
         "channel": req.channel,
         "operator_id": operator.id,
-        "vendor_id": operator.vendor_id,
+        "vendor_id": vendor_id,
         "meter_id": meter.id,
         "customer_id": meter.customer_id,
         "tariff_version_id": version.id,
@@ -311,6 +328,7 @@ def compose(
         "response": receipt,
         "reprint_count": 0,
         "created_at": now,
+        "paid_from": req.paid_from,
     }
     head = sale["chain_hash"] = chain.link(
         meter.sales_head, chain.facts_of(sale, [t.digits for t in issued])
@@ -351,7 +369,7 @@ def compose(
         sales_head=head,
         customer_id=meter.customer_id,
         debt_recovered=priced.debt_recovered,
-        vendor_id=operator.vendor_id,
+        vendor_id=vendor_id,
         paid=priced.paid,
         hour=_hour(now),
         minute=_minute(now),

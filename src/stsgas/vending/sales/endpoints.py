@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
@@ -14,7 +15,7 @@ from stsgas.vending.deps import SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
 from stsgas.vending.kit.params import Offset, RowId
 from stsgas.vending.management import service as management
-from stsgas.vending.models import Channel, Operator
+from stsgas.vending.models import Channel, Operator, PaidFrom
 from stsgas.vending.operators.auth import (
     Credentials,
     CurrentOperator,
@@ -64,6 +65,8 @@ async def create_sale(
         idempotency_key=idempotency_key,
         decimals=request.app.state.settings.currency_decimals,
     )
+    if body.paid_from != PaidFrom.FLOAT.value:
+        req = replace(req, paid_from=body.paid_from)
     result = await run_in_threadpool(_sell, request, credentials, req)
     return Response(
         orjson.dumps(result.receipt),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,8 @@ class SaleIn(BaseModel):
         "most the currency's decimals, or a whole number; never a float"
     )
     channel: Channel = Channel.API
+    #: "wallet": the meter's customer's wallet pays instead of the seller's float
+    paid_from: Literal["float", "wallet"] = "float"
 
 
 class CancelIn(BaseModel):

@@ -24,7 +24,7 @@ from stsgas.vending.errors import (
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Meter, Sale, SaleStatus
-from stsgas.vending.sales import step
+from stsgas.vending.sales import payer, step
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
@@ -127,6 +127,7 @@ def sell(
                 return _replay(done, fp)
         raise MeterNotFound(f"no meter {req.meter_number} is registered", pan=req.meter_number)
     meter = decision.meter
+    payer.draw_wallet(session, meter, req, decision.priced.paid, now)
     kcts: list[IssuedToken] = []
     orm_meter: Meter | None = None
     if decision.key_change:
@@ -157,7 +158,7 @@ def sell(
     settle(
         written,
         customer_id=meter.customer_id,
-        vendor_id=operator.vendor_id,
+        vendor_id=composed.write.vendor_id,
         limits=limits or SaleLimits(),
         now=now,
     )
@@ -175,4 +176,6 @@ def sale_lines(sale: Sale) -> list[ledger.Line]:
         fixed=sale.fixed_charge,
         tax=sale.tax,
         debt=sale.debt_recovered,
+        paid_from=sale.paid_from,
+        customer_id=sale.customer_id,
     )

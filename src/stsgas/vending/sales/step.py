@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from stsgas.vending.sales import pricing
+from stsgas.vending.models import PaidFrom
+from stsgas.vending.sales import payer, pricing
 from stsgas.vending.sales.compose import (
     SaleRequest,
     Seller,
@@ -70,7 +71,9 @@ def decide(meter: LockedMeter | None, req: SaleRequest, seller: Seller, now: dat
         return Replay(meter.replay_id)
     if meter is None:
         return NO_METER
-    check_seller(seller)
+    if req.paid_from == PaidFrom.FLOAT.value:
+        check_seller(seller)
+    payer.check_wallet_meter(meter, req)
     version = check_meter(meter)
     priced = price_sale(meter, version, req.paid, now)
     return Go(meter=meter, version=version, priced=priced, key_change=meter.needs_key_change)

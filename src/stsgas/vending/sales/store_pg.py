@@ -102,13 +102,14 @@ sale AS (
         tariff_version_id, amount_paid, fixed_charge, fixed_months, debt_recovered, tax,
         energy_amount,
         credit_units, credit_money, tariff_steps, key_change, status, idempotency_key,
-        request_fingerprint, response, chain_hash, reprint_count, created_at)
+        request_fingerprint, response, chain_hash, reprint_count, created_at, paid_from)
     VALUES (%(id)s, %(channel)s, %(operator_id)s, %(vendor_id)s, %(meter_id)s,
         %(customer_id)s, %(tariff_version_id)s, %(amount_paid)s, %(fixed_charge)s,
         %(fixed_months)s, %(debt_recovered)s, %(tax)s, %(energy_amount)s, %(credit_units)s,
         %(credit_money)s,
         %(tariff_steps)s::json, %(key_change)s, %(status)s, %(idempotency_key)s,
-        %(request_fingerprint)s, %(response)s::json, %(chain_hash)s, 0, %(created_at)s)),
+        %(request_fingerprint)s, %(response)s::json, %(chain_hash)s, 0, %(created_at)s,
+        %(paid_from)s)),
 tok AS (
     INSERT INTO tokens (sale_id, meter_id, kind, sequence, token_class, subclass, tid, amount,
         digits, created_at)

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.logs import current_request_id
-from stsgas.vending.sms import log, purchase, service
+from stsgas.vending.sms import buy, log, purchase, service
 from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown
 from stsgas.vending.sms.gateway import (
     HttpSmsGateway,
@@ -31,9 +31,6 @@ from stsgas.vending.sms.gateway import (
 from stsgas.vending.sms.ratelimit import RateLimit
 from stsgas.vending.sms.replies import (
     HELP_TEXT,
-    Purchase,
-    buy_reply,
-    credited_text,
     refused_reply,
     unknown_reply,
 )
@@ -96,26 +93,11 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
     if isinstance(command, Balance):
         return await to_thread.run_sync(service.balance_text, sm, command.meter)
     assert isinstance(command, Buy)
-    done = await purchase.buy(
-        request.app,
-        sm,
-        operator=cfg.operator,
-        meter=command.meter,
-        amount=command.amount,
-        key=f"sms-{msg.message_id}",
-    )
-    if isinstance(done, purchase.Refused):
-        return refused_reply(done.reason)
-    receipt = done.receipt
-    return buy_reply(
-        command.meter,
-        Purchase(
-            paid=receipt.amount_paid,
-            credited=credited_text(receipt),
-            tokens=[t.digits for t in receipt.tokens],
-            key_change=receipt.key_change,
-            wallet_left=None,
-        ),
+    token = await to_thread.run_sync(purchase.token_for, request.app, sm, cfg.operator)
+    if token is None:
+        return refused_reply("SMS sales are not set up")
+    return await buy.buy_from_wallet(
+        request.app, token, command.meter, command.amount, key=f"sms-{msg.message_id}"
     )
 
 

@@ -1,15 +1,14 @@
-"""The one self-service purchase: what SMS ``BUY`` and the USSD menu's "Buy gas" both call.
+"""The self-service channels' operator token and purchase, shared by SMS and USSD.
 
-It sells through the sales API (``POST /api/v1/sales`` in-process) as the SMS
-operator, so a self-service sale takes the same rules, limits, receipts and
-after-sale delivery as any other, and its ``Idempotency-Key`` (``sms-<message
-id>``, ``ussd-<session id>``) makes a gateway's retry sell once. Where the
-money comes from is decided here, once for both channels.
+Self-service sales are made through the sales API as the SMS operator
+(``STSGAS_SMS_OPERATOR``); :func:`token_for` mints that operator's bearer token
+once per process. :func:`buy` is what the USSD menu's "Buy gas" calls: the
+very purchase SMS ``BUY`` makes (:func:`stsgas.vending.sms.buy.sell_from_wallet`),
+so a change of how self-service sales are paid applies to both channels.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -19,30 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending import transaction
-from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.models import Operator
 from stsgas.vending.operators import service as operators
-from stsgas.vending.sales.receipts import Receipt
+from stsgas.vending.sms.buy import Bought, Refused, sell_from_wallet
 
-__all__ = ["Bought", "Refused", "buy"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Bought:
-    """The sale was made (or replayed): its receipt."""
-
-    receipt: Receipt
+__all__ = ["Bought", "Refused", "buy", "token_for"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Refused:
-    """No sale: ``reason`` in the customer's words, ``code`` the API's problem code."""
-
-    reason: str
-    code: str
-
-
-def _token_for(app: FastAPI, sm: sessionmaker[Session], username: str) -> str | None:
+def token_for(app: FastAPI, sm: sessionmaker[Session], username: str) -> str | None:
     """A bearer token of the SMS operator, minted once per process and reused."""
     cached: tuple[str, datetime] | None = getattr(app.state, "sms_api_token", None)
     now = datetime.now(UTC)
@@ -70,18 +53,8 @@ async def buy(
     amount: Decimal,
     key: str,
 ) -> Bought | Refused:
-    """Sell ``amount`` of gas to ``meter`` under idempotency key ``key``."""
-    token = await to_thread.run_sync(_token_for, app, sm, operator)
+    """Sell ``amount`` of gas to ``meter`` under idempotency key ``key``, as SMS ``BUY``."""
+    token = await to_thread.run_sync(token_for, app, sm, operator)
     if token is None:
         return Refused(reason="SMS sales are not set up", code="not_set_up")
-    try:
-        body = await VendingApi(app, token).post(
-            "/api/v1/sales",
-            {"meter_number": meter, "amount": str(amount), "channel": "sms"},
-            headers={"Idempotency-Key": key},
-        )
-    except ApiProblem as exc:
-        if exc.code == "insufficient_float":
-            return Refused(reason="the SMS wallet is empty, please buy at a vendor", code=exc.code)
-        return Refused(reason=exc.detail.rstrip("."), code=exc.code)
-    return Bought(receipt=Receipt.from_json(body))
+    return await sell_from_wallet(app, token, meter, amount, key=key)

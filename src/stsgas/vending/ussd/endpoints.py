@@ -86,7 +86,8 @@ async def _act(
     if isinstance(step, menu.Screen):
         return step, "ended" if step.end else "open"
     if isinstance(step, menu.ShowBalance):
-        wallet = await to_thread.run_sync(service.wallet_balance, sm, caller.customer_ids)
+        decimals = request.app.state.settings.currency_decimals
+        wallet = await to_thread.run_sync(service.wallet_balance, sm, caller.customer_ids, decimals)
         last = await to_thread.run_sync(service.last_sale, sm, caller.meters)
         return screens.balance_screen(wallet, last), "balance"
     if isinstance(step, menu.ShowTokens):

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending import transaction
 from stsgas.vending.customers.service import mask_phone
+from stsgas.vending.kit.money import to_major
 from stsgas.vending.models import (
     Customer,
     CustomerMeter,
@@ -46,6 +47,7 @@ from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms.replies import credited_text
 from stsgas.vending.sms.service import Limits, digits_of
 from stsgas.vending.ussd.screens import LastSale
+from stsgas.vending.wallet import repository as wallets
 
 __all__ = [
     "Caller",
@@ -231,9 +233,15 @@ def last_tokens(sm: sessionmaker[Session], meter: str) -> list[tuple[datetime, s
     return [(at, digits) for at, digits in rows]
 
 
-def wallet_balance(sm: sessionmaker[Session], customer_ids: Sequence[int]) -> Decimal | None:
-    """The caller's wallet balance; None while the system keeps no customer wallets."""
-    return None
+def wallet_balance(
+    sm: sessionmaker[Session], customer_ids: Sequence[int], decimals: int
+) -> Decimal | None:
+    """What the caller's wallet holds (major units; all of them when several customers
+    share the phone), or None when none of them has a wallet."""
+    with sm() as s:
+        found = [wallets.balance(s, cid) for cid in customer_ids]
+    held = [b for b in found if b is not None]
+    return to_major(sum(held), decimals) if held else None
 
 
 def note(

@@ -24,6 +24,7 @@ from stsgas.vending.web import (
     supply_pages,
     tariff_pages,
     vendor_pages,
+    wallet_pages,
 )
 from stsgas.vending.web.render import STATIC_DIR, Denied
 
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
     app.include_router(supply_pages.router)
     app.include_router(sms_pages.router)
     app.include_router(pos.router)
+    app.include_router(wallet_pages.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)
 

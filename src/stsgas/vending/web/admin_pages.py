@@ -17,6 +17,7 @@ from stsgas.vending.web.pages import read_sales
 from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, receipt_view, sale_row
+from stsgas.vending.web.wallet_pages import wallet_panel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -110,6 +111,9 @@ async def customer(request: Request, customer_id: int) -> Response:
         customer=view,
         meters=meters,
         sales=[sale_row(s) for s in sales],
+        wallet=await wallet_panel(api, customer_id),
+        can_pay_in=me.role == "admin",
+        can_sell=me.role in {"supervisor", "cashier"},
     )
 
 

@@ -1,0 +1,1 @@
+"""Customer wallets: prepaid money a customer holds, topped up by payments and spent on gas."""

@@ -1,0 +1,186 @@
+"""``/api/v1/customers/{id}/wallet``: a customer's wallet, its top-ups and purchases.
+
+* ``GET`` the balance and its movements, newest first, with the balance after
+  each (customer readers);
+* ``POST …/topups`` money paid in at the counter (admins, as vendor float
+  top-ups); the Idempotency-Key is required and becomes the payment's id, so a
+  retry credits nothing twice;
+* ``POST …/purchases`` gas for one of the customer's meters, paid from the
+  wallet (sellers); the same sale, receipt and Idempotency-Key replay as
+  ``POST /api/v1/sales`` (which takes ``paid_from: "wallet"`` too).
+
+Amounts in answers are minor units (integers), as in the float history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, ConfigDict, Field
+
+from stsgas.vending import transaction
+from stsgas.vending.deps import SessionDep, get_security_module
+from stsgas.vending.errors import InvalidInput
+from stsgas.vending.kit.money import AmountIn, PositiveAmount
+from stsgas.vending.kit.params import MAX_ROW_ID, RowId
+from stsgas.vending.models import Channel, Operator
+from stsgas.vending.operators.auth import Credentials, ensure, principal_of, require
+from stsgas.vending.operators.permissions import Permission
+from stsgas.vending.sales import service as sales
+from stsgas.vending.sales.request import parse_sale
+from stsgas.vending.wallet import service
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+Reader = Annotated[Operator, Depends(require(Permission.CUSTOMERS_READ))]
+Cashier = Annotated[Operator, Depends(require(Permission.VENDORS_MANAGE))]
+
+
+class MoveOut(BaseModel):
+    """One movement (minor units): ``amount`` positive in, negative out."""
+
+    id: int
+    at: datetime
+    amount: int
+    balance: int
+    sale_id: int | None
+    memo: str
+
+
+class WalletOut(BaseModel):
+    """A wallet: its balance (minor units) and latest movements, newest first."""
+
+    customer_id: int
+    balance: int
+    moves: list[MoveOut]
+
+
+class TopUpIn(BaseModel):
+    """Money paid in at the counter (major units, e.g. "25.00")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveAmount
+
+
+class TopUpOut(BaseModel):
+    """The top-up's payment and the wallet's balance after it (minor units)."""
+
+    payment_id: int
+    amount: int
+    balance: int
+
+
+class PurchaseIn(BaseModel):
+    """Gas for one of the customer's meters, paid from the wallet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    meter_number: str = Field(min_length=1, max_length=40)
+    amount: AmountIn
+    channel: Channel = Channel.WEB
+
+
+@router.get("/{customer_id}/wallet", response_model=WalletOut)
+def get_wallet(
+    customer_id: RowId,
+    session: SessionDep,
+    _reader: Reader,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+) -> WalletOut:
+    """The balance and movements; page on with ``before_id`` = the last ``id`` shown."""
+    view = service.view(session, customer_id, limit=limit, before_id=before_id)
+    return WalletOut(
+        customer_id=view.customer_id,
+        balance=view.balance,
+        moves=[
+            MoveOut(
+                id=m.id, at=m.at, amount=m.amount, balance=m.balance, sale_id=m.sale_id, memo=m.memo
+            )
+            for m in view.moves
+        ],
+    )
+
+
+@router.post("/{customer_id}/wallet/topups", status_code=201, response_model=TopUpOut)
+def top_up(
+    customer_id: RowId,
+    body: TopUpIn,
+    session: SessionDep,
+    _actor: Cashier,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> TopUpOut:
+    """Credit money paid in at the counter, once per Idempotency-Key (required)."""
+    if idempotency_key is None or not idempotency_key.strip():
+        raise InvalidInput("a wallet top-up needs an Idempotency-Key header")
+    now = datetime.now(UTC)
+    done = transaction.run(
+        session,
+        lambda: service.counter_top_up(
+            session, customer_id, body.amount, key=idempotency_key, now=now
+        ),
+        idempotent=True,
+    )
+    if done.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return TopUpOut(payment_id=done.payment_id, amount=done.amount, balance=done.balance)
+
+
+@router.post("/{customer_id}/wallet/purchases", status_code=201, response_model=None)
+async def purchase(
+    customer_id: RowId,
+    body: PurchaseIn,
+    request: Request,
+    credentials: Credentials,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Response:
+    """Sell gas paid from the wallet: the receipt, as ``POST /api/v1/sales`` answers it."""
+    req = parse_sale(
+        meter_number=body.meter_number,
+        amount=body.amount,
+        channel=body.channel.value,
+        idempotency_key=idempotency_key,
+        decimals=request.app.state.settings.currency_decimals,
+    )
+    result = await run_in_threadpool(_buy, request, credentials, customer_id, req)
+    return Response(
+        orjson.dumps(result.receipt),
+        status_code=201,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"} if result.replayed else None,
+    )
+
+
+def _buy(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    customer_id: int,
+    req: sales.SaleRequest,
+) -> sales.SaleResult:
+    state = request.app.state
+    security = get_security_module(request)
+    limits = sales.SaleLimits.configured(state.settings)
+    with state.sessionmaker() as session:
+        transaction.read_only(session)
+        operator = principal_of(session, credentials)
+        ensure(operator, Permission.SALES_CREATE)
+        return transaction.run(
+            session,
+            lambda: service.purchase(
+                session,
+                customer_id,
+                req,
+                operator=operator,
+                security=security,
+                now=datetime.now(UTC),
+                limits=limits,
+            ),
+            idempotent=req.idempotency_key is not None,
+        )
