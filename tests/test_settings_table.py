@@ -10,11 +10,12 @@ from pydantic_settings import BaseSettings
 
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms.settings import SmsSettings
+from stsgas.vending.ussd.settings import UssdSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"STSGAS_[A-Z0-9_]*[A-Z0-9]")
 #: bare prefixes and patterns that stand for several names
-NOT_NAMES = {"STSGAS_SMS"}  # STSGAS_SMS_... in prose
+NOT_NAMES = {"STSGAS_SMS", "STSGAS_USSD"}  # STSGAS_SMS_..., STSGAS_USSD_... in prose
 
 
 def _table(heading: str) -> set[str]:
@@ -42,7 +43,10 @@ def _named_in(paths: list[Path]) -> set[str]:
 def test_every_setting_of_stsgas_is_in_the_table_and_back() -> None:
     """The settings classes' fields and the names written in src/ are the table."""
     in_code = (
-        _fields(Settings) | _fields(SmsSettings) | _named_in(sorted((ROOT / "src").rglob("*.py")))
+        _fields(Settings)
+        | _fields(SmsSettings)
+        | _fields(UssdSettings)
+        | _named_in(sorted((ROOT / "src").rglob("*.py")))
     )
     assert in_code == _table("Settings of stsgas")
 
