@@ -16,6 +16,8 @@ FORBIDDEN = {
     "meter": {"vending", "sim", "cli"},
     "sim": {"vending", "cli"},
     "vending": {"meter", "sim", "irlink"},
+    #: the mobile-money simulator stands in for an outside provider: HTTP shapes only
+    "paysim": {"vending", "meter", "sim", "sts", "cli", "irlink", "irproto"},
 }
 #: vending front ends -> vending packages they must never import (both are clients of
 #: /api/v1 through ``stsgas.vending.apiclient``, neither is built on the other)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
+from stsgas.vending.payments.settings import MpesaSettings
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms.settings import SmsSettings
 from stsgas.vending.ussd.settings import UssdSettings
@@ -15,7 +16,7 @@ from stsgas.vending.ussd.settings import UssdSettings
 ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"STSGAS_[A-Z0-9_]*[A-Z0-9]")
 #: bare prefixes and patterns that stand for several names
-NOT_NAMES = {"STSGAS_SMS", "STSGAS_USSD"}  # STSGAS_SMS_..., STSGAS_USSD_... in prose
+NOT_NAMES = {"STSGAS_SMS", "STSGAS_USSD", "STSGAS_MPESA"}  # prefixes in prose
 
 
 def _table(heading: str) -> set[str]:
@@ -46,6 +47,7 @@ def test_every_setting_of_stsgas_is_in_the_table_and_back() -> None:
         _fields(Settings)
         | _fields(SmsSettings)
         | _fields(UssdSettings)
+        | _fields(MpesaSettings)
         | _named_in(sorted((ROOT / "src").rglob("*.py")))
     )
     assert in_code == _table("Settings of stsgas")
@@ -61,5 +63,5 @@ def test_every_setting_of_the_test_run_is_in_the_table_and_back() -> None:
     used = _named_in([f for f in files if f.is_file()]) - _named_in(
         sorted((ROOT / "src").rglob("*.py"))
     )
-    used -= _fields(Settings) | _fields(SmsSettings)
+    used -= _fields(Settings) | _fields(SmsSettings) | _fields(MpesaSettings)
     assert used == _table("Settings of the test run")

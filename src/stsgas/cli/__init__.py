@@ -22,6 +22,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "db": ("stsgas.cli.db", "back up the vending database, restore into an empty one"),
     "keys": ("stsgas.cli.keys", "vending-key ceremony (components, check values) and custody"),
     "worker": ("stsgas.cli.worker", "run the scheduled jobs from the PostgreSQL job queue"),
+    "payments": ("stsgas.cli.payments", "mobile money: the provider simulator, reconciliation"),
 }
 
 

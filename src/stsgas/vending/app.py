@@ -23,6 +23,7 @@ from stsgas.vending.keys import custody
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit import problems
 from stsgas.vending.kit.guard import RequestGuard
+from stsgas.vending.payments import endpoints as payments
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sales.fast_http import FastSales
 from stsgas.vending.settings import Settings
@@ -91,6 +92,7 @@ def create_app(
     web.install(app)  # console and POS page (docs/web.md)
     sms.install(app)  # the SMS webhook (docs/sms.md); a client of /api/v1 like the pages
     ussd.install(app)  # the USSD menu's callback (docs/sms.md); sells like SMS BUY
+    payments.install(app)  # the mobile-money webhook and reconciliation (docs/payments.md)
     jobs.install(app)  # scheduled work and SMS reply retries; after sms (it wraps the gateway)
     delivery.install(app)  # tokens by SMS after each committed sale; after jobs (retries)
     ops.install(app)  # /healthz, /readyz, /metrics (an observer of the RequestGuard)

@@ -12,8 +12,8 @@ class SmsSettings(BaseSettings):
     ``inbound_token`` is the shared secret the gateway sends in
     ``X-Gateway-Token``; without it configured the webhook refuses every
     message (a forged SMS must never buy gas). ``operator`` is the username
-    of the operator SMS sales are made as: a cashier whose vendor float is
-    the operator-funded SMS wallet.
+    of the operator SMS sales are made as; ``BUY`` is paid from the
+    customer's own wallet (``stsgas.vending.wallet``), not from its float.
     """
 
     model_config = SettingsConfigDict(env_prefix="STSGAS_SMS_", extra="ignore")

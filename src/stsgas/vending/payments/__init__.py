@@ -1,0 +1,1 @@
+"""Payments from providers (mobile money): verified, then turned into gas or wallet credit."""

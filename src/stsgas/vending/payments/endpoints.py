@@ -1,0 +1,221 @@
+"""``/api/v1/payments``: the mobile-money webhook, the payments list, reconciliation.
+
+``POST /api/v1/payments/mpesa/confirmation`` is the provider's C2B
+confirmation callback. It is authenticated (the shared secret in the
+``token`` query parameter of the registered URL, or an ``X-Callback-Token``
+header; the caller's address against ``STSGAS_MPESA_ALLOWED_IPS`` when set),
+then verified with the provider before any money moves. Answers: 200 with the
+provider's acknowledgement (accepted, or rejected when the provider does not
+confirm the payment), 401 unauthenticated, 422 not a payment report, 503 when
+the provider cannot be asked (the provider's retry tries again). Every refusal
+is logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+from anyio import to_thread
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from stsgas.vending import transaction
+from stsgas.vending.deps import SessionDep
+from stsgas.vending.logs import current_request_id
+from stsgas.vending.models import Operator
+from stsgas.vending.operators.auth import require
+from stsgas.vending.operators.permissions import Permission
+from stsgas.vending.payments import reconcile, service
+from stsgas.vending.payments.mpesa import MpesaC2B
+from stsgas.vending.payments.provider import (
+    BadCallback,
+    PaymentProvider,
+    ProviderUnavailable,
+    Reported,
+)
+from stsgas.vending.payments.settings import MpesaSettings
+from stsgas.vending.sms.gateway import SmsGateway, SmsGatewayError
+from stsgas.vending.sms.service import Inbound, mark_sent
+
+__all__ = ["install", "router"]
+
+log = logging.getLogger("stsgas.payments")
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+Reader = Annotated[Operator, Depends(require(Permission.REPORTS_READ))]
+
+
+def _problem(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "status": status,
+            "code": code,
+            "title": detail,
+            "detail": detail,
+            "request_id": current_request_id(),
+        },
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+def _authentic(request: Request, cfg: MpesaSettings) -> str | None:
+    """Why the caller is not the provider, or None."""
+    secret = cfg.callback_token.get_secret_value() if cfg.callback_token else None
+    sent = request.query_params.get("token") or request.headers.get("x-callback-token", "")
+    if not secret or not hmac.compare_digest(secret.encode(), sent.encode()):
+        return "wrong or missing callback token"
+    allowed = cfg.allowed()
+    host = request.client.host if request.client else ""
+    if allowed and host not in allowed:
+        return f"caller {host} is not on the allow-list"
+    return None
+
+
+@router.post("/mpesa/validation", include_in_schema=False)
+async def validation(request: Request) -> Response:
+    """The provider's optional validation call: accept (the confirmation decides)."""
+    cfg: MpesaSettings = request.app.state.mpesa_settings
+    why = _authentic(request, cfg)
+    if why is not None:
+        log.warning("payment validation refused: %s", why)
+        return _problem(401, "not_authenticated", "unknown payment provider")
+    provider: PaymentProvider = request.app.state.payment_provider
+    return JSONResponse(provider.acknowledge(True))
+
+
+@router.post("/mpesa/confirmation", include_in_schema=False)
+async def confirmation(request: Request) -> Response:
+    """One payment reported by the provider: authenticate, verify, apply once."""
+    cfg: MpesaSettings = request.app.state.mpesa_settings
+    why = _authentic(request, cfg)
+    if why is not None:
+        log.warning("payment callback refused: %s; nothing moved", why)
+        return _problem(401, "not_authenticated", "unknown payment provider")
+    provider: PaymentProvider | None = request.app.state.payment_provider
+    if provider is None:
+        return _problem(503, "retry_later", "mobile money is not set up")
+    try:
+        body: Any = await request.json()
+        if not isinstance(body, dict):
+            raise BadCallback("the body is not a JSON object")
+        reported = provider.parse_callback(body)
+    except (ValueError, BadCallback) as exc:
+        log.warning("payment callback unreadable: %s; nothing moved", exc)
+        return _problem(422, "invalid_input", f"not a payment report: {exc}")
+    try:
+        outcome = await to_thread.run_sync(_handle, request.app, provider, reported, cfg)
+    except ProviderUnavailable as exc:
+        log.warning("payment %s not verified yet: %s", reported.txn_id, exc)
+        return _problem(503, "retry_later", "the provider cannot be asked now; retry")
+    if outcome.sms is not None:
+        await to_thread.run_sync(_send, request.app, outcome.sms)
+    accepted = outcome.state != "rejected"
+    return JSONResponse(provider.acknowledge(accepted))
+
+
+def _handle(
+    app: FastAPI, provider: PaymentProvider, reported: Reported, cfg: MpesaSettings
+) -> service.Outcome:
+    sm = app.state.sessionmaker
+    now = datetime.now(UTC)
+    payment = transaction.run_in(
+        sm, lambda s: service.record(s, provider.name, reported, now).id, idempotent=True
+    )
+    verified = provider.verify(reported.txn_id)
+    return transaction.run_in(
+        sm,
+        lambda s: service.apply(
+            s,
+            payment,
+            verified,
+            operator_name=cfg.operator,
+            security=app.state.security_module,
+            now=now,
+            decimals=app.state.settings.currency_decimals,
+        ),
+        idempotent=True,
+    )
+
+
+def _send(app: FastAPI, sms: Any) -> None:
+    gateway: SmsGateway | None = getattr(app.state, "sms_gateway", None)
+    if gateway is None:
+        return
+    try:
+        gateway.send(sms)
+    except SmsGatewayError:
+        return  # stored unsent: the jobs package's resend job sends it
+    mark_sent(app.state.sessionmaker, Inbound(phone=sms.to, text="", message_id=sms.reference))
+
+
+@router.get("/reconciliation", response_model=None)
+def reconciliation(
+    session: SessionDep, _reader: Reader, limit: Annotated[int, Query(ge=1, le=5000)] = 500
+) -> dict[str, Any]:
+    """Payments that are neither a sale nor a top-up; mobile-money sales without a payment."""
+    found = reconcile.orphans(session, limit=limit)
+    return {
+        "payments_without_sale": [
+            {
+                "id": p.id,
+                "provider": p.provider,
+                "txn_id": p.txn_id,
+                "amount": p.amount,
+                "reference": p.reference,
+                "state": p.state,
+                "detail": p.detail,
+                "received_at": p.received_at.isoformat(),
+                "verified_at": None if p.verified_at is None else p.verified_at.isoformat(),
+            }
+            for p in found.payments
+        ],
+        "sales_without_payment": [
+            {
+                "id": s.id,
+                "meter_id": s.meter_id,
+                "amount_paid": s.amount_paid,
+                "created_at": s.created_at.isoformat(),
+            }
+            for s in found.sales
+        ],
+    }
+
+
+def provider_from(settings: MpesaSettings, decimals: int) -> PaymentProvider | None:
+    """The configured M-Pesa provider, or None without an API URL."""
+    if not settings.api_url:
+        return None
+    secret = settings.consumer_secret.get_secret_value() if settings.consumer_secret else ""
+    return MpesaC2B(
+        httpx.Client(timeout=10.0),
+        settings.api_url,
+        consumer_key=settings.consumer_key,
+        consumer_secret=secret,
+        shortcode=settings.shortcode,
+        decimals=decimals,
+    )
+
+
+def install(
+    app: FastAPI,
+    *,
+    settings: MpesaSettings | None = None,
+    provider: PaymentProvider | None = None,
+) -> None:
+    """Add the payment routes to ``app`` (once) and set the provider and its settings.
+
+    Called again (tests, embedding), it replaces the settings and the provider.
+    """
+    settings = settings or MpesaSettings()
+    if provider is None:
+        provider = provider_from(settings, app.state.settings.currency_decimals)
+    app.state.mpesa_settings = settings
+    app.state.payment_provider = provider
+    if not getattr(app.state, "payments_installed", False):
+        app.state.payments_installed = True
+        app.include_router(router)

@@ -1,0 +1,297 @@
+"""What a verified payment becomes: gas for the meter it names, or wallet credit.
+
+Three short steps, none holding a lock across the network call between them:
+
+1. :func:`record` stores the report (``UNIQUE(provider, txn_id)``: a callback
+   delivered twice, even at the same instant, makes one row);
+2. the webhook asks the provider whether the transaction happened
+   (:meth:`PaymentProvider.verify`);
+3. :func:`apply` locks the payment row and, once only, moves the money: a
+   reference naming a meter buys gas at once (a sale paid by mobile money,
+   through the one sale pipeline); a reference naming a customer account, a
+   sale the tariff refuses (below the minimum sale, no tariff, meter not
+   active…), or the change a sale leaves, tops up the customer's wallet.
+   The SMS to the customer is stored in the same transaction (the SMS outbox:
+   the jobs package resends it when the gateway refuses) and sent after commit.
+
+A payment the provider does not confirm (unknown id, other amount or account,
+not completed) is stored as rejected and moves nothing. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stsgas.vending.errors import BadMeterNumber, RequestInProgress, RetryLater, VendingError
+from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.money import format_money
+from stsgas.vending.ledger import service as ledger
+from stsgas.vending.meters import resolve
+from stsgas.vending.meters.repository import MeterRepository
+from stsgas.vending.models import (
+    Customer,
+    Meter,
+    Operator,
+    PaidFrom,
+    Payment,
+    PaymentState,
+    Sale,
+)
+from stsgas.vending.payments.provider import Reported, Verified
+from stsgas.vending.sales import service as sales
+from stsgas.vending.sales.receipts import Receipt
+from stsgas.vending.sms import repository as sms_repo
+from stsgas.vending.sms.gateway import OutboundSms
+from stsgas.vending.sms.replies import credited_text
+from stsgas.vending.sms.service import Inbound
+from stsgas.vending.wallet import service as wallet
+
+__all__ = ["Outcome", "apply", "record", "sms_reference"]
+
+log = logging.getLogger("stsgas.payments")
+
+#: a customer account reference: the customer number, optionally after a C
+_CUSTOMER_REF = re.compile(r"^[Cc]?([0-9]{1,10})$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What a callback did."""
+
+    payment_id: int
+    state: str
+    sale_id: int | None
+    detail: str
+    #: True when an earlier callback of this payment had already applied it
+    duplicate: bool = False
+    #: the SMS to send after commit (stored unsent in the outbox)
+    sms: OutboundSms | None = None
+
+
+def sms_reference(provider: str, txn_id: str) -> str:
+    """The outbox key of a payment's SMS."""
+    return f"{provider}-{txn_id}"[:64]
+
+
+def record(session: Session, provider: str, reported: Reported, now: datetime) -> Payment:
+    """The payment row of the report: new (state ``received``) or the one stored before."""
+    found = session.execute(
+        select(Payment).where(Payment.provider == provider, Payment.txn_id == reported.txn_id)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    payment = Payment(
+        provider=provider,
+        txn_id=reported.txn_id,
+        amount=reported.amount,
+        reference=reported.reference,
+        phone=reported.phone,
+        state=PaymentState.RECEIVED.value,
+        detail="",
+        received_at=now,
+    )
+    session.add(payment)
+    session.flush()  # a concurrent twin fails here (unique key); the retry finds this row
+    return payment
+
+
+def _mismatch(payment: Payment, verified: Verified | None) -> str | None:
+    """Why the provider's answer does not confirm the stored report, or None."""
+    if verified is None:
+        return "the provider knows no such transaction"
+    if not verified.completed:
+        return "the provider says the transaction is not completed"
+    if verified.amount != payment.amount:
+        return f"the provider says {verified.amount}, the callback said {payment.amount}"
+    if verified.reference != payment.reference:
+        return "the provider names another account reference"
+    return None
+
+
+def _meter_of(session: Session, reference: str) -> Meter | None:
+    try:
+        return resolve.find(session, reference)
+    except BadMeterNumber:
+        return None
+
+
+def _customer_of(session: Session, reference: str) -> Customer | None:
+    match = _CUSTOMER_REF.fullmatch(reference.strip())
+    return None if match is None else session.get(Customer, int(match[1]))
+
+
+def apply(
+    session: Session,
+    payment_id: int,
+    verified: Verified | None,
+    *,
+    operator_name: str,
+    security: SecurityModule,
+    now: datetime,
+    decimals: int,
+) -> Outcome:
+    """Move the money of a verified payment, once (see the module docstring)."""
+    payment = session.execute(
+        select(Payment).where(Payment.id == payment_id).with_for_update()
+    ).scalar_one()
+    if payment.state != PaymentState.RECEIVED.value or payment.verified_at is not None:
+        return _outcome(payment, duplicate=True)
+    why = _mismatch(payment, verified)
+    if why is not None:
+        payment.state = PaymentState.REJECTED.value
+        payment.detail = why[:200]
+        log.warning(
+            "payment not confirmed by the provider: nothing moved",
+            extra={"provider": payment.provider, "txn_id": payment.txn_id, "why": why},
+        )
+        return _outcome(payment)
+    payment.verified_at = now
+    meter = _meter_of(session, payment.reference)
+    if meter is not None:
+        return _buy(session, payment, meter, operator_name, security, now, decimals)
+    customer = _customer_of(session, payment.reference)
+    if customer is not None:
+        text = f"We received {format_money(payment.amount, decimals)}"
+        return _top_up(
+            session, payment, customer, payment.amount, "paid into your wallet", text, now, decimals
+        )
+    payment.detail = "the reference names no meter and no customer: reconcile by hand"
+    log.warning(
+        "payment names no meter or customer",
+        extra={"provider": payment.provider, "txn_id": payment.txn_id},
+    )
+    return _outcome(payment)
+
+
+def _buy(
+    session: Session,
+    payment: Payment,
+    meter: Meter,
+    operator_name: str,
+    security: SecurityModule,
+    now: datetime,
+    decimals: int,
+) -> Outcome:
+    owner = MeterRepository(session).customer_of(meter.id)
+    seller = session.execute(
+        select(Operator).where(Operator.username == operator_name, Operator.is_active.is_(True))
+    ).scalar_one_or_none()
+    req = sales.SaleRequest(
+        meter_number=meter.pan,
+        paid=payment.amount,
+        channel="api",
+        idempotency_key=f"{payment.provider}-{payment.txn_id}",
+        paid_from=PaidFrom.MOBILE.value,
+    )
+    refusal = "mobile-money sales are not set up" if seller is None else ""
+    receipt = None
+    if seller is not None:
+        try:
+            with session.begin_nested():
+                receipt = sales.sell(session, req, operator=seller, security=security, now=now)
+        except (RetryLater, RequestInProgress):
+            raise
+        except VendingError as exc:
+            refusal = exc.detail.rstrip(".")
+    if receipt is None:
+        if owner is None:
+            payment.customer_id = None
+            payment.detail = f"not sold ({refusal}) and the meter has no customer"[:200]
+            return _outcome(payment)
+        paid = format_money(payment.amount, decimals)
+        text = f"We received {paid} for meter {meter.pan} but could not sell gas ({refusal})"
+        return _top_up(
+            session, payment, owner, payment.amount, f"not sold: {refusal}", text, now, decimals
+        )
+    sale_id = int(receipt.receipt["sale_id"])
+    sale = session.get(Sale, sale_id)
+    assert sale is not None
+    payment.state = PaymentState.SOLD.value
+    payment.sale_id = sale_id
+    payment.customer_id = owner.id if owner is not None else None
+    change = payment.amount - sale.amount_paid
+    facts = Receipt.from_json(receipt.receipt)
+    tokens = " ".join(t.digits for t in facts.tokens)
+    text = (
+        f"Paid {format_money(sale.amount_paid, decimals)} for meter {meter.pan}: "
+        f"{credited_text(facts)}. Token {tokens}. Receipt {sale_id}"
+    )
+    if change > 0 and owner is not None:
+        wallet.top_up(
+            session,
+            owner.id,
+            change,
+            source=ledger.MOBILE_CLEARING,
+            memo=f"change of payment {payment.id} (sale {sale_id})",
+            now=now,
+        )
+        text += f". Change {format_money(change, decimals)} to your wallet"
+    payment.detail = f"sold, change {change}" if change else "sold"
+    return _outcome(payment, sms=_store_sms(session, payment, owner, text, now))
+
+
+def _top_up(
+    session: Session,
+    payment: Payment,
+    customer: Customer,
+    amount: int,
+    detail: str,
+    text: str,
+    now: datetime,
+    decimals: int,
+) -> Outcome:
+    after = wallet.top_up(
+        session,
+        customer.id,
+        amount,
+        source=ledger.MOBILE_CLEARING,
+        memo=f"wallet top-up customer {customer.id} payment {payment.id}",
+        now=now,
+    )
+    payment.state = PaymentState.TOPPED_UP.value
+    payment.customer_id = customer.id
+    payment.detail = detail[:200]
+    text += f"; your wallet now holds {format_money(after, decimals)}"
+    return _outcome(payment, sms=_store_sms(session, payment, customer, text, now))
+
+
+def _store_sms(
+    session: Session, payment: Payment, customer: Customer | None, text: str, now: datetime
+) -> OutboundSms | None:
+    """Keep the SMS in the outbox (the SMS channel's records: a refused send is resent
+    by the jobs package's resend job); None without a phone to send to."""
+    phone = customer.phone if customer is not None and customer.phone else payment.phone
+    if not phone or "*" in phone:  # providers mask the payer's number
+        return None
+    ref = sms_reference(payment.provider, payment.txn_id)
+    inbound = Inbound(phone=phone, text="", message_id=ref)
+    sms_repo.add_record(
+        session,
+        scope=inbound.scope,
+        key=ref,
+        fingerprint=hashlib.sha256(text.encode()).hexdigest(),
+        now=now,
+        done=True,
+        body={"reply": text, "sent": False, "status": "replied"},
+    )
+    return OutboundSms(to=phone, text=text, reference=ref)
+
+
+def _outcome(
+    payment: Payment, *, duplicate: bool = False, sms: OutboundSms | None = None
+) -> Outcome:
+    return Outcome(
+        payment_id=payment.id,
+        state=payment.state,
+        sale_id=payment.sale_id,
+        detail=payment.detail,
+        duplicate=duplicate,
+        sms=sms,
+    )
