@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from stsgas.sts import group_digits
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.delivery.service import deliver, reference_of
+from stsgas.vending.delivery.service import answered_by_sms, deliver, reference_of
 from stsgas.vending.jobs.local import LocalJobs
 from stsgas.vending.models import Operator, Role, Sale
 from stsgas.vending.sms import endpoints as sms
@@ -197,8 +197,9 @@ def test_sms_and_ussd_sales_are_delivered_too_and_cost_no_inbound_budget(
     gateway: GatewayDouble,
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
-    """Self-service sales get their token SMS like any other; the token SMS does not use
-    up the phone's inbound budget (one message here)."""
+    """A USSD sale gets its token SMS (the screen is gone once read); an SMS BUY does
+    not get a second one (its reply carries the token). The token SMS does not use up
+    the phone's inbound budget (one message here)."""
     opt_in(engine, shop.volume_pan)
     make_operator(Role.CASHIER, username="sms", vendor_id=shop.vendor_id)
     fund_owner(engine, shop.volume_pan, 10_000)
@@ -224,5 +225,14 @@ def test_sms_and_ussd_sales_are_delivered_too_and_cost_no_inbound_budget(
     with make_sessionmaker(engine)() as s:
         ids = [sale.id for sale in s.execute(select(Sale).order_by(Sale.id)).scalars()]
     references = [m["reference"] for m in gateway.received]
-    # USSD: the token SMS; SMS BUY: the reply and the token SMS
-    assert sorted(references) == sorted([reference_of(ids[0]), "m-1", reference_of(ids[1])])
+    assert len(ids) == 2
+    assert references == [reference_of(ids[0]), "m-1"]  # USSD: the token SMS; SMS: the reply
+
+
+def test_only_sales_answered_by_sms_already_are_left_out() -> None:
+    assert answered_by_sms("sms", "sms-m-1", "wallet")  # the BUY reply has the token
+    assert answered_by_sms("api", "mpesa-TX1", "mobile")  # so has the payment's SMS
+    assert not answered_by_sms("sms", "ussd-AT1", "wallet")  # a USSD screen is gone
+    assert not answered_by_sms("pos", "k-1", "float")
+    assert not answered_by_sms("web", None, "float")
+    assert not answered_by_sms("api", "sms-lookalike", "float")

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from stsgas.vending import transaction
 from stsgas.vending.customers.service import mask_phone
 from stsgas.vending.delivery.text import token_sms
-from stsgas.vending.models import Customer, Sale
+from stsgas.vending.models import Channel, Customer, PaidFrom, Sale
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms import service as sms
 from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
 
-__all__ = ["STATUS", "deliver", "reference_of"]
+__all__ = ["STATUS", "answered_by_sms", "deliver", "reference_of"]
 
 log = logging.getLogger("stsgas.vending.delivery")
 #: the outbox record's status, as the SMS log shows it
@@ -41,17 +41,36 @@ def reference_of(sale_id: int) -> str:
     return f"stsgas-sale-{sale_id}"
 
 
+def answered_by_sms(channel: str, key: str | None, paid_from: str | None) -> bool:
+    """Whether the sale's token already goes to the customer's phone by SMS: the reply to
+    an SMS ``BUY`` (key ``sms-<message id>``, sent to the registered phone) and the
+    confirmation of a mobile-money payment both carry it, so a second SMS would only
+    cost money. (A USSD screen is gone once read: a USSD sale is delivered.)"""
+    if channel == Channel.SMS.value and (key or "").startswith("sms-"):
+        return True
+    return paid_from == PaidFrom.MOBILE.value
+
+
 def _recipient(sm: sessionmaker[Session], sale_id: int) -> str | None:
-    """The phone of the sale's customer when they opted in, else None."""
+    """The phone of the sale's customer when they opted in (and no other SMS of this
+    sale carries the token), else None."""
     with sm() as s:
         row = s.execute(
-            select(Customer.phone, Customer.sms_tokens)
+            select(
+                Customer.phone,
+                Customer.sms_tokens,
+                Sale.channel,
+                Sale.idempotency_key,
+                Sale.paid_from,
+            )
             .join(Sale, Sale.customer_id == Customer.id)
             .where(Sale.id == sale_id)
         ).first()
-    if row is None or not row[1] or not sms.digits_of(row[0]):
+    if row is None or not row.sms_tokens or not sms.digits_of(row.phone):
         return None
-    return str(row[0])
+    if answered_by_sms(row.channel, row.idempotency_key, row.paid_from):
+        return None
+    return str(row.phone)
 
 
 def _enqueue(
@@ -83,7 +102,8 @@ def deliver(
 ) -> str:
     """Send the sale's token SMS if its customer opted in and it was not sent before.
 
-    Answers what happened: "opted_out" (or no customer/phone), "already" (the
+    Answers what happened: "opted_out" (or no customer/phone, or the token went out
+    by SMS already with the sale's own answer: :func:`answered_by_sms`), "already" (the
     outbox has it), "sent", or "refused" (kept unsent; the resend job retries).
     Never raises for a gateway failure: the sale stands whatever happens here.
     """
