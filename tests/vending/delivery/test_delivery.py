@@ -14,10 +14,13 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
 from stsgas.sts import group_digits
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.delivery.service import answered_by_sms, deliver, reference_of
 from stsgas.vending.jobs.local import LocalJobs
+from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Operator, Role, Sale
+from stsgas.vending.sales import service
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms.gateway import MemorySmsGateway
@@ -236,3 +239,46 @@ def test_only_sales_answered_by_sms_already_are_left_out() -> None:
     assert not answered_by_sms("pos", "k-1", "float")
     assert not answered_by_sms("web", None, "float")
     assert not answered_by_sms("api", "sms-lookalike", "float")
+
+
+class _Abandoned(Exception):
+    """Raised after the sale was made, inside its transaction."""
+
+
+def test_a_sale_rolled_back_after_it_was_made_sends_nothing(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """The sale's receipt is noted inside its transaction; a unit that fails after the
+    sale rolls it back and nothing is sent. The same sale committed is sent once."""
+    opt_in(engine, shop.volume_pan)
+    sm = sending_app.state.sessionmaker
+
+    def sell(fail: bool) -> None:
+        with sm() as s:
+            seller = s.get(Operator, shop.cashier_id)
+            assert seller is not None
+            req = service.SaleRequest(
+                meter_number=shop.volume_pan, paid=2_000, channel="pos", idempotency_key=None
+            )
+
+            def unit() -> None:
+                service.sell(s, req, operator=seller, security=security_module)
+                if fail:
+                    raise _Abandoned
+
+            transaction.run(s, unit)
+
+    with pytest.raises(_Abandoned):
+        sell(fail=True)
+    sending_app.state.delivery.drain()
+    assert gateway.received == []
+    sell(fail=False)
+    sending_app.state.delivery.drain()
+    assert len(gateway.received) == 1
+    with make_sessionmaker(engine)() as s:
+        assert len(list(s.execute(select(Sale)).scalars())) == 1
