@@ -3,9 +3,11 @@ balance and last tokens, within the SMS channel's budgets; strangers get nothing
 
 from __future__ import annotations
 
+import logging
 import warnings
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from stsgas.sts import CreditToken, decode, group_digits
@@ -166,3 +168,16 @@ def test_session_log_masks_phones(ussd_client: TestClient, admin_token: str) -> 
     assert row["status"] == "bought"
     assert row["steps"] == 3
     assert "700000" not in r.text
+
+
+def test_logs_mask_the_phone(
+    ussd_client: TestClient, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the channel logs about a caller names the phone by its last three digits only."""
+    with caplog.at_level(logging.INFO, logger="stsgas.vending"):
+        dial(ussd_client, "g-1", "2*20*1")
+    mine = [r for r in caplog.records if r.name == "stsgas.vending.ussd"]
+    assert [r.getMessage() for r in mine] == ["USSD purchase"]
+    assert getattr(mine[0], "phone", None) == "*********001"
+    for record in caplog.records:
+        assert "700000001" not in f"{record.getMessage()} {record.__dict__}"
