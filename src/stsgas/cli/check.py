@@ -52,6 +52,11 @@ def _table(report: dict[str, Any]) -> None:
             f"broken meters: {report['meters_with_broken_sales_chain'] or 'none'}",
         ),
         (
+            "wallets against the ledger",
+            not report.get("wallets_off_ledger"),
+            f"off: {report.get('wallets_off_ledger') or 'none'}",
+        ),
+        (
             "audit hash chain",
             audit["ok"],
             f"{audit['entries']} entries"

@@ -70,9 +70,17 @@ def build(sim: Simulator) -> FastAPI:
         phone = str(data.get("phone", "")).strip()[:20]
         if amount is None or not account or not phone:
             return JSONResponse({"error": "phone, account and a positive amount"}, 400)
-        txn = sim.pay(phone=phone, amount=amount, account=account)
+        # "callback": false keeps the confirmation for the caller to send (load tests)
+        deliver = data.get("callback", True) not in (False, "false", "0")
+        txn = sim.pay(phone=phone, amount=amount, account=account, deliver=deliver)
         if wants_json:
-            return JSONResponse({"TransID": txn.trans_id, "status": "completed"})
+            return JSONResponse(
+                {
+                    "TransID": txn.trans_id,
+                    "status": "completed",
+                    "confirmation": txn.callback_body(sim.shortcode),
+                }
+            )
         note = f"<p role='status'>Paid: transaction {html.escape(txn.trans_id)}</p>"
         return HTMLResponse(_FORM.format(shortcode=html.escape(sim.shortcode), note=note))
 

@@ -106,3 +106,25 @@ def test_top_ups_during_wallet_purchases_all_apply_and_the_ledger_balances(
     assert balance >= 0
     assert _wallet_matches_its_account(engine, shop.customer_id)
     assert ledger_balanced(engine)
+
+
+def test_concurrent_http_purchases_sell_exactly_what_the_wallet_pays_for(
+    live: str, paying: Paying, engine: Engine
+) -> None:
+    """Ten purchases at once over HTTP, on four meters, against a wallet that pays for
+    three: exactly three sales, seven 409 insufficient_wallet, the wallet at zero."""
+    shop = paying.shop
+    fund(engine, shop.customer_id, 3 * PRICE)
+    url = f"/api/v1/customers/{shop.customer_id}/wallet/purchases"
+    seller = auth(shop.seller_token)
+
+    def buy(pan: str) -> Callable[[httpx.Client], httpx.Response]:
+        return lambda c: c.post(url, json={"meter_number": pan, "amount": "15.00"}, headers=seller)
+
+    answers = _at_once(live, [buy(shop.pans[i % len(shop.pans)]) for i in range(10)])
+    assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 7
+    with make_sessionmaker(engine)() as s:
+        assert wallet.balance_of(s, shop.customer_id) == 0
+        assert s.execute(select(func.count()).select_from(Sale)).scalar_one() == 3
+    assert _wallet_matches_its_account(engine, shop.customer_id)
+    assert ledger_balanced(engine)

@@ -7,14 +7,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import IdempotencyMismatch
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import Account, Customer, LedgerEntry, Operator, PaidFrom, Sale
+from stsgas.vending.models import (
+    Account,
+    Customer,
+    LedgerEntry,
+    Operator,
+    PaidFrom,
+    Sale,
+    Wallet,
+)
+from stsgas.vending.reports.service import reconciliation
 from stsgas.vending.sales import cancel
 from stsgas.vending.sales import service as sales
 from stsgas.vending.wallet import service as wallet
@@ -179,3 +188,19 @@ def test_concurrent_purchases_sell_exactly_what_the_wallet_pays_for(
     with make_sessionmaker(engine)() as s:
         assert s.execute(select(func.count()).select_from(Sale)).scalar_one() == paying
     assert ledger_balanced(engine)
+
+
+def test_the_integrity_check_finds_a_wallet_changed_off_the_ledger(
+    engine: Engine, wallet_shop: WalletShop
+) -> None:
+    """A balance edited by hand (no journal) breaks the reconciliation the daily check runs."""
+    fund(engine, wallet_shop.customer_id, 1_000)
+    with make_sessionmaker(engine)() as s:
+        assert reconciliation(s)["wallets_off_ledger"] == []
+        assert reconciliation(s)["ok"]
+    with make_sessionmaker(engine).begin() as s:
+        s.execute(update(Wallet).values(balance=Wallet.balance + 1))
+    with make_sessionmaker(engine)() as s:
+        report = reconciliation(s)
+    assert report["wallets_off_ledger"] == [wallet_shop.customer_id, wallet_shop.other_customer_id]
+    assert not report["ok"]

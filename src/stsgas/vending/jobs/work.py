@@ -82,6 +82,7 @@ def _broken_parts(report: dict[str, Any]) -> list[str]:
             "sales_without_one_credit_token",
             "sales_with_wrong_journal",
             "meters_with_broken_sales_chain",
+            "wallets_off_ledger",
         )
         if report.get(name)
     ]

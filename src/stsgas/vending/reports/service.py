@@ -18,6 +18,7 @@ from stsgas.vending.meters import resolve
 from stsgas.vending.reports import repository as repo
 from stsgas.vending.sales import chain
 from stsgas.vending.sales.receipts import money
+from stsgas.vending.wallet import repository as wallets
 
 
 def daily(session: Session, day: date, tz: tzinfo = UTC) -> list[dict[str, Any]]:
@@ -76,6 +77,7 @@ def reconciliation(session: Session) -> dict[str, Any]:
     no_token = repo.sales_without_one_credit_token(session)
     wrong_journal = repo.sales_with_wrong_journal(session)
     broken_chains = chain.broken_meters(session)
+    wallets_off = wallets.off_ledger(session)
     balances = [
         {"account": code, "kind": kind, "debit": money(d), "credit": money(c)}
         for code, kind, d, c in ledger.balances()
@@ -85,7 +87,8 @@ def reconciliation(session: Session) -> dict[str, Any]:
         and not unbalanced
         and not no_token
         and not wrong_journal
-        and not broken_chains,
+        and not broken_chains
+        and not wallets_off,
         "ledger_debits": money(debit),
         "ledger_credits": money(credit),
         "unbalanced_journals": unbalanced,
@@ -95,6 +98,7 @@ def reconciliation(session: Session) -> dict[str, Any]:
         "sales_without_one_credit_token": no_token,
         "sales_with_wrong_journal": wrong_journal,
         "meters_with_broken_sales_chain": broken_chains,
+        "wallets_off_ledger": wallets_off,
         "accounts": balances,
     }
 

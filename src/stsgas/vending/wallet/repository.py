@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from stsgas.vending.models import Wallet
+from stsgas.vending.models import Account, LedgerEntry, Wallet
 
 
 def balance(session: Session, customer_id: int, *, for_update: bool = False) -> int | None:
@@ -49,3 +49,22 @@ def credit(session: Session, customer_id: int, amount: int, now: datetime) -> in
     )
     value = session.execute(stmt).scalar_one_or_none()
     return None if value is None else int(value)
+
+
+def off_ledger(session: Session) -> list[int]:
+    """Customers whose wallet balance is not their wallet account's credits minus debits
+    (should be none: every change of a balance posts its journal in the same transaction)."""
+    sums = session.execute(
+        select(Account.code, func.coalesce(func.sum(LedgerEntry.credit - LedgerEntry.debit), 0))
+        .join(LedgerEntry, LedgerEntry.account_id == Account.id)
+        .where(Account.code.like("customer:%:wallet"))
+        .group_by(Account.code)
+    ).all()
+    net = {str(code): int(total) for code, total in sums}
+    return [
+        int(cid)
+        for cid, bal in session.execute(
+            select(Wallet.customer_id, Wallet.balance).order_by(Wallet.customer_id)
+        ).all()
+        if net.get(f"customer:{cid}:wallet", 0) != int(bal)
+    ]

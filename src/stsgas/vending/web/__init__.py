@@ -19,6 +19,7 @@ from stsgas.vending.web import (
     management_pages,
     operator_pages,
     pages,
+    payments_pages,
     pos,
     sms_pages,
     supply_pages,
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
     app.include_router(sms_pages.router)
     app.include_router(pos.router)
     app.include_router(wallet_pages.router)
+    app.include_router(payments_pages.router)
     app.mount("/static/web", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.add_exception_handler(Denied, _denied)
 

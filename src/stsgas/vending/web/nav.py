@@ -34,6 +34,8 @@ PAGE_ROLES: Final[dict[str, frozenset[str]]] = {
     "sms": frozenset({ADMIN, AUDITOR}),
     "management": frozenset({SUPERVISOR}),
     "reports": frozenset({ADMIN, SUPERVISOR, AUDITOR}),
+    # as its API: reports.read (mobile-money reconciliation)
+    "payments": frozenset({ADMIN, SUPERVISOR, AUDITOR}),
     "audit": frozenset({ADMIN, AUDITOR}),
     "operators": frozenset({ADMIN}),
 }
@@ -51,6 +53,7 @@ _ITEMS: Final = (
     NavItem(key="sms", href="/console/sms", label="SMS"),
     NavItem(key="management", href="/console/management", label="Management tokens"),
     NavItem(key="reports", href="/console/reports", label="Reports"),
+    NavItem(key="payments", href="/console/payments", label="Payments"),
     NavItem(key="audit", href="/console/audit", label="Audit"),
     NavItem(key="operators", href="/console/operators", label="Operators"),
 )
