@@ -74,8 +74,15 @@ def bought_screen(meter: str, receipt: Receipt) -> Screen:
     return Screen(f"{head}\n{body}", end=True)
 
 
+#: the longest reason a refusal screen quotes (the API's wording can run long; a USSD
+#: screen holds about 182 characters)
+MAX_REASON = 130
+
+
 def refused_screen(reason: str) -> Screen:
     """No sale (no money moved) and why."""
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 1].rstrip() + "…"
     return Screen(f"Not done: {reason}. No money was taken.", end=True)
 
 
