@@ -29,11 +29,17 @@ __all__ = ["Deliverer", "hand_off", "install", "sold"]
 
 log = logging.getLogger("stsgas.vending.delivery")
 _KEY: Final = "stsgas.sold"
+#: set in the ``info`` of the sessions of a sessionmaker whose commits are listened to
+_ON: Final = "stsgas.delivery"
 
 
 def sold(session: Session, receipt: dict[str, Any]) -> None:
-    """Note a sale made in the session's transaction; its SMS goes after the commit."""
-    session.info.setdefault(_KEY, []).append(receipt)
+    """Note a sale made in the session's transaction; its SMS goes after the commit.
+
+    Sessions nobody listens to (a command-line tool, a benchmark) note nothing, so a
+    long-lived one does not pile up receipts."""
+    if session.info.get(_ON):
+        session.info.setdefault(_KEY, []).append(receipt)
 
 
 class Deliverer:
@@ -96,3 +102,4 @@ def install(app: FastAPI) -> None:
 
     event.listen(sm, "after_commit", committed)
     event.listen(sm, "after_rollback", rolled_back)
+    sm.configure(info={**sm.kw.get("info", {}), _ON: True})
