@@ -282,3 +282,26 @@ def test_a_sale_rolled_back_after_it_was_made_sends_nothing(
     assert len(gateway.received) == 1
     with make_sessionmaker(engine)() as s:
         assert len(list(s.execute(select(Sale)).scalars())) == 1
+
+
+def test_an_opt_in_through_the_api_counts_at_once(
+    sending_client: TestClient,
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    gateway: GatewayDouble,
+) -> None:
+    """With nobody opted in, sales are not looked at (for a few seconds at a time); the
+    customers API's opt-in wakes the sender, so the very next sale is delivered."""
+    first = _sell(sending_client, shop, shop.volume_pan, "w-1").json()
+    sending_app.state.delivery.drain()
+    assert gateway.received == []
+    cid = opt_in(engine, shop.volume_pan, on=False)
+    r = sending_client.patch(
+        f"/api/v1/customers/{cid}", json={"sms_tokens": True}, headers=auth(shop.supervisor_token)
+    )
+    assert r.status_code == 200, r.text
+    second = _sell(sending_client, shop, shop.volume_pan, "w-2").json()
+    sending_app.state.delivery.drain()
+    assert [m["reference"] for m in gateway.received] == [reference_of(second["sale_id"])]
+    assert _outbox(engine, first["sale_id"]) is None
