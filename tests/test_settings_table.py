@@ -12,15 +12,13 @@ from stsgas.vending.payments.settings import MpesaSettings
 from stsgas.vending.printing.settings import PrintSettings
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms.settings import SmsSettings
+from stsgas.vending.ussd.settings import UssdSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"STSGAS_[A-Z0-9_]*[A-Z0-9]")
 #: bare prefixes and patterns that stand for several names
-NOT_NAMES = {
-    "STSGAS_SMS",
-    "STSGAS_RECEIPT",
-    "STSGAS_MPESA",
-}  # the env prefixes, STSGAS_SMS_... in prose
+#: the env prefixes (STSGAS_SMS_... in prose)
+NOT_NAMES = {"STSGAS_SMS", "STSGAS_RECEIPT", "STSGAS_MPESA", "STSGAS_USSD"}
 
 
 def _table(heading: str) -> set[str]:
@@ -51,6 +49,7 @@ def test_every_setting_of_stsgas_is_in_the_table_and_back() -> None:
         _fields(Settings)
         | _fields(SmsSettings)
         | _fields(PrintSettings)
+        | _fields(UssdSettings)
         | _fields(MpesaSettings)
         | _named_in(sorted((ROOT / "src").rglob("*.py")))
     )
@@ -67,7 +66,6 @@ def test_every_setting_of_the_test_run_is_in_the_table_and_back() -> None:
     used = _named_in([f for f in files if f.is_file()]) - _named_in(
         sorted((ROOT / "src").rglob("*.py"))
     )
-    used -= (
-        _fields(Settings) | _fields(SmsSettings) | _fields(PrintSettings) | _fields(MpesaSettings)
-    )
+    for settings in (Settings, SmsSettings, PrintSettings, MpesaSettings, UssdSettings):
+        used -= _fields(settings)
     assert used == _table("Settings of the test run")

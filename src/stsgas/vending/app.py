@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from stsgas.vending import apidocs, migrations, ops, web
 from stsgas.vending.api import api_router
 from stsgas.vending.db import make_engine, make_sessionmaker
+from stsgas.vending.delivery import hook as delivery
 from stsgas.vending.jobs import wiring as jobs
 from stsgas.vending.keys import custody
 from stsgas.vending.keys.security import SecurityModule
@@ -27,6 +28,7 @@ from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sales.fast_http import FastSales
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms import endpoints as sms
+from stsgas.vending.ussd import endpoints as ussd
 
 
 def create_app(
@@ -89,7 +91,9 @@ def create_app(
     apidocs.install(app)  # Swagger UI and ReDoc, offline
     web.install(app)  # console and POS page (docs/web.md)
     sms.install(app)  # the SMS webhook (docs/sms.md); a client of /api/v1 like the pages
+    ussd.install(app)  # the USSD menu's callback (docs/sms.md); sells like SMS BUY
     payments.install(app)  # the mobile-money webhook and reconciliation (docs/payments.md)
     jobs.install(app)  # scheduled work and SMS reply retries; after sms (it wraps the gateway)
+    delivery.install(app)  # tokens by SMS after each committed sale; after jobs (retries)
     ops.install(app)  # /healthz, /readyz, /metrics (an observer of the RequestGuard)
     return app

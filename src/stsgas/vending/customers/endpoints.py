@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from stsgas.vending.customers import service
 from stsgas.vending.customers.repository import CustomerRepository
@@ -14,6 +14,7 @@ from stsgas.vending.customers.schemas import (
     CustomerOut,
     CustomerPatch,
 )
+from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.deps import SessionDep
 from stsgas.vending.errors import Forbidden
 from stsgas.vending.kit.params import Offset, RowId
@@ -52,9 +53,12 @@ def _shown(customer: Customer, viewer: Operator) -> CustomerView:
 
 
 @router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED)
-def create(body: CustomerIn, session: SessionDep, actor: Writer) -> CustomerOut:
+def create(body: CustomerIn, session: SessionDep, actor: Writer, request: Request) -> CustomerOut:
     """Add a customer."""
-    return CustomerOut.model_validate(service.create(session, actor=actor, **body.model_dump()))
+    out = CustomerOut.model_validate(service.create(session, actor=actor, **body.model_dump()))
+    if out.sms_tokens:
+        after_sale.opted_in(request.app.state)
+    return out
 
 
 @router.get("", response_model=list[CustomerView])
@@ -81,10 +85,13 @@ def get(customer_id: RowId, session: SessionDep, viewer: Viewer) -> CustomerView
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
 def update(
-    customer_id: RowId, body: CustomerPatch, session: SessionDep, actor: Writer
+    customer_id: RowId, body: CustomerPatch, session: SessionDep, actor: Writer, request: Request
 ) -> CustomerOut:
     """Change a customer's details."""
     c = service.update(
         session, actor=actor, customer_id=customer_id, changes=body.model_dump(exclude_unset=True)
     )
-    return CustomerOut.model_validate(c)
+    out = CustomerOut.model_validate(c)
+    if body.sms_tokens:
+        after_sale.opted_in(request.app.state)
+    return out

@@ -17,6 +17,8 @@ class CustomerIn(BaseModel):
     phone: str = Field(default="", max_length=32, pattern=r"^\+?[0-9 ()-]*$")
     #: money owed, in major units ("12.50"); kept in minor units
     debt_balance: Balance = 0
+    #: send every sale's token(s) and receipt to ``phone`` by SMS
+    sms_tokens: bool = False
 
 
 class CustomerPatch(BaseModel):
@@ -26,6 +28,7 @@ class CustomerPatch(BaseModel):
     address: str | None = Field(default=None, max_length=400)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()-]*$")
     debt_balance: Balance | None = None
+    sms_tokens: bool | None = None
 
 
 class CustomerOut(BaseModel):
@@ -38,6 +41,7 @@ class CustomerOut(BaseModel):
     address: str
     phone: str
     debt_balance: int
+    sms_tokens: bool
     created_at: datetime
 
 

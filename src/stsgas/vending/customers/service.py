@@ -20,10 +20,18 @@ def create(
     address: str = "",
     phone: str = "",
     debt_balance: int = 0,
+    sms_tokens: bool = False,
 ) -> Customer:
-    """Add a customer."""
+    """Add a customer (``sms_tokens``: opted in to tokens by SMS)."""
     c = CustomerRepository(session).create(
-        Customer(name=name, address=address, phone=phone, debt_balance=debt_balance), flush=True
+        Customer(
+            name=name,
+            address=address,
+            phone=phone,
+            debt_balance=debt_balance,
+            sms_tokens=sms_tokens,
+        ),
+        flush=True,
     )
     audit.record(
         session,
@@ -31,7 +39,7 @@ def create(
         action="customer.create",
         object_type="customer",
         object_id=c.id,
-        data={"name": name, "phone": phone, "debt": debt_balance},
+        data={"name": name, "phone": phone, "debt": debt_balance, "sms_tokens": sms_tokens},
     )
     return c
 
@@ -47,7 +55,7 @@ def get(session: Session, customer_id: int, *, for_update: bool = False) -> Cust
 def update(
     session: Session, *, actor: Operator | None, customer_id: int, changes: dict[str, Any]
 ) -> Customer:
-    """Apply ``changes`` (name, address, phone, debt_balance)."""
+    """Apply ``changes`` (name, address, phone, debt_balance, sms_tokens)."""
     c = get(session, customer_id, for_update=True)
     before = {k: getattr(c, k) for k in changes}
     for key, value in changes.items():

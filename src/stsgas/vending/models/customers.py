@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stsgas.vending.models.base import Base, BigIntId, IntPK, Money, utcnow
@@ -27,6 +36,8 @@ class Customer(Base):
     #: the hour (since the epoch) whose sales are counted, and the count (V4)
     rate_window: Mapped[int] = mapped_column(BigInteger, default=0)
     rate_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: opted in: every sale's token(s) and receipt go to ``phone`` by SMS (``delivery``)
+    sms_tokens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (CheckConstraint("debt_balance >= 0", name="debt_not_negative"),)
 

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from stsgas.sts import StsError
+from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.errors import VendingError
 from stsgas.vending.kit import problems
 from stsgas.vending.models import Channel
@@ -92,6 +93,7 @@ class FastSales:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+        after_sale.hand_off(state, receipt)  # committed: its token SMS (delivery)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

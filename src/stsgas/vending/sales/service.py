@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from stsgas.sts import IssuedToken
+from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.errors import (
     IdempotencyMismatch,
     MeterNotFound,
@@ -168,6 +169,7 @@ def sell(
         limits=limits or SaleLimits(),
         now=now,
     )
+    after_sale.sold(session, composed.receipt)  # token SMS once committed (delivery)
     return SaleResult(receipt=composed.receipt, replayed=False)
 
 

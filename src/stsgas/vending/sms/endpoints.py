@@ -9,21 +9,17 @@ itself goes out through the :class:`SmsGateway`.
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stsgas.vending import transaction
 from stsgas.vending.logs import current_request_id
-from stsgas.vending.models import Operator
-from stsgas.vending.operators import service as operators
-from stsgas.vending.sms import buy, log, service
+from stsgas.vending.sms import buy, log, purchase, service
 from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown
 from stsgas.vending.sms.gateway import (
     HttpSmsGateway,
@@ -85,25 +81,6 @@ async def _fields(request: Request) -> dict[str, str] | None:
     return out
 
 
-def _token_for(app: FastAPI, sm: sessionmaker[Session], username: str) -> str | None:
-    """A bearer token of the SMS operator, minted once per process and reused."""
-    cached: tuple[str, datetime] | None = getattr(app.state, "sms_api_token", None)
-    now = datetime.now(UTC)
-    if cached and cached[1] > now:
-        return cached[0]
-
-    def mint(s: Session) -> str | None:
-        op = s.execute(select(Operator).where(Operator.username == username)).scalar_one_or_none()
-        if op is None or not op.is_active:
-            return None
-        return operators.issue_token(s, op, ttl=timedelta(hours=12), name="sms-channel").secret
-
-    secret = transaction.run_in(sm, mint)
-    if secret is not None:
-        app.state.sms_api_token = (secret, now + timedelta(hours=11))
-    return secret
-
-
 async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSettings) -> str:
     sm: sessionmaker[Session] = request.app.state.sessionmaker
     if isinstance(command, Help):
@@ -116,7 +93,7 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
     if isinstance(command, Balance):
         return await to_thread.run_sync(service.balance_text, sm, command.meter)
     assert isinstance(command, Buy)
-    token = await to_thread.run_sync(_token_for, request.app, sm, cfg.operator)
+    token = await to_thread.run_sync(purchase.token_for, request.app, sm, cfg.operator)
     if token is None:
         return refused_reply("SMS sales are not set up")
     return await buy.buy_from_wallet(

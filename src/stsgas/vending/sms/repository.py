@@ -26,6 +26,7 @@ from stsgas.vending.models import (
 from stsgas.vending.sales.receipts import Receipt
 
 __all__ = [
+    "OUTBOUND_FINGERPRINT",
     "add_record",
     "count_since",
     "delete_records",
@@ -33,6 +34,12 @@ __all__ = [
     "last_sale_receipt",
     "owner_phone",
 ]
+
+
+#: the fingerprint of an outbound-only record (a token SMS after a sale, ``delivery``):
+#: no SHA-256 hex digest looks like it, so no inbound message passes for one, and
+#: such records are not counted against the phone's inbound budget
+OUTBOUND_FINGERPRINT = "-" * 64
 
 
 def get_record(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
@@ -44,11 +51,15 @@ def get_record(session: Session, scope: str, key: str) -> IdempotencyRecord | No
 
 
 def count_since(session: Session, scope: str, since: datetime) -> int:
-    """Messages recorded under ``scope`` since ``since``."""
+    """Messages recorded under ``scope`` since ``since`` (outbound-only ones not counted)."""
     stmt = (
         select(func.count())
         .select_from(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.created_at >= since)
+        .where(
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.created_at >= since,
+            IdempotencyRecord.fingerprint != OUTBOUND_FINGERPRINT,
+        )
     )
     return int(session.execute(stmt).scalar_one())
 

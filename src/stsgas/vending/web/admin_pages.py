@@ -62,6 +62,7 @@ async def create_customer(
     name: Annotated[str, Form()],
     phone: Annotated[str, Form()] = "",
     address: Annotated[str, Form()] = "",
+    sms_tokens: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Create a customer, then show it."""
@@ -70,7 +71,8 @@ async def create_customer(
         return stale(request, me, "customers")
     try:
         body = await VendingApi(request.app, me.token).post(
-            paths.CUSTOMERS, {"name": name, "phone": phone, "address": address}
+            paths.CUSTOMERS,
+            {"name": name, "phone": phone, "address": address, "sms_tokens": sms_tokens == "on"},
         )
     except ApiProblem as exc:
         return error_page(request, me, "customers", "Customer not created", exc)
@@ -102,6 +104,8 @@ async def customer(request: Request, customer_id: int) -> Response:
         "phone": body.get("phone", ""),
         "address": body.get("address", ""),
         "extra": [("Debt", money(body.get("debt_balance", 0)))],
+        #: None for a cashier's masked view (the field is not shown)
+        "sms_tokens": body.get("sms_tokens"),
     }
     return page(
         request,
@@ -117,7 +121,28 @@ async def customer(request: Request, customer_id: int) -> Response:
         wallet=await wallet_panel(api, customer_id),
         can_pay_in=me.role == "admin",
         can_sell=me.role in {"supervisor", "cashier"},
+        can_edit=me.role in {"admin", "supervisor"},
     )
+
+
+@router.post("/customers/{customer_id}/sms-tokens")
+async def set_sms_tokens(
+    request: Request,
+    customer_id: int,
+    sms_tokens: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Opt the customer in to (or out of) tokens by SMS after every sale."""
+    me = await guard(request, "customers")
+    if not check_csrf(me.token, csrf):
+        return stale(request, me, "customers")
+    try:
+        await VendingApi(request.app, me.token).request(
+            "PATCH", paths.CUSTOMER.format(id=customer_id), json={"sms_tokens": sms_tokens == "on"}
+        )
+    except ApiProblem as exc:
+        return error_page(request, me, "customers", "Customer not changed", exc)
+    return RedirectResponse(f"/console/customers/{customer_id}", status_code=303)
 
 
 def _meter_row(m: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Customer wallets, payments from providers, and which account paid each sale.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05 01:00:00
 
 * ``wallets``: one row per customer with the balance a purchase draws under a

@@ -1,7 +1,7 @@
 """Management requests may change a meter's field settings by IR: the new kind.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-05 01:10:00
 
 A ``field_settings`` request carries the settings and the IR counter; on approval
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

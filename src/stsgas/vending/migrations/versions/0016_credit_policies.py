@@ -5,8 +5,8 @@ Revision ID: 0016
 Revises: 0014
 Create Date: 2026-12-05 01:40:00
 
-(The task assigned ``down_revision = "0010"``; on this branch 0014 already follows
-0010, so 0016 follows 0014 to keep one head. The coordinator re-chains at merge.)
+(There is no 0015: numbers were handed out while the work was split; the chain is
+0011 readouts, 0012 wallets, 0013 SMS tokens opt-in, 0014 field settings, 0016.)
 """
 
 from __future__ import annotations

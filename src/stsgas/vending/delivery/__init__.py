@@ -1,0 +1,1 @@
+"""Tokens by SMS after every sale, for customers who opted in (``customers.sms_tokens``)."""
