@@ -36,6 +36,19 @@ def move_valve(m: MeterCore, inp: S.ValveInput, now: datetime, out: Events) -> N
         return
     m.put(replace(v, open=want_open, reason=reason, moves=v.moves + 1))  # M6 counter
     out.append(ValveChanged(at=now, open=want_open, reason=reason))
+    if not want_open:
+        _hold_leak_run(m, now)
+
+
+def _hold_leak_run(m: MeterCore, now: datetime) -> None:
+    """The valve shut with a leak run going: keep how long it had lasted (NVM), so
+    a power cut, a battery swap or an empty credit does not restart the leak timer."""
+    w, lph = m.flow_watch, m.settings.leak_flow_lph
+    if lph is None or w.leak_since is None or w.last_at is None:
+        return
+    if lph * (now - w.last_at).total_seconds() > w.leak_bank + 3600:
+        return  # the flow had stopped before the valve shut: no run to keep
+    m.put(replace(m.supply, leak_run=max(1, int((now - w.leak_since).total_seconds()))))
 
 
 def check_credit(m: MeterCore, now: datetime, out: Events) -> None:
