@@ -3,12 +3,15 @@ attacker at the IR port, a power cut or a clock change must not achieve."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from stsgas.meter import MemoryStateStore, Meter
 from stsgas.meter.events import LogKind
+from stsgas.sts import credit_token
 
 from .meter_support import T0, make
 from .test_field_settings import ir, snapshot
-from .test_gas_safety import H, S, opened, pulses
+from .test_gas_safety import VEND, H, S, opened, pulses
 
 
 def test_leak_run_survives_a_power_cut() -> None:
@@ -101,3 +104,29 @@ def test_a_one_tick_dip_does_not_restart_the_leak_timer() -> None:
         pulses(m, t + i * 1330 * S, 600, 1, 1)
         pulses(m, t + (i * 1330 + 600) * S, 730, 1, 1)
     assert m.valve_reason == "leak"
+
+
+def test_zone_change_just_after_a_period_end_writes_no_second_month() -> None:
+    """UTC -> America/New_York half an hour after January was recorded: local time is
+    still 31 January, but January is not recorded twice; the running period is February's
+    and ends at the new local midnight on 1 March, with its gas."""
+    m = make()
+    m.handle_timer(datetime(2026, 2, 1, 0, 30, tzinfo=UTC))
+    assert m.monthly_records() == [("2026-01", 0)]
+    assert ir(m, "settings", "timezone=America/New_York", at=T0 + 745 * H) == "ok settings 1"
+    m.handle_timer(datetime(2026, 3, 2, tzinfo=UTC))
+    assert m.monthly_records() == [("2026-01", 0), ("2026-02", 0)]
+
+
+def test_zone_change_across_a_month_end_records_the_month() -> None:
+    """UTC -> Asia/Tokyo late on 31 January UTC (1 February in Tokyo): January is recorded
+    (not folded into February), then February runs to Tokyo's 1 March."""
+    m = make()
+    assert m.enter_token(credit_token(VEND, "100", at=T0 + H).digits, T0 + H).accepted
+    m.open_key(T0 + H)
+    m.flow(700, T0 + 2 * H)
+    at = datetime(2026, 1, 31, 20, tzinfo=UTC)
+    assert ir(m, "settings", "timezone=Asia/Tokyo", at=at) == "ok settings 1"
+    m.flow(50, at + H)
+    m.handle_timer(datetime(2026, 3, 2, tzinfo=UTC))
+    assert m.monthly_records() == [("2026-01", 700), ("2026-02", 50)]
