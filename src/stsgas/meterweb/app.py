@@ -53,7 +53,7 @@ async def _body(request: Request) -> dict[str, Any]:
         return {}
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep: not JSON here
         raise BadInput("bad_json", "the body is not JSON") from None
     if not isinstance(doc, dict):
         raise BadInput("bad_json", "the body is a JSON object")

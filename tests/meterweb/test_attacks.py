@@ -1,0 +1,138 @@
+"""Field probes of the meter page's API: hostile bodies, a clock pushed for years, and
+two servers on one state folder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stsgas.meter.adapters.tui_view import ViewError
+from stsgas.meter.demo import demo_meter_json
+from stsgas.meterweb import MeterDesk, create_app
+from stsgas.meterweb.desk import MAX_HOURS
+from tests.meterweb.support import T0, Clock, TestClient, free_port
+from tests.processes import spawn, stop
+
+DRN = "00000000000"  # the demo meter's DRN
+URL = f"/api/meters/{DRN}"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    desk = MeterDesk.open([demo_meter_json()], tmp_path / "state", clock=Clock(T0))
+    with TestClient(create_app(desk)) as c:
+        yield c
+
+
+def test_deeply_nested_json_is_a_clear_error(client: TestClient) -> None:
+    """A small body nested thousands deep is bad JSON (422), not a server error."""
+    body = '{"keys": ' + "[" * 2000 + "]" * 2000 + "}"
+    r = client.post(f"{URL}/keys", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["code"] == "bad_json"
+
+
+def test_a_huge_streamed_body_is_refused(client: TestClient) -> None:
+    """A body streamed past the limit is refused as too_large, whatever its length header."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"keys": "'
+        for _ in range(1000):
+            yield b"1" * 1024
+
+    r = client.post(f"{URL}/keys", content=chunks())
+    assert r.status_code == 422
+    assert r.json()["code"] == "too_large"
+
+
+def test_fast_forward_to_the_calendar_end_is_refused_and_kept(tmp_path: Path) -> None:
+    """Fast-forwarding again and again is refused once the meter's calendar (to 2099) would
+    end, not a server error; what was accepted survives a restart (the clock never goes
+    back). The app's clock starts in 2097 so that takes a few requests."""
+    state = tmp_path / "state"
+    late = datetime(2097, 6, 1, tzinfo=UTC)
+    desk = MeterDesk.open([demo_meter_json()], state, clock=Clock(late))
+    with TestClient(create_app(desk)) as c:
+        last = c.get(URL).json()
+        for _ in range(5):
+            r = c.post(f"{URL}/advance", json={"hours": MAX_HOURS})
+            if r.status_code != 200:
+                assert r.status_code == 422
+                assert r.json()["code"] == "bad_hours"
+                break
+            last = r.json()
+        assert r.status_code == 422
+        assert c.get(URL).status_code == 200
+    desk = MeterDesk.open([demo_meter_json()], state, clock=Clock(late))
+    with TestClient(create_app(desk)) as c:
+        again = c.get(URL).json()
+    assert again["ahead_hours"] == last["ahead_hours"]
+    assert again["clock"] >= last["clock"]
+
+
+def test_a_second_desk_on_the_same_folder_is_refused(tmp_path: Path) -> None:
+    """Two desks on one NVM file would each keep its own copy of the meter (a token taken
+    on one could be taken again on the other): the second is refused, plainly."""
+    state = tmp_path / "state"
+    first = MeterDesk.open([demo_meter_json()], state, clock=Clock(T0))
+    try:
+        with pytest.raises(ViewError, match="in use"):
+            MeterDesk.open([demo_meter_json()], state, clock=Clock(T0))
+    finally:
+        first.close()
+    MeterDesk.open([demo_meter_json()], state, clock=Clock(T0)).close()
+
+
+def test_a_second_server_on_the_same_state_folder_exits(tmp_path: Path) -> None:
+    """``stsgas meter web`` twice on one folder: the second says so in one line and exits 2;
+    the first keeps serving."""
+    state = tmp_path / "meters"
+    port = free_port()
+    proc = spawn(
+        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(state),
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/meters"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.get(url, timeout=2).status_code == 200
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, "the meter server exited"
+                assert time.monotonic() < deadline, "the meter server did not start"
+                time.sleep(0.2)
+        second = subprocess.run(
+            [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(state),
+             "--port", str(free_port())],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 2
+        assert "in use" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        assert httpx.get(url, timeout=2).status_code == 200
+    finally:
+        stop(proc)
+
+
+def test_an_unwritable_state_folder_is_a_one_line_error(tmp_path: Path) -> None:
+    """A state folder that cannot be made (a file is in the way) is one line, exit 2."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(blocker / "meters"),
+         "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "meters" in r.stderr
