@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stsgas.meter.adapters.tui_view import ViewError
 from stsgas.meter.demo import demo_meter_json
 from stsgas.meterweb import MeterDesk, create_app
 from stsgas.meterweb.desk import MAX_HOURS
@@ -75,19 +74,6 @@ def test_fast_forward_to_the_calendar_end_is_refused_and_kept(tmp_path: Path) ->
         again = c.get(URL).json()
     assert again["ahead_hours"] == last["ahead_hours"]
     assert again["clock"] >= last["clock"]
-
-
-def test_a_second_desk_on_the_same_folder_is_refused(tmp_path: Path) -> None:
-    """Two desks on one NVM file would each keep its own copy of the meter (a token taken
-    on one could be taken again on the other): the second is refused, plainly."""
-    state = tmp_path / "state"
-    first = MeterDesk.open([demo_meter_json()], state, clock=Clock(T0))
-    try:
-        with pytest.raises(ViewError, match="in use"):
-            MeterDesk.open([demo_meter_json()], state, clock=Clock(T0))
-    finally:
-        first.close()
-    MeterDesk.open([demo_meter_json()], state, clock=Clock(T0)).close()
 
 
 def test_a_second_server_on_the_same_state_folder_exits(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ class FileNvm(Nvm):
     The file is created erased with the right size. It is opened with
     ``O_NOFOLLOW`` so a symlink planted at ``path`` cannot redirect the writes;
     nothing but ``path`` is ever opened. An existing file of the wrong size is
-    refused rather than silently resized. The file is locked (``flock``) while open:
-    a second opener, in this process or another, is refused, because two meters
-    writing one EEPROM would each keep their own registers and token memory.
+    refused rather than silently resized. The file is locked (a POSIX record lock,
+    held per process) while open: another process opening it is refused, because
+    two meters writing one EEPROM would each keep their own registers and token
+    memory (a token taken by one could be taken again by the other).
     """
 
     def __init__(
@@ -46,7 +47,7 @@ class FileNvm(Nvm):
         except OSError as exc:
             raise NvmError(f"cannot open NVM file {self.path}: {exc.strerror}") from exc
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.close()
             raise NvmError(f"NVM file {self.path} is in use by another meter process") from None
