@@ -122,3 +122,23 @@ def test_an_unwritable_state_folder_is_a_one_line_error(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1
     assert "meters" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/meters/..%2F..%2Fetc%2Fpasswd",
+        "/api/meters/%2e%2e",
+        "/api/meters/00000000000%00",
+        "/api/meters/%D9%A0%D9%A0%D9%A0",
+        "/api/meters/" + "9" * 3000,
+    ],
+)
+def test_odd_meter_numbers_in_urls_are_no_such_meter(client: TestClient, path: str) -> None:
+    """A URL naming no meter (a path, a NUL, other digits, a long number) is 404 and
+    touches no file: the number is only a key into the desk's meters."""
+    for r in (client.get(path), client.post(path + "/keys", json={"keys": "1"})):
+        assert r.status_code == 404
+        assert "root:" not in r.text
+        # a decoded %2F leaves the meter routes altogether: the framework's plain 404
+        assert r.json().get("code", "no_such_meter") == "no_such_meter"
