@@ -130,3 +130,20 @@ def test_zone_change_across_a_month_end_records_the_month() -> None:
     m.flow(50, at + H)
     m.handle_timer(datetime(2026, 3, 2, tzinfo=UTC))
     assert m.monthly_records() == [("2026-01", 700), ("2026-02", 50)]
+
+
+def test_a_zone_the_database_dropped_still_boots() -> None:
+    """A meter set to a zone name the zone database later drops (legacy links move out of
+    the default database) still boots and meters on UTC, credit kept; IR sets a good zone."""
+    store = MemoryStateStore()
+    m = make(store)
+    assert m.enter_token(credit_token(VEND, "10", at=T0 + H).digits, T0 + H).accepted
+    assert ir(m, "settings", "timezone=Europe/Kiev", at=T0 + H) == "ok settings 1"
+    m.flush()
+    records = vars(store)["_records"]
+    records["cfg"] = records["cfg"].replace(b"Europe/Kiev", b"Europe/Kiex")  # gone
+    m = Meter(m.commissioned, store=store, now=T0 + 2 * H)
+    assert m.credit == 10
+    assert m.next_deadline() == datetime(2026, 2, 1, tzinfo=UTC)
+    assert ir(m, "settings", "timezone=Europe/Kyiv", at=T0 + 3 * H) == "ok settings 1"
+    assert m.next_deadline() == datetime(2026, 1, 31, 22, tzinfo=UTC)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from stsgas.irproto import FrameError, parse_settings
 from stsgas.meter import _clock, _valve
@@ -92,17 +93,17 @@ def apply_settings(m: MeterCore, text: str, seq: int, now: datetime, out: Events
         return "err range"
     names = [name for name, _ in parse_settings(text)]
     before = {n: setting_text(m.settings, m.config.tz, m.config.billing_day, n) for n in names}
-    old_cfg = m.config
+    old_cfg, old_zone = m.config, m.tz
     m.put(replace(m.lockout, ir_seq=seq), replace(old_cfg, tz=tz, billing_day=day, limits=lim))
     for name in names:
         new = setting_text(m.settings, tz, day, name)
         if new != before[name]:
             m.log(LogKind.SETTING_CHANGED, now, out, f"{name} {before[name]}->{new}")
-    _take_effect(m, old_cfg.tz != tz or old_cfg.billing_day != day, old_cfg.tz, now, out)
+    _take_effect(m, old_cfg.tz != tz or old_cfg.billing_day != day, old_zone, now, out)
     return f"ok settings {len(names)}"
 
 
-def _new_period(m: MeterCore, old_tz: str, rtc: datetime) -> int:
+def _new_period(m: MeterCore, old_tz: ZoneInfo, rtc: datetime) -> int:
     """The running period's start under a new zone or billing day. The period keeps
     its month (its label in the monthly record): when the new calendar's period holding
     ``rtc`` began later in that month, it takes that start; when it began in a later
@@ -112,7 +113,7 @@ def _new_period(m: MeterCore, old_tz: str, rtc: datetime) -> int:
     So no month is recorded twice or left out."""
     tz, day = m.tz, m.config.billing_day
     old = datetime.fromtimestamp(m.timers.month_start, UTC)
-    label = _clock.period_label(old, _clock.zone(old_tz))
+    label = _clock.period_label(old, old_tz)
     start = _clock.period_start(rtc, tz, day)
     if start > old:
         if _clock.period_label(start, tz) > label:
@@ -125,7 +126,9 @@ def _new_period(m: MeterCore, old_tz: str, rtc: datetime) -> int:
     return int(start.timestamp())
 
 
-def _take_effect(m: MeterCore, calendar: bool, old_tz: str, now: datetime, out: Events) -> None:
+def _take_effect(
+    m: MeterCore, calendar: bool, old_tz: ZoneInfo, now: datetime, out: Events
+) -> None:
     """Let the new values act now: the billing period and auto-clean follow a new zone,
     day or interval; the credit line and low-credit sign are re-judged (the battery
     levels by the caller, which owns the battery rule)."""
