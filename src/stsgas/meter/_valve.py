@@ -44,11 +44,17 @@ def _hold_leak_run(m: MeterCore, now: datetime) -> None:
     """The valve shut with a leak run going: keep how long it had lasted (NVM), so
     a power cut, a battery swap or an empty credit does not restart the leak timer."""
     w, lph = m.flow_watch, m.settings.leak_flow_lph
-    if lph is None or w.leak_since is None or w.last_at is None:
-        return
-    if lph * (now - w.last_at).total_seconds() > w.leak_bank + 3600:
-        return  # the flow had stopped before the valve shut: no run to keep
-    m.put(replace(m.supply, leak_run=max(1, int((now - w.leak_since).total_seconds()))))
+    held = 0  # no run, or one whose flow had stopped before the valve shut: none kept
+    since, last = w.leak_since, w.last_at
+    if (
+        lph is not None
+        and since is not None
+        and last is not None
+        and lph * (now - last).total_seconds() <= w.leak_bank + 3600
+    ):
+        held = max(1, int((now - since).total_seconds()))
+    if held != m.supply.leak_run:
+        m.put(replace(m.supply, leak_run=held))
 
 
 def check_credit(m: MeterCore, now: datetime, out: Events) -> None:
