@@ -84,8 +84,13 @@ def test_same_value_is_ok_and_not_logged() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["colour=red", "overdraft=1,overdraft=2", "overdraft", "overdraft=1;billing_day=2"]
-)
+    "text",
+    [
+        "colour=red", "overdraft=1,overdraft=2", "overdraft", "overdraft=1;billing_day=2",
+        "billing_day=2,", ",billing_day=2", "billing_day=2,,overdraft=1", "=2", "billing_day==2",
+        "timezone=UTC\x00", "BILLING_DAY=2",
+    ],
+)  # fmt: skip
 def test_malformed_list_is_a_format_error(text: str) -> None:
     """A list the codec cannot read (unknown or repeated name, bad syntax): ``err format``."""
     m = make()
