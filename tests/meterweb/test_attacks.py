@@ -3,6 +3,7 @@ two servers on one state folder."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -142,3 +143,36 @@ def test_odd_meter_numbers_in_urls_are_no_such_meter(client: TestClient, path: s
         assert "root:" not in r.text
         # a decoded %2F leaves the meter routes altogether: the framework's plain 404
         assert r.json().get("code", "no_such_meter") == "no_such_meter"
+
+
+def test_a_body_announced_too_large_is_refused_before_it_arrives(tmp_path: Path) -> None:
+    """A client that announces a gigabyte and sends a few bytes gets too_large at once: the
+    server does not wait for (or buffer) a body it would refuse anyway."""
+    port = free_port()
+    proc = spawn(
+        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(tmp_path / "m"),
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                drn = httpx.get(f"http://127.0.0.1:{port}/api/meters", timeout=2).json()
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, "the meter server exited"
+                assert time.monotonic() < deadline, "the meter server did not start"
+                time.sleep(0.2)
+        first = drn["meters"][0]["id"]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(
+                f"POST /api/meters/{first}/keys HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
+                '{"keys": "1'.encode()
+            )
+            answer = s.recv(4096).decode("latin-1")
+        assert answer.startswith("HTTP/1.1 422")
+        assert "too_large" in answer
+    finally:
+        stop(proc)
