@@ -4,7 +4,7 @@ not at all and still accepted; the shut-off latch is there exactly when its log 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -78,4 +78,34 @@ def test_cut_during_a_leak_shut_off(cipher: CipherName) -> None:
         seen.add(latched)
         m.open_key(plan.at)
         assert m.valve_open != latched
+    assert seen == {False, True}
+
+
+@pytest.mark.parametrize("cipher", CIPHERS)
+def test_cut_during_a_zone_change_that_records_a_month(cipher: CipherName) -> None:
+    """A zone ahead across a month end records the month in the same commit as the new zone
+    and the month's reset: never the record without the reset (January counted twice)."""
+    late = datetime(2035, 1, 31, 20, tzinfo=UTC)  # already 1 February in Tokyo
+
+    def prepare(m: Meter) -> None:
+        _recharge(m, "10", T0 + H)
+        _open(m, T0 + H)
+        m.flow(700, T0 + 2 * H)
+        m.flush()
+
+    frame = "timezone=Asia/Tokyo"
+    plan = Plan(
+        prepare=prepare,
+        act=lambda m: m.receive_ir(encode_frame(signed(m.key.value, "settings", 1, frame)), late),
+        at=late + H,
+    )
+    seen = set()
+    _run, survivors = _cut_runs(plan, cipher)
+    for k, torn, nvm in survivors:
+        m = _restart(nvm, cipher, plan.at)
+        applied = m.config.tz == "Asia/Tokyo"
+        seen.add(applied)
+        months = m.monthly_records()
+        expect = ([("2035-01", 700)], 0) if applied else ([], 700)
+        assert (months, m.balance.month) == expect, f"write {k}, torn={torn}"
     assert seen == {False, True}

@@ -67,6 +67,24 @@ def test_registers_keep_the_gas_latch(gas: CloseReason | None, seq: int) -> None
     assert data == json.dumps([2, value], separators=(",", ":")).encode()
 
 
+@given(small)
+def test_registers_keep_a_held_leak_run(run: int) -> None:
+    """``run`` (a leak run's seconds, kept while the valve is shut) is written only when
+    set, reads back, and the bytes are json's."""
+    regs = RegisterSet(
+        Balance(1, 2, 3, 4, 5, 6, 7, 8, 9),
+        Valve(False, CloseReason.POWER, 1, 0, False),
+        Supply(False, 0, 3.6, False, None, run),
+        Lockout(0, 0, 0),
+        Timers(0, 0, 0, 0.0, 0),
+    )
+    data = regs.to_record()
+    assert RegisterSet.from_record(data, overdraft=0) == (regs, False)
+    value = json.loads(data)[1]
+    assert value.get("run", 0) == run
+    assert data == json.dumps([2, value], separators=(",", ":")).encode()
+
+
 @given(st.lists(st.tuples(st.sampled_from(LogKind), small, st.text(max_size=40)), max_size=20))
 def test_event_details_round_trip(rows: list[tuple[LogKind, int, str]]) -> None:
     """Entries with a detail get a third element (json's text for it); others keep two."""

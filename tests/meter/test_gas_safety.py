@@ -113,16 +113,16 @@ def test_flow_under_the_leak_rate_never_closes() -> None:
 
 
 def test_flow_that_stops_is_not_a_leak() -> None:
-    """40 min of slow flow, a 20-minute stop, then more: the run starts again after the stop
-    and closes the valve an hour after it."""
+    """33 min of slow flow, a 25-minute stop (longer than two litres take at 5 L/h), then
+    more: the run starts again after the stop and closes the valve an hour after it."""
     m, t = opened()
-    pulses(m, t, 500, 1, 5)
-    pulses(m, t + 2500 * S, 1200, 1, 1)  # 3 L/h over the stop: the run ends
-    pulses(m, t + 3700 * S, 500, 1, 6)  # 50 min more: under an hour since the stop
+    pulses(m, t, 500, 1, 4)
+    pulses(m, t + 2000 * S, 1500, 1, 1)  # 2.4 L/h over the stop: the run ends
+    pulses(m, t + 3500 * S, 500, 1, 6)  # 50 min more: under an hour since the stop
     assert m.valve_open
-    pulses(m, t + 6700 * S, 500, 1, 2)
+    pulses(m, t + 6500 * S, 500, 1, 2)
     assert m.valve_reason == "leak"
-    assert m.events()[-1] == (LogKind.LEAK_SHUTOFF, t + 7300 * S)
+    assert m.events()[-1] == (LogKind.LEAK_SHUTOFF, t + 7100 * S)
 
 
 def test_a_wake_up_cannot_tell_a_short_pause_from_a_leak() -> None:

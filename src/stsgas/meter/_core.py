@@ -39,12 +39,16 @@ Part = Balance | Valve | Supply | Lockout | Timers | KeyData | Config
 
 @dataclass(frozen=True, slots=True)
 class FlowWatch:
-    """RAM only (a reboot closes the valve): when gas last registered, and since when
-    each gas-safety run has lasted (None = no run); the rules are in ``_safety``."""
+    """RAM (a leak run is kept as ``Supply.leak_run`` when the valve shuts): when gas
+    last registered, since when each gas-safety run has lasted (None = no run) and
+    each run's slack (litres x 3600 ahead of its rate, at most one litre's worth);
+    the rules are in ``_safety``."""
 
     last_at: datetime | None = None
     excess_since: datetime | None = None
     leak_since: datetime | None = None
+    excess_bank: float = 0.0
+    leak_bank: float = 0.0
 
 
 class MeterCore(Protocol):

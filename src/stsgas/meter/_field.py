@@ -12,16 +12,18 @@ changed (``name old->new``), and lets each take effect at once.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from stsgas.irproto import FrameError, parse_settings
 from stsgas.meter import _clock, _valve
 from stsgas.meter._core import MeterCore
+from stsgas.meter._state import MONTHS
 from stsgas.meter.events import Events, LogKind
 from stsgas.meter.settings import MeterSettings, SettingsError
-from stsgas.meter.state import Limits
+from stsgas.meter.state import Limits, MonthRecord
 
 __all__ = ["apply_settings", "setting_text"]
 
@@ -91,25 +93,49 @@ def apply_settings(m: MeterCore, text: str, seq: int, now: datetime, out: Events
         return "err range"
     names = [name for name, _ in parse_settings(text)]
     before = {n: setting_text(m.settings, m.config.tz, m.config.billing_day, n) for n in names}
-    old_cfg = m.config
+    old_cfg, old_zone = m.config, m.tz
     m.put(replace(m.lockout, ir_seq=seq), replace(old_cfg, tz=tz, billing_day=day, limits=lim))
     for name in names:
         new = setting_text(m.settings, tz, day, name)
         if new != before[name]:
             m.log(LogKind.SETTING_CHANGED, now, out, f"{name} {before[name]}->{new}")
-    _take_effect(m, old_cfg.tz != tz or old_cfg.billing_day != day, now, out)
+    _take_effect(m, old_cfg.tz != tz or old_cfg.billing_day != day, old_zone, now, out)
     return f"ok settings {len(names)}"
 
 
-def _take_effect(m: MeterCore, calendar: bool, now: datetime, out: Events) -> None:
+def _new_period(m: MeterCore, old_tz: ZoneInfo, rtc: datetime) -> int:
+    """The running period's start under a new zone or billing day. The period keeps
+    its month (its label in the monthly record): when the new calendar's period holding
+    ``rtc`` began later in that month, it takes that start; when it began in a later
+    month (a zone ahead across a month end), the old month is recorded now; when the
+    new calendar puts the start back in a month already recorded (a zone behind, just
+    after a period end), the period starts at the new calendar's next start instead.
+    So no month is recorded twice or left out."""
+    tz, day = m.tz, m.config.billing_day
+    old = datetime.fromtimestamp(m.timers.month_start, UTC)
+    label = _clock.period_label(old, old_tz)
+    start = _clock.period_start(rtc, tz, day)
+    if start > old:
+        if _clock.period_label(start, tz) > label:
+            m.end_month(MonthRecord(label, m.balance.month), MONTHS)
+            m.put(replace(m.balance, month=0))
+        return int(start.timestamp())
+    start = old
+    while _clock.period_label(start, tz) < label:
+        start = _clock.next_period_start(start, tz, day)
+    return int(start.timestamp())
+
+
+def _take_effect(
+    m: MeterCore, calendar: bool, old_tz: ZoneInfo, now: datetime, out: Events
+) -> None:
     """Let the new values act now: the billing period and auto-clean follow a new zone,
     day or interval; the credit line and low-credit sign are re-judged (the battery
     levels by the caller, which owns the battery rule)."""
     rtc = m.rtc(now)
+    if calendar:
+        m.put(replace(m.timers, month_start=_new_period(m, old_tz, rtc)))
     t = m.timers
-    if calendar:  # the running period keeps its start unless the new calendar's is later
-        start = _clock.period_start(rtc, m.tz, m.config.billing_day)
-        t = replace(t, month_start=max(t.month_start, int(start.timestamp())))
     days = m.settings.valve_clean_days
     clean = _clock.clean_after(rtc, m.tz, days, m.settings.valve_clean_hour) if days else None
     m.put(replace(t, clean_next=0 if clean is None else int(clean.timestamp())))

@@ -257,7 +257,7 @@ def _signed_command(
         )
         m.log(LogKind.TARIFF_LOADED, now, out)
         return f"ok tariff {len(tariff.steps)} steps"
-    m.put(replace(m.lockout, ir_seq=seq), replace(m.supply, tamper=False))
+    m.put(replace(m.lockout, ir_seq=seq), replace(m.supply, tamper=False, leak_run=0))
     gas = _safety.clear(m, out)  # someone is at the meter with the key: the safety latch too
     m.log(LogKind.TAMPER_CLEARED, now, out, "" if gas is None else f"gas {gas}")
     return "ok tamper"

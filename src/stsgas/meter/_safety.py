@@ -30,20 +30,48 @@ from stsgas.meter.events import AlarmChanged, Beep, Buzzer, CloseReason, Events
 __all__ = ["FlowWatch", "arm", "clear", "due", "on_wake", "watch_flow"]
 
 
+#: a run's slack: how far ahead of its rate (litres x 3600) the flow may bank, one litre.
+#: A leak that registers one litre a little late is still a flow that never stopped.
+SLACK = 3600.0
+
+
 def arm(m: MeterCore, now: datetime) -> None:
-    """The valve just opened: gas from now on is timed from ``now``."""
-    m.flow_watch = FlowWatch(last_at=now)
+    """The valve just opened: gas from now on is timed from ``now``; a leak run the
+    valve shut on (``Supply.leak_run``) goes on, its time while shut not counted."""
+    held = m.supply.leak_run
+    since = now - timedelta(seconds=held) if held else None
+    m.flow_watch = FlowWatch(last_at=now, leak_since=since)
+    if held:
+        m.put(replace(m.supply, leak_run=0))
 
 
-def _rules(m: MeterCore) -> list[tuple[CloseReason, datetime | None, int, int]]:
-    """The shut-offs in force: reason, run start, threshold (L/h), allowed seconds."""
+def _rules(m: MeterCore) -> list[tuple[CloseReason, datetime | None, float, int, int]]:
+    """The shut-offs in force: reason, run start, slack, threshold (L/h), allowed seconds."""
     st, w = m.settings, m.flow_watch
-    out: list[tuple[CloseReason, datetime | None, int, int]] = []
+    out: list[tuple[CloseReason, datetime | None, float, int, int]] = []
     if st.excess_flow_lph is not None:
-        out.append((CloseReason.EXCESS_FLOW, w.excess_since, st.excess_flow_lph, st.excess_flow_s))
+        out.append(
+            (CloseReason.EXCESS_FLOW, w.excess_since, w.excess_bank, st.excess_flow_lph,
+             st.excess_flow_s)
+        )  # fmt: skip
     if st.leak_flow_lph is not None:
-        out.append((CloseReason.LEAK, w.leak_since, st.leak_flow_lph, st.leak_s))
+        out.append((CloseReason.LEAK, w.leak_since, w.leak_bank, st.leak_flow_lph, st.leak_s))
     return out
+
+
+def _run(
+    since: datetime | None, bank: float, lph: int | None, litres: int, secs: float,
+    start: datetime, above: bool,
+) -> tuple[datetime | None, float]:  # fmt: skip
+    """A run after ``litres`` in ``secs``: its start (None: no run) and slack. The run
+    goes on while the gas since it began, plus at most one litre banked, keeps up
+    with the rate; ``above``: the rate itself is not enough (excess flow)."""
+    if lph is None:
+        return None, 0.0
+    level = (bank if since is not None else 0.0) + litres * 3600 - lph * secs
+    if level > 0 or (level == 0 and not above):
+        return since or start, min(SLACK, level)
+    return None, 0.0
 
 
 def watch_flow(m: MeterCore, litres: int, now: datetime, out: Events) -> datetime | None:
@@ -59,26 +87,24 @@ def watch_flow(m: MeterCore, litres: int, now: datetime, out: Events) -> datetim
         m.flow_watch = FlowWatch(last_at=now)
         return None
     secs = (now - w.last_at).total_seconds()
-    over = st.excess_flow_lph is not None and litres * 3600 > st.excess_flow_lph * secs
-    leak = st.leak_flow_lph is not None and litres * 3600 >= st.leak_flow_lph * secs
-    m.flow_watch = FlowWatch(
-        now,
-        (w.excess_since or w.last_at) if over else None,
-        (w.leak_since or w.last_at) if leak else None,
+    ex, ex_bank = _run(
+        w.excess_since, w.excess_bank, st.excess_flow_lph, litres, secs, w.last_at, True
     )
-    for reason, since, _, limit in _rules(m):
+    lk, lk_bank = _run(w.leak_since, w.leak_bank, st.leak_flow_lph, litres, secs, w.last_at, False)
+    m.flow_watch = FlowWatch(now, ex, lk, ex_bank, lk_bank)
+    for reason, since, _, _, limit in _rules(m):
         if since is not None and (now - since).total_seconds() >= limit:
             shut_off(m, reason, now, out)
             return None
     return due(m)
 
 
-def _wake_at(m: MeterCore, since: datetime, lph: int, limit: int) -> datetime | None:
+def _wake_at(m: MeterCore, since: datetime, bank: float, lph: int, limit: int) -> datetime | None:
     """When the run from ``since`` reaches its time, if a wake-up then could still
-    find the flow going (the next litre at ``lph`` not yet overdue)."""
+    find the flow going (a litre then would keep the run: not yet overdue)."""
     last = m.flow_watch.last_at
     at = since + timedelta(seconds=limit)
-    if last is None or at > last + timedelta(seconds=3600 / lph):
+    if last is None or at > last + timedelta(seconds=(bank + 3600) / lph):
         return None
     return at
 
@@ -87,8 +113,8 @@ def due(m: MeterCore) -> datetime | None:
     """The earliest wake-up a run needs (None: no run can close the valve by waiting)."""
     times = [
         at
-        for _, since, lph, limit in _rules(m)
-        if since is not None and (at := _wake_at(m, since, lph, limit)) is not None
+        for _, since, bank, lph, limit in _rules(m)
+        if since is not None and (at := _wake_at(m, since, bank, lph, limit)) is not None
     ]
     return min(times, default=None)
 
@@ -97,8 +123,8 @@ def on_wake(m: MeterCore, at: datetime, out: Events) -> None:
     """A wake-up at ``at``: shut off for a run that has reached its time."""
     if not m.valve.open:
         return
-    for reason, since, lph, limit in _rules(m):
-        when = None if since is None else _wake_at(m, since, lph, limit)
+    for reason, since, bank, lph, limit in _rules(m):
+        when = None if since is None else _wake_at(m, since, bank, lph, limit)
         if when is not None and at >= when:
             shut_off(m, reason, at, out)
             return
@@ -109,7 +135,7 @@ def shut_off(m: MeterCore, reason: CloseReason, now: datetime, out: Events) -> N
     inp, kind, alarm, _ = S.GAS_SAFETY[reason]
     m.log(kind, now, out)
     _valve.move_valve(m, inp, now, out)
-    m.put(replace(m.supply, gas=reason))
+    m.put(replace(m.supply, gas=reason, leak_run=0))
     m.flow_watch = FlowWatch()
     m.opened_at = None
     out.append(AlarmChanged(name=alarm, on=True))

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGIT_TIMEOUT", "ENTRY_BY_LENGTH", "FREE_TRIES", "GAS_SAFETY", "KCT_TIMEOUT", "KEYPAD",
-    "KEY_CHANGE_TEXT", "LOCKOUT_S", "OPEN_LOCKS", "REJECT_TEXT", "SETTING_RANGES",
+    "KEY_CHANGE_TEXT", "LOCKOUT_S", "MONTHS", "OPEN_LOCKS", "REJECT_TEXT", "SETTING_RANGES",
     "STICKY_REASONS", "TID_REJECTION", "VALVE_TABLE", "Entry", "Key", "Unit", "ValveInput",
     "ValveState", "lockout_seconds", "valve_step",
 ]  # fmt: skip
@@ -64,6 +64,8 @@ UNCONTROLLED_LPH = 30
 OPEN_CHECK = timedelta(seconds=60)
 #: longest keypad entry (a token)
 MAX_DIGITS = 20
+#: monthly records kept (ten years)
+MONTHS = 120
 
 #: seconds of lockout after n consecutive bad entries (index n; the last entry repeats)
 LOCKOUT_S: Final[tuple[int, ...]] = (0,) * FREE_TRIES + tuple(

@@ -36,6 +36,25 @@ def move_valve(m: MeterCore, inp: S.ValveInput, now: datetime, out: Events) -> N
         return
     m.put(replace(v, open=want_open, reason=reason, moves=v.moves + 1))  # M6 counter
     out.append(ValveChanged(at=now, open=want_open, reason=reason))
+    if not want_open:
+        _hold_leak_run(m, now)
+
+
+def _hold_leak_run(m: MeterCore, now: datetime) -> None:
+    """The valve shut with a leak run going: keep how long it had lasted (NVM), so
+    a power cut, a battery swap or an empty credit does not restart the leak timer."""
+    w, lph = m.flow_watch, m.settings.leak_flow_lph
+    held = 0  # no run, or one whose flow had stopped before the valve shut: none kept
+    since, last = w.leak_since, w.last_at
+    if (
+        lph is not None
+        and since is not None
+        and last is not None
+        and lph * (now - last).total_seconds() <= w.leak_bank + 3600
+    ):
+        held = max(1, int((now - since).total_seconds()))
+    if held != m.supply.leak_run:
+        m.put(replace(m.supply, leak_run=held))
 
 
 def check_credit(m: MeterCore, now: datetime, out: Events) -> None:

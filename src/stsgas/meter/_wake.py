@@ -21,7 +21,7 @@ from stsgas.sts import BaseDate
 
 __all__ = ["base_date_end", "deadline", "next_clean_after", "period_end", "run_due"]
 
-MONTHS = 120
+MONTHS = S.MONTHS
 
 
 def _ts(at: datetime) -> int:

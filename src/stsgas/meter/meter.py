@@ -259,7 +259,10 @@ class Meter(MeterReadout):
         lim = config.limits
         self.settings = self.commissioned if lim is None else self.commissioned.with_limits(lim)
         self.tariff: Tariff = config.tariff
-        self.tz: ZoneInfo = _clock.zone(config.tz)
+        try:
+            self.tz: ZoneInfo = _clock.zone(config.tz)
+        except ValueError:  # a zone the database has since dropped: keep metering, on UTC
+            self.tz = _clock.zone("UTC")
 
     # ---- the narrow interface the rule modules use (_core.MeterCore) --------------------
     def put(self, *parts: Part) -> None:

@@ -14,6 +14,11 @@ from stsgas.meter.state import Limits
 from stsgas.meter.tariff import Tariff, money_to_units
 from stsgas.sts import MeterConfig, StsError
 
+#: an IANA zone name (``Africa/Johannesburg``, ``Etc/GMT+2``): not the host's own
+#: ``localtime``, nor the ``posix/``/``right/`` copies or ``posixrules`` the zone
+#: folder also holds (all lower case), nor ``Factory``; a path cannot pass either
+_IANA = re.compile(r"[A-Z][A-Za-z0-9_+-]*(/[A-Z][A-Za-z0-9_+-]*)*")
+
 __all__ = ["MeterSettings", "SettingsError"]
 
 
@@ -69,6 +74,8 @@ class MeterSettings:
             raise SettingsError(f"{name}: not a field setting")
         unit, lo, hi = SETTING_RANGES[name]
         if unit is Unit.ZONE:
+            if not _IANA.fullmatch(text) or text == "Factory":
+                raise SettingsError(f"{name}: {text!r} is not an IANA zone name")
             try:
                 zone(text)
             except ValueError as exc:

@@ -96,6 +96,9 @@ class Supply:
     tamper: bool
     #: the gas-safety shut-off that holds the valve shut (excess_flow or leak; None = none)
     gas: CloseReason | None = None
+    #: seconds a leak run had lasted when the valve last shut (0 = none): it goes on
+    #: at the next opening, so a power cut does not restart the leak timer
+    leak_run: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,7 @@ class RegisterSet:
                 Supply(
                     bool(r["power"]), int(r["bat"]), float(r["bat_v"]), bool(r["tamper"]),
                     None if r.get("gas") is None else CloseReason(r["gas"]),
+                    int(r.get("run", 0)),
                 ),
                 Lockout(int(r["fail"]), int(r["lock_until"]), int(r.get("ir_seq", 0))),
                 Timers(
@@ -191,13 +195,16 @@ def pack_registers(b: Balance, v: Valve, s: Supply, lk: Lockout, t: Timers) -> b
     times faster. The bytes are exactly ``json.dumps``'s (a Hypothesis test holds
     them equal): the keys in the order meters have always written them, and
     ``ir_seq`` only once an authenticated IR command was taken, ``gas`` only while
-    a gas-safety shut-off holds (so a meter that never had one writes the old bytes).
+    a gas-safety shut-off holds, ``run`` only while a leak run waits for the valve
+    to open again (so a meter that never had one writes the old bytes).
     """
     tf = _JSON_BOOL
     reason = "null" if v.reason is None else f'"{v.reason.value}"'
     seq = f',"ir_seq":{lk.ir_seq}' if lk.ir_seq else ""
     if s.gas is not None:
         seq += f',"gas":"{s.gas.value}"'
+    if s.leak_run:
+        seq += f',"run":{s.leak_run}'
     return (
         f'[{RegisterSet.VERSION},{{"credit":{b.credit},"total":{b.total},"month":{b.month},'
         f'"recharged":{b.recharged},"billed":{b.billed},"cleared":{b.cleared},'

@@ -46,14 +46,22 @@ def _static(name: str) -> Any:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BadInput("too_large", f"the request body is larger than {MAX_BODY} bytes")
+    """The JSON object sent; a body over MAX_BODY is refused as soon as it is announced or
+    read that far (never waited for or kept whole)."""
+    too_large = BadInput("too_large", f"the request body is larger than {MAX_BODY} bytes")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        raise too_large
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise too_large
     if not raw:
         return {}
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep: not JSON here
         raise BadInput("bad_json", "the body is not JSON") from None
     if not isinstance(doc, dict):
         raise BadInput("bad_json", "the body is a JSON object")

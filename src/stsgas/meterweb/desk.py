@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from stsgas.meter._clock import LATEST
 from stsgas.meter.adapters.tui_view import PanelView, ViewError
 from stsgas.meter.errors import MeterError
 from stsgas.meter.events import Beep, Buzzer, Events
@@ -203,7 +204,11 @@ class MeterDesk:
             seconds = int(doc["seconds"])
         except (OSError, ValueError, TypeError, KeyError):
             return timedelta()
-        return timedelta(seconds=min(max(0, seconds), MAX_HOURS * 3600 * 10))
+        return timedelta(seconds=min(max(0, seconds), self._room()))
+
+    def _room(self) -> int:
+        """The most seconds a meter may run ahead: its calendar ends at LATEST."""
+        return max(0, int((LATEST - self.clock()).total_seconds()) - 1)
 
     def _save_ahead(self, drn: str, ahead: timedelta) -> None:
         """Write the fast-forward beside the NVM file (a new file renamed over the old)."""
@@ -274,6 +279,8 @@ class MeterDesk:
         n = _whole(hours, "hours", 1, MAX_HOURS)
         slot = self._slot(drn)
         with slot.lock:
+            if (slot.ahead + timedelta(hours=n)).total_seconds() > self._room():
+                raise BadInput("bad_hours", f"the meter's calendar ends at {LATEST:%Y-%m-%d}")
             self._save_ahead(drn, slot.ahead + timedelta(hours=n))
             slot.ahead += timedelta(hours=n)
         return self._act(drn, f"+{n} h", lambda view, now: None)

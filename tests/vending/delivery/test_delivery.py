@@ -12,10 +12,12 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.sts import group_digits
 from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.delivery.hook import Deliverer
 from stsgas.vending.delivery.service import answered_by_sms, deliver, reference_of
 from stsgas.vending.jobs.local import LocalJobs
 from stsgas.vending.keys.security import SoftwareSecurityModule
@@ -305,3 +307,39 @@ def test_an_opt_in_through_the_api_counts_at_once(
     sending_app.state.delivery.drain()
     assert [m["reference"] for m in gateway.received] == [reference_of(second["sale_id"])]
     assert _outbox(engine, first["sale_id"]) is None
+
+
+def test_a_restarted_server_sends_what_a_stopped_one_left_out(
+    sending_app: FastAPI,
+    shop: Shop,
+    engine: Engine,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """Sales committed with no sender listening (a server stopped between commit and
+    outbox) are found by the next server's sender and sent once, with its own sales."""
+    opt_in(engine, shop.volume_pan)
+    unheard = make_sessionmaker(engine)  # no delivery listener: like a server that died
+
+    def sell(sm: sessionmaker[Session], key: str) -> dict[str, Any]:
+        with sm() as s:
+            seller = s.get(Operator, shop.cashier_id)
+            assert seller is not None
+            req = service.SaleRequest(
+                meter_number=shop.volume_pan, paid=2_000, channel="pos", idempotency_key=key
+            )
+            return transaction.run(
+                s, lambda: service.sell(s, req, operator=seller, security=security_module)
+            ).receipt
+
+    lost = [sell(unheard, "lost-1"), sell(unheard, "lost-2")]
+    memory = MemorySmsGateway()
+    restarted = Deliverer(sending_app.state.sessionmaker, lambda: memory)
+    fresh = sell(unheard, "fresh-1")  # handed over by its own server below
+    restarted.submit(fresh)
+    restarted.drain()
+    assert sorted(m.reference for m in memory.sent) == sorted(
+        reference_of(r["sale_id"]) for r in [*lost, fresh]
+    )
+    restarted.submit(fresh)  # asked again later: nothing left out, nothing twice
+    restarted.drain()
+    assert len(memory.sent) == 3

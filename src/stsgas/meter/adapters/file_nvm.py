@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -23,7 +24,10 @@ class FileNvm(Nvm):
     The file is created erased with the right size. It is opened with
     ``O_NOFOLLOW`` so a symlink planted at ``path`` cannot redirect the writes;
     nothing but ``path`` is ever opened. An existing file of the wrong size is
-    refused rather than silently resized.
+    refused rather than silently resized. The file is locked (a POSIX record lock,
+    held per process) while open: another process opening it is refused, because
+    two meters writing one EEPROM would each keep their own registers and token
+    memory (a token taken by one could be taken again by the other).
     """
 
     def __init__(
@@ -42,6 +46,11 @@ class FileNvm(Nvm):
             self._fd: int | None = os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise NvmError(f"cannot open NVM file {self.path}: {exc.strerror}") from exc
+        try:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.close()
+            raise NvmError(f"NVM file {self.path} is in use by another meter process") from None
         actual = os.fstat(self._fd).st_size
         if actual == 0:
             os.pwrite(self._fd, bytes([ERASED]) * size, 0)

@@ -17,14 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from fastapi import FastAPI
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stsgas.vending.delivery.service import deliver
+from stsgas.vending.delivery.service import deliver, missed
 from stsgas.vending.models import Customer
 from stsgas.vending.sms.gateway import SmsGateway
 
@@ -36,6 +36,9 @@ _KEY: Final = "stsgas.sold"
 _ON: Final = "stsgas.delivery"
 #: how long "no customer has opted in" is believed before the database is asked again
 QUIET_SECONDS: Final = 5.0
+#: how far back a starting server looks for committed sales whose token SMS never
+#: reached the outbox (the server before it stopped between the two)
+CATCH_UP: Final = timedelta(hours=1)
 
 
 def sold(session: Session, receipt: dict[str, Any]) -> None:
@@ -49,6 +52,10 @@ def sold(session: Session, receipt: dict[str, Any]) -> None:
 
 class Deliverer:
     """Runs :func:`deliver` for committed sales on a pool of two threads.
+
+    The first time it finds a customer opted in, it also sends what sales of the
+    last hour left out of the outbox (:func:`.service.missed`: a server stopped
+    between a sale's commit and its outbox record).
 
     While no customer at all has opted in (asked again at most every
     ``quiet_seconds``), sales are not looked at, so a system without token SMS
@@ -72,6 +79,7 @@ class Deliverer:
         self._quiet = quiet_seconds
         self._anyone = True  # not asked yet: deliver() decides
         self._asked_at = -math.inf
+        self._caught_up = False
 
     def submit(self, receipt: dict[str, Any]) -> None:
         """Send the sale's token SMS soon (in another thread)."""
@@ -105,7 +113,23 @@ class Deliverer:
             anyone = True
         with self._lock:
             self._anyone = anyone
+            catch_up = anyone and not self._caught_up
+            self._caught_up = self._caught_up or catch_up
+        if catch_up:
+            self._catch_up()
         return "asked"
+
+    def _catch_up(self) -> None:
+        """Once per server: deliver what the last hour's sales left out of the outbox."""
+        try:
+            late = missed(self._sm, since=datetime.now(UTC) - CATCH_UP)
+        except Exception:
+            log.exception("cannot look for token SMS left out")
+            return
+        if late:
+            log.warning("token SMS left out before a restart", extra={"sales": len(late)})
+        for receipt in late:
+            self._run(receipt)
 
     def _track(self, future: Future[str]) -> None:
         with self._lock:
