@@ -51,7 +51,7 @@ def test_pay_in_once_then_buy_from_the_wallet_in_the_browser(
     sign_in(seller, "walletseller")
     seller.goto(customer)
     expect(seller.get_by_label("Amount received")).to_have_count(0)
-    seller.get_by_label("Meter").select_option(wallet_shop.pans[1])
+    seller.get_by_label("Meter", exact=True).select_option(wallet_shop.pans[1])
     seller.get_by_label("Amount", exact=True).fill("15")
     seller.get_by_role("button", name="Buy").click()
     seller.wait_for_url("**/console/sales/*")
