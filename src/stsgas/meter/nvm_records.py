@@ -102,9 +102,13 @@ class RecordSet(Mapping[str, bytes]):
         values, pieces = self._values, self._pieces
         new_name = False
         for name, value in changes.items():
-            head = _head(name)
+            old = pieces.get(name)
+            if old is None:
+                head = _head(name)
+                new_name = True
+            else:
+                head = old[: old[0] + 1]  # a kept name: its head is already encoded
             raw = _value(name, value)
-            new_name = new_name or name not in values
             values[name] = raw
             pieces[name] = head + _VLEN.pack(len(raw)) + raw
         if new_name:
@@ -113,7 +117,7 @@ class RecordSet(Mapping[str, bytes]):
     def merged(self, changes: Mapping[str, bytes]) -> RecordSet:
         """A new set: this one with ``changes`` put in (ValueError/TypeError for a bad record,
         and then this set is as it was)."""
-        out = RecordSet()
+        out = RecordSet.__new__(RecordSet)
         out._values = dict(self._values)
         out._pieces = dict(self._pieces)
         out._names = self._names

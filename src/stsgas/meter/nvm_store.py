@@ -21,7 +21,6 @@ thing to prove and cheap (tens of µs in memory, two fsyncs on a file).
 from __future__ import annotations
 
 import hmac
-import os
 import struct
 from collections.abc import Callable, Mapping
 from typing import Final, Literal
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.hmac import HMAC
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from stsgas.meter import _randpool
 from stsgas.meter.nvm import (
     ERASED,
     Nvm,
@@ -144,7 +144,8 @@ class EncryptedRecordStore:
 
     ``key`` is a 16-, 24- or 32-byte master key; the cipher keys and the
     counter MAC key are derived from it with HKDF-SHA256. ``nonce`` supplies
-    fresh random nonces/IVs (``os.urandom``; tests may inject a seeded source).
+    fresh random nonces/IVs (the OS generator, read in 4 KB runs; tests may inject a
+    seeded source).
     ``domain`` names the store when several share one key (regions of one
     device): it goes into the key derivation, so a copy sealed by one store
     never authenticates in another.
@@ -156,7 +157,7 @@ class EncryptedRecordStore:
         key: bytes,
         cipher: CipherName = "aes128",
         *,
-        nonce: Callable[[int], bytes] = os.urandom,
+        nonce: Callable[[int], bytes] = _randpool.urandom,
         domain: str = "",
     ) -> None:
         if cipher not in _CIPHER_IDS:
@@ -177,14 +178,14 @@ class EncryptedRecordStore:
         self._counter_pad = self._pad[: nvm.page_size - _COUNTER.size - _CTAG]
         self._seq = 0
         self._counter = 0
+        room = self.slot_pages * nvm.page_size - _HEADER.size
+        self._capacity = room - self._sealer.body_len(0)
 
     # ----------------------------------------------------------------- layout
     @property
     def capacity(self) -> int:
         """The largest serialised record set one slot holds, in bytes."""
-        room = self.slot_pages * self.nvm.page_size - _HEADER.size
-        overhead = self._sealer.body_len(0)
-        return room - overhead
+        return self._capacity
 
     def _slot_start(self, slot: int) -> int:
         return _COUNTER_PAGES + slot * self.slot_pages
@@ -283,7 +284,7 @@ class EncryptedRecordStore:
         assert self._records is not None
         merged = self._records.merged(records)  # encodes only the changed records
         plain = _encode_records(merged)
-        if len(plain) > self.capacity:
+        if len(plain) > self._capacity:
             raise NvmCapacityError(
                 f"the record set is {len(plain)} bytes; one slot holds {self.capacity}"
             )
@@ -337,7 +338,7 @@ def split_record_store(
     cipher: CipherName = "aes128",
     *,
     main_pages: int = MAIN_PAGES,
-    nonce: Callable[[int], bytes] = os.urandom,
+    nonce: Callable[[int], bytes] = _randpool.urandom,
 ) -> SplitStateStore:
     """The meter's records on ``nvm`` in two sealed stores: the hourly trend in its own
     region (its own A/B slot pair and counter), everything else in the first
