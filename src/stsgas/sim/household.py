@@ -210,8 +210,7 @@ class HouseholdRun:
     def _seen(self, at: datetime, out: Events) -> None:
         if not out:
             return
-        driver.logged(out, self.result.events)
-        for reason in driver.closures(out):
+        for reason in driver.tally(out, self.result.events):
             self.result.valve_closures[reason] += 1
             if reason in _REOPENABLE:
                 self.timeline.schedule(at + timedelta(minutes=30), self._open_key)
