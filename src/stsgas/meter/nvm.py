@@ -95,8 +95,9 @@ class Nvm(ABC):
     def write_span(self, first: int, data: bytes) -> None:
         """Write ``data``, a whole number of pages, from page ``first`` on, the last page first.
 
-        The same writes as :meth:`write_pages` of its pages (a commit's body is
-        one blob; this spares it the split on a device that copies runs whole).
+        The same writes as :meth:`write_pages` of its pages. A commit hands over its
+        whole sealed copy as one span: the first page, its commit marker, is written
+        last, and a device that copies runs whole (``MemoryNvm``) skips the split.
         """
         size = self.page_size
         if len(data) % size:

@@ -314,8 +314,8 @@ class EncryptedRecordStore:
                 # counter is never more than one behind the newest copy
                 self.nvm.write_page(self._seq % 2, self._counter_page(self._seq))
                 self._counter = self._seq
-            self.nvm.write_span(start + 1, blob[size:])  # the body, last page first
-            self.nvm.write_page(start, blob[:size])  # the commit marker: header + tag-covered body
+            # last page first: the body, then the commit marker (header + tag-covered body)
+            self.nvm.write_span(start, blob)
             self.nvm.write_page(seq % 2, self._counter_page(seq))
         except BaseException:
             self._records = None  # the device state is unknown until re-read
