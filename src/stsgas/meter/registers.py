@@ -12,21 +12,7 @@ from stsgas.meter.state import Balance, EventLog, MonthRecord, Supply, Valve
 from stsgas.meter.tariff import units_to_money
 from stsgas.meter.trend import HourlyTrend
 
-__all__ = ["MeterReadout", "Registers", "credit_text"]
-
-
-def credit_text(units: int, scale: int, keep: int) -> str:
-    """``units`` / 10**scale as text, trailing zeros trimmed past ``keep`` decimals.
-
-    What ``str(fmt(units))`` prints (``Decimal(units) / 1000`` in volume mode, 3 and 0;
-    ``units_to_money`` in amount mode, 5 and 2; a Hypothesis test holds them equal),
-    without two Decimal divisions on every draw's LCD update.
-    """
-    whole, frac = divmod(-units if units < 0 else units, 10**scale)
-    digits = f"{frac:0{scale}d}"
-    tail = digits[:keep] + digits[keep:].rstrip("0")
-    text = f"{whole}.{tail}" if tail else str(whole)
-    return f"-{text}" if units < 0 else text
+__all__ = ["MeterReadout", "Registers"]
 
 
 def _dt(ts: float) -> datetime:
@@ -128,9 +114,7 @@ class MeterReadout:
         return [(_dt(hour * 3600), litres) for hour, litres in self.trend.pairs()]
 
     def idle_text(self) -> str:
-        """The LCD's resting text: credit and the low-credit sign (after every draw)."""
-        credit = self.balance.credit
+        """The LCD's resting text: credit and the low-credit sign."""
+        unit = " m3" if self.settings.mode == "volume" else ""
         sign = " LOW" if self.low_credit() else ""
-        if self.settings.mode == "volume":
-            return f"CR {credit_text(credit, 3, 0)} m3{sign}"
-        return f"CR {credit_text(credit, 5, 2)}{sign}"
+        return f"CR {self.credit}{unit}{sign}"
