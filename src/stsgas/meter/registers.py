@@ -117,4 +117,4 @@ class MeterReadout:
         """The LCD's resting text: credit and the low-credit sign."""
         unit = " m3" if self.settings.mode == "volume" else ""
         sign = " LOW" if self.low_credit() else ""
-        return f"CR {self.credit}{unit}{sign}"
+        return f"CR {self.credit!s}{unit}{sign}"  # str(): format() takes a slower path
