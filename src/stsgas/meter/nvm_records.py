@@ -127,7 +127,7 @@ class RecordSet(Mapping[str, bytes]):
     def encode(self) -> bytes:
         """The plaintext, exactly as :func:`encode_records` writes it."""
         pieces = self._pieces
-        return _COUNT.pack(len(pieces)) + b"".join([pieces[n] for n in self._names])
+        return b"".join([_COUNT.pack(len(pieces)), *[pieces[n] for n in self._names]])
 
     def __getitem__(self, name: str) -> bytes:
         return self._values[name]

@@ -304,9 +304,10 @@ class EncryptedRecordStore:
             sealer.body_len(len(plain)),
             nonce.ljust(16, b"\0"),
         )
-        blob = header + sealer.seal(header, nonce, plain)
+        body = sealer.seal(header, nonce, plain)
         size = self.nvm.page_size
-        blob += self._pad[: -len(blob) % size]  # whole pages; the padding is never read
+        # whole pages (the padding is never read), in one copy
+        blob = b"".join((header, body, self._pad[: -(len(header) + len(body)) % size]))
         start = self._slot_start(slot)
         try:
             if self._counter < self._seq:
