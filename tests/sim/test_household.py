@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from stsgas.meter.meter import Meter
 from stsgas.sim import driver
 from stsgas.sim.fleet import run_fleet
-from stsgas.sim.household import HouseholdRun, SimConfig, simulate
+from stsgas.sim.household import HouseholdRun, SimConfig, SimResult, simulate
 from stsgas.sim.recharge import LowCreditRecharge, MonthlyRecharge
 
 DAILY = SimConfig(years=2, seed=4, hourly=False)
@@ -105,3 +106,36 @@ def test_state_survives_in_the_nvm_file(tmp_path: Path) -> None:
     reopened = Meter.from_json(driver.demo_meter_json(), store=driver.file_store(path), now=cfg.end)
     assert reopened.credit == r.final_credit
     assert reopened.registers.total_l == r.litres_registered
+
+
+GOLDEN = Path(__file__).parents[1] / "data" / "sim" / "golden-figures.json"
+
+
+def _figures(r: SimResult) -> dict[str, object]:
+    return {
+        "litres_drawn": r.litres_drawn,
+        "litres_registered": r.litres_registered,
+        "recharges": r.recharges,
+        "recharged": str(r.recharged),
+        "tokens_rejected": dict(r.tokens_rejected),
+        "valve_closures": dict(r.valve_closures),
+        "events": dict(sorted(r.events.items())),
+        "battery_replacements": r.battery_replacements,
+        "final_credit": str(r.final_credit),
+        "final_valve": r.final_valve,
+        "timers": r.timers,
+    }
+
+
+def test_two_years_on_the_sealed_store_give_the_figures_main_gave() -> None:
+    """The speed work (issue 15) changed no outcome: the CLI's default household and the
+    benchmark's monthly buyer, two hourly years on the encrypted store, end with exactly
+    the figures recorded from the code before it (data file)."""
+    want = {c["name"]: c["summary"] for c in json.loads(GOLDEN.read_text())["simulate"]}
+    monthly = (MonthlyRecharge(amount=Decimal(65)),)
+    configs = {
+        "cli default": SimConfig(years=2, seed=1, hourly=True),
+        "bench monthly": SimConfig(years=2, seed=1, hourly=True, policies=monthly, battery=None),
+    }
+    for name, cfg in configs.items():
+        assert _figures(simulate(cfg, store=driver.memory_nvm_store(0))) == want[name]

@@ -298,9 +298,10 @@ class Meter(MeterReadout):
     def rtc(self, now: datetime) -> datetime:
         """The meter's RTC reading at true time ``now`` (offset + drift)."""
         t = getattr(self, "timers", None)
-        if t is None:
-            return now
-        drift = (now.timestamp() - t.rtc_anchor) * self.settings.rtc_drift_ppm * 1e-6
+        ppm = self.settings.rtc_drift_ppm
+        if t is None or not (ppm or t.rtc_off):
+            return now  # a clock never set and without drift (the common case) reads true time
+        drift = (now.timestamp() - t.rtc_anchor) * ppm * 1e-6
         return now + timedelta(seconds=t.rtc_off + drift)
 
     def true_for_rtc(self, rtc_ts: float) -> datetime:

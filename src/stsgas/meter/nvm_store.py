@@ -21,7 +21,6 @@ thing to prove and cheap (tens of µs in memory, two fsyncs on a file).
 from __future__ import annotations
 
 import hmac
-import os
 import struct
 from collections.abc import Callable, Mapping
 from typing import Final, Literal
@@ -31,8 +30,10 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.hmac import HMAC
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from stsgas.meter import _randpool
 from stsgas.meter.nvm import (
     ERASED,
     Nvm,
@@ -41,6 +42,9 @@ from stsgas.meter.nvm import (
     NvmRegion,
     NvmTamperError,
 )
+from stsgas.meter.nvm_records import RecordSet
+from stsgas.meter.nvm_records import decode_records as _decode_records
+from stsgas.meter.nvm_records import encode_records as _encode_records
 from stsgas.meter.storage import SplitStateStore
 
 __all__ = ["CipherName", "EncryptedRecordStore", "split_record_store"]
@@ -58,53 +62,6 @@ _COUNTER: Final = struct.Struct(">4sBBBBQ")
 _CTAG: Final = 16
 _COUNTER_PAGES: Final = 2
 _MAX_SEQ: Final = 2**64 - 1
-
-
-def _encode_records(records: Mapping[str, bytes]) -> bytes:
-    """Serialise a record set: u16 count, then per name (sorted) u8 len, name, u32 len, value."""
-    out = [struct.pack(">H", len(records))]
-    for name in sorted(records):
-        value = records[name]
-        raw = name.encode("utf-8")
-        out.append(struct.pack(">B", len(raw)))
-        out.append(raw)
-        out.append(struct.pack(">I", len(value)))
-        out.append(value)
-    return b"".join(out)
-
-
-def _decode_records(data: bytes) -> dict[str, bytes]:
-    """Parse an authenticated record set; any inconsistency means the store is not trusted."""
-    try:
-        (count,) = struct.unpack_from(">H", data, 0)
-        pos = 2
-        out: dict[str, bytes] = {}
-        last = ""
-        for _ in range(count):
-            nlen = data[pos]
-            name = data[pos + 1 : pos + 1 + nlen].decode("utf-8")
-            pos += 1 + nlen
-            (vlen,) = struct.unpack_from(">I", data, pos)
-            pos += 4
-            value = data[pos : pos + vlen]
-            if len(value) != vlen or (out and name <= last) or len(name.encode()) != nlen:
-                raise ValueError("bad record")
-            pos += vlen
-            out[name] = value
-            last = name
-    except (struct.error, IndexError, UnicodeDecodeError, ValueError) as exc:
-        raise NvmTamperError("an authenticated record set is inconsistent") from exc
-    if pos != len(data):
-        raise NvmTamperError("an authenticated record set has trailing bytes")
-    return out
-
-
-def _check_records(records: Mapping[str, bytes]) -> None:
-    for name, value in records.items():
-        if not isinstance(name, str) or not 0 < len(name.encode("utf-8")) < 256:
-            raise ValueError(f"record name {name!r} must be 1..255 UTF-8 bytes")
-        if not isinstance(value, bytes | bytearray | memoryview):
-            raise TypeError(f"record {name!r} must be bytes, got {type(value).__name__}")
 
 
 def _derive(key: bytes, label: str, length: int) -> bytes:
@@ -129,6 +86,14 @@ class _Sealer:
             self._mac_key = _derive(key, "stsgas nvm 3des-hmac" + tail, 32)
             self.nonce_len = 8
         self.counter_key = _derive(key, f"stsgas nvm counter {cipher}" + tail, 32)
+        # keyed once: a copy per counter page costs a fifth of a one-shot HMAC's key setup
+        self._counter_mac = HMAC(self.counter_key, SHA256())
+
+    def counter_tag(self, head: bytes) -> bytes:
+        """HMAC-SHA256(counter key, head), as ``hmac.digest`` gives it."""
+        mac = self._counter_mac.copy()
+        mac.update(head)
+        return mac.finalize()
 
     def new_nonce(self) -> bytes:
         nonce = self._nonce(self.nonce_len)
@@ -179,7 +144,8 @@ class EncryptedRecordStore:
 
     ``key`` is a 16-, 24- or 32-byte master key; the cipher keys and the
     counter MAC key are derived from it with HKDF-SHA256. ``nonce`` supplies
-    fresh random nonces/IVs (``os.urandom``; tests may inject a seeded source).
+    fresh random nonces/IVs (the OS generator, read in 4 KB runs; tests may inject a
+    seeded source).
     ``domain`` names the store when several share one key (regions of one
     device): it goes into the key derivation, so a copy sealed by one store
     never authenticates in another.
@@ -191,7 +157,7 @@ class EncryptedRecordStore:
         key: bytes,
         cipher: CipherName = "aes128",
         *,
-        nonce: Callable[[int], bytes] = os.urandom,
+        nonce: Callable[[int], bytes] = _randpool.urandom,
         domain: str = "",
     ) -> None:
         if cipher not in _CIPHER_IDS:
@@ -207,17 +173,19 @@ class EncryptedRecordStore:
             raise NvmError("the device is too small for two slots")
         #: the committed set, its sequence number and the counter value on the device;
         #: None until loaded, and again after a failed commit (the device must be re-read)
-        self._records: dict[str, bytes] | None = None
+        self._records: RecordSet | None = None
+        self._pad = bytes([ERASED]) * nvm.page_size
+        self._counter_pad = self._pad[: nvm.page_size - _COUNTER.size - _CTAG]
         self._seq = 0
         self._counter = 0
+        room = self.slot_pages * nvm.page_size - _HEADER.size
+        self._capacity = room - self._sealer.body_len(0)
 
     # ----------------------------------------------------------------- layout
     @property
     def capacity(self) -> int:
         """The largest serialised record set one slot holds, in bytes."""
-        room = self.slot_pages * self.nvm.page_size - _HEADER.size
-        overhead = self._sealer.body_len(0)
-        return room - overhead
+        return self._capacity
 
     def _slot_start(self, slot: int) -> int:
         return _COUNTER_PAGES + slot * self.slot_pages
@@ -226,8 +194,7 @@ class EncryptedRecordStore:
     def _counter_page(self, seq: int) -> bytes:
         page = seq % 2
         head = _COUNTER.pack(_CMAGIC, _VERSION, self._cid, page, 0, seq)
-        tag = hmac.digest(self._sealer.counter_key, head, "sha256")[:_CTAG]
-        return (head + tag).ljust(self.nvm.page_size, bytes([ERASED]))
+        return head + self._sealer.counter_tag(head)[:_CTAG] + self._counter_pad
 
     def _read_counter(self, page: int) -> int | Literal["bad"] | None:
         """The counter value in ``page``; None if erased; "bad" if it does not verify."""
@@ -235,7 +202,7 @@ class EncryptedRecordStore:
         if raw.count(ERASED) == len(raw):
             return None
         head, tag = raw[: _COUNTER.size], raw[_COUNTER.size : _COUNTER.size + _CTAG]
-        want = hmac.digest(self._sealer.counter_key, head, "sha256")[:_CTAG]
+        want = self._sealer.counter_tag(head)[:_CTAG]
         if not hmac.compare_digest(tag, want):
             return "bad"
         magic, version, cid, idx, _flags, seq = _COUNTER.unpack(head)
@@ -289,7 +256,7 @@ class EncryptedRecordStore:
         if not valid:
             if counters == [None, None]:
                 # a blank device, or a first commit cut before its commit marker landed
-                self._records, self._seq, self._counter = {}, 0, 0
+                self._records, self._seq, self._counter = RecordSet(), 0, 0
                 return None
             raise NvmTamperError("no valid copy of the meter's records is left on the device")
         seq, plain = max(valid)
@@ -306,20 +273,18 @@ class EncryptedRecordStore:
         if seq > cmax + 1:
             raise NvmTamperError(f"copy #{seq} is ahead of the counter #{cmax}")
         records = _decode_records(plain)
-        self._records, self._seq, self._counter = dict(records), seq, cmax
+        self._records, self._seq, self._counter = RecordSet(records), seq, cmax
         return records
 
     # ----------------------------------------------------------------- commit
     def commit(self, records: Mapping[str, bytes]) -> None:
         """Merge ``records`` into the set and write it atomically (old or new after any cut)."""
-        _check_records(records)
         if self._records is None:
             self.load()
         assert self._records is not None
-        merged = dict(self._records)
-        merged.update({k: bytes(v) for k, v in records.items()})
+        merged = self._records.merged(records)  # encodes only the changed records
         plain = _encode_records(merged)
-        if len(plain) > self.capacity:
+        if len(plain) > self._capacity:
             raise NvmCapacityError(
                 f"the record set is {len(plain)} bytes; one slot holds {self.capacity}"
             )
@@ -339,10 +304,10 @@ class EncryptedRecordStore:
             sealer.body_len(len(plain)),
             nonce.ljust(16, b"\0"),
         )
-        blob = header + sealer.seal(header, nonce, plain)
+        body = sealer.seal(header, nonce, plain)
         size = self.nvm.page_size
-        pages = [blob[i : i + size] for i in range(0, len(blob), size)]
-        pages[-1] = pages[-1].ljust(size, bytes([ERASED]))
+        # whole pages (the padding is never read), in one copy
+        blob = b"".join((header, body, self._pad[: -(len(header) + len(body)) % size]))
         start = self._slot_start(slot)
         try:
             if self._counter < self._seq:
@@ -350,8 +315,8 @@ class EncryptedRecordStore:
                 # counter is never more than one behind the newest copy
                 self.nvm.write_page(self._seq % 2, self._counter_page(self._seq))
                 self._counter = self._seq
-            self.nvm.write_pages(start + 1, pages[1:])  # the body, last page first
-            self.nvm.write_page(start, pages[0])  # the commit marker: header + tag-covered body
+            # last page first: the body, then the commit marker (header + tag-covered body)
+            self.nvm.write_span(start, blob)
             self.nvm.write_page(seq % 2, self._counter_page(seq))
         except BaseException:
             self._records = None  # the device state is unknown until re-read
@@ -374,7 +339,7 @@ def split_record_store(
     cipher: CipherName = "aes128",
     *,
     main_pages: int = MAIN_PAGES,
-    nonce: Callable[[int], bytes] = os.urandom,
+    nonce: Callable[[int], bytes] = _randpool.urandom,
 ) -> SplitStateStore:
     """The meter's records on ``nvm`` in two sealed stores: the hourly trend in its own
     region (its own A/B slot pair and counter), everything else in the first

@@ -123,4 +123,4 @@ class MeterReadout:
         sign = " LOW" if self.low_credit() else ""
         gas = self.supply.gas
         shut = "" if gas is None else f" {GAS_SAFETY[gas][3]}"
-        return f"CR {self.credit}{unit}{sign}{shut}"
+        return f"CR {self.credit!s}{unit}{sign}{shut}"  # str(): format() takes a slower path

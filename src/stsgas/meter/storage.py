@@ -83,6 +83,9 @@ class SplitStateStore:
 
     def commit(self, records: Mapping[str, bytes]) -> None:
         """The side records to ``side``, then the rest to ``main`` (each atomically)."""
+        if records and self.side_records.isdisjoint(records):
+            self.main.commit(records)  # the common case: a register commit
+            return
         side = {k: v for k, v in records.items() if k in self.side_records}
         if side:
             self.side.commit(side)

@@ -16,7 +16,7 @@ from typing import Any
 from stsgas.meter import MemoryStateStore, StateStore
 from stsgas.meter.adapters.file_nvm import FileNvm
 from stsgas.meter.demo import DEMO_METER, demo_meter_json, nvm_key
-from stsgas.meter.events import Events, Logged, ValveChanged
+from stsgas.meter.events import Events, LcdChanged, Logged, ValveChanged
 from stsgas.meter.meter import Meter
 from stsgas.meter.nvm import MemoryNvm, NvmError
 from stsgas.meter.nvm_store import EncryptedRecordStore, split_record_store
@@ -33,6 +33,7 @@ __all__ = [
     "make_meter",
     "memory_nvm_store",
     "memory_state_store",
+    "tally",
 ]
 
 
@@ -95,6 +96,20 @@ def closures(out: Events) -> list[str]:
         for e in out
         if isinstance(e, ValveChanged) and not e.open and e.ok
     ]
+
+
+def tally(out: Events, into: Counter[str]) -> list[str]:
+    """:func:`logged` and :func:`closures` in one pass (the simulator watches every draw's
+    events; most are one LCD update)."""
+    closed: list[str] = []
+    for e in out:
+        if isinstance(e, LcdChanged):
+            continue
+        if isinstance(e, Logged):
+            into[e.type.value] += 1
+        elif isinstance(e, ValveChanged) and not e.open and e.ok:
+            closed.append(str(e.reason or "unknown"))
+    return closed
 
 
 def battery_alarm(meter: Meter) -> bool:

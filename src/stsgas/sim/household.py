@@ -23,7 +23,7 @@ from stsgas.meter import StateStore
 from stsgas.meter.events import Events
 from stsgas.meter.meter import Meter
 from stsgas.sim import driver
-from stsgas.sim.profiles import Draw, HouseholdProfile, draws
+from stsgas.sim.profiles import HouseholdProfile, draw_pairs
 from stsgas.sim.recharge import LowCreditRecharge, MonthlyRecharge, RechargePolicy
 from stsgas.sim.timeline import Timeline, run_until
 from stsgas.sts import MeterConfig, StsError, credit_token
@@ -127,7 +127,7 @@ class HouseholdRun:
         self.low_pending = False
         self.volts = cfg.battery.volts if cfg.battery else 3.6
         self.replacing = False
-        self._draws: Iterator[Draw] = iter(())
+        self._draws: Iterator[tuple[datetime, int]] = iter(())
         self._pending_litres = 0
 
     # ---- the customer's actions -------------------------------------------------------
@@ -135,8 +135,8 @@ class HouseholdRun:
         # one draw on the heap at a time: a decade of hours never sits in memory
         draw = next(self._draws, None)
         if draw is not None:
-            self._pending_litres = draw.litres
-            self.timeline.schedule(draw.at, self._draw)
+            self._pending_litres = draw[1]
+            self.timeline.schedule(draw[0], self._draw)
 
     def _draw(self, at: datetime) -> None:
         litres = self._pending_litres
@@ -210,8 +210,7 @@ class HouseholdRun:
     def _seen(self, at: datetime, out: Events) -> None:
         if not out:
             return
-        driver.logged(out, self.result.events)
-        for reason in driver.closures(out):
+        for reason in driver.tally(out, self.result.events):
             self.result.valve_closures[reason] += 1
             if reason in _REOPENABLE:
                 self.timeline.schedule(at + timedelta(minutes=30), self._open_key)
@@ -224,7 +223,7 @@ class HouseholdRun:
         """Simulate from ``cfg.start`` to ``cfg.end`` and return the figures."""
         cfg = self.cfg
         total_before = self.meter.registers.total_l
-        self._draws = draws(
+        self._draws = draw_pairs(
             cfg.profile, start=cfg.start, end=cfg.end, seed=cfg.seed, hourly=cfg.hourly
         )
         self._schedule_next_draw()
