@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["DEFAULT_PORT", "SimChild", "start"]
+__all__ = ["DEFAULT_PORT", "SimChild", "exit_on_sigterm", "start"]
 
 #: the port ``stsgas payments pay`` asks by default; used when it is free
 DEFAULT_PORT = 8600
@@ -117,3 +118,16 @@ def start(server_host: str, server_port: int, *, wait_s: float = 20.0) -> SimChi
         except httpx.HTTPError:
             time.sleep(0.1)
     return running
+
+
+def _exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM end this process through its ``finally`` blocks (exit 143).
+
+    uvicorn shuts down on SIGTERM, puts back the handler it found and raises the
+    signal again; with the default action the process would die right there and
+    leave the simulator running without its server."""
+    signal.signal(signal.SIGTERM, _exit)

@@ -126,6 +126,8 @@ def serve(
         print("virtual meters: only with --workers 1 (or run `stsgas meter web`)")
     sim = demo_payments.start(host, port) if s.demo else None  # before the app reads env
     made: Path | None = None
+    if sim is not None:
+        demo_payments.exit_on_sigterm()  # so that the finally below stops the simulator
     try:
         if sim is not None:
             print(
