@@ -21,6 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.docs_examples import Command, blocks, commands, matches
 from tests.meterweb.support import free_port
 from tests.meterweb.test_browser import METER, _click_keys, browser_page
 from tests.processes import spawn, stop
@@ -28,6 +29,7 @@ from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
+ROOT = Path(__file__).resolve().parents[2]
 SIM_LINE = re.compile(r"mobile-money simulator at (http://127\.0\.0\.1:\d+)/ ")
 
 
@@ -80,18 +82,31 @@ def demo_with_simulator(folder: Path) -> Iterator[tuple[str, str]]:
         httpx.get(f"{sim}/", timeout=2)  # the child went with the server
 
 
-def _token_sms(page: Page) -> tuple[str, str]:
-    """The token and the m³ of the payment's SMS in the console's SMS log (it comes
-    once the simulator's callback is handled: reload until it shows)."""
+def _token_sms(page: Page, count: int = 1) -> list[tuple[str, str]]:
+    """The tokens and m³ of the payments' SMS in the console's SMS log, once ``count``
+    show (each comes when the simulator's callback is handled: reload until then)."""
     deadline = time.monotonic() + 60
     while True:
         page.goto("/console/sms")
         text = page.locator("main").inner_text()
-        found = re.search(r"Paid [\d.]+ for meter \d+: ([\d.]+) m3\. Token (\d{20})", text)
-        if found is not None:
-            return found.group(2), found.group(1)
-        assert time.monotonic() < deadline, f"no token SMS in the log: {text}"
+        found = re.findall(r"Paid [\d.]+ for meter \d+: ([\d.]+) m3\. Token (\d{20})", text)
+        if len(found) >= count:
+            return [(digits, m3) for m3, digits in found]
+        assert time.monotonic() < deadline, f"{len(found)} token SMS in the log: {text}"
         time.sleep(0.5)
+
+
+def _readme_pay() -> Command:
+    """The README's ``stsgas payments pay`` command (and the output it shows)."""
+    found = [
+        c
+        for b in blocks(ROOT / "README.md")
+        if b.lang == "console"
+        for c in commands(b)
+        if "payments pay" in c.command
+    ]
+    assert len(found) == 1
+    return found[0]
 
 
 def test_pay_on_the_simulator_read_the_sms_type_the_token(
@@ -108,7 +123,7 @@ def test_pay_on_the_simulator_read_the_sms_type_the_token(
         expect(page.get_by_role("status")).to_contain_text("Paid: transaction SIM")
 
         sign_in(page, "admin", "demo-admin")
-        digits, m3 = _token_sms(page)
+        ((digits, m3),) = _token_sms(page)
         expect(page.locator("main")).to_contain_text("*********101")  # Amina's phone
 
         page.goto(f"/meter/#{METER}")
@@ -120,3 +135,26 @@ def test_pay_on_the_simulator_read_the_sms_type_the_token(
         expect(lcd).to_contain_text(m3)
         expect(page.locator("#log")).to_contain_text("token accepted")
         page.screenshot(path="/tmp/stsgas-demo-path.png", full_page=True)
+
+
+def test_the_readmes_pay_command_pays_a_demo_meter(
+    browser: Browser,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The README's command line (pointed at this run's simulator) buys a token by SMS."""
+    cmd = _readme_pay()
+    with demo_with_simulator(tmp_path) as (url, sim), browser_page(browser, url) as page:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STSGAS_")}
+        run = subprocess.run(
+            ["bash", "-c", f"{cmd.command} --sim {sim}"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert matches(cmd.expected, run.stdout.splitlines()), run.stdout
+        sign_in(page, "admin", "demo-admin")
+        assert len(_token_sms(page)) == 1
