@@ -1,7 +1,8 @@
 """``stsgas serve``: start the vending server (API, console, POS) on STSGAS_DATABASE_URL.
 
 Creates and migrates an empty database on first start; ``--demo`` loads demo
-data and prints the demo logins. It refuses to start (one line on stderr,
+data, prints the demo logins and starts the mobile-money simulator beside the
+server (:mod:`stsgas.cli.demo_payments`). It refuses to start (one line on stderr,
 exit 2) when the database is unusable, when the master key does not open the
 database's vending keys or when the database has no admin account (without
 ``--demo``: run ``stsgas init``), and never prints the database password.
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stsgas.cli import meter_web
+from stsgas.cli import demo_payments, meter_web
 from stsgas.cli._common import DatabaseOption
 from stsgas.cli._errors import fail, parse_database
 
@@ -123,19 +124,29 @@ def serve(
         print(f"virtual meters at {url}{meter_web.MOUNT}/  (state {meter_state})")
     elif s.demo:
         print("virtual meters: only with --workers 1 (or run `stsgas meter web`)")
-    sys.stdout.flush()
-    made = _metrics_dir(workers)
-    # from here on every line, uvicorn's included, is a structured log line (STSGAS_LOG_FORMAT)
-    logs.configure(s.log_format, s.log_level)
-    app: Any = "stsgas.vending.server:app_from_env"
-    if desk is not None:
-        # one process: the console and the meter page composed here (vending stays meter-free)
-        from stsgas.meterweb import create_app as meter_app
-        from stsgas.vending.server import build_app
-
-        page = {"meter_page_url": f"{meter_web.MOUNT}/"}
-        app = meter_web.compose(build_app(Settings().model_copy(update=page)), meter_app(desk))
+    sim = demo_payments.start(host, port) if s.demo else None  # before the app reads env
+    made: Path | None = None
+    if sim is not None:
+        demo_payments.exit_on_sigterm()  # so that the finally below stops the simulator
     try:
+        if sim is not None:
+            print(
+                f"mobile-money simulator at {sim.url}/  (pay a demo meter's number; "
+                f"the token SMS shows at {url}/console/sms)"
+            )
+        sys.stdout.flush()
+        made = _metrics_dir(workers)
+        # from here on every line, uvicorn's included, is a structured log line
+        logs.configure(s.log_format, s.log_level)
+        app: Any = "stsgas.vending.server:app_from_env"
+        if desk is not None:
+            # one process: the console and the meter page composed here (vending stays
+            # meter-free)
+            from stsgas.meterweb import create_app as meter_app
+            from stsgas.vending.server import build_app
+
+            page = {"meter_page_url": f"{meter_web.MOUNT}/"}
+            app = meter_web.compose(build_app(Settings().model_copy(update=page)), meter_app(desk))
         uvicorn.run(
             app,
             factory=desk is None,
@@ -145,5 +156,7 @@ def serve(
             log_config=logs.dict_config(s.log_format, s.log_level),  # uvicorn's lines too
         )
     finally:
+        if sim is not None:
+            sim.stop()
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)

@@ -101,6 +101,7 @@ def load(session: Session, security: SecurityModule) -> bool:
             address=c["address"],
             phone=c["phone"],
             debt_balance=c["debt_balance"],
+            sms_tokens=c.get("sms_tokens", False),  # the demo's token SMS path
         )
         for m in c["meters"]:
             meters.create(
