@@ -112,8 +112,8 @@ def test_money_used_at_the_issued_rate_equals_the_money_sold(
     sold: dict[str, Decimal] = {}
     surplus = Decimal(0)
     first = start.replace(day=1, hour=0, minute=0)
-    for month in range(1, 4):
-        at = (first + timedelta(days=31 * month)).replace(day=3, hour=8)
+    for n in range(1, 4):
+        at = (first + timedelta(days=31 * n)).replace(day=3, hour=8)
         r = client.post(
             "/api/v1/sales",
             json={"meter_number": shop.amount_pan, "amount": "25.00"},
