@@ -185,3 +185,4 @@ def test_a_meter_read_out_over_the_pty_agrees_with_the_office(
     flag = re.search(r'id="visit-flag">\s*([^<]+)<', html)
     assert flag is not None
     assert "Magnetic interference" in flag.group(1)
+    assert "Valve failed to close" in flag.group(1)
