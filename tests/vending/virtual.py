@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -15,6 +16,12 @@ from tests.vending.conftest import TEST_KEYS
 
 def virtual_meter(engine: Engine, pan: str, mode: str, *, now: datetime) -> VirtualMeter:
     """A fresh virtual meter with the vending database's key data for ``pan``."""
+    return VirtualMeter.from_json(meter_doc(engine, pan, mode), store=MemoryStateStore(), now=now)
+
+
+def meter_doc(engine: Engine, pan: str, mode: str) -> dict[str, Any]:
+    """The scenario 'meter' object commissioned with the database's key data for ``pan``
+    (what ``stsgas meter start --config`` and ``irpad --config`` read)."""
     with make_sessionmaker(engine)() as s:
         m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
         doc = {
@@ -30,4 +37,4 @@ def virtual_meter(engine: Engine, pan: str, mode: str, *, now: datetime) -> Virt
             "mode": mode,
             "vending_key": TEST_KEYS["vending_key_dkga02"],
         }
-    return VirtualMeter.from_json(doc, store=MemoryStateStore(), now=now)
+    return doc

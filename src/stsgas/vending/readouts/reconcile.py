@@ -1,9 +1,10 @@
 """What the meter used against what was sold to it, month by month.
 
 By volume (volume meters) the meter's monthly litres are set against the litres
-of the completed sales of the same local month; by money (amount meters) the
-money the meter charged (the readout's figure, else the month's gas at the flat
-rate last issued to the meter) against the money credited.
+of the completed sales of the same local month (the meter's billing period: it starts
+at 00:00 local on the billing day as read, and is named by the month it starts in);
+by money (amount meters) the money the meter charged (the readout's figure, else
+the month's gas at the flat rate last issued to the meter) against the money credited.
 A running balance carries the credit over from month to month: it starts from
 what was sold before the readout's first month less what the meter had counted
 before it (its ``total_m3`` register less the months listed). Where the balance
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from stsgas.vending.kit.localtime import UnknownTimeZone, local_date, zone
 from stsgas.vending.kit.volume import LITRES_PER_M3, LITRES_PER_UNIT
 from stsgas.vending.models import Meter, MonthlyUse, Readout, ReadSetting, Sale, SaleStatus
 
-__all__ = ["Reconciliation", "Row", "reconcile", "reconcile_meter"]
+__all__ = ["Reconciliation", "Row", "period_of", "reconcile", "reconcile_meter"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +68,15 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
+def period_of(day: date, billing_day: int) -> str:
+    """The meter's name for the billing period holding local date ``day``: the month
+    the period started in (before the billing day, that is the month before)."""
+    y, m = day.year, day.month
+    if day.day < billing_day:
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return f"{y:04d}-{m:02d}"
+
+
 def reconcile(
     *,
     mode: str,
@@ -75,16 +85,18 @@ def reconcile(
     tz: tzinfo,
     overdraft: int,
     used_before: int = 0,
+    billing_day: int = 1,
 ) -> Reconciliation:
-    """Set the meter's months ``used`` against ``sales`` ((when, sold)) counted in local
-    months of ``tz``; sales before the first month open the balance (by volume)."""
+    """Set the meter's months ``used`` against ``sales`` ((when, sold)) counted in the
+    meter's billing periods (local time of ``tz``, starting on ``billing_day``); sales
+    before the first month open the balance (by volume)."""
     if not used:
         return Reconciliation(mode=mode, overdraft=overdraft, opening=0, rows=())
     months = _months(min(used), max(used))
     sold: dict[str, int] = dict.fromkeys(months, 0)
     sold_before = 0
     for at, value in sales:
-        month = local_date(at, tz).isoformat()[:7]
+        month = period_of(local_date(at, tz), billing_day)
         if month < months[0]:
             sold_before += value
         elif month in sold:
@@ -118,6 +130,12 @@ def _decimal(text: str | None) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def _billing_day(text: str | None) -> int:
+    """The billing day as read (1 when missing or not a day the meter allows)."""
+    day = _decimal(text)
+    return int(day) if day is not None and day == day.to_integral() and 1 <= day <= 28 else 1
 
 
 def _scaled(text: str | None, scale: int) -> int:
@@ -177,4 +195,5 @@ def reconcile_meter(
         tz=tz,
         overdraft=_scaled(settings.get("overdraft"), scale),
         used_before=used_before,
+        billing_day=_billing_day(settings.get("billing_day")),
     )
