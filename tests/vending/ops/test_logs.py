@@ -29,7 +29,17 @@ def captured() -> Iterator[io.StringIO]:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # an in-process uvicorn of another test (log_level="warning") leaves its loggers
+    # quieter than a served app's; start from what logs.dict_config gives them
+    uvicorn_loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.access", "uvicorn.error")]
+    saved = [(lg.level, lg.propagate, lg.disabled, list(lg.handlers)) for lg in uvicorn_loggers]
+    for lg in uvicorn_loggers:
+        lg.setLevel(logging.NOTSET)
+        lg.propagate, lg.disabled, lg.handlers = True, False, []
     yield out
+    for lg, (level, propagate, disabled, handlers) in zip(uvicorn_loggers, saved, strict=True):
+        lg.setLevel(level)
+        lg.propagate, lg.disabled, lg.handlers = propagate, disabled, handlers
     root.removeHandler(handler)
     root.setLevel(old_level)
 

@@ -37,7 +37,7 @@ def test_opt_in_on_the_customer_page_then_the_token_sms_is_on_the_sms_page(
     supervisor.get_by_role("link", name="Ada Lovelace").click()
     expect(supervisor.locator("#sms-tokens")).to_have_text("no")
     supervisor.get_by_label(re.compile("Send the token")).check()
-    supervisor.get_by_role("button", name="Save").click()
+    supervisor.get_by_role("button", name="Save", exact=True).click()
     expect(supervisor.locator("#sms-tokens")).to_have_text("yes, after every sale")
 
     sold = httpx.post(
