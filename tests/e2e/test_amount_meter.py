@@ -3,20 +3,19 @@ by the meter as money, read out as money, and the office takes them back as mone
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from stsgas.irproto import decode_frame, encode_frame
 from stsgas.meter.events import TokenAccepted
 from stsgas.meter.readout import take_readout
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Meter as MeterRow
 from stsgas.vending.models import Sale
+from tests.e2e.office import upload_and_reconcile
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
 from tests.vending.virtual import virtual_meter
@@ -63,21 +62,10 @@ def test_money_settings_round_trip_office_meter_office(
     assert Decimal(str(settings["low_credit_alarm"])) == 12
     assert read.mode == "amount"
 
-    up = client.post(
-        "/api/v1/meters/readouts",
-        content=json.dumps(read.to_json()).encode(),
-        headers={**auth(shop.supervisor_token), "Content-Type": "application/json"},
+    meter_id, rec = upload_and_reconcile(
+        client, engine, shop.supervisor_token, read, shop.amount_pan
     )
-    assert up.status_code == 201, up.text
-    with make_sessionmaker(engine)() as s:
-        meter_id = s.execute(
-            select(MeterRow.id).where(MeterRow.pan == shop.amount_pan)
-        ).scalar_one()
-    rec = client.get(
-        f"/api/v1/meters/{meter_id}/reconciliation", headers=auth(shop.supervisor_token)
-    )
-    assert rec.status_code == 200, rec.text
-    assert Decimal(rec.json()["overdraft"]) == Decimal("7.5"), rec.json()
+    assert Decimal(rec["overdraft"]) == Decimal("7.5"), rec
     got = client.get(f"/api/v1/meters/{meter_id}/readouts", headers=auth(shop.supervisor_token))
     assert got.status_code == 200, got.text
 
@@ -141,19 +129,7 @@ def test_money_used_at_the_issued_rate_equals_the_money_sold(
     # every sale's money was used up; what is left is the tokens' rounding
     assert Decimal(dict(read.registers)["credit"]) == surplus
 
-    up = client.post(
-        "/api/v1/meters/readouts",
-        content=json.dumps(read.to_json()).encode(),
-        headers={**auth(shop.supervisor_token), "Content-Type": "application/json"},
-    )
-    assert up.status_code == 201, up.text
-    with make_sessionmaker(engine)() as s:
-        meter_id = s.execute(
-            select(MeterRow.id).where(MeterRow.pan == shop.amount_pan)
-        ).scalar_one()
-    rec = client.get(
-        f"/api/v1/meters/{meter_id}/reconciliation", headers=auth(shop.supervisor_token)
-    ).json()
+    _, rec = upload_and_reconcile(client, engine, shop.supervisor_token, read, shop.amount_pan)
     rows = {r["month"]: r for r in rec["months"]}
     for month, money in sold.items():
         row = rows[month]

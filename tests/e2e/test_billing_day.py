@@ -4,7 +4,6 @@ and starts at 00:00 local on the billing day)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from stsgas.irproto import decode_frame, encode_frame
 from stsgas.meter import _clock
@@ -20,9 +19,9 @@ from stsgas.meter.events import TokenAccepted
 from stsgas.meter.readout import take_readout
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.kit.localtime import local_date
-from stsgas.vending.models import Meter as MeterRow
 from stsgas.vending.models import Sale
 from stsgas.vending.readouts.reconcile import period_of
+from tests.e2e.office import upload_and_reconcile
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
 from tests.vending.virtual import virtual_meter
@@ -78,19 +77,7 @@ def test_sales_count_in_the_meters_billing_periods(
     read = take_readout(meter, READ)
     assert {month: m3 for month, m3 in read.monthly if m3} == used  # the meter's side
 
-    up = client.post(
-        "/api/v1/meters/readouts",
-        content=json.dumps(read.to_json()).encode(),
-        headers={**auth(shop.supervisor_token), "Content-Type": "application/json"},
-    )
-    assert up.status_code == 201, up.text
-    with make_sessionmaker(engine)() as s:
-        meter_id = s.execute(
-            select(MeterRow.id).where(MeterRow.pan == shop.volume_pan)
-        ).scalar_one()
-    rec = client.get(
-        f"/api/v1/meters/{meter_id}/reconciliation", headers=auth(shop.supervisor_token)
-    ).json()
+    _, rec = upload_and_reconcile(client, engine, shop.supervisor_token, read, shop.volume_pan)
     rows = {r["month"]: r for r in rec["months"]}
     for month, m3 in used.items():
         assert Decimal(rows[month]["sold"]) == Decimal(rows[month]["used"]) == m3, rows[month]
