@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from stsgas.cli import main
 from stsgas.vending.db import make_sessionmaker
@@ -216,3 +216,27 @@ def test_a_cancelled_sale_gives_its_policies_back(
         assert given == 900  # the voided sale's free gas was booked back
     report = _check(db_url, capsys)
     assert report["sales_with_wrong_journal"] == []
+
+
+def test_a_customer_without_a_policy_pays_no_policy_reads(
+    client: TestClient, town: Town, engine: Engine
+) -> None:
+    """Most customers have no credit policy: their sale learns that inside the meter's
+    own lock statement and never reads (or locks the customer for) the policy tables,
+    so the policies cost the common sale nothing."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        sell(client, town, town.amount_pan, "10.00")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    alone = [
+        s
+        for s in seen
+        if ("customer_policies" in s or "customer_classes" in s) and "meters" not in s
+    ]
+    assert alone == []

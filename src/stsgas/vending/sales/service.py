@@ -116,8 +116,10 @@ def sell(
         now=now,
         month_start=month_start(now),
     )
-    if meter is not None and meter.replay_id is None and meter.customer_id is not None:
-        # the customer's credit policy, read with the customer locked (``policies``)
+    if meter is not None and meter.replay_id is None and meter.credit_policy:
+        # the customer's credit policy, read with the customer locked (``policies``); the
+        # lock statement says whether there is one, so a customer without pays nothing more
+        assert meter.customer_id is not None
         meter = replace(meter, policy=policies.read(session, meter.customer_id, now))
     decision = step.decide(meter, req, operator, now)
     if isinstance(decision, step.Replay):

@@ -34,6 +34,7 @@ from stsgas.vending.models import (
     Account,
     Customer,
     CustomerMeter,
+    CustomerPolicy,
     FixedChargePeriod,
     LedgerEntry,
     Meter,
@@ -65,6 +66,7 @@ def _lock_statement() -> Any:
     customer = (
         select(CustomerMeter.customer_id)
         .where(CustomerMeter.meter_id == Meter.id, CustomerMeter.active == 1)
+        .correlate(Meter)  # the locked meter, also where it stands nested in the reads below
         .scalar_subquery()
     )
     version = (
@@ -77,6 +79,8 @@ def _lock_statement() -> Any:
         .limit(1)
         .scalar_subquery()
     )
+    debt = select(Customer.debt_balance).where(Customer.id == customer).scalar_subquery()
+    has_policy = select(CustomerPolicy.customer_id).where(CustomerPolicy.customer_id == customer)
     replay = (
         select(Sale.id)
         .where(
@@ -103,6 +107,8 @@ def _lock_statement() -> Any:
             Meter.pending_base_date,
             Meter.recharge_limit,
             customer.label("customer_id"),
+            debt.label("customer_debt"),
+            has_policy.exists().label("credit_policy"),
             version.label("version_id"),
             replay.label("replay_id"),
             SupplyGroup.sgc,
@@ -134,7 +140,6 @@ _VERSION = (
     .where(TariffVersion.id == bindparam("version_id"))
     .order_by(TariffStep.position)
 )
-_DEBT = select(Customer.debt_balance).where(Customer.id == bindparam("customer_id"))
 _NEXT_SALE_ID = select(func.coalesce(func.max(Sale.id), 0) + 1)
 _ACCOUNT_IDS = select(Account.code, Account.id).where(
     Account.code.in_(bindparam("codes", expanding=True))
@@ -229,9 +234,6 @@ class CoreSaleStore:
                 fixed_charge_period=v.fixed_charge_period,
                 steps=steps_of((x.up_to_litres, x.price_per_m3) for x in vrows),
             )
-        debt = 0
-        if r.customer_id is not None:
-            debt = int(self.conn.execute(_DEBT, {"customer_id": r.customer_id}).scalar_one())
         return LockedMeter(
             id=r.id,
             pan=r.pan,
@@ -259,7 +261,8 @@ class CoreSaleStore:
                 is_active=bool(r.is_active),
             ),
             customer_id=r.customer_id,
-            customer_debt=debt,
+            customer_debt=int(r.customer_debt or 0),
+            credit_policy=bool(r.credit_policy),
             version=version,
             replay_id=r.replay_id,
             sale_id=int(self.conn.execute(_NEXT_SALE_ID).scalar_one()),
