@@ -66,6 +66,9 @@ def create_app(
             pool, app.state.sale_pool = app.state.sale_pool, None
             if pool is not None:
                 await pool.close()
+            provider = getattr(app.state, "payment_provider", None)
+            if provider is not None:
+                await provider.aclose()  # its kept-alive connections to the provider
             if own_engine:
                 engine.dispose()
 

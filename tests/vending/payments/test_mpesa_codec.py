@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +13,6 @@ from stsgas.vending.payments.mpesa import MpesaC2B
 from stsgas.vending.payments.provider import BadCallback
 
 _ADAPTER = MpesaC2B(
-    httpx.Client(),
     "http://127.0.0.1:9",
     consumer_key="",
     consumer_secret="",

@@ -138,6 +138,14 @@ SELECT t.revoked_at, t.expires_at, o.id, o.username, o.role, o.vendor_id, o.is_a
 FROM api_tokens t JOIN operators o ON o.id = t.operator_id
 WHERE t.token_hash = %(token_hash)s
 """
+#: the same columns for an active operator named in the configuration (who sales paid
+#: by mobile money are recorded as): no token, so nothing to revoke or expire
+SELLER_SQL = """
+SELECT NULL::timestamptz, NULL::timestamptz, o.id, o.username, o.role, o.vendor_id,
+       o.is_active, o.locked_until
+FROM operators o
+WHERE o.username = %(username)s AND o.is_active
+"""
 
 
 @dataclass(frozen=True, slots=True)

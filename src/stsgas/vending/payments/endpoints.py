@@ -18,7 +18,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -29,16 +28,19 @@ from stsgas.vending.logs import current_request_id
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
-from stsgas.vending.payments import reconcile, service
+from stsgas.vending.payments import fast, reconcile, service
 from stsgas.vending.payments.mpesa import MpesaC2B
 from stsgas.vending.payments.provider import (
     BadCallback,
     PaymentProvider,
     ProviderUnavailable,
     Reported,
+    Verified,
 )
 from stsgas.vending.payments.settings import MpesaSettings
-from stsgas.vending.sms.gateway import SmsGateway, SmsGatewayError
+from stsgas.vending.sales.compose import SaleLimits
+from stsgas.vending.sales.fast import SalePool
+from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
 from stsgas.vending.sms.service import Inbound, mark_sent
 
 __all__ = ["install", "router"]
@@ -108,27 +110,62 @@ async def confirmation(request: Request) -> Response:
         log.warning("payment callback unreadable: %s; nothing moved", exc)
         return _problem(422, "invalid_input", f"not a payment report: {exc}")
     try:
-        outcome = await to_thread.run_sync(_handle, request.app, provider, reported, cfg)
+        outcome = await _handle(request.app, provider, reported, cfg)
     except ProviderUnavailable as exc:
         log.warning("payment %s not verified yet: %s", reported.txn_id, exc)
         return _problem(503, "retry_later", "the provider cannot be asked now; retry")
     if outcome.sms is not None:
-        await to_thread.run_sync(_send, request.app, outcome.sms)
+        await _send(request.app, outcome.sms)
     accepted = outcome.state != "rejected"
     return JSONResponse(provider.acknowledge(accepted))
 
 
-def _handle(
+async def _handle(
     app: FastAPI, provider: PaymentProvider, reported: Reported, cfg: MpesaSettings
 ) -> service.Outcome:
-    sm = app.state.sessionmaker
+    """Record, verify, apply: on PostgreSQL's sale pool the common case stays on the
+    event loop (:mod:`.fast`); anything else, and SQLite, runs the service in a thread."""
     now = datetime.now(UTC)
-    payment = transaction.run_in(
-        sm, lambda s: service.record(s, provider.name, reported, now).id, idempotent=True
-    )
-    verified = provider.verify(reported.txn_id)
+    pool: SalePool | None = getattr(app.state, "sale_pool", None)
+    if pool is not None:
+        recorded = await fast.record(pool, provider.name, reported, now)
+        if recorded.done is not None:
+            return recorded.done
+        payment = recorded.payment_id
+    else:
+        payment = await to_thread.run_sync(_record, app, provider.name, reported, now)
+    verified = await provider.verify(reported.txn_id)
+    if pool is not None and app.state.security_module is not None:
+        outcome = await fast.apply(
+            pool,
+            payment,
+            reported,
+            verified,
+            provider=provider.name,
+            operator_name=cfg.operator,
+            security=app.state.security_module,
+            limits=SaleLimits.configured(app.state.settings),
+            now=now,
+            decimals=app.state.settings.currency_decimals,
+        )
+        if outcome is not fast.DEFER:
+            return outcome
+    return await to_thread.run_sync(_apply, app, payment, verified, cfg, now)
+
+
+def _record(app: FastAPI, provider: str, reported: Reported, now: datetime) -> int:
     return transaction.run_in(
-        sm,
+        app.state.sessionmaker,
+        lambda s: service.record(s, provider, reported, now).id,
+        idempotent=True,
+    )
+
+
+def _apply(
+    app: FastAPI, payment: int, verified: Verified | None, cfg: MpesaSettings, now: datetime
+) -> service.Outcome:
+    return transaction.run_in(
+        app.state.sessionmaker,
         lambda s: service.apply(
             s,
             payment,
@@ -142,15 +179,20 @@ def _handle(
     )
 
 
-def _send(app: FastAPI, sms: Any) -> None:
+async def _send(app: FastAPI, sms: OutboundSms) -> None:
     gateway: SmsGateway | None = getattr(app.state, "sms_gateway", None)
     if gateway is None:
         return
     try:
-        gateway.send(sms)
+        await to_thread.run_sync(gateway.send, sms)
     except SmsGatewayError:
         return  # stored unsent: the jobs package's resend job sends it
-    mark_sent(app.state.sessionmaker, Inbound(phone=sms.to, text="", message_id=sms.reference))
+    pool: SalePool | None = getattr(app.state, "sale_pool", None)
+    if pool is not None:
+        await fast.mark_sent(pool, sms, datetime.now(UTC))
+        return
+    msg = Inbound(phone=sms.to, text="", message_id=sms.reference)
+    await to_thread.run_sync(mark_sent, app.state.sessionmaker, msg)
 
 
 @router.get("/reconciliation", response_model=None)
@@ -192,7 +234,6 @@ def provider_from(settings: MpesaSettings, decimals: int) -> PaymentProvider | N
         return None
     secret = settings.consumer_secret.get_secret_value() if settings.consumer_secret else ""
     return MpesaC2B(
-        httpx.Client(timeout=10.0),
         settings.api_url,
         consumer_key=settings.consumer_key,
         consumer_secret=secret,

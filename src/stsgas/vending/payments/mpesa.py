@@ -13,12 +13,18 @@ API answers that query on a result URL later; this adapter expects the
 answer in the response body (``Result`` with the transaction's facts), as the
 local simulator gives it; a deployment against the asynchronous API puts a
 small relay in front. The token is cached until shortly before it expires.
+
+The status query runs on the server's event loop (``httpx.AsyncClient``, one
+kept-alive connection pool per loop), so a webhook waiting on the provider
+holds no worker thread.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import contextlib
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,22 +67,39 @@ class MpesaC2B:
 
     def __init__(
         self,
-        client: httpx.Client,
         api_url: str,
         *,
         consumer_key: str,
         consumer_secret: str,
         shortcode: str,
         decimals: int,
+        timeout: float = 10.0,
     ) -> None:
-        self.client = client
         self.api_url = api_url.rstrip("/")
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.shortcode = shortcode
         self.decimals = decimals
+        self.timeout = timeout
         self._token: tuple[str, float] | None = None
-        self._lock = threading.Lock()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._clients = weakref.WeakKeyDictionary()
+
+    def _client(self) -> httpx.AsyncClient:
+        """This event loop's client (a pooled connection cannot move between loops)."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = httpx.AsyncClient(timeout=self.timeout)
+            self._clients[loop] = client
+        return client
+
+    async def aclose(self) -> None:
+        """Close this event loop's client (the app's lifespan ends)."""
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing of ours to close
+            client = self._clients.pop(asyncio.get_running_loop(), None)
+            if client is not None:
+                await client.aclose()
 
     def parse_callback(self, body: Mapping[str, Any]) -> Reported:
         """The confirmation's payment; :class:`BadCallback` if a field is missing or bad."""
@@ -97,32 +120,32 @@ class MpesaC2B:
             phone=_text(body, "MSISDN", required=False),
         )
 
-    def _bearer(self) -> str:
-        with self._lock:
-            if self._token is not None and self._token[1] > time.monotonic():
-                return self._token[0]
-            try:
-                r = self.client.get(
-                    self.api_url + _TOKEN_PATH,
-                    params={"grant_type": "client_credentials"},
-                    auth=(self.consumer_key, self.consumer_secret),
-                )
-            except httpx.HTTPError as exc:
-                raise ProviderUnavailable(f"token request failed: {exc}") from exc
-            if r.status_code != 200:
-                raise ProviderUnavailable(f"token request answered {r.status_code}")
-            body = r.json()
-            token = str(body["access_token"])
-            ttl = int(body.get("expires_in", 3599))
-            self._token = (token, time.monotonic() + max(ttl - 60, 1))
-            return token
+    async def _bearer(self) -> str:
+        # two callbacks at once may both fetch a token at start: harmless, both are valid
+        if self._token is not None and self._token[1] > time.monotonic():
+            return self._token[0]
+        try:
+            r = await self._client().get(
+                self.api_url + _TOKEN_PATH,
+                params={"grant_type": "client_credentials"},
+                auth=(self.consumer_key, self.consumer_secret),
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(f"token request failed: {exc}") from exc
+        if r.status_code != 200:
+            raise ProviderUnavailable(f"token request answered {r.status_code}")
+        body = r.json()
+        token = str(body["access_token"])
+        ttl = int(body.get("expires_in", 3599))
+        self._token = (token, time.monotonic() + max(ttl - 60, 1))
+        return token
 
-    def verify(self, txn_id: str) -> Verified | None:
+    async def verify(self, txn_id: str) -> Verified | None:
         """Ask the provider about ``txn_id`` (the status query, with a fresh-enough token)."""
         for attempt in range(2):  # a token the provider forgot is fetched once more
-            token = self._bearer()
+            token = await self._bearer()
             try:
-                r = self.client.post(
+                r = await self._client().post(
                     self.api_url + _STATUS_PATH,
                     headers={"Authorization": f"Bearer {token}"},
                     json={
@@ -137,8 +160,7 @@ class MpesaC2B:
             except httpx.HTTPError as exc:
                 raise ProviderUnavailable(f"status query failed: {exc}") from exc
             if r.status_code == 401 and attempt == 0:
-                with self._lock:
-                    self._token = None
+                self._token = None
                 continue
             if r.status_code == 404:
                 return None

@@ -58,11 +58,15 @@ class PaymentProvider(Protocol):
         """The payment a callback body reports; :class:`BadCallback` if it is none."""
         ...
 
-    def verify(self, txn_id: str) -> Verified | None:
+    async def verify(self, txn_id: str) -> Verified | None:
         """The provider's answer about ``txn_id`` (None: it knows no such transaction);
         :class:`ProviderUnavailable` when it cannot be asked."""
         ...
 
     def acknowledge(self, accepted: bool) -> dict[str, Any]:
         """The body the provider expects in answer to its callback."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close this event loop's connections to the provider (the server stops)."""
         ...

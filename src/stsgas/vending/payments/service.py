@@ -25,6 +25,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,7 +54,16 @@ from stsgas.vending.sms.replies import credited_text
 from stsgas.vending.sms.service import Inbound
 from stsgas.vending.wallet import service as wallet
 
-__all__ = ["Outcome", "apply", "record", "sms_reference"]
+__all__ = [
+    "Outcome",
+    "apply",
+    "mismatch",
+    "record",
+    "sms_body",
+    "sms_phone",
+    "sms_reference",
+    "sold_text",
+]
 
 log = logging.getLogger("stsgas.payments")
 
@@ -102,15 +112,15 @@ def record(session: Session, provider: str, reported: Reported, now: datetime) -
     return payment
 
 
-def _mismatch(payment: Payment, verified: Verified | None) -> str | None:
+def mismatch(amount: int, reference: str, verified: Verified | None) -> str | None:
     """Why the provider's answer does not confirm the stored report, or None."""
     if verified is None:
         return "the provider knows no such transaction"
     if not verified.completed:
         return "the provider says the transaction is not completed"
-    if verified.amount != payment.amount:
-        return f"the provider says {verified.amount}, the callback said {payment.amount}"
-    if verified.reference != payment.reference:
+    if verified.amount != amount:
+        return f"the provider says {verified.amount}, the callback said {amount}"
+    if verified.reference != reference:
         return "the provider names another account reference"
     return None
 
@@ -143,7 +153,7 @@ def apply(
     ).scalar_one()
     if payment.state != PaymentState.RECEIVED.value or payment.verified_at is not None:
         return _outcome(payment, duplicate=True)
-    why = _mismatch(payment, verified)
+    why = mismatch(payment.amount, payment.reference, verified)
     if why is not None:
         payment.state = PaymentState.REJECTED.value
         payment.detail = why[:200]
@@ -217,12 +227,7 @@ def _buy(
     payment.sale_id = sale_id
     payment.customer_id = owner.id if owner is not None else None
     change = payment.amount - sale.amount_paid
-    facts = Receipt.from_json(receipt.receipt)
-    tokens = " ".join(t.digits for t in facts.tokens)
-    text = (
-        f"Paid {format_money(sale.amount_paid, decimals)} for meter {meter.pan}: "
-        f"{credited_text(facts)}. Token {tokens}. Receipt {sale_id}"
-    )
+    text = sold_text(receipt.receipt, paid=sale.amount_paid, pan=meter.pan, decimals=decimals)
     if change > 0 and owner is not None:
         wallet.top_up(
             session,
@@ -235,6 +240,28 @@ def _buy(
         text += f". Change {format_money(change, decimals)} to your wallet"
     payment.detail = f"sold, change {change}" if change else "sold"
     return _outcome(payment, sms=_store_sms(session, payment, owner, text, now))
+
+
+def sold_text(receipt: dict[str, Any], *, paid: int, pan: str, decimals: int) -> str:
+    """The SMS of a payment that bought gas: what it paid, what it credited, the token."""
+    facts = Receipt.from_json(receipt)
+    tokens = " ".join(t.digits for t in facts.tokens)
+    return (
+        f"Paid {format_money(paid, decimals)} for meter {pan}: "
+        f"{credited_text(facts)}. Token {tokens}. Receipt {facts.sale_id}"
+    )
+
+
+def sms_phone(customer_phone: str | None, payer_phone: str) -> str | None:
+    """Where a payment's SMS goes: the customer's phone, else the payer's; None when
+    there is none (providers mask the payer's number with stars)."""
+    phone = customer_phone or payer_phone
+    return None if not phone or "*" in phone else phone
+
+
+def sms_body(text: str) -> dict[str, Any]:
+    """The outbox record's body of a payment's SMS, not yet sent."""
+    return {"reply": text, "sent": False, "status": "replied"}
 
 
 def _top_up(
@@ -267,8 +294,8 @@ def _store_sms(
 ) -> OutboundSms | None:
     """Keep the SMS in the outbox (the SMS channel's records: a refused send is resent
     by the jobs package's resend job); None without a phone to send to."""
-    phone = customer.phone if customer is not None and customer.phone else payment.phone
-    if not phone or "*" in phone:  # providers mask the payer's number
+    phone = sms_phone(customer.phone if customer is not None else None, payment.phone)
+    if phone is None:
         return None
     ref = sms_reference(payment.provider, payment.txn_id)
     inbound = Inbound(phone=phone, text="", message_id=ref)
@@ -279,7 +306,7 @@ def _store_sms(
         fingerprint=hashlib.sha256(text.encode()).hexdigest(),
         now=now,
         done=True,
-        body={"reply": text, "sent": False, "status": "replied"},
+        body=sms_body(text),
     )
     return OutboundSms(to=phone, text=text, reference=ref)
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import asyncpg
 
@@ -59,6 +60,7 @@ from stsgas.vending.transaction import (
 )
 
 DEFER: Final = None
+T = TypeVar("T")
 #: seconds to wait for a pooled connection before answering 503
 ACQUIRE_TIMEOUT = 10.0
 #: what an attempt may fail with and still be judged (``transaction.judge``)
@@ -117,41 +119,49 @@ async def sell(
     :class:`ValueRefused`, or a database error that is nobody's fault (500).
     """
     hashed = token_hash(secret)
+
+    async def work(conn: asyncpg.Connection) -> dict[str, Any]:
+        store = AsyncPgSaleStore(conn)
+        return await _sale(store, req, hashed, security, limits, datetime.now(UTC))
+
+    try:
+        receipt = await in_transaction(pool, work, idempotent=req.idempotency_key is not None)
+    except _Defer as d:
+        pool.stats[f"deferred:{d.reason}"] += 1
+        return DEFER
+    except VendingError as exc:
+        pool.stats[f"refused:{exc.code}"] += 1
+        raise
+    pool.stats["fast"] += 1
+    return receipt
+
+
+async def in_transaction(
+    pool: SalePool, work: Callable[[asyncpg.Connection], Awaitable[T]], *, idempotent: bool
+) -> T:
+    """Run ``work`` in one transaction on a pooled connection, retried as the package's
+    one retry policy says (:mod:`stsgas.vending.transaction`): a serialisation failure,
+    a deadlock or a lost connection before COMMIT runs it again; a loss during COMMIT
+    is answered as :data:`~stsgas.vending.transaction.LOST_AT_COMMIT`. Any other
+    exception rolls back and propagates."""
     lost = 0
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            receipt = await _attempt(pool, req, hashed, security, limits, datetime.now(UTC))
-            pool.stats["fast"] += 1
-            return receipt
-        except _Defer as d:
-            pool.stats[f"deferred:{d.reason}"] += 1
-            return DEFER
-        except VendingError as exc:
-            pool.stats[f"refused:{exc.code}"] += 1
-            raise
+            return await _once(pool, work)
         except _DATABASE_ERRORS as exc:
             lost += classify(exc) is Failure.LOST
             if lost == ATTEMPTS:  # never reached the database: it is down, not busy
                 raise DatabaseUnavailable(
                     "the database cannot be reached; retry the request", retry_after=1
                 ) from None
-            # before COMMIT (``_attempt`` answers a loss during it): nothing was written
-            judge(
-                exc, attempt=attempt, idempotent=req.idempotency_key is not None, committing=False
-            )
+            # before COMMIT (``_once`` answers a loss during it): nothing was written
+            judge(exc, attempt=attempt, idempotent=idempotent, committing=False)
         pool.stats["retried"] += 1
         await asyncio.sleep(backoff(attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _attempt(
-    pool: SalePool,
-    req: SaleRequest,
-    hashed: str,
-    security: SecurityModule,
-    limits: SaleLimits,
-    now: datetime,
-) -> dict[str, Any]:
+async def _once(pool: SalePool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     try:
         conn = await pool.pool.acquire(timeout=ACQUIRE_TIMEOUT)
     except TimeoutError:
@@ -160,10 +170,10 @@ async def _attempt(
     try:
         await conn.execute("BEGIN")
         try:
-            receipt = await _sale(AsyncPgSaleStore(conn), req, hashed, security, limits, now)
+            result = await work(conn)
             committing = True
             await conn.execute("COMMIT")
-            return receipt
+            return result
         except BaseException as exc:
             if committing and classify(exc) is Failure.LOST:
                 raise RetryLater(LOST_AT_COMMIT) from None

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from stsgas.vending.kit.pgraw import positional
-from stsgas.vending.operators.repository import PRINCIPAL_SQL, PrincipalRow
+from stsgas.vending.operators.repository import PRINCIPAL_SQL, SELLER_SQL, PrincipalRow
 from stsgas.vending.sales import store_pg
 from stsgas.vending.sales.rows import LockedMeter, SaleWrite, Written
 
@@ -47,6 +47,10 @@ _AUTH_LOCK_STMT = _Statement.of(
     _AUTH_LOCK.format(
         principal=PRINCIPAL_SQL, lock=store_pg.LOCK.replace("%(operator_id)s", "p.id")
     )
+)
+#: the same behind a named operator's row (a sale paid by mobile money: ``payments``)
+_SELLER_LOCK_STMT = _Statement.of(
+    _AUTH_LOCK.format(principal=SELLER_SQL, lock=store_pg.LOCK.replace("%(operator_id)s", "p.id"))
 )
 _WRITE = _Statement.of(store_pg.WRITE)
 _MONTH_UNITS = _Statement.of(store_pg.MONTH_UNITS)
@@ -78,11 +82,32 @@ class AsyncPgSaleStore:
         month_start: datetime,
     ) -> AuthLocked:
         """Authenticate, then find and lock the meter and read the rest: one statement."""
-        stmt = _AUTH_LOCK_STMT
         params = store_pg.lock_params(
             number, channel=channel, key=key, now=now, month_start=month_start
         )
         params["token_hash"] = token_hash
+        return await self._lock(_AUTH_LOCK_STMT, params, month_start)
+
+    async def seller_and_lock(
+        self,
+        username: str,
+        number: str,
+        *,
+        channel: str,
+        key: str | None,
+        now: datetime,
+        month_start: datetime,
+    ) -> AuthLocked:
+        """Like :meth:`authenticate_and_lock` for the active operator ``username``."""
+        params = store_pg.lock_params(
+            number, channel=channel, key=key, now=now, month_start=month_start
+        )
+        params["username"] = username
+        return await self._lock(_SELLER_LOCK_STMT, params, month_start)
+
+    async def _lock(
+        self, stmt: _Statement, params: dict[str, Any], month_start: datetime
+    ) -> AuthLocked:
         rows: Sequence[Any] = await self.conn.fetch(stmt.sql, *stmt.args(params))
         if not rows:
             return AuthLocked(principal=None, meter=None)

@@ -1,0 +1,247 @@
+"""A mobile-money payment on PostgreSQL, on the event loop: the common case only.
+
+The webhook's hot path. :func:`record` stores the report in one statement
+(``INSERT … ON CONFLICT DO NOTHING``: a callback delivered twice makes one
+row, and a payment already applied answers at once, without asking the
+provider again). After the provider confirms it, :func:`apply` moves the money
+in ONE transaction on the sale pool: lock the payment, find and lock the
+meter behind the configured operator (one statement), the sale's rules
+(:mod:`stsgas.vending.sales.step` and ``compose``, the same code every sale
+runs), the sale's writes (one statement), the payment marked sold and its SMS
+kept in the outbox.
+
+Whatever is not that common case — a reference that names a customer account
+or no meter, a sale the rules refuse (the money then goes to the wallet), a
+sale that leaves change, a key change, a credit policy, a report the provider
+does not confirm — rolls back and answers :data:`DEFER`; the caller runs
+:func:`.service.apply`, which handles every case on any database. Both lock
+the payment row first, so a payment is applied once whichever path takes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+import asyncpg
+import orjson
+
+from stsgas.vending.errors import VendingError
+from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.models import Channel, PaidFrom, PaymentState
+from stsgas.vending.operators.service import principal_from_row
+from stsgas.vending.payments import service
+from stsgas.vending.payments.provider import Reported, Verified
+from stsgas.vending.sales import step
+from stsgas.vending.sales.compose import (
+    SaleLimits,
+    SaleRequest,
+    compose,
+    fingerprint,
+    month_start,
+    settle,
+)
+from stsgas.vending.sales.fast import SalePool, in_transaction
+from stsgas.vending.sales.issue import group_config, next_tid
+from stsgas.vending.sales.store_async import AsyncPgSaleStore
+from stsgas.vending.sms.gateway import OutboundSms
+from stsgas.vending.sms.service import Inbound
+
+__all__ = ["DEFER", "Recorded", "apply", "mark_sent", "record"]
+
+DEFER: Final = None
+
+_RECORD = """
+INSERT INTO payments (provider, txn_id, amount, reference, phone, state, detail, received_at)
+VALUES ($1, $2, $3, $4, $5, 'received', '', $6)
+ON CONFLICT (provider, txn_id) DO NOTHING
+RETURNING id
+"""
+_FIND = """
+SELECT id, state, sale_id, detail, verified_at IS NOT NULL
+FROM payments WHERE provider = $1 AND txn_id = $2
+"""
+_LOCK = """
+SELECT state, verified_at IS NOT NULL, amount, reference FROM payments WHERE id = $1 FOR UPDATE
+"""
+_SOLD = """
+WITH p AS (
+    UPDATE payments SET state = 'sold', sale_id = $2, customer_id = $3, detail = 'sold',
+                        verified_at = $4
+    WHERE id = $1 RETURNING phone
+)
+SELECT (SELECT c.phone FROM customers c WHERE c.id = $3), p.phone FROM p
+"""
+_OUTBOX = """
+INSERT INTO idempotency_records
+    (scope, key, fingerprint, state, response_status, response_body, created_at, updated_at)
+VALUES ($1, $2, $3, 'done', 200, $4::json, $5, $5)
+"""
+_MARK_SENT = """
+UPDATE idempotency_records SET response_body = $3::json, updated_at = $4
+WHERE scope = $1 AND key = $2
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """The stored payment, and its outcome when an earlier callback already applied it."""
+
+    payment_id: int
+    done: service.Outcome | None
+
+
+class _Defer(Exception):
+    """Not the common case: roll back and let :func:`.service.apply` do it."""
+
+
+async def record(pool: SalePool, provider: str, reported: Reported, now: datetime) -> Recorded:
+    """Store the report once (one autocommitted statement; a duplicate stores nothing)."""
+    args = (provider, reported.txn_id)
+    async with pool.pool.acquire() as conn:
+        new = await conn.fetchval(
+            _RECORD, *args, reported.amount, reported.reference, reported.phone, now
+        )
+        if new is not None:
+            return Recorded(payment_id=int(new), done=None)
+        row = await conn.fetchrow(_FIND, *args)
+    assert row is not None  # it conflicted, and payments are never deleted
+    pid, state, sale_id, detail, verified = row
+    if state == PaymentState.RECEIVED.value and not verified:
+        return Recorded(payment_id=int(pid), done=None)  # recorded, not yet applied
+    done = service.Outcome(
+        payment_id=int(pid), state=state, sale_id=sale_id, detail=detail, duplicate=True
+    )
+    return Recorded(payment_id=int(pid), done=done)
+
+
+async def apply(
+    pool: SalePool,
+    payment_id: int,
+    reported: Reported,
+    verified: Verified | None,
+    *,
+    provider: str,
+    operator_name: str,
+    security: SecurityModule,
+    limits: SaleLimits,
+    now: datetime,
+    decimals: int,
+) -> service.Outcome | None:
+    """Sell the gas a confirmed payment names, in one transaction; or :data:`DEFER`."""
+
+    async def work(conn: asyncpg.Connection) -> service.Outcome:
+        row = await conn.fetchrow(_LOCK, payment_id)
+        assert row is not None
+        state, verified_before, amount, reference = row
+        if state != PaymentState.RECEIVED.value or verified_before:
+            raise _Defer  # applied meanwhile: the service answers the duplicate
+        if service.mismatch(amount, reference, verified) is not None:
+            raise _Defer  # the service stores the rejection and logs it
+        return await _sell(conn, payment_id, amount, reference, reported, now)
+
+    async def _sell(
+        conn: asyncpg.Connection,
+        pid: int,
+        amount: int,
+        reference: str,
+        reported: Reported,
+        now: datetime,
+    ) -> service.Outcome:
+        req = SaleRequest(
+            meter_number=reference,
+            paid=amount,
+            channel=Channel.API.value,
+            idempotency_key=service.sms_reference(provider, reported.txn_id),
+            paid_from=PaidFrom.MOBILE.value,
+        )
+        store = AsyncPgSaleStore(conn)
+        found = await store.seller_and_lock(
+            operator_name,
+            reference,
+            channel=req.channel,
+            key=req.idempotency_key,
+            now=now,
+            month_start=month_start(now),
+        )
+        if found.principal is None:
+            raise _Defer  # mobile-money sales are not set up: the service says so
+        seller = principal_from_row(found.principal, now=now)
+        try:
+            decision = step.decide(found.meter, req, seller, now)
+        except VendingError:
+            raise _Defer from None  # refused: the service puts the money in the wallet
+        if not isinstance(decision, step.Go) or decision.key_change:
+            raise _Defer
+        meter = decision.meter
+        if meter.credit_policy or decision.priced.paid != amount:
+            raise _Defer  # a credit policy, or change for the wallet
+        composed = compose(
+            meter,
+            decision.version,
+            decision.priced,
+            req,
+            operator=seller,
+            fp=fingerprint(req, seller),
+            config=group_config(meter, security, now),
+            kcts=[],
+            tid=next_tid(meter, now),
+            now=now,
+        )
+        written = await store.write_sale(composed.write)
+        try:
+            settle(
+                written,
+                customer_id=meter.customer_id,
+                vendor_id=composed.write.vendor_id,
+                limits=limits,
+                now=now,
+            )
+        except VendingError:
+            raise _Defer from None  # a limit says no: the service refuses it in its words
+        sale_id = meter.sale_id
+        phones = await conn.fetchrow(_SOLD, pid, sale_id, meter.customer_id, now)
+        assert phones is not None
+        text = service.sold_text(composed.receipt, paid=amount, pan=meter.pan, decimals=decimals)
+        sms = await _outbox(conn, provider, reported.txn_id, phones[0], phones[1], text, now)
+        return service.Outcome(
+            payment_id=pid, state=PaymentState.SOLD.value, sale_id=sale_id, detail="sold", sms=sms
+        )
+
+    try:
+        outcome = await in_transaction(pool, work, idempotent=True)
+    except _Defer:
+        pool.stats["payment:deferred"] += 1
+        return DEFER
+    pool.stats["payment:fast"] += 1
+    return outcome
+
+
+async def _outbox(
+    conn: asyncpg.Connection,
+    provider: str,
+    txn_id: str,
+    customer_phone: str | None,
+    payer_phone: str,
+    text: str,
+    now: datetime,
+) -> OutboundSms | None:
+    """Keep the payment's SMS in the outbox (as :func:`.service._store_sms` does)."""
+    phone = service.sms_phone(customer_phone, payer_phone)
+    if phone is None:
+        return None
+    ref = service.sms_reference(provider, txn_id)
+    scope = Inbound(phone=phone, text="", message_id=ref).scope
+    body = orjson.dumps(service.sms_body(text)).decode()
+    await conn.execute(_OUTBOX, scope, ref, hashlib.sha256(text.encode()).hexdigest(), body, now)
+    return OutboundSms(to=phone, text=text, reference=ref)
+
+
+async def mark_sent(pool: SalePool, sms: OutboundSms, now: datetime) -> None:
+    """Note that the gateway took the SMS (one statement; the resend job skips it)."""
+    scope = Inbound(phone=sms.to, text="", message_id=sms.reference).scope
+    body = {**service.sms_body(sms.text), "sent": True}
+    async with pool.pool.acquire() as conn:
+        await conn.execute(_MARK_SENT, scope, sms.reference, orjson.dumps(body).decode(), now)
