@@ -66,9 +66,7 @@ def create_app(
             pool, app.state.sale_pool = app.state.sale_pool, None
             if pool is not None:
                 await pool.close()
-            provider = getattr(app.state, "payment_provider", None)
-            if provider is not None:
-                await provider.aclose()  # its kept-alive connections to the provider
+            await payments.close(app)  # kept-alive connections to the payment provider
             if own_engine:
                 engine.dispose()
 

@@ -250,13 +250,22 @@ def install(
 ) -> None:
     """Add the payment routes to ``app`` (once) and set the provider and its settings.
 
-    Called again (tests, embedding), it replaces the settings and the provider.
+    Called again (tests, embedding), it replaces the settings and the provider (the
+    one replaced keeps its connections until the lifespan ends: :func:`close`).
     """
     settings = settings or MpesaSettings()
     if provider is None:
         provider = provider_from(settings, app.state.settings.currency_decimals)
     app.state.mpesa_settings = settings
     app.state.payment_provider = provider
+    if provider is not None:  # each one installed is closed when the server stops
+        app.state.payment_providers = [*getattr(app.state, "payment_providers", []), provider]
     if not getattr(app.state, "payments_installed", False):
         app.state.payments_installed = True
         app.include_router(router)
+
+
+async def close(app: FastAPI) -> None:
+    """Close the connections of every provider installed on ``app`` (the lifespan ends)."""
+    for provider in getattr(app.state, "payment_providers", []):
+        await provider.aclose()

@@ -10,9 +10,10 @@ meter behind the configured operator (one statement), the sale's rules
 runs), the sale's writes (one statement), the payment marked sold and its SMS
 kept in the outbox.
 
-Whatever is not that common case — a reference that names a customer account
-or no meter, a sale the rules refuse (the money then goes to the wallet), a
-sale that leaves change, a key change, a credit policy, a report the provider
+The change a sale leaves (money beyond the last 0.1 m³) goes to the customer's
+wallet in the same transaction. Whatever is not that common case — a reference
+that names a customer account or no meter, a sale the rules refuse (the money
+then goes to the wallet), a key change, a credit policy, a report the provider
 does not confirm — rolls back and answers :data:`DEFER`; the caller runs
 :func:`.service.apply`, which handles every case on any database. Both lock
 the payment row first, so a payment is applied once whichever path takes it.
@@ -21,6 +22,7 @@ the payment row first, so a payment is applied once whichever path takes it.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -30,6 +32,8 @@ import orjson
 
 from stsgas.vending.errors import VendingError
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.money import format_money
+from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Channel, PaidFrom, PaymentState
 from stsgas.vending.operators.service import principal_from_row
 from stsgas.vending.payments import service
@@ -68,11 +72,28 @@ SELECT state, verified_at IS NOT NULL, amount, reference FROM payments WHERE id 
 """
 _SOLD = """
 WITH p AS (
-    UPDATE payments SET state = 'sold', sale_id = $2, customer_id = $3, detail = 'sold',
+    UPDATE payments SET state = 'sold', sale_id = $2, customer_id = $3, detail = $5,
                         verified_at = $4
     WHERE id = $1 RETURNING phone
 )
 SELECT (SELECT c.phone FROM customers c WHERE c.id = $3), p.phone FROM p
+"""
+#: the change a sale leaves, into the customer's wallet: the balance and its journal
+#: (as ``wallet.service.top_up`` posts it); the count says both lines found their account
+_CHANGE = """
+WITH w AS (
+    UPDATE wallets SET balance = balance + $2, updated_at = $3
+    WHERE customer_id = $1 RETURNING balance
+), e AS (
+    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
+    SELECT $4, a.id, NULL, v.debit, v.credit, $5, $3
+    FROM (VALUES ($6::text, $2::bigint, 0::bigint), ($7::text, 0::bigint, $2::bigint))
+         AS v (code, debit, credit)
+    JOIN accounts a ON a.code = v.code
+    WHERE EXISTS (SELECT 1 FROM w)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM e), (SELECT balance FROM w)
 """
 _OUTBOX = """
 INSERT INTO idempotency_records
@@ -176,8 +197,8 @@ async def apply(
         if not isinstance(decision, step.Go) or decision.key_change:
             raise _Defer
         meter = decision.meter
-        if meter.credit_policy or decision.priced.paid != amount:
-            raise _Defer  # a credit policy, or change for the wallet
+        if meter.credit_policy:
+            raise _Defer  # the customer's credit policy is read and written there
         composed = compose(
             meter,
             decision.version,
@@ -201,10 +222,16 @@ async def apply(
             )
         except VendingError:
             raise _Defer from None  # a limit says no: the service refuses it in its words
-        sale_id = meter.sale_id
-        phones = await conn.fetchrow(_SOLD, pid, sale_id, meter.customer_id, now)
+        sale_id, paid = meter.sale_id, decision.priced.paid
+        change = amount - paid
+        detail = f"sold, change {change}" if change else "sold"
+        phones = await conn.fetchrow(_SOLD, pid, sale_id, meter.customer_id, now, detail)
         assert phones is not None
-        text = service.sold_text(composed.receipt, paid=amount, pan=meter.pan, decimals=decimals)
+        text = service.sold_text(composed.receipt, paid=paid, pan=meter.pan, decimals=decimals)
+        if change > 0 and meter.customer_id is not None:
+            memo = f"change of payment {pid} (sale {sale_id})"
+            await _change_to_wallet(conn, meter.customer_id, change, memo, now)
+            text += f". Change {format_money(change, decimals)} to your wallet"
         sms = await _outbox(conn, provider, reported.txn_id, phones[0], phones[1], text, now)
         return service.Outcome(
             payment_id=pid, state=PaymentState.SOLD.value, sale_id=sale_id, detail="sold", sms=sms
@@ -217,6 +244,23 @@ async def apply(
         return DEFER
     pool.stats["payment:fast"] += 1
     return outcome
+
+
+async def _change_to_wallet(
+    conn: asyncpg.Connection, customer_id: int, change: int, memo: str, now: datetime
+) -> None:
+    found, _balance = await conn.fetchrow(
+        _CHANGE,
+        customer_id,
+        change,
+        now,
+        str(uuid.uuid4()),
+        memo[:200],
+        ledger.MOBILE_CLEARING,
+        ledger.wallet_account(customer_id),
+    ) or (0, None)
+    if found != 2:
+        raise _Defer  # no wallet, or an account to make first: the service does both
 
 
 async def _outbox(
