@@ -8,8 +8,10 @@ with the M-Pesa webhook pointed at the simulator. The simulator is asked for
 the payments first (each naming a meter, its callback kept back); then this
 process posts their confirmations at a paced rate (default 500/s), each one
 authenticated, verified with the simulator (OAuth token + status query) and
-applied as a sale, and prints the achieved rate, p50 and p99 latency and the
-errors. Nothing is recorded here; figures come from a quiet machine.
+applied as a sale, and prints the achieved rate, p50 and p99 latency, the
+errors, and the CPU each callback cost the server, the simulator (the
+provider's side: on a real deployment another machine), PostgreSQL and this
+load generator. Nothing is recorded here; figures come from a quiet machine.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ from benchmarks.bench_vending import (
     PG_ADMIN_URL,
     Server,
     _Conn,
+    _cpu_by_pid,
+    _cpu_delta,
     _drop,
     _free_port,
     _pct,
+    _postgres_pids,
     _recreate,
     _Stale,
+    _tree,
     seed,
 )
 
@@ -153,16 +159,34 @@ def main(argv: list[str]) -> int:
     try:
         count = max(1, int(args.rate * args.seconds))
         bodies = _payments(sim_url, pans, count)
+        groups = {
+            "server": _tree(server.proc.pid),
+            "simulator": [sim.pid],
+            "postgres": _postgres_pids(),
+        }
+        before = {k: _cpu_by_pid(v) for k, v in groups.items()}
+        gen_before = time.process_time()
         done, errors, elapsed, lat = asyncio.run(_paced(server.base, bodies, args.rate))
+        gen = time.process_time() - gen_before
+        groups["postgres"] = _postgres_pids()  # connections opened meanwhile count whole
+        spent = {k: _cpu_delta(before[k], _cpu_by_pid(v)) for k, v in groups.items()}
     finally:
         server.stop()
         sim.terminate()
         sim.wait(10)
-    print("| callbacks | asked/s | achieved/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|")
+    per = max(done, 1)
+    cpu = " / ".join(
+        f"{1000 * x / per:.2f}"
+        for x in (spent["server"], spent["simulator"], spent["postgres"], gen)
+    )
+    print(
+        "| callbacks | asked/s | achieved/s | p50 ms | p99 ms | errors "
+        "| CPU ms/callback server/simulator/pg/gen |"
+    )
+    print("|---|---|---|---|---|---|---|")
     print(
         f"| {count:,} | {args.rate:,.0f} | {done / elapsed:,.0f} | {_pct(lat, 0.5):.1f} | "
-        f"{_pct(lat, 0.99):.1f} | {errors or 0} |"
+        f"{_pct(lat, 0.99):.1f} | {errors or 0} | {cpu} |"
     )
     logged = server.errors()
     if logged:
