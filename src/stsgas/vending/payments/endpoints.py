@@ -123,22 +123,20 @@ async def confirmation(request: Request) -> Response:
 async def _handle(
     app: FastAPI, provider: PaymentProvider, reported: Reported, cfg: MpesaSettings
 ) -> service.Outcome:
-    """Record, verify, apply: on PostgreSQL's sale pool the common case stays on the
-    event loop (:mod:`.fast`); anything else, and SQLite, runs the service in a thread."""
+    """Ask the provider, then store and apply the payment: on PostgreSQL's sale pool the
+    common case is one transaction on the event loop (:mod:`.fast`); anything else, and
+    SQLite, runs the service in a thread. A payment the provider cannot be asked about
+    is stored (for reconciliation) before the 503 that makes the provider retry."""
     now = datetime.now(UTC)
+    try:
+        verified = await provider.verify(reported.txn_id)
+    except ProviderUnavailable:
+        await to_thread.run_sync(_record, app, provider.name, reported, now)
+        raise
     pool: SalePool | None = getattr(app.state, "sale_pool", None)
-    if pool is not None:
-        recorded = await fast.record(pool, provider.name, reported, now)
-        if recorded.done is not None:
-            return recorded.done
-        payment = recorded.payment_id
-    else:
-        payment = await to_thread.run_sync(_record, app, provider.name, reported, now)
-    verified = await provider.verify(reported.txn_id)
     if pool is not None and app.state.security_module is not None:
         outcome = await fast.apply(
             pool,
-            payment,
             reported,
             verified,
             provider=provider.name,
@@ -150,6 +148,7 @@ async def _handle(
         )
         if outcome is not fast.DEFER:
             return outcome
+    payment = await to_thread.run_sync(_record, app, provider.name, reported, now)
     return await to_thread.run_sync(_apply, app, payment, verified, cfg, now)
 
 

@@ -1,29 +1,27 @@
 """A mobile-money payment on PostgreSQL, on the event loop: the common case only.
 
-The webhook's hot path. :func:`record` stores the report in one statement
-(``INSERT … ON CONFLICT DO NOTHING``: a callback delivered twice makes one
-row, and a payment already applied answers at once, without asking the
-provider again). After the provider confirms it, :func:`apply` moves the money
-in ONE transaction on the sale pool: lock the payment, find and lock the
-meter behind the configured operator (one statement), the sale's rules
-(:mod:`stsgas.vending.sales.step` and ``compose``, the same code every sale
-runs), the sale's writes (one statement), the payment marked sold and its SMS
-kept in the outbox.
+The webhook's hot path, once the provider has answered about the payment:
+ONE transaction on the sale pool stores the report (``INSERT … ON CONFLICT
+DO NOTHING``: a twin callback waits on the new row and then finds it
+applied), finds and locks the meter behind the configured operator (one
+statement), runs the sale's rules (:mod:`stsgas.vending.sales.step` and
+``compose``, the same code every sale runs), writes the sale (one statement),
+puts the change a sale leaves (money beyond the last 0.1 m³) into the
+customer's wallet, marks the payment sold and keeps its SMS in the outbox.
 
-The change a sale leaves (money beyond the last 0.1 m³) goes to the customer's
-wallet in the same transaction. Whatever is not that common case — a reference
-that names a customer account or no meter, a sale the rules refuse (the money
-then goes to the wallet), a key change, a credit policy, a report the provider
-does not confirm — rolls back and answers :data:`DEFER`; the caller runs
-:func:`.service.apply`, which handles every case on any database. Both lock
-the payment row first, so a payment is applied once whichever path takes it.
+Whatever is not that common case — a reference that names a customer account
+or no meter, a sale the rules refuse (the money then goes to the wallet), a
+key change, a credit policy, a report the provider does not confirm — rolls
+back and answers :data:`DEFER`; the caller stores the report and runs
+:func:`.service.apply`, which handles every case on any database. Both hold
+the payment row while they apply it, so a payment is applied once whichever
+path takes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -53,7 +51,7 @@ from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.sms.gateway import OutboundSms
 from stsgas.vending.sms.service import Inbound
 
-__all__ = ["DEFER", "Recorded", "apply", "mark_sent", "record"]
+__all__ = ["DEFER", "apply", "mark_sent"]
 
 DEFER: Final = None
 
@@ -63,12 +61,9 @@ VALUES ($1, $2, $3, $4, $5, 'received', '', $6)
 ON CONFLICT (provider, txn_id) DO NOTHING
 RETURNING id
 """
-_FIND = """
-SELECT id, state, sale_id, detail, verified_at IS NOT NULL
-FROM payments WHERE provider = $1 AND txn_id = $2
-"""
-_LOCK = """
-SELECT state, verified_at IS NOT NULL, amount, reference FROM payments WHERE id = $1 FOR UPDATE
+_FIND_LOCKED = """
+SELECT id, state, sale_id, detail, verified_at IS NOT NULL, amount, reference
+FROM payments WHERE provider = $1 AND txn_id = $2 FOR UPDATE
 """
 _SOLD = """
 WITH p AS (
@@ -106,41 +101,12 @@ WHERE scope = $1 AND key = $2
 """
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Recorded:
-    """The stored payment, and its outcome when an earlier callback already applied it."""
-
-    payment_id: int
-    done: service.Outcome | None
-
-
 class _Defer(Exception):
     """Not the common case: roll back and let :func:`.service.apply` do it."""
 
 
-async def record(pool: SalePool, provider: str, reported: Reported, now: datetime) -> Recorded:
-    """Store the report once (one autocommitted statement; a duplicate stores nothing)."""
-    args = (provider, reported.txn_id)
-    async with pool.pool.acquire() as conn:
-        new = await conn.fetchval(
-            _RECORD, *args, reported.amount, reported.reference, reported.phone, now
-        )
-        if new is not None:
-            return Recorded(payment_id=int(new), done=None)
-        row = await conn.fetchrow(_FIND, *args)
-    assert row is not None  # it conflicted, and payments are never deleted
-    pid, state, sale_id, detail, verified = row
-    if state == PaymentState.RECEIVED.value and not verified:
-        return Recorded(payment_id=int(pid), done=None)  # recorded, not yet applied
-    done = service.Outcome(
-        payment_id=int(pid), state=state, sale_id=sale_id, detail=detail, duplicate=True
-    )
-    return Recorded(payment_id=int(pid), done=done)
-
-
 async def apply(
     pool: SalePool,
-    payment_id: int,
     reported: Reported,
     verified: Verified | None,
     *,
@@ -151,17 +117,27 @@ async def apply(
     now: datetime,
     decimals: int,
 ) -> service.Outcome | None:
-    """Sell the gas a confirmed payment names, in one transaction; or :data:`DEFER`."""
+    """Store and apply a payment the provider has answered about, in one transaction:
+    the outcome (a duplicate's too), or :data:`DEFER`."""
 
     async def work(conn: asyncpg.Connection) -> service.Outcome:
-        row = await conn.fetchrow(_LOCK, payment_id)
-        assert row is not None
-        state, verified_before, amount, reference = row
-        if state != PaymentState.RECEIVED.value or verified_before:
-            raise _Defer  # applied meanwhile: the service answers the duplicate
+        keys = (provider, reported.txn_id)
+        new = await conn.fetchval(
+            _RECORD, *keys, reported.amount, reported.reference, reported.phone, now
+        )
+        if new is not None:  # this transaction holds the new row until it commits
+            pid, amount, reference = int(new), reported.amount, reported.reference
+        else:  # stored before: its twin waited here for the first one's commit
+            row = await conn.fetchrow(_FIND_LOCKED, *keys)
+            assert row is not None  # it conflicted, and payments are never deleted
+            pid, state, sale_id, detail, applied, amount, reference = row
+            if state != PaymentState.RECEIVED.value or applied:
+                return service.Outcome(
+                    payment_id=pid, state=state, sale_id=sale_id, detail=detail, duplicate=True
+                )
         if service.mismatch(amount, reference, verified) is not None:
             raise _Defer  # the service stores the rejection and logs it
-        return await _sell(conn, payment_id, amount, reference, reported, now)
+        return await _sell(conn, pid, amount, reference, reported, now)
 
     async def _sell(
         conn: asyncpg.Connection,
@@ -242,7 +218,7 @@ async def apply(
     except _Defer:
         pool.stats["payment:deferred"] += 1
         return DEFER
-    pool.stats["payment:fast"] += 1
+    pool.stats["payment:duplicate" if outcome.duplicate else "payment:fast"] += 1
     return outcome
 
 
