@@ -19,8 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
-from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
-from stsgas.vending.web.session import Me, check_csrf
+from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
+from stsgas.vending.web.render import error_page, page
+from stsgas.vending.web.session import Me
 from stsgas.vending.web.views import receipt_view
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -63,9 +64,7 @@ async def preview(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """What the cancellation will do, before anyone confirms it."""
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "management", csrf, active="sales", stale=STALE_RECEIPT)
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     try:
@@ -99,9 +98,7 @@ async def confirm(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Void now, or ask a second supervisor to approve taking the credit back."""
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "management", csrf, active="sales", stale=STALE_RECEIPT)
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     body: dict[str, Any] = {"reason": reason, "token_used": used}

@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths, repository
-from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
+from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
+from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import (
     LookupView,
@@ -219,17 +220,7 @@ async def sell(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Sell: one Idempotency-Key per form, so a resubmitted form sells once."""
-    me = await guard(request, "sell")
-    if not check_csrf(me.token, csrf):
-        return page(
-            request,
-            "error.html",
-            me,
-            "sell",
-            status_code=403,
-            title="Form expired",
-            detail="The form was stale; open Sell gas again.",
-        )
+    me = await signed_form(request, "sell", csrf, stale="The form was stale; open Sell gas again.")
     api = VendingApi(request.app, me.token)
     value = parse_amount(amount)
     error = None
@@ -283,9 +274,7 @@ async def receipt(request: Request, sale_id: int, copy: bool = False) -> Respons
 @router.post("/sales/{sale_id}/reprint", response_class=HTMLResponse)
 async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] = "") -> Response:
     """The same token again, marked COPY (the API counts reprints)."""
-    me = await guard(request, "sell")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "sell", csrf, active="sales", stale=STALE_RECEIPT)
     try:
         sale = await VendingApi(request.app, me.token).post(paths.REPRINT.format(id=sale_id), {})
     except ApiProblem as exc:

@@ -18,9 +18,9 @@ from stsgas.vending.printing import PrinterError, send_to_printer
 from stsgas.vending.printing.settings import load
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
+from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
 from stsgas.vending.web.pages import CANCELLERS
-from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
-from stsgas.vending.web.session import check_csrf
+from stsgas.vending.web.render import error_page, page
 from stsgas.vending.web.views import receipt_view
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -53,9 +53,7 @@ async def print_receipt(
     request: Request, sale_id: int, csrf: Annotated[str, Form()] = ""
 ) -> Response:
     """Print the sale's receipt on the network printer and show the receipt again."""
-    me = await guard(request, "sales")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "sales", csrf, stale=STALE_RECEIPT)
     api = VendingApi(request.app, me.token)
     try:
         sale = await api.get(paths.SALE.format(id=sale_id))
