@@ -17,12 +17,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
 from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
+from stsgas.vending.web.pages import receipt_page
 from stsgas.vending.web.render import error_page, page
 from stsgas.vending.web.session import Me
-from stsgas.vending.web.views import receipt_view
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -40,17 +39,8 @@ async def _receipt(
     status_code: int = 200,
 ) -> Response:
     sale = await api.get(paths.SALE.format(id=sale_id))
-    return page(
-        request,
-        "receipt.html",
-        me,
-        "sales",
-        title=f"Receipt #{sale_id}",
-        receipt=receipt_view(Receipt.from_json(sale)),
-        can_reprint=False,
-        can_cancel=False,
-        flash=flash,
-        status_code=status_code,
+    return receipt_page(
+        request, me, sale_id, sale, buttons=False, flash=flash, status_code=status_code
     )
 
 
