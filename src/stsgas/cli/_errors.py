@@ -10,9 +10,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from stsgas.cli._codes import CANNOT_RUN, CLOSED_PIPE, FOUND, INTERRUPTED, OK, REFUSED
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 __all__ = [
     "CANNOT_RUN",
@@ -97,6 +104,23 @@ def unreadable(db: Database, exc: BaseException) -> NoReturn:
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         reason += " (not a stsgas database, or not migrated yet: stsgas serve --migrate-only)"
     fail(f"cannot use the database {db.shown}: {reason}")
+
+
+def read_database(db: Database, read: Callable[[Session], T]) -> T:
+    """``read`` in a session of a one-connection engine, disposed after; a database that
+    cannot be used stops the command with exit 2 (:func:`unreadable`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from stsgas.vending.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db.url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return read(session)
+    except SQLAlchemyError as exc:
+        unreadable(db, exc)
+    finally:
+        engine.dispose()
 
 
 def read_text(path: Path) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from stsgas.cli._common import DatabaseOption, Format, FormatOption, console, database_url
-from stsgas.cli._errors import FOUND, existing_database, unreadable
+from stsgas.cli._errors import FOUND, existing_database, read_database
 
 app = typer.Typer(add_completion=False)
 
@@ -80,22 +80,12 @@ def _table(report: dict[str, Any]) -> None:
     "Exit 0 sound, 1 broken, 2 the database could not be read.",
 )
 def check(database: DatabaseOption = None, fmt: FormatOption = Format.AUTO) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from stsgas.cli._common import wants_table
 
     db = existing_database(database_url(database))
-    from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.jobs.work import integrity_report
 
-    engine = make_engine(db.url, pool_size=1)
-    try:
-        with make_sessionmaker(engine)() as session:
-            report = integrity_report(session)
-    except SQLAlchemyError as exc:
-        unreadable(db, exc)
-    finally:
-        engine.dispose()
+    report = read_database(db, integrity_report)
     if wants_table(fmt):
         _table(report)
     else:

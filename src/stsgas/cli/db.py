@@ -52,6 +52,15 @@ def _with_progress(what: str, work: Callable[[], T]) -> T:
             fail(str(exc), exc.exit_code)
 
 
+def _copy(what: str, database: str | None, copy: Callable[[str, Path | None], T]) -> T:
+    """``copy(url, pg_bin_dir)`` under a bar: the database given, else the configured one
+    (a bad URL stops here, exit 2)."""
+    settings = _settings()
+    url = database or settings.database_url
+    parse_database(url)
+    return _with_progress(what, lambda: copy(url, settings.pg_bin_dir))
+
+
 @app.command(help="Copy the database into one file (safe while the server runs).")
 def backup(
     out: Annotated[Path, typer.Option("--out", metavar="FILE", help="The backup file to write.")],
@@ -59,10 +68,9 @@ def backup(
 ) -> None:
     from stsgas.vending import backup as bk
 
-    settings = _settings()
-    url = database or settings.database_url
-    parse_database(url)
-    done = _with_progress("backing up", lambda: bk.backup(url, out, pg_bin_dir=settings.pg_bin_dir))
+    done = _copy(
+        "backing up", database, lambda url, bin_dir: bk.backup(url, out, pg_bin_dir=bin_dir)
+    )
     print(f"backed up {done.database} to {done.file} ({done.size} bytes)")
 
 
@@ -81,8 +89,7 @@ def restore(
 ) -> None:
     from stsgas.vending import backup as bk
 
-    settings = _settings()
-    url = database or settings.database_url
-    parse_database(url)
-    done = _with_progress("restoring", lambda: bk.restore(url, src, pg_bin_dir=settings.pg_bin_dir))
+    done = _copy(
+        "restoring", database, lambda url, bin_dir: bk.restore(url, src, pg_bin_dir=bin_dir)
+    )
     print(f"restored {done.file} into {done.database}; now run: stsgas check --database URL")

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
 
 
+_NO_MODULE = "no security module configured"
+
+
 def _settings(database: str | None) -> Settings:
     from stsgas.vending.settings import Settings
 
@@ -59,6 +62,21 @@ def _security_module(settings: Settings, missing: str) -> SecurityModule | None:
     if module is None:
         print(f"stsgas keys: {missing}", file=sys.stderr)
     return module
+
+
+def _custody(args: Any, missing: str) -> tuple[Settings, SecurityModule] | None:
+    """The command's settings and security module (None: there is none, said on stderr)."""
+    settings = _settings(args.database)
+    module = _security_module(settings, missing)
+    return None if module is None else (settings, module)
+
+
+def _made(verb: str, spec: GroupSpec, supply_group_id: int, kcv: str, *, place: str = "") -> str:
+    """The line that says which supply group's vending key was made, and its check value."""
+    return (
+        f"{verb} the vending key of supply group {spec.sgc}/KRN {spec.krn}{place} "
+        f"(supply group {supply_group_id}); check value {kcv}"
+    )
 
 
 def _group_spec(args: Any, *, dkga: int) -> GroupSpec:
@@ -106,13 +124,12 @@ def _components(args: Any) -> list[bytes]:
 def _import(args: Any) -> int:
     from stsgas.vending.keys import ceremony
 
-    settings = _settings(args.database)
-    module = _security_module(
-        settings,
-        "no security module: set STSGAS_MASTER_KEY_FILE or STSGAS_SECURITY_MODULE=pkcs11",
+    custody = _custody(
+        args, "no security module: set STSGAS_MASTER_KEY_FILE or STSGAS_SECURITY_MODULE=pkcs11"
     )
-    if module is None:
+    if custody is None:
         return 2
+    settings, module = custody
     components = _components(args)
     spec = _group_spec(args, dkga=args.dkga)
     with _engine(settings) as engine:
@@ -125,29 +142,23 @@ def _import(args: Any) -> int:
             custodians=args.custodian,
         )
     where = "computed by the security module" if done.kcv_from_module else "of the key entered"
-    print(
-        f"imported the vending key of supply group {spec.sgc}/KRN {spec.krn} "
-        f"(supply group {done.supply_group_id}); check value {done.kcv}, {where}"
-    )
+    print(f"{_made('imported', spec, done.supply_group_id, done.kcv)}, {where}")
     return 0
 
 
 def _generate(args: Any) -> int:
     from stsgas.vending.keys import ceremony
 
-    settings = _settings(args.database)
-    module = _security_module(settings, "no security module configured")
-    if module is None:
+    custody = _custody(args, _NO_MODULE)
+    if custody is None:
         return 2
+    settings, module = custody
     spec = _group_spec(args, dkga=4)
     with _engine(settings) as engine:
         done = ceremony.generate_key(
             engine, module, spec=spec, length=args.length, witnesses=args.witness
         )
-    print(
-        f"generated the vending key of supply group {spec.sgc}/KRN {spec.krn} in the HSM "
-        f"(supply group {done.supply_group_id}); check value {done.kcv}"
-    )
+    print(_made("generated", spec, done.supply_group_id, done.kcv, place=" in the HSM"))
     return 0
 
 
@@ -156,10 +167,10 @@ def _check(args: Any) -> int:
     from stsgas.vending.keys.security import KeyCustodyError, KeyRef
     from stsgas.vending.supply_groups.repository import SupplyGroupRepository
 
-    settings = _settings(args.database)
-    module = _security_module(settings, "no security module configured")
-    if module is None:
+    custody = _custody(args, _NO_MODULE)
+    if custody is None:
         return 2
+    settings, module = custody
     bad = 0
     with _engine(settings) as engine, make_sessionmaker(engine)() as session:
         for g in SupplyGroupRepository(session).all():

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from stsgas.cli._common import DatabaseOption, database_url
-from stsgas.cli._errors import FOUND, existing_database, fail, unreadable
+from stsgas.cli._errors import FOUND, existing_database, fail, read_database
 
 app = typer.Typer(add_completion=False, help="Mobile money: simulator and reconciliation.")
 
@@ -70,20 +70,9 @@ def pay(
 
 @app.command(help="List unmatched payments and sales. Exit 0 none, 1 some, 2 no database.")
 def reconcile(database: DatabaseOption = None) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from stsgas.vending.db import make_engine, make_sessionmaker
     from stsgas.vending.payments.reconcile import orphans
 
-    db = existing_database(database_url(database))
-    engine = make_engine(db.url, pool_size=1)
-    try:
-        with make_sessionmaker(engine)() as session:
-            found = orphans(session)
-    except SQLAlchemyError as exc:
-        unreadable(db, exc)
-    finally:
-        engine.dispose()
+    found = read_database(existing_database(database_url(database)), orphans)
     doc = {
         "payments_without_sale": [
             {"id": p.id, "txn_id": p.txn_id, "amount": p.amount, "detail": p.detail}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,20 +63,76 @@ def _outbox(engine: Engine, sale_id: int) -> dict[str, Any] | None:
         return None if rec is None else rec.response_body
 
 
-def test_sale_sends_its_token_once_even_when_replayed(
+def _sales(engine: Engine) -> list[int]:
+    """The ids of every sale in the database, in order."""
+    with make_sessionmaker(engine)() as s:
+        return [sale.id for sale in s.execute(select(Sale).order_by(Sale.id)).scalars()]
+
+
+def _sell_here(
+    sm: sessionmaker[Session],
+    shop: Shop,
+    security: SoftwareSecurityModule,
+    key: str | None = None,
+    *,
+    then: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """A cashier's sale made in this process, not through the API (no request); ``then``
+    runs inside its transaction, after the sale."""
+    with sm() as s:
+        seller = s.get(Operator, shop.cashier_id)
+        assert seller is not None
+        req = service.SaleRequest(
+            meter_number=shop.volume_pan, paid=2_000, channel="pos", idempotency_key=key
+        )
+
+        def unit() -> dict[str, Any]:
+            receipt = service.sell(s, req, operator=seller, security=security).receipt
+            then()
+            return receipt
+
+        return transaction.run(s, unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """The delivery tests' world: a client of the app that sends through the gateway
+    double, the shop, the database."""
+
+    client: TestClient
+    app: FastAPI
+    shop: Shop
+    engine: Engine
+    gateway: GatewayDouble
+
+    def sell(self, key: str, pan: str | None = None) -> Any:
+        """A POS sale through the API, then every SMS it leads to sent."""
+        r = _sell(self.client, self.shop, pan or self.shop.volume_pan, key)
+        self.drain()
+        return r
+
+    def drain(self) -> None:
+        """Wait until the deliverer has handled every sale handed to it."""
+        self.app.state.delivery.drain()
+
+
+@pytest.fixture
+def sending(
     sending_client: TestClient,
     sending_app: FastAPI,
     shop: Shop,
     engine: Engine,
     gateway: GatewayDouble,
-    backend: str,
-) -> None:
+) -> Sending:
+    return Sending(sending_client, sending_app, shop, engine, gateway)
+
+
+def test_sale_sends_its_token_once_even_when_replayed(sending: Sending, backend: str) -> None:
     """An opted-in customer's sale: one SMS with meter, token, amount, credit, receipt
     number; the same request replayed (Idempotency-Key) answers again but sends nothing."""
-    opt_in(engine, shop.volume_pan)
-    first = _sell(sending_client, shop, shop.volume_pan, "k-1")
-    sending_app.state.delivery.drain()
-    receipt = first.json()
+    shop, gateway = sending.shop, sending.gateway
+    opt_in(sending.engine, shop.volume_pan)
+    receipt = sending.sell("k-1").json()
     [sent] = gateway.received
     assert sent["to"] == PHONE
     assert sent["reference"] == reference_of(receipt["sale_id"])
@@ -84,106 +141,71 @@ def test_sale_sends_its_token_once_even_when_replayed(
     assert group_digits(_credit(receipt)) in text
     assert f"Paid {receipt['amount_paid']}, credit {receipt['units_credited']} m3" in text
     assert text.endswith(f"Receipt {receipt['sale_id']}.")
-    again = _sell(sending_client, shop, shop.volume_pan, "k-1")
+    again = sending.sell("k-1")
     assert again.headers.get("Idempotent-Replayed") == "true"
-    sending_app.state.delivery.drain()
     assert len(gateway.received) == 1
-    assert (_outbox(engine, receipt["sale_id"]) or {})["sent"] is True
+    assert (_outbox(sending.engine, receipt["sale_id"]) or {})["sent"] is True
     if backend == "postgresql":  # the sale took the event-loop path
-        assert sending_app.state.sale_pool.stats["fast"] == 1
+        assert sending.app.state.sale_pool.stats["fast"] == 1
 
 
-def test_opted_out_and_customerless_sales_send_nothing(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    gateway: GatewayDouble,
-) -> None:
-    opt_in(engine, shop.volume_pan, on=False)
-    sold = _sell(sending_client, shop, shop.volume_pan, "o-1").json()
-    _sell(sending_client, shop, shop.amount_pan, "o-2")  # a meter with no customer
-    sending_app.state.delivery.drain()
-    assert gateway.received == []
-    assert _outbox(engine, sold["sale_id"]) is None
+def test_opted_out_and_customerless_sales_send_nothing(sending: Sending) -> None:
+    opt_in(sending.engine, sending.shop.volume_pan, on=False)
+    sold = _sell(sending.client, sending.shop, sending.shop.volume_pan, "o-1").json()
+    sending.sell("o-2", pan=sending.shop.amount_pan)  # a meter with no customer
+    assert sending.gateway.received == []
+    assert _outbox(sending.engine, sold["sale_id"]) is None
 
 
-def test_refused_sale_sends_nothing(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    gateway: GatewayDouble,
-) -> None:
+def test_refused_sale_sends_nothing(sending: Sending) -> None:
     """A sale refused after its meter was locked (blocked meter) rolls back: no SMS."""
-    opt_in(engine, shop.volume_pan)
-    r = sending_client.post(
+    opt_in(sending.engine, sending.shop.volume_pan)
+    r = sending.client.post(
         "/api/v1/sales",
-        json={"meter_number": shop.blocked_pan, "amount": "20", "channel": "pos"},
-        headers=auth(shop.cashier_token),
+        json={"meter_number": sending.shop.blocked_pan, "amount": "20", "channel": "pos"},
+        headers=auth(sending.shop.cashier_token),
     )
     assert r.status_code >= 400
-    sending_app.state.delivery.drain()
-    assert gateway.received == []
+    sending.drain()
+    assert sending.gateway.received == []
 
 
 @SQLITE_ONLY
-def test_gateway_refusal_is_retried_by_the_resend_job(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    gateway: GatewayDouble,
-) -> None:
+def test_gateway_refusal_is_retried_by_the_resend_job(sending: Sending) -> None:
     """The gateway refuses (503): the sale stands, the SMS waits unsent in the outbox;
     the SMS resend job's next round sends the very same text (200), once."""
-    opt_in(engine, shop.volume_pan)
+    gateway, engine = sending.gateway, sending.engine
+    opt_in(engine, sending.shop.volume_pan)
     gateway.answers = [503, 200]
-    receipt = _sell(sending_client, shop, shop.volume_pan, "r-1").json()
-    sending_app.state.delivery.drain()
+    receipt = sending.sell("r-1").json()
     assert len(gateway.received) == 1
     assert (_outbox(engine, receipt["sale_id"]) or {})["sent"] is False
-    runner = sending_app.state.jobs
+    runner = sending.app.state.jobs
     assert isinstance(runner, LocalJobs)
     assert runner.tick(datetime.now(UTC)) == 1
     assert [m["text"] for m in gateway.received] == [gateway.received[0]["text"]] * 2
     assert (_outbox(engine, receipt["sale_id"]) or {})["sent"] is True
     assert runner.tick(datetime.now(UTC)) == 0
     assert runner.failed() == []
-    with make_sessionmaker(engine)() as s:
-        assert len(list(s.execute(select(Sale)).scalars())) == 1
+    assert len(_sales(engine)) == 1
 
 
-def test_deliver_called_twice_sends_once(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    gateway: GatewayDouble,
-) -> None:
+def test_deliver_called_twice_sends_once(sending: Sending) -> None:
     """However often the hook fires for one sale, the outbox key lets one send through."""
-    opt_in(engine, shop.volume_pan)
-    receipt = _sell(sending_client, shop, shop.volume_pan, "t-1").json()
-    sending_app.state.delivery.drain()
-    sm = make_sessionmaker(engine)
+    opt_in(sending.engine, sending.shop.volume_pan)
+    receipt = sending.sell("t-1").json()
+    sm = make_sessionmaker(sending.engine)
     memory = MemorySmsGateway()
     now = datetime.now(UTC)
     assert deliver(sm, memory, receipt, now=now) == "already"
     assert memory.sent == []
-    assert len(gateway.received) == 1
+    assert len(sending.gateway.received) == 1
 
 
-def test_sms_log_shows_delivered_tokens_masked(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    admin_token: str,
-) -> None:
-    opt_in(engine, shop.volume_pan)
-    receipt = _sell(sending_client, shop, shop.volume_pan, "l-1").json()
-    sending_app.state.delivery.drain()
-    r = sending_client.get("/api/v1/sms/messages", headers=auth(admin_token))
+def test_sms_log_shows_delivered_tokens_masked(sending: Sending, admin_token: str) -> None:
+    opt_in(sending.engine, sending.shop.volume_pan)
+    receipt = sending.sell("l-1").json()
+    r = sending.client.get("/api/v1/sms/messages", headers=auth(admin_token))
     assert r.status_code == 200
     [row] = r.json()
     assert row["status"] == "token_delivery"
@@ -227,8 +249,7 @@ def test_sms_and_ussd_sales_are_delivered_too_and_cost_no_inbound_budget(
         )
         assert r.json()["status"] == "replied"
         sending_app.state.delivery.drain()
-    with make_sessionmaker(engine)() as s:
-        ids = [sale.id for sale in s.execute(select(Sale).order_by(Sale.id)).scalars()]
+    ids = _sales(engine)
     references = [m["reference"] for m in gateway.received]
     assert len(ids) == 2
     assert references == [reference_of(ids[0]), "m-1"]  # USSD: the token SMS; SMS: the reply
@@ -247,66 +268,42 @@ class _Abandoned(Exception):
     """Raised after the sale was made, inside its transaction."""
 
 
+def _abandon() -> None:
+    raise _Abandoned
+
+
 def test_a_sale_rolled_back_after_it_was_made_sends_nothing(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    gateway: GatewayDouble,
-    security_module: SoftwareSecurityModule,
+    sending: Sending, security_module: SoftwareSecurityModule
 ) -> None:
     """The sale's receipt is noted inside its transaction; a unit that fails after the
     sale rolls it back and nothing is sent. The same sale committed is sent once."""
-    opt_in(engine, shop.volume_pan)
-    sm = sending_app.state.sessionmaker
-
-    def sell(fail: bool) -> None:
-        with sm() as s:
-            seller = s.get(Operator, shop.cashier_id)
-            assert seller is not None
-            req = service.SaleRequest(
-                meter_number=shop.volume_pan, paid=2_000, channel="pos", idempotency_key=None
-            )
-
-            def unit() -> None:
-                service.sell(s, req, operator=seller, security=security_module)
-                if fail:
-                    raise _Abandoned
-
-            transaction.run(s, unit)
-
+    opt_in(sending.engine, sending.shop.volume_pan)
+    sm = sending.app.state.sessionmaker
     with pytest.raises(_Abandoned):
-        sell(fail=True)
-    sending_app.state.delivery.drain()
-    assert gateway.received == []
-    sell(fail=False)
-    sending_app.state.delivery.drain()
-    assert len(gateway.received) == 1
-    with make_sessionmaker(engine)() as s:
-        assert len(list(s.execute(select(Sale)).scalars())) == 1
+        _sell_here(sm, sending.shop, security_module, then=_abandon)
+    sending.drain()
+    assert sending.gateway.received == []
+    _sell_here(sm, sending.shop, security_module)
+    sending.drain()
+    assert len(sending.gateway.received) == 1
+    assert len(_sales(sending.engine)) == 1
 
 
-def test_an_opt_in_through_the_api_counts_at_once(
-    sending_client: TestClient,
-    sending_app: FastAPI,
-    shop: Shop,
-    engine: Engine,
-    gateway: GatewayDouble,
-) -> None:
+def test_an_opt_in_through_the_api_counts_at_once(sending: Sending) -> None:
     """With nobody opted in, sales are not looked at (for a few seconds at a time); the
     customers API's opt-in wakes the sender, so the very next sale is delivered."""
-    first = _sell(sending_client, shop, shop.volume_pan, "w-1").json()
-    sending_app.state.delivery.drain()
-    assert gateway.received == []
-    cid = opt_in(engine, shop.volume_pan, on=False)
-    r = sending_client.patch(
-        f"/api/v1/customers/{cid}", json={"sms_tokens": True}, headers=auth(shop.supervisor_token)
+    first = sending.sell("w-1").json()
+    assert sending.gateway.received == []
+    cid = opt_in(sending.engine, sending.shop.volume_pan, on=False)
+    r = sending.client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"sms_tokens": True},
+        headers=auth(sending.shop.supervisor_token),
     )
     assert r.status_code == 200, r.text
-    second = _sell(sending_client, shop, shop.volume_pan, "w-2").json()
-    sending_app.state.delivery.drain()
-    assert [m["reference"] for m in gateway.received] == [reference_of(second["sale_id"])]
-    assert _outbox(engine, first["sale_id"]) is None
+    second = sending.sell("w-2").json()
+    assert [m["reference"] for m in sending.gateway.received] == [reference_of(second["sale_id"])]
+    assert _outbox(sending.engine, first["sale_id"]) is None
 
 
 def test_a_restarted_server_sends_what_a_stopped_one_left_out(
@@ -319,22 +316,10 @@ def test_a_restarted_server_sends_what_a_stopped_one_left_out(
     outbox) are found by the next server's sender and sent once, with its own sales."""
     opt_in(engine, shop.volume_pan)
     unheard = make_sessionmaker(engine)  # no delivery listener: like a server that died
-
-    def sell(sm: sessionmaker[Session], key: str) -> dict[str, Any]:
-        with sm() as s:
-            seller = s.get(Operator, shop.cashier_id)
-            assert seller is not None
-            req = service.SaleRequest(
-                meter_number=shop.volume_pan, paid=2_000, channel="pos", idempotency_key=key
-            )
-            return transaction.run(
-                s, lambda: service.sell(s, req, operator=seller, security=security_module)
-            ).receipt
-
-    lost = [sell(unheard, "lost-1"), sell(unheard, "lost-2")]
+    lost = [_sell_here(unheard, shop, security_module, key) for key in ("lost-1", "lost-2")]
     memory = MemorySmsGateway()
     restarted = Deliverer(sending_app.state.sessionmaker, lambda: memory)
-    fresh = sell(unheard, "fresh-1")  # handed over by its own server below
+    fresh = _sell_here(unheard, shop, security_module, "fresh-1")  # handed over below
     restarted.submit(fresh)
     restarted.drain()
     assert sorted(m.reference for m in memory.sent) == sorted(

@@ -8,7 +8,6 @@ itself goes out through the :class:`SmsGateway`.
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +17,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from stsgas.vending.logs import current_request_id
 from stsgas.vending.sms import buy, log, purchase, service
+from stsgas.vending.sms.callback import gateway_known, limits, problem
 from stsgas.vending.sms.commands import Balance, Buy, Help, Unknown
 from stsgas.vending.sms.gateway import (
     HttpSmsGateway,
@@ -28,7 +27,6 @@ from stsgas.vending.sms.gateway import (
     SmsGateway,
     SmsGatewayError,
 )
-from stsgas.vending.sms.ratelimit import RateLimit
 from stsgas.vending.sms.replies import (
     HELP_TEXT,
     refused_reply,
@@ -44,21 +42,6 @@ _FIELDS = {
     "text": ("text", "message", "body"),
     "message_id": ("message_id", "id", "messageId"),
 }
-
-
-def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "about:blank",
-            "status": status,
-            "code": code,
-            "title": detail,
-            "detail": detail,
-            "request_id": current_request_id(),
-        },
-        status_code=status,
-        media_type="application/problem+json",
-    )
 
 
 async def _fields(request: Request) -> dict[str, str] | None:
@@ -105,31 +88,22 @@ async def _run(request: Request, msg: service.Inbound, command: Any, cfg: SmsSet
 async def inbound(request: Request) -> Response:
     """One SMS from a customer: dedupe, limit, run the command, reply."""
     cfg: SmsSettings = request.app.state.sms_settings
-    secret = cfg.inbound_token.get_secret_value() if cfg.inbound_token else None
-    sent = request.headers.get("x-gateway-token", "")
-    if not secret or not hmac.compare_digest(secret.encode(), sent.encode()):
-        return _problem(401, "not_authenticated", "unknown SMS gateway")
+    if not gateway_known(request, cfg.inbound_token):
+        return problem(401, "not_authenticated", "unknown SMS gateway")
     fields = await _fields(request)
     if fields is None:
-        return _problem(422, "invalid_input", "from, text and message_id are required")
+        return problem(422, "invalid_input", "from, text and message_id are required")
     msg = service.Inbound(
         phone=fields["phone"], text=fields["text"], message_id=fields["message_id"]
     )
     sm: sessionmaker[Session] = request.app.state.sessionmaker
-    limits = service.Limits(
-        per_phone=RateLimit(limit=cfg.per_phone_limit, window=service.window(cfg.window_minutes)),
-        per_meter=RateLimit(limit=cfg.per_meter_limit, window=service.window(cfg.window_minutes)),
-        per_customer=RateLimit(
-            limit=cfg.per_customer_limit, window=service.window(cfg.window_minutes)
-        ),
-    )
     now = datetime.now(UTC)
-    step = await to_thread.run_sync(service.admit, sm, msg, limits, now)
+    step = await to_thread.run_sync(service.admit, sm, msg, limits(cfg), now)
     if isinstance(step, service.Settled):
         if step.status == "mismatch":
-            return _problem(422, "idempotency_mismatch", "message id reused with other content")
+            return problem(422, "idempotency_mismatch", "message id reused with other content")
         if step.status == "in_progress":
-            return _problem(409, "in_progress", "this message is still being handled")
+            return problem(409, "in_progress", "this message is still being handled")
         if step.status == "duplicate" and step.reply and not step.sent:
             await _send(request, msg, step.reply)
         return JSONResponse({"status": step.status, "reply": step.reply})

@@ -14,27 +14,24 @@ numbers masked, for the console's SMS log.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.customers.service import mask_phone
 from stsgas.vending.deps import SessionDep
-from stsgas.vending.logs import current_request_id
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms import purchase
-from stsgas.vending.sms.ratelimit import RateLimit
-from stsgas.vending.sms.service import Limits, window
+from stsgas.vending.sms.callback import gateway_known, limits, problem
 from stsgas.vending.sms.settings import SmsSettings
 from stsgas.vending.ussd import menu, screens, service
 from stsgas.vending.ussd.settings import UssdSettings
@@ -47,30 +44,6 @@ Reader = Annotated[Operator, Depends(require(Permission.AUDIT_READ))]
 _MAX_ID = 64
 _NOT_REGISTERED = menu.Screen("This phone is not registered for gas prepaid.", end=True)
 _BUSY = menu.Screen("Too many requests from this phone. Please try again later.", end=True)
-
-
-def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "about:blank",
-            "status": status,
-            "code": code,
-            "title": detail,
-            "detail": detail,
-            "request_id": current_request_id(),
-        },
-        status_code=status,
-        media_type="application/problem+json",
-    )
-
-
-def _limits(cfg: SmsSettings) -> Limits:
-    span = window(cfg.window_minutes)
-    return Limits(
-        per_phone=RateLimit(limit=cfg.per_phone_limit, window=span),
-        per_meter=RateLimit(limit=cfg.per_meter_limit, window=span),
-        per_customer=RateLimit(limit=cfg.per_customer_limit, window=span),
-    )
 
 
 async def _act(
@@ -101,7 +74,7 @@ async def _act(
             session_id=session_id,
             meter=step.meter,
             customer_id=owner,
-            limits=_limits(sms_cfg),
+            limits=limits(sms_cfg),
             now=now,
         )
     )
@@ -130,22 +103,20 @@ async def _act(
 async def callback(request: Request) -> Response:
     """One step of a USSD session: the next screen, ``CON`` or ``END``."""
     cfg: UssdSettings = request.app.state.ussd_settings
-    secret = cfg.inbound_token.get_secret_value() if cfg.inbound_token else None
-    sent = request.headers.get("x-gateway-token", "")
-    if not secret or not hmac.compare_digest(secret.encode(), sent.encode()):
-        return _problem(401, "not_authenticated", "unknown USSD gateway")
+    if not gateway_known(request, cfg.inbound_token):
+        return problem(401, "not_authenticated", "unknown USSD gateway")
     form = await request.form()
     session_id = str(form.get("sessionId") or "")
     phone = str(form.get("phoneNumber") or "")
     text = str(form.get("text") or "")
     if not session_id or not phone or len(session_id) > _MAX_ID or len(phone) > 32:
-        return _problem(422, "invalid_input", "sessionId and phoneNumber are required")
+        return problem(422, "invalid_input", "sessionId and phoneNumber are required")
     sm: sessionmaker[Session] = request.app.state.sessionmaker
     now = datetime.now(UTC)
     sms_cfg: SmsSettings = request.app.state.sms_settings
     admitted = await to_thread.run_sync(
         lambda: service.admit_session(
-            sm, phone=phone, session_id=session_id, limits=_limits(sms_cfg), now=now
+            sm, phone=phone, session_id=session_id, limits=limits(sms_cfg), now=now
         )
     )
     if not admitted:

@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web import paths, policy_pages
+from stsgas.vending.web.forms import submit
 from stsgas.vending.web.meter_view import meter_facts
 from stsgas.vending.web.pages import read_sales
 from stsgas.vending.web.readout_pages import readout_context
 from stsgas.vending.web.render import error_page, guard, page
-from stsgas.vending.web.session import Me, check_csrf
 from stsgas.vending.web.views import money, receipt_view, sale_row
 from stsgas.vending.web.wallet_pages import wallet_panel
 
@@ -25,18 +25,6 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 def items_of(body: Any) -> list[dict[str, Any]]:
     return list(body["items"] if isinstance(body, dict) and "items" in body else body)
-
-
-def stale(request: Request, me: Me, active: str) -> Response:
-    return page(
-        request,
-        "error.html",
-        me,
-        active,
-        status_code=403,
-        title="Form expired",
-        detail="The form was stale; open the page again.",
-    )
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -66,17 +54,15 @@ async def create_customer(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Create a customer, then show it."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "customers")
-    try:
-        body = await VendingApi(request.app, me.token).post(
-            paths.CUSTOMERS,
-            {"name": name, "phone": phone, "address": address, "sms_tokens": sms_tokens == "on"},
-        )
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "Customer not created", exc)
-    return RedirectResponse(f"/console/customers/{body['id']}", status_code=303)
+    body = {"name": name, "phone": phone, "address": address, "sms_tokens": sms_tokens == "on"}
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.post(paths.CUSTOMERS, body),
+        refused="Customer not created",
+        then=lambda made: f"/console/customers/{made['id']}",
+    )
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -133,16 +119,15 @@ async def set_sms_tokens(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Opt the customer in to (or out of) tokens by SMS after every sale."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "customers")
-    try:
-        await VendingApi(request.app, me.token).request(
-            "PATCH", paths.CUSTOMER.format(id=customer_id), json={"sms_tokens": sms_tokens == "on"}
-        )
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "Customer not changed", exc)
-    return RedirectResponse(f"/console/customers/{customer_id}", status_code=303)
+    path = paths.CUSTOMER.format(id=customer_id)
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.request("PATCH", path, json={"sms_tokens": sms_tokens == "on"}),
+        refused="Customer not changed",
+        then=f"/console/customers/{customer_id}",
+    )
 
 
 def _meter_row(m: dict[str, Any]) -> dict[str, Any]:
@@ -205,18 +190,18 @@ async def create_meter(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Register a meter (the API checks the number's check digit), then show it."""
-    me = await guard(request, "meters")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "meters")
     body: dict[str, Any] = {"number": number, "mode": mode, "supply_group_id": supply_group_id}
     for key, value in (("tariff_id", tariff_id), ("customer_id", customer_id)):
         if value.strip().isascii() and value.strip().isdigit():
             body[key] = int(value)
-    try:
-        made = await VendingApi(request.app, me.token).post(paths.METERS, body)
-    except ApiProblem as exc:
-        return error_page(request, me, "meters", "Meter not created", exc)
-    return RedirectResponse(f"/console/meters/{made['id']}", status_code=303)
+    return await submit(
+        request,
+        "meters",
+        csrf,
+        lambda api: api.post(paths.METERS, body),
+        refused="Meter not created",
+        then=lambda made: f"/console/meters/{made['id']}",
+    )
 
 
 @router.get("/meters/{meter_id}", response_class=HTMLResponse)

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
-from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
-from stsgas.vending.web.session import Me, check_csrf
-from stsgas.vending.web.views import receipt_view
+from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
+from stsgas.vending.web.pages import receipt_page
+from stsgas.vending.web.render import error_page, page
+from stsgas.vending.web.session import Me
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -39,17 +39,8 @@ async def _receipt(
     status_code: int = 200,
 ) -> Response:
     sale = await api.get(paths.SALE.format(id=sale_id))
-    return page(
-        request,
-        "receipt.html",
-        me,
-        "sales",
-        title=f"Receipt #{sale_id}",
-        receipt=receipt_view(Receipt.from_json(sale)),
-        can_reprint=False,
-        can_cancel=False,
-        flash=flash,
-        status_code=status_code,
+    return receipt_page(
+        request, me, sale_id, sale, buttons=False, flash=flash, status_code=status_code
     )
 
 
@@ -63,9 +54,7 @@ async def preview(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """What the cancellation will do, before anyone confirms it."""
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "management", csrf, active="sales", stale=STALE_RECEIPT)
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     try:
@@ -99,9 +88,7 @@ async def confirm(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Void now, or ask a second supervisor to approve taking the credit back."""
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "management", csrf, active="sales", stale=STALE_RECEIPT)
     api = VendingApi(request.app, me.token)
     used = _flag(token_used)
     body: dict[str, Any] = {"reason": reason, "token_used": used}

@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.sales.receipts import ReceiptToken
 from stsgas.vending.web import paths
-from stsgas.vending.web.admin_pages import items_of, stale
+from stsgas.vending.web.admin_pages import items_of
+from stsgas.vending.web.forms import signed_form
 from stsgas.vending.web.render import guard, page
-from stsgas.vending.web.session import Me, check_csrf
+from stsgas.vending.web.session import Me
 from stsgas.vending.web.views import token_views
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -251,9 +252,7 @@ async def management(
     The form's idempotency key goes to the API as ``Idempotency-Key``, so the
     same form sent twice (double click, reload, back and resend) is one request.
     """
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "management")
+    me = await signed_form(request, "management", csrf)
     api = VendingApi(request.app, me.token)
     groups = await _groups(api)
     sent = await request.form()
@@ -325,9 +324,7 @@ async def management_approve(
 ) -> Response:
     """Approve a pending request (not one's own): the tokens are issued and shown in
     the order to enter them. Approving it again shows the same tokens."""
-    me = await guard(request, "management")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "management")
+    me = await signed_form(request, "management", csrf)
     api = VendingApi(request.app, me.token)
     groups = await _groups(api)
     try:

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
 from stsgas.vending.web import paths
+from stsgas.vending.web.forms import signed_form, submit
 from stsgas.vending.web.render import error_page, guard, page
-from stsgas.vending.web.session import Me, check_csrf, load_me
+from stsgas.vending.web.session import Me, load_me
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -75,9 +76,7 @@ async def create_operator(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Create an account; it waits for a second admin before it may approve."""
-    me = await guard(request, "operators")
-    if not check_csrf(me.token, csrf):
-        return _error(request, me, "Form expired", "The form was stale; open the page again.")
+    me = await signed_form(request, "operators", csrf)
     body: dict[str, Any] = {
         "username": username,
         "role": role,
@@ -138,14 +137,14 @@ async def operator(request: Request, operator_id: int, done: str = "") -> Respon
 async def _act(
     request: Request, operator_id: int, csrf: str, path: str, body: Any, done: str
 ) -> Response:
-    me = await guard(request, "operators")
-    if not check_csrf(me.token, csrf):
-        return _error(request, me, "Form expired", "The form was stale; open the page again.")
-    try:
-        await VendingApi(request.app, me.token).post(path.format(id=operator_id), body)
-    except ApiProblem as exc:
-        return error_page(request, me, "operators", "Not done", exc)
-    return RedirectResponse(f"/console/operators/{operator_id}?done={done}", status_code=303)
+    return await submit(
+        request,
+        "operators",
+        csrf,
+        lambda api: api.post(path.format(id=operator_id), body),
+        refused="Not done",
+        then=f"/console/operators/{operator_id}?done={done}",
+    )
 
 
 @router.post("/operators/{operator_id}/password")

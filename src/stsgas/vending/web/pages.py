@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from stsgas.vending.apiclient import ApiProblem, VendingApi, client_of
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths, repository
-from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
+from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
+from stsgas.vending.web.render import error_page, guard, page
 from stsgas.vending.web.session import Me, check_csrf, clear_session, me_from, set_session
 from stsgas.vending.web.views import (
     LookupView,
@@ -219,17 +220,7 @@ async def sell(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Sell: one Idempotency-Key per form, so a resubmitted form sells once."""
-    me = await guard(request, "sell")
-    if not check_csrf(me.token, csrf):
-        return page(
-            request,
-            "error.html",
-            me,
-            "sell",
-            status_code=403,
-            title="Form expired",
-            detail="The form was stale; open Sell gas again.",
-        )
+    me = await signed_form(request, "sell", csrf, stale="The form was stale; open Sell gas again.")
     api = VendingApi(request.app, me.token)
     value = parse_amount(amount)
     error = None
@@ -260,6 +251,34 @@ async def sales(request: Request) -> Response:
     return page(request, "sales.html", me, "sales", title=title, sales=[sale_row(s) for s in items])
 
 
+def receipt_page(
+    request: Request,
+    me: Me,
+    sale_id: int,
+    sale: dict[str, Any],
+    *,
+    copy: bool = False,
+    title: str = "",
+    buttons: bool = True,
+    flash: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A sale's receipt page (``sale`` as the API gives it), with the reprint and cancel
+    buttons the operator's role allows; ``buttons=False``: none (after a cancellation)."""
+    return page(
+        request,
+        "receipt.html",
+        me,
+        "sales",
+        status_code=status_code,
+        title=title or f"Receipt #{sale_id}",
+        receipt=receipt_view(Receipt.from_json(sale), copy=copy),
+        can_reprint=buttons and me.role != "auditor",
+        can_cancel=buttons and me.role in CANCELLERS,
+        flash=flash,
+    )
+
+
 @router.get("/sales/{sale_id}", response_class=HTMLResponse)
 async def receipt(request: Request, sale_id: int, copy: bool = False) -> Response:
     """The itemised receipt with the token(s), key change tokens first."""
@@ -268,36 +287,16 @@ async def receipt(request: Request, sale_id: int, copy: bool = False) -> Respons
         sale = await VendingApi(request.app, me.token).get(paths.SALE.format(id=sale_id))
     except ApiProblem as exc:
         return error_page(request, me, "sales", "Sale not shown", exc)
-    return page(
-        request,
-        "receipt.html",
-        me,
-        "sales",
-        title=f"Receipt #{sale_id}",
-        receipt=receipt_view(Receipt.from_json(sale), copy=copy),
-        can_reprint=me.role != "auditor",
-        can_cancel=me.role in CANCELLERS,
-    )
+    return receipt_page(request, me, sale_id, sale, copy=copy)
 
 
 @router.post("/sales/{sale_id}/reprint", response_class=HTMLResponse)
 async def reprint(request: Request, sale_id: int, csrf: Annotated[str, Form()] = "") -> Response:
     """The same token again, marked COPY (the API counts reprints)."""
-    me = await guard(request, "sell")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "sell", csrf, active="sales", stale=STALE_RECEIPT)
     try:
         sale = await VendingApi(request.app, me.token).post(paths.REPRINT.format(id=sale_id), {})
     except ApiProblem as exc:
         return error_page(request, me, "sales", "Reprint refused", exc)
     sale = sale.get("sale", sale)
-    return page(
-        request,
-        "receipt.html",
-        me,
-        "sales",
-        title=f"Receipt #{sale_id} (copy)",
-        receipt=receipt_view(Receipt.from_json(sale), copy=True),
-        can_reprint=True,
-        can_cancel=me.role in CANCELLERS,
-    )
+    return receipt_page(request, me, sale_id, sale, copy=True, title=f"Receipt #{sale_id} (copy)")

@@ -8,11 +8,10 @@ import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.web.render import error_page, guard, page
-from stsgas.vending.web.session import Me, check_csrf
+from stsgas.vending.web.forms import submit
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -45,21 +44,8 @@ def plan_body(kind: str, amount: str, percent: str, low: str, high: str) -> dict
     return body
 
 
-def stale(request: Request, me: Me, active: str) -> Response:
-    """403 for a form whose CSRF token went stale (as the other customer forms)."""
-    return page(
-        request,
-        "error.html",
-        me,
-        active,
-        status_code=403,
-        title="Form expired",
-        detail="The form was stale; open the page again.",
-    )
-
-
-def _back(customer_id: int) -> Response:
-    return RedirectResponse(f"/console/customers/{customer_id}#policy", status_code=303)
+def _back(customer_id: int) -> str:
+    return f"/console/customers/{customer_id}#policy"
 
 
 @router.post("/customers/{customer_id}/policy")
@@ -75,20 +61,18 @@ async def set_policy(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Set the customer's class and debt plan."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "customers")
     body = {
         "class_code": class_code.strip() or None,
         "debt_plan": plan_body(plan_kind, plan_amount, plan_percent, plan_min, plan_max),
     }
-    try:
-        await VendingApi(request.app, me.token).request(
-            "PUT", POLICY.format(id=customer_id), json=body
-        )
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "Credit policy not changed", exc)
-    return _back(customer_id)
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.request("PUT", POLICY.format(id=customer_id), json=body),
+        refused="Credit policy not changed",
+        then=_back(customer_id),
+    )
 
 
 @router.post("/customers/{customer_id}/emergency-credit")
@@ -99,16 +83,14 @@ async def emergency_credit(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """The customer asks for an emergency advance (given with the next sale)."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "customers")
-    try:
-        await VendingApi(request.app, me.token).post(
-            EMERGENCY.format(id=customer_id), {"amount": amount.strip()}
-        )
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "No emergency credit", exc)
-    return _back(customer_id)
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.post(EMERGENCY.format(id=customer_id), {"amount": amount.strip()}),
+        refused="No emergency credit",
+        then=_back(customer_id),
+    )
 
 
 @router.post("/customers/{customer_id}/classes")
@@ -123,9 +105,6 @@ async def create_class(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a customer class, then return to the customer it was made from."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return stale(request, me, "customers")
     body: dict[str, Any] = {"code": code.strip(), "name": name.strip()}
     for key, value in (
         ("free_m3", free_m3),
@@ -134,8 +113,11 @@ async def create_class(
     ):
         if value.strip():
             body[key] = value.strip()
-    try:
-        await VendingApi(request.app, me.token).post(CLASSES, body)
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "Customer class not added", exc)
-    return _back(customer_id)
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.post(CLASSES, body),
+        refused="Customer class not added",
+        then=_back(customer_id),
+    )

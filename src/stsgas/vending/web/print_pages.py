@@ -16,12 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.printing import PrinterError, send_to_printer
 from stsgas.vending.printing.settings import load
-from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.web import paths
-from stsgas.vending.web.pages import CANCELLERS
-from stsgas.vending.web.render import error_page, guard, page, stale_receipt_form
-from stsgas.vending.web.session import check_csrf
-from stsgas.vending.web.views import receipt_view
+from stsgas.vending.web.forms import STALE_RECEIPT, signed_form
+from stsgas.vending.web.pages import receipt_page
+from stsgas.vending.web.render import error_page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -53,23 +51,11 @@ async def print_receipt(
     request: Request, sale_id: int, csrf: Annotated[str, Form()] = ""
 ) -> Response:
     """Print the sale's receipt on the network printer and show the receipt again."""
-    me = await guard(request, "sales")
-    if not check_csrf(me.token, csrf):
-        return stale_receipt_form(request, me)
+    me = await signed_form(request, "sales", csrf, stale=STALE_RECEIPT)
     api = VendingApi(request.app, me.token)
     try:
         sale = await api.get(paths.SALE.format(id=sale_id))
         data = (await api.request("GET", paths.RECEIPT_ESCPOS.format(id=sale_id))).content
     except ApiProblem as exc:
         return error_page(request, me, "sales", "Receipt not printed", exc)
-    return page(
-        request,
-        "receipt.html",
-        me,
-        "sales",
-        title=f"Receipt #{sale_id}",
-        receipt=receipt_view(Receipt.from_json(sale)),
-        can_reprint=me.role != "auditor",
-        can_cancel=me.role in CANCELLERS,
-        flash=await _print(data),
-    )
+    return receipt_page(request, me, sale_id, sale, flash=await _print(data))

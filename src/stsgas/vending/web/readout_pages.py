@@ -19,8 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
 from stsgas.vending.web.charts import Bar, Mark, bar_chart, event_chart
+from stsgas.vending.web.forms import signed_form, submit
 from stsgas.vending.web.render import error_page, guard, page
-from stsgas.vending.web.session import Me, check_csrf
+from stsgas.vending.web.session import Me
 
 __all__ = ["readout_context", "router"]
 
@@ -179,16 +180,8 @@ async def readout_context(request: Request, me: Me, meter_id: int) -> dict[str, 
     }
 
 
-def _stale(request: Request, me: Me) -> Response:
-    return page(
-        request,
-        "error.html",
-        me,
-        "meters",
-        status_code=403,
-        title="Form expired",
-        detail="The form was stale; open the meter page again.",
-    )
+#: what a stale meter-page form says
+_STALE = "The form was stale; open the meter page again."
 
 
 @router.post("/meters/{meter_id}/readout")
@@ -199,9 +192,7 @@ async def upload_readout(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Upload a readout file from the meter page (the API checks and merges it)."""
-    me = await guard(request, "meters")
-    if not check_csrf(me.token, csrf):
-        return _stale(request, me)
+    me = await signed_form(request, "meters", csrf, stale=_STALE)
     if file is None or not file.filename:
         return page(
             request,
@@ -239,14 +230,15 @@ async def mark_visited(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a visit to the meter (audited by the API); its visit flag clears."""
-    me = await guard(request, "meters")
-    if not check_csrf(me.token, csrf):
-        return _stale(request, me)
-    try:
-        await VendingApi(request.app, me.token).post(VISIT.format(id=meter_id), {"note": note})
-    except ApiProblem as exc:
-        return error_page(request, me, "meters", "Visit not recorded", exc)
-    return RedirectResponse(f"/console/meters/{meter_id}?done=visited", status_code=303)
+    return await submit(
+        request,
+        "meters",
+        csrf,
+        lambda api: api.post(VISIT.format(id=meter_id), {"note": note}),
+        refused="Visit not recorded",
+        then=f"/console/meters/{meter_id}?done=visited",
+        stale=_STALE,
+    )
 
 
 @router.get("/visits", response_class=HTMLResponse)

@@ -114,16 +114,3 @@ def error_page(
         title=title,
         detail=problem.detail,
     )
-
-
-def stale_receipt_form(request: Request, me: Me) -> Response:
-    """403 for a receipt's form (reprint, cancel) whose CSRF token went stale."""
-    return page(
-        request,
-        "error.html",
-        me,
-        "sales",
-        status_code=403,
-        title="Form expired",
-        detail="The form was stale; open the receipt again.",
-    )

@@ -11,11 +11,10 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.web.render import error_page, guard, page
-from stsgas.vending.web.session import check_csrf
+from stsgas.vending.web.forms import submit
 from stsgas.vending.web.views import money
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -45,18 +44,6 @@ async def wallet_panel(api: VendingApi, customer_id: int) -> dict[str, Any] | No
     }
 
 
-def _stale(request: Request, me: Any) -> Response:
-    return page(
-        request,
-        "error.html",
-        me,
-        "customers",
-        status_code=403,
-        title="Form expired",
-        detail="The form was stale; open the page again.",
-    )
-
-
 @router.post("/customers/{customer_id}/wallet/topups")
 async def top_up(
     request: Request,
@@ -66,18 +53,18 @@ async def top_up(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Pay money in at the counter, then show the customer again."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return _stale(request, me)
-    try:
-        await VendingApi(request.app, me.token).post(
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.post(
             _WALLET.format(id=customer_id) + "/topups",
             {"amount": amount},
             headers={"Idempotency-Key": f"console-{key}"[:64]},
-        )
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "Nothing paid in", exc)
-    return RedirectResponse(f"/console/customers/{customer_id}#wallet", status_code=303)
+        ),
+        refused="Nothing paid in",
+        then=f"/console/customers/{customer_id}#wallet",
+    )
 
 
 @router.post("/customers/{customer_id}/wallet/purchases")
@@ -90,15 +77,15 @@ async def purchase(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Sell gas paid from the wallet, then show the receipt."""
-    me = await guard(request, "customers")
-    if not check_csrf(me.token, csrf):
-        return _stale(request, me)
-    try:
-        sale = await VendingApi(request.app, me.token).post(
+    return await submit(
+        request,
+        "customers",
+        csrf,
+        lambda api: api.post(
             _WALLET.format(id=customer_id) + "/purchases",
             {"meter_number": meter_number, "amount": amount, "channel": "web"},
             headers={"Idempotency-Key": f"console-wallet-{key}"},
-        )
-    except ApiProblem as exc:
-        return error_page(request, me, "customers", "Nothing sold", exc)
-    return RedirectResponse(f"/console/sales/{sale['sale_id']}", status_code=303)
+        ),
+        refused="Nothing sold",
+        then=lambda sale: f"/console/sales/{sale['sale_id']}",
+    )
