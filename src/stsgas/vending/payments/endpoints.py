@@ -24,7 +24,6 @@ from fastapi.responses import JSONResponse, Response
 
 from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep
-from stsgas.vending.logs import current_request_id
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -40,6 +39,7 @@ from stsgas.vending.payments.provider import (
 from stsgas.vending.payments.settings import MpesaSettings
 from stsgas.vending.sales.compose import SaleLimits
 from stsgas.vending.sales.fast import SalePool
+from stsgas.vending.sms.callback import problem
 from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
 from stsgas.vending.sms.service import Inbound, mark_sent
 
@@ -48,21 +48,6 @@ __all__ = ["install", "router"]
 log = logging.getLogger("stsgas.payments")
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 Reader = Annotated[Operator, Depends(require(Permission.REPORTS_READ))]
-
-
-def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "about:blank",
-            "status": status,
-            "code": code,
-            "title": detail,
-            "detail": detail,
-            "request_id": current_request_id(),
-        },
-        status_code=status,
-        media_type="application/problem+json",
-    )
 
 
 def _authentic(request: Request, cfg: MpesaSettings) -> str | None:
@@ -85,7 +70,7 @@ async def validation(request: Request) -> Response:
     why = _authentic(request, cfg)
     if why is not None:
         log.warning("payment validation refused: %s", why)
-        return _problem(401, "not_authenticated", "unknown payment provider")
+        return problem(401, "not_authenticated", "unknown payment provider")
     provider: PaymentProvider = request.app.state.payment_provider
     return JSONResponse(provider.acknowledge(True))
 
@@ -97,10 +82,10 @@ async def confirmation(request: Request) -> Response:
     why = _authentic(request, cfg)
     if why is not None:
         log.warning("payment callback refused: %s; nothing moved", why)
-        return _problem(401, "not_authenticated", "unknown payment provider")
+        return problem(401, "not_authenticated", "unknown payment provider")
     provider: PaymentProvider | None = request.app.state.payment_provider
     if provider is None:
-        return _problem(503, "retry_later", "mobile money is not set up")
+        return problem(503, "retry_later", "mobile money is not set up")
     try:
         body: Any = await request.json()
         if not isinstance(body, dict):
@@ -108,12 +93,12 @@ async def confirmation(request: Request) -> Response:
         reported = provider.parse_callback(body)
     except (ValueError, BadCallback) as exc:
         log.warning("payment callback unreadable: %s; nothing moved", exc)
-        return _problem(422, "invalid_input", f"not a payment report: {exc}")
+        return problem(422, "invalid_input", f"not a payment report: {exc}")
     try:
         outcome = await _handle(request.app, provider, reported, cfg)
     except ProviderUnavailable as exc:
         log.warning("payment %s not verified yet: %s", reported.txn_id, exc)
-        return _problem(503, "retry_later", "the provider cannot be asked now; retry")
+        return problem(503, "retry_later", "the provider cannot be asked now; retry")
     if outcome.sms is not None:
         await _send(request.app, outcome.sms)
     accepted = outcome.state != "rejected"
