@@ -87,6 +87,7 @@ def create_app(
     app.state.sale_pool = None
     problems.install(app)
     app.add_middleware(FastSales)
+    app.add_middleware(payments.Callbacks)  # the mobile-money webhook, before the router
     app.add_middleware(RequestGuard)  # outermost: around both sale paths and every route
     app.include_router(api_router)
     apidocs.install(app)  # Swagger UI and ReDoc, offline

@@ -212,6 +212,32 @@ def reconciliation(
     }
 
 
+class Callbacks:
+    """ASGI middleware: the provider's two callbacks answered before FastAPI's router.
+
+    The router finds a route by trying the app's several hundred routes in turn;
+    for a callback that search cost about as much CPU as applying the payment
+    (``docs/benchmarks.md``). The handlers are the routes' own, so the answer is
+    the same either way.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.paths = {
+            router.prefix + "/mpesa/confirmation": confirmation,
+            router.prefix + "/mpesa/validation": validation,
+        }
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.paths.get(scope["path"])
+            if handler is not None and getattr(scope["app"].state, "payments_installed", False):
+                response = await handler(Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def provider_from(settings: MpesaSettings, decimals: int) -> PaymentProvider | None:
     """The configured M-Pesa provider, or None without an API URL."""
     if not settings.api_url:

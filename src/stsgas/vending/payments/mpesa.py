@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+import orjson
 
 from stsgas.vending.errors import BadAmount
 from stsgas.vending.kit.money import parse_money
@@ -46,6 +47,7 @@ __all__ = ["MpesaC2B"]
 _TOKEN_PATH = "/oauth/v1/generate"
 _STATUS_PATH = "/mpesa/transactionstatus/v1/query"
 _MAX_FIELD = 64
+_JSON = "application/json"
 
 
 def _text(body: Mapping[str, Any], key: str, *, required: bool = True) -> str:
@@ -153,19 +155,21 @@ class MpesaC2B:
             try:
                 async with self._session().post(
                     self.api_url + _STATUS_PATH,
-                    headers={"Authorization": f"Bearer {token}"},
-                    json={
-                        "CommandID": "TransactionStatusQuery",
-                        "TransactionID": txn_id,
-                        "PartyA": self.shortcode,
-                        "IdentifierType": "4",
-                        "Remarks": "stsgas verifies a payment",
-                        "Occasion": "",
-                    },
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": _JSON},
+                    data=orjson.dumps(
+                        {
+                            "CommandID": "TransactionStatusQuery",
+                            "TransactionID": txn_id,
+                            "PartyA": self.shortcode,
+                            "IdentifierType": "4",
+                            "Remarks": "stsgas verifies a payment",
+                            "Occasion": "",
+                        }
+                    ),
                 ) as r:
                     status = r.status
-                    body = await r.json(content_type=None) if status == 200 else None
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    body = orjson.loads(await r.read()) if status == 200 else None
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # orjson's too
                 raise ProviderUnavailable(f"status query failed: {exc}") from exc
             if status == 401 and attempt == 0:
                 self._token = None
