@@ -55,23 +55,34 @@ __all__ = ["DEFER", "apply", "mark_sent"]
 
 DEFER: Final = None
 
-_RECORD = """
+#: the phone of the customer the reference's meter is linked to (where the SMS goes)
+_OWNER_PHONE = """
+(SELECT c.phone FROM meters m
+   JOIN customer_meters cm ON cm.meter_id = m.id AND cm.active = 1
+   JOIN customers c ON c.id = cm.customer_id
+ WHERE m.pan = {reference})
+"""
+_RECORD = f"""
 INSERT INTO payments (provider, txn_id, amount, reference, phone, state, detail, received_at)
 VALUES ($1, $2, $3, $4, $5, 'received', '', $6)
 ON CONFLICT (provider, txn_id) DO NOTHING
-RETURNING id
+RETURNING id, {_OWNER_PHONE.format(reference="$4")}
 """
-_FIND_LOCKED = """
-SELECT id, state, sale_id, detail, verified_at IS NOT NULL, amount, reference
-FROM payments WHERE provider = $1 AND txn_id = $2 FOR UPDATE
+_FIND_LOCKED = f"""
+SELECT p.id, p.state, p.sale_id, p.detail, p.verified_at IS NOT NULL, p.amount, p.reference,
+       p.phone, {_OWNER_PHONE.format(reference="p.reference")}
+FROM payments p WHERE p.provider = $1 AND p.txn_id = $2 FOR UPDATE
 """
+#: the payment marked sold and, when it has a phone to go to, its SMS in the outbox
 _SOLD = """
 WITH p AS (
     UPDATE payments SET state = 'sold', sale_id = $2, customer_id = $3, detail = $5,
                         verified_at = $4
-    WHERE id = $1 RETURNING phone
+    WHERE id = $1
 )
-SELECT (SELECT c.phone FROM customers c WHERE c.id = $3), p.phone FROM p
+INSERT INTO idempotency_records
+    (scope, key, fingerprint, state, response_status, response_body, created_at, updated_at)
+SELECT $6::text, $7, $8, 'done', 200, $9::json, $4, $4 WHERE $6::text IS NOT NULL
 """
 #: the change a sale leaves, into the customer's wallet: the balance and its journal
 #: (as ``wallet.service.top_up`` posts it); the count says both lines found their account
@@ -89,11 +100,6 @@ WITH w AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM e), (SELECT balance FROM w)
-"""
-_OUTBOX = """
-INSERT INTO idempotency_records
-    (scope, key, fingerprint, state, response_status, response_body, created_at, updated_at)
-VALUES ($1, $2, $3, 'done', 200, $4::json, $5, $5)
 """
 _MARK_SENT = """
 UPDATE idempotency_records SET response_body = $3::json, updated_at = $4
@@ -122,29 +128,31 @@ async def apply(
 
     async def work(conn: asyncpg.Connection) -> service.Outcome:
         keys = (provider, reported.txn_id)
-        new = await conn.fetchval(
+        new = await conn.fetchrow(
             _RECORD, *keys, reported.amount, reported.reference, reported.phone, now
         )
         if new is not None:  # this transaction holds the new row until it commits
-            pid, amount, reference = int(new), reported.amount, reported.reference
+            pid, owner_phone = new
+            amount, reference, payer_phone = reported.amount, reported.reference, reported.phone
         else:  # stored before: its twin waited here for the first one's commit
             row = await conn.fetchrow(_FIND_LOCKED, *keys)
             assert row is not None  # it conflicted, and payments are never deleted
-            pid, state, sale_id, detail, applied, amount, reference = row
+            pid, state, sale_id, detail, applied, amount, reference, payer_phone, owner_phone = row
             if state != PaymentState.RECEIVED.value or applied:
                 return service.Outcome(
                     payment_id=pid, state=state, sale_id=sale_id, detail=detail, duplicate=True
                 )
         if service.mismatch(amount, reference, verified) is not None:
             raise _Defer  # the service stores the rejection and logs it
-        return await _sell(conn, pid, amount, reference, reported, now)
+        phone = service.sms_phone(owner_phone, payer_phone)
+        return await _sell(conn, pid, amount, reference, phone, now)
 
     async def _sell(
         conn: asyncpg.Connection,
         pid: int,
         amount: int,
         reference: str,
-        reported: Reported,
+        phone: str | None,
         now: datetime,
     ) -> service.Outcome:
         req = SaleRequest(
@@ -201,16 +209,28 @@ async def apply(
         sale_id, paid = meter.sale_id, decision.priced.paid
         change = amount - paid
         detail = f"sold, change {change}" if change else "sold"
-        phones = await conn.fetchrow(_SOLD, pid, sale_id, meter.customer_id, now, detail)
-        assert phones is not None
         text = service.sold_text(composed.receipt, paid=paid, pan=meter.pan, decimals=decimals)
         if change > 0 and meter.customer_id is not None:
             memo = f"change of payment {pid} (sale {sale_id})"
             await _change_to_wallet(conn, meter.customer_id, change, memo, now)
             text += f". Change {format_money(change, decimals)} to your wallet"
-        sms = await _outbox(conn, provider, reported.txn_id, phones[0], phones[1], text, now)
+        ref = service.sms_reference(provider, reported.txn_id)
+        scope = None if phone is None else Inbound(phone=phone, text="", message_id=ref).scope
+        await conn.execute(
+            _SOLD,
+            pid,
+            sale_id,
+            meter.customer_id,
+            now,
+            detail,
+            scope,
+            ref,
+            hashlib.sha256(text.encode()).hexdigest(),
+            orjson.dumps(service.sms_body(text)).decode(),
+        )
+        sms = None if phone is None else OutboundSms(to=phone, text=text, reference=ref)
         return service.Outcome(
-            payment_id=pid, state=PaymentState.SOLD.value, sale_id=sale_id, detail="sold", sms=sms
+            payment_id=pid, state=PaymentState.SOLD.value, sale_id=sale_id, detail=detail, sms=sms
         )
 
     try:
@@ -237,26 +257,6 @@ async def _change_to_wallet(
     ) or (0, None)
     if found != 2:
         raise _Defer  # no wallet, or an account to make first: the service does both
-
-
-async def _outbox(
-    conn: asyncpg.Connection,
-    provider: str,
-    txn_id: str,
-    customer_phone: str | None,
-    payer_phone: str,
-    text: str,
-    now: datetime,
-) -> OutboundSms | None:
-    """Keep the payment's SMS in the outbox (as :func:`.service._store_sms` does)."""
-    phone = service.sms_phone(customer_phone, payer_phone)
-    if phone is None:
-        return None
-    ref = service.sms_reference(provider, txn_id)
-    scope = Inbound(phone=phone, text="", message_id=ref).scope
-    body = orjson.dumps(service.sms_body(text)).decode()
-    await conn.execute(_OUTBOX, scope, ref, hashlib.sha256(text.encode()).hexdigest(), body, now)
-    return OutboundSms(to=phone, text=text, reference=ref)
 
 
 async def mark_sent(pool: SalePool, sms: OutboundSms, now: datetime) -> None:
