@@ -63,10 +63,10 @@ def create_app(
         finally:
             if app.state.jobs is not None:
                 await to_thread.run_sync(app.state.jobs.stop)
+            await payments.close(app)  # sent marks; connections to the payment provider
             pool, app.state.sale_pool = app.state.sale_pool, None
             if pool is not None:
                 await pool.close()
-            await payments.close(app)  # kept-alive connections to the payment provider
             if own_engine:
                 engine.dispose()
 

@@ -173,7 +173,10 @@ async def _send(app: FastAPI, sms: OutboundSms) -> None:
         return  # stored unsent: the jobs package's resend job sends it
     pool: SalePool | None = getattr(app.state, "sale_pool", None)
     if pool is not None:
-        await fast.mark_sent(pool, sms, datetime.now(UTC))
+        marks: fast.SentMarks | None = getattr(app.state, "sent_marks", None)
+        if marks is None or marks.pool is not pool:
+            marks = app.state.sent_marks = fast.SentMarks(pool)
+        marks.add(sms)
         return
     msg = Inbound(phone=sms.to, text="", message_id=sms.reference)
     await to_thread.run_sync(mark_sent, app.state.sessionmaker, msg)
@@ -276,6 +279,11 @@ def install(
 
 
 async def close(app: FastAPI) -> None:
-    """Close the connections of every provider installed on ``app`` (the lifespan ends)."""
+    """Write the pending sent marks and close the connections of every provider
+    installed on ``app`` (the lifespan ends, before the sale pool closes)."""
+    marks: fast.SentMarks | None = getattr(app.state, "sent_marks", None)
+    if marks is not None:
+        app.state.sent_marks = None
+        await marks.close()
     for provider in getattr(app.state, "payment_providers", []):
         await provider.aclose()

@@ -20,9 +20,10 @@ path takes it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 import asyncpg
@@ -51,7 +52,7 @@ from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.sms.gateway import OutboundSms
 from stsgas.vending.sms.service import Inbound
 
-__all__ = ["DEFER", "apply", "mark_sent"]
+__all__ = ["DEFER", "SentMarks", "apply"]
 
 DEFER: Final = None
 
@@ -102,8 +103,9 @@ WITH w AS (
 SELECT (SELECT count(*) FROM e), (SELECT balance FROM w)
 """
 _MARK_SENT = """
-UPDATE idempotency_records SET response_body = $3::json, updated_at = $4
-WHERE scope = $1 AND key = $2
+UPDATE idempotency_records r SET response_body = v.body::json, updated_at = $4
+FROM unnest($1::text[], $2::text[], $3::text[]) AS v (scope, key, body)
+WHERE r.scope = v.scope AND r.key = v.key
 """
 
 
@@ -259,9 +261,48 @@ async def _change_to_wallet(
         raise _Defer  # no wallet, or an account to make first: the service does both
 
 
-async def mark_sent(pool: SalePool, sms: OutboundSms, now: datetime) -> None:
-    """Note that the gateway took the SMS (one statement; the resend job skips it)."""
-    scope = Inbound(phone=sms.to, text="", message_id=sms.reference).scope
-    body = {**service.sms_body(sms.text), "sent": True}
-    async with pool.pool.acquire() as conn:
-        await conn.execute(_MARK_SENT, scope, sms.reference, orjson.dumps(body).decode(), now)
+class SentMarks:
+    """Marks SMS the gateway took as sent, many in one statement.
+
+    A mark only keeps the resend job and the SMS log from thinking an SMS is still
+    to send, so marks made within ``delay`` seconds are written together: one
+    statement and one commit for a burst of callbacks instead of one each. A
+    server stopped before its marks are written (:meth:`close` writes them on a
+    clean stop) leaves those SMS looking unsent, at worst sent again once.
+    """
+
+    def __init__(self, pool: SalePool, *, delay: float = 0.05) -> None:
+        self.pool = pool
+        self.delay = delay
+        self._pending: list[OutboundSms] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, sms: OutboundSms) -> None:
+        """Mark ``sms`` sent soon (on the running event loop)."""
+        self._pending.append(sms)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._later())
+
+    async def _later(self) -> None:
+        await asyncio.sleep(self.delay)
+        self._task = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the marks noted so far."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        scopes = [Inbound(phone=m.to, text="", message_id=m.reference).scope for m in batch]
+        bodies = [orjson.dumps({**service.sms_body(m.text), "sent": True}).decode() for m in batch]
+        async with self.pool.pool.acquire() as conn:
+            await conn.execute(
+                _MARK_SENT, scopes, [m.reference for m in batch], bodies, datetime.now(UTC)
+            )
+
+    async def close(self) -> None:
+        """Write what is pending (the server stops)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        await self.flush()
