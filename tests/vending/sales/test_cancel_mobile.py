@@ -157,3 +157,40 @@ def test_a_customerless_sale_says_the_refund_is_owed_to_the_payer(
     assert held == books[1]  # no wallet moved
     assert ledger_balanced(engine)
     assert _check(engine)["ok"] is True
+
+
+def test_an_approved_take_back_of_a_mobile_money_sale_pays_the_wallet_once(
+    client: TestClient,
+    paying: Paying,
+    engine: Engine,
+    supervisor: str,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """The token was entered: one supervisor asks (nothing moves), a second approves;
+    then, and once, the price goes into the customer's wallet."""
+    approver = make_operator(Role.SUPERVISOR, username="approver")[1]
+    customer = paying.shop.customer_id
+    sale = _sold_by_mobile(client, paying, engine, "30.00")
+    with make_sessionmaker(engine)() as s:
+        before = wallet.balance_of(s, customer)
+    asked = client.post(
+        f"/api/v1/sales/{sale.id}/cancel",
+        json={"reason": "entered on the wrong meter", "token_used": True, "meter_credit": "50"},
+        headers=auth(supervisor),
+    )
+    assert asked.status_code == 202, asked.text
+    request_id = asked.json()["request"]["id"]
+    with make_sessionmaker(engine)() as s:
+        assert wallet.balance_of(s, customer) == before  # nothing moved on asking
+    url = f"/api/v1/management/requests/{request_id}/approve"
+    done = client.post(url, headers=auth(approver))
+    assert done.status_code == 200, done.text
+    with make_sessionmaker(engine)() as s:
+        assert wallet.balance_of(s, customer) == before + sale.amount_paid
+        assert wallets.off_ledger(s) == []
+    assert ledger_balanced(engine)
+    assert _check(engine)["ok"] is True
+    books = _books(engine)
+    again = client.post(url, headers=auth(approver))  # a double click: answers, moves nothing
+    assert again.status_code < 500, again.text
+    assert _books(engine) == books
