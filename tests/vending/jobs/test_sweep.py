@@ -232,6 +232,14 @@ def test_the_job_queue_has_the_periodic_sweep(
     """PostgreSQL: ``stsgas worker``'s app schedules the sweep with its cron; its task
     sends the lost SMS through the configured HTTP gateway, once."""
     monkeypatch.setenv("STSGAS_SMS_GATEWAY_URL", gateway.url)
+    made: list[Engine] = []  # the worker's own engine, disposed when the test ends
+
+    def make_engine(*args: Any, **kwargs: Any) -> Engine:
+        made.append(real_make_engine(*args, **kwargs))
+        return made[-1]
+
+    real_make_engine = queue.make_engine
+    monkeypatch.setattr(queue, "make_engine", make_engine)
     _opt_in(engine, shop.volume_pan)
     lost = _crashed_sale(engine, shop, security_module, "queue-1", age=timedelta(hours=3))
     settings = Settings(database_url=db_url, token_sms_sweep_cron="*/7 * * * *")
@@ -240,7 +248,12 @@ def test_the_job_queue_has_the_periodic_sweep(
     assert periodic.cron == "*/7 * * * *"
     task: Callable[..., None] = app.tasks[queue.TOKEN_SMS_SWEEP]
     stamp = int(datetime.now(UTC).timestamp())
-    task(timestamp=stamp)
-    task(timestamp=stamp + 420)
+    try:
+        task(timestamp=stamp)
+        task(timestamp=stamp + 420)
+    finally:
+        for made_engine in made:
+            made_engine.dispose()
+    assert len(made) == 1
     assert [m["reference"] for m in gateway.received] == [reference_of(lost["sale_id"])]
     assert (_outbox(engine, lost["sale_id"]) or {})["sent"] is True
