@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select, update
 
 from stsgas.sts import group_digits
-from stsgas.vending import transaction
+from stsgas.vending import db, transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.delivery import service as delivery
 from stsgas.vending.delivery.service import reference_of
@@ -238,7 +238,7 @@ def test_the_job_queue_has_the_periodic_sweep(
         made.append(real_make_engine(*args, **kwargs))
         return made[-1]
 
-    real_make_engine = queue.make_engine
+    real_make_engine = db.make_engine
     monkeypatch.setattr(queue, "make_engine", make_engine)
     _opt_in(engine, shop.volume_pan)
     lost = _crashed_sale(engine, shop, security_module, "queue-1", age=timedelta(hours=3))
