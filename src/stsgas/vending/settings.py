@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     integrity_check_cron: str = "15 3 * * *"
     #: when the key-expiry and base-date warnings are logged (cron syntax, UTC)
     key_warnings_cron: str = "30 3 * * *"
+    #: when the token SMS sweep runs (cron syntax, UTC): it sends the token SMS of sales
+    #: committed while a server stopped before handing them to the SMS outbox
+    token_sms_sweep_cron: str = "*/5 * * * *"
+    #: how many hours back the token SMS sweep looks for such sales
+    token_sms_sweep_hours: int = Field(default=24, ge=1, le=24 * 31)
     #: runs of a failing job before it is given up and shown as failed
     job_max_attempts: int = Field(default=5, ge=1)
     #: seconds before a failed job's first retry; doubled by each further retry

@@ -17,13 +17,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending import transaction
 from stsgas.vending.customers.service import mask_phone
 from stsgas.vending.delivery.text import token_sms
-from stsgas.vending.models import Channel, Customer, PaidFrom, Sale, SaleStatus
+from stsgas.vending.models import (
+    Channel,
+    Customer,
+    IdempotencyRecord,
+    PaidFrom,
+    Sale,
+    SaleStatus,
+)
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms import service as sms
@@ -34,6 +41,8 @@ __all__ = ["STATUS", "answered_by_sms", "deliver", "missed", "reference_of"]
 log = logging.getLogger("stsgas.vending.delivery")
 #: the outbox record's status, as the SMS log shows it
 STATUS: Final = "token_delivery"
+#: outbox keys and receipts read per statement by :func:`missed`
+_BATCH: Final = 500
 
 
 def reference_of(sale_id: int) -> str:
@@ -49,6 +58,11 @@ def answered_by_sms(channel: str, key: str | None, paid_from: str | None) -> boo
     if channel == Channel.SMS.value and (key or "").startswith("sms-"):
         return True
     return paid_from == PaidFrom.MOBILE.value
+
+
+def _scope(phone: str) -> str:
+    """The outbox scope of a phone's messages."""
+    return sms.Inbound(phone=phone, text="", message_id="").scope
 
 
 def _recipient(sm: sessionmaker[Session], sale_id: int) -> str | None:
@@ -134,17 +148,13 @@ def missed(sm: sessionmaker[Session], *, since: datetime) -> list[dict[str, Any]
     """Receipts of sales since ``since`` to opted-in customers whose token SMS is not in
     the outbox: committed while a server stopped before handing them over (a crash
     between a sale's commit and its outbox record). :func:`deliver` them; one that is
-    in the outbox meanwhile is not sent twice."""
+    in the outbox meanwhile is not sent twice.
+
+    Asked every few minutes over a day of sales (the sweep job), so it reads no
+    receipt until it knows the sale is missing, and looks the outbox up in batches."""
     with sm() as s:
         rows = s.execute(
-            select(
-                Sale.id,
-                Sale.response,
-                Sale.channel,
-                Sale.idempotency_key,
-                Sale.paid_from,
-                Customer.phone,
-            )
+            select(Sale.id, Sale.channel, Sale.idempotency_key, Sale.paid_from, Customer.phone)
             .join(Customer, Customer.id == Sale.customer_id)
             .where(
                 Customer.sms_tokens.is_(True),
@@ -153,13 +163,31 @@ def missed(sm: sessionmaker[Session], *, since: datetime) -> list[dict[str, Any]
             )
             .order_by(Sale.id)
         ).all()
-        found = []
-        for row in rows:
-            if row.response is None or not sms.digits_of(row.phone):
-                continue
-            if answered_by_sms(row.channel, row.idempotency_key, row.paid_from):
-                continue
-            scope = sms.Inbound(phone=row.phone, text="", message_id="").scope
-            if sms_repo.get_record(s, scope, reference_of(row.id)) is None:
-                found.append(dict(row.response))
-    return found
+        wanted = {
+            (_scope(row.phone), reference_of(row.id)): row.id
+            for row in rows
+            if sms.digits_of(row.phone)
+            and not answered_by_sms(row.channel, row.idempotency_key, row.paid_from)
+        }
+        pairs = list(wanted)
+        for at in range(0, len(pairs), _BATCH):
+            batch = pairs[at : at + _BATCH]
+            found = s.execute(
+                select(IdempotencyRecord.scope, IdempotencyRecord.key).where(
+                    tuple_(IdempotencyRecord.scope, IdempotencyRecord.key).in_(batch)
+                )
+            ).all()
+            for scope, key in found:
+                wanted.pop((scope, key), None)
+        ids = sorted(wanted.values())
+        receipts: list[dict[str, Any]] = []
+        for at in range(0, len(ids), _BATCH):
+            receipts.extend(
+                dict(response)
+                for response in s.execute(
+                    select(Sale.response)
+                    .where(Sale.id.in_(ids[at : at + _BATCH]), Sale.response.is_not(None))
+                    .order_by(Sale.id)
+                ).scalars()
+            )
+    return receipts

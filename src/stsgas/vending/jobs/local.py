@@ -1,7 +1,8 @@
 """The SQLite runner: the same jobs in a thread of the server, retries and failures in memory.
 
 SQLite has no job queue to share between processes, so the server runs the
-jobs itself: the periodic ones at their cron times, a failed SMS reply as soon
+jobs itself: the periodic ones (integrity check, key warnings, token SMS
+sweep) at their cron times, a failed SMS reply as soon
 as it is deferred, and a failing job again after ``STSGAS_JOB_RETRY_WAIT_SECONDS``
 × its runs so far, up to ``STSGAS_JOB_MAX_ATTEMPTS`` runs; then it is kept in
 the failed list (lost when the server stops: it is also logged as an error).
@@ -24,7 +25,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.jobs import work
-from stsgas.vending.jobs.queue import INTEGRITY_CHECK, KEY_WARNINGS, SMS_REPLY, FailedJob
+from stsgas.vending.jobs.queue import (
+    INTEGRITY_CHECK,
+    KEY_WARNINGS,
+    SMS_REPLY,
+    TOKEN_SMS_SWEEP,
+    FailedJob,
+)
+from stsgas.vending.jobs.retrying import RetryingGateway
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms.gateway import SmsGateway
 
@@ -78,6 +86,7 @@ class LocalJobs:
             for task, cron in (
                 (INTEGRITY_CHECK, self.settings.integrity_check_cron),
                 (KEY_WARNINGS, self.settings.key_warnings_cron),
+                (TOKEN_SMS_SWEEP, self.settings.token_sms_sweep_cron),
             )
         ]
 
@@ -122,6 +131,13 @@ class LocalJobs:
         elif job.task == KEY_WARNINGS:
             window = timedelta(days=self.settings.key_warning_days)
             work.key_expiry_warnings(self.sessionmaker, now=job.args["at"], window=window)
+        elif job.task == TOKEN_SMS_SWEEP:
+            work.sweep_token_sms(
+                self.sessionmaker,
+                RetryingGateway(self.gateway(), self),  # a refusal queues its resend
+                now=job.args["at"],
+                window=timedelta(hours=self.settings.token_sms_sweep_hours),
+            )
         else:
             work.resend_sms_reply(self.sessionmaker, self.gateway(), **job.args)
 

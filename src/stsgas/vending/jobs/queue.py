@@ -11,6 +11,9 @@ Tasks and their retry rules:
 * ``stsgas.integrity_check``: periodic (``STSGAS_INTEGRITY_CHECK_CRON``);
   retried only when the database could not be read; a broken check fails at once;
 * ``stsgas.key_warnings``: periodic (``STSGAS_KEY_WARNINGS_CRON``), same retries;
+* ``stsgas.token_sms_sweep``: periodic (``STSGAS_TOKEN_SMS_SWEEP_CRON``, every five
+  minutes): sends the token SMS that sales of the last ``STSGAS_TOKEN_SMS_SWEEP_HOURS``
+  never put in the outbox; retried when the database could not be read;
 * ``stsgas.sms_reply``: deferred when the gateway refused a reply; retried
   while the gateway refuses it.
 
@@ -37,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.jobs import work
+from stsgas.vending.jobs.retrying import RetryingGateway
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms.gateway import HttpSmsGateway, MemorySmsGateway, SmsGateway
 from stsgas.vending.sms.settings import SmsSettings
@@ -45,6 +49,7 @@ __all__ = [
     "INTEGRITY_CHECK",
     "KEY_WARNINGS",
     "SMS_REPLY",
+    "TOKEN_SMS_SWEEP",
     "FailedJob",
     "build",
     "conninfo",
@@ -55,6 +60,7 @@ __all__ = [
 INTEGRITY_CHECK: Final = "stsgas.integrity_check"
 KEY_WARNINGS: Final = "stsgas.key_warnings"
 SMS_REPLY: Final = "stsgas.sms_reply"
+TOKEN_SMS_SWEEP: Final = "stsgas.token_sms_sweep"
 _SCHEMA_LOCK: Final = 0x5754_5347  # "STSG": one process applies the schema at a time
 
 log = logging.getLogger("stsgas.vending.jobs")
@@ -161,6 +167,16 @@ def build(settings: Settings, *, sync: bool = False) -> procrastinate.App:
             window=timedelta(days=settings.key_warning_days),
         )
 
+    @app.periodic(cron=settings.token_sms_sweep_cron, periodic_id="sweep")
+    @app.task(name=TOKEN_SMS_SWEEP, retry=_retry(settings), pass_context=False)
+    def token_sms_sweep(timestamp: int) -> None:
+        work.sweep_token_sms(
+            ctx.sessionmaker,
+            RetryingGateway(ctx.gateway, _Deferrer(app)),  # a refusal queues its resend
+            now=datetime.fromtimestamp(timestamp, UTC),
+            window=timedelta(hours=settings.token_sms_sweep_hours),
+        )
+
     @app.task(name=SMS_REPLY, retry=_retry(settings, work.SmsNotSent), pass_context=False)
     def sms_reply(to: str, reference: str) -> None:
         work.resend_sms_reply(ctx.sessionmaker, ctx.gateway, to=to, reference=reference)
@@ -177,6 +193,16 @@ def defer_sms_reply(app: procrastinate.App, *, to: str, reference: str) -> None:
     except AlreadyEnqueued:
         return
     log.info("SMS reply queued for a retry", extra={"job": "sms_reply", "reference": reference})
+
+
+class _Deferrer:
+    """Queues resends into ``app`` (what :class:`RetryingGateway` needs of a runner)."""
+
+    def __init__(self, app: procrastinate.App) -> None:
+        self._app = app
+
+    def defer_sms_reply(self, *, to: str, reference: str) -> None:
+        defer_sms_reply(self._app, to=to, reference=reference)
 
 
 def failed_jobs(app: procrastinate.App) -> list[FailedJob]:

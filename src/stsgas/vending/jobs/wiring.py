@@ -27,11 +27,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from stsgas.vending.jobs import queue
 from stsgas.vending.jobs.local import LocalJobs
+from stsgas.vending.jobs.retrying import RetryingGateway
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.settings import Settings
-from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
+from stsgas.vending.sms.gateway import SmsGateway
 
 __all__ = ["JobRunner", "QueueJobs", "RetryingGateway", "install", "router"]
 
@@ -92,25 +93,6 @@ class QueueJobs:
             if self._open:
                 self._app.close()
                 self._open = False
-
-
-class RetryingGateway(SmsGateway):
-    """The SMS channel's gateway, deferring a resend job when a reply is refused."""
-
-    def __init__(self, inner: SmsGateway, runner: JobRunner) -> None:
-        self.inner = inner
-        self._runner = runner
-
-    def send(self, message: OutboundSms) -> None:
-        """Send; on refusal queue a resend (when the queue is reachable) and re-raise."""
-        try:
-            self.inner.send(message)
-        except SmsGatewayError:
-            try:
-                self._runner.defer_sms_reply(to=message.to, reference=message.reference)
-            except Exception:  # the reply is stored: the gateway's own retry still sends it
-                log.exception("cannot queue the SMS reply for a retry")
-            raise
 
 
 def _raw_gateway(app: FastAPI) -> SmsGateway:

@@ -8,6 +8,7 @@ They hold no scheduling: the queue (PostgreSQL) or the server's thread
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.audit.service import verify_chain
+from stsgas.vending.delivery.service import deliver, missed
 from stsgas.vending.errors import VendingError
 from stsgas.vending.reports.service import reconciliation
 from stsgas.vending.sms import repository as sms_repo
@@ -31,6 +33,7 @@ __all__ = [
     "integrity_report",
     "key_expiry_warnings",
     "resend_sms_reply",
+    "sweep_token_sms",
 ]
 
 log = logging.getLogger("stsgas.vending.jobs")
@@ -167,3 +170,25 @@ def resend_sms_reply(
     sms.mark_sent(sm, msg)
     log.info("stored SMS reply sent", extra={"job": "sms_reply", "reference": reference})
     return "sent"
+
+
+def sweep_token_sms(
+    sm: sessionmaker[Session], gateway: SmsGateway, *, now: datetime, window: timedelta
+) -> dict[str, int]:
+    """Send the token SMS that sales of the last ``window`` never put in the outbox (their
+    server stopped between the sale's commit and its outbox record); how many of each
+    outcome of :func:`~stsgas.vending.delivery.service.deliver`.
+
+    The outbox record is the once-guard: a sale already delivered, or delivered by
+    another worker sweeping at the same time, answers "already" and sends nothing.
+    A refusal stays in the outbox unsent; ``gateway`` (wrapped by the runner) queues
+    its resend, so the sweep itself never fails for the gateway."""
+    outcomes: Counter[str] = Counter()
+    for receipt in missed(sm, since=now - window):
+        outcomes[deliver(sm, gateway, receipt, now=now)] += 1
+    if outcomes:
+        log.warning(
+            "token SMS left out of the outbox found by the sweep",
+            extra={"job": "token_sms_sweep", "outcomes": dict(outcomes)},
+        )
+    return dict(outcomes)

@@ -13,7 +13,9 @@ Two ways, chosen by whether the customer already entered the sale's token:
 
 Either way the money moves once: the sale goes from completed to cancelled in
 one conditional UPDATE, and only the caller that made that change reverses
-the journal, refunds the float and puts recovered debt back.
+the journal, refunds whoever paid (:func:`.payer.refund`: the float, the
+wallet; mobile money goes into the customer's wallet) and puts recovered debt
+back.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from stsgas.vending.models import (
     Meter,
     MeterMode,
     Operator,
+    PaidFrom,
     Sale,
     SaleStatus,
     TokenKind,
@@ -286,22 +289,27 @@ def void(
             f"a request to take sale {sale.id} back waits for approval; reject it first",
             sale_id=sale.id,
         )
-    _reverse(session, sale, operator, now)
+    to = _reverse(session, sale, operator, now)
     audit.record(
         session,
         actor=operator,
         action="sale.cancel",
         object_type="sale",
         object_id=sale.id,
-        data={"reason": reason, "token_used": False},
+        data={"reason": reason, "token_used": False, "refunded_to": to.value},
         at=now,
     )
     session.flush()
-    return {
+    refunded = receipts.money(sale.amount_paid)
+    answer: dict[str, Any] = {
         "sale_id": sale.id,
         "status": SaleStatus.CANCELLED.value,
-        "refunded": receipts.money(sale.amount_paid),
+        "refunded": refunded,
     }
+    if sale.paid_from != PaidFrom.FLOAT.value:  # a float sale's answer says it as before
+        answer["refunded_to"] = to.value
+        answer["refund_note"] = payer.refund_note(to, refunded or "0.00")
+    return answer
 
 
 def fingerprint(sale_id: int, meter_credit: str | None, reason: str) -> str:
@@ -384,7 +392,7 @@ def take_back(
     assert req.sale_id is not None
     sale = SaleRepository(session).by_id(req.sale_id)
     assert sale is not None
-    _reverse(session, sale, approver, now)
+    to = _reverse(session, sale, approver, now)
     config, kcts = issue.apply_key_change(session, meter, security, now)
     if kcts:
         raise Conflict("the meter has a key change pending; sell or change its key first")
@@ -420,6 +428,7 @@ def take_back(
             "token_used": True,
             "request_id": req.id,
             "asked_by": req.requested_by_id,
+            "refunded_to": to.value,
         },
         at=now,
     )
@@ -439,9 +448,9 @@ def _tid(meter: Meter, now: datetime) -> int:
     return tid
 
 
-def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) -> None:
-    """Mark the sale cancelled and move its money back; :class:`SaleCancelled` when
-    another request got there first (nothing moves twice)."""
+def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) -> payer.RefundTo:
+    """Mark the sale cancelled and move its money back (where to: :func:`payer.refund`);
+    :class:`SaleCancelled` when another request got there first (nothing moves twice)."""
     repo = SaleRepository(session)
     if not repo.mark_cancelled(sale.id, operator.id, now):
         raise SaleCancelled(f"sale {sale.id} is already cancelled", sale_id=sale.id)
@@ -453,7 +462,8 @@ def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) ->
     )
     if sale.vendor_id is not None:
         VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
-    payer.refund(session, sale, now)
+    to = payer.refund(session, sale, now)
     if sale.debt_recovered and sale.customer_id is not None:
         repo.restore_debt(sale.customer_id, sale.debt_recovered)
     policies.undo(session, sale.id, sale.customer_id, sale.response)  # credit policies
+    return to

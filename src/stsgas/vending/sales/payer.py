@@ -11,6 +11,7 @@ sale back. Nothing here commits.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -68,8 +69,62 @@ def draw_wallet(
         )
 
 
-def refund(session: Session, sale: Sale, now: datetime) -> None:
-    """Give a cancelled wallet sale's price back to the wallet (the journal's reversal
-    credits the wallet account; this keeps the balance beside it)."""
+class RefundTo(StrEnum):
+    """Where a cancelled sale's money went."""
+
+    #: back into the seller's vendor float
+    FLOAT = "float"
+    #: into the customer's wallet (a wallet sale, or mobile money for a customer's meter)
+    WALLET = "wallet"
+    #: owed to whoever paid by mobile money (no customer, no wallet): settled by hand
+    PAYER = "payer"
+    #: back to the channel's clearing account (a sale with no float, wallet or payer)
+    CLEARING = "clearing"
+
+
+def refund(session: Session, sale: Sale, now: datetime) -> RefundTo:
+    """Give a cancelled sale's price back to whoever paid it, after the journal's reversal.
+
+    A wallet sale: the reversal credits the wallet account; this keeps the balance
+    beside it. A mobile-money sale: the reversal leaves the price in ``clearing:mobile``
+    (money the provider holds for the payer), which the payer cannot get at; for a
+    meter with a customer it goes into the customer's wallet, balance and journal
+    together (debit the clearing, credit the wallet, as a top-up does; the journal
+    names no sale, so the sale's own lines stay its sale and its reversal). Without a
+    customer (or wallet) it stays there, owed to the payer, for the office to settle.
+    """
     if sale.paid_from == PaidFrom.WALLET.value and sale.customer_id is not None:
         wallets.credit(session, sale.customer_id, sale.amount_paid, now)
+        return RefundTo.WALLET
+    if sale.paid_from == PaidFrom.MOBILE.value:
+        if sale.customer_id is None or sale.amount_paid <= 0:
+            return RefundTo.PAYER
+        if wallets.credit(session, sale.customer_id, sale.amount_paid, now) is None:
+            return RefundTo.PAYER  # no wallet row: nothing credited, nothing posted
+        ledger.post(
+            session,
+            [
+                ledger.Line(account=ledger.MOBILE_CLEARING, debit=sale.amount_paid),
+                ledger.Line(
+                    account=ledger.wallet_account(sale.customer_id), credit=sale.amount_paid
+                ),
+            ],
+            sale_id=None,
+            memo=f"refund of cancelled sale {sale.id} (mobile money) to the wallet",
+        )
+        return RefundTo.WALLET
+    return RefundTo.FLOAT if sale.vendor_id is not None else RefundTo.CLEARING
+
+
+def refund_note(to: RefundTo, amount: str) -> str:
+    """What the cancel answer says about the refund."""
+    if to is RefundTo.WALLET:
+        return f"{amount} went into the customer's wallet."
+    if to is RefundTo.PAYER:
+        return (
+            f"{amount} paid by mobile money is owed to the payer: the meter had no "
+            "customer wallet to take it, so refund the payer by hand and reconcile."
+        )
+    if to is RefundTo.FLOAT:
+        return f"{amount} went back to the vendor's float."
+    return f"{amount} was taken off the channel's takings."
