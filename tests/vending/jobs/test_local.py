@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stsgas.vending.app import create_app
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.jobs.local import LocalJobs
-from stsgas.vending.jobs.queue import INTEGRITY_CHECK, KEY_WARNINGS, SMS_REPLY
+from stsgas.vending.jobs.queue import INTEGRITY_CHECK, KEY_WARNINGS, SMS_REPLY, TOKEN_SMS_SWEEP
 from stsgas.vending.jobs.wiring import RetryingGateway
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms.gateway import MemorySmsGateway, SmsGateway
@@ -50,6 +50,7 @@ def _runner(sm: sessionmaker[Session], url: str, gateway: list[SmsGateway]) -> L
         database_url=url,
         integrity_check_cron="0 3 * * *",
         key_warnings_cron="30 3 * * *",
+        token_sms_sweep_cron="0 5 1 1 *",  # not due in these tests (test_sweep.py has it)
         job_max_attempts=3,
         job_retry_wait_seconds=60,
     )
@@ -68,7 +69,7 @@ def test_periodic_jobs_run_at_their_cron_times(sm: sessionmaker[Session], sqlite
     assert runner.tick(T0 + timedelta(hours=23)) == 0
     assert runner.tick(T0 + timedelta(days=1, hours=3, minutes=30)) == 2
     assert runner.failed() == []
-    assert {p.task for p in runner._periodic} == {INTEGRITY_CHECK, KEY_WARNINGS}
+    assert {p.task for p in runner._periodic} == {INTEGRITY_CHECK, KEY_WARNINGS, TOKEN_SMS_SWEEP}
 
 
 def test_refused_reply_is_retried_after_the_wait_then_failed(
