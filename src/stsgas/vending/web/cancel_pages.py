@@ -123,7 +123,8 @@ async def confirm(
             sale_id,
             flash={
                 "kind": "ok",
-                "text": f"Sale #{sale_id} cancelled; {done.get('refunded')} refunded to the float.",
+                "text": f"Sale #{sale_id} cancelled; "
+                + (done.get("refund_note") or f"{done.get('refunded')} refunded to the float."),
             },
         )
     rid = done["request"]["id"]
