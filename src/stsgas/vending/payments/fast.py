@@ -41,14 +41,11 @@ from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
     SaleLimits,
     SaleRequest,
-    compose,
-    fingerprint,
     month_start,
     settle,
 )
-from stsgas.vending.sales.fast import SalePool, in_transaction
-from stsgas.vending.sales.issue import group_config, next_tid
-from stsgas.vending.sales.store_async import AsyncPgSaleStore
+from stsgas.vending.sales.fast import SalePool, compose_plain, in_transaction
+from stsgas.vending.sales.store_async import AsyncPgSaleStore, Seller
 from stsgas.vending.sms.gateway import OutboundSms
 from stsgas.vending.sms.service import Inbound
 
@@ -165,8 +162,8 @@ async def apply(
             paid_from=PaidFrom.MOBILE.value,
         )
         store = AsyncPgSaleStore(conn)
-        found = await store.seller_and_lock(
-            operator_name,
+        found = await store.lock(
+            Seller(username=operator_name),
             reference,
             channel=req.channel,
             key=req.idempotency_key,
@@ -185,18 +182,7 @@ async def apply(
         meter = decision.meter
         if meter.credit_policy:
             raise _Defer  # the customer's credit policy is read and written there
-        composed = compose(
-            meter,
-            decision.version,
-            decision.priced,
-            req,
-            operator=seller,
-            fp=fingerprint(req, seller),
-            config=group_config(meter, security, now),
-            kcts=[],
-            tid=next_tid(meter, now),
-            now=now,
-        )
+        composed = compose_plain(decision, req, seller, security, now)
         written = await store.write_sale(composed.write)
         try:
             settle(

@@ -36,9 +36,10 @@ from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
 from stsgas.vending.operators.permissions import Permission
-from stsgas.vending.operators.service import principal_from_row
+from stsgas.vending.operators.service import Principal, principal_from_row
 from stsgas.vending.sales import step
 from stsgas.vending.sales.compose import (
+    Composed,
     SaleLimits,
     SaleRequest,
     compose,
@@ -47,7 +48,7 @@ from stsgas.vending.sales.compose import (
     settle,
 )
 from stsgas.vending.sales.issue import group_config, next_tid
-from stsgas.vending.sales.store_async import AsyncPgSaleStore
+from stsgas.vending.sales.store_async import AsyncPgSaleStore, Seller
 from stsgas.vending.transaction import (
     ATTEMPTS,
     LOCK_TIMEOUT,
@@ -199,8 +200,8 @@ async def _sale(
     limits: SaleLimits,
     now: datetime,
 ) -> dict[str, Any]:
-    found = await store.authenticate_and_lock(
-        hashed,
+    found = await store.lock(
+        Seller(token_hash=hashed),
         req.meter_number,
         channel=req.channel,
         key=req.idempotency_key,
@@ -221,7 +222,20 @@ async def _sale(
     if decision.meter.credit_policy:
         raise _Defer("policy")  # the customer's credit policy is read and written there
     meter = decision.meter
-    composed = compose(
+    composed = compose_plain(decision, req, seller, security, now)
+    written = await store.write_sale(composed.write)
+    settle(
+        written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits, now=now
+    )
+    return composed.receipt
+
+
+def compose_plain(
+    decision: step.Go, req: SaleRequest, seller: Principal, security: SecurityModule, now: datetime
+) -> Composed:
+    """The rows and receipt of a sale without a key change (the event-loop paths')."""
+    meter = decision.meter
+    return compose(
         meter,
         decision.version,
         decision.priced,
@@ -233,8 +247,3 @@ async def _sale(
         tid=next_tid(meter, now),
         now=now,
     )
-    written = await store.write_sale(composed.write)
-    settle(
-        written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits, now=now
-    )
-    return composed.receipt

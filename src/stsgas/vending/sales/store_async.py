@@ -57,6 +57,15 @@ _MONTH_UNITS = _Statement.of(store_pg.MONTH_UNITS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Seller:
+    """Who a sale is made as: the bearer of an API token (its hash), or an active
+    operator named in the configuration (a sale paid by mobile money)."""
+
+    token_hash: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthLocked:
     """What the read found: the bearer's operator (None: no such token) and the
     locked meter (None: no such meter, or a DRN that names several)."""
@@ -71,9 +80,9 @@ class AsyncPgSaleStore:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def authenticate_and_lock(
+    async def lock(
         self,
-        token_hash: str,
+        seller: Seller,
         number: str,
         *,
         channel: str,
@@ -81,28 +90,14 @@ class AsyncPgSaleStore:
         now: datetime,
         month_start: datetime,
     ) -> AuthLocked:
-        """Authenticate, then find and lock the meter and read the rest: one statement."""
+        """Find the seller, then find and lock the meter and read the rest: one statement."""
         params = store_pg.lock_params(
             number, channel=channel, key=key, now=now, month_start=month_start
         )
-        params["token_hash"] = token_hash
-        return await self._lock(_AUTH_LOCK_STMT, params, month_start)
-
-    async def seller_and_lock(
-        self,
-        username: str,
-        number: str,
-        *,
-        channel: str,
-        key: str | None,
-        now: datetime,
-        month_start: datetime,
-    ) -> AuthLocked:
-        """Like :meth:`authenticate_and_lock` for the active operator ``username``."""
-        params = store_pg.lock_params(
-            number, channel=channel, key=key, now=now, month_start=month_start
-        )
-        params["username"] = username
+        if seller.token_hash is not None:
+            params["token_hash"] = seller.token_hash
+            return await self._lock(_AUTH_LOCK_STMT, params, month_start)
+        params["username"] = seller.username
         return await self._lock(_SELLER_LOCK_STMT, params, month_start)
 
     async def _lock(
