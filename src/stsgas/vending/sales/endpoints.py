@@ -69,6 +69,11 @@ async def create_sale(
     if body.paid_from != PaidFrom.FLOAT.value:
         req = replace(req, paid_from=body.paid_from)
     result = await run_in_threadpool(_sell, request, credentials, req)
+    return sale_response(result)
+
+
+def sale_response(result: service.SaleResult) -> Response:
+    """201 with the receipt; a replayed idempotency key says so in a header."""
     return Response(
         orjson.dumps(result.receipt),
         status_code=201,

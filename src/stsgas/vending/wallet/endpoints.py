@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
@@ -32,6 +31,7 @@ from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import Credentials, ensure, principal_of, require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.sales import service as sales
+from stsgas.vending.sales.endpoints import sale_response
 from stsgas.vending.sales.request import parse_sale
 from stsgas.vending.wallet import service
 
@@ -150,12 +150,7 @@ async def purchase(
         decimals=request.app.state.settings.currency_decimals,
     )
     result = await run_in_threadpool(_buy, request, credentials, customer_id, req)
-    return Response(
-        orjson.dumps(result.receipt),
-        status_code=201,
-        media_type="application/json",
-        headers={"Idempotent-Replayed": "true"} if result.replayed else None,
-    )
+    return sale_response(result)
 
 
 def _buy(
