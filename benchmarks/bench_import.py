@@ -25,14 +25,21 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from benchmarks.bench_vending import MASTER, PG_ADMIN_URL, _cpu_by_pid, _drop, _recreate
+from benchmarks.bench_vending import (
+    MASTER,
+    PG_ADMIN_URL,
+    _cpu_by_pid,
+    _drop,
+    _recreate,
+    bench_group,
+)
 from stsgas.sts import pan_from_iin_drn
 from stsgas.sts.identity import drn_with_check
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.imports import COLUMNS, import_meters
-from stsgas.vending.keys.security import KeyRef, SoftwareSecurityModule
+from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.migrations import upgrade
-from stsgas.vending.models import SupplyGroup, Tariff
+from stsgas.vending.models import Tariff
 
 PG_DB = "stsgas_bench_import"
 
@@ -55,19 +62,7 @@ def _prepare(url: str) -> None:
     upgrade(url, engine=engine)
     sm = SoftwareSecurityModule(bytes.fromhex(MASTER))
     with make_sessionmaker(engine).begin() as s:
-        s.add(
-            SupplyGroup(
-                name="bench",
-                sgc="123456",
-                krn=1,
-                key_type=2,
-                base_date=2014,
-                ea=7,
-                dkga=2,
-                ken=255,
-                vending_key_enc=sm.wrap(KeyRef(sgc="123456", krn=1), bytes.fromhex("ab" * 8)),
-            )
-        )
+        s.add(bench_group(sm))
         for mode in ("volume", "amount"):
             s.add(Tariff(name=f"bench-{mode}", mode=mode, currency="TZS"))
     engine.dispose()

@@ -139,6 +139,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def bench_group(sm: SoftwareSecurityModule) -> SupplyGroup:
+    """The benchmarks' supply group (SGC 123456, DKGA02, a fixed vending key)."""
+    return SupplyGroup(
+        name="bench",
+        sgc="123456",
+        krn=1,
+        key_type=2,
+        base_date=2014,
+        ea=7,
+        dkga=2,
+        ken=255,
+        vending_key_enc=sm.wrap(KeyRef(sgc="123456", krn=1), bytes.fromhex("ab" * 8)),
+    )
+
+
 def seed(url: str, clients: int) -> tuple[list[str], list[str]]:
     """Migrate and seed; returns meter numbers and one bearer token per client."""
     engine = make_engine(url, pool_size=2)
@@ -147,18 +162,7 @@ def seed(url: str, clients: int) -> tuple[list[str], list[str]]:
     pans: list[str] = []
     tokens: list[str] = []
     with make_sessionmaker(engine).begin() as s:
-        blob = sm.wrap(KeyRef(sgc="123456", krn=1), bytes.fromhex("abababababababab"))
-        sg = SupplyGroup(
-            name="bench",
-            sgc="123456",
-            krn=1,
-            key_type=2,
-            base_date=2014,
-            ea=7,
-            dkga=2,
-            ken=255,
-            vending_key_enc=blob,
-        )
+        sg = bench_group(sm)
         s.add(sg)
         tariffs = {}
         for mode in MeterMode:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from stsgas.sts import group_digits
 from stsgas.vending import db, transaction
@@ -26,12 +26,13 @@ from stsgas.vending.delivery.service import reference_of
 from stsgas.vending.jobs import queue, work
 from stsgas.vending.jobs.local import LocalJobs
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Customer, CustomerMeter, Meter, Operator, PaidFrom, Sale
+from stsgas.vending.models import Operator, PaidFrom, Sale
 from stsgas.vending.sales import service
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms.gateway import MemorySmsGateway, OutboundSms, SmsGateway, SmsGatewayError
 from tests.vending.conftest import TEST_KEYS
+from tests.vending.delivery.conftest import opt_in
 from tests.vending.jobs.conftest import GatewayDouble
 from tests.vending.sales.conftest import Shop
 
@@ -45,16 +46,6 @@ class RefusingGateway(SmsGateway):
 
     def send(self, message: OutboundSms) -> None:
         raise SmsGatewayError("gateway answered 503")
-
-
-def _opt_in(engine: Engine, pan: str, *, on: bool = True) -> None:
-    with make_sessionmaker(engine).begin() as s:
-        cid = s.execute(
-            select(CustomerMeter.customer_id)
-            .join(Meter, Meter.id == CustomerMeter.meter_id)
-            .where(Meter.pan == pan, CustomerMeter.active == 1)
-        ).scalar_one()
-        s.execute(update(Customer).where(Customer.id == cid).values(sms_tokens=on))
 
 
 def _crashed_sale(
@@ -109,7 +100,7 @@ def test_a_token_sms_lost_to_a_crash_hours_ago_is_sent_once(
     """Five hours after the crash (past a restarting server's one-hour catch-up) the
     sweep sends the lost SMS with the sale's token; a second run sends nothing; a sale
     older than the sweep's window is left alone."""
-    _opt_in(engine, shop.volume_pan)
+    opt_in(engine, shop.volume_pan)
     lost = _crashed_sale(engine, shop, security_module, "lost-1", age=timedelta(hours=5))
     old = _crashed_sale(engine, shop, security_module, "old-1", age=timedelta(hours=25))
     assert _outbox(engine, lost["sale_id"]) is None
@@ -135,7 +126,7 @@ def test_two_sweeps_at_the_same_moment_send_once(
 ) -> None:
     """Two workers sweep at once (threads, each its own connections): both find the
     lost sale before either writes the outbox; the outbox key lets one send through."""
-    _opt_in(engine, shop.volume_pan)
+    opt_in(engine, shop.volume_pan)
     lost = _crashed_sale(engine, shop, security_module, "race-1", age=timedelta(hours=2))
     both_found = threading.Barrier(2, timeout=30)
     real_missed = delivery.missed
@@ -161,7 +152,7 @@ def test_two_sweeps_at_the_same_moment_send_once(
 def test_a_customer_who_did_not_opt_in_gets_nothing(
     shop: Shop, engine: Engine, security_module: SoftwareSecurityModule
 ) -> None:
-    _opt_in(engine, shop.volume_pan, on=False)
+    opt_in(engine, shop.volume_pan, on=False)
     sold = _crashed_sale(engine, shop, security_module, "out-1", age=timedelta(hours=3))
     memory = MemorySmsGateway()
     sm = make_sessionmaker(engine)
@@ -174,7 +165,7 @@ def test_a_mobile_money_sale_gets_no_second_sms(
     shop: Shop, engine: Engine, security_module: SoftwareSecurityModule
 ) -> None:
     """The payment's confirmation SMS carried the token: the sweep sends no other."""
-    _opt_in(engine, shop.volume_pan)
+    opt_in(engine, shop.volume_pan)
     sold = _crashed_sale(
         engine,
         shop,
@@ -199,7 +190,7 @@ def test_the_server_runs_the_sweep_every_few_minutes_and_resends_a_refusal(
     minutes by default); a refused SMS waits unsent and the resend job it queued
     sends it at the next round, once."""
     assert Settings(database_url=db_url).token_sms_sweep_cron == "*/5 * * * *"
-    _opt_in(engine, shop.volume_pan)
+    opt_in(engine, shop.volume_pan)
     lost = _crashed_sale(engine, shop, security_module, "tick-1", age=timedelta(hours=3))
     memory = MemorySmsGateway()
     gateways: list[SmsGateway] = [RefusingGateway()]
@@ -240,7 +231,7 @@ def test_the_job_queue_has_the_periodic_sweep(
 
     real_make_engine = db.make_engine
     monkeypatch.setattr(queue, "make_engine", make_engine)
-    _opt_in(engine, shop.volume_pan)
+    opt_in(engine, shop.volume_pan)
     lost = _crashed_sale(engine, shop, security_module, "queue-1", age=timedelta(hours=3))
     settings = Settings(database_url=db_url, token_sms_sweep_cron="*/7 * * * *")
     app = queue.build(settings, sync=True)
