@@ -3,13 +3,13 @@ that refuses the first ``fail_first`` callbacks (503), then accepts, recording e
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.http_double import JsonHandler, serving
 
 
 @dataclass
@@ -27,10 +27,9 @@ def running_merchant(fail_first: int = 0) -> Iterator[MerchantDouble]:
     """Start the double on a free port; stop it afterwards."""
     state = MerchantDouble(url="", fail_first=fail_first)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length))
+            body = self.read_json()
             with state.lock:
                 state.received.append(body)
                 refuse = state.fail_first > 0
@@ -42,16 +41,6 @@ def running_merchant(fail_first: int = 0) -> Iterator[MerchantDouble]:
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep the test output quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/confirm"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        state.url = f"http://127.0.0.1:{port}/confirm"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

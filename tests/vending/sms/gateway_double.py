@@ -6,13 +6,12 @@ chooses, so the adapter is tested over a real socket.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.http_double import JsonHandler, serving
 
 
 @dataclass
@@ -30,25 +29,14 @@ def running_gateway() -> Iterator[GatewayDouble]:
     """Start the double on a free port; stop it afterwards."""
     state = GatewayDouble(url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            state.received.append(json.loads(self.rfile.read(length)))
+            state.received.append(self.read_json())
             state.headers.append(dict(self.headers.items()))
             self.send_response(state.status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep the test output quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/send"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        state.url = f"http://127.0.0.1:{port}/send"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
