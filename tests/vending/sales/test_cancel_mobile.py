@@ -7,6 +7,8 @@ payer."""
 
 from __future__ import annotations
 
+import html
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,6 +37,7 @@ from tests.vending.payments.conftest import Paying, callback
 from tests.vending.payments.conftest import paying as paying  # the webhook's fixtures
 from tests.vending.payments.conftest import simulator as simulator
 from tests.vending.wallet.conftest import ledger_balanced
+from tests.vending.web.conftest import sign_in
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -194,3 +197,23 @@ def test_an_approved_take_back_of_a_mobile_money_sale_pays_the_wallet_once(
     again = client.post(url, headers=auth(approver))  # a double click: answers, moves nothing
     assert again.status_code < 500, again.text
     assert _books(engine) == books
+
+
+def test_the_console_says_where_a_cancelled_mobile_money_sale_went(
+    client: TestClient, paying: Paying, engine: Engine, supervisor: str
+) -> None:
+    """The console's void says the money went into the customer's wallet, not (as for a
+    cashier's sale) back to a vendor's float."""
+    sale = _sold_by_mobile(client, paying, engine, "30.00")
+    csrf = sign_in(client, "refunder")
+    previewed = client.post(
+        f"/console/sales/{sale.id}/cancel/preview",
+        data={"reason": "paid for the wrong meter", "token_used": "", "csrf": csrf},
+    )
+    assert previewed.status_code == 200, previewed.text
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', previewed.text))
+    done = client.post(f"/console/sales/{sale.id}/cancel", data=form)
+    assert done.status_code == 200, done.text
+    text = html.unescape(done.text)
+    assert f"Sale #{sale.id} cancelled; 30.00 went into the customer's wallet." in text
+    assert "refunded to the float" not in text
