@@ -2,7 +2,7 @@
 
 * ``backend`` — "sqlite" or "postgresql" (the latter marked ``postgres``).
 * ``engine`` — an empty database built by Alembic for this test: SQLite is a
-  copy of a per-worker migrated file in ``tmp_path``; PostgreSQL is a
+  copy of a per-worker migrated file in /dev/shm (else ``tmp_path``); PostgreSQL is a
   per-worker database (``<db>_<worker>_<pid>``), migrated once, with every table
   emptied (and its ids restarted) before each test.
 * ``session`` — a Session on ``engine`` (commit yourself; rolled back at the end).
@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -54,6 +55,10 @@ PG_URL = os.environ.get("STSGAS_TEST_PG_URL", "postgresql+psycopg://postgres@127
 REQUIRE_PG = os.environ.get("STSGAS_REQUIRE_PG") == "1"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PASSWORD = "correct horse battery"
+#: Where a test's SQLite file lives: in memory (tmpfs) when the machine has one, so the
+#: engine's full-sync commits (kept: the application's setting) skip the disk's fsync,
+#: ~1 ms a commit; removed when the test ends.
+_MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def _tables() -> list[str]:
@@ -143,11 +148,16 @@ def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     """An empty, migrated database for this test."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "stsgas.db"
+        folder = Path(tempfile.mkdtemp(prefix="stsgas-test-", dir=_MEMORY)) if _MEMORY else tmp_path
+        path = folder / "stsgas.db"
         shutil.copyfile(template, path)
         eng = make_engine(f"sqlite:///{path}", pool_size=5)
-        yield eng
-        eng.dispose()
+        try:
+            yield eng
+        finally:
+            eng.dispose()
+            if folder != tmp_path:
+                shutil.rmtree(folder, ignore_errors=True)
         return
     eng = request.getfixturevalue("pg_engine")
     with eng.begin() as conn:
