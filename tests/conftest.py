@@ -3,6 +3,10 @@
 ``make test`` requires PostgreSQL (``STSGAS_REQUIRE_PG=1``: its tests fail
 without it). ``STSGAS_SKIP_PG=1`` leaves the ``postgres`` tests out on purpose;
 either way, any skipped PostgreSQL test ends the run with a loud summary line.
+
+Passwords are hashed in-process with a cheap argon2id (see ``pytest_configure``):
+the production cost is pinned by ``tests/vending/operators/test_password_cost.py``
+and paid by every test that starts a real server process.
 """
 
 from __future__ import annotations
@@ -10,8 +14,26 @@ from __future__ import annotations
 import os
 
 import pytest
+from argon2 import PasswordHasher
+
+from stsgas.vending.operators import passwords
 
 SKIP_PG = os.environ.get("STSGAS_SKIP_PG") == "1"
+#: The hasher the application ships with (argon2-cffi defaults), kept for its own test.
+PRODUCTION_HASHER = passwords._HASHER
+#: Still argon2id with a fresh random salt per hash, at the lowest cost argon2 allows:
+#: a production hash costs ~0.16 s to make and again to check, and the suite makes
+#: thousands (every operator a fixture creates, every sign-in), minutes of a CI run.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Swap in the cheap hasher for this process (each xdist worker runs this too).
+
+    Hashes the suite stores from data files, made at production cost, still verify:
+    argon2 reads the cost from the hash itself.
+    """
+    passwords._HASHER = TEST_HASHER
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,7 +1,8 @@
 """The one chromium the browser tests share: Debian's, headless, with no background traffic.
 
-Import the ``browser`` (and ``new_page``) fixtures from here so that every browser test
-launches chromium the same way; ``sign_in`` is the console's login as a person does it.
+Import the ``browser`` (and ``new_page``, ``page_as``) fixtures from here so that every
+browser test launches chromium the same way; ``sign_in`` is the console's login as a person
+does it, ``hand_over`` the same page passed to another supervisor.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from stsgas.vending.models import Operator, Role
 from tests.vending.conftest import PASSWORD
 
 CHROMIUM_ARGS = [
@@ -51,6 +53,21 @@ def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:
     assert problems == []
 
 
+@pytest.fixture
+def page_as(
+    new_page: Callable[[], Page], make_operator: Callable[..., tuple[Operator, str]]
+) -> Callable[[Role, str], Page]:
+    """``page_as(role, username)``: a new operator, signed in on a fresh page of its own."""
+
+    def make(role: Role, username: str) -> Page:
+        make_operator(role, username=username)
+        page = new_page()
+        sign_in(page, username)
+        return page
+
+    return make
+
+
 def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     """Sign in on the console's login form and wait for the page it leads to."""
     page.goto("/console/login")
@@ -58,3 +75,10 @@ def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def hand_over(page: Page, username: str) -> None:
+    """Sign out, sign ``username`` in on the same page and open the management page."""
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, username)
+    page.goto("/console/management")

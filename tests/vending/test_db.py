@@ -1,4 +1,5 @@
-"""Engine settings: durable SQLite commits, write locks taken at BEGIN, retry rules."""
+"""Engine settings: durable SQLite commits, write locks taken at BEGIN, retry rules; the
+per-test PostgreSQL reset."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from stsgas.vending import transaction
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.errors import RetryLater
+from stsgas.vending.models import Vendor
+from stsgas.vending.operators import service as operators
 from stsgas.vending.transaction import Failure
+from tests.vending.conftest import EMPTY_PG
 
 
 def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
@@ -177,3 +181,25 @@ def test_postgres_deadlock_is_retried(pg_engine: Engine) -> None:
     with engine.connect() as conn:
         total = conn.execute(text("SELECT sum(float_balance) FROM vendors")).scalar()
     assert total == 4  # both transactions applied exactly once
+
+
+@pytest.mark.postgres
+def test_each_test_gets_empty_tables_with_ids_from_one(pg_engine: Engine) -> None:
+    """The per-test reset (``EMPTY_PG``) leaves no row behind and restarts every id, as
+    ``TRUNCATE ... RESTART IDENTITY`` did: rows written before it are gone after it."""
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql(EMPTY_PG)  # other tests here use the database directly
+    with make_sessionmaker(pg_engine).begin() as s:
+        for name in ("a", "b", "c"):
+            operators.create_vendor(s, actor=None, name=name)
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql(EMPTY_PG)
+    with pg_engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+        left = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+    assert {t: n for t, n in left.items() if n and t != "alembic_version"} == {}
+    with make_sessionmaker(pg_engine).begin() as s:
+        assert operators.create_vendor(s, actor=None, name="first").id == 1
+        assert s.execute(select(func.count()).select_from(Vendor)).scalar_one() == 1
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql(EMPTY_PG)

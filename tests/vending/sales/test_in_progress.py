@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Meter
+from stsgas.vending.sales import fast
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
 
@@ -21,11 +22,17 @@ def backend() -> str:
     return "postgresql"
 
 
-def test_locked_meter_answers_in_progress(
-    client: TestClient, shop: Shop, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While another transaction holds the meter, a keyed sale is 409, an unkeyed one 503."""
+@pytest.fixture(autouse=True)
+def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lock waits give up after 300 ms, not 10 s, on both sale paths. Autouse, so it is
+    set before ``client`` starts the app: the event-loop path's pool (``sales.fast``)
+    takes its ``lock_timeout`` when the lifespan opens it."""
     monkeypatch.setattr(transaction, "LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(fast, "LOCK_TIMEOUT", "300ms")
+
+
+def test_locked_meter_answers_in_progress(client: TestClient, shop: Shop, engine: Engine) -> None:
+    """While another transaction holds the meter, a keyed sale is 409, an unkeyed one 503."""
     before = counts(engine)
     with make_sessionmaker(engine)() as holder:
         holder.execute(select(Meter).where(Meter.pan == shop.volume_pan).with_for_update())

@@ -6,8 +6,8 @@ import re
 import warnings
 from collections.abc import Callable
 
-from stsgas.vending.models import Operator, Role
 from tests.vending.sales.conftest import Shop
+from tests.vending.web.conftest import approve_as, ask, sell
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -39,11 +39,7 @@ def test_meter_search_opens_detail_with_history(
     console: TestClient, signed_in: Callable[[str], str], shop: Shop
 ) -> None:
     """Searching a meter number opens the meter with its sales history."""
-    csrf = signed_in("shopsuper")
-    sold = console.post(
-        "/console/sell",
-        data={"meter": shop.amount_pan, "amount": "30", "idempotency_key": "m", "csrf": csrf},
-    )
+    sold = sell(console, signed_in("shopsuper"), shop.amount_pan, "30", "m")
     assert sold.status_code == 200
     page = console.get("/console/meters", params={"q": shop.amount_pan})
     assert page.status_code == 200
@@ -58,33 +54,15 @@ def test_management_token_needs_a_second_supervisor(
     console: TestClient,
     signed_in: Callable[[str], str],
     shop: Shop,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
 ) -> None:
     """One supervisor asks for a clear-tamper token; another approves and sees it grouped."""
-    make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    asked = console.post(
-        "/console/management",
-        data={
-            "meter": shop.volume_pan,
-            "kind": "clear_tamper",
-            "reason": "magnet removed",
-            "csrf": csrf,
-        },
-    )
-    assert asked.status_code == 201, asked.text
-    match = re.search(r"Request #(\d+)", asked.text)
-    assert match
-    own = console.post(
-        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf}
-    )
+    form = {"meter": shop.volume_pan, "kind": "clear_tamper", "reason": "magnet removed"}
+    _asked, request_id = ask(console, {**form, "csrf": csrf})
+    own = console.post("/console/management/approve", data={"request_id": request_id, "csrf": csrf})
     assert own.status_code == 422  # four eyes: not one's own request
-    console.cookies.clear()
-    csrf2 = signed_in("second")
-    ok = console.post(
-        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf2}
-    )
-    assert ok.status_code == 200, ok.text
+    ok = approve_as(console, second_supervisor, request_id)
     assert re.search(r'data-digits="\d{20}">\d{4}( \d{4}){4}<', ok.text)
 
 
@@ -92,11 +70,7 @@ def test_daily_report_and_csv(
     console: TestClient, signed_in: Callable[[str], str], shop: Shop
 ) -> None:
     """The daily report lists today's sales by channel; the CSV downloads as a file."""
-    csrf = signed_in("shopsuper")
-    console.post(
-        "/console/sell",
-        data={"meter": shop.amount_pan, "amount": "40", "idempotency_key": "rep", "csrf": csrf},
-    )
+    sell(console, signed_in("shopsuper"), shop.amount_pan, "40", "rep")
     report = console.get("/console/reports")
     assert report.status_code == 200
     assert "40.00" in report.text

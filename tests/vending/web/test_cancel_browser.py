@@ -4,7 +4,6 @@ preview says what the customer will see on the meter before anyone confirms."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
@@ -15,8 +14,8 @@ from sqlalchemy import Engine, select
 from stsgas.sts import ClearCredit, CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Operator, Role, Sale, Vendor
-from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
+from stsgas.vending.models import Sale, Vendor
+from tests.vending.chromium import browser, hand_over, sign_in  # noqa: F401  (fixture)
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import FLOAT, Shop, meter_config
 from tests.vending.test_browser import base_url, page  # noqa: F401
@@ -30,14 +29,13 @@ def test_volume_take_back_previewed_asked_and_approved_by_a_second_supervisor(
     shop: Shop,
     engine: Engine,
     security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
     backend: str,
 ) -> None:
     """A supervisor cancels a volume sale whose token was entered: the preview says the
     meter's credit goes from what it shows to what is left, before anything is asked;
     the second supervisor sees the same words, approves, and gets clear credit then the
     rest, which decode under the meter's key. The float is refunded once."""
-    make_operator(Role.SUPERVISOR, username="second")
     sold = httpx.post(
         f"{base_url}/api/v1/sales",
         headers=auth(shop.cashier_token),
@@ -63,9 +61,7 @@ def test_volume_take_back_previewed_asked_and_approved_by_a_second_supervisor(
     page.get_by_role("button", name="Ask a second supervisor to approve").click()
     expect(page.get_by_role("status").first).to_contain_text("waits for a second supervisor")
 
-    page.get_by_role("button", name="Sign out").click()
-    sign_in(page, "second")
-    page.goto("/console/management")
+    hand_over(page, second_supervisor)
     row = page.locator("#pending tbody tr").first
     expect(row).to_contain_text("Cancel sale (take credit back)")
     expect(row).to_contain_text(words)

@@ -8,24 +8,22 @@ import warnings
 from collections.abc import Callable
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import ManagementRequest, Operator, Role, Sale, Vendor
+from stsgas.vending.models import Sale, Vendor
 from tests.vending.sales.conftest import FLOAT, Shop
+from tests.vending.web.conftest import KEY_RE, approve_as, management_requests, sell
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
 PREVIEW_RE = re.compile(r'<p class="alert warn" id="cancel-preview" role="status">([^<]+)</p>')
 
 
 def _sold(console: TestClient, csrf: str, pan: str, amount: str, key: str) -> str:
-    sold = console.post(
-        "/console/sell", data={"meter": pan, "amount": amount, "idempotency_key": key, "csrf": csrf}
-    )
+    sold = sell(console, csrf, pan, amount, key)
     assert "Cancel this sale" in sold.text
     path: str = sold.url.path
     return path.rsplit("/", 1)[1]
@@ -41,11 +39,6 @@ def _confirm_form(text: str) -> dict[str, str]:
     """The hidden fields of the preview page's confirm form."""
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', text))
     return {k: html.unescape(v) for k, v in fields.items()}
-
-
-def _requests(engine: Engine) -> int:
-    with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(func.count()).select_from(ManagementRequest)).scalar_one())
 
 
 def test_void_previews_then_refunds_once(
@@ -89,12 +82,11 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
     signed_in: Callable[[str], str],
     shop: Shop,
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
 ) -> None:
     """By volume with the token entered: the preview says how the meter's credit moves;
     confirming (twice) makes one pending request; the second supervisor's page shows the
     same words beside it and approving lists the tokens in entry order."""
-    make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
     sale_id = _sold(console, csrf, shop.volume_pan, "30", "cy")
     with make_sessionmaker(engine)() as s:
@@ -120,19 +112,16 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
     assert asked.status_code == 200, asked.text
     assert "waits for a second supervisor" in asked.text
     assert console.post(f"/console/sales/{sale_id}/cancel", data=form).status_code == 200
-    assert _requests(engine) == 1  # the same form twice is one request
+    assert management_requests(engine) == 1  # the same form twice is one request
 
     console.cookies.clear()
-    csrf2 = signed_in("second")
+    signed_in(second_supervisor)
     waiting = console.get("/console/management")
     assert "Cancel sale (take credit back)" in waiting.text
     assert words.rstrip(".") in html.unescape(waiting.text)
     rid = re.search(r'id="pending-(\d+)"', waiting.text)
     assert rid
-    ok = console.post(
-        "/console/management/approve", data={"request_id": rid.group(1), "csrf": csrf2}
-    )
-    assert ok.status_code == 200, ok.text
+    ok = approve_as(console, second_supervisor, rid.group(1))
     labels = re.findall(r'<span class="step">(\d+\. [^<]+)</span>', ok.text)
     assert labels == ["1. Management token", "2. Credit token"]
     with make_sessionmaker(engine)() as s:
@@ -154,7 +143,7 @@ def test_preview_refuses_a_volume_cancel_without_the_reading(
     )
     assert r.status_code == 422
     assert "give the credit the meter shows now" in html.unescape(r.text)
-    assert _requests(engine) == 0
+    assert management_requests(engine) == 0
 
 
 def test_cashier_has_no_cancel(
@@ -162,10 +151,7 @@ def test_cashier_has_no_cancel(
 ) -> None:
     """A cashier's receipt offers no cancellation and the cancel forms are refused."""
     csrf = signed_in("shopcashier")
-    sold = console.post(
-        "/console/sell",
-        data={"meter": shop.volume_pan, "amount": "18", "idempotency_key": "cy", "csrf": csrf},
-    )
+    sold = sell(console, csrf, shop.volume_pan, "18", "cy")
     assert "Cancel this sale" not in sold.text
     sale_id = sold.url.path.rsplit("/", 1)[1]
     for path in ("cancel", "cancel/preview"):

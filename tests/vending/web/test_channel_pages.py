@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from stsgas.sts import group_digits
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Customer, Operator, Role
+from stsgas.vending.models import Customer, Role
 from stsgas.vending.ussd import endpoints as ussd
 from stsgas.vending.ussd.settings import UssdSettings
 from tests.vending.conftest import auth
@@ -56,13 +56,11 @@ def test_customer_opts_in_and_out_on_the_console(
 def test_sms_page_shows_delivered_tokens_and_ussd_sessions_masked(
     sending_app: FastAPI,
     console: TestClient,
-    signed_in: Callable[[str], str],
+    signed_in_as: Callable[[Role, str], str],
     shop: Shop,
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     opt_in(engine, shop.volume_pan)
-    make_operator(Role.ADMIN, username="office")
     ussd.install(sending_app, settings=UssdSettings(inbound_token=SecretStr("u")))
     sold = console.post(
         "/api/v1/sales",
@@ -75,7 +73,7 @@ def test_sms_page_shows_delivered_tokens_and_ussd_sessions_masked(
         headers={"X-Gateway-Token": "u"},
         data={"sessionId": "ussd-77", "phoneNumber": PHONE, "text": "1"},
     )
-    signed_in("office")
+    signed_in_as(Role.ADMIN, "office")
     page = console.get("/console/sms")
     assert page.status_code == 200
     credit = next(t["digits"] for t in sold["tokens"] if t["kind"] == "credit")

@@ -4,7 +4,6 @@ one supervisor asks, a second one approves and reads the signed IR command."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,8 +12,8 @@ from sqlalchemy import Engine, select
 from stsgas.irproto import check_mac, parse_settings
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import AuditEntry, Operator, Role
-from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
+from stsgas.vending.models import AuditEntry
+from tests.vending.chromium import browser, hand_over, sign_in  # noqa: F401  (fixture)
 from tests.vending.sales.conftest import Shop, meter_config
 from tests.vending.test_browser import base_url, page  # noqa: F401
 
@@ -23,17 +22,15 @@ pytestmark = pytest.mark.browser
 
 def test_settings_asked_then_approved_by_a_second_supervisor(
     page: Page,  # noqa: F811
-    base_url: str,  # noqa: F811
     shop: Shop,
     engine: Engine,
     security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
     backend: str,
 ) -> None:
     """The form shows the settings fields for the kind only; the asker sees the request
     waiting and no approve button on it; the second supervisor approves from the list
     and reads a command signed under the meter's key with the settings as typed."""
-    make_operator(Role.SUPERVISOR, username="second")
     sign_in(page, "shopsuper")
     page.goto("/console/management")
     settings_box = page.locator('fieldset[data-kind="field_settings"]')
@@ -56,9 +53,7 @@ def test_settings_asked_then_approved_by_a_second_supervisor(
     expect(mine).to_contain_text("yours: another supervisor approves it")
     expect(mine.get_by_role("button")).to_have_count(0)
 
-    page.get_by_role("button", name="Sign out").click()
-    sign_in(page, "second")
-    page.goto("/console/management")
+    hand_over(page, second_supervisor)
     page.get_by_role("button", name=f"Approve #{rid.group(1)}").click()
     expect(page.locator("#issued")).to_contain_text("issued")
     expect(page.locator("#issued")).to_contain_text("takes every setting in it or none")

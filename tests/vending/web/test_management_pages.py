@@ -12,30 +12,26 @@ from sqlalchemy import Engine, func, select
 from stsgas.sts import KeyChange1, KeyChange2, decode, group_digits
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Token
+from stsgas.vending.models import Meter, Token
 from stsgas.vending.web.management_pages import management_params
 from tests.vending import factories
 from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.web.conftest import (
+    approve_as,
+    ask,
+    form_key,
+    management_form,
+    management_requests,
+    page_csrf,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
 TOKEN_RE = re.compile(
     r'<span class="step">(\d+)\. ([^<]+)</span><span class="token" data-digits="(\d{20})">([^<]+)<'
 )
-
-
-def _key(text: str) -> str:
-    match = KEY_RE.search(text)
-    assert match, "the ask form has no idempotency key"
-    return match.group(1)
-
-
-def _requests(engine: Engine) -> int:
-    with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(func.count()).select_from(ManagementRequest)).scalar_one())
 
 
 def _new_group(engine: Engine, security_module: SoftwareSecurityModule) -> int:
@@ -83,7 +79,7 @@ def test_form_offers_key_change_and_a_fresh_key_per_render(
     assert "SGC 123456 · KRN 2" in first.text
     assert 'name="ti"' in first.text
     assert 'name="base_date"' in first.text
-    assert _key(first.text) != _key(console.get("/console/management").text)
+    assert form_key(first.text) != form_key(console.get("/console/management").text)
 
 
 def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
@@ -92,7 +88,7 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
     shop: Shop,
     engine: Engine,
     security_module: SoftwareSecurityModule,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
 ) -> None:
     """A supervisor asks for a key change (new KRN and TI); the same form sent again is
     the same request; a second supervisor approves and sees the KCTs in entry order,
@@ -100,21 +96,16 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
     new_group = _new_group(engine, security_module)
     with make_sessionmaker(engine)() as s:
         old = meter_config(s, security_module, shop.volume_pan)
-    make_operator(Role.SUPERVISOR, username="second")
-    csrf = signed_in("shopsuper")
-    form = {
-        "meter": shop.volume_pan,
-        "kind": "key_change",
-        "supply_group_id": str(new_group),
-        "ti": "07",
-        "base_date": "",
-        "reason": "new key revision",
-        "rate": "",
-        "idempotency_key": _key(console.get("/console/management").text),
-        "csrf": csrf,
-    }
-    asked = console.post("/console/management", data=form)
-    assert asked.status_code == 201, asked.text
+    form = management_form(
+        console,
+        signed_in("shopsuper"),
+        meter=shop.volume_pan,
+        kind="key_change",
+        supply_group_id=str(new_group),
+        ti="07",
+        reason="new key revision",
+    )
+    asked, _ = ask(console, form)
     match = re.search(
         r"Request #(\d+) \(Key change[^)]*, meter (\d+): ([^)]*)\) is pending",
         html.unescape(asked.text),
@@ -123,19 +114,14 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
     assert match.group(2) == shop.volume_pan
     assert "SGC 123456 · KRN 2" in match.group(3)
     assert "new TI 07" in match.group(3)
-    assert _key(asked.text) != form["idempotency_key"]  # the next ask is a new request
-    again = console.post("/console/management", data=form)  # double submit / reload
-    assert again.status_code == 201
+    assert form_key(asked.text) != form["idempotency_key"]  # the next ask is a new request
+    again, again_id = ask(console, form)  # double submit / reload
+    assert again_id == match.group(1)
     assert f"Request #{match.group(1)} " in again.text
     assert "no second request was made" in again.text
-    assert _requests(engine) == 1
+    assert management_requests(engine) == 1
 
-    console.cookies.clear()
-    csrf2 = signed_in("second")
-    ok = console.post(
-        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf2}
-    )
-    assert ok.status_code == 200, ok.text
+    ok = approve_as(console, second_supervisor, match.group(1))
     shown = TOKEN_RE.findall(html.unescape(ok.text))
     assert [(n, label) for n, label, _, _ in shown] == [
         ("1", "Key change token 1"),
@@ -152,7 +138,8 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
     assert isinstance(decode(shown[1][2], old.key()), KeyChange2)
 
     repeat = console.post(
-        "/console/management/approve", data={"request_id": match.group(1), "csrf": csrf2}
+        "/console/management/approve",
+        data={"request_id": match.group(1), "csrf": page_csrf(ok.text)},
     )
     assert repeat.status_code == 200
     assert "already approved" in repeat.text
@@ -161,7 +148,7 @@ def test_key_change_asked_twice_then_approved_shows_the_set_in_order(
         assert s.execute(select(func.count()).select_from(Token)).scalar_one() == 2
 
 
-def test_refused_ask_keeps_the_form_and_its_key(
+def test_refused_ask_keeps_the_form_and_itsform_key(
     console: TestClient,
     signed_in: Callable[[str], str],
     shop: Shop,
@@ -183,18 +170,18 @@ def test_refused_ask_keeps_the_form_and_its_key(
     refused = console.post("/console/management", data=form)
     assert refused.status_code == 422
     assert "a key change needs" in refused.text
-    assert _key(refused.text) == "form-a"
+    assert form_key(refused.text) == "form-a"
     assert '<option value="key_change" selected>' in refused.text
     assert 'value="forgot the TI"' in refused.text
-    assert _requests(engine) == 0
+    assert management_requests(engine) == 0
     early = console.post("/console/management", data={**form, "base_date": "2035"})
     assert early.status_code == 422  # base date 2035 has not begun: the rule refuses it
     assert "has not begun" in early.text
-    assert _requests(engine) == 0
+    assert management_requests(engine) == 0
     fixed = console.post("/console/management", data={**form, "ti": "07"})
     assert fixed.status_code == 201, fixed.text
     assert "new TI 07" in fixed.text
-    assert _requests(engine) == 1
+    assert management_requests(engine) == 1
 
 
 def test_form_key_reused_with_other_details_asks_to_check(
@@ -217,8 +204,8 @@ def test_form_key_reused_with_other_details_asks_to_check(
     changed = console.post("/console/management", data={**form, "ti": "08"})
     assert changed.status_code == 422
     assert "already sent with other details" in changed.text
-    assert _key(changed.text) != "form-b"
-    assert _requests(engine) == 1
+    assert form_key(changed.text) != "form-b"
+    assert management_requests(engine) == 1
 
 
 def test_key_change_with_next_sale_says_no_token_now(
@@ -226,14 +213,13 @@ def test_key_change_with_next_sale_says_no_token_now(
     signed_in: Callable[[str], str],
     shop: Shop,
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
 ) -> None:
     """Approved for the next sale: no tokens now, and the page says where they will be."""
-    make_operator(Role.SUPERVISOR, username="second")
     csrf = signed_in("shopsuper")
-    asked = console.post(
-        "/console/management",
-        data={
+    asked, rid = ask(
+        console,
+        {
             "meter": shop.volume_pan,
             "kind": "key_change",
             "ti": "09",
@@ -243,16 +229,8 @@ def test_key_change_with_next_sale_says_no_token_now(
             "csrf": csrf,
         },
     )
-    assert asked.status_code == 201, asked.text
     assert "tokens with the next sale" in asked.text
-    rid = re.search(r"Request #(\d+)", asked.text)
-    assert rid
-    console.cookies.clear()
-    ok = console.post(
-        "/console/management/approve",
-        data={"request_id": rid.group(1), "csrf": signed_in("second")},
-    )
-    assert ok.status_code == 200, ok.text
+    ok = approve_as(console, second_supervisor, rid)
     assert "approved" in ok.text
     assert "issued with the meter's next sale" in html.unescape(ok.text)
     assert 'id="tokens"' not in ok.text
@@ -265,26 +243,19 @@ def test_approver_sees_what_waits_and_approves_from_the_list(
     console: TestClient,
     signed_in: Callable[[str], str],
     shop: Shop,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
 ) -> None:
     """The page lists pending requests with what they ask and who asked; the asker's
     own row has no approve button; another supervisor approves from the row."""
-    make_operator(Role.SUPERVISOR, username="second")
-    csrf = signed_in("shopsuper")
-    form = {
-        "meter": shop.amount_pan,
-        "kind": "set_tariff",
-        "rate": "150",
-        "ti": "",
-        "supply_group_id": "",
-        "base_date": "",
-        "reason": "new price list",
-        "idempotency_key": _key(console.get("/console/management").text),
-        "csrf": csrf,
-    }
-    asked = console.post("/console/management", data=form)
-    assert asked.status_code == 201, asked.text
-    req_id = re.search(r"Request #(\d+)", asked.text).group(1)  # type: ignore[union-attr]
+    form = management_form(
+        console,
+        signed_in("shopsuper"),
+        meter=shop.amount_pan,
+        kind="set_tariff",
+        rate="150",
+        reason="new price list",
+    )
+    asked, req_id = ask(console, form)
     row = re.search(rf'<tr id="pending-{req_id}">(.*?)</tr>', asked.text, re.S)
     assert row, asked.text
     assert shop.amount_pan in row.group(1)
@@ -294,11 +265,10 @@ def test_approver_sees_what_waits_and_approves_from_the_list(
     assert f"Approve #{req_id}" not in row.group(1)
 
     console.cookies.clear()
-    csrf2 = signed_in("second")
+    signed_in(second_supervisor)
     listed = console.get("/console/management").text
     assert f"Approve #{req_id}" in listed
-    ok = console.post("/console/management/approve", data={"request_id": req_id, "csrf": csrf2})
-    assert ok.status_code == 200, ok.text
+    ok = approve_as(console, second_supervisor, req_id)
     assert f'id="pending-{req_id}"' not in ok.text
     assert "No request is waiting." in ok.text
 
@@ -307,34 +277,23 @@ def test_load_tariff_from_the_console_shows_the_signed_ir_command(
     console: TestClient,
     signed_in: Callable[[str], str],
     shop: Shop,
-    make_operator: Callable[..., tuple[Operator, str]],
+    second_supervisor: str,
 ) -> None:
     """A supervisor asks for an IR tariff load (counter, UTC time from the form's
     datetime field); a second one approves and reads the signed command to send."""
-    make_operator(Role.SUPERVISOR, username="second")
-    csrf = signed_in("shopsuper")
-    form = {
-        "meter": shop.amount_pan,
-        "kind": "load_tariff",
-        "seq": "3",
-        "activate_at": "2030-01-01T00:00",
-        "rate": "",
-        "ti": "",
-        "supply_group_id": "",
-        "base_date": "",
-        "reason": "new prices",
-        "idempotency_key": _key(console.get("/console/management").text),
-        "csrf": csrf,
-    }
-    asked = console.post("/console/management", data=form)
-    assert asked.status_code == 201, asked.text
+    form = management_form(
+        console,
+        signed_in("shopsuper"),
+        meter=shop.amount_pan,
+        kind="load_tariff",
+        seq="3",
+        activate_at="2030-01-01T00:00",
+        reason="new prices",
+    )
+    asked, req_id = ask(console, form)
     assert "IR counter 3 · from 2030-01-01T00:00:00Z" in html.unescape(asked.text)
-    req_id = re.search(r"Request #(\d+)", asked.text).group(1)  # type: ignore[union-attr]
 
-    console.cookies.clear()
-    csrf2 = signed_in("second")
-    ok = console.post("/console/management/approve", data={"request_id": req_id, "csrf": csrf2})
-    assert ok.status_code == 200, ok.text
+    ok = approve_as(console, second_supervisor, req_id)
     command = re.search(r'<pre id="ir-command"><code>([^<]+)</code>', ok.text)
     assert command, ok.text
     assert re.fullmatch(r"tariff 3 2030-01-01T00:00:00Z [-0-9.:,]+ [0-9a-f]{16}", command.group(1))

@@ -13,6 +13,7 @@ from stsgas.sts import drn_with_check
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Meter
 from tests.vending.sales.conftest import Shop
+from tests.vending.web.conftest import sell
 
 #: what a Python value looks like when it leaks into a page
 RAW = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|Decimal\(|\{'|MeterMode|MeterStatus|\bnull\b")
@@ -58,11 +59,7 @@ def test_a_sold_meter_with_a_key_change_due_reads_in_words(
 ) -> None:
     """After a sale, with a recharge limit and a tariff-index change pending: the last
     token's time, the limit in m³, the change due and the tariff's name."""
-    csrf = signed_in("shopsuper")
-    sold = console.post(
-        "/console/sell",
-        data={"meter": shop.volume_pan, "amount": "25", "idempotency_key": "mp-1", "csrf": csrf},
-    )
+    sold = sell(console, signed_in("shopsuper"), shop.volume_pan, "25", "mp-1")
     assert sold.status_code == 200
     with make_sessionmaker(engine).begin() as s:
         meter = s.execute(select(Meter).where(Meter.pan == shop.volume_pan)).scalar_one()

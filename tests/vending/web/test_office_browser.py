@@ -11,10 +11,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import AuditEntry, Operator, Role, Vendor
+from stsgas.vending.models import AuditEntry, Role, Vendor
 from stsgas.vending.sms import service as sms
 from stsgas.vending.sms.ratelimit import RateLimit
-from tests.vending.chromium import browser, new_page, sign_in  # noqa: F401  (fixtures)
+from tests.vending.chromium import browser, new_page, page_as, sign_in  # noqa: F401
 from tests.vending.sales.conftest import Shop
 from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 
@@ -22,6 +22,14 @@ pytestmark = pytest.mark.browser
 
 #: a vending key typed into the supply group form: it must never come back
 KEY_HEX = "0123456789abcdeffedcba98765432100123456789abcdef"
+
+
+def open_new_vendor(admin: Page, name: str) -> None:
+    """Create vendor ``name`` from the Vendors page, as an admin does; its page opens."""
+    admin.get_by_role("link", name="Vendors").click()
+    admin.get_by_label("Vendor name").fill(name)
+    admin.get_by_role("button", name="Create vendor").click()
+    expect(admin.get_by_role("heading", name=f"Vendor {name}")).to_be_visible()
 
 
 def _cashier_is_kept_out(page: Page, link: str, path: str) -> None:
@@ -38,18 +46,13 @@ def _cashier_is_kept_out(page: Page, link: str, path: str) -> None:
 def test_an_admin_creates_a_vendor_tops_up_its_float_and_sees_it(
     new_page: Callable[[], Page],  # noqa: F811
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
+    page_as: Callable[[Role, str], Page],  # noqa: F811
 ) -> None:
     """Create "Kariakoo Gas", pay in 1,000.50: the float, the list and the history show
     it, the ledger-backed float is 100,050 minor units, the top-up is audited; a cashier
     finds no way to the page."""
-    make_operator(Role.ADMIN, username="alice")
-    admin = new_page()
-    sign_in(admin, "alice")
-    admin.get_by_role("link", name="Vendors").click()
-    admin.get_by_label("Vendor name").fill("Kariakoo Gas")
-    admin.get_by_role("button", name="Create vendor").click()
-    expect(admin.get_by_role("heading", name="Vendor Kariakoo Gas")).to_be_visible()
+    admin = page_as(Role.ADMIN, "alice")
+    open_new_vendor(admin, "Kariakoo Gas")
     expect(admin.locator("#vendor-float")).to_have_text("0.00")
     expect(admin.get_by_role("table", name="Float history")).to_contain_text("No movements yet")
     admin.get_by_label("Amount paid in").fill("1000,50")
@@ -76,13 +79,11 @@ def test_an_admin_creates_a_vendor_tops_up_its_float_and_sees_it(
 
 def test_an_admin_adds_a_supply_group_whose_key_is_never_shown(
     new_page: Callable[[], Page],  # noqa: F811
-    make_operator: Callable[..., tuple[Operator, str]],
+    page_as: Callable[[Role, str], Page],  # noqa: F811
 ) -> None:
     """The new key revision is listed with its key's state; the key typed in is in no
     page; a supervisor sees the list without the form; a cashier cannot reach it."""
-    make_operator(Role.ADMIN, username="alice")
-    admin = new_page()
-    sign_in(admin, "alice")
+    admin = page_as(Role.ADMIN, "alice")
     admin.get_by_role("link", name="Supply groups").click()
     for key in (KEY_HEX[:32], KEY_HEX):  # a 16-byte key is too short for DKGA04
         admin.get_by_label("SGC (6 digits)").fill("654321")
@@ -112,7 +113,7 @@ def test_an_auditor_reads_the_sms_log(
     new_page: Callable[[], Page],  # noqa: F811
     engine: Engine,
     shop: Shop,
-    make_operator: Callable[..., tuple[Operator, str]],
+    page_as: Callable[[Role, str], Page],  # noqa: F811
 ) -> None:
     """A message answered and sent, and one still being answered: both listed with the
     phone masked; the gateway shows as unset; a cashier cannot reach the page."""
@@ -127,9 +128,7 @@ def test_an_auditor_reads_the_sms_log(
     sms.mark_sent(sm, first)
     second = sms.Inbound(phone="+255711000222", text="HELP", message_id="gw-2")
     assert isinstance(sms.admit(sm, second, limits, now), sms.Admitted)
-    make_operator(Role.AUDITOR, username="audrey")
-    auditor = new_page()
-    sign_in(auditor, "audrey")
+    auditor = page_as(Role.AUDITOR, "audrey")
     auditor.get_by_role("link", name="SMS").click()
     expect(auditor.locator("#sms-outbound")).to_contain_text("no gateway is set")
     table = auditor.get_by_role("table", name="SMS messages")

@@ -3,7 +3,6 @@ nothing, a float's history adds up, the SMS log's API is closed to other roles."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from stsgas.vending.sms import service as sms
 from stsgas.vending.sms.ratelimit import RateLimit
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import FLOAT, Shop
+from tests.vending.web.conftest import form_key, sell
 
 STALE = "0" * 32
 
@@ -34,15 +34,13 @@ def _float(engine: Engine, vendor_id: int) -> int:
 
 def test_stale_or_bad_vendor_forms_write_nothing(
     console: TestClient,
-    signed_in: Callable[[str], str],
+    signed_in_as: Callable[[Role, str], str],
     shop: Shop,
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A stale CSRF value (create, top-up), an amount that is no amount, a negative one:
     each refused with a reason on the page, no vendor made, the float unchanged."""
-    make_operator(Role.ADMIN, username="alice")
-    csrf = signed_in("alice")
+    csrf = signed_in_as(Role.ADMIN, "alice")
     before = _vendors(engine)
     stale = console.post("/console/vendors", data={"name": "Late Kiosk", "csrf": STALE})
     assert stale.status_code == 403
@@ -65,24 +63,18 @@ def test_stale_or_bad_vendor_forms_write_nothing(
     assert "No such vendor" in missing.text
 
 
-KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
-
-
 def test_a_top_up_form_sent_again_tops_up_once_and_with_another_amount_is_refused(
     console: TestClient,
-    signed_in: Callable[[str], str],
+    signed_in_as: Callable[[Role, str], str],
     shop: Shop,
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """One form's key: sent twice it adds 100.00 once; sent a third time with the amount
     changed (back, edit, submit) it adds nothing, says why and offers a fresh form."""
-    make_operator(Role.ADMIN, username="alice")
-    csrf = signed_in("alice")
+    csrf = signed_in_as(Role.ADMIN, "alice")
     path = f"/console/vendors/{shop.vendor_id}/float"
-    found = KEY_RE.search(console.get(f"/console/vendors/{shop.vendor_id}").text)
-    assert found
-    form = {"amount": "100", "csrf": csrf, "idempotency_key": found.group(1)}
+    found = form_key(console.get(f"/console/vendors/{shop.vendor_id}").text)
+    form = {"amount": "100", "csrf": csrf, "idempotency_key": found}
     for _ in range(2):
         r = console.post(path, data=form, follow_redirects=False)
         assert r.status_code == 303
@@ -91,9 +83,7 @@ def test_a_top_up_form_sent_again_tops_up_once_and_with_another_amount_is_refuse
     assert r.status_code == 422
     assert "This form already topped up another amount; nothing was added" in r.text
     assert _float(engine, shop.vendor_id) == FLOAT + 10_000
-    fresh = KEY_RE.search(r.text)
-    assert fresh
-    assert fresh.group(1) != found.group(1)
+    assert form_key(r.text) != found
 
 
 def test_a_float_history_shows_a_sale_and_a_top_up_with_the_balance_after_each(
@@ -105,11 +95,7 @@ def test_a_float_history_shows_a_sale_and_a_top_up_with_the_balance_after_each(
 ) -> None:
     """The shop's vendor sells for 25.00, then is topped up 10.00: newest first, each
     movement's balance after it, and the newest balance is the vendor's float."""
-    csrf = signed_in("shopcashier")
-    sold = console.post(
-        "/console/sell",
-        data={"meter": shop.volume_pan, "amount": "25", "idempotency_key": "h-1", "csrf": csrf},
-    )
+    sold = sell(console, signed_in("shopcashier"), shop.volume_pan, "25", "h-1")
     assert sold.status_code == 200
     _admin, token = make_operator(Role.ADMIN, username="alice")
     top = console.post(
@@ -141,13 +127,11 @@ def test_a_float_history_shows_a_sale_and_a_top_up_with_the_balance_after_each(
 
 def test_a_stale_supply_group_form_adds_nothing(
     console: TestClient,
-    signed_in: Callable[[str], str],
+    signed_in_as: Callable[[Role, str], str],
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """Without this session's CSRF value the key revision is not added."""
-    make_operator(Role.ADMIN, username="alice")
-    signed_in("alice")
+    signed_in_as(Role.ADMIN, "alice")
     form = {"sgc": "654321", "krn": "3", "vending_key": "ab" * 24, "csrf": STALE}
     r = console.post("/console/supply-groups", data=form)
     assert r.status_code == 403

@@ -10,9 +10,10 @@ from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger import service as ledger
-from stsgas.vending.models import Account, LedgerEntry, Operator, Role, Vendor
-from tests.vending.chromium import browser, new_page, sign_in  # noqa: F401  (fixtures)
+from stsgas.vending.models import Account, LedgerEntry, Role, Vendor
+from tests.vending.chromium import browser, new_page, page_as  # noqa: F401  (fixtures)
 from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
+from tests.vending.web.test_office_browser import open_new_vendor
 
 pytestmark = pytest.mark.browser
 
@@ -28,19 +29,13 @@ DOUBLE_SUBMIT = """async () => {
 
 
 def test_a_double_submitted_top_up_form_tops_up_once(
-    new_page: Callable[[], Page],  # noqa: F811
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
+    page_as: Callable[[Role, str], Page],  # noqa: F811
 ) -> None:
     """Both submits of one form are accepted (the second is the first's answer), the
     float shows 250.00 and the ledger has one movement; a fresh form tops up again."""
-    make_operator(Role.ADMIN, username="alice")
-    admin = new_page()
-    sign_in(admin, "alice")
-    admin.get_by_role("link", name="Vendors").click()
-    admin.get_by_label("Vendor name").fill("Mwenge Gas")
-    admin.get_by_role("button", name="Create vendor").click()
-    expect(admin.get_by_role("heading", name="Vendor Mwenge Gas")).to_be_visible()
+    admin = page_as(Role.ADMIN, "alice")
+    open_new_vendor(admin, "Mwenge Gas")
     admin.get_by_label("Amount paid in").fill("250")
     assert admin.evaluate(DOUBLE_SUBMIT) == [303, 303]
     admin.reload()

@@ -6,10 +6,11 @@ import re
 import warnings
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Meter, Operator, Role, TariffVersion
+from stsgas.vending.models import Meter, Role, TariffVersion
 from tests.vending.sales.conftest import Shop
 
 with warnings.catch_warnings():
@@ -17,24 +18,25 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
-def _volume_tariff_id(engine: Engine, shop: Shop) -> int:
+@pytest.fixture
+def admin_at_tariff(
+    signed_in_as: Callable[[Role, str], str], shop: Shop, engine: Engine
+) -> tuple[str, int]:
+    """An admin signed in on the console (its CSRF value) and the volume meter's tariff."""
+    csrf = signed_in_as(Role.ADMIN, "tariffadmin")
     with make_sessionmaker(engine)() as s:
         tid = s.execute(select(Meter.tariff_id).where(Meter.pan == shop.volume_pan)).scalar_one()
         assert tid is not None
-        return int(tid)
+        return csrf, int(tid)
 
 
 def test_an_admin_adds_a_version_with_a_monthly_fixed_charge(
     console: TestClient,
-    signed_in: Callable[[str], str],
-    shop: Shop,
+    admin_at_tariff: tuple[str, int],
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """The new version is stored monthly with its steps, and the page lists it."""
-    make_operator(Role.ADMIN, username="tariffadmin")
-    csrf = signed_in("tariffadmin")
-    tid = _volume_tariff_id(engine, shop)
+    csrf, tid = admin_at_tariff
     r = console.post(
         f"/console/tariffs/{tid}/versions",
         data={
@@ -66,15 +68,11 @@ def test_an_admin_adds_a_version_with_a_monthly_fixed_charge(
 
 def test_bad_steps_or_period_add_nothing_and_say_why(
     console: TestClient,
-    signed_in: Callable[[str], str],
-    shop: Shop,
+    admin_at_tariff: tuple[str, int],
     engine: Engine,
-    make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """A malformed steps line or an unknown period is refused on the page."""
-    make_operator(Role.ADMIN, username="tariffadmin2")
-    csrf = signed_in("tariffadmin2")
-    tid = _volume_tariff_id(engine, shop)
+    csrf, tid = admin_at_tariff
     form = {
         "effective_from": "2030-01-01T00:00",
         "fixed_charge": "5",
