@@ -63,6 +63,9 @@ def create_app(
         finally:
             if app.state.jobs is not None:
                 await to_thread.run_sync(app.state.jobs.stop)
+            deliverer = getattr(app.state, "delivery", None)
+            if deliverer is not None:  # token SMS under way finish before the engine goes
+                await to_thread.run_sync(deliverer.drain)
             await payments.close(app)  # sent marks; connections to the payment provider
             pool, app.state.sale_pool = app.state.sale_pool, None
             if pool is not None:

@@ -9,7 +9,6 @@ from sqlalchemy import Engine, select
 from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Meter
-from stsgas.vending.sales import fast
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
 
@@ -28,7 +27,6 @@ def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     set before ``client`` starts the app: the event-loop path's pool (``sales.fast``)
     takes its ``lock_timeout`` when the lifespan opens it."""
     monkeypatch.setattr(transaction, "LOCK_TIMEOUT", "300ms")
-    monkeypatch.setattr(fast, "LOCK_TIMEOUT", "300ms")
 
 
 def test_locked_meter_answers_in_progress(client: TestClient, shop: Shop, engine: Engine) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Final, TypeVar
 
 import asyncpg
 
+from stsgas.vending import transaction
 from stsgas.vending.errors import (
     DatabaseUnavailable,
     NotAuthenticated,
@@ -51,7 +52,6 @@ from stsgas.vending.sales.issue import group_config, next_tid
 from stsgas.vending.sales.store_async import AsyncPgSaleStore, Seller
 from stsgas.vending.transaction import (
     ATTEMPTS,
-    LOCK_TIMEOUT,
     LOST_AT_COMMIT,
     Failure,
     ReadChanged,
@@ -98,7 +98,7 @@ class SalePool:
             max_size=size,
             reset=_reset,
             server_settings={
-                "lock_timeout": LOCK_TIMEOUT,
+                "lock_timeout": transaction.LOCK_TIMEOUT,  # as set when the pool opens
                 "application_name": "stsgas-sales",
                 # the statements are few and keyed by unique columns: plan each once per
                 # connection, not per call (about 7 % less database CPU per sale)
