@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
+from stsgas.vending.errors import RetryLater
 from stsgas.vending.models import IdempotencyRecord, PaidFrom, Payment, PaymentState, Sale
+from stsgas.vending.payments import endpoints as payments_endpoints
 from stsgas.vending.wallet import service as wallet
 from tests.vending.conftest import auth
 from tests.vending.payments.conftest import CONFIRM, Paying, callback, counts, setup_app
@@ -234,3 +236,24 @@ def test_a_stopping_server_writes_the_sent_marks_it_holds(paying: Paying, engine
             )
         ).scalars()
         assert [b["sent"] for b in bodies] == [True] * 3
+
+
+def test_a_busy_database_answers_503_so_the_provider_retries(
+    client: TestClient, paying: Paying, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every database connection busy (a burst of callbacks): a problem+json 503 with
+    Retry-After, never a 500, and nothing moved; the provider's retry then applies it."""
+    txn = paying.pay(paying.shop.pans[0], "15.00")
+    real = payments_endpoints._handle
+
+    async def busy(*_args: Any) -> Any:
+        raise RetryLater("every database connection is busy; retry the request", retry_after=1)
+
+    monkeypatch.setattr(payments_endpoints, "_handle", busy)
+    r = callback(client, txn)
+    assert (r.status_code, r.json()["code"]) == (503, "retry_later")
+    assert r.headers["retry-after"] == "1"
+    assert counts(engine)["sales"] == 0
+    monkeypatch.setattr(payments_endpoints, "_handle", real)
+    assert callback(client, txn).json()["ResultCode"] == 0
+    assert counts(engine) == {"sales": 1, "payments": 1}

@@ -22,8 +22,11 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from stsgas.sts import StsError
 from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep
+from stsgas.vending.errors import VendingError
+from stsgas.vending.kit import problems
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -42,6 +45,7 @@ from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sms.callback import problem
 from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
 from stsgas.vending.sms.service import Inbound, mark_sent
+from stsgas.vending.transaction import ValueRefused
 
 __all__ = ["install", "router"]
 
@@ -235,7 +239,14 @@ class Callbacks:
         if scope["type"] == "http" and scope["method"] == "POST":
             handler = self.paths.get(scope["path"])
             if handler is not None and getattr(scope["app"].state, "payments_installed", False):
-                response = await handler(Request(scope, receive))
+                try:
+                    response = await handler(Request(scope, receive))
+                except VendingError as exc:  # the router's handlers would answer these
+                    response = problems.error_response(exc)  # (busy: 503, retried)
+                except StsError as exc:
+                    response = problems.sts_problem(exc)
+                except ValueRefused:
+                    response = problems.invalid_value()
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
