@@ -141,6 +141,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--rate", type=float, default=500.0, help="callbacks per second")
     p.add_argument("--servers", type=int, default=2, help="uvicorn workers")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds sent first, not counted")
     args = p.parse_args(argv)
     url = _recreate(PG_ADMIN_URL, "stsgas_bench_payments")
     pans, _tokens = seed(url, 1)
@@ -158,7 +159,12 @@ def main(argv: list[str]) -> int:
     server = Server(url, args.servers, tmp / "server.log")
     try:
         count = max(1, int(args.rate * args.seconds))
-        bodies = _payments(sim_url, pans, count)
+        warm = int(args.rate * args.warmup)
+        bodies = _payments(sim_url, pans, warm + count)
+        # warm-up, not counted: the workers open their pooled connections and prepare
+        # their statements, as bench_vending's runs do before measuring
+        asyncio.run(_paced(server.base, bodies[:warm], args.rate))
+        bodies = bodies[warm:]
         groups = {
             "server": _tree(server.proc.pid),
             "simulator": [sim.pid],
