@@ -128,3 +128,44 @@ def test_concurrent_http_purchases_sell_exactly_what_the_wallet_pays_for(
         assert s.execute(select(func.count()).select_from(Sale)).scalar_one() == 3
     assert _wallet_matches_its_account(engine, shop.customer_id)
     assert ledger_balanced(engine)
+
+
+def test_change_of_meter_payments_during_wallet_purchases_balances(
+    live: str, paying: Paying, engine: Engine
+) -> None:
+    """Mobile-money payments for the customer's meters that leave change (15.07 buys
+    10 m³ for 15.00; 0.07 goes to the wallet, in the sale's own transaction) land while
+    wallet purchases draw on the same wallet: every payment sells once, no purchase
+    overdraws, the wallet row equals its ledger account and the ledger balances."""
+    shop = paying.shop
+    fund(engine, shop.customer_id, 2 * PRICE)
+    paid = [paying.pay(shop.pans[i % len(shop.pans)], "15.07") for i in range(4)]
+    url = f"/api/v1/customers/{shop.customer_id}/wallet/purchases"
+    seller = auth(shop.seller_token)
+
+    def buy(pan: str) -> Callable[[httpx.Client], httpx.Response]:
+        return lambda c: c.post(url, json={"meter_number": pan, "amount": "15.00"}, headers=seller)
+
+    def pay(body: dict[str, Any]) -> Callable[[httpx.Client], httpx.Response]:
+        return lambda c: c.post(CONFIRM, json=body)
+
+    calls = [buy(shop.pans[i % len(shop.pans)]) for i in range(4)]
+    calls += [pay(t.callback_body("600000")) for t in paid]
+    answers = _at_once(live, calls)
+    bought = [a.status_code for a in answers[:4]]
+    assert bought.count(201) == 2  # the wallet held two purchases; the change buys none
+    assert all(
+        a.json()["code"] == "insufficient_wallet" for a in answers[:4] if a.status_code == 409
+    )
+    assert [a.json()["ResultCode"] for a in answers[4:]] == [0] * 4
+    with make_sessionmaker(engine)() as s:
+        by_mobile = s.execute(
+            select(func.count()).select_from(Sale).where(Sale.paid_from == PaidFrom.MOBILE.value)
+        ).scalar_one()
+        balance = wallet.balance_of(s, shop.customer_id)
+    assert by_mobile == 4
+    assert balance == 4 * 7  # two funded purchases spent; four changes of 0.07 kept
+    assert _wallet_matches_its_account(engine, shop.customer_id)
+    assert ledger_balanced(engine)
+    if engine.dialect.name == "postgresql":  # the change went in on the event-loop path
+        assert paying.app.state.sale_pool.stats["payment:fast"] == 4
