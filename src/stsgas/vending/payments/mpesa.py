@@ -28,9 +28,8 @@ import contextlib
 import time
 import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import orjson
 
 from stsgas.vending.errors import BadAmount
@@ -41,6 +40,9 @@ from stsgas.vending.payments.provider import (
     Reported,
     Verified,
 )
+
+if TYPE_CHECKING:  # imported when first used: a server without mobile money skips it
+    import aiohttp
 
 __all__ = ["MpesaC2B"]
 
@@ -95,6 +97,8 @@ class MpesaC2B:
 
     def _session(self) -> aiohttp.ClientSession:
         """This event loop's session (a pooled connection cannot move between loops)."""
+        import aiohttp
+
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
         if session is None or session.closed:
@@ -129,6 +133,8 @@ class MpesaC2B:
         )
 
     async def _bearer(self) -> str:
+        import aiohttp
+
         # two callbacks at once may both fetch a token at start: harmless, both are valid
         if self._token is not None and self._token[1] > time.monotonic():
             return self._token[0]
@@ -150,6 +156,8 @@ class MpesaC2B:
 
     async def verify(self, txn_id: str) -> Verified | None:
         """Ask the provider about ``txn_id`` (the status query, with a fresh-enough token)."""
+        import aiohttp
+
         for attempt in range(2):  # a token the provider forgot is fetched once more
             token = await self._bearer()
             try:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-
-from escpos.escpos import Escpos
-from escpos.printer import Dummy
+from typing import TYPE_CHECKING
 
 from stsgas.vending.kit.money import currency_decimals, minor_unit
 from stsgas.vending.sales.receipts import Receipt, ReceiptStep, ReceiptToken
+
+if TYPE_CHECKING:  # python-escpos loads its printer profiles on import (~0.25 s): not
+    from escpos.escpos import Escpos  # at every server start, only when printing
 
 #: what each kind of token is called on paper
 _KIND = {"kct": "Key change token", "credit": "Credit token", "mgmt": "Management token"}
@@ -38,6 +39,8 @@ class PrintedReceipt:
 
 def escpos_bytes(doc: PrintedReceipt) -> bytes:
     """The receipt as the bytes a thermal printer prints."""
+    from escpos.printer import Dummy
+
     printer = Dummy()
     compose(printer, doc)
     return printer.output
