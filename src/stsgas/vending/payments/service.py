@@ -1,12 +1,13 @@
 """What a verified payment becomes: gas for the meter it names, or wallet credit.
 
-Three short steps, none holding a lock across the network call between them:
+The general path (any database; on PostgreSQL what :mod:`.fast` hands back).
+No lock is held across the network call to the provider, which comes first
+(:meth:`PaymentProvider.verify`, in the webhook); then:
 
 1. :func:`record` stores the report (``UNIQUE(provider, txn_id)``: a callback
-   delivered twice, even at the same instant, makes one row);
-2. the webhook asks the provider whether the transaction happened
-   (:meth:`PaymentProvider.verify`);
-3. :func:`apply` locks the payment row and, once only, moves the money: a
+   delivered twice, even at the same instant, makes one row; a report the
+   provider could not be asked about is stored too, for reconciliation);
+2. :func:`apply` locks the payment row and, once only, moves the money: a
    reference naming a meter buys gas at once (a sale paid by mobile money,
    through the one sale pipeline); a reference naming a customer account, a
    sale the tariff refuses (below the minimum sale, no tariff, meter not
