@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
+from stsgas.paysim.ledger import Txn
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Account, LedgerEntry, PaidFrom, Payment, Sale
@@ -19,7 +20,7 @@ from stsgas.vending.wallet import service as wallet
 from tests.vending.conftest import auth
 from tests.vending.payments.conftest import CONFIRM, Paying
 from tests.vending.sales.live import serve
-from tests.vending.wallet.conftest import fund, ledger_balanced
+from tests.vending.wallet.conftest import WalletShop, fund, ledger_balanced
 
 PRICE = 1_500  # 15.00: exactly 10 m³ at the first step
 
@@ -71,6 +72,24 @@ def test_one_payment_called_back_many_times_at_once_sells_once(
     assert ledger_balanced(engine)
 
 
+def _purchases_and_callbacks(
+    shop: WalletShop, purchases: int, paid: list[Txn]
+) -> list[Callable[[httpx.Client], httpx.Response]]:
+    """``purchases`` wallet purchases of 15.00 (the customer's meters in turn), then the
+    confirmation callback of each payment in ``paid``: the calls to run at once."""
+    url = f"/api/v1/customers/{shop.customer_id}/wallet/purchases"
+    seller = auth(shop.seller_token)
+
+    def buy(pan: str) -> Callable[[httpx.Client], httpx.Response]:
+        return lambda c: c.post(url, json={"meter_number": pan, "amount": "15.00"}, headers=seller)
+
+    def confirm(body: dict[str, Any]) -> Callable[[httpx.Client], httpx.Response]:
+        return lambda c: c.post(CONFIRM, json=body)
+
+    calls = [buy(shop.pans[i % len(shop.pans)]) for i in range(purchases)]
+    return calls + [confirm(t.callback_body("600000")) for t in paid]
+
+
 def test_top_ups_during_wallet_purchases_all_apply_and_the_ledger_balances(
     live: str, paying: Paying, engine: Engine
 ) -> None:
@@ -79,18 +98,7 @@ def test_top_ups_during_wallet_purchases_all_apply_and_the_ledger_balances(
     shop = paying.shop
     fund(engine, shop.customer_id, 2 * PRICE)
     topups = [paying.pay(f"C{shop.customer_id}", "15.00") for _ in range(3)]
-    url = f"/api/v1/customers/{shop.customer_id}/wallet/purchases"
-    seller = auth(shop.seller_token)
-
-    def buy(pan: str) -> Callable[[httpx.Client], httpx.Response]:
-        return lambda c: c.post(url, json={"meter_number": pan, "amount": "15.00"}, headers=seller)
-
-    def top(body: dict[str, Any]) -> Callable[[httpx.Client], httpx.Response]:
-        return lambda c: c.post(CONFIRM, json=body)
-
-    calls = [buy(shop.pans[i % len(shop.pans)]) for i in range(8)]
-    calls += [top(t.callback_body("600000")) for t in topups]
-    answers = _at_once(live, calls)
+    answers = _at_once(live, _purchases_and_callbacks(shop, 8, topups))
     bought = [a.status_code for a in answers[:8]]
     assert set(bought) <= {201, 409}
     assert all(
@@ -140,18 +148,7 @@ def test_change_of_meter_payments_during_wallet_purchases_balances(
     shop = paying.shop
     fund(engine, shop.customer_id, 2 * PRICE)
     paid = [paying.pay(shop.pans[i % len(shop.pans)], "15.07") for i in range(4)]
-    url = f"/api/v1/customers/{shop.customer_id}/wallet/purchases"
-    seller = auth(shop.seller_token)
-
-    def buy(pan: str) -> Callable[[httpx.Client], httpx.Response]:
-        return lambda c: c.post(url, json={"meter_number": pan, "amount": "15.00"}, headers=seller)
-
-    def pay(body: dict[str, Any]) -> Callable[[httpx.Client], httpx.Response]:
-        return lambda c: c.post(CONFIRM, json=body)
-
-    calls = [buy(shop.pans[i % len(shop.pans)]) for i in range(4)]
-    calls += [pay(t.callback_body("600000")) for t in paid]
-    answers = _at_once(live, calls)
+    answers = _at_once(live, _purchases_and_callbacks(shop, 4, paid))
     bought = [a.status_code for a in answers[:4]]
     assert bought.count(201) == 2  # the wallet held two purchases; the change buys none
     assert all(

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stsgas.sts import StsError
 from stsgas.vending.errors import VendingError
 from stsgas.vending.logs import current_request_id
+from stsgas.vending.transaction import ValueRefused
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://stsgas.invalid/problems/"
@@ -67,6 +68,21 @@ async def _vending(_request: Request, exc: Exception) -> JSONResponse:
 def sts_problem(exc: StsError) -> JSONResponse:
     """An STS rule broken by the request (status 422, the error's own code)."""
     return problem(422, exc.code, "STS rule violated", str(exc))
+
+
+def refused(exc: VendingError | StsError | ValueRefused) -> JSONResponse:
+    """The answer to what a handler outside FastAPI's router (an ASGI shim) raised, as
+    the app's exception handlers give it: a domain error, a broken STS rule, a value
+    the database refused."""
+    if isinstance(exc, VendingError):
+        return error_response(exc)
+    if isinstance(exc, StsError):
+        return sts_problem(exc)
+    return invalid_value()
+
+
+#: what :func:`refused` answers
+REFUSALS = (VendingError, StsError, ValueRefused)
 
 
 def invalid_value() -> JSONResponse:

@@ -22,10 +22,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from stsgas.sts import StsError
 from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep
-from stsgas.vending.errors import VendingError
 from stsgas.vending.kit import problems
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
@@ -45,7 +43,6 @@ from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sms.callback import problem
 from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
 from stsgas.vending.sms.service import Inbound, mark_sent
-from stsgas.vending.transaction import ValueRefused
 
 __all__ = ["install", "router"]
 
@@ -241,12 +238,8 @@ class Callbacks:
             if handler is not None and getattr(scope["app"].state, "payments_installed", False):
                 try:
                     response = await handler(Request(scope, receive))
-                except VendingError as exc:  # the router's handlers would answer these
-                    response = problems.error_response(exc)  # (busy: 503, retried)
-                except StsError as exc:
-                    response = problems.sts_problem(exc)
-                except ValueRefused:
-                    response = problems.invalid_value()
+                except problems.REFUSALS as exc:  # as the router's handlers answer them
+                    response = problems.refused(exc)  # (a busy database: 503, retried)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -83,7 +83,8 @@ INSERT INTO idempotency_records
 SELECT $6::text, $7, $8, 'done', 200, $9::json, $4, $4 WHERE $6::text IS NOT NULL
 """
 #: the change a sale leaves, into the customer's wallet: the balance and its journal
-#: (as ``wallet.service.top_up`` posts it); the count says both lines found their account
+#: (as ``wallet.posting.credit_with_journal`` posts it, here on asyncpg); the count says
+#: both lines found their account
 _CHANGE = """
 WITH w AS (
     UPDATE wallets SET balance = balance + $2, updated_at = $3
@@ -97,7 +98,7 @@ WITH w AS (
     WHERE EXISTS (SELECT 1 FROM w)
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM e), (SELECT balance FROM w)
+SELECT count(*) FROM e
 """
 _MARK_SENT = """
 UPDATE idempotency_records r SET response_body = v.body::json, updated_at = $4
@@ -154,11 +155,13 @@ async def apply(
         phone: str | None,
         now: datetime,
     ) -> service.Outcome:
+        #: the sale's idempotency key and the SMS's outbox key
+        ref = service.sms_reference(provider, reported.txn_id)
         req = SaleRequest(
             meter_number=reference,
             paid=amount,
             channel=Channel.API.value,
-            idempotency_key=service.sms_reference(provider, reported.txn_id),
+            idempotency_key=ref,
             paid_from=PaidFrom.MOBILE.value,
         )
         store = AsyncPgSaleStore(conn)
@@ -166,7 +169,7 @@ async def apply(
             Seller(username=operator_name),
             reference,
             channel=req.channel,
-            key=req.idempotency_key,
+            key=ref,
             now=now,
             month_start=month_start(now),
         )
@@ -202,7 +205,6 @@ async def apply(
             memo = f"change of payment {pid} (sale {sale_id})"
             await _change_to_wallet(conn, meter.customer_id, change, memo, now)
             text += f". Change {format_money(change, decimals)} to your wallet"
-        ref = service.sms_reference(provider, reported.txn_id)
         scope = None if phone is None else Inbound(phone=phone, text="", message_id=ref).scope
         await conn.execute(
             _SOLD,
@@ -233,7 +235,7 @@ async def apply(
 async def _change_to_wallet(
     conn: asyncpg.Connection, customer_id: int, change: int, memo: str, now: datetime
 ) -> None:
-    found, _balance = await conn.fetchrow(
+    posted = await conn.fetchval(
         _CHANGE,
         customer_id,
         change,
@@ -242,8 +244,8 @@ async def _change_to_wallet(
         memo[:200],
         ledger.MOBILE_CLEARING,
         ledger.wallet_account(customer_id),
-    ) or (0, None)
-    if found != 2:
+    )
+    if posted != 2:
         raise _Defer  # no wallet, or an account to make first: the service does both
 
 

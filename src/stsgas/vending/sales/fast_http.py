@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 
-from stsgas.sts import StsError
 from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.errors import VendingError
 from stsgas.vending.kit import problems
@@ -25,7 +24,6 @@ from stsgas.vending.models import Channel
 from stsgas.vending.sales import fast
 from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.request import parse_sale
-from stsgas.vending.transaction import ValueRefused
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -69,14 +67,8 @@ class FastSales:
                 security=state.security_module,
                 limits=SaleLimits.configured(state.settings),
             )
-        except VendingError as exc:
-            await problems.error_response(exc)(scope, receive, send)
-            return
-        except StsError as exc:
-            await problems.sts_problem(exc)(scope, receive, send)
-            return
-        except ValueRefused:
-            await problems.invalid_value()(scope, receive, send)
+        except problems.REFUSALS as exc:
+            await problems.refused(exc)(scope, receive, send)
             return
         if receipt is fast.DEFER:
             await self.app(scope, _replaying(body, True, receive), send)

@@ -20,6 +20,7 @@ from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import PaidFrom, Sale
 from stsgas.vending.wallet import repository as wallets
 from stsgas.vending.wallet.errors import InsufficientWallet, NotCustomersMeter
+from stsgas.vending.wallet.posting import credit_with_journal
 
 if TYPE_CHECKING:
     from stsgas.vending.sales.compose import SaleRequest, Seller
@@ -99,19 +100,16 @@ def refund(session: Session, sale: Sale, now: datetime) -> RefundTo:
     if sale.paid_from == PaidFrom.MOBILE.value:
         if sale.customer_id is None or sale.amount_paid <= 0:
             return RefundTo.PAYER
-        if wallets.credit(session, sale.customer_id, sale.amount_paid, now) is None:
-            return RefundTo.PAYER  # no wallet row: nothing credited, nothing posted
-        ledger.post(
+        credited = credit_with_journal(
             session,
-            [
-                ledger.Line(account=ledger.MOBILE_CLEARING, debit=sale.amount_paid),
-                ledger.Line(
-                    account=ledger.wallet_account(sale.customer_id), credit=sale.amount_paid
-                ),
-            ],
-            sale_id=None,
+            sale.customer_id,
+            sale.amount_paid,
+            source=ledger.MOBILE_CLEARING,
             memo=f"refund of cancelled sale {sale.id} (mobile money) to the wallet",
+            now=now,
         )
+        if credited is None:
+            return RefundTo.PAYER  # no wallet row: nothing credited, nothing posted
         return RefundTo.WALLET
     return RefundTo.FLOAT if sale.vendor_id is not None else RefundTo.CLEARING
 

@@ -25,6 +25,7 @@ from stsgas.vending.models import PaidFrom, Payment, PaymentState
 from stsgas.vending.sales import service as sales
 from stsgas.vending.wallet import repository as wallets
 from stsgas.vending.wallet.errors import WalletNotFound
+from stsgas.vending.wallet.posting import credit_with_journal
 
 __all__ = ["TopUp", "WalletView", "counter_top_up", "purchase", "top_up", "view"]
 
@@ -89,18 +90,9 @@ def top_up(
     the money received); the balance after it."""
     if amount <= 0:
         raise BadAmount("a wallet top-up must be positive")
-    after = wallets.credit(session, customer_id, amount, now)
+    after = credit_with_journal(session, customer_id, amount, source=source, memo=memo, now=now)
     if after is None:
         raise WalletNotFound(f"customer {customer_id} has no wallet")
-    ledger.post(
-        session,
-        [
-            ledger.Line(account=source, debit=amount),
-            ledger.Line(account=ledger.wallet_account(customer_id), credit=amount),
-        ],
-        sale_id=None,
-        memo=memo,
-    )
     return after
 
 
