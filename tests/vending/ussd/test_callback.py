@@ -73,7 +73,7 @@ def test_buy_walk_sells_once_and_the_token_decodes(
     sales = _sales(engine)
     assert len(sales) == 1
     receipt = sales[0].response or {}
-    assert sales[0].channel == "sms"
+    assert sales[0].channel == "ussd"
     assert sales[0].idempotency_key == "ussd-b-1"
     digits = next(t["digits"] for t in receipt["tokens"] if t["kind"] == "credit")
     assert f"Token {group_digits(digits)}" in done

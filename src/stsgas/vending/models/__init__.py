@@ -30,6 +30,7 @@ from stsgas.vending.models.readouts import (
     Readout,
     ReadSetting,
 )
+from stsgas.vending.models.refunds import PayerRefund
 from stsgas.vending.models.sales import ManagementRequest, Sale, Token
 from stsgas.vending.models.supply import SupplyGroup
 from stsgas.vending.models.tariffs import Tariff, TariffStep, TariffVersion
@@ -63,6 +64,7 @@ __all__ = [
     "MonthlyUse",
     "Operator",
     "PaidFrom",
+    "PayerRefund",
     "Payment",
     "PaymentState",
     "ReadSetting",

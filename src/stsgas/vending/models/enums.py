@@ -48,6 +48,8 @@ class Channel(StrEnum):
     POS = "pos"
     SMS = "sms"
     API = "api"
+    #: the USSD menu's "Buy gas" (until 0017 such sales were recorded as ``sms``)
+    USSD = "ussd"
 
 
 class SaleStatus(StrEnum):

@@ -52,9 +52,11 @@ async def buy(
     meter: str,
     amount: Decimal,
     key: str,
+    channel: str = "sms",
 ) -> Bought | Refused:
-    """Sell ``amount`` of gas to ``meter`` under idempotency key ``key``, as SMS ``BUY``."""
+    """Sell ``amount`` of gas to ``meter`` under idempotency key ``key``, as SMS ``BUY``
+    (recorded on ``channel``: the USSD menu's sales on ``ussd``)."""
     token = await to_thread.run_sync(token_for, app, sm, operator)
     if token is None:
         return Refused(reason="SMS sales are not set up", code="not_set_up")
-    return await sell_from_wallet(app, token, meter, amount, key=key)
+    return await sell_from_wallet(app, token, meter, amount, key=key, channel=channel)

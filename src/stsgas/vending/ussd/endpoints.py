@@ -5,8 +5,9 @@ The gateway posts a form on every step of a session: ``sessionId``,
 ``*``), with the shared secret in ``X-Gateway-Token``. The answer is
 ``text/plain``: ``CON <screen>`` keeps the session open, ``END <screen>``
 closes it. A purchase sells through :func:`stsgas.vending.sms.purchase.buy`
-under ``Idempotency-Key: ussd-<sessionId>``, so a gateway repeating the
-confirm step sells once and answers the same receipt.
+on channel ``ussd`` under ``Idempotency-Key: ussd-<sessionId>``, so a gateway
+repeating the confirm step sells once and answers the same receipt (a session
+whose sale was recorded on ``sms``, before migration 0017, answers that sale).
 
 ``GET /api/v1/ussd/sessions`` (``audit.read``) lists recent sessions, phone
 numbers masked, for the console's SMS log.
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.customers.service import mask_phone
 from stsgas.vending.deps import SessionDep
-from stsgas.vending.models import Operator
+from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.settings import Settings
@@ -80,13 +81,22 @@ async def _act(
     )
     if not admitted:
         return screens.refused_screen("too many purchases for this meter, try later"), "refused"
-    done = await purchase.buy(
-        request.app,
-        sm,
-        operator=sms_cfg.operator,
-        meter=step.meter,
-        amount=step.amount,
-        key=f"ussd-{session_id}",
+    key = f"ussd-{session_id}"
+    earlier = await to_thread.run_sync(
+        lambda: service.sold_as_sms(sm, operator=sms_cfg.operator, key=key)
+    )
+    done = (
+        purchase.Bought(receipt=earlier)
+        if earlier is not None
+        else await purchase.buy(
+            request.app,
+            sm,
+            operator=sms_cfg.operator,
+            meter=step.meter,
+            amount=step.amount,
+            key=key,
+            channel=Channel.USSD.value,
+        )
     )
     if isinstance(done, purchase.Refused):
         if done.code == "in_progress":

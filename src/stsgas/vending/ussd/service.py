@@ -32,11 +32,13 @@ from stsgas.vending import transaction
 from stsgas.vending.customers.service import mask_phone
 from stsgas.vending.kit.money import to_major
 from stsgas.vending.models import (
+    Channel,
     Customer,
     CustomerMeter,
     IdempotencyRecord,
     IdempotencyState,
     Meter,
+    Operator,
     Sale,
     SaleStatus,
     Token,
@@ -58,6 +60,7 @@ __all__ = [
     "last_tokens",
     "note",
     "session_scope",
+    "sold_as_sms",
 ]
 
 log = logging.getLogger("stsgas.vending.ussd")
@@ -193,6 +196,23 @@ def owner_of(sm: sessionmaker[Session], meter: str) -> int | None:
             .where(Meter.pan == meter, CustomerMeter.active == 1)
         ).scalar_one_or_none()
     return found
+
+
+def sold_as_sms(sm: sessionmaker[Session], *, operator: str, key: str) -> Receipt | None:
+    """The receipt of a purchase a session made before USSD sales had their own channel
+    (migration 0017): it is recorded on ``sms`` under the same key, so a gateway
+    repeating the confirm step across the upgrade gets that sale, not a second one."""
+    with sm() as s:
+        body = s.execute(
+            select(Sale.response)
+            .join(Operator, Operator.id == Sale.operator_id)
+            .where(
+                Operator.username == operator,
+                Sale.channel == Channel.SMS.value,
+                Sale.idempotency_key == key,
+            )
+        ).scalar_one_or_none()
+    return None if body is None else Receipt.from_json(body)
 
 
 def last_sale(sm: sessionmaker[Session], meters: Sequence[str]) -> LastSale | None:
