@@ -2,8 +2,9 @@
 
 ``simulate`` runs the local provider stand-in (``python -m stsgas.paysim``)
 until interrupted; ``pay`` asks a running simulator to have a customer pay;
-``reconcile`` lists payments that became neither a sale nor a top-up and
-mobile-money sales that no payment names (exit 1 when there are any).
+``reconcile`` lists payments that became neither a sale nor a top-up,
+mobile-money sales that no payment names and refunds owed to mobile-money
+payers not yet paid back (exit 1 when there are any).
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def pay(
     print(r.json()["TransID"])
 
 
-@app.command(help="List unmatched payments and sales. Exit 0 none, 1 some, 2 no database.")
+@app.command(
+    help="List unmatched payments and sales, and refunds owed to payers. "
+    "Exit 0 none, 1 some, 2 no database."
+)
 def reconcile(database: DatabaseOption = None) -> None:
     from stsgas.vending.payments.reconcile import orphans
 
@@ -79,7 +83,18 @@ def reconcile(database: DatabaseOption = None) -> None:
             for p in found.payments
         ],
         "sales_without_payment": [{"id": s.id, "amount_paid": s.amount_paid} for s in found.sales],
+        "refunds_owed": [
+            {
+                "id": r.id,
+                "sale_id": r.sale_id,
+                "payment_id": r.payment_id,
+                "amount": r.amount,
+                "phone": r.phone,
+                "owed_at": r.owed_at.isoformat(),
+            }
+            for r in found.refunds_owed
+        ],
     }
     print(json.dumps(doc, indent=2))
-    if found.payments or found.sales:
+    if found.payments or found.sales or found.refunds_owed:
         raise typer.Exit(FOUND)

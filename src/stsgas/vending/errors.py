@@ -17,6 +17,7 @@
          +-- InsufficientFloat    409 "insufficient_float"
          +-- KeyExpired           409 "key_expired"
          +-- SaleCancelled        409 "sale_cancelled"
+         +-- AlreadyRefunded      409 "already_refunded"
          +-- CancelPending        409 "cancel_pending"
          +-- MeterChanged         409 "meter_changed"
          +-- BadMeterCredit       422 "bad_meter_credit"
@@ -142,6 +143,13 @@ class SaleCancelled(Conflict):
 
     code = "sale_cancelled"
     title = "Sale cancelled"
+
+
+class AlreadyRefunded(Conflict):
+    """A refund owed to a mobile-money payer is marked refunded only once."""
+
+    code = "already_refunded"
+    title = "Already refunded"
 
 
 class CancelPending(Conflict):

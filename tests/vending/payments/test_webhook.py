@@ -207,7 +207,7 @@ def test_provider_unreachable_answers_503_then_the_retry_applies(
     assert callback(client, txn).json()["ResultCode"] == 0
     assert _payment(engine, txn.trans_id).state == PaymentState.SOLD.value
     listed = client.get("/api/v1/payments/reconciliation", headers=auth(admin_token)).json()
-    assert listed == {"payments_without_sale": [], "sales_without_payment": []}
+    assert listed == {"payments_without_sale": [], "sales_without_payment": [], "refunds_owed": []}
 
 
 def test_a_reference_naming_nothing_waits_in_the_reconciliation(

@@ -215,6 +215,8 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
 
     ok = client.post(url, headers=auth(second_supervisor))
     assert ok.status_code == 200, ok.text
+    assert ok.json()["refunded_to"] == "float"  # where the money went, as a void says it
+    assert ok.json()["refund_note"] == "23.00 went back to the vendor's float."
     [token] = ok.json()["tokens"]
     with make_sessionmaker(engine)() as s:
         cfg = meter_config(s, security_module, shop.amount_pan)
@@ -232,6 +234,7 @@ def test_amount_take_back_is_four_eyes_and_exactly_the_sale(
     again = client.post(url, headers=auth(second_supervisor))
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["tokens"] == ok.json()["tokens"]
+    assert again.json()["refunded_to"] == "float"
     assert _float(engine, shop.vendor_id) == float_before + 2300
     assert _status(engine, wrong["sale_id"]) == "cancelled"
     with make_sessionmaker(engine)() as s:

@@ -188,6 +188,8 @@ def test_an_approved_take_back_of_a_mobile_money_sale_pays_the_wallet_once(
     url = f"/api/v1/management/requests/{request_id}/approve"
     done = client.post(url, headers=auth(approver))
     assert done.status_code == 200, done.text
+    assert done.json()["refunded_to"] == "wallet"
+    assert "30.00 went into the customer's wallet" in done.json()["refund_note"]
     with make_sessionmaker(engine)() as s:
         assert wallet.balance_of(s, customer) == before + sale.amount_paid
         assert wallets.off_ledger(s) == []

@@ -124,6 +124,11 @@ def test_take_back_previews_the_meter_then_waits_for_a_second_supervisor(
     ok = approve_as(console, second_supervisor, rid.group(1))
     labels = re.findall(r'<span class="step">(\d+\. [^<]+)</span>', ok.text)
     assert labels == ["1. Management token", "2. Credit token"]
+    note = re.search(r'<p id="refund-note">([^<]+)</p>', html.unescape(ok.text))
+    assert note is not None  # where the money went, beside the tokens
+    with make_sessionmaker(engine)() as s:
+        paid = s.execute(select(Sale.amount_paid).where(Sale.id == int(sale_id))).scalar_one()
+    assert note.group(1) == f"{paid // 100}.{paid % 100:02d} went back to the vendor's float."
     with make_sessionmaker(engine)() as s:
         assert s.get(Sale, int(sale_id)).status == "cancelled"  # type: ignore[union-attr]
 

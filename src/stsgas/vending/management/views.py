@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.vending.errors import NotFound
-from stsgas.vending.models import ManagementRequest, Meter, Operator
+from stsgas.vending.models import ManagementKind, ManagementRequest, Meter, Operator
 from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.sales import receipts
 
@@ -57,7 +57,7 @@ def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
     ).scalars()
     meter = session.get(Meter, req.meter_id)
     assert meter is not None
-    return {
+    shown = {
         "id": req.id,
         "meter_number": meter.pan,
         "kind": req.kind,
@@ -69,3 +69,7 @@ def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
         "tokens": [receipts.token_view(t).as_json() for t in rows],
         "ir_command": req.ir_command,
     }
+    if req.kind == ManagementKind.CANCEL_SALE.value:  # where the money went, once approved
+        shown["refunded_to"] = req.params.get("refunded_to")
+        shown["refund_note"] = req.params.get("refund_note")
+    return shown

@@ -28,7 +28,7 @@ from stsgas.vending.kit import problems
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
-from stsgas.vending.payments import fast, reconcile, service
+from stsgas.vending.payments import fast, reconcile, refunds_api, service
 from stsgas.vending.payments.mpesa import MpesaC2B
 from stsgas.vending.payments.provider import (
     BadCallback,
@@ -187,7 +187,8 @@ async def _send(app: FastAPI, sms: OutboundSms) -> None:
 def reconciliation(
     session: SessionDep, _reader: Reader, limit: Annotated[int, Query(ge=1, le=5000)] = 500
 ) -> dict[str, Any]:
-    """Payments that are neither a sale nor a top-up; mobile-money sales without a payment."""
+    """Payments that are neither a sale nor a top-up; mobile-money sales without a payment;
+    refunds owed to payers (cancelled mobile-money sales no wallet took back)."""
     found = reconcile.orphans(session, limit=limit)
     return {
         "payments_without_sale": [
@@ -213,6 +214,7 @@ def reconciliation(
             }
             for s in found.sales
         ],
+        "refunds_owed": [refunds_api.refund_json(r) for r in found.refunds_owed],
     }
 
 
@@ -280,6 +282,7 @@ def install(
     if not getattr(app.state, "payments_installed", False):
         app.state.payments_installed = True
         app.include_router(router)
+        app.include_router(refunds_api.router)
 
 
 async def close(app: FastAPI) -> None:

@@ -14,8 +14,10 @@ Two ways, chosen by whether the customer already entered the sale's token:
 Either way the money moves once: the sale goes from completed to cancelled in
 one conditional UPDATE, and only the caller that made that change reverses
 the journal, refunds whoever paid (:func:`.payer.refund`: the float, the
-wallet; mobile money goes into the customer's wallet) and puts recovered debt
-back.
+wallet; mobile money goes into the customer's wallet, or without one is owed to
+the payer and listed by reconciliation) and puts recovered debt back. Both
+answers say where the money went (``refunded_to``): the void's at once, the
+take-back's on its request once approved.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ from stsgas.vending.models import (
 from stsgas.vending.models import Token as TokenRow
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.operators.repository import VendorRepository
+from stsgas.vending.payments import reconcile
 from stsgas.vending.policies import repository as policies
 from stsgas.vending.sales import issue, payer, receipts
 from stsgas.vending.sales import service as sales_service
@@ -393,6 +396,13 @@ def take_back(
     sale = SaleRepository(session).by_id(req.sale_id)
     assert sale is not None
     to = _reverse(session, sale, approver, now)
+    # where the money went, kept on the request: its approval (and every later read
+    # of it) answers ``refunded_to`` and ``refund_note`` as a void's answer does
+    req.params = {
+        **p,
+        "refunded_to": to.value,
+        "refund_note": payer.refund_note(to, str(p.get("refund") or "0.00")),
+    }
     config, kcts = issue.apply_key_change(session, meter, security, now)
     if kcts:
         raise Conflict("the meter has a key change pending; sell or change its key first")
@@ -463,6 +473,8 @@ def _reverse(session: Session, sale: Sale, operator: Operator, now: datetime) ->
     if sale.vendor_id is not None:
         VendorRepository(session).refund(sale.vendor_id, sale.amount_paid)
     to = payer.refund(session, sale, now)
+    if to is payer.RefundTo.PAYER:  # listed by reconciliation until someone pays it back
+        reconcile.owe_payer(session, sale, now)
     if sale.debt_recovered and sale.customer_id is not None:
         repo.restore_debt(sale.customer_id, sale.debt_recovered)
     policies.undo(session, sale.id, sale.customer_id, sale.response)  # credit policies

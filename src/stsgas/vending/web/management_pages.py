@@ -166,6 +166,7 @@ def _request_view(
         "details": _params_text(body.get("params") or {}, groups),
         "replayed": replayed,
         "ir_command": body.get("ir_command"),
+        "refund_note": body.get("refund_note"),
     }
 
 
