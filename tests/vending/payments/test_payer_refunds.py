@@ -9,10 +9,13 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select, update
@@ -25,6 +28,7 @@ from tests.vending.conftest import auth
 from tests.vending.payments.conftest import Paying, callback
 from tests.vending.payments.conftest import paying as paying  # the webhook's fixtures
 from tests.vending.payments.conftest import simulator as simulator
+from tests.vending.sales.live import serve
 from tests.vending.web.conftest import sign_in
 
 with warnings.catch_warnings():
@@ -47,7 +51,9 @@ def supervisor(make_operator: Callable[..., tuple[Operator, str]]) -> str:
     return make_operator(Role.SUPERVISOR, username="refunder")[1]
 
 
-def _customerless_sale(client: TestClient, paying: Paying, engine: Engine, amount: str) -> int:
+def _customerless_sale(
+    client: TestClient | httpx.Client, paying: Paying, engine: Engine, amount: str
+) -> int:
     """A mobile-money sale paid from ``PAYER``'s phone, then (as if the meter had no
     customer when it was sold) without a customer: its id."""
     txn = paying.pay(paying.shop.pans[0], amount, phone=PAYER)
@@ -61,7 +67,7 @@ def _customerless_sale(client: TestClient, paying: Paying, engine: Engine, amoun
     return int(sale_id)
 
 
-def _void(client: TestClient, token: str, sale_id: int) -> Any:
+def _void(client: TestClient | httpx.Client, token: str, sale_id: int) -> Any:
     r = client.post(
         f"/api/v1/sales/{sale_id}/cancel",
         json={"reason": "paid for the wrong meter"},
@@ -71,7 +77,7 @@ def _void(client: TestClient, token: str, sale_id: int) -> Any:
     return r.json()
 
 
-def _reconciliation(client: TestClient, token: str) -> Any:
+def _reconciliation(client: TestClient | httpx.Client, token: str) -> Any:
     r = client.get("/api/v1/payments/reconciliation", headers=auth(token))
     assert r.status_code == 200, r.text
     return r.json()
@@ -201,3 +207,38 @@ def test_the_migration_finds_refunds_owed_by_earlier_cancels(
     after = _reconciliation(client, supervisor)["refunds_owed"]
     keys = ("sale_id", "payment_id", "amount", "phone", "owed_at")
     assert [{k: r[k] for k in keys} for r in after] == [{k: r[k] for k in keys} for r in before]
+
+
+def test_supervisors_marking_one_refund_at_once_settle_it_once(
+    paying: Paying,
+    engine: Engine,
+    supervisor: str,
+    make_operator: Callable[..., tuple[Operator, str]],
+) -> None:
+    """Real concurrent requests on a real server: one mark wins, the others are 409
+    ``already_refunded``; one audit entry, one reference kept."""
+    others = [make_operator(Role.SUPERVISOR, username=f"settler{i}")[1] for i in range(3)]
+    tokens = [supervisor, *others]
+    with serve(paying.app) as base_url, httpx.Client(base_url=base_url, timeout=60) as c:
+        sale_id = _customerless_sale(c, paying, engine, "20.00")
+        _void(c, supervisor, sale_id)
+        [owed] = _reconciliation(c, supervisor)["refunds_owed"]
+        url = f"/api/v1/payments/refunds/{owed['id']}/refunded"
+        barrier = threading.Barrier(len(tokens))
+
+        def mark(i: int) -> httpx.Response:
+            with httpx.Client(base_url=base_url, timeout=60) as mine:
+                barrier.wait()
+                return mine.post(url, json={"reference": f"RV{i}"}, headers=auth(tokens[i]))
+
+        with ThreadPoolExecutor(len(tokens)) as pool:
+            answers = list(pool.map(mark, range(len(tokens))))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200, 409, 409, 409], [r.text for r in answers]
+    assert {r.json()["code"] for r in answers if r.status_code == 409} == {"already_refunded"}
+    [won] = [r.json() for r in answers if r.status_code == 200]
+    with make_sessionmaker(engine)() as s:
+        marks = s.execute(
+            select(AuditEntry.data).where(AuditEntry.action == "payment.refund")
+        ).scalars()
+        assert [m["reference"] for m in marks] == [won["reference"]]
