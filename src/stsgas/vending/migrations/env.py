@@ -27,6 +27,9 @@ def run_migrations_online() -> None:
                     connection=connection,
                     target_metadata=target_metadata,
                     render_as_batch=sqlite,
+                    # SQLite's DDL is transactional too: one transaction for the whole
+                    # run, so a failed revision (or the check below) leaves nothing half done
+                    transactional_ddl=True,
                     compare_type=True,
                 )
                 with context.begin_transaction():
@@ -54,7 +57,8 @@ def _foreign_keys_checked_at_the_end(connection: Connection) -> None:
     """SQLite changes a constraint by rebuilding the table (batch mode): it drops the
     old table, which rows of other tables reference, so with foreign keys on the
     drop fails on any database that holds data. They are off while migrating (a
-    pragma outside the transaction) and checked here, before the commit, instead."""
+    pragma outside the transaction) and checked here, before the run's one commit
+    (``transactional_ddl``), instead: a broken reference rolls the whole run back."""
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         raise RuntimeError(f"the migration left rows that reference nothing: {broken[:5]}")
