@@ -11,7 +11,9 @@ Same rules as SMS self-service (:mod:`stsgas.vending.sms.service`):
   the very scopes SMS uses (``sms-m:<PAN>``, ``sms-c:<id>``), so the two channels
   share one budget per meter and per customer;
 * the session record keeps the last answer, for the console's SMS log; phone
-  numbers are masked wherever they are shown or logged.
+  numbers are masked wherever they are shown or logged;
+* a purchase is a sale on channel ``ussd`` (before migration 0017 it was
+  recorded on ``sms``: :func:`sold_as_sms` finds such a session's sale).
 """
 
 from __future__ import annotations
