@@ -158,8 +158,26 @@ class Registry:
             return len(self.keys) - 1
 
 
+class RegistrySlot:
+    """The registry one kind of batch shares across calls: handed out as it is, or a
+    fresh one in its place once it holds ``_CACHE_LIMIT`` entries (encode and decode
+    batches keep one slot each)."""
+
+    __slots__ = ("_registry",)
+
+    def __init__(self) -> None:
+        self._registry = Registry()
+
+    def current(self) -> Registry:
+        """The registry for the batch about to run."""
+        registry = self._registry
+        if len(registry.entries) >= _CACHE_LIMIT:
+            registry = self._registry = Registry()
+        return registry
+
+
 _LOCK: Final = threading.Lock()
-_METERS = Registry()
+_METERS: Final = RegistrySlot()
 _UNITS: dict[str, tuple[int, bytes]] = {}
 _TIMES: dict[BaseDate, dict[str, int]] = {}
 
@@ -292,10 +310,7 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     Blank lines get no answer. A bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
-    global _METERS
-    registry = _METERS
-    if len(registry.entries) >= _CACHE_LIMIT:
-        registry = _METERS = Registry()
+    registry = _METERS.current()
     raws, numbers = nonblank(raw_lines, first)
     reqs = decode_all(_REQUEST.decode, raws)
     out: list[bytes] = [b""] * len(raws)
