@@ -19,6 +19,7 @@ from stsgas.vending.app import create_app
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.kit.localtime import vending_zone
 from stsgas.vending.settings import Settings
+from tests.problems import problem as check_problem
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, counts
 
@@ -47,14 +48,6 @@ def small_client(
         yield client
 
 
-def _assert_problem(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code
-    return body
-
-
 @pytest.mark.parametrize("small_client", [True, False], ids=["fast-on", "fast-off"], indirect=True)
 @pytest.mark.parametrize("case", BODY_CASES, ids=[c["path"] for c in BODY_CASES])
 def test_a_declared_large_body_is_413_and_writes_nothing(
@@ -68,7 +61,7 @@ def test_a_declared_large_body_is_413_and_writes_nothing(
         content=body.encode(),
         headers={**auth(shop.cashier_token), "Content-Type": case["type"]},
     )
-    problem = _assert_problem(r, 413, "body_too_large")
+    problem = check_problem(r, 413, "body_too_large")
     assert problem["request_id"] == r.headers["x-request-id"]
     assert counts(engine) == before
 
@@ -165,7 +158,7 @@ def test_an_unhandled_error_is_a_problem_500_with_a_request_id(
         TestClient(app, raise_server_exceptions=False) as client,
     ):
         r = client.get("/boom")
-    problem = _assert_problem(r, 500, "internal_error")
+    problem = check_problem(r, 500, "internal_error")
     rid = r.headers["x-request-id"]
     assert problem["request_id"] == rid
     assert "a bug nobody handled" not in r.text  # the client is not shown internals

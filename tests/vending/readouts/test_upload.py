@@ -23,6 +23,7 @@ from stsgas.vending.models import (
     ReadSetting,
 )
 from stsgas.vending.readouts.store import sha256_of
+from tests.problems import problem
 from tests.vending.conftest import auth
 from tests.vending.readouts.office import (
     Office,
@@ -236,9 +237,7 @@ def test_a_bad_file_is_refused_whole(
         content=content,
         headers={**auth(supervisor_token), **JSON},
     )
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == code
+    problem(r, status, code)
     assert _counts(engine) == before
 
 

@@ -18,6 +18,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Vendor
 from stsgas.vending.settings import Settings
+from tests.problems import problem
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
 
@@ -41,12 +42,8 @@ def strict(
 
 
 def _problem(r: Any, code: str) -> dict[str, Any]:
-    assert r.status_code == 429, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
     assert 1 <= int(r.headers["Retry-After"]) <= 3600
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code
-    return body
+    return problem(r, 429, code)
 
 
 def test_customer_limit_refuses_the_next_sale_and_writes_nothing(

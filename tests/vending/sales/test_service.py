@@ -14,6 +14,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Role, Sale, Token, Vendor
+from tests.problems import problem
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop, counts, meter_config
 
@@ -145,9 +146,7 @@ def test_bad_input_writes_nothing(
     }[which]
     before = counts(engine)
     r = sell(client, shop.cashier_token, pan, amount)
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == code
+    problem(r, status, code)
     assert counts(engine) == before
 
 
