@@ -211,6 +211,16 @@ def client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
+def integrity(db_url: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """``stsgas check``'s JSON report on the database, once it exited 0 (all sound)."""
+    from stsgas.cli import main
+
+    code = main(["check", "--database", db_url])
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    return report
+
+
 def auth(token: str) -> dict[str, str]:
     """The Authorization header for ``token``."""
     return {"Authorization": f"Bearer {token}"}
