@@ -107,3 +107,18 @@ def answer(
         assert proc.poll() is None, f"the server exited {detail()}"
         assert time.monotonic() < deadline, f"the server did not answer in {seconds} s {detail()}"
         time.sleep(0.2)
+
+
+def read_terminal(master: int) -> bytes:
+    """All a child writes to the pseudo-terminal ``master`` (until every writer has
+    closed it): read while it runs, so a full terminal buffer never blocks it."""
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every writer of the terminal is gone
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return bytes(seen)
