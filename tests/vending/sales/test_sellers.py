@@ -16,7 +16,7 @@ from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Operator, Role, Vendor
 from stsgas.vending.settings import Settings
 from tests.vending.sales.conftest import Shop, counts
-from tests.vending.sales.test_service import sell
+from tests.vending.sales.test_service import refused, sell
 
 
 def _vendor(engine: Engine, float_balance: int) -> int:
@@ -55,12 +55,7 @@ def test_an_account_without_a_vendor_cannot_sell(
     if role is Role.CASHIER:  # a cashier is made with a vendor: take it away
         with make_sessionmaker(engine).begin() as s:
             s.get(Operator, op.id).vendor_id = None  # type: ignore[union-attr]
-    before = counts(engine)
-    r = sell(client, token, shop.volume_pan, "10")
-    assert r.status_code == 409, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert r.json()["code"] == "no_float"
-    assert counts(engine) == before
+    refused(client, token, shop.volume_pan, "10", engine, 409, "no_float")
 
 
 def test_a_supervisor_cannot_sell_beyond_its_float(
@@ -76,11 +71,7 @@ def test_a_supervisor_cannot_sell_beyond_its_float(
     first = sell(client, token, shop.amount_pan, "15")
     assert first.status_code == 201, first.text
     assert first.json()["vendor_id"] == vendor_id
-    before = counts(engine)
-    r = sell(client, token, shop.amount_pan, "5.01")
-    assert r.status_code == 409, r.text
-    assert r.json()["code"] == "insufficient_float"
-    assert counts(engine) == before
+    refused(client, token, shop.amount_pan, "5.01", engine, 409, "insufficient_float")
     with make_sessionmaker(engine)() as s:
         assert s.get(Vendor, vendor_id).float_balance == 500  # type: ignore[union-attr]
         debit, credit = LedgerRepository(s).totals()
