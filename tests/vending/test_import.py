@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.cli import main
@@ -34,6 +34,7 @@ from stsgas.vending.models import (
 )
 from tests.processes import read_terminal
 from tests.vending import factories
+from tests.vending.locks import lock_waiters
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vending"
 HEADER = "number,mode,sgc,krn,ti,tariff,customer_name,customer_phone,customer_address"
@@ -214,20 +215,6 @@ def test_bad_lines_deep_in_a_big_book_are_all_listed_and_nothing_is_imported(
     assert _count(engine, Customer) == 0
 
 
-def _wait_for_lock_wait(engine: Engine) -> None:
-    """Until some other session of this database waits on a row or index lock."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(6000):
-        with engine.connect() as conn:
-            if conn.execute(query).scalar_one():
-                return
-        threading.Event().wait(0.01)
-    raise AssertionError("the import never waited on the registration's lock")
-
-
 def _committing(
     sm: sessionmaker[Session],
     work: Callable[[Session], object],
@@ -271,7 +258,7 @@ def test_a_book_racing_a_registration_of_the_same_pan_ends_with_one_meter(
         clerk.flush()  # the PAN's index entry is taken, not yet committed
         worker = _committing(sm, lambda s: import_meters(s, data, actor=None), outcome)
         worker.start()
-        _wait_for_lock_wait(engine)
+        lock_waiters(engine)
         clerk.commit()
     worker.join()
     (exc,) = outcome
@@ -303,7 +290,7 @@ def test_a_registration_racing_an_uncommitted_book_ends_with_one_meter(
         import_meters(importer, data, actor=None)
         worker = _committing(sm, register, outcome)
         worker.start()
-        _wait_for_lock_wait(engine)
+        lock_waiters(engine)
         importer.commit()
     worker.join()
     (exc,) = outcome

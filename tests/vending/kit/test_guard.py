@@ -20,7 +20,7 @@ from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.kit.localtime import vending_zone
 from stsgas.vending.settings import Settings
 from tests.problems import problem as check_problem
-from tests.vending.conftest import auth
+from tests.vending.conftest import app_with, auth
 from tests.vending.sales.conftest import Shop, counts
 
 LIMIT = 2_048
@@ -39,11 +39,7 @@ def small_client(
 ) -> Iterator[TestClient]:
     """The app with a body limit of LIMIT bytes; ``fast`` param: the event-loop sale path."""
     fast = getattr(request, "param", True)
-    app = create_app(
-        settings.model_copy(update={"max_body_bytes": LIMIT, "fast_sales": fast}),
-        engine=engine,
-        security_module=security_module,
-    )
+    app = app_with(settings, engine, security_module, max_body_bytes=LIMIT, fast_sales=fast)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

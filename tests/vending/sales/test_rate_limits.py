@@ -13,22 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
-from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Vendor
 from stsgas.vending.settings import Settings
 from tests.problems import problem
+from tests.vending.conftest import client_with
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
-
-
-def _client(
-    settings: Settings, engine: Engine, sm: SoftwareSecurityModule, **limits: int
-) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update=limits), engine=engine, security_module=sm)
-    with TestClient(app) as c:
-        yield c
 
 
 @pytest.fixture
@@ -36,9 +28,10 @@ def strict(
     settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
 ) -> Iterator[TestClient]:
     """The API with 3 sales per vendor-minute and 2 per customer-hour."""
-    yield from _client(
+    with client_with(
         settings, engine, security_module, vendor_sales_per_minute=3, customer_sales_per_hour=2
-    )
+    ) as c:
+        yield c
 
 
 def _problem(r: Any, code: str) -> dict[str, Any]:

@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Operator, Role, Vendor
 from stsgas.vending.settings import Settings
+from tests.vending.conftest import client_with
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import refused, sell
 
@@ -32,12 +32,7 @@ def strict(
     settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
 ) -> Iterator[TestClient]:
     """The API with 2 sales per vendor-minute."""
-    app = create_app(
-        settings.model_copy(update={"vendor_sales_per_minute": 2}),
-        engine=engine,
-        security_module=security_module,
-    )
-    with TestClient(app) as c:
+    with client_with(settings, engine, security_module, vendor_sales_per_minute=2) as c:
         yield c
 
 
