@@ -28,9 +28,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from stsgas.irproto import encode_frame, signed
 from stsgas.meter.errors import MeterError
 from stsgas.meter.events import Events
-from stsgas.meter.ir import encode_frame, signed
 from stsgas.meter.meter import Meter, MeterUsageError
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore
