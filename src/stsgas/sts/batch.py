@@ -217,6 +217,25 @@ def one_line(fn: Callable[[Any], lines.Json], raw: bytes, number: int) -> tuple[
     return orjson.dumps(answer), ok
 
 
+def slow_lines(
+    fn: Callable[[Any], lines.Json],
+    raws: Sequence[bytes],
+    numbers: list[int] | None,
+    first: int,
+    slow: list[int],
+    out: list[bytes],
+) -> list[int]:
+    """The lines at ``slow`` answered one by one into ``out`` (the encode and the decode
+    batch alike); the line numbers of those that failed."""
+    failed: list[int] = []
+    for i in sorted(slow):
+        number = numbers[i] if numbers is not None else first + i
+        out[i], ok = one_line(fn, raws[i], number)
+        if not ok:
+            failed.append(number)
+    return failed
+
+
 def _meter_entry(registry: Registry, raw: bytes) -> _Entry | None:
     entry: _Entry | None
     try:
@@ -315,12 +334,7 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     reqs = decode_all(_REQUEST.decode, raws)
     out: list[bytes] = [b""] * len(raws)
     groups, slow = _plain_rows(registry, reqs)
-    failed: list[int] = []
-    for i in sorted(slow):
-        number = numbers[i] if numbers is not None else first + i
-        out[i], good = one_line(lines.encode_line, raws[i], number)
-        if not good:
-            failed.append(number)
+    failed = slow_lines(lines.encode_line, raws, numbers, first, slow, out)
     for group_key, rows in groups.items():
         subclass = group_key & 3
         at, key_ids, tids, units, rnds, hexes, texts = zip(*rows, strict=True)

@@ -22,7 +22,14 @@ import orjson
 
 from stsgas.sts import lines
 from stsgas.sts.amount import decode_amount16
-from stsgas.sts.batch import Answers, Registry, RegistrySlot, decode_all, nonblank, one_line
+from stsgas.sts.batch import (
+    Answers,
+    Registry,
+    RegistrySlot,
+    decode_all,
+    nonblank,
+    slow_lines,
+)
 from stsgas.sts.bulk import KeyIndex
 from stsgas.sts.bulk_decrypt import decode_bulk, parse_digits_bulk
 from stsgas.sts.errors import StsError
@@ -125,13 +132,7 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
         slow.append(i)
     for ea, rows in groups.items():
         slow += _answer_group(registry, ea, rows, out)
-    failed: list[int] = []
-    for i in sorted(slow):
-        number = numbers[i] if numbers is not None else first + i
-        out[i], ok = one_line(lines.decode_line, raws[i], number)
-        if not ok:
-            failed.append(number)
-    return Answers(out, failed)
+    return Answers(out, slow_lines(lines.decode_line, raws, numbers, first, slow, out))
 
 
 def _answer_group(registry: Registry, ea: EA, rows: list[_Row], out: list[bytes]) -> list[int]:
