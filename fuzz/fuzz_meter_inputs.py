@@ -16,25 +16,11 @@ import atheris
 
 with atheris.instrument_imports():
     from stsgas.meter import MemoryStateStore, Meter
+    from stsgas.meter.demo import demo_meter_json
     from stsgas.meter.events import TokenAccepted
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-METER = {
-    "pan": "600727000000000009",
-    "key_type": 2,
-    "sgc": "123456",
-    "ti": "01",
-    "krn": 1,
-    "ken": 255,
-    "base_date": 2014,
-    "ea": "07",
-    "dkga": "02",
-    "vending_key": "abababababababab",
-    "mode": "volume",
-    "overdraft": "2",
-    "recharge_limit": "500",
-    "low_credit_alarm": "5",
-}
+METER = demo_meter_json()  # a volume meter with an overdraft, a recharge limit and an alarm
 KEYS = "0123456789*#C"
 
 

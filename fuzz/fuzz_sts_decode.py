@@ -13,17 +13,10 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
+    from stsgas.meter.demo import demo_meter_json
     from stsgas.sts import MeterConfig, StsError, decode, encode
 
-BASE = {
-    "pan": "600727000000000009",
-    "key_type": 2,
-    "sgc": "123456",
-    "ti": "01",
-    "krn": 1,
-    "ken": 255,
-    "base_date": 2014,
-}
+BASE = demo_meter_json()  # its identity; the algorithm and keys vary below
 KEYS = [
     MeterConfig.from_json({**BASE, "ea": ea, "dkga": dkga, "vending_key": vk}).key()
     for ea, dkga, vk in (("07", "02", "ab" * 8), ("09", "02", "ab" * 8), ("11", "04", "ab" * 20))

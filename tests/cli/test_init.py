@@ -7,11 +7,9 @@ import getpass
 import json
 import os
 import secrets
-import socket
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from stsgas.cli import main
-from tests.processes import running
+from tests.processes import answer, free_port, read_env_file, running
 from tests.vending.empty_pg import empty_database
 
 PASSWORD = "Gas-meters-go-live"
@@ -81,30 +79,15 @@ def _password_file(tmp_path: Path, password: str = PASSWORD) -> Path:
     return path
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line)
-    return {k: v.strip("'") for k, v in pairs}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _login(port: int, proc: subprocess.Popen[str], password: str) -> httpx.Response:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return httpx.post(
-                f"http://127.0.0.1:{port}/api/v1/auth/login",
-                json={"username": "chief", "password": password},
-                timeout=5,
-            )
-        except httpx.TransportError:
-            assert proc.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    def log_in() -> httpx.Response:
+        return httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"username": "chief", "password": password},
+            timeout=5,
+        )
+
+    return answer(log_in, proc, seconds=60)
 
 
 def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
@@ -141,7 +124,7 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
     env_file = key.parent / "stsgas.env"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    settings = _read_env_file(env_file)
+    settings = read_env_file(env_file)
     assert settings == {
         "STSGAS_DATABASE_URL": fresh_db,
         "STSGAS_MASTER_KEY_FILE": str(key),
@@ -150,7 +133,7 @@ def test_init_makes_an_install_serve_runs_and_the_admin_logs_in(
     }
     assert key.read_text().strip() not in done.stdout + done.stderr
     assert list(work.iterdir()) == []  # nothing left in the working folder
-    port = _free_port()
+    port = free_port()
     with running(
         [sys.executable, "-m", "stsgas", "serve", "--port", str(port)],
         env={**_env(), **settings},
@@ -272,8 +255,6 @@ def test_typed_passwords_that_differ_are_refused(
 def test_serve_without_an_admin_says_to_run_init(tmp_path: Path) -> None:
     """A fresh database and no --demo: serve exits 2 naming `stsgas init`."""
     env = {**_env(), "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}"}
-    line = _refusal(
-        _stsgas("serve", "--port", str(_free_port()), cwd=tmp_path, env=env), 2, "serve"
-    )
+    line = _refusal(_stsgas("serve", "--port", str(free_port()), cwd=tmp_path, env=env), 2, "serve")
     assert "no admin account" in line
     assert "stsgas init --database URL --admin NAME" in line

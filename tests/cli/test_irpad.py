@@ -12,9 +12,9 @@ import pytest
 
 from stsgas.cli import main
 from stsgas.irlink import open_pty_pair
+from stsgas.irproto import mac_for
 from stsgas.meter.adapters.tui_view import PanelView
 from stsgas.meter.demo import demo_meter_json
-from stsgas.meter.ir import mac_for
 from stsgas.sts import MeterConfig, credit_token
 from tests.irlink.served_meter import T0, Served, serve_demo_meter
 from tests.processes import spawn, stop

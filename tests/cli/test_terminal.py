@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.processes import read_terminal
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,15 +33,7 @@ def _run(argv: list[str], *, stdout_tty: bool, stderr_tty: bool) -> tuple[int, s
             env=_env(),
         ) as proc:
             os.close(slave)
-            seen = bytearray()
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: every writer of the pty is gone
-                    break
-                if not chunk:
-                    break
-                seen += chunk
+            seen = read_terminal(master)
             out = proc.stdout.read() if proc.stdout else b""
             err = proc.stderr.read() if proc.stderr else b""
             code = proc.wait(timeout=120)

@@ -8,39 +8,25 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
 from stsgas.irproto import decode_frame, encode_frame
 from stsgas.meter.events import TokenAccepted
 from stsgas.meter.readout import take_readout
-from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Sale
-from tests.e2e.office import upload_and_reconcile
+from tests.e2e.office import approved, entered, sold_on, upload_and_reconcile
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
 from tests.vending.virtual import virtual_meter
 
-URL = "/api/v1/management/requests"
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 RATE = 250  # the flat rate, in minor units (0.01) per m³
 
 
 def _issued(client: TestClient, shop: Shop, approver: str, params: dict[str, Any]) -> str:
-    asked = client.post(
-        URL,
-        json={
-            "meter_number": shop.amount_pan,
-            "kind": "field_settings",
-            "params": params,
-            "reason": "visit",
-        },
-        headers=auth(shop.supervisor_token),
-    )
-    assert asked.status_code == 201, asked.text
-    ok = client.post(f"{URL}/{asked.json()['id']}/approve", headers=auth(approver))
-    assert ok.status_code == 200, ok.text
-    return str(ok.json()["ir_command"])
+    sup = shop.supervisor_token
+    ok = approved(client, sup, approver, shop.amount_pan, "field_settings", params)
+    return str(ok["ir_command"])
 
 
 def test_money_settings_round_trip_office_meter_office(
@@ -80,21 +66,17 @@ def test_money_used_at_the_issued_rate_equals_the_money_sold(
     The rate token takes effect at its TID, the minute it was approved (now), so the
     months lived here are the three after this one."""
     meter = virtual_meter(engine, shop.amount_pan, "amount", now=datetime.now(UTC) - MINUTE)
-    asked = client.post(
-        URL,
-        json={
-            "meter_number": shop.amount_pan,
-            "kind": "set_tariff",
-            "params": {"rate": RATE},
-            "reason": "flat price",
-        },
-        headers=auth(shop.supervisor_token),
+    ok = approved(
+        client,
+        shop.supervisor_token,
+        approver_token,
+        shop.amount_pan,
+        "set_tariff",
+        {"rate": RATE},
+        "flat price",
     )
-    assert asked.status_code == 201, asked.text
-    ok = client.post(f"{URL}/{asked.json()['id']}/approve", headers=auth(approver_token))
-    assert ok.status_code == 200, ok.text
     start = datetime.now(UTC)
-    got = meter.enter_token(ok.json()["tokens"][0]["digits"], start)
+    got = meter.enter_token(ok["tokens"][0]["digits"], start)
     assert any(isinstance(e, TokenAccepted) for e in got), got
 
     sold: dict[str, Decimal] = {}
@@ -102,18 +84,10 @@ def test_money_used_at_the_issued_rate_equals_the_money_sold(
     first = start.replace(day=1, hour=0, minute=0)
     for n in range(1, 4):
         at = (first + timedelta(days=31 * n)).replace(day=3, hour=8)
-        r = client.post(
-            "/api/v1/sales",
-            json={"meter_number": shop.amount_pan, "amount": "25.00"},
-            headers=auth(shop.cashier_token),
-        )
-        assert r.status_code == 201, r.text
-        with make_sessionmaker(engine).begin() as s:
-            s.execute(update(Sale).where(Sale.id == r.json()["sale_id"]).values(created_at=at))
-        money = Decimal(r.json()["money_credited"])
+        receipt = sold_on(client, engine, shop.cashier_token, shop.amount_pan, "25.00", at)
+        money = Decimal(receipt["money_credited"])
         before = Decimal(dict(take_readout(meter, at).registers)["credit"])
-        got = meter.enter_token(r.json()["token"].replace(" ", "").replace("-", ""), at)
-        assert any(isinstance(e, TokenAccepted) for e in got), got
+        entered(meter, receipt, at)
         # the token's 20-bit amount rounds up, toward the customer (under 0.1%)
         credited = Decimal(dict(take_readout(meter, at).registers)["credit"]) - before
         assert money <= credited < money * Decimal("1.001")

@@ -11,22 +11,17 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
 from stsgas.irproto import decode_frame, encode_frame
 from stsgas.meter import _clock
-from stsgas.meter.events import TokenAccepted
 from stsgas.meter.readout import take_readout
-from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.kit.localtime import local_date
-from stsgas.vending.models import Sale
 from stsgas.vending.readouts.reconcile import period_of
-from tests.e2e.office import upload_and_reconcile
-from tests.vending.conftest import auth
+from tests.e2e.office import approved, entered, sold_on, upload_and_reconcile
 from tests.vending.sales.conftest import Shop
 from tests.vending.virtual import virtual_meter
 
-URL = "/api/v1/management/requests"
 START = datetime(2026, 6, 20, 9, tzinfo=UTC)
 SALES = [datetime(2026, m, 2, 8, tzinfo=UTC) for m in (8, 9, 10)]  # before the 15th
 READ = datetime(2026, 10, 20, 9, tzinfo=UTC)
@@ -41,35 +36,23 @@ def test_sales_count_in_the_meters_billing_periods(
     """Billing day 15: gas bought and used on the 2nd to 12th of August belongs to the
     period that began on 15 July (2026-07), on both sides; no month is flagged."""
     meter = virtual_meter(engine, shop.volume_pan, "volume", now=START)
-    asked = client.post(
-        URL,
-        json={
-            "meter_number": shop.volume_pan,
-            "kind": "field_settings",
-            "params": {"seq": 1, "billing_day": 15},
-            "reason": "billing moves to the 15th",
-        },
-        headers=auth(shop.supervisor_token),
+    ok = approved(
+        client,
+        shop.supervisor_token,
+        approver_token,
+        shop.volume_pan,
+        "field_settings",
+        {"seq": 1, "billing_day": 15},
+        "billing moves to the 15th",
     )
-    assert asked.status_code == 201, asked.text
-    ok = client.post(f"{URL}/{asked.json()['id']}/approve", headers=auth(approver_token))
-    assert ok.status_code == 200, ok.text
-    reply = meter.receive_ir(encode_frame(ok.json()["ir_command"]), START).reply or b""
+    reply = meter.receive_ir(encode_frame(ok["ir_command"]), START).reply or b""
     assert decode_frame(reply) == "ok settings 1"
 
     used: dict[str, Decimal] = {}
     for at in SALES:
-        r = client.post(
-            "/api/v1/sales",
-            json={"meter_number": shop.volume_pan, "amount": "40.00"},
-            headers=auth(shop.cashier_token),
-        )
-        assert r.status_code == 201, r.text
-        with make_sessionmaker(engine).begin() as s:
-            s.execute(update(Sale).where(Sale.id == r.json()["sale_id"]).values(created_at=at))
-        m3 = Decimal(r.json()["units_credited"])
-        got = meter.enter_token(r.json()["token"].replace(" ", "").replace("-", ""), at)
-        assert any(isinstance(e, TokenAccepted) for e in got), got
+        receipt = sold_on(client, engine, shop.cashier_token, shop.volume_pan, "40.00", at)
+        m3 = Decimal(receipt["units_credited"])
+        entered(meter, receipt, at)
         meter.open_key(at + timedelta(minutes=1))
         meter.flow(int(m3 * 1000), at + timedelta(days=5))
         used[f"{at.year}-{at.month - 1:02d}"] = m3

@@ -21,11 +21,11 @@ from sqlalchemy import Engine
 from stsgas.irproto import SETTING_NAMES, decode_frame, encode_frame
 from stsgas.meter import Meter
 from stsgas.meter.readout import take_readout
+from tests.e2e.office import MANAGEMENT, approved
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
 from tests.vending.virtual import virtual_meter
 
-URL = "/api/v1/management/requests"
 DATA = json.loads((Path(__file__).parents[1] / "data" / "e2e" / "field-settings.json").read_text())
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
 
@@ -34,16 +34,9 @@ def _issued(
     client: TestClient, shop: Shop, approver: str, pan: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Asked by the shop's supervisor, approved by the second one: the issued request."""
-    asked = client.post(
-        URL,
-        json={"meter_number": pan, "kind": "field_settings", "params": params, "reason": "visit"},
-        headers=auth(shop.supervisor_token),
-    )
-    assert asked.status_code == 201, asked.text
-    ok = client.post(f"{URL}/{asked.json()['id']}/approve", headers=auth(approver))
-    assert ok.status_code == 200, ok.text
-    assert ok.json()["status"] == "issued"
-    return dict(ok.json())
+    ok = approved(client, shop.supervisor_token, approver, pan, "field_settings", params)
+    assert ok["status"] == "issued"
+    return ok
 
 
 def _send(meter: Meter, command: str) -> str:
@@ -85,7 +78,7 @@ def test_each_setting_reaches_the_meter(
     assert meter.event_log.entries[-1].kind == "setting_changed"
     assert meter.lockout.ir_seq == 1
 
-    again = client.post(f"{URL}/{req['id']}/approve", headers=auth(approver_token))
+    again = client.post(f"{MANAGEMENT}/{req['id']}/approve", headers=auth(approver_token))
     assert again.json()["ir_command"] == req["ir_command"]
     assert _send(meter, again.json()["ir_command"]) == "err replay 1"
     assert _held(meter) == held

@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from stsgas.cli import main
 from stsgas.meter import Meter
@@ -34,7 +33,7 @@ from stsgas.meter.nvm_store import EncryptedRecordStore
 from stsgas.vending import web
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Meter as MeterRow
-from stsgas.vending.models import Sale
+from tests.e2e.office import entered, sold_on
 from tests.processes import spawn, stop
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
@@ -63,21 +62,6 @@ def _month_starts(now: datetime) -> list[datetime]:
     return out[::-1]
 
 
-def _sell(client: TestClient, shop: Shop, engine: Engine, at: datetime) -> dict[str, Any]:
-    """A counter sale over the API, then dated ``at`` (the API stamps the wall clock;
-    this stands for the sale made that day)."""
-    r = client.post(
-        "/api/v1/sales",
-        json={"meter_number": shop.volume_pan, "amount": "40.00"},
-        headers=auth(shop.cashier_token),
-    )
-    assert r.status_code == 201, r.text
-    receipt = dict(r.json())
-    with make_sessionmaker(engine).begin() as s:
-        s.execute(update(Sale).where(Sale.id == receipt["sale_id"]).values(created_at=at))
-    return receipt
-
-
 def _live(
     meter: Meter, client: TestClient, shop: Shop, engine: Engine, now: datetime
 ) -> dict[str, int]:
@@ -87,10 +71,9 @@ def _live(
     meter.set_valve_fault(False, True, starts[0])  # the valve will not close
     for i, start in enumerate(starts):
         at = start + timedelta(days=1, hours=8)
-        receipt = _sell(client, shop, engine, at)
+        receipt = sold_on(client, engine, shop.cashier_token, shop.volume_pan, "40.00", at)
         litres = int(Decimal(receipt["units_credited"]) * 1000)
-        accepted = meter.enter_token(receipt["token"].replace(" ", "").replace("-", ""), at)
-        assert any(type(e).__name__ == "TokenAccepted" for e in accepted), accepted
+        entered(meter, receipt, at)
         meter.open_key(at + timedelta(minutes=1))
         share = litres // FLOWS
         for k in range(FLOWS):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stsgas.irlink.readout import split_from_meter, split_to_meter
-from stsgas.meter.ir import encode_frame
+from stsgas.irproto import encode_frame
 from stsgas.meter.readout_codec import (
     ACK,
     NAK,

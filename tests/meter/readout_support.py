@@ -116,7 +116,7 @@ def sample_meter() -> tuple[Meter, datetime]:
     """The meter behind tests/data/readout/sample.json: 14 months of a household's gas,
     3 days of hourly records, a low battery and its replacement, a magnet and its
     clearing, a power cut; and the time it is read."""
-    from stsgas.meter.ir import encode_frame, mac_for
+    from stsgas.irproto import encode_frame, mac_for
 
     start = SAMPLE_START
     m = make(start, hourly_record_days=3)

@@ -12,11 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stsgas.irproto import SETTING_NAMES
+from stsgas.irproto import SETTING_NAMES, encode_frame, mac_for, signed
 from stsgas.meter import MemoryStateStore, Meter
 from stsgas.meter._field import setting_text
 from stsgas.meter.events import Logged, LogKind
-from stsgas.meter.ir import encode_frame, mac_for, signed
 from stsgas.meter.settings import SettingsError
 
 from .meter_support import T0, make

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from stsgas.irproto import encode_frame, signed
 from stsgas.meter.events import LogKind
-from stsgas.meter.ir import encode_frame, signed
 from stsgas.meter.meter import Meter
 from stsgas.meter.nvm_store import CipherName
 

@@ -165,7 +165,7 @@ def test_shut_off_holds_until_the_ir_clear_command() -> None:
 
 
 def _signed_clear(m: Meter) -> bytes:
-    from stsgas.meter.ir import encode_frame, signed
+    from stsgas.irproto import encode_frame, signed
 
     return encode_frame(signed(m.key.value, "clear_tamper", m.lockout.ir_seq + 1))
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from stsgas.irproto import encode_frame, mac_for
 from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
 from stsgas.meter.events import TokenRejected
-from stsgas.meter.ir import encode_frame, mac_for
 from stsgas.sts import MeterConfig, clear_credit_token, credit_token, key_change_tokens
 
 from .meter_support import METER, T0, make

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from stsgas.irproto import encode_frame, signed
 from stsgas.meter import MemoryStateStore, Meter, MeterUsageError
 from stsgas.meter.events import Logged
-from stsgas.meter.ir import encode_frame, signed
 from stsgas.sts import (
     MeterConfig,
     TariffRate,

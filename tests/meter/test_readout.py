@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from stsgas.irproto import encode_frame, mac_for
 from stsgas.meter import MemoryStateStore, Meter
-from stsgas.meter.ir import encode_frame, mac_for
 from stsgas.meter.readout import OBJECTS, Readout, take_readout
 from stsgas.meter.readout_codec import (
     ACK,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from stsgas.meter.ir import encode_frame, signed
+from stsgas.irproto import encode_frame, signed
 from stsgas.meter.readout import take_readout
 from stsgas.meter.readout_session import OpticalPort
 

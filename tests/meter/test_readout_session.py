@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from stsgas.meter.ir import decode_frame, encode_frame, mac_for
+from stsgas.irproto import decode_frame, encode_frame, mac_for
 from stsgas.meter.readout_codec import (
     ACK,
     NAK,

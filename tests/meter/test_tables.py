@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from stsgas.irproto import FrameError, decode_frame, encode_frame
 from stsgas.meter import _state as s
-from stsgas.meter.ir import FrameError, decode_frame, encode_frame
 from stsgas.meter.query import CODES
 from stsgas.meter.tariff import Tariff
 from stsgas.sts.errors import Rejection

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import stsgas.sts as sts
+from stsgas.irproto import encode_frame
 from stsgas.meter import Meter
 from stsgas.meter.events import LcdChanged, TokenRejected, ValveChanged
-from stsgas.meter.ir import encode_frame
 from stsgas.meter.scenario import unchecked_kcts
 from stsgas.meter.storage import MemoryStateStore
 from stsgas.sts import (

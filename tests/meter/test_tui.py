@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from stsgas.meter.adapters.tui import MeterApp
 from stsgas.meter.adapters.tui_view import PanelView, ViewError
@@ -23,6 +26,18 @@ def _token(amount: str, minutes: int) -> str:
     return credit_token(cfg, amount, at=T0 + timedelta(minutes=minutes), rnd=2).digits
 
 
+@asynccontextmanager
+async def _panel(tmp_path: Path) -> AsyncIterator[tuple[PanelView, MeterApp, Pilot[None]]]:
+    """The demo meter's panel (NVM in ``tmp_path``) run by Textual's pilot; closed after."""
+    view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
+    app = MeterApp(view, clock=StepClock(T0), tick_s=60)
+    try:
+        async with app.run_test() as pilot:
+            yield view, app, pilot
+    finally:
+        view.close()
+
+
 def _lcd(app: MeterApp) -> str:
     return str(app.view.state().lcd)
 
@@ -31,9 +46,7 @@ def test_typed_token_changes_the_lcd_credit(tmp_path: Path) -> None:
     """Typing a real token and Enter puts its credit on the LCD; o opens the valve."""
 
     async def scenario() -> None:
-        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
-        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
-        async with app.run_test() as pilot:
+        async with _panel(tmp_path) as (view, app, pilot):
             assert "CR 0" in _lcd(app)
             await pilot.press(*_token("15", 5))
             assert _lcd(app).replace(" ", "").isdigit()  # the typed digits, grouped
@@ -45,7 +58,6 @@ def test_typed_token_changes_the_lcd_credit(tmp_path: Path) -> None:
             assert view.state().valve_open
             await pilot.press("f")  # 0.1 m³ of gas
             assert view.meter.credit == Decimal("14.9")
-        view.close()
 
     asyncio.run(scenario())
 
@@ -54,15 +66,12 @@ def test_clicked_query_code_is_answered(tmp_path: Path) -> None:
     """Clicking 0, 1, # on the keypad asks query 01 and the LCD shows the answer."""
 
     async def scenario() -> None:
-        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
-        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
-        async with app.run_test() as pilot:
+        async with _panel(tmp_path) as (_view, app, pilot):
             before = _lcd(app)
             for button in ("#key-0", "#key-1", "#key-enter"):
                 await pilot.click(button)
             assert _lcd(app) != before
             assert any("query 01" in line for line in app.lines)
-        view.close()
 
     asyncio.run(scenario())
 
@@ -71,9 +80,7 @@ def test_backspace_cancel_and_a_bad_token(tmp_path: Path) -> None:
     """Backspace removes a digit, Escape cancels; a wrong token is refused with its code."""
 
     async def scenario() -> None:
-        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
-        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
-        async with app.run_test() as pilot:
+        async with _panel(tmp_path) as (view, app, pilot):
             await pilot.press("1", "2", "3", "backspace")
             assert _lcd(app).replace(" ", "") == "12"
             await pilot.press("escape")
@@ -81,7 +88,6 @@ def test_backspace_cancel_and_a_bad_token(tmp_path: Path) -> None:
             await pilot.press(*"12345678901234567890", "enter")
             assert any("token rejected" in line for line in app.lines)
             assert view.meter.credit == 0
-        view.close()
 
     asyncio.run(scenario())
 
@@ -90,9 +96,7 @@ def test_world_keys_magnet_power_battery(tmp_path: Path) -> None:
     """m locks the valve for tamper, p cuts power, b lowers the battery; the panel shows it."""
 
     async def scenario() -> None:
-        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
-        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
-        async with app.run_test() as pilot:
+        async with _panel(tmp_path) as (view, _app, pilot):
             await pilot.press(*_token("20", 6), "enter", "o")
             assert view.state().valve_open
             await pilot.press("m")
@@ -105,7 +109,6 @@ def test_world_keys_magnet_power_battery(tmp_path: Path) -> None:
             await pilot.press("p", "b", "b", "b")
             assert view.state().battery_v == pytest.approx(3.3)
             assert "battery_low_1" in view.state().alarms
-        view.close()
 
     asyncio.run(scenario())
 
@@ -145,16 +148,13 @@ def test_lcd_follows_the_credit_as_gas_is_used(tmp_path: Path) -> None:
     token brought; a new battery (r) is logged as a replacement."""
 
     async def scenario() -> None:
-        view = PanelView.open(demo_meter_json(), nvm_path=tmp_path / "m.nvm", now=T0)
-        app = MeterApp(view, clock=StepClock(T0), tick_s=60)
-        async with app.run_test() as pilot:
+        async with _panel(tmp_path) as (view, app, pilot):
             await pilot.press(*_token("15", 8), "enter", "o", "f")
             assert _lcd(app) == "CR 14.9 m3"
             await pilot.press("r")
             assert view.meter.events()[-1][0] == "battery_replacement"
             assert not view.state().valve_open
             assert "new battery" in "\n".join(app.lines)
-        view.close()
 
     asyncio.run(scenario())
 

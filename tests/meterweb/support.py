@@ -1,20 +1,26 @@
-"""Shared pieces of the meter page's tests: a settable clock and tokens for the demo meter."""
+"""Shared pieces of the meter page's tests: a settable clock, tokens for the demo meter and
+the page as a real process."""
 
 from __future__ import annotations
 
-import socket
+import subprocess
+import sys
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
 
 from stsgas.meter.demo import demo_meter_json
 from stsgas.sts import MeterConfig, credit_token
+from tests.processes import answer, free_port, spawn, stop
 
 with warnings.catch_warnings():
     # Starlette asks for the httpx2 fork; plain httpx still works for the test client.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-__all__ = ["T0", "Clock", "TestClient", "free_port", "token"]
+__all__ = ["T0", "Clock", "TestClient", "free_port", "start_meter_web", "token"]
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
@@ -38,8 +44,18 @@ def token(amount: str, minutes: int = 0) -> str:
     return credit_token(cfg, amount, at=T0 + timedelta(minutes=minutes), rnd=2).digits
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on now (for a server process the test starts)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def start_meter_web(state: Path, *more: str) -> tuple[subprocess.Popen[str], int, httpx.Response]:
+    """``stsgas meter web --state STATE`` as a real process on a free port: the process
+    (the caller stops it), its port and its first answer to ``GET /api/meters``."""
+    port = free_port()
+    proc = spawn(
+        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(state), *more,
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        first = answer(lambda: httpx.get(f"http://127.0.0.1:{port}/api/meters", timeout=2), proc)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, port, first

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +16,8 @@ import pytest
 from stsgas.meter.demo import demo_meter_json
 from stsgas.meterweb import MeterDesk, create_app
 from stsgas.meterweb.desk import MAX_HOURS
-from tests.meterweb.support import T0, Clock, TestClient, free_port
-from tests.processes import spawn, stop
+from tests.meterweb.support import T0, Clock, TestClient, free_port, start_meter_web
+from tests.processes import stop
 
 DRN = "00000000000"  # the demo meter's DRN
 URL = f"/api/meters/{DRN}"
@@ -81,23 +80,10 @@ def test_a_second_server_on_the_same_state_folder_exits(tmp_path: Path) -> None:
     """``stsgas meter web`` twice on one folder: the second says so in one line and exits 2;
     the first keeps serving."""
     state = tmp_path / "meters"
-    port = free_port()
-    proc = spawn(
-        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(state),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc, port, first = start_meter_web(state)
     url = f"http://127.0.0.1:{port}/api/meters"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert httpx.get(url, timeout=2).status_code == 200
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "the meter server exited"
-                assert time.monotonic() < deadline, "the meter server did not start"
-                time.sleep(0.2)
+        assert first.status_code == 200
         second = subprocess.run(
             [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(state),
              "--port", str(free_port())],
@@ -171,23 +157,9 @@ def _whole_answer(s: socket.socket) -> str:
 def test_a_body_announced_too_large_is_refused_before_it_arrives(tmp_path: Path) -> None:
     """A client that announces a gigabyte and sends a few bytes gets too_large at once: the
     server does not wait for (or buffer) a body it would refuse anyway."""
-    port = free_port()
-    proc = spawn(
-        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(tmp_path / "m"),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc, port, listed = start_meter_web(tmp_path / "m")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                drn = httpx.get(f"http://127.0.0.1:{port}/api/meters", timeout=2).json()
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "the meter server exited"
-                assert time.monotonic() < deadline, "the meter server did not start"
-                time.sleep(0.2)
-        first = drn["meters"][0]["id"]
+        first = listed.json()["meters"][0]["id"]
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.sendall(
                 f"POST /api/meters/{first}/keys HTTP/1.1\r\nHost: x\r\n"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -23,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.meterweb.support import free_port
-from tests.processes import spawn, stop
+from tests.processes import answer, spawn, stop
 from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -52,16 +51,8 @@ def demo_server(folder: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/meter/api/meters", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, f"server exited: {proc.communicate()[0]}"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+        meters = f"{url}/meter/api/meters"
+        answer(lambda: httpx.get(meters, timeout=2), proc, seconds=60, status=200)
         yield url
     finally:
         out, _ = stop(proc, timeout=20)

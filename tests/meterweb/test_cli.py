@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -13,8 +10,8 @@ import pytest
 
 from stsgas.cli import main
 from stsgas.meter.demo import demo_meter_json
-from tests.meterweb.support import free_port
-from tests.processes import spawn, stop
+from tests.meterweb.support import start_meter_web
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,23 +21,10 @@ def test_meter_web_serves_the_demo_meters_and_keeps_their_state(tmp_path: Path) 
     a second run resumes them; SIGTERM stops it cleanly."""
     state = tmp_path / "meters"
     for attempt in range(2):
-        port = free_port()
-        proc = spawn(
-            [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(state),
-             "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+        proc, port, listed = start_meter_web(state)
         url = f"http://127.0.0.1:{port}/api/meters"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    meters = httpx.get(url, timeout=2).json()["meters"]
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, "the meter server exited"
-                    assert time.monotonic() < deadline, "the meter server did not start"
-                    time.sleep(0.2)
+            meters = listed.json()["meters"]
             first = meters[0]["id"]
             if attempt == 0:
                 r = httpx.post(f"{url}/{first}/keys", json={"keys": "12"}, timeout=5)
@@ -60,22 +44,8 @@ def test_meter_web_with_a_config_serves_that_meter(tmp_path: Path) -> None:
     """--config FILE puts that meter on the page instead of the demo meters."""
     config = tmp_path / "meter.json"
     config.write_text(json.dumps({"meter": demo_meter_json()}), encoding="utf-8")
-    port = free_port()
-    proc = spawn(
-        [sys.executable, "-m", "stsgas", "meter", "web", "--state", str(tmp_path / "s"),
-         "--config", str(config), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc, _, r = start_meter_web(tmp_path / "s", "--config", str(config))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/api/meters", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "the meter server exited"
-                assert time.monotonic() < deadline, "the meter server did not start"
-                time.sleep(0.2)
         assert [m["pan"] for m in r.json()["meters"]] == ["600727000000000009"]
     finally:
         stop(proc)

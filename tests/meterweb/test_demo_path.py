@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.docs_examples import Command, blocks, commands, matches
 from tests.meterweb.support import free_port
 from tests.meterweb.test_browser import METER, _click_keys, browser_page
-from tests.processes import spawn, stop
+from tests.processes import answer, spawn, stop
 from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -34,16 +34,7 @@ SIM_LINE = re.compile(r"mobile-money simulator at (http://127\.0\.0\.1:\d+)/ ")
 
 
 def _wait_ok(url: str, proc: subprocess.Popen[str], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, f"server exited: {log.read_text()}"
-        assert time.monotonic() < deadline, f"{url} did not answer: {log.read_text()}"
-        time.sleep(0.3)
+    answer(lambda: httpx.get(url, timeout=2), proc, seconds=60, status=200, detail=log.read_text)
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,18 +20,13 @@ from stsgas.paysim.ledger import Simulator
 from stsgas.vending.payments.mpesa import MpesaC2B
 from stsgas.vending.payments.provider import ProviderUnavailable, Verified
 from tests.paysim.merchant_double import MerchantDouble, running_merchant
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import answer, free_port
 
 
 @contextmanager
 def simulator_process(callback: str) -> Iterator[str]:
     """``python -m stsgas.paysim`` on a free port until the block ends; yields its URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -47,16 +41,7 @@ def simulator_process(callback: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, "the simulator exited"
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.1)
+        answer(lambda: httpx.get(url + "/", timeout=1), proc, status=200)
         yield url
     finally:
         proc.terminate()

@@ -227,10 +227,9 @@ def _credit_lines(meters: list[Any], n: int) -> list[bytes]:
 
 def test_full_caches_start_afresh_and_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
     """With caches far smaller than the meters seen, every batch still gets its own keys."""
-    from stsgas.sts import batch, batch_decode
+    from stsgas.sts import batch
 
-    monkeypatch.setattr(batch, "_CACHE_LIMIT", 2)
-    monkeypatch.setattr(batch_decode, "_CACHE_LIMIT", 2)
+    monkeypatch.setattr(batch, "_CACHE_LIMIT", 2)  # encode and decode registries alike
     raws = _credit_lines(GOOD, 40)
     want = _one_by_one(lines.encode_line, raws)
     for start in range(0, 40, 7):

@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,10 +199,27 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, master_key=SecretStr(TEST_KEYS["master_key"]))
 
 
+def app_with(
+    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule, **changes: Any
+) -> Any:
+    """The vending app on the test database, ``changes`` made to its settings."""
+    changed = settings.model_copy(update=changes) if changes else settings
+    return create_app(changed, engine=engine, security_module=security_module)
+
+
+@contextmanager
+def client_with(
+    settings: Settings, engine: Engine, security_module: SoftwareSecurityModule, **changes: Any
+) -> Iterator[TestClient]:
+    """An HTTP client (lifespan run) on :func:`app_with` for the ``with`` block."""
+    with TestClient(app_with(settings, engine, security_module, **changes)) as c:
+        yield c
+
+
 @pytest.fixture
 def app(settings: Settings, engine: Engine, security_module: SoftwareSecurityModule) -> Any:
     """The vending app on the test database."""
-    return create_app(settings, engine=engine, security_module=security_module)
+    return app_with(settings, engine, security_module)
 
 
 @pytest.fixture
@@ -209,6 +227,16 @@ def client(app: Any) -> Iterator[TestClient]:
     """An HTTP client on the app (lifespan run)."""
     with TestClient(app) as c:
         yield c
+
+
+def integrity(db_url: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """``stsgas check``'s JSON report on the database, once it exited 0 (all sound)."""
+    from stsgas.cli import main
+
+    code = main(["check", "--database", db_url])
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    return report
 
 
 def auth(token: str) -> dict[str, str]:

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Route, expect
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from stsgas.sts import CreditToken, KeyChange1, KeyChange2, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Sale, Token
+from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Token
 from tests.vending import factories
 from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
-from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.sales.conftest import Shop, all_sales, meter_config, sale_count
 from tests.vending.sales.live import serve
 from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_force
 
@@ -59,16 +59,6 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:  # noqa: F811
     assert problems == []
 
 
-def _sales(engine: Engine) -> list[Sale]:
-    with make_sessionmaker(engine)() as s:
-        return list(s.execute(select(Sale).order_by(Sale.id)).scalars())
-
-
-def _count(engine: Engine) -> int:
-    with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
-
-
 def test_console_sell_token_decodes_to_sold_amount(
     page: Page,
     shop: Shop,
@@ -91,7 +81,7 @@ def test_console_sell_token_decodes_to_sold_amount(
     digits = shown.get_attribute("data-digits")
     assert digits is not None
     assert shown.inner_text() == " ".join(digits[i : i + 4] for i in range(0, 20, 4))
-    [sale] = _sales(engine)
+    [sale] = all_sales(engine)
     receipt: dict[str, Any] = sale.response or {}
     assert receipt["amount_tendered"] == "20.00"
     expect(page.locator("tr", has_text="Change")).to_contain_text(receipt["change"])
@@ -120,7 +110,7 @@ def test_pos_double_tap_and_lost_response_sell_once(
     expect(page.locator("#pos-result")).to_be_visible()
     expect(page.locator("#pos-tokens .token")).to_have_count(1)
     page.screenshot(path="/tmp/stsgas-pos-token.png", full_page=True)
-    assert _count(engine) == 1
+    assert sale_count(engine) == 1
 
     # next sale: the server sells, but the answer is lost on the way back
     page.get_by_role("button", name="Next sale").click()
@@ -137,13 +127,13 @@ def test_pos_double_tap_and_lost_response_sell_once(
     page.route("**/pos/api/sell", drop_answer)
     page.locator("#pos-sell-btn").click()
     expect(page.locator("#pos-status")).to_contain_text("Tap Sell again")
-    assert _count(engine) == 2
+    assert sale_count(engine) == 2
     page.unroute("**/pos/api/sell")
     with page.expect_request("**/pos/api/sell") as retried:
         page.locator("#pos-sell-btn").click()
     assert retried.value.headers["idempotency-key"] == lost[0]
     expect(page.locator("#pos-result")).to_be_visible()
-    sales = _sales(engine)
+    sales = all_sales(engine)
     assert len(sales) == 2
     assert page.locator("#pos-result").get_attribute("data-sale-id") == str(sales[1].id)
 
@@ -176,7 +166,7 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
     )
     expect(page.locator("#pos-status")).to_contain_text("(no_tariff_in_force)")
     expect(page.locator("#pos-sell-btn")).to_be_disabled()
-    assert _count(engine) == 1
+    assert sale_count(engine) == 1
 
 
 @SQLITE_ONLY
@@ -210,7 +200,7 @@ def test_wrong_meter_number_shows_lookup_error_before_money(
     page.get_by_role("button", name="Look up").click()
     expect(page.locator("#pos-status")).to_contain_text("No money has been taken")
     expect(page.locator("#pos-confirm")).to_be_hidden()
-    assert _count(engine) == 0
+    assert sale_count(engine) == 0
 
 
 def test_key_change_asked_on_the_console_and_approved_by_a_second_supervisor(

@@ -7,7 +7,6 @@ SQLite file that cannot be opened. Never a ``text/plain`` 500.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +22,9 @@ from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Customer, Sale
 from stsgas.vending.settings import Settings
-from tests.vending.conftest import TEST_KEYS, auth
+from tests.problems import problem
+from tests.vending.conftest import TEST_KEYS, app_with, auth
+from tests.vending.locks import lock_waiters
 from tests.vending.sales.conftest import Shop
 
 PG_ONLY = [pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -32,25 +33,9 @@ PG_ONLY = [pytest.param("postgresql", marks=pytest.mark.postgres)]
 def _client(
     settings: Settings, engine: Engine, security: SoftwareSecurityModule, **changes: Any
 ) -> TestClient:
-    app = create_app(settings.model_copy(update=changes), engine=engine, security_module=security)
-    return TestClient(app, raise_server_exceptions=False)
-
-
-def _waiting_pid(engine: Engine) -> int:
-    """The backend of this database waiting for a lock (polls until one does)."""
-    with engine.connect() as conn:
-        for _ in range(3_000):
-            pid = conn.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-            ).scalar()
-            conn.rollback()
-            if pid is not None:
-                return int(pid)
-            time.sleep(0.01)
-    raise AssertionError("no request ever waited for the lock")
+    return TestClient(
+        app_with(settings, engine, security, **changes), raise_server_exceptions=False
+    )
 
 
 def _terminated_while_waiting(engine: Engine, table: str, call: Callable[[], Any]) -> Any:
@@ -58,7 +43,7 @@ def _terminated_while_waiting(engine: Engine, table: str, call: Callable[[], Any
     with engine.connect() as locker, ThreadPoolExecutor(1) as pool:
         locker.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
         running = pool.submit(call)
-        pid = _waiting_pid(engine)
+        pid = lock_waiters(engine)[0]
         with engine.connect() as admin:
             assert admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
             admin.commit()
@@ -67,10 +52,7 @@ def _terminated_while_waiting(engine: Engine, table: str, call: Callable[[], Any
 
 
 def _assert_unavailable(r: Any) -> None:
-    assert r.status_code == 503, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert body["code"] == "database_unavailable"
+    body = problem(r, 503, "database_unavailable")
     assert r.headers["retry-after"].isdigit()
     assert body.get("request_id", r.headers["x-request-id"]) == r.headers["x-request-id"]
 

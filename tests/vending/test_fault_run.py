@@ -14,9 +14,10 @@ from sqlalchemy import Engine, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Sale
+from tests.processes import free_port
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
-from tests.vending.test_scaleout import Server, check_invariants, free_port
+from tests.vending.test_scaleout import Server, check_invariants
 
 CLIENTS = 4
 MAX_KEYS_PER_CLIENT = 300

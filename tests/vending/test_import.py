@@ -8,13 +8,13 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.cli import main
 from stsgas.sts import pan_from_iin_drn
@@ -32,7 +32,9 @@ from stsgas.vending.models import (
     MeterMode,
     SupplyGroup,
 )
+from tests.processes import read_terminal
 from tests.vending import factories
+from tests.vending.locks import lock_waiters
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vending"
 HEADER = "number,mode,sgc,krn,ti,tariff,customer_name,customer_phone,customer_address"
@@ -213,18 +215,25 @@ def test_bad_lines_deep_in_a_big_book_are_all_listed_and_nothing_is_imported(
     assert _count(engine, Customer) == 0
 
 
-def _wait_for_lock_wait(engine: Engine) -> None:
-    """Until some other session of this database waits on a row or index lock."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(6000):
-        with engine.connect() as conn:
-            if conn.execute(query).scalar_one():
-                return
-        threading.Event().wait(0.01)
-    raise AssertionError("the import never waited on the registration's lock")
+def _committing(
+    sm: sessionmaker[Session],
+    work: Callable[[Session], object],
+    outcome: list[BaseException | None],
+) -> threading.Thread:
+    """A thread (not started) that runs ``work`` in a session of its own and commits;
+    what it raised (or None) goes to ``outcome``, for the test thread to check."""
+
+    def run() -> None:
+        with sm() as s:
+            try:
+                work(s)
+                s.commit()
+                outcome.append(None)
+            except BaseException as exc:  # handed to the test thread
+                s.rollback()
+                outcome.append(exc)
+
+    return threading.Thread(target=run)
 
 
 # PostgreSQL only: SQLite has one writer at a time, so the two cannot overlap
@@ -241,25 +250,15 @@ def test_a_book_racing_a_registration_of_the_same_pan_ends_with_one_meter(
     sm = make_sessionmaker(engine)
     outcome: list[BaseException | None] = []
 
-    def run_import() -> None:
-        with sm() as s:
-            try:
-                import_meters(s, data, actor=None)
-                s.commit()
-                outcome.append(None)
-            except BaseException as exc:  # handed to the test thread
-                s.rollback()
-                outcome.append(exc)
-
     with sm() as clerk:
         sg = clerk.execute(select(SupplyGroup)).scalars().one()
         meters.create(
             clerk, actor=None, number=_pan(250), mode=MeterMode.AMOUNT, supply_group_id=sg.id
         )
         clerk.flush()  # the PAN's index entry is taken, not yet committed
-        worker = threading.Thread(target=run_import)
+        worker = _committing(sm, lambda s: import_meters(s, data, actor=None), outcome)
         worker.start()
-        _wait_for_lock_wait(engine)
+        lock_waiters(engine)
         clerk.commit()
     worker.join()
     (exc,) = outcome
@@ -283,24 +282,15 @@ def test_a_registration_racing_an_uncommitted_book_ends_with_one_meter(
     sm = make_sessionmaker(engine)
     outcome: list[BaseException | None] = []
 
-    def register(sg_id: int) -> None:
-        with sm() as s:
-            try:
-                meters.create(
-                    s, actor=None, number=_pan(250), mode=MeterMode.AMOUNT, supply_group_id=sg_id
-                )
-                s.commit()
-                outcome.append(None)
-            except BaseException as exc:  # handed to the test thread
-                s.rollback()
-                outcome.append(exc)
+    def register(s: Session) -> None:
+        meters.create(s, actor=None, number=_pan(250), mode=MeterMode.AMOUNT, supply_group_id=sg_id)
 
     with sm() as importer:
         sg_id = importer.execute(select(SupplyGroup.id)).scalar_one()
         import_meters(importer, data, actor=None)
-        worker = threading.Thread(target=register, args=(sg_id,))
+        worker = _committing(sm, register, outcome)
         worker.start()
-        _wait_for_lock_wait(engine)
+        lock_waiters(engine)
         importer.commit()
     worker.join()
     (exc,) = outcome
@@ -332,15 +322,7 @@ def test_a_terminal_gets_a_progress_bar(db_url: str, tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
     ) as proc:
         os.close(slave)
-        seen = b""
-        while True:  # read while it runs, so a full terminal buffer never blocks it
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: every writer of the terminal is gone
-                break
-            if not chunk:
-                break
-            seen += chunk
+        seen = read_terminal(master)
         os.close(master)
         out = proc.stdout.read() if proc.stdout else b""
     assert proc.returncode == 0, seen

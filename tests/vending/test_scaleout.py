@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,18 +24,11 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Meter, Sale, Token, TokenKind
-from tests.processes import spawn, stop
+from tests.processes import answer, free_port, spawn, stop
 from tests.vending.conftest import TEST_KEYS, auth
 from tests.vending.sales.conftest import Shop
 
 pytestmark = pytest.mark.postgres
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -73,14 +65,8 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/api/v1/openapi.json", timeout=1.0)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server on port {self.port} did not start")
+        openapi = f"{self.url}/api/v1/openapi.json"
+        answer(lambda: httpx.get(openapi, timeout=1.0), self.proc, seconds=timeout)
 
     def kill(self) -> None:
         """SIGKILL to the process group: no shutdown, no flush, as a power cut would."""

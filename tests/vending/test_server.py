@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +19,7 @@ from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Customer, Meter, Operator, SupplyGroup, Tariff
 from stsgas.vending.server import prepare
 from stsgas.vending.settings import Settings
-from tests.processes import spawn, stop
+from tests.processes import answer, free_port, spawn, stop
 from tests.vending.sales.conftest import meter_config
 
 
@@ -69,15 +67,9 @@ def test_demo_on_both_backends_makes_a_working_key(
     assert demo.meter_numbers()[0] == drn_with_check("0100000001")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_starts_and_answers_a_demo_login(tmp_path: Path) -> None:
     """`stsgas serve --demo` on a fresh SQLite file serves the API and the demo login works."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}"}
     env.pop("STSGAS_MASTER_KEY", None)
     proc = spawn(
@@ -89,19 +81,14 @@ def test_serve_starts_and_answers_a_demo_login(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.post(
-                    f"http://127.0.0.1:{port}/api/v1/auth/login",
-                    json={"username": "admin", "password": "demo-admin"},
-                    timeout=2,
-                )
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "server exited"
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        r = answer(
+            lambda: httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/login",
+                json={"username": "admin", "password": "demo-admin"},
+                timeout=2,
+            ),
+            proc,
+        )
         assert r.status_code == 200
         assert r.json()["operator"]["role"] == "admin"
     finally:

@@ -31,9 +31,9 @@ MOUNT = "/meter"
 
 def _m3(litres: int) -> str:
     """Litres as a decimal string of m³, as the meter's tariff takes its steps."""
-    from decimal import Decimal
+    from stsgas.sts import LITRE
 
-    return str(Decimal(litres).scaleb(-3))
+    return str(litres * LITRE)
 
 
 def demo_meters() -> list[dict[str, Any]]:

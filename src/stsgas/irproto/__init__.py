@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "ETX",
+    "MAX_PAYLOAD",
     "SETTING_NAMES",
     "STX",
     "FrameError",

@@ -24,6 +24,8 @@ from stsgas.meter._state import MONTHS
 from stsgas.meter.events import Events, LogKind
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.state import Limits, MonthRecord
+from stsgas.meter.tariff import MONEY_SCALE
+from stsgas.sts import LITRES_PER_M3
 
 __all__ = ["apply_settings", "setting_text"]
 
@@ -54,9 +56,9 @@ def setting_text(st: MeterSettings, tz: str, day: int, name: str) -> str:
     if value is None:
         return "none" if name == "recharge_limit" else "off"
     if name in ("excess_flow_m3h", "leak_flow_m3h"):
-        return str(Decimal(value) / 1000)
+        return str(Decimal(value) / LITRES_PER_M3)
     if name in ("overdraft", "recharge_limit", "low_credit_alarm"):
-        unit = Decimal(1000) if st.mode == "volume" else Decimal(100_000)
+        unit = Decimal(LITRES_PER_M3 if st.mode == "volume" else MONEY_SCALE)
         return str((Decimal(value) / unit).quantize(Decimal("0.001")))
     return str(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from stsgas.irproto import FrameError, check_mac, decode_frame, encode_frame
 from stsgas.meter import _field, _safety, _tokens, _valve
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter._clock import in_range
@@ -21,7 +22,6 @@ from stsgas.meter.events import (
     QueryAnswered,
     Rejection,
 )  # fmt: skip
-from stsgas.meter.ir import FrameError, check_mac, decode_frame, encode_frame
 from stsgas.meter.query import answer
 from stsgas.meter.state import PendingTariff
 from stsgas.meter.tariff import Tariff

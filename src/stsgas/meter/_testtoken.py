@@ -33,7 +33,7 @@ from stsgas.meter.events import (
     ValveChanged,
 )  # fmt: skip
 from stsgas.meter.query import FIRMWARE
-from stsgas.sts import EA, TestToken, split_pan
+from stsgas.sts import EA, LITRES_PER_M3, TestToken, split_pan
 
 __all__ = ["CONTROL_BITS", "run_test_token"]
 
@@ -69,7 +69,7 @@ def _display_test(m: MeterCore, now: datetime, out: Events) -> str:
 
 
 def _m3(litres: int) -> str:
-    return f"{Decimal(litres) / 1000} m3"
+    return f"{Decimal(litres) / LITRES_PER_M3} m3"
 
 
 def _price(m: MeterCore) -> str:

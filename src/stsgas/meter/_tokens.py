@@ -23,9 +23,10 @@ from stsgas.meter._core import MeterCore
 from stsgas.meter._testtoken import run_test_token
 from stsgas.meter.events import AcceptKind, Events, LogKind, Rejection, TokenAccepted
 from stsgas.meter.state import PendingTariff
-from stsgas.meter.tariff import Tariff
+from stsgas.meter.tariff import MONEY_SCALE, RATE_COUNTS_PER_MONEY, Tariff
 from stsgas.sts import (
     EA,
+    LITRES_PER_UNIT,
     BaseDate,
     ClearCredit,
     ClearTamper,
@@ -164,7 +165,7 @@ def enter_token(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
     amount: int | None
     if isinstance(token, CreditToken | CurrencyCreditToken):
         # 0.1 m3 = 100 L; currency is already in 1e-5 units
-        amount = token.units * 100 if isinstance(token, CreditToken) else token.amount
+        amount = token.units * LITRES_PER_UNIT if isinstance(token, CreditToken) else token.amount
         limit = m.settings.recharge_limit
         if limit is not None and b.credit + amount > limit:
             _answers.reject(m, Rejection.LIMIT, now, out)  # not consumed: the TID is not remembered
@@ -190,9 +191,12 @@ def enter_token(m: MeterCore, digits: str, now: datetime, out: Events) -> None:
         assert isinstance(token, TariffRate)
         amount = None
         at = datetime_for_tid(tid, BaseDate(m.key.base_date))
-        tariff = Tariff.flat(token.rate * 1000)  # rate in 0.01 money per m3
+        tariff = Tariff.flat(token.rate * MONEY_SCALE // RATE_COUNTS_PER_MONEY)
         m.put(replace(m.config, pending=PendingTariff(tariff, int(at.timestamp()))))
-        kind, text = AcceptKind.TARIFF_RATE, f"Accept tariff {Decimal(token.rate) / 100}"
+        kind, text = (
+            AcceptKind.TARIFF_RATE,
+            f"Accept tariff {Decimal(token.rate) / RATE_COUNTS_PER_MONEY}",
+        )
     m.remember_tids(remember_tid(m.tids, tid, m.settings.tid_memory))
     m.put(replace(m.lockout, fail=0, lock_until=0))
     m.log(LogKind.TOKEN_ACCEPTED, now, out)

@@ -56,7 +56,7 @@ from stsgas.meter.state import (
 from stsgas.meter.storage import StateStore
 from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend
-from stsgas.sts import BaseDate, TidError, tid_for
+from stsgas.sts import LITRES_PER_M3, BaseDate, TidError, tid_for
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]
 
@@ -414,7 +414,7 @@ class Meter(MeterReadout):
         room = b.credit - _valve.close_line(self)
         if self.settings.mode == "volume":
             return max(0, min(litres, room))
-        budget = (room + 1) * 1000 - 1 - b.carry
+        budget = (room + 1) * LITRES_PER_M3 - 1 - b.carry  # 1/1000 money units, as cost_milli
         if self.tariff.cost_milli(b.month, litres) <= budget:
             return litres
         lo, hi = 0, litres

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from stsgas.meter._core import MeterCore
 from stsgas.meter.tariff import units_to_money
+from stsgas.sts import LITRES_PER_M3
 
 __all__ = ["CODES", "answer"]
 
@@ -15,7 +16,7 @@ FIRMWARE = "stsgas-meter 1.0"
 
 
 def _m3(litres: int) -> str:
-    return f"{Decimal(litres) / 1000} m3"
+    return f"{Decimal(litres) / LITRES_PER_M3} m3"
 
 
 def _when(ts: int) -> str:
@@ -80,7 +81,8 @@ CODES: dict[str, tuple[str, Callable[[MeterCore], str]]] = {
     "16": (
         "monthly history (last 3 months)",
         lambda m: (
-            " ".join(f"{mo.label}:{Decimal(mo.litres) / 1000}" for mo in m.monthly[-3:]) or "-"
+            " ".join(f"{mo.label}:{Decimal(mo.litres) / LITRES_PER_M3}" for mo in m.monthly[-3:])
+            or "-"
         ),
     ),
     "17": (

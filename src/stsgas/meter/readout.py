@@ -20,6 +20,7 @@ from typing import Any, Final
 from stsgas.meter._core import MeterCore
 from stsgas.meter.readout_codec import escape, unescape
 from stsgas.meter.tariff import units_to_money
+from stsgas.sts import LITRES_PER_M3
 
 __all__ = [
     "FORMAT",
@@ -173,7 +174,7 @@ def _dt(ts: int) -> datetime:
 
 
 def _m3(litres: int) -> str:
-    return f"{Decimal(litres) / 1000:.3f}"
+    return f"{Decimal(litres) / LITRES_PER_M3:.3f}"
 
 
 def credit_text(m: MeterCore, units: int) -> str:
@@ -214,7 +215,7 @@ def field_settings(m: MeterCore) -> tuple[tuple[str, str | int], ...]:
     for name, lph_name, secs_name in _SAFETY:  # meters with the gas-safety settings
         lph = getattr(st, lph_name, None)
         if lph is not None:
-            out.append((name, f"{Decimal(lph) / 1000:.3f}"))
+            out.append((name, f"{Decimal(lph) / LITRES_PER_M3:.3f}"))
             out.append((secs_name, int(getattr(st, secs_name))))
     return tuple(out)
 
@@ -227,8 +228,8 @@ def take_readout(m: MeterCore, now: datetime) -> Readout:
         mode=m.settings.mode,
         registers=readout_registers(m),
         settings=field_settings(m),
-        monthly=tuple((r.label, Decimal(r.litres) / 1000) for r in m.monthly),
-        hourly=tuple((_dt(h * 3600), Decimal(v) / 1000) for h, v in m.trend.pairs()),
+        monthly=tuple((r.label, Decimal(r.litres) / LITRES_PER_M3) for r in m.monthly),
+        hourly=tuple((_dt(h * 3600), Decimal(v) / LITRES_PER_M3) for h, v in m.trend.pairs()),
         events=tuple(
             (_dt(e.at), str(e.kind.value), str(getattr(e, "detail", "")))
             for e in m.event_log.entries

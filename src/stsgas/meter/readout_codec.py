@@ -175,16 +175,22 @@ def answer_message(lines: Iterable[str]) -> bytes:
     return _block(lines, b"")
 
 
-def parse_block(message: bytes) -> list[str]:
-    """The lines of a data or answer message (the ``!`` end line dropped)."""
-    if len(message) < 3 or message[:1] != STX or message[-2:-1] != ETX:
-        raise ReadoutCodecError("not a data block")
+def _framed(message: bytes, start: bytes, shortest: int, what: str) -> str:
+    """The ASCII text between ``start`` and ``ETX BCC``, the BCC checked: one frame
+    check for data blocks and command messages."""
+    if len(message) < shortest or message[:1] != start or message[-2:-1] != ETX:
+        raise ReadoutCodecError(f"not a {what}")
     if bcc(message[1:-1]) != message[-1:]:
         raise ReadoutCodecError("block check character")
     try:
-        text = message[1:-2].decode("ascii")
+        return message[1:-2].decode("ascii")
     except UnicodeDecodeError:
-        raise ReadoutCodecError("non-ASCII data block") from None
+        raise ReadoutCodecError(f"non-ASCII {what}") from None
+
+
+def parse_block(message: bytes) -> list[str]:
+    """The lines of a data or answer message (the ``!`` end line dropped)."""
+    text = _framed(message, STX, 3, "data block")
     return [line for line in text.split("\r\n") if line and line != "!"]
 
 
@@ -196,14 +202,7 @@ def command_message(command: str, kind: str, data: str | None = None) -> bytes:
 
 def parse_command(message: bytes) -> tuple[str, str, str | None]:
     """(command letter, type digit, data or None) of a command message."""
-    if len(message) < 5 or message[:1] != SOH or message[-2:-1] != ETX:
-        raise ReadoutCodecError("not a command message")
-    if bcc(message[1:-1]) != message[-1:]:
-        raise ReadoutCodecError("block check character")
-    try:
-        text = message[1:-2].decode("ascii")
-    except UnicodeDecodeError:
-        raise ReadoutCodecError("non-ASCII command") from None
+    text = _framed(message, SOH, 5, "command message")
     head, data = text[:2], text[2:]
     if data and not data.startswith("\x02"):
         raise ReadoutCodecError("command data must follow STX")

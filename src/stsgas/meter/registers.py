@@ -12,6 +12,7 @@ from stsgas.meter.settings import MeterSettings
 from stsgas.meter.state import Balance, EventLog, MonthRecord, Supply, Valve
 from stsgas.meter.tariff import units_to_money
 from stsgas.meter.trend import HourlyTrend
+from stsgas.sts import LITRES_PER_M3
 
 __all__ = ["MeterReadout", "Registers"]
 
@@ -68,7 +69,7 @@ class MeterReadout:
     def fmt(self, units: int) -> Decimal:
         """Register units as a Decimal in m3 (volume) or money (amount)."""
         if self.settings.mode == "volume":
-            return Decimal(units) / 1000
+            return Decimal(units) / LITRES_PER_M3
         return units_to_money(units)
 
     @property

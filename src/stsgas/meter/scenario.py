@@ -28,13 +28,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from stsgas.irproto import encode_frame, signed
 from stsgas.meter.errors import MeterError
 from stsgas.meter.events import Events
-from stsgas.meter.ir import encode_frame, signed
 from stsgas.meter.meter import Meter, MeterUsageError
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore
 from stsgas.sts import (
+    LITRES_PER_M3,
     KeyChange1,
     KeyChange2,
     MeterConfig,
@@ -214,7 +215,7 @@ def _run_step(
         ok = res.accepted
         return ok is not False, res.code or "ok" if ok is not False else res.code or "query"
     if "flow_m3" in step:
-        litres = int(_dec(step["flow_m3"], where) * 1000)
+        litres = int(_dec(step["flow_m3"], where) * LITRES_PER_M3)
         if "until" not in step:
             m.flow(litres, at)
             return True, "ok"
@@ -315,15 +316,19 @@ def run_scenario(doc: dict[str, Any]) -> dict[str, Any]:
 def final_report(m: Meter) -> dict[str, Any]:
     """The ``final`` object: registers, valve, records, events, alarms."""
     r = m.registers
+
+    def m3(litres: int) -> str:
+        return str(Decimal(litres) / LITRES_PER_M3)
+
     return {
         "credit": str(m.credit), "valve": "open" if m.valve_open else "closed",
         "valve_reason": m.valve_reason, "lcd": m.lcd,
-        "total_m3": str(Decimal(r.total_l) / 1000), "month_m3": str(Decimal(r.month_l) / 1000),
+        "total_m3": m3(r.total_l), "month_m3": m3(r.month_l),
         "overdraft_used": str(m.fmt(max(0, -r.credit))),
         "recharged": str(m.fmt(r.recharged)), "billed": str(m.fmt(r.billed)),
         "events": [{"type": t, "at": iso(at)} for t, at in m.events()],
-        "monthly": [{"month": mo, "m3": str(Decimal(v) / 1000)} for mo, v in m.monthly_records()],
-        "hourly": [{"hour": iso(h), "m3": str(Decimal(v) / 1000)} for h, v in m.hourly_records()],
+        "monthly": [{"month": mo, "m3": m3(v)} for mo, v in m.monthly_records()],
+        "hourly": [{"hour": iso(h), "m3": m3(v)} for h, v in m.hourly_records()],
         "alarms": m.alarms(), "tids": list(r.tids),
         "key": {"krn": m.key.krn, "bd": m.key.base_date, "sgc": m.key.sgc, "ti": m.key.ti},
     }  # fmt: skip

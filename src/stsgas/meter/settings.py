@@ -12,7 +12,7 @@ from stsgas.meter._state import SETTING_RANGES, Unit
 from stsgas.meter.errors import MeterError
 from stsgas.meter.state import Limits
 from stsgas.meter.tariff import Tariff, money_to_units
-from stsgas.sts import MeterConfig, StsError
+from stsgas.sts import LITRES_PER_M3, MeterConfig, StsError
 
 #: an IANA zone name (``Africa/Johannesburg``, ``Etc/GMT+2``): not the host's own
 #: ``localtime``, nor the ``posix/``/``right/`` copies or ``posixrules`` the zone
@@ -93,7 +93,7 @@ class MeterSettings:
         if unit is Unit.VOLTS:
             return int(value * 100)
         if unit is Unit.FLOW:
-            return int(value * 1000)
+            return int(value * LITRES_PER_M3)
         if unit is Unit.INTEGER:
             return int(value)
         return self.register_units(value, name)
@@ -124,7 +124,7 @@ class MeterSettings:
         except InvalidOperation:
             raise SettingsError(f"meter.{what} is not a decimal: {value!r}") from None
         if self.mode == "volume":
-            litres = dec * 1000
+            litres = dec * LITRES_PER_M3
             if litres != litres.to_integral_value():
                 raise SettingsError(f"meter.{what} is finer than a litre")
             return int(litres)

@@ -12,10 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["MONEY_SCALE", "Step", "Tariff", "money_to_units", "units_to_money"]
+from stsgas.sts import LITRES_PER_M3
+
+__all__ = [
+    "MONEY_SCALE",
+    "RATE_COUNTS_PER_MONEY",
+    "Step",
+    "Tariff",
+    "money_to_units",
+    "units_to_money",
+]
 
 #: money units per 1 of the base currency (STS currency tokens count 1e-5).
 MONEY_SCALE = 100_000
+#: tariff-rate token counts per 1 of the base currency: its rate is in 0.01 money per m³
+RATE_COUNTS_PER_MONEY = 100
 MAX_STEPS = 10
 
 
@@ -74,7 +85,7 @@ class Tariff:
             if not isinstance(item, dict) or "price" not in item:
                 raise ValueError("each tariff step needs up_to_m3 and price")
             top = item.get("up_to_m3")
-            litres = None if top is None else Decimal(str(top)) * 1000
+            litres = None if top is None else Decimal(str(top)) * LITRES_PER_M3
             if litres is not None and litres != litres.to_integral_value():
                 raise ValueError("tariff step tops are whole litres")
             steps.append(
@@ -89,7 +100,7 @@ class Tariff:
         """The scenario form (decimal strings)."""
         return [
             {
-                "up_to_m3": None if s.up_to_l is None else str(Decimal(s.up_to_l) / 1000),
+                "up_to_m3": None if s.up_to_l is None else str(Decimal(s.up_to_l) / LITRES_PER_M3),
                 "price": str(units_to_money(s.price)),
             }
             for s in self.steps

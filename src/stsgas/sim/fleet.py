@@ -14,6 +14,7 @@ from typing import Any
 
 from stsgas.meter import StateStore
 from stsgas.sim.household import SimConfig, SimResult, simulate
+from stsgas.sts import LITRES_PER_M3
 
 __all__ = ["FleetSummary", "StoreFactory", "run_fleet", "summary_dict"]
 
@@ -88,7 +89,7 @@ def run_fleet(
 
 
 def _m3(litres: int) -> str:
-    return str(Decimal(litres) / 1000)
+    return str(Decimal(litres) / LITRES_PER_M3)
 
 
 def summary_dict(summary: FleetSummary, *, mode: str) -> dict[str, Any]:

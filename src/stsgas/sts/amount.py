@@ -21,6 +21,9 @@ __all__ = [
     "CURRENCY_MAX",
     "CURRENCY_UNIT",
     "GAS_UNIT",
+    "LITRE",
+    "LITRES_PER_M3",
+    "LITRES_PER_UNIT",
     "decode_amount16",
     "decode_currency",
     "encode_amount16",
@@ -33,6 +36,12 @@ _MAXES: Final = tuple(_M_MAX * 10**e + _OFFSETS[e] for e in range(32))
 
 #: What one unit of a gas credit token is worth: 0.1 m³ (subclass 2 counts tenths).
 GAS_UNIT: Final = Decimal("0.1")
+#: One litre in cubic metres: meters and the vending side count gas in whole litres.
+LITRE: Final = Decimal("0.001")
+#: Litres in one cubic metre (a volume in m³ times this is litres).
+LITRES_PER_M3: Final = 1000
+#: Litres in one unit of a gas credit token (``GAS_UNIT``, 0.1 m³).
+LITRES_PER_UNIT: Final = int(GAS_UNIT * LITRES_PER_M3)
 #: What one unit of a currency credit token is worth: 10^-5 of the base currency.
 CURRENCY_UNIT: Final = Decimal("0.00001")
 

@@ -158,8 +158,26 @@ class Registry:
             return len(self.keys) - 1
 
 
+class RegistrySlot:
+    """The registry one kind of batch shares across calls: handed out as it is, or a
+    fresh one in its place once it holds ``_CACHE_LIMIT`` entries (encode and decode
+    batches keep one slot each)."""
+
+    __slots__ = ("_registry",)
+
+    def __init__(self) -> None:
+        self._registry = Registry()
+
+    def current(self) -> Registry:
+        """The registry for the batch about to run."""
+        registry = self._registry
+        if len(registry.entries) >= _CACHE_LIMIT:
+            registry = self._registry = Registry()
+        return registry
+
+
 _LOCK: Final = threading.Lock()
-_METERS = Registry()
+_METERS: Final = RegistrySlot()
 _UNITS: dict[str, tuple[int, bytes]] = {}
 _TIMES: dict[BaseDate, dict[str, int]] = {}
 
@@ -197,6 +215,25 @@ def one_line(fn: Callable[[Any], lines.Json], raw: bytes, number: int) -> tuple[
     if not ok:
         answer["error"]["line"] = number
     return orjson.dumps(answer), ok
+
+
+def slow_lines(
+    fn: Callable[[Any], lines.Json],
+    raws: Sequence[bytes],
+    numbers: list[int] | None,
+    first: int,
+    slow: list[int],
+    out: list[bytes],
+) -> list[int]:
+    """The lines at ``slow`` answered one by one into ``out`` (the encode and the decode
+    batch alike); the line numbers of those that failed."""
+    failed: list[int] = []
+    for i in sorted(slow):
+        number = numbers[i] if numbers is not None else first + i
+        out[i], ok = one_line(fn, raws[i], number)
+        if not ok:
+            failed.append(number)
+    return failed
 
 
 def _meter_entry(registry: Registry, raw: bytes) -> _Entry | None:
@@ -292,20 +329,12 @@ def encode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     Blank lines get no answer. A bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
-    global _METERS
-    registry = _METERS
-    if len(registry.entries) >= _CACHE_LIMIT:
-        registry = _METERS = Registry()
+    registry = _METERS.current()
     raws, numbers = nonblank(raw_lines, first)
     reqs = decode_all(_REQUEST.decode, raws)
     out: list[bytes] = [b""] * len(raws)
     groups, slow = _plain_rows(registry, reqs)
-    failed: list[int] = []
-    for i in sorted(slow):
-        number = numbers[i] if numbers is not None else first + i
-        out[i], good = one_line(lines.encode_line, raws[i], number)
-        if not good:
-            failed.append(number)
+    failed = slow_lines(lines.encode_line, raws, numbers, first, slow, out)
     for group_key, rows in groups.items():
         subclass = group_key & 3
         at, key_ids, tids, units, rnds, hexes, texts = zip(*rows, strict=True)

@@ -22,7 +22,14 @@ import orjson
 
 from stsgas.sts import lines
 from stsgas.sts.amount import decode_amount16
-from stsgas.sts.batch import Answers, Registry, decode_all, nonblank, one_line
+from stsgas.sts.batch import (
+    Answers,
+    Registry,
+    RegistrySlot,
+    decode_all,
+    nonblank,
+    slow_lines,
+)
 from stsgas.sts.bulk import KeyIndex
 from stsgas.sts.bulk_decrypt import decode_bulk, parse_digits_bulk
 from stsgas.sts.errors import StsError
@@ -32,7 +39,6 @@ from stsgas.sts.tokens import parse_fields
 
 __all__ = ["decode_lines"]
 
-_CACHE_LIMIT: Final = 100_000
 _UNSET: Final = msgspec.UNSET
 
 
@@ -48,7 +54,7 @@ _LINE: Final = msgspec.json.Decoder(_Line)
 #: Per meter text, or per (decoder_key, ea, base_date): the key's id in the registry,
 #: its algorithm, the base date (or None) and its first minute (-1 without one).
 _Entry = tuple[int, EA, BaseDate | None, int]
-_KEYS = Registry()
+_KEYS: Final = RegistrySlot()
 _MISSING: Final[_Entry] = (-1, EA.STA, None, -1)
 _AMOUNTS: dict[int, bytes] = {}
 #: A line answered in bulk: position, key id, digits, base date, its first minute.
@@ -95,10 +101,7 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
     Blank lines get no answer; a bad line gets ``{"error": {"code",
     "message", "line"}}`` and never stops the batch.
     """
-    global _KEYS
-    registry = _KEYS
-    if len(registry.entries) >= _CACHE_LIMIT:
-        registry = _KEYS = Registry()
+    registry = _KEYS.current()
     raws, numbers = nonblank(raw_lines, first)
     parsed = decode_all(_LINE.decode, raws)
     out: list[bytes] = [b""] * len(raws)
@@ -129,13 +132,7 @@ def decode_lines(raw_lines: Sequence[bytes], *, first: int = 1) -> Answers:
         slow.append(i)
     for ea, rows in groups.items():
         slow += _answer_group(registry, ea, rows, out)
-    failed: list[int] = []
-    for i in sorted(slow):
-        number = numbers[i] if numbers is not None else first + i
-        out[i], ok = one_line(lines.decode_line, raws[i], number)
-        if not ok:
-            failed.append(number)
-    return Answers(out, failed)
+    return Answers(out, slow_lines(lines.decode_line, raws, numbers, first, slow, out))
 
 
 def _answer_group(registry: Registry, ea: EA, rows: list[_Row], out: list[bytes]) -> list[int]:

@@ -14,9 +14,9 @@ whole arrays.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -143,15 +143,29 @@ class _StaBulk:
         return out
 
 
+class _MadeFor(Protocol):
+    cipher: StaCipher
+
+
+_T = TypeVar("_T", bound=_MadeFor)
+
+
+def _sta_tables(cache: dict[int, _T], build: Callable[[StaCipher], _T]) -> _T:
+    """What ``build`` makes from the STA cipher in use, made once per cipher (one that
+    replaced it gets its own): the encrypting and the decrypting tables alike."""
+    cipher = cipher_for(EA.STA)
+    assert isinstance(cipher, StaCipher)
+    made = cache.get(id(cipher))
+    if made is None or made.cipher is not cipher:
+        made = cache[id(cipher)] = build(cipher)
+    return made
+
+
 _STA_CACHE: dict[int, _StaBulk] = {}
 
 
 def _sta(keys: KeyIndex, blocks: U64) -> U64:
-    cipher = cipher_for(EA.STA)
-    assert isinstance(cipher, StaCipher)
-    bulk = _STA_CACHE.get(id(cipher))
-    if bulk is None or bulk.cipher is not cipher:
-        bulk = _STA_CACHE[id(cipher)] = _StaBulk(cipher)
+    bulk = _sta_tables(_STA_CACHE, _StaBulk)
     uniq = np.array([k.as_int for k in keys.keys], dtype=np.uint64)
     return bulk.encrypt(uniq, keys.index, blocks)
 

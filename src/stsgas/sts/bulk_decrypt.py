@@ -15,7 +15,15 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from stsgas.sts.bulk import U64, KeyIndex, _Arr, _crc_fields, _fo, _misty1_round_keys
+from stsgas.sts.bulk import (
+    U64,
+    KeyIndex,
+    _Arr,
+    _crc_fields,
+    _fo,
+    _misty1_round_keys,
+    _sta_tables,
+)
 from stsgas.sts.ciphers.sta import StaCipher
 from stsgas.sts.codec import cipher_for
 from stsgas.sts.errors import DecoderKeyError
@@ -101,12 +109,7 @@ _STA: dict[int, _StaInverse] = {}
 
 
 def _sta(keys: KeyIndex, blocks: U64) -> U64:
-    cipher = cipher_for(EA.STA)
-    assert isinstance(cipher, StaCipher)
-    inv = _STA.get(id(cipher))
-    if inv is None or inv.cipher is not cipher:
-        inv = _STA[id(cipher)] = _StaInverse(cipher)
-    return inv.decrypt(keys, blocks)
+    return _sta_tables(_STA, _StaInverse).decrypt(keys, blocks)
 
 
 def _fl_inv(x: _Arr, ek: _Arr, r: int) -> _Arr:

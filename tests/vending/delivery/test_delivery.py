@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.sts import group_digits
@@ -22,7 +22,7 @@ from stsgas.vending.delivery.hook import Deliverer
 from stsgas.vending.delivery.service import answered_by_sms, deliver, reference_of
 from stsgas.vending.jobs.local import LocalJobs
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Operator, Role, Sale
+from stsgas.vending.models import Operator, Role
 from stsgas.vending.sales import service
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms import repository as sms_repo
@@ -33,7 +33,7 @@ from stsgas.vending.ussd.settings import UssdSettings
 from tests.vending.conftest import auth
 from tests.vending.delivery.conftest import PHONE, opt_in
 from tests.vending.jobs.conftest import GatewayDouble
-from tests.vending.sales.conftest import Shop
+from tests.vending.sales.conftest import Shop, all_sales
 from tests.vending.ussd.conftest import fund_owner
 
 with warnings.catch_warnings():
@@ -65,8 +65,7 @@ def _outbox(engine: Engine, sale_id: int) -> dict[str, Any] | None:
 
 def _sales(engine: Engine) -> list[int]:
     """The ids of every sale in the database, in order."""
-    with make_sessionmaker(engine)() as s:
-        return [sale.id for sale in s.execute(select(Sale).order_by(Sale.id)).scalars()]
+    return [sale.id for sale in all_sales(engine)]
 
 
 def _sell_here(

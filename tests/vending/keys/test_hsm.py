@@ -12,7 +12,6 @@ from pkcs11 import Attribute
 from pkcs11.exceptions import AttributeSensitive
 
 from stsgas.irproto import mac_for
-from stsgas.sts import DKGA, EA, BaseDate, MeterConfig
 from stsgas.sts.kdf import derive
 from stsgas.vending.keys.hsm import (
     HsmKeyTooShort,
@@ -41,20 +40,7 @@ def _data(inp: dict[str, Any]) -> MeterKeyData:
 
 
 def _software(data: MeterKeyData, vk: bytes) -> bytes:
-    return derive(
-        MeterConfig(
-            pan=data.pan,
-            key_type=data.key_type,
-            sgc=data.sgc,
-            ti=data.ti,
-            krn=data.krn,
-            ken=data.ken,
-            base_date=BaseDate(data.base_date),
-            ea=EA(data.ea),
-            dkga=DKGA(data.dkga),
-            vending_key=vk,
-        )
-    ).value
+    return derive(data.with_key(vending_key=vk)).value
 
 
 def _dkga02_cases() -> list[Any]:

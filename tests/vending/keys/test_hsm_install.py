@@ -6,10 +6,8 @@ server on a token that lacks the key refuses to start, in one line."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +21,7 @@ from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.ceremony import combine
 from stsgas.vending.models import MeterMode, Role, SupplyGroup
 from stsgas.vending.operators import service as operators
-from tests.processes import running
+from tests.processes import answer, free_port, read_env_file, running
 from tests.vending import factories
 from tests.vending.empty_pg import empty_database
 from tests.vending.keys.ceremony_data import CASES
@@ -55,30 +53,6 @@ def _stsgas(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
         timeout=180,
         check=False,
     )
-
-
-def _read_env_file(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line)
-    return {k: v.strip("'") for k, v in pairs}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(port: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, "server exited"
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
 
 
 def _shop(url: str) -> tuple[str, str]:
@@ -156,7 +130,7 @@ def test_init_keys_import_serve_on_postgresql_with_softhsm(fresh_pg: str, tmp_pa
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert token.pin not in done.stdout + done.stderr
-    settings = _read_env_file(pin_file.parent / "stsgas.env")
+    settings = read_env_file(pin_file.parent / "stsgas.env")
     assert settings["STSGAS_SECURITY_MODULE"] == "pkcs11"
     assert settings["STSGAS_PKCS11_PIN_FILE"] == str(pin_file)
     assert "STSGAS_MASTER_KEY_FILE" not in settings
@@ -183,7 +157,7 @@ def test_init_keys_import_serve_on_postgresql_with_softhsm(fresh_pg: str, tmp_pa
     assert imported.returncode == 0, imported.stderr
     pan, cashier = _shop(fresh_pg)
 
-    port = _free_port()
+    port = free_port()
     with running(
         [sys.executable, "-m", "stsgas", "serve", "--port", str(port)],
         env={**_base_env(), **settings, **softhsm},
@@ -192,7 +166,8 @@ def test_init_keys_import_serve_on_postgresql_with_softhsm(fresh_pg: str, tmp_pa
         stderr=subprocess.STDOUT,
         text=True,
     ) as proc:
-        _wait(port, proc)
+        readyz = f"http://127.0.0.1:{port}/readyz"
+        answer(lambda: httpx.get(readyz, timeout=5), proc, seconds=90, status=200)
         sold = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/sales",
             json={"meter_number": pan, "amount": "25.00", "channel": "pos"},

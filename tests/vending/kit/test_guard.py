@@ -19,7 +19,8 @@ from stsgas.vending.app import create_app
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.kit.localtime import vending_zone
 from stsgas.vending.settings import Settings
-from tests.vending.conftest import auth
+from tests.problems import problem as check_problem
+from tests.vending.conftest import app_with, auth
 from tests.vending.sales.conftest import Shop, counts
 
 LIMIT = 2_048
@@ -38,21 +39,9 @@ def small_client(
 ) -> Iterator[TestClient]:
     """The app with a body limit of LIMIT bytes; ``fast`` param: the event-loop sale path."""
     fast = getattr(request, "param", True)
-    app = create_app(
-        settings.model_copy(update={"max_body_bytes": LIMIT, "fast_sales": fast}),
-        engine=engine,
-        security_module=security_module,
-    )
+    app = app_with(settings, engine, security_module, max_body_bytes=LIMIT, fast_sales=fast)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-
-
-def _assert_problem(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code
-    return body
 
 
 @pytest.mark.parametrize("small_client", [True, False], ids=["fast-on", "fast-off"], indirect=True)
@@ -68,7 +57,7 @@ def test_a_declared_large_body_is_413_and_writes_nothing(
         content=body.encode(),
         headers={**auth(shop.cashier_token), "Content-Type": case["type"]},
     )
-    problem = _assert_problem(r, 413, "body_too_large")
+    problem = check_problem(r, 413, "body_too_large")
     assert problem["request_id"] == r.headers["x-request-id"]
     assert counts(engine) == before
 
@@ -165,7 +154,7 @@ def test_an_unhandled_error_is_a_problem_500_with_a_request_id(
         TestClient(app, raise_server_exceptions=False) as client,
     ):
         r = client.get("/boom")
-    problem = _assert_problem(r, 500, "internal_error")
+    problem = check_problem(r, 500, "internal_error")
     rid = r.headers["x-request-id"]
     assert problem["request_id"] == rid
     assert "a bug nobody handled" not in r.text  # the client is not shown internals

@@ -23,6 +23,7 @@ from stsgas.vending.models import (
     Operator,
     Token,
 )
+from tests.problems import problem
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
 
@@ -112,9 +113,7 @@ def test_same_key_with_other_data_is_refused(
     if change.get("meter_number") == "amount":
         change = {"meter_number": shop.amount_pan}
     r = _ask(client, shop.supervisor_token, _body(shop.volume_pan, **change), "k")
-    assert r.status_code == 422, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == "idempotency_mismatch"
+    problem(r, 422, "idempotency_mismatch")
     assert _count(engine, ManagementRequest) == 1
     assert _count(engine, AuditEntry, AuditEntry.action == "mgmt.request") == 1
 
@@ -137,9 +136,7 @@ def test_empty_or_overlong_key_is_refused(
 ) -> None:
     """An empty, blank or over-long Idempotency-Key: 422 invalid_input, nothing written."""
     r = _ask(client, shop.supervisor_token, _body(shop.volume_pan), key)
-    assert r.status_code == 422, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == "invalid_input"
+    problem(r, 422, "invalid_input")
     assert _count(engine, ManagementRequest) == 0
     assert _count(engine, AuditEntry, AuditEntry.action == "mgmt.request") == 0
 

@@ -10,12 +10,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import AuditEntry, Operator, Role, utcnow
 from stsgas.vending.settings import Settings
-from tests.vending.conftest import PASSWORD, auth
+from tests.vending.conftest import PASSWORD, app_with, auth
 
 LOGIN = "/api/v1/auth/login"
 ME = "/api/v1/auth/me"
@@ -129,11 +128,7 @@ def test_api_tokens_always_expire_within_the_maximum(
     make_operator: Callable[..., tuple[Operator, str]],
 ) -> None:
     """No lifetime asked: the maximum (never 'until revoked'); more than it: 422."""
-    app = create_app(
-        settings.model_copy(update={"api_token_max_hours": 48}),
-        engine=engine,
-        security_module=security_module,
-    )
+    app = app_with(settings, engine, security_module, api_token_max_hours=48)
     _, token = make_operator(Role.CASHIER, username="cas")
     with TestClient(app) as client:
         default = client.post("/api/v1/auth/tokens", json={"name": "pos-1"}, headers=auth(token))

@@ -4,7 +4,6 @@ PostgreSQL; a non-empty target is refused; the password is never printed."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import uuid
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 from stsgas.cli import main
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Sale, Token
-from tests.vending.conftest import PG_URL
+from tests.vending.conftest import PG_URL, integrity
 from tests.vending.sales.conftest import Shop
 from tests.vending.sales.test_service import sell
 
@@ -111,8 +110,7 @@ def test_backup_restores_into_an_empty_database_that_checks_out(
     assert (code, err) == (0, ""), err
     assert out.startswith("restored ")
 
-    assert main(["check", "--database", empty_url]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = integrity(empty_url, capsys)
     assert report["ok"] is True
     assert report["audit_chain"]["ok"] is True
     sales, tokens = _rows(empty_url)

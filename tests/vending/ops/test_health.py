@@ -12,19 +12,12 @@ from sqlalchemy import Engine
 from stsgas.vending.app import create_app
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.settings import Settings
+from tests.problems import problem
 from tests.vending.conftest import TEST_KEYS
 from tests.vending.sales.conftest import Shop
 
 #: nothing listens on port 1: a real, unreachable PostgreSQL server
 UNREACHABLE = "postgresql+psycopg://stsgas:Unreach-pw-42@127.0.0.1:1/stsgas"
-
-
-def _problem(r: object, status: int, code: str) -> dict[str, object]:
-    assert getattr(r, "status_code") == status  # noqa: B009
-    assert getattr(r, "headers")["content-type"] == "application/problem+json"  # noqa: B009
-    body: dict[str, object] = getattr(r, "json")()  # noqa: B009
-    assert body["code"] == code
-    return body
 
 
 def test_unreachable_database_is_alive_but_not_ready() -> None:
@@ -36,7 +29,7 @@ def test_unreachable_database_is_alive_but_not_ready() -> None:
         alive = client.get("/healthz")
         assert (alive.status_code, alive.json()) == (200, {"status": "alive"})
         r = client.get("/readyz")
-        _problem(r, 503, "database_unavailable")
+        problem(r, 503, "database_unavailable")
         assert r.headers["retry-after"] == "5"
         assert "Unreach-pw-42" not in r.text
 
@@ -58,7 +51,7 @@ def test_wrong_master_key_is_not_ready(engine: Engine, settings: Settings, shop:
     ``key_custody_failed`` naming the group."""
     other = SoftwareSecurityModule(secrets.token_bytes(32))
     with TestClient(create_app(settings, engine=engine, security_module=other)) as client:
-        body = _problem(client.get("/readyz"), 503, "key_custody_failed")
+        body = problem(client.get("/readyz"), 503, "key_custody_failed")
         assert "supply group" in str(body["detail"])
         assert client.get("/healthz").status_code == 200
 
@@ -67,4 +60,4 @@ def test_no_master_key_is_not_ready(engine: Engine, db_url: str) -> None:
     """No master key configured: 503 ``no_master_key``."""
     settings = Settings(database_url=db_url, master_key=None, master_key_file=None)
     with TestClient(create_app(settings, engine=engine)) as client:
-        _problem(client.get("/readyz"), 503, "no_master_key")
+        problem(client.get("/readyz"), 503, "no_master_key")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from stsgas.vending import demo
-from tests.processes import running, stop
+from tests.processes import answer, free_port, running, stop
 from tests.vending.jobs.conftest import (  # noqa: F401 (fixtures)
     GatewayDouble,
     gateway,
@@ -26,24 +24,6 @@ from tests.vending.jobs.conftest import (  # noqa: F401 (fixtures)
 )
 
 STSGAS = str(Path(sys.executable).with_name("stsgas"))
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_ready(base: str) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not start")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -72,7 +52,7 @@ def test_debug_server_logs_no_secret(
     vending_key = secrets.token_hex(20)
     inbound_token = "in-" + secrets.token_hex(12)
     outbound_token = "out-" + secrets.token_hex(12)
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -99,7 +79,7 @@ def test_debug_server_logs_no_secret(
             cwd=tmp_path,
         ) as proc,
     ):
-        _wait_ready(base)
+        answer(lambda: httpx.get(f"{base}/healthz", timeout=1), proc, seconds=90, status=200)
         with httpx.Client(base_url=base, timeout=30) as c:
             bad = c.post(
                 "/api/v1/auth/login",

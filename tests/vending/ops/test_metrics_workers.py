@@ -5,25 +5,17 @@ metrics folder serve made is gone when it stops."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from stsgas.vending import demo
-from tests.processes import running
+from tests.processes import answer, free_port, running
 
 SALES = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _issued(text: str) -> tuple[float, set[str]]:
@@ -41,7 +33,7 @@ def _issued(text: str) -> tuple[float, set[str]]:
 def test_scrapes_sum_the_workers(tmp_path: Path) -> None:
     """Sales over fresh connections land on either worker; each of several scrapes
     (fresh connections too) reports all of them."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         k: v
@@ -64,19 +56,15 @@ def test_scrapes_sum_the_workers(tmp_path: Path) -> None:
     with running(
         args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                login = httpx.post(
-                    f"{base}/api/v1/auth/login",
-                    timeout=5,
-                    json={"username": "cashier", "password": "demo-cashier"},
-                )
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "server exited"
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        login = answer(
+            lambda: httpx.post(
+                f"{base}/api/v1/auth/login",
+                timeout=5,
+                json={"username": "cashier", "password": "demo-cashier"},
+            ),
+            proc,
+            seconds=60,
+        )
         assert login.status_code == 200, login.text
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         meter = demo.meter_numbers()[0]

@@ -7,6 +7,7 @@ paid by mobile money are recorded as.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,10 @@ from stsgas.vending.payments.settings import MpesaSettings
 from stsgas.vending.sms.gateway import MemorySmsGateway, OutboundSms
 from tests.vending.sales.live import serve
 from tests.vending.wallet.conftest import WalletShop, make_wallet_shop
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 SECRET = "callback-secret"
 CONFIRM = f"/api/v1/payments/mpesa/confirmation?token={SECRET}"
@@ -95,6 +100,14 @@ def paying(
     sim, url = simulator
     setup_app(app, url)
     return Paying(app=app, sim=sim, sim_url=url, shop=shop)
+
+
+@pytest.fixture
+def client(paying: Paying) -> Iterator[TestClient]:
+    """An HTTP client on the app with mobile money set up (in this folder, the ``client``
+    of every test: a payment test always wants the provider configured)."""
+    with TestClient(paying.app) as c:
+        yield c
 
 
 def callback(client: httpx.Client | Any, txn: Txn, **changes: str) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, delete
@@ -18,13 +17,6 @@ from tests.vending.web.conftest import sign_in
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def client(paying: Paying) -> Iterator[TestClient]:
-    """An HTTP client on the app with mobile money set up."""
-    with TestClient(paying.app) as c:
-        yield c
 
 
 def test_orphans_on_the_page_and_in_the_cli(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,13 +23,6 @@ from tests.vending.wallet.conftest import ledger_balanced
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def client(paying: Paying) -> Iterator[TestClient]:
-    """An HTTP client on the app with mobile money set up."""
-    with TestClient(paying.app) as c:
-        yield c
 
 
 def _payment(engine: Engine, txn_id: str) -> Payment:

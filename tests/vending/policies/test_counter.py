@@ -3,17 +3,15 @@ its own receipt line, posted in the ledger, and given or recovered exactly once.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 
-from stsgas.cli import main
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Account, FreeGasGrant, LedgerEntry
-from tests.vending.conftest import auth
+from tests.vending.conftest import auth, integrity
 from tests.vending.policies.conftest import (
     Town,
     debt,
@@ -23,13 +21,6 @@ from tests.vending.policies.conftest import (
     sell,
     set_policy,
 )
-
-
-def _check(db_url: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
-    code = main(["check", "--database", db_url])
-    report: dict[str, object] = json.loads(capsys.readouterr().out)
-    assert code == 0, report
-    return report
 
 
 def test_free_basic_gas_once_a_month_across_channels(
@@ -58,7 +49,7 @@ def test_free_basic_gas_once_a_month_across_channels(
         ).scalar_one()
         assert given == 900
     ledger_balanced(engine)
-    report = _check(db_url, capsys)
+    report = integrity(db_url, capsys)
     assert report["sales_with_wrong_journal"] == []
 
 
@@ -214,7 +205,7 @@ def test_a_cancelled_sale_gives_its_policies_back(
             .where(Account.code == "revenue:free_gas")
         ).scalar_one()
         assert given == 900  # the voided sale's free gas was booked back
-    report = _check(db_url, capsys)
+    report = integrity(db_url, capsys)
     assert report["sales_with_wrong_journal"] == []
 
 

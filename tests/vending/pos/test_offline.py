@@ -12,24 +12,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route, expect
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, update
 
 from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Sale, Vendor
+from stsgas.vending.models import Vendor
 from tests.vending.pos.live import Restartable
-from tests.vending.sales.conftest import Shop
+from tests.vending.sales.conftest import Shop, all_sales, sale_count
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
-
-
-def _sales(engine: Engine) -> list[Sale]:
-    with make_sessionmaker(engine)() as s:
-        return list(s.execute(select(Sale).order_by(Sale.id)).scalars())
-
-
-def _count(engine: Engine) -> int:
-    with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
 
 
 def _queue(page: Page) -> list[dict[str, Any]]:
@@ -75,7 +65,7 @@ def test_offline_sales_queue_reopen_from_cache_and_sell_once_when_back(
     expect(pos.get_by_role("heading", name="Mobile POS")).to_be_visible()
     expect(pos.locator("#pos-p-list li[data-state=queued]")).to_have_count(2)
     expect(pos.locator("#pos-status")).to_contain_text("Offline")
-    assert _count(engine) == 0
+    assert sale_count(engine) == 0
     keys = sorted(i["key"] for i in _queue(pos))
 
     server.start()
@@ -83,14 +73,14 @@ def test_offline_sales_queue_reopen_from_cache_and_sell_once_when_back(
     expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(2)
     expect(pos.locator("#pos-p-count")).to_have_text("0")
     pos.screenshot(path="/tmp/stsgas-pos-offline-sold.png", full_page=True)
-    sales = _sales(engine)
+    sales = all_sales(engine)
     assert sorted(s.idempotency_key or "" for s in sales) == sorted(f"pos-{k}" for k in keys)
     assert sorted(str(s.id) for s in sales) == sorted(
         str(i["sale_id"]) for i in _queue(pos) if i["state"] == "sold"
     )
     pos.reload()  # a second drain finds nothing open
     expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(2)
-    assert _count(engine) == 2
+    assert sale_count(engine) == 2
     pos.locator("#pos-p-clear").click()
     expect(pos.locator("#pos-pending")).to_be_hidden()
 
@@ -118,13 +108,13 @@ def test_lost_answer_is_sent_again_and_sold_once(pos: Page, shop: Shop, engine: 
         "() => document.querySelector('#pos-p-list li').dataset.state === 'queued'"
     )
     assert len(sent) == 1
-    assert _count(engine) == 1  # the lost answer's sale
+    assert sale_count(engine) == 1  # the lost answer's sale
     pos.context.set_offline(True)
     pos.context.set_offline(False)  # back again: the queue is sent once more
     expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(1)
     assert len(sent) == 2
     assert sent[0] == sent[1]
-    [sale] = _sales(engine)
+    [sale] = all_sales(engine)
     assert sale.idempotency_key == f"pos-{sent[0]}"
     assert pos.locator("#pos-p-list li").inner_text().count(f"sale #{sale.id}") == 1
 
@@ -153,12 +143,12 @@ def test_slow_answer_times_out_and_the_resend_sells_once(
     with pos.expect_request("**/pos/api/sell"):
         pos.context.set_offline(False)
     expect(pos.locator("#pos-p-list li[data-state=queued]")).to_contain_text("no answer yet")
-    assert _count(engine) == 1
+    assert sale_count(engine) == 1
     pos.context.set_offline(True)
     pos.context.set_offline(False)
     expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(1)
     assert sent == [sent[0], sent[0]]
-    [sale] = _sales(engine)
+    [sale] = all_sales(engine)
     assert sale.idempotency_key == f"pos-{sent[0]}"
 
 
@@ -187,7 +177,7 @@ def test_float_limit_holds_offline(pos: Page, shop: Shop, engine: Engine) -> Non
     assert len(_queue(pos)) == 2
     pos.context.set_offline(False)
     expect(pos.locator("#pos-p-list li[data-state=sold]")).to_have_count(2)
-    assert _count(engine) == 2
+    assert sale_count(engine) == 2
 
 
 def test_refused_at_sync_shows_the_reason(pos: Page, shop: Shop, engine: Engine) -> None:
@@ -199,7 +189,7 @@ def test_refused_at_sync_shows_the_reason(pos: Page, shop: Shop, engine: Engine)
     refused = pos.locator("#pos-p-list li[data-state=refused]")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("(meter_not_active)")
-    assert _count(engine) == 0
+    assert sale_count(engine) == 0
 
 
 def test_signing_out_drops_the_offline_page(pos: Page, shop: Shop) -> None:

@@ -23,6 +23,7 @@ from stsgas.vending.models import (
     ReadSetting,
 )
 from stsgas.vending.readouts.store import sha256_of
+from tests.problems import problem
 from tests.vending.conftest import auth
 from tests.vending.readouts.office import (
     Office,
@@ -236,9 +237,7 @@ def test_a_bad_file_is_refused_whole(
         content=content,
         headers={**auth(supervisor_token), **JSON},
     )
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == code
+    problem(r, status, code)
     assert _counts(engine) == before
 
 
@@ -280,6 +279,18 @@ def test_a_ten_thousand_hour_file_passes_the_body_limit(
     assert r.json()["hours"] == len(data["hourly"])
 
 
+def _at_once(app: FastAPI, path: str, token: str, files: list[bytes]) -> list[httpx.Response]:
+    """Each of ``files`` uploaded to ``path`` at the same moment over real HTTP (a uvicorn
+    server, eight threads): their answers, in order."""
+    with serve(app) as base:
+
+        def send(content: bytes) -> httpx.Response:
+            return httpx.post(f"{base}{path}", content=content, headers=auth(token), timeout=60)
+
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(send, files))
+
+
 def test_the_same_file_in_parallel_is_kept_once(
     app: FastAPI, office: Office, supervisor_token: str, engine: Engine
 ) -> None:
@@ -287,18 +298,7 @@ def test_the_same_file_in_parallel_is_kept_once(
     they race on the meter's row): one 201, seven 200 naming the same readout, one set
     of rows."""
     content = readout_bytes("office-120m.json")
-    with serve(app) as base:
-
-        def send(_: int) -> httpx.Response:
-            return httpx.post(
-                f"{base}/api/v1/meters/readouts",
-                content=content,
-                headers=auth(supervisor_token),
-                timeout=60,
-            )
-
-        with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(send, range(8)))
+    answers = _at_once(app, "/api/v1/meters/readouts", supervisor_token, [content] * 8)
     assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
     assert len({a.json()["id"] for a in answers}) == 1
     counts = _counts(engine)
@@ -312,18 +312,8 @@ def test_two_overlapping_readouts_at_once_merge_once(
     three events, 36 hours, and November as B (the later reading) counted it, whichever
     commits first."""
     files = [readout_bytes("office-a.json"), readout_bytes("office-b.json")] * 4
-    with serve(app) as base:
-
-        def send(content: bytes) -> httpx.Response:
-            return httpx.post(
-                f"{base}/api/v1/meters/{office.volume_id}/readouts",
-                content=content,
-                headers=auth(supervisor_token),
-                timeout=60,
-            )
-
-        with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(send, files))
+    path = f"/api/v1/meters/{office.volume_id}/readouts"
+    answers = _at_once(app, path, supervisor_token, files)
     assert sorted(a.status_code for a in answers) == [200] * 6 + [201] * 2
     counts = _counts(engine)
     assert (

@@ -102,6 +102,18 @@ def meter_config(session: Session, security: SoftwareSecurityModule, pan: str) -
     return security.meter_config(data, sg.vending_key_enc)
 
 
+def all_sales(engine: Engine) -> list[Sale]:
+    """Every sale in the database, oldest first."""
+    with make_sessionmaker(engine)() as s:
+        return list(s.execute(select(Sale).order_by(Sale.id)).scalars())
+
+
+def sale_count(engine: Engine) -> int:
+    """How many sales the database holds."""
+    with make_sessionmaker(engine)() as s:
+        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
+
+
 def counts(engine: Engine) -> dict[str, Any]:
     """Row counts and the float: what a refused request must leave unchanged."""
     with make_sessionmaker(engine)() as s:

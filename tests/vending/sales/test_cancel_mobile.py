@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,7 +34,8 @@ from stsgas.vending.wallet import repository as wallets
 from stsgas.vending.wallet import service as wallet
 from tests.vending.conftest import auth
 from tests.vending.payments.conftest import Paying, callback
-from tests.vending.payments.conftest import paying as paying  # the webhook's fixtures
+from tests.vending.payments.conftest import client as client  # the webhook's fixtures
+from tests.vending.payments.conftest import paying as paying
 from tests.vending.payments.conftest import simulator as simulator
 from tests.vending.wallet.conftest import ledger_balanced
 from tests.vending.web.conftest import sign_in
@@ -48,13 +49,6 @@ with warnings.catch_warnings():
 def supervisor(make_operator: Callable[..., tuple[Operator, str]]) -> str:
     """A supervisor of no vendor (mobile-money sales belong to no vendor): may cancel."""
     return make_operator(Role.SUPERVISOR, username="refunder")[1]
-
-
-@pytest.fixture
-def client(paying: Paying) -> Iterator[TestClient]:
-    """An HTTP client on the app with mobile money set up."""
-    with TestClient(paying.app) as c:
-        yield c
 
 
 def _sold_by_mobile(client: TestClient, paying: Paying, engine: Engine, amount: str) -> Sale:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,11 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from stsgas.cli import main
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import AuditEntry, LedgerEntry, Operator, Role, Sale, Token, Vendor
-from tests.vending.conftest import auth
+from tests.vending.conftest import auth, integrity
 from tests.vending.sales.conftest import FLOAT, Shop
 from tests.vending.sales.live import serve
 
@@ -75,13 +73,6 @@ def _concurrent_cancels(base_url: str, token: str, sale_id: int) -> list[httpx.R
     return _at_once(base_url, [call] * CANCELLERS)
 
 
-def _check(db_url: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    code = main(["check", "--database", db_url])
-    report: dict[str, Any] = json.loads(capsys.readouterr().out)
-    assert code == 0, report
-    return report
-
-
 def test_concurrent_cancels_refund_once(
     live: str,
     shop: Shop,
@@ -113,7 +104,7 @@ def test_concurrent_cancels_refund_once(
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "sale.cancel")
         ).scalar_one()
         assert audited == 1
-    report = _check(db_url, capsys)
+    report = integrity(db_url, capsys)
     assert report["sales_cancelled"] == "25.00"
     assert report["sales_with_wrong_journal"] == []
 
@@ -154,7 +145,7 @@ def test_concurrent_approvals_of_a_take_back_issue_once(
         ).scalar_one()
     assert tokens == 1
     _moved_once(engine, shop, 2500, sale["sale_id"])
-    assert _check(db_url, capsys)["sales_with_wrong_journal"] == []
+    assert integrity(db_url, capsys)["sales_with_wrong_journal"] == []
 
 
 def test_a_void_racing_a_take_back_approval_moves_money_once(
@@ -186,4 +177,4 @@ def test_a_void_racing_a_take_back_approval_moves_money_once(
     assert all(r.status_code == 409 for r in lost), [r.text for r in lost]
     assert {r.json()["code"] for r in lost} <= {"cancel_pending", "sale_cancelled"}
     _moved_once(engine, shop, 2500, sale["sale_id"])
-    assert _check(db_url, capsys)["sales_with_wrong_journal"] == []
+    assert integrity(db_url, capsys)["sales_with_wrong_journal"] == []

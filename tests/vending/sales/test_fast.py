@@ -9,13 +9,11 @@ everything to the route fails here). Refusals write nothing either way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +39,8 @@ from stsgas.vending.sales.compose import month_start
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.settings import Settings
 from tests.vending import factories
-from tests.vending.conftest import DATA, auth
+from tests.vending.conftest import DATA, auth, client_with
+from tests.vending.locks import lock_waiters
 from tests.vending.sales.conftest import Shop, counts, meter_config
 from tests.vending.sales.test_fixed_charge import sell_at, set_period
 
@@ -52,15 +51,6 @@ CASES: list[dict[str, Any]] = json.loads((DATA / "fast-sales.json").read_text())
 def backend(request: pytest.FixtureRequest) -> str:
     """Only PostgreSQL has the event-loop path."""
     return str(request.param)
-
-
-@contextlib.contextmanager
-def _client(
-    settings: Settings, engine: Engine, security: SoftwareSecurityModule, **changes: Any
-) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update=changes), engine=engine, security_module=security)
-    with TestClient(app) as c:
-        yield c
 
 
 def _stats(client: TestClient) -> Counter[str]:
@@ -153,7 +143,7 @@ def test_both_paths_answer_alike(
     security_module: SoftwareSecurityModule,
     make_operator: Any,
 ) -> None:
-    with _client(
+    with client_with(
         settings, engine, security_module, fast_sales=fast, **case.get("settings", {})
     ) as client:
         for step in case["before"]:
@@ -352,7 +342,7 @@ def test_a_sale_queued_behind_another_prices_after_it(
     from stsgas.vending.sales import service
 
     set_period(engine, shop, period)
-    with _client(settings, engine, security_module, fast_sales=fast) as client:
+    with client_with(settings, engine, security_module, fast_sales=fast) as client:
         a_done, b_answer = threading.Event(), []
         session = make_sessionmaker(engine)()
         cashier = ops.authenticate(session, shop.cashier_token)
@@ -381,19 +371,7 @@ def test_a_sale_queued_behind_another_prices_after_it(
 
         worker = threading.Thread(target=sale_b)
         worker.start()
-        with engine.connect() as admin:
-            for _ in range(500):
-                waiting = admin.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
-                    )
-                ).scalar_one()
-                admin.commit()
-                if waiting:
-                    break
-                time.sleep(0.01)
-        assert waiting == 1
+        assert len(lock_waiters(engine)) == 1
         session.commit()
         session.close()
         a_done.set()

@@ -13,21 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
-from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Vendor
 from stsgas.vending.settings import Settings
+from tests.problems import problem
+from tests.vending.conftest import client_with
 from tests.vending.sales.conftest import Shop, counts
 from tests.vending.sales.test_service import sell
-
-
-def _client(
-    settings: Settings, engine: Engine, sm: SoftwareSecurityModule, **limits: int
-) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update=limits), engine=engine, security_module=sm)
-    with TestClient(app) as c:
-        yield c
 
 
 @pytest.fixture
@@ -35,18 +28,15 @@ def strict(
     settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
 ) -> Iterator[TestClient]:
     """The API with 3 sales per vendor-minute and 2 per customer-hour."""
-    yield from _client(
+    with client_with(
         settings, engine, security_module, vendor_sales_per_minute=3, customer_sales_per_hour=2
-    )
+    ) as c:
+        yield c
 
 
 def _problem(r: Any, code: str) -> dict[str, Any]:
-    assert r.status_code == 429, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
     assert 1 <= int(r.headers["Retry-After"]) <= 3600
-    body: dict[str, Any] = r.json()
-    assert body["code"] == code
-    return body
+    return problem(r, 429, code)
 
 
 def test_customer_limit_refuses_the_next_sale_and_writes_nothing(

@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from stsgas.vending.app import create_app
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Operator, Role, Vendor
 from stsgas.vending.settings import Settings
+from tests.vending.conftest import client_with
 from tests.vending.sales.conftest import Shop, counts
-from tests.vending.sales.test_service import sell
+from tests.vending.sales.test_service import refused, sell
 
 
 def _vendor(engine: Engine, float_balance: int) -> int:
@@ -32,12 +32,7 @@ def strict(
     settings: Settings, engine: Engine, security_module: SoftwareSecurityModule
 ) -> Iterator[TestClient]:
     """The API with 2 sales per vendor-minute."""
-    app = create_app(
-        settings.model_copy(update={"vendor_sales_per_minute": 2}),
-        engine=engine,
-        security_module=security_module,
-    )
-    with TestClient(app) as c:
+    with client_with(settings, engine, security_module, vendor_sales_per_minute=2) as c:
         yield c
 
 
@@ -55,12 +50,7 @@ def test_an_account_without_a_vendor_cannot_sell(
     if role is Role.CASHIER:  # a cashier is made with a vendor: take it away
         with make_sessionmaker(engine).begin() as s:
             s.get(Operator, op.id).vendor_id = None  # type: ignore[union-attr]
-    before = counts(engine)
-    r = sell(client, token, shop.volume_pan, "10")
-    assert r.status_code == 409, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert r.json()["code"] == "no_float"
-    assert counts(engine) == before
+    refused(client, token, shop.volume_pan, "10", engine, 409, "no_float")
 
 
 def test_a_supervisor_cannot_sell_beyond_its_float(
@@ -76,11 +66,7 @@ def test_a_supervisor_cannot_sell_beyond_its_float(
     first = sell(client, token, shop.amount_pan, "15")
     assert first.status_code == 201, first.text
     assert first.json()["vendor_id"] == vendor_id
-    before = counts(engine)
-    r = sell(client, token, shop.amount_pan, "5.01")
-    assert r.status_code == 409, r.text
-    assert r.json()["code"] == "insufficient_float"
-    assert counts(engine) == before
+    refused(client, token, shop.amount_pan, "5.01", engine, 409, "insufficient_float")
     with make_sessionmaker(engine)() as s:
         assert s.get(Vendor, vendor_id).float_balance == 500  # type: ignore[union-attr]
         debit, credit = LedgerRepository(s).totals()

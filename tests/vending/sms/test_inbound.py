@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.sts import CreditToken, decode
@@ -24,7 +24,7 @@ from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms.gateway import HttpSmsGateway
 from stsgas.vending.sms.settings import SmsSettings
 from stsgas.vending.wallet import service as wallet
-from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.sales.conftest import Shop, meter_config, sale_count
 from tests.vending.sms.gateway_double import GatewayDouble, running_gateway
 
 with warnings.catch_warnings():
@@ -82,11 +82,6 @@ def _sms(client: TestClient, text: str, mid: str, phone: str = OWNER) -> httpx.R
     return r
 
 
-def _sales(engine: Engine) -> int:
-    with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
-
-
 def test_buy_from_registered_phone(
     sms_client: TestClient,
     shop: Shop,
@@ -124,7 +119,7 @@ def test_buy_beyond_the_wallet_sells_nothing(
     r = _sms(sms_client, f"BUY {shop.volume_pan} 1100", "big-1").json()
     assert "wallet balance is too low" in r["reply"]
     assert "No money was taken" in r["reply"]
-    assert _sales(engine) == 0
+    assert sale_count(engine) == 0
 
 
 def test_duplicate_message_id_same_reply_one_sale(
@@ -137,11 +132,11 @@ def test_duplicate_message_id_same_reply_one_sale(
     first = _sms(sms_client, f"BUY {shop.volume_pan} 10", "m-dup").json()
     again = _sms(sms_client, f"BUY {shop.volume_pan} 10", "m-dup").json()
     assert again == {"status": "duplicate", "reply": first["reply"]}
-    assert _sales(engine) == 1
+    assert sale_count(engine) == 1
     assert len(gateway.received) == 1
     other = _sms(sms_client, f"BUY {shop.volume_pan} 99", "m-dup")
     assert other.status_code == 422
-    assert _sales(engine) == 1
+    assert sale_count(engine) == 1
 
 
 def test_unregistered_phone_cannot_buy_or_see_balance(
@@ -154,7 +149,7 @@ def test_unregistered_phone_cannot_buy_or_see_balance(
     bal = _sms(sms_client, f"BAL {shop.volume_pan}", "x-2", phone="+255799999999").json()
     assert "not registered" in buy["reply"]
     assert "not registered" in bal["reply"]
-    assert _sales(engine) == 0
+    assert sale_count(engine) == 0
 
 
 def test_balance_shows_last_purchase(sms_client: TestClient, shop: Shop) -> None:
@@ -264,5 +259,5 @@ def test_gateway_down_reply_is_resent_on_retry(
     gateway.status = 202
     again = _sms(sms_client, f"BUY {shop.volume_pan} 10", "g-1").json()
     assert again["reply"] == first["reply"]
-    assert _sales(engine) == 1
+    assert sale_count(engine) == 1
     assert [m["reference"] for m in gateway.received] == ["g-1", "g-1"]

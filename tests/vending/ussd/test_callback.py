@@ -16,17 +16,12 @@ from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.kit.money import to_major
 from stsgas.vending.models import Meter, Sale
 from tests.vending import factories
-from tests.vending.sales.conftest import Shop, meter_config
+from tests.vending.sales.conftest import Shop, all_sales, meter_config
 from tests.vending.ussd.conftest import OWNER, WALLET, dial, fund_owner
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
-
-
-def _sales(engine: Engine) -> list[Sale]:
-    with make_sessionmaker(engine)() as s:
-        return list(s.execute(select(Sale).order_by(Sale.id)).scalars())
 
 
 def test_gateway_must_authenticate(ussd_client: TestClient, engine: Engine) -> None:
@@ -37,7 +32,7 @@ def test_gateway_must_authenticate(ussd_client: TestClient, engine: Engine) -> N
         assert r.status_code == 401
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["code"] == "not_authenticated"
-    assert _sales(engine) == []
+    assert all_sales(engine) == []
 
 
 def test_missing_fields_are_refused(ussd_client: TestClient) -> None:
@@ -53,7 +48,7 @@ def test_unregistered_phone_ends_at_once(ussd_client: TestClient, engine: Engine
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     assert r.text == "END This phone is not registered for gas prepaid."
-    assert _sales(engine) == []
+    assert all_sales(engine) == []
 
 
 def test_buy_walk_sells_once_and_the_token_decodes(
@@ -70,7 +65,7 @@ def test_buy_walk_sells_once_and_the_token_decodes(
     assert confirm.startswith("CON Buy gas for 20.00 on meter ..")
     done = dial(ussd_client, "b-1", "2*20*1").text
     assert done.startswith("END Meter ..")
-    sales = _sales(engine)
+    sales = all_sales(engine)
     assert len(sales) == 1
     receipt = sales[0].response or {}
     assert sales[0].channel == "ussd"
@@ -83,7 +78,7 @@ def test_buy_walk_sells_once_and_the_token_decodes(
     assert isinstance(token, CreditToken)
     assert Decimal(token.units).scaleb(-1) == Decimal(receipt["units_credited"])
     assert dial(ussd_client, "b-1", "2*20*1").text == done
-    assert len(_sales(engine)) == 1
+    assert len(all_sales(engine)) == 1
 
 
 def test_balance_and_last_tokens(ussd_client: TestClient, engine: Engine) -> None:
@@ -92,7 +87,7 @@ def test_balance_and_last_tokens(ussd_client: TestClient, engine: Engine) -> Non
     assert "no tokens yet" in dial(ussd_client, "l-2", "3").text
     dial(ussd_client, "l-3", "2*15*1")
     dial(ussd_client, "l-4", "2*25*1")
-    sales = _sales(engine)
+    sales = all_sales(engine)
     balance = dial(ussd_client, "l-5", "1").text
     left = to_major(WALLET - sum(sale.amount_paid for sale in sales), 2)
     assert balance.startswith(f"END Wallet balance {left}\n")
@@ -134,7 +129,7 @@ def test_bad_inputs_sell_nothing(ussd_client: TestClient, engine: Engine) -> Non
     for text in ("2*0", "2*-5", "2*abc", "2*5.001", "2*20*3", "2*20*2"):
         answer = dial(ussd_client, f"bad-{text}", text).text
         assert answer.startswith(("CON Invalid", "END Cancelled")), answer
-    assert _sales(engine) == []
+    assert all_sales(engine) == []
 
 
 def test_sessions_over_the_phones_budget_end(ussd_client: TestClient) -> None:
@@ -152,7 +147,7 @@ def test_purchases_share_the_meters_budget(ussd_client: TestClient, engine: Engi
         assert dial(ussd_client, f"p-{i}", "2*5*1").text.startswith("END Meter")
     refused = dial(ussd_client, "p-3", "2*5*1").text
     assert refused.startswith("END Not done: too many purchases")
-    assert len(_sales(engine)) == 3
+    assert len(all_sales(engine)) == 3
     with make_sessionmaker(engine)() as s:
         assert s.execute(select(func.count()).select_from(Sale)).scalar_one() == 3
 

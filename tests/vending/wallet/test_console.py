@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -35,6 +36,19 @@ def _page(console: TestClient, shop: WalletShop) -> str:
     return str(r.text)
 
 
+def _buy(console: TestClient, shop: WalletShop, page: str, csrf: str, amount: str) -> Any:
+    """The customer page's wallet purchase form for the first meter, sent with its key."""
+    return console.post(
+        f"/console/customers/{shop.customer_id}/wallet/purchases",
+        data={
+            "meter_number": shop.pans[0],
+            "amount": amount,
+            "key": KEY_RE.search(page)[1],  # type: ignore[index]
+            "csrf": csrf,
+        },
+    )
+
+
 def test_pay_in_once_then_buy_from_the_wallet(console: TestClient, wallet_shop: WalletShop) -> None:
     csrf = sign_in(console, "walletadmin")
     page = _page(console, wallet_shop)
@@ -49,15 +63,7 @@ def test_pay_in_once_then_buy_from_the_wallet(console: TestClient, wallet_shop: 
     csrf = sign_in(console, "walletseller")
     page = _page(console, wallet_shop)
     assert "Pay into the wallet" not in page  # money in is an admin's job
-    sold = console.post(
-        f"/console/customers/{wallet_shop.customer_id}/wallet/purchases",
-        data={
-            "meter_number": wallet_shop.pans[0],
-            "amount": "15.00",
-            "key": KEY_RE.search(page)[1],  # type: ignore[index]
-            "csrf": csrf,
-        },
-    )
+    sold = _buy(console, wallet_shop, page, csrf, "15.00")
     assert sold.status_code == 200, sold.text
     assert "15.00" in sold.text
     page = _page(console, wallet_shop)
@@ -71,14 +77,6 @@ def test_pay_in_once_then_buy_from_the_wallet(console: TestClient, wallet_shop: 
 def test_a_refused_purchase_says_why(console: TestClient, wallet_shop: WalletShop) -> None:
     csrf = sign_in(console, "walletseller")
     page = _page(console, wallet_shop)
-    refused = console.post(
-        f"/console/customers/{wallet_shop.customer_id}/wallet/purchases",
-        data={
-            "meter_number": wallet_shop.pans[0],
-            "amount": "15.00",
-            "key": KEY_RE.search(page)[1],  # type: ignore[index]
-            "csrf": csrf,
-        },
-    )
+    refused = _buy(console, wallet_shop, page, csrf, "15.00")
     assert refused.status_code == 409
     assert "Nothing sold" in refused.text

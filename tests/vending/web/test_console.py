@@ -7,20 +7,14 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.models import Role, Sale
-from tests.vending.sales.conftest import Shop
+from stsgas.vending.models import Role
+from tests.vending.sales.conftest import Shop, sale_count
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
-
-
-def _sales(engine: Engine) -> int:
-    with make_sessionmaker(engine)() as s:
-        return int(s.execute(select(func.count()).select_from(Sale)).scalar_one())
 
 
 def test_pages_need_sign_in(console: TestClient) -> None:
@@ -91,7 +85,7 @@ def test_sell_form_sells_once_per_form(
     again = console.post("/console/sell", data=form)
     assert first.status_code == again.status_code == 200
     assert first.url == again.url
-    assert _sales(engine) == 1
+    assert sale_count(engine) == 1
     assert "Receipt" in first.text
     assert re.search(r'class="token" data-digits="\d{20}">\d{4}( \d{4}){4}<', first.text)
     assert "Amount paid" in first.text
@@ -107,7 +101,7 @@ def test_sell_refuses_without_csrf(
         data={"meter": shop.volume_pan, "amount": "25", "idempotency_key": "k", "csrf": "0" * 32},
     )
     assert r.status_code == 403
-    assert _sales(engine) == 0
+    assert sale_count(engine) == 0
 
 
 def test_bad_amount_and_blocked_meter_sell_nothing(
@@ -127,7 +121,7 @@ def test_bad_amount_and_blocked_meter_sell_nothing(
     )
     assert blocked.status_code == 422
     assert 'role="alert"' in blocked.text
-    assert _sales(engine) == 0
+    assert sale_count(engine) == 0
 
 
 def test_reprint_marks_copy(

@@ -46,10 +46,8 @@ def create(
 
 def get(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer or :class:`NotFound`."""
-    c = CustomerRepository(session).get(customer_id, for_update=for_update)
-    if c is None:
-        raise NotFound(f"customer {customer_id} not found")
-    return c
+    repo = CustomerRepository(session)
+    return repo.get_or_raise(customer_id, NotFound, "customer", for_update=for_update)
 
 
 def update(

@@ -122,6 +122,13 @@ def minor_unit(decimals: int) -> Decimal:
     return Decimal(1).scaleb(-decimals)
 
 
+def minor_per_major(decimals: int) -> int:
+    """Minor units in one major unit: ``10**decimals`` (100 for cents); a major amount
+    times this is minor units."""
+    _check_decimals(decimals)
+    return int(10**decimals)
+
+
 def to_major(minor: int, decimals: int) -> Decimal:
     """Minor units as an exact ``Decimal`` of major units with ``decimals`` places."""
     unit = minor_unit(decimals)

@@ -85,16 +85,16 @@ def refused(exc: VendingError | StsError | ValueRefused) -> JSONResponse:
 REFUSALS = (VendingError, StsError, ValueRefused)
 
 
+def _invalid_input(detail: str, **extra: Any) -> JSONResponse:
+    """422 ``invalid_input``: the client's value, refused before anything was kept."""
+    return problem(422, "invalid_input", "Invalid input", detail, **extra)
+
+
 def invalid_value() -> JSONResponse:
     """The database refused a value the schema let through."""
     # a NUL byte in text, a number past its column's range: the client's input,
     # so 422; nothing was kept
-    return problem(
-        422,
-        "invalid_input",
-        "Invalid input",
-        "a value cannot be stored (a NUL character, or a number out of range)",
-    )
+    return _invalid_input("a value cannot be stored (a NUL character, or a number out of range)")
 
 
 async def _sts(_request: Request, exc: Exception) -> JSONResponse:
@@ -112,7 +112,7 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     if money:
         # an amount the one money parser refused (kit.money): the one money code
         return problem(422, "bad_amount", "Bad amount", str(money[0].get("msg", "")), errors=errors)
-    return problem(422, "invalid_input", "Invalid input", "the request is malformed", errors=errors)
+    return _invalid_input("the request is malformed", errors=errors)
 
 
 async def _integrity(_request: Request, exc: Exception) -> JSONResponse:
@@ -134,12 +134,7 @@ async def _statement(request: Request, exc: Exception) -> JSONResponse:
 async def _overflow(_request: Request, exc: Exception) -> JSONResponse:
     # a date at the edge of the calendar moved past it (year 9999 + a day, a -14:00
     # offset turned to UTC): the client's value, 422 on either database
-    return problem(
-        422,
-        "invalid_input",
-        "Invalid input",
-        "a value is out of range (a date too near year 1 or 9999, or a number)",
-    )
+    return _invalid_input("a value is out of range (a date too near year 1 or 9999, or a number)")
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:

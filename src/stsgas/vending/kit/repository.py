@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -31,6 +31,16 @@ class RepositoryBase(Generic[M]):
         if for_update:
             stmt = stmt.with_for_update()
         return self.get_one_or_none(stmt)
+
+    def get_or_raise(
+        self, id_: int, error: Callable[[str], Exception], what: str, *, for_update: bool = False
+    ) -> M:
+        """The row with primary key ``id_``, or ``error("<what> <id_> not found")`` raised:
+        the one lookup behind every service's ``get``."""
+        row = self.get(id_, for_update=for_update)
+        if row is None:
+            raise error(f"{what} {id_} not found")
+        return row
 
     def get_one_or_none(self, statement: Select[Any]) -> M | None:
         """One row of ``statement`` or None."""

@@ -132,10 +132,8 @@ def set_recharge_limit(
 
 def get(session: Session, meter_id: int, *, for_update: bool = False) -> Meter:
     """The meter or :class:`MeterNotFound`."""
-    meter = MeterRepository(session).get(meter_id, for_update=for_update)
-    if meter is None:
-        raise MeterNotFound(f"meter {meter_id} not found")
-    return meter
+    repo = MeterRepository(session)
+    return repo.get_or_raise(meter_id, MeterNotFound, "meter", for_update=for_update)
 
 
 def get_by_number(session: Session, number: str, *, full: bool = False) -> Meter:

@@ -39,10 +39,8 @@ def ensure_may_decide(operator: Operator) -> None:
 def _target(session: Session, actor: Operator, operator_id: int) -> Operator:
     if operator_id == actor.id:
         raise SegregatedDuty("an admin does not administer his own account")
-    op = OperatorRepository(session).get(operator_id, for_update=True)
-    if op is None:
-        raise NotFound(f"operator {operator_id} not found")
-    return op
+    repo = OperatorRepository(session)
+    return repo.get_or_raise(operator_id, NotFound, "operator", for_update=True)
 
 
 def _pending(op: Operator, actor: Operator) -> None:
@@ -128,9 +126,7 @@ def reset_password(
 
 def unlock(session: Session, *, actor: Operator, operator_id: int) -> int:
     """Lift every password lockout of the account; the number of sources cleared."""
-    op = OperatorRepository(session).get(operator_id)
-    if op is None:
-        raise NotFound(f"operator {operator_id} not found")
+    op = OperatorRepository(session).get_or_raise(operator_id, NotFound, "operator")
     cleared = LoginFailureRepository(session).clear(op.username)
     _audit(session, actor, "operator.unlock", op, sources=cleared)
     return cleared
@@ -145,8 +141,7 @@ def lockouts(
 
 def tokens(session: Session, operator_id: int) -> Sequence[ApiToken]:
     """An account's tokens, newest first (hashes never leave the server)."""
-    if OperatorRepository(session).get(operator_id) is None:
-        raise NotFound(f"operator {operator_id} not found")
+    OperatorRepository(session).get_or_raise(operator_id, NotFound, "operator")
     return ApiTokenRepository(session).of_operator(operator_id)
 
 

@@ -164,9 +164,7 @@ def list_operators(session: SessionDep, _actor: Manager) -> list[OperatorOut]:
 @router.get("/operators/{operator_id}", response_model=OperatorOut)
 def get_operator(operator_id: RowId, session: SessionDep, _actor: Manager) -> OperatorOut:
     """One operator (admin)."""
-    op = OperatorRepository(session).get(operator_id)
-    if op is None:
-        raise NotFound(f"operator {operator_id} not found")
+    op = OperatorRepository(session).get_or_raise(operator_id, NotFound, "operator")
     return OperatorOut.model_validate(op)
 
 

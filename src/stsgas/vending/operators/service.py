@@ -206,10 +206,7 @@ def get_vendor(session: Session, operator: Operator, vendor_id: int) -> Vendor:
     """A vendor, with the object check: a cashier sees only its own vendor."""
     if operator.role == Role.CASHIER.value and operator.vendor_id != vendor_id:
         raise Forbidden("a cashier sees only its own vendor")
-    vendor = VendorRepository(session).get(vendor_id)
-    if vendor is None:
-        raise NotFound(f"vendor {vendor_id} not found")
-    return vendor
+    return VendorRepository(session).get_or_raise(vendor_id, NotFound, "vendor")
 
 
 def top_up_float(
@@ -218,9 +215,7 @@ def top_up_float(
     """Add ``amount`` (minor units) to a vendor's float: cash in, float liability up."""
     if amount <= 0:
         raise BadAmount("a float top-up must be positive")
-    vendor = VendorRepository(session).get(vendor_id, for_update=True)
-    if vendor is None:
-        raise NotFound(f"vendor {vendor_id} not found")
+    vendor = VendorRepository(session).get_or_raise(vendor_id, NotFound, "vendor", for_update=True)
     vendor.float_balance += amount
     ledger.post(
         session,

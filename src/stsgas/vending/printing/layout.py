@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
-from stsgas.vending.kit.money import currency_decimals, minor_unit
+from stsgas.vending.kit.money import currency_decimals, minor_unit, to_major
+from stsgas.vending.kit.volume import LITRE
 from stsgas.vending.sales.receipts import Receipt, ReceiptStep, ReceiptToken
 
 if TYPE_CHECKING:  # python-escpos loads its printer profiles on import (~0.25 s): not
@@ -20,7 +21,6 @@ if TYPE_CHECKING:  # python-escpos loads its printer profiles on import (~0.25 s
 
 #: what each kind of token is called on paper
 _KIND = {"kct": "Key change token", "credit": "Credit token", "mgmt": "Management token"}
-_LITRE = Decimal("0.001")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,8 +103,8 @@ def _money(amount: Decimal, currency: str) -> str:
 
 
 def _step(step: ReceiptStep, currency: str) -> str:
-    price = _money(Decimal(step.price_per_m3).scaleb(-currency_decimals.get()), currency)
-    return f"{(step.litres * _LITRE).quantize(_LITRE)} m3 at {price}/m3"
+    price = _money(to_major(step.price_per_m3, currency_decimals.get()), currency)
+    return f"{(step.litres * LITRE).quantize(LITRE)} m3 at {price}/m3"
 
 
 def _credit(r: Receipt, currency: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from stsgas.vending.errors import BadAmount
 from stsgas.vending.kit.money import parse_money
+from stsgas.vending.kit.volume import LITRES_PER_M3
 from stsgas.vending.readouts.csvfile import csv_body, is_csv
 from stsgas.vending.readouts.errors import BadReadout, ReadoutFormat, ReadoutTooLarge
 
@@ -46,7 +47,6 @@ MAX_DETAIL: Final = 200
 _VOLUME_RE: Final = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?")
 _NAME_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _MONTH_RE: Final = re.compile(r"([0-9]{4})-([0-9]{2})")
-_LITRES_PER_M3: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +105,13 @@ def litres(value: object, where: str) -> int:
             f"{where} must be m³ as a decimal string with at most 3 decimals, not {value!r}",
             field=where,
         )
-    return int(Decimal(value) * _LITRES_PER_M3)
+    return int(Decimal(value) * LITRES_PER_M3)
 
 
 def litres_text(count: int) -> str:
     """Whole litres as m³ with three decimals (``12345`` -> ``"12.345"``)."""
     sign = "-" if count < 0 else ""
-    whole, rest = divmod(abs(count), _LITRES_PER_M3)
+    whole, rest = divmod(abs(count), LITRES_PER_M3)
     return f"{sign}{whole}.{rest:03d}"
 
 

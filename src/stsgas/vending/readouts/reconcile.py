@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.vending.kit.localtime import UnknownTimeZone, local_date, zone
+from stsgas.vending.kit.money import minor_per_major
 from stsgas.vending.kit.volume import LITRES_PER_M3, LITRES_PER_UNIT
 from stsgas.vending.models import Meter, MonthlyUse, Readout, ReadSetting, Sale, SaleStatus
 
@@ -166,7 +167,7 @@ def reconcile_meter(
     except UnknownTimeZone:
         tz = vending_tz
     volume = meter.mode == "volume"
-    scale = LITRES_PER_M3 if volume else 10**decimals
+    scale = LITRES_PER_M3 if volume else minor_per_major(decimals)
     used: dict[str, int | None] = {r.month: r.litres if volume else r.amount for r in rows}
     rate = meter.loaded_tariff_rate
     if not volume and rate is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -108,48 +107,48 @@ def upload(
     return Stored(readout=readout, meter=meter, created=True)
 
 
-def _newer(row_read_at: datetime, read_at: datetime) -> bool:
-    return read_at >= row_read_at
+def _keep_newest(
+    session: Session,
+    model: Any,
+    key: str,
+    fresh: dict[Any, dict[str, Any]],
+    stored: Any,
+    base: dict[str, Any],
+) -> None:
+    """Rows ``stored`` already has take ``fresh``'s values when this readout is as
+    new or newer (a month in progress grows); the keys not stored yet are inserted.
+
+    One rule for months, hours and settings: the later reading of a thing wins."""
+    read_at = base["read_at"]
+    for row in session.execute(stored).scalars():
+        values = fresh.pop(getattr(row, key), None)
+        if values is not None and read_at >= row.read_at:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.read_at, row.readout_id = read_at, base["readout_id"]
+    if fresh:
+        session.execute(insert(model), [{**base, key: k, **v} for k, v in fresh.items()])
 
 
 def _merge(session: Session, meter_id: int, readout_id: int, parsed: ReadoutFile) -> None:
-    read_at = parsed.read_at
-    base: dict[str, Any] = {"meter_id": meter_id, "readout_id": readout_id}
-    new_rows: list[dict[str, Any]] = []
+    base: dict[str, Any] = {
+        "meter_id": meter_id,
+        "readout_id": readout_id,
+        "read_at": parsed.read_at,
+    }
     if parsed.monthly:
-        months = {m.month: m for m in parsed.monthly}
-        for row in session.execute(
-            select(MonthlyUse).where(
-                MonthlyUse.meter_id == meter_id, MonthlyUse.month.in_(list(months))
-            )
-        ).scalars():
-            m = months.pop(row.month)
-            if _newer(row.read_at, read_at):
-                row.litres, row.amount = m.litres, m.amount
-                row.read_at, row.readout_id = read_at, readout_id
-        new_rows = [
-            {**base, "month": m.month, "litres": m.litres, "amount": m.amount, "read_at": read_at}
-            for m in months.values()
-        ]
-        if new_rows:
-            session.execute(insert(MonthlyUse), new_rows)
+        months = {m.month: {"litres": m.litres, "amount": m.amount} for m in parsed.monthly}
+        in_file = MonthlyUse.month.in_(list(months))
+        rows = select(MonthlyUse).where(MonthlyUse.meter_id == meter_id, in_file)
+        _keep_newest(session, MonthlyUse, "month", months, rows, base)
     if parsed.hourly:
-        hours = {h.hour: h for h in parsed.hourly}
-        for hrow in session.execute(
-            select(HourlyUse).where(
-                HourlyUse.meter_id == meter_id,
-                HourlyUse.hour >= min(hours),
-                HourlyUse.hour <= max(hours),
-            )
-        ).scalars():
-            h = hours.pop(hrow.hour, None)
-            if h is not None and _newer(hrow.read_at, read_at):
-                hrow.litres, hrow.read_at, hrow.readout_id = h.litres, read_at, readout_id
-        new_rows = [
-            {**base, "hour": h.hour, "litres": h.litres, "read_at": read_at} for h in hours.values()
-        ]
-        if new_rows:
-            session.execute(insert(HourlyUse), new_rows)
+        hours = {h.hour: {"litres": h.litres} for h in parsed.hourly}
+        in_span = select(HourlyUse).where(
+            HourlyUse.meter_id == meter_id,
+            HourlyUse.hour >= min(hours),
+            HourlyUse.hour <= max(hours),
+        )
+        _keep_newest(session, HourlyUse, "hour", hours, in_span, base)
     if parsed.events:
         events = {(e.at, e.code): e for e in parsed.events}
         known = session.execute(
@@ -161,24 +160,13 @@ def _merge(session: Session, meter_id: int, readout_id: int, parsed: ReadoutFile
         ).all()
         for at, code in known:
             events.pop((at, code), None)
-        new_rows = [
-            {**base, "at": e.at, "code": e.code, "detail": e.detail} for e in events.values()
-        ]
-        if new_rows:
-            session.execute(insert(MeterEvent), new_rows)
+        ids = {"meter_id": meter_id, "readout_id": readout_id}
+        if events:
+            new = [{**ids, "at": e.at, "code": e.code, "detail": e.detail} for e in events.values()]
+            session.execute(insert(MeterEvent), new)
     if parsed.settings:
-        settings = dict(parsed.settings)
-        for srow in session.execute(
-            select(ReadSetting).where(
-                ReadSetting.meter_id == meter_id, ReadSetting.name.in_(list(settings))
-            )
-        ).scalars():
-            value = settings.pop(srow.name)
-            if _newer(srow.read_at, read_at):
-                srow.value, srow.read_at, srow.readout_id = value, read_at, readout_id
-        new_rows = [
-            {**base, "name": k, "value": v, "read_at": read_at} for k, v in settings.items()
-        ]
-        if new_rows:
-            session.execute(insert(ReadSetting), new_rows)
+        settings = {name: {"value": value} for name, value in parsed.settings.items()}
+        named = ReadSetting.name.in_(list(settings))
+        known_names = select(ReadSetting).where(ReadSetting.meter_id == meter_id, named)
+        _keep_newest(session, ReadSetting, "name", settings, known_names, base)
     session.flush()

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.kit.money import currency_decimals
+from stsgas.vending.kit.money import currency_decimals, to_major
 from stsgas.vending.meters import resolve
 from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.sales.receipts import Receipt
@@ -49,7 +49,7 @@ def wallet_left(sm: sessionmaker[Session], meter: str) -> Decimal | None:
         found = resolve.find(s, meter)
         owner = None if found is None else MeterRepository(s).customer_of(found.id)
         minor = None if owner is None else wallets.balance(s, owner.id)
-    return None if minor is None else Decimal(minor).scaleb(-currency_decimals.get())
+    return None if minor is None else to_major(minor, currency_decimals.get())
 
 
 async def sell_from_wallet(

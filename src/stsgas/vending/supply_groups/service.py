@@ -107,10 +107,7 @@ def parse_key_hex(text: str) -> bytes:
 
 def get(session: Session, sg_id: int) -> SupplyGroup:
     """The group or :class:`NotFound`."""
-    sg = SupplyGroupRepository(session).get(sg_id)
-    if sg is None:
-        raise NotFound(f"supply group {sg_id} not found")
-    return sg
+    return SupplyGroupRepository(session).get_or_raise(sg_id, NotFound, "supply group")
 
 
 def warnings_for(

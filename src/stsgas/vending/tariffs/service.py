@@ -68,8 +68,7 @@ def add_version(
 ) -> Tariff:
     """Add the next version of a tariff."""
     repo = TariffRepository(session)
-    if repo.get(tariff_id, for_update=True) is None:
-        raise NotFound(f"tariff {tariff_id} not found")
+    repo.get_or_raise(tariff_id, NotFound, "tariff", for_update=True)
     number = repo.next_version(tariff_id)
     session.add(_version(tariff_id, number, version, actor))
     session.flush()

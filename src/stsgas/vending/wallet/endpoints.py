@@ -27,6 +27,7 @@ from stsgas.vending.deps import SessionDep, get_security_module
 from stsgas.vending.errors import InvalidInput
 from stsgas.vending.kit.money import AmountIn, PositiveAmount
 from stsgas.vending.kit.params import MAX_ROW_ID, RowId
+from stsgas.vending.ledger.schemas import MoveOut
 from stsgas.vending.models import Channel, Operator
 from stsgas.vending.operators.auth import Credentials, ensure, principal_of, require
 from stsgas.vending.operators.permissions import Permission
@@ -39,17 +40,6 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 
 Reader = Annotated[Operator, Depends(require(Permission.CUSTOMERS_READ))]
 Cashier = Annotated[Operator, Depends(require(Permission.VENDORS_MANAGE))]
-
-
-class MoveOut(BaseModel):
-    """One movement (minor units): ``amount`` positive in, negative out."""
-
-    id: int
-    at: datetime
-    amount: int
-    balance: int
-    sale_id: int | None
-    memo: str
 
 
 class WalletOut(BaseModel):
@@ -99,12 +89,7 @@ def get_wallet(
     return WalletOut(
         customer_id=view.customer_id,
         balance=view.balance,
-        moves=[
-            MoveOut(
-                id=m.id, at=m.at, amount=m.amount, balance=m.balance, sale_id=m.sale_id, memo=m.memo
-            )
-            for m in view.moves
-        ],
+        moves=[MoveOut.model_validate(m) for m in view.moves],
     )
 
 

@@ -7,10 +7,10 @@ set", "not due", the supply group's code and the time a TID stands for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from stsgas.sts import BaseDate, StsError, datetime_for_tid
+from stsgas.vending.kit.volume import LITRE
 from stsgas.vending.web.views import money
 
 __all__ = ["group_text", "meter_facts"]
@@ -39,7 +39,7 @@ def _limit(m: Mapping[str, Any]) -> str:
     if limit is None:
         return "No limit set (the meter's own)"
     if m.get("mode") == "volume":
-        return f"{Decimal(int(limit)).scaleb(-3).normalize():f} m³ a token"
+        return f"{(int(limit) * LITRE).normalize():f} m³ a token"
     return f"{money(int(limit))} a token"
 
 
