@@ -56,6 +56,8 @@ PG_ADMIN_URL = os.environ.get(
     "STSGAS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 METERS = 2000
+#: the scratch database's name (set it when two benchmarks share one server)
+BENCH_DB = os.environ.get("STSGAS_BENCH_DB", "stsgas_bench")
 #: error kinds seen by the load generator (printed at the end)
 FAILURES: dict[str, int] = {}
 
@@ -459,9 +461,9 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
     u = make_url(admin_url)
     env = {**os.environ, "PGPASSWORD": u.password or ""}
     conn = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
-    _recreate(admin_url, "stsgas_pgbench")
+    _recreate(admin_url, BENCH_DB + "_pgbench")
     subprocess.run(
-        ["pgbench", "-i", "-q", "-s", "8", *conn, "stsgas_pgbench"],
+        ["pgbench", "-i", "-q", "-s", "8", *conn, BENCH_DB + "_pgbench"],
         env=env,
         check=True,
         capture_output=True,
@@ -469,7 +471,18 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
     out = {}
     for mode, extra in (("tpcb", []), ("select-free insert", ["-N"])):
         r = subprocess.run(
-            ["pgbench", "-c", "8", "-j", "2", "-T", str(seconds), *extra, *conn, "stsgas_pgbench"],
+            [
+                "pgbench",
+                "-c",
+                "8",
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                *extra,
+                *conn,
+                BENCH_DB + "_pgbench",
+            ],
             env=env,
             check=True,
             capture_output=True,
@@ -477,7 +490,7 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
         )
         m = re.search(r"tps = ([\d.]+)", r.stdout)
         out[mode] = m.group(1) if m else "?"
-    _drop(admin_url, "stsgas_pgbench")
+    _drop(admin_url, BENCH_DB + "_pgbench")
     tpcb, simple = float(out["tpcb"]), float(out["select-free insert"])
     return f"TPC-B {tpcb:,.0f} tps; simple-update (-N) {simple:,.0f} tps (8 clients)"
 
@@ -566,7 +579,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         url = f"sqlite:///{tmp / 'bench.db'}"
         count = args.sqlite_servers
     else:
-        url = _recreate(PG_ADMIN_URL, "stsgas_bench")
+        url = _recreate(PG_ADMIN_URL, BENCH_DB)
         count = args.servers
     pans, tokens = seed(url, max(args.clients))
     runs = [service_only(url, pans, tokens)]
@@ -608,7 +621,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         for sv in servers:
             sv.stop()
         if backend == "postgresql":
-            _drop(PG_ADMIN_URL, "stsgas_bench")
+            _drop(PG_ADMIN_URL, BENCH_DB)
         shutil.rmtree(tmp, ignore_errors=True)
     return runs
 

@@ -23,12 +23,14 @@ Nothing here commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
     Account,
@@ -47,6 +49,8 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
+from stsgas.vending.policies import repository as policies
+from stsgas.vending.sales import ops
 from stsgas.vending.sales.rows import (
     GroupRow,
     LockedMeter,
@@ -55,6 +59,7 @@ from stsgas.vending.sales.rows import (
     Written,
     steps_of,
 )
+from stsgas.vending.wallet import repository as wallets
 
 _ACCOUNTS = cast(Table, Account.__table__)
 _SALES = cast(Table, Sale.__table__)
@@ -182,6 +187,39 @@ _DRAW_FLOAT = (
     )
     .returning(Vendor.rate_count, Vendor.sales_per_minute)
 )
+_STORED = select(Sale.id, Sale.request_fingerprint, Sale.response, Sale.status, Sale.cancelled_at)
+_GROUP_COLUMNS = (
+    SupplyGroup.id,
+    SupplyGroup.sgc,
+    SupplyGroup.krn,
+    SupplyGroup.key_type,
+    SupplyGroup.ea,
+    SupplyGroup.dkga,
+    SupplyGroup.vending_key_enc,
+    SupplyGroup.key_expires_at,
+    SupplyGroup.is_active,
+)
+_PENDING = (
+    select(Meter.pending_ti, Meter.pending_base_date, SupplyGroup.ken, *_GROUP_COLUMNS)
+    .join(
+        SupplyGroup,
+        SupplyGroup.id == func.coalesce(Meter.pending_supply_group_id, Meter.supply_group_id),
+    )
+    .where(Meter.id == bindparam("meter_id"))
+)
+_MOVE_KEYS = (
+    update(Meter)
+    .where(Meter.id == bindparam("meter_id"))
+    .values(
+        supply_group_id=bindparam("group_id"),
+        ti=bindparam("ti"),
+        base_date=bindparam("base_date"),
+        ken=bindparam("ken"),
+        pending_supply_group_id=None,
+        pending_ti=None,
+        pending_base_date=None,
+    )
+)
 _SET_LAST_TID = (
     update(Meter)
     .where(Meter.id == bindparam("meter_id"))
@@ -195,6 +233,61 @@ class CoreSaleStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.conn: Connection = session.connection()
+        self._answers: dict[type, Callable[[Any], Any]] = {
+            ops.Lock: self._lock,
+            ops.ReadSale: lambda op: self._stored(Sale.id == op.sale_id),
+            ops.FindKeyed: lambda op: self._stored(
+                Sale.operator_id == op.operator_id,
+                Sale.channel == op.channel,
+                Sale.idempotency_key == op.key,
+            ),
+            ops.ReadPolicy: lambda op: policies.read(self.session, op.customer_id, op.now),
+            ops.DrawWallet: self._draw_wallet,
+            ops.ReadPending: self._pending,
+            ops.MoveKeys: self._move_keys,
+            ops.Write: lambda op: self.write_sale(op.write),
+            ops.RecordPolicy: lambda op: policies.record(
+                self.session, op.priced, sale_id=op.sale_id, now=op.now
+            ),
+            ops.AfterSale: lambda op: after_sale.sold(self.session, op.receipt),
+        }
+
+    def do(self, op: ops.Op) -> Any:
+        """The answer to one of the sale's requests (:mod:`.ops`)."""
+        return self._answers[type(op)](op)
+
+    def _lock(self, op: ops.Lock) -> ops.Locked:
+        assert op.operator_id is not None, "the caller's session authenticated the seller"
+        return ops.Locked(
+            meter=self.lock_meter(
+                op.number,
+                operator_id=op.operator_id,
+                channel=op.channel,
+                key=op.key,
+                now=op.now,
+                month_start=op.month_start,
+            )
+        )
+
+    def _stored(self, *where: Any) -> ops.StoredSale | None:
+        row = self.conn.execute(_STORED.where(*where)).one_or_none()
+        if row is None:
+            return None
+        return ops.StoredSale(
+            id=row[0], fingerprint=row[1], response=row[2], status=row[3], cancelled_at=row[4]
+        )
+
+    def _draw_wallet(self, op: ops.DrawWallet) -> ops.WalletDrawn:
+        if wallets.draw(self.session, op.customer_id, op.amount, op.now) is not None:
+            return ops.WalletDrawn(ok=True, had=0)
+        return ops.WalletDrawn(ok=False, had=wallets.balance(self.session, op.customer_id) or 0)
+
+    def _move_keys(self, op: ops.MoveKeys) -> None:
+        self.conn.execute(_MOVE_KEYS, _move_params(op))
+
+    def _pending(self, op: ops.ReadPending) -> ops.Pending:
+        r = self.conn.execute(_PENDING, {"meter_id": op.meter_id}).one()
+        return ops.Pending(group=_group(r[3:]), ken=r[2], ti=r[0], base_date=r[1])
 
     def lock_meter(
         self,
@@ -346,3 +439,29 @@ class CoreSaleStore:
             vendor_count=vendor_count,
             vendor_limit=vendor_limit,
         )
+
+
+def _group(r: Any) -> GroupRow:
+    """A group row from :data:`_GROUP_COLUMNS`' values."""
+    gid, sgc, krn, key_type, ea, dkga, key_enc, expires, active = r
+    return GroupRow(
+        id=gid,
+        sgc=sgc,
+        krn=krn,
+        key_type=key_type,
+        ea=ea,
+        dkga=dkga,
+        vending_key_enc=key_enc,
+        key_expires_at=expires,
+        is_active=bool(active),
+    )
+
+
+def _move_params(op: ops.MoveKeys) -> dict[str, Any]:
+    return {
+        "meter_id": op.meter_id,
+        "group_id": op.group_id,
+        "ti": op.ti,
+        "base_date": op.base_date,
+        "ken": op.ken,
+    }
