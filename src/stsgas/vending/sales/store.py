@@ -1,23 +1,25 @@
-"""The SQL of one sale, in as few round trips as each database allows (V2).
+"""The sale's store on SQLAlchemy (SQLite): the SQL of one sale in few round trips (V2).
 
-A sale is the service's hot path, so it skips the ORM's unit of work. It
-reads once and writes once:
+A sale is the hot path, so it skips the ORM's unit of work. It reads once
+and writes once (the two requests every sale of :mod:`.pipeline` makes;
+:meth:`CoreSaleStore.do` answers the less common ones with
+:mod:`.store_more` and ``policies.repository``):
 
-* :meth:`SaleStore.lock_meter` locks the meter and reads, beside it, its
+* :meth:`CoreSaleStore.lock_meter` locks the meter and reads, beside it, its
   supply group, linked customer (debt and rate window), the tariff version in
   force with its steps, any committed sale under the idempotency key, which
   ledger accounts are still missing, and the id the sale will take;
-* :meth:`SaleStore.write_sale` charges the customer's debt and the vendor's
+* :meth:`CoreSaleStore.write_sale` charges the customer's debt and the vendor's
   float (both ``WHERE`` balance ≥ amount, both counting the rate-limit
   window), moves the meter's last TID and inserts the sale with its receipt,
   its tokens and its journal, then reports what the counters say; the
-  service raises, and so rolls everything back, when a limit or the float
+  pipeline raises, and so rolls everything back, when a limit or the float
   says no.
 
 This module holds the portable version (SQLAlchemy Core, one statement per
-step: SQLite runs in-process, so round trips cost little);
-:mod:`.store_pg` does each half in one PostgreSQL statement. The values
-both read and write, and the interface they share, are :mod:`.rows`.
+step: SQLite runs in-process, so round trips cost little); :mod:`.store_pg`
+does each half in one PostgreSQL statement. The values both read and write
+are :mod:`.rows`; the requests and the store interface, :mod:`.ops`.
 Nothing here commits.
 """
 
@@ -51,6 +53,7 @@ from stsgas.vending.models import (
 )
 from stsgas.vending.policies import repository as policies
 from stsgas.vending.sales import ops
+from stsgas.vending.sales import store_more as more
 from stsgas.vending.sales.rows import (
     GroupRow,
     LockedMeter,
@@ -59,7 +62,6 @@ from stsgas.vending.sales.rows import (
     Written,
     steps_of,
 )
-from stsgas.vending.wallet import repository as wallets
 
 _ACCOUNTS = cast(Table, Account.__table__)
 _SALES = cast(Table, Sale.__table__)
@@ -187,39 +189,6 @@ _DRAW_FLOAT = (
     )
     .returning(Vendor.rate_count, Vendor.sales_per_minute)
 )
-_STORED = select(Sale.id, Sale.request_fingerprint, Sale.response, Sale.status, Sale.cancelled_at)
-_GROUP_COLUMNS = (
-    SupplyGroup.id,
-    SupplyGroup.sgc,
-    SupplyGroup.krn,
-    SupplyGroup.key_type,
-    SupplyGroup.ea,
-    SupplyGroup.dkga,
-    SupplyGroup.vending_key_enc,
-    SupplyGroup.key_expires_at,
-    SupplyGroup.is_active,
-)
-_PENDING = (
-    select(Meter.pending_ti, Meter.pending_base_date, SupplyGroup.ken, *_GROUP_COLUMNS)
-    .join(
-        SupplyGroup,
-        SupplyGroup.id == func.coalesce(Meter.pending_supply_group_id, Meter.supply_group_id),
-    )
-    .where(Meter.id == bindparam("meter_id"))
-)
-_MOVE_KEYS = (
-    update(Meter)
-    .where(Meter.id == bindparam("meter_id"))
-    .values(
-        supply_group_id=bindparam("group_id"),
-        ti=bindparam("ti"),
-        base_date=bindparam("base_date"),
-        ken=bindparam("ken"),
-        pending_supply_group_id=None,
-        pending_ti=None,
-        pending_base_date=None,
-    )
-)
 _SET_LAST_TID = (
     update(Meter)
     .where(Meter.id == bindparam("meter_id"))
@@ -235,21 +204,17 @@ class CoreSaleStore:
         self.conn: Connection = session.connection()
         self._answers: dict[type, Callable[[Any], Any]] = {
             ops.Lock: self._lock,
-            ops.ReadSale: lambda op: self._stored(Sale.id == op.sale_id),
-            ops.FindKeyed: lambda op: self._stored(
-                Sale.operator_id == op.operator_id,
-                Sale.channel == op.channel,
-                Sale.idempotency_key == op.key,
-            ),
-            ops.ReadPolicy: lambda op: policies.read(self.session, op.customer_id, op.now),
-            ops.DrawWallet: self._draw_wallet,
-            ops.ReadPending: self._pending,
-            ops.MoveKeys: self._move_keys,
+            ops.ReadSale: lambda op: more.read_sale(session, op),
+            ops.FindKeyed: lambda op: more.find_keyed(session, op),
+            ops.ReadPolicy: lambda op: policies.read(session, op.customer_id, op.now),
+            ops.DrawWallet: lambda op: more.draw_wallet(session, op),
+            ops.ReadPending: lambda op: more.read_pending(session, op),
+            ops.MoveKeys: lambda op: more.move_keys(session, op),
             ops.Write: lambda op: self.write_sale(op.write),
             ops.RecordPolicy: lambda op: policies.record(
-                self.session, op.priced, sale_id=op.sale_id, now=op.now
+                session, op.priced, sale_id=op.sale_id, now=op.now
             ),
-            ops.AfterSale: lambda op: after_sale.sold(self.session, op.receipt),
+            ops.AfterSale: lambda op: after_sale.sold(session, op.receipt),
         }
 
     def do(self, op: ops.Op) -> Any:
@@ -268,26 +233,6 @@ class CoreSaleStore:
                 month_start=op.month_start,
             )
         )
-
-    def _stored(self, *where: Any) -> ops.StoredSale | None:
-        row = self.conn.execute(_STORED.where(*where)).one_or_none()
-        if row is None:
-            return None
-        return ops.StoredSale(
-            id=row[0], fingerprint=row[1], response=row[2], status=row[3], cancelled_at=row[4]
-        )
-
-    def _draw_wallet(self, op: ops.DrawWallet) -> ops.WalletDrawn:
-        if wallets.draw(self.session, op.customer_id, op.amount, op.now) is not None:
-            return ops.WalletDrawn(ok=True, had=0)
-        return ops.WalletDrawn(ok=False, had=wallets.balance(self.session, op.customer_id) or 0)
-
-    def _move_keys(self, op: ops.MoveKeys) -> None:
-        self.conn.execute(_MOVE_KEYS, _move_params(op))
-
-    def _pending(self, op: ops.ReadPending) -> ops.Pending:
-        r = self.conn.execute(_PENDING, {"meter_id": op.meter_id}).one()
-        return ops.Pending(group=_group(r[3:]), ken=r[2], ti=r[0], base_date=r[1])
 
     def lock_meter(
         self,
@@ -439,29 +384,3 @@ class CoreSaleStore:
             vendor_count=vendor_count,
             vendor_limit=vendor_limit,
         )
-
-
-def _group(r: Any) -> GroupRow:
-    """A group row from :data:`_GROUP_COLUMNS`' values."""
-    gid, sgc, krn, key_type, ea, dkga, key_enc, expires, active = r
-    return GroupRow(
-        id=gid,
-        sgc=sgc,
-        krn=krn,
-        key_type=key_type,
-        ea=ea,
-        dkga=dkga,
-        vending_key_enc=key_enc,
-        key_expires_at=expires,
-        is_active=bool(active),
-    )
-
-
-def _move_params(op: ops.MoveKeys) -> dict[str, Any]:
-    return {
-        "meter_id": op.meter_id,
-        "group_id": op.group_id,
-        "ti": op.ti,
-        "base_date": op.base_date,
-        "ken": op.ken,
-    }

@@ -1,8 +1,10 @@
 """The sale's SQL on PostgreSQL: one statement to read, one to write.
 
-Same contract as :class:`stsgas.vending.sales.rows.SaleStore`, spoken to
-psycopg directly (:mod:`stsgas.vending.kit.pgraw`: prepared statements, no
-result metadata to build), so a sale's own SQL is lock-and-read, then write.
+The two requests every sale makes (:mod:`.ops` ``Lock`` and ``Write``), as
+text for both drivers: :mod:`.pg` runs them on psycopg (prepared statements,
+no result metadata to build) and on asyncpg, so a sale's own SQL is
+lock-and-read, then write; here too the rows' decoding and the statements'
+parameters.
 
 The write is a chain of data-modifying CTEs; PostgreSQL runs them as one
 statement and checks the foreign keys at its end, so tokens and journal
