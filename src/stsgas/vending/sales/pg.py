@@ -13,7 +13,7 @@ change, a credit policy) here. Nothing here begins or commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import UTC
 from typing import Any
 
@@ -126,18 +126,9 @@ def answer(op: ops.Op) -> Plan:
         return ops.WalletDrawn(ok=drawn == 1, had=int(had or 0))
     if isinstance(op, ops.ReadPending):
         ((ti, base_date, ken, *group),) = yield READ_PENDING, {"meter_id": op.meter_id}
-        return ops.Pending(group=_group(group), ken=ken, ti=ti, base_date=base_date)
+        return ops.Pending(group=GroupRow.of(group), ken=ken, ti=ti, base_date=base_date)
     if isinstance(op, ops.MoveKeys):
-        yield (
-            MOVE_KEYS,
-            {
-                "meter_id": op.meter_id,
-                "group_id": op.group_id,
-                "ti": op.ti,
-                "base_date": op.base_date,
-                "ken": op.ken,
-            },
-        )
+        yield MOVE_KEYS, asdict(op)  # its fields are the statement's parameters
         return None
     raise TypeError(f"no statement answers {op!r}")  # pragma: no cover
 
@@ -235,21 +226,6 @@ def _record_policy(op: ops.RecordPolicy) -> Plan:
         # an account of the journal was made by a concurrent sale after the snapshot
         raise ReadChanged("a ledger account of this sale was made concurrently")
     return None
-
-
-def _group(r: Sequence[Any]) -> GroupRow:
-    gid, sgc, krn, key_type, ea, dkga, key_enc, expires, active = r
-    return GroupRow(
-        id=gid,
-        sgc=sgc,
-        krn=krn,
-        key_type=key_type,
-        ea=ea,
-        dkga=dkga,
-        vending_key_enc=bytes(key_enc),
-        key_expires_at=expires,
-        is_active=bool(active),
-    )
 
 
 def drive(plan: Plan, fetch: Callable[[str, dict[str, Any]], Rows]) -> Any:

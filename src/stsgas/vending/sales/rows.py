@@ -8,7 +8,7 @@ each engine implements, are :mod:`.ops`. Nothing here touches a database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,22 @@ class GroupRow:
     vending_key_enc: bytes
     key_expires_at: datetime | None
     is_active: bool
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> GroupRow:
+        """From the columns in field order, as any driver returns them."""
+        gid, sgc, krn, key_type, ea, dkga, key_enc, expires, active = row
+        return cls(
+            id=gid,
+            sgc=sgc,
+            krn=krn,
+            key_type=key_type,
+            ea=ea,
+            dkga=dkga,
+            vending_key_enc=bytes(key_enc),
+            key_expires_at=expires,
+            is_active=bool(active),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -287,16 +287,18 @@ class CoreSaleStore:
                 or r.pending_ti is not None
                 or r.pending_base_date is not None
             ),
-            group=GroupRow(
-                id=r.supply_group_id,
-                sgc=r.sgc,
-                krn=r.krn,
-                key_type=r.key_type,
-                ea=r.ea,
-                dkga=r.dkga,
-                vending_key_enc=r.vending_key_enc,
-                key_expires_at=r.key_expires_at,
-                is_active=bool(r.is_active),
+            group=GroupRow.of(
+                (
+                    r.supply_group_id,
+                    r.sgc,
+                    r.krn,
+                    r.key_type,
+                    r.ea,
+                    r.dkga,
+                    r.vending_key_enc,
+                    r.key_expires_at,
+                    r.is_active,
+                )
             ),
             customer_id=r.customer_id,
             customer_debt=int(r.customer_debt or 0),

@@ -9,6 +9,7 @@ each in a statement or two (a credit policy's requests are
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -91,30 +92,10 @@ def draw_wallet(session: Session, op: ops.DrawWallet) -> ops.WalletDrawn:
 def read_pending(session: Session, op: ops.ReadPending) -> ops.Pending:
     """The key data a meter's pending key change moves it to."""
     row = session.connection().execute(_PENDING, {"meter_id": op.meter_id}).one()
-    ti, base_date, ken, gid, sgc, krn, key_type, ea, dkga, key_enc, expires, active = row
-    group = GroupRow(
-        id=gid,
-        sgc=sgc,
-        krn=krn,
-        key_type=key_type,
-        ea=ea,
-        dkga=dkga,
-        vending_key_enc=key_enc,
-        key_expires_at=expires,
-        is_active=bool(active),
-    )
-    return ops.Pending(group=group, ken=ken, ti=ti, base_date=base_date)
+    ti, base_date, ken, *group = row
+    return ops.Pending(group=GroupRow.of(group), ken=ken, ti=ti, base_date=base_date)
 
 
 def move_keys(session: Session, op: ops.MoveKeys) -> None:
     """Move the meter's key data and clear its pending change."""
-    session.connection().execute(
-        _MOVE_KEYS,
-        {
-            "meter_id": op.meter_id,
-            "group_id": op.group_id,
-            "ti": op.ti,
-            "base_date": op.base_date,
-            "ken": op.ken,
-        },
-    )
+    session.connection().execute(_MOVE_KEYS, asdict(op))  # fields: its parameters

@@ -232,16 +232,8 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
         last_tid=last_tid,
         sales_head=head,
         needs_key_change=needs_kc,
-        group=GroupRow(
-            id=group_id,
-            sgc=sgc,
-            krn=krn,
-            key_type=key_type,
-            ea=ea,
-            dkga=dkga,
-            vending_key_enc=bytes(key_enc),
-            key_expires_at=key_expires_at,
-            is_active=bool(group_active),
+        group=GroupRow.of(
+            (group_id, sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active)
         ),
         customer_id=customer_id,
         customer_debt=int(debt or 0),
