@@ -189,6 +189,14 @@ _DRAW_FLOAT = (
     )
     .returning(Vendor.rate_count, Vendor.sales_per_minute)
 )
+#: the rarer requests' answers (:mod:`.store_more`)
+_MORE: dict[type, Callable[[Session, Any], Any]] = {
+    ops.ReadSale: more.read_sale,
+    ops.FindKeyed: more.find_keyed,
+    ops.DrawWallet: more.draw_wallet,
+    ops.ReadPending: more.read_pending,
+    ops.MoveKeys: more.move_keys,
+}
 _SET_LAST_TID = (
     update(Meter)
     .where(Meter.id == bindparam("meter_id"))
@@ -202,24 +210,20 @@ class CoreSaleStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.conn: Connection = session.connection()
-        self._answers: dict[type, Callable[[Any], Any]] = {
-            ops.Lock: self._lock,
-            ops.ReadSale: lambda op: more.read_sale(session, op),
-            ops.FindKeyed: lambda op: more.find_keyed(session, op),
-            ops.ReadPolicy: lambda op: policies.read(session, op.customer_id, op.now),
-            ops.DrawWallet: lambda op: more.draw_wallet(session, op),
-            ops.ReadPending: lambda op: more.read_pending(session, op),
-            ops.MoveKeys: lambda op: more.move_keys(session, op),
-            ops.Write: lambda op: self.write_sale(op.write),
-            ops.RecordPolicy: lambda op: policies.record(
-                session, op.priced, sale_id=op.sale_id, now=op.now
-            ),
-            ops.AfterSale: lambda op: after_sale.sold(session, op.receipt),
-        }
 
     def do(self, op: ops.Op) -> Any:
         """The answer to one of the sale's requests (:mod:`.ops`)."""
-        return self._answers[type(op)](op)
+        if isinstance(op, ops.Lock):
+            return self._lock(op)
+        if isinstance(op, ops.Write):
+            return self.write_sale(op.write)
+        if isinstance(op, ops.AfterSale):
+            return after_sale.sold(self.session, op.receipt)  # its token SMS once committed
+        if isinstance(op, ops.ReadPolicy):
+            return policies.read(self.session, op.customer_id, op.now)
+        if isinstance(op, ops.RecordPolicy):
+            return policies.record(self.session, op.priced, sale_id=op.sale_id, now=op.now)
+        return _MORE[type(op)](self.session, op)
 
     def _lock(self, op: ops.Lock) -> ops.Locked:
         assert op.operator_id is not None, "the caller's session authenticated the seller"
