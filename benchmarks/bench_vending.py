@@ -607,7 +607,7 @@ def loop_only(url: str, pans: list[str], tokens: list[str], n: int = 2000) -> Ru
     elapsed, cpu, pg_cpu = asyncio.run(run())
     done = len(lat)
     return Run(
-        label="postgresql event loop, no HTTP",
+        label="postgresql loop, no HTTP",
         sales=done,
         errors=0,
         seconds=elapsed,
