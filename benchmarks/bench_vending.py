@@ -7,8 +7,11 @@ modes, one cashier and vendor per client), a real ``uvicorn`` runs the app
 factory on it, and a lean asyncio keep-alive HTTP client in this process posts
 sales (each with an Idempotency-Key) with 1, 8 and 32 concurrent clients, then
 at a paced 200 sales/s, printing latency and CPU per sale of the server,
-PostgreSQL and itself. ``pgbench`` gives the database's own TPS on the same
-machine as the ceiling.
+PostgreSQL and itself. Two runs without HTTP call the sale code in this
+process (the service; on PostgreSQL also the event-loop sale), their CPU
+column being this process / PostgreSQL. ``pgbench`` gives the database's own
+TPS on the same machine as the ceiling. ``STSGAS_BENCH_DB`` names the
+PostgreSQL scratch database (default ``stsgas_bench``).
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ PG_ADMIN_URL = os.environ.get(
     "STSGAS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 METERS = 2000
+#: the scratch database's name (set it when two benchmarks share one server)
+BENCH_DB = os.environ.get("STSGAS_BENCH_DB", "stsgas_bench")
 #: error kinds seen by the load generator (printed at the end)
 FAILURES: dict[str, int] = {}
 
@@ -459,9 +464,9 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
     u = make_url(admin_url)
     env = {**os.environ, "PGPASSWORD": u.password or ""}
     conn = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
-    _recreate(admin_url, "stsgas_pgbench")
+    _recreate(admin_url, BENCH_DB + "_pgbench")
     subprocess.run(
-        ["pgbench", "-i", "-q", "-s", "8", *conn, "stsgas_pgbench"],
+        ["pgbench", "-i", "-q", "-s", "8", *conn, BENCH_DB + "_pgbench"],
         env=env,
         check=True,
         capture_output=True,
@@ -469,7 +474,18 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
     out = {}
     for mode, extra in (("tpcb", []), ("select-free insert", ["-N"])):
         r = subprocess.run(
-            ["pgbench", "-c", "8", "-j", "2", "-T", str(seconds), *extra, *conn, "stsgas_pgbench"],
+            [
+                "pgbench",
+                "-c",
+                "8",
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                *extra,
+                *conn,
+                BENCH_DB + "_pgbench",
+            ],
             env=env,
             check=True,
             capture_output=True,
@@ -477,7 +493,7 @@ def pgbench_tps(admin_url: str, seconds: int) -> str:
         )
         m = re.search(r"tps = ([\d.]+)", r.stdout)
         out[mode] = m.group(1) if m else "?"
-    _drop(admin_url, "stsgas_pgbench")
+    _drop(admin_url, BENCH_DB + "_pgbench")
     tpcb, simple = float(out["tpcb"]), float(out["select-free insert"])
     return f"TPC-B {tpcb:,.0f} tps; simple-update (-N) {simple:,.0f} tps (8 clients)"
 
@@ -499,7 +515,8 @@ def _drop(admin_url: str, name: str) -> None:
 
 
 def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> Run:
-    """One thread calling the sale service directly (no HTTP): the per-sale DB + token cost."""
+    """One thread calling the sale service directly (no HTTP): the per-sale DB + token
+    cost; CPU per sale of this process (the sale's own code) and of PostgreSQL."""
     from stsgas.vending import transaction
     from stsgas.vending.operators import service as ops
     from stsgas.vending.sales import service
@@ -507,10 +524,10 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
     engine = make_engine(url, pool_size=2)
     sm = make_sessionmaker(engine)
     sec = SoftwareSecurityModule(bytes.fromhex(MASTER))
+    backend = make_url(url).get_backend_name()
     lat = []
-    start = time.perf_counter()
-    for i in range(n):
-        t0 = time.perf_counter()
+
+    def sell(i: int) -> None:
         with sm() as s:
             op = ops.authenticate(s, tokens[0])
             req = service.SaleRequest(
@@ -520,10 +537,19 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
                 idempotency_key=f"svc-{i}",
             )
             transaction.run(s, functools.partial(service.sell, s, req, operator=op, security=sec))
+
+    sell(n)  # warm-up: the first sale prepares the statements
+    pg_before = _cpu_by_pid(_postgres_pids()) if backend == "postgresql" else {}
+    cpu_before = time.process_time()
+    start = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        sell(i)
         lat.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_before
+    pg_cpu = _cpu_delta(pg_before, _cpu_by_pid(_postgres_pids())) if pg_before else 0.0
     engine.dispose()
-    backend = make_url(url).get_backend_name()
     return Run(
         label=f"{backend} service, no HTTP",
         sales=n,
@@ -531,6 +557,63 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
         seconds=elapsed,
         p50_ms=_pct(lat, 0.5),
         p99_ms=_pct(lat, 0.99),
+        cpu_ms=(1000 * cpu / n, 1000 * pg_cpu / n, 0.0),
+    )
+
+
+def loop_only(url: str, pans: list[str], tokens: list[str], n: int = 2000) -> Run:
+    """PostgreSQL: 8 tasks calling the event-loop sale (``sales.fast.sell``) directly, no
+    HTTP: CPU per sale of this process (the sale's own code on asyncpg) and of PostgreSQL.
+    Steadier than the server's figure on a shared machine, since no HTTP runs beside it."""
+    from stsgas.vending.sales import fast
+    from stsgas.vending.sales.compose import SaleLimits, SaleRequest
+
+    sec = SoftwareSecurityModule(bytes.fromhex(MASTER))
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    tasks = 8
+    lat: list[float] = []
+
+    async def run() -> tuple[float, float, float]:
+        pool = await fast.SalePool.open(dsn, size=tasks)
+        numbers = iter(range(10**9))
+
+        async def worker(w: int, count: int, timed: bool) -> None:
+            for _ in range(count):
+                i = next(numbers)
+                req = SaleRequest(
+                    meter_number=pans[i % len(pans)],
+                    paid=500,
+                    channel="api",
+                    idempotency_key=f"loop-{i}",
+                )
+                t0 = time.perf_counter()
+                token = tokens[w % len(tokens)]
+                await fast.sell(pool, req, token, security=sec, limits=SaleLimits())
+                if timed:
+                    lat.append(time.perf_counter() - t0)
+
+        try:
+            await asyncio.gather(*(worker(w, 25, False) for w in range(tasks)))  # warm-up
+            pg_before = _cpu_by_pid(_postgres_pids())
+            cpu_before, start = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker(w, n // tasks, True) for w in range(tasks)))
+            elapsed = time.perf_counter() - start
+            cpu = time.process_time() - cpu_before
+            pg_cpu = _cpu_delta(pg_before, _cpu_by_pid(_postgres_pids()))
+        finally:
+            await pool.close()
+        return elapsed, cpu, pg_cpu
+
+    elapsed, cpu, pg_cpu = asyncio.run(run())
+    done = len(lat)
+    return Run(
+        label="postgresql loop, no HTTP",
+        sales=done,
+        errors=0,
+        seconds=elapsed,
+        p50_ms=_pct(lat, 0.5),
+        p99_ms=_pct(lat, 0.99),
+        cpu_ms=(1000 * cpu / done, 1000 * pg_cpu / done, 0.0),
     )
 
 
@@ -566,10 +649,12 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         url = f"sqlite:///{tmp / 'bench.db'}"
         count = args.sqlite_servers
     else:
-        url = _recreate(PG_ADMIN_URL, "stsgas_bench")
+        url = _recreate(PG_ADMIN_URL, BENCH_DB)
         count = args.servers
     pans, tokens = seed(url, max(args.clients))
     runs = [service_only(url, pans, tokens)]
+    if backend == "postgresql":
+        runs.append(loop_only(url, pans, tokens))
     # one uvicorn with --workers N, as `stsgas serve --workers N` runs
     servers = [Server(url, count, tmp / "server.log")]
     bases = [sv.base for sv in servers]
@@ -608,7 +693,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Run]:
         for sv in servers:
             sv.stop()
         if backend == "postgresql":
-            _drop(PG_ADMIN_URL, "stsgas_bench")
+            _drop(PG_ADMIN_URL, BENCH_DB)
         shutil.rmtree(tmp, ignore_errors=True)
     return runs
 

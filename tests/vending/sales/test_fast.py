@@ -94,6 +94,22 @@ def _prepare(
             new_sg = factories.supply_group(s, security, krn=2)
             m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
             m.pending_supply_group_id = new_sg.id
+    elif step == "pending_base_date_backwards":
+        with make_sessionmaker(engine).begin() as s:
+            m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
+            m.pending_base_date = 1993
+    elif step == "cancel":
+        r = client.get(
+            "/api/v1/sales/outcome",
+            params={"key": case["key"], "channel": case["body"]["channel"]},
+            headers=auth(shop.cashier_token),
+        )
+        cancelled = client.post(
+            f"/api/v1/sales/{r.json()['sale_id']}/cancel",
+            json={"reason": "sold to the wrong meter"},
+            headers=auth(shop.supervisor_token),
+        )
+        assert cancelled.status_code == 200, cancelled.text
     elif step == "recharge_limit_1m3":
         with make_sessionmaker(engine).begin() as s:
             m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()

@@ -4,14 +4,14 @@ The webhook's hot path, once the provider has answered about the payment:
 ONE transaction on the sale pool stores the report (``INSERT … ON CONFLICT
 DO NOTHING``: a twin callback waits on the new row and then finds it
 applied), finds and locks the meter behind the configured operator (one
-statement), runs the sale's rules (:mod:`stsgas.vending.sales.step` and
-``compose``, the same code every sale runs), writes the sale (one statement),
+statement), runs the sale (:mod:`stsgas.vending.sales.pipeline`, the same
+rules every sale runs, key changes and credit policies included), writes it,
 puts the change a sale leaves (money beyond the last 0.1 m³) into the
 customer's wallet, marks the payment sold and keeps its SMS in the outbox.
 
 Whatever is not that common case — a reference that names a customer account
 or no meter, a sale the rules refuse (the money then goes to the wallet), a
-key change, a credit policy, a report the provider does not confirm — rolls
+report the provider does not confirm — rolls
 back and answers :data:`DEFER`; the caller stores the report and runs
 :func:`.service.apply`, which handles every case on any database. Both hold
 the payment row while they apply it, so a payment is applied once whichever
@@ -34,18 +34,13 @@ from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.money import format_money
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Channel, PaidFrom, PaymentState
-from stsgas.vending.operators.service import principal_from_row
 from stsgas.vending.payments import service
 from stsgas.vending.payments.provider import Reported, Verified
-from stsgas.vending.sales import step
-from stsgas.vending.sales.compose import (
-    SaleLimits,
-    SaleRequest,
-    month_start,
-    settle,
-)
-from stsgas.vending.sales.fast import SalePool, compose_plain, in_transaction
-from stsgas.vending.sales.store_async import AsyncPgSaleStore, Seller
+from stsgas.vending.sales import pipeline
+from stsgas.vending.sales.compose import SaleLimits, SaleRequest
+from stsgas.vending.sales.fast import SalePool, in_transaction
+from stsgas.vending.sales.pipeline import Named
+from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.sms.gateway import OutboundSms
 from stsgas.vending.sms.service import Inbound
 
@@ -164,43 +159,18 @@ async def apply(
             idempotency_key=ref,
             paid_from=PaidFrom.MOBILE.value,
         )
-        store = AsyncPgSaleStore(conn)
-        found = await store.lock(
-            Seller(username=operator_name),
-            reference,
-            channel=req.channel,
-            key=ref,
-            now=now,
-            month_start=month_start(now),
-        )
-        if found.principal is None:
-            raise _Defer  # mobile-money sales are not set up: the service says so
-        seller = principal_from_row(found.principal, now=now)
+        steps = pipeline.sale(req, Named(operator_name), security=security, limits=limits, now=now)
         try:
-            decision = step.decide(found.meter, req, seller, now)
+            sold = await pipeline.arun(steps, AsyncPgSaleStore(conn))
         except VendingError:
             raise _Defer from None  # refused: the service puts the money in the wallet
-        if not isinstance(decision, step.Go) or decision.key_change:
-            raise _Defer
-        meter = decision.meter
-        if meter.credit_policy:
-            raise _Defer  # the customer's credit policy is read and written there
-        composed = compose_plain(decision, req, seller, security, now)
-        written = await store.write_sale(composed.write)
-        try:
-            settle(
-                written,
-                customer_id=meter.customer_id,
-                vendor_id=composed.write.vendor_id,
-                limits=limits,
-                now=now,
-            )
-        except VendingError:
-            raise _Defer from None  # a limit says no: the service refuses it in its words
-        sale_id, paid = meter.sale_id, decision.priced.paid
+        if sold.meter is None or sold.priced is None:
+            raise _Defer  # a replay: the service finds the payment's sale
+        meter = sold.meter
+        sale_id, paid = meter.sale_id, sold.priced.paid
         change = amount - paid
         detail = f"sold, change {change}" if change else "sold"
-        text = service.sold_text(composed.receipt, paid=paid, pan=meter.pan, decimals=decimals)
+        text = service.sold_text(sold.receipt, paid=paid, pan=meter.pan, decimals=decimals)
         if change > 0 and meter.customer_id is not None:
             memo = f"change of payment {pid} (sale {sale_id})"
             await _change_to_wallet(conn, meter.customer_id, change, memo, now)

@@ -10,6 +10,7 @@ journal for the gas given (free or on credit).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,14 +47,44 @@ def month_of(now: datetime) -> str:
 
 def plan_of(policy: CustomerPolicy) -> DebtPlan | None:
     """The policy's debt plan, if it has one."""
-    if policy.plan_kind is None:
+    return plan_from(
+        policy.plan_kind, policy.plan_amount, policy.plan_bp, policy.plan_min, policy.plan_max
+    )
+
+
+def plan_from(
+    kind: str | None, amount: int | None, bp: int | None, lo: int | None, hi: int | None
+) -> DebtPlan | None:
+    """A debt plan from its columns (None: no plan)."""
+    if kind is None:
         return None
-    return DebtPlan(
-        kind=policy.plan_kind,
-        amount=policy.plan_amount,
-        bp=policy.plan_bp,
-        min=policy.plan_min,
-        max=policy.plan_max,
+    return DebtPlan(kind=kind, amount=amount, bp=bp, min=lo, max=hi)
+
+
+def state_of(
+    *,
+    customer_id: int,
+    debt: int,
+    month: str,
+    plan: DebtPlan | None,
+    emergency_asked: int,
+    emergency_owed: int,
+    free_litres: int | None,
+    free_money: int | None,
+    granted: bool,
+) -> PolicyState:
+    """The policy as a sale reads it: the class's free gas is due unless this month's
+    grant exists (whichever store read the columns)."""
+    due = not granted and bool(free_litres or free_money)
+    return PolicyState(
+        customer_id=customer_id,
+        debt=int(debt),
+        month=month,
+        free_litres=free_litres if due else None,
+        free_money=free_money if due else None,
+        emergency_asked=emergency_asked,
+        emergency_owed=emergency_owed,
+        plan=plan,
     )
 
 
@@ -66,62 +97,53 @@ def read(session: Session, customer_id: int, now: datetime) -> PolicyState | Non
     if policy is None:
         return None
     month = month_of(now)
-    free_litres = free_money = None
     klass = None if policy.class_id is None else session.get(CustomerClass, policy.class_id)
-    if klass is not None and (klass.free_litres or klass.free_money):
-        given = session.execute(
+    granted = (
+        session.execute(
             select(FreeGasGrant.id).where(
                 FreeGasGrant.customer_id == customer_id, FreeGasGrant.month == month
             )
         ).first()
-        if given is None:
-            free_litres, free_money = klass.free_litres, klass.free_money
-    return PolicyState(
+        is not None
+    )
+    return state_of(
         customer_id=customer_id,
-        debt=int(debt),
+        debt=debt,
         month=month,
-        free_litres=free_litres,
-        free_money=free_money,
+        plan=plan_of(policy),
         emergency_asked=policy.emergency_asked,
         emergency_owed=policy.emergency_owed,
-        plan=plan_of(policy),
+        free_litres=None if klass is None else klass.free_litres,
+        free_money=None if klass is None else klass.free_money,
+        granted=granted,
     )
 
 
-def record(session: Session, priced: PolicyPriced, *, sale_id: int, now: datetime) -> None:
-    """Write what the sale did to the customer's policy, and its journal."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """What :func:`record` writes for a sale, worked out once for every store."""
+
+    #: the month's free-gas grant (None: none given): litres or money, and its value
+    grant: tuple[int | None, int | None, int] | None
+    #: the emergency credit given now (becomes debt), and the asked amount it uses up
+    given: int
+    asked: int
+    repaid: int
+    #: the journal of gas given (free or on credit), zero lines dropped, balanced
+    journal: list[ledger.Line]
+    memo: str
+
+
+def recorded(priced: PolicyPriced, sale_id: int) -> Recorded:
+    """What a sale under a policy writes (:func:`record` on the ORM, the PostgreSQL
+    statement of ``sales.pg``)."""
     state = priced.state
     free = priced.line(FREE_GAS)
+    grant = None
     if free is not None:
-        session.add(
-            FreeGasGrant(
-                customer_id=state.customer_id,
-                month=state.month,
-                sale_id=sale_id,
-                litres=None if free.units is None else free.units * LITRES_PER_UNIT,
-                money=None if free.units is not None else free.amount,
-                value=free.amount,
-                created_at=now,
-            )
-        )
+        litres = None if free.units is None else free.units * LITRES_PER_UNIT
+        grant = (litres, None if free.units is not None else free.amount, free.amount)
     given = 0 if priced.advance is None else priced.advance.paid
-    if given or priced.emergency_repaid:
-        session.execute(
-            update(CustomerPolicy)
-            .where(CustomerPolicy.customer_id == state.customer_id)
-            .values(
-                emergency_asked=CustomerPolicy.emergency_asked
-                - (state.emergency_asked if given else 0),
-                emergency_owed=CustomerPolicy.emergency_owed - priced.emergency_repaid + given,
-                updated_at=now,
-            )
-        )
-    if given:
-        session.execute(
-            update(Customer)
-            .where(Customer.id == state.customer_id)
-            .values(debt_balance=Customer.debt_balance + given)
-        )
     lines: list[ledger.Line] = []
     if priced.free_value:
         lines += [
@@ -134,8 +156,54 @@ def record(session: Session, priced: PolicyPriced, *, sale_id: int, now: datetim
             ledger.Line(account=ledger.REVENUE_GAS, credit=priced.advance.energy_amount),
             ledger.Line(account=ledger.TAX, credit=priced.advance.tax),
         ]
-    if lines:
-        ledger.post(session, lines, sale_id=None, memo=_memo(sale_id))
+    lines = [ln for ln in lines if ln.debit or ln.credit]
+    memo = memo_of(sale_id)
+    ledger.check_balanced(lines, memo)
+    return Recorded(
+        grant=grant,
+        given=given,
+        asked=state.emergency_asked if given else 0,
+        repaid=priced.emergency_repaid,
+        journal=lines,
+        memo=memo,
+    )
+
+
+def record(session: Session, priced: PolicyPriced, *, sale_id: int, now: datetime) -> None:
+    """Write what the sale did to the customer's policy, and its journal."""
+    customer_id = priced.state.customer_id
+    r = recorded(priced, sale_id)
+    if r.grant is not None:
+        litres, money, value = r.grant
+        session.add(
+            FreeGasGrant(
+                customer_id=customer_id,
+                month=priced.state.month,
+                sale_id=sale_id,
+                litres=litres,
+                money=money,
+                value=value,
+                created_at=now,
+            )
+        )
+    if r.given or r.repaid:
+        session.execute(
+            update(CustomerPolicy)
+            .where(CustomerPolicy.customer_id == customer_id)
+            .values(
+                emergency_asked=CustomerPolicy.emergency_asked - r.asked,
+                emergency_owed=CustomerPolicy.emergency_owed - r.repaid + r.given,
+                updated_at=now,
+            )
+        )
+    if r.given:
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(debt_balance=Customer.debt_balance + r.given)
+        )
+    if r.journal:
+        ledger.post(session, r.journal, sale_id=None, memo=r.memo)
     session.flush()
 
 
@@ -150,11 +218,11 @@ def undo(session: Session, sale_id: int, customer_id: int | None, receipt: Any) 
     given = session.execute(
         select(LedgerEntry.debit, LedgerEntry.credit, Account.code)
         .join(Account, Account.id == LedgerEntry.account_id)
-        .where(LedgerEntry.sale_id.is_(None), LedgerEntry.memo == _memo(sale_id))
+        .where(LedgerEntry.sale_id.is_(None), LedgerEntry.memo == memo_of(sale_id))
     ).all()
     if given:
         lines = [ledger.Line(account=code, debit=d, credit=c) for d, c, code in given]
-        ledger.post(session, ledger.reverse(lines), sale_id=None, memo=f"cancel {_memo(sale_id)}")
+        ledger.post(session, ledger.reverse(lines), sale_id=None, memo=f"cancel {memo_of(sale_id)}")
     amounts = {
         str(ln["kind"]): parse_money(str(ln["amount"]), currency_decimals.get())
         for ln in receipt["policy_lines"]
@@ -178,5 +246,6 @@ def undo(session: Session, sale_id: int, customer_id: int | None, receipt: Any) 
     session.flush()
 
 
-def _memo(sale_id: int) -> str:
+def memo_of(sale_id: int) -> str:
+    """The memo of the journal of gas a sale gave under a policy."""
     return f"sale {sale_id}: credit policies"

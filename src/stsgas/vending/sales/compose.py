@@ -1,12 +1,10 @@
 """The pure part of a sale: price it, make its token and rows, judge what the write said.
 
-Both ways of running a sale use it: the service on a SQLAlchemy session
-(:mod:`.service`, every database, every case) and the event-loop path on
-PostgreSQL (:mod:`.fast`, the common case). Neither the rules nor their order
-exist twice: a sale is :func:`check_seller` → :func:`check_meter` →
-:func:`price_sale` → (key data, TID) → :func:`compose` (which refuses a token
-over the meter's recharge limit) → the store's write → :func:`settle`.
-Nothing here touches a database.
+The sale pipeline (:mod:`.pipeline`) calls these in its one order:
+:func:`check_seller` → :func:`check_meter` → :func:`price_sale` (through
+:mod:`.step`) → (key data, TID) → :func:`compose` (which refuses a token over
+the meter's recharge limit) → the store's write → :func:`settle`. Nothing
+here touches a database.
 """
 
 from __future__ import annotations
@@ -260,12 +258,8 @@ def compose(
     kcts: list[IssuedToken],
     tid: int,
     now: datetime,
-    move_tid: bool = True,
 ) -> Composed:
-    """The credit token (after any key change tokens), the receipt and every row to write.
-
-    ``move_tid=False`` when the caller moves the meter itself (a key change).
-    """
+    """The credit token (after any key change tokens), the receipt and every row to write."""
     check_credit_key_type(config.key_type, meter.pan)
     if _key_expired(tid, config.ken):
         raise KeyExpired(f"meter {meter.pan}'s key expired (KEN {config.ken}); change its key")
@@ -379,7 +373,7 @@ def compose(
             for ln in lines
         ],
         meter_id=meter.id,
-        last_tid=tid if move_tid else None,
+        last_tid=tid,
         sales_head=head,
         customer_id=meter.customer_id,
         debt_recovered=priced.debt_recovered,

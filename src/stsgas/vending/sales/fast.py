@@ -1,17 +1,16 @@
-"""The common sale on PostgreSQL, on the event loop: one transaction, four round trips.
+"""Sales on PostgreSQL, on the event loop: one transaction, four round trips.
 
 ``POST /api/v1/sales`` is the hot path of the whole system. Through FastAPI, a
 worker thread, SQLAlchemy and psycopg a sale cost about 1.6 ms of server CPU;
 here it is ``BEGIN`` → authenticate + lock + read (one statement) → the
-sale's rules (:mod:`.compose`, the same code the service runs) → write (one
-statement) → ``COMMIT``, on an asyncpg pool owned by the app's lifespan.
+sale's rules → write (one statement) → ``COMMIT``, on an asyncpg pool owned
+by the app's lifespan.
 
-Only the plain case runs here. Whatever needs more (an idempotent replay, a
-pending key change, an unknown meter) rolls back and answers :data:`DEFER`:
-the caller hands the
-request to the full route (:mod:`.endpoints` → :mod:`.service`), which
-handles every case on any database. Both paths lock the same meter row, so
-they serialise as any two sales do (V2).
+The rules are :mod:`.pipeline`'s, the same the route's service runs, driven
+on the asyncpg store (:mod:`.store_async`): a replay, an unknown meter, a
+pending key change and a customer's credit policy are all handled here, with
+a statement or two more. Both paths lock the same meter row, so they
+serialise as any two sales do (V2).
 """
 
 from __future__ import annotations
@@ -22,34 +21,18 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from typing import TypeVar
 
 import asyncpg
 
 from stsgas.vending import transaction
-from stsgas.vending.errors import (
-    DatabaseUnavailable,
-    NotAuthenticated,
-    RetryLater,
-    VendingError,
-)
+from stsgas.vending.errors import DatabaseUnavailable, RetryLater, VendingError
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.operators.auth import ensure
 from stsgas.vending.operators.passwords import token_hash
-from stsgas.vending.operators.permissions import Permission
-from stsgas.vending.operators.service import Principal, principal_from_row
-from stsgas.vending.sales import step
-from stsgas.vending.sales.compose import (
-    Composed,
-    SaleLimits,
-    SaleRequest,
-    compose,
-    fingerprint,
-    month_start,
-    settle,
-)
-from stsgas.vending.sales.issue import group_config, next_tid
-from stsgas.vending.sales.store_async import AsyncPgSaleStore, Seller
+from stsgas.vending.sales import pipeline
+from stsgas.vending.sales.compose import SaleLimits, SaleRequest
+from stsgas.vending.sales.pipeline import Bearer, SaleResult
+from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.transaction import (
     ATTEMPTS,
     LOST_AT_COMMIT,
@@ -60,18 +43,11 @@ from stsgas.vending.transaction import (
     judge,
 )
 
-DEFER: Final = None
 T = TypeVar("T")
 #: seconds to wait for a pooled connection before answering 503
 ACQUIRE_TIMEOUT = 10.0
 #: what an attempt may fail with and still be judged (``transaction.judge``)
 _DATABASE_ERRORS = (ReadChanged, asyncpg.PostgresError, OSError, asyncpg.InterfaceError)
-
-
-class _Defer(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 async def _reset(conn: asyncpg.Connection) -> None:
@@ -86,7 +62,7 @@ class SalePool:
     """The app's asyncpg pool for sales, and counts of how requests went."""
 
     pool: asyncpg.Pool
-    #: "fast", "deferred:<reason>", "retried": read by tests and by an operator's eye
+    #: "fast", "refused:<code>", "retried", "payment:…": read by tests and by an operator's eye
     stats: Counter[str]
 
     @classmethod
@@ -119,28 +95,25 @@ async def sell(
     *,
     security: SecurityModule,
     limits: SaleLimits,
-) -> dict[str, Any] | None:
-    """Sell on the event loop: the receipt once committed, or :data:`DEFER`.
+) -> SaleResult:
+    """Sell on the event loop (or replay the sale of the same key), once committed.
 
     Raises a ``VendingError`` (rolled back, nothing written) like the service,
     :class:`ValueRefused`, or a database error that is nobody's fault (500).
     """
-    hashed = token_hash(secret)
+    who = Bearer(token_hash(secret))
 
-    async def work(conn: asyncpg.Connection) -> dict[str, Any]:
-        store = AsyncPgSaleStore(conn)
-        return await _sale(store, req, hashed, security, limits, datetime.now(UTC))
+    async def work(conn: asyncpg.Connection) -> SaleResult:
+        steps = pipeline.sale(req, who, security=security, limits=limits, now=datetime.now(UTC))
+        return await pipeline.arun(steps, AsyncPgSaleStore(conn))
 
     try:
-        receipt = await in_transaction(pool, work, idempotent=req.idempotency_key is not None)
-    except _Defer as d:
-        pool.stats[f"deferred:{d.reason}"] += 1
-        return DEFER
+        result = await in_transaction(pool, work, idempotent=req.idempotency_key is not None)
     except VendingError as exc:
         pool.stats[f"refused:{exc.code}"] += 1
         raise
     pool.stats["fast"] += 1
-    return receipt
+    return result
 
 
 async def in_transaction(
@@ -190,60 +163,3 @@ async def _once(pool: SalePool, work: Callable[[asyncpg.Connection], Awaitable[T
             raise
     finally:
         await pool.pool.release(conn)
-
-
-async def _sale(
-    store: AsyncPgSaleStore,
-    req: SaleRequest,
-    hashed: str,
-    security: SecurityModule,
-    limits: SaleLimits,
-    now: datetime,
-) -> dict[str, Any]:
-    found = await store.lock(
-        Seller(token_hash=hashed),
-        req.meter_number,
-        channel=req.channel,
-        key=req.idempotency_key,
-        now=now,
-        month_start=month_start(now),
-    )
-    if found.principal is None:
-        raise NotAuthenticated("unknown or revoked token")
-    seller = principal_from_row(found.principal, now=now)
-    ensure(seller, Permission.SALES_CREATE)
-    decision = step.decide(found.meter, req, seller, now)
-    if isinstance(decision, step.NoMeter):
-        raise _Defer("meter")  # unknown: the service says so, or replays a committed key
-    if isinstance(decision, step.Replay):
-        raise _Defer("replay")
-    if decision.key_change:
-        raise _Defer("key_change")  # the ORM moves the meter's key data
-    if decision.meter.credit_policy:
-        raise _Defer("policy")  # the customer's credit policy is read and written there
-    meter = decision.meter
-    composed = compose_plain(decision, req, seller, security, now)
-    written = await store.write_sale(composed.write)
-    settle(
-        written, customer_id=meter.customer_id, vendor_id=seller.vendor_id, limits=limits, now=now
-    )
-    return composed.receipt
-
-
-def compose_plain(
-    decision: step.Go, req: SaleRequest, seller: Principal, security: SecurityModule, now: datetime
-) -> Composed:
-    """The rows and receipt of a sale without a key change (the event-loop paths')."""
-    meter = decision.meter
-    return compose(
-        meter,
-        decision.version,
-        decision.priced,
-        req,
-        operator=seller,
-        fp=fingerprint(req, seller),
-        config=group_config(meter, security, now),
-        kcts=[],
-        tid=next_tid(meter, now),
-        now=now,
-    )

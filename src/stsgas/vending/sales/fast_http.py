@@ -4,10 +4,11 @@ An ASGI middleware. It answers a sale itself when the request is plain
 (a JSON body of ``meter_number``, ``amount`` and optionally ``channel``, one
 bearer token, at most one Idempotency-Key) and the app has a sale pool
 (PostgreSQL). Anything else — a body the schema would refuse, a bad meter
-number or amount, a missing token, a case :mod:`.fast` defers — goes on to
-the FastAPI route with the body replayed, so every refusal keeps the one
-wording, code and order the route gives it. What the fast path answers
-itself (401, 403, 409, 429, …) it renders with the same problem functions.
+number or amount, a missing token, a wallet payment — goes on to the FastAPI
+route with the body replayed, so every refusal keeps the one wording, code
+and order the route gives it. What the fast path answers itself (401, 403,
+404, 409, 429, …) it renders with the same problem functions, and a replay
+with the route's ``Idempotent-Replayed`` header.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class FastSales:
             return
         req, secret = parsed
         try:
-            receipt = await fast.sell(
+            result = await fast.sell(
                 pool,
                 req,
                 secret,
@@ -70,22 +71,14 @@ class FastSales:
         except problems.REFUSALS as exc:
             await problems.refused(exc)(scope, receive, send)
             return
-        if receipt is fast.DEFER:
-            await self.app(scope, _replaying(body, True, receive), send)
-            return
-        payload = orjson.dumps(receipt)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 201,
-                "headers": [
-                    (b"content-type", _JSON),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
+        payload = orjson.dumps(result.receipt)
+        headers = [(b"content-type", _JSON), (b"content-length", str(len(payload)).encode())]
+        if result.replayed:
+            headers.append((b"idempotent-replayed", b"true"))
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
-        after_sale.hand_off(state, receipt)  # committed: its token SMS (delivery)
+        if not result.replayed:
+            after_sale.hand_off(state, result.receipt)  # committed: its token SMS (delivery)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -23,14 +23,50 @@ from stsgas.vending.errors import KeyExpired
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import MeterKeyData, SecurityModule
 from stsgas.vending.meters.repository import MeterRepository
-from stsgas.vending.models import Meter, SupplyGroup, Token
-from stsgas.vending.sales.rows import GroupRow, LockedMeter
+from stsgas.vending.models import Meter, Token
+from stsgas.vending.sales.rows import LockedMeter
 
 _MINUTES_PER_DAY = 1440
 
 
+class _Group(Protocol):
+    """A supply group's key columns (an ORM ``SupplyGroup`` or a :class:`GroupRow`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def sgc(self) -> str: ...
+    @property
+    def krn(self) -> int: ...
+    @property
+    def key_type(self) -> int: ...
+    @property
+    def ea(self) -> int: ...
+    @property
+    def dkga(self) -> int: ...
+    @property
+    def vending_key_enc(self) -> bytes: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def key_expires_at(self) -> datetime | None: ...
+
+
+class _MeterKeys(Protocol):
+    """A meter's own key data (an ORM ``Meter`` or a :class:`LockedMeter`)."""
+
+    @property
+    def pan(self) -> str: ...
+    @property
+    def ti(self) -> str: ...
+    @property
+    def base_date(self) -> int: ...
+    @property
+    def ken(self) -> int: ...
+
+
 def key_data(
-    meter: Meter, group: SupplyGroup, *, ti: str, base_date: int, ken: int
+    meter: _MeterKeys, group: _Group, *, ti: str, base_date: int, ken: int
 ) -> MeterKeyData:
     return MeterKeyData(
         pan=meter.pan,
@@ -45,7 +81,7 @@ def key_data(
     )
 
 
-def _check_key(group: SupplyGroup | GroupRow, now: datetime) -> None:
+def _check_key(group: _Group, now: datetime) -> None:
     if not group.is_active or (group.key_expires_at is not None and group.key_expires_at <= now):
         raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
 
@@ -81,31 +117,30 @@ class KeyPlan:
     rollover: bool
 
 
-def plan_key_change(
-    session: Session,
-    meter: Meter,
+def plan_move(
+    meter: _MeterKeys,
+    old_group: _Group,
+    new_group: _Group,
     security: SecurityModule,
     now: datetime,
     *,
-    group_id: int | None,
+    new_ken: int,
     ti: str | None,
     base_date: int | None,
 ) -> KeyPlan:
-    """Check the move of ``meter`` to the given key data (None: keep) by the one
-    key-change rule (``keys.rules``): a refused set (same key with RO=1, key type
-    0, a base date it cannot move to) raises a ``key_change_*`` problem. RO=1
-    exactly when the base date steps forward."""
-    repo = MeterRepository(session)
-    old_group = repo.supply_group(meter.supply_group_id)
+    """Check the move of ``meter`` from ``old_group`` to ``new_group`` (KEN
+    ``new_ken``) and the given TI and base date (None: keep) by the one key-change
+    rule (``keys.rules``): a refused set (same key with RO=1, key type 0, a base
+    date it cannot move to) raises a ``key_change_*`` problem. RO=1 exactly when
+    the base date steps forward. Nothing here reads a database."""
     old = security.meter_config(
         key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
         old_group.vending_key_enc,
     )
-    new_group = repo.supply_group(group_id) if group_id is not None else old_group
     _check_key(new_group, now)
     ti = ti or meter.ti
     base_date = base_date or meter.base_date
-    ken = new_group.ken if new_group.id != old_group.id else meter.ken
+    ken = new_ken if new_group.id != old_group.id else meter.ken
     new = security.meter_config(
         key_data(meter, new_group, ti=ti, base_date=base_date, ken=ken),
         new_group.vending_key_enc,
@@ -118,6 +153,32 @@ def plan_key_change(
         base_date=base_date,
         ken=ken,
         rollover=key_rules.checked_rollover(old, new, now),
+    )
+
+
+def plan_key_change(
+    session: Session,
+    meter: Meter,
+    security: SecurityModule,
+    now: datetime,
+    *,
+    group_id: int | None,
+    ti: str | None,
+    base_date: int | None,
+) -> KeyPlan:
+    """:func:`plan_move` of an ORM meter to the given key data (None: keep)."""
+    repo = MeterRepository(session)
+    old_group = repo.supply_group(meter.supply_group_id)
+    new_group = repo.supply_group(group_id) if group_id is not None else old_group
+    return plan_move(
+        meter,
+        old_group,
+        new_group,
+        security,
+        now,
+        new_ken=new_group.ken,
+        ti=ti,
+        base_date=base_date,
     )
 
 

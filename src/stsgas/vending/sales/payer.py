@@ -1,11 +1,11 @@
 """Who pays for a sale: the seller's vendor float, the customer's wallet, or mobile money.
 
-One place decides it for every path of the sale pipeline (:mod:`.step`,
-:mod:`.compose`, :mod:`.service`): which ledger account is debited, whether
+One place decides it for every step of the sale pipeline (:mod:`.step`,
+:mod:`.compose`, :mod:`.pipeline`): which ledger account is debited, whether
 the seller must have a vendor float, and whether the float is drawn at all.
 A wallet pays only for a meter linked to its customer; its balance is drawn
-in the sale's transaction (:func:`draw_wallet`), so a refusal rolls the whole
-sale back. Nothing here commits.
+in the sale's transaction (the pipeline's ``DrawWallet`` request), so a
+refusal rolls the whole sale back. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import PaidFrom, Sale
 from stsgas.vending.wallet import repository as wallets
-from stsgas.vending.wallet.errors import InsufficientWallet, NotCustomersMeter
+from stsgas.vending.wallet.errors import NotCustomersMeter
 from stsgas.vending.wallet.posting import credit_with_journal
 
 if TYPE_CHECKING:
@@ -53,20 +53,6 @@ def check_wallet_meter(meter: LockedMeter, req: SaleRequest) -> None:
     ):
         raise NotCustomersMeter(
             f"meter {meter.pan} is not linked to the customer whose wallet would pay"
-        )
-
-
-def draw_wallet(
-    session: Session, meter: LockedMeter, req: SaleRequest, paid: int, now: datetime
-) -> None:
-    """Take the sale's price from the meter's customer's wallet, or refuse the sale."""
-    if req.paid_from != PaidFrom.WALLET.value:
-        return
-    assert meter.customer_id is not None
-    if wallets.draw(session, meter.customer_id, paid, now) is None:
-        have = wallets.balance(session, meter.customer_id) or 0
-        raise InsufficientWallet(
-            f"the wallet holds {have} (minor units), less than the {paid} this sale costs"
         )
 
 

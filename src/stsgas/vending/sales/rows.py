@@ -1,20 +1,17 @@
-"""The values a sale reads and writes, and the store interface each engine implements.
+"""The rows a sale reads and writes, as values.
 
 A sale reads once (:class:`LockedMeter`: the meter locked, with everything
 its rules need beside it) and writes once (:class:`SaleWrite` in,
-:class:`Written` out). :class:`SaleStore` is that contract; the engines'
-implementations are :class:`.store.CoreSaleStore` (SQLAlchemy Core, SQLite),
-:class:`.store_pg.PgSaleStore` (psycopg, the route on PostgreSQL) and
-:class:`.store_async.AsyncPgSaleStore` (asyncpg, the event-loop path), the
-last two on the same SQL text. Nothing here touches a database.
+:class:`Written` out). The requests that carry them, and the store interface
+each engine implements, are :mod:`.ops`. Nothing here touches a database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from stsgas.vending.models import FixedChargePeriod
 from stsgas.vending.sales import pricing
@@ -25,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = [
     "GroupRow",
     "LockedMeter",
-    "SaleStore",
     "SaleWrite",
     "VersionRow",
     "Written",
@@ -46,6 +42,22 @@ class GroupRow:
     vending_key_enc: bytes
     key_expires_at: datetime | None
     is_active: bool
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> GroupRow:
+        """From the columns in field order, as any driver returns them."""
+        gid, sgc, krn, key_type, ea, dkga, key_enc, expires, active = row
+        return cls(
+            id=gid,
+            sgc=sgc,
+            krn=krn,
+            key_type=key_type,
+            ea=ea,
+            dkga=dkga,
+            vending_key_enc=bytes(key_enc),
+            key_expires_at=expires,
+            is_active=bool(active),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,9 +108,9 @@ class LockedMeter:
     #: when the latest completed sale that paid a monthly fixed charge was made (read
     #: only under a monthly fixed charge; None: no such sale)
     fixed_paid_at: datetime | None = None
-    #: the customer has a credit policy (``policies``): the event-loop path defers it
+    #: the customer has a credit policy (``policies``): the pipeline reads it next
     credit_policy: bool = False
-    #: that policy as read under the customer's lock (the service path reads it)
+    #: that policy as read under the customer's lock (``ops.ReadPolicy``)
     policy: PolicyState | None = None
 
 
@@ -110,8 +122,8 @@ class SaleWrite:
     tokens: list[dict[str, Any]]
     journal: list[dict[str, Any]]
     meter_id: int
-    #: None: the ORM moves the meter (a key change); otherwise the new last TID
-    last_tid: int | None
+    #: the meter's new last TID (this sale's credit token)
+    last_tid: int
     #: the meter's new sales chain head (this sale's chain hash)
     sales_head: str
     customer_id: int | None
@@ -135,27 +147,6 @@ class Written:
     vendor_limit: int | None
     #: False when a journal line found no ledger account (nothing may be committed)
     journal_complete: bool = True
-
-
-class SaleStore(Protocol):
-    """One sale's SQL: lock and read, then write (the caller owns the transaction)."""
-
-    def lock_meter(
-        self,
-        number: str,
-        *,
-        operator_id: int,
-        channel: str,
-        key: str | None,
-        now: datetime,
-        month_start: datetime,
-    ) -> LockedMeter | None:
-        """Lock the meter whose PAN is ``number`` and read the rest, or None."""
-        ...
-
-    def write_sale(self, w: SaleWrite) -> Written:
-        """Charge, count, move the TID and insert sale, tokens and journal."""
-        ...
 
 
 def steps_of(rows: Iterable[Any]) -> tuple[pricing.Step, ...]:

@@ -1,14 +1,11 @@
-"""The sale's rules in their one order, as a pure step both sale paths take.
+"""What a request is, once the meter is read: the pure decision of the sale pipeline.
 
 After the read, :func:`decide` says what the request is: a replay of a
 committed sale under its idempotency key, a number that names no meter, or
 a sale that may go ahead (seller checked, meter checked, priced under the
-tariff in force, and whether a key change comes first). The service
-(:mod:`.service`, any database) and the event-loop path (:mod:`.fast`,
-PostgreSQL) both act on that answer, then :func:`.compose.compose` makes the
-rows and, after the write, :func:`.compose.settle` judges what it reported.
-Refusals are raised here, so both paths refuse in this order. Nothing here
-touches a database.
+tariff in force, and whether a key change comes first). :mod:`.pipeline`
+acts on that answer. Refusals are raised here, in their one order. Nothing
+here touches a database.
 """
 
 from __future__ import annotations

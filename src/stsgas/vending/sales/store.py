@@ -1,34 +1,38 @@
-"""The SQL of one sale, in as few round trips as each database allows (V2).
+"""The sale's store on SQLAlchemy (SQLite): the SQL of one sale in few round trips (V2).
 
-A sale is the service's hot path, so it skips the ORM's unit of work. It
-reads once and writes once:
+A sale is the hot path, so it skips the ORM's unit of work. It reads once
+and writes once (the two requests every sale of :mod:`.pipeline` makes;
+:meth:`CoreSaleStore.do` answers the less common ones with
+:mod:`.store_more` and ``policies.repository``):
 
-* :meth:`SaleStore.lock_meter` locks the meter and reads, beside it, its
+* :meth:`CoreSaleStore.lock_meter` locks the meter and reads, beside it, its
   supply group, linked customer (debt and rate window), the tariff version in
   force with its steps, any committed sale under the idempotency key, which
   ledger accounts are still missing, and the id the sale will take;
-* :meth:`SaleStore.write_sale` charges the customer's debt and the vendor's
+* :meth:`CoreSaleStore.write_sale` charges the customer's debt and the vendor's
   float (both ``WHERE`` balance ≥ amount, both counting the rate-limit
   window), moves the meter's last TID and inserts the sale with its receipt,
   its tokens and its journal, then reports what the counters say; the
-  service raises, and so rolls everything back, when a limit or the float
+  pipeline raises, and so rolls everything back, when a limit or the float
   says no.
 
 This module holds the portable version (SQLAlchemy Core, one statement per
-step: SQLite runs in-process, so round trips cost little);
-:mod:`.store_pg` does each half in one PostgreSQL statement. The values
-both read and write, and the interface they share, are :mod:`.rows`.
+step: SQLite runs in-process, so round trips cost little); :mod:`.store_pg`
+does each half in one PostgreSQL statement. The values both read and write
+are :mod:`.rows`; the requests and the store interface, :mod:`.ops`.
 Nothing here commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
     Account,
@@ -47,6 +51,9 @@ from stsgas.vending.models import (
     Token,
     Vendor,
 )
+from stsgas.vending.policies import repository as policies
+from stsgas.vending.sales import ops
+from stsgas.vending.sales import store_more as more
 from stsgas.vending.sales.rows import (
     GroupRow,
     LockedMeter,
@@ -182,6 +189,14 @@ _DRAW_FLOAT = (
     )
     .returning(Vendor.rate_count, Vendor.sales_per_minute)
 )
+#: the rarer requests' answers (:mod:`.store_more`)
+_MORE: dict[type, Callable[[Session, Any], Any]] = {
+    ops.ReadSale: more.read_sale,
+    ops.FindKeyed: more.find_keyed,
+    ops.DrawWallet: more.draw_wallet,
+    ops.ReadPending: more.read_pending,
+    ops.MoveKeys: more.move_keys,
+}
 _SET_LAST_TID = (
     update(Meter)
     .where(Meter.id == bindparam("meter_id"))
@@ -195,6 +210,33 @@ class CoreSaleStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.conn: Connection = session.connection()
+
+    def do(self, op: ops.Op) -> Any:
+        """The answer to one of the sale's requests (:mod:`.ops`)."""
+        if isinstance(op, ops.Lock):
+            return self._lock(op)
+        if isinstance(op, ops.Write):
+            return self.write_sale(op.write)
+        if isinstance(op, ops.AfterSale):
+            return after_sale.sold(self.session, op.receipt)  # its token SMS once committed
+        if isinstance(op, ops.ReadPolicy):
+            return policies.read(self.session, op.customer_id, op.now)
+        if isinstance(op, ops.RecordPolicy):
+            return policies.record(self.session, op.priced, sale_id=op.sale_id, now=op.now)
+        return _MORE[type(op)](self.session, op)
+
+    def _lock(self, op: ops.Lock) -> ops.Locked:
+        assert op.operator_id is not None, "the caller's session authenticated the seller"
+        return ops.Locked(
+            meter=self.lock_meter(
+                op.number,
+                operator_id=op.operator_id,
+                channel=op.channel,
+                key=op.key,
+                now=op.now,
+                month_start=op.month_start,
+            )
+        )
 
     def lock_meter(
         self,
@@ -249,16 +291,18 @@ class CoreSaleStore:
                 or r.pending_ti is not None
                 or r.pending_base_date is not None
             ),
-            group=GroupRow(
-                id=r.supply_group_id,
-                sgc=r.sgc,
-                krn=r.krn,
-                key_type=r.key_type,
-                ea=r.ea,
-                dkga=r.dkga,
-                vending_key_enc=r.vending_key_enc,
-                key_expires_at=r.key_expires_at,
-                is_active=bool(r.is_active),
+            group=GroupRow.of(
+                (
+                    r.supply_group_id,
+                    r.sgc,
+                    r.krn,
+                    r.key_type,
+                    r.ea,
+                    r.dkga,
+                    r.vending_key_enc,
+                    r.key_expires_at,
+                    r.is_active,
+                )
             ),
             customer_id=r.customer_id,
             customer_debt=int(r.customer_debt or 0),

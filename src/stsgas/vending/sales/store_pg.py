@@ -1,8 +1,10 @@
 """The sale's SQL on PostgreSQL: one statement to read, one to write.
 
-Same contract as :class:`stsgas.vending.sales.rows.SaleStore`, spoken to
-psycopg directly (:mod:`stsgas.vending.kit.pgraw`: prepared statements, no
-result metadata to build), so a sale's own SQL is lock-and-read, then write.
+The two requests every sale makes (:mod:`.ops` ``Lock`` and ``Write``), as
+text for both drivers: :mod:`.pg` runs them on psycopg (prepared statements,
+no result metadata to build) and on asyncpg, so a sale's own SQL is
+lock-and-read, then write; here too the rows' decoding and the statements'
+parameters.
 
 The write is a chain of data-modifying CTEs; PostgreSQL runs them as one
 statement and checks the foreign keys at its end, so tokens and journal
@@ -12,16 +14,14 @@ table's sequence in the read, so the stored receipt can carry it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
 
-from stsgas.vending.kit import pgraw
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode
 from stsgas.vending.sales.rows import (
@@ -81,7 +81,27 @@ FROM sales WHERE meter_id = %(meter_id)s AND status = 'completed'
 #: of a meter number is turned into its PAN before the sale reads)
 LOCK = _LOCK
 
-WRITE = """
+#: a journal's lines (``%(lines)s``: JSON, :func:`journal_params`) into ``ledger_entries``
+#: of sale ``{sale_id}``, making any account still missing; ``led`` counts the lines
+JOURNAL = """lines AS (
+    SELECT * FROM json_to_recordset(%(lines)s::json)
+        AS l(code text, kind text, name text, vendor_id bigint, debit bigint, credit bigint)),
+acc AS (
+    INSERT INTO accounts (code, name, kind, vendor_id, created_at)
+    SELECT l.code, l.name, l.kind, l.vendor_id, %(created_at)s FROM lines l
+    WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = l.code)
+    ON CONFLICT (code) DO NOTHING
+    RETURNING id, code),
+led AS (
+    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
+    SELECT %(journal)s, a.id, {sale_id}, l.debit, l.credit, %(memo)s, %(created_at)s
+    FROM lines l
+    JOIN (SELECT id, code FROM accounts UNION ALL SELECT id, code FROM acc) a ON a.code = l.code
+    RETURNING 1)
+"""
+
+WRITE = (
+    """
 WITH
 cust AS (
     UPDATE customers SET debt_balance = debt_balance - %(debt)s,
@@ -118,25 +138,13 @@ tok AS (
         t.amount, t.digits, %(created_at)s
     FROM json_to_recordset(%(tokens)s::json) AS t(kind text, sequence int, token_class int,
         subclass int, tid bigint, amount bigint, digits text)),
-lines AS (
-    SELECT * FROM json_to_recordset(%(lines)s::json)
-        AS l(code text, kind text, name text, vendor_id bigint, debit bigint, credit bigint)),
-acc AS (
-    INSERT INTO accounts (code, name, kind, vendor_id, created_at)
-    SELECT l.code, l.name, l.kind, l.vendor_id, %(created_at)s FROM lines l
-    WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = l.code)
-    ON CONFLICT (code) DO NOTHING
-    RETURNING id, code),
-led AS (
-    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
-    SELECT %(journal)s, a.id, %(id)s, l.debit, l.credit, %(memo)s, %(created_at)s
-    FROM lines l
-    JOIN (SELECT id, code FROM accounts UNION ALL SELECT id, code FROM acc) a ON a.code = l.code
-    RETURNING 1)
-SELECT (SELECT count(*) FROM cust), (SELECT max(rate_count) FROM cust),
+"""
+    + JOURNAL.format(sale_id="%(id)s")
+    + """SELECT (SELECT count(*) FROM cust), (SELECT max(rate_count) FROM cust),
        (SELECT count(*) FROM vend), (SELECT max(rate_count) FROM vend),
        (SELECT max(sales_per_minute) FROM vend), (SELECT count(*) FROM led)
 """
+)
 
 
 _TOKEN_FIELDS = ("kind", "sequence", "token_class", "subclass", "tid", "amount", "digits")
@@ -224,16 +232,8 @@ def locked_from_row(row: Sequence[Any]) -> LockedMeter:
         last_tid=last_tid,
         sales_head=head,
         needs_key_change=needs_kc,
-        group=GroupRow(
-            id=group_id,
-            sgc=sgc,
-            krn=krn,
-            key_type=key_type,
-            ea=ea,
-            dkga=dkga,
-            vending_key_enc=bytes(key_enc),
-            key_expires_at=key_expires_at,
-            is_active=bool(group_active),
+        group=GroupRow.of(
+            (group_id, sgc, krn, key_type, ea, dkga, key_enc, key_expires_at, group_active)
         ),
         customer_id=customer_id,
         customer_debt=int(debt or 0),
@@ -284,6 +284,17 @@ def write_params(w: SaleWrite) -> dict[str, Any]:
     }
 
 
+def journal_params(lines: list[ledger.Line], memo: str) -> dict[str, Any]:
+    """:data:`JOURNAL`'s parameters for a journal of its own (no sale row)."""
+    return {
+        "journal": str(uuid.uuid4()),
+        "memo": memo[:200],
+        "lines": orjson.dumps(
+            [_line({"code": ln.account, "debit": ln.debit, "credit": ln.credit}) for ln in lines]
+        ).decode(),
+    }
+
+
 def _line(line: dict[str, Any]) -> dict[str, Any]:
     """A journal line with what its account is made of, should it be missing."""
     kind, name, vendor_id = ledger.account_spec(line["code"])
@@ -308,48 +319,3 @@ def written_from_row(row: Sequence[Any], w: SaleWrite) -> Written:
         vendor_limit=v_limit,
         journal_complete=lines == len(w.journal),
     )
-
-
-class PgSaleStore:
-    """:class:`.rows.SaleStore` in two PostgreSQL statements (psycopg, the session's
-    own connection)."""
-
-    def __init__(self, session: Session) -> None:
-        self.conn: Connection = session.connection()
-
-    def _fetch(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return pgraw.fetch(self.conn, sql, params)
-
-    def lock_meter(
-        self,
-        number: str,
-        *,
-        operator_id: int,
-        channel: str,
-        key: str | None,
-        now: datetime,
-        month_start: datetime,
-    ) -> LockedMeter | None:
-        """Find and lock the meter ``number`` and read the rest, in one statement."""
-        rows = self._fetch(
-            LOCK,
-            lock_params(
-                number,
-                channel=channel,
-                key=key,
-                now=now,
-                month_start=month_start,
-                operator_id=operator_id,
-            ),
-        )
-        if len(rows) != 1:
-            return None
-        meter = locked_from_row(rows[0])
-        if meter.month_units_stale:
-            (row,) = self._fetch(MONTH_UNITS, {"meter_id": meter.id, "month_start": month_start})
-            meter = with_month_units(meter, row)
-        return meter
-
-    def write_sale(self, w: SaleWrite) -> Written:
-        """All the sale's writes in one statement."""
-        return written_from_row(self._fetch(WRITE, write_params(w))[0], w)
