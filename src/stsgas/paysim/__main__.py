@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import sys
 
-import uvicorn
-
+from stsgas.paysim.api import Api
 from stsgas.paysim.ledger import Simulator
-from stsgas.paysim.server import build
+from stsgas.paysim.wire import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         shortcode=args.shortcode,
         attempts=args.attempts,
     )
-    uvicorn.run(build(sim), host=args.host, port=args.port, log_level="warning")
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
+        factory = None
+    else:
+        factory = uvloop.new_event_loop
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(Api(sim), args.host, args.port))
     return 0
 
 

@@ -21,7 +21,7 @@ from stsgas.vending.delivery import hook as delivery
 from stsgas.vending.jobs import wiring as jobs
 from stsgas.vending.keys import custody
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.kit import problems
+from stsgas.vending.kit import heap, problems
 from stsgas.vending.kit.guard import RequestGuard
 from stsgas.vending.payments import endpoints as payments
 from stsgas.vending.sales.fast import SalePool
@@ -58,6 +58,7 @@ def create_app(
             app.state.sale_pool = await SalePool.open(dsn, size=settings.pool_size)
         if app.state.jobs is not None:
             app.state.jobs.start()  # scheduled work: a thread on SQLite (vending.jobs)
+        heap.settle()  # start-up's objects out of the collector's way (kit/heap.py)
         try:
             yield
         finally:

@@ -41,7 +41,12 @@ from stsgas.vending.payments.settings import MpesaSettings
 from stsgas.vending.sales.compose import SaleLimits
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sms.callback import problem
-from stsgas.vending.sms.gateway import OutboundSms, SmsGateway, SmsGatewayError
+from stsgas.vending.sms.gateway import (
+    MemorySmsGateway,
+    OutboundSms,
+    SmsGateway,
+    SmsGatewayError,
+)
 from stsgas.vending.sms.service import Inbound, mark_sent
 
 __all__ = ["install", "router"]
@@ -169,7 +174,10 @@ async def _send(app: FastAPI, sms: OutboundSms) -> None:
     if gateway is None:
         return
     try:
-        await to_thread.run_sync(gateway.send, sms)
+        if _in_memory(gateway):  # never blocks: a thread's hand-off would cost more
+            gateway.send(sms)
+        else:
+            await to_thread.run_sync(gateway.send, sms)
     except SmsGatewayError:
         return  # stored unsent: the jobs package's resend job sends it
     pool: SalePool | None = getattr(app.state, "sale_pool", None)
@@ -181,6 +189,11 @@ async def _send(app: FastAPI, sms: OutboundSms) -> None:
         return
     msg = Inbound(phone=sms.to, text="", message_id=sms.reference)
     await to_thread.run_sync(mark_sent, app.state.sessionmaker, msg)
+
+
+def _in_memory(gateway: SmsGateway) -> bool:
+    """Whether ``gateway`` (or the one a retrying gateway wraps) keeps messages in memory."""
+    return type(getattr(gateway, "inner", gateway)) is MemorySmsGateway  # a subclass may fail
 
 
 @router.get("/reconciliation", response_model=None)

@@ -1,13 +1,16 @@
 """A mobile-money payment on PostgreSQL, on the event loop: the common case only.
 
 The webhook's hot path, once the provider has answered about the payment:
-ONE transaction on the sale pool stores the report (``INSERT … ON CONFLICT
-DO NOTHING``: a twin callback waits on the new row and then finds it
-applied), finds and locks the meter behind the configured operator (one
-statement), runs the sale (:mod:`stsgas.vending.sales.pipeline`, the same
-rules every sale runs, key changes and credit policies included), writes it,
-puts the change a sale leaves (money beyond the last 0.1 m³) into the
-customer's wallet, marks the payment sold and keeps its SMS in the outbox.
+ONE transaction on the sale pool, four round trips (:mod:`.fast_sql`):
+``BEGIN``; store the report (``INSERT … ON CONFLICT DO NOTHING``: a twin
+callback waits on the new row and then finds it applied) and, in the same
+statement, find and lock the meter behind the configured operator; run the
+sale (:mod:`stsgas.vending.sales.pipeline`, the same rules every sale runs,
+key changes and credit policies included); write it and, in the same
+statement, put the change a sale leaves (money beyond the last 0.1 m³) into
+the customer's wallet, mark the payment sold and keep its SMS in the outbox;
+``COMMIT``. :class:`PaymentStore` is the sale's own store with those two
+statements in place of the sale's lock and write.
 
 Whatever is not that common case — a reference that names a customer account
 or no meter, a sale the rules refuse (the money then goes to the wallet), a
@@ -23,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 import orjson
@@ -34,12 +39,14 @@ from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.money import format_money
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Channel, PaidFrom, PaymentState
-from stsgas.vending.payments import service
+from stsgas.vending.payments import fast_sql, service
 from stsgas.vending.payments.provider import Reported, Verified
-from stsgas.vending.sales import pipeline
+from stsgas.vending.sales import ops, pg, pipeline, store_pg
 from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.fast import SalePool, in_transaction
+from stsgas.vending.sales.pg import Rows
 from stsgas.vending.sales.pipeline import Named
+from stsgas.vending.sales.rows import SaleWrite
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.sms.gateway import OutboundSms
 from stsgas.vending.sms.service import Inbound
@@ -47,63 +54,73 @@ from stsgas.vending.sms.service import Inbound
 __all__ = ["DEFER", "SentMarks", "apply"]
 
 DEFER: Final = None
-
-#: the phone of the customer the reference's meter is linked to (where the SMS goes)
-_OWNER_PHONE = """
-(SELECT c.phone FROM meters m
-   JOIN customer_meters cm ON cm.meter_id = m.id AND cm.active = 1
-   JOIN customers c ON c.id = cm.customer_id
- WHERE m.pan = {reference})
-"""
-_RECORD = f"""
-INSERT INTO payments (provider, txn_id, amount, reference, phone, state, detail, received_at)
-VALUES ($1, $2, $3, $4, $5, 'received', '', $6)
-ON CONFLICT (provider, txn_id) DO NOTHING
-RETURNING id, {_OWNER_PHONE.format(reference="$4")}
-"""
-_FIND_LOCKED = f"""
-SELECT p.id, p.state, p.sale_id, p.detail, p.verified_at IS NOT NULL, p.amount, p.reference,
-       p.phone, {_OWNER_PHONE.format(reference="p.reference")}
-FROM payments p WHERE p.provider = $1 AND p.txn_id = $2 FOR UPDATE
-"""
-#: the payment marked sold and, when it has a phone to go to, its SMS in the outbox
-_SOLD = """
-WITH p AS (
-    UPDATE payments SET state = 'sold', sale_id = $2, customer_id = $3, detail = $5,
-                        verified_at = $4
-    WHERE id = $1
-)
-INSERT INTO idempotency_records
-    (scope, key, fingerprint, state, response_status, response_body, created_at, updated_at)
-SELECT $6::text, $7, $8, 'done', 200, $9::json, $4, $4 WHERE $6::text IS NOT NULL
-"""
-#: the change a sale leaves, into the customer's wallet: the balance and its journal
-#: (as ``wallet.posting.credit_with_journal`` posts it, here on asyncpg); the count says
-#: both lines found their account
-_CHANGE = """
-WITH w AS (
-    UPDATE wallets SET balance = balance + $2, updated_at = $3
-    WHERE customer_id = $1 RETURNING balance
-), e AS (
-    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
-    SELECT $4, a.id, NULL, v.debit, v.credit, $5, $3
-    FROM (VALUES ($6::text, $2::bigint, 0::bigint), ($7::text, 0::bigint, $2::bigint))
-         AS v (code, debit, credit)
-    JOIN accounts a ON a.code = v.code
-    WHERE EXISTS (SELECT 1 FROM w)
-    RETURNING 1
-)
-SELECT count(*) FROM e
-"""
-_MARK_SENT = """
-UPDATE idempotency_records r SET response_body = v.body::json, updated_at = $4
-FROM unnest($1::text[], $2::text[], $3::text[]) AS v (scope, key, body)
-WHERE r.scope = v.scope AND r.key = v.key
-"""
+#: where the operator's id is among the sale lock's columns (the seller's row first)
+_SELLER_ID: Final = 2
 
 
 class _Defer(Exception):
     """Not the common case: roll back and let :func:`.service.apply` do it."""
+
+
+class _Twin(Exception):
+    """The report was stored before: this callback is its twin (or the provider's retry)."""
+
+
+@dataclass(slots=True)
+class _Sold:
+    """What the payment's part of the write said: the SMS text, the detail, the change."""
+
+    text: str = ""
+    detail: str = ""
+    to_wallet: int = 0
+    posted: int = 0
+
+
+class PaymentStore(AsyncPgSaleStore):
+    """The sale's store, with the payment folded into its two statements.
+
+    The sale's lock (behind the configured operator) is answered by
+    :data:`.fast_sql.RECORD_LOCK`, which stores the report first (``record``: its
+    parameters; None when the payment is stored already), and the sale's write by
+    :data:`.fast_sql.WRITE_SOLD`, which also marks the payment sold, keeps its SMS and
+    puts the change into the wallet (``sold``: those parameters from the sale's rows).
+    """
+
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        record: dict[str, Any] | None,
+        sold: Callable[[SaleWrite], dict[str, Any]],
+    ) -> None:
+        super().__init__(conn)
+        self.record = record
+        self.sold = sold
+        #: the new payment's id and owner's phone (RECORD_LOCK's first columns)
+        self.payment: tuple[int, str | None] | None = None
+        self.posted = 0
+        self._write: SaleWrite | None = None
+
+    async def do(self, op: ops.Op) -> Any:
+        if isinstance(op, ops.Write):
+            self._write = op.write
+        return await super().do(op)
+
+    async def _fetch(self, sql: str, params: dict[str, Any]) -> Rows:
+        if sql is pg.SELLER_LOCK and self.record is not None:
+            rows = await super()._fetch(fast_sql.RECORD_LOCK, {**params, **self.record})
+            self.record = None
+            if not rows:
+                raise _Twin
+            self.payment = (rows[0][0], rows[0][1])
+            found = [r[fast_sql.PAY_COLUMNS :] for r in rows]
+            # no such operator: as the sale's lock answers it, no row at all
+            return [] if found[0][_SELLER_ID] is None else found
+        if sql is store_pg.WRITE and self._write is not None:
+            rows = await super()._fetch(fast_sql.WRITE_SOLD, {**params, **self.sold(self._write)})
+            self.posted = int(rows[0][-1])
+            return [r[:-1] for r in rows]
+        return await super()._fetch(sql, params)
 
 
 async def apply(
@@ -120,77 +137,103 @@ async def apply(
 ) -> service.Outcome | None:
     """Store and apply a payment the provider has answered about, in one transaction:
     the outcome (a duplicate's too), or :data:`DEFER`."""
+    #: the sale's idempotency key and the SMS's outbox key
+    ref = service.sms_reference(provider, reported.txn_id)
+    req = SaleRequest(
+        meter_number=reported.reference,
+        paid=reported.amount,
+        channel=Channel.API.value,
+        idempotency_key=ref,
+        paid_from=PaidFrom.MOBILE.value,
+    )
+    record = {
+        "pay_provider": provider,
+        "pay_txn_id": reported.txn_id,
+        "pay_amount": reported.amount,
+        "pay_phone": reported.phone,
+    }
 
     async def work(conn: asyncpg.Connection) -> service.Outcome:
-        keys = (provider, reported.txn_id)
-        new = await conn.fetchrow(
-            _RECORD, *keys, reported.amount, reported.reference, reported.phone, now
-        )
-        if new is not None:  # this transaction holds the new row until it commits
-            pid, owner_phone = new
-            amount, reference, payer_phone = reported.amount, reported.reference, reported.phone
-        else:  # stored before: its twin waited here for the first one's commit
-            row = await conn.fetchrow(_FIND_LOCKED, *keys)
-            assert row is not None  # it conflicted, and payments are never deleted
-            pid, state, sale_id, detail, applied, amount, reference, payer_phone, owner_phone = row
-            if state != PaymentState.RECEIVED.value or applied:
-                return service.Outcome(
-                    payment_id=pid, state=state, sale_id=sale_id, detail=detail, duplicate=True
-                )
+        if service.mismatch(reported.amount, reported.reference, verified) is not None:
+            # not confirmed as reported: the service stores the rejection and logs it
+            raise _Defer
+        try:
+            return await _sell(conn, record, reported.amount, req, None, reported.phone)
+        except _Twin:  # stored before: its twin waited on the insert for the first's commit
+            pass
+        row = await conn.fetchrow(fast_sql.FIND_LOCKED, provider, reported.txn_id)
+        assert row is not None  # it conflicted, and payments are never deleted
+        pid, state, sale_id, detail, applied, amount, reference, payer_phone, owner_phone = row
+        if state != PaymentState.RECEIVED.value or applied:
+            return service.Outcome(
+                payment_id=pid, state=state, sale_id=sale_id, detail=detail, duplicate=True
+            )
         if service.mismatch(amount, reference, verified) is not None:
-            raise _Defer  # the service stores the rejection and logs it
-        phone = service.sms_phone(owner_phone, payer_phone)
-        return await _sell(conn, pid, amount, reference, phone, now)
+            raise _Defer
+        again = replace(req, meter_number=reference, paid=amount)
+        return await _sell(conn, None, amount, again, (pid, owner_phone), payer_phone)
 
     async def _sell(
         conn: asyncpg.Connection,
-        pid: int,
+        record: dict[str, Any] | None,
         amount: int,
-        reference: str,
-        phone: str | None,
-        now: datetime,
+        req: SaleRequest,
+        stored: tuple[int, str | None] | None,
+        payer_phone: str,
     ) -> service.Outcome:
-        #: the sale's idempotency key and the SMS's outbox key
-        ref = service.sms_reference(provider, reported.txn_id)
-        req = SaleRequest(
-            meter_number=reference,
-            paid=amount,
-            channel=Channel.API.value,
-            idempotency_key=ref,
-            paid_from=PaidFrom.MOBILE.value,
-        )
+        sold = _Sold()
+
+        def sold_params(w: SaleWrite) -> dict[str, Any]:
+            payment = stored or store.payment
+            assert payment is not None  # the lock stored it, or it was stored before
+            pid, owner_phone = payment
+            phone = service.sms_phone(owner_phone, payer_phone)
+            sale_id, paid, customer = w.sale["id"], w.sale["amount_paid"], w.customer_id
+            change = amount - paid
+            sold.detail = f"sold, change {change}" if change else "sold"
+            sold.text = service.sold_text(
+                w.sale["response"], paid=paid, pan=req.meter_number, decimals=decimals
+            )
+            sold.to_wallet = change if change > 0 and customer is not None else 0
+            if sold.to_wallet:
+                sold.text += f". Change {format_money(change, decimals)} to your wallet"
+            scope = None if phone is None else Inbound(phone=phone, text="", message_id=ref).scope
+            return {
+                "pay_id": pid,
+                "pay_change": sold.to_wallet,
+                "pay_customer": customer,
+                "pay_now": now,
+                "pay_journal": str(uuid.uuid4()),
+                "pay_memo": f"change of payment {pid} (sale {sale_id})"[:200],
+                "pay_clearing": ledger.MOBILE_CLEARING,
+                "pay_wallet": None if customer is None else ledger.wallet_account(customer),
+                "pay_detail": sold.detail,
+                "pay_scope": scope,
+                "pay_ref": ref,
+                "pay_fingerprint": hashlib.sha256(sold.text.encode()).hexdigest(),
+                "pay_sms": orjson.dumps(service.sms_body(sold.text)).decode(),
+            }
+
+        store = PaymentStore(conn, record=record, sold=sold_params)
         steps = pipeline.sale(req, Named(operator_name), security=security, limits=limits, now=now)
         try:
-            sold = await pipeline.arun(steps, AsyncPgSaleStore(conn))
+            done = await pipeline.arun(steps, store)
         except VendingError:
             raise _Defer from None  # refused: the service puts the money in the wallet
-        if sold.meter is None or sold.priced is None:
+        if done.meter is None or done.priced is None or not sold.text:
             raise _Defer  # a replay: the service finds the payment's sale
-        meter = sold.meter
-        sale_id, paid = meter.sale_id, sold.priced.paid
-        change = amount - paid
-        detail = f"sold, change {change}" if change else "sold"
-        text = service.sold_text(sold.receipt, paid=paid, pan=meter.pan, decimals=decimals)
-        if change > 0 and meter.customer_id is not None:
-            memo = f"change of payment {pid} (sale {sale_id})"
-            await _change_to_wallet(conn, meter.customer_id, change, memo, now)
-            text += f". Change {format_money(change, decimals)} to your wallet"
-        scope = None if phone is None else Inbound(phone=phone, text="", message_id=ref).scope
-        await conn.execute(
-            _SOLD,
-            pid,
-            sale_id,
-            meter.customer_id,
-            now,
-            detail,
-            scope,
-            ref,
-            hashlib.sha256(text.encode()).hexdigest(),
-            orjson.dumps(service.sms_body(text)).decode(),
-        )
-        sms = None if phone is None else OutboundSms(to=phone, text=text, reference=ref)
+        if sold.to_wallet and store.posted != 2:
+            raise _Defer  # no wallet, or an account to make first: the service does both
+        payment = stored or store.payment
+        assert payment is not None
+        phone = service.sms_phone(payment[1], payer_phone)
+        sms = None if phone is None else OutboundSms(to=phone, text=sold.text, reference=ref)
         return service.Outcome(
-            payment_id=pid, state=PaymentState.SOLD.value, sale_id=sale_id, detail=detail, sms=sms
+            payment_id=payment[0],
+            state=PaymentState.SOLD.value,
+            sale_id=done.meter.sale_id,
+            detail=sold.detail,
+            sms=sms,
         )
 
     try:
@@ -200,23 +243,6 @@ async def apply(
         return DEFER
     pool.stats["payment:duplicate" if outcome.duplicate else "payment:fast"] += 1
     return outcome
-
-
-async def _change_to_wallet(
-    conn: asyncpg.Connection, customer_id: int, change: int, memo: str, now: datetime
-) -> None:
-    posted = await conn.fetchval(
-        _CHANGE,
-        customer_id,
-        change,
-        now,
-        str(uuid.uuid4()),
-        memo[:200],
-        ledger.MOBILE_CLEARING,
-        ledger.wallet_account(customer_id),
-    )
-    if posted != 2:
-        raise _Defer  # no wallet, or an account to make first: the service does both
 
 
 class SentMarks:
@@ -255,7 +281,7 @@ class SentMarks:
         bodies = [orjson.dumps({**service.sms_body(m.text), "sent": True}).decode() for m in batch]
         async with self.pool.pool.acquire() as conn:
             await conn.execute(
-                _MARK_SENT, scopes, [m.reference for m in batch], bodies, datetime.now(UTC)
+                fast_sql.MARK_SENT, scopes, [m.reference for m in batch], bodies, datetime.now(UTC)
             )
 
     async def close(self) -> None:
