@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -50,7 +51,8 @@ class Sale(Base):
     channel: Mapped[str] = mapped_column(String(8))
     operator_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("operators.id"), index=True)
     vendor_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("vendors.id"), index=True)
-    meter_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("meters.id"), index=True)
+    #: indexed with ``created_at`` (``__table_args__``): a sale's month reads its own rows
+    meter_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("meters.id"))
     customer_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("customers.id"))
     tariff_version_id: Mapped[int | None] = mapped_column(
         BigIntId, ForeignKey("tariff_versions.id")
@@ -88,6 +90,7 @@ class Sale(Base):
 
     __table_args__ = (
         UniqueConstraint("operator_id", "channel", "idempotency_key"),
+        Index("ix_sales_meter_id_created_at", "meter_id", "created_at"),
         CheckConstraint(check_in("channel", Channel), name="channel"),
         CheckConstraint(check_in("status", SaleStatus), name="status"),
         CheckConstraint(check_in("paid_from", PaidFrom), name="paid_from"),
