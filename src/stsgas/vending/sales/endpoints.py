@@ -26,7 +26,7 @@ from stsgas.vending.operators.auth import (
 from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.printing import sale as printed
 from stsgas.vending.sales import aftercare, cancel, schemas, service
-from stsgas.vending.sales.request import parse_sale
+from stsgas.vending.sales.request import sale_from_body
 from stsgas.vending.settings import Settings
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -59,13 +59,7 @@ async def create_sale(
     The hot path: parsing happens on the event loop, and authentication, the
     sale and its commit run in one worker thread (one hop, one session).
     """
-    req = parse_sale(
-        meter_number=body.meter_number,
-        amount=body.amount,
-        channel=body.channel.value,
-        idempotency_key=idempotency_key,
-        decimals=request.app.state.settings.currency_decimals,
-    )
+    req = sale_from_body(body, idempotency_key, request.app.state.settings)
     if body.paid_from != PaidFrom.FLOAT.value:
         req = replace(req, paid_from=body.paid_from)
     result = await run_in_threadpool(_sell, request, credentials, req)

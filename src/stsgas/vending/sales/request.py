@@ -11,13 +11,26 @@ most :data:`MAX_PAID`). Nothing here reads the database.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 from stsgas.vending.errors import BadAmount, InvalidInput
 from stsgas.vending.kit.money import parse_money
 from stsgas.vending.meters import resolve
 from stsgas.vending.models import Channel
 from stsgas.vending.sales.compose import SaleRequest
 
-__all__ = ["MAX_KEY", "MAX_PAID", "parse_amount", "parse_meter_number", "parse_sale"]
+if TYPE_CHECKING:
+    from stsgas.vending.settings import Settings
+
+__all__ = [
+    "MAX_KEY",
+    "MAX_PAID",
+    "SaleBody",
+    "parse_amount",
+    "parse_meter_number",
+    "parse_sale",
+    "sale_from_body",
+]
 
 #: the largest payment accepted, in major units (base currency)
 MAX_PAID = 10_000_000
@@ -63,4 +76,27 @@ def parse_sale(
         paid=parse_amount(amount, decimals),
         channel=channel,
         idempotency_key=idempotency_key,
+    )
+
+
+class SaleBody(Protocol):
+    """What a sale's JSON body carries: ``POST /sales`` and the wallet's purchases alike."""
+
+    @property
+    def meter_number(self) -> str: ...
+    @property
+    def amount(self) -> str | int: ...
+    @property
+    def channel(self) -> Channel: ...
+
+
+def sale_from_body(body: SaleBody, idempotency_key: str | None, settings: Settings) -> SaleRequest:
+    """The checked sale request of a route's body and key, in the app's currency: one
+    spelling for every route that sells, so they refuse the same input the same way."""
+    return parse_sale(
+        meter_number=body.meter_number,
+        amount=body.amount,
+        channel=body.channel.value,
+        idempotency_key=idempotency_key,
+        decimals=settings.currency_decimals,
     )

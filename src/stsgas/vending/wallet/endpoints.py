@@ -33,7 +33,7 @@ from stsgas.vending.operators.auth import Credentials, ensure, principal_of, req
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.sales import service as sales
 from stsgas.vending.sales.endpoints import sale_response
-from stsgas.vending.sales.request import parse_sale
+from stsgas.vending.sales.request import sale_from_body
 from stsgas.vending.wallet import service
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -127,13 +127,7 @@ async def purchase(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Response:
     """Sell gas paid from the wallet: the receipt, as ``POST /api/v1/sales`` answers it."""
-    req = parse_sale(
-        meter_number=body.meter_number,
-        amount=body.amount,
-        channel=body.channel.value,
-        idempotency_key=idempotency_key,
-        decimals=request.app.state.settings.currency_decimals,
-    )
+    req = sale_from_body(body, idempotency_key, request.app.state.settings)
     result = await run_in_threadpool(_buy, request, credentials, customer_id, req)
     return sale_response(result)
 
