@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from stsgas.vending.errors import BadAmount
 
 __all__ = [
+    "BP_PER_PERCENT",
     "MAX_DECIMALS",
     "MAX_MINOR",
     "PERCENT_PER_BP",
@@ -48,6 +49,8 @@ __all__ = [
 MAX_MINOR: Final = 2**63 - 1
 #: a rate in basis points (tax, debt recovery) times this is percent
 PERCENT_PER_BP: Final = Decimal("0.01")
+#: a percent times this is basis points; a rate in basis points divided by it is percent
+BP_PER_PERCENT: Final = 100
 #: currencies have 0 to 4 decimals (ISO 4217); 6 leaves room for odd tariffs
 MAX_DECIMALS: Final = 6
 #: a longer text cannot be in range whatever it says; refused before any work

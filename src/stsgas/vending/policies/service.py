@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from stsgas.vending.audit import service as audit
 from stsgas.vending.customers import service as customers
 from stsgas.vending.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from stsgas.vending.kit.money import BP_PER_PERCENT
 from stsgas.vending.kit.volume import LITRES_PER_M3
 from stsgas.vending.models import CustomerClass, CustomerPolicy, Operator
 from stsgas.vending.policies import schemas
@@ -95,7 +96,7 @@ def view(session: Session, customer_id: int) -> dict[str, Any]:
         else {
             "kind": plan.kind,
             "amount": money(plan.amount),
-            "percent": None if plan.bp is None else str(Decimal(plan.bp) / 100),
+            "percent": None if plan.bp is None else str(Decimal(plan.bp) / BP_PER_PERCENT),
             "min": money(plan.min),
             "max": money(plan.max),
         },
@@ -129,7 +130,7 @@ def set_policy(
     p.class_id = None if klass is None else klass.id
     p.plan_kind = None if plan is None else plan.kind
     p.plan_amount = None if plan is None else plan.amount
-    p.plan_bp = None if plan is None or plan.percent is None else int(plan.percent * 100)
+    p.plan_bp = None if plan is None or plan.percent is None else int(plan.percent * BP_PER_PERCENT)
     p.plan_min = None if plan is None else plan.min
     p.plan_max = None if plan is None else plan.max
     session.flush()

@@ -59,6 +59,7 @@ from stsgas.vending.errors import (
     SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.money import minor_unit
 from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.management import requests
@@ -91,8 +92,11 @@ REGISTER_CURRENCY: Final = 6
 _SCALE: Final = {MeterMode.VOLUME.value: LITRE, MeterMode.AMOUNT.value: CURRENCY_UNIT}
 #: the decimals the meter shows (m³ to the litre, money to 10^-5)
 _DECIMALS: Final = {mode: -int(scale.as_tuple().exponent) for mode, scale in _SCALE.items()}
+#: the fewest decimals the meter's display keeps of money: two, as it always did
+#: (the meter's own rule, not the vending currency's ``STSGAS_CURRENCY_DECIMALS``)
+METER_MONEY_SHOWN: Final = minor_unit(2)
 #: the fewest decimals a shown value keeps (0.1 m³, 0.01 of the currency)
-_LEAST: Final = {MeterMode.VOLUME.value: GAS_UNIT, MeterMode.AMOUNT.value: Decimal("0.01")}
+_LEAST: Final = {MeterMode.VOLUME.value: GAS_UNIT, MeterMode.AMOUNT.value: METER_MONEY_SHOWN}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

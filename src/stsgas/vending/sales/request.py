@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from stsgas.vending.errors import BadAmount, InvalidInput
-from stsgas.vending.kit.money import parse_money
+from stsgas.vending.kit.money import minor_per_major, parse_money
 from stsgas.vending.meters import resolve
 from stsgas.vending.models import Channel
 from stsgas.vending.sales.compose import SaleRequest
@@ -44,7 +44,7 @@ def parse_amount(value: object, decimals: int) -> int:
     minor = parse_money(value, decimals)
     if minor <= 0:
         raise BadAmount("the amount must be a positive number")
-    if minor > MAX_PAID * 10**decimals:
+    if minor > MAX_PAID * minor_per_major(decimals):
         raise BadAmount(f"the amount is above the largest sale ({MAX_PAID})")
     return minor
 
