@@ -24,6 +24,7 @@ from stsgas.vending.jobs.local import LocalJobs
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Operator, Role
 from stsgas.vending.sales import service
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms.gateway import MemorySmsGateway
@@ -198,7 +199,7 @@ def test_deliver_called_twice_sends_once(sending: Sending) -> None:
     sm = make_sessionmaker(sending.engine)
     memory = MemorySmsGateway()
     now = datetime.now(UTC)
-    assert deliver(sm, memory, receipt, now=now) == "already"
+    assert deliver(sm, memory, Receipt.from_json(receipt), now=now) == "already"
     assert memory.sent == []
     assert len(sending.gateway.received) == 1
 
@@ -321,11 +322,11 @@ def test_a_restarted_server_sends_what_a_stopped_one_left_out(
     memory = MemorySmsGateway()
     restarted = Deliverer(sending_app.state.sessionmaker, lambda: memory)
     fresh = _sell_here(unheard, shop, security_module, "fresh-1")  # handed over below
-    restarted.submit(fresh)
+    restarted.submit(Receipt.from_json(fresh))
     restarted.drain()
     assert sorted(m.reference for m in memory.sent) == sorted(
         reference_of(r["sale_id"]) for r in [*lost, fresh]
     )
-    restarted.submit(fresh)  # asked again later: nothing left out, nothing twice
+    restarted.submit(Receipt.from_json(fresh))  # asked again later: nothing left out, nothing twice
     restarted.drain()
     assert len(memory.sent) == 3

@@ -28,6 +28,7 @@ from stsgas.vending.jobs.local import LocalJobs
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import Operator, PaidFrom, Sale
 from stsgas.vending.sales import service
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.settings import Settings
 from stsgas.vending.sms import repository as sms_repo
 from stsgas.vending.sms.gateway import MemorySmsGateway, OutboundSms, SmsGateway, SmsGatewayError
@@ -131,7 +132,7 @@ def test_two_sweeps_at_the_same_moment_send_once(
     both_found = threading.Barrier(2, timeout=30)
     real_missed = delivery.missed
 
-    def missed_then_wait(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    def missed_then_wait(*args: Any, **kwargs: Any) -> list[Receipt]:
         found = real_missed(*args, **kwargs)
         both_found.wait()  # neither delivers until both have found the sale
         return found

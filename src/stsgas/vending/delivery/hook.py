@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stsgas.vending.delivery.service import deliver, missed
 from stsgas.vending.models import Customer
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sms.gateway import SmsGateway
 
 __all__ = ["QUIET_SECONDS", "Deliverer", "hand_off", "install", "opted_in", "sold"]
@@ -41,7 +42,7 @@ QUIET_SECONDS: Final = 5.0
 CATCH_UP: Final = timedelta(hours=1)
 
 
-def sold(session: Session, receipt: dict[str, Any]) -> None:
+def sold(session: Session, receipt: Receipt) -> None:
     """Note a sale made in the session's transaction; its SMS goes after the commit.
 
     Sessions nobody listens to (a command-line tool, a benchmark) note nothing, so a
@@ -81,7 +82,7 @@ class Deliverer:
         self._asked_at = -math.inf
         self._caught_up = False
 
-    def submit(self, receipt: dict[str, Any]) -> None:
+    def submit(self, receipt: Receipt) -> None:
         """Send the sale's token SMS soon (in another thread)."""
         now = time.monotonic()
         with self._lock:
@@ -140,11 +141,11 @@ class Deliverer:
         with self._lock:
             self._pending.discard(future)
 
-    def _run(self, receipt: dict[str, Any]) -> str:
+    def _run(self, receipt: Receipt) -> str:
         try:
             return deliver(self._sm, self._gateway(), receipt, now=datetime.now(UTC))
         except Exception:  # the sale is committed; the SMS is best effort beyond the outbox
-            log.exception("token SMS not handled", extra={"sale_id": receipt.get("sale_id")})
+            log.exception("token SMS not handled", extra={"sale_id": receipt.sale_id})
             return "error"
 
     def drain(self, timeout: float = 10.0) -> None:
@@ -161,7 +162,7 @@ def opted_in(state: Any) -> None:
         deliverer.opted_in()
 
 
-def hand_off(state: Any, receipt: dict[str, Any]) -> None:
+def hand_off(state: Any, receipt: Receipt) -> None:
     """After a commit made outside the app's sessions: queue the sale's token SMS."""
     deliverer: Deliverer | None = getattr(state, "delivery", None)
     if deliverer is not None:

@@ -13,7 +13,6 @@ The console's SMS log lists these records beside the inbound messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -111,9 +110,7 @@ def _enqueue(
     return transaction.run_in(sm, write)
 
 
-def deliver(
-    sm: sessionmaker[Session], gateway: SmsGateway, receipt: Mapping[str, Any], *, now: datetime
-) -> str:
+def deliver(sm: sessionmaker[Session], gateway: SmsGateway, sale: Receipt, *, now: datetime) -> str:
     """Send the sale's token SMS if its customer opted in and it was not sent before.
 
     Answers what happened: "opted_out" (or no customer/phone, or the token went out
@@ -121,7 +118,6 @@ def deliver(
     outbox has it), "sent", or "refused" (kept unsent; the resend job retries).
     Never raises for a gateway failure: the sale stands whatever happens here.
     """
-    sale = Receipt.from_json(receipt)
     if not sale.tokens:
         return "opted_out"  # a cancelled sale's receipt: its token is void
     phone = _recipient(sm, sale.sale_id)
@@ -144,7 +140,7 @@ def deliver(
     return "sent"
 
 
-def missed(sm: sessionmaker[Session], *, since: datetime) -> list[dict[str, Any]]:
+def missed(sm: sessionmaker[Session], *, since: datetime) -> list[Receipt]:
     """Receipts of sales since ``since`` to opted-in customers whose token SMS is not in
     the outbox: committed while a server stopped before handing them over (a crash
     between a sale's commit and its outbox record). :func:`deliver` them; one that is
@@ -180,10 +176,10 @@ def missed(sm: sessionmaker[Session], *, since: datetime) -> list[dict[str, Any]
             for scope, key in found:
                 wanted.pop((scope, key), None)
         ids = sorted(wanted.values())
-        receipts: list[dict[str, Any]] = []
+        receipts: list[Receipt] = []
         for at in range(0, len(ids), _BATCH):
             receipts.extend(
-                dict(response)
+                Receipt.from_json(response)
                 for response in s.execute(
                     select(Sale.response)
                     .where(Sale.id.in_(ids[at : at + _BATCH]), Sale.response.is_not(None))

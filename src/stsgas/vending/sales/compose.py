@@ -104,6 +104,8 @@ class Composed:
 
     write: SaleWrite
     receipt: dict[str, Any]
+    #: the same receipt typed, for its token SMS (``delivery``)
+    sold: receipts.Receipt
 
 
 def fingerprint(req: SaleRequest, operator: Seller) -> str:
@@ -280,7 +282,7 @@ def compose(
     issued = issued_rows(
         [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
     )
-    receipt = receipts.build(
+    sold = receipts.build(
         sale_id=sale_id,
         meter_pan=meter.pan,
         mode=meter.mode,
@@ -294,7 +296,8 @@ def compose(
         fixed_per_period=version.fixed_charge,
         fixed_period=version.fixed_charge_period,
         policy_lines=_policy_lines(priced),
-    ).as_json()
+    )
+    receipt = sold.as_json()
     lines = [
         ln
         for ln in journal_lines(
@@ -382,7 +385,7 @@ def compose(
         hour=_hour(now),
         minute=_minute(now),
     )
-    return Composed(write=write, receipt=receipt)
+    return Composed(write=write, receipt=receipt, sold=sold)
 
 
 def _policy_lines(priced: pricing.Priced) -> tuple[receipts.ReceiptPolicyLine, ...]:

@@ -77,8 +77,8 @@ class FastSales:
             headers.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": 201, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
-        if not result.replayed:
-            after_sale.hand_off(state, result.receipt)  # committed: its token SMS (delivery)
+        if result.sold is not None:  # a new sale, committed: its token SMS (delivery)
+            after_sale.hand_off(state, result.sold)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -22,6 +22,7 @@ from stsgas.vending.sales.rows import GroupRow, LockedMeter, SaleWrite
 if TYPE_CHECKING:
     from stsgas.vending.operators.repository import PrincipalRow
     from stsgas.vending.policies.rules import PolicyPriced
+    from stsgas.vending.sales.receipts import Receipt
 
 __all__ = [
     "AfterSale",
@@ -179,7 +180,7 @@ class AfterSale:
 
     The event-loop store notes nothing: its caller hands the receipt over after COMMIT."""
 
-    receipt: dict[str, Any]
+    receipt: Receipt
 
 
 Op = (

@@ -48,6 +48,7 @@ from stsgas.vending.sales.compose import (
     settle,
 )
 from stsgas.vending.sales.issue import group_config, next_tid, plan_move
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sales.rows import LockedMeter
 from stsgas.vending.wallet.errors import InsufficientWallet
 
@@ -81,6 +82,8 @@ class SaleResult:
     replayed: bool
     meter: LockedMeter | None = None
     priced: pricing.Priced | None = None
+    #: a new sale's receipt typed, for its token SMS (None for a replay)
+    sold: Receipt | None = None
 
 
 def sale(
@@ -186,8 +189,10 @@ def sale(
         limits=limits,
         now=now,
     )
-    yield ops.AfterSale(receipt=composed.receipt)
-    return SaleResult(receipt=composed.receipt, replayed=False, meter=meter, priced=priced)
+    yield ops.AfterSale(receipt=composed.sold)
+    return SaleResult(
+        receipt=composed.receipt, replayed=False, meter=meter, priced=priced, sold=composed.sold
+    )
 
 
 def _lock(req: SaleRequest, seller: Seller | Bearer | Named, now: datetime) -> ops.Lock:
