@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy import Engine, select, update
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.jobs.wiring import RetryingGateway
 from stsgas.vending.models import Customer, CustomerMeter, Meter
+from stsgas.vending.sales.receipts import Receipt, ReceiptToken
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms.gateway import HttpSmsGateway
 from stsgas.vending.sms.settings import SmsSettings
@@ -26,6 +29,57 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 PHONE = "+255700000001"  # the shop's volume-meter customer
+
+KCT1 = "11112222333344445555"
+KCT2 = "66667777888899990000"
+CREDIT = "12345678901234567890"
+
+
+def a_receipt(
+    *,
+    sale_id: int = 42,
+    key_change: bool = False,
+    units: Decimal | None = Decimal("7.3"),
+    money: Decimal | None = None,
+) -> Receipt:
+    """A sale's typed receipt: by volume (``units``) or by amount (``money``), with the
+    two key change tokens before the credit token when ``key_change``."""
+
+    def token(seq: int, kind: str, digits: str) -> ReceiptToken:
+        return ReceiptToken(
+            sequence=seq, kind=kind, token_class=0, subclass=0, tid=None, digits=digits
+        )
+
+    tokens = (token(1, "kct", KCT1), token(2, "kct", KCT2), token(3, "credit", CREDIT))
+    return Receipt(
+        sale_id=sale_id,
+        status="completed",
+        meter_number="600727000000000012",
+        mode="volume" if units is not None else "amount",
+        channel="web",
+        operator="cashier",
+        vendor_id=1,
+        time=datetime(2026, 12, 5, tzinfo=UTC),
+        tid=1,
+        amount_tendered=Decimal("20.00"),
+        amount_paid=Decimal("20.00"),
+        change=Decimal("0.00"),
+        fixed_charge=Decimal("0.00"),
+        fixed_charge_period="sale",
+        fixed_charge_rate=Decimal("0.00"),
+        fixed_charge_months=None,
+        debt_recovered=Decimal("0.00"),
+        tax=Decimal("0.00"),
+        energy_amount=Decimal("20.00"),
+        units_credited=units,
+        money_credited=money,
+        tariff_steps=(),
+        key_change=key_change,
+        tokens=tokens if key_change else tokens[2:],
+        token=CREDIT,
+        copy=False,
+        notes=(),
+    )
 
 
 def opt_in(engine: Engine, pan: str, *, on: bool = True) -> int:
