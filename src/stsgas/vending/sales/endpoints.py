@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -9,10 +10,12 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import Session
 
 from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep, get_security_module
 from stsgas.vending.errors import Forbidden, InvalidInput
+from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.params import Offset, RowId
 from stsgas.vending.management import service as management
 from stsgas.vending.models import Channel, Operator, PaidFrom
@@ -24,6 +27,7 @@ from stsgas.vending.operators.auth import (
     require,
 )
 from stsgas.vending.operators.permissions import Permission, allowed
+from stsgas.vending.operators.service import Principal
 from stsgas.vending.printing import sale as printed
 from stsgas.vending.sales import aftercare, cancel, schemas, service
 from stsgas.vending.sales.request import sale_from_body
@@ -62,7 +66,7 @@ async def create_sale(
     req = sale_from_body(body, idempotency_key, request.app.state.settings)
     if body.paid_from != PaidFrom.FLOAT.value:
         req = replace(req, paid_from=body.paid_from)
-    result = await run_in_threadpool(_sell, request, credentials, req)
+    result = await run_in_threadpool(run_sale, request, credentials, req, _sell(req))
     return sale_response(result)
 
 
@@ -76,11 +80,19 @@ def sale_response(result: service.SaleResult) -> Response:
     )
 
 
-def _sell(
+#: a sale made in ``session`` by an authenticated seller, with the app's key custody
+#: and rate limits: ``(session, seller, security, limits)``
+SaleUnit = Callable[[Session, Principal, SecurityModule, service.SaleLimits], service.SaleResult]
+
+
+def run_sale(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None,
     req: service.SaleRequest,
+    unit: SaleUnit,
 ) -> service.SaleResult:
+    """Authenticate the seller and run ``unit`` in one transaction of one session, in
+    the calling worker thread: every route that sells goes through this one hop."""
     state = request.app.state
     settings: Settings = state.settings
     security = get_security_module(request)
@@ -91,9 +103,16 @@ def _sell(
         ensure(operator, Permission.SALES_CREATE)
         return transaction.run(
             session,
-            lambda: service.sell(session, req, operator=operator, security=security, limits=limits),
+            lambda: unit(session, operator, security, limits),
             idempotent=req.idempotency_key is not None,
         )
+
+
+def _sell(req: service.SaleRequest) -> SaleUnit:
+    """The seller's own sale (float or wallet, as ``req.paid_from`` says)."""
+    return lambda session, seller, security, limits: service.sell(
+        session, req, operator=seller, security=security, limits=limits
+    )
 
 
 @router.get("", response_model=None)

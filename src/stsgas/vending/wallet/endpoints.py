@@ -19,20 +19,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsgas.vending import transaction
-from stsgas.vending.deps import SessionDep, get_security_module
+from stsgas.vending.deps import SessionDep
 from stsgas.vending.errors import InvalidInput
 from stsgas.vending.kit.money import AmountIn, PositiveAmount
 from stsgas.vending.kit.params import MAX_ROW_ID, RowId
 from stsgas.vending.ledger.schemas import MoveOut
 from stsgas.vending.models import Channel, Operator
-from stsgas.vending.operators.auth import Credentials, ensure, principal_of, require
+from stsgas.vending.operators.auth import Credentials, require
 from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.sales import service as sales
-from stsgas.vending.sales.endpoints import sale_response
+from stsgas.vending.sales.endpoints import SaleUnit, run_sale, sale_response
 from stsgas.vending.sales.request import sale_from_body
 from stsgas.vending.wallet import service
 
@@ -128,33 +127,18 @@ async def purchase(
 ) -> Response:
     """Sell gas paid from the wallet: the receipt, as ``POST /api/v1/sales`` answers it."""
     req = sale_from_body(body, idempotency_key, request.app.state.settings)
-    result = await run_in_threadpool(_buy, request, credentials, customer_id, req)
+    result = await run_in_threadpool(run_sale, request, credentials, req, _buy(customer_id, req))
     return sale_response(result)
 
 
-def _buy(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None,
-    customer_id: int,
-    req: sales.SaleRequest,
-) -> sales.SaleResult:
-    state = request.app.state
-    security = get_security_module(request)
-    limits = sales.SaleLimits.configured(state.settings)
-    with state.sessionmaker() as session:
-        transaction.read_only(session)
-        operator = principal_of(session, credentials)
-        ensure(operator, Permission.SALES_CREATE)
-        return transaction.run(
-            session,
-            lambda: service.purchase(
-                session,
-                customer_id,
-                req,
-                operator=operator,
-                security=security,
-                now=datetime.now(UTC),
-                limits=limits,
-            ),
-            idempotent=req.idempotency_key is not None,
-        )
+def _buy(customer_id: int, req: sales.SaleRequest) -> SaleUnit:
+    """The sale paid from the customer's wallet."""
+    return lambda session, seller, security, limits: service.purchase(
+        session,
+        customer_id,
+        req,
+        operator=seller,
+        security=security,
+        now=datetime.now(UTC),
+        limits=limits,
+    )
