@@ -345,15 +345,6 @@ def _amount(sale: Sale, kind: str) -> int:
     return sum(int(Decimal(ln["amount"]) * 100) for ln in lines if ln["kind"] == kind)
 
 
-#: why the key change race fails on PostgreSQL (both paths; the report of issue 14)
-KEY_CHANGE_RACE = (
-    "the sale's lock joins supply_groups on meters.supply_group_id FOR UPDATE OF m: a "
-    "sale that waited on the meter while the one ahead changed its key rechecks the "
-    "join against the OLD supply group row and finds no meter (thread path: the money "
-    "goes to the wallet as 'no meter registered'; loop path: deferred to the service)"
-)
-
-
 def test_payments_for_a_meter_with_a_pending_key_change_at_once_change_the_key_once(
     paying: Paying,
     engine: Engine,
@@ -361,13 +352,12 @@ def test_payments_for_a_meter_with_a_pending_key_change_at_once_change_the_key_o
     security_module: SoftwareSecurityModule,
     db_url: str,
     capsys: pytest.CaptureFixture[str],
-    request: pytest.FixtureRequest,
 ) -> None:
     """Two payments for the meter, the second waiting on the meter while the first
     changes its key: the first sale carries the key change tokens, the second only a
-    credit token; both credit tokens are made under the new key with their own TID."""
-    if path.backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KEY_CHANGE_RACE))
+    credit token; both credit tokens are made under the new key with their own TID.
+    (On PostgreSQL the second used to find no meter: its money went to the wallet on
+    the thread path, and the event loop deferred it.)"""
     pan = paying.shop.pans[0]
     with make_sessionmaker(engine).begin() as s:
         new_sg = factories.supply_group(s, security_module, krn=2)
