@@ -55,8 +55,12 @@ SELECT m.id, m.pan, m.mode, m.status, m.supply_group_id, m.ti, m.ken, m.base_dat
        (SELECT m0.last_tid FROM meters m0 WHERE m0.id = m.id) IS DISTINCT FROM m.last_tid,
        EXISTS (SELECT 1 FROM customer_policies p WHERE p.customer_id = c.id)
 """
+#: the meter locked in a subquery, then joined: a sale that waited on the meter gets its
+#: row as the sale ahead left it, and ``g`` is then that row's supply group (with ``FOR
+#: UPDATE OF m`` on the join, PostgreSQL rechecks the join against the supply group row
+#: read before the wait, and a key change ahead made the meter vanish)
 _LOCK_FROM = """
-FROM meters m
+FROM (SELECT * FROM meters WHERE pan = %(number)s FOR UPDATE) m
 JOIN supply_groups g ON g.id = m.supply_group_id
 LEFT JOIN customer_meters cm ON cm.meter_id = m.id AND cm.active = 1
 LEFT JOIN customers c ON c.id = cm.customer_id
@@ -66,8 +70,6 @@ LEFT JOIN LATERAL (
     WHERE tv.tariff_id = m.tariff_id AND tv.effective_from <= %(now)s
     ORDER BY tv.effective_from DESC LIMIT 1
 ) v ON true
-WHERE m.pan = %(number)s
-FOR UPDATE OF m
 """
 _LOCK = _LOCK_SELECT + _LOCK_FROM
 #: the month's units and the last monthly fixed charge paid again, in a statement of
