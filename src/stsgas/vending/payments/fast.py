@@ -260,6 +260,8 @@ class SentMarks:
         self.delay = delay
         self._pending: list[OutboundSms] = []
         self._task: asyncio.Task[None] | None = None
+        #: one batch written at a time, so :meth:`close` waits for the one in flight
+        self._writing = asyncio.Lock()
 
     def add(self, sms: OutboundSms) -> None:
         """Mark ``sms`` sent soon (on the running event loop)."""
@@ -273,16 +275,23 @@ class SentMarks:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write the marks noted so far."""
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        scopes = [Inbound(phone=m.to, text="", message_id=m.reference).scope for m in batch]
-        bodies = [orjson.dumps({**service.sms_body(m.text), "sent": True}).decode() for m in batch]
-        async with self.pool.pool.acquire() as conn:
-            await conn.execute(
-                fast_sql.MARK_SENT, scopes, [m.reference for m in batch], bodies, datetime.now(UTC)
-            )
+        """Write the marks noted so far (after any batch already being written)."""
+        async with self._writing:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            scopes = [Inbound(phone=m.to, text="", message_id=m.reference).scope for m in batch]
+            bodies = [
+                orjson.dumps({**service.sms_body(m.text), "sent": True}).decode() for m in batch
+            ]
+            async with self.pool.pool.acquire() as conn:
+                await conn.execute(
+                    fast_sql.MARK_SENT,
+                    scopes,
+                    [m.reference for m in batch],
+                    bodies,
+                    datetime.now(UTC),
+                )
 
     async def close(self) -> None:
         """Write what is pending (the server stops)."""
