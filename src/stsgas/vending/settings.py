@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     pool_size: int = 10
     #: sales a vendor may make per minute (a vendor's own ``sales_per_minute`` overrides)
     vendor_sales_per_minute: int = 600
-    #: sales one customer may receive per hour, over all channels but SMS (V4)
+    #: sales one customer may receive per hour, over all channels but SMS and USSD (V4;
+    #: those two count against the SMS channel's own limits)
     customer_sales_per_hour: int = 20
     #: serve plain sales on the event loop (PostgreSQL; ``sales.fast``): off sends every
     #: sale through the FastAPI route and a worker thread, as on SQLite
