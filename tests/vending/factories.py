@@ -20,7 +20,9 @@ from stsgas.sts.identity import drn_with_check
 from stsgas.vending.keys.security import KeyRef, SecurityModule
 from stsgas.vending.models import (
     Customer,
+    CustomerClass,
     CustomerMeter,
+    CustomerPolicy,
     Meter,
     MeterMode,
     MeterStatus,
@@ -97,6 +99,27 @@ def customer(
     session.add(c)
     session.flush()
     return c
+
+
+def lifeline_policy(
+    session: Session, customer_id: int, *, instalment: int, emergency_asked: int
+) -> CustomerPolicy:
+    """A "lifeline" class (1 m³ of free gas a month) for the customer, with a fixed debt
+    instalment per sale and the emergency credit asked (minor units)."""
+    klass = CustomerClass(code="lifeline", name="Lifeline", free_litres=1_000)
+    session.add(klass)
+    session.flush()
+    policy = CustomerPolicy(
+        customer_id=customer_id,
+        class_id=klass.id,
+        plan_kind="fixed",
+        plan_amount=instalment,
+        emergency_asked=emergency_asked,
+        emergency_owed=0,
+    )
+    session.add(policy)
+    session.flush()
+    return policy
 
 
 def tariff(

@@ -32,7 +32,6 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import (
     Customer,
-    CustomerClass,
     CustomerPolicy,
     FreeGasGrant,
     LedgerEntry,
@@ -165,19 +164,7 @@ def _give_policy(engine: Engine, customer_id: int) -> None:
     """1 m³ of free gas a month, a 3.00 instalment per sale, 2.00 of emergency credit
     asked, and a debt of 50.00 to recover."""
     with make_sessionmaker(engine).begin() as s:
-        klass = CustomerClass(code="lifeline", name="Lifeline", free_litres=1_000)
-        s.add(klass)
-        s.flush()
-        s.add(
-            CustomerPolicy(
-                customer_id=customer_id,
-                class_id=klass.id,
-                plan_kind="fixed",
-                plan_amount=INSTALMENT,
-                emergency_asked=ASKED,
-                emergency_owed=0,
-            )
-        )
+        factories.lifeline_policy(s, customer_id, instalment=INSTALMENT, emergency_asked=ASKED)
         customer = s.get(Customer, customer_id)
         assert customer is not None
         customer.debt_balance = DEBT

@@ -24,7 +24,6 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import (
     Customer,
-    CustomerClass,
     CustomerMeter,
     CustomerPolicy,
     FreeGasGrant,
@@ -56,19 +55,7 @@ def _customer_of(engine: Engine, pan: str) -> int:
 def _give_policy(engine: Engine, customer_id: int) -> None:
     """1 m³ of free gas a month, a 3.00 instalment per sale, 2.00 of emergency credit asked."""
     with make_sessionmaker(engine).begin() as s:
-        klass = CustomerClass(code="lifeline", name="Lifeline", free_litres=1_000)
-        s.add(klass)
-        s.flush()
-        s.add(
-            CustomerPolicy(
-                customer_id=customer_id,
-                class_id=klass.id,
-                plan_kind="fixed",
-                plan_amount=300,
-                emergency_asked=ASKED,
-                emergency_owed=0,
-            )
-        )
+        factories.lifeline_policy(s, customer_id, instalment=300, emergency_asked=ASKED)
 
 
 def _minor(text: str) -> int:
