@@ -118,14 +118,7 @@ def _lock_statement() -> Any:
             has_policy.exists().label("credit_policy"),
             version.label("version_id"),
             replay.label("replay_id"),
-            SupplyGroup.sgc,
-            SupplyGroup.krn,
-            SupplyGroup.key_type,
-            SupplyGroup.ea,
-            SupplyGroup.dkga,
-            SupplyGroup.vending_key_enc,
-            SupplyGroup.key_expires_at,
-            SupplyGroup.is_active,
+            *more.GROUP_KEY_COLUMNS,
         )
         .join(SupplyGroup, SupplyGroup.id == Meter.supply_group_id)
         .where(Meter.pan == bindparam("number"))

@@ -20,6 +20,18 @@ from stsgas.vending.sales import ops
 from stsgas.vending.sales.rows import GroupRow
 from stsgas.vending.wallet import repository as wallets
 
+#: a supply group's key data after its id, in :class:`.rows.GroupRow`'s field order (the
+#: sale's lock reads them too, :mod:`.store`)
+GROUP_KEY_COLUMNS = (
+    SupplyGroup.sgc,
+    SupplyGroup.krn,
+    SupplyGroup.key_type,
+    SupplyGroup.ea,
+    SupplyGroup.dkga,
+    SupplyGroup.vending_key_enc,
+    SupplyGroup.key_expires_at,
+    SupplyGroup.is_active,
+)
 _STORED = select(Sale.id, Sale.request_fingerprint, Sale.response, Sale.status, Sale.cancelled_at)
 _PENDING = (
     select(
@@ -27,14 +39,7 @@ _PENDING = (
         Meter.pending_base_date,
         SupplyGroup.ken,
         SupplyGroup.id,
-        SupplyGroup.sgc,
-        SupplyGroup.krn,
-        SupplyGroup.key_type,
-        SupplyGroup.ea,
-        SupplyGroup.dkga,
-        SupplyGroup.vending_key_enc,
-        SupplyGroup.key_expires_at,
-        SupplyGroup.is_active,
+        *GROUP_KEY_COLUMNS,
     )
     .join(
         SupplyGroup,
