@@ -31,6 +31,11 @@ class RetryingGateway(SmsGateway):
         self.inner = inner
         self._runner = runner
 
+    @property
+    def blocks(self) -> bool:
+        """As the wrapped gateway (its refusal, which queues a resend, is what may wait)."""
+        return self.inner.blocks
+
     def send(self, message: OutboundSms) -> None:
         """Send; on refusal queue a resend (when the queue is reachable) and re-raise."""
         try:

@@ -42,7 +42,6 @@ from stsgas.vending.sales.compose import SaleLimits
 from stsgas.vending.sales.fast import SalePool
 from stsgas.vending.sms.callback import problem
 from stsgas.vending.sms.gateway import (
-    MemorySmsGateway,
     OutboundSms,
     SmsGateway,
     SmsGatewayError,
@@ -174,7 +173,7 @@ async def _send(app: FastAPI, sms: OutboundSms) -> None:
     if gateway is None:
         return
     try:
-        if _in_memory(gateway):  # never blocks: a thread's hand-off would cost more
+        if not gateway.blocks:  # a thread's hand-off would cost more than the send
             gateway.send(sms)
         else:
             await to_thread.run_sync(gateway.send, sms)
@@ -189,11 +188,6 @@ async def _send(app: FastAPI, sms: OutboundSms) -> None:
         return
     msg = Inbound(phone=sms.to, text="", message_id=sms.reference)
     await to_thread.run_sync(mark_sent, app.state.sessionmaker, msg)
-
-
-def _in_memory(gateway: SmsGateway) -> bool:
-    """Whether ``gateway`` (or the one a retrying gateway wraps) keeps messages in memory."""
-    return type(getattr(gateway, "inner", gateway)) is MemorySmsGateway  # a subclass may fail
 
 
 @router.get("/reconciliation", response_model=None)

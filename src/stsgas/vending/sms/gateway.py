@@ -43,6 +43,12 @@ class OutboundSms:
 class SmsGateway(abc.ABC):
     """Sends one SMS; raises :class:`SmsGatewayError` when it was not accepted."""
 
+    @property
+    def blocks(self) -> bool:
+        """Whether :meth:`send` may wait on I/O, so a caller on an event loop hands it to
+        a worker thread (a gateway that never waits is cheaper called inline)."""
+        return True
+
     @abc.abstractmethod
     def send(self, message: OutboundSms) -> None:
         """Hand ``message`` to the gateway."""
@@ -53,6 +59,11 @@ class MemorySmsGateway(SmsGateway):
     """Keeps messages in a list: the demo server's gateway and a test double."""
 
     sent: list[OutboundSms] = field(default_factory=list)
+
+    @property
+    def blocks(self) -> bool:
+        """Never: it appends to a list."""
+        return False
 
     def send(self, message: OutboundSms) -> None:
         """Record the message."""
