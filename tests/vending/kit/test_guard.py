@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -173,6 +174,26 @@ def test_every_answer_carries_a_request_id(client: TestClient, cashier_token: st
     ids = {one.headers["x-request-id"], two.headers["x-request-id"]}
     assert len(ids) == 2
     assert all(len(i) == 32 for i in ids)
+
+
+def test_request_ids_made_in_a_forked_worker_are_its_own() -> None:
+    """uvicorn forks its workers after the app module is imported: each worker's ids
+    start with its own prefix, so two workers never give two requests one id."""
+    from stsgas.vending.kit import guard
+
+    mine = guard._IDS.next()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send its first id and leave at once
+        os.write(write, guard._IDS.next())
+        os._exit(0)
+    os.close(write)
+    theirs = os.read(read, 64)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert len(theirs) == len(mine) == 32
+    assert theirs[:24] != mine[:24]
+    assert guard._IDS.next() != mine  # and the parent's counter moves on
 
 
 def test_the_guard_serves_each_request_in_the_utilitys_time_zone(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import time
 from collections.abc import MutableMapping
 from typing import Any, Final
 
@@ -162,11 +163,21 @@ def count_answer(scope: Scope, answer: Answer) -> None:
         REFUSALS.labels(str(_doc(answer.body).get("code", "unknown")), str(answer.status)).inc()
 
 
+#: the pool gauges are set at most this often by answers (and on every scrape of this
+#: worker): a gauge a scrape reads every few seconds needs no update per request
+POOL_EVERY: Final = 0.25
+_pools_due = 0.0
+
+
 def observe(scope: Scope, answer: Answer) -> None:
     """The guard's observer: latency by route template, the counters, the pool gauges."""
+    global _pools_due
     LATENCY.labels(scope["method"], route_template(scope)).observe(answer.seconds)
     count_answer(scope, answer)
-    _pools(scope["app"].state)
+    now = time.monotonic()
+    if now >= _pools_due:
+        _pools_due = now + POOL_EVERY
+        _pools(scope["app"].state)
 
 
 def install(app: FastAPI) -> None:
