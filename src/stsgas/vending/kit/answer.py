@@ -13,7 +13,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Answer", "Notes", "Observer", "SaleFacts", "current_notes", "note_sale"]
+__all__ = [
+    "ROUTE",
+    "Answer",
+    "Notes",
+    "Observer",
+    "SaleFacts",
+    "current_notes",
+    "note_sale",
+    "serve_before_routing",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,17 @@ def note_sale(channel: str, token_classes: Iterable[int]) -> None:
     notes = current_notes.get()
     if notes is not None:
         notes.sale = SaleFacts(channel, tuple(token_classes))
+
+
+#: the scope key naming the route template of a request answered before FastAPI's router
+#: (which sets ``scope["route"]`` for the rest)
+ROUTE = "stsgas.route"
+
+
+def serve_before_routing(scope: MutableMapping[str, Any], template: str) -> None:
+    """Say that a middleware answers this request itself, as route ``template`` (the
+    metrics label it so, not as an unmatched path)."""
+    scope[ROUTE] = template
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

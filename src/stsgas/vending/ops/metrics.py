@@ -47,7 +47,7 @@ from prometheus_client import (
 )
 from starlette.routing import Mount
 
-from stsgas.vending.kit.answer import Answer
+from stsgas.vending.kit.answer import ROUTE, Answer
 
 Scope = MutableMapping[str, Any]
 
@@ -132,9 +132,8 @@ def route_template(scope: Scope) -> str:
         raw = [p for p in str(scope["path"]).split("/") if p]
         prefix = raw[: max(len(raw) - len(own), 0)]
         return "/" + "/".join([*prefix, *own]) + ("/" if path.endswith("/") and own else "")
-    if scope["path"] == SALES_PATH and scope["method"] == "POST":
-        return SALES_PATH  # answered by the event-loop sale path, before routing
-    return "unmatched"
+    early = scope.get(ROUTE)  # answered by a middleware before routing (a sale, a callback)
+    return early if isinstance(early, str) else "unmatched"
 
 
 def _doc(body: bytes | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep
 from stsgas.vending.kit import problems
+from stsgas.vending.kit.answer import serve_before_routing
 from stsgas.vending.models import Operator
 from stsgas.vending.operators.auth import require
 from stsgas.vending.operators.permissions import Permission
@@ -245,6 +246,7 @@ class Callbacks:
         if scope["type"] == "http" and scope["method"] == "POST":
             handler = self.paths.get(scope["path"])
             if handler is not None and getattr(scope["app"].state, "payments_installed", False):
+                serve_before_routing(scope, scope["path"])  # a fixed path: a bounded label
                 try:
                     response = await handler(Request(scope, receive))
                 except problems.REFUSALS as exc:  # as the router's handlers answer them

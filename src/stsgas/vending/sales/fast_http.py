@@ -21,6 +21,7 @@ import orjson
 from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.errors import VendingError
 from stsgas.vending.kit import problems
+from stsgas.vending.kit.answer import serve_before_routing
 from stsgas.vending.models import Channel
 from stsgas.vending.sales import fast
 from stsgas.vending.sales.compose import SaleLimits, SaleRequest
@@ -60,6 +61,7 @@ class FastSales:
             await self.app(scope, _replaying(body, complete, receive), send)
             return
         req, secret = parsed
+        serve_before_routing(scope, PATH)
         try:
             result = await fast.sell(
                 pool,
