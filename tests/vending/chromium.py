@@ -3,7 +3,7 @@
 Import the ``browser`` (and ``new_page``, ``page_as``) fixtures from here so that every
 browser test launches chromium the same way; ``sign_in`` is the console's login as a person
 does it, ``hand_over`` the same page passed to another supervisor, ``double_submit`` a
-form posted twice at once as a double click sends it.
+form posted twice at once as a double click sends it, ``pos_sell`` a sale tapped on the POS.
 """
 
 from __future__ import annotations
@@ -94,6 +94,15 @@ def double_submit(page: Page, labelled_by: str) -> list[int]:
     """Post the form labelled by ``labelled_by`` twice at once; the two answers' statuses."""
     statuses: list[int] = page.evaluate(_DOUBLE_SUBMIT, labelled_by)
     return statuses
+
+
+def pos_sell(page: Page, meter: str, amount: str) -> None:
+    """On the POS: look ``meter`` up, enter ``amount`` and tap Sell (the answer is the
+    caller's to wait for: a receipt, a queued sale or a refusal)."""
+    page.get_by_label("Meter number").fill(meter)
+    page.get_by_role("button", name="Look up").click()
+    page.get_by_label("Amount paid").fill(amount)
+    page.locator("#pos-sell-btn").click()
 
 
 def hand_over(page: Page, username: str) -> None:
