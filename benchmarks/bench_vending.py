@@ -550,15 +550,7 @@ def service_only(url: str, pans: list[str], tokens: list[str], n: int = 200) -> 
     cpu = time.process_time() - cpu_before
     pg_cpu = _cpu_delta(pg_before, _cpu_by_pid(_postgres_pids())) if pg_before else 0.0
     engine.dispose()
-    return Run(
-        label=f"{backend} service, no HTTP",
-        sales=n,
-        errors=0,
-        seconds=elapsed,
-        p50_ms=_pct(lat, 0.5),
-        p99_ms=_pct(lat, 0.99),
-        cpu_ms=(1000 * cpu / n, 1000 * pg_cpu / n, 0.0),
-    )
+    return _in_process(f"{backend} service, no HTTP", lat, elapsed, cpu, pg_cpu)
 
 
 def loop_only(url: str, pans: list[str], tokens: list[str], n: int = 2000) -> Run:
@@ -605,15 +597,21 @@ def loop_only(url: str, pans: list[str], tokens: list[str], n: int = 2000) -> Ru
         return elapsed, cpu, pg_cpu
 
     elapsed, cpu, pg_cpu = asyncio.run(run())
-    done = len(lat)
+    return _in_process("postgresql loop, no HTTP", lat, elapsed, cpu, pg_cpu)
+
+
+def _in_process(label: str, lat: list[float], elapsed: float, cpu: float, pg_cpu: float) -> Run:
+    """A run of sales called in this process (no HTTP, no errors): one sale per latency,
+    CPU per sale of this process and of PostgreSQL (no load generator)."""
+    n = len(lat)
     return Run(
-        label="postgresql loop, no HTTP",
-        sales=done,
+        label=label,
+        sales=n,
         errors=0,
         seconds=elapsed,
         p50_ms=_pct(lat, 0.5),
         p99_ms=_pct(lat, 0.99),
-        cpu_ms=(1000 * cpu / done, 1000 * pg_cpu / done, 0.0),
+        cpu_ms=(1000 * cpu / n, 1000 * pg_cpu / n, 0.0),
     )
 
 

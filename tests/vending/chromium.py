@@ -2,7 +2,8 @@
 
 Import the ``browser`` (and ``new_page``, ``page_as``) fixtures from here so that every
 browser test launches chromium the same way; ``sign_in`` is the console's login as a person
-does it, ``hand_over`` the same page passed to another supervisor.
+does it, ``hand_over`` the same page passed to another supervisor, ``double_submit`` a
+form posted twice at once as a double click sends it, ``pos_sell`` a sale tapped on the POS.
 """
 
 from __future__ import annotations
@@ -75,6 +76,33 @@ def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+#: the form posted twice at once from the page, as a double click sends it: the same
+#: fields (CSRF token, form token, amount) with the session's cookie; each answer is its
+#: status, a redirect counted as 303 (the fetch does not follow it)
+_DOUBLE_SUBMIT = """async (labelledBy) => {
+  const form = document.querySelector(`form[aria-labelledby="${labelledBy}"]`);
+  const body = new URLSearchParams(new FormData(form));
+  const send = () => fetch(form.action, {method: "POST", body, redirect: "manual"})
+    .then((r) => r.type === "opaqueredirect" ? 303 : r.status);
+  return Promise.all([send(), send()]);
+}"""
+
+
+def double_submit(page: Page, labelled_by: str) -> list[int]:
+    """Post the form labelled by ``labelled_by`` twice at once; the two answers' statuses."""
+    statuses: list[int] = page.evaluate(_DOUBLE_SUBMIT, labelled_by)
+    return statuses
+
+
+def pos_sell(page: Page, meter: str, amount: str) -> None:
+    """On the POS: look ``meter`` up, enter ``amount`` and tap Sell (the answer is the
+    caller's to wait for: a receipt, a queued sale or a refusal)."""
+    page.get_by_label("Meter number").fill(meter)
+    page.get_by_role("button", name="Look up").click()
+    page.get_by_label("Amount paid").fill(amount)
+    page.locator("#pos-sell-btn").click()
 
 
 def hand_over(page: Page, username: str) -> None:

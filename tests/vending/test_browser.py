@@ -21,7 +21,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import ManagementRequest, Meter, Operator, Role, Token
 from tests.vending import factories
-from tests.vending.chromium import browser, sign_in  # noqa: F401  (fixture)
+from tests.vending.chromium import browser, pos_sell, sign_in  # noqa: F401  (fixture)
 from tests.vending.sales.conftest import Shop, all_sales, meter_config, sale_count
 from tests.vending.sales.live import serve
 from tests.vending.sales.test_counter_refusals import meter_without_tariff_in_force
@@ -148,10 +148,7 @@ def test_pos_says_where_the_money_went_and_why_a_meter_cannot_be_sold_to(
     with no tariff in force is not offered for sale, with the reason and its code."""
     sign_in(page, "shopcashier")
     page.goto("/pos")
-    page.get_by_label("Meter number").fill(shop.volume_pan)
-    page.get_by_role("button", name="Look up").click()
-    page.get_by_label("Amount paid").fill("10")
-    page.locator("#pos-sell-btn").click()
+    pos_sell(page, shop.volume_pan, "10")
     expect(page.locator("#pos-r-summary")).to_have_text(
         "Sale #1: paid 9.84 (fixed charge 1.00 · debt 0.90 · tax 1.04 · gas 6.90 · "
         "change 0.16), credit 4.6 m³."

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.vending.chromium import pos_sell
 from tests.vending.sales.conftest import Shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
@@ -23,10 +24,7 @@ def test_bluetooth_print_writes_the_servers_bytes_in_chunks(
     writes, each at most 100 bytes, join to the API's receipt.escpos bytes."""
     pos.context.add_init_script(path=FAKE_BLUETOOTH)
     pos.reload()
-    pos.get_by_label("Meter number").fill(shop.volume_pan)
-    pos.get_by_role("button", name="Look up").click()
-    pos.get_by_label("Amount paid").fill("20")
-    pos.locator("#pos-sell-btn").click()
+    pos_sell(pos, shop.volume_pan, "20")
     expect(pos.locator("#pos-result")).to_be_visible()
     sale_id = pos.locator("#pos-result").get_attribute("data-sale-id")
     pos.get_by_role("button", name="Print (Bluetooth)").click()
@@ -58,10 +56,7 @@ def test_a_sale_sold_from_the_queue_prints_too(pos: Page, shop: Shop, base_url: 
     pos.context.add_init_script(path=FAKE_BLUETOOTH)
     pos.reload()
     pos.context.set_offline(True)
-    pos.get_by_label("Meter number").fill(shop.amount_pan)
-    pos.get_by_role("button", name="Look up").click()
-    pos.get_by_label("Amount paid").fill("12.50")
-    pos.locator("#pos-sell-btn").click()
+    pos_sell(pos, shop.amount_pan, "12.50")
     pos.context.set_offline(False)
     sold = pos.locator("#pos-p-list li[data-state=sold]")
     expect(sold).to_have_count(1)
@@ -79,10 +74,7 @@ def test_bluetooth_failure_leaves_the_sale(pos: Page, shop: Shop) -> None:
         "chooser.'); }}});"
     )
     pos.reload()
-    pos.get_by_label("Meter number").fill(shop.volume_pan)
-    pos.get_by_role("button", name="Look up").click()
-    pos.get_by_label("Amount paid").fill("10")
-    pos.locator("#pos-sell-btn").click()
+    pos_sell(pos, shop.volume_pan, "10")
     expect(pos.locator("#pos-result")).to_be_visible()
     pos.get_by_role("button", name="Print (Bluetooth)").click()
     expect(pos.locator("#pos-status")).to_have_text(

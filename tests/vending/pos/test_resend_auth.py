@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.models import Operator, Role, Sale
 from stsgas.vending.web.session import COOKIE
+from tests.vending.chromium import pos_sell
 from tests.vending.conftest import PASSWORD
 from tests.vending.sales.conftest import Shop
 
@@ -41,10 +42,7 @@ def _use_session(page: Page, base_url: str, token: str) -> None:
 
 def _queue_one(page: Page, meter: str) -> None:
     page.context.set_offline(True)
-    page.get_by_label("Meter number").fill(meter)
-    page.get_by_role("button", name="Look up").click()
-    page.get_by_label("Amount paid").fill("10")
-    page.locator("#pos-sell-btn").click()
+    pos_sell(page, meter, "10")
     expect(page.locator("#pos-p-list li[data-state=queued]")).to_have_count(1)
 
 

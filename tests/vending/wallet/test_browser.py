@@ -9,19 +9,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.vending.chromium import browser, new_page, sign_in  # noqa: F401  (fixtures)
+from tests.vending.chromium import browser, double_submit, new_page, sign_in  # noqa: F401  (fixtures)
 from tests.vending.sales.live import serve
 from tests.vending.wallet.conftest import WalletShop
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
-
-DOUBLE_SUBMIT = """async () => {
-  const form = document.querySelector('form[aria-labelledby="w-in"]');
-  const body = new URLSearchParams(new FormData(form));
-  const send = () => fetch(form.action, {method: "POST", body, redirect: "manual"})
-    .then((r) => r.type === "opaqueredirect" ? 303 : r.status);
-  return Promise.all([send(), send()]);
-}"""
 
 
 @pytest.fixture
@@ -41,7 +33,7 @@ def test_pay_in_once_then_buy_from_the_wallet_in_the_browser(
     admin.goto(customer)
     expect(admin.get_by_test_id("wallet-balance")).to_have_text("0.00")
     admin.get_by_label("Amount received").fill("40")
-    assert admin.evaluate(DOUBLE_SUBMIT) == [303, 303]
+    assert double_submit(admin, "w-in") == [303, 303]
     admin.reload()
     expect(admin.get_by_test_id("wallet-balance")).to_have_text("40.00")
     history = admin.get_by_role("table", name="Wallet history").locator("tbody tr")

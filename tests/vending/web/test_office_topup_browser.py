@@ -11,21 +11,11 @@ from sqlalchemy import Engine, func, select
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Account, LedgerEntry, Role, Vendor
-from tests.vending.chromium import browser, new_page, page_as  # noqa: F401  (fixtures)
+from tests.vending.chromium import browser, double_submit, new_page, page_as  # noqa: F401  (fixtures)
 from tests.vending.test_browser import base_url  # noqa: F401  (fixture)
 from tests.vending.web.test_office_browser import open_new_vendor
 
 pytestmark = pytest.mark.browser
-
-#: the form posted twice at once from the page, as a double click sends it: the same
-#: fields (CSRF token, form token, amount) with the session's cookie
-DOUBLE_SUBMIT = """async () => {
-  const form = document.querySelector('form[aria-labelledby="topup"]');
-  const body = new URLSearchParams(new FormData(form));
-  const send = () => fetch(form.action, {method: "POST", body, redirect: "manual"})
-    .then((r) => r.type === "opaqueredirect" ? 303 : r.status);
-  return Promise.all([send(), send()]);
-}"""
 
 
 def test_a_double_submitted_top_up_form_tops_up_once(
@@ -37,7 +27,7 @@ def test_a_double_submitted_top_up_form_tops_up_once(
     admin = page_as(Role.ADMIN, "alice")
     open_new_vendor(admin, "Mwenge Gas")
     admin.get_by_label("Amount paid in").fill("250")
-    assert admin.evaluate(DOUBLE_SUBMIT) == [303, 303]
+    assert double_submit(admin, "topup") == [303, 303]
     admin.reload()
     expect(admin.locator("#vendor-float")).to_have_text("250.00")
     expect(

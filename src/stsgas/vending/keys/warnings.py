@@ -35,22 +35,15 @@ def key_warnings(
     out: list[KeyWarning] = []
 
     def check(code: str, what: str, at: datetime) -> None:
-        if at <= now:
+        expired = at <= now
+        if expired or at - now <= window:
+            suffix, verb = ("_expired", "ran") if expired else ("_expiring", "runs")
             out.append(
                 KeyWarning(
-                    code=code + "_expired",
-                    message=f"{what} ran out at {at:%Y-%m-%d %H:%M} UTC",
+                    code=code + suffix,
+                    message=f"{what} {verb} out at {at:%Y-%m-%d %H:%M} UTC",
                     at=at,
-                    expired=True,
-                )
-            )
-        elif at - now <= window:
-            out.append(
-                KeyWarning(
-                    code=code + "_expiring",
-                    message=f"{what} runs out at {at:%Y-%m-%d %H:%M} UTC",
-                    at=at,
-                    expired=False,
+                    expired=expired,
                 )
             )
 

@@ -186,8 +186,13 @@ def command(
     """The signed ``settings`` payload for ``meter`` under its current key data; the
     counter is checked again (another command may have used it since it was asked)."""
     check_seq(session, meter, params["seq"])
-    text = payload(params)
+    return sign(session, meter, security, payload(params))
+
+
+def sign(session: Session, meter: Meter, security: SecurityModule, text: str) -> str:
+    """``text`` and its MAC under the meter's current key data, as every IR command
+    (settings, tariff) ends."""
     group = session.get(SupplyGroup, meter.supply_group_id)
     assert group is not None
-    data = issue.key_data(meter, group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken)
-    return f"{text} {security.ir_mac(data, group.vending_key_enc, text)}"
+    mac = security.ir_mac(issue.own_key_data(meter, group), group.vending_key_enc, text)
+    return f"{text} {mac}"

@@ -21,8 +21,7 @@ from stsgas.vending.errors import InvalidInput
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.volume import LITRE
 from stsgas.vending.management import ir_settings
-from stsgas.vending.models import Meter, MeterMode, SupplyGroup, Tariff, TariffVersion
-from stsgas.vending.sales import issue
+from stsgas.vending.models import Meter, MeterMode, Tariff, TariffVersion
 from stsgas.vending.sales.receipts import money
 
 PARAMS = {"seq", "activate_at", "tariff_version_id"}
@@ -127,10 +126,7 @@ def command(
     version = _version(session, meter, params["tariff_version_id"], when)
     at = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     payload = f"tariff {params['seq']} {at} {steps_of(version)}"
-    group = session.get(SupplyGroup, meter.supply_group_id)
-    assert group is not None
-    data = issue.key_data(meter, group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken)
-    signed = f"{payload} {security.ir_mac(data, group.vending_key_enc, payload)}"
+    signed = ir_settings.sign(session, meter, security, payload)
     if len(signed) > MAX_PAYLOAD:
         raise InvalidInput("the tariff does not fit one IR frame")
     return signed

@@ -69,14 +69,23 @@ def _authentic(request: Request, cfg: MpesaSettings) -> str | None:
     return None
 
 
+def _refused(request: Request, cfg: MpesaSettings, logged: str) -> Response | None:
+    """The 401 for a caller that is not the provider (its reason logged with the
+    ``logged`` format), or None to go on."""
+    why = _authentic(request, cfg)
+    if why is None:
+        return None
+    log.warning(logged, why)
+    return problem(401, "not_authenticated", "unknown payment provider")
+
+
 @router.post("/mpesa/validation", include_in_schema=False)
 async def validation(request: Request) -> Response:
     """The provider's optional validation call: accept (the confirmation decides)."""
     cfg: MpesaSettings = request.app.state.mpesa_settings
-    why = _authentic(request, cfg)
-    if why is not None:
-        log.warning("payment validation refused: %s", why)
-        return problem(401, "not_authenticated", "unknown payment provider")
+    refused = _refused(request, cfg, "payment validation refused: %s")
+    if refused is not None:
+        return refused
     provider: PaymentProvider = request.app.state.payment_provider
     return JSONResponse(provider.acknowledge(True))
 
@@ -85,10 +94,9 @@ async def validation(request: Request) -> Response:
 async def confirmation(request: Request) -> Response:
     """One payment reported by the provider: authenticate, verify, apply once."""
     cfg: MpesaSettings = request.app.state.mpesa_settings
-    why = _authentic(request, cfg)
-    if why is not None:
-        log.warning("payment callback refused: %s; nothing moved", why)
-        return problem(401, "not_authenticated", "unknown payment provider")
+    refused = _refused(request, cfg, "payment callback refused: %s; nothing moved")
+    if refused is not None:
+        return refused
     provider: PaymentProvider | None = request.app.state.payment_provider
     if provider is None:
         return problem(503, "retry_later", "mobile money is not set up")

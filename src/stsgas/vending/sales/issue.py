@@ -81,6 +81,24 @@ def key_data(
     )
 
 
+def own_key_data(meter: _MeterKeys, group: _Group) -> MeterKeyData:
+    """The meter's key data as it stands: its own TI, base date and KEN under ``group``."""
+    return key_data(meter, group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken)
+
+
+def _own_config(meter: _MeterKeys, group: _Group, security: SecurityModule) -> MeterConfig:
+    return security.meter_config(own_key_data(meter, group), group.vending_key_enc)
+
+
+def _current_config(
+    meter: _MeterKeys, group: _Group, security: SecurityModule, now: datetime
+) -> MeterConfig:
+    """The config tokens are made under when the meter's key stays as it is; a retired
+    or expired group key raises :class:`KeyExpired`."""
+    _check_key(group, now)
+    return _own_config(meter, group, security)
+
+
 def _check_key(group: _Group, now: datetime) -> None:
     if not group.is_active or (group.key_expires_at is not None and group.key_expires_at <= now):
         raise KeyExpired(f"the vending key of supply group {group.sgc}/{group.krn} has expired")
@@ -133,10 +151,7 @@ def plan_move(
     rule (``keys.rules``): a refused set (same key with RO=1, key type 0, a base
     date it cannot move to) raises a ``key_change_*`` problem. RO=1 exactly when
     the base date steps forward. Nothing here reads a database."""
-    old = security.meter_config(
-        key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
-        old_group.vending_key_enc,
-    )
+    old = _own_config(meter, old_group, security)
     _check_key(new_group, now)
     ti = ti or meter.ti
     base_date = base_date or meter.base_date
@@ -193,11 +208,7 @@ def apply_key_change(
     under the new base date, which the meter's record now carries."""
     if not meter.needs_key_change:
         old_group = MeterRepository(session).supply_group(meter.supply_group_id)
-        _check_key(old_group, now)
-        return security.meter_config(
-            key_data(meter, old_group, ti=meter.ti, base_date=meter.base_date, ken=meter.ken),
-            old_group.vending_key_enc,
-        ), []
+        return _current_config(meter, old_group, security, now), []
     plan = plan_key_change(
         session,
         meter,
@@ -283,17 +294,5 @@ def issued_rows(issued: list[tuple[str, IssuedToken]]) -> list[IssuedRow]:
 
 
 def group_config(meter: LockedMeter, security: SecurityModule, now: datetime) -> MeterConfig:
-    g = meter.group
-    _check_key(g, now)
-    data = MeterKeyData(
-        pan=meter.pan,
-        key_type=g.key_type,
-        sgc=g.sgc,
-        ti=meter.ti,
-        krn=g.krn,
-        ken=meter.ken,
-        base_date=meter.base_date,
-        ea=g.ea,
-        dkga=g.dkga,
-    )
-    return security.meter_config(data, g.vending_key_enc)
+    """:func:`_current_config` of a locked meter under the group read with it."""
+    return _current_config(meter, meter.group, security, now)
