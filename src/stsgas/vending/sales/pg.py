@@ -119,6 +119,7 @@ credit_led AS (
     JOIN (SELECT id, code FROM accounts UNION ALL SELECT id, code FROM {made}) a
       ON a.code = l.code
     WHERE EXISTS (SELECT 1 FROM credit_wallet)
+    ORDER BY l.credit  -- the source's line first, as ledger.post writes them
     RETURNING 1)"""
 _CREDIT_ACCOUNTS = """
 credit_acc AS (
