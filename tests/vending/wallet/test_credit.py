@@ -8,12 +8,18 @@ and run on both: were the two to drift apart, one run would fail.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
+from sqlalchemy.orm import Session
 
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Account, LedgerEntry, Wallet
@@ -21,6 +27,7 @@ from stsgas.vending.sales.ops import CreditWallet
 from stsgas.vending.wallet import service as wallet
 from stsgas.vending.wallet.errors import WalletNotFound
 from stsgas.vending.wallet.posting import credit_with_journal
+from tests.vending.locks import lock_waiters
 from tests.vending.wallet.conftest import NOW, WalletShop, ledger_balanced
 
 SOURCE = "clearing:agent"  # an account no fixture makes: the credit makes it
@@ -120,3 +127,54 @@ def test_a_customer_without_a_wallet_is_credited_nothing(
         with pytest.raises(WalletNotFound):
             wallet.top_up(s, cid, 100, source=SOURCE, memo=MEMO, now=NOW)
         s.rollback()
+
+
+def test_credits_at_once_that_each_make_the_source_account_all_post(
+    engine: Engine, wallet_shop: WalletShop
+) -> None:
+    """Four credits from an account none has made yet, at once (on PostgreSQL each reads
+    the accounts before the first commits, as the wallet row is held until all wait):
+    the account is made once, a credit that found it made meanwhile runs again, and all
+    four are credited and posted."""
+    cid, credits = wallet_shop.customer_id, 4
+    sm = make_sessionmaker(engine)
+    barrier = threading.Barrier(credits)
+
+    def credit(s: Session) -> int:
+        op = CreditWallet(customer_id=cid, amount=100, source=SOURCE, memo=MEMO, now=NOW)
+        return wallet.credit(s, op)
+
+    def run() -> int:
+        barrier.wait(timeout=30)
+        return transaction.run_in(sm, credit)
+
+    with ExitStack() as stack:
+        holder = None
+        if engine.dialect.name == "postgresql":
+            holder = stack.enter_context(engine.connect())
+            holder.execute(
+                text("SELECT 1 FROM wallets WHERE customer_id = :c FOR UPDATE"), {"c": cid}
+            )
+        pool = stack.enter_context(ThreadPoolExecutor(credits))
+        futures = [pool.submit(run) for _ in range(credits)]
+        if holder is not None:
+            _waiting(engine, credits)
+            holder.rollback()
+        after = sorted(f.result() for f in futures)
+    assert after == [100, 200, 300, 400]
+    lines = _lines(engine)
+    assert len(lines) == 2 * credits
+    assert len({ln[0] for ln in lines}) == credits
+    with sm() as s:
+        made = s.execute(select(Account.id).where(Account.code == SOURCE)).scalars().all()
+        assert len(made) == 1
+    assert ledger_balanced(engine)
+
+
+def _waiting(engine: Engine, sessions: int) -> None:
+    """Until ``sessions`` backends wait on a lock (polled, at most a minute)."""
+    for _ in range(6_000):
+        if len(lock_waiters(engine)) >= sessions:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"fewer than {sessions} sessions ever waited on a lock")
