@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -31,6 +32,7 @@ from stsgas.sts import CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.models import (
+    Account,
     Customer,
     CustomerPolicy,
     FreeGasGrant,
@@ -158,6 +160,41 @@ def test_a_payment_for_a_meter_with_a_pending_key_change_sends_the_key_change_fi
         assert credit.units == sale.credit_units
     assert ledger_balanced(engine)
     integrity(db_url, capsys)
+
+
+def test_a_payment_s_change_posts_the_same_journal_on_every_path(
+    client: Any, paying: Paying, engine: Engine, path: Path
+) -> None:
+    """30.07 buys 20 m³ for 30.00; the 0.07 left goes into the wallet with one journal of
+    its own: debit ``clearing:mobile``, credit the customer's wallet, no sale named, the
+    memo naming payment and sale. The event loop folds the wallet credit into its write,
+    the threads ask their engine's store for it: the same lines on every path."""
+    customer_id = paying.shop.customer_id
+    txn = paying.pay(paying.shop.pans[0], "30.07")
+    _pays_once(client, paying, engine, path, txn)
+    pay, sale = _sale_of(engine, txn.trans_id)
+    assert (pay.detail, sale.amount_paid) == ("sold, change 7", 3_000)
+    with make_sessionmaker(engine)() as s:
+        rows = s.execute(
+            select(
+                LedgerEntry.journal,
+                Account.code,
+                LedgerEntry.debit,
+                LedgerEntry.credit,
+                LedgerEntry.sale_id,
+            )
+            .join(Account, Account.id == LedgerEntry.account_id)
+            .where(LedgerEntry.memo == f"change of payment {pay.id} (sale {sale.id})")
+            .order_by(LedgerEntry.id)
+        ).all()
+        assert wallet.balance_of(s, customer_id) == 7
+    assert [tuple(r[1:]) for r in rows] == [
+        ("clearing:mobile", 7, 0, None),
+        (f"customer:{customer_id}:wallet", 0, 7, None),
+    ]
+    (journal,) = {r[0] for r in rows}
+    assert str(uuid.UUID(journal)) == journal
+    assert ledger_balanced(engine)
 
 
 def _give_policy(engine: Engine, customer_id: int) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,7 +36,6 @@ import orjson
 from stsgas.vending.errors import VendingError
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.money import format_money
-from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Channel, PaidFrom, PaymentState
 from stsgas.vending.payments import fast_sql, service
 from stsgas.vending.payments.provider import Reported, Verified
@@ -198,15 +196,14 @@ async def apply(
             if sold.to_wallet:
                 sold.text += f". Change {format_money(change, decimals)} to your wallet"
             scope = None if phone is None else Inbound(phone=phone, text="", message_id=ref).scope
+            # no change to put in a wallet: a credit of nothing, which moves nothing
+            change_for = 0 if customer is None else customer
+            credit = service.change_credit(pid, sale_id, change_for, sold.to_wallet, now)
             return {
+                **pg.credit_params(credit),
                 "pay_id": pid,
-                "pay_change": sold.to_wallet,
                 "pay_customer": customer,
                 "pay_now": now,
-                "pay_journal": str(uuid.uuid4()),
-                "pay_memo": f"change of payment {pid} (sale {sale_id})"[:200],
-                "pay_clearing": ledger.MOBILE_CLEARING,
-                "pay_wallet": None if customer is None else ledger.wallet_account(customer),
                 "pay_detail": sold.detail,
                 "pay_scope": scope,
                 "pay_ref": ref,
@@ -222,7 +219,7 @@ async def apply(
             raise _Defer from None  # refused: the service puts the money in the wallet
         if done.meter is None or done.priced is None or not sold.text:
             raise _Defer  # a replay: the service finds the payment's sale
-        if sold.to_wallet and store.posted != 2:
+        if sold.to_wallet and store.posted != pg.CREDIT_LINES:
             raise _Defer  # no wallet, or an account to make first: the service does both
         payment = stored or store.payment
         assert payment is not None

@@ -57,26 +57,14 @@ SELECT p.id, p.state, p.sale_id, p.detail, p.verified_at IS NOT NULL, p.amount, 
 FROM payments p WHERE p.provider = $1 AND p.txn_id = $2 FOR UPDATE
 """
 
-#: after the sale's writes: the change into the customer's wallet with its journal (as
-#: ``wallet.posting.credit_with_journal`` posts it; nothing when there is no change; the
-#: clearing account may be the one the sale's ``acc`` makes in this very statement),
-#: the payment marked sold, its SMS kept in the outbox (when it has a phone to go to)
-_PAYMENT_CTES = """,
-pay_wallet AS (
-    UPDATE wallets SET balance = balance + %(pay_change)s::bigint, updated_at = %(pay_now)s
-    WHERE customer_id = %(pay_customer)s::bigint AND %(pay_change)s::bigint > 0
-    RETURNING balance),
-pay_change AS (
-    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
-    SELECT %(pay_journal)s::text, a.id, NULL, v.debit, v.credit, %(pay_memo)s::text,
-           %(pay_now)s
-    FROM (VALUES (%(pay_clearing)s::text, %(pay_change)s::bigint, 0::bigint),
-                 (%(pay_wallet)s::text, 0::bigint, %(pay_change)s::bigint))
-         AS v (code, debit, credit)
-    JOIN (SELECT id, code FROM accounts UNION ALL SELECT id, code FROM acc) a
-      ON a.code = v.code
-    WHERE EXISTS (SELECT 1 FROM pay_wallet)
-    RETURNING 1),
+#: after the sale's writes: the change into the customer's wallet with its journal (the
+#: one wallet credit of ``sales.pg``, whose accounts may include one the sale's ``acc``
+#: makes in this very statement; nothing when there is no change), the payment marked
+#: sold, its SMS kept in the outbox (when it has a phone to go to)
+_PAYMENT_CTES = (
+    ","
+    + pg.credit_wallet_ctes(made="acc")
+    + """,
 pay_sold AS (
     UPDATE payments SET state = 'sold', sale_id = %(id)s, customer_id = %(pay_customer)s,
                         detail = %(pay_detail)s, verified_at = %(pay_now)s
@@ -89,11 +77,12 @@ pay_outbox AS (
            %(pay_sms)s::json, %(pay_now)s, %(pay_now)s
     WHERE %(pay_scope)s::text IS NOT NULL)
 """
+)
 
 
 def _write_sold() -> str:
     """The sale's write statement with the payment's CTEs before its final select, and
-    one more column: how many change lines were posted."""
+    one more column: how many lines of the change's journal were posted."""
     head, sep, tail = store_pg.WRITE.rpartition("\nSELECT ")
     assert sep, "the sale's write statement ends in a SELECT"
     assert "\nacc AS (" in head, "the sale's write makes missing accounts in its acc CTE"
@@ -102,7 +91,7 @@ def _write_sold() -> str:
         + _PAYMENT_CTES
         + sep
         + tail.rstrip()
-        + ",\n       (SELECT count(*) FROM pay_change)\n"
+        + ",\n       (SELECT count(*) FROM credit_led)\n"
     )
 
 

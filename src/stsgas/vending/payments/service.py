@@ -47,6 +47,7 @@ from stsgas.vending.models import (
     Sale,
 )
 from stsgas.vending.payments.provider import Reported, Verified
+from stsgas.vending.sales import ops
 from stsgas.vending.sales import service as sales
 from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sms import repository as sms_repo
@@ -58,6 +59,7 @@ from stsgas.vending.wallet import service as wallet
 __all__ = [
     "Outcome",
     "apply",
+    "change_credit",
     "mismatch",
     "record",
     "sms_body",
@@ -230,17 +232,25 @@ def _buy(
     change = payment.amount - sale.amount_paid
     text = sold_text(receipt.receipt, paid=sale.amount_paid, pan=meter.pan, decimals=decimals)
     if change > 0 and owner is not None:
-        wallet.top_up(
-            session,
-            owner.id,
-            change,
-            source=ledger.MOBILE_CLEARING,
-            memo=f"change of payment {payment.id} (sale {sale_id})",
-            now=now,
-        )
+        wallet.credit(session, change_credit(payment.id, sale_id, owner.id, change, now))
         text += f". Change {format_money(change, decimals)} to your wallet"
     payment.detail = f"sold, change {change}" if change else "sold"
     return _outcome(payment, sms=_store_sms(session, payment, owner, text, now))
+
+
+def change_credit(
+    payment_id: int, sale_id: int, customer_id: int, change: int, now: datetime
+) -> ops.CreditWallet:
+    """The request that puts a payment's change (money beyond the last 0.1 m³) into
+    the customer's wallet: the thread's :func:`apply` and the event loop's
+    (``payments.fast``, folded into its write) ask for the same one."""
+    return ops.CreditWallet(
+        customer_id=customer_id,
+        amount=change,
+        source=ledger.MOBILE_CLEARING,
+        memo=f"change of payment {payment_id} (sale {sale_id})",
+        now=now,
+    )
 
 
 def sold_text(receipt: dict[str, Any], *, paid: int, pan: str, decimals: int) -> str:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AfterSale",
     "AsyncSaleStore",
+    "CreditWallet",
     "DrawWallet",
     "FindKeyed",
     "Lock",
@@ -128,6 +129,25 @@ class WalletDrawn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CreditWallet:
+    """Add ``amount`` to the customer's wallet and post it from ledger account
+    ``source``: debit ``source``, credit ``customer:<id>:wallet``, one journal.
+
+    Both or neither: nothing moves when the customer has no wallet or ``amount``
+    is not positive. Not a step of the sale: money that reaches a wallet outside
+    a sale (a payment's change, a top-up, a refund) asks its store for it, so
+    each engine credits a wallet in one place. Answer: the balance after, or
+    None (nothing credited, nothing posted).
+    """
+
+    customer_id: int
+    amount: int
+    source: str
+    memo: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReadPending:
     """The key data the meter moves to (its pending key change). Answer: :class:`Pending`."""
 
@@ -189,6 +209,7 @@ Op = (
     | FindKeyed
     | ReadPolicy
     | DrawWallet
+    | CreditWallet
     | ReadPending
     | MoveKeys
     | Write

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import PaidFrom, Sale
+from stsgas.vending.sales import ops
 from stsgas.vending.wallet import repository as wallets
 from stsgas.vending.wallet.errors import NotCustomersMeter
 from stsgas.vending.wallet.posting import credit_with_journal
@@ -88,11 +89,13 @@ def refund(session: Session, sale: Sale, now: datetime) -> RefundTo:
             return RefundTo.PAYER
         credited = credit_with_journal(
             session,
-            sale.customer_id,
-            sale.amount_paid,
-            source=ledger.MOBILE_CLEARING,
-            memo=f"refund of cancelled sale {sale.id} (mobile money) to the wallet",
-            now=now,
+            ops.CreditWallet(
+                customer_id=sale.customer_id,
+                amount=sale.amount_paid,
+                source=ledger.MOBILE_CLEARING,
+                memo=f"refund of cancelled sale {sale.id} (mobile money) to the wallet",
+                now=now,
+            ),
         )
         if credited is None:
             return RefundTo.PAYER  # no wallet row: nothing credited, nothing posted

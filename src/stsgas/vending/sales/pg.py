@@ -6,12 +6,13 @@ psycopg's ``%(name)s`` style and is sent the rows. Two executors run it:
 :class:`PgSaleStore` on a caller's session (psycopg, prepared statements) and
 :class:`.store_async.AsyncPgSaleStore` on asyncpg (the same text as ``$n``
 parameters). So each statement exists once; the hot two (lock-and-read,
-write) are in :mod:`.store_pg`, the rest (a replay, a wallet draw, a key
-change, a credit policy) here. Nothing here begins or commits.
+write) are in :mod:`.store_pg`, the rest (a replay, a wallet draw or credit,
+a key change, a credit policy) here. Nothing here begins or commits.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, fields
 from datetime import UTC
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.kit import pgraw
+from stsgas.vending.ledger import service as ledger
 from stsgas.vending.operators.repository import PRINCIPAL_SQL, SELLER_SQL, PrincipalRow
 from stsgas.vending.policies import repository as policies
 from stsgas.vending.policies.rules import PolicyState
@@ -91,6 +93,80 @@ WITH d AS (
     RETURNING 1)
 SELECT (SELECT count(*) FROM d), (SELECT balance FROM wallets WHERE customer_id = %(customer_id)s)
 """
+#: the wallet credited and its journal posted (:class:`.ops.CreditWallet`), both only when
+#: the customer has a wallet and the amount is positive. ``{make}``: a CTE making the
+#: accounts still missing, or nothing; ``{made}``: the CTE whose rows (id, code) are the
+#: accounts this statement makes. The payment's write folds these CTEs in beside the
+#: sale's own (``payments.fast_sql``), so its ``{made}`` is the sale's ``acc``.
+_CREDIT_WALLET = """
+credit_wallet AS (
+    UPDATE wallets SET balance = balance + %(credit_amount)s::bigint,
+        updated_at = %(credit_now)s
+    WHERE customer_id = %(credit_customer)s::bigint AND %(credit_amount)s::bigint > 0
+    RETURNING balance),
+credit_lines (code, kind, name, vendor_id, debit, credit) AS (
+    VALUES (%(credit_source)s::text, %(credit_source_kind)s::text,
+            %(credit_source_name)s::text, %(credit_source_vendor)s::bigint,
+            %(credit_amount)s::bigint, 0::bigint),
+           (%(credit_wallet)s::text, %(credit_wallet_kind)s::text,
+            %(credit_wallet_name)s::text, NULL::bigint,
+            0::bigint, %(credit_amount)s::bigint)),{make}
+credit_led AS (
+    INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
+    SELECT %(credit_journal)s::text, a.id, NULL, l.debit, l.credit, %(credit_memo)s::text,
+        %(credit_now)s
+    FROM credit_lines l
+    JOIN (SELECT id, code FROM accounts UNION ALL SELECT id, code FROM {made}) a
+      ON a.code = l.code
+    WHERE EXISTS (SELECT 1 FROM credit_wallet)
+    ORDER BY l.credit  -- the source's line first, as ledger.post writes them
+    RETURNING 1)"""
+_CREDIT_ACCOUNTS = """
+credit_acc AS (
+    INSERT INTO accounts (code, name, kind, vendor_id, created_at)
+    SELECT l.code, l.name, l.kind, l.vendor_id, %(credit_now)s FROM credit_lines l
+    WHERE EXISTS (SELECT 1 FROM credit_wallet)
+      AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = l.code)
+    ON CONFLICT (code) DO NOTHING
+    RETURNING id, code),"""
+
+
+def credit_wallet_ctes(*, made: str) -> str:
+    """:data:`CREDIT_WALLET`'s CTEs (``credit_wallet``: the balance after; ``credit_led``:
+    the lines posted) for a statement whose CTE ``made`` makes the accounts it needs."""
+    return _CREDIT_WALLET.format(make="", made=made)
+
+
+CREDIT_WALLET = (
+    "WITH"
+    + _CREDIT_WALLET.format(make=_CREDIT_ACCOUNTS, made="credit_acc")
+    + "\nSELECT (SELECT balance FROM credit_wallet), (SELECT count(*) FROM credit_led)"
+)
+#: the lines of a credit's journal when it posts any
+CREDIT_LINES = 2
+
+
+def credit_params(op: ops.CreditWallet) -> dict[str, Any]:
+    """:data:`CREDIT_WALLET`'s parameters (the folded CTEs' too)."""
+    wallet = ledger.wallet_account(op.customer_id)
+    source_kind, source_name, source_vendor = ledger.account_spec(op.source)
+    wallet_kind, wallet_name, _ = ledger.account_spec(wallet)
+    return {
+        "credit_customer": op.customer_id,
+        "credit_amount": op.amount,
+        "credit_now": op.now,
+        "credit_journal": str(uuid.uuid4()),
+        "credit_memo": op.memo[:200],
+        "credit_source": op.source,
+        "credit_source_kind": source_kind.value,
+        "credit_source_name": source_name,
+        "credit_source_vendor": source_vendor,
+        "credit_wallet": wallet,
+        "credit_wallet_kind": wallet_kind.value,
+        "credit_wallet_name": wallet_name,
+    }
+
+
 READ_PENDING = """
 SELECT m.pending_ti, m.pending_base_date, g.ken, g.id, g.sgc, g.krn, g.key_type, g.ea, g.dkga,
        g.vending_key_enc, g.key_expires_at, g.is_active
@@ -124,6 +200,12 @@ def answer(op: ops.Op) -> Plan:
         params = {"customer_id": op.customer_id, "amount": op.amount, "now": op.now}
         ((drawn, had),) = yield DRAW_WALLET, params
         return ops.WalletDrawn(ok=drawn == 1, had=int(had or 0))
+    if isinstance(op, ops.CreditWallet):
+        ((balance, lines),) = yield CREDIT_WALLET, credit_params(op)
+        if balance is not None and lines != CREDIT_LINES:
+            # an account of the journal was made by a concurrent credit after the snapshot
+            raise ReadChanged("a ledger account of this wallet credit was made concurrently")
+        return None if balance is None else int(balance)
     if isinstance(op, ops.ReadPending):
         ((ti, base_date, ken, *group),) = yield READ_PENDING, {"meter_id": op.meter_id}
         return ops.Pending(group=GroupRow.of(group), ken=ken, ti=ti, base_date=base_date)

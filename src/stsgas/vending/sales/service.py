@@ -26,11 +26,9 @@ from stsgas.vending.sales.compose import (
     fingerprint,
     journal_lines,
 )
-from stsgas.vending.sales.ops import SaleStore
-from stsgas.vending.sales.pg import PgSaleStore
 from stsgas.vending.sales.pipeline import SaleResult
 from stsgas.vending.sales.request import MAX_PAID, parse_amount, parse_meter_number
-from stsgas.vending.sales.store import CoreSaleStore
+from stsgas.vending.sales.stores import store_for
 
 __all__ = [
     "MAX_PAID",
@@ -46,13 +44,6 @@ __all__ = [
     "sell",
     "store_for",
 ]
-
-
-def store_for(session: Session) -> SaleStore:
-    """The sale store of the session's database engine."""
-    if session.get_bind().dialect.name == "postgresql":
-        return PgSaleStore(session)
-    return CoreSaleStore(session)
 
 
 def sell(

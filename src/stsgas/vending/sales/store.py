@@ -187,6 +187,7 @@ _MORE: dict[type, Callable[[Session, Any], Any]] = {
     ops.ReadSale: more.read_sale,
     ops.FindKeyed: more.find_keyed,
     ops.DrawWallet: more.draw_wallet,
+    ops.CreditWallet: more.credit_wallet,
     ops.ReadPending: more.read_pending,
     ops.MoveKeys: more.move_keys,
 }

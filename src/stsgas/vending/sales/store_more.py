@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Meter, Sale, SupplyGroup
 from stsgas.vending.sales import ops
 from stsgas.vending.sales.rows import GroupRow
@@ -92,6 +93,26 @@ def draw_wallet(session: Session, op: ops.DrawWallet) -> ops.WalletDrawn:
     if wallets.draw(session, op.customer_id, op.amount, op.now) is not None:
         return ops.WalletDrawn(ok=True, had=0)
     return ops.WalletDrawn(ok=False, had=wallets.balance(session, op.customer_id) or 0)
+
+
+def credit_wallet(session: Session, op: ops.CreditWallet) -> int | None:
+    """Money into the wallet with its journal (``wallet.repository``'s credit, then
+    ``ledger.post``, which makes a missing account): the balance after, or None."""
+    if op.amount <= 0:
+        return None
+    after = wallets.credit(session, op.customer_id, op.amount, op.now)
+    if after is None:
+        return None
+    ledger.post(
+        session,
+        [
+            ledger.Line(account=op.source, debit=op.amount),
+            ledger.Line(account=ledger.wallet_account(op.customer_id), credit=op.amount),
+        ],
+        sale_id=None,
+        memo=op.memo,
+    )
+    return after
 
 
 def read_pending(session: Session, op: ops.ReadPending) -> ops.Pending:

@@ -22,12 +22,13 @@ from stsgas.vending.errors import BadAmount, IdempotencyMismatch
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import PaidFrom, Payment, PaymentState
+from stsgas.vending.sales import ops
 from stsgas.vending.sales import service as sales
 from stsgas.vending.wallet import repository as wallets
 from stsgas.vending.wallet.errors import WalletNotFound
 from stsgas.vending.wallet.posting import credit_with_journal
 
-__all__ = ["TopUp", "WalletView", "counter_top_up", "purchase", "top_up", "view"]
+__all__ = ["TopUp", "WalletView", "counter_top_up", "credit", "purchase", "top_up", "view"]
 
 #: the provider name of money paid in at the utility's own counter
 COUNTER = "counter"
@@ -88,11 +89,20 @@ def top_up(
 ) -> int:
     """Credit ``amount`` to the wallet, paid from ledger account ``source`` (an asset:
     the money received); the balance after it."""
-    if amount <= 0:
+    return credit(
+        session,
+        ops.CreditWallet(customer_id=customer_id, amount=amount, source=source, memo=memo, now=now),
+    )
+
+
+def credit(session: Session, op: ops.CreditWallet) -> int:
+    """Money into the wallet with its journal (``wallet.posting``): the balance after;
+    :class:`BadAmount` unless positive, :class:`WalletNotFound` without a wallet."""
+    if op.amount <= 0:
         raise BadAmount("a wallet top-up must be positive")
-    after = credit_with_journal(session, customer_id, amount, source=source, memo=memo, now=now)
+    after = credit_with_journal(session, op)
     if after is None:
-        raise WalletNotFound(f"customer {customer_id} has no wallet")
+        raise WalletNotFound(f"customer {op.customer_id} has no wallet")
     return after
 
 
