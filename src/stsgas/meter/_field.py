@@ -22,7 +22,7 @@ from stsgas.meter import _clock, _valve
 from stsgas.meter._core import MeterCore
 from stsgas.meter._state import MONTHS
 from stsgas.meter.events import Events, LogKind
-from stsgas.meter.settings import MeterSettings, SettingsError
+from stsgas.meter.settings import CV_PER_VOLT, MeterSettings, SettingsError
 from stsgas.meter.state import Limits, MonthRecord
 from stsgas.meter.tariff import MONEY_SCALE
 from stsgas.sts import LITRES_PER_M3
@@ -51,7 +51,7 @@ def setting_text(st: MeterSettings, tz: str, day: int, name: str) -> str:
     if name == "billing_day":
         return str(day)
     if name in _BATTERY:
-        return f"{lim.battery_cv[_BATTERY.index(name)] / 100:.2f}"
+        return f"{lim.battery_cv[_BATTERY.index(name)] / CV_PER_VOLT:.2f}"
     value = getattr(lim, _LIMIT_FIELD[name])
     if value is None:
         return "none" if name == "recharge_limit" else "off"

@@ -19,11 +19,14 @@ from stsgas.sts import LITRES_PER_M3, MeterConfig, StsError
 #: folder also holds (all lower case), nor ``Factory``; a path cannot pass either
 _IANA = re.compile(r"[A-Z][A-Za-z0-9_+-]*(/[A-Z][A-Za-z0-9_+-]*)*")
 
-__all__ = ["MeterSettings", "SettingsError"]
+__all__ = ["CV_PER_VOLT", "MeterSettings", "SettingsError"]
 
 
 #: a clock drifting more than this is broken, not slow (the sheet's bound is ~6 ppm)
 MAX_DRIFT_PPM = 1000.0
+#: centivolts in one volt: the records keep the battery levels in centivolts
+#: (``Limits.battery_cv``), the settings and the IR command in volts
+CV_PER_VOLT = 100
 
 
 class SettingsError(MeterError, ValueError):
@@ -91,7 +94,7 @@ class MeterSettings:
         if not Decimal(lo) <= value <= Decimal(hi):
             raise SettingsError(f"{name}: {text} is outside {lo} .. {hi}")
         if unit is Unit.VOLTS:
-            return int(value * 100)
+            return int(value * CV_PER_VOLT)
         if unit is Unit.FLOW:
             return int(value * LITRES_PER_M3)
         if unit is Unit.INTEGER:
@@ -103,8 +106,8 @@ class MeterSettings:
         l1, l2 = self.battery_levels_v
         return Limits(
             self.overdraft, self.recharge_limit, self.low_credit_alarm,
-            (round(l1 * 100), round(l2 * 100)), self.valve_clean_days, self.excess_flow_lph,
-            self.excess_flow_s, self.leak_flow_lph, self.leak_s,
+            (round(l1 * CV_PER_VOLT), round(l2 * CV_PER_VOLT)), self.valve_clean_days,
+            self.excess_flow_lph, self.excess_flow_s, self.leak_flow_lph, self.leak_s,
         )  # fmt: skip
 
     def with_limits(self, lim: Limits) -> MeterSettings:
@@ -112,7 +115,7 @@ class MeterSettings:
         return replace(
             self, overdraft=lim.overdraft, recharge_limit=lim.recharge_limit,
             low_credit_alarm=lim.low_credit_alarm,
-            battery_levels_v=(lim.battery_cv[0] / 100, lim.battery_cv[1] / 100),
+            battery_levels_v=(lim.battery_cv[0] / CV_PER_VOLT, lim.battery_cv[1] / CV_PER_VOLT),
             valve_clean_days=lim.clean_days, excess_flow_lph=lim.excess_lph,
             excess_flow_s=lim.excess_s, leak_flow_lph=lim.leak_lph, leak_s=lim.leak_s,
         )  # fmt: skip

@@ -10,6 +10,7 @@ reader (sale, SMS, lookup, management) must agree on which.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -21,6 +22,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import BadMeterNumber, MeterNotFound
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.meters import resolve
+from stsgas.vending.meters import service as meters
 from stsgas.vending.models import Meter, MeterMode, Operator, Role, Vendor
 from stsgas.vending.sales import service
 from stsgas.vending.sales.compose import SaleRequest
@@ -81,6 +83,21 @@ def test_sms_checks_the_meter_the_sale_sells_to(
             s, lambda: service.sell(s, req, operator=operator, security=security_module)
         )
     assert result.receipt["meter_number"] == pan
+
+
+def test_the_lookup_names_the_meter_the_sale_sells_to(
+    engine: Engine, security_module: SoftwareSecurityModule
+) -> None:
+    drn, pan = _two_rows_one_drn(engine, security_module)
+    with make_sessionmaker(engine)() as s:
+        found = meters.lookup(s, drn, window=timedelta(days=30))
+        assert found.meter.pan == pan
+        assert found.customer is not None
+        assert found.customer.phone == OWNER
+        assert found.meter.supply_group is not None  # loaded with it (``full``)
+        typo = drn[:-1] + str((int(drn[-1]) + 1) % 10)
+        with pytest.raises(BadMeterNumber):
+            meters.lookup(s, typo, window=timedelta(days=30))
 
 
 def test_every_spelling_names_the_meter_of_its_pan(

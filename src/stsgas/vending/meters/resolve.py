@@ -10,11 +10,11 @@ digits, and none has to decide between two.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stsgas.vending.errors import MeterNotFound
 from stsgas.vending.meters.numbers import parse_meter_number
+from stsgas.vending.meters.repository import MeterRepository
 from stsgas.vending.models import Meter
 
 __all__ = ["find", "normalise", "resolve"]
@@ -30,16 +30,16 @@ def normalise(text: str) -> str:
     return parse_meter_number(text).pan
 
 
-def find(session: Session, text: str) -> Meter | None:
-    """The meter the number names, or None when none is registered."""
-    pan = normalise(text)
-    return session.execute(select(Meter).where(Meter.pan == pan)).scalar_one_or_none()
+def find(session: Session, text: str, *, full: bool = False) -> Meter | None:
+    """The meter the number names, or None when none is registered; ``full`` loads
+    its supply group and tariff with it."""
+    return MeterRepository(session).by_pan(normalise(text), full=full)
 
 
-def resolve(session: Session, text: str) -> Meter:
-    """The meter the number names, or :class:`MeterNotFound` (404)."""
+def resolve(session: Session, text: str, *, full: bool = False) -> Meter:
+    """The meter the number names (as :func:`find`), or :class:`MeterNotFound` (404)."""
     pan = normalise(text)
-    meter = session.execute(select(Meter).where(Meter.pan == pan)).scalar_one_or_none()
+    meter = MeterRepository(session).by_pan(pan, full=full)
     if meter is None:
         raise MeterNotFound(f"no meter {pan} is registered", pan=pan)
     return meter

@@ -136,16 +136,6 @@ def get(session: Session, meter_id: int, *, for_update: bool = False) -> Meter:
     return repo.get_or_raise(meter_id, MeterNotFound, "meter", for_update=for_update)
 
 
-def get_by_number(session: Session, number: str, *, full: bool = False) -> Meter:
-    """The meter with this DRN or PAN: :class:`BadMeterNumber` if the check digits fail,
-    :class:`MeterNotFound` if no such meter is registered."""
-    pan = resolve.normalise(number)
-    meter = MeterRepository(session).by_pan(pan, full=full)
-    if meter is None:
-        raise MeterNotFound(f"no meter {pan} is registered", pan=pan)
-    return meter
-
-
 def set_status(
     session: Session, *, actor: Operator, meter_id: int, status: MeterStatus, reason: str = ""
 ) -> Meter:
@@ -230,7 +220,7 @@ def lookup(
     """Answer "is this the right meter, and can it be sold to?" for ``number``; a sale
     by an account with no vendor (``seller_vendor_id`` None) has no float to draw."""
     now = now or utcnow()
-    meter = get_by_number(session, number, full=True)
+    meter = resolve.resolve(session, number, full=True)  # 422 bad number, 404 none
     repo = MeterRepository(session)
     sg = meter.supply_group
     reasons: list[str] = []

@@ -5,7 +5,7 @@ these requests at a time and is sent back the answer written beside each
 (``Lock`` → :class:`Locked`, ``Write`` → :class:`.rows.Written`, …). A store
 answers them on one engine: :class:`.store.CoreSaleStore` (SQLAlchemy, SQLite)
 and the PostgreSQL statements of :mod:`.store_pg`, run by psycopg
-(:class:`.store_pg.PgSaleStore`, a caller's session) or by asyncpg
+(:class:`.pg.PgSaleStore`, a caller's session) or by asyncpg
 (:class:`.store_async.AsyncPgSaleStore`, the event loop). Every store
 implements :class:`SaleStore` or :class:`AsyncSaleStore`: one method,
 ``do(op)``. Nothing here touches a database.

@@ -7,12 +7,13 @@ and writes once (the two requests every sale of :mod:`.pipeline` makes;
 
 * :meth:`CoreSaleStore.lock_meter` locks the meter and reads, beside it, its
   supply group, linked customer (debt and rate window), the tariff version in
-  force with its steps, any committed sale under the idempotency key, which
-  ledger accounts are still missing, and the id the sale will take;
+  force with its steps, any committed sale under the idempotency key, and
+  the id the sale will take;
 * :meth:`CoreSaleStore.write_sale` charges the customer's debt and the vendor's
   float (both ``WHERE`` balance ≥ amount, both counting the rate-limit
   window), moves the meter's last TID and inserts the sale with its receipt,
-  its tokens and its journal, then reports what the counters say; the
+  its tokens and its journal (the ledger accounts exist already: made with
+  the vendor or channel), then reports what the counters say; the
   pipeline raises, and so rolls everything back, when a limit or the float
   says no.
 
