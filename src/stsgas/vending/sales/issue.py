@@ -134,6 +134,14 @@ class KeyPlan:
     ken: int
     rollover: bool
 
+    def tokens(self) -> list[IssuedToken]:
+        """The key change tokens, made under the old key."""
+        return key_change_tokens(self.old, self.new, rollover=self.rollover)
+
+    def last_tid(self, before: int) -> int:
+        """The meter's last TID after the move: RO=1 clears the meter's TID memory."""
+        return 0 if self.rollover else before
+
 
 def plan_move(
     meter: _MeterKeys,
@@ -218,9 +226,8 @@ def apply_key_change(
         ti=meter.pending_ti,
         base_date=meter.pending_base_date,
     )
-    kcts = key_change_tokens(plan.old, plan.new, rollover=plan.rollover)
-    if plan.rollover:
-        meter.last_tid = 0  # the rollover bit clears the meter's TID memory
+    kcts = plan.tokens()
+    meter.last_tid = plan.last_tid(meter.last_tid)
     meter.supply_group_id = plan.group_id
     meter.ti, meter.base_date, meter.ken = plan.ti, plan.base_date, plan.ken
     meter.pending_supply_group_id = None

@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from stsgas.sts import key_change_tokens
 from stsgas.vending.errors import IdempotencyMismatch, MeterNotFound, SaleCancelled
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.models import PaidFrom, SaleStatus
@@ -148,7 +147,7 @@ def sale(
             ti=pending.ti,
             base_date=pending.base_date,
         )
-        kcts = key_change_tokens(plan.old, plan.new, rollover=plan.rollover)
+        kcts = plan.tokens()
         yield ops.MoveKeys(
             meter_id=meter.id,
             group_id=plan.group_id,
@@ -159,9 +158,7 @@ def sale(
         config = plan.new
         # the TID counts under the new base date; RO=1 clears the meter's TID memory
         tid = next_tid(
-            replace(
-                meter, base_date=plan.base_date, last_tid=0 if plan.rollover else meter.last_tid
-            ),
+            replace(meter, base_date=plan.base_date, last_tid=plan.last_tid(meter.last_tid)),
             now,
         )
     else:
