@@ -15,10 +15,18 @@ import os
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
 
 from stsgas.vending.operators import passwords
 
 SKIP_PG = os.environ.get("STSGAS_SKIP_PG") == "1"
+
+#: Property tests judge what they generate, never how fast: on a shared 2-core CI
+#: machine a large example (a whole receipt, a meter state) can take a second to draw
+#: or check, and Hypothesis' deadline and "input generation is slow" check would then
+#: fail a correct test (the suite asserts no timings; benchmarks measure speed).
+settings.register_profile("stsgas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("stsgas")
 #: The hasher the application ships with (argon2-cffi defaults), kept for its own test.
 PRODUCTION_HASHER = passwords._HASHER
 #: Still argon2id with a fresh random salt per hash, at the lowest cost argon2 allows:
