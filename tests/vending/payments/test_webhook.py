@@ -15,6 +15,8 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.errors import RetryLater
 from stsgas.vending.models import IdempotencyRecord, PaidFrom, Payment, PaymentState, Sale
 from stsgas.vending.payments import endpoints as payments_endpoints
+from stsgas.vending.payments import fast_sql
+from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.wallet import service as wallet
 from tests.vending.conftest import auth
 from tests.vending.payments.conftest import CONFIRM, Paying, callback, counts, setup_app
@@ -105,6 +107,30 @@ def test_money_beyond_the_last_tenth_of_a_m3_goes_to_the_wallet(
     assert ledger_balanced(engine)
     if engine.dialect.name == "postgresql":  # change and all, on the event loop
         assert paying.app.state.sale_pool.stats["payment:fast"] == 1
+
+
+def test_the_change_adds_no_statement_on_the_event_loop(
+    client: TestClient, paying: Paying, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between ``BEGIN`` and ``COMMIT`` a payment with change is two statements: the
+    report stored with the meter locked, then the sale written with the change into the
+    wallet (the one wallet credit, folded in), the sold mark and the SMS."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the event-loop payment runs on PostgreSQL")
+    sent: list[str] = []
+    fetch = AsyncPgSaleStore._fetch
+
+    async def counted(store: AsyncPgSaleStore, sql: str, params: dict[str, Any]) -> Any:
+        sent.append(sql)
+        return await fetch(store, sql, params)
+
+    monkeypatch.setattr(AsyncPgSaleStore, "_fetch", counted)
+    txn = paying.pay(paying.shop.pans[0], "30.07")
+    assert callback(client, txn).json()["ResultCode"] == 0
+    assert sent == [fast_sql.RECORD_LOCK, fast_sql.WRITE_SOLD]
+    assert _payment(engine, txn.trans_id).detail == "sold, change 7"
+    assert _balance(engine, paying.shop.customer_id) == 7
+    assert paying.app.state.sale_pool.stats["payment:fast"] == 1
 
 
 def test_a_customer_account_reference_tops_up_the_wallet(
