@@ -2,17 +2,16 @@
 
 A read (GET, HEAD, OPTIONS) opens its transaction as a reader
 (:func:`stsgas.vending.transaction.read_only`: on SQLite ``BEGIN DEFERRED``,
-no write lock) and ends it with a rollback: it has nothing to commit. Any
-other request commits when the endpoint returns and rolls back when it
-raises. A unit that must be retried (a sale, a cancel, a management request)
-commits through :func:`stsgas.vending.transaction.run` before it returns, so
-this commit finds nothing left of it; what an endpoint wrote without ``run``
-(a customer, a tariff) is committed here, plainly: ``run`` calls its unit
-again after a retryable failure, and an endpoint that has already returned
-cannot be called again from here. ``get_session`` runs with
-``scope="function"``, so either happens *before* the response is sent: a
-client never sees an answer whose rows are not committed. Services and
-repositories never commit.
+no write lock) and ends it with a rollback: it has nothing to commit. Every
+endpoint that writes (a sale, a cancel, a customer, a tariff, an operator)
+commits its unit through :func:`stsgas.vending.transaction.run`, the one
+retry policy, before it returns: ``run`` can call the unit again after a
+retryable failure, which this dependency could not once the endpoint has
+returned. So for any other request the commit here finds nothing left but
+the authentication's reads, and a rollback undoes what an endpoint that
+raised left. ``get_session`` runs with ``scope="function"``, so either
+happens *before* the response is sent. Services and repositories never
+commit.
 """
 
 from __future__ import annotations
