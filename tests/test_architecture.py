@@ -227,8 +227,8 @@ TRANSACTION_OWNERS = {
     "vending/transaction.py": "the one transaction boundary",
     # alembic's runner commits each migration on its own connection
     "vending/migrations/env.py": "migrations run outside the application's sessions",
-    # the request's session: it ends the read transaction of a request (a unit that
-    # writes has committed through ``transaction.run`` already)
+    # the request's session: it ends the read transaction of a request (every endpoint
+    # that writes has committed its unit through ``transaction.run`` already)
     "vending/deps.py": "the request-scoped session's end",
     # the event-loop sale path speaks BEGIN/COMMIT to asyncpg itself; it judges every
     # failure with ``transaction.judge``, so it retries exactly what ``run`` retries

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from stsgas.vending.app import create_app
 from stsgas.vending.db import make_engine, make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
-from stsgas.vending.models import Customer, Sale
+from stsgas.vending.models import AuditEntry, Customer, Sale
 from stsgas.vending.settings import Settings
 from tests.problems import problem
 from tests.vending.conftest import TEST_KEYS, app_with, auth
@@ -96,13 +96,14 @@ def test_a_sale_whose_backend_is_terminated_is_sold_once_on_a_new_one(
 
 
 @pytest.mark.parametrize("backend", PG_ONLY, indirect=True)
-def test_a_write_whose_backend_is_terminated_is_503_and_changes_nothing(
+def test_a_write_whose_backend_is_terminated_runs_again_on_a_new_one(
     engine: Engine,
     settings: Settings,
     security_module: SoftwareSecurityModule,
     supervisor_token: str,
 ) -> None:
-    """Any other endpoint: 503 database_unavailable problem+json, the row as it was."""
+    """Every endpoint that writes commits through ``transaction.run``, as a sale does: a
+    customer's change whose session is killed while it waits runs again, once."""
     with make_sessionmaker(engine).begin() as s:
         s.add(Customer(name="Ada", address="", phone="", debt_balance=0))
     with _client(settings, engine, security_module) as client:
@@ -113,6 +114,34 @@ def test_a_write_whose_backend_is_terminated_is_503_and_changes_nothing(
             lambda: client.patch(
                 f"/api/v1/customers/{cid}", json={"name": "Changed"}, headers=auth(supervisor_token)
             ),
+        )
+    assert (r.status_code, r.json()["name"]) == (200, "Changed"), r.text
+    with make_sessionmaker(engine)() as s:
+        changes = s.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "customer.update", AuditEntry.object_id == str(cid))
+        ).scalar_one()
+    assert changes == 1  # the killed attempt left nothing; the second was kept once
+
+
+@pytest.mark.parametrize("backend", PG_ONLY, indirect=True)
+def test_a_read_whose_backend_is_terminated_is_503(
+    engine: Engine,
+    settings: Settings,
+    security_module: SoftwareSecurityModule,
+    supervisor_token: str,
+) -> None:
+    """A read is not run again: 503 database_unavailable problem+json, and the pool
+    recovers for the next request."""
+    with make_sessionmaker(engine).begin() as s:
+        s.add(Customer(name="Ada", address="", phone="", debt_balance=0))
+    with _client(settings, engine, security_module) as client:
+        cid = client.get("/api/v1/customers", headers=auth(supervisor_token)).json()[0]["id"]
+        r = _terminated_while_waiting(
+            engine,
+            "customers",
+            lambda: client.get(f"/api/v1/customers/{cid}", headers=auth(supervisor_token)),
         )
         _assert_unavailable(r)
         after = client.get(f"/api/v1/customers/{cid}", headers=auth(supervisor_token))

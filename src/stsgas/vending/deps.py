@@ -2,26 +2,30 @@
 
 A read (GET, HEAD, OPTIONS) opens its transaction as a reader
 (:func:`stsgas.vending.transaction.read_only`: on SQLite ``BEGIN DEFERRED``,
-no write lock) and ends it with a rollback: it has nothing to commit. Any
-other request commits when the endpoint returns and rolls back when it
-raises. A unit that must be retried (a sale, a cancel, a management request)
-commits through :func:`stsgas.vending.transaction.run` before it returns, so
-this commit finds nothing left of it; what an endpoint wrote without ``run``
-(a customer, a tariff) is committed here, plainly: ``run`` calls its unit
-again after a retryable failure, and an endpoint that has already returned
-cannot be called again from here. ``get_session`` runs with
-``scope="function"``, so either happens *before* the response is sent: a
-client never sees an answer whose rows are not committed. Services and
-repositories never commit.
+no write lock) and ends it with a rollback: it has nothing to commit. Every
+endpoint that writes (a sale, a cancel, a customer, a tariff, an operator)
+commits its unit through :func:`stsgas.vending.transaction.run`, the one
+retry policy, before it returns: ``run`` can call the unit again after a
+retryable failure, which this dependency could not once the endpoint has
+returned. So for any other request the commit here finds nothing left but
+the authentication's reads, and a rollback undoes what an endpoint that
+raised left. An endpoint that wrote (an ORM flush or ORM ``INSERT``/``UPDATE``/
+``DELETE``) and did not commit it through ``run`` is still committed here,
+once, with an :class:`UncommittedWrite` warning (an error under the test
+suite), so a forgotten ``run`` shows. ``get_session`` runs with
+``scope="function"``, so either happens *before* the response is sent.
+Services and repositories never commit.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from stsgas.vending import transaction
 from stsgas.vending.errors import NoMasterKey
@@ -32,6 +36,33 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: open a transaction as a reader (kept under this name for the endpoints that use it)
 begin_read = transaction.read_only
+#: ``session.info`` key: the open transaction has written
+_WROTE = "stsgas_wrote"
+
+
+class UncommittedWrite(RuntimeWarning):
+    """An endpoint wrote without committing through ``transaction.run`` (no retry)."""
+
+
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _ended(session: Session, txn: SessionTransaction) -> None:
+    if txn.parent is None:  # committed or rolled back: nothing of it is pending
+        session.info.pop(_WROTE, None)
+
+
+def _watch_writes(session: Session) -> None:
+    """Mark ``session`` while its transaction holds a write not yet committed."""
+    event.listen(session, "after_flush", _flushed)
+    event.listen(session, "do_orm_execute", _executed)
+    event.listen(session, "after_transaction_end", _ended)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -42,12 +73,20 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         if reading:
             begin_read(session)
+        else:
+            _watch_writes(session)
         yield session
         if reading:
             # nothing to commit; what was read stays loaded (a rollback would expire it)
             session.expunge_all()
             session.rollback()
         else:
+            if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+                warnings.warn(
+                    f"{request.method} {request.url.path} wrote outside transaction.run",
+                    UncommittedWrite,
+                    stacklevel=1,
+                )
             session.commit()
     except BaseException:
         session.rollback()

@@ -1,10 +1,10 @@
 """The vending package's one retry policy and one transaction boundary.
 
-Every unit of work that must be retried (a sale, a reprint, a cancel, a
-management request, a key change, a readout, loading demo data) commits
-through :func:`run`: the unit runs in a fresh transaction and commits there,
-before its response exists, so no client ever holds an answer whose rows are
-not durable. The event-loop sale path (:mod:`stsgas.vending.sales.fast`,
+Every unit of work that writes (a sale, a reprint, a cancel, a management
+request, a customer, a tariff, an operator, a readout, loading demo data)
+commits through :func:`run`: the unit runs in a fresh transaction and
+commits there, before its response exists, so no client ever holds an
+answer whose rows are not durable. The event-loop sale path (:mod:`stsgas.vending.sales.fast`,
 asyncpg; ``payments.fast`` uses it too) keeps its own loop, but judges every
 failure with the same :func:`judge`, so both retry the same errors the same
 number of times and refuse the rest alike:
@@ -19,10 +19,6 @@ number of times and refuse the rest alike:
   the twin of an idempotent request) or 503;
 * a connection lost *during* COMMIT answers 503 with a way to learn the
   outcome: the unit may or may not be kept.
-
-A plain administrative write made without ``run`` (a customer, a tariff, a
-meter's status) is committed once, unretried, where its request's session
-ends (:func:`stsgas.vending.deps.get_session`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from stsgas.sts import CrcError
+from stsgas.vending import transaction
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.deps import SessionDep
 from stsgas.vending.errors import MeterNotFound
@@ -28,10 +29,13 @@ def _client(app: FastAPI) -> TestClient:
 
     @router.post("/ok")
     def ok(session: SessionDep) -> dict[str, int]:
-        v = Vendor(name="kept", float_balance=0)
-        session.add(v)
-        session.flush()
-        return {"id": v.id}
+        def unit() -> dict[str, int]:
+            v = Vendor(name="kept", float_balance=0)
+            session.add(v)
+            session.flush()
+            return {"id": v.id}
+
+        return transaction.run(session, unit)  # as every endpoint that writes
 
     app.include_router(router)
     return TestClient(app)
@@ -101,13 +105,17 @@ def test_sqlite_reads_do_not_take_the_write_lock(app: FastAPI, backend: str) -> 
 
 
 def test_constraint_violation_at_commit_is_409_conflict(app: FastAPI, engine: Engine) -> None:
-    """A unique violation found only at commit gives 409 conflict, not a 500 or a 200."""
+    """A unique violation found only at commit gives 409 conflict, not a 500 or a 200
+    (``transaction.run`` runs a unique-key race again once, then lets it through)."""
     router = APIRouter()
 
     @router.post("/dup")
     def dup(session: SessionDep) -> dict[str, str]:
-        session.add(Vendor(name="same", float_balance=0))
-        return {"result": "should not be seen"}
+        def unit() -> dict[str, str]:
+            session.add(Vendor(name="same", float_balance=0))
+            return {"result": "should not be seen"}
+
+        return transaction.run(session, unit)
 
     app.include_router(router)
     with TestClient(app) as client:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from stsgas.vending import transaction
 from stsgas.vending.customers import service
 from stsgas.vending.customers.repository import CustomerRepository
 from stsgas.vending.customers.schemas import (
@@ -55,7 +56,12 @@ def _shown(customer: Customer, viewer: Operator) -> CustomerView:
 @router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED)
 def create(body: CustomerIn, session: SessionDep, actor: Writer, request: Request) -> CustomerOut:
     """Add a customer."""
-    out = CustomerOut.model_validate(service.create(session, actor=actor, **body.model_dump()))
+    out = transaction.run(
+        session,
+        lambda: CustomerOut.model_validate(
+            service.create(session, actor=actor, **body.model_dump())
+        ),
+    )
     if out.sms_tokens:
         after_sale.opted_in(request.app.state)
     return out
@@ -88,10 +94,13 @@ def update(
     customer_id: RowId, body: CustomerPatch, session: SessionDep, actor: Writer, request: Request
 ) -> CustomerOut:
     """Change a customer's details."""
-    c = service.update(
-        session, actor=actor, customer_id=customer_id, changes=body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True)
+    out = transaction.run(
+        session,
+        lambda: CustomerOut.model_validate(
+            service.update(session, actor=actor, customer_id=customer_id, changes=changes)
+        ),
     )
-    out = CustomerOut.model_validate(c)
     if body.sms_tokens:
         after_sale.opted_in(request.app.state)
     return out

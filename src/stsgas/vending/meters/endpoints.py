@@ -41,8 +41,10 @@ Asker = Annotated[Operator, Depends(require(Permission.MGMT_REQUEST))]
 @router.post("", response_model=MeterOut, status_code=status.HTTP_201_CREATED)
 def create(body: MeterIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Register a meter (its number's check digits are verified)."""
-    meter = service.create(session, actor=actor, **body.model_dump())
-    return MeterOut.model_validate(meter)
+    return transaction.run(
+        session,
+        lambda: MeterOut.model_validate(service.create(session, actor=actor, **body.model_dump())),
+    )
 
 
 @router.get("", response_model=list[MeterOut])
@@ -115,17 +117,25 @@ def get(meter_id: RowId, session: SessionDep, _r: Reader) -> MeterOut:
 @router.post("/{meter_id}/status", response_model=MeterOut)
 def set_status(meter_id: RowId, body: StatusIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Block, unblock or retire a meter."""
-    meter = service.set_status(
-        session, actor=actor, meter_id=meter_id, status=body.status, reason=body.reason
+    return transaction.run(
+        session,
+        lambda: MeterOut.model_validate(
+            service.set_status(
+                session, actor=actor, meter_id=meter_id, status=body.status, reason=body.reason
+            )
+        ),
     )
-    return MeterOut.model_validate(meter)
 
 
 @router.post("/{meter_id}/tariff", response_model=MeterOut)
 def assign_tariff(meter_id: RowId, body: TariffIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Put the meter on a tariff of its mode."""
-    meter = service.assign_tariff(session, actor=actor, meter_id=meter_id, tariff_id=body.tariff_id)
-    return MeterOut.model_validate(meter)
+    return transaction.run(
+        session,
+        lambda: MeterOut.model_validate(
+            service.assign_tariff(session, actor=actor, meter_id=meter_id, tariff_id=body.tariff_id)
+        ),
+    )
 
 
 @router.post("/{meter_id}/recharge-limit", response_model=MeterOut)
@@ -133,19 +143,27 @@ def set_recharge_limit(
     meter_id: RowId, body: RechargeLimitIn, session: SessionDep, actor: Writer
 ) -> MeterOut:
     """Record the meter's recharge limit; sales above it are refused at the counter."""
-    meter = service.set_recharge_limit(
-        session, actor=actor, meter_id=meter_id, recharge_limit=body.recharge_limit
+    return transaction.run(
+        session,
+        lambda: MeterOut.model_validate(
+            service.set_recharge_limit(
+                session, actor=actor, meter_id=meter_id, recharge_limit=body.recharge_limit
+            )
+        ),
     )
-    return MeterOut.model_validate(meter)
 
 
 @router.post("/{meter_id}/customer", response_model=MeterOut)
 def link_customer(meter_id: RowId, body: LinkIn, session: SessionDep, actor: Writer) -> MeterOut:
     """Link the meter to a customer."""
-    meter = service.link_customer(
-        session, actor=actor, meter_id=meter_id, customer_id=body.customer_id
+    return transaction.run(
+        session,
+        lambda: MeterOut.model_validate(
+            service.link_customer(
+                session, actor=actor, meter_id=meter_id, customer_id=body.customer_id
+            )
+        ),
     )
-    return MeterOut.model_validate(meter)
 
 
 @router.post("/{meter_id}/key-change", status_code=status.HTTP_202_ACCEPTED, response_model=None)

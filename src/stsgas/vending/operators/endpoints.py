@@ -58,13 +58,17 @@ def login(
     begin_read(session)
     checked = access.verify_first(session, username=body.username, password=body.password)
     session.rollback()  # only read: end it, so the write below starts afresh
-    result = access.login(
+    source = source_of(request)
+    result = transaction.run(
         session,
-        settings,
-        username=body.username,
-        password=body.password,
-        source=source_of(request),
-        checked=checked,
+        lambda: access.login(
+            session,
+            settings,
+            username=body.username,
+            password=body.password,
+            source=source,
+            checked=checked,
+        ),
     )
     if isinstance(result, VendingError):
         return vending_problem(result)  # returned, so the failure count is committed
@@ -81,13 +85,17 @@ def change_password(
 ) -> JSONResponse | None:
     """Everyone changes their own password with the old one (also after an admin's
     reset); failures count towards the same lockout as logins."""
-    result = access.change_password(
+    source = source_of(request)
+    result = transaction.run(
         session,
-        settings,
-        username=body.username,
-        old_password=body.old_password,
-        new_password=body.new_password,
-        source=source_of(request),
+        lambda: access.change_password(
+            session,
+            settings,
+            username=body.username,
+            old_password=body.old_password,
+            new_password=body.new_password,
+            source=source,
+        ),
     )
     if isinstance(result, VendingError):
         return vending_problem(result)
@@ -102,7 +110,8 @@ def logout(
 ) -> None:
     """Revoke the bearer token of this request."""
     assert credentials is not None  # CurrentOperator already required it
-    service.revoke_token(session, credentials.credentials)
+    secret = credentials.credentials
+    transaction.run(session, lambda: service.revoke_token(session, secret))
 
 
 @router.post("/auth/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
@@ -117,20 +126,24 @@ def create_api_token(
             f"an API token lives at most {settings.api_token_max_hours} hours",
             max_hours=settings.api_token_max_hours,
         )
-    issued = service.issue_token(session, operator, ttl=timedelta(hours=hours), name=body.name)
-    audit.record(
-        session,
-        actor=operator,
-        action="api_token.create",
-        object_type="api_token",
-        object_id=issued.row.id,
-        data={"name": body.name, "ttl_hours": hours},
-    )
-    return TokenOut(
-        access_token=issued.secret,
-        expires_at=issued.row.expires_at,
-        operator=OperatorOut.model_validate(operator),
-    )
+
+    def unit() -> TokenOut:
+        issued = service.issue_token(session, operator, ttl=timedelta(hours=hours), name=body.name)
+        audit.record(
+            session,
+            actor=operator,
+            action="api_token.create",
+            object_type="api_token",
+            object_id=issued.row.id,
+            data={"name": body.name, "ttl_hours": hours},
+        )
+        return TokenOut(
+            access_token=issued.secret,
+            expires_at=issued.row.expires_at,
+            operator=OperatorOut.model_validate(operator),
+        )
+
+    return transaction.run(session, unit)
 
 
 @router.get("/auth/me", response_model=OperatorOut)
@@ -142,16 +155,20 @@ def me(operator: CurrentOperator) -> OperatorOut:
 @router.post("/operators", response_model=OperatorOut, status_code=status.HTTP_201_CREATED)
 def create_operator(body: OperatorIn, session: SessionDep, actor: Manager) -> OperatorOut:
     """Add an operator (admin)."""
-    op = service.create_operator(
+    return transaction.run(
         session,
-        actor=actor,
-        username=body.username,
-        role=body.role,
-        password=body.password,
-        display_name=body.display_name,
-        vendor_id=body.vendor_id,
+        lambda: OperatorOut.model_validate(
+            service.create_operator(
+                session,
+                actor=actor,
+                username=body.username,
+                role=body.role,
+                password=body.password,
+                display_name=body.display_name,
+                vendor_id=body.vendor_id,
+            )
+        ),
     )
-    return OperatorOut.model_validate(op)
 
 
 @router.get("/operators", response_model=list[OperatorOut])
@@ -171,20 +188,34 @@ def get_operator(operator_id: RowId, session: SessionDep, _actor: Manager) -> Op
 @router.post("/operators/{operator_id}/disable", response_model=OperatorOut)
 def disable_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> OperatorOut:
     """Take an account's access away: no login, every token revoked (admin)."""
-    return OperatorOut.model_validate(admin.disable(session, actor=actor, operator_id=operator_id))
+    return transaction.run(
+        session,
+        lambda: OperatorOut.model_validate(
+            admin.disable(session, actor=actor, operator_id=operator_id)
+        ),
+    )
 
 
 @router.post("/operators/{operator_id}/enable", response_model=OperatorOut)
 def enable_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> OperatorOut:
     """Give access back (admin); a second admin activates it before it approves."""
-    return OperatorOut.model_validate(admin.enable(session, actor=actor, operator_id=operator_id))
+    return transaction.run(
+        session,
+        lambda: OperatorOut.model_validate(
+            admin.enable(session, actor=actor, operator_id=operator_id)
+        ),
+    )
 
 
 @router.post("/operators/{operator_id}/activate", response_model=OperatorOut)
 def activate_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> OperatorOut:
     """A second admin vouches for a new, re-enabled or reset account."""
-    op = admin.activate(session, actor=actor, operator_id=operator_id)
-    return OperatorOut.model_validate(op)
+    return transaction.run(
+        session,
+        lambda: OperatorOut.model_validate(
+            admin.activate(session, actor=actor, operator_id=operator_id)
+        ),
+    )
 
 
 @router.post("/operators/{operator_id}/password", response_model=OperatorOut)
@@ -192,8 +223,14 @@ def reset_password(
     operator_id: RowId, body: PasswordResetIn, session: SessionDep, actor: Manager
 ) -> OperatorOut:
     """Set a temporary password (admin): the owner changes it before signing in."""
-    op = admin.reset_password(session, actor=actor, operator_id=operator_id, password=body.password)
-    return OperatorOut.model_validate(op)
+    return transaction.run(
+        session,
+        lambda: OperatorOut.model_validate(
+            admin.reset_password(
+                session, actor=actor, operator_id=operator_id, password=body.password
+            )
+        ),
+    )
 
 
 @router.get("/operators/{operator_id}/lockouts", response_model=list[LockoutOut])
@@ -208,7 +245,7 @@ def operator_lockouts(operator_id: RowId, session: SessionDep, _actor: Manager) 
 @router.post("/operators/{operator_id}/unlock", status_code=status.HTTP_204_NO_CONTENT)
 def unlock_operator(operator_id: RowId, session: SessionDep, actor: Manager) -> None:
     """Lift the account's password lockouts (admin)."""
-    admin.unlock(session, actor=actor, operator_id=operator_id)
+    transaction.run(session, lambda: admin.unlock(session, actor=actor, operator_id=operator_id))
 
 
 @router.get("/operators/{operator_id}/tokens", response_model=list[ApiTokenOut])
@@ -222,14 +259,23 @@ def revoke_operator_token(
     operator_id: RowId, token_id: RowId, session: SessionDep, actor: Manager
 ) -> ApiTokenOut:
     """Revoke one token of an account (admin)."""
-    row = admin.revoke(session, actor=actor, operator_id=operator_id, token_id=token_id)
-    return ApiTokenOut.model_validate(row)
+    return transaction.run(
+        session,
+        lambda: ApiTokenOut.model_validate(
+            admin.revoke(session, actor=actor, operator_id=operator_id, token_id=token_id)
+        ),
+    )
 
 
 @router.post("/vendors", response_model=VendorOut, status_code=status.HTTP_201_CREATED)
 def create_vendor(body: VendorIn, session: SessionDep, actor: VendorManager) -> VendorOut:
     """Add a vendor (admin)."""
-    return VendorOut.model_validate(service.create_vendor(session, actor=actor, name=body.name))
+    return transaction.run(
+        session,
+        lambda: VendorOut.model_validate(
+            service.create_vendor(session, actor=actor, name=body.name)
+        ),
+    )
 
 
 @router.get("/vendors/{vendor_id}", response_model=VendorOut)

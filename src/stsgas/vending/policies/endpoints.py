@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 
+from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Operator
@@ -21,7 +22,7 @@ Reader = Annotated[Operator, Depends(require(Permission.CUSTOMERS_READ))]
 @router.post("/customer-classes", status_code=status.HTTP_201_CREATED, response_model=None)
 def create_class(body: schemas.ClassIn, session: SessionDep, actor: Writer) -> dict[str, Any]:
     """Add a customer class (free basic gas per month, emergency credit limit)."""
-    return service.create_class(session, body, actor)
+    return transaction.run(session, lambda: service.create_class(session, body, actor))
 
 
 @router.get("/customer-classes", response_model=None)
@@ -41,7 +42,7 @@ def put_policy(
     customer_id: RowId, body: schemas.PolicyIn, session: SessionDep, actor: Writer
 ) -> dict[str, Any]:
     """Set a customer's class and debt plan (null clears either)."""
-    return service.set_policy(session, customer_id, body, actor)
+    return transaction.run(session, lambda: service.set_policy(session, customer_id, body, actor))
 
 
 @router.post("/customers/{customer_id}/emergency-credit", response_model=None)
@@ -49,4 +50,6 @@ def emergency_credit(
     customer_id: RowId, body: schemas.EmergencyIn, session: SessionDep, actor: Writer
 ) -> dict[str, Any]:
     """The customer asks for an emergency advance: the next sale gives it."""
-    return service.ask_emergency(session, customer_id, body, actor)
+    return transaction.run(
+        session, lambda: service.ask_emergency(session, customer_id, body, actor)
+    )

@@ -10,6 +10,7 @@ journal for the gas given (free or on credit).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ from stsgas.vending.policies.rules import (
     PolicyPriced,
     PolicyState,
 )
+from stsgas.vending.sales.receipts import ReceiptPolicyLine
 
 
 def month_of(now: datetime) -> str:
@@ -211,8 +213,10 @@ def undo(session: Session, sale_id: int, customer_id: int | None, receipt: Any) 
     """Take back what a cancelled sale did under a credit policy (its journal of gas
     given is reversed, its month's free gas may be given again, an advance it gave is
     no longer owed, an emergency repayment it took is owed again). The sale's own
-    debt recovery is put back by the cancel itself."""
-    if customer_id is None or not isinstance(receipt, dict) or not receipt.get("policy_lines"):
+    debt recovery is put back by the cancel itself. ``receipt`` is the sale's stored
+    receipt body; its policy lines are read as the receipt's typed lines."""
+    policy_lines = _policy_lines(receipt)
+    if customer_id is None or not policy_lines:
         return
     session.execute(delete(FreeGasGrant).where(FreeGasGrant.sale_id == sale_id))
     given = session.execute(
@@ -223,10 +227,8 @@ def undo(session: Session, sale_id: int, customer_id: int | None, receipt: Any) 
     if given:
         lines = [ledger.Line(account=code, debit=d, credit=c) for d, c, code in given]
         ledger.post(session, ledger.reverse(lines), sale_id=None, memo=f"cancel {memo_of(sale_id)}")
-    amounts = {
-        str(ln["kind"]): parse_money(str(ln["amount"]), currency_decimals.get())
-        for ln in receipt["policy_lines"]
-    }
+    decimals = currency_decimals.get()
+    amounts = {ln.kind: parse_money(format(ln.amount, "f"), decimals) for ln in policy_lines}
     policy = session.get(CustomerPolicy, customer_id, with_for_update=True)
     if policy is None:
         return
@@ -244,6 +246,13 @@ def undo(session: Session, sale_id: int, customer_id: int | None, receipt: Any) 
             )
         )
     session.flush()
+
+
+def _policy_lines(receipt: object) -> tuple[ReceiptPolicyLine, ...]:
+    """The policy lines of a stored receipt body (none when it has none)."""
+    if not isinstance(receipt, Mapping):
+        return ()
+    return tuple(ReceiptPolicyLine.from_json(ln) for ln in receipt.get("policy_lines") or ())
 
 
 def memo_of(sale_id: int) -> str:

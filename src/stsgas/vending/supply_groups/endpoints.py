@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel
 
+from stsgas.vending import transaction
 from stsgas.vending.deps import SecurityModuleDep, SessionDep, SettingsDep
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Operator, SupplyGroup
@@ -54,20 +55,24 @@ def create(
     actor: Manager,
 ) -> SupplyGroupOut:
     """Add a supply group key revision (admin). The key is never returned."""
-    sg = service.create(
+    vending_key = service.parse_key_hex(body.vending_key.get_secret_value())
+    sg = transaction.run(
         session,
-        security,
-        actor=actor,
-        sgc=body.sgc,
-        krn=body.krn,
-        vending_key=service.parse_key_hex(body.vending_key.get_secret_value()),
-        key_type=body.key_type,
-        base_date=body.base_date,
-        ea=body.ea,
-        dkga=body.dkga,
-        ken=body.ken,
-        key_expires_at=body.key_expires_at,
-        name=body.name,
+        lambda: service.create(
+            session,
+            security,
+            actor=actor,
+            sgc=body.sgc,
+            krn=body.krn,
+            vending_key=vending_key,
+            key_type=body.key_type,
+            base_date=body.base_date,
+            ea=body.ea,
+            dkga=body.dkga,
+            ken=body.ken,
+            key_expires_at=body.key_expires_at,
+            name=body.name,
+        ),
     )
     return _out(sg, settings)
 
@@ -139,7 +144,10 @@ def migrate_meters(
     """Roll a new key revision out: schedule a key change for every active meter (admin).
     Meters on another base date move onto the new group's (RO=1); a move the
     key-change rule refuses is 422 ``key_change_*`` and schedules nothing."""
-    count = service.migrate_meters(
-        session, security, actor=actor, from_id=sg_id, to_id=body.to_supply_group_id
+    count = transaction.run(
+        session,
+        lambda: service.migrate_meters(
+            session, security, actor=actor, from_id=sg_id, to_id=body.to_supply_group_id
+        ),
     )
     return MigrateOut(meters=count)

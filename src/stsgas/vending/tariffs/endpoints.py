@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from pydantic import AwareDatetime
 
+from stsgas.vending import transaction
 from stsgas.vending.deps import SessionDep
 from stsgas.vending.kit.params import RowId
 from stsgas.vending.models import Operator
@@ -24,15 +25,19 @@ Reader = Annotated[Operator, Depends(require(Permission.TARIFFS_READ))]
 @router.post("", response_model=TariffOut, status_code=status.HTTP_201_CREATED)
 def create(body: TariffIn, session: SessionDep, actor: Writer) -> TariffOut:
     """Add a tariff with its first version (admin)."""
-    tariff = service.create(
+    return transaction.run(
         session,
-        actor=actor,
-        name=body.name,
-        mode=body.mode,
-        currency=body.currency,
-        version=body.version,
+        lambda: TariffOut.model_validate(
+            service.create(
+                session,
+                actor=actor,
+                name=body.name,
+                mode=body.mode,
+                currency=body.currency,
+                version=body.version,
+            )
+        ),
     )
-    return TariffOut.model_validate(tariff)
 
 
 @router.get("", response_model=list[TariffOut])
@@ -50,8 +55,11 @@ def get(tariff_id: RowId, session: SessionDep, _r: Reader) -> TariffOut:
 @router.post("/{tariff_id}/versions", response_model=TariffOut, status_code=201)
 def add_version(tariff_id: RowId, body: VersionIn, session: SessionDep, actor: Writer) -> TariffOut:
     """Add a new version (new prices from its effective date)."""
-    return TariffOut.model_validate(
-        service.add_version(session, actor=actor, tariff_id=tariff_id, version=body)
+    return transaction.run(
+        session,
+        lambda: TariffOut.model_validate(
+            service.add_version(session, actor=actor, tariff_id=tariff_id, version=body)
+        ),
     )
 
 
