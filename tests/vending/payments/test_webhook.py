@@ -109,14 +109,13 @@ def test_money_beyond_the_last_tenth_of_a_m3_goes_to_the_wallet(
         assert paying.app.state.sale_pool.stats["payment:fast"] == 1
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # the event loop's path
 def test_the_change_adds_no_statement_on_the_event_loop(
     client: TestClient, paying: Paying, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between ``BEGIN`` and ``COMMIT`` a payment with change is two statements: the
     report stored with the meter locked, then the sale written with the change into the
     wallet (the one wallet credit, folded in), the sold mark and the SMS."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the event-loop payment runs on PostgreSQL")
     sent: list[str] = []
     fetch = AsyncPgSaleStore._fetch
 
