@@ -64,8 +64,9 @@ def root_help() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``stsgas`` console script: run one command, return its exit code.
 
-    The top-level help and the version are answered here, before Typer (and the
-    modules it brings) is imported; only a command goes through the Typer app."""
+    The top-level help, the version and a plain ``token encode|decode`` run are
+    answered here, before Typer (and the modules it brings) is imported; every other
+    command goes through the Typer app."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args in (["--version"], ["-V"]):  # asked in bug reports
         from stsgas import __version__
@@ -77,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         from stsgas.cli._pipe import write
 
         return write(root_help(), "stsgas", 0 if args else CANNOT_RUN)
+    from stsgas.cli.token_lines import plain, serve
+
+    lines = plain(args)  # a plain token encode|decode: the batch path, without Typer
+    if lines is not None:
+        return serve(*lines)
     from stsgas.cli._app import run
 
     return run(args)

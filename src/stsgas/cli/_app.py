@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from stsgas.cli import GROUPS, HELP_LINE, VERSION_HELP
-from stsgas.cli._errors import CANNOT_RUN, INTERRUPTED, CliError
+from stsgas.cli._errors import CANNOT_RUN, INTERRUPTED, said
 from stsgas.cli._pipe import closed_pipe, say
 
 
@@ -48,14 +48,6 @@ def load_group(name: str) -> Any:
         command.name = name
         return command
     return _passthrough(name, help_, module.main)
-
-
-def _setting_problem(exc: Any) -> str:
-    """A bad ``STSGAS_*`` setting (pydantic's ValidationError) as one sentence."""
-    first = exc.errors()[0]
-    name = "STSGAS_" + "_".join(str(p) for p in first.get("loc", ())).upper()
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"bad setting {name}: {message}"
 
 
 class _Root(TyperGroup):
@@ -99,27 +91,11 @@ class _Root(TyperGroup):
             result = call()
             sys.stdout.flush()
             return result
-        except CliError as exc:
-            say(f"{self.path()}: {exc.message}")
-            raise typer.Exit(exc.code) from None
-        except BrokenPipeError:
-            raise typer.Exit(closed_pipe(self.path())) from None
-        except OSError as exc:
-            where = f" ({exc.filename})" if exc.filename else ""
-            say(f"{self.path()}: {exc.strerror or exc}{where}")
-            raise typer.Exit(CANNOT_RUN) from None
         except Exception as exc:
-            pydantic = sys.modules.get("pydantic")
-            if pydantic is not None and isinstance(exc, pydantic.ValidationError):
-                say(f"{self.path()}: {_setting_problem(exc)}")
-                raise typer.Exit(CANNOT_RUN) from None
-            sa_exc = sys.modules.get("sqlalchemy.exc")
-            if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
-                from stsgas.cli._errors import database_reason
-
-                say(f"{self.path()}: database error: {database_reason(exc)}")
-                raise typer.Exit(CANNOT_RUN) from None
-            raise
+            code = said(exc, self.path())
+            if code is None:  # not a command's error (Typer's own exits and usage errors too)
+                raise
+            raise typer.Exit(code) from None
 
     def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
         make = super().make_context

@@ -8,11 +8,13 @@ exits with the code. Nothing here imports the database stack unless asked.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from stsgas.cli._codes import CANNOT_RUN, CLOSED_PIPE, FOUND, INTERRUPTED, OK, REFUSED
+from stsgas.cli._pipe import closed_pipe, say
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +32,7 @@ __all__ = [
     "REFUSED",
     "CliError",
     "fail",
+    "said",
 ]
 
 
@@ -45,6 +48,37 @@ class CliError(Exception):
 def fail(message: str, code: int = CANNOT_RUN) -> NoReturn:
     """Stop the command with one line on stderr and ``code``."""
     raise CliError(message, code)
+
+
+def said(exc: Exception, path: str) -> int | None:
+    """What a command raised, said on stderr as one line starting ``path:``, and its exit
+    code; None for an error that is not a command's to word (a bug: let it raise)."""
+    if isinstance(exc, CliError):
+        say(f"{path}: {exc.message}")
+        return exc.code
+    if isinstance(exc, BrokenPipeError):
+        return closed_pipe(path)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        say(f"{path}: {exc.strerror or exc}{where}")
+        return CANNOT_RUN
+    pydantic = sys.modules.get("pydantic")  # a bad STSGAS_* setting
+    if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+        say(f"{path}: {_setting_problem(exc)}")
+        return CANNOT_RUN
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
+        say(f"{path}: database error: {database_reason(exc)}")
+        return CANNOT_RUN
+    return None
+
+
+def _setting_problem(exc: Any) -> str:
+    """A bad ``STSGAS_*`` setting (pydantic's ValidationError) as one sentence."""
+    first = exc.errors()[0]
+    name = "STSGAS_" + "_".join(str(p) for p in first.get("loc", ())).upper()
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"bad setting {name}: {message}"
 
 
 @dataclass(frozen=True)

@@ -12,27 +12,23 @@
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
 
 from stsgas.cli import _token_options as o
-from stsgas.cli._common import progress
-from stsgas.cli._errors import FOUND, fail
+from stsgas.cli import token_lines
+from stsgas.cli._errors import fail
 from stsgas.sts import StsError, credit_token, group_digits, key_change_tokens, lines
 from stsgas.sts.ciphers import StaTables
 from stsgas.sts.codec import set_sta_tables
 
-BATCH = 8192
-#: How many failed line numbers the closing message lists.
-_SHOWN = 10
 T = TypeVar("T")
 _METER_FIELDS = frozenset(
     {"pan", "iin", "drn", "key_type", "sgc", "ti", "krn", "ken", "base_date", "ea", "dkga",
@@ -97,60 +93,6 @@ def _new_meter_doc(ns: Any, old: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-def _batches(stream: IO[bytes]) -> Iterable[tuple[int, list[bytes]]]:
-    """``(number of the first line, lines)``, about BATCH lines at a time, read in large blocks."""
-    tail = b""
-    number = 1
-    while True:
-        block = stream.read(BATCH * 512)
-        if not block:
-            break
-        parts = (tail + block).split(b"\n")
-        tail = parts.pop()
-        for start in range(0, len(parts), BATCH):
-            yield number, parts[start : start + BATCH]
-            number += len(parts[start : start + BATCH])
-    if tail:
-        yield number, [tail]
-
-
-def run_lines(command: str, stream: IO[bytes], out: IO[bytes]) -> list[int]:
-    """Answer the JSON Lines of ``stream`` on ``out``; return the failed lines' numbers.
-
-    The automatic cyclic garbage collector is paused meanwhile (a batch makes
-    many small acyclic objects, and its collections cost about a tenth of the
-    run); one explicit collection every 16 batches keeps memory bounded.
-    """
-    # the batch codecs bring numpy (about a hundred modules): only encode and decode
-    # pay for them, not credit, keychange or decode-one
-    if command == "encode":
-        from stsgas.sts.batch import encode_lines as answer
-    else:
-        from stsgas.sts.batch_decode import decode_lines as answer
-    failed: list[int] = []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for count, (first, batch) in enumerate(_batches(stream), start=1):
-            if count % 16 == 0:
-                gc.collect()
-            answers = answer(batch, first=first)
-            failed += answers.failed
-            if answers.lines:
-                answers.lines.append(b"")
-                out.write(b"\n".join(answers.lines))
-    finally:
-        if was_enabled:
-            gc.enable()
-    out.flush()
-    return failed
-
-
-def _failed_message(failed: list[int]) -> str:
-    shown = ", ".join(map(str, failed[:_SHOWN])) + (", …" if len(failed) > _SHOWN else "")
-    return f"stsgas token: {len(failed)} line(s) failed (line {shown})"
-
-
 def _load_tables(path: str) -> StaTables:
     """An STA table set from a file, or a ValueError that says what is wrong with it."""
     try:
@@ -161,10 +103,6 @@ def _load_tables(path: str) -> StaTables:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{path} is not an STA table file ({type(exc).__name__}: {exc})") from None
-
-
-def _open_input(path: str | None) -> IO[bytes]:
-    return sys.stdin.buffer if path in (None, "-") else Path(path).open("rb")
 
 
 app = typer.Typer(
@@ -201,45 +139,18 @@ def _guarded(work: Callable[[], T]) -> T:
         fail(str(exc))
 
 
-class _Counted:
-    """An input stream that moves a progress bar by the bytes read."""
-
-    def __init__(self, stream: IO[bytes], step: Callable[[int], None]) -> None:
-        self._stream = stream
-        self._step = step
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
-        self._step(len(data))
-        return data
-
-
-def _lines(command: str, path: Path | None) -> None:
-    """encode / decode: every line answered; a bar on stderr when the output goes to a
-    file or pipe and stderr is a terminal (never mixed into the output)."""
-    name = None if path is None or str(path) == "-" else str(path)
-    try:
-        stream = _open_input(name)
-    except OSError as exc:
-        fail(f"cannot read {name}: {exc.strerror}")
-    size = None
-    if name is not None:
-        size = Path(name).stat().st_size
-    with stream, progress("tokens", show=not sys.stdout.isatty()) as bar:
-        task = bar.add_task("read", total=size)
-        counted = cast(IO[bytes], _Counted(stream, lambda n: bar.advance(task, n)))
-        failed = run_lines(command, counted, sys.stdout.buffer)
-    if failed:
-        print(_failed_message(failed), file=sys.stderr)
-        raise typer.Exit(FOUND)
-
-
 InputFile = Annotated[
     Path | None,
     typer.Option(
         "--input", "-i", metavar="FILE", help="Read lines from FILE (default: stdin; - too)."
     ),
 ]
+
+
+def _lines(command: str, path: Path | None) -> None:
+    code = token_lines.lines(command, None if path is None else str(path))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command(help="Encode JSON Lines requests: one JSON line out per line in, in order.")
