@@ -25,12 +25,14 @@ from stsgas.vending.imports import ImportFailed, import_meters
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.meters import service as meters
 from stsgas.vending.models import (
+    Account,
     AuditEntry,
     Customer,
     CustomerMeter,
     Meter,
     MeterMode,
     SupplyGroup,
+    Wallet,
 )
 from tests.processes import read_terminal
 from tests.vending import factories
@@ -154,7 +156,15 @@ def test_a_ten_thousand_line_book_is_imported(
     assert json.loads(capsys.readouterr().out)["meters"] == 10_000
     assert _count(engine, Meter) == 10_000
     assert _count(engine, Customer) == 5_000
+    # every imported customer has its wallet and wallet account, as one made by hand
+    assert _count(engine, Wallet) == 5_000
     with make_sessionmaker(engine)() as s:
+        wallet_accounts = s.execute(
+            select(func.count())
+            .select_from(Account)
+            .where(Account.code.like("customer:%:wallet"), Account.kind == "liability")
+        ).scalar_one()
+        assert wallet_accounts == 5_000
         linked = s.execute(
             select(Meter.pan, Customer.name)
             .join(CustomerMeter, CustomerMeter.meter_id == Meter.id)
