@@ -141,15 +141,15 @@ def test_a_rollover_key_change_counts_tids_under_the_new_base_date(
         req = service.SaleRequest(meter_number=pan, paid=1_000, channel="pos", idempotency_key=None)
         receipt = service.sell(s, req, operator=seller, security=security_module, now=at).receipt
         s.commit()
-    kinds = [t["kind"] for t in receipt["tokens"]]
+    kinds = [t.kind for t in receipt.tokens]
     assert kinds[-1] == "credit"
     assert set(kinds[:-1]) == {"kct"}
     assert len(kinds) >= 2
-    assert receipt["tid"] == tid_for(at, BaseDate(2014))
+    assert receipt.tid == tid_for(at, BaseDate(2014))
     with make_sessionmaker(engine)() as s:
         m = s.execute(select(Meter).where(Meter.pan == pan)).scalar_one()
-        assert (m.base_date, m.pending_base_date, m.last_tid) == (2014, None, receipt["tid"])
+        assert (m.base_date, m.pending_base_date, m.last_tid) == (2014, None, receipt.tid)
         cfg = meter_config(s, security_module, pan)
-        credit = decode(receipt["tokens"][-1]["digits"], cfg.key())
+        credit = decode(receipt.tokens[-1].digits, cfg.key())
         assert isinstance(credit, CreditToken)
-        assert credit.tid == receipt["tid"]
+        assert credit.tid == receipt.tid
