@@ -48,7 +48,7 @@ def _seller(engine: Engine, shop: Shop, security: SoftwareSecurityModule) -> Cal
                 lambda: service.sell(s, req, operator=op, security=security),
                 idempotent=key is not None,
             )
-            return result.receipt
+            return result.body
 
     return sell
 
@@ -126,7 +126,7 @@ def test_debt_recovered_concurrently_on_many_meters_is_never_over_recovered(
             )
             return transaction.run(
                 s, lambda: service.sell(s, req, operator=op, security=security_module)
-            ).receipt
+            ).body
 
     with ThreadPoolExecutor(THREADS) as pool:
         receipts = list(pool.map(sell, range(16)))

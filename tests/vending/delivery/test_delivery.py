@@ -76,7 +76,7 @@ def _sell_here(
     key: str | None = None,
     *,
     then: Callable[[], None] = lambda: None,
-) -> dict[str, Any]:
+) -> Receipt:
     """A cashier's sale made in this process, not through the API (no request); ``then``
     runs inside its transaction, after the sale."""
     with sm() as s:
@@ -86,7 +86,7 @@ def _sell_here(
             meter_number=shop.volume_pan, paid=2_000, channel="pos", idempotency_key=key
         )
 
-        def unit() -> dict[str, Any]:
+        def unit() -> Receipt:
             receipt = service.sell(s, req, operator=seller, security=security).receipt
             then()
             return receipt
@@ -322,11 +322,11 @@ def test_a_restarted_server_sends_what_a_stopped_one_left_out(
     memory = MemorySmsGateway()
     restarted = Deliverer(sending_app.state.sessionmaker, lambda: memory)
     fresh = _sell_here(unheard, shop, security_module, "fresh-1")  # handed over below
-    restarted.submit(Receipt.from_json(fresh))
+    restarted.submit(fresh)
     restarted.drain()
     assert sorted(m.reference for m in memory.sent) == sorted(
-        reference_of(r["sale_id"]) for r in [*lost, fresh]
+        reference_of(r.sale_id) for r in [*lost, fresh]
     )
-    restarted.submit(Receipt.from_json(fresh))  # asked again later: nothing left out, nothing twice
+    restarted.submit(fresh)  # asked again later: nothing left out, nothing twice
     restarted.drain()
     assert len(memory.sent) == 3

@@ -74,7 +74,7 @@ def _crashed_sale(
         )
         receipt: dict[str, Any] = transaction.run(
             s, lambda: service.sell(s, req, operator=seller, security=security)
-        ).receipt
+        ).body
     if age:
         with unheard.begin() as s:
             s.execute(

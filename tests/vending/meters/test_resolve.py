@@ -82,7 +82,7 @@ def test_sms_checks_the_meter_the_sale_sells_to(
         result = transaction.run(
             s, lambda: service.sell(s, req, operator=operator, security=security_module)
         )
-    assert result.receipt["meter_number"] == pan
+    assert result.receipt.meter_number == pan
 
 
 def test_the_lookup_names_the_meter_the_sale_sells_to(

@@ -26,6 +26,7 @@ from stsgas.vending.models import Operator, Payment, Role, Sale
 from stsgas.vending.payments import endpoints as payments
 from stsgas.vending.payments.settings import MpesaSettings
 from stsgas.vending.sms.gateway import MemorySmsGateway, OutboundSms
+from tests.vending.conftest import auth
 from tests.vending.sales.live import serve
 from tests.vending.wallet.conftest import WalletShop, make_wallet_shop
 
@@ -114,6 +115,21 @@ def callback(client: httpx.Client | Any, txn: Txn, **changes: str) -> Any:
     """POST the simulator's confirmation body for ``txn`` (with ``changes``) to the webhook."""
     body = txn.callback_body("600000") | changes
     return client.post(CONFIRM, json=body)
+
+
+def cancel(
+    client: httpx.Client | Any,
+    token: str,
+    sale_id: int,
+    *,
+    reason: str = "paid for the wrong meter",
+    **more: Any,
+) -> Any:
+    """Ask to cancel a sale as ``token``'s operator: the answer (``more``: the take-back's
+    ``token_used`` and ``meter_credit``). The refund tests of both databases ask alike."""
+    return client.post(
+        f"/api/v1/sales/{sale_id}/cancel", json={"reason": reason, **more}, headers=auth(token)
+    )
 
 
 def counts(engine: Engine) -> dict[str, int]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 
 from stsgas.sts import CreditToken, decode
 from stsgas.vending.db import make_sessionmaker
@@ -48,6 +48,7 @@ from tests.vending import factories
 from tests.vending.conftest import app_with, integrity
 from tests.vending.locks import lock_waiters
 from tests.vending.payments.conftest import CONFIRM, Paying, callback, counts
+from tests.vending.policies.conftest import policies_written
 from tests.vending.sales.conftest import meter_config
 from tests.vending.sales.live import serve
 from tests.vending.wallet.conftest import ledger_balanced
@@ -243,24 +244,11 @@ def test_a_payment_of_a_customer_with_credit_policies_applies_them(
     assert (receipt["amount_paid"], receipt["change"]) == ("29.90", "0.17")
     given, change = ASKED, 17
     assert (sale.amount_paid, pay.detail) == (2_990, "sold, change 17")
+    # the journal: two lines each, the free gas and the emergency credit advanced
+    policies_written(
+        engine, sale, customer_id, debt_before=DEBT, instalment=INSTALMENT, given=given, journal=4
+    )
     with make_sessionmaker(engine)() as s:
-        assert sale.debt_recovered == INSTALMENT
-        grants = s.execute(select(FreeGasGrant)).scalars().all()
-        assert [(g.customer_id, g.sale_id, g.litres) for g in grants] == [
-            (customer_id, sale.id, 1_000)
-        ]
-        policy = s.get(CustomerPolicy, customer_id)
-        assert policy is not None
-        assert (policy.emergency_asked, policy.emergency_owed) == (0, given)
-        customer = s.get(Customer, customer_id)
-        assert customer is not None
-        assert customer.debt_balance == DEBT - INSTALMENT + given
-        memo = f"sale {sale.id}: credit policies"
-        journal = s.execute(
-            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.memo == memo)
-        ).scalar_one()
-        # two lines each: the free gas, and the emergency credit advanced
-        assert journal == 4
         assert wallet.balance_of(s, customer_id) == change
     (sms,) = paying.sent_sms()
     assert f"Token {receipt['tokens'][-1]['digits']}." in sms.text

@@ -25,7 +25,7 @@ from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.migrations import alembic_config
 from stsgas.vending.models import AuditEntry, Operator, Payment, Role, Sale
 from tests.vending.conftest import auth
-from tests.vending.payments.conftest import Paying, callback
+from tests.vending.payments.conftest import Paying, callback, cancel
 from tests.vending.payments.conftest import paying as paying  # the webhook's fixtures
 from tests.vending.payments.conftest import simulator as simulator
 from tests.vending.sales.live import serve
@@ -68,11 +68,7 @@ def _customerless_sale(
 
 
 def _void(client: TestClient | httpx.Client, token: str, sale_id: int) -> Any:
-    r = client.post(
-        f"/api/v1/sales/{sale_id}/cancel",
-        json={"reason": "paid for the wrong meter"},
-        headers=auth(token),
-    )
+    r = cancel(client, token, sale_id)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -147,10 +143,13 @@ def test_a_take_back_approval_says_where_the_money_went(
     the payer and listed."""
     approver = make_operator(Role.SUPERVISOR, username="approver")[1]
     sale_id = _customerless_sale(client, paying, engine, "30.00")
-    asked = client.post(
-        f"/api/v1/sales/{sale_id}/cancel",
-        json={"reason": "entered on the wrong meter", "token_used": True, "meter_credit": "50"},
-        headers=auth(supervisor),
+    asked = cancel(
+        client,
+        supervisor,
+        sale_id,
+        reason="entered on the wrong meter",
+        token_used=True,
+        meter_credit="50",
     )
     assert asked.status_code == 202, asked.text
     request_id = asked.json()["request"]["id"]

@@ -10,12 +10,22 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.models import Customer, MeterMode, Operator, Role, Vendor
+from stsgas.vending.models import (
+    Customer,
+    CustomerPolicy,
+    FreeGasGrant,
+    LedgerEntry,
+    MeterMode,
+    Operator,
+    Role,
+    Sale,
+    Vendor,
+)
 from tests.vending import factories
 from tests.vending.conftest import auth
 
@@ -102,6 +112,40 @@ def debt(engine: Engine, customer_id: int) -> int:
         return int(
             s.execute(select(Customer.debt_balance).where(Customer.id == customer_id)).scalar_one()
         )
+
+
+def policies_written(
+    engine: Engine,
+    sale: Sale,
+    customer_id: int,
+    *,
+    debt_before: int,
+    instalment: int,
+    given: int,
+    journal: int,
+) -> None:
+    """What a sale of a customer with a lifeline policy (1 m³ of free gas a month, an
+    instalment, emergency credit asked) writes beside its receipt, whichever path sold
+    it: the instalment recovered, the month's free gas granted to this sale, the
+    emergency credit ``given`` now owed, the debt moved by both, and ``journal`` lines
+    of the policies' own journal. The counter's and mobile money's tests check alike."""
+    assert sale.debt_recovered == instalment
+    with make_sessionmaker(engine)() as s:
+        grants = s.execute(select(FreeGasGrant)).scalars().all()
+        assert [(g.customer_id, g.sale_id, g.litres) for g in grants] == [
+            (customer_id, sale.id, 1_000)
+        ]
+        policy = s.get(CustomerPolicy, customer_id)
+        assert policy is not None
+        assert (policy.emergency_asked, policy.emergency_owed) == (0, given)
+        customer = s.get(Customer, customer_id)
+        assert customer is not None
+        assert customer.debt_balance == debt_before - instalment + given
+        memo = f"sale {sale.id}: credit policies"
+        lines = s.execute(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.memo == memo)
+        ).scalar_one()
+        assert lines == journal
 
 
 def ledger_balanced(engine: Engine) -> None:

@@ -33,7 +33,7 @@ from stsgas.vending.models import (
 from stsgas.vending.wallet import repository as wallets
 from stsgas.vending.wallet import service as wallet
 from tests.vending.conftest import auth
-from tests.vending.payments.conftest import Paying, callback
+from tests.vending.payments.conftest import Paying, callback, cancel
 from tests.vending.payments.conftest import client as client  # the webhook's fixtures
 from tests.vending.payments.conftest import paying as paying
 from tests.vending.payments.conftest import simulator as simulator
@@ -65,14 +65,6 @@ def _sold_by_mobile(client: TestClient, paying: Paying, engine: Engine, amount: 
         assert sale.paid_from == PaidFrom.MOBILE.value
         s.expunge(sale)
     return sale
-
-
-def _cancel(client: TestClient, token: str, sale_id: int) -> Any:
-    return client.post(
-        f"/api/v1/sales/{sale_id}/cancel",
-        json={"reason": "paid for the wrong meter"},
-        headers=auth(token),
-    )
 
 
 def _net(engine: Engine, code: str) -> int:
@@ -108,7 +100,7 @@ def test_a_cancelled_mobile_money_sale_pays_the_customers_wallet_once(
     with make_sessionmaker(engine)() as s:
         before = wallet.balance_of(s, customer)
     clearing_before = _net(engine, ledger.MOBILE_CLEARING)
-    r = _cancel(client, supervisor, sale.id)
+    r = cancel(client, supervisor, sale.id)
     assert r.status_code == 200, r.text
     body = r.json()
     refunded = body["refunded"]
@@ -128,7 +120,7 @@ def test_a_cancelled_mobile_money_sale_pays_the_customers_wallet_once(
     report = _check(engine)
     assert report["ok"] is True, report
     books = _books(engine)
-    again = _cancel(client, supervisor, sale.id)
+    again = cancel(client, supervisor, sale.id)
     assert again.status_code == 409
     assert again.json()["code"] == "sale_cancelled"
     assert _books(engine) == books
@@ -145,7 +137,7 @@ def test_a_customerless_sale_says_the_refund_is_owed_to_the_payer(
     with make_sessionmaker(engine).begin() as s:  # as if the meter had no customer
         s.execute(update(Sale).where(Sale.id == sale.id).values(customer_id=None))
     books = _books(engine)
-    r = _cancel(client, supervisor, sale.id)
+    r = cancel(client, supervisor, sale.id)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["refunded_to"] == "payer"
@@ -170,10 +162,13 @@ def test_an_approved_take_back_of_a_mobile_money_sale_pays_the_wallet_once(
     sale = _sold_by_mobile(client, paying, engine, "30.00")
     with make_sessionmaker(engine)() as s:
         before = wallet.balance_of(s, customer)
-    asked = client.post(
-        f"/api/v1/sales/{sale.id}/cancel",
-        json={"reason": "entered on the wrong meter", "token_used": True, "meter_credit": "50"},
-        headers=auth(supervisor),
+    asked = cancel(
+        client,
+        supervisor,
+        sale.id,
+        reason="entered on the wrong meter",
+        token_used=True,
+        meter_credit="50",
     )
     assert asked.status_code == 202, asked.text
     request_id = asked.json()["request"]["id"]

@@ -373,7 +373,7 @@ def test_a_sale_queued_behind_another_prices_after_it(
             operator=cashier,
             security=security_module,
         )
-        assert a.receipt["tariff_steps"][0]["position"] == 1
+        assert a.receipt.tariff_steps[0].position == 1
 
         def sale_b() -> None:
             b_answer.append(

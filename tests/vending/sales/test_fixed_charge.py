@@ -48,7 +48,7 @@ def sell_at(
         )
         return transaction.run(
             s, lambda: service.sell(s, req, operator=op, security=security, now=at)
-        ).receipt
+        ).body
 
 
 def _fixed(receipt: dict[str, Any]) -> tuple[str, str, int | None]:

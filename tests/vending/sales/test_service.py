@@ -13,9 +13,12 @@ from stsgas.sts import CreditToken, CurrencyCreditToken, decode
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
-from stsgas.vending.models import Role, Sale, Token, Vendor
+from stsgas.vending.models import Operator, Role, Sale, Token, Vendor
+from stsgas.vending.sales import service
+from stsgas.vending.sales.compose import SaleRequest
+from stsgas.vending.settings import Settings
 from tests.problems import problem
-from tests.vending.conftest import auth
+from tests.vending.conftest import auth, client_with
 from tests.vending.sales.conftest import Shop, counts, meter_config
 
 
@@ -111,6 +114,46 @@ def test_idempotent_replay_charges_once(client: TestClient, shop: Shop, engine: 
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert counts(engine) == before
+
+
+#: receipt fields added after the first sales were stored
+NEWER = ("amount_tendered", "change", "fixed_charge_period", "fixed_charge_rate")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-on", "fast-off"])
+def test_a_replay_answers_the_body_its_sale_keeps(
+    fast: bool,
+    settings: Settings,
+    engine: Engine,
+    shop: Shop,
+    security_module: SoftwareSecurityModule,
+) -> None:
+    """A replay answers the stored body as it is, not the typed receipt rendered again:
+    a body stored before the receipt itemised change comes back without those fields,
+    on the route and on the event loop, and the service still reads it typed."""
+    with client_with(settings, engine, security_module, fast_sales=fast) as client:
+        first = sell(client, shop.cashier_token, shop.volume_pan, "10", key="k-old")
+        assert first.status_code == 201, first.text
+        old = {k: v for k, v in first.json().items() if k not in NEWER}
+        with make_sessionmaker(engine).begin() as s:
+            stored = s.get(Sale, old["sale_id"])
+            assert stored is not None
+            stored.response = old
+        again = sell(client, shop.cashier_token, shop.volume_pan, "10", key="k-old")
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == old
+    with make_sessionmaker(engine)() as s:
+        cashier = s.get(Operator, shop.cashier_id)
+        assert cashier is not None
+        req = SaleRequest(
+            meter_number=shop.volume_pan, paid=1_000, channel="pos", idempotency_key="k-old"
+        )
+        done = service.sell(s, req, operator=cashier, security=security_module)
+    assert (done.replayed, done.body) == (True, old)
+    receipt = done.receipt
+    assert (receipt.sale_id, receipt.amount_paid) == (old["sale_id"], Decimal(old["amount_paid"]))
+    assert (receipt.amount_tendered, receipt.change) == (receipt.amount_paid, Decimal("0.00"))
 
 
 def test_reused_key_with_other_data_is_refused(

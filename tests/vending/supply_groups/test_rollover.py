@@ -154,7 +154,7 @@ def test_migrated_in_2021_the_sale_is_dated_on_2014(
             req = sales.SaleRequest(
                 meter_number=pan, paid=1000, channel="pos", idempotency_key=None
             )
-            return sales.sell(s, req, operator=cashier, security=security_module, now=at).receipt
+            return sales.sell(s, req, operator=cashier, security=security_module, now=at).body
 
     first = sale(before)
     assert first["tid"] == int((before - BaseDate.BD1993.start).total_seconds() // 60)

@@ -4,6 +4,7 @@ spent on gas through the sale pipeline, never below zero, refunded on cancel."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -83,7 +84,8 @@ def test_a_wallet_purchase_draws_the_wallet_and_posts_a_balanced_sale(
 ) -> None:
     assert fund(engine, wallet_shop.customer_id, 2_500) == 2_500
     result = _buy(engine, wallet_shop, security_module, wallet_shop.pans[0])
-    assert result.receipt["amount_paid"] == "15.00"
+    assert result.receipt.amount_paid == Decimal("15.00")
+    assert result.body["amount_paid"] == "15.00"
     assert _balance(engine, wallet_shop.customer_id) == 1_000
     with make_sessionmaker(engine)() as s:
         sale = s.execute(select(Sale)).scalar_one()
@@ -131,6 +133,7 @@ def test_a_replayed_purchase_draws_the_wallet_once(
     again = _buy(engine, wallet_shop, security_module, wallet_shop.pans[0], key="web-1")
     assert (first.replayed, again.replayed) == (False, True)
     assert again.receipt == first.receipt
+    assert again.body == first.body
     assert _balance(engine, wallet_shop.customer_id) == 5_000 - PRICE
 
 
@@ -147,7 +150,7 @@ def test_cancelling_a_wallet_sale_gives_the_money_back_to_the_wallet(
     engine: Engine, wallet_shop: WalletShop, security_module: SoftwareSecurityModule
 ) -> None:
     fund(engine, wallet_shop.customer_id, 3_000)
-    sale_id = _buy(engine, wallet_shop, security_module, wallet_shop.pans[0]).receipt["sale_id"]
+    sale_id = _buy(engine, wallet_shop, security_module, wallet_shop.pans[0]).receipt.sale_id
     with make_sessionmaker(engine)() as s:
         op = s.get(Operator, wallet_shop.admin_id)
         assert op is not None

@@ -44,6 +44,7 @@ from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.fast import SalePool, in_transaction
 from stsgas.vending.sales.pg import Rows
 from stsgas.vending.sales.pipeline import Named
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sales.rows import SaleWrite
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.sms.gateway import OutboundSms
@@ -81,7 +82,8 @@ class PaymentStore(AsyncPgSaleStore):
     :data:`.fast_sql.RECORD_LOCK`, which stores the report first (``record``: its
     parameters; None when the payment is stored already), and the sale's write by
     :data:`.fast_sql.WRITE_SOLD`, which also marks the payment sold, keeps its SMS and
-    puts the change into the wallet (``sold``: those parameters from the sale's rows).
+    puts the change into the wallet (``sold``: those parameters from the sale's rows
+    and its typed receipt).
     """
 
     def __init__(
@@ -89,7 +91,7 @@ class PaymentStore(AsyncPgSaleStore):
         conn: asyncpg.Connection,
         *,
         record: dict[str, Any] | None,
-        sold: Callable[[SaleWrite], dict[str, Any]],
+        sold: Callable[[SaleWrite, Receipt], dict[str, Any]],
     ) -> None:
         super().__init__(conn)
         self.record = record
@@ -97,11 +99,11 @@ class PaymentStore(AsyncPgSaleStore):
         #: the new payment's id and owner's phone (RECORD_LOCK's first columns)
         self.payment: tuple[int, str | None] | None = None
         self.posted = 0
-        self._write: SaleWrite | None = None
+        self._write: ops.Write | None = None
 
     async def do(self, op: ops.Op) -> Any:
         if isinstance(op, ops.Write):
-            self._write = op.write
+            self._write = op
         return await super().do(op)
 
     async def _fetch(self, sql: str, params: dict[str, Any]) -> Rows:
@@ -115,7 +117,8 @@ class PaymentStore(AsyncPgSaleStore):
             # no such operator: as the sale's lock answers it, no row at all
             return [] if found[0][_SELLER_ID] is None else found
         if sql is store_pg.WRITE and self._write is not None:
-            rows = await super()._fetch(fast_sql.WRITE_SOLD, {**params, **self.sold(self._write)})
+            paying = self.sold(self._write.write, self._write.receipt)
+            rows = await super()._fetch(fast_sql.WRITE_SOLD, {**params, **paying})
             self.posted = int(rows[0][-1])
             return [r[:-1] for r in rows]
         return await super()._fetch(sql, params)
@@ -181,7 +184,7 @@ async def apply(
     ) -> service.Outcome:
         sold = _Sold()
 
-        def sold_params(w: SaleWrite) -> dict[str, Any]:
+        def sold_params(w: SaleWrite, receipt: Receipt) -> dict[str, Any]:
             payment = stored or store.payment
             assert payment is not None  # the lock stored it, or it was stored before
             pid, owner_phone = payment
@@ -190,7 +193,7 @@ async def apply(
             change = amount - paid
             sold.detail = f"sold, change {change}" if change else "sold"
             sold.text = service.sold_text(
-                w.sale["response"], paid=paid, pan=req.meter_number, decimals=decimals
+                receipt, paid=paid, pan=req.meter_number, decimals=decimals
             )
             sold.to_wallet = change if change > 0 and customer is not None else 0
             if sold.to_wallet:

@@ -204,16 +204,16 @@ def _buy(
         paid_from=PaidFrom.MOBILE.value,
     )
     refusal = "mobile-money sales are not set up" if seller is None else ""
-    receipt = None
+    done = None
     if seller is not None:
         try:
             with session.begin_nested():
-                receipt = sales.sell(session, req, operator=seller, security=security, now=now)
+                done = sales.sell(session, req, operator=seller, security=security, now=now)
         except (RetryLater, RequestInProgress):
             raise
         except VendingError as exc:
             refusal = exc.detail.rstrip(".")
-    if receipt is None:
+    if done is None:
         if owner is None:
             payment.customer_id = None
             payment.detail = f"not sold ({refusal}) and the meter has no customer"[:200]
@@ -223,14 +223,14 @@ def _buy(
         return _top_up(
             session, payment, owner, payment.amount, f"not sold: {refusal}", text, now, decimals
         )
-    sale_id = int(receipt.receipt["sale_id"])
+    sale_id = done.receipt.sale_id
     sale = session.get(Sale, sale_id)
     assert sale is not None
     payment.state = PaymentState.SOLD.value
     payment.sale_id = sale_id
     payment.customer_id = owner.id if owner is not None else None
     change = payment.amount - sale.amount_paid
-    text = sold_text(receipt.receipt, paid=sale.amount_paid, pan=meter.pan, decimals=decimals)
+    text = sold_text(done.receipt, paid=sale.amount_paid, pan=meter.pan, decimals=decimals)
     if change > 0 and owner is not None:
         wallet.credit(session, change_credit(payment.id, sale_id, owner.id, change, now))
         text += f". Change {format_money(change, decimals)} to your wallet"
@@ -253,13 +253,12 @@ def change_credit(
     )
 
 
-def sold_text(receipt: dict[str, Any], *, paid: int, pan: str, decimals: int) -> str:
+def sold_text(receipt: Receipt, *, paid: int, pan: str, decimals: int) -> str:
     """The SMS of a payment that bought gas: what it paid, what it credited, the token."""
-    facts = Receipt.from_json(receipt)
-    tokens = " ".join(t.digits for t in facts.tokens)
+    tokens = " ".join(t.digits for t in receipt.tokens)
     return (
         f"Paid {format_money(paid, decimals)} for meter {pan}: "
-        f"{credited_text(facts)}. Token {tokens}. Receipt {facts.sale_id}"
+        f"{credited_text(receipt)}. Token {tokens}. Receipt {receipt.sale_id}"
     )
 
 

@@ -103,9 +103,9 @@ class Composed:
     """A sale ready to write, and the receipt it answers with once committed."""
 
     write: SaleWrite
-    receipt: dict[str, Any]
-    #: the same receipt typed, for its token SMS (``delivery``)
-    sold: receipts.Receipt
+    receipt: receipts.Receipt
+    #: the receipt's JSON body, rendered once: the row keeps it and the API answers it
+    body: dict[str, Any]
 
 
 def fingerprint(req: SaleRequest, operator: Seller) -> str:
@@ -282,7 +282,7 @@ def compose(
     issued = issued_rows(
         [(TokenKind.KCT.value, k) for k in kcts] + [(TokenKind.CREDIT.value, credit)]
     )
-    sold = receipts.build(
+    receipt = receipts.build(
         sale_id=sale_id,
         meter_pan=meter.pan,
         mode=meter.mode,
@@ -297,7 +297,7 @@ def compose(
         fixed_period=version.fixed_charge_period,
         policy_lines=_policy_lines(priced),
     )
-    receipt = sold.as_json()
+    body = receipt.as_json()
     lines = [
         ln
         for ln in journal_lines(
@@ -336,7 +336,7 @@ def compose(
         "status": SaleStatus.COMPLETED.value,
         "idempotency_key": req.idempotency_key,
         "request_fingerprint": fp,
-        "response": receipt,
+        "response": body,
         "reprint_count": 0,
         "created_at": now,
         "paid_from": req.paid_from,
@@ -385,7 +385,7 @@ def compose(
         hour=_hour(now),
         minute=_minute(now),
     )
-    return Composed(write=write, receipt=receipt, sold=sold)
+    return Composed(write=write, receipt=receipt, body=body)
 
 
 def _policy_lines(priced: pricing.Priced) -> tuple[receipts.ReceiptPolicyLine, ...]:

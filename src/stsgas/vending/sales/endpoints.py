@@ -71,9 +71,10 @@ async def create_sale(
 
 
 def sale_response(result: service.SaleResult) -> Response:
-    """201 with the receipt; a replayed idempotency key says so in a header."""
+    """201 with the receipt's JSON as rendered once (a replay's as stored, byte for byte);
+    a replayed idempotency key says so in a header."""
     return Response(
-        orjson.dumps(result.receipt),
+        orjson.dumps(result.body),
         status_code=201,
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"} if result.replayed else None,

@@ -73,14 +73,14 @@ class FastSales:
         except problems.REFUSALS as exc:
             await problems.refused(exc)(scope, receive, send)
             return
-        payload = orjson.dumps(result.receipt)
+        payload = orjson.dumps(result.body)
         headers = [(b"content-type", _JSON), (b"content-length", str(len(payload)).encode())]
         if result.replayed:
             headers.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": 201, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
-        if result.sold is not None:  # a new sale, committed: its token SMS (delivery)
-            after_sale.hand_off(state, result.sold)
+        if not result.replayed:  # a new sale, committed: its token SMS (delivery)
+            after_sale.hand_off(state, result.receipt)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -183,6 +183,9 @@ class Write:
     Answer: :class:`.rows.Written`."""
 
     write: SaleWrite
+    #: the sale's receipt, typed: a store that adds to the write (a mobile-money
+    #: payment's SMS, ``payments.fast``) reads it instead of the stored body
+    receipt: Receipt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -74,15 +74,17 @@ class Named:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaleResult:
-    """The receipt and whether it answers a replayed idempotency key; a new sale also
-    gives the meter as locked and the priced payment."""
+    """The receipt, typed for every reader, and whether it answers a replayed
+    idempotency key; a new sale also gives the meter as locked and the priced payment."""
 
-    receipt: dict[str, Any]
+    receipt: Receipt
+    #: the JSON answer, rendered once: a new sale's as its row keeps it, a replay's the
+    #: stored body as it is (so a replay answers the first answer's very bytes, a body
+    #: stored before newer receipt fields included)
+    body: dict[str, Any]
     replayed: bool
     meter: LockedMeter | None = None
     priced: pricing.Priced | None = None
-    #: a new sale's receipt typed, for its token SMS (None for a replay)
-    sold: Receipt | None = None
 
 
 def sale(
@@ -176,7 +178,7 @@ def sale(
         tid=tid,
         now=now,
     )
-    written = yield ops.Write(write=composed.write)
+    written = yield ops.Write(write=composed.write, receipt=composed.receipt)
     if isinstance(priced, PolicyPriced):
         yield ops.RecordPolicy(priced=priced, sale_id=meter.sale_id, now=now)
     settle(
@@ -186,9 +188,13 @@ def sale(
         limits=limits,
         now=now,
     )
-    yield ops.AfterSale(receipt=composed.sold)
+    yield ops.AfterSale(receipt=composed.receipt)
     return SaleResult(
-        receipt=composed.receipt, replayed=False, meter=meter, priced=priced, sold=composed.sold
+        receipt=composed.receipt,
+        body=composed.body,
+        replayed=False,
+        meter=meter,
+        priced=priced,
     )
 
 
@@ -211,8 +217,8 @@ def _lock(req: SaleRequest, seller: Seller | Bearer | Named, now: datetime) -> o
 
 
 def replay(sale: ops.StoredSale, fp: str) -> SaleResult:
-    """The stored receipt again; a cancelled sale answers that it is cancelled (409),
-    never its token."""
+    """The stored receipt again (read back typed; answered as stored); a cancelled sale
+    answers that it is cancelled (409), never its token."""
     if sale.fingerprint != fp or sale.response is None:
         raise IdempotencyMismatch("this idempotency key was used for a different request")
     if sale.status == SaleStatus.CANCELLED.value:
@@ -222,7 +228,8 @@ def replay(sale: ops.StoredSale, fp: str) -> SaleResult:
             sale_id=sale.id,
             cancelled_at=when,
         )
-    return SaleResult(receipt=sale.response, replayed=True)
+    body = sale.response
+    return SaleResult(receipt=Receipt.from_json(body), body=body, replayed=True)
 
 
 def run(steps: Steps[T], store: ops.SaleStore) -> T:
