@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from stsgas.vending.models import Operator, Role
 from tests.vending.conftest import PASSWORD
+
+#: how long an expect() waits for the page to get there: Playwright's 5 s default was
+#: passed by a POS sale's answer on a 2-core CI machine running the suite beside the
+#: server (it passed alone); a wait budget, not a timing assertion
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
