@@ -58,11 +58,13 @@ def _ended(session: Session, txn: SessionTransaction) -> None:
         session.info.pop(_WROTE, None)
 
 
-def _watch_writes(session: Session) -> None:
-    """Mark ``session`` while its transaction holds a write not yet committed."""
-    event.listen(session, "after_flush", _flushed)
-    event.listen(session, "do_orm_execute", _executed)
-    event.listen(session, "after_transaction_end", _ended)
+# every session is marked while its transaction holds a write not yet committed (a flag
+# in ``session.info``, cleared when the transaction ends); only a write request's session
+# is asked. Listening once on the class, not on each request's session: attaching three
+# listeners to every new session cost more than the session itself.
+event.listen(Session, "after_flush", _flushed)
+event.listen(Session, "do_orm_execute", _executed)
+event.listen(Session, "after_transaction_end", _ended)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -73,8 +75,6 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         if reading:
             begin_read(session)
-        else:
-            _watch_writes(session)
         yield session
         if reading:
             # nothing to commit; what was read stays loaded (a rollback would expire it)
