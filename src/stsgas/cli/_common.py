@@ -1,7 +1,7 @@
-"""What several commands share: the ``--database`` option, Rich consoles and progress.
+"""What several commands share: the ``--database`` and ``--format`` options.
 
-Rich draws tables and progress bars only for a person: progress goes to stderr
-and only when stderr is a terminal, so pipes, files and cron see plain output.
+Rich consoles and progress bars are in :mod:`._bars` (no Typer there, so a
+plain ``token encode|decode`` can draw its bar before Typer is imported).
 """
 
 from __future__ import annotations
@@ -11,11 +11,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-
-# the Rich console and progress bar live where a command run before Typer can use them
-from stsgas.cli._bars import Bar as Bar
-from stsgas.cli._bars import console as console
-from stsgas.cli._bars import progress as progress
 
 DatabaseOption = Annotated[
     str | None,

@@ -14,7 +14,8 @@ from typing import Any
 
 import typer
 
-from stsgas.cli._common import DatabaseOption, Format, FormatOption, console, database_url
+from stsgas.cli._bars import console
+from stsgas.cli._common import DatabaseOption, Format, FormatOption, database_url
 from stsgas.cli._errors import FOUND, existing_database, read_database
 
 app = typer.Typer(add_completion=False)

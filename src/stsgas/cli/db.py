@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from stsgas.cli._common import DatabaseOption, progress
+from stsgas.cli._bars import progress
+from stsgas.cli._common import DatabaseOption
 from stsgas.cli._errors import fail, parse_database
 
 if TYPE_CHECKING:

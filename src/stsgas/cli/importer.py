@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stsgas.cli._common import DatabaseOption, console, database_url
+from stsgas.cli._bars import console
+from stsgas.cli._common import DatabaseOption, database_url
 from stsgas.cli._errors import FOUND, existing_database, fail, unreadable
 
 if TYPE_CHECKING:

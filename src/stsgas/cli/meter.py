@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from stsgas.cli import meter_simulate, meter_start, meter_web
-from stsgas.cli._common import Format, FormatOption, console, wants_table
+from stsgas.cli._bars import console
+from stsgas.cli._common import Format, FormatOption, wants_table
 from stsgas.cli._errors import fail
 
 __all__ = ["app", "codes_table"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from stsgas.cli._common import progress
+from stsgas.cli._bars import progress
 from stsgas.cli._errors import fail
 
 if TYPE_CHECKING:

@@ -144,7 +144,7 @@ def _failed_message(failed: list[int]) -> str:
 
 
 def _open_input(path: str | None) -> IO[bytes]:
-    return sys.stdin.buffer if path in (None, "-") else Path(path).open("rb")
+    return sys.stdin.buffer if path is None else Path(path).open("rb")
 
 
 class _Counted:
