@@ -35,7 +35,6 @@ import orjson
 
 from stsgas.vending.errors import VendingError
 from stsgas.vending.keys.security import SecurityModule
-from stsgas.vending.kit.money import format_money
 from stsgas.vending.models import Channel, PaidFrom, PaymentState
 from stsgas.vending.payments import fast_sql, service
 from stsgas.vending.payments.provider import Reported, Verified
@@ -66,13 +65,10 @@ class _Twin(Exception):
 
 
 @dataclass(slots=True)
-class _Sold:
-    """What the payment's part of the write said: the SMS text, the detail, the change."""
+class _Said:
+    """What the payment's part of the write said (None until the write was composed)."""
 
-    text: str = ""
-    detail: str = ""
-    to_wallet: int = 0
-    posted: int = 0
+    sold: service.Sold | None = None
 
 
 class PaymentStore(AsyncPgSaleStore):
@@ -182,22 +178,22 @@ async def apply(
         stored: tuple[int, str | None] | None,
         payer_phone: str,
     ) -> service.Outcome:
-        sold = _Sold()
+        said = _Said()
 
         def sold_params(w: SaleWrite, receipt: Receipt) -> dict[str, Any]:
             payment = stored or store.payment
             assert payment is not None  # the lock stored it, or it was stored before
             pid, owner_phone = payment
             phone = service.sms_phone(owner_phone, payer_phone)
-            sale_id, paid, customer = w.sale["id"], w.sale["amount_paid"], w.customer_id
-            change = amount - paid
-            sold.detail = f"sold, change {change}" if change else "sold"
-            sold.text = service.sold_text(
-                receipt, paid=paid, pan=req.meter_number, decimals=decimals
+            sale_id, customer = w.sale["id"], w.customer_id
+            sold = said.sold = service.sold(
+                receipt,
+                amount=amount,
+                paid=w.sale["amount_paid"],
+                pan=req.meter_number,
+                customer_id=customer,
+                decimals=decimals,
             )
-            sold.to_wallet = change if change > 0 and customer is not None else 0
-            if sold.to_wallet:
-                sold.text += f". Change {format_money(change, decimals)} to your wallet"
             scope = None if phone is None else Inbound(phone=phone, text="", message_id=ref).scope
             # no change to put in a wallet: a credit of nothing, which moves nothing
             change_for = 0 if customer is None else customer
@@ -220,7 +216,8 @@ async def apply(
             done = await pipeline.arun(steps, store)
         except VendingError:
             raise _Defer from None  # refused: the service puts the money in the wallet
-        if done.meter is None or done.priced is None or not sold.text:
+        sold = said.sold
+        if done.meter is None or done.priced is None or sold is None:
             raise _Defer  # a replay: the service finds the payment's sale
         if sold.to_wallet and store.posted != pg.CREDIT_LINES:
             raise _Defer  # no wallet, or an account to make first: the service does both

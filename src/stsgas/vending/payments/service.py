@@ -58,6 +58,7 @@ from stsgas.vending.wallet import service as wallet
 
 __all__ = [
     "Outcome",
+    "Sold",
     "apply",
     "change_credit",
     "mismatch",
@@ -65,7 +66,7 @@ __all__ = [
     "sms_body",
     "sms_phone",
     "sms_reference",
-    "sold_text",
+    "sold",
 ]
 
 log = logging.getLogger("stsgas.payments")
@@ -229,13 +230,18 @@ def _buy(
     payment.state = PaymentState.SOLD.value
     payment.sale_id = sale_id
     payment.customer_id = owner.id if owner is not None else None
-    change = payment.amount - sale.amount_paid
-    text = sold_text(done.receipt, paid=sale.amount_paid, pan=meter.pan, decimals=decimals)
-    if change > 0 and owner is not None:
-        wallet.credit(session, change_credit(payment.id, sale_id, owner.id, change, now))
-        text += f". Change {format_money(change, decimals)} to your wallet"
-    payment.detail = f"sold, change {change}" if change else "sold"
-    return _outcome(payment, sms=_store_sms(session, payment, owner, text, now))
+    said = sold(
+        done.receipt,
+        amount=payment.amount,
+        paid=sale.amount_paid,
+        pan=meter.pan,
+        customer_id=payment.customer_id,
+        decimals=decimals,
+    )
+    if owner is not None and said.to_wallet:
+        wallet.credit(session, change_credit(payment.id, sale_id, owner.id, said.to_wallet, now))
+    payment.detail = said.detail
+    return _outcome(payment, sms=_store_sms(session, payment, owner, said.text, now))
 
 
 def change_credit(
@@ -253,12 +259,33 @@ def change_credit(
     )
 
 
-def sold_text(receipt: Receipt, *, paid: int, pan: str, decimals: int) -> str:
-    """The SMS of a payment that bought gas: what it paid, what it credited, the token."""
+@dataclass(frozen=True, slots=True)
+class Sold:
+    """What a payment that bought gas says and moves: the payment's detail, its SMS and
+    the change (money beyond the last 0.1 m³) put into the customer's wallet, 0 when
+    none is (no change, or the meter has no customer)."""
+
+    detail: str
+    text: str
+    to_wallet: int
+
+
+def sold(
+    receipt: Receipt, *, amount: int, paid: int, pan: str, customer_id: int | None, decimals: int
+) -> Sold:
+    """The words and the change of a payment of ``amount`` whose sale took ``paid``: the
+    thread's :func:`apply` and the event loop's (``payments.fast``) both ask this."""
+    change = amount - paid
+    to_wallet = change if change > 0 and customer_id is not None else 0
     tokens = " ".join(t.digits for t in receipt.tokens)
-    return (
+    text = (
         f"Paid {format_money(paid, decimals)} for meter {pan}: "
         f"{credited_text(receipt)}. Token {tokens}. Receipt {receipt.sale_id}"
+    )
+    if to_wallet:
+        text += f". Change {format_money(change, decimals)} to your wallet"
+    return Sold(
+        detail=f"sold, change {change}" if change else "sold", text=text, to_wallet=to_wallet
     )
 
 
