@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from stsgas.cli import GROUPS, HELP_LINE, VERSION_HELP
-from stsgas.cli._errors import CANNOT_RUN, INTERRUPTED, said
+from stsgas.cli._errors import CANNOT_RUN, said, stopped
 from stsgas.cli._pipe import closed_pipe, say
 
 
@@ -166,8 +166,7 @@ def _run(root: _Root, args: list[str]) -> int:
         say(f"{path}: {exc.format_message()} (see {path} --help)")
         return code
     except typer.Abort:
-        say(f"{root.path()}: stopped")
-        return INTERRUPTED
+        return stopped(root.path())
     except SystemExit as exc:
         if exc.code == 1 and _stdout_is_devnull():
             raise BrokenPipeError from None  # Rich (help pages) met a closed pipe

@@ -33,6 +33,7 @@ __all__ = [
     "CliError",
     "fail",
     "said",
+    "stopped",
 ]
 
 
@@ -71,6 +72,12 @@ def said(exc: Exception, path: str) -> int | None:
         say(f"{path}: database error: {database_reason(exc)}")
         return CANNOT_RUN
     return None
+
+
+def stopped(path: str) -> int:
+    """A command stopped by ^C: ``path: stopped`` on stderr and its exit code."""
+    say(f"{path}: stopped")
+    return INTERRUPTED
 
 
 def _setting_problem(exc: Any) -> str:

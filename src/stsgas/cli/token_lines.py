@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import IO, cast
 
 from stsgas.cli._bars import progress
-from stsgas.cli._codes import FOUND, INTERRUPTED, OK
-from stsgas.cli._errors import fail, said
-from stsgas.cli._pipe import say
+from stsgas.cli._codes import FOUND, OK
+from stsgas.cli._errors import fail, said, stopped
 
 __all__ = ["BATCH", "lines", "plain", "run_lines", "serve"]
 
@@ -57,9 +56,8 @@ def serve(command: str, name: str | None) -> int:
         sys.stdout.flush()
         return code
     except KeyboardInterrupt:
-        print(file=sys.stderr)
-        say(f"{path}: stopped")
-        return INTERRUPTED
+        print(file=sys.stderr)  # past the ^C echoed, as Click does before its Abort
+        return stopped(path)
     except Exception as exc:
         code_ = said(exc, path)
         if code_ is None:
