@@ -80,9 +80,10 @@ from stsgas.vending.operators.permissions import Permission, allowed
 from stsgas.vending.operators.repository import VendorRepository
 from stsgas.vending.payments import reconcile
 from stsgas.vending.policies import repository as policies
-from stsgas.vending.sales import issue, payer, receipts
+from stsgas.vending.sales import issue, payer
 from stsgas.vending.sales import service as sales_service
 from stsgas.vending.sales.aftercare import get_visible
+from stsgas.vending.sales.receipt_money import money
 from stsgas.vending.sales.repository import SaleRepository
 
 #: the meter's gas credit registers: units (subclass 2) and currency (subclass 6)
@@ -181,7 +182,7 @@ def plan(sale: Sale, meter: Meter, *, token_used: bool, meter_credit: str | None
     expected = REGISTER_UNITS if mode == MeterMode.VOLUME.value else REGISTER_CURRENCY
     if credit.subclass != expected:
         raise Conflict(f"sale {sale.id} credited another register than the meter's mode")
-    refund = receipts.money(sale.amount_paid) or "0.00"
+    refund = money(sale.amount_paid) or "0.00"
     reading = (
         None
         if meter_credit is None or not meter_credit.strip()
@@ -307,7 +308,7 @@ def void(
         at=now,
     )
     session.flush()
-    refunded = receipts.money(sale.amount_paid)
+    refunded = money(sale.amount_paid)
     answer: dict[str, Any] = {
         "sale_id": sale.id,
         "status": SaleStatus.CANCELLED.value,

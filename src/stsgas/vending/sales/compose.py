@@ -46,6 +46,8 @@ from stsgas.vending.policies import rules as policy_rules
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales import payer as payer_of
 from stsgas.vending.sales.issue import issued_rows
+from stsgas.vending.sales.receipt_money import major, money
+from stsgas.vending.sales.receipt_parts import ReceiptPolicyLine
 from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow, Written
 from stsgas.vending.transaction import ReadChanged
 
@@ -222,7 +224,7 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
     if meter.recharge_limit is None or credit.amount is None:
         return
     volume = meter.mode == MeterMode.VOLUME.value
-    limit = meter.recharge_limit * LITRE if volume else receipts.major(meter.recharge_limit)
+    limit = meter.recharge_limit * LITRE if volume else major(meter.recharge_limit)
     if credit.amount > limit:
         unit = " m³" if volume else ""
         raise OverRechargeLimit(
@@ -243,7 +245,7 @@ def _credit(config: MeterConfig, priced: pricing.Priced, tid: int) -> IssuedToke
                 subclass=2,
             )
         assert priced.credit_money is not None
-        return credit_token_at_tid(config, receipts.major(priced.credit_money), tid=tid, subclass=6)
+        return credit_token_at_tid(config, major(priced.credit_money), tid=tid, subclass=6)
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
 
@@ -275,7 +277,7 @@ def compose(
             "position": u.position,
             "litres": u.litres,
             "price_per_m3": u.price_per_m3,
-            "amount": receipts.money(u.amount),
+            "amount": money(u.amount),
         }
         for u in priced.steps
     ]
@@ -388,12 +390,12 @@ def compose(
     return Composed(write=write, receipt=receipt, body=body)
 
 
-def _policy_lines(priced: pricing.Priced) -> tuple[receipts.ReceiptPolicyLine, ...]:
+def _policy_lines(priced: pricing.Priced) -> tuple[ReceiptPolicyLine, ...]:
     """The receipt's credit-policy lines (none for a customer without a policy)."""
     if not isinstance(priced, policy_rules.PolicyPriced):
         return ()
     return tuple(
-        receipts.ReceiptPolicyLine.of(ln.kind, policy_rules.LABELS[ln.kind], ln.amount, ln.units)
+        ReceiptPolicyLine.of(ln.kind, policy_rules.LABELS[ln.kind], ln.amount, ln.units)
         for ln in priced.lines
     )
 
