@@ -558,7 +558,8 @@ def loop_only(url: str, pans: list[str], tokens: list[str], n: int = 2000) -> Ru
     HTTP: CPU per sale of this process (the sale's own code on asyncpg) and of PostgreSQL.
     Steadier than the server's figure on a shared machine, since no HTTP runs beside it."""
     from stsgas.vending.sales import fast
-    from stsgas.vending.sales.compose import SaleLimits, SaleRequest
+    from stsgas.vending.sales.request import SaleRequest
+    from stsgas.vending.sales.settle import SaleLimits
 
     sec = SoftwareSecurityModule(bytes.fromhex(MASTER))
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -16,7 +16,8 @@ from sqlalchemy import Engine, select, update
 from stsgas.vending.db import make_sessionmaker
 from stsgas.vending.jobs.wiring import RetryingGateway
 from stsgas.vending.models import Customer, CustomerMeter, Meter
-from stsgas.vending.sales.receipts import Receipt, ReceiptToken
+from stsgas.vending.sales.receipt_parts import ReceiptToken
+from stsgas.vending.sales.receipts import Receipt
 from stsgas.vending.sms import endpoints as sms
 from stsgas.vending.sms.gateway import HttpSmsGateway
 from stsgas.vending.sms.settings import SmsSettings

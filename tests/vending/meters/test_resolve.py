@@ -25,7 +25,7 @@ from stsgas.vending.meters import resolve
 from stsgas.vending.meters import service as meters
 from stsgas.vending.models import Meter, MeterMode, Operator, Role, Vendor
 from stsgas.vending.sales import service
-from stsgas.vending.sales.compose import SaleRequest
+from stsgas.vending.sales.request import SaleRequest
 from stsgas.vending.sms import service as sms
 from tests.vending import factories
 

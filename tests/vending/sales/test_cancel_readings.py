@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stsgas.vending.sales.cancel import parse_reading, shown
+from stsgas.vending.sales.cancel_plan import parse_reading, shown
 
 
 @given(litres=st.integers(-(10**12) + 1, 10**12 - 1))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from stsgas.vending.kit.money import currency_decimals
-from stsgas.vending.sales import receipts
+from stsgas.vending.sales import receipt_money
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ def test_receipt_money_follows_the_currency_decimals(
     the credit rounded down (never more than the token gives)."""
     token = currency_decimals.set(decimals)
     try:
-        assert receipts.money(minor) == shown
-        assert receipts.money_shown(Decimal("1271.22624")) == credit
+        assert receipt_money.money(minor) == shown
+        assert receipt_money.money_shown(Decimal("1271.22624")) == credit
     finally:
         currency_decimals.reset(token)

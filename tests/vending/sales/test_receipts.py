@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stsgas.vending.models import Sale
-from stsgas.vending.sales import aftercare, receipts
+from stsgas.vending.sales import aftercare, receipt_parts, receipts
 from stsgas.vending.sales.issue import IssuedRow
 from stsgas.vending.sales.pricing import Priced, StepUse
 
@@ -94,7 +94,7 @@ _money = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False)
 _digits = st.text(alphabet="0123456789", min_size=20, max_size=20)
 _tokens = st.lists(
     st.builds(
-        receipts.ReceiptToken,
+        receipt_parts.ReceiptToken,
         sequence=st.integers(1, 10**6),
         kind=st.sampled_from(["credit", "kct"]),
         token_class=st.integers(0, 3),
@@ -106,7 +106,7 @@ _tokens = st.lists(
 )
 _steps = st.lists(
     st.builds(
-        receipts.ReceiptStep,
+        receipt_parts.ReceiptStep,
         position=st.integers(1, 9),
         litres=st.integers(0, 10**9),
         price_per_m3=st.integers(0, 10**9),

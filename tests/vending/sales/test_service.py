@@ -15,7 +15,7 @@ from stsgas.vending.keys.security import SoftwareSecurityModule
 from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.models import Operator, Role, Sale, Token, Vendor
 from stsgas.vending.sales import service
-from stsgas.vending.sales.compose import SaleRequest
+from stsgas.vending.sales.request import SaleRequest
 from stsgas.vending.settings import Settings
 from tests.problems import problem
 from tests.vending.conftest import auth, client_with

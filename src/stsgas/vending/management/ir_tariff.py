@@ -22,7 +22,7 @@ from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.kit.volume import LITRE
 from stsgas.vending.management import ir_settings
 from stsgas.vending.models import Meter, MeterMode, Tariff, TariffVersion
-from stsgas.vending.sales.receipts import money
+from stsgas.vending.sales.receipt_money import money
 
 PARAMS = {"seq", "activate_at", "tariff_version_id"}
 _MAX_SEQ = 2**31 - 1

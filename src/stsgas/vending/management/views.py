@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from stsgas.vending.errors import NotFound
 from stsgas.vending.models import ManagementKind, ManagementRequest, Meter, Operator
 from stsgas.vending.models import Token as TokenRow
-from stsgas.vending.sales import receipts
+from stsgas.vending.sales import receipt_parts
 
 
 def listing(session: Session, *, status: str | None, limit: int) -> list[dict[str, Any]]:
@@ -66,7 +66,7 @@ def view(session: Session, req: ManagementRequest) -> dict[str, Any]:
         "status": req.status,
         "requested_by_id": req.requested_by_id,
         "decided_by_id": req.decided_by_id,
-        "tokens": [receipts.token_view(t).as_json() for t in rows],
+        "tokens": [receipt_parts.token_view(t).as_json() for t in rows],
         "ir_command": req.ir_command,
     }
     if req.kind == ManagementKind.CANCEL_SALE.value:  # where the money went, once approved

@@ -39,8 +39,8 @@ from stsgas.vending.payments.provider import (
     Verified,
 )
 from stsgas.vending.payments.settings import MpesaSettings
-from stsgas.vending.sales.compose import SaleLimits
 from stsgas.vending.sales.fast import SalePool
+from stsgas.vending.sales.settle import SaleLimits
 from stsgas.vending.sms.callback import problem
 from stsgas.vending.sms.gateway import (
     OutboundSms,

@@ -39,12 +39,13 @@ from stsgas.vending.models import Channel, PaidFrom, PaymentState
 from stsgas.vending.payments import fast_sql, service
 from stsgas.vending.payments.provider import Reported, Verified
 from stsgas.vending.sales import ops, pg, pipeline, store_pg
-from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.fast import SalePool, in_transaction
 from stsgas.vending.sales.pg import Rows
 from stsgas.vending.sales.pipeline import Named
 from stsgas.vending.sales.receipts import Receipt
+from stsgas.vending.sales.request import SaleRequest
 from stsgas.vending.sales.rows import SaleWrite
+from stsgas.vending.sales.settle import SaleLimits
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.sms.gateway import OutboundSms
 from stsgas.vending.sms.service import Inbound

@@ -38,7 +38,7 @@ from stsgas.vending.policies.rules import (
     PolicyPriced,
     PolicyState,
 )
-from stsgas.vending.sales.receipts import ReceiptPolicyLine
+from stsgas.vending.sales.receipt_parts import ReceiptPolicyLine
 
 
 def month_of(now: datetime) -> str:

@@ -18,7 +18,7 @@ from stsgas.vending.kit.volume import LITRES_PER_M3
 from stsgas.vending.models import CustomerClass, CustomerPolicy, Operator
 from stsgas.vending.policies import schemas
 from stsgas.vending.policies.repository import month_of, plan_of
-from stsgas.vending.sales.receipts import money
+from stsgas.vending.sales.receipt_money import money
 
 
 class NoEmergencyCredit(Conflict):

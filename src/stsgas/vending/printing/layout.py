@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from stsgas.vending.kit.money import currency_decimals, minor_unit, to_major
 from stsgas.vending.kit.volume import LITRE
-from stsgas.vending.sales.receipts import Receipt, ReceiptStep, ReceiptToken
+from stsgas.vending.sales.receipt_parts import ReceiptStep, ReceiptToken
+from stsgas.vending.sales.receipts import Receipt
 
 if TYPE_CHECKING:  # python-escpos loads its printer profiles on import (~0.25 s): not
     from escpos.escpos import Escpos  # at every server start, only when printing

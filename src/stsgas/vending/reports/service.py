@@ -17,7 +17,7 @@ from stsgas.vending.ledger.repository import LedgerRepository
 from stsgas.vending.meters import resolve
 from stsgas.vending.reports import repository as repo
 from stsgas.vending.sales import chain
-from stsgas.vending.sales.receipts import money
+from stsgas.vending.sales.receipt_money import money
 from stsgas.vending.wallet import repository as wallets
 
 

@@ -1,34 +1,30 @@
-"""The pure part of a sale: price it, make its token and rows, judge what the write said.
+"""The pure part of a sale: check it, price it, make its token and the rows to write.
 
 The sale pipeline (:mod:`.pipeline`) calls these in its one order:
 :func:`check_seller` → :func:`check_meter` → :func:`price_sale` (through
 :mod:`.step`) → (key data, TID) → :func:`compose` (which refuses a token over
-the meter's recharge limit) → the store's write → :func:`settle`. Nothing
-here touches a database.
+the meter's recharge limit) → the store's write → :func:`.settle.settle`. The
+request it works on is :mod:`.request`'s; judging the write, and the rate
+limits, are :mod:`.settle`'s. Nothing here touches a database.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
-
-import orjson
+from typing import Any
 
 from stsgas.sts import GAS_UNIT, IssuedToken, MeterConfig, RangeError, credit_token_at_tid
 from stsgas.sts import key_expired as _key_expired
 from stsgas.vending.errors import (
     BadAmount,
-    InsufficientFloat,
     KeyExpired,
     MeterNotActive,
     NoFloat,
     NoTariffInForce,
     OverRechargeLimit,
-    RateLimited,
 )
 from stsgas.vending.keys.rules import check_credit_key_type
 from stsgas.vending.kit import localtime
@@ -46,56 +42,11 @@ from stsgas.vending.policies import rules as policy_rules
 from stsgas.vending.sales import chain, pricing, receipts
 from stsgas.vending.sales import payer as payer_of
 from stsgas.vending.sales.issue import issued_rows
-from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow, Written
-from stsgas.vending.transaction import ReadChanged
-
-if TYPE_CHECKING:
-    from stsgas.vending.settings import Settings
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SaleRequest:
-    """A validated sale request."""
-
-    meter_number: str
-    paid: int
-    channel: str
-    idempotency_key: str | None
-    #: which account pays (``PaidFrom``): the seller's float, a wallet, mobile money
-    paid_from: str = PaidFrom.FLOAT.value
-    #: the customer whose wallet pays (None: the meter's customer)
-    payer_customer_id: int | None = None
-
-
-class Seller(Protocol):
-    """Who sells: an ORM ``Operator`` or an authenticated ``Principal``."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def vendor_id(self) -> int | None: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SaleLimits:
-    """Rate limits a sale is counted against (V4); None switches one off.
-
-    The API passes the configured limits; a direct caller of the service
-    (scripts, tests) sells unlimited unless it asks otherwise.
-    """
-
-    vendor_per_minute: int | None = None
-    customer_per_hour: int | None = None
-
-    @classmethod
-    def configured(cls, settings: Settings) -> SaleLimits:
-        """The limits the API applies (``STSGAS_*_SALES_PER_*``)."""
-        return cls(
-            vendor_per_minute=settings.vendor_sales_per_minute,
-            customer_per_hour=settings.customer_sales_per_hour,
-        )
+from stsgas.vending.sales.receipt_money import major, money
+from stsgas.vending.sales.receipt_parts import ReceiptPolicyLine
+from stsgas.vending.sales.request import SaleRequest, Seller
+from stsgas.vending.sales.rows import LockedMeter, SaleWrite, VersionRow
+from stsgas.vending.sales.settle import hour_of, minute_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,14 +57,6 @@ class Composed:
     receipt: receipts.Receipt
     #: the receipt's JSON body, rendered once: the row keeps it and the API answers it
     body: dict[str, Any]
-
-
-def fingerprint(req: SaleRequest, operator: Seller) -> str:
-    """What makes two requests 'the same' for an idempotency key."""
-    doc: dict[str, object] = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
-    if req.paid_from != PaidFrom.FLOAT.value:  # float sales keep their old fingerprints
-        doc["paid_from"] = req.paid_from
-    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _utc(at: datetime) -> datetime:
@@ -222,7 +165,7 @@ def check_recharge_limit(meter: LockedMeter, credit: IssuedToken) -> None:
     if meter.recharge_limit is None or credit.amount is None:
         return
     volume = meter.mode == MeterMode.VOLUME.value
-    limit = meter.recharge_limit * LITRE if volume else receipts.major(meter.recharge_limit)
+    limit = meter.recharge_limit * LITRE if volume else major(meter.recharge_limit)
     if credit.amount > limit:
         unit = " m³" if volume else ""
         raise OverRechargeLimit(
@@ -243,7 +186,7 @@ def _credit(config: MeterConfig, priced: pricing.Priced, tid: int) -> IssuedToke
                 subclass=2,
             )
         assert priced.credit_money is not None
-        return credit_token_at_tid(config, receipts.major(priced.credit_money), tid=tid, subclass=6)
+        return credit_token_at_tid(config, major(priced.credit_money), tid=tid, subclass=6)
     except RangeError as exc:
         raise BadAmount(f"the credit is above the token's range: {exc}") from None
 
@@ -275,7 +218,7 @@ def compose(
             "position": u.position,
             "litres": u.litres,
             "price_per_m3": u.price_per_m3,
-            "amount": receipts.money(u.amount),
+            "amount": money(u.amount),
         }
         for u in priced.steps
     ]
@@ -382,72 +325,17 @@ def compose(
         debt_recovered=priced.debt_recovered,
         vendor_id=vendor_id,
         paid=priced.paid,
-        hour=_hour(now),
-        minute=_minute(now),
+        hour=hour_of(now),
+        minute=minute_of(now),
     )
     return Composed(write=write, receipt=receipt, body=body)
 
 
-def _policy_lines(priced: pricing.Priced) -> tuple[receipts.ReceiptPolicyLine, ...]:
+def _policy_lines(priced: pricing.Priced) -> tuple[ReceiptPolicyLine, ...]:
     """The receipt's credit-policy lines (none for a customer without a policy)."""
     if not isinstance(priced, policy_rules.PolicyPriced):
         return ()
     return tuple(
-        receipts.ReceiptPolicyLine.of(ln.kind, policy_rules.LABELS[ln.kind], ln.amount, ln.units)
+        ReceiptPolicyLine.of(ln.kind, policy_rules.LABELS[ln.kind], ln.amount, ln.units)
         for ln in priced.lines
     )
-
-
-def settle(
-    written: Written,
-    *,
-    customer_id: int | None,
-    vendor_id: int | None,
-    limits: SaleLimits,
-    now: datetime,
-) -> None:
-    """Raise (so the caller rolls the write back) when the guards or a rate limit say no."""
-    if not written.customer_ok:
-        raise ReadChanged("the customer's debt changed during the sale")
-    if not written.journal_complete:
-        # a missing account was made by a concurrent sale after this statement's snapshot
-        raise ReadChanged("a ledger account of this sale was made concurrently")
-    if not written.vendor_ok:
-        raise InsufficientFloat("the vendor's float does not cover this sale")
-    _check_limit(
-        written.customer_count if customer_id is not None else 0,
-        limits.customer_per_hour,
-        "customer",
-        "hour",
-        now,
-        3600,
-    )
-    _check_limit(
-        written.vendor_count if vendor_id is not None else 0,
-        written.vendor_limit or limits.vendor_per_minute,
-        "vendor",
-        "minute",
-        now,
-        60,
-    )
-
-
-def _minute(now: datetime) -> int:
-    return int(now.timestamp()) // 60
-
-
-def _hour(now: datetime) -> int:
-    return int(now.timestamp()) // 3600
-
-
-def _check_limit(
-    count: int, limit: int | None, who: str, window: str, now: datetime, seconds: int
-) -> None:
-    if limit is not None and count > limit:
-        retry = seconds - int(now.timestamp()) % seconds
-        raise RateLimited(
-            f"more than {limit} sales per {window} for this {who}; retry in {retry} s",
-            retry_after=retry,
-            limit=limit,
-            scope=who,
-        )

@@ -30,8 +30,9 @@ from stsgas.vending.errors import DatabaseUnavailable, RetryLater, VendingError
 from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.operators.passwords import token_hash
 from stsgas.vending.sales import pipeline
-from stsgas.vending.sales.compose import SaleLimits, SaleRequest
 from stsgas.vending.sales.pipeline import Bearer, SaleResult
+from stsgas.vending.sales.request import SaleRequest
+from stsgas.vending.sales.settle import SaleLimits
 from stsgas.vending.sales.store_async import AsyncPgSaleStore
 from stsgas.vending.transaction import (
     ATTEMPTS,

@@ -24,8 +24,8 @@ from stsgas.vending.kit import problems
 from stsgas.vending.kit.answer import serve_before_routing
 from stsgas.vending.models import Channel
 from stsgas.vending.sales import fast
-from stsgas.vending.sales.compose import SaleLimits, SaleRequest
-from stsgas.vending.sales.request import parse_sale
+from stsgas.vending.sales.request import SaleRequest, parse_sale
+from stsgas.vending.sales.settle import SaleLimits
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -24,7 +24,7 @@ from stsgas.vending.wallet.errors import NotCustomersMeter
 from stsgas.vending.wallet.posting import credit_with_journal
 
 if TYPE_CHECKING:
-    from stsgas.vending.sales.compose import SaleRequest, Seller
+    from stsgas.vending.sales.request import SaleRequest, Seller
     from stsgas.vending.sales.rows import LockedMeter
 
 

@@ -18,7 +18,7 @@ The order:
 4. a wallet pays: draw it (or refuse);
 5. a pending key change: read the target, check the move, move the meter;
 6. :func:`.compose.compose` the token, receipt and rows; write them;
-7. record the credit policy's part; :func:`.compose.settle` judges the write
+7. record the credit policy's part; :func:`.settle.settle` judges the write
    (a guard, the float, a rate limit); note the receipt for its token SMS.
 """
 
@@ -37,18 +37,12 @@ from stsgas.vending.operators.permissions import Permission
 from stsgas.vending.operators.service import principal_from_row
 from stsgas.vending.policies.rules import PolicyPriced
 from stsgas.vending.sales import ops, pricing, step
-from stsgas.vending.sales.compose import (
-    SaleLimits,
-    SaleRequest,
-    Seller,
-    compose,
-    fingerprint,
-    month_start,
-    settle,
-)
+from stsgas.vending.sales.compose import compose, month_start
 from stsgas.vending.sales.issue import group_config, next_tid, plan_move
 from stsgas.vending.sales.receipts import Receipt
+from stsgas.vending.sales.request import SaleRequest, Seller, fingerprint
 from stsgas.vending.sales.rows import LockedMeter
+from stsgas.vending.sales.settle import SaleLimits, settle
 from stsgas.vending.wallet.errors import InsufficientWallet
 
 __all__ = ["Bearer", "Named", "SaleResult", "Steps", "arun", "run", "sale"]

@@ -3,7 +3,9 @@
 :func:`build` makes a :class:`Receipt`; :meth:`Receipt.as_json` is the body the
 API answers and the database keeps, and :meth:`Receipt.from_json` reads such a
 body back (a replay, a reprint, the console, an SMS reply), so every reader
-works on named fields instead of dictionary keys.
+works on named fields instead of dictionary keys. The parts it holds (tokens,
+tariff steps, credit-policy lines) are :mod:`.receipt_parts`; its money is
+shown by :mod:`.receipt_money`.
 """
 
 from __future__ import annotations
@@ -11,173 +13,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Any
 
 from stsgas.sts import CURRENCY_UNIT, GAS_UNIT, group_digits
 from stsgas.vending.kit.answer import note_sale
-from stsgas.vending.kit.money import currency_decimals, minor_unit, to_major
 from stsgas.vending.models import SaleStatus, TokenKind
 from stsgas.vending.sales.pricing import Priced
-
-
-def major(minor: int) -> Decimal:
-    """Minor units as major units, by the currency's decimals (``STSGAS_CURRENCY_DECIMALS``,
-    set per request by the guard; 2 outside a request)."""
-    return to_major(minor, currency_decimals.get())
-
-
-def money(minor: int | None) -> str | None:
-    """Minor units as a string with the currency's decimals (never a float)."""
-    return None if minor is None else str(major(minor))
-
-
-def money_shown(amount: Decimal) -> str:
-    """A credit in major units to the currency's decimals, rounded down: the token's
-    finer 10^-5 digits are not money the customer can count."""
-    return str(amount.quantize(minor_unit(currency_decimals.get()), rounding=ROUND_DOWN))
-
-
-def _decimal(text: Any) -> Decimal | None:
-    return None if text is None else Decimal(str(text))
+from stsgas.vending.sales.receipt_money import major, money_shown
+from stsgas.vending.sales.receipt_parts import (
+    ReceiptPolicyLine,
+    ReceiptStep,
+    ReceiptToken,
+    TokenLike,
+    decimal_of,
+    int_of,
+    text_of,
+    token_view,
+)
 
 
 def _decimal_or(doc: Mapping[str, Any], key: str, default: Decimal) -> Decimal:
-    found = _decimal(doc.get(key))
+    found = decimal_of(doc.get(key))
     return default if found is None else found
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _text(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(amount)
-
-
-class TokenLike(Protocol):
-    """What a receipt shows of a token (an ORM ``Token`` or a freshly issued row)."""
-
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def token_class(self) -> int: ...
-    @property
-    def subclass(self) -> int: ...
-    @property
-    def tid(self) -> int | None: ...
-    @property
-    def amount(self) -> int | None: ...
-    @property
-    def digits(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReceiptToken:
-    """One token as a receipt shows it (``grouped`` is derived from ``digits``)."""
-
-    sequence: int
-    kind: str
-    token_class: int
-    subclass: int
-    tid: int | None
-    digits: str
-
-    @property
-    def grouped(self) -> str:
-        """The 20 digits in groups of four, as the customer types them."""
-        return group_digits(self.digits)
-
-    def as_json(self) -> dict[str, Any]:
-        """The token's JSON object."""
-        return {
-            "sequence": self.sequence,
-            "kind": self.kind,
-            "token_class": self.token_class,
-            "subclass": self.subclass,
-            "tid": self.tid,
-            "digits": self.digits,
-            "grouped": self.grouped,
-        }
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> ReceiptToken:
-        """A token read back from its JSON object."""
-        return cls(
-            sequence=int(doc["sequence"]),
-            kind=str(doc["kind"]),
-            token_class=int(doc["token_class"]),
-            subclass=int(doc["subclass"]),
-            tid=_int(doc.get("tid")),
-            digits=str(doc["digits"]),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReceiptStep:
-    """How much of one tariff step a sale bought (``price_per_m3`` in minor units)."""
-
-    position: int
-    litres: int
-    price_per_m3: int
-    amount: Decimal | None
-
-    def as_json(self) -> dict[str, Any]:
-        """The step's JSON object."""
-        return {
-            "position": self.position,
-            "litres": self.litres,
-            "price_per_m3": self.price_per_m3,
-            "amount": _text(self.amount),
-        }
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> ReceiptStep:
-        """A step read back from its JSON object."""
-        return cls(
-            position=int(doc["position"]),
-            litres=int(doc["litres"]),
-            price_per_m3=int(doc["price_per_m3"]),
-            amount=_decimal(doc.get("amount")),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReceiptPolicyLine:
-    """A credit-policy line (``policies``): free basic gas, emergency credit given or
-    repaid, a debt instalment; ``amount`` its money, ``units`` the gas given (m³)."""
-
-    kind: str
-    label: str
-    amount: Decimal
-    units: Decimal | None = None
-
-    @classmethod
-    def of(cls, kind: str, label: str, minor: int, units: int | None) -> ReceiptPolicyLine:
-        """A line from minor units and 0.1 m³ gas units."""
-        gas = None if units is None else (Decimal(units) * GAS_UNIT).quantize(GAS_UNIT)
-        return cls(kind=kind, label=label, amount=major(minor), units=gas)
-
-    def as_json(self) -> dict[str, Any]:
-        """The line's JSON object."""
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "amount": str(self.amount),
-            "units": _text(self.units),
-        }
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> ReceiptPolicyLine:
-        """A line read back from its JSON object."""
-        return cls(
-            kind=str(doc["kind"]),
-            label=str(doc["label"]),
-            amount=Decimal(str(doc["amount"])),
-            units=_decimal(doc.get("units")),
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,8 +110,8 @@ class Receipt:
             "debt_recovered": str(self.debt_recovered),
             "tax": str(self.tax),
             "energy_amount": str(self.energy_amount),
-            "units_credited": _text(self.units_credited),
-            "money_credited": _text(self.money_credited),
+            "units_credited": text_of(self.units_credited),
+            "money_credited": text_of(self.money_credited),
             "tariff_steps": [s.as_json() for s in self.tariff_steps],
             "key_change": self.key_change,
             "tokens": [t.as_json() for t in self.tokens],
@@ -285,28 +143,28 @@ class Receipt:
             mode=str(doc["mode"]),
             channel=str(doc["channel"]),
             operator=str(doc["operator"]),
-            vendor_id=_int(doc.get("vendor_id")),
+            vendor_id=int_of(doc.get("vendor_id")),
             time=datetime.fromisoformat(str(doc["time"])),
-            tid=_int(doc.get("tid")),
+            tid=int_of(doc.get("tid")),
             amount_tendered=_decimal_or(doc, "amount_tendered", paid),
             amount_paid=paid,
             change=_decimal_or(doc, "change", Decimal(0).quantize(paid)),
             fixed_charge=fixed,
             fixed_charge_period=str(doc.get("fixed_charge_period", "sale")),
             fixed_charge_rate=_decimal_or(doc, "fixed_charge_rate", fixed),
-            fixed_charge_months=_int(doc.get("fixed_charge_months")),
+            fixed_charge_months=int_of(doc.get("fixed_charge_months")),
             debt_recovered=Decimal(str(doc["debt_recovered"])),
             tax=Decimal(str(doc["tax"])),
             energy_amount=Decimal(str(doc["energy_amount"])),
-            units_credited=_decimal(doc.get("units_credited")),
-            money_credited=_decimal(doc.get("money_credited")),
+            units_credited=decimal_of(doc.get("units_credited")),
+            money_credited=decimal_of(doc.get("money_credited")),
             tariff_steps=tuple(ReceiptStep.from_json(s) for s in doc.get("tariff_steps") or ()),
             key_change=bool(doc.get("key_change", False)),
             tokens=tuple(ReceiptToken.from_json(t) for t in doc.get("tokens") or ()),
             token=None if doc.get("token") is None else str(doc["token"]),
             copy=bool(doc.get("copy", False)),
             notes=tuple(str(n) for n in doc.get("notes") or ()),
-            reprint_count=_int(doc.get("reprint_count")),
+            reprint_count=int_of(doc.get("reprint_count")),
             cancelled_at=None if cancelled is None else datetime.fromisoformat(str(cancelled)),
             policy_lines=tuple(
                 ReceiptPolicyLine.from_json(ln) for ln in doc.get("policy_lines") or ()
@@ -336,18 +194,6 @@ class Receipt:
             status=status,
             notes=(*self.notes, f"COPY {count} - this token was issued before"),
         )
-
-
-def token_view(tok: TokenLike) -> ReceiptToken:
-    """One token as the receipt shows it."""
-    return ReceiptToken(
-        sequence=tok.sequence,
-        kind=tok.kind,
-        token_class=tok.token_class,
-        subclass=tok.subclass,
-        tid=tok.tid,
-        digits=tok.digits,
-    )
 
 
 def _step(step: Mapping[str, Any]) -> ReceiptStep:

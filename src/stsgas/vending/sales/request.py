@@ -1,4 +1,5 @@
-"""The one parser of a sale request, for the route and the event-loop shim alike.
+"""A sale request: what it is (:class:`SaleRequest`, who sells it, its fingerprint) and
+its one parser, for the route and the event-loop shim alike.
 
 Both read the same four things (meter number, amount, channel, the
 Idempotency-Key header) and must refuse them in the same order with the
@@ -11,13 +12,16 @@ most :data:`MAX_PAID`). Nothing here reads the database.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import orjson
 
 from stsgas.vending.errors import BadAmount, InvalidInput
 from stsgas.vending.kit.money import minor_per_major, parse_money
 from stsgas.vending.meters import resolve
-from stsgas.vending.models import Channel
-from stsgas.vending.sales.compose import SaleRequest
+from stsgas.vending.models import Channel, PaidFrom
 
 if TYPE_CHECKING:
     from stsgas.vending.settings import Settings
@@ -26,6 +30,9 @@ __all__ = [
     "MAX_KEY",
     "MAX_PAID",
     "SaleBody",
+    "SaleRequest",
+    "Seller",
+    "fingerprint",
     "parse_amount",
     "parse_meter_number",
     "parse_sale",
@@ -37,6 +44,39 @@ MAX_PAID = 10_000_000
 #: the longest Idempotency-Key accepted
 MAX_KEY = 255
 _CHANNELS = frozenset(c.value for c in Channel)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleRequest:
+    """A validated sale request."""
+
+    meter_number: str
+    paid: int
+    channel: str
+    idempotency_key: str | None
+    #: which account pays (``PaidFrom``): the seller's float, a wallet, mobile money
+    paid_from: str = PaidFrom.FLOAT.value
+    #: the customer whose wallet pays (None: the meter's customer)
+    payer_customer_id: int | None = None
+
+
+class Seller(Protocol):
+    """Who sells: an ORM ``Operator`` or an authenticated ``Principal``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def vendor_id(self) -> int | None: ...
+
+
+def fingerprint(req: SaleRequest, operator: Seller) -> str:
+    """What makes two requests 'the same' for an idempotency key."""
+    doc: dict[str, object] = {"meter": req.meter_number, "paid": req.paid, "operator": operator.id}
+    if req.paid_from != PaidFrom.FLOAT.value:  # float sales keep their old fingerprints
+        doc["paid_from"] = req.paid_from
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def parse_amount(value: object, decimals: int) -> int:

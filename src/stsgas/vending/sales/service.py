@@ -19,15 +19,17 @@ from stsgas.vending.keys.security import SecurityModule
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import Sale
 from stsgas.vending.sales import pipeline
-from stsgas.vending.sales.compose import (
-    SaleLimits,
+from stsgas.vending.sales.compose import journal_lines
+from stsgas.vending.sales.pipeline import SaleResult
+from stsgas.vending.sales.request import (
+    MAX_PAID,
     SaleRequest,
     Seller,
     fingerprint,
-    journal_lines,
+    parse_amount,
+    parse_meter_number,
 )
-from stsgas.vending.sales.pipeline import SaleResult
-from stsgas.vending.sales.request import MAX_PAID, parse_amount, parse_meter_number
+from stsgas.vending.sales.settle import SaleLimits
 from stsgas.vending.sales.stores import store_for
 
 __all__ = [

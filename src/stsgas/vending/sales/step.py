@@ -16,13 +16,8 @@ from typing import Final
 
 from stsgas.vending.models import PaidFrom
 from stsgas.vending.sales import payer, pricing
-from stsgas.vending.sales.compose import (
-    SaleRequest,
-    Seller,
-    check_meter,
-    check_seller,
-    price_sale,
-)
+from stsgas.vending.sales.compose import check_meter, check_seller, price_sale
+from stsgas.vending.sales.request import SaleRequest, Seller
 from stsgas.vending.sales.rows import LockedMeter, VersionRow
 
 __all__ = ["NO_METER", "Decision", "Go", "NoMeter", "Replay", "decide"]

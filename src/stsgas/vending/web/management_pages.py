@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from stsgas.vending.apiclient import ApiProblem, VendingApi
-from stsgas.vending.sales.receipts import ReceiptToken
+from stsgas.vending.sales.receipt_parts import ReceiptToken
 from stsgas.vending.web import paths
 from stsgas.vending.web.admin_pages import items_of
 from stsgas.vending.web.forms import signed_form

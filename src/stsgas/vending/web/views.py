@@ -16,7 +16,8 @@ from stsgas.sts import GAS_UNIT
 from stsgas.vending.errors import BadAmount
 from stsgas.vending.kit.money import currency_decimals, format_money, minor_unit, parse_money
 from stsgas.vending.kit.volume import LITRE
-from stsgas.vending.sales.receipts import Receipt, ReceiptStep, ReceiptToken
+from stsgas.vending.sales.receipt_parts import ReceiptStep, ReceiptToken
+from stsgas.vending.sales.receipts import Receipt
 
 __all__ = [
     "LookupView",
