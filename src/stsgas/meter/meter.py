@@ -5,9 +5,9 @@ accepted token commits credit, TID memory and its event together; flow is
 committed at least every ``persist_every_l`` litres (default 100 L), and on
 every valve change, month rollover and key change.
 
-The state is typed frozen values (``stsgas.meter.state``); the rules live in
-``_tokens``, ``_inputs``, ``_wake`` and the tables of ``_state``, which see the
-meter only through the ``_core.MeterCore`` protocol.
+The state is typed frozen values (``stsgas.meter.state``, ``stsgas.meter.history``);
+the rules live in ``_tokens``, ``_inputs``, ``_wake`` and the tables of ``_state``,
+which see the meter only through the ``_core.MeterCore`` protocol.
 """
 
 from __future__ import annotations
@@ -33,25 +33,27 @@ from stsgas.meter.events import (
     Logged,
     LogKind,
 )  # fmt: skip
+from stsgas.meter.history import (
+    EventLog,
+    LogEntry,
+    MonthRecord,
+    months_from_record,
+    months_to_record,
+    tids_from_record,
+    tids_to_record,
+)  # fmt: skip
 from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
 from stsgas.meter.state import (
     Balance,
     Config,
-    EventLog,
     KeyData,
     Lockout,
-    LogEntry,
-    MonthRecord,
     RegisterSet,
     Supply,
     Timers,
     Valve,
-    months_from_record,
-    months_to_record,
     pack_registers,
-    tids_from_record,
-    tids_to_record,
 )  # fmt: skip
 from stsgas.meter.storage import StateStore
 from stsgas.meter.tariff import Tariff
