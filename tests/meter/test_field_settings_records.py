@@ -10,13 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stsgas.meter.events import CloseReason, LogKind
+from stsgas.meter.history import EventLog, LogEntry
 from stsgas.meter.state import (
     Balance,
     Config,
-    EventLog,
     Limits,
     Lockout,
-    LogEntry,
     RegisterSet,
     Supply,
     Timers,

@@ -12,23 +12,25 @@ from hypothesis import strategies as st
 
 from stsgas.meter.errors import RecordError
 from stsgas.meter.events import CloseReason, LogKind
+from stsgas.meter.history import (
+    EventLog,
+    LogEntry,
+    MonthRecord,
+    months_from_record,
+    months_to_record,
+    tids_from_record,
+    tids_to_record,
+)
 from stsgas.meter.state import (
     Balance,
     Config,
-    EventLog,
     KeyData,
     Lockout,
-    LogEntry,
-    MonthRecord,
     PendingTariff,
     RegisterSet,
     Supply,
     Timers,
     Valve,
-    months_from_record,
-    months_to_record,
-    tids_from_record,
-    tids_to_record,
 )
 from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend

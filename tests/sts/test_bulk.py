@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from stsgas.sts import EA, DecoderKey, RangeError, Token, encode
 from stsgas.sts.bulk import KeyIndex, digits_of, encode_bulk, encode_credit_bulk
 from stsgas.sts.digits import format_digits, parse_digits
-from stsgas.sts.tokens import CreditToken, token_fields
+from stsgas.sts.layout import token_fields
+from stsgas.sts.tokens import CreditToken
 
 from . import strategies as strat
 from .test_vectors import _data44, _is_token_vector, _key

@@ -28,7 +28,7 @@ from stsgas.sts import (
 from stsgas.sts.ciphers import StaCipher, StaTables
 from stsgas.sts.crc import crc16_modbus
 from stsgas.sts.digits import format_digits, transpose
-from stsgas.sts.tokens import parse_fields, token_fields
+from stsgas.sts.layout import parse_fields, token_fields
 
 from .vectors import params
 

@@ -16,18 +16,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from stsgas.meter.events import Events, LogKind
+from stsgas.meter.history import EventLog, MonthRecord
 from stsgas.meter.settings import MeterSettings
-from stsgas.meter.state import (
-    Balance,
-    Config,
-    EventLog,
-    KeyData,
-    Lockout,
-    MonthRecord,
-    Supply,
-    Timers,
-    Valve,
-)
+from stsgas.meter.state import Balance, Config, KeyData, Lockout, Supply, Timers, Valve
 from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend
 

@@ -22,8 +22,9 @@ from stsgas.meter import _clock, _valve
 from stsgas.meter._core import MeterCore
 from stsgas.meter._state import MONTHS
 from stsgas.meter.events import Events, LogKind
+from stsgas.meter.history import MonthRecord
 from stsgas.meter.settings import CV_PER_VOLT, MeterSettings, SettingsError
-from stsgas.meter.state import Limits, MonthRecord
+from stsgas.meter.state import Limits
 from stsgas.meter.tariff import MONEY_SCALE
 from stsgas.sts import LITRES_PER_M3
 

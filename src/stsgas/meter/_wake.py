@@ -16,7 +16,7 @@ from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
 from stsgas.meter._core import MeterCore
 from stsgas.meter._inputs import clean_valve
 from stsgas.meter.events import Events, LogKind
-from stsgas.meter.state import MonthRecord
+from stsgas.meter.history import MonthRecord
 from stsgas.sts import BaseDate
 
 __all__ = ["base_date_end", "deadline", "next_clean_after", "period_end", "run_due"]

@@ -3,11 +3,13 @@
 Persistence: one atomic ``StateStore.commit`` per change that matters -- an
 accepted token commits credit, TID memory and its event together; flow is
 committed at least every ``persist_every_l`` litres (default 100 L), and on
-every valve change, month rollover and key change.
+every valve change, month rollover and key change. Which record each part of
+the state is kept in, the commit and the restore are ``_persist.MeterRecords``,
+a base class of :class:`Meter`.
 
-The state is typed frozen values (``stsgas.meter.state``); the rules live in
-``_tokens``, ``_inputs``, ``_wake`` and the tables of ``_state``, which see the
-meter only through the ``_core.MeterCore`` protocol.
+The state is typed frozen values (``stsgas.meter.state``, ``stsgas.meter.history``);
+the rules live in ``_tokens``, ``_inputs``, ``_wake`` and the tables of ``_state``,
+which see the meter only through the ``_core.MeterCore`` protocol.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from stsgas.meter import _clock, _inputs, _safety, _tokens, _valve, _wake
 from stsgas.meter import _state as S  # noqa: N812 -- the tables read as S.X
-from stsgas.meter._core import FlowWatch, Part
+from stsgas.meter._core import FlowWatch
+from stsgas.meter._persist import MeterRecords
 from stsgas.meter.errors import MeterUsageError
 from stsgas.meter.events import (
     Alarm,
@@ -33,40 +35,17 @@ from stsgas.meter.events import (
     Logged,
     LogKind,
 )  # fmt: skip
+from stsgas.meter.history import EventLog, LogEntry, MonthRecord
 from stsgas.meter.registers import MeterReadout, Registers
 from stsgas.meter.settings import MeterSettings
-from stsgas.meter.state import (
-    Balance,
-    Config,
-    EventLog,
-    KeyData,
-    Lockout,
-    LogEntry,
-    MonthRecord,
-    RegisterSet,
-    Supply,
-    Timers,
-    Valve,
-    months_from_record,
-    months_to_record,
-    pack_registers,
-    tids_from_record,
-    tids_to_record,
-)  # fmt: skip
+from stsgas.meter.state import Balance, Config, KeyData, Lockout, Supply, Timers, Valve
 from stsgas.meter.storage import StateStore
-from stsgas.meter.tariff import Tariff
 from stsgas.meter.trend import HourlyTrend
 from stsgas.sts import LITRES_PER_M3, BaseDate, TidError, tid_for
 
 __all__ = ["Meter", "MeterUsageError", "Registers"]
 
 EVENT_LOG = 200
-
-#: which record each kind of part is kept in
-_RECORD_OF: dict[type, str] = {
-    Balance: "reg", Valve: "reg", Supply: "reg", Lockout: "reg", Timers: "reg",
-    KeyData: "key", Config: "cfg",
-}  # fmt: skip
 
 
 def _ts(at: datetime) -> int:
@@ -92,7 +71,7 @@ def commission_tids(now: datetime, base_date: BaseDate) -> tuple[int, ...]:
     return (seed,) if seed >= 0 else ()
 
 
-class Meter(MeterReadout):
+class Meter(MeterReadout, MeterRecords):
     """One meter. Build with ``Meter(settings, store=..., now=...)`` or ``Meter.from_json``."""
 
     # ---- inputs (the rules live in _tokens / _inputs; these are the public calls) ---------
@@ -185,7 +164,7 @@ class Meter(MeterReadout):
         """A meter from a scenario ``meter`` object (SettingsError on bad input)."""
         return cls(MeterSettings.from_json(doc), store=store, now=now)
 
-    # ---- commissioning and persistence -------------------------------------------------
+    # ---- commissioning (the records and their commit are _persist.MeterRecords) ---------
     def _commission(self, now: datetime) -> None:
         st = self.settings
         c = st.sts
@@ -212,87 +191,6 @@ class Meter(MeterReadout):
         )
         self._dirty.update(("reg", "key", "tid", "cfg", "mon", "evt", "hour"))
         self.save()
-
-    def _record(self, name: str) -> bytes:
-        if name == "reg":
-            return pack_registers(self.balance, self.valve, self.supply, self.lockout, self.timers)
-        if name == "key":
-            return self.key.to_record()
-        if name == "cfg":
-            return self.config.to_record()
-        if name == "tid":
-            return tids_to_record(self.tids)
-        if name == "mon":
-            return months_to_record(self.monthly)
-        if name == "evt":
-            return self.event_log.to_record()
-        return self.trend.to_record()
-
-    def save(self) -> None:
-        """Commit every changed record in one atomic store commit (nothing when none)."""
-        if not self._dirty:
-            return
-        self.store.commit({name: self._record(name) for name in sorted(self._dirty)})
-        self._dirty.clear()
-        self._unsaved_l = 0
-
-    def _restore(self, saved: dict[str, bytes]) -> None:
-        st = self.settings
-        config, old_cfg = Config.from_record(
-            saved["cfg"], tz=st.timezone, billing_day=st.billing_day
-        )
-        self._set_config(config)
-        regs, old_reg = RegisterSet.from_record(saved["reg"], overdraft=self.settings.overdraft)
-        self.key, _ = KeyData.from_record(saved["key"])
-        self._dirty.update(n for n, old in (("reg", old_reg), ("cfg", old_cfg)) if old)
-        self.tids = tids_from_record(saved["tid"])
-        self.monthly = months_from_record(saved["mon"])
-        self.event_log = EventLog.from_record(saved["evt"])
-        self.trend = HourlyTrend.from_record(saved["hour"])
-        self.balance, self.valve, self.supply = regs.balance, regs.valve, regs.supply
-        self.lockout, self.timers = regs.lockout, regs.timers
-        if self.supply.power and self.valve.open:  # every boot starts closed (M5)
-            self.valve = replace(self.valve, open=False, reason=CloseReason.POWER)
-
-    def _set_config(self, config: Config) -> None:
-        self.config = config
-        lim = config.limits
-        self.settings = self.commissioned if lim is None else self.commissioned.with_limits(lim)
-        self.tariff: Tariff = config.tariff
-        try:
-            self.tz: ZoneInfo = _clock.zone(config.tz)
-        except ValueError:  # a zone the database has since dropped: keep metering, on UTC
-            self.tz = _clock.zone("UTC")
-
-    # ---- the narrow interface the rule modules use (_core.MeterCore) --------------------
-    def put(self, *parts: Part) -> None:
-        """Replace parts of the state; their records go out with the next commit."""
-        for part in parts:
-            if isinstance(part, Balance):
-                self.balance = part
-            elif isinstance(part, Valve):
-                self.valve = part
-            elif isinstance(part, Supply):
-                self.supply = part
-            elif isinstance(part, Lockout):
-                self.lockout = part
-            elif isinstance(part, Timers):
-                self.timers = part
-            elif isinstance(part, KeyData):
-                self.key = part
-            else:
-                self._set_config(part)
-            self._dirty.add(_RECORD_OF[type(part)])
-
-    def remember_tids(self, tids: tuple[int, ...]) -> None:
-        """Replace the TID memory."""
-        self.tids = tids
-        self._dirty.add("tid")
-
-    def end_month(self, record: MonthRecord, keep: int) -> None:
-        """Append a finished billing period (the newest ``keep`` are kept)."""
-        self.monthly = (*self.monthly, record)[-keep:]
-        self._dirty.add("mon")
 
     # ---- time ---------------------------------------------------------------------------
     def rtc(self, now: datetime) -> datetime:
@@ -425,8 +323,3 @@ class Meter(MeterReadout):
             else:
                 hi = mid - 1
         return lo
-
-    def flush(self) -> None:
-        """Commit anything not yet persisted (the power-fail capacitor's last write)."""
-        self._dirty.update(("reg", "hour"))
-        self.save()

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from stsgas.meter._state import GAS_SAFETY
 from stsgas.meter.events import Alarm, CloseReason
+from stsgas.meter.history import EventLog, MonthRecord
 from stsgas.meter.settings import MeterSettings
-from stsgas.meter.state import Balance, EventLog, MonthRecord, Supply, Valve
+from stsgas.meter.state import Balance, Supply, Valve
 from stsgas.meter.tariff import units_to_money
 from stsgas.meter.trend import HourlyTrend
 from stsgas.sts import LITRES_PER_M3

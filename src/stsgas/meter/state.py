@@ -1,56 +1,37 @@
-"""The meter's state as typed values, and the versioned NVM records they are kept in.
+"""The meter's state as typed values: its registers, its key and its configuration.
 
 The registers are five small frozen parts, grouped by what changes together
 (``Balance`` on every litre, ``Valve``, ``Supply``, ``Lockout``, ``Timers``), so
 the hot path rebuilds one small value and not all 26 fields. They are stored
-together as the ``reg`` record. ``KeyData`` (``key``), ``Config`` (``cfg``), the
-TID memory (``tid``), the finished months (``mon``) and the event log (``evt``)
-are records of their own; the hourly trend (``hour``) is a buffer, not a value
-(:class:`stsgas.meter.trend.HourlyTrend`).
+together as the ``reg`` record. ``KeyData`` (``key``) and ``Config`` (``cfg``)
+are records of their own. These are the values the meter replaces as it runs
+(``MeterCore.put``); what it accumulates as it runs -- the TID memory (``tid``),
+the finished months (``mon``) and the event log (``evt``) -- is in
+:mod:`stsgas.meter.history`, and the hourly trend (``hour``) is a buffer, not a
+value (:class:`stsgas.meter.trend.HourlyTrend`).
 
-Each JSON record is compact ``[version, value]``. ``to_record`` writes today's
-version; ``from_record`` also reads every older one, giving the fields a record
-predates the meaning the older meter gave them, and says it was older so the
-meter writes it back in today's version at its next commit. The field names in
-the records are the short keys meters have always written: renaming a field in
-Python never changes the bytes on the device.
+Each record is written and read through the versioned ``[version, value]``
+envelope of :mod:`stsgas.meter._envelope`. The field names in the records are
+the short keys meters have always written: renaming a field in Python never
+changes the bytes on the device.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
+from stsgas.meter._envelope import pack, unpack
 from stsgas.meter.errors import RecordError
-from stsgas.meter.events import CloseReason, LogKind
+from stsgas.meter.events import CloseReason
 from stsgas.meter.tariff import Tariff
 
 __all__ = [
-    "Balance", "Config", "EventLog", "KeyData", "Limits", "Lockout", "LogEntry",
-    "MonthRecord", "PendingTariff", "RecordError", "RegisterSet", "Supply", "Timers", "Valve",
-    "months_from_record", "months_to_record", "pack_registers", "tids_from_record",
-    "tids_to_record",
+    "Balance", "Config", "KeyData", "Limits", "Lockout", "PendingTariff", "RegisterSet",
+    "Supply", "Timers", "Valve", "pack_registers",
 ]  # fmt: skip
-
-
-#: one compact encoder for every JSON record (json.dumps with separators builds one a call)
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
-
-
-def _pack(version: int, value: object) -> bytes:
-    return _ENCODER.encode([version, value]).encode()
-
-
-def _unpack(name: str, data: bytes, newest: int) -> tuple[int, Any]:
-    try:
-        version, value = json.loads(data)
-    except (ValueError, TypeError) as exc:
-        raise RecordError(f"record {name} is not [version, value]") from exc
-    if not isinstance(version, int) or not 1 <= version <= newest:
-        raise RecordError(f"record {name} has unknown version {version}")
-    return version, value
 
 
 # ---- the registers (record ``reg``) -----------------------------------------------------
@@ -148,7 +129,7 @@ class RegisterSet:
         overdraft: the older meter was then giving emergency gas), no base-date-end
         mark and, in its first form, no actuation counter.
         """
-        version, r = _unpack("reg", data, cls.VERSION)
+        version, r = unpack("reg", data, cls.VERSION)
         try:
             credit = int(r["credit"])
             emerg = r.get("emerg", bool(r["valve"] and -overdraft < credit <= 0))
@@ -236,7 +217,7 @@ class KeyData:
 
     def to_record(self) -> bytes:
         """The record's bytes."""
-        return _pack(
+        return pack(
             self.VERSION,
             {
                 "key": self.value.hex(), "ea": self.ea, "krn": self.krn, "kt": self.kt,
@@ -248,7 +229,7 @@ class KeyData:
     @classmethod
     def from_record(cls, data: bytes) -> tuple[KeyData, bool]:
         """The key data (version 1 is the only one so far)."""
-        _, k = _unpack("key", data, cls.VERSION)
+        _, k = unpack("key", data, cls.VERSION)
         try:
             key = cls(
                 bytes.fromhex(k["key"]), int(k["ea"]), int(k["krn"]), int(k["kt"]),
@@ -331,7 +312,7 @@ class Config:
         }
         if self.limits is not None:
             value["lim"] = self.limits.to_json()
-        return _pack(self.VERSION, value)
+        return pack(self.VERSION, value)
 
     @classmethod
     def from_record(cls, data: bytes, *, tz: str, billing_day: int) -> tuple[Config, bool]:
@@ -342,7 +323,7 @@ class Config:
         A record without ``lim`` (every one before field settings) keeps the
         commissioning values.
         """
-        version, c = _unpack("cfg", data, cls.VERSION)
+        version, c = unpack("cfg", data, cls.VERSION)
         try:
             p = c["pending"]
             lim = c.get("lim")
@@ -356,96 +337,3 @@ class Config:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise RecordError(f"record cfg is malformed: {exc}") from exc
         return cfg, version < cls.VERSION
-
-
-# ---- TID memory, months, event log (records ``tid``, ``mon``, ``evt``) ---------------------
-@dataclass(frozen=True, slots=True)
-class MonthRecord:
-    """One finished billing period: its label (YYYY-MM of its start) and litres."""
-
-    label: str
-    litres: int
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One event-log entry: its type, the RTC time (seconds) and what changed, if it says."""
-
-    kind: LogKind
-    at: int
-    detail: str = ""
-
-    def row(self) -> str:
-        """The entry's record text: ``["kind",at]``, or ``["kind",at,"detail"]``."""
-        if not self.detail:
-            return f'["{self.kind.value}",{self.at}]'
-        return f'["{self.kind.value}",{self.at},{_ENCODER.encode(self.detail)}]'
-
-
-_LIST_VERSION: Final = 1
-
-
-def _list(name: str, data: bytes) -> list[Any]:
-    _, value = _unpack(name, data, _LIST_VERSION)
-    if not isinstance(value, list):
-        raise RecordError(f"record {name} is not a list")
-    return value
-
-
-def tids_to_record(tids: tuple[int, ...]) -> bytes:
-    """The TID memory's bytes."""
-    return _pack(_LIST_VERSION, list(tids))
-
-
-def tids_from_record(data: bytes) -> tuple[int, ...]:
-    """The TID memory, oldest first."""
-    try:
-        return tuple(int(t) for t in _list("tid", data))
-    except (TypeError, ValueError) as exc:
-        raise RecordError(f"record tid is malformed: {exc}") from exc
-
-
-def months_to_record(months: tuple[MonthRecord, ...]) -> bytes:
-    """The finished months' bytes."""
-    return _pack(_LIST_VERSION, [[m.label, m.litres] for m in months])
-
-
-def months_from_record(data: bytes) -> tuple[MonthRecord, ...]:
-    """The finished months, oldest first."""
-    try:
-        return tuple(MonthRecord(str(lb), int(v)) for lb, v in _list("mon", data))
-    except (TypeError, ValueError) as exc:
-        raise RecordError(f"record mon is malformed: {exc}") from exc
-
-
-@dataclass(frozen=True, slots=True)
-class EventLog:
-    """The event log, oldest first, with each entry's record text kept beside it.
-
-    Every accepted token commits the log, so its record is built by joining the
-    entries' ready-made texts rather than encoding 200 entries each time. The
-    texts are exactly what ``json.dumps`` writes (log kinds are plain identifiers).
-    """
-
-    entries: tuple[LogEntry, ...] = ()
-    rows: tuple[str, ...] = field(default=(), repr=False, compare=False)
-
-    def add(self, entry: LogEntry, keep: int) -> EventLog:
-        """The log with ``entry`` appended, keeping the newest ``keep``."""
-        return EventLog((*self.entries, entry)[-keep:], (*self.rows, entry.row())[-keep:])
-
-    def to_record(self) -> bytes:
-        """The record's bytes."""
-        return f"[{_LIST_VERSION},[{','.join(self.rows)}]]".encode()
-
-    @classmethod
-    def from_record(cls, data: bytes) -> EventLog:
-        """The log from its bytes."""
-        try:
-            entries = tuple(
-                LogEntry(LogKind(k), int(t), *(str(d) for d in more))
-                for k, t, *more in _list("evt", data)
-            )
-        except (TypeError, ValueError) as exc:
-            raise RecordError(f"record evt is malformed: {exc}") from exc
-        return cls(entries, tuple(e.row() for e in entries))

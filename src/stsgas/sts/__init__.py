@@ -3,7 +3,7 @@
 Pure functions and frozen values, no I/O, no clock. The recipe layer
 (:func:`credit_token`, :func:`key_change_tokens`, …) sits over explicit
 primitives in the submodules (``crc``, ``digits``, ``amount``, ``tid``,
-``identity``, ``kdf``, ``ciphers``, ``tokens``, ``codec``)::
+``identity``, ``kdf``, ``ciphers``, ``tokens``, ``layout``, ``codec``)::
 
     >>> from datetime import datetime, UTC
     >>> from stsgas.sts import MeterConfig, credit_token

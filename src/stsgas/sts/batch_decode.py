@@ -34,8 +34,8 @@ from stsgas.sts.bulk import KeyIndex
 from stsgas.sts.bulk_decrypt import decode_bulk, parse_digits_bulk
 from stsgas.sts.errors import StsError
 from stsgas.sts.keys import EA
+from stsgas.sts.layout import parse_fields
 from stsgas.sts.tid import TID_MAX, BaseDate
-from stsgas.sts.tokens import parse_fields
 
 __all__ = ["decode_lines"]
 

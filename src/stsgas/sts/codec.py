@@ -14,7 +14,8 @@ from stsgas.sts.crc import crc_field, is_currency
 from stsgas.sts.digits import format_digits, parse_digits, transpose, untranspose
 from stsgas.sts.errors import CrcError
 from stsgas.sts.keys import EA, DecoderKey
-from stsgas.sts.tokens import Token, parse_fields, token_fields
+from stsgas.sts.layout import parse_fields, token_fields
+from stsgas.sts.tokens import Token
 
 __all__ = [
     "BlockCipher",

@@ -1,9 +1,10 @@
-"""Token values and their 44-bit data layouts (§6.2, §6.3).
+"""Token values (§6.2): one frozen value per token class and subclass.
 
-Each token is a frozen value with ``token_class`` and ``subclass``.
-:func:`token_fields` turns one into ``(class, subclass, data44)`` and
-:func:`parse_fields` turns those back into a value. Field widths are named
-after the standard's data elements.
+Each token is a frozen value with ``token_class`` and ``subclass`` that checks
+its fields' ranges when made, so a value that exists fits its data element.
+Field widths are named after the standard's data elements. How a value is laid
+out in the 44 data bits, and read back from them, is :mod:`stsgas.sts.layout`:
+the values are what recipes, batches and meters handle; the bits are the codec's.
 """
 
 from __future__ import annotations
@@ -11,15 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from stsgas.sts.amount import (
-    AMOUNT16_MAX,
-    CURRENCY_MAX,
-    decode_amount16,
-    decode_currency,
-    encode_amount16,
-    encode_currency,
-)
-from stsgas.sts.errors import RangeError, UnsupportedTokenType
+from stsgas.sts.amount import AMOUNT16_MAX, CURRENCY_MAX
+from stsgas.sts.errors import RangeError
 from stsgas.sts.tid import TID_MAX
 
 __all__ = [
@@ -43,14 +37,14 @@ __all__ = [
     "WaterMeterFactor",
     "clears_register",
     "credit_register",
-    "parse_fields",
-    "token_fields",
 ]
 
-_M44: Final = (1 << 44) - 1
 _M32: Final = 0xFFFFFFFF
 #: Register code that clears every credit register (ClearCredit).
 ALL_REGISTERS: Final = 0xFFFF
+#: the control field's width of each test token subclass (the manufacturer code
+#: takes the rest of the 44 data bits)
+_TEST_WIDTH: Final = {0: 36, 1: 28, 2: 44}
 
 
 def credit_register(subclass: int) -> int:
@@ -74,10 +68,6 @@ def _check(value: int, low: int, high: int, what: str) -> None:
         raise TypeError(f"{what} must be an int")
     if not low <= value <= high:
         raise RangeError(f"{what} {value} is outside {low}..{high}")
-
-
-def _register_data(rnd: int, tid: int, value16: int) -> int:
-    return (rnd << 40) | (tid << 16) | value16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,7 +126,7 @@ class TestToken:
 
     def __post_init__(self) -> None:
         _check(self.subclass, 0, 2, "test token subclass")
-        width = {0: 36, 1: 28, 2: 44}[self.subclass]
+        width = _TEST_WIDTH[self.subclass]
         _check(self.control, 0, (1 << width) - 1, "control")
         _check(self.mfr_code, 0, (1 << (44 - width)) - 1 if width < 44 else 0, "manufacturer code")
 
@@ -332,105 +322,3 @@ Token = (
     | KeyChange4
     | ReservedToken
 )
-
-_TEST_WIDTH: Final = {0: 36, 1: 28, 2: 44}
-
-
-def token_fields(token: Token) -> tuple[int, int, int]:
-    """``(class, subclass, data44)`` of a token value."""
-    if isinstance(token, CreditToken):
-        data = _register_data(token.rnd, token.tid, encode_amount16(token.units))
-    elif isinstance(token, CurrencyCreditToken):
-        field16, se = encode_currency(token.amount)
-        data = _register_data(se, token.tid, field16)
-    elif isinstance(token, TestToken):
-        width = _TEST_WIDTH[token.subclass]
-        data = (token.control << (44 - width)) | token.mfr_code
-    elif isinstance(token, MaxPowerLimit | MaxPhasePowerUnbalance):
-        data = _register_data(token.rnd, token.tid, encode_amount16(token.watts))
-    elif isinstance(token, ClearCredit):
-        data = _register_data(token.rnd, token.tid, token.register)
-    elif isinstance(token, TariffRate):
-        data = _register_data(token.rnd, token.tid, token.rate)
-    elif isinstance(token, ClearTamper):
-        data = _register_data(token.rnd, token.tid, 0)
-    elif isinstance(token, WaterMeterFactor):
-        data = _register_data(token.rnd, token.tid, token.factor)
-    elif isinstance(token, ExtendedToken):
-        data = _register_data(token.rnd, token.tid, (token.index << 10) | token.value)
-    elif isinstance(token, KeyChange1):
-        flags = (int(token.rollover) << 3) | (int(token.three_token) << 2) | token.key_type
-        data = (token.ken_high << 40) | (token.krn << 36) | (flags << 32) | token.nk_high
-    elif isinstance(token, KeyChange2):
-        data = (token.ken_low << 40) | (token.ti << 32) | token.nk_low
-    elif isinstance(token, KeyChange3Sgc):
-        data = token.sgc << 20
-    elif isinstance(token, KeyChange3):
-        data = (token.sgc_low << 32) | token.nk_part
-    elif isinstance(token, KeyChange4):
-        data = (token.sgc_high << 32) | token.nk_part
-    elif isinstance(token, ReservedToken):
-        return token.token_class, token.subclass, token.data & _M44
-    else:
-        raise TypeError(f"not a token: {type(token).__name__}")
-    return token.token_class, token.subclass, data
-
-
-def parse_fields(token_class: int, subclass: int, data: int, *, wide_key: bool = False) -> Token:
-    """The token value for decoded fields.
-
-    Args:
-        wide_key: the token was decrypted with a 128-bit key (MISTY1), which
-            decides the layout of key change section 3.
-    """
-    rnd = data >> 40
-    tid = (data >> 16) & TID_MAX
-    v16 = data & 0xFFFF
-    if token_class == 0:
-        if subclass <= 3:
-            return CreditToken(subclass=subclass, tid=tid, units=decode_amount16(v16), rnd=rnd)
-        if subclass <= 7:
-            return CurrencyCreditToken(subclass=subclass, tid=tid, amount=decode_currency(v16, rnd))
-    elif token_class == 1:
-        width = _TEST_WIDTH.get(subclass)
-        if width is not None:
-            mfr_bits = 44 - width
-            return TestToken(
-                subclass=subclass, control=data >> mfr_bits, mfr_code=data & ((1 << mfr_bits) - 1)
-            )
-    elif token_class == 2:
-        if subclass == 0:
-            return MaxPowerLimit(tid=tid, rnd=rnd, watts=decode_amount16(v16))
-        if subclass == 1:
-            return ClearCredit(tid=tid, rnd=rnd, register=v16)
-        if subclass == 2:
-            return TariffRate(tid=tid, rnd=rnd, rate=v16)
-        if subclass == 3:
-            flags = (data >> 32) & 15
-            return KeyChange1(
-                ken_high=data >> 40,
-                krn=(data >> 36) & 15,
-                rollover=bool(flags & 8),
-                three_token=bool(flags & 4),
-                key_type=flags & 3,
-                nk_high=data & _M32,
-            )
-        if subclass == 4:
-            return KeyChange2(ken_low=data >> 40, ti=(data >> 32) & 0xFF, nk_low=data & _M32)
-        if subclass == 5:
-            return ClearTamper(tid=tid, rnd=rnd)
-        if subclass == 6:
-            return MaxPhasePowerUnbalance(tid=tid, rnd=rnd, watts=decode_amount16(v16))
-        if subclass == 7:
-            return WaterMeterFactor(tid=tid, rnd=rnd, factor=v16)
-        if subclass == 8:
-            if wide_key:
-                return KeyChange3(sgc_low=data >> 32, nk_part=data & _M32)
-            return KeyChange3Sgc(sgc=data >> 20)
-        if subclass == 9:
-            return KeyChange4(sgc_high=data >> 32, nk_part=data & _M32)
-        if subclass == 10:
-            return ExtendedToken(tid=tid, rnd=rnd, index=v16 >> 10, value=v16 & 0x3FF)
-    if not 0 <= token_class <= 3 or not 0 <= subclass <= 15:
-        raise UnsupportedTokenType(f"class {token_class} subclass {subclass} does not exist")
-    return ReservedToken(token_class=token_class, subclass=subclass, data=data & _M44)
