@@ -5,8 +5,10 @@ meter says when it next needs waking (``next_deadline``/``handle_timer``).
 Persistence goes through the :class:`StateStore` port.
 """
 
+from stsgas.meter.errors import MeterUsageError
 from stsgas.meter.events import Events, MeterEvent
-from stsgas.meter.meter import Meter, MeterUsageError, Registers
+from stsgas.meter.meter import Meter
+from stsgas.meter.registers import Registers
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore, StateStore
 

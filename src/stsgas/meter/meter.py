@@ -36,14 +36,14 @@ from stsgas.meter.events import (
     LogKind,
 )  # fmt: skip
 from stsgas.meter.history import EventLog, LogEntry, MonthRecord
-from stsgas.meter.registers import MeterReadout, Registers
+from stsgas.meter.registers import MeterReadout
 from stsgas.meter.settings import MeterSettings
 from stsgas.meter.state import Balance, Config, KeyData, Lockout, Supply, Timers, Valve
 from stsgas.meter.storage import StateStore
 from stsgas.meter.trend import HourlyTrend
 from stsgas.sts import LITRES_PER_M3, BaseDate, TidError, tid_for
 
-__all__ = ["Meter", "MeterUsageError", "Registers"]
+__all__ = ["Meter"]
 
 EVENT_LOG = 200
 

@@ -29,9 +29,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stsgas.irproto import encode_frame, signed
-from stsgas.meter.errors import MeterError
+from stsgas.meter.errors import MeterError, MeterUsageError
 from stsgas.meter.events import Events
-from stsgas.meter.meter import Meter, MeterUsageError
+from stsgas.meter.meter import Meter
 from stsgas.meter.settings import MeterSettings, SettingsError
 from stsgas.meter.storage import MemoryStateStore
 from stsgas.sts import (

@@ -16,7 +16,7 @@ from typing import Any
 
 from stsgas.meter.adapters.file_nvm import FileNvm
 from stsgas.meter.demo import nvm_key
-from stsgas.meter.errors import MeterError
+from stsgas.meter.errors import MeterError, MeterUsageError
 from stsgas.meter.events import (
     Buzzer,
     Events,
@@ -26,7 +26,7 @@ from stsgas.meter.events import (
     TokenRejected,
     ValveChanged,
 )
-from stsgas.meter.meter import Meter, MeterUsageError
+from stsgas.meter.meter import Meter
 from stsgas.meter.nvm import NvmError
 from stsgas.meter.nvm_store import EncryptedRecordStore
 from stsgas.meter.settings import SettingsError
