@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -95,3 +96,30 @@ def test_serve_starts_and_answers_a_demo_login(tmp_path: Path) -> None:
         out, _ = stop(proc)
     assert "demo-cashier" in out
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_serve_refuses_a_port_another_server_holds(tmp_path: Path) -> None:
+    """A port already listened on is refused at once, in one line naming it, with a
+    non-zero exit: before the demo's payment simulator or any worker starts, so
+    nothing is left running."""
+    env = {**os.environ, "STSGAS_DATABASE_URL": f"sqlite:///{tmp_path / 'stsgas.db'}"}
+    env.pop("STSGAS_MASTER_KEY", None)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        for workers in ("1", "2"):
+            serve = ["serve", "--demo", "--port", str(port), "--workers", workers]
+            done = subprocess.run(
+                [sys.executable, "-m", "stsgas", *serve],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 2, (done.stdout, done.stderr)
+            assert done.stderr.strip().endswith(
+                f"cannot listen on 127.0.0.1:{port}: Address already in use"
+            ), done.stderr
+            assert "simulator" not in done.stdout

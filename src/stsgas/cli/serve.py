@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +25,18 @@ from stsgas.cli._common import DatabaseOption
 from stsgas.cli._errors import fail, parse_database
 
 app = typer.Typer(add_completion=False)
+
+
+def _probe(host: str, port: int) -> None:
+    """Raise OSError when ``host:port`` cannot be listened on (held by another server, a
+    bad host), before anything starts: a clear one-line refusal instead of a worker's
+    log line and a simulator left running."""
+    family, _, _, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        sock.bind(address)
 
 
 def _metrics_dir(workers: int) -> Path | None:
@@ -109,6 +122,10 @@ def serve(
     print(f"database: {db.shown}")
     if migrate_only:
         return
+    try:
+        _probe(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     url = f"http://{host}:{port}"
     print(f"stsgas vending at {url}/  (API {url}/api/v1/docs)")
     if s.demo:
