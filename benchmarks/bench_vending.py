@@ -262,7 +262,9 @@ class Server:
         for _ in range(600):
             try:
                 r = httpx.get(f"{self.base}/healthz", timeout=1.0)  # a new connection each
-                seen.add(r.headers.get("x-request-id", "")[:24])  # the worker's own prefix
+                rid = r.headers.get("x-request-id")
+                if rid:
+                    seen.add(rid[:24])  # the worker's own prefix
                 if len(seen) >= workers:
                     return
             except httpx.HTTPError:
