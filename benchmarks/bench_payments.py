@@ -40,6 +40,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from benchmarks._gc import collector_off
 from benchmarks.bench_vending import (
     PG_ADMIN_URL,
     Server,
@@ -282,7 +283,8 @@ def main(argv: list[str]) -> int:
             }
             before = {k: _cpu_by_pid(v) for k, v in groups.items()}
             gen_before = time.process_time()
-            result = _run(_paced(host, int(port), requests, rate))
+            with collector_off():  # the generator's own pauses are not the server's
+                result = _run(_paced(host, int(port), requests, rate))
             gen = time.process_time() - gen_before
             groups["postgres"] = _pg_pids(url)  # connections opened meanwhile count whole
             spent = {k: _cpu_delta(before[k], _cpu_by_pid(v)) for k, v in groups.items()}

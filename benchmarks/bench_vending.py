@@ -37,6 +37,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks._gc import collector_off
 from stsgas.sts import pan_from_iin_drn
 from stsgas.sts.identity import drn_with_check
 from stsgas.vending.db import make_engine, make_sessionmaker
@@ -457,9 +458,10 @@ def measure(
     on_pg = "postgresql" in label
     pg_before = _cpu_by_pid(_postgres_pids()) if on_pg else {}
     before = (_cpu_seconds(servers), time.process_time())
-    done, errors, elapsed, lat = asyncio.run(
-        _load(bases, pans, tokens, clients=clients, seconds=seconds, rate=rate, tag=tag)
-    )
+    with collector_off():  # the generator's collector measured itself (benchmarks._gc)
+        done, errors, elapsed, lat = asyncio.run(
+            _load(bases, pans, tokens, clients=clients, seconds=seconds, rate=rate, tag=tag)
+        )
     after = (_cpu_seconds(servers), time.process_time())
     pg_cpu = _cpu_delta(pg_before, _cpu_by_pid(_postgres_pids())) if on_pg else 0.0
     cpu = None
