@@ -13,22 +13,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, Table, text
 
-from stsgas.vending.db import make_sessionmaker
-from stsgas.vending.kit.pgraw import positional
 from stsgas.vending.models import Meter, Sale
 from stsgas.vending.sales import store_pg
 from stsgas.vending.sales.compose import month_start
 from tests.vending.conftest import auth
 from tests.vending.sales.conftest import Shop
+from tests.vending.sales.plans import generic_plan
 
 pytestmark = pytest.mark.postgres
 
-#: the PostgreSQL type of each parameter, as the drivers send them
-_TYPES = {str: "text", int: "bigint", datetime: "timestamptz", type(None): "text"}
 #: other sales of the month, on other meters: enough for the planner to see them
 OTHERS = 20_000
 METERS = 2_000
@@ -67,25 +63,6 @@ def _fill_month(engine: Engine, shop: Shop, client: object) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def _plan(engine: Engine, sql: str, params: dict[str, object]) -> str:
-    """The generic plan of ``sql`` (as the sale pool runs it) with ``params``."""
-    body, names = positional(sql)
-    with make_sessionmaker(engine).begin() as s:
-        conn = s.connection()
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-        types = ", ".join(_TYPES[type(params[n])] for n in names)
-        conn.exec_driver_sql(f"PREPARE month_read ({types}) AS {body}")
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        values = [params[n] for n in names]
-        with psycopg.ClientCursor(driver) as cur:  # the values inlined, as EXECUTE wants
-            holders = ", ".join(["%s"] * len(values))
-            cur.execute(f"EXPLAIN EXECUTE month_read({holders})", values)
-            rows = cur.fetchall()
-        conn.exec_driver_sql("DEALLOCATE month_read")
-    return "\n".join(r[0] for r in rows)
-
-
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_sale_lock_reads_only_its_meters_month(
     engine: Engine, shop: Shop, client: object
@@ -94,7 +71,7 @@ def test_the_sale_lock_reads_only_its_meters_month(
     own rows from the month's start, never the index of every sale's time."""
     _fill_month(engine, shop, client)
     now = datetime.now(UTC)
-    lock = _plan(
+    lock = generic_plan(
         engine,
         store_pg.LOCK,
         store_pg.lock_params(

@@ -98,7 +98,8 @@ SELECT (SELECT count(*) FROM d), (SELECT balance FROM wallets WHERE customer_id 
 #: accounts still missing, or nothing; ``{made}``: the CTE whose rows (id, code) are the
 #: accounts this statement makes. The payment's write folds these CTEs in beside the
 #: sale's own (``payments.fast_sql``), so its ``{made}`` is the sale's ``acc``.
-_CREDIT_WALLET = """
+_CREDIT_WALLET = (
+    """
 credit_wallet AS (
     UPDATE wallets SET balance = balance + %(credit_amount)s::bigint,
         updated_at = %(credit_now)s
@@ -113,14 +114,15 @@ credit_lines (code, kind, name, vendor_id, debit, credit) AS (
             0::bigint, %(credit_amount)s::bigint)),{make}
 credit_led AS (
     INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
-    SELECT %(credit_journal)s::text, a.id, NULL, l.debit, l.credit, %(credit_memo)s::text,
+    SELECT %(credit_journal)s::text, x.id, NULL, x.debit, x.credit, %(credit_memo)s::text,
         %(credit_now)s
-    FROM credit_lines l
-    JOIN (SELECT id, code FROM accounts UNION ALL SELECT id, code FROM {made}) a
-      ON a.code = l.code
-    WHERE EXISTS (SELECT 1 FROM credit_wallet)
-    ORDER BY l.credit  -- the source's line first, as ledger.post writes them
+    FROM (SELECT """
+    + store_pg.account_id("l", "{made}")
+    + """ AS id, l.debit, l.credit FROM credit_lines l) x
+    WHERE x.id IS NOT NULL AND EXISTS (SELECT 1 FROM credit_wallet)
+    ORDER BY x.credit  -- the source's line first, as ledger.post writes them
     RETURNING 1)"""
+)
 _CREDIT_ACCOUNTS = """
 credit_acc AS (
     INSERT INTO accounts (code, name, kind, vendor_id, created_at)
