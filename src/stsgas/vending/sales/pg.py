@@ -105,13 +105,18 @@ credit_wallet AS (
         updated_at = %(credit_now)s
     WHERE customer_id = %(credit_customer)s::bigint AND %(credit_amount)s::bigint > 0
     RETURNING balance),
-credit_lines (code, kind, name, vendor_id, debit, credit) AS (
+credit_lines AS (
+    SELECT l.*, """
+    + store_pg.known_id("l")
+    + """ AS id FROM (
     VALUES (%(credit_source)s::text, %(credit_source_kind)s::text,
             %(credit_source_name)s::text, %(credit_source_vendor)s::bigint,
             %(credit_amount)s::bigint, 0::bigint),
            (%(credit_wallet)s::text, %(credit_wallet_kind)s::text,
             %(credit_wallet_name)s::text, NULL::bigint,
-            0::bigint, %(credit_amount)s::bigint)),{make}
+            0::bigint, %(credit_amount)s::bigint))
+        AS l (code, kind, name, vendor_id, debit, credit)
+    WHERE EXISTS (SELECT 1 FROM credit_wallet)),{make}
 credit_led AS (
     INSERT INTO ledger_entries (journal, account_id, sale_id, debit, credit, memo, created_at)
     SELECT %(credit_journal)s::text, x.id, NULL, x.debit, x.credit, %(credit_memo)s::text,
@@ -119,7 +124,7 @@ credit_led AS (
     FROM (SELECT """
     + store_pg.account_id("l", "{made}")
     + """ AS id, l.debit, l.credit FROM credit_lines l) x
-    WHERE x.id IS NOT NULL AND EXISTS (SELECT 1 FROM credit_wallet)
+    WHERE x.id IS NOT NULL
     ORDER BY x.credit  -- the source's line first, as ledger.post writes them
     RETURNING 1)"""
 )
@@ -127,8 +132,7 @@ _CREDIT_ACCOUNTS = """
 credit_acc AS (
     INSERT INTO accounts (code, name, kind, vendor_id, created_at)
     SELECT l.code, l.name, l.kind, l.vendor_id, %(credit_now)s FROM credit_lines l
-    WHERE EXISTS (SELECT 1 FROM credit_wallet)
-      AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = l.code)
+    WHERE l.id IS NULL
     ON CONFLICT (code) DO NOTHING
     RETURNING id, code),"""
 

@@ -84,31 +84,36 @@ FROM sales WHERE meter_id = %(meter_id)s AND status = 'completed'
 LOCK = _LOCK
 
 
+def known_id(line: str) -> str:
+    """SQL for the id of the account whose code is ``{line}.code``, if the statement's
+    snapshot sees it: one probe of the unique code's index. (A join of the lines to
+    every account was planned as a scan of the whole table, the planner expecting 100
+    lines from JSON, and the accounts grow with the customers: each has a wallet.)"""
+    return f"(SELECT a.id FROM accounts a WHERE a.code = {line}.code)"
+
+
 def account_id(line: str, made: str) -> str:
-    """SQL for the id of the account whose code is ``{line}.code``: the one that exists,
+    """SQL for a line's account id: the one it found (``{line}.id``, :func:`known_id`),
     else the one CTE ``made`` makes in this statement (the statement's snapshot does not
-    see that row in ``accounts``). Looked up by the unique code, one index probe a line:
-    a join of the lines to every account was planned as a scan of the whole table (the
-    planner expects 100 lines from JSON), which grows with the customers, since each has
-    a wallet account."""
-    return (
-        f"coalesce((SELECT a.id FROM accounts a WHERE a.code = {line}.code), "
-        f"(SELECT m.id FROM {made} m WHERE m.code = {line}.code))"
-    )
+    see that row in ``accounts``). The second probe runs only for a missing account."""
+    return f"coalesce({line}.id, (SELECT m.id FROM {made} m WHERE m.code = {line}.code))"
 
 
 #: a journal's lines (``%(lines)s``: JSON, :func:`journal_params`) into ``ledger_entries``
 #: of sale ``{sale_id}``, making any account still missing; ``led`` counts the lines (a
 #: line whose account a concurrent statement made after this one's snapshot is left out,
-#: and the caller retries on the count)
+#: and the caller retries on the count). ``lines`` is read twice, so PostgreSQL keeps its
+#: rows: each line's account is looked up once, whether or not it exists.
 JOURNAL = (
     """lines AS (
-    SELECT * FROM json_to_recordset(%(lines)s::json)
+    SELECT l.*, """
+    + known_id("l")
+    + """ AS id FROM json_to_recordset(%(lines)s::json)
         AS l(code text, kind text, name text, vendor_id bigint, debit bigint, credit bigint)),
 acc AS (
     INSERT INTO accounts (code, name, kind, vendor_id, created_at)
     SELECT l.code, l.name, l.kind, l.vendor_id, %(created_at)s FROM lines l
-    WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.code = l.code)
+    WHERE l.id IS NULL
     ON CONFLICT (code) DO NOTHING
     RETURNING id, code),
 led AS (
