@@ -10,6 +10,7 @@ followed by the PAN check digit over IIN + DRN.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from stsgas.sts.errors import IdentityError
@@ -70,7 +71,17 @@ def split_pan(pan: str) -> tuple[str, str]:
 
 
 def validate_pan(pan: str) -> str:
-    """Check an 18-digit meter PAN: IIN, DRN check digit and PAN check digit."""
+    """Check an 18-digit meter PAN: IIN, DRN check digit and PAN check digit.
+
+    A sale checks its meter's PAN several times (the request, each
+    :class:`~stsgas.sts.MeterConfig` it makes, the key derivation); the answers
+    for recent plain strings are remembered, since the check is pure."""
+    if type(pan) is str:
+        return _checked_pan(pan)
+    return _check_pan(pan)
+
+
+def _check_pan(pan: str) -> str:
     pan = _digits(pan, "meter PAN")
     if len(pan) != 18:
         raise IdentityError("a meter PAN has 18 digits (IIN + DRN + check digit)")
@@ -81,6 +92,10 @@ def validate_pan(pan: str) -> str:
     if luhn_check_digit(pan[:17]) != int(pan[17]):
         raise IdentityError("the meter PAN fails its check digit")
     return pan
+
+
+#: the PANs checked lately (a refused one raises, so it is never remembered)
+_checked_pan: Final = functools.lru_cache(maxsize=1024)(_check_pan)
 
 
 def pan_from_iin_drn(iin: str, drn: str) -> str:

@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stsgas.vending.errors import BadAmount
-from stsgas.vending.kit.money import MAX_DECIMALS, MAX_MINOR, format_money, parse_money
+from stsgas.vending.kit.money import (
+    MAX_DECIMALS,
+    MAX_MINOR,
+    format_money,
+    minor_unit,
+    parse_money,
+    to_major,
+)
 
 CASES: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "data" / "vending" / "money.json").read_text()
@@ -67,6 +74,21 @@ def test_parse_reads_back_what_format_writes(pair: tuple[int, int]) -> None:
     assert parse_money(text, decimals, negative=True) == minor
     if decimals:
         assert len(text.partition(".")[2]) == decimals
+
+
+@given(
+    st.integers(min_value=0, max_value=MAX_DECIMALS).flatmap(
+        lambda d: st.tuples(st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR), st.just(d))
+    )
+)
+def test_major_units_are_the_formatted_amount_exactly(pair: tuple[int, int]) -> None:
+    """A receipt's Decimal shows what ``format_money`` writes: every digit, the
+    currency's places, and it is a whole number of minor units."""
+    minor, decimals = pair
+    major = to_major(minor, decimals)
+    assert str(major) == format_money(minor, decimals)
+    assert major / minor_unit(decimals) == minor
+    assert major.as_tuple().exponent == -decimals
 
 
 @given(st.integers(min_value=0, max_value=10**12))

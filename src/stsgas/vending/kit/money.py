@@ -116,13 +116,17 @@ def format_money(minor: int, decimals: int) -> str:
     return f"{sign}{whole}.{fraction:0{decimals}d}"
 
 
+#: one minor unit in major units, by the currency's decimals: ``_UNITS[2]`` is 0.01
+_UNITS: Final = tuple(Decimal(1).scaleb(-d) for d in range(MAX_DECIMALS + 1))
+
+
 def minor_unit(decimals: int) -> Decimal:
     """What one minor unit is worth in major units: ``10**-decimals`` (0.01 for cents).
 
     The one scale between the stored ints and the shown amounts: nothing else
     divides money by 100 or 1000."""
     _check_decimals(decimals)
-    return Decimal(1).scaleb(-decimals)
+    return _UNITS[decimals]
 
 
 def minor_per_major(decimals: int) -> int:
@@ -133,8 +137,10 @@ def minor_per_major(decimals: int) -> int:
 
 
 def to_major(minor: int, decimals: int) -> Decimal:
-    """Minor units as an exact ``Decimal`` of major units with ``decimals`` places."""
-    unit = minor_unit(decimals)
+    """Minor units as an exact ``Decimal`` of major units with ``decimals`` places
+    (quantized, so more digits than a ``Decimal`` holds raise, never round)."""
+    _check_decimals(decimals)
+    unit = _UNITS[decimals]
     return (Decimal(minor) * unit).quantize(unit)
 
 

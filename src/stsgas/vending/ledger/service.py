@@ -11,12 +11,12 @@ Account codes used by sales:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from stsgas.vending.kit.entropy import journal_id
 from stsgas.vending.ledger.repository import AccountRepository, LedgerRepository
 from stsgas.vending.models import AccountKind, LedgerEntry
 
@@ -98,7 +98,7 @@ def post(session: Session, lines: list[Line], *, sale_id: int | None, memo: str)
     check_balanced(lines, memo)
     accounts = AccountRepository(session)
     known = accounts.by_codes({ln.account for ln in lines})
-    journal = str(uuid.uuid4())
+    journal = journal_id()
     rows = []
     for ln in lines:
         acc = known.get(ln.account)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +43,7 @@ from stsgas.vending.errors import (
 )
 from stsgas.vending.keys import rules as key_rules
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.entropy import nibble
 from stsgas.vending.management import ir_settings, ir_tariff, requests
 from stsgas.vending.management.views import (
     view as view,  # re-exported: other endpoints show requests
@@ -369,7 +369,7 @@ def approve(
             raise Conflict("the meter has a key change pending; issue that first")
         key_rules.check_management_key_type(config.key_type, meter.pan)
         tid = issue.next_tid(meter, now)
-        rnd = secrets.randbelow(16)
+        rnd = nibble()
         tok: Token
         if kind is ManagementKind.CLEAR_CREDIT:
             tok = ClearCredit(tid=tid, rnd=rnd, register=req.params["register"])

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +52,7 @@ from stsgas.vending.errors import (
     SaleCancelled,
 )
 from stsgas.vending.keys.security import SecurityModule
+from stsgas.vending.kit.entropy import nibble
 from stsgas.vending.kit.volume import LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.management import requests
@@ -237,9 +237,7 @@ def take_back(
             CurrencyCreditToken(subclass=REGISTER_CURRENCY, tid=_tid(meter, now), amount=take)
         )
     else:
-        made.append(
-            ClearCredit(tid=_tid(meter, now), rnd=secrets.randbelow(16), register=REGISTER_UNITS)
-        )
+        made.append(ClearCredit(tid=_tid(meter, now), rnd=nibble(), register=REGISTER_UNITS))
         units = int(p["credit_after"]) // LITRES_PER_UNIT
         if units:
             made.append(
@@ -247,7 +245,7 @@ def take_back(
                     subclass=REGISTER_UNITS,
                     tid=_tid(meter, now),
                     units=units,
-                    rnd=secrets.randbelow(16),
+                    rnd=nibble(),
                 )
             )
     audit.record(

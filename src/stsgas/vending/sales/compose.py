@@ -10,8 +10,6 @@ limits, are :mod:`.settle`'s. Nothing here touches a database.
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +26,7 @@ from stsgas.vending.errors import (
 )
 from stsgas.vending.keys.rules import check_credit_key_type
 from stsgas.vending.kit import localtime
+from stsgas.vending.kit.entropy import journal_id, nibble
 from stsgas.vending.kit.volume import LITRE, LITRES_PER_UNIT
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import (
@@ -182,7 +181,7 @@ def _credit(config: MeterConfig, priced: pricing.Priced, tid: int) -> IssuedToke
                 config,
                 priced.credit_units * GAS_UNIT,
                 tid=tid,
-                rnd=secrets.randbelow(16),
+                rnd=nibble(),
                 subclass=2,
             )
         assert priced.credit_money is not None
@@ -287,7 +286,7 @@ def compose(
     head = sale["chain_hash"] = chain.link(
         meter.sales_head, chain.facts_of(sale, [t.digits for t in issued])
     )
-    journal = str(uuid.uuid4())
+    journal = journal_id()
     write = SaleWrite(
         sale=sale,
         tokens=[

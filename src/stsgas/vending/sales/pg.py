@@ -12,7 +12,6 @@ a key change, a credit policy) here. Nothing here begins or commits.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, fields
 from datetime import UTC
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from stsgas.vending.delivery import hook as after_sale
 from stsgas.vending.kit import pgraw
+from stsgas.vending.kit.entropy import journal_id
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.operators.repository import PRINCIPAL_SQL, SELLER_SQL, PrincipalRow
 from stsgas.vending.policies import repository as policies
@@ -161,7 +161,7 @@ def credit_params(op: ops.CreditWallet) -> dict[str, Any]:
         "credit_customer": op.customer_id,
         "credit_amount": op.amount,
         "credit_now": op.now,
-        "credit_journal": str(uuid.uuid4()),
+        "credit_journal": journal_id(),
         "credit_memo": op.memo[:200],
         "credit_source": op.source,
         "credit_source_kind": source_kind.value,

@@ -14,7 +14,6 @@ table's sequence in the read, so the stored receipt can carry it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from stsgas.vending.kit.entropy import journal_id
 from stsgas.vending.ledger import service as ledger
 from stsgas.vending.models import FixedChargePeriod, MeterMode
 from stsgas.vending.sales.rows import (
@@ -314,7 +314,7 @@ def write_params(w: SaleWrite) -> dict[str, Any]:
 def journal_params(lines: list[ledger.Line], memo: str) -> dict[str, Any]:
     """:data:`JOURNAL`'s parameters for a journal of its own (no sale row)."""
     return {
-        "journal": str(uuid.uuid4()),
+        "journal": journal_id(),
         "memo": memo[:200],
         "lines": orjson.dumps(
             [_line({"code": ln.account, "debit": ln.debit, "credit": ln.credit}) for ln in lines]
