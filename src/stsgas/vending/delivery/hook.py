@@ -60,9 +60,13 @@ class Deliverer:
 
     While no customer at all has opted in (asked again at most every
     ``quiet_seconds``), sales are not looked at, so a system without token SMS
-    pays nothing per sale. An opt-in through this server's API (:func:`opted_in`)
-    counts at once; one made through another worker process, within
-    ``quiet_seconds``.
+    pays nothing per sale. Sales made while the question is out (a server's
+    first, and one each ``quiet_seconds``) are held and sent once the answer is
+    yes, dropped if it is no: a server's first seconds used to send every sale
+    to :func:`deliver` until the answer came (hundreds, on a busy server, each a
+    query and a thread woken beside the sales). An opt-in through this server's
+    API (:func:`opted_in`) counts at once; one made through another worker
+    process, within ``quiet_seconds``.
     """
 
     def __init__(
@@ -78,31 +82,38 @@ class Deliverer:
         self._pending: set[Future[str]] = set()
         self._lock = threading.Lock()
         self._quiet = quiet_seconds
-        self._anyone = True  # not asked yet: deliver() decides
+        #: whether any customer has opted in: None until first asked
+        self._anyone: bool | None = None
         self._asked_at = -math.inf
+        self._asking = False
+        self._opted_at = -math.inf
+        #: sales made while the question is out, with nobody known to want them
+        self._held: list[Receipt] = []
         self._caught_up = False
 
     def submit(self, receipt: Receipt) -> None:
-        """Send the sale's token SMS soon (in another thread)."""
+        """Send the sale's token SMS soon (in another thread), if anyone wants SMS."""
         now = time.monotonic()
         with self._lock:
-            stale = now - self._asked_at >= self._quiet
-            if stale:
+            ask = not self._asking and now - self._asked_at >= self._quiet
+            if ask:
                 self._asked_at = now
+                self._asking = True
             anyone = self._anyone
-        if stale:
-            self._track(self._pool.submit(self._ask))
-        elif not anyone:
-            return
-        self._track(self._pool.submit(self._run, receipt))
+            if anyone is not True and self._asking:
+                self._held.append(receipt)  # the answer says whether it goes
+        if ask:
+            self._track(self._pool.submit(self._ask, now))
+        if anyone is True:
+            self._track(self._pool.submit(self._run, receipt))
 
     def opted_in(self) -> None:
         """A customer has just opted in: look at every sale again."""
         with self._lock:
             self._anyone = True
-            self._asked_at = time.monotonic()
+            self._asked_at = self._opted_at = time.monotonic()
 
-    def _ask(self) -> str:
+    def _ask(self, started: float) -> str:
         try:
             with self._sm() as s:
                 row = s.execute(
@@ -113,11 +124,18 @@ class Deliverer:
             log.exception("cannot tell whether any customer wants token SMS")
             anyone = True
         with self._lock:
+            # an opt-in after the question went out is newer than its answer
+            anyone = anyone or self._opted_at >= started
             self._anyone = anyone
+            self._asking = False
+            held, self._held = self._held, []
             catch_up = anyone and not self._caught_up
             self._caught_up = self._caught_up or catch_up
         if catch_up:
             self._catch_up()
+        if anyone:
+            for receipt in held:  # deliver() sends each at most once
+                self._run(receipt)
         return "asked"
 
     def _catch_up(self) -> None:
