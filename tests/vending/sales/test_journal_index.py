@@ -78,12 +78,11 @@ def test_a_wallet_credit_probes_the_account_index(engine: Engine) -> None:
     _probes_only(generic_plan(engine, pg.CREDIT_WALLET, pg.credit_params(op)))
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_a_sale_among_many_accounts_posts_its_own_lines(
+def _sale_and_its_lines(
     engine: Engine, shop: Shop, client: object
-) -> None:
-    """The answer is the same: the sale's journal posts each line to its own account."""
-    _many_accounts(engine)
+) -> tuple[Sale, list[tuple[int, int, str]]]:
+    """Sell 10.00 to the amount meter through the API; the sale and its journal's lines
+    (debit, credit, account code)."""
     r = client.post(  # type: ignore[attr-defined]
         "/api/v1/sales",
         json={"meter_number": shop.amount_pan, "amount": "10.00", "channel": "pos"},
@@ -102,8 +101,18 @@ def test_a_sale_among_many_accounts_posts_its_own_lines(
             {"sale": sale_id},
         ).all()
         posted = s.scalar(select(func.count()).where(LedgerEntry.sale_id == sale_id))
-    codes = {code for _d, _c, code in rows}
     assert posted == len(rows) >= 2
+    return sale, [(d, c, code) for d, c, code in rows]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_sale_among_many_accounts_posts_its_own_lines(
+    engine: Engine, shop: Shop, client: object
+) -> None:
+    """The answer is the same: the sale's journal posts each line to its own account."""
+    _many_accounts(engine)
+    sale, rows = _sale_and_its_lines(engine, shop, client)
+    codes = {code for _d, _c, code in rows}
     assert ledger.vendor_float_account(shop.vendor_id) in codes
     assert not any(code.startswith("customer:1") for code in codes)
     assert sum(d for d, _c, _code in rows) == sum(c for _d, c, _code in rows) == sale.amount_paid
@@ -118,23 +127,9 @@ def test_a_sale_whose_account_is_missing_makes_it_and_posts_every_line(
     code = ledger.vendor_float_account(shop.vendor_id)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM accounts WHERE code = :code"), {"code": code})
-    r = client.post(  # type: ignore[attr-defined]
-        "/api/v1/sales",
-        json={"meter_number": shop.amount_pan, "amount": "10.00", "channel": "pos"},
-        headers=auth(shop.cashier_token),
-    )
-    assert r.status_code == 201, r.text
-    sale_id = r.json()["sale_id"]
-    with make_sessionmaker(engine)() as s:
-        rows = s.execute(
-            text(
-                "SELECT e.debit, a.code FROM ledger_entries e "
-                "JOIN accounts a ON a.id = e.account_id WHERE e.sale_id = :sale"
-            ),
-            {"sale": sale_id},
-        ).all()
-        made = s.scalar(text("SELECT count(*) FROM accounts WHERE code = :code"), {"code": code})
-        sale = s.get(Sale, sale_id)
-    assert sale is not None
+    sale, rows = _sale_and_its_lines(engine, shop, client)
+    with engine.connect() as conn:
+        made = conn.scalar(text("SELECT count(*) FROM accounts WHERE code = :code"), {"code": code})
     assert made == 1
-    assert (sale.amount_paid, code) in [(d, c) for d, c in rows]
+    assert (sale.amount_paid, 0, code) in rows
+    assert sum(d for d, _c, _code in rows) == sum(c for _d, c, _code in rows) == sale.amount_paid
