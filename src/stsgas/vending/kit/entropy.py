@@ -2,9 +2,10 @@
 
 A sale needs 16 random bytes for its journal's id and, for a volume token, a
 4-bit random number (the token's RND field). Asked of the OS each time, that
-is a system call per sale, and on a server whose process also runs worker
-threads that call was measured at 20 µs of CPU (against 1 µs), a sixth of a
-sale's own Python. So bytes are read from the OS 4 KiB at a time and handed
+is a system call per sale, and a system call is where the sale thread gives up
+the GIL: while the token-SMS sender's threads were busy (a backlog at start-up,
+since fixed in ``delivery.hook``), getting it back cost 15-40 µs a call, and
+about 1 µs otherwise. So bytes are read from the OS 4 KiB at a time and handed
 out in order, under a lock (the SQLite route sells from worker threads), and
 a forked worker starts with an empty buffer of its own, never its parent's.
 """
@@ -23,12 +24,12 @@ CHUNK: Final = 4096
 
 class _Buffer:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        self._lock = threading.Lock()  # a fork copies a lock held by another thread
+        # new at a fork too: the child's copy may be held by a thread that is not there
+        self._lock = threading.Lock()
         self._data = b""
         self._at = 0
 

@@ -139,8 +139,7 @@ def minor_per_major(decimals: int) -> int:
 def to_major(minor: int, decimals: int) -> Decimal:
     """Minor units as an exact ``Decimal`` of major units with ``decimals`` places
     (quantized, so more digits than a ``Decimal`` holds raise, never round)."""
-    _check_decimals(decimals)
-    unit = _UNITS[decimals]
+    unit = minor_unit(decimals)
     return (Decimal(minor) * unit).quantize(unit)
 
 
